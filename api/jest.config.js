@@ -1,0 +1,3 @@
+import { jestConfig } from "../jest.base.config.js";
+
+export default jestConfig({ displayName: "api" });

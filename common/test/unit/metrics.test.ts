@@ -1,0 +1,41 @@
+import { describe, expect, it } from "@jest/globals";
+import { createMetrics, emfDocument, METRIC_NAMESPACE } from "../../src/index.js";
+
+describe("EMF metrics", () => {
+  it("builds a document with the namespace, standard dimensions and units from the contract", () => {
+    const doc = emfDocument(
+      { service: "api", environment: "dev" },
+      { apiLatency: 12, api5xx: 1 },
+      { Route: "/predict" },
+      5,
+    );
+    expect(doc).toEqual({
+      _aws: {
+        Timestamp: 5,
+        CloudWatchMetrics: [
+          {
+            Namespace: METRIC_NAMESPACE,
+            Dimensions: [["Service", "Environment", "Route"]],
+            Metrics: [
+              { Name: "RequestLatency", Unit: "Milliseconds" },
+              { Name: "Http5xx", Unit: "Count" },
+            ],
+          },
+        ],
+      },
+      Service: "api",
+      Environment: "dev",
+      Route: "/predict",
+      RequestLatency: 12,
+      Http5xx: 1,
+    });
+  });
+
+  it("writes nothing for an empty set of values", () => {
+    const written: unknown[] = [];
+    const metrics = createMetrics({ service: "api", environment: "dev" }, { write: (d) => written.push(d) });
+    metrics.emit({});
+    metrics.emit({ api4xx: 1 });
+    expect(written).toHaveLength(1);
+  });
+});
