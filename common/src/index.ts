@@ -1,6 +1,7 @@
 export * from "./aws/clients.js";
 export * from "./aws/errors.js";
 export * from "./config/env.js";
+export * from "./contracts/api.js";
 export * from "./contracts/bloom-filter.js";
 export * from "./contracts/events.js";
 export * from "./contracts/interaction-log.js";
@@ -13,3 +14,4 @@ export * from "./contracts/tables.js";
 export * from "./errors/app-error.js";
 export * from "./logging/logger.js";
 export * from "./metrics/emf.js";
+export * from "./util/retry.js";
