@@ -1,0 +1,42 @@
+import type { ArticleItem, ColdstartItem, IngestionItem, SnapshotReadyDetail, UserItem } from "@gplay/common";
+
+/** What the engine needs from object storage (S3). */
+export interface ObjectStore {
+  head(bucket: string, key: string): Promise<{ etag: string; size: number }>;
+  /** Streams an object; `etag` is the version read, so a concurrent overwrite is noticed. */
+  read(bucket: string, key: string): Promise<{ body: AsyncIterable<Uint8Array>; etag: string; size: number }>;
+  put(bucket: string, key: string, body: Uint8Array | string, contentType: string): Promise<{ etag: string }>;
+  list(bucket: string, prefix: string): AsyncIterable<{ key: string; size: number; etag: string }>;
+  delete(bucket: string, key: string): Promise<void>;
+}
+
+/** Counts of one write operation against the feature store. */
+export interface WriteReport {
+  written: number;
+  /** Writes skipped because the stored item already won (e.g. a later `modified`). */
+  skipped: number;
+  /** Conditional-write conflicts that were retried. */
+  conflicts: number;
+  /** Batches re-sent because DynamoDB returned UnprocessedItems or throttled. */
+  retries: number;
+}
+
+/** A user to merge: builds the new item from the stored one (undefined for a new reader). */
+export type UserMerge = (existing: UserItem | undefined) => Omit<UserItem, "version">;
+
+/** What the engine needs from the online feature store (DynamoDB). */
+export interface FeatureStore {
+  getIngestion(sourceId: string): Promise<IngestionItem | undefined>;
+  putIngestion(item: IngestionItem): Promise<void>;
+  /** Upserts articles; the stored one wins when its `modified` is later (ties: higher contentHash). */
+  upsertArticles(items: readonly ArticleItem[]): Promise<WriteReport>;
+  /** Applies merges to readers with optimistic concurrency (version condition, retried on conflict). */
+  mergeUsers(merges: ReadonlyMap<string, UserMerge>): Promise<WriteReport>;
+  /** Replaces snapshot rows (cold-start lists, co-visitation); unconditional batch writes. */
+  putColdstart(items: readonly ColdstartItem[]): Promise<WriteReport>;
+}
+
+/** Publishes domain events (EventBridge). */
+export interface EventPublisher {
+  publishSnapshotReady(detail: SnapshotReadyDetail): Promise<void>;
+}
