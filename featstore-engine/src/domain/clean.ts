@@ -1,0 +1,392 @@
+import { createHash } from "node:crypto";
+import {
+  type Interaction,
+  type ItensRow,
+  itensRowSchema,
+  QUARANTINE_REASONS,
+  type QuarantineReason,
+  type QuarantineRecord,
+  RAW_HEADERS,
+  type RawFileKind,
+  type TreinoRow,
+  treinoRowSchema,
+  type ValidacaoRow,
+  validacaoRowSchema,
+} from "@gplay/common";
+import type { CsvRecord } from "./csv.js";
+import { parseItensDate, parseNumpyNumberList, parseNumpyStringList, splitTreinoList } from "./raw-format.js";
+
+export type UserType = "Logged" | "Non-Logged";
+
+/** A reader, as named by a treino or validacao row. */
+export interface UserRef {
+  userId: string;
+  userType: UserType;
+}
+
+/** One interaction of the `interactions` dataset: common's `Interaction` plus its reader. */
+export type UserInteraction = Interaction & UserRef;
+
+/** One later access of the `validation` dataset. */
+export interface ValidationAccess extends UserRef {
+  page: string;
+  timestamp: number;
+}
+
+export interface TreinoOutcome {
+  kind: "treino";
+  line: number;
+  /** The cleaned row: editorial ids and their aligned values removed, historySize adjusted. */
+  row: TreinoRow;
+  user: UserRef;
+  /** In history order (first access). */
+  interactions: Interaction[];
+  elementsDropped: number;
+}
+
+export interface ValidacaoOutcome {
+  kind: "validacao";
+  line: number;
+  row: ValidacaoRow;
+  accesses: ValidationAccess[];
+  elementsDropped: number;
+}
+
+export interface ItensOutcome {
+  kind: "itens";
+  line: number;
+  row: ItensRow;
+}
+
+export interface QuarantineOutcome {
+  kind: "quarantine";
+  record: QuarantineRecord;
+}
+
+export type AcceptedOutcome = TreinoOutcome | ValidacaoOutcome | ItensOutcome;
+export type RowOutcome = AcceptedOutcome | QuarantineOutcome;
+
+/** Counts of one file; `rowsIn === rowsAccepted + rowsQuarantined` always holds. */
+export interface CleanCounts {
+  rowsIn: number;
+  rowsAccepted: number;
+  rowsQuarantined: number;
+  elementsDropped: number;
+  /** Interactions (treino), accesses (validacao) or articles (itens) in accepted rows. */
+  records: number;
+  byReason: Record<QuarantineReason, number>;
+}
+
+export function emptyReasonCounts(): Record<QuarantineReason, number> {
+  return Object.fromEntries(QUARANTINE_REASONS.map((r) => [r, 0])) as Record<QuarantineReason, number>;
+}
+
+/** Editorial page ids in treino histories: they never match an item and are dropped element-wise. */
+export const EDITORIAL_ID_PREFIX = "esid:";
+
+/** Lowercase RFC 4122 UUID (the log encoding needs lowercase; zod's uuid needs version/variant). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const USER_ID = /^[0-9a-f]{64}$/;
+const UNSIGNED_INT = /^\d+$/;
+const UNSIGNED_DECIMAL = /^\d+(?:\.\d+)?$/;
+const NEGATIVE_NUMBER = /^-\d+(?:\.\d+)?$/;
+const MIN_EPOCH_MS = 946_684_800_000;
+const MAX_EPOCH_MS = 4_102_444_800_000;
+const USER_TYPES: ReadonlySet<string> = new Set(["Logged", "Non-Logged"]);
+
+export function isPageId(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** A row-level fault: the whole row goes to quarantine with this reason. */
+class RowFault extends Error {
+  constructor(
+    readonly reason: QuarantineReason,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+const fault = (reason: QuarantineReason, detail: string): never => {
+  throw new RowFault(reason, detail);
+};
+
+function parseEpochMs(value: string, column: string, index?: number): number {
+  const at = index === undefined ? column : `${column}[${index}]`;
+  if (!UNSIGNED_INT.test(value) || value.length > 16)
+    fault("BAD_TIMESTAMP", `${at} is not an epoch-millisecond integer: ${JSON.stringify(value)}`);
+  const n = Number(value);
+  if (n < MIN_EPOCH_MS || n > MAX_EPOCH_MS) fault("BAD_TIMESTAMP", `${at} is out of range: ${value}`);
+  return n;
+}
+
+function parseCount(value: string, column: string, index?: number): number {
+  if (UNSIGNED_INT.test(value)) return Number(value);
+  const at = index === undefined ? column : `${column}[${index}]`;
+  if (NEGATIVE_NUMBER.test(value)) fault("NEGATIVE_VALUE", `${at} is negative: ${value}`);
+  return fault("BAD_NUMBER", `${at} is not a non-negative integer: ${JSON.stringify(value)}`);
+}
+
+function parseDecimal(value: string, column: string, index: number): number {
+  if (UNSIGNED_DECIMAL.test(value)) return Number(value);
+  if (NEGATIVE_NUMBER.test(value)) fault("NEGATIVE_VALUE", `${column}[${index}] is negative: ${value}`);
+  return fault("BAD_NUMBER", `${column}[${index}] is not a number: ${JSON.stringify(value)}`);
+}
+
+function checkUser(userId: string, userType: string): UserRef {
+  if (!USER_ID.test(userId)) fault("BAD_USER_ID", `userId is not 64 lowercase hex characters: ${userId}`);
+  if (!USER_TYPES.has(userType))
+    fault("UNKNOWN_USER_TYPE", `userType must be Logged or Non-Logged, got ${JSON.stringify(userType)}`);
+  return { userId, userType: userType as UserType };
+}
+
+/** Maps a zod failure of a common schema to a reason (schema messages start with a reason code). */
+function schemaFault(issues: readonly { message: string; path: readonly PropertyKey[] }[]): never {
+  const issue = issues[0];
+  const message = issue?.message ?? "schema check failed";
+  const prefixed = QUARANTINE_REASONS.find((r) => message.startsWith(`${r}:`));
+  const column = String(issue?.path[0] ?? "");
+  const byColumn: Record<string, QuarantineReason> = {
+    userId: "BAD_USER_ID",
+    userType: "UNKNOWN_USER_TYPE",
+    page: "BAD_UUID",
+    history: "BAD_UUID",
+    url: "BAD_URL",
+    issued: "BAD_DATE",
+    modified: "BAD_DATE",
+  };
+  const reason = prefixed ?? byColumn[column] ?? (column.startsWith("timestamp") ? "BAD_TIMESTAMP" : "BAD_NUMBER");
+  return fault(reason, `${column}: ${message}`);
+}
+
+const TREINO_LISTS = [
+  "history",
+  "timestampHistory",
+  "numberOfClicksHistory",
+  "timeOnPageHistory",
+  "scrollPercentageHistory",
+  "pageVisitsCountHistory",
+  "timestampHistory_new",
+] as const;
+
+function cleanTreino(fields: string[], line: number, schemaCheck: boolean): Omit<TreinoOutcome, "kind"> {
+  const [userId, userType, historySizeText, ...lists] = fields as [string, string, string, ...string[]];
+  if (userId === "" || userType === "" || historySizeText === "")
+    fault("MISSING_FIELD", "userId, userType and historySize are required");
+  if (lists.every((l) => l === "")) fault("EMPTY_HISTORY", "the row has no history");
+  const emptyList = lists.findIndex((l) => l === "");
+  if (emptyList !== -1) fault("MISSING_FIELD", `${TREINO_LISTS[emptyList]} is empty`);
+  const user = checkUser(userId, userType);
+  const historySize = parseCount(historySizeText, "historySize");
+  const [history, ts, clicks, time, scroll, visits, tsNew] = lists.map(splitTreinoList) as [
+    string[],
+    string[],
+    string[],
+    string[],
+    string[],
+    string[],
+    string[],
+  ];
+  const n = history.length;
+  for (const [i, list] of [ts, clicks, time, scroll, visits, tsNew].entries()) {
+    if (list.length !== n)
+      fault(
+        "LIST_LENGTH_MISMATCH",
+        `history has ${n} values but ${TREINO_LISTS[i + 1]} has ${list.length}; the lists must align`,
+      );
+  }
+  if (historySize !== n) fault("HISTORY_SIZE_MISMATCH", `historySize is ${historySize} but the lists hold ${n}`);
+
+  const row: TreinoRow = {
+    userId: user.userId,
+    userType: user.userType,
+    historySize: 0,
+    history: [],
+    timestampHistory: [],
+    numberOfClicksHistory: [],
+    timeOnPageHistory: [],
+    scrollPercentageHistory: [],
+    pageVisitsCountHistory: [],
+    timestampHistory_new: [],
+  };
+  const interactions: Interaction[] = [];
+  let dropped = 0;
+  for (let i = 0; i < n; i++) {
+    const page = history[i] as string;
+    // Values of every element are validated, dropped ones included: a corrupt row is corrupt.
+    const timestamp = parseEpochMs(ts[i] as string, "timestampHistory", i);
+    const c = parseCount(clicks[i] as string, "numberOfClicksHistory", i);
+    const t = parseCount(time[i] as string, "timeOnPageHistory", i);
+    const s = parseDecimal(scroll[i] as string, "scrollPercentageHistory", i);
+    const v = parseCount(visits[i] as string, "pageVisitsCountHistory", i);
+    const tn = parseEpochMs(tsNew[i] as string, "timestampHistory_new", i);
+    if (page.startsWith(EDITORIAL_ID_PREFIX)) {
+      dropped++;
+      continue;
+    }
+    if (!UUID.test(page)) fault("BAD_UUID", `history[${i}] is not a page id: ${JSON.stringify(page)}`);
+    row.history.push(page);
+    row.timestampHistory.push(timestamp);
+    row.numberOfClicksHistory.push(c);
+    row.timeOnPageHistory.push(t);
+    row.scrollPercentageHistory.push(s);
+    row.pageVisitsCountHistory.push(v);
+    row.timestampHistory_new.push(tn);
+    interactions.push({ page, timestamp, clicks: c, timeOnPageMs: t, scrollPercentage: s, pageVisits: v });
+  }
+  if (interactions.length === 0) fault("EMPTY_HISTORY", `all ${dropped} history ids are editorial (esid:) ids`);
+  row.historySize = interactions.length;
+  if (schemaCheck) {
+    const parsed = treinoRowSchema.safeParse(row);
+    if (!parsed.success) schemaFault(parsed.error.issues);
+  }
+  return { line, row, user, interactions, elementsDropped: dropped };
+}
+
+function cleanValidacao(fields: string[], line: number, schemaCheck: boolean): Omit<ValidacaoOutcome, "kind"> {
+  const [userId, userType, historyText, tsText] = fields as [string, string, string, string];
+  if (userId === "" || userType === "") fault("MISSING_FIELD", "userId and userType are required");
+  if (historyText === "" && tsText === "") fault("EMPTY_HISTORY", "the row has no accesses");
+  if (historyText === "" || tsText === "") fault("MISSING_FIELD", "history and timestampHistory are required");
+  const user = checkUser(userId, userType);
+  const history = parseNumpyStringList(historyText);
+  if (history === undefined) fault("BAD_UUID", `history is not a numpy list of page ids: ${historyText}`);
+  const stamps = parseNumpyNumberList(tsText);
+  if (stamps === undefined) fault("BAD_TIMESTAMP", `timestampHistory is not a numpy list: ${tsText}`);
+  const ids = history as string[];
+  const times = stamps as string[];
+  if (ids.length === 0 && times.length === 0) fault("EMPTY_HISTORY", "the row has no accesses");
+  if (ids.length !== times.length)
+    fault("LIST_LENGTH_MISMATCH", `history has ${ids.length} ids but timestampHistory has ${times.length}`);
+  const row: ValidacaoRow = { userId: user.userId, userType: user.userType, history: [], timestampHistory: [] };
+  const accesses: ValidationAccess[] = [];
+  let dropped = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const page = ids[i] as string;
+    const timestamp = parseEpochMs(times[i] as string, "timestampHistory", i);
+    if (page.startsWith(EDITORIAL_ID_PREFIX)) {
+      dropped++;
+      continue;
+    }
+    if (!UUID.test(page)) fault("BAD_UUID", `history[${i}] is not a page id: ${JSON.stringify(page)}`);
+    row.history.push(page);
+    row.timestampHistory.push(timestamp);
+    accesses.push({ ...user, page, timestamp });
+  }
+  if (accesses.length === 0) fault("EMPTY_HISTORY", `all ${dropped} ids are editorial (esid:) ids`);
+  if (schemaCheck) {
+    const parsed = validacaoRowSchema.safeParse(row);
+    if (!parsed.success) schemaFault(parsed.error.issues);
+  }
+  return { line, row, accesses, elementsDropped: dropped };
+}
+
+const HTTP_URL = /^https?:\/\/\S+$/;
+
+function cleanItens(fields: string[], line: number, schemaCheck: boolean): Omit<ItensOutcome, "kind"> {
+  const [page, url, issuedText, modifiedText, title, body, caption] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  if (page === "" || url === "" || issuedText === "" || modifiedText === "")
+    fault("MISSING_FIELD", "page, url, issued and modified are required");
+  if (!UUID.test(page)) fault("BAD_UUID", `page is not a UUID: ${JSON.stringify(page)}`);
+  if (!HTTP_URL.test(url) || !URL.canParse(url)) fault("BAD_URL", `url is not an http(s) URL: ${JSON.stringify(url)}`);
+  const issued = parseItensDate(issuedText);
+  if (issued === undefined) fault("BAD_DATE", `issued is not YYYY-MM-DD HH:MM:SS+00:00: ${issuedText}`);
+  const modified = parseItensDate(modifiedText);
+  if (modified === undefined) fault("BAD_DATE", `modified is not YYYY-MM-DD HH:MM:SS+00:00: ${modifiedText}`);
+  const row: ItensRow = {
+    page,
+    url,
+    issued: issued as number,
+    modified: modified as number,
+    title,
+    body,
+    caption,
+  };
+  if (schemaCheck) {
+    const parsed = itensRowSchema.safeParse(row);
+    if (!parsed.success) schemaFault(parsed.error.issues);
+  }
+  return { line, row };
+}
+
+export interface RowCleanerOptions {
+  /** Re-check every accepted row with common's zod schema (default true; the hand checks come first). */
+  schemaCheck?: boolean;
+}
+
+/**
+ * Cleans the rows of one file: every row is either accepted (typed) or quarantined with a reason,
+ * and the counts add up. Stateful only for duplicate detection (an exact repeat of an accepted row).
+ */
+export class RowCleaner {
+  readonly counts: CleanCounts = {
+    rowsIn: 0,
+    rowsAccepted: 0,
+    rowsQuarantined: 0,
+    elementsDropped: 0,
+    records: 0,
+    byReason: emptyReasonCounts(),
+  };
+  private readonly seen = new Set<string>();
+  private readonly width: number;
+  private readonly schemaCheck: boolean;
+
+  constructor(
+    readonly kind: RawFileKind,
+    readonly sourceKey: string,
+    options: RowCleanerOptions = {},
+  ) {
+    this.width = RAW_HEADERS[kind].length;
+    this.schemaCheck = options.schemaCheck ?? true;
+  }
+
+  clean(record: CsvRecord): RowOutcome {
+    this.counts.rowsIn++;
+    const { fields, line } = record;
+    try {
+      if (fields.length !== this.width)
+        fault("WRONG_FIELD_COUNT", `expected ${this.width} fields for a ${this.kind} row, got ${fields.length}`);
+      let outcome: AcceptedOutcome;
+      let records: number;
+      let dropped = 0;
+      if (this.kind === "treino") {
+        const o = cleanTreino(fields, line, this.schemaCheck);
+        outcome = { kind: "treino", ...o };
+        records = o.interactions.length;
+        dropped = o.elementsDropped;
+      } else if (this.kind === "validacao") {
+        const o = cleanValidacao(fields, line, this.schemaCheck);
+        outcome = { kind: "validacao", ...o };
+        records = o.accesses.length;
+        dropped = o.elementsDropped;
+      } else {
+        outcome = { kind: "itens", ...cleanItens(fields, line, this.schemaCheck) };
+        records = 1;
+      }
+      const key = createHash("sha1").update(fields.join("\u0000")).digest("base64").slice(0, 20);
+      if (this.seen.has(key)) fault("DUPLICATE_ROW", "an identical row was already accepted from this file");
+      this.seen.add(key);
+      this.counts.rowsAccepted++;
+      this.counts.records += records;
+      this.counts.elementsDropped += dropped;
+      return outcome;
+    } catch (error) {
+      if (!(error instanceof RowFault)) throw error;
+      this.counts.rowsQuarantined++;
+      this.counts.byReason[error.reason]++;
+      return {
+        kind: "quarantine",
+        record: { sourceKey: this.sourceKey, line, reason: error.reason, detail: error.detail, fields },
+      };
+    }
+  }
+}
