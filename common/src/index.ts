@@ -12,6 +12,7 @@ export * from "./contracts/naming.js";
 export * from "./contracts/raw-files.js";
 export * from "./contracts/tables.js";
 export * from "./errors/app-error.js";
+export * from "./lake/processed-parquet.js";
 export * from "./logging/logger.js";
 export * from "./metrics/emf.js";
 export * from "./util/retry.js";

@@ -1,0 +1,144 @@
+import { parquetMetadata, parquetReadObjects } from "hyparquet";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import type { ProcessedDataset } from "../contracts/lake.js";
+import type { ContentType, UserItem } from "../contracts/tables.js";
+
+/**
+ * The one Parquet codec of `processed/`: the engine encodes partitions with it, training and tools
+ * decode them. Column names and types follow `PROCESSED_COLUMNS` (lake.ts); epoch-ms columns are INT64.
+ */
+export interface InteractionRecord {
+  userId: string;
+  userType: UserItem["userType"];
+  page: string;
+  timestamp: number;
+  clicks: number;
+  timeOnPageMs: number;
+  scrollPercentage: number;
+  pageVisits: number;
+  source: string;
+}
+
+export interface ValidationRecord {
+  userId: string;
+  userType: UserItem["userType"];
+  page: string;
+  timestamp: number;
+  source: string;
+}
+
+export interface ArticleRecord {
+  page: string;
+  url: string;
+  issued: number;
+  modified: number;
+  title: string;
+  body: string;
+  caption: string;
+  section: string;
+  region: string;
+  contentType: ContentType;
+  source: string;
+}
+
+export interface ProcessedRecords {
+  interactions: InteractionRecord;
+  validation: ValidationRecord;
+  items: ArticleRecord;
+}
+
+type ColumnKind = "STRING" | "INT64" | "INT32" | "DOUBLE";
+
+const COLUMNS: {
+  [D in ProcessedDataset]: readonly (readonly [keyof ProcessedRecords[D] & string, ColumnKind])[];
+} = {
+  interactions: [
+    ["userId", "STRING"],
+    ["userType", "STRING"],
+    ["page", "STRING"],
+    ["timestamp", "INT64"],
+    ["clicks", "INT32"],
+    ["timeOnPageMs", "INT64"],
+    ["scrollPercentage", "DOUBLE"],
+    ["pageVisits", "INT32"],
+    ["source", "STRING"],
+  ],
+  validation: [
+    ["userId", "STRING"],
+    ["userType", "STRING"],
+    ["page", "STRING"],
+    ["timestamp", "INT64"],
+    ["source", "STRING"],
+  ],
+  items: [
+    ["page", "STRING"],
+    ["url", "STRING"],
+    ["issued", "INT64"],
+    ["modified", "INT64"],
+    ["title", "STRING"],
+    ["body", "STRING"],
+    ["caption", "STRING"],
+    ["section", "STRING"],
+    ["region", "STRING"],
+    ["contentType", "STRING"],
+    ["source", "STRING"],
+  ],
+};
+
+function column(kind: ColumnKind, values: unknown[]) {
+  switch (kind) {
+    case "INT64":
+      return BigInt64Array.from(values as number[], (v) => BigInt(v));
+    case "INT32":
+      return Int32Array.from(values as number[]);
+    case "DOUBLE":
+      return Float64Array.from(values as number[]);
+    case "STRING":
+      return values as string[];
+  }
+}
+
+/** Encodes one partition. An empty partition is valid (schema only). */
+export function encodeProcessedParquet<D extends ProcessedDataset>(
+  dataset: D,
+  rows: readonly ProcessedRecords[D][],
+  metadata: Record<string, string> = {},
+): Uint8Array {
+  const columnData = COLUMNS[dataset].map(([name, kind]) => ({
+    name,
+    type: kind,
+    nullable: false,
+    data: column(
+      kind,
+      rows.map((r) => (r as unknown as Record<string, unknown>)[name]),
+    ),
+  }));
+  const buffer = parquetWriteBuffer({
+    columnData,
+    rowGroupSize: 100_000,
+    kvMetadata: [
+      { key: "gplay.dataset", value: dataset },
+      ...Object.entries(metadata).map(([key, value]) => ({ key, value })),
+    ],
+    createdBy: "gplay-featstore-engine",
+  });
+  return new Uint8Array(buffer);
+}
+
+/** Decodes one partition back into records (INT64 columns become numbers: epoch ms fit exactly). */
+export async function decodeProcessedParquet<D extends ProcessedDataset>(
+  dataset: D,
+  bytes: Uint8Array,
+): Promise<ProcessedRecords[D][]> {
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const rows = (await parquetReadObjects({ file })) as Record<string, unknown>[];
+  const int64 = COLUMNS[dataset].filter(([, kind]) => kind === "INT64").map(([name]) => name);
+  for (const row of rows) for (const name of int64) row[name] = Number(row[name]);
+  return rows as unknown as ProcessedRecords[D][];
+}
+
+/** Row count of a partition from its footer, without decoding the data. */
+export function parquetRowCount(bytes: Uint8Array): number {
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  return Number(parquetMetadata(file).num_rows);
+}
