@@ -12,7 +12,13 @@ describe("retryWithBackoff", () => {
         return "ok";
       },
       () => true,
-      { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 150, random: () => 0.999, sleep: async (ms) => void waits.push(ms) },
+      {
+        maxAttempts: 5,
+        baseDelayMs: 100,
+        maxDelayMs: 150,
+        random: () => 0.999,
+        sleep: async (ms) => void waits.push(ms),
+      },
     );
     expect(result).toBe("ok");
     expect(waits).toEqual([99, 149]);
@@ -50,6 +56,8 @@ describe("retryWithBackoff", () => {
 
   it("never waits longer than the cap", () => {
     for (let attempt = 1; attempt < 30; attempt++)
-      expect(backoffDelay(attempt, { maxAttempts: 30, baseDelayMs: 50, maxDelayMs: 2000, random: () => 0.9999 })).toBeLessThan(2000);
+      expect(
+        backoffDelay(attempt, { maxAttempts: 30, baseDelayMs: 50, maxDelayMs: 2000, random: () => 0.9999 }),
+      ).toBeLessThan(2000);
   });
 });
