@@ -575,15 +575,31 @@ export class MlflowClient {
 
   /** The version an alias points to; NOT_FOUND when the alias (or model) does not exist. */
   async getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
-    const res = await this.transport.json({
-      operation: "registered-models/alias:get",
-      method: "GET",
-      path: `${API}/registered-models/alias`,
-      query: { name, alias },
-      schema: modelVersionResponse,
-      idempotent: true,
-    });
-    return res.model_version;
+    try {
+      const res = await this.transport.json({
+        operation: "registered-models/alias:get",
+        method: "GET",
+        path: `${API}/registered-models/alias`,
+        query: { name, alias },
+        schema: modelVersionResponse,
+        idempotent: true,
+      });
+      return res.model_version;
+    } catch (error) {
+      // MLflow 3.17 answers an alias that is not set with 400 INVALID_PARAMETER_VALUE ("Registered
+      // model alias <a> not found"), not RESOURCE_DOES_NOT_EXIST: it is a missing resource to us.
+      if (
+        error instanceof AppError &&
+        error.code === "VALIDATION_FAILED" &&
+        /alias .* not found/i.test(String(error.details.serverMessage ?? ""))
+      ) {
+        throw new AppError("NOT_FOUND", `Model "${name}" has no alias "${alias}": ${error.message}`, {
+          cause: error,
+          details: { ...error.details, name, alias },
+        });
+      }
+      throw error;
+    }
   }
 
   async deleteAlias(name: string, alias: string): Promise<void> {

@@ -259,7 +259,7 @@ export class HttpTransport {
   private httpFailure(operation: string, response: AxiosResponse, data: unknown): AttemptFailure {
     const body = parseErrorBody(data);
     const code = appErrorCodeFor(response.status, body.error_code);
-    const serverMessage = body.message ?? response.statusText ?? "";
+    const serverMessage = (body.message ?? response.statusText ?? "").trim().replace(/\.+$/, "");
     const errorCode = body.error_code ?? `HTTP_${response.status}`;
     const error = new AppError(
       code,

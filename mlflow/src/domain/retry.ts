@@ -1,3 +1,5 @@
+import { backoffDelay } from "@gplay/common";
+
 /** Retry timing, pure: exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"). */
 
 export interface RetryPolicy {
@@ -14,8 +16,9 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
 });
 
 /**
- * The delay before retry number `retry` (1 for the first retry): uniform in
- * [0, min(maxDelay, base·2^(retry-1))], or at least `retryAfterMs` when the server asked for it.
+ * The delay before retry number `retry` (1 for the first retry): common's full-jitter backoff,
+ * uniform in [0, min(maxDelay, base·2^(retry-1))], or at least `retryAfterMs` (capped) when the
+ * server asked for it.
  */
 export function backoffDelayMs(
   policy: RetryPolicy,
@@ -23,8 +26,12 @@ export function backoffDelayMs(
   random: () => number = Math.random,
   retryAfterMs?: number,
 ): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1));
-  const jittered = Math.floor(random() * ceiling);
+  const jittered = backoffDelay(retry, {
+    maxAttempts: policy.maxAttempts,
+    baseDelayMs: policy.baseDelayMs,
+    maxDelayMs: policy.maxDelayMs,
+    random,
+  });
   if (retryAfterMs !== undefined && retryAfterMs > jittered) return Math.min(retryAfterMs, policy.maxDelayMs);
   return jittered;
 }
