@@ -1,0 +1,66 @@
+import type { ColdstartItem, Interaction, UserItem } from "@gplay/common";
+import type { ArticleMeta } from "../domain/articles.js";
+
+/**
+ * What a ranker sees of a reader. The shared feature builder (from training) turns this into the
+ * model's inputs; the API only gathers it with one read of the reader's item.
+ */
+export interface ReaderFeatures {
+  userId: string;
+  /** The reader's item as stored (stats, packed log, evicted-page filter). */
+  user: UserItem;
+  /** The decoded log, oldest first. */
+  interactions: readonly Interaction[];
+  /** Request context, when the client sent one. */
+  context: { region?: string | undefined; section?: string | undefined };
+  /** Reference time for recency features (the cold-start snapshot's `asOf`, else now). */
+  referenceMs: number;
+}
+
+/** A loaded model: scores candidate articles for one reader. */
+export interface Ranker {
+  /** Registry version of the model (e.g. "7"); named in every response it produced. */
+  readonly modelVersion: string;
+  /** One score per candidate, same order; higher is better. */
+  rank(reader: ReaderFeatures, candidates: readonly ArticleMeta[]): Promise<number[]>;
+}
+
+export type ModelState = { status: "ready"; ranker: Ranker } | { status: "none"; reason: string };
+
+/** Provides the model currently being served (the MLflow `@champion` loader will implement it). */
+export interface ModelProvider {
+  current(): ModelState;
+}
+
+/** Readers' items (the users table). */
+export interface UserStore {
+  /** One GetItem; undefined for a reader never seen. */
+  getUser(userId: string): Promise<UserItem | undefined>;
+  /**
+   * Writes a reader's item only if the stored `version` is still `expectedVersion` (undefined: the item
+   * must not exist yet). Throws AppError CONFLICT when another writer got there first.
+   */
+  putUser(item: UserItem, expectedVersion: number | undefined): Promise<void>;
+}
+
+/** Articles' metadata (the items table), read whole at start and on refresh. */
+export interface ArticleSource {
+  scanArticles(): Promise<ArticleMeta[]>;
+}
+
+/** Cold-start snapshot rows (the coldstart table). */
+export interface ColdstartSource {
+  /** The rows that exist among `listIds` (missing ids are simply absent from the map). */
+  getLists(listIds: readonly string[]): Promise<Map<string, ColdstartItem>>;
+}
+
+/** Where batched events go: objects under `raw/` in the raw bucket. */
+export interface RawEventSink {
+  putRawObject(key: string, body: string): Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

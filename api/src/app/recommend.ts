@@ -1,0 +1,262 @@
+import {
+  type ApiContext,
+  type ColdstartRequest,
+  type ColdstartResponse,
+  decodeInteractionLog,
+  type Logger,
+  type PredictFallback,
+  type PredictRequest,
+  type PredictResponse,
+  type RecommendedItem,
+  type UserItem,
+} from "@gplay/common";
+import { toRecommendedItem } from "../domain/articles.js";
+import {
+  type Candidate,
+  type CandidateTier,
+  coVisitNeighbours,
+  orderByScores,
+  rankScore,
+  selectFromTiers,
+} from "../domain/candidates.js";
+import { type ReadSet, readSetOf } from "../domain/read-set.js";
+import { recentPages } from "../domain/reader.js";
+import { TtlCache } from "../domain/ttl-cache.js";
+import type { Clock, ModelProvider, UserStore } from "./ports.js";
+import type { ServingData } from "./serving-data.js";
+
+export interface RecommenderOptions {
+  /** Most candidates handed to the ranker per request. */
+  maxCandidates: number;
+  /** Newest distinct reads whose co-visitation neighbours become candidates. */
+  recentReads: number;
+  /** Hot-reader cache: short, so a click recorded by another task is excluded within seconds. */
+  userCacheTtlMs: number;
+  userCacheMaxEntries: number;
+}
+
+export interface RecommenderDeps {
+  users: UserStore;
+  data: ServingData;
+  model: ModelProvider;
+  clock: Clock;
+  logger?: Logger;
+}
+
+/**
+ * The two recommendation use cases. `predict` ranks candidates with the current model for a known
+ * reader and falls back to cold start (saying why) when there is no model, no such reader or the
+ * model fails; `coldstart` serves fresh popular articles shaped by the visit's clicks.
+ * A reader's whole history and the request's exclusions are never returned.
+ */
+export class Recommender {
+  readonly #users: TtlCache<UserItem | null>;
+
+  constructor(
+    private readonly deps: RecommenderDeps,
+    private readonly options: RecommenderOptions,
+  ) {
+    this.#users = new TtlCache(options.userCacheTtlMs, options.userCacheMaxEntries, () => deps.clock.now());
+  }
+
+  /** The reader's item: from the hot-reader cache, else one GetItem. */
+  async readUser(userId: string): Promise<UserItem | undefined> {
+    const cached = this.#users.get(userId);
+    if (cached !== undefined) return cached ?? undefined;
+    const user = await this.deps.users.getUser(userId);
+    this.#users.set(userId, user ?? null);
+    return user;
+  }
+
+  /** Called after this task wrote a reader's item, so its next prediction sees the new reads at once. */
+  rememberUser(user: UserItem): void {
+    this.#users.set(user.userId, user);
+  }
+
+  async coldstart(request: ColdstartRequest): Promise<ColdstartResponse> {
+    const clicked = request.recentlyClicked ?? [];
+    const readSet = readSetOf(undefined, [...clicked, ...(request.exclude ?? [])]);
+    const items = await this.#coldstartItems(clicked, request.context, readSet, request.k);
+    return { modelVersion: "coldstart", strategy: "coldstart", snapshotId: this.deps.data.snapshotId, items };
+  }
+
+  async predict(request: PredictRequest): Promise<PredictResponse> {
+    const user = await this.readUser(request.userId);
+    const exclude = request.exclude ?? [];
+    if (user === undefined) {
+      const readSet = readSetOf(undefined, exclude);
+      const items = await this.#coldstartItems([], request.context, readSet, request.k);
+      return this.#fallback(request.userId, "unknown-reader", items);
+    }
+    const interactions = decodeInteractionLog(user.log);
+    const readSet = readSetOf(user, exclude);
+    const recent = recentPages(interactions, this.options.recentReads);
+    const model = this.deps.model.current();
+    if (model.status === "none") {
+      const items = await this.#coldstartItems(recent, request.context, readSet, request.k);
+      return this.#fallback(request.userId, "no-model", items);
+    }
+    const { data } = this.deps;
+    const candidates = await this.#candidates(recent, request.context, readSet, request.k);
+    const articles = candidates.map((c) => data.article(c.page)).filter((a) => a !== undefined);
+    if (articles.length === 0)
+      return {
+        ...this.#fallback(request.userId, null, []),
+        modelVersion: model.ranker.modelVersion,
+        strategy: "model",
+      };
+    try {
+      const scores = await model.ranker.rank(
+        {
+          userId: request.userId,
+          user,
+          interactions,
+          context: { region: request.context?.region, section: request.context?.section },
+          referenceMs: data.referenceMs(),
+        },
+        articles,
+      );
+      const byPage = new Map(candidates.map((c) => [c.page, c]));
+      const items = orderByScores(articles, scores, request.k).map(({ candidate, score }) => {
+        const source = byPage.get(candidate.page) as Candidate;
+        return toRecommendedItem(candidate, score, source.reason, source.relatedTo);
+      });
+      return {
+        userId: request.userId,
+        modelVersion: model.ranker.modelVersion,
+        strategy: "model",
+        fallback: null,
+        snapshotId: data.snapshotId,
+        items,
+      };
+    } catch (error) {
+      this.deps.logger?.warn(
+        { event: "ranker-failed", modelVersion: model.ranker.modelVersion, err: error },
+        "ranker failed; answering from cold start",
+      );
+      const items = await this.#coldstartItems(recent, request.context, readSet, request.k);
+      return this.#fallback(request.userId, "model-error", items);
+    }
+  }
+
+  #fallback(userId: string, fallback: PredictFallback | null, items: RecommendedItem[]): PredictResponse {
+    return {
+      userId,
+      modelVersion: null,
+      strategy: "coldstart",
+      fallback,
+      snapshotId: this.deps.data.snapshotId,
+      items,
+    };
+  }
+
+  /** Sections (or regions) to favour: the request's, else those of the clicked articles, newest first. */
+  #scopes(kind: "section" | "region", context: ApiContext | undefined, clicked: readonly string[]): string[] {
+    const fromContext = context?.[kind];
+    if (fromContext !== undefined) return [fromContext];
+    const out: string[] = [];
+    for (const page of [...clicked].reverse()) {
+      const value = this.deps.data.article(page)?.[kind];
+      if (value && !out.includes(value)) out.push(value);
+    }
+    return out;
+  }
+
+  #popularTiers(context: ApiContext | undefined, clicked: readonly string[]): CandidateTier[] {
+    const { data } = this.deps;
+    return [
+      ...this.#scopes("section", context, clicked).map((s) => ({
+        reason: "popular-section" as const,
+        entries: data.popular(`section:${s}`),
+      })),
+      ...this.#scopes("region", context, clicked).map((r) => ({
+        reason: "popular-region" as const,
+        entries: data.popular(`region:${r}`),
+      })),
+      { reason: "popular-global", entries: data.popular("global") },
+    ];
+  }
+
+  #freshSectionTiers(context: ApiContext | undefined, clicked: readonly string[]): CandidateTier[] {
+    return this.#scopes("section", context, clicked).map((s) => ({
+      reason: "fresh-section" as const,
+      entries: this.deps.data.freshInSection(s).map((a) => ({ page: a.page, score: a.issued })),
+    }));
+  }
+
+  async #coVisitTier(clicked: readonly string[]): Promise<CandidateTier> {
+    if (clicked.length === 0) return { reason: "co-visited", entries: [] };
+    return {
+      reason: "co-visited",
+      entries: coVisitNeighbours(clicked, await this.deps.data.coVisit(clicked)),
+    };
+  }
+
+  #acceptFresh(readSet: ReadSet) {
+    return (page: string) => !readSet.has(page) && this.deps.data.isFresh(page);
+  }
+
+  #acceptAnyAge(readSet: ReadSet) {
+    return (page: string) => !readSet.has(page) && this.deps.data.article(page) !== undefined;
+  }
+
+  /** Cold start: co-visited first, then section/region popularity, then global, fresh only; any age to fill up. */
+  async #coldstartItems(
+    clicked: readonly string[],
+    context: ApiContext | undefined,
+    readSet: ReadSet,
+    k: number,
+  ): Promise<RecommendedItem[]> {
+    const { data } = this.deps;
+    const tiers = [
+      await this.#coVisitTier(clicked),
+      ...this.#popularTiers(context, clicked),
+      ...this.#freshSectionTiers(context, clicked),
+    ];
+    const chosen = selectFromTiers(tiers, k, this.#acceptFresh(readSet));
+    if (chosen.length < k) {
+      const taken = new Set(chosen.map((c) => c.page));
+      const filler = selectFromTiers(
+        [{ reason: "popular-any-age", entries: data.popular("global") }],
+        k - chosen.length,
+        (page) => !taken.has(page) && this.#acceptAnyAge(readSet)(page),
+      );
+      chosen.push(...filler);
+    }
+    return chosen.map((c, rank) =>
+      toRecommendedItem(
+        data.article(c.page) as NonNullable<ReturnType<ServingData["article"]>>,
+        rankScore(rank),
+        c.reason,
+        c.relatedTo,
+      ),
+    );
+  }
+
+  /** Candidates for the ranker: co-visited neighbours of recent reads, fresh same-section, fresh popular. */
+  async #candidates(
+    recent: readonly string[],
+    context: ApiContext | undefined,
+    readSet: ReadSet,
+    k: number,
+  ): Promise<Candidate[]> {
+    const { data } = this.deps;
+    const tiers = [
+      await this.#coVisitTier(recent),
+      ...this.#freshSectionTiers(context, recent),
+      ...this.#popularTiers(context, recent),
+    ];
+    const chosen = selectFromTiers(tiers, this.options.maxCandidates, this.#acceptFresh(readSet));
+    if (chosen.length < k) {
+      const taken = new Set(chosen.map((c) => c.page));
+      chosen.push(
+        ...selectFromTiers(
+          [{ reason: "popular-any-age", entries: data.popular("global") }],
+          k - chosen.length,
+          (page) => !taken.has(page) && this.#acceptAnyAge(readSet)(page),
+        ),
+      );
+    }
+    return chosen;
+  }
+}

@@ -1,0 +1,59 @@
+import { awsEnvSchema, envFields, resourcePrefixSchema } from "@gplay/common";
+import { z } from "zod";
+
+const clientSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  key: z.string().min(16, "API keys must be at least 16 characters"),
+  ratePerSecond: z.number().positive().optional(),
+  burst: z.number().int().positive().optional(),
+});
+
+/** `GPLAY_API_KEYS`: a JSON array of {name, key, ratePerSecond?, burst?} (in AWS, a Secrets Manager secret). */
+const apiKeysField = z.string().transform((raw, ctx) => {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    ctx.addIssue({
+      code: "custom",
+      message: 'expected JSON: [{"name":"web","key":"…","ratePerSecond":50,"burst":100}]',
+    });
+    return z.NEVER;
+  }
+  const parsed = z.array(clientSchema).min(1).safeParse(value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues)
+      ctx.addIssue({ code: "custom", message: `${issue.path.join(".")}: ${issue.message}` });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
+
+/** The api service's configuration. Parsed once in main.ts; nothing else reads process.env. */
+export const apiEnvSchema = awsEnvSchema.extend({
+  PORT: envFields.int(0, 65_535).default(8080),
+  GPLAY_ENVIRONMENT: z.string().min(1).default("local"),
+  /** Prefix of every table and bucket name (`gplay-<env>` in AWS). */
+  GPLAY_PREFIX: resourcePrefixSchema,
+  LOG_LEVEL: envFields.logLevel(),
+  GPLAY_API_KEYS: apiKeysField,
+  GPLAY_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
+  GPLAY_RATE_LIMIT_BURST: envFields.int(1, 100_000).default(100),
+  GPLAY_CORS_ORIGINS: envFields.list().default([]),
+  GPLAY_BODY_LIMIT_BYTES: envFields.int(1_024, 10_485_760).default(262_144),
+  GPLAY_REQUEST_TIMEOUT_MS: envFields.int(50, 120_000).default(2_000),
+  /** Registry the model loader (a later change) reads `models:/<name>@champion` from. */
+  MLFLOW_TRACKING_URI: envFields.url().optional(),
+  GPLAY_MODEL_NAME: z.string().min(1).default("gplay-ranker"),
+  GPLAY_MODEL_REFRESH_MS: envFields.int(1_000, 86_400_000).default(60_000),
+  GPLAY_DATA_REFRESH_MS: envFields.int(1_000, 86_400_000).default(300_000),
+  GPLAY_EVENTS_FLUSH_MS: envFields.int(100, 600_000).default(5_000),
+  GPLAY_FRESHNESS_HOURS: envFields.int(1, 24 * 365).default(48),
+  GPLAY_USER_CACHE_TTL_MS: envFields.int(0, 5_000).default(2_000),
+  GPLAY_READY_REQUIRES_MODEL: envFields.bool().default(true),
+  /** Wait after failing readiness before closing the listener (ALB health check interval × threshold). */
+  GPLAY_DRAIN_DELAY_MS: envFields.int(0, 120_000).default(0),
+  GPLAY_DRAIN_TIMEOUT_MS: envFields.int(1_000, 120_000).default(25_000),
+  GPLAY_SERVICE_VERSION: z.string().min(1).default("0.1.0"),
+});
+export type ApiEnv = z.infer<typeof apiEnvSchema>;

@@ -1,0 +1,159 @@
+import {
+  AppError,
+  coldstartQuerySchema,
+  coldstartRequestSchema,
+  type EventsResponse,
+  eventsRequestSchema,
+  type HealthResponse,
+  type Logger,
+  type Metrics,
+  predictRequestSchema,
+} from "@gplay/common";
+import express, { type Express, type Response } from "express";
+import helmet from "helmet";
+import type { ModelProvider } from "../app/ports.js";
+import type { Readiness } from "../app/readiness.js";
+import type { Recommender } from "../app/recommend.js";
+import type { EventRecorder } from "../app/record-events.js";
+import { errorMiddleware, parseOr400, reply } from "./errors.js";
+import {
+  type ApiClient,
+  apiKeyAuth,
+  closeWhenDraining,
+  cors,
+  rateLimit,
+  requestTimeout,
+  requireJson,
+} from "./guards.js";
+import { openApiDocument } from "./openapi.js";
+import { requestContext } from "./request-context.js";
+
+export interface HttpConfig {
+  clients: readonly ApiClient[];
+  corsOrigins: readonly string[];
+  /** Largest accepted JSON body, in bytes. */
+  bodyLimitBytes: number;
+  requestTimeoutMs: number;
+  /** The service's own version (the OpenAPI document's `info.version`). */
+  serviceVersion: string;
+}
+
+export interface AppDeps {
+  recommender: Recommender;
+  events: EventRecorder;
+  readiness: Readiness;
+  model: ModelProvider;
+  logger: Logger;
+  metrics: Metrics;
+  config: HttpConfig;
+  now?: () => number;
+}
+
+const MODEL_VERSION_HEADER = "x-model-version";
+
+function currentModelVersion(model: ModelProvider): string | null {
+  const state = model.current();
+  return state.status === "ready" ? state.ranker.modelVersion : null;
+}
+
+/**
+ * Builds the express app: security headers, CORS, open health routes and OpenAPI document, then API-key
+ * auth, per-key rate limits, a request deadline, JSON parsing with a size limit, the routes and one
+ * error middleware. Creates nothing outside itself; the caller listens and drains.
+ */
+export function createApp(deps: AppDeps): Express {
+  const { recommender, events, readiness, model, logger, metrics, config } = deps;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.set("query parser", "simple");
+
+  const document = openApiDocument(config.serviceVersion);
+  const nameVersion = (res: Response, version: string | null) =>
+    res.setHeader(MODEL_VERSION_HEADER, version ?? "none");
+
+  app.use(requestContext(logger, metrics));
+  app.use(helmet());
+  app.use(closeWhenDraining(() => readiness.draining));
+  app.use(cors(config.corsOrigins));
+
+  app.get("/healthz", (_req, res) => {
+    const body: HealthResponse = { status: "ok" };
+    reply(res, 200, body);
+  });
+  app.get("/readyz", (_req, res) => {
+    const body = readiness.check();
+    nameVersion(res, body.modelVersion);
+    res.setHeader("Cache-Control", "no-store");
+    reply(res, body.ready ? 200 : 503, body);
+  });
+  app.get("/openapi.json", (_req, res) => {
+    reply(res, 200, document);
+  });
+
+  app.use(apiKeyAuth(config.clients));
+  app.use(rateLimit(deps.now));
+  app.use(requestTimeout(config.requestTimeoutMs));
+  app.use(requireJson);
+  app.use(express.json({ limit: config.bodyLimitBytes, strict: true }));
+
+  app.post("/predict", async (req, res) => {
+    const request = parseOr400(predictRequestSchema, req.body, "body");
+    const response = await recommender.predict(request);
+    metrics.emit({ apiColdstartFallback: response.fallback === null ? 0 : 1 });
+    const numericVersion = Number(response.modelVersion);
+    if (response.modelVersion !== null && Number.isFinite(numericVersion))
+      metrics.emit({ apiModelVersion: numericVersion });
+    nameVersion(res, response.modelVersion ?? "coldstart");
+    reply(res, 200, response);
+  });
+
+  app.post("/coldstart", async (req, res) => {
+    const request = parseOr400(coldstartRequestSchema, req.body, "body");
+    const response = await recommender.coldstart(request);
+    nameVersion(res, response.modelVersion);
+    reply(res, 200, response);
+  });
+
+  app.get("/coldstart", async (req, res) => {
+    const query = parseOr400(coldstartQuerySchema, req.query, "query");
+    const context =
+      query.region === undefined && query.section === undefined
+        ? undefined
+        : {
+            ...(query.region === undefined ? {} : { region: query.region }),
+            ...(query.section === undefined ? {} : { section: query.section }),
+          };
+    const recentlyClicked = query.recentlyClicked
+      ?.split(",")
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    const request = parseOr400(
+      coldstartRequestSchema,
+      {
+        k: query.k,
+        ...(context === undefined ? {} : { context }),
+        ...(recentlyClicked === undefined ? {} : { recentlyClicked }),
+      },
+      "query",
+    );
+    const response = await recommender.coldstart(request);
+    nameVersion(res, response.modelVersion);
+    reply(res, 200, response);
+  });
+
+  app.post("/events", async (req, res) => {
+    const request = parseOr400(eventsRequestSchema, req.body, "body");
+    const result = await events.record(request.events);
+    const modelVersion = currentModelVersion(model);
+    const body: EventsResponse = { ...result, modelVersion };
+    nameVersion(res, modelVersion);
+    reply(res, 200, body);
+  });
+
+  app.use((req) => {
+    throw new AppError("NOT_FOUND", `No route ${req.method} ${req.path}; see /openapi.json`);
+  });
+  app.use(errorMiddleware);
+  return app;
+}

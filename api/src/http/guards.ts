@@ -1,0 +1,108 @@
+import { createHash } from "node:crypto";
+import { AppError } from "@gplay/common";
+import type { RequestHandler } from "express";
+import { type RateQuota, TokenBuckets } from "../domain/token-bucket.js";
+import { requestState } from "./request-context.js";
+
+/** One API client: a name for logs and metrics, its key, and its quota. */
+export interface ApiClient {
+  name: string;
+  key: string;
+  quota: RateQuota;
+}
+
+const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
+
+/**
+ * `x-api-key` authentication. Keys are held as SHA-256 digests, so lookups never compare the secret
+ * itself character by character.
+ */
+export function apiKeyAuth(clients: readonly ApiClient[]): RequestHandler {
+  const byDigest = new Map(clients.map((c) => [sha256(c.key), c]));
+  return (req, res, next) => {
+    const key = req.headers["x-api-key"];
+    const client = typeof key === "string" && key.length > 0 ? byDigest.get(sha256(key)) : undefined;
+    if (client === undefined)
+      throw new AppError(
+        "UNAUTHORIZED",
+        key === undefined ? "Missing x-api-key header" : "Unknown API key in x-api-key header",
+      );
+    res.locals.apiClient = client;
+    const state = requestState(res);
+    if (state !== undefined) state.client = client.name;
+    next();
+  };
+}
+
+/** Token-bucket rate limit per API client: 429 with Retry-After (seconds) when its bucket is empty. */
+export function rateLimit(now: () => number = Date.now): RequestHandler {
+  const buckets = new TokenBuckets(now);
+  return (_req, res, next) => {
+    const client = res.locals.apiClient as ApiClient;
+    const result = buckets.take(client.name, client.quota);
+    if (!result.allowed)
+      throw new AppError(
+        "RATE_LIMITED",
+        `Rate limit of ${client.quota.ratePerSecond}/s exceeded; retry later`,
+        {
+          details: { retryAfterSeconds: result.retryAfterSeconds },
+        },
+      );
+    next();
+  };
+}
+
+/** Answers 503 when a request runs longer than `timeoutMs` (a late handler result is then dropped). */
+export function requestTimeout(timeoutMs: number): RequestHandler {
+  return (_req, res, next) => {
+    const timer = setTimeout(() => {
+      if (!res.headersSent)
+        next(new AppError("TIMEOUT", `Request exceeded ${timeoutMs} ms`, { details: { timeoutMs } }));
+    }, timeoutMs);
+    timer.unref();
+    res.on("close", () => clearTimeout(timer));
+    res.on("finish", () => clearTimeout(timer));
+    next();
+  };
+}
+
+/** POST bodies must be JSON (415 otherwise), so a missing header is not misread as an empty body. */
+export const requireJson: RequestHandler = (req, _res, next) => {
+  if (req.method === "POST" && !req.is("application/json"))
+    throw new AppError("UNSUPPORTED_INPUT", "Send the body as JSON with Content-Type: application/json");
+  next();
+};
+
+/** CORS for the configured origins only; answers preflights before authentication. */
+export function cors(origins: readonly string[]): RequestHandler {
+  const any = origins.includes("*");
+  const allowed = new Set(origins);
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (origin !== undefined && (any || allowed.has(origin))) {
+      res.setHeader("Access-Control-Allow-Origin", any ? "*" : origin);
+      res.setHeader("Vary", "Origin");
+      res.setHeader("Access-Control-Expose-Headers", "Retry-After, x-model-version, x-request-id");
+      if (req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined) {
+        res.setHeader("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        res.setHeader("Access-Control-Allow-Headers", "content-type, x-api-key, x-request-id");
+        res.setHeader("Access-Control-Max-Age", "600");
+        res.status(204).end();
+        return;
+      }
+    }
+    if (req.method === "OPTIONS") {
+      res.status(204).end();
+      return;
+    }
+    next();
+  };
+}
+
+/** While draining, every response closes its connection, so keep-alive clients move to other tasks. */
+export function closeWhenDraining(isDraining: () => boolean): RequestHandler {
+  return (_req, res, next) => {
+    if (isDraining()) res.setHeader("Connection", "close");
+    next();
+  };
+}

@@ -1,0 +1,136 @@
+import { hostname } from "node:os";
+import {
+  awsClientOptionsFromEnv,
+  createAwsClients,
+  createLogger,
+  createMetrics,
+  isAppError,
+  lakeBucketNames,
+  parseEnv,
+  tableNames,
+} from "@gplay/common";
+import { DynamoFeatureStore } from "./adapters/dynamo-feature-store.js";
+import { S3RawEventSink } from "./adapters/s3-raw-event-sink.js";
+import { SwitchableModelProvider } from "./app/model.js";
+import { systemClock } from "./app/ports.js";
+import { Readiness } from "./app/readiness.js";
+import { Recommender } from "./app/recommend.js";
+import { EventRecorder } from "./app/record-events.js";
+import { ServingData } from "./app/serving-data.js";
+import { apiEnvSchema } from "./env.js";
+import { createApp } from "./http/app.js";
+import { drain, listen } from "./server.js";
+
+/** The only place that reads the environment, builds clients and wires the service. */
+async function main(): Promise<void> {
+  const env = parseEnv(apiEnvSchema, process.env);
+  const logger = createLogger({
+    service: "api",
+    version: env.GPLAY_SERVICE_VERSION,
+    level: env.LOG_LEVEL,
+    base: { environment: env.GPLAY_ENVIRONMENT },
+  });
+  const metrics = createMetrics(
+    { service: "api", environment: env.GPLAY_ENVIRONMENT },
+    { write: (document) => logger.info(document, "metrics") },
+  );
+  const clients = createAwsClients(awsClientOptionsFromEnv(env));
+  const store = new DynamoFeatureStore(clients.documents, tableNames(env.GPLAY_PREFIX), logger);
+  const sink = new S3RawEventSink(clients.s3, lakeBucketNames(env.GPLAY_PREFIX).raw);
+  // The MLflow `@champion` loader arrives with the model integration; until then /predict is cold start.
+  const model = new SwitchableModelProvider("model loading from the registry is not wired yet");
+  const data = new ServingData(
+    store,
+    store,
+    { freshnessHours: env.GPLAY_FRESHNESS_HOURS, coVisitCacheTtlMs: 300_000, coVisitCacheMaxEntries: 50_000 },
+    systemClock,
+    logger,
+  );
+  const recommender = new Recommender(
+    { users: store, data, model, clock: systemClock, logger },
+    {
+      maxCandidates: 500,
+      recentReads: 10,
+      userCacheTtlMs: env.GPLAY_USER_CACHE_TTL_MS,
+      userCacheMaxEntries: 10_000,
+    },
+  );
+  const events = new EventRecorder(
+    {
+      users: store,
+      sink,
+      clock: systemClock,
+      logger,
+      onUserWritten: (user) => recommender.rememberUser(user),
+    },
+    {
+      maxWriteAttempts: 8,
+      instanceId: hostname()
+        .replaceAll(/[^A-Za-z0-9-]/g, "-")
+        .slice(0, 40),
+      maxBufferedClicks: 200_000,
+    },
+  );
+  const readiness = new Readiness(
+    { model, data, clock: systemClock },
+    { requireModel: env.GPLAY_READY_REQUIRES_MODEL, maxDataAgeMs: 3 * env.GPLAY_DATA_REFRESH_MS },
+  );
+  await data.refresh().catch(() => undefined); // logged inside; readiness reports it until a refresh succeeds
+  data.startRefreshing(env.GPLAY_DATA_REFRESH_MS);
+  events.startFlushing(env.GPLAY_EVENTS_FLUSH_MS);
+
+  const app = createApp({
+    recommender,
+    events,
+    readiness,
+    model,
+    logger,
+    metrics,
+    config: {
+      clients: env.GPLAY_API_KEYS.map((c) => ({
+        name: c.name,
+        key: c.key,
+        quota: {
+          ratePerSecond: c.ratePerSecond ?? env.GPLAY_RATE_LIMIT_PER_SECOND,
+          burst: c.burst ?? env.GPLAY_RATE_LIMIT_BURST,
+        },
+      })),
+      corsOrigins: env.GPLAY_CORS_ORIGINS,
+      bodyLimitBytes: env.GPLAY_BODY_LIMIT_BYTES,
+      requestTimeoutMs: env.GPLAY_REQUEST_TIMEOUT_MS,
+      serviceVersion: env.GPLAY_SERVICE_VERSION,
+    },
+  });
+  const { server, url } = await listen(app, { port: env.PORT });
+  logger.info({ event: "listening", url }, "api listening");
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    logger.info({ event: "signal", signal }, "stopping");
+    if (stopping) return;
+    stopping = true;
+    void drain({
+      server,
+      startDraining: () => readiness.startDraining(),
+      finish: async () => {
+        data.stopRefreshing();
+        await events.close();
+      },
+      logger,
+      delayMs: env.GPLAY_DRAIN_DELAY_MS,
+      forceAfterMs: env.GPLAY_DRAIN_TIMEOUT_MS,
+    }).finally(() => {
+      clients.destroy();
+      logger.flush();
+    });
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  // Before the logger exists (bad config) this is the only way out; the message lists every bad variable.
+  const message = isAppError(error) ? error.message : String(error);
+  process.stderr.write(`${JSON.stringify({ level: "fatal", service: "api", msg: message })}\n`);
+  process.exitCode = 1;
+});
