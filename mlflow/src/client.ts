@@ -607,7 +607,8 @@ export class MlflowClient {
       operation: "registered-models/alias:delete",
       method: "DELETE",
       path: `${API}/registered-models/alias`,
-      query: { name, alias },
+      // MLflow reads DELETE parameters from a JSON body (only GET reads the query string).
+      body: { name, alias },
       schema: emptyResponse,
       idempotent: true,
     });
