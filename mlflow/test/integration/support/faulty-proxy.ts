@@ -8,6 +8,8 @@ import type { AddressInfo } from "node:net";
 export interface FaultyProxyOptions {
   /** How many requests to spoil before forwarding. */
   failFirst: number;
+  /** Only requests whose "METHOD path" matches are spoiled (and counted towards failFirst). */
+  match?: RegExp;
   /** Status answered to a spoiled request (503 by default). */
   status?: number;
   /** Headers sent with a spoiled answer (e.g. Retry-After). */
@@ -20,16 +22,23 @@ export interface FaultyProxy {
   url: string;
   /** Requests received so far, spoiled or forwarded, as "METHOD path". */
   readonly requests: string[];
+  /** The Authorization header of each request ("" when absent). */
+  readonly authorizations: string[];
   close(): Promise<void>;
 }
 
 export async function startFaultyProxy(target: string, options: FaultyProxyOptions): Promise<FaultyProxy> {
   const upstream = new URL(target);
   const requests: string[] = [];
+  const authorizations: string[] = [];
   const timers = new Set<NodeJS.Timeout>();
+  let spoiled = 0;
   const server: Server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
-    if (requests.length <= options.failFirst) {
+    authorizations.push(req.headers.authorization ?? "");
+    const line = `${req.method} ${req.url}`;
+    if (spoiled < options.failFirst && (options.match === undefined || options.match.test(line))) {
+      spoiled++;
       req.resume();
       if (options.hangMs !== undefined) {
         const timer = setTimeout(() => {
@@ -64,6 +73,7 @@ export async function startFaultyProxy(target: string, options: FaultyProxyOptio
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    authorizations,
     close: async () => {
       for (const t of timers) clearTimeout(t);
       server.closeAllConnections();
