@@ -1,3 +1,23 @@
 import { jestConfig } from "../jest.base.config.js";
 
-export default jestConfig({ displayName: "scripts" });
+const rootDir = import.meta.dirname;
+// Root-only options (reporters) stay at the top; the rest is shared by both projects.
+const { reporters, ...shared } = jestConfig({ displayName: "scripts" });
+
+// Two projects: unit tests need nothing; the integration project's global setup (which jest runs
+// only when one of its tests is selected) reuses or starts the local stack.
+export default {
+  ...(reporters === undefined ? {} : { reporters }),
+  projects: [
+    { ...shared, rootDir, displayName: "scripts:unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
+    {
+      ...shared,
+      rootDir,
+      displayName: "scripts:integration",
+      testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
+      globalSetup: "<rootDir>/src/local-stack/jest-global-setup.ts",
+      globalTeardown: "<rootDir>/src/local-stack/jest-global-teardown.ts",
+      testTimeout: 120_000,
+    },
+  ],
+};

@@ -1,0 +1,88 @@
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { access, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { AppError } from "@gplay/common";
+
+/** Written inside the venv once pip succeeded; a different hash means "rebuild". */
+export const REQUIREMENTS_HASH_FILE = ".gplay-requirements.sha256";
+
+export interface VenvOptions {
+  venvDir: string;
+  requirementsFile: string;
+  /** The interpreter that creates the venv. */
+  python?: string;
+  /** pip's output goes here (appended). */
+  logFile: string;
+  log?: (msg: string) => void;
+}
+
+export const venvBin = (venvDir: string, tool: string) => join(venvDir, "bin", tool);
+
+export async function requirementsHash(requirementsFile: string): Promise<string> {
+  const text = await readFile(requirementsFile, "utf8");
+  return createHash("sha256").update(text).digest("hex");
+}
+
+function run(command: string, args: string[], logFile: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const out = createWriteStream(logFile, { flags: "a" });
+    out.write(`\n$ ${command} ${args.join(" ")}\n`);
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.pipe(out, { end: false });
+    child.stderr.pipe(out, { end: false });
+    child.on("error", (error) => {
+      out.end();
+      reject(error);
+    });
+    child.on("close", (code) => {
+      out.end();
+      if (code === 0) resolve();
+      else reject(new Error(`${command} exited with ${code}; see ${logFile}`));
+    });
+  });
+}
+
+/**
+ * Makes sure `<venvDir>` holds the pinned Python tools: reused when its stored requirements hash
+ * matches, otherwise (re)created with `python3 -m venv` and `pip install -r`. Returns whether it
+ * installed. The caller holds the stack lock, so two runs never install at once.
+ */
+export async function ensureVenv(options: VenvOptions): Promise<{ installed: boolean; seconds: number }> {
+  const started = Date.now();
+  const hash = await requirementsHash(options.requirementsFile);
+  const hashFile = join(options.venvDir, REQUIREMENTS_HASH_FILE);
+  const stored = await readFile(hashFile, "utf8").catch(() => "");
+  const toolsPresent = await Promise.all(
+    ["moto_server", "mlflow"].map((tool) =>
+      access(venvBin(options.venvDir, tool)).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  if (stored.trim() === hash && toolsPresent.every(Boolean)) return { installed: false, seconds: 0 };
+
+  options.log?.(`Creating the Python venv at ${options.venvDir} (pip install, about 1.5 min)…`);
+  try {
+    await rm(options.venvDir, { recursive: true, force: true });
+    await run(options.python ?? "python3", ["-m", "venv", options.venvDir], options.logFile);
+    await run(
+      venvBin(options.venvDir, "pip"),
+      ["install", "--disable-pip-version-check", "--no-input", "-r", options.requirementsFile],
+      options.logFile,
+    );
+  } catch (error) {
+    throw new AppError(
+      "UPSTREAM_FAILED",
+      `Could not build the Python venv (python3 -m venv + pip install): see ${options.logFile}. ` +
+        "Check that python3 (with the venv module) is installed and PyPI is reachable.",
+      { cause: error, details: { venvDir: options.venvDir } },
+    );
+  }
+  await writeFile(hashFile, `${hash}\n`);
+  const seconds = (Date.now() - started) / 1000;
+  options.log?.(`Python venv ready in ${seconds.toFixed(1)} s.`);
+  return { installed: true, seconds };
+}
