@@ -3,6 +3,7 @@ export * from "./aws/errors.js";
 export * from "./config/env.js";
 export * from "./contracts/api.js";
 export * from "./contracts/bloom-filter.js";
+export * from "./contracts/content-vector.js";
 export * from "./contracts/events.js";
 export * from "./contracts/interaction-log.js";
 export * from "./contracts/lake.js";

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { isAppError, type RawFileKind } from "@gplay/common";
 import { RowCleaner } from "../domain/clean.js";
 import { type CsvRecord, formatCsvRecord } from "../domain/csv.js";
-import { formatItensFields, formatTreinoFields, formatValidacaoFields } from "../domain/raw-format.js";
 import { openRawFile } from "../domain/raw-file.js";
+import { formatItensFields, formatTreinoFields, formatValidacaoFields } from "../domain/raw-format.js";
 
 const FILES: Record<string, RawFileKind> = {
   "itens-sample.csv": "itens",
@@ -36,11 +36,20 @@ function diff(expected: readonly string[], actual: readonly string[]): string | 
 
 async function checkFile(dir: string, file: string, expectedKind: RawFileKind): Promise<FileResult> {
   const path = join(dir, file);
-  const result: FileResult = { file, kind: "?", rows: 0, accepted: 0, roundTripped: 0, bytesIdentical: false, failures: [] };
+  const result: FileResult = {
+    file,
+    kind: "?",
+    rows: 0,
+    accepted: 0,
+    roundTripped: 0,
+    bytesIdentical: false,
+    failures: [],
+  };
   try {
     const raw = await openRawFile(createReadStream(path), file);
     result.kind = raw.kind;
-    if (raw.kind !== expectedKind) result.failures.push(`detected kind ${raw.kind}, expected ${expectedKind}`);
+    if (raw.kind !== expectedKind)
+      result.failures.push(`detected kind ${raw.kind}, expected ${expectedKind}`);
     const cleaner = new RowCleaner(raw.kind, file);
     const records: CsvRecord[] = [];
     for await (const batch of raw.batches) records.push(...batch);
@@ -50,7 +59,9 @@ async function checkFile(dir: string, file: string, expectedKind: RawFileKind): 
       text += formatCsvRecord(record.fields);
       const outcome = cleaner.clean(record);
       if (outcome.kind === "quarantine") {
-        result.failures.push(`line ${record.line}: quarantined ${outcome.record.reason}: ${outcome.record.detail}`);
+        result.failures.push(
+          `line ${record.line}: quarantined ${outcome.record.reason}: ${outcome.record.detail}`,
+        );
         continue;
       }
       result.accepted++;
@@ -89,7 +100,9 @@ async function main(): Promise<void> {
     for (const f of r.failures) console.log(`  - ${f}`);
     if (r.failures.length > 0) failed++;
   }
-  console.log(failed === 0 ? "conformance: all rows parsed exactly" : `conformance: ${failed} file(s) failed`);
+  console.log(
+    failed === 0 ? "conformance: all rows parsed exactly" : `conformance: ${failed} file(s) failed`,
+  );
   if (failed > 0) process.exitCode = 1;
 }
 

@@ -156,7 +156,8 @@ function schemaFault(issues: readonly { message: string; path: readonly Property
     issued: "BAD_DATE",
     modified: "BAD_DATE",
   };
-  const reason = prefixed ?? byColumn[column] ?? (column.startsWith("timestamp") ? "BAD_TIMESTAMP" : "BAD_NUMBER");
+  const reason =
+    prefixed ?? byColumn[column] ?? (column.startsWith("timestamp") ? "BAD_TIMESTAMP" : "BAD_NUMBER");
   return fault(reason, `${column}: ${message}`);
 }
 
@@ -175,7 +176,7 @@ function cleanTreino(fields: string[], line: number, schemaCheck: boolean): Omit
   if (userId === "" || userType === "" || historySizeText === "")
     fault("MISSING_FIELD", "userId, userType and historySize are required");
   if (lists.every((l) => l === "")) fault("EMPTY_HISTORY", "the row has no history");
-  const emptyList = lists.findIndex((l) => l === "");
+  const emptyList = lists.indexOf("");
   if (emptyList !== -1) fault("MISSING_FIELD", `${TREINO_LISTS[emptyList]} is empty`);
   const user = checkUser(userId, userType);
   const historySize = parseCount(historySizeText, "historySize");
@@ -196,7 +197,8 @@ function cleanTreino(fields: string[], line: number, schemaCheck: boolean): Omit
         `history has ${n} values but ${TREINO_LISTS[i + 1]} has ${list.length}; the lists must align`,
       );
   }
-  if (historySize !== n) fault("HISTORY_SIZE_MISMATCH", `historySize is ${historySize} but the lists hold ${n}`);
+  if (historySize !== n)
+    fault("HISTORY_SIZE_MISMATCH", `historySize is ${historySize} but the lists hold ${n}`);
 
   const row: TreinoRow = {
     userId: user.userId,
@@ -235,7 +237,7 @@ function cleanTreino(fields: string[], line: number, schemaCheck: boolean): Omit
     row.timestampHistory_new.push(tn);
     interactions.push({ page, timestamp, clicks: c, timeOnPageMs: t, scrollPercentage: s, pageVisits: v });
   }
-  if (interactions.length === 0) fault("EMPTY_HISTORY", `all ${dropped} history ids are editorial (esid:) ids`);
+  // A row of editorial ids only is well-formed: accepted with no interactions, its elements dropped.
   row.historySize = interactions.length;
   if (schemaCheck) {
     const parsed = treinoRowSchema.safeParse(row);
@@ -244,11 +246,16 @@ function cleanTreino(fields: string[], line: number, schemaCheck: boolean): Omit
   return { line, row, user, interactions, elementsDropped: dropped };
 }
 
-function cleanValidacao(fields: string[], line: number, schemaCheck: boolean): Omit<ValidacaoOutcome, "kind"> {
+function cleanValidacao(
+  fields: string[],
+  line: number,
+  schemaCheck: boolean,
+): Omit<ValidacaoOutcome, "kind"> {
   const [userId, userType, historyText, tsText] = fields as [string, string, string, string];
   if (userId === "" || userType === "") fault("MISSING_FIELD", "userId and userType are required");
   if (historyText === "" && tsText === "") fault("EMPTY_HISTORY", "the row has no accesses");
-  if (historyText === "" || tsText === "") fault("MISSING_FIELD", "history and timestampHistory are required");
+  if (historyText === "" || tsText === "")
+    fault("MISSING_FIELD", "history and timestampHistory are required");
   const user = checkUser(userId, userType);
   const history = parseNumpyStringList(historyText);
   if (history === undefined) fault("BAD_UUID", `history is not a numpy list of page ids: ${historyText}`);
@@ -259,7 +266,12 @@ function cleanValidacao(fields: string[], line: number, schemaCheck: boolean): O
   if (ids.length === 0 && times.length === 0) fault("EMPTY_HISTORY", "the row has no accesses");
   if (ids.length !== times.length)
     fault("LIST_LENGTH_MISMATCH", `history has ${ids.length} ids but timestampHistory has ${times.length}`);
-  const row: ValidacaoRow = { userId: user.userId, userType: user.userType, history: [], timestampHistory: [] };
+  const row: ValidacaoRow = {
+    userId: user.userId,
+    userType: user.userType,
+    history: [],
+    timestampHistory: [],
+  };
   const accesses: ValidationAccess[] = [];
   let dropped = 0;
   for (let i = 0; i < ids.length; i++) {
@@ -297,7 +309,8 @@ function cleanItens(fields: string[], line: number, schemaCheck: boolean): Omit<
   if (page === "" || url === "" || issuedText === "" || modifiedText === "")
     fault("MISSING_FIELD", "page, url, issued and modified are required");
   if (!UUID.test(page)) fault("BAD_UUID", `page is not a UUID: ${JSON.stringify(page)}`);
-  if (!HTTP_URL.test(url) || !URL.canParse(url)) fault("BAD_URL", `url is not an http(s) URL: ${JSON.stringify(url)}`);
+  if (!HTTP_URL.test(url) || !URL.canParse(url))
+    fault("BAD_URL", `url is not an http(s) URL: ${JSON.stringify(url)}`);
   const issued = parseItensDate(issuedText);
   if (issued === undefined) fault("BAD_DATE", `issued is not YYYY-MM-DD HH:MM:SS+00:00: ${issuedText}`);
   const modified = parseItensDate(modifiedText);
@@ -354,7 +367,10 @@ export class RowCleaner {
     const { fields, line } = record;
     try {
       if (fields.length !== this.width)
-        fault("WRONG_FIELD_COUNT", `expected ${this.width} fields for a ${this.kind} row, got ${fields.length}`);
+        fault(
+          "WRONG_FIELD_COUNT",
+          `expected ${this.width} fields for a ${this.kind} row, got ${fields.length}`,
+        );
       let outcome: AcceptedOutcome;
       let records: number;
       let dropped = 0;

@@ -1,5 +1,5 @@
 import { AppError, detectRawFileKind, RAW_HEADERS, type RawFileKind } from "@gplay/common";
-import { type CleanCounts, type RowCleanerOptions, RowCleaner, type RowOutcome } from "./clean.js";
+import { type CleanCounts, RowCleaner, type RowCleanerOptions, type RowOutcome } from "./clean.js";
 import { type CsvRecord, readCsvBatches } from "./csv.js";
 
 export type ByteSource = AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
@@ -21,9 +21,13 @@ export async function openRawFile(source: ByteSource, sourceKey = "<input>"): Pr
   let first = await iterator.next();
   while (!first.done && first.value.length === 0) first = await iterator.next();
   if (first.done)
-    throw new AppError("UNSUPPORTED_INPUT", `${sourceKey}: the file is empty; expected a G1 CSV with a header`, {
-      details: { sourceKey },
-    });
+    throw new AppError(
+      "UNSUPPORTED_INPUT",
+      `${sourceKey}: the file is empty; expected a G1 CSV with a header`,
+      {
+        details: { sourceKey },
+      },
+    );
   const [headerRecord, ...rest] = first.value as [CsvRecord, ...CsvRecord[]];
   const kind = detectRawFileKind(headerRecord.fields);
   if (kind === undefined)

@@ -1,0 +1,247 @@
+import {
+  coldstartListId,
+  type Interaction,
+  POPULARITY_WINDOWS_HOURS,
+  type PopularityWindow,
+  type RankedEntry,
+} from "@gplay/common";
+
+const HOUR_MS = 3_600_000;
+
+/** Interns page ids to dense integers so aggregates live in typed arrays. */
+export class PageIndex {
+  private readonly ids = new Map<string, number>();
+  readonly pages: string[] = [];
+
+  id(page: string): number {
+    let id = this.ids.get(page);
+    if (id === undefined) {
+      id = this.pages.length;
+      this.ids.set(page, id);
+      this.pages.push(page);
+    }
+    return id;
+  }
+
+  get size(): number {
+    return this.pages.length;
+  }
+}
+
+/** Growable typed arrays (amortised doubling). */
+class F64List {
+  data = new Float64Array(1024);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+  view(): Float64Array {
+    return this.data.subarray(0, this.length);
+  }
+}
+
+export interface ColdstartList {
+  listId: string;
+  entries: RankedEntry[];
+}
+
+export interface ArticleCategory {
+  section: string;
+  region: string;
+}
+
+export interface PopularityOptions {
+  /** Entries per list (coldstart items hold at most 500). */
+  topN?: number;
+  /** Decay half-life as a fraction of the window (default 0.5: a read half a window ago counts half). */
+  halfLifeFraction?: number;
+}
+
+/**
+ * Recency-decayed popularity: accumulate interactions in any order, then build the cold-start lists
+ * (global, per section, per region × 1 h / 6 h / 24 h) as of the newest timestamp seen. Keeps only
+ * the interactions of the last 24 h of the running maximum (pruned as it grows), so memory follows
+ * one day of traffic, not the whole history.
+ */
+export class PopularityAccumulator {
+  private readonly pages = new PageIndex();
+  private ids = new F64List();
+  private times = new F64List();
+  private newest = Number.NEGATIVE_INFINITY;
+  private pruneAt = 1 << 16;
+  private readonly horizonMs = Math.max(...POPULARITY_WINDOWS_HOURS) * HOUR_MS;
+
+  add(interaction: Pick<Interaction, "page" | "timestamp">): void {
+    const t = interaction.timestamp;
+    if (t > this.newest) this.newest = t;
+    if (t <= this.newest - this.horizonMs) return;
+    this.ids.push(this.pages.id(interaction.page));
+    this.times.push(t);
+    if (this.ids.length >= this.pruneAt) this.prune();
+  }
+
+  addAll(interactions: Iterable<Pick<Interaction, "page" | "timestamp">>): void {
+    for (const i of interactions) this.add(i);
+  }
+
+  /** The as-of time: the newest interaction timestamp (undefined before any). */
+  get asOf(): number | undefined {
+    return Number.isFinite(this.newest) ? this.newest : undefined;
+  }
+
+  private prune(): void {
+    const cutoff = this.newest - this.horizonMs;
+    const ids = this.ids.view();
+    const times = this.times.view();
+    let w = 0;
+    for (let r = 0; r < ids.length; r++) {
+      if ((times[r] as number) > cutoff) {
+        ids[w] = ids[r] as number;
+        times[w] = times[r] as number;
+        w++;
+      }
+    }
+    this.ids.length = w;
+    this.times.length = w;
+    this.pruneAt = Math.max(1 << 16, w * 2);
+  }
+
+  /**
+   * The lists. `categoryOf` gives an article's section and region (pages without one count only
+   * globally). Scores: Σ 2^(-age / halfLife) over reads in the window; ties by page id.
+   */
+  build(
+    categoryOf: (page: string) => ArticleCategory | undefined,
+    options: PopularityOptions = {},
+  ): ColdstartList[] {
+    const topN = Math.min(500, options.topN ?? 100);
+    const asOf = this.asOf;
+    if (asOf === undefined) return [];
+    const ids = this.ids.view();
+    const times = this.times.view();
+    const categories = this.pages.pages.map(categoryOf);
+    const lists: ColdstartList[] = [];
+    for (const windowHours of POPULARITY_WINDOWS_HOURS) {
+      const windowMs = windowHours * HOUR_MS;
+      const halfLife = windowMs * (options.halfLifeFraction ?? 0.5);
+      const scores = new Float64Array(this.pages.size);
+      for (let r = 0; r < ids.length; r++) {
+        const age = asOf - (times[r] as number);
+        if (age >= windowMs) continue;
+        const id = ids[r] as number;
+        scores[id] = (scores[id] as number) + 2 ** (-age / halfLife);
+      }
+      const scopes = new Map<string, number[]>();
+      const addTo = (scope: string, id: number) => {
+        let list = scopes.get(scope);
+        if (list === undefined) {
+          list = [];
+          scopes.set(scope, list);
+        }
+        list.push(id);
+      };
+      for (let id = 0; id < scores.length; id++) {
+        if ((scores[id] as number) <= 0) continue;
+        addTo("global", id);
+        const c = categories[id];
+        if (c !== undefined) {
+          addTo(`section:${c.section}`, id);
+          addTo(`region:${c.region}`, id);
+        }
+      }
+      for (const [scope, members] of scopes) {
+        const entries = members
+          .sort(
+            (a, b) =>
+              (scores[b] as number) - (scores[a] as number) ||
+              ((this.pages.pages[a] as string) < (this.pages.pages[b] as string) ? -1 : 1),
+          )
+          .slice(0, topN)
+          .map((id) => ({ page: this.pages.pages[id] as string, score: scores[id] as number }));
+        lists.push({
+          listId: coldstartListId.popular(scope as "global", windowHours as PopularityWindow),
+          entries,
+        });
+      }
+    }
+    return lists.sort((a, b) => (a.listId < b.listId ? -1 : 1));
+  }
+}
+
+export interface CovisitationOptions {
+  /** Two reads belong to one session when at most this far apart (default 30 min). */
+  sessionGapMs?: number;
+  /** Neighbours kept per article (default 50, at most 500). */
+  topN?: number;
+}
+
+/** Pair keys are `a * 2^22 + b`: exact in a double for up to 4,194,304 distinct pages. */
+const PAIR_SHIFT = 2 ** 22;
+
+/**
+ * Item-to-item co-visitation: each pair of consecutive reads of one reader within the session gap
+ * counts once in both directions. Pairs are kept as packed numbers in a typed array, then sorted and
+ * run-length counted: ~16 bytes per consecutive pair (≈130 MB for the full 8.1M interactions), no
+ * per-pair objects.
+ */
+export class CovisitationAccumulator {
+  private readonly pages = new PageIndex();
+  private readonly pairs = new F64List();
+  private readonly gap: number;
+
+  constructor(options: CovisitationOptions = {}) {
+    this.gap = options.sessionGapMs ?? 30 * 60_000;
+  }
+
+  /** One reader's interactions (any order; they are sorted by time here). */
+  addReader(interactions: readonly Pick<Interaction, "page" | "timestamp">[]): void {
+    const sorted = [...interactions].sort((a, b) => a.timestamp - b.timestamp || (a.page < b.page ? -1 : 1));
+    for (let i = 1; i < sorted.length; i++) {
+      const prev = sorted[i - 1] as Pick<Interaction, "page" | "timestamp">;
+      const cur = sorted[i] as Pick<Interaction, "page" | "timestamp">;
+      if (cur.timestamp - prev.timestamp > this.gap || cur.page === prev.page) continue;
+      const a = this.pages.id(prev.page);
+      const b = this.pages.id(cur.page);
+      if (this.pages.size > PAIR_SHIFT) throw new RangeError("co-visitation: more than 2^22 distinct pages");
+      this.pairs.push(a * PAIR_SHIFT + b);
+      this.pairs.push(b * PAIR_SHIFT + a);
+    }
+  }
+
+  get pairCount(): number {
+    return this.pairs.length / 2;
+  }
+
+  /** Top neighbours per article, by co-visit count (ties by page id). */
+  build(options: CovisitationOptions = {}): ColdstartList[] {
+    const topN = Math.min(500, options.topN ?? 50);
+    const keys = this.pairs.view().slice().sort();
+    const out: ColdstartList[] = [];
+    let i = 0;
+    while (i < keys.length) {
+      const source = Math.floor((keys[i] as number) / PAIR_SHIFT);
+      const neighbours: { id: number; count: number }[] = [];
+      while (i < keys.length && Math.floor((keys[i] as number) / PAIR_SHIFT) === source) {
+        const key = keys[i] as number;
+        let count = 0;
+        while (i < keys.length && keys[i] === key) {
+          count++;
+          i++;
+        }
+        neighbours.push({ id: key - source * PAIR_SHIFT, count });
+      }
+      const page = this.pages.pages[source] as string;
+      const entries = neighbours
+        .map((n) => ({ page: this.pages.pages[n.id] as string, score: n.count }))
+        .sort((x, y) => y.score - x.score || (x.page < y.page ? -1 : 1))
+        .slice(0, topN);
+      out.push({ listId: coldstartListId.covisit(page), entries });
+    }
+    return out;
+  }
+}
