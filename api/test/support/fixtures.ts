@@ -1,0 +1,206 @@
+import {
+  AppError,
+  type ColdstartItem,
+  coldstartListId,
+  createLogger,
+  createMetrics,
+  type Interaction,
+  type Logger,
+  type Metrics,
+  type UserItem,
+} from "@gplay/common";
+import type {
+  ArticleSource,
+  Clock,
+  ColdstartSource,
+  Ranker,
+  RawEventSink,
+  ReaderFeatures,
+  UserStore,
+} from "../../src/app/ports.js";
+import type { ArticleMeta } from "../../src/domain/articles.js";
+import { applyInteractions } from "../../src/domain/reader.js";
+
+/** Snapshot time of the fixtures' cold-start lists. */
+export const AS_OF = Date.UTC(2022, 7, 15, 0, 0, 0);
+const HOUR = 3_600_000;
+
+/** A deterministic v4-shaped page id. */
+export function pageId(n: number): string {
+  return `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
+}
+
+/** A deterministic 64-hex reader id. */
+export function userId(n: number): string {
+  return n.toString(16).padStart(64, "0");
+}
+
+export function article(n: number, overrides: Partial<ArticleMeta> = {}): ArticleMeta {
+  return {
+    page: pageId(n),
+    url: `http://g1.globo.com/sp/sao-paulo/noticia/2022/08/14/news-${n}.ghtml`,
+    title: `News ${n}`,
+    section: "sp",
+    region: "sao-paulo",
+    issued: AS_OF - 2 * HOUR,
+    modified: AS_OF - 2 * HOUR,
+    contentType: "noticia",
+    vector: new Uint8Array([1, 2, 3]),
+    ...overrides,
+  };
+}
+
+export function coldstartRow(
+  listId: string,
+  pages: readonly string[],
+  snapshotId = "snap-1",
+  asOf = AS_OF,
+): ColdstartItem {
+  return {
+    listId,
+    snapshotId,
+    asOf,
+    entries: pages.map((page, i) => ({ page, score: pages.length - i })),
+    updatedAt: new Date(asOf).toISOString(),
+  };
+}
+
+export function popularRow(
+  scope: Parameters<typeof coldstartListId.popular>[0],
+  pages: readonly string[],
+  snapshotId = "snap-1",
+) {
+  return coldstartRow(coldstartListId.popular(scope, 24), pages, snapshotId);
+}
+
+export function interaction(page: string, timestamp: number): Interaction {
+  return { page, timestamp, clicks: 1, timeOnPageMs: 60_000, scrollPercentage: 50, pageVisits: 1 };
+}
+
+/** A reader whose log holds `pages` (read an hour apart, oldest first). */
+export function reader(id: string, pages: readonly string[], extra: Partial<UserItem> = {}): UserItem {
+  const interactions = pages.map((p, i) => interaction(p, AS_OF - 1_000 * HOUR + i * 60_000));
+  return { ...applyInteractions(undefined, id, "Logged", interactions, new Date(AS_OF)), ...extra };
+}
+
+/** The users table in memory, with the conditional-write semantics of the real one. */
+export class FakeUserStore implements UserStore {
+  readonly items = new Map<string, UserItem>();
+  gets = 0;
+  puts = 0;
+  /** Conflicts to inject before the next successful writes (another writer racing). */
+  conflictsToInject = 0;
+  failGets: AppError | undefined;
+
+  async getUser(id: string): Promise<UserItem | undefined> {
+    this.gets += 1;
+    if (this.failGets !== undefined) throw this.failGets;
+    const item = this.items.get(id);
+    return item === undefined ? undefined : structuredClone(item);
+  }
+
+  async putUser(item: UserItem, expectedVersion: number | undefined): Promise<void> {
+    this.puts += 1;
+    if (this.conflictsToInject > 0) {
+      this.conflictsToInject -= 1;
+      const stored = this.items.get(item.userId);
+      // Simulate a concurrent writer: bump the stored version so the retry must re-read.
+      if (stored !== undefined) this.items.set(item.userId, { ...stored, version: stored.version + 1 });
+      throw new AppError("CONFLICT", "conditional check failed");
+    }
+    const stored = this.items.get(item.userId);
+    if (stored?.version !== expectedVersion) throw new AppError("CONFLICT", "conditional check failed");
+    this.items.set(item.userId, structuredClone(item));
+  }
+}
+
+export class FakeArticleSource implements ArticleSource {
+  scans = 0;
+  fail: Error | undefined;
+  constructor(public articles: ArticleMeta[]) {}
+  async scanArticles(): Promise<ArticleMeta[]> {
+    this.scans += 1;
+    if (this.fail !== undefined) throw this.fail;
+    return [...this.articles];
+  }
+}
+
+export class FakeColdstartSource implements ColdstartSource {
+  readonly rows = new Map<string, ColdstartItem>();
+  requested: string[][] = [];
+  constructor(rows: ColdstartItem[] = []) {
+    for (const row of rows) this.rows.set(row.listId, row);
+  }
+  put(...rows: ColdstartItem[]): void {
+    for (const row of rows) this.rows.set(row.listId, row);
+  }
+  async getLists(listIds: readonly string[]): Promise<Map<string, ColdstartItem>> {
+    this.requested.push([...listIds]);
+    const out = new Map<string, ColdstartItem>();
+    for (const id of listIds) {
+      const row = this.rows.get(id);
+      if (row !== undefined) out.set(id, row);
+    }
+    return out;
+  }
+}
+
+export class FakeSink implements RawEventSink {
+  readonly objects = new Map<string, string>();
+  failures = 0;
+  async putRawObject(key: string, body: string): Promise<void> {
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw new AppError("UPSTREAM_UNAVAILABLE", "bucket unavailable");
+    }
+    this.objects.set(key, body);
+  }
+}
+
+/** A ranker that scores by a fixed table (unknown pages score 0) and records what it was given. */
+export class FakeRanker implements Ranker {
+  calls: { reader: ReaderFeatures; candidates: string[] }[] = [];
+  constructor(
+    readonly modelVersion: string,
+    private readonly scores: ReadonlyMap<string, number> = new Map(),
+    private readonly behaviour: "ok" | "throw" | "wrong-length" = "ok",
+    private readonly delayMs = 0,
+  ) {}
+  async rank(reader: ReaderFeatures, candidates: readonly ArticleMeta[]): Promise<number[]> {
+    this.calls.push({ reader, candidates: candidates.map((c) => c.page) });
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.behaviour === "throw") throw new Error("model exploded");
+    const scores = candidates.map((c) => this.scores.get(c.page) ?? 0);
+    return this.behaviour === "wrong-length" ? scores.slice(1) : scores;
+  }
+}
+
+export class ManualClock implements Clock {
+  constructor(public t = AS_OF) {}
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/** A logger whose JSON lines are kept in memory. */
+export function memoryLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    service: "api",
+    version: "test",
+    level: "debug",
+    destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+  });
+  return { logger, lines };
+}
+
+export function memoryMetrics(): { metrics: Metrics; documents: Record<string, unknown>[] } {
+  const documents: Record<string, unknown>[] = [];
+  return {
+    metrics: createMetrics({ service: "api", environment: "test" }, { write: (d) => documents.push(d) }),
+    documents,
+  };
+}

@@ -1,0 +1,142 @@
+import type { Server } from "node:http";
+import type { ColdstartItem, Logger } from "@gplay/common";
+import { SwitchableModelProvider } from "../../src/app/model.js";
+import type { Clock } from "../../src/app/ports.js";
+import { Readiness } from "../../src/app/readiness.js";
+import { Recommender } from "../../src/app/recommend.js";
+import { EventRecorder } from "../../src/app/record-events.js";
+import { ServingData } from "../../src/app/serving-data.js";
+import type { ArticleMeta } from "../../src/domain/articles.js";
+import { createApp, type HttpConfig } from "../../src/http/app.js";
+import { listen } from "../../src/server.js";
+import {
+  FakeArticleSource,
+  FakeColdstartSource,
+  type FakeRanker,
+  FakeSink,
+  FakeUserStore,
+  memoryLogger,
+  memoryMetrics,
+} from "./fixtures.js";
+
+export const API_KEY = "test-key-0123456789abcdef";
+export const OTHER_KEY = "other-key-0123456789abcdef";
+
+export interface ServiceOptions {
+  articles?: ArticleMeta[];
+  rows?: ColdstartItem[];
+  ranker?: FakeRanker;
+  http?: Partial<HttpConfig>;
+  clock?: Clock;
+  requireModel?: boolean;
+}
+
+export interface Service {
+  app: ReturnType<typeof createApp>;
+  users: FakeUserStore;
+  articleSource: FakeArticleSource;
+  coldstart: FakeColdstartSource;
+  sink: FakeSink;
+  logger: Logger;
+  lines: Record<string, unknown>[];
+  documents: Record<string, unknown>[];
+  model: SwitchableModelProvider;
+  data: ServingData;
+  recommender: Recommender;
+  events: EventRecorder;
+  readiness: Readiness;
+  config: HttpConfig;
+}
+
+/** The whole service wired with in-memory fakes of its store ports. */
+export function buildService(options: ServiceOptions = {}): Service {
+  const clock = options.clock ?? { now: () => Date.now() };
+  const users = new FakeUserStore();
+  const articleSource = new FakeArticleSource(options.articles ?? []);
+  const coldstart = new FakeColdstartSource(options.rows ?? []);
+  const sink = new FakeSink();
+  const { logger, lines } = memoryLogger();
+  const { metrics, documents } = memoryMetrics();
+  const model = new SwitchableModelProvider("no model registered");
+  if (options.ranker !== undefined) model.set(options.ranker);
+  const data = new ServingData(
+    articleSource,
+    coldstart,
+    { freshnessHours: 48, coVisitCacheTtlMs: 60_000, coVisitCacheMaxEntries: 1_000 },
+    clock,
+    logger,
+  );
+  const recommender = new Recommender(
+    { users, data, model, clock, logger },
+    { maxCandidates: 200, recentReads: 10, userCacheTtlMs: 2_000, userCacheMaxEntries: 100 },
+  );
+  const events = new EventRecorder(
+    {
+      users,
+      sink,
+      clock,
+      logger,
+      onUserWritten: (u) => recommender.rememberUser(u),
+      sleep: async () => undefined,
+    },
+    { maxWriteAttempts: 5, instanceId: "test", maxBufferedClicks: 10_000 },
+  );
+  const readiness = new Readiness(
+    { model, data, clock },
+    { requireModel: options.requireModel ?? false, maxDataAgeMs: 3_600_000 },
+  );
+  const config: HttpConfig = {
+    clients: [
+      { name: "web", key: API_KEY, quota: { ratePerSecond: 1_000, burst: 1_000 } },
+      { name: "tiny", key: OTHER_KEY, quota: { ratePerSecond: 0.5, burst: 2 } },
+    ],
+    corsOrigins: ["https://news.example"],
+    bodyLimitBytes: 64 * 1024,
+    requestTimeoutMs: 2_000,
+    serviceVersion: "test",
+    ...options.http,
+  };
+  const app = createApp({ recommender, events, readiness, model, logger, metrics, config });
+  return {
+    app,
+    users,
+    articleSource,
+    coldstart,
+    sink,
+    logger,
+    lines,
+    documents,
+    model,
+    data,
+    recommender,
+    events,
+    readiness,
+    config,
+  };
+}
+
+/** Starts the service on a free port; `close` stops it. */
+export async function startService(
+  service: Service,
+): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+  await service.data.refresh();
+  const { server, url } = await listen(service.app, { port: 0, host: "127.0.0.1" });
+  return {
+    url,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** POST JSON with the test API key. */
+export function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-api-key": API_KEY, ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}

@@ -1,0 +1,196 @@
+import { bloomAdd, coldstartListId, createBloomFilter, type UserItem } from "@gplay/common";
+import { beforeEach, describe, expect, it } from "@jest/globals";
+import { SwitchableModelProvider } from "../../../src/app/model.js";
+import { Recommender } from "../../../src/app/recommend.js";
+import { ServingData } from "../../../src/app/serving-data.js";
+import {
+  AS_OF,
+  article,
+  coldstartRow,
+  FakeArticleSource,
+  FakeColdstartSource,
+  FakeRanker,
+  FakeUserStore,
+  ManualClock,
+  pageId,
+  popularRow,
+  reader,
+  userId,
+} from "../../support/fixtures.js";
+
+const DAY = 86_400_000;
+const p = pageId;
+
+/** 1–20: fresh "sp" articles; 21–25: fresh "rj"; 30: stale (published 10 days before the snapshot). */
+function world() {
+  const articles = [
+    ...Array.from({ length: 20 }, (_, i) => article(i + 1)),
+    ...Array.from({ length: 5 }, (_, i) =>
+      article(i + 21, { section: "rj", region: "rio", issued: AS_OF - 3_600_000 * (i + 1) }),
+    ),
+    article(30, { issued: AS_OF - 10 * DAY }),
+  ];
+  const rows = [
+    popularRow("global", [p(30), p(1), p(2), p(3), p(21), p(4), p(5)]),
+    popularRow("section:rj", [p(22), p(23)]),
+    popularRow("region:rio", [p(24)]),
+    coldstartRow(coldstartListId.covisit(p(1)), [p(9), p(8)]),
+    coldstartRow(coldstartListId.covisit(p(21)), [p(25)]),
+  ];
+  return { articles, rows };
+}
+
+describe("Recommender", () => {
+  let users: FakeUserStore;
+  let coldstart: FakeColdstartSource;
+  let model: SwitchableModelProvider;
+  let clock: ManualClock;
+  let recommender: Recommender;
+
+  beforeEach(async () => {
+    const { articles, rows } = world();
+    users = new FakeUserStore();
+    coldstart = new FakeColdstartSource(rows);
+    model = new SwitchableModelProvider("nothing registered");
+    clock = new ManualClock(AS_OF + 1_000);
+    const data = new ServingData(
+      new FakeArticleSource(articles),
+      coldstart,
+      { freshnessHours: 48, coVisitCacheTtlMs: 60_000, coVisitCacheMaxEntries: 100 },
+      clock,
+    );
+    await data.refresh();
+    recommender = new Recommender(
+      { users, data, model, clock },
+      { maxCandidates: 50, recentReads: 5, userCacheTtlMs: 2_000, userCacheMaxEntries: 10 },
+    );
+  });
+
+  describe("coldstart", () => {
+    it("serves fresh global popularity, skipping stale articles, with falling rank scores", async () => {
+      const out = await recommender.coldstart({ k: 3 });
+      expect(out).toMatchObject({ modelVersion: "coldstart", strategy: "coldstart", snapshotId: "snap-1" });
+      expect(out.items.map((i) => i.page)).toEqual([p(1), p(2), p(3)]);
+      expect(out.items.every((i) => i.reason === "popular-global")).toBe(true);
+      expect(out.items[0]?.score).toBeGreaterThan(out.items[1]?.score ?? 1);
+      expect(out.items[0]).toMatchObject({
+        title: "News 1",
+        section: "sp",
+        region: "sao-paulo",
+        issued: new Date(AS_OF - 7_200_000).toISOString(),
+      });
+    });
+
+    it("puts co-visitation neighbours of this visit's clicks first, then their section, then global", async () => {
+      const out = await recommender.coldstart({ k: 6, recentlyClicked: [p(21)] });
+      expect(out.items.map((i) => [i.page, i.reason])).toEqual([
+        [p(25), "co-visited"],
+        [p(22), "popular-section"],
+        [p(23), "popular-section"],
+        [p(24), "popular-region"],
+        [p(1), "popular-global"],
+        [p(2), "popular-global"],
+      ]);
+      expect(out.items[0]?.relatedTo).toBe(p(21));
+      expect(out.items.some((i) => i.page === p(21))).toBe(false);
+    });
+
+    it("follows the request's section and region, and never returns excluded pages", async () => {
+      const out = await recommender.coldstart({ k: 3, context: { section: "rj" }, exclude: [p(22)] });
+      expect(out.items.map((i) => i.page)).toEqual([p(23), p(1), p(2)]);
+    });
+
+    it("fills up with popular articles of any age when fresh ones run out", async () => {
+      const out = await recommender.coldstart({ k: 8 });
+      expect(out.items.at(-1)).toMatchObject({ page: p(30), reason: "popular-any-age" });
+    });
+  });
+
+  describe("predict", () => {
+    it("falls back to cold start for an unknown reader and says so", async () => {
+      model.set(new FakeRanker("3"));
+      const out = await recommender.predict({ userId: userId(404), k: 2 });
+      expect(out).toMatchObject({ strategy: "coldstart", fallback: "unknown-reader", modelVersion: null });
+      expect(out.items.map((i) => i.page)).toEqual([p(1), p(2)]);
+    });
+
+    it("answers from cold start with fallback no-model when no model is loaded, excluding the history", async () => {
+      users.items.set(userId(1), reader(userId(1), [p(1), p(2)]));
+      const out = await recommender.predict({ userId: userId(1), k: 3 });
+      expect(out).toMatchObject({ strategy: "coldstart", fallback: "no-model", modelVersion: null });
+      // the reader's latest read (p2) has no co-visitation row; p1's neighbours come first
+      expect(out.items.map((i) => i.page)).toEqual([p(9), p(8), p(3)]);
+    });
+
+    it("ranks candidates with the model, best score first, and names the model version", async () => {
+      users.items.set(userId(1), reader(userId(1), [p(1)]));
+      const ranker = new FakeRanker(
+        "7",
+        new Map([
+          [p(3), 0.9],
+          [p(8), 0.8],
+          [p(21), 0.95],
+        ]),
+      );
+      model.set(ranker);
+      const out = await recommender.predict({ userId: userId(1), k: 3, context: { section: "sp" } });
+      expect(out).toMatchObject({ strategy: "model", fallback: null, modelVersion: "7" });
+      expect(out.items.map((i) => [i.page, i.score, i.reason])).toEqual([
+        [p(21), 0.95, "popular-global"],
+        [p(3), 0.9, "fresh-section"],
+        [p(8), 0.8, "co-visited"],
+      ]);
+      const call = ranker.calls[0];
+      expect(call?.reader.userId).toBe(userId(1));
+      expect(call?.reader.interactions).toHaveLength(1);
+      expect(call?.reader.context).toEqual({ section: "sp", region: undefined });
+      expect(call?.candidates).not.toContain(p(1));
+      expect(call?.candidates).not.toContain(p(30));
+    });
+
+    it("never hands the ranker pages from the evicted filter or the exclude list", async () => {
+      const evicted = bloomAdd(createBloomFilter(), [p(3)]) as UserItem["log"];
+      users.items.set(userId(1), reader(userId(1), [p(1)], { evicted, evictedCount: 1 }));
+      const ranker = new FakeRanker("7");
+      model.set(ranker);
+      await recommender.predict({ userId: userId(1), k: 5, exclude: [p(2)] });
+      const candidates = ranker.calls[0]?.candidates ?? [];
+      expect(candidates.length).toBeGreaterThan(5);
+      for (const page of [p(1), p(2), p(3)]) expect(candidates).not.toContain(page);
+    });
+
+    it("falls back to cold start with fallback model-error when the ranker fails", async () => {
+      users.items.set(userId(1), reader(userId(1), [p(1)]));
+      model.set(new FakeRanker("7", new Map(), "throw"));
+      const out = await recommender.predict({ userId: userId(1), k: 2 });
+      expect(out).toMatchObject({ strategy: "coldstart", fallback: "model-error", modelVersion: null });
+      expect(out.items).toHaveLength(2);
+    });
+
+    it("treats a ranker returning the wrong number of scores as a model error", async () => {
+      users.items.set(userId(1), reader(userId(1), [p(1)]));
+      model.set(new FakeRanker("7", new Map(), "wrong-length"));
+      const out = await recommender.predict({ userId: userId(1), k: 2 });
+      expect(out.fallback).toBe("model-error");
+    });
+
+    it("reads a reader once per call at most, and serves hot readers from the cache", async () => {
+      users.items.set(userId(1), reader(userId(1), [p(1)]));
+      await recommender.predict({ userId: userId(1), k: 2 });
+      await recommender.predict({ userId: userId(1), k: 2 });
+      expect(users.gets).toBe(1);
+      clock.advance(2_001);
+      await recommender.predict({ userId: userId(1), k: 2 });
+      expect(users.gets).toBe(2);
+    });
+
+    it("excludes a page the reader just read once this task wrote the reader", async () => {
+      users.items.set(userId(1), reader(userId(1), [p(1)]));
+      const before = await recommender.predict({ userId: userId(1), k: 1 });
+      const shown = before.items[0]?.page as string;
+      recommender.rememberUser(reader(userId(1), [p(1), shown]));
+      const after = await recommender.predict({ userId: userId(1), k: 3 });
+      expect(after.items.map((i) => i.page)).not.toContain(shown);
+    });
+  });
+});
