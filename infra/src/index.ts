@@ -1,1 +1,57 @@
-export {};
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as pulumi from "@pulumi/pulumi";
+import { parseConfig, type RawConfig } from "./plan/config.js";
+import { Platform } from "./platform.js";
+
+/**
+ * The Pulumi program (Pulumi.yaml `main`): reads the stack config, validates it (every problem at
+ * once), builds the platform and exports what services, CI and operators need.
+ */
+const config = new pulumi.Config();
+const KEYS = [
+  "environment",
+  "resourcePrefix",
+  "vpcCidr",
+  "azCount",
+  "egress",
+  "logRetentionDays",
+  "buildImages",
+  "imageTag",
+  "domain",
+  "hostedZoneId",
+  "certificateArn",
+  "alarmEmail",
+  "deletionProtection",
+] as const;
+const OBJECT_KEYS = ["api", "mlflow", "featstoreEngine", "training", "database"] as const;
+
+const raw: RawConfig = {
+  ...Object.fromEntries(KEYS.map((k) => [k, config.get(k)])),
+  ...Object.fromEntries(OBJECT_KEYS.map((k) => [k, config.getObject(k)])),
+  region: new pulumi.Config("aws").get("region"),
+};
+const cfg = parseConfig(raw, pulumi.getStack());
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const platform = new Platform("gplay", cfg, { repoRoot });
+const out = platform.outputs;
+
+export const environment = cfg.environment;
+export const resourcePrefix = out.resourcePrefix;
+export const apiUrl = out.apiUrl;
+export const healthUrl = pulumi.interpolate`${out.apiUrl}/healthz`;
+export const mlflowTrackingUri = out.mlflowTrackingUri;
+export const clusterName = out.clusterName;
+export const apiServiceName = out.services.api;
+export const mlflowServiceName = out.services.mlflow;
+export const rawBucket = out.buckets.raw;
+export const processedBucket = out.buckets.processed;
+export const modelsBucket = out.buckets.models;
+export const tables = out.tables;
+export const repositoryUrls = out.repositoryUrls;
+export const taskDefinitions = out.taskDefinitions;
+export const privateSubnetIds = out.privateSubnetIds;
+export const batchSecurityGroupId = out.batchSecurityGroupId;
+export const dlqUrl = out.dlqUrl;
+export const alarmTopicArn = out.alarmTopicArn;
+export const dashboardName = out.dashboardName;

@@ -1,0 +1,147 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface MlflowServiceArgs {
+  serviceName: string;
+  clusterArn: pulumi.Input<string>;
+  vpcId: pulumi.Input<string>;
+  vpcCidr: string;
+  privateSubnetIds: pulumi.Input<string>[];
+  taskDefinitionArn: pulumi.Input<string>;
+  containerName: string;
+  port: number;
+  desiredCount: number;
+  /** Extra groups for the tasks (the database's client group). */
+  extraSecurityGroupIds: pulumi.Input<string>[];
+}
+
+/** MLflow's liveness endpoint. */
+export const MLFLOW_HEALTH_PATH = "/health";
+
+/**
+ * The MLflow tracking server: a Fargate service behind an internal ALB (reachable only from inside
+ * the VPC), with ECS Exec on so operators port-forward to its UI (docs/deploy.md).
+ */
+export class MlflowService extends pulumi.ComponentResource {
+  readonly trackingUri: pulumi.Output<string>;
+  readonly service: aws.ecs.Service;
+  readonly loadBalancer: aws.lb.LoadBalancer;
+
+  constructor(name: string, args: MlflowServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("gplay:mlflow:MlflowService", name, {}, opts);
+    const parent = { parent: this };
+
+    // The internal ALB accepts HTTP from inside the VPC only.
+    const lbSg = new aws.ec2.SecurityGroup(
+      `${name}-lb`,
+      {
+        vpcId: args.vpcId,
+        description: "MLflow internal load balancer",
+        ingress: [
+          { protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: [args.vpcCidr], description: "VPC" },
+        ],
+        egress: [
+          {
+            protocol: "tcp",
+            fromPort: args.port,
+            toPort: args.port,
+            cidrBlocks: [args.vpcCidr],
+            description: "MLflow tasks",
+          },
+        ],
+        tags: { Name: `${name}-lb` },
+      },
+      parent,
+    );
+    // MLflow tasks accept traffic from their load balancer only.
+    const taskSg = new aws.ec2.SecurityGroup(
+      `${name}-tasks`,
+      {
+        vpcId: args.vpcId,
+        description: "MLflow tasks",
+        ingress: [
+          {
+            protocol: "tcp",
+            fromPort: args.port,
+            toPort: args.port,
+            securityGroups: [lbSg.id],
+            description: "internal ALB",
+          },
+        ],
+        egress: [
+          { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "AWS APIs" },
+        ],
+        tags: { Name: `${name}-tasks` },
+      },
+      parent,
+    );
+
+    // Internal load balancer in the private subnets.
+    this.loadBalancer = new aws.lb.LoadBalancer(
+      `${name}-lb`,
+      {
+        loadBalancerType: "application",
+        internal: true,
+        subnets: args.privateSubnetIds,
+        securityGroups: [lbSg.id],
+        dropInvalidHeaderFields: true,
+        // Large artifact uploads are proxied through MLflow.
+        idleTimeout: 300,
+      },
+      parent,
+    );
+    // MLflow tasks by IP, checked on `/health`.
+    const tg = new aws.lb.TargetGroup(
+      `${name}-tg`,
+      {
+        port: args.port,
+        protocol: "HTTP",
+        targetType: "ip",
+        vpcId: args.vpcId,
+        deregistrationDelay: 30,
+        healthCheck: { path: MLFLOW_HEALTH_PATH, matcher: "200", interval: 30, timeout: 5 },
+      },
+      parent,
+    );
+    // HTTP inside the VPC.
+    const listener = new aws.lb.Listener(
+      `${name}-http`,
+      {
+        loadBalancerArn: this.loadBalancer.arn,
+        port: 80,
+        protocol: "HTTP",
+        defaultActions: [{ type: "forward", targetGroupArn: tg.arn }],
+      },
+      parent,
+    );
+
+    // The tracking server; ECS Exec on for `aws ecs execute-command` / SSM port forwarding.
+    this.service = new aws.ecs.Service(
+      `${name}-service`,
+      {
+        name: args.serviceName,
+        cluster: args.clusterArn,
+        taskDefinition: args.taskDefinitionArn,
+        desiredCount: args.desiredCount,
+        launchType: "FARGATE",
+        platformVersion: "LATEST",
+        enableExecuteCommand: true,
+        networkConfiguration: {
+          subnets: args.privateSubnetIds,
+          securityGroups: [taskSg.id, ...args.extraSecurityGroupIds],
+          assignPublicIp: false,
+        },
+        loadBalancers: [
+          { targetGroupArn: tg.arn, containerName: args.containerName, containerPort: args.port },
+        ],
+        healthCheckGracePeriodSeconds: 120,
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        propagateTags: "SERVICE",
+      },
+      { ...parent, dependsOn: [listener] },
+    );
+
+    this.trackingUri = pulumi.interpolate`http://${this.loadBalancer.dnsName}`;
+    this.registerOutputs({ trackingUri: this.trackingUri, serviceName: this.service.name });
+  }
+}

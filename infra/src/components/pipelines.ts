@@ -1,0 +1,212 @@
+import {
+  type InputTransformer,
+  rawObjectCreatedPattern,
+  rawObjectInputTransformer,
+  snapshotReadyInputTransformer,
+  snapshotReadyPattern,
+} from "@gplay/common";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { assumeRolePolicy, dlqPolicy, eventsRunTaskPolicy } from "../plan/iam.js";
+
+export interface PipelineTask {
+  taskDefinitionArn: pulumi.Input<string>;
+  taskRoleArn: pulumi.Input<string>;
+  executionRoleArn: pulumi.Input<string>;
+}
+
+export interface PipelinesArgs {
+  rawBucket: string;
+  processedBucket: string;
+  dlqName: string;
+  clusterArn: pulumi.Input<string>;
+  vpcId: pulumi.Input<string>;
+  vpcCidr: string;
+  privateSubnetIds: pulumi.Input<string>[];
+  ingest: PipelineTask;
+  training: PipelineTask & { schedule: string };
+}
+
+/** How long EventBridge keeps retrying a target before the event goes to the dead-letter queue. */
+export const RETRY_POLICY = { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 10 } as const;
+
+/**
+ * The event-driven pipelines: a raw object under `raw/` runs featstore-engine; a "Snapshot Ready"
+ * event or the schedule runs training. Patterns and input transformers come from common, retries
+ * are bounded, and undeliverable events land in an encrypted dead-letter queue.
+ */
+export class Pipelines extends pulumi.ComponentResource {
+  readonly dlq: aws.sqs.Queue;
+  readonly ingestRule: aws.cloudwatch.EventRule;
+  readonly snapshotRule: aws.cloudwatch.EventRule;
+  readonly scheduleRule: aws.cloudwatch.EventRule;
+  /** Carried by featstore-engine and training tasks (also for manual `aws ecs run-task`). */
+  readonly taskSecurityGroup: aws.ec2.SecurityGroup;
+
+  constructor(name: string, args: PipelinesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("gplay:events:Pipelines", name, {}, opts);
+    const parent = { parent: this };
+
+    // Undeliverable events (RunTask kept failing), encrypted at rest, kept 14 days for redrive.
+    this.dlq = new aws.sqs.Queue(
+      `${name}-dlq`,
+      { name: args.dlqName, sqsManagedSseEnabled: true, messageRetentionSeconds: 14 * 24 * 3600 },
+      parent,
+    );
+
+    // Batch tasks call only AWS APIs (HTTPS) and MLflow inside the VPC; nothing calls them.
+    const taskSg = new aws.ec2.SecurityGroup(
+      `${name}-tasks`,
+      {
+        vpcId: args.vpcId,
+        description: "featstore-engine and training tasks",
+        ingress: [],
+        egress: [
+          { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "AWS APIs" },
+          {
+            protocol: "tcp",
+            fromPort: 80,
+            toPort: 80,
+            cidrBlocks: [args.vpcCidr],
+            description: "MLflow (internal)",
+          },
+        ],
+        tags: { Name: `${name}-tasks` },
+      },
+      parent,
+    );
+    this.taskSecurityGroup = taskSg;
+
+    // Role EventBridge assumes to start the two batch tasks.
+    const role = new aws.iam.Role(
+      `${name}-events`,
+      {
+        assumeRolePolicy: JSON.stringify(assumeRolePolicy("events.amazonaws.com")),
+        description: "EventBridge runs batch tasks",
+      },
+      parent,
+    );
+    // Only these two task definitions, only on this cluster, only passing their own roles.
+    new aws.iam.RolePolicy(
+      `${name}-events`,
+      {
+        role: role.id,
+        policy: pulumi
+          .all([
+            args.clusterArn,
+            args.ingest.taskDefinitionArn,
+            args.training.taskDefinitionArn,
+            args.ingest.taskRoleArn,
+            args.ingest.executionRoleArn,
+            args.training.taskRoleArn,
+            args.training.executionRoleArn,
+          ])
+          .apply(([clusterArn, ingestTd, trainingTd, ...roleArns]) =>
+            JSON.stringify(
+              eventsRunTaskPolicy({ clusterArn, taskDefinitionArns: [ingestTd, trainingTd], roleArns }),
+            ),
+          ),
+      },
+      parent,
+    );
+
+    const ecsTarget = (taskDefinitionArn: pulumi.Input<string>) => ({
+      taskDefinitionArn,
+      launchType: "FARGATE",
+      platformVersion: "LATEST",
+      taskCount: 1,
+      networkConfiguration: {
+        subnets: args.privateSubnetIds,
+        securityGroups: [taskSg.id],
+        assignPublicIp: false,
+      },
+    });
+    const transformer = (t: InputTransformer) => ({
+      inputPaths: t.inputPathsMap,
+      inputTemplate: t.inputTemplate,
+    });
+    const delivery = { retryPolicy: RETRY_POLICY, deadLetterConfig: { arn: this.dlq.arn } };
+
+    // New objects under raw/ in this environment's raw bucket.
+    this.ingestRule = new aws.cloudwatch.EventRule(
+      `${name}-raw-created`,
+      {
+        description: "Raw file created: run featstore-engine",
+        eventPattern: JSON.stringify(rawObjectCreatedPattern(args.rawBucket)),
+      },
+      parent,
+    );
+    // Runs featstore-engine with the object in its container overrides.
+    new aws.cloudwatch.EventTarget(
+      `${name}-raw-created`,
+      {
+        rule: this.ingestRule.name,
+        arn: args.clusterArn,
+        roleArn: role.arn,
+        ecsTarget: ecsTarget(args.ingest.taskDefinitionArn),
+        inputTransformer: transformer(rawObjectInputTransformer),
+        ...delivery,
+      },
+      parent,
+    );
+
+    // Snapshots of this environment's processed bucket.
+    this.snapshotRule = new aws.cloudwatch.EventRule(
+      `${name}-snapshot-ready`,
+      {
+        description: "Snapshot ready: run training",
+        eventPattern: JSON.stringify(snapshotReadyPattern(args.processedBucket)),
+      },
+      parent,
+    );
+    // Runs training on the announced snapshot.
+    new aws.cloudwatch.EventTarget(
+      `${name}-snapshot-ready`,
+      {
+        rule: this.snapshotRule.name,
+        arn: args.clusterArn,
+        roleArn: role.arn,
+        ecsTarget: ecsTarget(args.training.taskDefinitionArn),
+        inputTransformer: transformer(snapshotReadyInputTransformer),
+        ...delivery,
+      },
+      parent,
+    );
+
+    // Periodic retraining, on the latest snapshot, even without new data.
+    this.scheduleRule = new aws.cloudwatch.EventRule(
+      `${name}-training-schedule`,
+      {
+        description: "Scheduled training on the latest snapshot",
+        scheduleExpression: args.training.schedule,
+      },
+      parent,
+    );
+    // Runs training without overrides: it reads processed/snapshots/latest.json.
+    new aws.cloudwatch.EventTarget(
+      `${name}-training-schedule`,
+      {
+        rule: this.scheduleRule.name,
+        arn: args.clusterArn,
+        roleArn: role.arn,
+        ecsTarget: ecsTarget(args.training.taskDefinitionArn),
+        ...delivery,
+      },
+      parent,
+    );
+
+    // EventBridge may write to the dead-letter queue for these rules only.
+    new aws.sqs.QueuePolicy(
+      `${name}-dlq`,
+      {
+        queueUrl: this.dlq.url,
+        policy: pulumi
+          .all([this.dlq.arn, this.ingestRule.arn, this.snapshotRule.arn, this.scheduleRule.arn])
+          .apply(([queueArn, ...rules]) => JSON.stringify(dlqPolicy(queueArn, rules))),
+      },
+      parent,
+    );
+
+    this.registerOutputs({ dlqUrl: this.dlq.url, ingestRule: this.ingestRule.name });
+  }
+}

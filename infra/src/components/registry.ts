@@ -1,0 +1,86 @@
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import * as pulumi from "@pulumi/pulumi";
+import { WORKLOADS, WORKSPACE_OF, type Workload } from "../plan/names.js";
+
+export interface ContainerImagesArgs {
+  repositoryNames: Record<Workload, string>;
+  /** Build each image from `<repoRoot>/<workspace>/Dockerfile` (context = repo root) and push it. */
+  buildImages: boolean;
+  /** Tag deployed when images are built elsewhere (CI pushes `<repo>:<tag>`). */
+  imageTag: string;
+  repoRoot: string;
+  forceDelete: boolean;
+}
+
+/** Keep the last 30 images of each repository; older ones cannot be rolled back to anyway. */
+export const ECR_LIFECYCLE_POLICY = {
+  rules: [
+    {
+      rulePriority: 1,
+      description: "keep the last 30 images",
+      selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 30 },
+      action: { type: "expire" },
+    },
+  ],
+};
+
+/**
+ * One ECR repository per workload, scanned on push, and the image each task runs: built here by
+ * awsx when `buildImages` is on (pinned by digest), otherwise `<repository>:<imageTag>`.
+ */
+export class ContainerImages extends pulumi.ComponentResource {
+  readonly repositories: Record<Workload, aws.ecr.Repository>;
+  readonly imageUris: Record<Workload, pulumi.Output<string>>;
+
+  constructor(name: string, args: ContainerImagesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("gplay:registry:ContainerImages", name, {}, opts);
+    const parent = { parent: this };
+    const repositories = {} as Record<Workload, aws.ecr.Repository>;
+    const imageUris = {} as Record<Workload, pulumi.Output<string>>;
+    for (const workload of WORKLOADS) {
+      const workspace = WORKSPACE_OF[workload];
+      // The repository of one workload's image.
+      const repo = new aws.ecr.Repository(
+        `${name}-${workspace}`,
+        {
+          name: args.repositoryNames[workload],
+          imageScanningConfiguration: { scanOnPush: true },
+          imageTagMutability: "MUTABLE",
+          encryptionConfigurations: [{ encryptionType: "AES256" }],
+          forceDelete: args.forceDelete,
+        },
+        parent,
+      );
+      // Expire old images.
+      new aws.ecr.LifecyclePolicy(
+        `${name}-${workspace}`,
+        { repository: repo.name, policy: JSON.stringify(ECR_LIFECYCLE_POLICY) },
+        parent,
+      );
+      repositories[workload] = repo;
+      if (args.buildImages) {
+        // The image, built from the workspace's Dockerfile with the whole monorepo as context.
+        const image = new awsx.ecr.Image(
+          `${name}-${workspace}`,
+          {
+            repositoryUrl: repo.repositoryUrl,
+            context: args.repoRoot,
+            dockerfile: `${args.repoRoot}/${workspace}/Dockerfile`,
+            platform: "linux/amd64",
+            imageTag: args.imageTag,
+          },
+          parent,
+        );
+        imageUris[workload] = image.imageUri;
+      } else {
+        imageUris[workload] = pulumi.interpolate`${repo.repositoryUrl}:${args.imageTag}`;
+      }
+    }
+    this.repositories = repositories;
+    this.imageUris = imageUris;
+    this.registerOutputs({
+      repositoryUrls: Object.fromEntries(WORKLOADS.map((w) => [w, repositories[w].repositoryUrl])),
+    });
+  }
+}

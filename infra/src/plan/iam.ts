@@ -1,0 +1,261 @@
+import {
+  MLFLOW_ARTIFACTS_PREFIX,
+  PROCESSED_PREFIX,
+  RAW_PREFIX,
+  SNAPSHOT_READY,
+  type TableName,
+} from "@gplay/common";
+
+/**
+ * IAM policy documents as data. Each task role gets exactly the buckets, key prefixes and table ARNs
+ * its service uses; `Resource: "*"` only where AWS offers nothing narrower (see WILDCARD_ACTIONS).
+ * Pure: components resolve ARNs with `pulumi.all` and serialise these.
+ */
+export interface Statement {
+  Sid?: string;
+  Effect: "Allow" | "Deny";
+  Action: string[];
+  /** Absent only in trust policies. */
+  Resource?: string[];
+  Principal?: "*" | Record<string, string | string[]>;
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+export interface PolicyDocument {
+  Version: "2012-10-17";
+  Statement: Statement[];
+}
+
+/** Actions that only accept `Resource: "*"`; anything else must name its resources. */
+export const WILDCARD_ACTIONS: readonly string[] = [
+  "ecr:GetAuthorizationToken",
+  "ssmmessages:CreateControlChannel",
+  "ssmmessages:CreateDataChannel",
+  "ssmmessages:OpenControlChannel",
+  "ssmmessages:OpenDataChannel",
+];
+
+/** The models bucket keeps model artefacts under this prefix (MLflow's under `mlflow/`). */
+export const MODELS_PREFIX = "models/";
+
+export const doc = (...statements: Statement[]): PolicyDocument => ({
+  Version: "2012-10-17",
+  Statement: statements,
+});
+
+export const bucketArn = (bucket: string) => `arn:aws:s3:::${bucket}`;
+
+const DDB_READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:DescribeTable"];
+const DDB_WRITE = [
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:BatchWriteItem",
+  "dynamodb:ConditionCheckItem",
+];
+
+/** Read objects under one prefix of one bucket, and list only that prefix. */
+export function s3Read(sid: string, bucket: string, prefix: string): Statement[] {
+  return [
+    {
+      Sid: `${sid}Get`,
+      Effect: "Allow",
+      Action: ["s3:GetObject"],
+      Resource: [`${bucketArn(bucket)}/${prefix}*`],
+    },
+    {
+      Sid: `${sid}List`,
+      Effect: "Allow",
+      Action: ["s3:ListBucket"],
+      Resource: [bucketArn(bucket)],
+      Condition: { StringLike: { "s3:prefix": [`${prefix}*`] } },
+    },
+  ];
+}
+
+/** Write (and multipart-upload) objects under one prefix of one bucket. */
+export function s3Write(sid: string, bucket: string, prefix: string, withDelete = false): Statement {
+  return {
+    Sid: `${sid}Put`,
+    Effect: "Allow",
+    Action: ["s3:PutObject", "s3:AbortMultipartUpload", ...(withDelete ? ["s3:DeleteObject"] : [])],
+    Resource: [`${bucketArn(bucket)}/${prefix}*`],
+  };
+}
+
+export interface TaskPolicyContext {
+  buckets: { raw: string; processed: string; models: string };
+  tableArns: Record<TableName, string>;
+  keyArn: string;
+  eventBusArn: string;
+}
+
+const kms = (keyArn: string): Statement => ({
+  Sid: "LakeKey",
+  Effect: "Allow",
+  Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+  Resource: [keyArn],
+});
+
+const tables = (ctx: TaskPolicyContext, names: readonly TableName[]) => names.map((n) => ctx.tableArns[n]);
+
+/** ECS Exec: the SSM agent in the task opens its channels (these actions have no resource ARNs). */
+export const ECS_EXEC_STATEMENT: Statement = {
+  Sid: "EcsExec",
+  Effect: "Allow",
+  Action: [
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+  ],
+  Resource: ["*"],
+};
+
+/** featstore-engine: reads raw/, writes processed/, owns the four tables, announces snapshots. */
+export function featstoreEnginePolicy(ctx: TaskPolicyContext): PolicyDocument {
+  const all = tables(ctx, ["users", "items", "coldstart", "ingestions"]);
+  return doc(
+    ...s3Read("Raw", ctx.buckets.raw, RAW_PREFIX),
+    ...s3Read("Processed", ctx.buckets.processed, PROCESSED_PREFIX),
+    s3Write("Processed", ctx.buckets.processed, PROCESSED_PREFIX, true),
+    { Sid: "TablesRead", Effect: "Allow", Action: DDB_READ, Resource: all },
+    { Sid: "TablesWrite", Effect: "Allow", Action: DDB_WRITE, Resource: all },
+    {
+      Sid: "SnapshotReady",
+      Effect: "Allow",
+      Action: ["events:PutEvents"],
+      Resource: [ctx.eventBusArn],
+      Condition: { StringEquals: { "events:source": SNAPSHOT_READY.source } },
+    },
+    kms(ctx.keyArn),
+  );
+}
+
+/** training: reads processed/ snapshots and the item table, writes models/. */
+export function trainingPolicy(ctx: TaskPolicyContext): PolicyDocument {
+  return doc(
+    ...s3Read("Processed", ctx.buckets.processed, PROCESSED_PREFIX),
+    ...s3Read("Models", ctx.buckets.models, MODELS_PREFIX),
+    s3Write("Models", ctx.buckets.models, MODELS_PREFIX),
+    { Sid: "TablesRead", Effect: "Allow", Action: DDB_READ, Resource: tables(ctx, ["items", "coldstart"]) },
+    kms(ctx.keyArn),
+  );
+}
+
+/** api: reads the feature tables and models/; writes nothing. */
+export function apiPolicy(ctx: TaskPolicyContext): PolicyDocument {
+  return doc(
+    ...s3Read("Models", ctx.buckets.models, MODELS_PREFIX),
+    {
+      Sid: "TablesRead",
+      Effect: "Allow",
+      Action: DDB_READ,
+      Resource: tables(ctx, ["users", "items", "coldstart"]),
+    },
+    kms(ctx.keyArn),
+  );
+}
+
+/** mlflow: its artifact root `mlflow/` in the models bucket, and ECS Exec for port forwarding. */
+export function mlflowPolicy(ctx: TaskPolicyContext): PolicyDocument {
+  return doc(
+    ...s3Read("Artifacts", ctx.buckets.models, MLFLOW_ARTIFACTS_PREFIX),
+    s3Write("Artifacts", ctx.buckets.models, MLFLOW_ARTIFACTS_PREFIX, true),
+    kms(ctx.keyArn),
+    ECS_EXEC_STATEMENT,
+  );
+}
+
+/** The execution role (the ECS agent): pull this repository, write this log group, read these secrets. */
+export function executionPolicy(args: {
+  repositoryArn: string;
+  logGroupArn: string;
+  secretArns: readonly string[];
+  keyArn: string;
+}): PolicyDocument {
+  const statements: Statement[] = [
+    { Sid: "EcrAuth", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
+    {
+      Sid: "EcrPull",
+      Effect: "Allow",
+      Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+      Resource: [args.repositoryArn],
+    },
+    {
+      Sid: "Logs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: [`${args.logGroupArn}:log-stream:*`],
+    },
+  ];
+  if (args.secretArns.length > 0)
+    statements.push(
+      {
+        Sid: "Secrets",
+        Effect: "Allow",
+        Action: ["secretsmanager:GetSecretValue"],
+        Resource: [...args.secretArns],
+      },
+      { Sid: "SecretsKey", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [args.keyArn] },
+    );
+  return doc(...statements);
+}
+
+/** The EventBridge role: run only these task definitions on this cluster, pass only their roles. */
+export function eventsRunTaskPolicy(args: {
+  clusterArn: string;
+  taskDefinitionArns: readonly string[];
+  roleArns: readonly string[];
+}): PolicyDocument {
+  return doc(
+    {
+      Sid: "RunTask",
+      Effect: "Allow",
+      Action: ["ecs:RunTask"],
+      Resource: [...args.taskDefinitionArns],
+      Condition: { ArnEquals: { "ecs:cluster": args.clusterArn } },
+    },
+    {
+      Sid: "PassTaskRoles",
+      Effect: "Allow",
+      Action: ["iam:PassRole"],
+      Resource: [...args.roleArns],
+      Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+    },
+  );
+}
+
+/** Denies any request to the bucket that is not over TLS. */
+export function tlsOnlyBucketPolicy(bucket: string): PolicyDocument {
+  return doc({
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    Action: ["s3:*"],
+    Resource: [bucketArn(bucket), `${bucketArn(bucket)}/*`],
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  });
+}
+
+/** Lets EventBridge deliver failed events of these rules to the dead-letter queue. */
+export function dlqPolicy(queueArn: string, ruleArns: readonly string[]): PolicyDocument {
+  return doc({
+    Sid: "EventBridgeDeadLetters",
+    Effect: "Allow",
+    Principal: { Service: "events.amazonaws.com" },
+    Action: ["sqs:SendMessage"],
+    Resource: [queueArn],
+    Condition: { ArnEquals: { "aws:SourceArn": [...ruleArns] } },
+  });
+}
+
+/** Trust policy letting one AWS service assume a role, limited to this account. */
+export function assumeRolePolicy(service: string, accountId?: string): PolicyDocument {
+  return doc({
+    Effect: "Allow",
+    Principal: { Service: service },
+    Action: ["sts:AssumeRole"],
+    ...(accountId !== undefined && { Condition: { StringEquals: { "aws:SourceAccount": accountId } } }),
+  });
+}
