@@ -60,7 +60,7 @@ describe("UnsortedSegmentSum on wasm", () => {
       tf.tidy(() => {
         const w = tf.tensor2d(table, [20, 4]);
         const idx = tf.tensor2d(ids, [4, 2], "int32");
-        const g = tf.grad((t: ReturnType<typeof tf.tensor2d>) => tf.gather(t, idx).square().sum())(w);
+        const g = tf.grad((t) => tf.gather(t, idx).square().sum())(w);
         return Array.from(g.dataSync());
       });
 

@@ -1,0 +1,91 @@
+"""Keras side of bench/src/training-epoch.ts: trains the reference ranker on the same rows and
+prints the seconds of each epoch as JSON.
+
+Usage: KERAS_BACKEND=jax python bench_epoch.py DATA_DIR SPEC_JSON
+DATA_DIR holds user.i32, item.i32 (int32, one id per row), numeric.f32 (float32, rows x n) and
+label.f32 (float32, one per row), written by the TypeScript benchmark.
+SPEC_JSON: {"rows", "userVocab", "itemVocab", "embeddingDim", "numericFeatures", "hidden",
+            "epochs", "batchSize", "learningRate"}
+Prints {"keras_version", "backend", "epoch_seconds": [...], "final_loss"} on stdout.
+The architecture mirrors training/src/model/ranker.ts (Embedding → Flatten ×2, Concatenate with
+the numeric features, ReLU MLP, sigmoid).
+"""
+
+import json
+import os
+import sys
+import time
+
+
+def main() -> int:
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    data_dir, spec = sys.argv[1], json.loads(sys.argv[2])
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    try:
+        import keras  # noqa: PLC0415
+        import numpy as np  # noqa: PLC0415
+    except ImportError as error:
+        print(f"KERAS_MISSING: {error}", file=sys.stderr)
+        return 3
+    if keras.backend.backend() == "numpy":
+        print("KERAS_BACKEND=numpy cannot train; use jax, torch or tensorflow", file=sys.stderr)
+        return 4
+
+    rows, n = spec["rows"], spec["numericFeatures"]
+    user = np.fromfile(os.path.join(data_dir, "user.i32"), dtype=np.int32).reshape(rows, 1)
+    item = np.fromfile(os.path.join(data_dir, "item.i32"), dtype=np.int32).reshape(rows, 1)
+    numeric = np.fromfile(os.path.join(data_dir, "numeric.f32"), dtype=np.float32).reshape(rows, n)
+    label = np.fromfile(os.path.join(data_dir, "label.f32"), dtype=np.float32).reshape(rows, 1)
+
+    layers = keras.layers
+    user_in = keras.Input(shape=(1,), dtype="int32", name="user_id")
+    item_in = keras.Input(shape=(1,), dtype="int32", name="item_id")
+    numeric_in = keras.Input(shape=(n,), dtype="float32", name="numeric")
+    user_vec = layers.Flatten()(layers.Embedding(spec["userVocab"], spec["embeddingDim"])(user_in))
+    item_vec = layers.Flatten()(layers.Embedding(spec["itemVocab"], spec["embeddingDim"])(item_in))
+    x = layers.Concatenate()([user_vec, item_vec, numeric_in])
+    for units in spec["hidden"]:
+        x = layers.Dense(units, activation="relu")(x)
+    out = layers.Dense(1, activation="sigmoid")(x)
+    model = keras.Model([user_in, item_in, numeric_in], out)
+    model.compile(optimizer=keras.optimizers.Adam(spec["learningRate"]), loss="binary_crossentropy")
+
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds = []
+            self.started = 0.0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self.started)
+
+    timer = EpochTimer()
+    history = model.fit(
+        [user, item, numeric],
+        label,
+        epochs=spec["epochs"],
+        batch_size=spec["batchSize"],
+        shuffle=True,
+        verbose=0,
+        callbacks=[timer],
+    )
+    print(
+        json.dumps(
+            {
+                "keras_version": keras.__version__,
+                "backend": keras.backend.backend(),
+                "epoch_seconds": timer.seconds,
+                "final_loss": float(history.history["loss"][-1]),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
