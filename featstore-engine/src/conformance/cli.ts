@@ -1,88 +1,10 @@
 /**
- * Format conformance: parses every row of the real G1 sample files in a folder with the engine's own
- * parser and cleaner, and checks that each row is accepted and round-trips field by field (typed row
- * → CSV fields) and byte for byte (fields → CSV text). Usage: `conformance <dir>`; exits 1 on any failure.
+ * Format conformance script: parses every row of the real G1 sample files in a folder
+ * (itens-sample.csv, treino-sample.csv, validacao-sample.csv) with the engine's own parser and checks
+ * each is accepted and round-trips exactly. Usage: `conformance <dir>`; exits 1 on any failure.
  * The real rows carry no licence: they are read from the given folder, never copied.
  */
-import { createReadStream, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { isAppError, type RawFileKind } from "@gplay/common";
-import { RowCleaner } from "../domain/clean.js";
-import { type CsvRecord, formatCsvRecord } from "../domain/csv.js";
-import { openRawFile } from "../domain/raw-file.js";
-import { formatItensFields, formatTreinoFields, formatValidacaoFields } from "../domain/raw-format.js";
-
-const FILES: Record<string, RawFileKind> = {
-  "itens-sample.csv": "itens",
-  "treino-sample.csv": "treino",
-  "validacao-sample.csv": "validacao",
-};
-
-interface FileResult {
-  file: string;
-  kind: RawFileKind | "?";
-  rows: number;
-  accepted: number;
-  roundTripped: number;
-  bytesIdentical: boolean;
-  failures: string[];
-}
-
-function diff(expected: readonly string[], actual: readonly string[]): string | undefined {
-  if (expected.length !== actual.length) return `field count ${actual.length} != ${expected.length}`;
-  const i = expected.findIndex((e, k) => e !== actual[k]);
-  return i === -1 ? undefined : `field ${i} differs after round trip`;
-}
-
-async function checkFile(dir: string, file: string, expectedKind: RawFileKind): Promise<FileResult> {
-  const path = join(dir, file);
-  const result: FileResult = {
-    file,
-    kind: "?",
-    rows: 0,
-    accepted: 0,
-    roundTripped: 0,
-    bytesIdentical: false,
-    failures: [],
-  };
-  try {
-    const raw = await openRawFile(createReadStream(path), file);
-    result.kind = raw.kind;
-    if (raw.kind !== expectedKind)
-      result.failures.push(`detected kind ${raw.kind}, expected ${expectedKind}`);
-    const cleaner = new RowCleaner(raw.kind, file);
-    const records: CsvRecord[] = [];
-    for await (const batch of raw.batches) records.push(...batch);
-    let text = formatCsvRecord(raw.header);
-    for (const record of records) {
-      result.rows++;
-      text += formatCsvRecord(record.fields);
-      const outcome = cleaner.clean(record);
-      if (outcome.kind === "quarantine") {
-        result.failures.push(
-          `line ${record.line}: quarantined ${outcome.record.reason}: ${outcome.record.detail}`,
-        );
-        continue;
-      }
-      result.accepted++;
-      const fields =
-        outcome.kind === "treino"
-          ? formatTreinoFields(outcome.row)
-          : outcome.kind === "validacao"
-            ? formatValidacaoFields(outcome.row)
-            : formatItensFields(outcome.row);
-      const problem = diff(record.fields, fields);
-      if (problem === undefined) result.roundTripped++;
-      else result.failures.push(`line ${record.line}: ${problem}`);
-    }
-    result.bytesIdentical = text === readFileSync(path, "utf8");
-    if (!result.bytesIdentical) result.failures.push("re-serialised CSV differs from the file bytes");
-    if (result.rows === 0) result.failures.push("no rows");
-  } catch (error) {
-    result.failures.push(isAppError(error) ? `${error.code}: ${error.message}` : String(error));
-  }
-  return result;
-}
+import { checkFolder } from "./check.js";
 
 async function main(): Promise<void> {
   const dir = process.argv[2];
@@ -91,15 +13,14 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  let failed = 0;
-  for (const [file, kind] of Object.entries(FILES)) {
-    const r = await checkFile(dir, file, kind);
+  const results = await checkFolder(dir);
+  for (const r of results) {
     console.log(
       `${r.failures.length === 0 ? "PASS" : "FAIL"} ${r.file} kind=${r.kind} rows=${r.rows} accepted=${r.accepted} roundTripped=${r.roundTripped} bytesIdentical=${r.bytesIdentical}`,
     );
     for (const f of r.failures) console.log(`  - ${f}`);
-    if (r.failures.length > 0) failed++;
   }
+  const failed = results.filter((r) => r.failures.length > 0).length;
   console.log(
     failed === 0 ? "conformance: all rows parsed exactly" : `conformance: ${failed} file(s) failed`,
   );
