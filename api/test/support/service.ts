@@ -133,10 +133,22 @@ export async function startService(
 }
 
 /** POST JSON with the test API key. */
-export function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+export function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): ReturnType<typeof fetch> {
   return fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json", "x-api-key": API_KEY, ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field (and validated in openapi.test.ts)
+export type Json = any;
+
+/** A response's JSON body, loosely typed for assertions. */
+export async function json(res: globalThis.Response): Promise<Json> {
+  return (await res.json()) as Json;
 }
