@@ -21,6 +21,7 @@ import {
   rawObjectInputTransformer,
   snapshotReadyInputTransformer,
 } from "@gplay/common";
+import { normaliseEmulatorEvent } from "./emulator-quirks.js";
 import { stackPaths } from "./paths.js";
 import { sleep } from "./processes.js";
 import type { ProvisionedEnvironment } from "./provision.js";
@@ -296,7 +297,7 @@ export class LocalTaskRunner {
 
     let overrides: Record<string, string>;
     try {
-      overrides = this.overridesOf(message.Body ?? "");
+      overrides = this.overridesOf(message.Body ?? "", messageId);
     } catch (error) {
       // An event the transformer cannot turn into valid overrides never will: no retries.
       const reason = error instanceof Error ? error.message : String(error);
@@ -347,11 +348,15 @@ export class LocalTaskRunner {
   }
 
   /** Event → transformer → validated overrides → the container's environment variables. */
-  private overridesOf(body: string): Record<string, string> {
-    const event: unknown = JSON.parse(body);
+  private overridesOf(body: string, messageId: string): Record<string, string> {
+    const event = normaliseEmulatorEvent(JSON.parse(body), messageId);
     const transformed: unknown = JSON.parse(applyInputTransformer(this.options.transformer, event));
-    const overrides = containerOverridesSchema.parse(transformed);
-    return overridesToEnvironment(overrides, this.options.container);
+    const parsed = containerOverridesSchema.safeParse(transformed);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.map(String).join(".")}: ${i.message}`);
+      throw new AppError("VALIDATION_FAILED", `container overrides are invalid: ${problems.join("; ")}`);
+    }
+    return overridesToEnvironment(parsed.data, this.options.container);
   }
 
   private async deadLetter(message: Message, attempt: number, reason: string): Promise<void> {
