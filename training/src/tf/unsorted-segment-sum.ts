@@ -3,9 +3,9 @@
  * gradient of `gather`, hence of every Embedding layer; without it, training on wasm fails (or, if
  * one falls back to the pure-JS CPU backend, takes about a minute per batch).
  *
- * The kernel runs synchronously on the JS side: it views the inputs on the wasm heap (no copy),
- * accumulates into a Float32Array/Int32Array and lets the backend copy the result into a new heap
- * tensor. It is O(size(x)), so it costs about as much as the forward `gather`.
+ * The kernel runs synchronously on the JS side, directly on the wasm heap: it allocates the output
+ * tensor there, zeroes it and accumulates the input rows into it through typed-array views (no
+ * copies). Cost: O(size(x)) plus zeroing the output (numSegments × row width).
  */
 import type * as TfModule from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
@@ -52,14 +52,14 @@ function unsortedSegmentSumWasm({ inputs, backend, attrs }: SegmentSumArgs): Ten
   }
   const idsRank = segmentIds.shape.length;
   const outShape = [numSegments, ...x.shape.slice(idsRank)];
-  const inner = x.shape.slice(idsRank).reduce((a, b) => a * b, 1);
-  const out =
-    x.dtype === "float32" ? new Float32Array(numSegments * inner) : new Int32Array(numSegments * inner);
-  // Heap views: valid until the next wasm allocation, so they are used before makeOutput.
+  // Allocate the output on the wasm heap first: malloc may grow (and so detach) the heap buffer,
+  // so every heap view is taken after it.
+  const out = backend.makeOutput(outShape, x.dtype);
+  const outValues = backend.typedArrayFromHeap(out) as Float32Array | Int32Array;
   const xValues = backend.typedArrayFromHeap(x) as Float32Array | Int32Array;
   const idValues = backend.typedArrayFromHeap(segmentIds);
-  unsortedSegmentSumValues(xValues, idValues, numSegments, out);
-  return backend.makeOutput(outShape, x.dtype, undefined, out);
+  unsortedSegmentSumValues(xValues, idValues, numSegments, outValues);
+  return out;
 }
 
 /** Registers the kernel for the `wasm` backend once per process (a no-op if tfjs gains its own). */
