@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const results = await checkFolder(dir);
   for (const r of results) {
     console.log(
-      `${r.failures.length === 0 ? "PASS" : "FAIL"} ${r.file} kind=${r.kind} rows=${r.rows} accepted=${r.accepted} roundTripped=${r.roundTripped} bytesIdentical=${r.bytesIdentical}`,
+      `${r.failures.length === 0 ? "PASS" : "FAIL"} ${r.file} kind=${r.kind} rows=${r.rows} accepted=${r.accepted} roundTripped=${r.roundTripped} withDroppedEditorialIds=${r.withDroppedElements} bytesIdentical=${r.bytesIdentical}`,
     );
     for (const f of r.failures) console.log(`  - ${f}`);
   }

@@ -74,16 +74,17 @@ function datePath(epochMs: number): string {
  * Shapes follow the real files: noticia (~98%), blog posts, specials, quizzes and videos.
  */
 export function articleUrl(rng: Rng, shape: UrlShape, path: string, issued: number, slug: string): string {
-  const section = path.split("/")[0] as string;
+  // Blogs, specials and quizzes live under the section path without its topic (`eleicoes/2022`).
+  const base = path.split("/").slice(0, 2).join("/");
   switch (shape) {
     case "noticia":
       return `http://g1.globo.com/${path}/noticia/${datePath(issued)}/${slug}.ghtml`;
     case "blog":
-      return `http://g1.globo.com/${section}/blog/${rng.pick(BLOG_AUTHORS)}/post/${datePath(issued)}/${slug}.ghtml`;
+      return `http://g1.globo.com/${base}/blog/${rng.pick(BLOG_AUTHORS)}/post/${datePath(issued)}/${slug}.ghtml`;
     case "especial":
-      return `http://g1.globo.com/${section}/especial/${new Date(issued).getUTCFullYear()}/${slug}/`;
+      return `http://g1.globo.com/${base}/especial/${new Date(issued).getUTCFullYear()}/${slug}/`;
     case "quiz":
-      return `http://g1.globo.com/${section}/quiz/${slug}.ghtml`;
+      return `http://g1.globo.com/${base}/quiz/${slug}.ghtml`;
     case "video":
       return `http://g1.globo.com/${path}/video/${slug}-${1_000_000 + rng.int(9_000_000)}.ghtml`;
   }

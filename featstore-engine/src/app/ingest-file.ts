@@ -1,0 +1,278 @@
+import {
+  AppError,
+  type ArticleItem,
+  type ArticleRecord,
+  DATASET_OF_KIND,
+  encodeProcessedParquet,
+  type IngestionCounts,
+  type IngestionItem,
+  type Interaction,
+  type InteractionRecord,
+  type ItensRow,
+  type LakeBuckets,
+  type Logger,
+  type Metrics,
+  processedKeys,
+  type QuarantineRecord,
+  type RawFileKind,
+  sourceId as sourceIdOf,
+  type ValidationRecord,
+} from "@gplay/common";
+import { cleanRawFile } from "../domain/raw-file.js";
+import type { FeatureStore, ObjectStore, UserMerge, WriteReport } from "./ports.js";
+
+/** Pure builders from the domain, injected so the use case stays testable with fakes. */
+export interface IngestBuilders {
+  /** An accepted itens row → the DynamoDB article and the processed record. */
+  article(row: ItensRow, source: string, now: Date): { item: ArticleItem; record: ArticleRecord };
+  /** The interactions of one reader in this file → how to merge them into the stored reader. */
+  userMerge(userType: "Logged" | "Non-Logged", interactions: readonly Interaction[], now: Date): UserMerge;
+}
+
+export interface IngestDeps {
+  objects: ObjectStore;
+  features: FeatureStore;
+  buckets: LakeBuckets;
+  builders: IngestBuilders;
+  logger: Logger;
+  metrics: Metrics;
+  now?: () => Date;
+}
+
+export interface SourceObject {
+  bucket: string;
+  key: string;
+}
+
+/** Where the raw bytes come from: S3 normally, a local file for backfills (see adapters/local-file-source.ts). */
+export type SourceReader = Pick<ObjectStore, "head" | "read">;
+
+export type IngestResult =
+  | { status: "ingested"; sourceId: string; kind: RawFileKind; counts: IngestionCounts; reportKey: string }
+  | { status: "already-ingested"; sourceId: string };
+
+/** The report written to `processed/ingestions/<sourceId>.json`. */
+export interface IngestionReport {
+  sourceId: string;
+  bucket: string;
+  key: string;
+  etag: string;
+  kind: RawFileKind;
+  counts: IngestionCounts;
+  quarantineByReason: Record<string, number>;
+  partitionKey: string;
+  quarantineKey?: string;
+  writes: { users?: WriteReport; articles?: WriteReport };
+  startedAt: string;
+  finishedAt: string;
+}
+
+interface Staged {
+  kind: RawFileKind;
+  interactions: InteractionRecord[];
+  validation: ValidationRecord[];
+  articles: { item: ArticleItem; record: ArticleRecord }[];
+  users: Map<string, { userType: "Logged" | "Non-Logged"; interactions: Interaction[] }>;
+  quarantine: QuarantineRecord[];
+  counts: { rowsIn: number; rowsAccepted: number; rowsQuarantined: number; elementsDropped: number };
+  byReason: Record<string, number>;
+}
+
+/**
+ * Ingests one raw object: validates and cleans every row (the whole file is read and staged before
+ * anything is written, so a truncated, non-UTF-8 or unknown file changes nothing), then writes the
+ * Parquet partition, the quarantine, the feature store and the report, and finally the processed
+ * marker. Every write is keyed by the object version, so a re-run after a crash converges to the
+ * same state, and a re-delivered event for an ingested version makes zero writes.
+ */
+export async function ingestFile(
+  deps: IngestDeps,
+  source: SourceObject,
+  reader: SourceReader = deps.objects,
+): Promise<IngestResult> {
+  const now = deps.now ?? (() => new Date());
+  const head = await reader.head(source.bucket, source.key);
+  const id = sourceIdOf(source.bucket, source.key, head.etag);
+  const log = deps.logger.child({ sourceId: id, bucket: source.bucket, key: source.key });
+
+  const marker = await deps.features.getIngestion(id);
+  if (marker?.status === "succeeded") {
+    log.info({ reportKey: marker.reportKey }, "object version already ingested; nothing to do");
+    return { status: "already-ingested", sourceId: id };
+  }
+
+  const startedAt = now();
+  const object = await reader.read(source.bucket, source.key);
+  if (object.etag !== head.etag)
+    throw new AppError(
+      "CONFLICT",
+      `s3://${source.bucket}/${source.key} changed while being read; its new version has its own event`,
+      {
+        details: { expected: head.etag, read: object.etag },
+      },
+    );
+
+  const staged = await stage(deps, object.body, source.key, id, startedAt);
+  log.info({ kind: staged.kind, ...staged.counts }, "file validated and staged");
+
+  const attempts = (marker?.attempts ?? 0) + 1;
+  const base = {
+    sourceId: id,
+    bucket: source.bucket,
+    key: source.key,
+    etag: head.etag,
+    kind: staged.kind,
+    attempts,
+  };
+  await deps.features.putIngestion({ ...base, status: "started", startedAt: startedAt.toISOString() });
+
+  try {
+    const partitionKey = await writePartition(deps, staged, id);
+    let quarantineKey: string | undefined;
+    if (staged.quarantine.length > 0) {
+      quarantineKey = processedKeys.quarantine(source.key, id);
+      const lines = staged.quarantine.map((q) => JSON.stringify(q)).join("\n");
+      await deps.objects.put(deps.buckets.processed, quarantineKey, `${lines}\n`, "application/x-ndjson");
+    }
+
+    const writes: IngestionReport["writes"] = {};
+    if (staged.users.size > 0) {
+      const merges = new Map<string, UserMerge>();
+      for (const [userId, u] of staged.users)
+        merges.set(userId, deps.builders.userMerge(u.userType, u.interactions, startedAt));
+      writes.users = await deps.features.mergeUsers(merges);
+    }
+    if (staged.articles.length > 0)
+      writes.articles = await deps.features.upsertArticles(staged.articles.map((a) => a.item));
+
+    const counts: IngestionCounts = {
+      ...staged.counts,
+      itemsWritten: (writes.users?.written ?? 0) + (writes.articles?.written ?? 0),
+    };
+    const finishedAt = now();
+    const reportKey = processedKeys.ingestionReport(id);
+    const report: IngestionReport = {
+      ...base,
+      counts,
+      quarantineByReason: staged.byReason,
+      partitionKey,
+      ...(quarantineKey === undefined ? {} : { quarantineKey }),
+      writes,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+    };
+    await deps.objects.put(
+      deps.buckets.processed,
+      reportKey,
+      JSON.stringify(report, null, 2),
+      "application/json",
+    );
+    const done: IngestionItem = {
+      ...base,
+      status: "succeeded",
+      counts,
+      reportKey,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+    };
+    await deps.features.putIngestion(done);
+    deps.metrics.emit({
+      ingestRowsIn: counts.rowsIn,
+      ingestRowsAccepted: counts.rowsAccepted,
+      ingestRowsQuarantined: counts.rowsQuarantined,
+      ingestElementsDropped: counts.elementsDropped,
+      ingestItemsWritten: counts.itemsWritten,
+      ingestDuration: finishedAt.getTime() - startedAt.getTime(),
+    });
+    log.info({ counts, writes, reportKey }, "ingestion succeeded");
+    return { status: "ingested", sourceId: id, kind: staged.kind, counts, reportKey };
+  } catch (error) {
+    await deps.features
+      .putIngestion({
+        ...base,
+        status: "failed",
+        error: error instanceof Error ? error.message.slice(0, 1000) : String(error),
+        startedAt: startedAt.toISOString(),
+        finishedAt: now().toISOString(),
+      })
+      .catch((markerError: unknown) =>
+        log.error({ err: markerError }, "could not record the failure marker"),
+      );
+    throw error;
+  }
+}
+
+async function stage(
+  deps: IngestDeps,
+  body: AsyncIterable<Uint8Array>,
+  key: string,
+  id: string,
+  now: Date,
+): Promise<Staged> {
+  const cleaned = await cleanRawFile(body, key);
+  const staged: Staged = {
+    kind: cleaned.kind,
+    interactions: [],
+    validation: [],
+    articles: [],
+    users: new Map(),
+    quarantine: [],
+    counts: { rowsIn: 0, rowsAccepted: 0, rowsQuarantined: 0, elementsDropped: 0 },
+    byReason: {},
+  };
+  for await (const batch of cleaned.batches) {
+    for (const outcome of batch) {
+      switch (outcome.kind) {
+        case "quarantine":
+          staged.quarantine.push(outcome.record);
+          break;
+        case "treino": {
+          const { userId, userType } = outcome.user;
+          let user = staged.users.get(userId);
+          if (user === undefined) {
+            user = { userType, interactions: [] };
+            staged.users.set(userId, user);
+          } else if (userType === "Logged") user.userType = "Logged";
+          for (const i of outcome.interactions) {
+            user.interactions.push(i);
+            staged.interactions.push({ userId, userType, ...i, source: id });
+          }
+          break;
+        }
+        case "validacao":
+          for (const a of outcome.accesses) staged.validation.push({ ...a, source: id });
+          break;
+        case "itens":
+          staged.articles.push(deps.builders.article(outcome.row, id, now));
+          break;
+      }
+    }
+  }
+  const c = cleaned.counts;
+  staged.counts = {
+    rowsIn: c.rowsIn,
+    rowsAccepted: c.rowsAccepted,
+    rowsQuarantined: c.rowsQuarantined,
+    elementsDropped: c.elementsDropped,
+  };
+  staged.byReason = Object.fromEntries(Object.entries(c.byReason).filter(([, n]) => n > 0));
+  return staged;
+}
+
+async function writePartition(deps: IngestDeps, staged: Staged, id: string): Promise<string> {
+  const dataset = DATASET_OF_KIND[staged.kind];
+  const key = processedKeys.partition(dataset, id);
+  const metadata = { "gplay.sourceId": id };
+  const bytes =
+    dataset === "interactions"
+      ? encodeProcessedParquet("interactions", staged.interactions, metadata)
+      : dataset === "validation"
+        ? encodeProcessedParquet("validation", staged.validation, metadata)
+        : encodeProcessedParquet(
+            "items",
+            staged.articles.map((a) => a.record),
+            metadata,
+          );
+  await deps.objects.put(deps.buckets.processed, key, bytes, "application/vnd.apache.parquet");
+  return key;
+}

@@ -1,0 +1,23 @@
+import { awsEnvSchema, envFields, resourcePrefixSchema, SOURCE_OVERRIDE_VARS } from "@gplay/common";
+import { z } from "zod";
+
+/** The featstore-engine's configuration: everything it reads from the environment, validated once. */
+export const engineEnvSchema = awsEnvSchema.extend({
+  /** Resource prefix (`gplay-<env>`): bucket and table names derive from it. */
+  GPLAY_PREFIX: resourcePrefixSchema,
+  GPLAY_ENVIRONMENT: z.string().min(1).default("local"),
+  LOG_LEVEL: envFields.logLevel(),
+  /** Run the snapshot step after a successful ingestion (default on). */
+  GPLAY_SNAPSHOT_AFTER_INGEST: envFields.bool().default(true),
+  /** EventBridge bus for "Snapshot Ready" (default bus when unset). */
+  GPLAY_EVENT_BUS: z.string().min(1).default("default"),
+  // Container overrides set by the EventBridge input transformer (ECS) or the local task runner.
+  [SOURCE_OVERRIDE_VARS.bucket]: z.string().min(3).optional(),
+  [SOURCE_OVERRIDE_VARS.key]: z.string().min(1).optional(),
+  [SOURCE_OVERRIDE_VARS.etag]: z.string().optional(),
+  [SOURCE_OVERRIDE_VARS.eventId]: z.string().optional(),
+  [SOURCE_OVERRIDE_VARS.eventTime]: z.string().optional(),
+  /** A whole EventBridge "Object Created" event as JSON (an alternative to the override variables). */
+  GPLAY_EVENT: z.string().optional(),
+});
+export type EngineEnv = z.infer<typeof engineEnvSchema>;
