@@ -26,7 +26,12 @@ export interface IngestBuilders {
   /** An accepted itens row → the DynamoDB article and the processed record. */
   article(row: ItensRow, source: string, now: Date): { item: ArticleItem; record: ArticleRecord };
   /** The interactions of one reader in this file → how to merge them into the stored reader. */
-  userMerge(userType: "Logged" | "Non-Logged", interactions: readonly Interaction[], now: Date): UserMerge;
+  userMerge(
+    userId: string,
+    userType: "Logged" | "Non-Logged",
+    interactions: readonly Interaction[],
+    now: Date,
+  ): UserMerge;
 }
 
 export interface IngestDeps {
@@ -139,7 +144,7 @@ export async function ingestFile(
     if (staged.users.size > 0) {
       const merges = new Map<string, UserMerge>();
       for (const [userId, u] of staged.users)
-        merges.set(userId, deps.builders.userMerge(u.userType, u.interactions, startedAt));
+        merges.set(userId, deps.builders.userMerge(userId, u.userType, u.interactions, startedAt));
       writes.users = await deps.features.mergeUsers(merges);
     }
     if (staged.articles.length > 0)

@@ -71,10 +71,11 @@ export function categoriseUrl(url: string): UrlCategory {
   // The path before the marker names the place and the section.
   const head = markerAt === -1 ? segments.slice(0, -1) : segments.slice(0, markerAt);
   const first = head[0];
+  const topicOf = (from: number) => (markerAt === -1 ? "" : head.slice(from).join("/"));
   if (first !== undefined && BRAZILIAN_UFS.has(first)) {
-    return { section: head[1] ?? first, region: first, contentType, topic: head.slice(2).join("/") };
+    return { section: head[1] ?? first, region: first, contentType, topic: topicOf(2) };
   }
-  return { section: first ?? "outros", region: NATIONAL_REGION, contentType, topic: head.slice(1).join("/") };
+  return { section: first ?? "outros", region: NATIONAL_REGION, contentType, topic: topicOf(1) };
 }
 
 // --- Text ---------------------------------------------------------------------------------------

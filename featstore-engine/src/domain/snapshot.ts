@@ -8,6 +8,8 @@ import {
 
 const HOUR_MS = 3_600_000;
 
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Interns page ids to dense integers so aggregates live in typed arrays. */
 export class PageIndex {
   private readonly ids = new Map<string, number>();
@@ -125,12 +127,18 @@ export class PopularityAccumulator {
     const ids = this.ids.view();
     const times = this.times.view();
     const categories = this.pages.pages.map(categoryOf);
+    // Sum in (time, page) order, not arrival order: floating-point sums then match for any input order.
+    const order = Uint32Array.from({ length: ids.length }, (_, r) => r).sort(
+      (x, y) =>
+        (times[x] as number) - (times[y] as number) ||
+        compare(this.pages.pages[ids[x] as number] as string, this.pages.pages[ids[y] as number] as string),
+    );
     const lists: ColdstartList[] = [];
     for (const windowHours of POPULARITY_WINDOWS_HOURS) {
       const windowMs = windowHours * HOUR_MS;
       const halfLife = windowMs * (options.halfLifeFraction ?? 0.5);
       const scores = new Float64Array(this.pages.size);
-      for (let r = 0; r < ids.length; r++) {
+      for (const r of order) {
         const age = asOf - (times[r] as number);
         if (age >= windowMs) continue;
         const id = ids[r] as number;
@@ -242,6 +250,6 @@ export class CovisitationAccumulator {
         .slice(0, topN);
       out.push({ listId: coldstartListId.covisit(page), entries });
     }
-    return out;
+    return out.sort((x, y) => compare(x.listId, y.listId));
   }
 }
