@@ -63,9 +63,17 @@ interface MlflowErrorBody {
   message?: string;
 }
 
-/** Maps an HTTP status and MLflow `error_code` to our error code. */
-export function appErrorCodeFor(status: number, errorCode: string | undefined): AppErrorCode {
+/**
+ * MLflow 3.17's artifact proxy answers a missing object in an S3 destination with 500 INTERNAL_ERROR
+ * ("An error occurred (404) when calling the HeadObject operation: Not Found"), where a local
+ * destination gives 404 RESOURCE_DOES_NOT_EXIST: both are a missing artifact, not an outage.
+ */
+const MISSING_OBJECT_MESSAGE = /\((404|NoSuchKey)\) when calling the \w+ operation|NoSuchKey/;
+
+/** Maps an HTTP status, MLflow `error_code` and message to our error code. */
+export function appErrorCodeFor(status: number, errorCode: string | undefined, message = ""): AppErrorCode {
   if (errorCode === "RESOURCE_DOES_NOT_EXIST" || status === 404) return "NOT_FOUND";
+  if (status === 500 && MISSING_OBJECT_MESSAGE.test(message)) return "NOT_FOUND";
   if (errorCode === "RESOURCE_ALREADY_EXISTS") return "CONFLICT";
   if (status === 401 || errorCode === "UNAUTHENTICATED") return "UNAUTHORIZED";
   if (status === 403 || errorCode === "PERMISSION_DENIED") return "FORBIDDEN";
@@ -258,8 +266,8 @@ export class HttpTransport {
 
   private httpFailure(operation: string, response: AxiosResponse, data: unknown): AttemptFailure {
     const body = parseErrorBody(data);
-    const code = appErrorCodeFor(response.status, body.error_code);
     const serverMessage = (body.message ?? response.statusText ?? "").trim().replace(/\.+$/, "");
+    const code = appErrorCodeFor(response.status, body.error_code, serverMessage);
     const errorCode = body.error_code ?? `HTTP_${response.status}`;
     const error = new AppError(
       code,

@@ -60,4 +60,12 @@ describe("HTTP error mapping", () => {
   ] as const)("HTTP %i with %s becomes %s", (status, errorCode, expected) => {
     expect(appErrorCodeFor(status, errorCode)).toBe(expected);
   });
+
+  it("treats the artifact proxy's 500 for a missing S3 object as NOT_FOUND, other 500s as outages", () => {
+    const missing =
+      "The following failures occurred while downloading one or more artifacts from s3://b/mlflow/:\n" +
+      "##### File 1/r/artifacts/x.bin #####\nAn error occurred (404) when calling the HeadObject operation: Not Found";
+    expect(appErrorCodeFor(500, "INTERNAL_ERROR", missing)).toBe("NOT_FOUND");
+    expect(appErrorCodeFor(500, "INTERNAL_ERROR", "database is locked")).toBe("UPSTREAM_UNAVAILABLE");
+  });
 });

@@ -24,7 +24,7 @@ describe("the MLflow server image (mlflow/Dockerfile)", () => {
     const installs = instructions.filter((i) => i.getKeyword() === "RUN").map(expanded);
     const pip = installs.find((cmd) => cmd.includes("pip install"));
     expect(pip).toBeDefined();
-    expect(pip).toMatch(/"?mlflow==3\.17\.2"?/);
+    expect(pip).toMatch(/"?mlflow(\[auth\])?==3\.17\.2"?/);
     expect(pip).toMatch(/psycopg2-binary==[0-9.]+/);
   });
 

@@ -2,23 +2,20 @@
  * Test helpers: the tracking server's URL (from the local stack), clients, unique names and cleanup
  * of every experiment and registered model a test creates.
  */
-import { randomBytes } from "node:crypto";
 import { AppError } from "@gplay/common";
+import { type LocalStackEndpoints, readLocalStack, uniquePrefix } from "@gplay/scripts";
 import { MlflowClient, type MlflowClientConfig } from "../../../src/index.js";
 
+/** The running local stack (jest's global setup started or reused it). */
+export const stack: LocalStackEndpoints = await readLocalStack();
+
 export function trackingUri(): string {
-  const url = process.env.MLFLOW_TRACKING_URI;
-  if (url === undefined || url === "") {
-    throw new Error(
-      "MLFLOW_TRACKING_URI is not set: run these tests through jest's global setup (pnpm test)",
-    );
-  }
-  return url;
+  return stack.mlflowUrl;
 }
 
-/** A name no other test (or earlier run) uses. */
+/** A name no other test (or earlier run) uses: `t-<label>-<random>`. */
 export function uniqueName(label: string): string {
-  return `gplay-test-${label}-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+  return uniquePrefix(label);
 }
 
 export function newClient(overrides: Partial<MlflowClientConfig> = {}): MlflowClient {
