@@ -164,7 +164,8 @@ export class FakeRanker implements Ranker {
     readonly modelVersion: string,
     private readonly scores: ReadonlyMap<string, number> = new Map(),
     private readonly behaviour: "ok" | "throw" | "wrong-length" = "ok",
-    private readonly delayMs = 0,
+    /** Time each ranking takes; tests change it to keep a request in flight. */
+    public delayMs = 0,
   ) {}
   async rank(reader: ReaderFeatures, candidates: readonly ArticleMeta[]): Promise<number[]> {
     this.calls.push({ reader, candidates: candidates.map((c) => c.page) });
