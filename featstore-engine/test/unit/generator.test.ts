@@ -42,7 +42,7 @@ describe("generated sample vs the published G1 statistics", () => {
   const treino = () => [...parsed.values()].filter((p) => p.kind === "treino");
 
   beforeAll(async () => {
-    ({ expected, files } = generateInMemory({ users: 12_000, seed: "stats", days: 3 }));
+    ({ expected, files } = generateInMemory({ users: 6_000, seed: "stats", days: 3 }));
     parsed = await parseAll(files);
   }, 60_000);
 
