@@ -17,6 +17,7 @@ export {
   LOCAL_REGION,
   LOCAL_STACK_PREFIX,
   type LocalStackEndpoints,
+  liveLeases,
   readLocalStack,
   readStackState,
   releaseLease,

@@ -2,7 +2,8 @@
  * `pnpm stack up|down|status|env|provision|destroy|runner|release` — the local stack's CLI.
  *
  *   up [--started-by cli|jest] [--lease <pid>] [--json]   start or reuse moto + MLflow
- *   down                                                  stop them, leave no process behind
+ *   down [--force]                                        stop them, leave no process behind (refuses
+ *                                                         while a jest run holds a lease, unless --force)
  *   status [--json]                                       what runs where; exit 1 if not healthy
  *   env [--export]                                        the variables of .local/stack/stack.env
  *   provision --prefix <p> [--json]                       create the local twin of an environment
@@ -17,6 +18,7 @@ import { destroyEnvironment, provisionEnvironment } from "./provision.js";
 import {
   acquireLease,
   ensureLocalStack,
+  liveLeases,
   readLocalStack,
   readStackState,
   releaseLease,
@@ -41,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
     args: own,
     options: {
       json: { type: "boolean", default: false },
+      force: { type: "boolean", default: false },
       export: { type: "boolean", default: false },
       "started-by": { type: "string", default: "cli" },
       lease: { type: "string" },
@@ -69,6 +72,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "down": {
+      const holders = await liveLeases();
+      if (holders.length > 0 && !values.force) {
+        say(
+          `not stopping: test runs (pids ${holders.join(", ")}) are using the stack; use --force to stop anyway`,
+        );
+        return 1;
+      }
       await stopLocalStack();
       say("stopped");
       return 0;

@@ -381,16 +381,21 @@ export async function acquireLease(holder: number, paths = stackPaths()): Promis
   await writeFile(join(dir, String(holder)), new Date().toISOString());
 }
 
+/** Pids of the live processes (jest runs) holding a lease on the stack. */
+export async function liveLeases(paths = stackPaths()): Promise<number[]> {
+  const names = await readdir(join(paths.stateDir, LEASES_DIR)).catch(() => [] as string[]);
+  return names
+    .map((name) => Number.parseInt(name, 10))
+    .filter((pid) => Number.isInteger(pid) && pid > 0 && isAlive(pid));
+}
+
 /**
  * Drops a lease; stops the stack when a jest setup started it and no live holder remains.
  * Returns whether it stopped the stack.
  */
 export async function releaseLease(holder: number, paths = stackPaths()): Promise<boolean> {
-  const dir = join(paths.stateDir, LEASES_DIR);
-  await rm(join(dir, String(holder)), { force: true });
-  const others = (await readdir(dir).catch(() => [] as string[]))
-    .map((name) => Number.parseInt(name, 10))
-    .filter((pid) => Number.isInteger(pid) && isAlive(pid));
+  await rm(join(paths.stateDir, LEASES_DIR, String(holder)), { force: true });
+  const others = await liveLeases(paths);
   const state = await readState(paths);
   if (state === undefined || state.startedBy !== "jest" || others.length > 0) return false;
   await stopLocalStack(paths);
