@@ -54,23 +54,21 @@ export async function startEntrypointServer(
   });
 
   const url = `http://127.0.0.1:${port}`;
+  /**
+   * Ends the whole process group: MLflow's job runner and huey consumers ignore SIGTERM for a while
+   * and would keep our log pipe (and jest) open, so stragglers get SIGKILL after a grace period.
+   */
   const stop = async () => {
-    if (child.pid !== undefined && exited === undefined) {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        // already gone
-      }
-      const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      const timeout = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 15_000));
-      if ((await Promise.race([gone, timeout])) === "timeout") {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
+    const pid = child.pid;
+    if (pid !== undefined) {
+      signalGroup(pid, "SIGTERM");
+      if (!(await groupGone(pid, 15_000))) {
+        signalGroup(pid, "SIGKILL");
+        await groupGone(pid, 5_000);
       }
     }
+    child.stdout?.destroy();
+    child.stderr?.destroy();
     log.end();
   };
 
@@ -102,4 +100,26 @@ function healthStatus(url: string): Promise<number> {
     req.on("timeout", () => req.destroy());
     req.on("error", () => resolve(0));
   });
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
+/** Waits until no process of the group is left; false on timeout. */
+async function groupGone(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(-pid, 0);
+    } catch {
+      return true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return false;
 }
