@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import {
+  type IngestionCounts,
   type Interaction,
   type ItensRow,
   itensRowSchema,
@@ -405,4 +406,24 @@ export class RowCleaner {
       };
     }
   }
+}
+
+/** The rows of the `interactions` dataset from an accepted treino row. */
+export function toUserInteractions(outcome: TreinoOutcome): UserInteraction[] {
+  return outcome.interactions.map((i) => ({
+    ...i,
+    userId: outcome.user.userId,
+    userType: outcome.user.userType,
+  }));
+}
+
+/** A file's counts in the shape of common's `IngestionCounts` (the ingestion marker and report). */
+export function toIngestionCounts(counts: CleanCounts, itemsWritten = 0): IngestionCounts {
+  return {
+    rowsIn: counts.rowsIn,
+    rowsAccepted: counts.rowsAccepted,
+    rowsQuarantined: counts.rowsQuarantined,
+    elementsDropped: counts.elementsDropped,
+    itemsWritten,
+  };
 }

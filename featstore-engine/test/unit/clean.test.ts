@@ -1,6 +1,11 @@
 import { QUARANTINE_REASONS } from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
-import { RowCleaner, type RowOutcome } from "../../src/domain/clean.js";
+import {
+  RowCleaner,
+  type RowOutcome,
+  toIngestionCounts,
+  toUserInteractions,
+} from "../../src/domain/clean.js";
 import { formatCsvRecord } from "../../src/domain/csv.js";
 import { cleanRawFile } from "../../src/domain/raw-file.js";
 import { formatItensFields, formatTreinoFields, formatValidacaoFields } from "../../src/domain/raw-format.js";
@@ -234,5 +239,25 @@ describe("cleanRawFile", () => {
     expect(outcomes.map(reasonOf)).toEqual(["ACCEPTED", "HISTORY_SIZE_MISMATCH", "DUPLICATE_ROW"]);
     expect(file.counts.rowsIn).toBe(file.counts.rowsAccepted + file.counts.rowsQuarantined);
     expect(outcomes.map((o) => (o.kind === "quarantine" ? o.record.line : o.line))).toEqual([2, 3, 4]);
+  });
+});
+
+describe("outcome helpers", () => {
+  it("turns an accepted treino row into interactions of its reader, and counts into IngestionCounts", () => {
+    const cleaner = new RowCleaner("treino", "k");
+    const outcome = cleaner.clean({ fields: treino(), line: 2 });
+    expect(outcome.kind).toBe("treino");
+    if (outcome.kind !== "treino") return;
+    expect(toUserInteractions(outcome).map((i) => [i.userId, i.userType, i.page])).toEqual([
+      [USER, "Non-Logged", P1],
+      [USER, "Non-Logged", P2],
+    ]);
+    expect(toIngestionCounts(cleaner.counts, 1)).toEqual({
+      rowsIn: 1,
+      rowsAccepted: 1,
+      rowsQuarantined: 0,
+      elementsDropped: 0,
+      itemsWritten: 1,
+    });
   });
 });

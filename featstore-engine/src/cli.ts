@@ -1,0 +1,78 @@
+/**
+ * Local runs and backfills of the featstore-engine:
+ *   cli ingest --key raw/treino/day1.csv [--bucket B]   one object
+ *   cli ingest --prefix raw/ [--bucket B]               every object under a prefix, in key order
+ *   cli ingest --file ./treino.csv                       a local file, without S3
+ *   cli snapshot                                          rebuild the snapshot tables and manifest
+ * Configuration comes from the same environment as the task (GPLAY_PREFIX, AWS_REGION, GPLAY_AWS_ENDPOINT…).
+ */
+import { parseArgs } from "node:util";
+import { AppError, parseEnv, RAW_PREFIX } from "@gplay/common";
+import { LOCAL_FILE_BUCKET, LocalFileSource } from "./adapters/local-file-source.js";
+import { buildSnapshot } from "./app/build-snapshot.js";
+import { type IngestResult, ingestFile } from "./app/ingest-file.js";
+import { engineEnvSchema } from "./env.js";
+import { createEngine } from "./wiring.js";
+
+const USAGE =
+  "usage: cli ingest (--key K | --prefix P | --file PATH) [--bucket B] [--no-snapshot] | cli snapshot";
+
+async function run(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      key: { type: "string" },
+      prefix: { type: "string" },
+      file: { type: "string" },
+      bucket: { type: "string" },
+      "no-snapshot": { type: "boolean", default: false },
+    },
+  });
+  const command = positionals[0];
+  const env = parseEnv(engineEnvSchema, process.env);
+  const engine = createEngine(env);
+  try {
+    if (command === "snapshot") {
+      const result = await buildSnapshot(engine.snapshot);
+      console.log(
+        JSON.stringify({
+          snapshot: result.status,
+          ...(result.status === "built" ? { snapshotId: result.manifest.snapshotId } : {}),
+        }),
+      );
+      return;
+    }
+    if (command !== "ingest") throw new AppError("VALIDATION_FAILED", USAGE);
+    const bucket = values.bucket ?? engine.ingest.buckets.raw;
+    const results: IngestResult[] = [];
+    if (values.file !== undefined) {
+      results.push(
+        await ingestFile(
+          engine.ingest,
+          { bucket: LOCAL_FILE_BUCKET, key: values.file },
+          new LocalFileSource(),
+        ),
+      );
+    } else if (values.key !== undefined) {
+      results.push(await ingestFile(engine.ingest, { bucket, key: values.key }));
+    } else if (values.prefix !== undefined) {
+      const keys: string[] = [];
+      for await (const object of engine.ingest.objects.list(bucket, values.prefix ?? RAW_PREFIX))
+        keys.push(object.key);
+      for (const key of keys.sort()) results.push(await ingestFile(engine.ingest, { bucket, key }));
+    } else throw new AppError("VALIDATION_FAILED", USAGE);
+    for (const r of results) console.log(JSON.stringify(r));
+    if (!values["no-snapshot"] && results.some((r) => r.status === "ingested")) {
+      const snapshot = await buildSnapshot(engine.snapshot);
+      console.log(JSON.stringify({ snapshot: snapshot.status }));
+    }
+  } finally {
+    engine.close();
+  }
+}
+
+run(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  process.exitCode = 1;
+});

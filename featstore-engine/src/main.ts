@@ -1,0 +1,55 @@
+/**
+ * The featstore-engine task, as ECS (or the local task runner) starts it: the source object arrives in
+ * the container-override variables set by the EventBridge input transformer (or as a whole event in
+ * GPLAY_EVENT). Ingests it, then runs the snapshot step. Exit code 0 on success, 1 on failure.
+ */
+import {
+  AppError,
+  createLogger,
+  isAppError,
+  parseEnv,
+  SOURCE_OVERRIDE_VARS,
+  s3ObjectCreatedEventSchema,
+} from "@gplay/common";
+import { buildSnapshot } from "./app/build-snapshot.js";
+import { ingestFile, type SourceObject } from "./app/ingest-file.js";
+import { type EngineEnv, engineEnvSchema } from "./env.js";
+import { createEngine, SERVICE, VERSION } from "./wiring.js";
+
+function sourceFromEnv(env: EngineEnv): SourceObject {
+  if (env.GPLAY_EVENT !== undefined) {
+    const event = s3ObjectCreatedEventSchema.parse(JSON.parse(env.GPLAY_EVENT));
+    return { bucket: event.detail.bucket.name, key: event.detail.object.key };
+  }
+  const bucket = env[SOURCE_OVERRIDE_VARS.bucket];
+  const key = env[SOURCE_OVERRIDE_VARS.key];
+  if (bucket === undefined || key === undefined)
+    throw new AppError(
+      "CONFIG_INVALID",
+      `No source object: set ${SOURCE_OVERRIDE_VARS.bucket} and ${SOURCE_OVERRIDE_VARS.key} (container overrides) or GPLAY_EVENT`,
+    );
+  return { bucket, key };
+}
+
+async function main(): Promise<void> {
+  const env = parseEnv(engineEnvSchema, process.env);
+  const engine = createEngine(env);
+  const log = engine.logger.child({ eventId: env[SOURCE_OVERRIDE_VARS.eventId] });
+  try {
+    const source = sourceFromEnv(env);
+    const result = await ingestFile({ ...engine.ingest, logger: log }, source);
+    if (result.status === "ingested" && env.GPLAY_SNAPSHOT_AFTER_INGEST)
+      await buildSnapshot({ ...engine.snapshot, logger: log });
+  } finally {
+    engine.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  const logger = createLogger({ service: SERVICE, version: VERSION });
+  logger.error(
+    { err: error, code: isAppError(error) ? error.code : "INTERNAL" },
+    "featstore-engine task failed",
+  );
+  process.exitCode = 1;
+});

@@ -1,0 +1,65 @@
+import { Writable } from "node:stream";
+import {
+  awsClientOptionsFromEnv,
+  createAwsClients,
+  createLogger,
+  createMetrics,
+  type Logger,
+  lakeBucketNames,
+  tableNames,
+} from "@gplay/common";
+import { DynamoFeatureStore } from "./adapters/dynamo-feature-store.js";
+import { EventBridgePublisher } from "./adapters/eventbridge-publisher.js";
+import { S3ObjectStore } from "./adapters/s3-object-store.js";
+import type { SnapshotDeps } from "./app/build-snapshot.js";
+import { domainBuilders } from "./app/builders.js";
+import type { IngestDeps } from "./app/ingest-file.js";
+import type { EngineEnv } from "./env.js";
+
+export const SERVICE = "featstore-engine";
+export const VERSION = "0.1.0";
+
+export interface Engine {
+  logger: Logger;
+  ingest: IngestDeps;
+  snapshot: SnapshotDeps;
+  close(): void;
+}
+
+/** Builds every dependency of the engine from validated configuration. The only wiring point. */
+export function createEngine(env: EngineEnv, logger?: Logger): Engine {
+  const log =
+    logger ??
+    createLogger({
+      service: SERVICE,
+      version: VERSION,
+      level: env.LOG_LEVEL,
+      base: { environment: env.GPLAY_ENVIRONMENT },
+    });
+  const clients = createAwsClients(awsClientOptionsFromEnv(env));
+  const buckets = lakeBucketNames(env.GPLAY_PREFIX);
+  const objects = new S3ObjectStore(clients.s3);
+  const features = new DynamoFeatureStore(clients.documents, tableNames(env.GPLAY_PREFIX));
+  // EMF documents go to stdout as JSON lines, where the awslogs driver (or a local reader) finds them.
+  const metricsOut = new Writable({
+    write(chunk, _encoding, done) {
+      process.stdout.write(chunk, done);
+    },
+  });
+  const metrics = createMetrics(
+    { service: SERVICE, environment: env.GPLAY_ENVIRONMENT },
+    { write: (document) => metricsOut.write(`${JSON.stringify(document)}\n`) },
+  );
+  return {
+    logger: log,
+    ingest: { objects, features, buckets, builders: domainBuilders, logger: log, metrics },
+    snapshot: {
+      objects,
+      features,
+      events: new EventBridgePublisher(clients.eventbridge, env.GPLAY_EVENT_BUS),
+      buckets,
+      logger: log,
+    },
+    close: () => clients.destroy(),
+  };
+}
