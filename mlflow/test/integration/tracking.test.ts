@@ -84,6 +84,22 @@ describe("runs", () => {
     await expect(client.logBatch(run.info.run_id, { params: { p0: "value-0" } })).resolves.toBe(1);
   });
 
+  it("splits by size: 100 params of 6000 chars and 100 tags of 7000 chars (1.3 MB) go as 2 requests", async () => {
+    const experimentId = cleanup.experiment(await client.createExperiment(uniqueName("batch-bytes")));
+    const run = await client.createRun({ experimentId });
+    const params = Object.fromEntries(
+      Array.from({ length: 100 }, (_, i) => [`big${i}`, `${i}`.padEnd(6000, "p")]),
+    );
+    const tags = Object.fromEntries(
+      Array.from({ length: 100 }, (_, i) => [`tag${i}`, `${i}`.padEnd(7000, "t")]),
+    );
+    expect(await client.logBatch(run.info.run_id, { params, tags })).toBe(2);
+    const stored = await client.getRun(run.info.run_id);
+    expect(stored.data.params).toHaveLength(100);
+    expect(stored.data.params.find((p) => p.key === "big99")?.value).toHaveLength(6000);
+    expect(stored.data.tags.filter((t) => t.key.startsWith("tag"))).toHaveLength(100);
+  });
+
   it("refuses to change a logged param, as VALIDATION_FAILED with the server's message", async () => {
     const experimentId = cleanup.experiment(await client.createExperiment(uniqueName("param-change")));
     const run = await client.createRun({ experimentId });
