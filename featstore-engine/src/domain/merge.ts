@@ -95,7 +95,8 @@ export function mergeUserItem(
   const first = kept[0];
   const last = kept[kept.length - 1];
   const firstTimestamp = Math.min(
-    existing?.firstTimestamp ?? Number.POSITIVE_INFINITY,
+    // 0 means "no interaction yet" (an item created from a row of editorial ids only).
+    existing?.firstTimestamp || Number.POSITIVE_INFINITY,
     evicted[0]?.timestamp ?? Number.POSITIVE_INFINITY,
     first?.timestamp ?? Number.POSITIVE_INFINITY,
   );

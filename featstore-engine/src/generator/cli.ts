@@ -1,6 +1,6 @@
 /**
  * Writes a synthetic G1 data set to disk.
- * Usage: generate --out DIR --users N --seed S --days D [--items N] [--malformed]
+ * Usage: generate --out DIR --users N --seed S --days D [--items N] [--heavy N] [--malformed]
  * Same arguments → same bytes. Also writes DIR/expected.json (the aggregates of what was written).
  */
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
@@ -49,10 +49,13 @@ function main(): void {
       days: { type: "string", default: "3" },
       items: { type: "string" },
       malformed: { type: "boolean", default: false },
+      heavy: { type: "string", default: "0" },
     },
   });
   if (values.out === undefined) {
-    console.error("usage: generate --out DIR --users N --seed S --days D [--items N] [--malformed]");
+    console.error(
+      "usage: generate --out DIR --users N --seed S --days D [--items N] [--heavy N] [--malformed]",
+    );
     process.exitCode = 2;
     return;
   }
@@ -63,6 +66,7 @@ function main(): void {
       seed: values.seed,
       days: Number(values.days),
       malformed: values.malformed,
+      heavyReaders: Number(values.heavy),
       ...(values.items === undefined ? {} : { items: Number(values.items) }),
     },
     diskSink(values.out),

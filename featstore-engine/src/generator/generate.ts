@@ -40,6 +40,11 @@ export interface GeneratorOptions {
   start?: string;
   /** Share of readers with validation accesses (default 0.2). */
   validationShare?: number;
+  /**
+   * Readers (the first ones) forced to the maximum history size (7,004, or what the item count
+   * allows) with no editorial ids: the heaviest reader of the real data, at any scale.
+   */
+  heavyReaders?: number;
 }
 
 /** Where generated files go (the CLI writes to disk; tests keep them in memory). */
@@ -410,7 +415,9 @@ export function generateDataset(options: GeneratorOptions, sink: OutputSink): Ex
       ? `section:${edition.edition}`
       : `section:${(NATIONAL_SECTIONS[rng.pickCumulative(SECTION_CUM)] as (typeof NATIONAL_SECTIONS)[number]).section}`;
     const sectionPool = articles.pools.get(favourite) ?? all;
-    const size = Math.min(maxHistory, Math.max(1, Math.round(rng.logNormal(Math.log(2), 1.99))));
+    const heavy = u < (options.heavyReaders ?? 0);
+    const drawn = Math.min(maxHistory, Math.max(1, Math.round(rng.logNormal(Math.log(2), 1.99))));
+    const size = heavy ? maxHistory : drawn;
 
     // Sessions of a few reads each, spread over the training period.
     const sessions: number[] = [];
@@ -451,7 +458,7 @@ export function generateDataset(options: GeneratorOptions, sink: OutputSink): Ex
     for (let e = 0; e < size; e++) {
       const t = times[e] as number;
       let page: string;
-      if (rng.chance(0.004)) {
+      if (rng.chance(0.004) && !heavy) {
         page = editorialId(rng);
         dropped++;
       } else {
