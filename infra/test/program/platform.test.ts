@@ -1,0 +1,245 @@
+import {
+  CONTAINER_NAMES,
+  lakeBucketNames,
+  METRIC_NAMESPACE,
+  METRICS,
+  rawObjectCreatedPattern,
+  rawObjectInputTransformer,
+  snapshotReadyInputTransformer,
+  snapshotReadyPattern,
+  TABLES,
+  tableNames,
+} from "@gplay/common";
+import { beforeAll, describe, expect, test } from "@jest/globals";
+import * as pulumi from "@pulumi/pulumi";
+import { checkAll, INVARIANTS } from "../../src/invariants/checks.js";
+import { ofType, type RecordedResource, T } from "../../src/invariants/resources.js";
+import { INTERFACE_ENDPOINT_SERVICES } from "../../src/plan/network.js";
+import { type Built, buildPlatform } from "../support/build.js";
+import { mocks, recorder } from "../support/mocks.js";
+
+const built: Record<string, Built> = {};
+beforeAll(async () => {
+  for (const stack of ["dev", "prod", "dev-endpoints", "dev-build", "prod-https"])
+    built[stack] = await buildPlatform(stack);
+});
+const rs = (stack = "dev") => {
+  const b = built[stack];
+  if (b === undefined) throw new Error(`stack ${stack} not built`);
+  return b.resources;
+};
+const one = (resources: RecordedResource[], type: string, suffix: string) => {
+  const found = resources.filter((r) => r.type === type && r.name.endsWith(suffix));
+  expect(found).toHaveLength(1);
+  return found[0] as RecordedResource;
+};
+const json = (value: unknown) => JSON.parse(value as string);
+
+describe("the program runs under mocks, not against AWS", () => {
+  test("the mocks recorded the whole program (a program imported without mocks records nothing)", () => {
+    expect(pulumi.runtime.getProject()).toBe("gplay");
+    expect(rs("dev").length).toBeGreaterThan(120);
+    expect(rs("prod").length).toBeGreaterThan(rs("dev").length);
+  });
+
+  test("only the expected invokes were called, and any other invoke throws", () => {
+    expect(new Set(recorder.calls)).toEqual(
+      new Set([
+        "aws:index/getAvailabilityZones:getAvailabilityZones",
+        "aws:index/getCallerIdentity:getCallerIdentity",
+      ]),
+    );
+    expect(() => mocks.call({ token: "aws:index/getRegion:getRegion", inputs: {} })).toThrow(
+      /unexpected invoke/,
+    );
+  });
+
+  test("every resource below the root is a child of a gplay component or an AWS resource", () => {
+    const types = new Set(rs("dev").map((r) => r.type));
+    for (const t of types) expect(t).toMatch(/^(aws:|gplay:[a-z]+:[A-Z][A-Za-z]+$)/);
+    expect([...types].filter((t) => t.startsWith("gplay:")).sort()).toEqual([
+      "gplay:api:ApiService",
+      "gplay:ecs:FargateTask",
+      "gplay:events:Pipelines",
+      "gplay:lake:DataLake",
+      "gplay:mlflow:MlflowDatabase",
+      "gplay:mlflow:MlflowService",
+      "gplay:monitoring:Monitoring",
+      "gplay:network:Network",
+      "gplay:platform:Platform",
+      "gplay:registry:ContainerImages",
+      "gplay:tables:FeatureTables",
+    ]);
+  });
+});
+
+describe.each(["dev", "prod", "dev-endpoints", "dev-build", "prod-https"])(
+  "stack %s holds every invariant",
+  (stack) => {
+    const environment = stack.startsWith("prod") ? "prod" : "dev";
+    test.each(INVARIANTS.map((i) => [i.id, i] as const))("%s", (_id, inv) => {
+      expect(inv.check(rs(stack), { prefix: `gplay-${environment}`, environment })).toEqual([]);
+    });
+  },
+);
+
+describe("event rules are exactly common's contracts", () => {
+  test("the raw rule's pattern and transformer equal rawObjectCreatedPattern and rawObjectInputTransformer", () => {
+    const rule = one(rs(), T.rule, "-raw-created");
+    expect(json(rule.inputs.eventPattern)).toEqual(rawObjectCreatedPattern(lakeBucketNames("gplay-dev").raw));
+    const target = one(rs(), T.target, "-raw-created");
+    expect(target.inputs.rule).toBe(rule.inputs.name);
+    expect(target.inputs.inputTransformer).toEqual({
+      inputPaths: rawObjectInputTransformer.inputPathsMap,
+      inputTemplate: rawObjectInputTransformer.inputTemplate,
+    });
+    expect(
+      json(target.inputs.inputTransformer.inputTemplate.replace(/<\w+>/g, '"x"')).containerOverrides[0].name,
+    ).toBe(CONTAINER_NAMES.featstoreEngine);
+  });
+
+  test("the snapshot rule's pattern and transformer equal snapshotReadyPattern and snapshotReadyInputTransformer", () => {
+    const rule = one(rs(), T.rule, "-snapshot-ready");
+    expect(json(rule.inputs.eventPattern)).toEqual(
+      snapshotReadyPattern(lakeBucketNames("gplay-dev").processed),
+    );
+    const target = one(rs(), T.target, "-snapshot-ready");
+    expect(target.inputs.inputTransformer).toEqual({
+      inputPaths: snapshotReadyInputTransformer.inputPathsMap,
+      inputTemplate: snapshotReadyInputTransformer.inputTemplate,
+    });
+  });
+
+  test("targets run on the cluster through the events role, retrying then dead-lettering to the encrypted DLQ", () => {
+    const cluster = one(rs(), T.cluster, "-cluster");
+    const dlq = one(rs(), T.queue, "-dlq");
+    for (const target of ofType(rs(), T.target)) {
+      expect(target.inputs.arn).toBe(cluster.inputs.arn);
+      expect(target.inputs.roleArn).toBe(one(rs(), T.role, "-pipelines-events").inputs.arn);
+      expect(target.inputs.deadLetterConfig).toEqual({ arn: dlq.inputs.arn });
+      expect(target.inputs.retryPolicy).toEqual({ maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 10 });
+    }
+    expect(dlq.inputs.sqsManagedSseEnabled).toBe(true);
+  });
+});
+
+describe("workloads", () => {
+  const containerOf = (stack: string, family: string) =>
+    json(
+      ofType(rs(stack), T.taskDefinition).find((t) => t.inputs.family === family)?.inputs
+        .containerDefinitions,
+    )[0];
+
+  test("task images are <repository>:<imageTag> when images are built elsewhere", () => {
+    const repo = one(rs(), T.repository, "-images-api");
+    expect(containerOf("dev", "gplay-dev-api").image).toBe(`${repo.inputs.repositoryUrl}:abc123`);
+    expect(ofType(rs(), T.image)).toHaveLength(0);
+  });
+
+  test("with buildImages, awsx builds each <workspace>/Dockerfile with the repo root as context and tasks pin the digest", () => {
+    const images = ofType(rs("dev-build"), T.image);
+    expect(images.map((i) => i.inputs.dockerfile).sort()).toEqual(
+      ["api", "featstore-engine", "mlflow", "training"].map((w) => `/repo/${w}/Dockerfile`),
+    );
+    for (const i of images) expect(i.inputs).toMatchObject({ context: "/repo", platform: "linux/amd64" });
+    expect(containerOf("dev-build", "gplay-dev-training").image).toMatch(
+      /gplay-dev\/training@sha256:[0-9a-f]{64}$/,
+    );
+  });
+
+  test("the MLflow database password arrives as an ECS secret from the RDS-managed secret", () => {
+    const c = containerOf("dev", "gplay-dev-mlflow");
+    const db = one(rs(), T.db, "-postgres");
+    expect(c.secrets).toEqual([
+      { name: "MLFLOW_DB_PASSWORD", valueFrom: `${db.inputs.masterUserSecrets[0].secretArn}:password::` },
+    ]);
+    expect(c.environment.map((e: { name: string }) => e.name)).not.toContain("MLFLOW_DB_PASSWORD");
+    expect(c.environment).toContainEqual({
+      name: "MLFLOW_ARTIFACTS_DESTINATION",
+      value: "s3://gplay-dev-models/mlflow/",
+    });
+  });
+
+  test("the API service sits behind the public ALB on /healthz with CPU and request-count scaling", () => {
+    const tg = one(rs(), T.targetGroup, "-api-tg");
+    expect(tg.inputs.healthCheck).toMatchObject({ path: "/healthz", matcher: "200" });
+    expect(one(rs(), T.loadBalancer, "-api-alb").inputs.internal).toBe(false);
+    const svc = one(rs(), T.service, "-api-service");
+    expect(svc.inputs.loadBalancers).toEqual([
+      { targetGroupArn: tg.inputs.arn, containerName: "api", containerPort: 8080 },
+    ]);
+    expect(svc.inputs.deploymentCircuitBreaker).toEqual({ enable: true, rollback: true });
+    const kinds = ofType(rs(), T.scalingPolicy).map(
+      (p) => p.inputs.targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification,
+    );
+    expect(kinds).toContainEqual({ predefinedMetricType: "ECSServiceAverageCPUUtilization" });
+    expect(kinds).toContainEqual({
+      predefinedMetricType: "ALBRequestCountPerTarget",
+      resourceLabel: "app/gplay-api-alb/1/targetgroup/gplay-api-tg/1",
+    });
+  });
+
+  test("prod runs at least 2 API tasks over 3 AZs, a multi-AZ database and deletion protection", () => {
+    const svc = one(rs("prod"), T.service, "-api-service");
+    expect(svc.inputs.desiredCount).toBeGreaterThanOrEqual(2);
+    expect(svc.inputs.networkConfiguration.subnets).toHaveLength(3);
+    expect(one(rs("prod"), T.db, "-postgres").inputs).toMatchObject({
+      multiAz: true,
+      deletionProtection: true,
+    });
+    expect(one(rs("prod"), T.loadBalancer, "-api-alb").inputs.enableDeletionProtection).toBe(true);
+    expect(ofType(rs("prod"), T.natGateway)).toHaveLength(3);
+    expect(ofType(rs("prod"), T.table).every((t) => t.inputs.deletionProtectionEnabled === true)).toBe(true);
+  });
+
+  test("with a certificate the API serves HTTPS, redirects HTTP and gets its DNS name", () => {
+    const listeners = ofType(rs("prod-https"), T.listener).filter((l) => l.name.includes("-api-"));
+    expect(listeners.find((l) => l.inputs.port === 443)?.inputs).toMatchObject({ protocol: "HTTPS" });
+    expect(listeners.find((l) => l.inputs.port === 80)?.inputs.defaultActions[0].type).toBe("redirect");
+    expect(ofType(rs("prod-https"), "aws:route53/record:Record")).toHaveLength(1);
+    expect(built["prod-https"]?.outputs.apiUrl).toBe("https://api.gplay.example.com");
+  });
+
+  test("without NAT, tasks reach AWS through the six interface endpoints with private DNS", () => {
+    expect(ofType(rs("dev-endpoints"), T.natGateway)).toHaveLength(0);
+    const services = ofType(rs("dev-endpoints"), T.endpoint)
+      .filter((e) => e.inputs.vpcEndpointType === "Interface" && e.inputs.privateDnsEnabled === true)
+      .map((e) => e.inputs.serviceName);
+    expect(services.sort()).toEqual(
+      INTERFACE_ENDPOINT_SERVICES.map((s) => `com.amazonaws.us-east-1.${s}`).sort(),
+    );
+  });
+});
+
+describe("data stores and observability", () => {
+  test("tables are common's TABLES with their key, TTL and recovery settings", () => {
+    const names = tableNames("gplay-dev");
+    for (const [key, def] of Object.entries(TABLES)) {
+      const t = ofType(rs(), T.table).find((x) => x.inputs.name === names[key as keyof typeof names]);
+      expect(t?.inputs).toMatchObject({
+        billingMode: "PAY_PER_REQUEST",
+        hashKey: def.partitionKey.name,
+        ttl: { attributeName: def.ttlAttribute, enabled: true },
+        pointInTimeRecovery: { enabled: true },
+        serverSideEncryption: { enabled: true },
+        deletionProtectionEnabled: false,
+      });
+    }
+  });
+
+  test("application alarms use METRIC_NAMESPACE, METRICS names and the Service/Environment dimensions", () => {
+    const alarms = ofType(rs("prod"), T.alarm).filter((a) => a.inputs.namespace === METRIC_NAMESPACE);
+    expect(alarms.map((a) => a.inputs.metricName).sort()).toEqual(
+      [METRICS.api5xx, METRICS.apiLatency, METRICS.ingestFailures, METRICS.trainingFailures]
+        .map((m) => m.name)
+        .sort(),
+    );
+    for (const a of alarms)
+      expect(Object.keys(a.inputs.dimensions).sort()).toEqual(["Environment", "Service"]);
+    for (const a of alarms) expect(a.inputs.dimensions.Environment).toBe("prod");
+  });
+
+  test("the dev stack has no violations at all (checkAll)", () => {
+    expect(checkAll(rs(), { prefix: "gplay-dev", environment: "dev" })).toEqual({});
+  });
+});

@@ -1,0 +1,69 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { RecordedResource } from "../../src/invariants/resources.js";
+import { parseConfig, type RawConfig } from "../../src/plan/config.js";
+import { mocks, recorder, settle } from "./mocks.js";
+
+let mocked = false;
+
+/** Installs the mocks once per test file (the stack name only matters for config defaults). */
+export async function useMocks(stack = "dev"): Promise<void> {
+  if (mocked) return;
+  await pulumi.runtime.setMocks(mocks, "gplay", stack, false);
+  mocked = true;
+}
+
+export const STACKS: Record<string, RawConfig> = {
+  dev: { region: "us-east-1", buildImages: false, imageTag: "abc123" },
+  prod: { region: "us-east-1", buildImages: false, imageTag: "abc123", egress: "nat-per-az", azCount: 3 },
+  "dev-endpoints": { region: "us-east-1", buildImages: false, egress: "endpoints", environment: "dev" },
+  "dev-build": { region: "us-east-1", buildImages: true, imageTag: "abc123", environment: "dev" },
+  "prod-https": {
+    region: "us-east-1",
+    buildImages: false,
+    environment: "prod",
+    domain: "api.gplay.example.com",
+    hostedZoneId: "Z0123456789ABC",
+    certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/0f7c1a52-1111-2222-3333-444455556666",
+  },
+};
+
+export interface Built {
+  resources: RecordedResource[];
+  outputs: Record<string, unknown>;
+}
+
+/**
+ * Builds the whole platform under mocks (imported after `setMocks`) and returns every resource the
+ * mocks recorded. `transformations` let a test remove one property from one resource (mutations).
+ */
+export async function buildPlatform(
+  stack: string,
+  transformations: pulumi.ResourceTransformation[] = [],
+): Promise<Built> {
+  await useMocks();
+  const raw = STACKS[stack];
+  if (raw === undefined) throw new Error(`no test stack ${stack}`);
+  const cfg = parseConfig(raw, stack.split("-")[0] as string);
+  const { Platform } = await import("../../src/platform.js");
+  recorder.resources = [];
+  const collected: pulumi.Resource[] = [];
+  const collect: pulumi.ResourceTransformation = (args) => {
+    collected.push(args.resource);
+    return undefined;
+  };
+  const platform = new Platform("gplay", cfg, {
+    repoRoot: "/repo",
+    transformations: [collect, ...transformations],
+  });
+  await settle(collected);
+  const outputs = await new Promise<Record<string, unknown>>((res) =>
+    pulumi.output(platform.outputs as unknown as Record<string, unknown>).apply(res),
+  );
+  return { resources: recorder.resources, outputs };
+}
+
+/** The `Error` constructor of the jest worker's main realm (where source-map-support hooks in). */
+function outerRealmError(): ErrorConstructor {
+  const OuterFunction = Object.getPrototypeOf(Buffer).constructor.constructor as FunctionConstructor;
+  return (OuterFunction("return this")() as typeof globalThis).Error;
+}

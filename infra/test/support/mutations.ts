@@ -1,0 +1,462 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { RecordedResource } from "../../src/invariants/resources.js";
+import { T } from "../../src/invariants/resources.js";
+
+/**
+ * One mutation per invariant (some invariants have several): which resource to touch and how to
+ * remove or weaken one property. The same mutation runs on recorded resources (fast, every entry)
+ * and as a Pulumi transformation while the program is built (the program really loses it).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: mutations edit untyped resource inputs.
+type Props = Record<string, any>;
+
+export interface Mutation {
+  invariant: string;
+  what: string;
+  stack: "dev" | "prod";
+  type: string;
+  /** Logical name suffix of the resource to mutate. */
+  name: string;
+  mutate(props: Props): Props;
+}
+
+/** Edits a JSON string input, whether it is already a string or still an Output. */
+// biome-ignore lint/suspicious/noExplicitAny: JSON documents are untyped here.
+function editJson(value: unknown, edit: (doc: any) => unknown): unknown {
+  const apply = (s: string) => JSON.stringify(edit(JSON.parse(s)));
+  if (pulumi.Output.isInstance(value)) return (value as pulumi.Output<string>).apply(apply);
+  if (typeof value === "string") return apply(value);
+  throw new Error("not a JSON input");
+}
+
+const without = (props: Props, key: string): Props => {
+  const { [key]: _removed, ...rest } = props;
+  return rest;
+};
+
+export const MUTATIONS: Mutation[] = [
+  {
+    invariant: "lake-buckets",
+    what: "raw bucket renamed",
+    stack: "dev",
+    type: T.bucket,
+    name: "-lake-raw",
+    mutate: (p) => ({ ...p, bucket: "someone-else-raw" }),
+  },
+  {
+    invariant: "lake-sse",
+    what: "processed bucket loses SSE rules",
+    stack: "dev",
+    type: T.sse,
+    name: "-lake-processed-sse",
+    mutate: (p) => ({ ...p, rules: [] }),
+  },
+  {
+    invariant: "lake-public-access-block",
+    what: "models bucket stops restricting public buckets",
+    stack: "dev",
+    type: T.pab,
+    name: "-lake-models-pab",
+    mutate: (p) => ({ ...p, restrictPublicBuckets: false }),
+  },
+  {
+    invariant: "lake-tls-only",
+    what: "raw bucket policy loses its TLS condition",
+    stack: "dev",
+    type: T.bucketPolicy,
+    name: "-lake-raw-tls-only",
+    mutate: (p) => ({
+      ...p,
+      policy: editJson(p.policy, (d) => ({
+        ...d,
+        Statement: d.Statement.map((s: Props) => without(s, "Condition")),
+      })),
+    }),
+  },
+  {
+    invariant: "lake-versioning",
+    what: "models versioning suspended",
+    stack: "dev",
+    type: T.versioning,
+    name: "-lake-models-versioning",
+    mutate: (p) => ({ ...p, versioningConfiguration: { status: "Suspended" } }),
+  },
+  {
+    invariant: "lake-lifecycle",
+    what: "raw lifecycle loses multipart abort",
+    stack: "dev",
+    type: T.lifecycle,
+    name: "-lake-raw-lifecycle",
+    mutate: (p) => ({ ...p, rules: p.rules.map((r: Props) => without(r, "abortIncompleteMultipartUpload")) }),
+  },
+  {
+    invariant: "lake-eventbridge",
+    what: "raw bucket stops notifying EventBridge",
+    stack: "dev",
+    type: T.notification,
+    name: "-lake-raw-events",
+    mutate: (p) => without(p, "eventbridge"),
+  },
+  {
+    invariant: "ingest-rule-contract",
+    what: "raw target loses its input transformer",
+    stack: "dev",
+    type: T.target,
+    name: "-raw-created",
+    mutate: (p) => without(p, "inputTransformer"),
+  },
+  {
+    invariant: "ingest-rule-contract",
+    what: "raw rule loses its raw/ prefix filter",
+    stack: "dev",
+    type: T.rule,
+    name: "-raw-created",
+    mutate: (p) => ({
+      ...p,
+      eventPattern: editJson(p.eventPattern, (d) => ({ ...d, detail: without(d.detail, "object") })),
+    }),
+  },
+  {
+    invariant: "training-rule-contract",
+    what: "snapshot target loses its input transformer",
+    stack: "dev",
+    type: T.target,
+    name: "-snapshot-ready",
+    mutate: (p) => without(p, "inputTransformer"),
+  },
+  {
+    invariant: "training-rule-contract",
+    what: "snapshot rule loses its bucket filter",
+    stack: "dev",
+    type: T.rule,
+    name: "-snapshot-ready",
+    mutate: (p) => ({ ...p, eventPattern: editJson(p.eventPattern, (d) => without(d, "detail")) }),
+  },
+  {
+    invariant: "training-schedule",
+    what: "training rule loses its schedule",
+    stack: "dev",
+    type: T.rule,
+    name: "-training-schedule",
+    mutate: (p) => without(p, "scheduleExpression"),
+  },
+  {
+    invariant: "event-targets-delivery",
+    what: "raw target loses its dead-letter queue",
+    stack: "dev",
+    type: T.target,
+    name: "-raw-created",
+    mutate: (p) => without(p, "deadLetterConfig"),
+  },
+  {
+    invariant: "event-targets-delivery",
+    what: "snapshot target loses its retry policy",
+    stack: "dev",
+    type: T.target,
+    name: "-snapshot-ready",
+    mutate: (p) => without(p, "retryPolicy"),
+  },
+  {
+    invariant: "event-targets-fargate-private",
+    what: "snapshot target assigns a public IP",
+    stack: "dev",
+    type: T.target,
+    name: "-snapshot-ready",
+    mutate: (p) => ({
+      ...p,
+      ecsTarget: {
+        ...p.ecsTarget,
+        networkConfiguration: { ...p.ecsTarget.networkConfiguration, assignPublicIp: true },
+      },
+    }),
+  },
+  {
+    invariant: "dlq-encrypted",
+    what: "DLQ loses SSE",
+    stack: "dev",
+    type: T.queue,
+    name: "-dlq",
+    mutate: (p) => without(p, "sqsManagedSseEnabled"),
+  },
+  {
+    invariant: "dlq-alarm",
+    what: "DLQ alarm loses its queue dimension",
+    stack: "dev",
+    type: T.alarm,
+    name: "-events-dlq-depth",
+    mutate: (p) => without(p, "dimensions"),
+  },
+  {
+    invariant: "ecr-images",
+    what: "api repository stops scanning on push",
+    stack: "dev",
+    type: T.repository,
+    name: "-images-api",
+    mutate: (p) => without(p, "imageScanningConfiguration"),
+  },
+  {
+    invariant: "ecs-cluster",
+    what: "cluster loses Container Insights",
+    stack: "dev",
+    type: T.cluster,
+    name: "-cluster",
+    mutate: (p) => without(p, "settings"),
+  },
+  {
+    invariant: "task-definitions",
+    what: "training container loses its log configuration",
+    stack: "dev",
+    type: T.taskDefinition,
+    name: "-training-taskdef",
+    mutate: (p) => ({
+      ...p,
+      containerDefinitions: editJson(p.containerDefinitions, (cs) =>
+        cs.map((c: Props) => without(c, "logConfiguration")),
+      ),
+    }),
+  },
+  {
+    invariant: "secrets-not-in-environment",
+    what: "MLflow DB password moved into plain environment",
+    stack: "dev",
+    type: T.taskDefinition,
+    name: "-mlflow-taskdef",
+    mutate: (p) => ({
+      ...p,
+      containerDefinitions: editJson(p.containerDefinitions, (cs) =>
+        cs.map((c: Props) => ({
+          ...c,
+          secrets: [],
+          environment: [...c.environment, { name: "MLFLOW_DB_PASSWORD", value: "hunter2" }],
+        })),
+      ),
+    }),
+  },
+  {
+    invariant: "api-public-alb",
+    what: "API target group health check moved off /healthz",
+    stack: "dev",
+    type: T.targetGroup,
+    name: "-api-tg",
+    mutate: (p) => ({ ...p, healthCheck: without(p.healthCheck, "path") }),
+  },
+  {
+    invariant: "api-autoscaling",
+    what: "API loses request-count scaling",
+    stack: "dev",
+    type: T.scalingPolicy,
+    name: "-api-requests",
+    mutate: (p) => without(p, "targetTrackingScalingPolicyConfiguration"),
+  },
+  {
+    invariant: "api-prod-ha",
+    what: "prod API runs one task",
+    stack: "prod",
+    type: T.service,
+    name: "-api-service",
+    mutate: (p) => ({ ...p, desiredCount: 1 }),
+  },
+  {
+    invariant: "mlflow-internal",
+    what: "MLflow load balancer made internet-facing",
+    stack: "dev",
+    type: T.loadBalancer,
+    name: "-mlflow-lb",
+    mutate: (p) => ({ ...p, internal: false }),
+  },
+  {
+    invariant: "mlflow-internal",
+    what: "MLflow loses ECS Exec",
+    stack: "dev",
+    type: T.service,
+    name: "-mlflow-service",
+    mutate: (p) => without(p, "enableExecuteCommand"),
+  },
+  {
+    invariant: "rds-private-encrypted",
+    what: "database storage unencrypted",
+    stack: "dev",
+    type: T.db,
+    name: "-postgres",
+    mutate: (p) => without(p, "storageEncrypted"),
+  },
+  {
+    invariant: "rds-private-encrypted",
+    what: "database made public",
+    stack: "dev",
+    type: T.db,
+    name: "-postgres",
+    mutate: (p) => ({ ...p, publiclyAccessible: true }),
+  },
+  {
+    invariant: "dynamodb-tables",
+    what: "users table loses point-in-time recovery",
+    stack: "dev",
+    type: T.table,
+    name: "-tables-users",
+    mutate: (p) => without(p, "pointInTimeRecovery"),
+  },
+  {
+    invariant: "dynamodb-tables",
+    what: "items table loses its TTL attribute",
+    stack: "dev",
+    type: T.table,
+    name: "-tables-items",
+    mutate: (p) => without(p, "ttl"),
+  },
+  {
+    invariant: "dynamodb-tables",
+    what: "prod coldstart table loses deletion protection",
+    stack: "prod",
+    type: T.table,
+    name: "-tables-coldstart",
+    mutate: (p) => without(p, "deletionProtectionEnabled"),
+  },
+  {
+    invariant: "vpc-private-subnets",
+    what: "a private subnet maps public IPs",
+    stack: "dev",
+    type: T.subnet,
+    name: "-network-private-0",
+    mutate: (p) => ({ ...p, mapPublicIpOnLaunch: true }),
+  },
+  {
+    invariant: "vpc-endpoints-egress",
+    what: "S3 gateway endpoint detached from route tables",
+    stack: "dev",
+    type: T.endpoint,
+    name: "-network-s3",
+    mutate: (p) => without(p, "routeTableIds"),
+  },
+  {
+    invariant: "vpc-endpoints-egress",
+    what: "a private route table loses its NAT route",
+    stack: "dev",
+    type: T.routeTable,
+    name: "-network-private-rt-1",
+    mutate: (p) => ({ ...p, routes: [] }),
+  },
+  {
+    invariant: "no-public-ingress",
+    what: "MLflow load balancer open to the internet",
+    stack: "dev",
+    type: T.securityGroup,
+    name: "-mlflow-lb",
+    mutate: (p) => ({
+      ...p,
+      ingress: [{ protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: ["0.0.0.0/0"] }],
+    }),
+  },
+  {
+    invariant: "iam-least-privilege",
+    what: "engine may read the whole raw bucket",
+    stack: "dev",
+    type: T.rolePolicy,
+    name: "-featstore-engine-task",
+    mutate: (p) => ({
+      ...p,
+      policy: editJson(p.policy, (d) => ({
+        ...d,
+        Statement: d.Statement.map((s: Props) =>
+          s.Sid === "RawGet" ? { ...s, Resource: [s.Resource[0].replace(/\/raw\/\*$/, "/*")] } : s,
+        ),
+      })),
+    }),
+  },
+  {
+    invariant: "iam-least-privilege",
+    what: "api gets dynamodb:* on every resource",
+    stack: "dev",
+    type: T.rolePolicy,
+    name: "-api-task",
+    mutate: (p) => ({
+      ...p,
+      policy: editJson(p.policy, (d) => ({
+        ...d,
+        Statement: [...d.Statement, { Effect: "Allow", Action: ["dynamodb:*"], Resource: ["*"] }],
+      })),
+    }),
+  },
+  {
+    invariant: "events-role-scoped",
+    what: "events role may run any task definition",
+    stack: "dev",
+    type: T.rolePolicy,
+    name: "-pipelines-events",
+    mutate: (p) => ({
+      ...p,
+      policy: editJson(p.policy, (d) => ({
+        ...d,
+        Statement: d.Statement.map((s: Props) => (s.Sid === "RunTask" ? { ...s, Resource: ["*"] } : s)),
+      })),
+    }),
+  },
+  {
+    invariant: "log-retention",
+    what: "api log group keeps logs forever",
+    stack: "dev",
+    type: T.logGroup,
+    name: "-api-logs",
+    mutate: (p) => without(p, "retentionInDays"),
+  },
+  {
+    invariant: "alarms",
+    what: "latency alarm loses p99",
+    stack: "dev",
+    type: T.alarm,
+    name: "-api-latency-p99",
+    mutate: (p) => without(p, "extendedStatistic"),
+  },
+  {
+    invariant: "alarms",
+    what: "mlflow memory alarm removed from its service",
+    stack: "dev",
+    type: T.alarm,
+    name: "-mlflow-memory",
+    mutate: (p) => without(p, "dimensions"),
+  },
+  {
+    invariant: "alarms",
+    what: "ingestion failure alarm has no action",
+    stack: "dev",
+    type: T.alarm,
+    name: "-ingestion-failures",
+    mutate: (p) => without(p, "alarmActions"),
+  },
+  {
+    invariant: "dashboard",
+    what: "dashboard emptied",
+    stack: "dev",
+    type: T.dashboard,
+    name: "-dashboard",
+    mutate: (p) => ({ ...p, dashboardBody: JSON.stringify({ widgets: [] }) }),
+  },
+  {
+    invariant: "kms-rotation",
+    what: "platform key stops rotating",
+    stack: "dev",
+    type: T.kmsKey,
+    name: "-key",
+    mutate: (p) => without(p, "enableKeyRotation"),
+  },
+];
+
+const matches = (m: Mutation, type: string, name: string) => type === m.type && name.endsWith(m.name);
+
+/** Applies a mutation to recorded resources (a copy; exactly one resource must match). */
+export function mutateRecorded(resources: readonly RecordedResource[], m: Mutation): RecordedResource[] {
+  const hits = resources.filter((r) => matches(m, r.type, r.name));
+  if (hits.length !== 1) throw new Error(`mutation "${m.what}" matched ${hits.length} resources`);
+  return resources.map((r) =>
+    matches(m, r.type, r.name) ? { ...r, inputs: m.mutate(structuredClone(r.inputs)) } : r,
+  );
+}
+
+/** The same mutation as a Pulumi transformation, applied while the program is built. */
+export function asTransformation(m: Mutation, hits: { count: number }): pulumi.ResourceTransformation {
+  return (args) => {
+    if (!matches(m, args.type, args.name)) return undefined;
+    hits.count += 1;
+    return { props: m.mutate(args.props as Props), opts: args.opts };
+  };
+}
