@@ -101,6 +101,14 @@ async function main(): Promise<void> {
       serviceVersion: env.GPLAY_SERVICE_VERSION,
     },
   });
+  // The served model version as a gauge, so dashboards show which version each task runs.
+  const versionGauge = setInterval(() => {
+    const state = model.current();
+    const version = state.status === "ready" ? Number(state.ranker.modelVersion) : Number.NaN;
+    if (Number.isFinite(version)) metrics.emit({ apiModelVersion: version });
+  }, 60_000);
+  versionGauge.unref();
+
   const { server, url } = await listen(app, { port: env.PORT });
   logger.info({ event: "listening", url }, "api listening");
 
@@ -113,6 +121,7 @@ async function main(): Promise<void> {
       server,
       startDraining: () => readiness.startDraining(),
       finish: async () => {
+        clearInterval(versionGauge);
         data.stopRefreshing();
         await events.close();
       },

@@ -19,6 +19,8 @@ export interface EventRecorderOptions {
   instanceId: string;
   /** Clicks held in memory at most; beyond it the request is refused (503) rather than losing data. */
   maxBufferedClicks: number;
+  /** A flush starts early once this many clicks wait, so files stay small under bursts. */
+  flushAtClicks?: number;
 }
 
 export interface EventRecorderDeps {
@@ -89,6 +91,13 @@ export class EventRecorder {
     this.#buffer.push(...clicks);
     const byUser = new Map<string, ClickRecord[]>();
     for (const click of clicks) byUser.set(click.userId, [...(byUser.get(click.userId) ?? []), click]);
+    if (this.#buffer.length >= (this.options.flushAtClicks ?? 10_000))
+      this.flush().catch((error: unknown) =>
+        this.deps.logger?.error(
+          { event: "events-flush-failed", err: error },
+          "events flush failed; will retry",
+        ),
+      );
     await Promise.all([...byUser.values()].map((userClicks) => this.#updateReader(userClicks)));
     return {
       accepted: events.length,

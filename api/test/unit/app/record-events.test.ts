@@ -90,6 +90,18 @@ describe("EventRecorder", () => {
     expect(recorder.buffered).toBe(0);
   });
 
+  it("starts a flush early once enough clicks wait", async () => {
+    const eager = new EventRecorder(
+      { users, sink, clock, sleep: async () => undefined },
+      { maxWriteAttempts: 3, instanceId: "task-1", maxBufferedClicks: 100, flushAtClicks: 2 },
+    );
+    await eager.record([click(1, 1)]);
+    expect(sink.objects.size).toBe(0);
+    await eager.record([click(2, 2)]);
+    expect(sink.objects.size).toBe(1);
+    expect(eager.buffered).toBe(0);
+  });
+
   it("refuses events rather than growing the buffer past its limit", async () => {
     sink.failures = 10;
     await recorder.record([1, 2, 3, 4].map((n) => click(n, n)));
