@@ -51,15 +51,24 @@ export async function buildPlatform(
     collected.push(args.resource);
     return undefined;
   };
-  const platform = new Platform("gplay", cfg, {
-    repoRoot: "/repo",
-    transformations: [collect, ...transformations],
-  });
-  await settle(collected);
-  const outputs = await new Promise<Record<string, unknown>>((res) =>
-    pulumi.output(platform.outputs as unknown as Record<string, unknown>).apply(res),
-  );
-  return { resources: recorder.resources, outputs };
+  // Pulumi captures a stack trace for every promise and resource; under jest each one is source-mapped
+  // by the hook in the worker's main realm, which made a build cost seconds. Builds run without it.
+  const outerError = outerRealmError();
+  const prepare = outerError.prepareStackTrace;
+  outerError.prepareStackTrace = undefined;
+  try {
+    const platform = new Platform("gplay", cfg, {
+      repoRoot: "/repo",
+      transformations: [collect, ...transformations],
+    });
+    await settle(collected);
+    const outputs = await new Promise<Record<string, unknown>>((res) =>
+      pulumi.output(platform.outputs as unknown as Record<string, unknown>).apply(res),
+    );
+    return { resources: recorder.resources, outputs };
+  } finally {
+    outerError.prepareStackTrace = prepare;
+  }
 }
 
 /** The `Error` constructor of the jest worker's main realm (where source-map-support hooks in). */

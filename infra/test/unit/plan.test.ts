@@ -1,0 +1,325 @@
+import {
+  lakeBucketNames,
+  METRIC_NAMESPACE,
+  METRICS,
+  PROCESSED_PREFIX,
+  RAW_PREFIX,
+  tableNames,
+} from "@gplay/common";
+import { describe, expect, test } from "@jest/globals";
+import { alarmSpecs, dashboardBody } from "../../src/plan/alarms.js";
+import { ConfigError, parseConfig } from "../../src/plan/config.js";
+import {
+  apiPolicy,
+  assumeRolePolicy,
+  dlqPolicy,
+  eventsRunTaskPolicy,
+  executionPolicy,
+  featstoreEnginePolicy,
+  mlflowPolicy,
+  type TaskPolicyContext,
+  tlsOnlyBucketPolicy,
+  trainingPolicy,
+  WILDCARD_ACTIONS,
+} from "../../src/plan/iam.js";
+import { lifecycleRules } from "../../src/plan/lifecycle.js";
+import { resourceNames } from "../../src/plan/names.js";
+import {
+  cidrContains,
+  endpointServiceName,
+  parseCidr,
+  planSubnets,
+  subnetOf,
+} from "../../src/plan/network.js";
+import { fargateSizeProblem } from "../../src/plan/sizes.js";
+import { containerDefinition } from "../../src/plan/tasks.js";
+
+describe("config", () => {
+  const base = { region: "us-east-1" };
+
+  test("fills dev defaults from the stack name", () => {
+    const cfg = parseConfig(base, "dev");
+    expect(cfg).toMatchObject({
+      environment: "dev",
+      prefix: "gplay-dev",
+      azCount: 2,
+      egress: "nat-single",
+      deletionProtection: false,
+    });
+    expect(cfg.api.minCount).toBe(1);
+  });
+
+  test("prod defaults to two API tasks, a multi-AZ database, 90-day logs and deletion protection", () => {
+    const cfg = parseConfig(base, "prod");
+    expect(cfg).toMatchObject({ deletionProtection: true, logRetentionDays: 90 });
+    expect(cfg.api.minCount).toBe(2);
+    expect(cfg.database.multiAz).toBe(true);
+  });
+
+  test("accepts numbers given as strings (pulumi config set stores strings)", () => {
+    expect(parseConfig({ ...base, azCount: "3", buildImages: "false" }, "dev")).toMatchObject({
+      azCount: 3,
+      buildImages: false,
+    });
+  });
+
+  test("lists every problem at once", () => {
+    const bad = {
+      azCount: 1,
+      egress: "carrier-pigeon",
+      api: { cpu: 256, memory: 8192, minCount: 1 },
+      database: { multiAz: false },
+      deletionProtection: false,
+      logRetentionDays: 10,
+      domain: "api.example.com",
+    };
+    let error: unknown;
+    try {
+      parseConfig(bad, "prod");
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const keys = (error as ConfigError).problems.map((p) => p.split(":")[0]);
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        "aws",
+        "azCount",
+        "egress",
+        "api",
+        "api.minCount",
+        "database.multiAz",
+        "deletionProtection",
+        "logRetentionDays",
+        "certificateArn",
+      ]),
+    );
+  });
+
+  test("rejects an unknown environment and a prefix outside common's naming rule", () => {
+    expect(() => parseConfig(base, "staging")).toThrow(/environment/);
+    expect(() => parseConfig({ ...base, resourcePrefix: "Bad_Prefix" }, "dev")).toThrow(/resourcePrefix/);
+  });
+});
+
+describe("fargate sizes", () => {
+  test.each([
+    [256, 512, true],
+    [256, 4096, false],
+    [512, 3072, true],
+    [1024, 1024, false],
+    [4096, 30720, true],
+    [8192, 20480, true],
+    [8192, 18432, false],
+    [300, 1024, false],
+  ])("cpu %i with %i MiB valid: %s", (cpu, memory, valid) => {
+    expect(fargateSizeProblem(cpu, memory) === undefined).toBe(valid);
+  });
+});
+
+describe("network plan", () => {
+  test("public /24s and private /20s per AZ, disjoint and inside the VPC", () => {
+    const plan = planSubnets("10.40.0.0/16", 3);
+    expect(plan.public).toEqual(["10.40.0.0/24", "10.40.1.0/24", "10.40.2.0/24"]);
+    expect(plan.private).toEqual(["10.40.16.0/20", "10.40.32.0/20", "10.40.48.0/20"]);
+    const all = [...plan.public, ...plan.private];
+    for (const c of all) expect(cidrContains("10.40.0.0/16", c)).toBe(true);
+    for (const a of all) for (const b of all) if (a !== b) expect(cidrContains(a, b)).toBe(false);
+  });
+
+  test("rejects malformed CIDRs and impossible plans", () => {
+    expect(() => parseCidr("10.40.0.1/16")).toThrow(/host bits/);
+    expect(() => parseCidr("10.400.0.0/16")).toThrow(/IPv4/);
+    expect(() => planSubnets("10.40.0.0/20", 2)).toThrow(/\/16/);
+    expect(() => planSubnets("10.40.0.0/16", 4)).toThrow(/azCount/);
+    expect(() => subnetOf("10.40.0.0/16", 20, 16)).toThrow(/outside/);
+  });
+
+  test("endpoint service names are regional", () => {
+    expect(endpointServiceName("eu-west-1", "ecr.dkr")).toBe("com.amazonaws.eu-west-1.ecr.dkr");
+  });
+});
+
+describe("names", () => {
+  test("derive from the one prefix through common's helpers", () => {
+    const n = resourceNames("gplay-dev");
+    expect(n.buckets).toEqual(lakeBucketNames("gplay-dev"));
+    expect(n.tables).toEqual(tableNames("gplay-dev"));
+    expect(n.repository.featstoreEngine).toBe("gplay-dev/featstore-engine");
+    expect(n.container).toEqual({
+      featstoreEngine: "featstore-engine",
+      training: "training",
+      api: "api",
+      mlflow: "mlflow",
+    });
+  });
+});
+
+describe("IAM documents", () => {
+  const ctx: TaskPolicyContext = {
+    buckets: lakeBucketNames("gplay-dev"),
+    tableArns: {
+      users: "arn:aws:dynamodb:us-east-1:1:table/gplay-dev-users",
+      items: "arn:aws:dynamodb:us-east-1:1:table/gplay-dev-items",
+      coldstart: "arn:aws:dynamodb:us-east-1:1:table/gplay-dev-coldstart",
+      ingestions: "arn:aws:dynamodb:us-east-1:1:table/gplay-dev-ingestions",
+    },
+    keyArn: "arn:aws:kms:us-east-1:1:key/k",
+    eventBusArn: "arn:aws:events:us-east-1:1:event-bus/default",
+  };
+  const resources = (doc: { Statement: { Resource?: string[] }[] }) =>
+    doc.Statement.flatMap((s) => s.Resource ?? []);
+
+  test("featstore-engine reads raw/ and writes processed/ only, and may only announce snapshots", () => {
+    const doc = featstoreEnginePolicy(ctx);
+    const s3 = resources(doc).filter((r) => r.startsWith("arn:aws:s3"));
+    expect(s3).toEqual(
+      expect.arrayContaining([
+        `arn:aws:s3:::gplay-dev-raw/${RAW_PREFIX}*`,
+        `arn:aws:s3:::gplay-dev-processed/${PROCESSED_PREFIX}*`,
+      ]),
+    );
+    expect(s3.some((r) => r.includes("gplay-dev-models"))).toBe(false);
+    expect(doc.Statement.find((s) => s.Sid === "SnapshotReady")?.Condition).toEqual({
+      StringEquals: { "events:source": "gplay.featstore" },
+    });
+    expect(doc.Statement.filter((s) => s.Sid === "RawList")[0]?.Condition).toEqual({
+      StringLike: { "s3:prefix": ["raw/*"] },
+    });
+  });
+
+  test("the API only reads: no write action anywhere", () => {
+    const actions = apiPolicy(ctx).Statement.flatMap((s) => s.Action);
+    expect(actions.filter((a) => /Put|Write|Update|Delete/.test(a))).toEqual([]);
+    expect(resources(apiPolicy(ctx))).not.toContain(ctx.tableArns.ingestions);
+  });
+
+  test("training and MLflow stay in their prefixes of the models bucket", () => {
+    expect(resources(trainingPolicy(ctx)).filter((r) => r.includes("models"))).toEqual(
+      expect.arrayContaining(["arn:aws:s3:::gplay-dev-models/models/*"]),
+    );
+    const mlflow = resources(mlflowPolicy(ctx)).filter((r) => r.startsWith("arn:aws:s3"));
+    expect(
+      mlflow.every(
+        (r) => r === "arn:aws:s3:::gplay-dev-models" || r.startsWith("arn:aws:s3:::gplay-dev-models/mlflow/"),
+      ),
+    ).toBe(true);
+  });
+
+  test("'*' resources appear only with the actions that require them", () => {
+    for (const doc of [featstoreEnginePolicy(ctx), trainingPolicy(ctx), apiPolicy(ctx), mlflowPolicy(ctx)]) {
+      for (const s of doc.Statement)
+        if (s.Resource?.includes("*")) expect(s.Action.every((a) => WILDCARD_ACTIONS.includes(a))).toBe(true);
+    }
+  });
+
+  test("the execution role reads secrets only when the task has some", () => {
+    const args = { repositoryArn: "arn:repo", logGroupArn: "arn:lg", keyArn: "arn:key" };
+    expect(executionPolicy({ ...args, secretArns: [] }).Statement.map((s) => s.Sid)).toEqual([
+      "EcrAuth",
+      "EcrPull",
+      "Logs",
+    ]);
+    const withSecret = executionPolicy({ ...args, secretArns: ["arn:secret"] });
+    expect(withSecret.Statement.find((s) => s.Sid === "Secrets")?.Resource).toEqual(["arn:secret"]);
+    expect(withSecret.Statement.find((s) => s.Sid === "Logs")?.Resource).toEqual(["arn:lg:log-stream:*"]);
+  });
+
+  test("the events role runs given task definitions on one cluster and passes only given roles to ECS", () => {
+    const doc = eventsRunTaskPolicy({
+      clusterArn: "arn:cluster",
+      taskDefinitionArns: ["arn:td1"],
+      roleArns: ["arn:r1", "arn:r2"],
+    });
+    expect(doc.Statement).toEqual([
+      expect.objectContaining({
+        Action: ["ecs:RunTask"],
+        Resource: ["arn:td1"],
+        Condition: { ArnEquals: { "ecs:cluster": "arn:cluster" } },
+      }),
+      expect.objectContaining({
+        Action: ["iam:PassRole"],
+        Resource: ["arn:r1", "arn:r2"],
+        Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+      }),
+    ]);
+  });
+
+  test("bucket, queue and trust policies", () => {
+    const tls = tlsOnlyBucketPolicy("b").Statement[0];
+    expect(tls).toMatchObject({ Effect: "Deny", Resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"] });
+    expect(tls?.Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
+    expect(dlqPolicy("arn:q", ["arn:r"]).Statement[0]?.Condition).toEqual({
+      ArnEquals: { "aws:SourceArn": ["arn:r"] },
+    });
+    const trust = assumeRolePolicy("ecs-tasks.amazonaws.com").Statement[0];
+    expect(trust).not.toHaveProperty("Resource");
+    expect(trust?.Principal).toEqual({ Service: "ecs-tasks.amazonaws.com" });
+  });
+});
+
+describe("container definitions", () => {
+  const spec = {
+    name: "api",
+    image: "repo:tag",
+    cpu: 512,
+    memory: 1024,
+    environment: { PORT: "8080", AWS_REGION: "us-east-1" },
+    secrets: { MLFLOW_DB_PASSWORD: "arn:aws:secretsmanager:us-east-1:1:secret:x:password::" },
+    logGroup: "/gplay/api",
+    region: "us-east-1",
+    port: 8080,
+    healthCheckPath: "/healthz",
+  };
+
+  test("sorted environment, secrets as valueFrom, awslogs, port and health check", () => {
+    const c = containerDefinition(spec);
+    expect(c.environment.map((e) => e.name)).toEqual(["AWS_REGION", "PORT"]);
+    expect(c.secrets).toEqual([{ name: "MLFLOW_DB_PASSWORD", valueFrom: spec.secrets.MLFLOW_DB_PASSWORD }]);
+    expect(c.logConfiguration.options["awslogs-group"]).toBe("/gplay/api");
+    expect(c.portMappings).toEqual([{ containerPort: 8080, protocol: "tcp" }]);
+    expect(c.healthCheck?.command[1]).toContain("http://127.0.0.1:8080/healthz");
+  });
+
+  test("refuses a secret-looking name in plain environment", () => {
+    expect(() => containerDefinition({ ...spec, environment: { DB_PASSWORD: "x" } })).toThrow(/DB_PASSWORD/);
+  });
+});
+
+describe("lifecycle rules", () => {
+  test("every zone aborts stale multipart uploads; raw and models expire old versions", () => {
+    for (const zone of ["raw", "processed", "models"] as const)
+      for (const r of lifecycleRules(zone))
+        expect(r.abortIncompleteMultipartUpload.daysAfterInitiation).toBe(7);
+    expect(lifecycleRules("raw")[0]?.noncurrentVersionExpiration).toEqual({ noncurrentDays: 90 });
+    expect(lifecycleRules("processed").map((r) => r.filter.prefix)).toContain("processed/quarantine/");
+  });
+});
+
+describe("alarms", () => {
+  const specs = alarmSpecs({
+    environment: "prod",
+    clusterName: "c",
+    services: { api: "gplay-prod-api", mlflow: "gplay-prod-mlflow" },
+    dlqName: "dlq",
+    albArnSuffix: "app/x/1",
+  });
+
+  test("application alarms read common's METRICS in METRIC_NAMESPACE with Service/Environment", () => {
+    const app = specs.filter((s) => s.namespace === METRIC_NAMESPACE);
+    expect(app.find((s) => s.metricName === METRICS.apiLatency.name)?.extendedStatistic).toBe("p99");
+    expect(app.find((s) => s.metricName === METRICS.api5xx.name)?.dimensions).toEqual({
+      Service: "api",
+      Environment: "prod",
+    });
+    expect(app.find((s) => s.metricName === METRICS.ingestFailures.name)?.threshold).toBe(0);
+  });
+
+  test("CPU and memory per service, DLQ depth, and one dashboard widget per alarm", () => {
+    expect(specs.map((s) => s.id)).toEqual(
+      expect.arrayContaining(["api-cpu", "api-memory", "mlflow-cpu", "mlflow-memory", "events-dlq-depth"]),
+    );
+    const body = dashboardBody("us-east-1", specs);
+    expect(body.widgets).toHaveLength(specs.length);
+  });
+});
