@@ -416,7 +416,7 @@ export function generateDataset(options: GeneratorOptions, sink: OutputSink): Ex
       : `section:${(NATIONAL_SECTIONS[rng.pickCumulative(SECTION_CUM)] as (typeof NATIONAL_SECTIONS)[number]).section}`;
     const sectionPool = articles.pools.get(favourite) ?? all;
     const heavy = u < (options.heavyReaders ?? 0);
-    const drawn = Math.min(maxHistory, Math.max(1, Math.round(rng.logNormal(Math.log(2), 1.99))));
+    const drawn = Math.min(maxHistory, Math.max(1, Math.round(rng.logNormal(Math.log(2), 1.965))));
     const size = heavy ? maxHistory : drawn;
 
     // Sessions of a few reads each, spread over the training period.
