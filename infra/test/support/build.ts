@@ -55,7 +55,8 @@ export async function buildPlatform(
   // by the hook in the worker's main realm, which made a build cost seconds. Builds run without it.
   const outerError = outerRealmError();
   const prepare = outerError.prepareStackTrace;
-  outerError.prepareStackTrace = undefined;
+  // biome-ignore lint/suspicious/noExplicitAny: removing the hook (typed as always present).
+  (outerError as any).prepareStackTrace = undefined;
   try {
     const platform = new Platform("gplay", cfg, {
       repoRoot: "/repo",
