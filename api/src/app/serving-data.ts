@@ -112,7 +112,9 @@ export class ServingData {
       return summary;
     } catch (error) {
       const appError = toAppError(error, "Loading articles and cold-start lists failed");
-      this.#lastError = appError.message;
+      // Readiness is an open route: it gets the error's code and AWS error name, never its message.
+      const awsError = appError.details.awsError;
+      this.#lastError = `${appError.code}${typeof awsError === "string" ? ` (${awsError})` : ""}`;
       this.logger?.error({ event: "serving-data-refresh-failed", err: appError }, appError.message);
       throw appError;
     }
