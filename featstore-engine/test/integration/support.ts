@@ -1,0 +1,152 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type AwsClients,
+  createLogger,
+  createMetrics,
+  decodeInteractionLog,
+  type Logger,
+  type tableNames,
+  userItemSchema,
+} from "@gplay/common";
+import {
+  destroyEnvironment,
+  type LocalStackEndpoints,
+  localAwsClients,
+  type ProvisionedEnvironment,
+  provisionEnvironment,
+  readLocalStack,
+  uniquePrefix,
+} from "@gplay/scripts";
+import { DynamoFeatureStore } from "../../src/adapters/dynamo-feature-store.js";
+import { EventBridgePublisher } from "../../src/adapters/eventbridge-publisher.js";
+import { S3ObjectStore } from "../../src/adapters/s3-object-store.js";
+import type { SnapshotDeps } from "../../src/app/build-snapshot.js";
+import { domainBuilders } from "../../src/app/builders.js";
+import type { IngestDeps } from "../../src/app/ingest-file.js";
+import { type ExpectedAggregates, generateDataset, type OutputSink } from "../../src/generator/generate.js";
+
+export const silentLogger: Logger = createLogger({
+  service: "featstore-engine-test",
+  version: "test",
+  level: "warn",
+  destination: new Writable({ write: (_c, _e, done) => done() }),
+});
+
+/** One isolated environment (own buckets, tables, queues, rules) on the running local stack. */
+export interface TestEnvironment {
+  endpoints: LocalStackEndpoints;
+  env: ProvisionedEnvironment;
+  clients: AwsClients;
+  ingestDeps(features?: DynamoFeatureStore): IngestDeps;
+  snapshotDeps(): SnapshotDeps;
+  features(options?: ConstructorParameters<typeof DynamoFeatureStore>[2]): DynamoFeatureStore;
+  putRaw(key: string, body: string | Uint8Array): Promise<void>;
+  /** userId → decoded log (sorted) and version, straight from the users table. */
+  scanUsers(): Promise<Map<string, { version: number; userType: string; log: string }>>;
+  scanTable(table: keyof ReturnType<typeof tableNames>): Promise<Record<string, unknown>[]>;
+  destroy(): Promise<void>;
+}
+
+export async function createTestEnvironment(label: string): Promise<TestEnvironment> {
+  const endpoints = await readLocalStack();
+  const prefix = uniquePrefix(label);
+  const env = await provisionEnvironment(endpoints, prefix);
+  const clients = localAwsClients(endpoints);
+  const objects = new S3ObjectStore(clients.s3);
+  const metrics = createMetrics(
+    { service: "featstore-engine", environment: "test" },
+    { write: () => undefined },
+  );
+  const features = (options?: ConstructorParameters<typeof DynamoFeatureStore>[2]) =>
+    new DynamoFeatureStore(clients.documents, env.tables, options);
+  const scanTable = async (table: keyof ReturnType<typeof tableNames>) => {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await clients.documents.send(
+        new ScanCommand({ TableName: env.tables[table], ExclusiveStartKey: start }),
+      );
+      items.push(...((out.Items ?? []) as Record<string, unknown>[]));
+      start = out.LastEvaluatedKey as Record<string, unknown> | undefined;
+    } while (start !== undefined);
+    return items;
+  };
+  return {
+    endpoints,
+    env,
+    clients,
+    features,
+    ingestDeps: (store = features()) => ({
+      objects,
+      features: store,
+      buckets: env.buckets,
+      builders: domainBuilders,
+      logger: silentLogger,
+      metrics,
+    }),
+    snapshotDeps: () => ({
+      objects,
+      features: features(),
+      events: new EventBridgePublisher(clients.eventbridge),
+      buckets: env.buckets,
+      logger: silentLogger,
+    }),
+    async putRaw(key, body) {
+      await clients.s3.send(new PutObjectCommand({ Bucket: env.buckets.raw, Key: key, Body: body }));
+    },
+    async scanUsers() {
+      const users = new Map<string, { version: number; userType: string; log: string }>();
+      for (const raw of await scanTable("users")) {
+        const user = userItemSchema.parse(raw);
+        const log = decodeInteractionLog(user.log)
+          .map(
+            (i) =>
+              `${i.timestamp}|${i.page}|${i.clicks}|${i.timeOnPageMs}|${i.scrollPercentage}|${i.pageVisits}`,
+          )
+          .join(";");
+        users.set(user.userId, { version: user.version, userType: user.userType, log });
+      }
+      return users;
+    },
+    scanTable,
+    async destroy() {
+      await destroyEnvironment(endpoints, prefix);
+      clients.destroy();
+    },
+  };
+}
+
+/** A generated data set kept in memory: relative path → content, plus what the generator expects. */
+export interface GeneratedData {
+  files: Map<string, string>;
+  expected: ExpectedAggregates;
+}
+
+export function generate(options: Parameters<typeof generateDataset>[0]): GeneratedData {
+  const files = new Map<string, string>();
+  const sink: OutputSink = {
+    open(path) {
+      const parts: string[] = [];
+      return {
+        write: (text) => void parts.push(text),
+        close: () => void files.set(path, parts.join("")),
+      };
+    },
+  };
+  const expected = generateDataset(options, sink);
+  return { files, expected };
+}
+
+/** Writes generated files to a temp folder (for tests that start the engine as a process). */
+export function tempDir(label: string): string {
+  return mkdtempSync(join(tmpdir(), `gplay-${label}-`));
+}
+
+export function readText(path: string): string {
+  return readFileSync(path, "utf8");
+}
