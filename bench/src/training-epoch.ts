@@ -181,7 +181,9 @@ async function main(): Promise<void> {
   ];
   const ys = tf.tensor2d(data.label, [rows, 1], "float32");
   const tfjsSeconds: number[] = [];
+  const tfjsCpuSeconds: number[] = [];
   let started = 0;
+  let startedCpu = process.cpuUsage();
   const history = await model.fit(xs, ys, {
     epochs,
     batchSize,
@@ -190,9 +192,12 @@ async function main(): Promise<void> {
     callbacks: {
       onEpochBegin: () => {
         started = performance.now();
+        startedCpu = process.cpuUsage();
       },
       onEpochEnd: () => {
         tfjsSeconds.push((performance.now() - started) / 1000);
+        const cpu = process.cpuUsage(startedCpu);
+        tfjsCpuSeconds.push((cpu.user + cpu.system) / 1e6);
       },
     },
   });
@@ -204,7 +209,13 @@ async function main(): Promise<void> {
 
   // --- Keras ---------------------------------------------------------------------------------
   const dir = await mkdtemp(path.join(tmpdir(), "gplay-bench-epoch-"));
-  let keras: { keras_version: string; backend: string; epoch_seconds: number[]; final_loss: number };
+  let keras: {
+    keras_version: string;
+    backend: string;
+    epoch_seconds: number[];
+    epoch_cpu_seconds: number[];
+    final_loss: number;
+  };
   try {
     await Promise.all([
       writeFile(path.join(dir, "user.i32"), data.user),
@@ -226,15 +237,24 @@ async function main(): Promise<void> {
       `loss ${keras.final_loss.toFixed(4)}`,
   );
 
+  const fmt = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
+  console.log(`tfjs cpu-seconds per epoch: ${fmt(tfjsCpuSeconds)}; keras: ${fmt(keras.epoch_cpu_seconds)}`);
   const tfjsMedian = median(tfjsSeconds);
   const kerasMedian = median(keras.epoch_seconds);
+  const tfjsCpu = median(tfjsCpuSeconds);
+  const kerasCpu = median(keras.epoch_cpu_seconds);
   console.log("");
   console.log(
-    `median s/epoch   tfjs-${backend}: ${tfjsMedian.toFixed(2)}   keras-${keras.backend}: ${kerasMedian.toFixed(2)}`,
+    `median of ${epochs} epochs        tfjs-${backend}   keras-${keras.backend}   ratio tfjs/keras`,
   );
   console.log(
-    `ratio tfjs/keras: ${(tfjsMedian / kerasMedian).toFixed(2)}x   (load average after: ${load()})`,
+    `wall s/epoch              ${tfjsMedian.toFixed(2).padStart(8)}   ${kerasMedian.toFixed(2).padStart(9)}   ${(tfjsMedian / kerasMedian).toFixed(2)}x`,
   );
+  // CPU time is what a loaded, shared machine distorts least (Keras' counts all its threads).
+  console.log(
+    `cpu s/epoch               ${tfjsCpu.toFixed(2).padStart(8)}   ${kerasCpu.toFixed(2).padStart(9)}   ${(tfjsCpu / kerasCpu).toFixed(2)}x`,
+  );
+  console.log(`load average after: ${load()}`);
 }
 
 main().catch((error: unknown) => {
