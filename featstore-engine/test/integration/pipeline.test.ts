@@ -17,19 +17,34 @@ import {
 /** Counts every write a use case makes through its ports. */
 function countingPorts(deps: { objects: ObjectStore; features: FeatureStore }) {
   const writes: string[] = [];
+  const counted =
+    <A extends unknown[], R>(label: (...args: A) => string, call: (...args: A) => R) =>
+    (...args: A): R => {
+      writes.push(label(...args));
+      return call(...args);
+    };
   const objects: ObjectStore = {
     head: (b, k) => deps.objects.head(b, k),
     read: (b, k) => deps.objects.read(b, k),
     list: (b, p) => deps.objects.list(b, p),
-    put: (b, k, body, type) => (writes.push(`put ${k}`), deps.objects.put(b, k, body, type)),
-    delete: (b, k) => (writes.push(`delete ${k}`), deps.objects.delete(b, k)),
+    put: counted((_b, k, _body, _type) => `put ${k}`, deps.objects.put.bind(deps.objects)),
+    delete: counted((_b, k) => `delete ${k}`, deps.objects.delete.bind(deps.objects)),
   };
   const features: FeatureStore = {
     getIngestion: (id) => deps.features.getIngestion(id),
-    putIngestion: (item) => (writes.push(`marker ${item.sourceId}`), deps.features.putIngestion(item)),
-    upsertArticles: (items) => (writes.push(`articles ${items.length}`), deps.features.upsertArticles(items)),
-    mergeUsers: (merges) => (writes.push(`users ${merges.size}`), deps.features.mergeUsers(merges)),
-    putColdstart: (items) => (writes.push(`coldstart ${items.length}`), deps.features.putColdstart(items)),
+    putIngestion: counted(
+      (item) => `marker ${item.sourceId}`,
+      deps.features.putIngestion.bind(deps.features),
+    ),
+    upsertArticles: counted(
+      (items) => `articles ${items.length}`,
+      deps.features.upsertArticles.bind(deps.features),
+    ),
+    mergeUsers: counted((merges) => `users ${merges.size}`, deps.features.mergeUsers.bind(deps.features)),
+    putColdstart: counted(
+      (items) => `coldstart ${items.length}`,
+      deps.features.putColdstart.bind(deps.features),
+    ),
   };
   return { writes, objects, features };
 }
@@ -166,7 +181,7 @@ describe("ingestion through S3 → EventBridge → SQS → task runner → feats
     expect(result.manifest.partitions).toHaveLength(data.files.size);
     const lists = await t.scanTable("coldstart");
     const global24 = lists.find((l) => l.listId === "popular#global#24h");
-    expect((global24?.entries as unknown[]).length).toBeGreaterThan(0);
+    expect(((global24?.entries ?? []) as unknown[]).length).toBeGreaterThan(0);
     expect(lists.some((l) => String(l.listId).startsWith("covisit#"))).toBe(true);
 
     const received = await t.clients.sqs.send(
