@@ -73,6 +73,11 @@ export function createApp(deps: AppDeps): Express {
     res.setHeader(MODEL_VERSION_HEADER, version ?? "none");
 
   app.use(requestContext(logger, metrics));
+  // Every response names the model being served; routes that answered from cold start override it.
+  app.use((_req, res, next) => {
+    nameVersion(res, currentModelVersion(model));
+    next();
+  });
   app.use(helmet());
   app.use(closeWhenDraining(() => readiness.draining));
   app.use(cors(config.corsOrigins));

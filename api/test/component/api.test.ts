@@ -247,6 +247,7 @@ describe("hardening", () => {
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("strict-transport-security")).toBeTruthy();
     expect(res.headers.get("x-powered-by")).toBeNull();
+    expect(res.headers.get("x-model-version")).toBe("none");
     expect(res.headers.get("access-control-allow-origin")).toBe("https://news.example");
     const preflight = await fetch(`${url}/predict`, {
       method: "OPTIONS",
