@@ -16,7 +16,7 @@ class BufferedFile implements OutputFile {
   write(text: string): void {
     this.parts.push(text);
     this.size += text.length;
-    if (this.size >= 1 << 20) this.flush();
+    if (this.size >= 1 << 17) this.flush(); // 128 KB per open file
   }
   private flush(): void {
     if (this.parts.length === 0) return;
