@@ -6,6 +6,7 @@
 import { createReadStream, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isAppError, type RawFileKind } from "@gplay/common";
+import { categoriseUrl } from "../domain/article.js";
 import { RowCleaner } from "../domain/clean.js";
 import { type CsvRecord, formatCsvRecord } from "../domain/csv.js";
 import { openRawFile } from "../domain/raw-file.js";
@@ -25,6 +26,8 @@ export interface FileResult {
   roundTripped: number;
   /** Accepted rows whose editorial ids were dropped: their cleaned form differs from the raw by design. */
   withDroppedElements: number;
+  /** itens only: content types found by the URL categoriser (a summary, not a check). */
+  contentTypes: Record<string, number>;
   bytesIdentical: boolean;
   failures: string[];
 }
@@ -44,6 +47,7 @@ export async function checkFile(dir: string, file: string, expectedKind: RawFile
     accepted: 0,
     roundTripped: 0,
     withDroppedElements: 0,
+    contentTypes: {},
     bytesIdentical: false,
     failures: [],
   };
@@ -67,6 +71,10 @@ export async function checkFile(dir: string, file: string, expectedKind: RawFile
         continue;
       }
       result.accepted++;
+      if (outcome.kind === "itens") {
+        const type = categoriseUrl(outcome.row.url).contentType;
+        result.contentTypes[type] = (result.contentTypes[type] ?? 0) + 1;
+      }
       if (outcome.kind !== "itens" && outcome.elementsDropped > 0) {
         result.withDroppedElements++;
         continue;

@@ -18,6 +18,8 @@ async function main(): Promise<void> {
     console.log(
       `${r.failures.length === 0 ? "PASS" : "FAIL"} ${r.file} kind=${r.kind} rows=${r.rows} accepted=${r.accepted} roundTripped=${r.roundTripped} withDroppedEditorialIds=${r.withDroppedElements} bytesIdentical=${r.bytesIdentical}`,
     );
+    if (Object.keys(r.contentTypes).length > 0)
+      console.log(`  url content types: ${JSON.stringify(r.contentTypes)}`);
     for (const f of r.failures) console.log(`  - ${f}`);
   }
   const failed = results.filter((r) => r.failures.length > 0).length;
