@@ -5,7 +5,8 @@
  * median of the epochs of each side and the ratio.
  *
  *   node --conditions=@gplay/source --import tsx bench/src/training-epoch.ts [--rows 200000]
- *     [--epochs 3] [--batch 256] [--backend wasm|cpu|node] [--keras-backend jax|torch|tensorflow]
+ *     [--epochs 3] [--batch 256] [--users 10000] [--items 5000] [--backend wasm|cpu|node]
+ *     [--keras-backend jax|torch|tensorflow]
  *
  * Needs the Keras pins (scripts/python-requirements-keras.txt) plus a training backend for Keras
  * (training/test/keras/requirements-bench.txt: JAX). The training workspace's sources are loaded at
@@ -137,6 +138,8 @@ async function main(): Promise<void> {
       rows: { type: "string", default: "200000" },
       epochs: { type: "string", default: "3" },
       batch: { type: "string", default: "256" },
+      users: { type: "string", default: "10000" },
+      items: { type: "string", default: "5000" },
       backend: { type: "string", default: "wasm" },
       "keras-backend": { type: "string", default: "jax" },
     },
@@ -146,8 +149,8 @@ async function main(): Promise<void> {
   const batchSize = Number(values.batch);
   const learningRate = 0.001;
   const spec: RankerSpec = {
-    userVocab: 10_000,
-    itemVocab: 5_000,
+    userVocab: Number(values.users),
+    itemVocab: Number(values.items),
     embeddingDim: 32,
     numericFeatures: 8,
     hidden: [64, 32],
