@@ -48,8 +48,11 @@ const BATCH_GET_MAX = 100;
 
 const emptyReport = (): WriteReport => ({ written: 0, skipped: 0, conflicts: 0, retries: 0 });
 
+/** Throttling and server-side faults: safe to retry these writes (they are keyed and conditional). */
 function isThrottle(error: unknown): boolean {
-  const name = (error as { name?: string }).name ?? "";
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const name = e.name ?? "";
+  if ((e.$metadata?.httpStatusCode ?? 0) >= 500) return true;
   return (
     name === "ProvisionedThroughputExceededException" ||
     name === "ThrottlingException" ||
