@@ -225,11 +225,18 @@ export class CovisitationAccumulator {
     return this.pairs.length / 2;
   }
 
-  /** Top neighbours per article, by co-visit count (ties by page id). */
+  /** Top neighbours per article, by co-visit count (ties by page id), sorted by list id. */
   build(options: CovisitationOptions = {}): ColdstartList[] {
+    return [...this.lists(options)].sort((x, y) => compare(x.listId, y.listId));
+  }
+
+  /**
+   * The same lists one at a time (in page-interning order), so a writer can stream ~255k lists to
+   * DynamoDB without holding them all: the pairs array is the only large allocation.
+   */
+  *lists(options: CovisitationOptions = {}): Generator<ColdstartList> {
     const topN = Math.min(500, options.topN ?? 50);
     const keys = this.pairs.view().slice().sort();
-    const out: ColdstartList[] = [];
     let i = 0;
     while (i < keys.length) {
       const source = Math.floor((keys[i] as number) / PAIR_SHIFT);
@@ -244,12 +251,12 @@ export class CovisitationAccumulator {
         neighbours.push({ id: key - source * PAIR_SHIFT, count });
       }
       const page = this.pages.pages[source] as string;
+      const names = this.pages.pages;
       const entries = neighbours
-        .map((n) => ({ page: this.pages.pages[n.id] as string, score: n.count }))
-        .sort((x, y) => y.score - x.score || (x.page < y.page ? -1 : 1))
-        .slice(0, topN);
-      out.push({ listId: coldstartListId.covisit(page), entries });
+        .sort((x, y) => y.count - x.count || compare(names[x.id] as string, names[y.id] as string))
+        .slice(0, topN)
+        .map((n) => ({ page: names[n.id] as string, score: n.count }));
+      yield { listId: coldstartListId.covisit(page), entries };
     }
-    return out.sort((x, y) => compare(x.listId, y.listId));
   }
 }

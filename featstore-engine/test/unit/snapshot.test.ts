@@ -140,3 +140,17 @@ describe("CovisitationAccumulator", () => {
     expect(Math.max(...base.map((l) => l.entries.length))).toBeLessThanOrEqual(3);
   });
 });
+
+describe("CovisitationAccumulator.lists", () => {
+  it("streams the same lists as build, one at a time", () => {
+    const acc = new CovisitationAccumulator();
+    acc.addReader([
+      { page: A, timestamp: T0 },
+      { page: B, timestamp: T0 + 60_000 },
+      { page: C, timestamp: T0 + 120_000 },
+    ]);
+    const streamed = [...acc.lists()].sort((x, y) => (x.listId < y.listId ? -1 : 1));
+    expect(streamed).toEqual(acc.build());
+    expect(streamed).toHaveLength(3);
+  });
+});
