@@ -64,6 +64,7 @@ const LEASES_DIR = "leases";
 const LOCK_TIMEOUT_MS = 10 * 60_000;
 const MOTO_START_TIMEOUT_MS = 60_000;
 const MLFLOW_START_TIMEOUT_MS = 120_000;
+const REUSE_GRACE_MS = 30_000;
 const MLFLOW_TEMPLATE_DB = "gplay-mlflow-empty.db";
 
 /** The variables a process needs to talk to the local stack (also written to stack.env). */
@@ -308,8 +309,25 @@ export async function ensureLocalStack(
     async () => {
       const existing = await readState(paths);
       if (existing !== undefined) {
-        const health = await stackHealth(existing);
+        let health = await stackHealth(existing);
+        if (!isHealthy(health) && health.moto.running && health.mlflow.running) {
+          // Both processes are there: on a loaded machine a health call can simply be slow. Give
+          // them time before restarting a stack other runs may be using.
+          const check = async () => {
+            health = await stackHealth(existing);
+            return isHealthy(health);
+          };
+          await waitUntil(check, { timeoutMs: REUSE_GRACE_MS, intervalMs: 1_000 });
+        }
         if (isHealthy(health)) {
+          if (opts.startedBy === "cli" && existing.startedBy !== "cli") {
+            // Someone asked for the stack by hand: from now on only `down` stops it, not the
+            // teardown of the test run that happened to start it.
+            await writeAtomically(
+              join(paths.stateDir, STATE_FILE),
+              `${JSON.stringify({ ...existing, startedBy: "cli" }, null, 2)}\n`,
+            );
+          }
           log(
             `Reusing the running local stack (${existing.endpoints.awsEndpoint}, ${existing.endpoints.mlflowUrl}).`,
           );

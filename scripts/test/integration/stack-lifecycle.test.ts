@@ -5,10 +5,14 @@ import { join } from "node:path";
 import { isAppError } from "@gplay/common";
 import { afterAll, describe, expect, it } from "@jest/globals";
 import {
+  acquireLease,
   ensureLocalStack,
   readLocalStack,
   readStackState,
+  releaseLease,
+  type StackState,
   stackEnvironment,
+  stackHealth,
   stopLocalStack,
 } from "../../src/index.js";
 import { stackPaths } from "../../src/local-stack/paths.js";
@@ -36,7 +40,7 @@ describe("local stack lifecycle", () => {
   });
 
   it("starts once, reuses the healthy stack on the second up, and leaves no process after down", async () => {
-    const first = await ensureLocalStack({ paths });
+    const first = await ensureLocalStack({ paths, startedBy: "jest" });
     expect(first.startedHere).toBe(true);
     const state = await readStackState(paths);
     const pids = [state?.services.moto.pid, state?.services.mlflow.pid].filter(
@@ -58,6 +62,11 @@ describe("local stack lifecycle", () => {
       body: JSON.stringify({ max_results: 5 }),
     });
     expect(search.status).toBe(200);
+
+    // A test run's lease keeps a jest-started stack alive when another run's teardown releases.
+    await acquireLease(process.pid, paths);
+    expect(await releaseLease(2 ** 22 + 1, paths)).toBe(false);
+    expect((await stackHealth((await readStackState(paths)) as StackState)).mlflow.running).toBe(true);
 
     await stopLocalStack(paths);
     for (const pid of pids) expect(processGroupMembers(pid)).toEqual([]);
