@@ -4,15 +4,21 @@
  * each is accepted and round-trips exactly. Usage: `conformance <dir>`; exits 1 on any failure.
  * The real rows carry no licence: they are read from the given folder, never copied.
  */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { checkFolder } from "./check.js";
 
 async function main(): Promise<void> {
-  const dir = process.argv[2];
-  if (dir === undefined) {
-    console.error("usage: conformance <dir with itens-sample.csv, treino-sample.csv, validacao-sample.csv>");
+  // Default: the shared real samples beside the checkout (`../shared/data/g1-real` from the repo root).
+  const dir = process.argv[2] ?? fileURLToPath(new URL("../../../../shared/data/g1-real", import.meta.url));
+  if (!existsSync(dir)) {
+    console.error(
+      `usage: conformance <dir with itens-sample.csv, treino-sample.csv, validacao-sample.csv> (${dir} not found)`,
+    );
     process.exitCode = 2;
     return;
   }
+  console.log(`conformance: checking ${dir}`);
   const results = await checkFolder(dir);
   for (const r of results) {
     console.log(
