@@ -17,3 +17,5 @@ export * from "./lake/processed-parquet.js";
 export * from "./logging/logger.js";
 export * from "./metrics/emf.js";
 export * from "./util/retry.js";
+export * from "./contracts/model-bundle.js";
+export * from "./features/feature-builder.js";

@@ -1,0 +1,173 @@
+import { z } from "zod";
+
+/**
+ * The model bundle: what a training run writes (as MLflow run artifacts, registered as a model
+ * version) and what the API loads to rank. One directory, described by `bundle.json`:
+ *
+ *   bundle.json                    bundleManifestSchema (this file's schema; read it first)
+ *   tfjs/model.json, tfjs/weights.bin   the ranker as a TF.js layers model (tfjs `file://` layout)
+ *   models/model.h5                the same ranker as a Keras HDF5 file (opens in Keras 3)
+ *   vocabularies.json              vocabulariesSchema: section and region vocabularies
+ *   normalisation.json             normalisationSchema: mean/std of every numeric feature
+ *   candidates/popularity.json     popularityTableSchema: recency-decayed popularity as of `asOf`
+ *   candidates/covisitation.json   covisitationTableSchema: co-visited neighbours per article
+ *
+ * Out-of-vocabulary handling: id 0 of every vocabulary means "unknown or empty"; the vocabulary
+ * lists the known values, value `vocab[i]` has id `i + 1`. A section or region the model never saw
+ * (a new edition, a new article) gets id 0 and still ranks through its numeric features.
+ *
+ * Tensors: `MODEL_INPUTS` lists the model's inputs in the order `model.predict` takes them; the
+ * feature builder (`common/src/features`) produces exactly these arrays for a reader and a list of
+ * candidate articles, in training and in serving.
+ */
+
+export const BUNDLE_SCHEMA_VERSION = 1 as const;
+/** Version of the feature definitions (names, order, formulas). A bundle with another one is refused. */
+export const FEATURE_SCHEMA_VERSION = 1 as const;
+
+/** File layout of a bundle, relative to its root (and to the run's artifact root in MLflow). */
+export const BUNDLE_FILES = {
+  manifest: "bundle.json",
+  tfjsDir: "tfjs",
+  tfjsModel: "tfjs/model.json",
+  kerasH5: "models/model.h5",
+  vocabularies: "vocabularies.json",
+  normalisation: "normalisation.json",
+  popularity: "candidates/popularity.json",
+  covisitation: "candidates/covisitation.json",
+} as const;
+
+/** Id of an unknown (or empty) section or region. */
+export const OOV_ID = 0;
+
+/**
+ * Numeric features, in column order of the `numeric` input. Formulas live in
+ * `common/src/features/feature-builder.ts`; names are the stable contract.
+ */
+export const NUMERIC_FEATURES = [
+  // reader
+  "reader_log_interactions", // log1p(interactions in the log)
+  "reader_log_engagement", // log1p(sum of engagement weights)
+  "reader_is_logged", // 1 for Logged
+  "reader_has_history", // 1 when the log is not empty
+  "reader_log_hours_since_last", // log1p(hours between the last read and asOf)
+  // article
+  "article_log_age_hours", // log1p(hours between issued and asOf), 0 when issued after asOf
+  "article_freshness", // 2^(-age/24h)
+  "article_log_popularity", // log1p(recency-decayed reads as of asOf)
+  "article_known", // 1 when the article's metadata is known
+  // reader–article
+  "ra_section_affinity", // share of the reader's engagement in the article's section
+  "ra_region_affinity", // share of the reader's engagement in the article's region
+  "ra_content_max_sim", // max cosine(article vector, each recent read's vector)
+  "ra_content_mean_sim", // mean cosine over the recent reads
+  "ra_log_covisit", // log1p(sum of co-visitation scores between recent reads and the article)
+  "ra_same_section_last", // 1 when the article's section is that of the last read
+] as const;
+export type NumericFeature = (typeof NUMERIC_FEATURES)[number];
+export const NUMERIC_FEATURE_COUNT = NUMERIC_FEATURES.length;
+
+/** The model's input tensors, in the order `model.predict` expects them. Every one has `batch` rows. */
+export const MODEL_INPUTS = [
+  { name: "article_section", dtype: "int32", shape: [null, 1], description: "section id (0 = OOV)" },
+  { name: "article_region", dtype: "int32", shape: [null, 1], description: "region id (0 = OOV)" },
+  {
+    name: "numeric",
+    dtype: "float32",
+    shape: [null, NUMERIC_FEATURE_COUNT],
+    description: "NUMERIC_FEATURES, standardised with normalisation.json",
+  },
+] as const;
+export type ModelInputName = (typeof MODEL_INPUTS)[number]["name"];
+/** Output: `[batch, 1]` float32, a relevance score in (0, 1); higher ranks first. */
+export const MODEL_OUTPUT = { name: "score", dtype: "float32", shape: [null, 1] } as const;
+
+/** How many of the reader's most recent reads feed the reader–article features. */
+export const RECENT_READS = 10;
+
+const pageSchema = z.string().min(1);
+
+export const vocabulariesSchema = z.object({
+  /** Known sections; `section[i]` has id `i + 1`, anything else id 0. */
+  section: z.array(z.string()),
+  region: z.array(z.string()),
+});
+export type Vocabularies = z.infer<typeof vocabulariesSchema>;
+
+export const normalisationSchema = z.object({
+  features: z.array(z.string()).refine((f) => f.join() === NUMERIC_FEATURES.join(), {
+    message: "normalisation features differ from NUMERIC_FEATURES",
+  }),
+  mean: z.array(z.number()).length(NUMERIC_FEATURE_COUNT),
+  /** Standard deviations; a constant feature has std 1 (never 0). */
+  std: z.array(z.number().positive()).length(NUMERIC_FEATURE_COUNT),
+});
+export type Normalisation = z.infer<typeof normalisationSchema>;
+
+export const popularityTableSchema = z.object({
+  asOf: z.number().int().nonnegative(),
+  halfLifeHours: z.number().positive(),
+  /** Every article read before asOf, best first: [page, decayed reads]. */
+  entries: z.array(z.tuple([pageSchema, z.number().nonnegative()])),
+});
+export type PopularityTable = z.infer<typeof popularityTableSchema>;
+
+export const covisitationTableSchema = z.object({
+  /** Neighbours kept per article. */
+  topK: z.number().int().positive(),
+  /** page → [[neighbour, score], …], best first. */
+  neighbours: z.record(pageSchema, z.array(z.tuple([pageSchema, z.number().nonnegative()]))),
+});
+export type CovisitationTable = z.infer<typeof covisitationTableSchema>;
+
+/** Offline figures of one method on one population of one split. */
+export const evaluationFiguresSchema = z.object({
+  ndcg10: z.number(),
+  hr10: z.number(),
+  recall10: z.number(),
+  mrr: z.number(),
+  coverage: z.number(),
+  novelty: z.number(),
+  readers: z.number().int().nonnegative(),
+});
+export type EvaluationFigures = z.infer<typeof evaluationFiguresSchema>;
+
+/** `bundle.json`. */
+export const bundleManifestSchema = z.object({
+  schemaVersion: z.literal(BUNDLE_SCHEMA_VERSION),
+  featureSchemaVersion: z.literal(FEATURE_SCHEMA_VERSION),
+  createdAt: z.iso.datetime(),
+  /** The snapshot the bundle was trained on (lineage). */
+  snapshot: z.object({ snapshotId: z.string().min(1), manifestKey: z.string().min(1), digest: z.string() }),
+  /** "Now" of the candidate structures and of article ages when serving starts. */
+  asOf: z.number().int().nonnegative(),
+  inputs: z.array(
+    z.object({
+      name: z.string(),
+      dtype: z.enum(["int32", "float32"]),
+      shape: z.array(z.number().int().positive().nullable()),
+    }),
+  ),
+  numericFeatures: z.array(z.string()),
+  recentReads: z.number().int().positive(),
+  /** Candidate generation the ranker was trained and evaluated with. */
+  candidates: z.object({
+    popular: z.number().int().nonnegative(),
+    covisited: z.number().int().nonnegative(),
+    contentSimilar: z.number().int().nonnegative(),
+    /** Only articles issued within this many hours of asOf enter the popular pool (fresh). */
+    freshHours: z.number().positive(),
+    popularityHalfLifeHours: z.number().positive(),
+  }),
+  files: z.object({
+    tfjsModel: z.string(),
+    kerasH5: z.string(),
+    vocabularies: z.string(),
+    normalisation: z.string(),
+    popularity: z.string(),
+    covisitation: z.string(),
+  }),
+  /** Training parameters (seed, epochs, …), for the record. */
+  params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+});
+export type BundleManifest = z.infer<typeof bundleManifestSchema>;

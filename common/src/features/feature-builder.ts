@@ -1,0 +1,286 @@
+/**
+ * The one feature builder: training (offline, per split) and the API (online, per request) both
+ * call it, so the same reader and article give the same tensors. Pure TypeScript, no tfjs: it
+ * returns typed arrays in the layout of `MODEL_INPUTS` (model-bundle.ts), which the caller wraps
+ * in tensors (`tf.tensor2d(arrays.numeric, [rows, NUMERIC_FEATURE_COUNT])`).
+ *
+ * No leakage by construction: a reader's interactions at or after `context.asOf` are ignored, so
+ * training can pass a whole log with `asOf` = the split time.
+ */
+
+import { cosineSimilarity, type SparseVector } from "../contracts/content-vector.js";
+import type { Interaction } from "../contracts/interaction-log.js";
+import { decodeInteractionLog } from "../contracts/interaction-log.js";
+import {
+  type CovisitationTable,
+  type Normalisation,
+  NUMERIC_FEATURE_COUNT,
+  NUMERIC_FEATURES,
+  OOV_ID,
+  type PopularityTable,
+  RECENT_READS,
+  type Vocabularies,
+} from "../contracts/model-bundle.js";
+import type { UserItem } from "../contracts/tables.js";
+
+const HOUR_MS = 3_600_000;
+
+/** What the builder needs to know about an article. */
+export interface ArticleFeatureSource {
+  page: string;
+  section: string;
+  region: string;
+  /** Publication time, epoch ms. */
+  issued: number;
+  /** Unpacked content vector (`unpackContentVector(item.vector)`); absent → similarity 0. */
+  vector?: SparseVector | undefined;
+}
+
+/** Value → id lookups of a bundle's vocabularies (0 = out of vocabulary). */
+export interface VocabularyIndex {
+  section: ReadonlyMap<string, number>;
+  region: ReadonlyMap<string, number>;
+}
+
+/** Everything the features depend on besides the reader and the article list. */
+export interface FeatureContext {
+  /** "Now": the split time offline, the request time online. */
+  asOf: number;
+  article(page: string): ArticleFeatureSource | undefined;
+  /** Recency-decayed reads of an article (0 when unknown). */
+  popularity(page: string): number;
+  /** Co-visited neighbours of an article with their scores. */
+  covisitation(page: string): ReadonlyMap<string, number> | undefined;
+  vocab: VocabularyIndex;
+  /** Standardisation of the numeric block; `undefined` gives raw values (to compute the stats). */
+  normalisation?: Normalisation | undefined;
+}
+
+/** A reader summarised from the interaction log (before `asOf`) and article metadata. */
+export interface ReaderProfile {
+  isLogged: boolean;
+  interactions: number;
+  engagement: number;
+  /** Newest read before asOf (epoch ms), undefined without history. */
+  lastTimestamp: number | undefined;
+  /** Share of engagement per section / region (sums to 1 over known articles). */
+  sectionShare: ReadonlyMap<string, number>;
+  regionShare: ReadonlyMap<string, number>;
+  /** The `RECENT_READS` newest reads, newest first. */
+  recent: readonly string[];
+  /** Every page read before asOf (to exclude from recommendations). */
+  read: ReadonlySet<string>;
+}
+
+/** The model's inputs for `rows` candidate articles, in `MODEL_INPUTS` layout (row-major). */
+export interface ModelInputArrays {
+  rows: number;
+  article_section: Int32Array;
+  article_region: Int32Array;
+  /** `rows × NUMERIC_FEATURE_COUNT`. */
+  numeric: Float32Array;
+}
+
+/**
+ * Engagement weight of one interaction: a read counts 1, plus clicks, time on page and scroll
+ * (scroll clipped to 100 %), each on a log or unit scale so one outlier cannot dominate.
+ */
+export function engagementWeight(i: Interaction): number {
+  const scroll = Math.min(100, Math.max(0, i.scrollPercentage)) / 100;
+  return 1 + 0.5 * Math.log1p(i.clicks) + 0.25 * Math.log1p(i.timeOnPageMs / 10_000) + 0.5 * scroll;
+}
+
+/** Builds a vocabulary index from a bundle's vocabularies (`vocab[i]` → `i + 1`). */
+export function vocabularyIndex(vocab: Vocabularies): VocabularyIndex {
+  return {
+    section: new Map(vocab.section.map((s, i) => [s, i + 1])),
+    region: new Map(vocab.region.map((r, i) => [r, i + 1])),
+  };
+}
+
+/** A reader's profile from their log; interactions at or after `context.asOf` are ignored. */
+export function readerProfile(
+  log: readonly Interaction[],
+  userType: UserItem["userType"] | undefined,
+  context: Pick<FeatureContext, "asOf" | "article">,
+): ReaderProfile {
+  const before = log.filter((i) => i.timestamp < context.asOf);
+  before.sort((a, b) => a.timestamp - b.timestamp || (a.page < b.page ? -1 : a.page > b.page ? 1 : 0));
+  const sections = new Map<string, number>();
+  const regions = new Map<string, number>();
+  let engagement = 0;
+  let known = 0;
+  for (const i of before) {
+    const w = engagementWeight(i);
+    engagement += w;
+    const a = context.article(i.page);
+    if (a === undefined) continue;
+    known += w;
+    sections.set(a.section, (sections.get(a.section) ?? 0) + w);
+    regions.set(a.region, (regions.get(a.region) ?? 0) + w);
+  }
+  const share = (m: Map<string, number>) => {
+    for (const [k, v] of m) m.set(k, known > 0 ? v / known : 0);
+    return m;
+  };
+  const recent: string[] = [];
+  const seen = new Set<string>();
+  for (let k = before.length - 1; k >= 0 && recent.length < RECENT_READS; k--) {
+    const page = (before[k] as Interaction).page;
+    if (!seen.has(page)) {
+      seen.add(page);
+      recent.push(page);
+    }
+  }
+  return {
+    isLogged: userType === "Logged",
+    interactions: before.length,
+    engagement,
+    lastTimestamp: before.length > 0 ? (before[before.length - 1] as Interaction).timestamp : undefined,
+    sectionShare: share(sections),
+    regionShare: share(regions),
+    recent,
+    read: new Set(before.map((i) => i.page)),
+  };
+}
+
+/** A reader's profile straight from a users-table item (the serving path). */
+export function readerProfileFromItem(
+  user: Pick<UserItem, "log" | "userType">,
+  context: Pick<FeatureContext, "asOf" | "article">,
+): ReaderProfile {
+  return readerProfile(decodeInteractionLog(user.log), user.userType, context);
+}
+
+/** The profile of a reader without history (cold start). */
+export function emptyReaderProfile(userType?: UserItem["userType"]): ReaderProfile {
+  return readerProfile([], userType, { asOf: 0, article: () => undefined });
+}
+
+/** The raw (unstandardised) numeric features of one reader × article pair, in NUMERIC_FEATURES order. */
+export function rawNumericFeatures(
+  profile: ReaderProfile,
+  page: string,
+  context: FeatureContext,
+  out: Float32Array | number[] = new Array(NUMERIC_FEATURE_COUNT).fill(0),
+  offset = 0,
+): Float32Array | number[] {
+  const a = context.article(page);
+  const hasHistory = profile.interactions > 0;
+  const hoursSinceLast =
+    profile.lastTimestamp === undefined ? 0 : Math.max(0, (context.asOf - profile.lastTimestamp) / HOUR_MS);
+  const ageHours = a === undefined ? 0 : Math.max(0, (context.asOf - a.issued) / HOUR_MS);
+  let maxSim = 0;
+  let sumSim = 0;
+  let simCount = 0;
+  let covisit = 0;
+  for (const r of profile.recent) {
+    const neighbours = context.covisitation(r);
+    covisit += neighbours?.get(page) ?? 0;
+    const rv = context.article(r)?.vector;
+    if (a?.vector !== undefined && rv !== undefined) {
+      const s = cosineSimilarity(a.vector, rv);
+      if (s > maxSim) maxSim = s;
+      sumSim += s;
+      simCount++;
+    }
+  }
+  const last = profile.recent[0] === undefined ? undefined : context.article(profile.recent[0]);
+  const values = [
+    Math.log1p(profile.interactions),
+    Math.log1p(profile.engagement),
+    profile.isLogged ? 1 : 0,
+    hasHistory ? 1 : 0,
+    Math.log1p(hoursSinceLast),
+    Math.log1p(ageHours),
+    a === undefined ? 0 : 2 ** (-ageHours / 24),
+    Math.log1p(context.popularity(page)),
+    a === undefined ? 0 : 1,
+    a === undefined ? 0 : (profile.sectionShare.get(a.section) ?? 0),
+    a === undefined ? 0 : (profile.regionShare.get(a.region) ?? 0),
+    maxSim,
+    simCount > 0 ? sumSim / simCount : 0,
+    Math.log1p(covisit),
+    a !== undefined && last !== undefined && last.section === a.section ? 1 : 0,
+  ];
+  for (let k = 0; k < NUMERIC_FEATURE_COUNT; k++) out[offset + k] = values[k] as number;
+  return out;
+}
+
+/**
+ * The model inputs of one reader and a list of candidate articles (one row per page, same order).
+ * Numeric features are standardised with `context.normalisation` when given.
+ */
+export function buildModelInputs(
+  profile: ReaderProfile,
+  pages: readonly string[],
+  context: FeatureContext,
+): ModelInputArrays {
+  const rows = pages.length;
+  const section = new Int32Array(rows);
+  const region = new Int32Array(rows);
+  const numeric = new Float32Array(rows * NUMERIC_FEATURE_COUNT);
+  const norm = context.normalisation;
+  const raw = new Array<number>(NUMERIC_FEATURE_COUNT).fill(0);
+  pages.forEach((page, r) => {
+    const a = context.article(page);
+    section[r] = a === undefined ? OOV_ID : (context.vocab.section.get(a.section) ?? OOV_ID);
+    region[r] = a === undefined ? OOV_ID : (context.vocab.region.get(a.region) ?? OOV_ID);
+    rawNumericFeatures(profile, page, context, raw, 0);
+    for (let k = 0; k < NUMERIC_FEATURE_COUNT; k++) {
+      const v = raw[k] as number;
+      numeric[r * NUMERIC_FEATURE_COUNT + k] =
+        norm === undefined ? v : (v - (norm.mean[k] as number)) / (norm.std[k] as number);
+    }
+  });
+  return { rows, article_section: section, article_region: region, numeric };
+}
+
+/** Concatenates input arrays (e.g. several readers' rows into one batch). */
+export function concatModelInputs(parts: readonly ModelInputArrays[]): ModelInputArrays {
+  const rows = parts.reduce((n, p) => n + p.rows, 0);
+  const out: ModelInputArrays = {
+    rows,
+    article_section: new Int32Array(rows),
+    article_region: new Int32Array(rows),
+    numeric: new Float32Array(rows * NUMERIC_FEATURE_COUNT),
+  };
+  let r = 0;
+  for (const p of parts) {
+    out.article_section.set(p.article_section, r);
+    out.article_region.set(p.article_region, r);
+    out.numeric.set(p.numeric, r * NUMERIC_FEATURE_COUNT);
+    r += p.rows;
+  }
+  return out;
+}
+
+/** Mean and standard deviation of each numeric column of raw (unstandardised) inputs. */
+export function computeNormalisation(raw: Float32Array, rows: number): Normalisation {
+  const mean = new Array<number>(NUMERIC_FEATURE_COUNT).fill(0);
+  const sq = new Array<number>(NUMERIC_FEATURE_COUNT).fill(0);
+  for (let r = 0; r < rows; r++)
+    for (let k = 0; k < NUMERIC_FEATURE_COUNT; k++) {
+      const v = raw[r * NUMERIC_FEATURE_COUNT + k] as number;
+      mean[k] = (mean[k] as number) + v;
+      sq[k] = (sq[k] as number) + v * v;
+    }
+  const n = Math.max(1, rows);
+  const m = mean.map((s) => s / n);
+  const std = sq.map((s, k) => {
+    const variance = s / n - (m[k] as number) ** 2;
+    return variance > 1e-12 ? Math.sqrt(variance) : 1;
+  });
+  return { features: [...NUMERIC_FEATURES], mean: m, std };
+}
+
+/** Lookups over a bundle's candidate structures (popularity and co-visitation files). */
+export function candidateLookups(popularity: PopularityTable, covisitation: CovisitationTable) {
+  const pop = new Map(popularity.entries);
+  const cov = new Map<string, ReadonlyMap<string, number>>();
+  for (const [page, list] of Object.entries(covisitation.neighbours)) cov.set(page, new Map(list));
+  return {
+    popularity: (page: string) => pop.get(page) ?? 0,
+    covisitation: (page: string) => cov.get(page),
+  };
+}
