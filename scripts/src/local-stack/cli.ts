@@ -37,6 +37,8 @@ function splitCommand(argv: string[]): { own: string[]; command: string[] } {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // The SDK's documented opt-out of its "Node 20 support ends in 2027" warning on every command.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const [verb, ...rest] = argv;
   const { own, command } = splitCommand(rest);
   const { values } = parseArgs({
