@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds one service's workspace closure and deploys its production bundle (dist + prod
+# node_modules) into OUT: the exact step every service Dockerfile runs, so tests that run the
+# deployed entrypoint test what the image contains.
+#   usage: scripts/ci/deploy-bundle.sh <workspace> <out-dir> [--with-tfjs-node]
+set -euo pipefail
+service="$1"
+out="$2"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+rm -rf "$out"
+pnpm --filter "@gplay/${service}..." --filter "!@gplay/scripts" run build
+# --legacy: copy workspace dependencies with their dist instead of requiring injected workspace packages.
+pnpm --filter "@gplay/${service}" deploy --prod --legacy "$out" >/dev/null
+if [ "${3:-}" = "--with-tfjs-node" ] && [ -d "$out/node_modules/@tensorflow/tfjs-node" ]; then
+  # In the image (with network), fetch libtensorflow so tfjs-node is the backend; elsewhere the
+  # service falls back to WASM with the same model code.
+  (cd "$out/node_modules/@tensorflow/tfjs-node" && node scripts/install.js)
+fi
+echo "deployed @gplay/${service} to ${out}"
