@@ -146,7 +146,7 @@ export function readerProfile(
 
 /** A reader's profile straight from a users-table item (the serving path). */
 export function readerProfileFromItem(
-  user: Pick<UserItem, "log" | "userType">,
+  user: { log: Uint8Array; userType: UserItem["userType"] },
   context: Pick<FeatureContext, "asOf" | "article">,
 ): ReaderProfile {
   return readerProfile(decodeInteractionLog(user.log), user.userType, context);

@@ -1,0 +1,760 @@
+/**
+ * A small forward-pass interpreter for TF.js layers models: reads the `model.json` topology and the
+ * `weights.bin` bytes a `LayersModel.save` writes, and computes the model's outputs with plain
+ * Float32Array math, batched over rows. No tfjs at runtime: a service that only scores (the API)
+ * runs the exported network with its own kernels, fast on a small CPU, and gets the same numbers as
+ * `model.predict` (within float32 rounding; the API's tests check |Δ| < 1e-5 against tfjs).
+ *
+ * Supported: exactly the standard (Keras-compatible) layers a bundle may contain — InputLayer,
+ * Embedding, Dense, Concatenate, Flatten, Dot, Dropout (identity at inference),
+ * BatchNormalization (inference mode: moving statistics), LayerNormalization, Activation, Reshape,
+ * Add, Subtract, Multiply, Average, Maximum, Minimum, GlobalAveragePooling1D, GlobalMaxPooling1D,
+ * RepeatVector, Permute — as functional (`tf.model`) or `Sequential` models. Anything else is
+ * refused when the model is loaded, naming the layer, never mid-request.
+ */
+
+/** Layer classes the interpreter runs. */
+export const FORWARD_PASS_LAYERS: ReadonlySet<string> = new Set([
+  "InputLayer",
+  "Embedding",
+  "Dense",
+  "Concatenate",
+  "Flatten",
+  "Dot",
+  "Dropout",
+  "BatchNormalization",
+  "LayerNormalization",
+  "Activation",
+  "Reshape",
+  "Add",
+  "Subtract",
+  "Multiply",
+  "Average",
+  "Maximum",
+  "Minimum",
+  "GlobalAveragePooling1D",
+  "GlobalMaxPooling1D",
+  "RepeatVector",
+  "Permute",
+]);
+
+/** Activations by their tfjs and Keras spellings. */
+const ACTIVATIONS: Record<string, ((x: Float32Array, width: number) => void) | null> = {
+  linear: null,
+  relu: (x) => {
+    for (let i = 0; i < x.length; i++) if ((x[i] as number) < 0) x[i] = 0;
+  },
+  relu6: (x) => {
+    for (let i = 0; i < x.length; i++) x[i] = Math.min(6, Math.max(0, x[i] as number));
+  },
+  sigmoid: (x) => {
+    for (let i = 0; i < x.length; i++) x[i] = 1 / (1 + Math.exp(-(x[i] as number)));
+  },
+  tanh: (x) => {
+    for (let i = 0; i < x.length; i++) x[i] = Math.tanh(x[i] as number);
+  },
+  elu: (x) => {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i] as number;
+      if (v < 0) x[i] = Math.expm1(v);
+    }
+  },
+  selu: (x) => {
+    const alpha = 1.6732632423543772;
+    const scale = 1.0507009873554805;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i] as number;
+      x[i] = v > 0 ? scale * v : scale * alpha * Math.expm1(v);
+    }
+  },
+  softplus: (x) => {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i] as number;
+      x[i] = Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+    }
+  },
+  softsign: (x) => {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i] as number;
+      x[i] = v / (1 + Math.abs(v));
+    }
+  },
+  hard_sigmoid: (x) => {
+    for (let i = 0; i < x.length; i++) x[i] = Math.min(1, Math.max(0, 0.2 * (x[i] as number) + 0.5));
+  },
+  swish: (x) => {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i] as number;
+      x[i] = v / (1 + Math.exp(-v));
+    }
+  },
+  softmax: (x, width) => {
+    for (let start = 0; start < x.length; start += width) {
+      let max = Number.NEGATIVE_INFINITY;
+      for (let i = start; i < start + width; i++) max = Math.max(max, x[i] as number);
+      let sum = 0;
+      for (let i = start; i < start + width; i++) {
+        const e = Math.exp((x[i] as number) - max);
+        x[i] = e;
+        sum += e;
+      }
+      for (let i = start; i < start + width; i++) x[i] = (x[i] as number) / sum;
+    }
+  },
+};
+ACTIVATIONS.hardSigmoid = ACTIVATIONS.hard_sigmoid ?? null;
+
+/** Why a model cannot be interpreted (unknown layer, unsupported option, bad weights). */
+export class ForwardPassError extends Error {
+  override readonly name = "ForwardPassError";
+}
+
+/** Row data: `rows × prod(shape)` values, row-major; `shape` excludes the batch dimension. */
+interface Tensor {
+  data: Float32Array | Int32Array;
+  shape: number[];
+}
+
+/** One model input as the interpreter expects it. */
+export interface ForwardPassInput {
+  name: string;
+  dtype: "float32" | "int32";
+  /** Shape without the batch dimension. */
+  shape: readonly number[];
+}
+
+export type ForwardPassFeeds = Readonly<Record<string, Float32Array | Int32Array>>;
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+interface LayerSpec {
+  name: string;
+  className: string;
+  config: JsonObject;
+  /** Per node: the tensors it consumes, as `layer:node:tensor` ids. */
+  inboundNodes: string[][];
+}
+
+interface Step {
+  layer: LayerSpec;
+  run: (inputs: Tensor[], rows: number) => Tensor;
+  inputs: string[];
+  output: string;
+}
+
+/** One weight of the manifest. */
+interface WeightEntry {
+  name: string;
+  shape: number[];
+  dtype: string;
+  quantization?: unknown;
+}
+
+const isObject = (v: unknown): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
+const size = (shape: readonly number[]) => shape.reduce((n, d) => n * d, 1);
+
+/**
+ * A loaded network. `predict(feeds, rows)` returns one Float32Array per model output
+ * (`rows × prod(outputShape)`), in the topology's output order.
+ */
+export class ForwardPassModel {
+  private constructor(
+    readonly inputs: readonly ForwardPassInput[],
+    readonly outputShapes: readonly (readonly number[])[],
+    /** Layer classes, in execution order (for logs). */
+    readonly layerClasses: readonly string[],
+    private readonly steps: readonly Step[],
+    private readonly outputIds: readonly string[],
+  ) {}
+
+  /**
+   * Loads a TF.js layers model from its `model.json` (parsed) and the bytes of its weight files,
+   * concatenated in manifest order (a single `weights.bin` for models saved by tfjs). Throws
+   * ForwardPassError naming the first layer or option it cannot run.
+   */
+  static load(modelJson: unknown, weightBytes: Uint8Array | ArrayBuffer): ForwardPassModel {
+    if (!isObject(modelJson)) throw new ForwardPassError("model.json is not a JSON object");
+    let topology = modelJson.modelTopology as Json;
+    if (isObject(topology) && isObject(topology.model_config)) topology = topology.model_config;
+    if (!isObject(topology) || (!isObject(topology.config) && !Array.isArray(topology.config)))
+      throw new ForwardPassError("model.json has no layers-model topology (modelTopology.config)");
+    const weights = readWeights(modelJson.weightsManifest, weightBytes);
+    const { layers, inputIds, outputIds } = parseTopology(topology);
+    const byName = new Map(layers.map((l) => [l.name, l]));
+    const inputs: ForwardPassInput[] = inputIds.map((id) => {
+      const layer = byName.get(id.split(":")[0] as string) as LayerSpec;
+      const shape = (layer.config.batch_input_shape as (number | null)[] | undefined)?.slice(1);
+      if (shape === undefined || shape.some((d) => d === null))
+        throw new ForwardPassError(
+          `Input ${layer.name} needs a fully known shape (got ${JSON.stringify(shape)})`,
+        );
+      const dtype = layer.config.dtype === "int32" ? "int32" : "float32";
+      return { name: layer.name, dtype, shape: shape as number[] };
+    });
+
+    // Execution plan: every node reachable from the outputs, dependencies first.
+    const steps: Step[] = [];
+    const shapes = new Map<string, number[]>();
+    for (const input of inputs) shapes.set(`${input.name}:0:0`, [...input.shape]);
+    const visiting = new Set<string>();
+    const plan = (id: string): void => {
+      if (shapes.has(id)) return;
+      if (visiting.has(id)) throw new ForwardPassError(`The topology has a cycle at ${id}`);
+      visiting.add(id);
+      const [layerName, nodeText] = id.split(":") as [string, string];
+      const layer = byName.get(layerName);
+      if (layer === undefined)
+        throw new ForwardPassError(`The topology refers to an unknown layer ${layerName}`);
+      const inbound = layer.inboundNodes[Number(nodeText)];
+      if (inbound === undefined) throw new ForwardPassError(`Layer ${layerName} has no node ${nodeText}`);
+      for (const dep of inbound) plan(dep);
+      const inShapes = inbound.map((dep) => shapes.get(dep) as number[]);
+      const { run, shape } = compileLayer(layer, inShapes, weights);
+      shapes.set(id, shape);
+      steps.push({ layer, run, inputs: inbound, output: id });
+      visiting.delete(id);
+    };
+    for (const id of outputIds) plan(id);
+    return new ForwardPassModel(
+      inputs,
+      outputIds.map((id) => shapes.get(id) as number[]),
+      steps.map((s) => s.layer.className),
+      steps,
+      outputIds,
+    );
+  }
+
+  /** Runs the network on `rows` rows; `feeds` maps each input name to its row-major values. */
+  predict(feeds: ForwardPassFeeds, rows: number): Float32Array[] {
+    const values = new Map<string, Tensor>();
+    for (const input of this.inputs) {
+      const data = feeds[input.name];
+      if (data === undefined) throw new ForwardPassError(`Missing input ${input.name}`);
+      if (data.length !== rows * size(input.shape))
+        throw new ForwardPassError(
+          `Input ${input.name} has ${data.length} values, expected ${rows} × ${size(input.shape)}`,
+        );
+      values.set(`${input.name}:0:0`, { data, shape: [...input.shape] });
+    }
+    for (const step of this.steps) {
+      values.set(
+        step.output,
+        step.run(
+          step.inputs.map((id) => values.get(id) as Tensor),
+          rows,
+        ),
+      );
+    }
+    return this.outputIds.map((id) => {
+      const t = values.get(id) as Tensor;
+      return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
+    });
+  }
+}
+
+function readWeights(manifest: Json | undefined, bytes: Uint8Array | ArrayBuffer): Map<string, Float32Array> {
+  if (!Array.isArray(manifest)) throw new ForwardPassError("model.json has no weightsManifest");
+  const buffer = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  const out = new Map<string, Float32Array>();
+  let offset = 0;
+  for (const group of manifest) {
+    if (!isObject(group) || !Array.isArray(group.weights))
+      throw new ForwardPassError("Malformed weightsManifest group");
+    for (const raw of group.weights as unknown as WeightEntry[]) {
+      if (raw.quantization !== undefined)
+        throw new ForwardPassError(`Weight ${raw.name} is quantized; only float32 weights are supported`);
+      if (raw.dtype !== "float32")
+        throw new ForwardPassError(
+          `Weight ${raw.name} has dtype ${raw.dtype}; only float32 weights are supported`,
+        );
+      const count = size(raw.shape);
+      const end = offset + count * 4;
+      if (end > buffer.byteLength)
+        throw new ForwardPassError(
+          `weights.bin is too short: ${raw.name} needs bytes ${offset}–${end}, the file has ${buffer.byteLength}`,
+        );
+      // Copy into an aligned array (weights of odd sizes leave later ones unaligned in the file).
+      const values = new Float32Array(count);
+      new Uint8Array(values.buffer).set(buffer.subarray(offset, end));
+      out.set(raw.name, values);
+      offset = end;
+    }
+  }
+  if (offset !== buffer.byteLength)
+    throw new ForwardPassError(
+      `weights.bin has ${buffer.byteLength} bytes, the manifest describes ${offset}`,
+    );
+  return out;
+}
+
+/** The layers and the input/output tensor ids of a functional or Sequential topology. */
+function parseTopology(topology: JsonObject): {
+  layers: LayerSpec[];
+  inputIds: string[];
+  outputIds: string[];
+} {
+  const className = topology.class_name;
+  const config = topology.config as Json;
+  if (className === "Sequential") {
+    const rawLayers = (Array.isArray(config) ? config : isObject(config) ? config.layers : undefined) as
+      | JsonObject[]
+      | undefined;
+    if (!Array.isArray(rawLayers) || rawLayers.length === 0)
+      throw new ForwardPassError("Sequential model without layers");
+    const layers: LayerSpec[] = [];
+    const first = rawLayers[0] as JsonObject;
+    const firstConfig = first.config as JsonObject;
+    let previous: string;
+    if (first.class_name === "InputLayer") {
+      previous = String(firstConfig.name);
+      layers.push({ name: previous, className: "InputLayer", config: firstConfig, inboundNodes: [] });
+    } else {
+      if (!Array.isArray(firstConfig.batch_input_shape))
+        throw new ForwardPassError("Sequential model whose first layer has no batch_input_shape");
+      previous = `${String(firstConfig.name)}_input`;
+      layers.push({
+        name: previous,
+        className: "InputLayer",
+        config: {
+          name: previous,
+          batch_input_shape: firstConfig.batch_input_shape,
+          dtype: firstConfig.dtype ?? "float32",
+        },
+        inboundNodes: [],
+      });
+    }
+    const inputIds = [`${previous}:0:0`];
+    for (const raw of rawLayers) {
+      if (raw.class_name === "InputLayer") continue;
+      const cfg = raw.config as JsonObject;
+      const name = String(cfg.name);
+      layers.push({
+        name,
+        className: String(raw.class_name),
+        config: cfg,
+        inboundNodes: [[`${previous}:0:0`]],
+      });
+      previous = name;
+    }
+    for (const l of layers) assertSupported(l);
+    return { layers, inputIds, outputIds: [`${previous}:0:0`] };
+  }
+  if (className !== "Model" && className !== "Functional")
+    throw new ForwardPassError(
+      `Unsupported model class ${String(className)} (expected a functional or Sequential model)`,
+    );
+  if (!isObject(config) || !Array.isArray(config.layers))
+    throw new ForwardPassError("Model config without layers");
+  const layers = (config.layers as JsonObject[]).map((raw): LayerSpec => {
+    const cfg = (raw.config ?? {}) as JsonObject;
+    const name = String(raw.name ?? cfg.name);
+    const inboundNodes = ((raw.inbound_nodes ?? []) as Json[]).map((node) => {
+      if (!Array.isArray(node))
+        throw new ForwardPassError(`Layer ${name}: inbound_nodes in an unsupported (Keras 3) format`);
+      return (node as Json[][]).map((ref) => `${String(ref[0])}:${Number(ref[1])}:${Number(ref[2])}`);
+    });
+    return { name, className: String(raw.class_name), config: cfg, inboundNodes };
+  });
+  for (const l of layers) assertSupported(l);
+  const ids = (refs: Json | undefined) =>
+    ((refs ?? []) as Json[][]).map((r) => `${String(r[0])}:${Number(r[1])}:${Number(r[2])}`);
+  const inputIds = ids(config.input_layers);
+  const outputIds = ids(config.output_layers);
+  for (const id of [...inputIds, ...outputIds])
+    if (!id.endsWith(":0:0"))
+      throw new ForwardPassError(`Shared input/output layers are not supported (${id})`);
+  return { layers, inputIds, outputIds };
+}
+
+function assertSupported(layer: LayerSpec): void {
+  if (!FORWARD_PASS_LAYERS.has(layer.className))
+    throw new ForwardPassError(
+      `Layer ${layer.name} is a ${layer.className}, which the forward pass cannot run (supported: ${[...FORWARD_PASS_LAYERS].join(", ")})`,
+    );
+}
+
+function activationOf(
+  layer: LayerSpec,
+  name: Json | undefined,
+): ((x: Float32Array, width: number) => void) | null {
+  const key = name === undefined || name === null ? "linear" : String(name);
+  const fn = ACTIVATIONS[key];
+  if (fn === undefined)
+    throw new ForwardPassError(`Layer ${layer.name}: activation "${key}" is not supported`);
+  return fn;
+}
+
+/** Resolves a possibly negative axis of a tensor with batch dimension, returned without the batch. */
+function innerAxis(layer: LayerSpec, axis: number, rank: number): number {
+  const full = axis < 0 ? axis + rank + 1 : axis;
+  if (full < 1 || full > rank)
+    throw new ForwardPassError(`Layer ${layer.name}: axis ${axis} is out of range`);
+  return full - 1;
+}
+
+function weight(
+  layer: LayerSpec,
+  weights: Map<string, Float32Array>,
+  name: string,
+  count: number,
+): Float32Array {
+  const values = weights.get(`${layer.name}/${name}`);
+  if (values === undefined) throw new ForwardPassError(`weights.bin has no ${layer.name}/${name}`);
+  if (values.length !== count)
+    throw new ForwardPassError(`${layer.name}/${name} has ${values.length} values, expected ${count}`);
+  return values;
+}
+
+function asFloat(t: Tensor): Float32Array {
+  return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
+}
+
+type Compiled = { run: (inputs: Tensor[], rows: number) => Tensor; shape: number[] };
+
+function compileLayer(layer: LayerSpec, inShapes: number[][], weights: Map<string, Float32Array>): Compiled {
+  const c = layer.config;
+  const one = () => {
+    if (inShapes.length !== 1)
+      throw new ForwardPassError(`Layer ${layer.name} expects one input, got ${inShapes.length}`);
+    return inShapes[0] as number[];
+  };
+  switch (layer.className) {
+    case "InputLayer":
+      throw new ForwardPassError(`Input layer ${layer.name} is not a model input`);
+    case "Dropout":
+      return { shape: one(), run: ([x]) => x as Tensor };
+    case "Flatten": {
+      const shape = [size(one())];
+      return { shape, run: ([x]) => ({ data: (x as Tensor).data, shape }) };
+    }
+    case "Reshape": {
+      const inSize = size(one());
+      const target = (c.target_shape as number[]).slice();
+      const unknown = target.indexOf(-1);
+      if (unknown >= 0) target[unknown] = inSize / size(target.filter((d) => d !== -1));
+      if (size(target) !== inSize)
+        throw new ForwardPassError(
+          `Layer ${layer.name}: cannot reshape ${one().join("×")} to ${target.join("×")}`,
+        );
+      return { shape: target, run: ([x]) => ({ data: (x as Tensor).data, shape: target }) };
+    }
+    case "Activation": {
+      const shape = one();
+      const fn = activationOf(layer, c.activation);
+      const width = shape[shape.length - 1] ?? 1;
+      return {
+        shape,
+        run: ([x]) => {
+          const data = Float32Array.from((x as Tensor).data);
+          fn?.(data, width);
+          return { data, shape };
+        },
+      };
+    }
+    case "Embedding": {
+      const inputDim = Number(c.input_dim);
+      const outputDim = Number(c.output_dim);
+      const table = weight(layer, weights, "embeddings", inputDim * outputDim);
+      const inShape = one();
+      const shape = [...inShape, outputDim];
+      const positions = size(inShape);
+      return {
+        shape,
+        run: ([x], rows) => {
+          const ids = (x as Tensor).data;
+          const out = new Float32Array(rows * positions * outputDim);
+          for (let p = 0; p < rows * positions; p++) {
+            const id = Math.trunc(ids[p] as number);
+            if (!(id >= 0 && id < inputDim))
+              throw new ForwardPassError(
+                `Layer ${layer.name}: id ${id} is outside the vocabulary (0–${inputDim - 1})`,
+              );
+            out.set(table.subarray(id * outputDim, (id + 1) * outputDim), p * outputDim);
+          }
+          return { data: out, shape };
+        },
+      };
+    }
+    case "Dense": {
+      const inShape = one();
+      const inDim = inShape[inShape.length - 1] as number;
+      const units = Number(c.units);
+      const kernel = weight(layer, weights, "kernel", inDim * units);
+      const bias = c.use_bias === false ? undefined : weight(layer, weights, "bias", units);
+      const fn = activationOf(layer, c.activation);
+      const shape = [...inShape.slice(0, -1), units];
+      const acc = new Float64Array(units);
+      return {
+        shape,
+        run: ([x], rows) => {
+          const input = (x as Tensor).data;
+          const vectors = rows * (size(inShape) / inDim);
+          const out = new Float32Array(vectors * units);
+          for (let v = 0; v < vectors; v++) {
+            if (bias === undefined) acc.fill(0);
+            else for (let u = 0; u < units; u++) acc[u] = bias[u] as number;
+            const xBase = v * inDim;
+            for (let i = 0; i < inDim; i++) {
+              const xv = input[xBase + i] as number;
+              if (xv === 0) continue; // ReLU outputs and one-hot ids are mostly zeros
+              const wBase = i * units;
+              for (let u = 0; u < units; u++)
+                acc[u] = (acc[u] as number) + xv * (kernel[wBase + u] as number);
+            }
+            out.set(acc, v * units);
+          }
+          fn?.(out, units);
+          return { data: out, shape };
+        },
+      };
+    }
+    case "BatchNormalization":
+    case "LayerNormalization": {
+      const shape = one();
+      const axisCfg = c.axis as Json;
+      const axes = Array.isArray(axisCfg) ? (axisCfg as number[]) : [Number(axisCfg ?? -1)];
+      if (axes.length !== 1 || innerAxis(layer, axes[0] as number, shape.length) !== shape.length - 1)
+        throw new ForwardPassError(`Layer ${layer.name}: only normalisation over the last axis is supported`);
+      const width = shape[shape.length - 1] as number;
+      const epsilon = Number(c.epsilon ?? 1e-3);
+      const gamma = c.scale === false ? undefined : weight(layer, weights, "gamma", width);
+      const beta = c.center === false ? undefined : weight(layer, weights, "beta", width);
+      if (layer.className === "BatchNormalization") {
+        const mean = weight(layer, weights, "moving_mean", width);
+        const variance = weight(layer, weights, "moving_variance", width);
+        const scale = new Float32Array(width);
+        for (let k = 0; k < width; k++)
+          scale[k] = (gamma?.[k] ?? 1) / Math.sqrt((variance[k] as number) + epsilon);
+        return {
+          shape,
+          run: ([x]) => {
+            const input = asFloat(x as Tensor);
+            const out = new Float32Array(input.length);
+            for (let i = 0; i < input.length; i++) {
+              const k = i % width;
+              out[i] = ((input[i] as number) - (mean[k] as number)) * (scale[k] as number) + (beta?.[k] ?? 0);
+            }
+            return { data: out, shape };
+          },
+        };
+      }
+      return {
+        shape,
+        run: ([x]) => {
+          const input = asFloat(x as Tensor);
+          const out = new Float32Array(input.length);
+          for (let start = 0; start < input.length; start += width) {
+            let m = 0;
+            for (let k = 0; k < width; k++) m += input[start + k] as number;
+            m /= width;
+            let v = 0;
+            for (let k = 0; k < width; k++) v += ((input[start + k] as number) - m) ** 2;
+            v /= width;
+            const inv = 1 / Math.sqrt(v + epsilon);
+            for (let k = 0; k < width; k++)
+              out[start + k] =
+                ((input[start + k] as number) - m) * inv * (gamma?.[k] ?? 1) + (beta?.[k] ?? 0);
+          }
+          return { data: out, shape };
+        },
+      };
+    }
+    case "Concatenate": {
+      if (inShapes.length < 2) throw new ForwardPassError(`Layer ${layer.name} needs at least two inputs`);
+      const rank = (inShapes[0] as number[]).length;
+      const axis = innerAxis(layer, Number(c.axis ?? -1), rank);
+      for (const s of inShapes)
+        if (s.length !== rank || s.some((d, k) => k !== axis && d !== (inShapes[0] as number[])[k]))
+          throw new ForwardPassError(
+            `Layer ${layer.name}: inputs ${inShapes.map((s) => s.join("×")).join(", ")} do not concatenate`,
+          );
+      const shape = (inShapes[0] as number[]).slice();
+      shape[axis] = inShapes.reduce((n, s) => n + (s[axis] as number), 0);
+      const inner = size(shape.slice(axis + 1));
+      const chunks = inShapes.map((s) => (s[axis] as number) * inner);
+      const outChunk = (shape[axis] as number) * inner;
+      const outer = size(shape.slice(0, axis));
+      return {
+        shape,
+        run: (xs, rows) => {
+          const out = new Float32Array(rows * size(shape));
+          const datas = xs.map(asFloat);
+          for (let o = 0; o < rows * outer; o++) {
+            let at = o * outChunk;
+            for (let j = 0; j < datas.length; j++) {
+              const n = chunks[j] as number;
+              out.set((datas[j] as Float32Array).subarray(o * n, (o + 1) * n), at);
+              at += n;
+            }
+          }
+          return { data: out, shape };
+        },
+      };
+    }
+    case "Add":
+    case "Subtract":
+    case "Multiply":
+    case "Average":
+    case "Maximum":
+    case "Minimum": {
+      const shape = inShapes[0] as number[];
+      if (inShapes.length < 2 || inShapes.some((s) => s.join() !== shape.join()))
+        throw new ForwardPassError(
+          `Layer ${layer.name}: ${layer.className} needs ≥ 2 inputs of one shape (no broadcasting)`,
+        );
+      if (layer.className === "Subtract" && inShapes.length !== 2)
+        throw new ForwardPassError(`Layer ${layer.name}: Subtract takes exactly two inputs`);
+      const kind = layer.className;
+      return {
+        shape,
+        run: (xs) => {
+          const datas = xs.map(asFloat);
+          const out = Float32Array.from(datas[0] as Float32Array);
+          for (let j = 1; j < datas.length; j++) {
+            const d = datas[j] as Float32Array;
+            for (let i = 0; i < out.length; i++) {
+              const a = out[i] as number;
+              const b = d[i] as number;
+              out[i] =
+                kind === "Add" || kind === "Average"
+                  ? a + b
+                  : kind === "Subtract"
+                    ? a - b
+                    : kind === "Multiply"
+                      ? a * b
+                      : kind === "Maximum"
+                        ? Math.max(a, b)
+                        : Math.min(a, b);
+            }
+          }
+          if (kind === "Average")
+            for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) / datas.length;
+          return { data: out, shape };
+        },
+      };
+    }
+    case "Dot": {
+      if (
+        inShapes.length !== 2 ||
+        inShapes.some((s) => s.length !== 1) ||
+        inShapes[0]?.[0] !== inShapes[1]?.[0]
+      )
+        throw new ForwardPassError(
+          `Layer ${layer.name}: Dot is supported for two [batch, d] inputs of one width`,
+        );
+      const axes = Array.isArray(c.axes) ? (c.axes as number[]) : [Number(c.axes), Number(c.axes)];
+      if (axes.some((a) => a !== 1 && a !== -1))
+        throw new ForwardPassError(`Layer ${layer.name}: Dot over axes ${axes.join(",")} is not supported`);
+      const width = inShapes[0]?.[0] as number;
+      const normalize = c.normalize === true;
+      const shape = [1];
+      return {
+        shape,
+        run: (xs, rows) => {
+          const [a, b] = xs.map(asFloat) as [Float32Array, Float32Array];
+          const out = new Float32Array(rows);
+          for (let r = 0; r < rows; r++) {
+            let dot = 0;
+            let na = 0;
+            let nb = 0;
+            for (let k = r * width; k < (r + 1) * width; k++) {
+              const x = a[k] as number;
+              const y = b[k] as number;
+              dot += x * y;
+              na += x * x;
+              nb += y * y;
+            }
+            // tfjs l2Normalize: x / sqrt(max(sum x², 1e-12)).
+            out[r] = normalize
+              ? dot / (Math.sqrt(Math.max(na, 1e-12)) * Math.sqrt(Math.max(nb, 1e-12)))
+              : dot;
+          }
+          return { data: out, shape };
+        },
+      };
+    }
+    case "GlobalAveragePooling1D":
+    case "GlobalMaxPooling1D": {
+      const inShape = one();
+      if (inShape.length !== 2 || (c.data_format !== undefined && c.data_format !== "channels_last"))
+        throw new ForwardPassError(`Layer ${layer.name}: expects [batch, steps, channels] (channels_last)`);
+      const [steps, channels] = inShape as [number, number];
+      const max = layer.className === "GlobalMaxPooling1D";
+      const shape = [channels];
+      return {
+        shape,
+        run: ([x], rows) => {
+          const input = asFloat(x as Tensor);
+          const out = new Float32Array(rows * channels);
+          for (let r = 0; r < rows; r++)
+            for (let ch = 0; ch < channels; ch++) {
+              let acc = max ? Number.NEGATIVE_INFINITY : 0;
+              for (let s = 0; s < steps; s++) {
+                const v = input[(r * steps + s) * channels + ch] as number;
+                acc = max ? Math.max(acc, v) : acc + v;
+              }
+              out[r * channels + ch] = max ? acc : acc / steps;
+            }
+          return { data: out, shape };
+        },
+      };
+    }
+    case "RepeatVector": {
+      const inShape = one();
+      if (inShape.length !== 1)
+        throw new ForwardPassError(`Layer ${layer.name}: RepeatVector expects [batch, d]`);
+      const n = Number(c.n);
+      const width = inShape[0] as number;
+      const shape = [n, width];
+      return {
+        shape,
+        run: ([x], rows) => {
+          const input = asFloat(x as Tensor);
+          const out = new Float32Array(rows * n * width);
+          for (let r = 0; r < rows; r++) {
+            const row = input.subarray(r * width, (r + 1) * width);
+            for (let j = 0; j < n; j++) out.set(row, (r * n + j) * width);
+          }
+          return { data: out, shape };
+        },
+      };
+    }
+    case "Permute": {
+      const inShape = one();
+      const dims = (c.dims as number[]).map((d) => d - 1);
+      if (dims.length !== inShape.length || [...dims].sort().some((d, k) => d !== k))
+        throw new ForwardPassError(`Layer ${layer.name}: invalid dims ${JSON.stringify(c.dims)}`);
+      const shape = dims.map((d) => inShape[d] as number);
+      const inStrides = inShape.map((_, k) => size(inShape.slice(k + 1)));
+      const n = size(inShape);
+      // For each output position, the input position it reads.
+      const gather = new Int32Array(n);
+      for (let o = 0; o < n; o++) {
+        let rest = o;
+        let src = 0;
+        for (let k = 0; k < shape.length; k++) {
+          const stride = size(shape.slice(k + 1));
+          const idx = Math.floor(rest / stride);
+          rest -= idx * stride;
+          src += idx * (inStrides[dims[k] as number] as number);
+        }
+        gather[o] = src;
+      }
+      return {
+        shape,
+        run: ([x], rows) => {
+          const input = asFloat(x as Tensor);
+          const out = new Float32Array(rows * n);
+          for (let r = 0; r < rows; r++)
+            for (let o = 0; o < n; o++) out[r * n + o] = input[r * n + (gather[o] as number)] as number;
+          return { data: out, shape };
+        },
+      };
+    }
+    default:
+      throw new ForwardPassError(
+        `Layer ${layer.name} is a ${layer.className}, which the forward pass cannot run`,
+      );
+  }
+}

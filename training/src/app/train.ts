@@ -1,0 +1,487 @@
+/**
+ * The training use case: snapshot → time split → tuned baselines → ranker → offline evaluation →
+ * bundle → MLflow run, registered version and promotion gate.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import {
+  BUNDLE_FILES,
+  BUNDLE_SCHEMA_VERSION,
+  type BundleManifest,
+  computeNormalisation,
+  FEATURE_SCHEMA_VERSION,
+  type FeatureContext,
+  MODEL_INPUTS,
+  type Normalisation,
+  NUMERIC_FEATURES,
+  RECENT_READS,
+  type Vocabularies,
+  vocabularyIndex,
+} from "@gplay/common";
+import type * as TfModule from "@tensorflow/tfjs";
+import { readBundle, writeBundle } from "../adapters/bundle-dir.js";
+import {
+  type BaselineName,
+  evaluateBaselines,
+  noveltyBasis,
+  popularityLists,
+  popularityRanking,
+  tuneBaselines,
+} from "../domain/baselines.js";
+import type { TrainingData } from "../domain/data.js";
+import { buildExamples } from "../domain/examples.js";
+import { type GateDecision, promotionDecision } from "../domain/gate.js";
+import { evaluateLists, type PopulationFigures } from "../domain/metrics.js";
+import { lossCurveSvg, metricBarsSvg } from "../domain/report.js";
+import { type SplitOptions, timeSplit, validationCases, windowCases } from "../domain/split.js";
+import { covisitationTable, DEFAULT_COVISITATION, popularityTable } from "../domain/structures.js";
+import { buildWorld, type CandidateOptions, DEFAULT_CANDIDATES, type World } from "../domain/world.js";
+import { buildRecommender } from "../model/recommender.js";
+import type { Tf, TfBackendName } from "../tf/backend.js";
+import { type EpochLog, fitRanker, modelLists, standardise } from "./model-ops.js";
+import type { ExperimentTracker, MetricPoint, ModelRegistry, Progress } from "./ports.js";
+
+export const CHAMPION_ALIAS = "champion";
+
+export interface TrainConfig {
+  modelName: string;
+  experimentName: string;
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  negatives: number;
+  embeddingDim: number;
+  hidden: number[];
+  maxEvalReaders: number;
+  maxTrainReaders: number;
+  split: SplitOptions;
+  candidates: CandidateOptions;
+  /** Register and gate (false: evaluate only, e.g. the quality benchmark). */
+  register: boolean;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  modelName: "gplay-recommender",
+  experimentName: "gplay-recommender",
+  seed: 42,
+  epochs: 8,
+  batchSize: 512,
+  learningRate: 0.003,
+  negatives: 8,
+  embeddingDim: 8,
+  hidden: [64, 32],
+  maxEvalReaders: 5_000,
+  maxTrainReaders: 20_000,
+  split: { testHours: 24, validationHours: 24 },
+  candidates: DEFAULT_CANDIDATES,
+  register: true,
+};
+
+export interface SnapshotRef {
+  snapshotId: string;
+  manifestKey: string;
+  digest: string;
+  bucket: string;
+}
+
+export interface EvaluationResult {
+  model: PopulationFigures;
+  baselines: Record<BaselineName, PopulationFigures>;
+  validacao: { model: PopulationFigures; baselines: Record<BaselineName, PopulationFigures> };
+  tuned: ReturnType<typeof tuneBaselines>;
+  epochs: EpochLog[];
+  examples: { rows: number; positives: number };
+  timings: { baselinesSeconds: number; trainSeconds: number };
+}
+
+export interface TrainOutcome {
+  runId: string | undefined;
+  version: string | undefined;
+  decision: GateDecision | undefined;
+  promoted: boolean;
+  championVersion: string | undefined;
+  championNdcg: number | undefined;
+  evaluation: EvaluationResult;
+}
+
+export interface TrainDeps {
+  tf: Tf;
+  backend: TfBackendName;
+  tracker?: ExperimentTracker;
+  registry?: ModelRegistry;
+  log: Progress;
+  now?: () => Date;
+}
+
+function vocabularies(data: TrainingData, cut: number): Vocabularies {
+  const sections = new Map<string, number>();
+  const regions = new Map<string, number>();
+  for (const a of data.articles.values()) {
+    if (a.issued >= cut) continue;
+    sections.set(a.section, (sections.get(a.section) ?? 0) + 1);
+    regions.set(a.region, (regions.get(a.region) ?? 0) + 1);
+  }
+  const order = (m: Map<string, number>) =>
+    [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([k]) => k);
+  return { section: order(sections), region: order(regions) };
+}
+
+function contextWith(world: World, vocab: Vocabularies, normalisation: Normalisation): FeatureContext {
+  return { ...world.context, vocab: vocabularyIndex(vocab), normalisation };
+}
+
+/** The cold-start list of a world: the tuned popularity ranking without the reader's reads. */
+function coldStartOf(world: World, halfLifeHours: number): (userId: string) => string[] {
+  const ranking = popularityRanking(world, halfLifeHours);
+  return (userId) => popularityLists(world, [{ userId, targets: new Set(), cold: true }], ranking)[0] ?? [];
+}
+
+function flatten(prefix: string, figures: PopulationFigures): MetricPoint[] {
+  const out: MetricPoint[] = [];
+  for (const [population, f] of Object.entries(figures))
+    for (const [name, value] of Object.entries(f))
+      out.push({ key: `${prefix}.${population}.${name}`, value: value as number });
+  return out;
+}
+
+/** Trains and evaluates on `data`; with a tracker and registry, logs, registers and gates. */
+export async function trainAndEvaluate(
+  deps: TrainDeps,
+  data: TrainingData,
+  snapshot: SnapshotRef,
+  config: TrainConfig,
+): Promise<TrainOutcome> {
+  const { tf, log } = deps;
+  const now = deps.now ?? (() => new Date());
+  const split = timeSplit(data.asOf, config.split);
+  const vocab = vocabularies(data, split.validCut);
+  const vIndex = vocabularyIndex(vocab);
+  log.info({ split, readers: data.readers.size, articles: data.articles.size }, "time split");
+
+  // Validation window: tune baselines, build the ranker's training examples.
+  const t0 = performance.now();
+  const tuningWorld = buildWorld(data, split.validCut, vIndex, config.candidates);
+  const validCases = windowCases(
+    data,
+    split.validCut,
+    split.testCut - 1,
+    config.maxTrainReaders,
+    config.seed,
+  );
+  const tuned = tuneBaselines(tuningWorld, validCases.slice(0, config.maxEvalReaders));
+  const baselinesSeconds = (performance.now() - t0) / 1000;
+  // The model's popularity feature and popular candidates use the tuned half-life too.
+  const candidates: CandidateOptions = { ...config.candidates, popularityHalfLifeHours: tuned.halfLifeHours };
+  const validWorld =
+    tuned.halfLifeHours === config.candidates.popularityHalfLifeHours
+      ? tuningWorld
+      : buildWorld(data, split.validCut, vIndex, candidates);
+  log.info(
+    { tuned: { halfLifeHours: tuned.halfLifeHours, recentReads: tuned.recentReads }, baselinesSeconds },
+    "baselines tuned",
+  );
+
+  const examples = buildExamples(validWorld, validCases, config.negatives, config.seed);
+  const normalisation = computeNormalisation(examples.inputs.numeric, examples.inputs.rows);
+  standardise(examples.inputs, normalisation.mean, normalisation.std);
+  log.info({ rows: examples.inputs.rows, positives: examples.positives }, "training examples");
+
+  const model = buildRecommender(tf, {
+    sections: vocab.section.length,
+    regions: vocab.region.length,
+    embeddingDim: config.embeddingDim,
+    hidden: config.hidden,
+    seed: config.seed,
+  });
+  const t1 = performance.now();
+  const epochs = await fitRanker(
+    tf,
+    model,
+    examples,
+    {
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      learningRate: config.learningRate,
+      seed: config.seed,
+      validationShare: 0.1,
+    },
+    (e) => log.info({ ...e, of: config.epochs }, "epoch"),
+  );
+  const trainSeconds = (performance.now() - t1) / 1000;
+
+  // Test window: features from before testCut only.
+  const testWorld = buildWorld(data, split.testCut, vIndex, candidates);
+  const testCases = windowCases(data, split.testCut, split.end, config.maxEvalReaders, config.seed + 1);
+  const basis = noveltyBasis(testWorld);
+  const testCold = coldStartOf(testWorld, tuned.halfLifeHours);
+  const modelFigures = evaluateLists(
+    testCases,
+    await modelLists(tf, model, testWorld, testCases, contextWith(testWorld, vocab, normalisation), testCold),
+    basis,
+  );
+  const baselineFigures = evaluateBaselines(testWorld, testCases, tuned);
+  log.info(
+    {
+      model: modelFigures.all.ndcg10,
+      baselines: Object.fromEntries(Object.entries(baselineFigures).map(([k, v]) => [k, v.all.ndcg10])),
+      readers: testCases.length,
+    },
+    "test NDCG@10",
+  );
+
+  // The validacao accesses (after the snapshot): features from the whole training period.
+  const fullWorld = buildWorld(data, data.asOf + 1, vIndex, candidates);
+  const vCases = validationCases(data, config.maxEvalReaders, config.seed + 2);
+  const validacao = {
+    model: evaluateLists(
+      vCases,
+      await modelLists(
+        tf,
+        model,
+        fullWorld,
+        vCases,
+        contextWith(fullWorld, vocab, normalisation),
+        coldStartOf(fullWorld, tuned.halfLifeHours),
+      ),
+      noveltyBasis(fullWorld),
+    ),
+    baselines: evaluateBaselines(fullWorld, vCases, tuned),
+  };
+
+  const evaluation: EvaluationResult = {
+    model: modelFigures,
+    baselines: baselineFigures,
+    validacao,
+    tuned,
+    epochs,
+    examples: { rows: examples.inputs.rows, positives: examples.positives },
+    timings: { baselinesSeconds, trainSeconds },
+  };
+  if (!config.register || deps.tracker === undefined || deps.registry === undefined) {
+    model.dispose();
+    return {
+      runId: undefined,
+      version: undefined,
+      decision: undefined,
+      promoted: false,
+      championVersion: undefined,
+      championNdcg: undefined,
+      evaluation,
+    };
+  }
+  const { tracker, registry } = deps;
+
+  const runId = await tracker.startRun(config.experimentName, `train-${snapshot.snapshotId}`, {
+    "gplay.snapshot_id": snapshot.snapshotId,
+    "gplay.backend": deps.backend,
+  });
+  const work = await mkdtemp(path.join(tmpdir(), "gplay-train-"));
+  try {
+    await tracker.logDataset(runId, {
+      name: snapshot.snapshotId,
+      digest: snapshot.digest.slice(0, 36),
+      source: JSON.stringify({
+        uri: `s3://${snapshot.bucket}/${snapshot.manifestKey}`,
+        digest: snapshot.digest,
+      }),
+      profile: JSON.stringify({
+        readers: data.readers.size,
+        articles: data.articles.size,
+        events: data.events.length,
+      }),
+    });
+    const params: Record<string, string> = {
+      seed: String(config.seed),
+      epochs: String(config.epochs),
+      batch_size: String(config.batchSize),
+      learning_rate: String(config.learningRate),
+      negatives: String(config.negatives),
+      embedding_dim: String(config.embeddingDim),
+      hidden: config.hidden.join("x"),
+      test_hours: String(config.split.testHours),
+      validation_hours: String(config.split.validationHours),
+      candidates_popular: String(candidates.popular),
+      candidates_covisited: String(config.candidates.covisited),
+      candidates_content: String(config.candidates.contentSimilar),
+      fresh_hours: String(config.candidates.freshHours),
+      popularity_half_life_hours: String(tuned.halfLifeHours),
+      covisitation_recent_reads: String(tuned.recentReads),
+      backend: deps.backend,
+      snapshot_manifest: snapshot.manifestKey,
+      snapshot_digest: snapshot.digest,
+      feature_schema_version: String(FEATURE_SCHEMA_VERSION),
+    };
+    await tracker.logParams(runId, params);
+    const metrics: MetricPoint[] = [];
+    for (const e of epochs) {
+      metrics.push({ key: "loss", value: e.loss, step: e.epoch });
+      if (Number.isFinite(e.valLoss)) metrics.push({ key: "val_loss", value: e.valLoss, step: e.epoch });
+      metrics.push({ key: "epoch_seconds", value: e.seconds, step: e.epoch });
+    }
+    metrics.push(...flatten("test.model", modelFigures));
+    for (const [name, f] of Object.entries(baselineFigures))
+      metrics.push(...flatten(`test.baseline.${name}`, f));
+    metrics.push(...flatten("validacao.model", validacao.model));
+    for (const [name, f] of Object.entries(validacao.baselines))
+      metrics.push(...flatten(`validacao.baseline.${name}`, f));
+    for (const [k, v] of Object.entries(tuned.grid))
+      metrics.push({ key: `tuning.${k.replace(/[^A-Za-z0-9_.-]/g, "_")}`, value: v });
+
+    // The champion, re-evaluated with its own bundle on this split.
+    let championVersion = await registry.aliasVersion(config.modelName, CHAMPION_ALIAS);
+    let championNdcg: number | undefined;
+    if (championVersion !== undefined) {
+      const dir = path.join(work, "champion");
+      try {
+        await registry.downloadVersion(config.modelName, championVersion, dir);
+        const champion = await readBundle(tf, dir);
+        try {
+          const lists = await modelLists(
+            tf,
+            champion.model,
+            testWorld,
+            testCases,
+            contextWith(testWorld, champion.vocabularies, champion.normalisation),
+            testCold,
+          );
+          const figures = evaluateLists(testCases, lists, basis);
+          championNdcg = figures.all.ndcg10;
+          metrics.push(...flatten("test.champion", figures));
+        } finally {
+          champion.model.dispose();
+        }
+      } catch (error) {
+        // An unreadable or incompatible champion cannot defend its title; the gate says so in a tag.
+        log.warn(
+          { championVersion, err: error instanceof Error ? error.message : String(error) },
+          "champion could not be re-evaluated",
+        );
+      }
+    }
+    await tracker.logMetrics(runId, metrics);
+
+    const baselineNdcg = Object.fromEntries(
+      Object.entries(baselineFigures).map(([k, v]) => [k, v.all.ndcg10]),
+    );
+    const decision = promotionDecision({
+      model: modelFigures.all.ndcg10,
+      baselines: baselineNdcg,
+      champion: championNdcg,
+    });
+
+    // The bundle: candidate structures as of the snapshot's asOf (all data), the trained weights.
+    const bundleDir = path.join(work, "bundle");
+    const finalPopularity = fullWorld.popularity;
+    const manifest: BundleManifest = {
+      schemaVersion: BUNDLE_SCHEMA_VERSION,
+      featureSchemaVersion: FEATURE_SCHEMA_VERSION,
+      createdAt: now().toISOString(),
+      snapshot: {
+        snapshotId: snapshot.snapshotId,
+        manifestKey: snapshot.manifestKey,
+        digest: snapshot.digest,
+      },
+      asOf: data.asOf,
+      inputs: MODEL_INPUTS.map((i) => ({ name: i.name, dtype: i.dtype, shape: [...i.shape] })),
+      numericFeatures: [...NUMERIC_FEATURES],
+      recentReads: RECENT_READS,
+      candidates: { ...candidates },
+      files: {
+        tfjsModel: BUNDLE_FILES.tfjsModel,
+        kerasH5: BUNDLE_FILES.kerasH5,
+        vocabularies: BUNDLE_FILES.vocabularies,
+        normalisation: BUNDLE_FILES.normalisation,
+        popularity: BUNDLE_FILES.popularity,
+        covisitation: BUNDLE_FILES.covisitation,
+      },
+      params: { ...params },
+    };
+    await writeBundle(bundleDir, model, {
+      manifest,
+      vocabularies: vocab,
+      normalisation,
+      popularity: popularityTable(finalPopularity, data.asOf, candidates.popularityHalfLifeHours),
+      covisitation: covisitationTable(fullWorld.covisitation, DEFAULT_COVISITATION.topK),
+    });
+    await tracker.uploadDir(runId, bundleDir);
+
+    const reportDir = path.join(work, "evaluation");
+    await mkdir(reportDir, { recursive: true });
+    const bars = [
+      { method: "model", ...modelFigures.all },
+      ...(championNdcg === undefined ? [] : []),
+      ...Object.entries(baselineFigures).map(([method, f]) => ({ method, ...f.all })),
+    ];
+    await writeFile(
+      path.join(reportDir, "metrics.svg"),
+      metricBarsSvg(`Test window (${testCases.length} readers)`, bars),
+    );
+    await writeFile(
+      path.join(reportDir, "loss.svg"),
+      lossCurveSvg({
+        loss: epochs.map((e) => e.loss),
+        val_loss: epochs.map((e) => e.valLoss).filter(Number.isFinite),
+      }),
+    );
+    await writeFile(
+      path.join(reportDir, "report.json"),
+      JSON.stringify({ split, decision, championVersion, championNdcg, ...evaluation }, null, 2),
+    );
+    await tracker.uploadDir(runId, reportDir, "evaluation");
+
+    const figureTags: Record<string, string> = {
+      "gplay.gate.decision": decision.promote ? "promote" : "reject",
+      "gplay.gate.reason": decision.reason,
+      "gplay.gate.model_ndcg10": modelFigures.all.ndcg10.toFixed(6),
+      "gplay.gate.best_baseline_ndcg10": Math.max(...Object.values(baselineNdcg)).toFixed(6),
+      "gplay.gate.champion_version": championVersion ?? "none",
+      "gplay.gate.champion_ndcg10": championNdcg === undefined ? "none" : championNdcg.toFixed(6),
+    };
+    const version = await registry.registerVersion(config.modelName, runId, figureTags);
+    let promoted = false;
+    let outcome: string = decision.promote ? "promoted" : "not-promoted";
+    if (decision.promote) {
+      // Re-check: another run may have promoted since the champion was evaluated.
+      const current = await registry.aliasVersion(config.modelName, CHAMPION_ALIAS);
+      if (current !== championVersion) {
+        outcome = "aborted-champion-changed";
+        log.warn({ evaluated: championVersion, current }, "champion changed during training; not promoting");
+      } else {
+        await registry.setAlias(config.modelName, CHAMPION_ALIAS, version);
+        await registry.moveProductionStage(config.modelName, version);
+        promoted = true;
+        championVersion = championVersion ?? undefined;
+      }
+    }
+    await tracker.setTags(runId, {
+      ...figureTags,
+      "gplay.gate.outcome": outcome,
+      "gplay.model_version": version,
+    });
+    await tracker.finishRun(runId, "FINISHED");
+    log.info({ runId, version, decision, outcome }, "training run finished");
+    return { runId, version, decision, promoted, championVersion, championNdcg, evaluation };
+  } catch (error) {
+    await tracker.finishRun(runId, "FAILED").catch(() => undefined);
+    throw error;
+  } finally {
+    model.dispose();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Moves the champion alias (and stage Production) back to `version`. */
+export async function rollback(
+  registry: ModelRegistry,
+  modelName: string,
+  version: string,
+): Promise<{ previous: string | undefined }> {
+  const previous = await registry.aliasVersion(modelName, CHAMPION_ALIAS);
+  await registry.setAlias(modelName, CHAMPION_ALIAS, version);
+  await registry.moveProductionStage(modelName, version);
+  return { previous };
+}
+
+export type { TfModule };

@@ -1,0 +1,44 @@
+/**
+ * Training examples for the ranker: for each reader of the label window, every target page in the
+ * catalogue is a positive and `negatives` pages sampled (seeded) from the reader's candidate pool
+ * are negatives. Features come from the world at the window's start only.
+ */
+import { buildModelInputs, concatModelInputs, type ModelInputArrays } from "@gplay/common";
+import type { EvalCase } from "./split.js";
+import { mulberry32 } from "./split.js";
+import { candidatePool, type World } from "./world.js";
+
+export interface Examples {
+  inputs: ModelInputArrays;
+  labels: Float32Array;
+  positives: number;
+}
+
+export function buildExamples(
+  world: World,
+  cases: readonly EvalCase[],
+  negatives: number,
+  seed: number,
+): Examples {
+  const rng = mulberry32(seed);
+  const parts: ModelInputArrays[] = [];
+  const labels: number[] = [];
+  let positives = 0;
+  for (const c of cases) {
+    const profile = world.profile(c.userId);
+    // The ranker serves readers with history; cold-start readers get the popularity lists.
+    if (profile.interactions === 0) continue;
+    const pos = [...c.targets].filter((p) => world.context.article(p) !== undefined && !profile.read.has(p));
+    if (pos.length === 0) continue;
+    const pool = candidatePool(world, profile).filter((p) => !c.targets.has(p));
+    const neg: string[] = [];
+    for (let k = 0; k < pos.length * negatives && pool.length > 0; k++) {
+      neg.push(pool[Math.floor(rng() * pool.length)] as string);
+    }
+    parts.push(buildModelInputs(profile, [...pos, ...neg], world.context));
+    for (let k = 0; k < pos.length; k++) labels.push(1);
+    for (let k = 0; k < neg.length; k++) labels.push(0);
+    positives += pos.length;
+  }
+  return { inputs: concatModelInputs(parts), labels: Float32Array.from(labels), positives };
+}

@@ -1,0 +1,101 @@
+/**
+ * The time-based split. With `asOf` the newest interaction:
+ *   test window       [testCut, asOf]           evaluation (features from data before testCut)
+ *   validation window [validCut, testCut)       baseline tuning and the ranker's training labels
+ *                                               (features from data before validCut)
+ * Nothing at or after a window's start feeds that window's features.
+ */
+import { HOUR_MS, type TrainingData } from "./data.js";
+
+export interface SplitOptions {
+  testHours: number;
+  validationHours: number;
+}
+
+export const DEFAULT_SPLIT: SplitOptions = { testHours: 24, validationHours: 24 };
+
+export interface TimeSplit {
+  validCut: number;
+  testCut: number;
+  end: number;
+}
+
+export function timeSplit(asOf: number, options: SplitOptions = DEFAULT_SPLIT): TimeSplit {
+  const testCut = asOf - options.testHours * HOUR_MS;
+  return { validCut: testCut - options.validationHours * HOUR_MS, testCut, end: asOf };
+}
+
+/** One reader's ground truth in a window: the distinct pages read in [from, to]. */
+export interface EvalCase {
+  userId: string;
+  targets: Set<string>;
+  /** True when the reader had no interaction before `from`. */
+  cold: boolean;
+}
+
+/**
+ * Ground truth of a window: per reader, the distinct pages first read in `[from, to]`. Readers are
+ * sampled (seeded) down to `maxReaders` to bound evaluation time.
+ */
+export function windowCases(
+  data: Pick<TrainingData, "readers">,
+  from: number,
+  to: number,
+  maxReaders: number,
+  seed: number,
+): EvalCase[] {
+  const cases: EvalCase[] = [];
+  for (const reader of data.readers.values()) {
+    const targets = new Set<string>();
+    let before = false;
+    for (const i of reader.log) {
+      if (i.timestamp < from) before = true;
+      else if (i.timestamp <= to) targets.add(i.page);
+    }
+    if (targets.size > 0) cases.push({ userId: reader.userId, targets, cold: !before });
+  }
+  cases.sort((a, b) => (a.userId < b.userId ? -1 : 1));
+  return sample(cases, maxReaders, seed);
+}
+
+/** The `validacao` accesses as cases (features from everything in the training period). */
+export function validationCases(data: TrainingData, maxReaders: number, seed: number): EvalCase[] {
+  const cases: EvalCase[] = [];
+  for (const [userId, accesses] of data.validation) {
+    const reader = data.readers.get(userId);
+    cases.push({
+      userId,
+      targets: new Set(accesses.map((a) => a.page)),
+      cold: reader === undefined || reader.log.length === 0,
+    });
+  }
+  cases.sort((a, b) => (a.userId < b.userId ? -1 : 1));
+  return sample(cases, maxReaders, seed);
+}
+
+/** Seeded sample without replacement, order kept. */
+export function sample<T>(items: readonly T[], max: number, seed: number): T[] {
+  if (items.length <= max) return [...items];
+  const rng = mulberry32(seed);
+  const idx = items.map((_, i) => i);
+  for (let i = idx.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [idx[i], idx[j]] = [idx[j] as number, idx[i] as number];
+  }
+  return idx
+    .slice(0, max)
+    .sort((a, b) => a - b)
+    .map((i) => items[i] as T);
+}
+
+/** A small seeded PRNG (mulberry32): shuffles and negative sampling. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

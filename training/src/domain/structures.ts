@@ -1,0 +1,151 @@
+/**
+ * Candidate structures computed from the interactions before a cut time only: recency-decayed
+ * popularity, co-visitation and a content index over fresh articles.
+ */
+import { type CovisitationTable, type PopularityTable, type SparseVector, sparseDot } from "@gplay/common";
+import { type Article, HOUR_MS, type TrainingData } from "./data.js";
+
+/** Recency-decayed reads as of `cut` (events at or after `cut` ignored). */
+export function popularityAt(
+  events: TrainingData["events"],
+  cut: number,
+  halfLifeHours: number,
+): Map<string, number> {
+  const pop = new Map<string, number>();
+  const lambda = Math.LN2 / (halfLifeHours * HOUR_MS);
+  for (const e of events) {
+    if (e.timestamp >= cut) break;
+    pop.set(e.page, (pop.get(e.page) ?? 0) + Math.exp(-lambda * (cut - e.timestamp)));
+  }
+  return pop;
+}
+
+/** Plain read counts before `cut` (for novelty). */
+export function readCountsAt(events: TrainingData["events"], cut: number): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const e of events) {
+    if (e.timestamp >= cut) break;
+    counts.set(e.page, (counts.get(e.page) ?? 0) + 1);
+  }
+  return counts;
+}
+
+export interface CovisitationOptions {
+  /** Reads of one reader this close in time count as co-visited. */
+  windowHours: number;
+  /** Neighbours kept per article. */
+  topK: number;
+  /** Look at most this many following reads per read (bounds the pair count of heavy readers). */
+  maxFollowing: number;
+}
+
+export const DEFAULT_COVISITATION: CovisitationOptions = { windowHours: 3, topK: 30, maxFollowing: 8 };
+
+/** Co-visitation neighbours from reads before `cut`: symmetric counts of reads close in time. */
+export function covisitationAt(
+  data: Pick<TrainingData, "readers">,
+  cut: number,
+  options: CovisitationOptions = DEFAULT_COVISITATION,
+): Map<string, Map<string, number>> {
+  const pairs = new Map<string, Map<string, number>>();
+  const bump = (a: string, b: string) => {
+    let m = pairs.get(a);
+    if (m === undefined) {
+      m = new Map();
+      pairs.set(a, m);
+    }
+    m.set(b, (m.get(b) ?? 0) + 1);
+  };
+  const window = options.windowHours * HOUR_MS;
+  for (const reader of data.readers.values()) {
+    const log = reader.log;
+    for (let i = 0; i < log.length; i++) {
+      const a = log[i];
+      if (a === undefined || a.timestamp >= cut) break;
+      for (let j = i + 1; j < log.length && j <= i + options.maxFollowing; j++) {
+        const b = log[j];
+        if (b === undefined || b.timestamp >= cut || b.timestamp - a.timestamp > window) break;
+        if (a.page === b.page) continue;
+        bump(a.page, b.page);
+        bump(b.page, a.page);
+      }
+    }
+  }
+  const out = new Map<string, Map<string, number>>();
+  for (const [page, m] of pairs) {
+    const top = [...m].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, options.topK);
+    out.set(page, new Map(top));
+  }
+  return out;
+}
+
+export function popularityTable(
+  pop: Map<string, number>,
+  asOf: number,
+  halfLifeHours: number,
+): PopularityTable {
+  const entries = [...pop].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  return { asOf, halfLifeHours, entries: entries.map(([p, s]) => [p, Number(s.toPrecision(6))]) };
+}
+
+export function covisitationTable(cov: Map<string, Map<string, number>>, topK: number): CovisitationTable {
+  const neighbours: CovisitationTable["neighbours"] = {};
+  for (const [page, m] of [...cov].sort((a, b) => (a[0] < b[0] ? -1 : 1))) neighbours[page] = [...m];
+  return { topK, neighbours };
+}
+
+/**
+ * An inverted index over the content vectors of a set of articles (the fresh pool), for
+ * content-similar candidates: accumulates dot products bucket by bucket.
+ */
+export class ContentIndex {
+  private readonly postings = new Map<number, { page: string; w: number }[]>();
+  constructor(
+    articles: Iterable<Article>,
+    private readonly maxPosting = 5_000,
+  ) {
+    for (const a of articles) {
+      const v = a.vector;
+      if (v === undefined) continue;
+      for (let k = 0; k < v.indices.length; k++) {
+        const bucket = v.indices[k] as number;
+        let list = this.postings.get(bucket);
+        if (list === undefined) {
+          list = [];
+          this.postings.set(bucket, list);
+        }
+        list.push({ page: a.page, w: v.values[k] as number });
+      }
+    }
+  }
+
+  /** The `k` articles most similar to the sum of `vectors` (skipping `exclude`). */
+  nearest(vectors: readonly SparseVector[], k: number, exclude: ReadonlySet<string>): string[] {
+    if (vectors.length === 0 || k <= 0) return [];
+    const query = new Map<number, number>();
+    for (const v of vectors)
+      for (let i = 0; i < v.indices.length; i++)
+        query.set(v.indices[i] as number, (query.get(v.indices[i] as number) ?? 0) + (v.values[i] as number));
+    const scores = new Map<string, number>();
+    for (const [bucket, qw] of query) {
+      const list = this.postings.get(bucket);
+      if (list === undefined || list.length > this.maxPosting) continue;
+      for (const { page, w } of list) scores.set(page, (scores.get(page) ?? 0) + qw * w);
+    }
+    return topK(scores, k, exclude);
+  }
+}
+
+/** Top `k` keys by value (ties by key), skipping `exclude`. */
+export function topK(
+  scores: ReadonlyMap<string, number>,
+  k: number,
+  exclude?: ReadonlySet<string>,
+): string[] {
+  const entries: [string, number][] = [];
+  for (const e of scores) if (!exclude?.has(e[0])) entries.push(e);
+  entries.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  return entries.slice(0, k).map(([p]) => p);
+}
+
+export { sparseDot };

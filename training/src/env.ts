@@ -1,0 +1,26 @@
+import { awsEnvSchema, envFields, resourcePrefixSchema, SNAPSHOT_OVERRIDE_VARS } from "@gplay/common";
+import { mlflowEnvSchema } from "@gplay/mlflow";
+import { z } from "zod";
+
+/** The training job's configuration: everything it reads from the environment, validated once. */
+export const trainingEnvSchema = awsEnvSchema.extend(mlflowEnvSchema.shape).extend({
+  /** Resource prefix (`gplay-<env>`): bucket and table names derive from it. */
+  GPLAY_PREFIX: resourcePrefixSchema,
+  GPLAY_ENVIRONMENT: z.string().min(1).default("local"),
+  LOG_LEVEL: envFields.logLevel(),
+  GPLAY_MODEL_NAME: z.string().min(1).default("gplay-recommender"),
+  GPLAY_EXPERIMENT_NAME: z.string().min(1).default("gplay-recommender"),
+  GPLAY_TRAIN_SEED: envFields.int(0, 2 ** 31 - 1).default(42),
+  GPLAY_TRAIN_EPOCHS: envFields.int(0, 1000).default(8),
+  GPLAY_TRAIN_BATCH_SIZE: envFields.int(1, 1 << 20).default(512),
+  GPLAY_TRAIN_LEARNING_RATE: z.coerce.number().positive().max(1).default(0.003),
+  GPLAY_TRAIN_HIDDEN: envFields.list().default(["64", "32"]),
+  GPLAY_TRAIN_MAX_EVAL_READERS: envFields.int(10, 10_000_000).default(5_000),
+  GPLAY_TF_BACKEND: z.enum(["node", "wasm", "cpu"]).default("node"),
+  // Container overrides set by the EventBridge input transformer (ECS) or the local task runner.
+  [SNAPSHOT_OVERRIDE_VARS.bucket]: z.string().min(3).optional(),
+  [SNAPSHOT_OVERRIDE_VARS.manifestKey]: z.string().min(1).optional(),
+  [SNAPSHOT_OVERRIDE_VARS.snapshotId]: z.string().min(1).optional(),
+  [SNAPSHOT_OVERRIDE_VARS.eventId]: z.string().optional(),
+});
+export type TrainingEnv = z.infer<typeof trainingEnvSchema>;
