@@ -203,7 +203,8 @@ function scanNumberList(field: string, column: NumericColumn): number[] | undefi
       if (i === dot + 1) return undefined;
       value = Number(field.slice(start, i));
     }
-    if (column.kind === "epoch" && (digits > 16 || value < MIN_EPOCH_MS || value > MAX_EPOCH_MS)) return undefined;
+    if (column.kind === "epoch" && (digits > 16 || value < MIN_EPOCH_MS || value > MAX_EPOCH_MS))
+      return undefined;
     out.push(value);
     if (i === n) break;
     if (field.charCodeAt(i) !== 44 || field.charCodeAt(i + 1) !== 32 || i + 2 === n) return undefined;
@@ -244,7 +245,8 @@ function cleanTreino(fields: string[], line: number, schemaCheck: boolean): Omit
   const historySize = parseCount(historySizeText, "historySize");
   const history = splitTreinoList(lists[0] as string);
   const [ts, clicks, time, scroll, visits, tsNew] = NUMERIC_COLUMNS.map(
-    (column, k) => scanNumberList(lists[k + 1] as string, column) ?? parseNumberList(lists[k + 1] as string, column),
+    (column, k) =>
+      scanNumberList(lists[k + 1] as string, column) ?? parseNumberList(lists[k + 1] as string, column),
   ) as [number[], number[], number[], number[], number[], number[]];
   const n = history.length;
   for (const [i, list] of [ts, clicks, time, scroll, visits, tsNew].entries()) {
