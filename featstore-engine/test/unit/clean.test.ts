@@ -261,3 +261,27 @@ describe("outcome helpers", () => {
     });
   });
 });
+
+describe("numeric list edge cases (fast scan and exact re-parse agree)", () => {
+  it.each([
+    ["BAD_NUMBER", { 5: "1,2" }],
+    ["BAD_NUMBER", { 5: "1, 2, " }],
+    ["BAD_NUMBER", { 5: " 1, 2" }],
+    ["BAD_NUMBER", { 5: "1.5, 2" }],
+    ["BAD_NUMBER", { 7: "50., 1.0" }],
+    ["BAD_NUMBER", { 7: "5e1, 1.0" }],
+    ["BAD_TIMESTAMP", { 4: `${T}.5, ${T}` }],
+    ["BAD_TIMESTAMP", { 4: `${T}, 99999999999999999` }],
+    ["ACCEPTED", { 5: "01, 2" }],
+    ["ACCEPTED", { 7: "100, 0.5" }],
+  ])("%s for %j", (reason, overrides) => {
+    expect(reasonOf(clean("treino", treino(overrides)))).toBe(reason);
+  });
+
+  it("reads scroll decimals exactly as written", () => {
+    const outcome = clean("treino", treino({ 7: "0.1, 16.46" }));
+    expect(outcome.kind === "treino" && outcome.interactions.map((i) => i.scrollPercentage)).toEqual([
+      0.1, 16.46,
+    ]);
+  });
+});
