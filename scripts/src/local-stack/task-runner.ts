@@ -169,7 +169,10 @@ export class LocalTaskRunner {
     });
   }
 
-  /** A runner for one provisioned environment's ingest or training queue. */
+  /**
+   * A runner for one provisioned environment's ingest or training queue. Tasks also get
+   * `GPLAY_PREFIX` (the environment's prefix), as the ECS task definitions set it.
+   */
   static forEnvironment(
     kind: TaskKind,
     endpoints: LocalStackEndpoints,
@@ -182,6 +185,8 @@ export class LocalTaskRunner {
     return new LocalTaskRunner({
       command: spec.defaultCommand,
       ...options,
+      // What the task definition sets statically in AWS: the environment's resource prefix.
+      env: { GPLAY_PREFIX: environment.prefix, ...options.env },
       endpoints,
       queueUrl: environment.queues[spec.queue].url,
       dlqUrl: environment.queues[spec.dlq].url,

@@ -110,6 +110,7 @@ describe("LocalTaskRunner against the emulator", () => {
       expect(env.GPLAY_AWS_ENDPOINT).toBe(endpoints.awsEndpoint);
       expect(env.MLFLOW_TRACKING_URI).toBe(endpoints.mlflowUrl);
       expect(env.AWS_REGION).toBe("us-east-1");
+      expect(env.GPLAY_PREFIX).toBe(mine.prefix);
 
       // The other environment's rule did fire (so the event existed), into its own queue.
       const theirs = await drain(clients, other.queues.ingest.url);
