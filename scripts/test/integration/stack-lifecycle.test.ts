@@ -39,9 +39,15 @@ describe("local stack lifecycle", () => {
     expect((error as Error).message).toContain("pnpm stack up");
   });
 
-  it("starts once, reuses the healthy stack on the second up, and leaves no process after down", async () => {
-    const first = await ensureLocalStack({ paths, startedBy: "jest" });
-    expect(first.startedHere).toBe(true);
+  it("starts once for concurrent callers, reuses the healthy stack, and leaves no process after down", async () => {
+    // Two callers at once (two test runs starting together): one starts, the other waits and reuses.
+    const [a, b] = await Promise.all([
+      ensureLocalStack({ paths, startedBy: "jest" }),
+      ensureLocalStack({ paths, startedBy: "jest" }),
+    ]);
+    expect([a.startedHere, b.startedHere].sort()).toEqual([false, true]);
+    expect(a.endpoints).toEqual(b.endpoints);
+    const first = a;
     const state = await readStackState(paths);
     const pids = [state?.services.moto.pid, state?.services.mlflow.pid].filter(
       (p): p is number => p !== undefined,
