@@ -85,7 +85,7 @@ export function popularityTable(
   halfLifeHours: number,
 ): PopularityTable {
   const entries = [...pop].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  return { asOf, halfLifeHours, entries: entries.map(([p, s]) => [p, Number(s.toPrecision(6))]) };
+  return { asOf, halfLifeHours, entries };
 }
 
 export function covisitationTable(cov: Map<string, Map<string, number>>, topK: number): CovisitationTable {

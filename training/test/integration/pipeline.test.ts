@@ -1,0 +1,216 @@
+/**
+ * Generated data → featstore-engine (ingestFile + buildSnapshot, in-process) → training on the
+ * local stack (moto S3/DynamoDB + a real MLflow server): runs, metrics, artifacts, registered
+ * versions, the promotion gate, rollback, and feature parity between the training and serving paths.
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import {
+  type ArticleFeatureSource,
+  articleItemSchema,
+  BUNDLE_FILES,
+  buildModelInputs,
+  bundleManifestSchema,
+  candidateLookups,
+  type FeatureContext,
+  readerProfileFromItem,
+  unpackContentVector,
+  userItemSchema,
+  vocabularyIndex,
+} from "@gplay/common";
+import { MlflowClient } from "@gplay/mlflow";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { buildSnapshot } from "../../../featstore-engine/src/app/build-snapshot.js";
+import { ingestFile } from "../../../featstore-engine/src/app/ingest-file.js";
+import {
+  createTestEnvironment,
+  generate,
+  type TestEnvironment,
+} from "../../../featstore-engine/test/integration/support.js";
+import { readBundle } from "../../src/adapters/bundle-dir.js";
+import { DynamoArticleVectors } from "../../src/adapters/dynamo-article-vectors.js";
+import { MlflowTracker } from "../../src/adapters/mlflow-tracker.js";
+import { S3SnapshotReader } from "../../src/adapters/s3-snapshot-reader.js";
+import { loadTrainingData } from "../../src/app/load-data.js";
+import { type JobDeps, runTrainingJob } from "../../src/app/run-job.js";
+import {
+  CHAMPION_ALIAS,
+  DEFAULT_TRAIN_CONFIG,
+  rollback,
+  type TrainConfig,
+  type TrainOutcome,
+} from "../../src/app/train.js";
+import { buildWorld } from "../../src/domain/world.js";
+import { initTensorflow } from "../../src/tf/backend.js";
+
+const silent = { info: () => undefined, warn: () => undefined };
+
+describe("training on the local stack", () => {
+  let t: TestEnvironment;
+  let mlflow: MlflowClient;
+  let tracker: MlflowTracker;
+  let deps: JobDeps;
+  let config: TrainConfig;
+  let work: string;
+  const outcomes: TrainOutcome[] = [];
+
+  beforeAll(async () => {
+    t = await createTestEnvironment("train");
+    work = await mkdtemp(path.join(tmpdir(), "gplay-train-it-"));
+    const data = generate({ users: 400, seed: "training-it", days: 4 });
+    const ingest = t.ingestDeps();
+    for (const [file, body] of [...data.files].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      await t.putRaw(`raw/${file}`, body);
+      await ingestFile(ingest, { bucket: t.env.buckets.raw, key: `raw/${file}` });
+    }
+    const snapshot = await buildSnapshot(t.snapshotDeps());
+    expect(snapshot.status).toBe("built");
+
+    mlflow = new MlflowClient({ trackingUri: t.endpoints.mlflowUrl });
+    tracker = new MlflowTracker(mlflow);
+    const { tf, backend } = await initTensorflow({ prefer: "wasm", log: silent });
+    deps = {
+      tf,
+      backend,
+      tracker,
+      registry: tracker,
+      log: silent,
+      snapshots: new S3SnapshotReader(t.clients.s3),
+      vectors: new DynamoArticleVectors(t.clients.documents, t.env.tables.items),
+    };
+    config = {
+      ...DEFAULT_TRAIN_CONFIG,
+      modelName: `${t.env.prefix}-recommender`,
+      experimentName: `${t.env.prefix}-training`,
+      epochs: 6,
+    };
+  }, 300_000);
+
+  afterAll(async () => {
+    await mlflow?.deleteRegisteredModel(config.modelName).catch(() => undefined);
+    const experiment = await mlflow?.getExperimentByName(config.experimentName).catch(() => undefined);
+    if (experiment !== undefined)
+      await mlflow.deleteExperiment(experiment.experiment_id).catch(() => undefined);
+    await t?.destroy();
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
+  }, 120_000);
+
+  it("the first run logs metrics, loss curves, lineage and the bundle, registers a version and becomes champion", async () => {
+    const outcome = await runTrainingJob(deps, { bucket: t.env.buckets.processed }, config);
+    outcomes.push(outcome);
+    expect(outcome.decision).toEqual({ promote: true, reason: "first-model" });
+    expect(outcome.version).toBe("1");
+
+    const run = await mlflow.getRun(outcome.runId as string);
+    const metrics = new Map(run.data.metrics.map((m) => [m.key, m.value]));
+    for (const key of [
+      "test.model.all.ndcg10",
+      "test.model.history.hr10",
+      "test.model.cold.recall10",
+      "test.model.all.mrr",
+      "test.model.all.coverage",
+      "test.model.all.novelty",
+      "test.baseline.popularity.all.ndcg10",
+      "test.baseline.most-read.history.ndcg10",
+      "test.baseline.covisitation.all.ndcg10",
+      "validacao.model.all.ndcg10",
+    ])
+      expect(metrics.has(key)).toBe(true);
+    const loss = await mlflow.getMetricHistory(outcome.runId as string, "loss");
+    expect(loss.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    const tags = new Map(run.data.tags.map((tag) => [tag.key, tag.value]));
+    expect(tags.get("gplay.gate.outcome")).toBe("promoted");
+    expect(run.inputs?.dataset_inputs?.[0]?.dataset.name).toMatch(/^snap-/);
+
+    const files = (await mlflow.listArtifacts(outcome.runId as string, "models")).map((f) => f.path);
+    expect(files).toContain("models/model.h5");
+    const evaluation = (await mlflow.listArtifacts(outcome.runId as string, "evaluation")).map((f) => f.path);
+    expect(evaluation).toEqual(
+      expect.arrayContaining(["evaluation/metrics.svg", "evaluation/loss.svg", "evaluation/report.json"]),
+    );
+    expect(await tracker.aliasVersion(config.modelName, CHAMPION_ALIAS)).toBe("1");
+    const production = await mlflow.getLatestVersions(config.modelName, ["Production"]);
+    expect(production.map((v) => v.version)).toEqual(["1"]);
+  }, 300_000);
+
+  it("a deliberately weaker model (untrained) is registered but not promoted", async () => {
+    const outcome = await runTrainingJob(deps, { bucket: t.env.buckets.processed }, { ...config, epochs: 0 });
+    outcomes.push(outcome);
+    expect(outcome.decision?.promote).toBe(false);
+    expect(outcome.championVersion).toBe("1");
+    expect(outcome.evaluation.model.all.ndcg10).toBeLessThan(outcomes[0]?.evaluation.model.all.ndcg10 ?? 0);
+    const version = await mlflow.getModelVersion(config.modelName, outcome.version as string);
+    expect(version.tags?.find((tag) => tag.key === "gplay.gate.decision")?.value).toBe("reject");
+    expect(await tracker.aliasVersion(config.modelName, CHAMPION_ALIAS)).toBe("1");
+  }, 300_000);
+
+  it("rollback moves the champion alias and the Production stage to the given version", async () => {
+    const { previous } = await rollback(tracker, config.modelName, "2");
+    expect(previous).toBe("1");
+    expect(await tracker.aliasVersion(config.modelName, CHAMPION_ALIAS)).toBe("2");
+    const production = await mlflow.getLatestVersions(config.modelName, ["Production"]);
+    expect(production.map((v) => v.version)).toEqual(["2"]);
+  }, 60_000);
+
+  it("a better model than the (rolled-back, weaker) champion is promoted after re-evaluating it", async () => {
+    const outcome = await runTrainingJob(deps, { bucket: t.env.buckets.processed }, config);
+    expect(outcome.championVersion).toBe("2");
+    expect(outcome.championNdcg).toBeCloseTo(outcomes[1]?.evaluation.model.all.ndcg10 ?? -1, 10);
+    expect(outcome.decision).toEqual({ promote: true, reason: "beats-champion" });
+    expect(await tracker.aliasVersion(config.modelName, CHAMPION_ALIAS)).toBe(outcome.version);
+  }, 300_000);
+
+  it("the feature builder gives identical tensors in the training path and the serving path", async () => {
+    const dir = path.join(work, "bundle");
+    await tracker.downloadVersion(config.modelName, outcomes[0]?.version as string, dir);
+    const manifest = bundleManifestSchema.parse(
+      JSON.parse(await readFile(path.join(dir, BUNDLE_FILES.manifest), "utf8")),
+    );
+    const bundle = await readBundle(deps.tf, dir);
+    bundle.model.dispose();
+
+    // Training path: Parquet partitions through the manifest, the world at the bundle's cut.
+    const snapshots = new S3SnapshotReader(t.clients.s3);
+    const data = await loadTrainingData(
+      snapshots,
+      deps.vectors,
+      await snapshots.readManifest(t.env.buckets.processed, manifest.snapshot.manifestKey),
+    );
+    const asOf = manifest.asOf + 1;
+    const world = buildWorld(data, asOf, vocabularyIndex(bundle.vocabularies), manifest.candidates);
+    const trainingContext: FeatureContext = { ...world.context, normalisation: bundle.normalisation };
+
+    // Serving path: DynamoDB items and users as the API reads them, the bundle's structures.
+    const items = new Map<string, ArticleFeatureSource>();
+    for (const raw of await t.scanTable("items")) {
+      const a = articleItemSchema.parse(raw);
+      items.set(a.page, {
+        page: a.page,
+        section: a.section,
+        region: a.region,
+        issued: a.issued,
+        vector: unpackContentVector(a.vector),
+      });
+    }
+    const lookups = candidateLookups(bundle.popularity, bundle.covisitation);
+    const servingContext: FeatureContext = {
+      asOf,
+      article: (page) => {
+        const a = items.get(page);
+        return a !== undefined && a.issued < asOf ? a : undefined;
+      },
+      ...lookups,
+      vocab: vocabularyIndex(bundle.vocabularies),
+      normalisation: bundle.normalisation,
+    };
+    const users = (await t.scanTable("users")).map((u) => userItemSchema.parse(u)).slice(0, 40);
+    expect(users.length).toBeGreaterThan(10);
+    const pages = [...items.keys()].slice(0, 60);
+    for (const user of users) {
+      const offline = buildModelInputs(world.profile(user.userId), pages, trainingContext);
+      const online = buildModelInputs(readerProfileFromItem(user, servingContext), pages, servingContext);
+      expect(online).toEqual(offline);
+    }
+  }, 300_000);
+});
