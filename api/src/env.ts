@@ -1,4 +1,5 @@
 import { awsEnvSchema, envFields, resourcePrefixSchema } from "@gplay/common";
+import { mlflowEnvSchema } from "@gplay/mlflow";
 import { z } from "zod";
 
 const clientSchema = z.object({
@@ -31,6 +32,8 @@ const apiKeysField = z.string().transform((raw, ctx) => {
 
 /** The api service's configuration. Parsed once in main.ts; nothing else reads process.env. */
 export const apiEnvSchema = awsEnvSchema.extend({
+  /** MLflow client variables (auth, timeout, retries), as MLflow's own clients spell them. */
+  ...mlflowEnvSchema.shape,
   PORT: envFields.int(0, 65_535).default(8080),
   GPLAY_ENVIRONMENT: z.string().min(1).default("local"),
   /** Prefix of every table and bucket name (`gplay-<env>` in AWS). */
@@ -42,9 +45,14 @@ export const apiEnvSchema = awsEnvSchema.extend({
   GPLAY_CORS_ORIGINS: envFields.list().default([]),
   GPLAY_BODY_LIMIT_BYTES: envFields.int(1_024, 10_485_760).default(262_144),
   GPLAY_REQUEST_TIMEOUT_MS: envFields.int(50, 120_000).default(2_000),
-  /** Registry the model loader (a later change) reads `models:/<name>@champion` from. */
+  /** Registry the model loader reads `models:/<name>@champion` from; unset: cold start only. */
   MLFLOW_TRACKING_URI: envFields.url().optional(),
   GPLAY_MODEL_NAME: z.string().min(1).default("gplay-ranker"),
+  /** Alias of the served version (stage Production is the fallback when it is not set). */
+  GPLAY_MODEL_ALIAS: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default("champion"),
   GPLAY_MODEL_REFRESH_MS: envFields.int(1_000, 86_400_000).default(60_000),
   GPLAY_DATA_REFRESH_MS: envFields.int(1_000, 86_400_000).default(300_000),
   GPLAY_EVENTS_FLUSH_MS: envFields.int(100, 600_000).default(5_000),

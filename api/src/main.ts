@@ -1,4 +1,6 @@
-import { hostname } from "node:os";
+import { mkdtemp, rm } from "node:fs/promises";
+import { hostname, tmpdir } from "node:os";
+import path from "node:path";
 import {
   awsClientOptionsFromEnv,
   createAwsClients,
@@ -9,9 +11,14 @@ import {
   parseEnv,
   tableNames,
 } from "@gplay/common";
+import { MlflowClient, mlflowConfigFromEnv } from "@gplay/mlflow";
+import { readBundleDirectory } from "./adapters/bundle-directory.js";
 import { DynamoFeatureStore } from "./adapters/dynamo-feature-store.js";
+import { MlflowModelRegistry } from "./adapters/mlflow-model-registry.js";
 import { S3RawEventSink } from "./adapters/s3-raw-event-sink.js";
+import { BundleRanker } from "./app/bundle-ranker.js";
 import { SwitchableModelProvider } from "./app/model.js";
+import { ModelLifecycle } from "./app/model-lifecycle.js";
 import { systemClock } from "./app/ports.js";
 import { Readiness } from "./app/readiness.js";
 import { Recommender } from "./app/recommend.js";
@@ -37,8 +44,11 @@ async function main(): Promise<void> {
   const clients = createAwsClients(awsClientOptionsFromEnv(env));
   const store = new DynamoFeatureStore(clients.documents, tableNames(env.GPLAY_PREFIX), logger);
   const sink = new S3RawEventSink(clients.s3, lakeBucketNames(env.GPLAY_PREFIX).raw);
-  // The MLflow `@champion` loader arrives with the model integration; until then /predict is cold start.
-  const model = new SwitchableModelProvider("model loading from the registry is not wired yet");
+  const model = new SwitchableModelProvider(
+    env.MLFLOW_TRACKING_URI === undefined
+      ? "MLFLOW_TRACKING_URI is not set: no model registry, serving cold start"
+      : `loading models:/${env.GPLAY_MODEL_NAME}@${env.GPLAY_MODEL_ALIAS} from the registry`,
+  );
   const data = new ServingData(
     store,
     store,
@@ -76,6 +86,29 @@ async function main(): Promise<void> {
     { requireModel: env.GPLAY_READY_REQUIRES_MODEL, maxDataAgeMs: 3 * env.GPLAY_DATA_REFRESH_MS },
   );
   await data.refresh().catch(() => undefined); // logged inside; readiness reports it until a refresh succeeds
+  let lifecycle: ModelLifecycle | undefined;
+  let modelDir: string | undefined;
+  if (env.MLFLOW_TRACKING_URI !== undefined) {
+    modelDir = await mkdtemp(path.join(tmpdir(), "gplay-api-models-"));
+    const mlflow = new MlflowClient(
+      mlflowConfigFromEnv({ ...env, MLFLOW_TRACKING_URI: env.MLFLOW_TRACKING_URI }),
+      logger,
+    );
+    lifecycle = new ModelLifecycle({
+      registry: new MlflowModelRegistry(mlflow, {
+        modelName: env.GPLAY_MODEL_NAME,
+        alias: env.GPLAY_MODEL_ALIAS,
+        workDir: modelDir,
+      }),
+      provider: model,
+      openBundle: async (dir, manifest, version) =>
+        new BundleRanker(version, await readBundleDirectory(dir, manifest), (page) => data.article(page)),
+      logger,
+    });
+    // Not awaited: the service listens (cold start, /readyz says why) while the first model loads.
+    void lifecycle.refresh();
+    lifecycle.start(env.GPLAY_MODEL_REFRESH_MS);
+  }
   data.startRefreshing(env.GPLAY_DATA_REFRESH_MS);
   events.startFlushing(env.GPLAY_EVENTS_FLUSH_MS);
 
@@ -123,12 +156,14 @@ async function main(): Promise<void> {
       finish: async () => {
         clearInterval(versionGauge);
         data.stopRefreshing();
+        lifecycle?.stop();
         await events.close();
       },
       logger,
       delayMs: env.GPLAY_DRAIN_DELAY_MS,
       forceAfterMs: env.GPLAY_DRAIN_TIMEOUT_MS,
-    }).finally(() => {
+    }).finally(async () => {
+      if (modelDir !== undefined) await rm(modelDir, { recursive: true, force: true }).catch(() => undefined);
       clients.destroy();
       logger.flush();
     });

@@ -64,3 +64,27 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** A registered model version the registry says should be served. */
+export interface RegistryVersion {
+  name: string;
+  version: string;
+  /** How it was found: the `@champion` alias, or (fallback) the newest version in stage Production. */
+  via: "alias" | "stage";
+}
+
+/**
+ * The model registry (MLflow): which version is promoted, and its bundle's files. Adapters throw
+ * AppError UPSTREAM_UNAVAILABLE / TIMEOUT when the registry or its artifact store cannot be reached.
+ */
+export interface ModelRegistry {
+  /** The promoted version (`@champion`, else stage Production), or undefined when there is none. */
+  champion(): Promise<RegistryVersion | undefined>;
+  /** The version's `bundle.json`, parsed as JSON (not yet validated), fetched alone. */
+  fetchManifest(version: RegistryVersion): Promise<unknown>;
+  /**
+   * Downloads the version's whole bundle into a fresh directory, hands it to `open` and removes the
+   * directory afterwards (whatever `open` returns must hold everything it needs in memory).
+   */
+  withBundle<T>(version: RegistryVersion, open: (dir: string) => Promise<T>): Promise<T>;
+}
