@@ -1,11 +1,19 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { computeNormalisation, NUMERIC_FEATURE_COUNT, vocabularyIndex } from "@gplay/common";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { loadTrainingData } from "../../src/app/load-data.js";
+import { DEFAULT_TRAIN_CONFIG, trainAndEvaluate } from "../../src/app/train.js";
+import { buildExamples } from "../../src/domain/examples.js";
+import { timeSplit, windowCases } from "../../src/domain/split.js";
+import { buildWorld } from "../../src/domain/world.js";
 import { writeKerasH5 } from "../../src/model/keras-h5.js";
 import { buildRanker } from "../../src/model/ranker.js";
+import { buildRecommender } from "../../src/model/recommender.js";
 import { initTensorflow, type Tf } from "../../src/tf/backend.js";
 import { runKerasScript } from "../keras/python.js";
+import { inMemorySnapshot } from "../support/in-memory-pipeline.js";
 
 let tf: Tf;
 let dir: string;
@@ -139,4 +147,65 @@ describe("Keras .h5 export (Keras 3, numpy backend)", () => {
 
     expect(maxAbsDiff(keras.predictions, tfjs)).toBeLessThan(1e-5);
   }, 180_000);
+
+  it("the production recommender, trained on generated data, predicts the same in Keras on real feature rows", async () => {
+    const snap = await inMemorySnapshot({ users: 300, days: 4, seed: "keras-recommender" });
+    const data = await loadTrainingData(snap.snapshots, snap.vectors, snap.manifest);
+    const outcome = await trainAndEvaluate(
+      { tf, backend: "wasm", log: silent },
+      data,
+      {
+        snapshotId: snap.manifest.snapshotId,
+        manifestKey: snap.manifestKey,
+        digest: snap.manifest.digest,
+        bucket: "mem",
+      },
+      { ...DEFAULT_TRAIN_CONFIG, epochs: 1, register: false },
+    );
+    expect(outcome.evaluation.epochs).toHaveLength(1);
+    // Real feature rows of the validation window, as the trainer builds them.
+    const split = timeSplit(data.asOf);
+    const sections = [...new Set([...data.articles.values()].map((a) => a.section))].sort();
+    const regions = [...new Set([...data.articles.values()].map((a) => a.region))].sort();
+    const vocab = vocabularyIndex({ section: sections, region: regions });
+    const world = buildWorld(data, split.validCut, vocab);
+    const examples = buildExamples(world, windowCases(data, split.validCut, split.testCut - 1, 200, 1), 4, 1);
+    const norm = computeNormalisation(examples.inputs.numeric, examples.inputs.rows);
+    const model = buildRecommender(tf, {
+      sections: sections.length,
+      regions: regions.length,
+      embeddingDim: 8,
+      hidden: [64, 32],
+      seed: 5,
+    });
+    model.compile({ optimizer: tf.train.adam(0.01), loss: "binaryCrossentropy" });
+    const rows = examples.inputs.rows;
+    const numeric = examples.inputs.numeric.map(
+      (v, i) =>
+        (v - (norm.mean[i % NUMERIC_FEATURE_COUNT] as number)) /
+        (norm.std[i % NUMERIC_FEATURE_COUNT] as number),
+    );
+    await model.fit(
+      [
+        tf.tensor2d(examples.inputs.article_section, [rows, 1], "int32"),
+        tf.tensor2d(examples.inputs.article_region, [rows, 1], "int32"),
+        tf.tensor2d(numeric, [rows, NUMERIC_FEATURE_COUNT]),
+      ],
+      tf.tensor2d(examples.labels, [rows, 1]),
+      { epochs: 3, batchSize: 64, verbose: 0 },
+    );
+    const n = Math.min(64, rows);
+    const feeds: Feeds = { article_section: [], article_region: [], numeric: [] };
+    for (let r = 0; r < n; r++) {
+      feeds.article_section?.push([examples.inputs.article_section[r] as number]);
+      feeds.article_region?.push([examples.inputs.article_region[r] as number]);
+      feeds.numeric?.push(
+        Array.from(numeric.subarray(r * NUMERIC_FEATURE_COUNT, (r + 1) * NUMERIC_FEATURE_COUNT)),
+      );
+    }
+    const { keras, tfjs } = await predictBoth(model, feeds, "recommender");
+    expect(keras.layers).toEqual(model.layers.map((l) => l.name));
+    expect(maxAbsDiff(keras.predictions, tfjs)).toBeLessThan(1e-5);
+    expect(Math.max(...tfjs.flat()) - Math.min(...tfjs.flat())).toBeGreaterThan(1e-3);
+  }, 240_000);
 });

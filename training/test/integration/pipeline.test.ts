@@ -3,7 +3,7 @@
  * local stack (moto S3/DynamoDB + a real MLflow server): runs, metrics, artifacts, registered
  * versions, the promotion gate, rollback, and feature parity between the training and serving paths.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
@@ -42,7 +42,9 @@ import {
   type TrainOutcome,
 } from "../../src/app/train.js";
 import { buildWorld } from "../../src/domain/world.js";
+import { inputTensors } from "../../src/model/recommender.js";
 import { initTensorflow } from "../../src/tf/backend.js";
+import { runKerasScript } from "../keras/python.js";
 
 const silent = { info: () => undefined, warn: () => undefined };
 
@@ -213,4 +215,47 @@ describe("training on the local stack", () => {
       expect(online).toEqual(offline);
     }
   }, 300_000);
+
+  it("the registered bundle's models/model.h5 predicts like its TF.js model in Keras 3", async () => {
+    const dir = path.join(work, "bundle-h5");
+    await tracker.downloadVersion(config.modelName, outcomes[0]?.version as string, dir);
+    const bundle = await readBundle(deps.tf, dir);
+    const rows = 50;
+    const section = Int32Array.from({ length: rows }, (_, i) => i % (bundle.vocabularies.section.length + 1));
+    const region = Int32Array.from(
+      { length: rows },
+      (_, i) => (i * 7) % (bundle.vocabularies.region.length + 1),
+    );
+    const numeric = Float32Array.from(
+      { length: rows * bundle.normalisation.mean.length },
+      (_, i) => Math.sin(i) * 2,
+    );
+    const feeds = {
+      article_section: Array.from(section, (v) => [v]),
+      article_region: Array.from(region, (v) => [v]),
+      numeric: Array.from({ length: rows }, (_, r) =>
+        Array.from(
+          numeric.subarray(r * bundle.normalisation.mean.length, (r + 1) * bundle.normalisation.mean.length),
+        ),
+      ),
+    };
+    const inputsFile = path.join(work, "h5-inputs.json");
+    await writeFile(inputsFile, JSON.stringify(feeds));
+    const keras = JSON.parse(
+      await runKerasScript("predict_h5.py", [path.join(dir, BUNDLE_FILES.kerasH5), inputsFile], {
+        kerasBackend: "numpy",
+      }),
+    ) as { predictions: number[][] };
+    const x = inputTensors(deps.tf, { rows, article_section: section, article_region: region, numeric });
+    const tfjs = (await (
+      bundle.model.predict(x) as ReturnType<typeof deps.tf.tensor2d>
+    ).array()) as number[][];
+    deps.tf.dispose(x);
+    bundle.model.dispose();
+    const diff = Math.max(
+      ...keras.predictions.map((row, i) => Math.abs((row[0] ?? 0) - (tfjs[i]?.[0] ?? Number.NaN))),
+    );
+    expect(keras.predictions).toHaveLength(rows);
+    expect(diff).toBeLessThan(1e-5);
+  }, 180_000);
 });

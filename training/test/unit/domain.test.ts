@@ -1,0 +1,140 @@
+import { vocabularyIndex } from "@gplay/common";
+import { describe, expect, it } from "@jest/globals";
+import type { TrainingData } from "../../src/domain/data.js";
+import { HOUR_MS } from "../../src/domain/data.js";
+import { promotionDecision } from "../../src/domain/gate.js";
+import { evaluateLists, listScores } from "../../src/domain/metrics.js";
+import { lossCurveSvg, metricBarsSvg } from "../../src/domain/report.js";
+import { mulberry32, sample, timeSplit, windowCases } from "../../src/domain/split.js";
+import { covisitationAt, popularityAt } from "../../src/domain/structures.js";
+import { buildWorld, candidatePool } from "../../src/domain/world.js";
+
+const P = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+const read = (page: number, hour: number) => ({
+  page: P(page),
+  timestamp: hour * HOUR_MS,
+  clicks: 0,
+  timeOnPageMs: 10_000,
+  scrollPercentage: 30,
+  pageVisits: 1,
+});
+
+function dataset(): TrainingData {
+  const readers = new Map([
+    ["a", { userId: "a", userType: "Logged" as const, log: [read(1, 10), read(2, 10.5), read(3, 60)] }],
+    ["b", { userId: "b", userType: "Non-Logged" as const, log: [read(1, 20), read(2, 20.2), read(4, 30)] }],
+    ["c", { userId: "c", userType: "Non-Logged" as const, log: [read(5, 50)] }],
+  ]);
+  const articles = new Map(
+    [1, 2, 3, 4, 5].map((n) => [
+      P(n),
+      { page: P(n), section: n % 2 ? "a" : "b", region: "nacional", issued: n * 5 * HOUR_MS },
+    ]),
+  );
+  const events = [...readers.values()]
+    .flatMap((r) => r.log.map((i) => ({ userId: r.userId, page: i.page, timestamp: i.timestamp, weight: 1 })))
+    .sort((x, y) => x.timestamp - y.timestamp);
+  return { asOf: 60 * HOUR_MS, readers, articles, validation: new Map(), events };
+}
+
+describe("time split", () => {
+  it("puts the validation window right before the test window, which ends at asOf", () => {
+    expect(timeSplit(100 * HOUR_MS, { testHours: 24, validationHours: 12 })).toEqual({
+      validCut: 64 * HOUR_MS,
+      testCut: 76 * HOUR_MS,
+      end: 100 * HOUR_MS,
+    });
+  });
+
+  it("marks readers without reads before the window as cold and collects their window reads as targets", () => {
+    const cases = windowCases(dataset(), 36 * HOUR_MS, 60 * HOUR_MS, 10, 1);
+    expect(cases.map((c) => [c.userId, [...c.targets], c.cold])).toEqual([
+      ["a", [P(3)], false],
+      ["c", [P(5)], true],
+    ]);
+  });
+
+  it("builds popularity, co-visitation and candidates from reads before the cut only", () => {
+    const data = dataset();
+    const cut = 25 * HOUR_MS;
+    expect([...popularityAt(data.events, cut, 6).keys()].sort()).toEqual([P(1), P(2)]);
+    const cov = covisitationAt(data, cut);
+    expect(cov.get(P(1))?.get(P(2))).toBe(2);
+    expect(cov.has(P(4))).toBe(false);
+    const world = buildWorld(data, cut, vocabularyIndex({ section: ["a", "b"], region: ["nacional"] }));
+    expect(world.catalogue.map((a) => a.page).sort()).toEqual([P(1), P(2), P(3), P(4)]);
+    // Reader b read 4 at hour 30, after the cut: it stays a candidate, and its profile ignores it.
+    expect(world.profile("b").interactions).toBe(2);
+    expect(candidatePool(world, world.profile("b"))).not.toContain(P(1));
+    expect(candidatePool(world, world.profile("b"))).toEqual(expect.arrayContaining([P(3), P(4)]));
+  });
+
+  it("samples readers reproducibly with a seed", () => {
+    const items = Array.from({ length: 100 }, (_, i) => i);
+    expect(sample(items, 10, 7)).toEqual(sample(items, 10, 7));
+    expect(sample(items, 10, 7)).not.toEqual(sample(items, 10, 8));
+    expect(mulberry32(3)()).toBe(mulberry32(3)());
+  });
+});
+
+describe("metrics", () => {
+  it("scores a hit at rank 2 among two targets", () => {
+    const s = listScores(["x", "t1", "y"], new Set(["t1", "t2"]));
+    expect(s.hr).toBe(1);
+    expect(s.rr).toBe(0.5);
+    expect(s.recall).toBe(0.5);
+    expect(s.ndcg).toBeCloseTo(1 / Math.log2(3) / (1 + 1 / Math.log2(3)));
+  });
+
+  it("reports coverage, novelty and separate figures for readers with history and cold readers", () => {
+    const cases = [
+      { userId: "a", targets: new Set(["p1"]), cold: false },
+      { userId: "b", targets: new Set(["p9"]), cold: true },
+    ];
+    const f = evaluateLists(cases, [["p1", "p2"], ["p2"]], {
+      readCounts: new Map([["p2", 7]]),
+      totalReads: 8,
+      catalogueSize: 4,
+    });
+    expect(f.history.ndcg10).toBe(1);
+    expect(f.cold.hr10).toBe(0);
+    expect(f.all.hr10).toBe(0.5);
+    expect(f.all.coverage).toBe(0.5);
+    expect(f.all.novelty).toBeGreaterThan(0);
+  });
+});
+
+describe("promotion gate", () => {
+  it("promotes a first model only above every baseline", () => {
+    expect(
+      promotionDecision({ model: 0.3, baselines: { pop: 0.2, cov: 0.25 }, champion: undefined }),
+    ).toEqual({
+      promote: true,
+      reason: "first-model",
+    });
+    expect(
+      promotionDecision({ model: 0.22, baselines: { pop: 0.2, cov: 0.25 }, champion: undefined }).promote,
+    ).toBe(false);
+  });
+
+  it("needs to beat the champion re-evaluated on the same split; a tie does not promote", () => {
+    expect(promotionDecision({ model: 0.3, baselines: { pop: 0.2 }, champion: 0.3 })).toEqual({
+      promote: false,
+      reason: "below-champion",
+    });
+    expect(promotionDecision({ model: 0.31, baselines: { pop: 0.2 }, champion: 0.3 }).reason).toBe(
+      "beats-champion",
+    );
+  });
+});
+
+describe("report plots", () => {
+  it("draws one bar pair per method and one polyline per loss series", () => {
+    const bars = metricBarsSvg("t", [
+      { method: "model", ndcg10: 0.3, hr10: 0.5 },
+      { method: "popularity", ndcg10: 0.2, hr10: 0.4 },
+    ]);
+    expect(bars.match(/<rect /g)).toHaveLength(2 + 4);
+    expect(lossCurveSvg({ loss: [0.7, 0.5, 0.4], val_loss: [0.7, 0.6] }).match(/<polyline/g)).toHaveLength(2);
+  });
+});

@@ -1,0 +1,129 @@
+/**
+ * The training use case against typed fakes of its ports: the champion re-check before promotion
+ * (two concurrent runs cannot both promote), and what it registers and tags.
+ */
+import { beforeAll, describe, expect, it } from "@jest/globals";
+import { loadTrainingData } from "../../src/app/load-data.js";
+import type { ExperimentTracker, MetricPoint, ModelRegistry } from "../../src/app/ports.js";
+import { DEFAULT_TRAIN_CONFIG, trainAndEvaluate } from "../../src/app/train.js";
+import type { TrainingData } from "../../src/domain/data.js";
+import { initTensorflow, type Tf } from "../../src/tf/backend.js";
+import { inMemorySnapshot } from "../support/in-memory-pipeline.js";
+
+const silent = { info: () => undefined, warn: () => undefined };
+
+class FakeMlflow implements ExperimentTracker, ModelRegistry {
+  metrics: MetricPoint[] = [];
+  tags: Record<string, string> = {};
+  versions: Record<string, string>[] = [];
+  aliases = new Map<string, string>();
+  production: string | undefined;
+  uploads: string[] = [];
+  /** Called on every alias read: lets a test change the champion mid-run. */
+  onAliasRead: (count: number) => void = () => undefined;
+  private reads = 0;
+  async startRun() {
+    return "run-1";
+  }
+  async logParams() {}
+  async logMetrics(_r: string, m: readonly MetricPoint[]) {
+    this.metrics.push(...m);
+  }
+  async setTags(_r: string, t: Record<string, string>) {
+    Object.assign(this.tags, t);
+  }
+  async logDataset() {}
+  async uploadDir(_r: string, _d: string, artifactDir = "") {
+    this.uploads.push(artifactDir);
+  }
+  async finishRun() {}
+  async aliasVersion(_n: string, alias: string) {
+    this.onAliasRead(++this.reads);
+    return this.aliases.get(alias);
+  }
+  async downloadVersion(): Promise<void> {
+    throw new Error("no bundle stored in the fake");
+  }
+  async registerVersion(_n: string, _r: string, tags: Record<string, string>) {
+    this.versions.push(tags);
+    return String(this.versions.length);
+  }
+  async setAlias(_n: string, alias: string, version: string) {
+    this.aliases.set(alias, version);
+  }
+  async moveProductionStage(_n: string, version: string) {
+    this.production = version;
+  }
+}
+
+let tf: Tf;
+let data: TrainingData;
+let snapshot: { snapshotId: string; manifestKey: string; digest: string; bucket: string };
+
+beforeAll(async () => {
+  ({ tf } = await initTensorflow({ prefer: "wasm", log: silent }));
+  const snap = await inMemorySnapshot({ users: 300, days: 4, seed: "gate-unit" });
+  data = await loadTrainingData(snap.snapshots, snap.vectors, snap.manifest);
+  snapshot = {
+    snapshotId: snap.manifest.snapshotId,
+    manifestKey: snap.manifestKey,
+    digest: snap.manifest.digest,
+    bucket: "mem",
+  };
+}, 120_000);
+
+describe("training use case with fake tracker and registry", () => {
+  it("promotes a first model that beats the baselines: alias, Production stage, tags and artifacts", async () => {
+    const fake = new FakeMlflow();
+    const out = await trainAndEvaluate(
+      { tf, backend: "wasm", tracker: fake, registry: fake, log: silent },
+      data,
+      snapshot,
+      {
+        ...DEFAULT_TRAIN_CONFIG,
+        epochs: 4,
+      },
+    );
+    expect(out.decision?.promote).toBe(true);
+    expect(fake.aliases.get("champion")).toBe("1");
+    expect(fake.production).toBe("1");
+    expect(fake.tags["gplay.gate.outcome"]).toBe("promoted");
+    expect(fake.uploads).toEqual(["", "evaluation"]);
+    expect(fake.metrics.filter((m) => m.key === "loss").map((m) => m.step)).toEqual([1, 2, 3, 4]);
+  }, 180_000);
+
+  it("does not promote when another run changed the champion after this one evaluated it", async () => {
+    const fake = new FakeMlflow();
+    // First read (evaluation): no champion. Second read (the re-check): someone promoted version 7.
+    fake.onAliasRead = (n) => {
+      if (n === 2) fake.aliases.set("champion", "7");
+    };
+    const out = await trainAndEvaluate(
+      { tf, backend: "wasm", tracker: fake, registry: fake, log: silent },
+      data,
+      snapshot,
+      {
+        ...DEFAULT_TRAIN_CONFIG,
+        epochs: 4,
+      },
+    );
+    expect(out.decision?.promote).toBe(true);
+    expect(out.promoted).toBe(false);
+    expect(fake.aliases.get("champion")).toBe("7");
+    expect(fake.production).toBeUndefined();
+    expect(fake.tags["gplay.gate.outcome"]).toBe("aborted-champion-changed");
+  }, 180_000);
+
+  it("is reproducible: the same seed gives the same loss curve and test figures", async () => {
+    const run = () =>
+      trainAndEvaluate({ tf, backend: "wasm", log: silent }, data, snapshot, {
+        ...DEFAULT_TRAIN_CONFIG,
+        epochs: 2,
+        register: false,
+      });
+    const a = await run();
+    const b = await run();
+    expect(b.evaluation.epochs.map((e) => e.loss)).toEqual(a.evaluation.epochs.map((e) => e.loss));
+    expect(b.evaluation.model).toEqual(a.evaluation.model);
+  }, 180_000);
+});
