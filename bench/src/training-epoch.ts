@@ -8,7 +8,7 @@
  *     [--epochs 3] [--batch 256] [--users 10000] [--items 5000] [--backend wasm|cpu|node]
  *     [--keras-backend jax|torch|tensorflow]
  *
- * Needs the Keras pins (scripts/python-requirements-keras.txt) plus a training backend for Keras
+ * Needs the Keras pins (scripts/python-requirements.txt) plus a training backend for Keras
  * (training/test/keras/requirements-bench.txt: JAX). The training workspace's sources are loaded at
  * run time (the bench workspace does not depend on @gplay/training), so this file declares the few
  * shapes it uses.

@@ -22,27 +22,23 @@ import { stack, uniqueName } from "./support/mlflow.js";
 import { type PgCluster, startThrowawayPostgres } from "./support/postgres.js";
 
 const run = promisify(execFile);
-/** What the image adds to the stack's requirements: the auth app's extra and the PostgreSQL driver. */
-const SERVER_EXTRAS = ["mlflow[auth]==3.17.2", "psycopg2-binary==2.9.13"];
-
 let dir: string;
 let pg: PgCluster;
 let server: EntrypointServer;
 const adminPassword = `adm-${randomBytes(9).toString("base64url")}`;
 
 /**
- * The stack's virtualenv must carry what the image installs for this shape (the basic-auth app's
- * Flask-WTF, the PostgreSQL driver); add them when missing, as the image does.
+ * The stack's virtualenv carries what the image installs for this shape (the basic-auth app's
+ * Flask-WTF, the PostgreSQL driver): scripts/python-requirements.txt pins them.
  */
 function ensureServerExtras(venvDir: string): void {
   const python = join(venvDir, "bin", "python");
-  if (spawnSync(python, ["-c", "import psycopg2, flask_wtf"]).status === 0) return;
-  const pip = spawnSync(python, ["-m", "pip", "install", "--quiet", ...SERVER_EXTRAS], { encoding: "utf8" });
-  if (pip.status !== 0) {
+  const check = spawnSync(python, ["-c", "import psycopg2, flask_wtf"], { encoding: "utf8" });
+  if (check.status !== 0)
     throw new Error(
-      `${SERVER_EXTRAS.join(" ")} missing from the stack's virtualenv; installing failed:\n${pip.stderr}`,
+      `The stack's virtualenv (${venvDir}) lacks psycopg2/flask_wtf: it predates scripts/python-requirements.txt; ` +
+        `run \`pnpm stack down && pnpm stack up\` to rebuild it.\n${check.stderr}`,
     );
-  }
 }
 
 beforeAll(async () => {

@@ -22,7 +22,7 @@ def main() -> int:
         import keras  # noqa: PLC0415
         import numpy as np  # noqa: PLC0415
     except ImportError as error:
-        print(f"KERAS_MISSING: {error}. Install scripts/python-requirements-keras.txt", file=sys.stderr)
+        print(f"KERAS_MISSING: {error}. Install scripts/python-requirements.txt", file=sys.stderr)
         return 3
 
     model = keras.models.load_model(model_path, compile=False)

@@ -1,5 +1,5 @@
 /**
- * Finds the Python interpreter that has Keras 3 (pins: scripts/python-requirements-keras.txt) and
+ * Finds the Python interpreter that has Keras 3 (pins: scripts/python-requirements.txt) and
  * runs the helper scripts of this folder with it. Used by integration tests and the benchmark.
  */
 import { execFile } from "node:child_process";
@@ -46,7 +46,7 @@ export async function findKerasPython(): Promise<string> {
     }
     throw new Error(
       `No Python with Keras 3 found (${problems.join("; ")}). Install the pins into the project venv: ` +
-        "`.local/venv/bin/pip install -r scripts/python-requirements-keras.txt`.",
+        "`pnpm stack up` (it installs scripts/python-requirements.txt into .local/venv).",
     );
   })();
   return cached;
