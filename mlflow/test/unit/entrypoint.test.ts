@@ -102,7 +102,8 @@ describe("mlflow/server/entrypoint.sh", () => {
     [{ MLFLOW_AUTH_ENABLED: "maybe" }, /must be true or false/],
     [{ MLFLOW_DB_HOST: "db", MLFLOW_DB_USER: "u" }, /MLFLOW_DB_PASSWORD/],
   ])("refuses to start when misconfigured (%j)", (env, message) => {
-    const base = "MLFLOW_DB_HOST" in env ? {} : { MLFLOW_BACKEND_STORE_URI: "sqlite:////tmp/x.db" };
+    const base: Record<string, string> =
+      "MLFLOW_DB_HOST" in env ? {} : { MLFLOW_BACKEND_STORE_URI: "sqlite:////tmp/x.db" };
     const r = runEntrypoint({ ...base, ...artifacts, ...env });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(message);
