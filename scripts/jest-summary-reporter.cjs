@@ -3,7 +3,7 @@ const { mkdirSync, writeFileSync } = require("node:fs");
 const { join } = require("node:path");
 
 class SummaryReporter {
-  constructor(globalConfig, options) {
+  constructor(_globalConfig, options) {
     this.dir = options.dir;
     this.name = options.name;
   }
