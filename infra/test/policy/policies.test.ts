@@ -1,0 +1,273 @@
+import { describe, expect, test } from "@jest/globals";
+import type { PolicyResource, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
+import { resourcePolicies, STACK_INVARIANTS, stackOf, stackPolicy } from "../../policy/policies.js";
+import { INVARIANTS } from "../../src/invariants/checks.js";
+import { T } from "../../src/invariants/resources.js";
+import { buildPlatform } from "../support/build.js";
+import { MUTATIONS, mutateRecorded } from "../support/mutations.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: fixtures are untyped resource properties.
+type Props = Record<string, any>;
+
+const urn = (stack: string, type: string, name: string) => `urn:pulumi:${stack}::gplay::${type}::${name}`;
+
+function validate(policyName: string, type: string, name: string, props: Props, stack = "dev"): string[] {
+  const policy = resourcePolicies.find((p) => p.name === policyName);
+  if (policy?.validateResource === undefined) throw new Error(`no resource policy ${policyName}`);
+  const violations: string[] = [];
+  const args = {
+    type,
+    name,
+    props,
+    urn: urn(stack, type, name),
+    opts: {},
+  } as unknown as ResourceValidationArgs;
+  for (const v of [policy.validateResource].flat())
+    void v(args, (message: string) => violations.push(message));
+  return violations;
+}
+
+const policyDoc = (statements: Props[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
+
+/** [policy, type, logical name, compliant props, violating props, stack]. */
+const FIXTURES: [string, string, string, Props, Props, string?][] = [
+  [
+    "s3-sse-kms",
+    T.sse,
+    "lake-raw-sse",
+    { rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: "k" } }] },
+    { rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
+  ],
+  [
+    "s3-block-public-access",
+    T.pab,
+    "lake-raw-pab",
+    { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+    { blockPublicAcls: true, blockPublicPolicy: false, ignorePublicAcls: true, restrictPublicBuckets: true },
+  ],
+  [
+    "s3-tls-only",
+    T.bucketPolicy,
+    "lake-raw-tls-only",
+    {
+      policy: policyDoc([
+        {
+          Effect: "Deny",
+          Principal: "*",
+          Action: ["s3:*"],
+          Resource: ["arn:aws:s3:::b/*"],
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+      ]),
+    },
+    {
+      policy: policyDoc([
+        { Effect: "Allow", Principal: "*", Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::b/*"] },
+      ]),
+    },
+  ],
+  ["sqs-encrypted", T.queue, "dlq", { sqsManagedSseEnabled: true }, { messageRetentionSeconds: 60 }],
+  [
+    "dynamodb-table",
+    T.table,
+    "tables-users",
+    {
+      billingMode: "PAY_PER_REQUEST",
+      pointInTimeRecovery: { enabled: true },
+      serverSideEncryption: { enabled: true },
+      ttl: { attributeName: "expiresAt", enabled: true },
+    },
+    { billingMode: "PROVISIONED", ttl: { attributeName: "expiresAt", enabled: true } },
+  ],
+  [
+    "dynamodb-table",
+    T.table,
+    "tables-users",
+    {
+      billingMode: "PAY_PER_REQUEST",
+      pointInTimeRecovery: { enabled: true },
+      serverSideEncryption: { enabled: true },
+      ttl: { attributeName: "expiresAt", enabled: true },
+      deletionProtectionEnabled: true,
+    },
+    {
+      billingMode: "PAY_PER_REQUEST",
+      pointInTimeRecovery: { enabled: true },
+      serverSideEncryption: { enabled: true },
+      ttl: { attributeName: "expiresAt", enabled: true },
+      deletionProtectionEnabled: false,
+    },
+    "prod",
+  ],
+  [
+    "rds-private-encrypted",
+    T.db,
+    "mlflow-db-postgres",
+    { storageEncrypted: true, publiclyAccessible: false, manageMasterUserPassword: true },
+    { storageEncrypted: true, publiclyAccessible: true, password: "hunter2" },
+  ],
+  [
+    "ecs-no-secrets-in-environment",
+    T.taskDefinition,
+    "mlflow-taskdef",
+    {
+      containerDefinitions: JSON.stringify([
+        {
+          environment: [{ name: "PORT", value: "5000" }],
+          secrets: [{ name: "MLFLOW_DB_PASSWORD", valueFrom: "arn:aws:secretsmanager:x" }],
+        },
+      ]),
+    },
+    {
+      containerDefinitions: JSON.stringify([
+        { environment: [{ name: "MLFLOW_DB_PASSWORD", value: "hunter2" }] },
+      ]),
+    },
+  ],
+  [
+    "ecs-fargate-awsvpc",
+    T.taskDefinition,
+    "api-taskdef",
+    { requiresCompatibilities: ["FARGATE"], networkMode: "awsvpc", executionRoleArn: "a", taskRoleArn: "b" },
+    { requiresCompatibilities: ["EC2"], networkMode: "bridge", executionRoleArn: "a" },
+  ],
+  [
+    "ecs-service-private",
+    T.service,
+    "api-service",
+    { networkConfiguration: { subnets: ["s"], assignPublicIp: false } },
+    { networkConfiguration: { subnets: ["s"], assignPublicIp: true } },
+  ],
+  [
+    "event-target-delivery",
+    T.target,
+    "raw-created",
+    {
+      retryPolicy: { maximumRetryAttempts: 10 },
+      deadLetterConfig: { arn: "q" },
+      ecsTarget: { launchType: "FARGATE", networkConfiguration: { assignPublicIp: false } },
+    },
+    { ecsTarget: { launchType: "FARGATE", networkConfiguration: { assignPublicIp: true } } },
+  ],
+  [
+    "sg-no-public-ingress",
+    T.securityGroup,
+    "gplay-mlflow-lb",
+    { ingress: [{ fromPort: 80, toPort: 80, cidrBlocks: ["10.40.0.0/16"] }] },
+    { ingress: [{ fromPort: 80, toPort: 80, cidrBlocks: ["0.0.0.0/0"] }] },
+  ],
+  [
+    "sg-no-public-ingress",
+    T.securityGroup,
+    "gplay-api-alb",
+    { ingress: [{ fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }] },
+    { ingress: [{ fromPort: 0, toPort: 65535, cidrBlocks: ["0.0.0.0/0"] }] },
+  ],
+  ["lb-mlflow-internal", T.loadBalancer, "gplay-mlflow-lb", { internal: true }, { internal: false }],
+  [
+    "api-health-check",
+    T.targetGroup,
+    "gplay-api-tg",
+    { healthCheck: { path: "/healthz" } },
+    { healthCheck: { path: "/" } },
+  ],
+  [
+    "subnet-no-public-ip",
+    T.subnet,
+    "network-private-0",
+    { mapPublicIpOnLaunch: false },
+    { mapPublicIpOnLaunch: true },
+  ],
+  ["log-retention", T.logGroup, "api-logs", { retentionInDays: 30 }, {}],
+  ["kms-rotation", T.kmsKey, "key", { enableKeyRotation: true }, { enableKeyRotation: false }],
+  [
+    "ecr-scan-on-push",
+    T.repository,
+    "images-api",
+    { imageScanningConfiguration: { scanOnPush: true } },
+    { imageScanningConfiguration: { scanOnPush: false } },
+  ],
+  [
+    "iam-least-privilege",
+    T.rolePolicy,
+    "api-task",
+    {
+      policy: policyDoc([
+        { Effect: "Allow", Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::gplay-dev-models/models/*"] },
+        { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
+      ]),
+    },
+    {
+      policy: policyDoc([
+        { Effect: "Allow", Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::gplay-dev-models/*"] },
+        { Effect: "Allow", Action: ["dynamodb:*"], Resource: ["*"] },
+      ]),
+    },
+  ],
+];
+
+describe("resource policies on fixtures", () => {
+  test("every resource policy has a fixture", () => {
+    const covered = new Set(FIXTURES.map(([name]) => name));
+    expect(resourcePolicies.map((p) => p.name).filter((n) => !covered.has(n))).toEqual([]);
+  });
+
+  test.each(
+    FIXTURES.map(
+      ([p, t, n, good, bad, stack = "dev"]) => [`${p} (${n}, ${stack})`, p, t, n, good, bad, stack] as const,
+    ),
+  )(
+    "%s: passes the compliant fixture and reports the violating one",
+    (_label, policy, type, name, good, bad, stack) => {
+      expect(validate(policy, type, name, good, stack)).toEqual([]);
+      expect(validate(policy, type, name, bad, stack).length).toBeGreaterThan(0);
+    },
+  );
+
+  test("policies ignore other resource types and unknown (preview) values", () => {
+    expect(validate("kms-rotation", T.bucket, "lake-raw", {})).toEqual([]);
+    expect(validate("iam-least-privilege", T.rolePolicy, "api-task", { policy: undefined })).toEqual([]);
+    expect(validate("ecs-no-secrets-in-environment", T.taskDefinition, "api", {})).toEqual([]);
+  });
+
+  test("reads the stack from the URN", () => {
+    expect(stackOf("urn:pulumi:prod::gplay::aws:s3/bucket:Bucket::x")).toBe("prod");
+  });
+});
+
+describe("stack policy", () => {
+  const run = (resources: { type: string; name: string; inputs: Props }[], stack = "dev") => {
+    const violations: string[] = [];
+    const args = {
+      // A policy pack sees inputs only: no ids, no ARNs assigned by AWS.
+      resources: resources.map(
+        ({ type, name, inputs: { arn: _arn, ...props } }) =>
+          ({ type, name, props, urn: urn(stack, type, name) }) as unknown as PolicyResource,
+      ),
+    } as unknown as StackValidationArgs;
+    void stackPolicy.validateStack(args, (m: string) => violations.push(m));
+    return violations;
+  };
+
+  test("holds on the whole program, and reports a removed property", async () => {
+    const { resources } = await buildPlatform("dev");
+    expect(run(resources)).toEqual([]);
+    const m = MUTATIONS.find((x) => x.invariant === "lake-versioning");
+    if (m === undefined) throw new Error("mutation missing");
+    expect(run(mutateRecorded(resources, m))).toEqual([expect.stringMatching(/^lake-versioning: /)]);
+  });
+
+  test("runs only invariants that need no AWS-assigned values", () => {
+    expect(STACK_INVARIANTS.every((id) => INVARIANTS.some((i) => i.id === id))).toBe(true);
+  });
+
+  test("reports missing pieces of an empty stack", () => {
+    const violations = run([{ type: T.bucket, name: "gplay-lake-raw", inputs: { bucket: "gplay-dev-raw" } }]);
+    expect(violations).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^lake-sse: /),
+        expect.stringMatching(/^dynamodb-tables: /),
+      ]),
+    );
+  });
+});
