@@ -8,6 +8,7 @@ import {
 } from "@gplay/common";
 import { describe, expect, test } from "@jest/globals";
 import { alarmSpecs, dashboardBody } from "../../src/plan/alarms.js";
+import { githubOidcTrustPolicy, stateBackendPolicy } from "../../src/plan/bootstrap.js";
 import { ConfigError, parseConfig } from "../../src/plan/config.js";
 import {
   apiPolicy,
@@ -321,5 +322,46 @@ describe("alarms", () => {
     );
     const body = dashboardBody("us-east-1", specs);
     expect(body.widgets).toHaveLength(specs.length);
+  });
+});
+
+describe("bootstrap trust", () => {
+  test("CI roles trust GitHub's OIDC tokens of this repository's named environments only", () => {
+    const doc = githubOidcTrustPolicy({
+      providerArn: "arn:oidc",
+      repository: "globo/gplay",
+      environments: ["dev", "prod"],
+    });
+    expect(doc.Statement).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Federated: "arn:oidc" },
+        Action: ["sts:AssumeRoleWithWebIdentity"],
+        Condition: {
+          StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
+          StringLike: {
+            "token.actions.githubusercontent.com:sub": [
+              "repo:globo/gplay:environment:dev",
+              "repo:globo/gplay:environment:prod",
+            ],
+          },
+        },
+      },
+    ]);
+    expect(() => githubOidcTrustPolicy({ providerArn: "a", repository: "*", environments: ["dev"] })).toThrow(
+      /owner\/repo/,
+    );
+    expect(() => githubOidcTrustPolicy({ providerArn: "a", repository: "o/r", environments: [] })).toThrow(
+      /environment/,
+    );
+  });
+
+  test("the state policy covers only the state bucket and the secrets key", () => {
+    const doc = stateBackendPolicy({ bucket: "gplay-state", keyArn: "arn:key" });
+    expect(doc.Statement.flatMap((s) => s.Resource)).toEqual([
+      "arn:aws:s3:::gplay-state",
+      "arn:aws:s3:::gplay-state/*",
+      "arn:key",
+    ]);
   });
 });
