@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { AppError, parseEnv, RAW_PREFIX } from "@gplay/common";
 import { LOCAL_FILE_BUCKET, LocalFileSource } from "./adapters/local-file-source.js";
 import { buildSnapshot } from "./app/build-snapshot.js";
-import { type IngestResult, ingestFile } from "./app/ingest-file.js";
+import { type IngestResult, ingestFile, ingestFiles } from "./app/ingest-file.js";
 import { engineEnvSchema } from "./env.js";
 import { createEngine } from "./wiring.js";
 
@@ -60,7 +60,13 @@ async function run(argv: string[]): Promise<void> {
       const keys: string[] = [];
       for await (const object of engine.ingest.objects.list(bucket, values.prefix ?? RAW_PREFIX))
         keys.push(object.key);
-      for (const key of keys.sort()) results.push(await ingestFile(engine.ingest, { bucket, key }));
+      // Validation of the next object overlaps the writes of the current one; commits stay in key order.
+      results.push(
+        ...(await ingestFiles(
+          engine.ingest,
+          keys.sort().map((key) => ({ bucket, key })),
+        )),
+      );
     } else throw new AppError("VALIDATION_FAILED", USAGE);
     for (const r of results) console.log(JSON.stringify(r));
     if (!values["no-snapshot"] && results.some((r) => r.status === "ingested")) {

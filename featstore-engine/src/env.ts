@@ -9,6 +9,12 @@ export const engineEnvSchema = awsEnvSchema.extend({
   LOG_LEVEL: envFields.logLevel(),
   /** Run the snapshot step after a successful ingestion (default on). */
   GPLAY_SNAPSHOT_AFTER_INGEST: envFields.bool().default(true),
+  /** DynamoDB requests in flight at once during ingestion and snapshot writes. */
+  GPLAY_DYNAMO_CONCURRENCY: envFields.int(1, 64).default(16),
+  /** Re-check accepted rows with the zod schemas after the hand checks (they miss counts > 2^53 − 1). */
+  GPLAY_SCHEMA_CHECK: envFields.bool().default(true),
+  /** Interval of progress log lines when stderr is not a terminal (0 turns progress off). */
+  GPLAY_PROGRESS_INTERVAL_MS: envFields.int(0, 3_600_000).default(10_000),
   /** EventBridge bus for "Snapshot Ready" (default bus when unset). */
   GPLAY_EVENT_BUS: z.string().min(1).default("default"),
   // Container overrides set by the EventBridge input transformer (ECS) or the local task runner.

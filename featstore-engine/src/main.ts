@@ -7,6 +7,7 @@ import {
   AppError,
   createLogger,
   isAppError,
+  type Metrics,
   parseEnv,
   SOURCE_OVERRIDE_VARS,
   s3ObjectCreatedEventSchema,
@@ -14,7 +15,7 @@ import {
 import { buildSnapshot } from "./app/build-snapshot.js";
 import { ingestFile, type SourceObject } from "./app/ingest-file.js";
 import { type EngineEnv, engineEnvSchema } from "./env.js";
-import { createEngine, SERVICE, VERSION } from "./wiring.js";
+import { createEngine, createEngineMetrics, SERVICE, VERSION } from "./wiring.js";
 
 function sourceFromEnv(env: EngineEnv): SourceObject {
   if (env.GPLAY_EVENT !== undefined) {
@@ -31,9 +32,13 @@ function sourceFromEnv(env: EngineEnv): SourceObject {
   return { bucket, key };
 }
 
+/** Set once the engine is built, so the top-level catch counts a failure in the right environment. */
+let metrics: Metrics | undefined;
+
 async function main(): Promise<void> {
   const env = parseEnv(engineEnvSchema, process.env);
   const engine = createEngine(env);
+  metrics = engine.metrics;
   const log = engine.logger.child({ eventId: env[SOURCE_OVERRIDE_VARS.eventId] });
   try {
     const source = sourceFromEnv(env);
@@ -51,5 +56,6 @@ main().catch((error: unknown) => {
     { err: error, code: isAppError(error) ? error.code : "INTERNAL" },
     "featstore-engine task failed",
   );
+  (metrics ?? createEngineMetrics(process.env.GPLAY_ENVIRONMENT ?? "local")).emit({ ingestFailures: 1 });
   process.exitCode = 1;
 });

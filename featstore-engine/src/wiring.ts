@@ -6,6 +6,7 @@ import {
   createMetrics,
   type Logger,
   lakeBucketNames,
+  type Metrics,
   tableNames,
 } from "@gplay/common";
 import { DynamoFeatureStore } from "./adapters/dynamo-feature-store.js";
@@ -15,12 +16,14 @@ import type { SnapshotDeps } from "./app/build-snapshot.js";
 import { domainBuilders } from "./app/builders.js";
 import type { IngestDeps } from "./app/ingest-file.js";
 import type { EngineEnv } from "./env.js";
+import { createProgress, noProgress, type Progress } from "./progress/progress.js";
 
 export const SERVICE = "featstore-engine";
 export const VERSION = "0.1.0";
 
 export interface Engine {
   logger: Logger;
+  metrics: Metrics;
   ingest: IngestDeps;
   snapshot: SnapshotDeps;
   close(): void;
@@ -39,21 +42,29 @@ export function createEngine(env: EngineEnv, logger?: Logger): Engine {
   const clients = createAwsClients(awsClientOptionsFromEnv(env));
   const buckets = lakeBucketNames(env.GPLAY_PREFIX);
   const objects = new S3ObjectStore(clients.s3);
-  const features = new DynamoFeatureStore(clients.documents, tableNames(env.GPLAY_PREFIX));
-  // EMF documents go to stdout as JSON lines, where the awslogs driver (or a local reader) finds them.
-  const metricsOut = new Writable({
-    write(chunk, _encoding, done) {
-      process.stdout.write(chunk, done);
-    },
+  const features = new DynamoFeatureStore(clients.documents, tableNames(env.GPLAY_PREFIX), {
+    concurrency: env.GPLAY_DYNAMO_CONCURRENCY,
   });
-  const metrics = createMetrics(
-    { service: SERVICE, environment: env.GPLAY_ENVIRONMENT },
-    { write: (document) => metricsOut.write(`${JSON.stringify(document)}\n`) },
-  );
+  const metrics = createEngineMetrics(env.GPLAY_ENVIRONMENT);
+  const progress: Progress =
+    env.GPLAY_PROGRESS_INTERVAL_MS === 0
+      ? noProgress
+      : createProgress({ stream: process.stderr, logger: log, intervalMs: env.GPLAY_PROGRESS_INTERVAL_MS });
   return {
     logger: log,
-    ingest: { objects, features, buckets, builders: domainBuilders, logger: log, metrics },
+    metrics,
+    ingest: {
+      objects,
+      features,
+      buckets,
+      builders: domainBuilders,
+      logger: log,
+      metrics,
+      progress,
+      schemaCheck: env.GPLAY_SCHEMA_CHECK,
+    },
     snapshot: {
+      progress,
       objects,
       features,
       events: new EventBridgePublisher(clients.eventbridge, env.GPLAY_EVENT_BUS),
@@ -62,4 +73,20 @@ export function createEngine(env: EngineEnv, logger?: Logger): Engine {
     },
     close: () => clients.destroy(),
   };
+}
+
+/**
+ * The engine's metrics: EMF documents on stdout as JSON lines, where the awslogs driver (or a local
+ * reader) finds them. Also used when the engine could not be built (a failure is still counted).
+ */
+export function createEngineMetrics(environment: string): Metrics {
+  const metricsOut = new Writable({
+    write(chunk, _encoding, done) {
+      process.stdout.write(chunk, done);
+    },
+  });
+  return createMetrics(
+    { service: SERVICE, environment },
+    { write: (document) => metricsOut.write(`${JSON.stringify(document)}\n`) },
+  );
 }

@@ -6,7 +6,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  TransactWriteCommand,
 } from "@aws-sdk/lib-dynamodb";
 import {
   AppError,
@@ -20,6 +19,7 @@ import {
   type UserItem,
   userItemSchema,
 } from "@gplay/common";
+import { forEachConcurrently } from "../app/concurrency.js";
 import type { FeatureStore, UserMerge, WriteReport } from "../app/ports.js";
 
 export interface DynamoFeatureStoreOptions {
@@ -29,22 +29,26 @@ export interface DynamoFeatureStoreOptions {
   maxConflictRounds?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /**
+   * Requests in flight at once (default 16). Each in-flight request holds keys no other one holds, so
+   * one key is never written twice at the same time.
+   */
+  concurrency?: number;
 }
 
 type Item = Record<string, unknown>;
 
-/** The condition of one transactional put. */
+/** The condition of one conditional put. */
 interface WriteCondition {
   ConditionExpression: string;
   ExpressionAttributeNames: Record<string, string>;
   ExpressionAttributeValues?: Record<string, unknown>;
 }
 
-/** TransactWriteItems limits: 100 actions and 4 MB per request. */
-const TRANSACT_MAX_ITEMS = 100;
-const TRANSACT_MAX_BYTES = 3_500_000;
 const BATCH_WRITE_MAX = 25;
 const BATCH_GET_MAX = 100;
+/** Requests in flight by default (bench/src/ingest-bench.ts measures it on the emulator). */
+export const DEFAULT_CONCURRENCY = 16;
 
 const emptyReport = (): WriteReport => ({ written: 0, skipped: 0, conflicts: 0, retries: 0 });
 
@@ -62,28 +66,17 @@ function isThrottle(error: unknown): boolean {
   );
 }
 
-/** Rough DynamoDB size of an item (attribute names + values), enough to pack transactions. */
-function approximateSize(item: Item): number {
-  let size = 0;
-  for (const [name, value] of Object.entries(item)) {
-    size += name.length;
-    if (value instanceof Uint8Array) size += value.byteLength;
-    else if (typeof value === "string") size += Buffer.byteLength(value);
-    else size += Buffer.byteLength(JSON.stringify(value) ?? "");
-  }
-  return size;
-}
-
 /**
- * The online feature store on DynamoDB. Conditional upserts (users, articles) read the stored items,
- * decide in memory, then write with TransactWriteItems conditioned on what was read; a cancelled
- * transaction (a concurrent writer) re-reads and retries. Unconditional rows go through
+ * The online feature store on DynamoDB. Conditional upserts (users, articles) read the stored items
+ * (BatchGetItem), decide in memory, then write each with a PutItem conditioned on what was read; a
+ * failed condition (a concurrent writer) re-reads and retries that key. Unconditional rows go through
  * BatchWriteItem with UnprocessedItems retried with backoff and jitter. All retries are bounded.
  */
 export class DynamoFeatureStore implements FeatureStore {
   private readonly maxBatchAttempts: number;
   private readonly maxConflictRounds: number;
   private readonly backoff: { baseDelayMs: number; maxDelayMs: number };
+  private readonly concurrency: number;
 
   constructor(
     private readonly documents: DynamoDBDocumentClient,
@@ -93,6 +86,7 @@ export class DynamoFeatureStore implements FeatureStore {
     this.maxBatchAttempts = options.maxBatchAttempts ?? 10;
     this.maxConflictRounds = options.maxConflictRounds ?? 10;
     this.backoff = { baseDelayMs: options.baseDelayMs ?? 50, maxDelayMs: options.maxDelayMs ?? 5_000 };
+    this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   }
 
   async getIngestion(sourceId: string): Promise<IngestionItem | undefined> {
@@ -116,7 +110,10 @@ export class DynamoFeatureStore implements FeatureStore {
     }
   }
 
-  async upsertArticles(items: readonly ArticleItem[]): Promise<WriteReport> {
+  async upsertArticles(
+    items: readonly ArticleItem[],
+    onWritten?: (items: number) => void,
+  ): Promise<WriteReport> {
     const byPage = new Map<string, ArticleItem>();
     for (const item of items) {
       const seen = byPage.get(item.page);
@@ -140,10 +137,14 @@ export class DynamoFeatureStore implements FeatureStore {
               ExpressionAttributeNames: { "#m": "modified", "#h": "contentHash" },
               ExpressionAttributeValues: { ":m": stored.modified, ":h": stored.contentHash },
             },
+      ...(onWritten === undefined ? {} : { onWritten }),
     });
   }
 
-  async mergeUsers(merges: ReadonlyMap<string, UserMerge>): Promise<WriteReport> {
+  async mergeUsers(
+    merges: ReadonlyMap<string, UserMerge>,
+    onWritten?: (items: number) => void,
+  ): Promise<WriteReport> {
     return this.conditionalUpsert({
       table: this.tables.users,
       keyName: "userId",
@@ -162,21 +163,33 @@ export class DynamoFeatureStore implements FeatureStore {
               ExpressionAttributeNames: { "#v": "version" },
               ExpressionAttributeValues: { ":v": stored.version },
             },
+      ...(onWritten === undefined ? {} : { onWritten }),
     });
   }
 
-  async putColdstart(items: readonly ColdstartItem[]): Promise<WriteReport> {
-    return this.batchPut(this.tables.coldstart, "listId", items as unknown as Item[]);
+  async putColdstart(
+    items: readonly ColdstartItem[],
+    onWritten?: (items: number) => void,
+  ): Promise<WriteReport> {
+    return this.batchPut(this.tables.coldstart, "listId", items as unknown as Item[], onWritten);
   }
 
   /** BatchWriteItem in chunks of 25 with one write per key, UnprocessedItems retried with backoff. */
-  async batchPut(table: string, keyName: string, items: readonly Item[]): Promise<WriteReport> {
+  async batchPut(
+    table: string,
+    keyName: string,
+    items: readonly Item[],
+    onWritten?: (items: number) => void,
+  ): Promise<WriteReport> {
     const report = emptyReport();
     const unique = new Map<unknown, Item>();
     for (const item of items) unique.set(item[keyName], item);
     const all = [...unique.values()];
-    for (let i = 0; i < all.length; i += BATCH_WRITE_MAX) {
-      let pending = all.slice(i, i + BATCH_WRITE_MAX).map((Item) => ({ PutRequest: { Item } }));
+    const batches: Item[][] = [];
+    for (let i = 0; i < all.length; i += BATCH_WRITE_MAX) batches.push(all.slice(i, i + BATCH_WRITE_MAX));
+    // Keys are unique across batches, so batches may run concurrently.
+    await forEachConcurrently(batches, this.concurrency, async (batch) => {
+      let pending = batch.map((Item) => ({ PutRequest: { Item } }));
       await retryWithBackoff(
         async () => {
           let out: BatchWriteCommandOutput;
@@ -188,6 +201,7 @@ export class DynamoFeatureStore implements FeatureStore {
           }
           const left = (out.UnprocessedItems?.[table] ?? []) as typeof pending;
           report.written += pending.length - left.length;
+          onWritten?.(pending.length - left.length);
           if (left.length > 0) {
             pending = left;
             report.retries += 1;
@@ -207,7 +221,7 @@ export class DynamoFeatureStore implements FeatureStore {
             })
           : translateAwsError(error, `batch-writing ${table}`, { table, written: report.written });
       });
-    }
+    });
     return report;
   }
 
@@ -240,12 +254,19 @@ export class DynamoFeatureStore implements FeatureStore {
     return found;
   }
 
+  /**
+   * Read-decide-write in windows of 100 keys (one BatchGetItem, then one conditional put per key),
+   * with at most `concurrency` puts in flight while the next window is read; a key is in exactly one
+   * window per round, so it is never written twice at once. Keys whose condition failed (a concurrent
+   * writer) go to the next round, which re-reads them.
+   */
   private async conditionalUpsert(spec: {
     table: string;
     keyName: string;
     keys: readonly string[];
     decide: (key: string, stored: Item | undefined) => Item | undefined;
     condition: (stored: Item | undefined) => WriteCondition;
+    onWritten?: (items: number) => void;
   }): Promise<WriteReport> {
     const report = emptyReport();
     let pending = [...new Set(spec.keys)];
@@ -258,39 +279,53 @@ export class DynamoFeatureStore implements FeatureStore {
             details: { table: spec.table, pending: pending.length },
           },
         );
-      const stored = await this.batchGet(spec.table, spec.keyName, pending);
-      const writes: { key: string; item: Item; stored: Item | undefined }[] = [];
-      for (const key of pending) {
-        const item = spec.decide(key, stored.get(key));
-        if (item === undefined) report.skipped += 1;
-        else writes.push({ key, item, stored: stored.get(key) });
-      }
+      const windows: string[][] = [];
+      for (let i = 0; i < pending.length; i += BATCH_GET_MAX)
+        windows.push(pending.slice(i, i + BATCH_GET_MAX));
       const conflicted: string[] = [];
-      for (const chunk of packTransactions(writes)) {
-        const outcome = await this.transact(spec.table, chunk, spec.condition);
-        report.retries += outcome.throttled;
-        if (outcome.ok) report.written += chunk.length;
-        else {
-          report.conflicts += outcome.conflicts;
-          conflicted.push(...chunk.map((w) => w.key));
+      const gate = limiter(this.concurrency);
+      // Windows read ahead (BatchGetItem) while earlier windows' puts are in flight.
+      await forEachConcurrently(windows, Math.max(2, Math.ceil(this.concurrency / 8)), async (keys) => {
+        const stored = await this.batchGet(spec.table, spec.keyName, keys);
+        const writes: { key: string; item: Item; stored: Item | undefined }[] = [];
+        for (const key of keys) {
+          const item = spec.decide(key, stored.get(key));
+          if (item === undefined) report.skipped += 1;
+          else writes.push({ key, item, stored: stored.get(key) });
         }
-      }
+        // One conditional put per key, `concurrency` at a time across all windows (see `gate`).
+        await Promise.all(
+          writes.map(async (write) => {
+            const outcome = await gate(() => this.conditionalPut(spec.table, write, spec.condition));
+            report.retries += outcome.throttled;
+            if (outcome.ok) {
+              report.written += 1;
+              spec.onWritten?.(1);
+            } else {
+              report.conflicts += 1;
+              conflicted.push(write.key);
+            }
+          }),
+        );
+      });
       pending = conflicted;
     }
     return report;
   }
 
-  private async transact(
+  /**
+   * One conditional PutItem. Each reader (or article) merges independently, so no transaction is
+   * needed: a failed condition means a concurrent writer won, and only that key is re-read and retried.
+   * (Also half the write units of a transactional put on AWS, and on the emulator O(1) instead of a
+   * copy of the whole table per TransactWriteItems call.)
+   */
+  private async conditionalPut(
     table: string,
-    chunk: readonly { item: Item; stored: Item | undefined }[],
+    write: { item: Item; stored: Item | undefined },
     condition: (stored: Item | undefined) => WriteCondition,
-  ): Promise<{ ok: boolean; conflicts: number; throttled: number }> {
+  ): Promise<{ ok: boolean; throttled: number }> {
     let throttled = 0;
-    const command = new TransactWriteCommand({
-      TransactItems: chunk.map(({ item, stored }) => ({
-        Put: { TableName: table, Item: item, ...condition(stored) },
-      })),
-    });
+    const command = new PutCommand({ TableName: table, Item: write.item, ...condition(write.stored) });
     try {
       await retryWithBackoff(
         () => this.documents.send(command),
@@ -300,40 +335,29 @@ export class DynamoFeatureStore implements FeatureStore {
         },
         { maxAttempts: this.maxBatchAttempts, ...this.backoff },
       );
-      return { ok: true, conflicts: 0, throttled };
+      return { ok: true, throttled };
     } catch (error) {
-      const e = error as { name?: string; CancellationReasons?: { Code?: string }[] };
-      if (e.name === "TransactionCanceledException") {
-        const reasons = e.CancellationReasons ?? [];
-        const conflicts = reasons.filter((r) => r.Code === "ConditionalCheckFailed").length;
-        const other = reasons.find(
-          (r) => r.Code !== undefined && r.Code !== "None" && r.Code !== "ConditionalCheckFailed",
-        );
-        if (other === undefined || other.Code === "TransactionConflict" || other.Code === "ThrottlingError")
-          return { ok: false, conflicts: Math.max(conflicts, 1), throttled };
-      }
-      throw translateAwsError(error, `writing ${chunk.length} items to ${table}`, { table });
+      if ((error as { name?: string }).name === "ConditionalCheckFailedException")
+        return { ok: false, throttled };
+      throw translateAwsError(error, `writing an item to ${table}`, { table });
     }
   }
 }
 
-/** Splits writes into transactions within DynamoDB's count and size limits. */
-function packTransactions<T extends { item: Item }>(writes: readonly T[]): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const write of writes) {
-    const size = approximateSize(write.item);
-    if (current.length > 0 && (current.length >= TRANSACT_MAX_ITEMS || bytes + size > TRANSACT_MAX_BYTES)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
+/** A gate letting at most `limit` calls run at once; the others wait in order. */
+function limiter(limit: number): <T>(call: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(call: () => Promise<T>): Promise<T> => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active += 1;
+    try {
+      return await call();
+    } finally {
+      active -= 1;
+      waiting.shift()?.();
     }
-    current.push(write);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  };
 }
 
 /** The later `modified` wins; equal `modified` → the larger content hash wins (deterministic). */

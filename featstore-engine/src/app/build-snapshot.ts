@@ -13,7 +13,9 @@ import {
   type SnapshotPartition,
   snapshotManifestSchema,
 } from "@gplay/common";
+import { parquetRead } from "hyparquet";
 import { type ArticleCategory, CovisitationAccumulator, PopularityAccumulator } from "../domain/index.js";
+import { noProgress, type Progress } from "../progress/progress.js";
 import type { EventPublisher, FeatureStore, ObjectStore, WriteReport } from "./ports.js";
 
 export interface SnapshotDeps {
@@ -22,6 +24,8 @@ export interface SnapshotDeps {
   events: EventPublisher;
   buckets: LakeBuckets;
   logger: Logger;
+  /** Progress of reading partitions and writing lists; none by default. */
+  progress?: Progress;
   now?: () => Date;
 }
 
@@ -72,30 +76,35 @@ export async function buildSnapshot(deps: SnapshotDeps): Promise<SnapshotResult>
   const users = new Set<string>();
   const totals = { interactions: 0, items: 0, validation: 0, users: 0 };
 
+  const task = (deps.progress ?? noProgress).begin("snapshot");
   // Items first, so categories are known; interactions after (order of partitions does not matter).
   for (const dataset of ["items", "interactions", "validation"] as const) {
+    task.phase(dataset);
     for (const part of keys.filter((k) => k.dataset === dataset)) {
       const object = await deps.objects.read(bucket, part.key);
       const bytes = await readAll(object.body);
       const sha256 = createHash("sha256").update(bytes).digest("hex");
-      const rows = await decodeProcessedParquet(dataset, bytes);
-      partitions.push({
-        dataset,
-        key: part.key,
-        sourceId: part.sourceId,
-        rows: rows.length,
-        bytes: bytes.length,
-        sha256,
-      });
+      let rowCount: number;
       if (dataset === "items") {
+        const rows = await decodeProcessedParquet(dataset, bytes);
+        rowCount = rows.length;
         for (const a of rows as ArticleRecord[]) {
           const known = categories.get(a.page);
           if (known === undefined || a.modified > known.modified)
             categories.set(a.page, { section: a.section, region: a.region, modified: a.modified });
         }
       } else if (dataset === "interactions") {
+        // Only the three columns the aggregates need, decoded as columns (no row objects).
+        const { values, rows } = await readColumns(bytes, ["userId", "page", "timestamp"]);
+        const { userId, page, timestamp } = values;
+        rowCount = rows;
         const byReader = new Map<string, { page: string; timestamp: number }[]>();
-        for (const r of rows as { userId: string; page: string; timestamp: number }[]) {
+        for (let i = 0; i < rows; i++) {
+          const r = {
+            userId: userId?.[i] as string,
+            page: page?.[i] as string,
+            timestamp: Number(timestamp?.[i]),
+          };
           const h = interactionHash(r.userId, r.page, r.timestamp);
           if (seen.has(h)) continue;
           seen.add(h);
@@ -110,7 +119,19 @@ export async function buildSnapshot(deps: SnapshotDeps): Promise<SnapshotResult>
           list.push({ page: r.page, timestamp: r.timestamp });
         }
         for (const reads of byReader.values()) covisitation.addReader(reads);
-      } else totals.validation += rows.length;
+      } else {
+        rowCount = (await readColumns(bytes, ["userId"])).rows;
+        totals.validation += rowCount;
+      }
+      partitions.push({
+        dataset,
+        key: part.key,
+        sourceId: part.sourceId,
+        rows: rowCount,
+        bytes: bytes.length,
+        sha256,
+      });
+      task.advance(rowCount, bytes.length);
     }
   }
   totals.items = categories.size;
@@ -139,7 +160,9 @@ export async function buildSnapshot(deps: SnapshotDeps): Promise<SnapshotResult>
     asOf,
     updatedAt,
   }));
-  const coldstart = await deps.features.putColdstart(rows);
+  task.phase("lists");
+  const coldstart = await deps.features.putColdstart(rows, (n) => task.wrote(n));
+  task.end();
 
   const manifest = snapshotManifestSchema.parse({
     schemaVersion: 1,
@@ -169,6 +192,36 @@ export async function buildSnapshot(deps: SnapshotDeps): Promise<SnapshotResult>
   });
   log.info({ totals, lists: rows.length, coldstart }, "snapshot built and published");
   return { status: "built", manifest, manifestKey, coldstart };
+}
+
+/** Decodes some columns of a partition as arrays (INT64 columns stay bigint). */
+async function readColumns(
+  bytes: Uint8Array,
+  columns: readonly string[],
+): Promise<{ rows: number; values: Record<string, unknown[] | undefined> }> {
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const chunks = new Map<string, { rowStart: number; data: ArrayLike<unknown> }[]>();
+  await parquetRead({
+    file,
+    columns: [...columns],
+    onChunk: ({ columnName, columnData, rowStart }) => {
+      let list = chunks.get(columnName);
+      if (list === undefined) {
+        list = [];
+        chunks.set(columnName, list);
+      }
+      list.push({ rowStart, data: columnData as ArrayLike<unknown> });
+    },
+  });
+  const out: { rows: number; values: Record<string, unknown[] | undefined> } = { rows: 0, values: {} };
+  for (const name of columns) {
+    const list = (chunks.get(name) ?? []).sort((a, b) => a.rowStart - b.rowStart);
+    const values: unknown[] = [];
+    for (const c of list) for (let i = 0; i < c.data.length; i++) values.push(c.data[i]);
+    out.values[name] = values;
+    out.rows = values.length;
+  }
+  return out;
 }
 
 async function readLatestPointer(deps: SnapshotDeps) {

@@ -29,11 +29,14 @@ export interface FeatureStore {
   getIngestion(sourceId: string): Promise<IngestionItem | undefined>;
   putIngestion(item: IngestionItem): Promise<void>;
   /** Upserts articles; the stored one wins when its `modified` is later (ties: higher contentHash). */
-  upsertArticles(items: readonly ArticleItem[]): Promise<WriteReport>;
+  upsertArticles(items: readonly ArticleItem[], onWritten?: (items: number) => void): Promise<WriteReport>;
   /** Applies merges to readers with optimistic concurrency (version condition, retried on conflict). */
-  mergeUsers(merges: ReadonlyMap<string, UserMerge>): Promise<WriteReport>;
+  mergeUsers(
+    merges: ReadonlyMap<string, UserMerge>,
+    onWritten?: (items: number) => void,
+  ): Promise<WriteReport>;
   /** Replaces snapshot rows (cold-start lists, co-visitation); unconditional batch writes. */
-  putColdstart(items: readonly ColdstartItem[]): Promise<WriteReport>;
+  putColdstart(items: readonly ColdstartItem[], onWritten?: (items: number) => void): Promise<WriteReport>;
 }
 
 /** Publishes domain events (EventBridge). */

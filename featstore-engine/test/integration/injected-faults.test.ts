@@ -1,4 +1,4 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { ColdstartItem, Interaction } from "@gplay/common";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { DynamoFeatureStore } from "../../src/adapters/dynamo-feature-store.js";
@@ -9,10 +9,10 @@ import { createTestEnvironment, type TestEnvironment } from "./support.js";
 /**
  * A document client that forwards to the emulator but, for the first `faults` calls of a command,
  * answers as a throttled DynamoDB would: BatchWriteItem processes only half and returns the rest as
- * UnprocessedItems; TransactWriteItems fails with ProvisionedThroughputExceededException.
+ * UnprocessedItems; a conditional PutItem fails with ProvisionedThroughputExceededException.
  */
 function faultyClient(real: DynamoDBDocumentClient, faults: number) {
-  const injected = { batch: 0, transact: 0 };
+  const injected = { batch: 0, conditional: 0 };
   const client = {
     send: async (command: unknown) => {
       const batch =
@@ -26,8 +26,12 @@ function faultyClient(real: DynamoDBDocumentClient, faults: number) {
         await real.send(new BatchWriteCommand({ RequestItems: { [table]: requests.slice(0, half) } }));
         return { UnprocessedItems: { [table]: requests.slice(half) } };
       }
-      if (command instanceof TransactWriteCommand && injected.transact < faults) {
-        injected.transact += 1;
+      if (
+        command instanceof PutCommand &&
+        command.input.ConditionExpression !== undefined &&
+        injected.conditional < faults
+      ) {
+        injected.conditional += 1;
         throw Object.assign(new Error("Rate of requests exceeds the allowed throughput."), {
           name: "ProvisionedThroughputExceededException",
           $metadata: { httpStatusCode: 400 },
@@ -85,7 +89,7 @@ describe("throttled DynamoDB writes are retried to completion", () => {
       );
     }
     const report = await store.mergeUsers(merges);
-    expect(injected.transact).toBe(3);
+    expect(injected.conditional).toBe(3);
     expect(report.written).toBe(30);
     expect(report.retries).toBe(3);
     const users = await t.scanUsers();

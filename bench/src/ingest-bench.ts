@@ -1,0 +1,423 @@
+/**
+ * End-to-end ingestion throughput of the featstore-engine against the local stack's emulator, next
+ * to its two ceilings, measured in the same run on the same files:
+ *   (a) a plain parse: read + CSV parse only (the engine's own parser; no cleaning, no writes);
+ *   (b) the emulator's BatchWriteItem ceiling with user items shaped as the engine writes them,
+ *       25 per batch, at the engine's concurrency (the engine's own batch writer).
+ * The engine runs as a child process (`cli ingest --prefix raw/ --no-snapshot`), so the peak RSS
+ * (VmHWM, sampled from /proc) is the engine's; the snapshot step is then timed separately.
+ *
+ *   pnpm --filter @gplay/bench bench:ingest -- --scale 0.1|1 [--repeat N] [--concurrency 8]
+ *     [--schema-check true|false] [--node-options "--max-semi-space-size=64"] [--ceiling-items 50000]
+ *
+ * Generated data is cached under `.local/bench/data-<scale>` (seed "bench", 46 days, users scaled
+ * from the real kit's 577,942). Each repetition ingests into a fresh environment (own buckets and
+ * tables) that is removed afterwards. The engine's and scripts' sources are loaded at run time (the
+ * bench workspace does not depend on them), so this file declares the few shapes it uses.
+ */
+import { spawn } from "node:child_process";
+import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { loadavg } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const FULL_USERS = 577_942;
+const DAYS = 46;
+const SEED = "bench";
+
+interface Endpoints {
+  awsEndpoint: string;
+  region: string;
+}
+interface Environment {
+  prefix: string;
+  buckets: { raw: string; processed: string };
+  tables: { users: string };
+}
+interface Clients {
+  s3: unknown;
+  documents: unknown;
+  destroy(): void;
+}
+interface ScriptsModule {
+  ensureLocalStack(): Promise<{ endpoints: Endpoints }>;
+  provisionEnvironment(endpoints: Endpoints, prefix: string): Promise<Environment>;
+  destroyEnvironment(endpoints: Endpoints, prefix: string): Promise<void>;
+  localAwsClients(endpoints: Endpoints): Clients;
+  uniquePrefix(label: string): string;
+  stackEnvironment(endpoints: Endpoints): Record<string, string>;
+}
+interface Interaction {
+  page: string;
+  timestamp: number;
+}
+interface Outcome {
+  kind: string;
+  user?: { userId: string; userType: "Logged" | "Non-Logged" };
+  interactions?: Interaction[];
+}
+interface DomainModule {
+  openRawFile(
+    source: AsyncIterable<Uint8Array>,
+    key: string,
+  ): Promise<{ kind: string; batches: AsyncIterable<unknown[]> }>;
+  cleanRawFile(
+    source: AsyncIterable<Uint8Array>,
+    key: string,
+    options: { schemaCheck: boolean },
+  ): Promise<{ kind: string; batches: AsyncIterable<Outcome[]> }>;
+  buildUserItem(
+    update: { userId: string; userType: string; interactions: Interaction[] },
+    updatedAt: string,
+  ): Record<string, unknown>;
+}
+interface FeatureStoreModule {
+  DynamoFeatureStore: new (
+    documents: unknown,
+    tables: unknown,
+    options: { concurrency: number },
+  ) => {
+    batchPut(
+      table: string,
+      keyName: string,
+      items: readonly Record<string, unknown>[],
+    ): Promise<{ written: number }>;
+  };
+}
+interface S3StoreModule {
+  S3ObjectStore: new (
+    s3: unknown,
+  ) => {
+    put(bucket: string, key: string, body: Uint8Array, contentType: string): Promise<unknown>;
+  };
+}
+
+const load = <T>(relative: string): Promise<T> =>
+  import(pathToFileURL(path.join(ROOT, relative)).href) as Promise<T>;
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const load1 = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith(".csv"))
+      out.push(path.relative(dir, path.join(entry.parentPath, entry.name)));
+  }
+  return out.sort();
+}
+
+/** Runs a command to completion, sampling its peak RSS (VmHWM) from /proc. */
+function runMeasured(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ seconds: number; peakRssMb: number; stdout: string; stderr: string; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let peakKb = 0;
+    const sample = () => {
+      try {
+        const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+        const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+        if (hwm !== null) peakKb = Math.max(peakKb, Number(hwm[1]));
+      } catch {
+        // the process just exited
+      }
+    };
+    const timer = setInterval(sample, 100);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      sample();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      clearInterval(timer);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      resolve({ seconds, peakRssMb: peakKb / 1024, stdout, stderr, code });
+    });
+  });
+}
+
+async function ensureData(scale: number): Promise<string> {
+  const dir = path.join(ROOT, ".local", "bench", `data-${scale}`);
+  if (existsSync(path.join(dir, "expected.json"))) return dir;
+  const users = Math.round(FULL_USERS * scale);
+  console.log(`generating ${users} users × ${DAYS} days into ${dir} …`);
+  const run = await runMeasured(
+    [
+      "--conditions=@gplay/source",
+      "--import",
+      "tsx",
+      "featstore-engine/src/generator/cli.ts",
+      ...["--out", dir, "--users", String(users), "--seed", SEED, "--days", String(DAYS)],
+    ],
+    {},
+  );
+  if (run.code !== 0) throw new Error(`generator failed: ${run.stderr}`);
+  return dir;
+}
+
+/** (a) read + CSV parse only: rows of every file, and treino rows per second over all files. */
+async function plainParse(domain: DomainModule, dir: string, files: string[]) {
+  const started = process.hrtime.bigint();
+  let rows = 0;
+  let treinoRows = 0;
+  for (const file of files) {
+    const raw = await domain.openRawFile(createReadStream(path.join(dir, file)), file);
+    for await (const batch of raw.batches) {
+      rows += batch.length;
+      if (raw.kind === "treino") treinoRows += batch.length;
+    }
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { seconds, rows, treinoRows };
+}
+
+/** (b) BatchWriteItem ceiling: user items as the engine builds them, written by the engine's batch writer. */
+async function batchWriteCeiling(
+  domain: DomainModule,
+  store: FeatureStoreModule,
+  clients: Clients,
+  env: Environment,
+  dir: string,
+  files: string[],
+  limit: number,
+  concurrency: number,
+) {
+  const items: Record<string, unknown>[] = [];
+  const updatedAt = new Date().toISOString();
+  for (const [index, file] of files.filter((f) => f.startsWith("treino")).entries()) {
+    const cleaned = await domain.cleanRawFile(createReadStream(path.join(dir, file)), file, {
+      schemaCheck: false,
+    });
+    for await (const batch of cleaned.batches) {
+      for (const o of batch) {
+        if (o.kind !== "treino" || o.user === undefined || o.interactions === undefined) continue;
+        // Distinct keys: one reader appears in many files.
+        const userId = `${o.user.userId}#${index}`;
+        items.push({
+          ...domain.buildUserItem(
+            { userId, userType: o.user.userType, interactions: o.interactions },
+            updatedAt,
+          ),
+          version: 1,
+        });
+        if (items.length >= limit) break;
+      }
+      if (items.length >= limit) break;
+    }
+    if (items.length >= limit) break;
+  }
+  const writer = new store.DynamoFeatureStore(clients.documents, env.tables, { concurrency });
+  const started = process.hrtime.bigint();
+  const report = await writer.batchPut(env.tables.users, "userId", items);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { items: report.written, seconds, itemsPerSecond: report.written / seconds };
+}
+
+interface EngineRun {
+  seconds: number;
+  peakRssMb: number;
+  itemsWritten: number;
+  treinoRows: number;
+  interactions: number;
+  userItems: number;
+  snapshotSeconds: number;
+  snapshotPeakRssMb: number;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    // `pnpm … bench:ingest -- --scale 1` passes the `--` along.
+    args: process.argv.slice(2).filter((a) => a !== "--"),
+    options: {
+      scale: { type: "string", default: "0.1" },
+      repeat: { type: "string", default: "1" },
+      concurrency: { type: "string", default: "8" },
+      "schema-check": { type: "string", default: "false" },
+      "node-options": { type: "string", default: "--max-semi-space-size=64" },
+      "ceiling-items": { type: "string", default: "50000" },
+      snapshot: { type: "string", default: "true" },
+    },
+  });
+  const scale = Number(values.scale);
+  const repeat = Number(values.repeat);
+  const concurrency = Number(values.concurrency);
+  const scripts = await load<ScriptsModule>("scripts/src/index.ts");
+  const domain = await load<DomainModule>("featstore-engine/src/domain/index.ts");
+  const store = await load<FeatureStoreModule>("featstore-engine/src/adapters/dynamo-feature-store.ts");
+  const { S3ObjectStore } = await load<S3StoreModule>("featstore-engine/src/adapters/s3-object-store.ts");
+
+  const dir = await ensureData(scale);
+  const files = await listFiles(dir);
+  let rawBytes = 0;
+  for (const f of files) rawBytes += (await stat(path.join(dir, f))).size;
+  const { endpoints } = await scripts.ensureLocalStack();
+  console.log(
+    `scale ${scale}: ${files.length} files, ${fmt(rawBytes / 1_048_576, 1)} MB in ${dir}; load ${load1()}`,
+  );
+
+  const parses: { rowsPerSecond: number; treinoRows: number }[] = [];
+  const ceilings: number[] = [];
+  const runs: EngineRun[] = [];
+  for (let r = 0; r < repeat; r++) {
+    const parse = await plainParse(domain, dir, files);
+    parses.push({ rowsPerSecond: parse.treinoRows / parse.seconds, treinoRows: parse.treinoRows });
+
+    const prefix = scripts.uniquePrefix("bench-ingest");
+    const env = await scripts.provisionEnvironment(endpoints, prefix);
+    const clients = scripts.localAwsClients(endpoints);
+    try {
+      const objects = new S3ObjectStore(clients.s3);
+      for (const f of files)
+        await objects.put(env.buckets.raw, `raw/${f}`, await readFile(path.join(dir, f)), "text/csv");
+      const engineEnv = {
+        ...scripts.stackEnvironment(endpoints),
+        GPLAY_PREFIX: prefix,
+        LOG_LEVEL: "warn",
+        GPLAY_DYNAMO_CONCURRENCY: String(concurrency),
+        GPLAY_SCHEMA_CHECK: values["schema-check"] as string,
+        NODE_OPTIONS: values["node-options"] as string,
+      };
+      const loadBefore = load1();
+      const ingest = await runMeasured(
+        [
+          "--conditions=@gplay/source",
+          "--import",
+          "tsx",
+          "featstore-engine/src/cli.ts",
+          "ingest",
+          "--prefix",
+          "raw/",
+          "--no-snapshot",
+        ],
+        engineEnv,
+      );
+      if (ingest.code !== 0) throw new Error(`engine failed (${ingest.code}): ${ingest.stderr.slice(-2000)}`);
+      const results = ingest.stdout
+        .split("\n")
+        .filter((l) => l.startsWith('{"status"'))
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              status: string;
+              kind: string;
+              counts: { rowsIn: number; itemsWritten: number };
+            },
+        );
+      const expected = JSON.parse(await readFile(path.join(dir, "expected.json"), "utf8")) as {
+        totals: { interactions: number };
+      };
+      const treino = results.filter((x) => x.kind === "treino");
+      let snapshotSeconds = Number.NaN;
+      let snapshotPeakRssMb = Number.NaN;
+      if (values.snapshot === "true") {
+        const snap = await runMeasured(
+          ["--conditions=@gplay/source", "--import", "tsx", "featstore-engine/src/cli.ts", "snapshot"],
+          engineEnv,
+        );
+        if (snap.code !== 0) throw new Error(`snapshot failed: ${snap.stderr.slice(-2000)}`);
+        snapshotSeconds = snap.seconds;
+        snapshotPeakRssMb = snap.peakRssMb;
+      }
+      const ceiling = await batchWriteCeiling(
+        domain,
+        store,
+        clients,
+        env,
+        dir,
+        files,
+        Number(values["ceiling-items"]),
+        concurrency,
+      );
+      ceilings.push(ceiling.itemsPerSecond);
+      const run: EngineRun = {
+        seconds: ingest.seconds,
+        peakRssMb: ingest.peakRssMb,
+        itemsWritten: results.reduce((n, x) => n + (x.counts?.itemsWritten ?? 0), 0),
+        treinoRows: treino.reduce((n, x) => n + x.counts.rowsIn, 0),
+        interactions: expected.totals.interactions,
+        userItems: treino.reduce((n, x) => n + x.counts.itemsWritten, 0),
+        snapshotSeconds,
+        snapshotPeakRssMb,
+      };
+      runs.push(run);
+      console.log(
+        `run ${r + 1}/${repeat}: engine ${fmt(run.seconds, 1)} s (${results.length} files ingested, load before ${loadBefore}, after ${load1()}), ` +
+          `${fmt(run.treinoRows / run.seconds)} treino rows/s, peak RSS ${fmt(run.peakRssMb)} MB; parse ${fmt(parse.treinoRows / parse.seconds)} rows/s; ` +
+          `BatchWriteItem ${fmt(ceiling.itemsPerSecond)} items/s (${ceiling.items} items); snapshot ${fmt(snapshotSeconds, 1)} s, peak RSS ${fmt(snapshotPeakRssMb)} MB`,
+      );
+    } finally {
+      clients.destroy();
+      await scripts.destroyEnvironment(endpoints, prefix);
+    }
+  }
+
+  const m = <K extends keyof EngineRun>(key: K) => median(runs.map((x) => x[key]));
+  const seconds = m("seconds");
+  const treinoRows = runs[0]?.treinoRows ?? 0;
+  const rowsPerSecond = treinoRows / seconds;
+  const parseRowsPerSecond = median(parses.map((p) => p.rowsPerSecond));
+  const ceilingItems = median(ceilings);
+  // The engine writes about one user item per treino row; the ceiling in the same unit as (a):
+  const userItemsPerRow = (runs[0]?.userItems ?? 0) / Math.max(1, treinoRows);
+  const ceilingRowsPerSecond = ceilingItems / Math.max(1e-9, userItemsPerRow);
+  const slower = Math.min(parseRowsPerSecond, ceilingRowsPerSecond);
+  const peak = Math.max(...runs.map((x) => x.peakRssMb));
+  const rows: [string, string][] = [
+    ["scale / files / raw MB", `${scale} / ${files.length} / ${fmt(rawBytes / 1_048_576, 1)}`],
+    ["repetitions (medians)", String(runs.length)],
+    ["engine wall time", `${fmt(seconds, 1)} s`],
+    ["end-to-end treino rows/s", fmt(rowsPerSecond)],
+    ["end-to-end interactions/s", fmt(m("interactions") / seconds)],
+    ["DynamoDB items/s (engine)", `${fmt(m("itemsWritten") / seconds)} (${fmt(m("itemsWritten"))} items)`],
+    ["peak RSS of the engine", `${fmt(peak)} MB (target < 1024)`],
+    ["(a) plain parse treino rows/s", fmt(parseRowsPerSecond)],
+    ["(b) BatchWriteItem items/s", `${fmt(ceilingItems)} (c=${concurrency}, 25/batch)`],
+    [
+      "(b) as treino rows/s",
+      `${fmt(ceilingRowsPerSecond)} (${userItemsPerRow.toFixed(3)} user items per row)`,
+    ],
+    [
+      "target 0.8 × slower of (a),(b)",
+      `${fmt(0.8 * slower)} rows/s → ${rowsPerSecond >= 0.8 * slower ? "MET" : "NOT MET"} (${((100 * rowsPerSecond) / slower).toFixed(0)}% of the slower)`,
+    ],
+    [
+      "snapshot (separate)",
+      `${fmt(m("snapshotSeconds"), 1)} s, peak RSS ${fmt(Math.max(...runs.map((x) => x.snapshotPeakRssMb)))} MB`,
+    ],
+    ["load average (1/5/15 min)", load1()],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  console.log("");
+  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
