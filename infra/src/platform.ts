@@ -280,6 +280,7 @@ export class Platform extends pulumi.ComponentResource {
     const pipelines = new Pipelines(
       `${name}-pipelines`,
       {
+        namePrefix: cfg.prefix,
         rawBucket: names.buckets.raw,
         processedBucket: names.buckets.processed,
         dlqName: names.dlq,

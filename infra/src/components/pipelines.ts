@@ -16,6 +16,8 @@ export interface PipelineTask {
 }
 
 export interface PipelinesArgs {
+  /** Physical names of the rules: `${namePrefix}-raw-created`, …. */
+  namePrefix: string;
   rawBucket: string;
   processedBucket: string;
   dlqName: string;
@@ -131,6 +133,7 @@ export class Pipelines extends pulumi.ComponentResource {
     this.ingestRule = new aws.cloudwatch.EventRule(
       `${name}-raw-created`,
       {
+        name: `${args.namePrefix}-raw-created`,
         description: "Raw file created: run featstore-engine",
         eventPattern: JSON.stringify(rawObjectCreatedPattern(args.rawBucket)),
       },
@@ -154,6 +157,7 @@ export class Pipelines extends pulumi.ComponentResource {
     this.snapshotRule = new aws.cloudwatch.EventRule(
       `${name}-snapshot-ready`,
       {
+        name: `${args.namePrefix}-snapshot-ready`,
         description: "Snapshot ready: run training",
         eventPattern: JSON.stringify(snapshotReadyPattern(args.processedBucket)),
       },
@@ -177,6 +181,7 @@ export class Pipelines extends pulumi.ComponentResource {
     this.scheduleRule = new aws.cloudwatch.EventRule(
       `${name}-training-schedule`,
       {
+        name: `${args.namePrefix}-training-schedule`,
         description: "Scheduled training on the latest snapshot",
         scheduleExpression: args.training.schedule,
       },

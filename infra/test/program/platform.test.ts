@@ -88,6 +88,7 @@ describe("event rules are exactly common's contracts", () => {
     const rule = one(rs(), T.rule, "-raw-created");
     expect(json(rule.inputs.eventPattern)).toEqual(rawObjectCreatedPattern(lakeBucketNames("gplay-dev").raw));
     const target = one(rs(), T.target, "-raw-created");
+    expect(rule.inputs.name).toBe("gplay-dev-raw-created");
     expect(target.inputs.rule).toBe(rule.inputs.name);
     expect(target.inputs.inputTransformer).toEqual({
       inputPaths: rawObjectInputTransformer.inputPathsMap,
