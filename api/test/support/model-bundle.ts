@@ -37,20 +37,29 @@ export interface TestBundleSpec {
   seed: number;
   /** Overrides of bundle.json (e.g. another featureSchemaVersion). */
   manifest?: Partial<Record<keyof BundleManifest, unknown>>;
+  /** Network size (default: 4-wide embeddings, hidden [32, 16]; training's default is 8 and [64, 32]). */
+  embeddingDim?: number;
+  hidden?: readonly number[];
 }
 
-/** The test ranker: section/region embeddings + the numeric block → Dense(32, relu) → Dense(16, relu) → sigmoid. */
-export function buildTestRanker(tf: Tf, vocab: Vocabularies, seed: number): TfModule.LayersModel {
+/** The test ranker: section/region embeddings + the numeric block → ReLU MLP (with dropout) → sigmoid. */
+export function buildTestRanker(
+  tf: Tf,
+  vocab: Vocabularies,
+  seed: number,
+  size: { embeddingDim?: number; hidden?: readonly number[] } = {},
+): TfModule.LayersModel {
+  const hidden = size.hidden ?? [32, 16];
   const [sectionIn, regionIn, numericIn] = MODEL_INPUTS;
   const section = tf.input({ shape: [1], dtype: "int32", name: sectionIn.name });
   const region = tf.input({ shape: [1], dtype: "int32", name: regionIn.name });
   const numeric = tf.input({ shape: [NUMERIC_FEATURE_COUNT], dtype: "float32", name: numericIn.name });
-  const embed = (x: Sym, size: number, name: string, k: number) =>
+  const embed = (x: Sym, vocabSize: number, name: string, k: number) =>
     tf.layers.flatten({ name: `${name}_flat` }).apply(
       tf.layers
         .embedding({
-          inputDim: size + 1,
-          outputDim: 4,
+          inputDim: vocabSize + 1,
+          outputDim: size.embeddingDim ?? 4,
           embeddingsInitializer: tf.initializers.randomUniform({ minval: -1, maxval: 1, seed: seed + k }),
           name: `${name}_emb`,
         })
@@ -63,28 +72,22 @@ export function buildTestRanker(tf: Tf, vocab: Vocabularies, seed: number): TfMo
       embed(region, vocab.region.length, "region", 2),
       numeric,
     ]) as Sym;
-  x = tf.layers
-    .dense({
-      units: 32,
-      activation: "relu",
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 3 }),
-      name: "hidden_0",
-    })
-    .apply(x) as Sym;
-  x = tf.layers.dropout({ rate: 0.2, name: "dropout_0" }).apply(x) as Sym;
-  x = tf.layers
-    .dense({
-      units: 16,
-      activation: "relu",
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 4 }),
-      name: "hidden_1",
-    })
-    .apply(x) as Sym;
+  hidden.forEach((units, i) => {
+    x = tf.layers
+      .dense({
+        units,
+        activation: "relu",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 3 + i }),
+        name: `hidden_${i}`,
+      })
+      .apply(x) as Sym;
+    if (i === 0) x = tf.layers.dropout({ rate: 0.2, name: "dropout_0" }).apply(x) as Sym;
+  });
   const out = tf.layers
     .dense({
       units: 1,
       activation: "sigmoid",
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 5 }),
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 99 }),
       name: "score",
     })
     .apply(x) as Sym;
@@ -93,7 +96,10 @@ export function buildTestRanker(tf: Tf, vocab: Vocabularies, seed: number): TfMo
 
 /** Writes a complete bundle into `dir`; returns its manifest. */
 export async function writeTestBundle(tf: Tf, dir: string, spec: TestBundleSpec): Promise<BundleManifest> {
-  const model = buildTestRanker(tf, spec.vocabularies, spec.seed);
+  const model = buildTestRanker(tf, spec.vocabularies, spec.seed, {
+    ...(spec.embeddingDim === undefined ? {} : { embeddingDim: spec.embeddingDim }),
+    ...(spec.hidden === undefined ? {} : { hidden: spec.hidden }),
+  });
   await model.save(fileSystemSaveHandler(join(dir, BUNDLE_FILES.tfjsDir)));
   model.dispose();
   const normalisation: Normalisation = {

@@ -410,6 +410,39 @@ function asFloat(t: Tensor): Float32Array {
   return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
 }
 
+/**
+ * out[v, u] = b[u] + Σ_i input[v, i] · kT[u, i]. A top-level function over plain typed-array
+ * parameters, so V8 compiles one monomorphic loop nest (closure-captured arrays ran ~3× slower).
+ */
+function denseForward(
+  input: Float32Array,
+  vectors: number,
+  inDim: number,
+  units: number,
+  kT: Float64Array,
+  b: Float64Array,
+  row: Float64Array,
+  out: Float32Array,
+): void {
+  for (let v = 0; v < vectors; v++) {
+    const xBase = v * inDim;
+    for (let i = 0; i < inDim; i++) row[i] = input[xBase + i] as number;
+    const oBase = v * units;
+    for (let u = 0; u < units; u++) {
+      const kBase = u * inDim;
+      let s0 = 0;
+      let s1 = 0;
+      let i = 0;
+      for (; i + 1 < inDim; i += 2) {
+        s0 += (row[i] as number) * (kT[kBase + i] as number);
+        s1 += (row[i + 1] as number) * (kT[kBase + i + 1] as number);
+      }
+      if (i < inDim) s0 += (row[i] as number) * (kT[kBase + i] as number);
+      out[oBase + u] = (b[u] as number) + s0 + s1;
+    }
+  }
+}
+
 type Compiled = { run: (inputs: Tensor[], rows: number) => Tensor; shape: number[] };
 
 function compileLayer(layer: LayerSpec, inShapes: number[][], weights: Map<string, Float32Array>): Compiled {
@@ -470,7 +503,9 @@ function compileLayer(layer: LayerSpec, inShapes: number[][], weights: Map<strin
               throw new ForwardPassError(
                 `Layer ${layer.name}: id ${id} is outside the vocabulary (0–${inputDim - 1})`,
               );
-            out.set(table.subarray(id * outputDim, (id + 1) * outputDim), p * outputDim);
+            const from = id * outputDim;
+            const to = p * outputDim;
+            for (let k = 0; k < outputDim; k++) out[to + k] = table[from + k] as number;
           }
           return { data: out, shape };
         },
@@ -484,26 +519,21 @@ function compileLayer(layer: LayerSpec, inShapes: number[][], weights: Map<strin
       const bias = c.use_bias === false ? undefined : weight(layer, weights, "bias", units);
       const fn = activationOf(layer, c.activation);
       const shape = [...inShape.slice(0, -1), units];
-      const acc = new Float64Array(units);
+      // Kernel transposed to [units, inDim] in float64: each output is then one contiguous dot
+      // product accumulated in a register (several times faster in V8 than updating a row of sums).
+      const kT = new Float64Array(units * inDim);
+      for (let i = 0; i < inDim; i++)
+        for (let u = 0; u < units; u++) kT[u * inDim + i] = kernel[i * units + u] as number;
+      const b = new Float64Array(units);
+      if (bias !== undefined) b.set(bias);
+      const row = new Float64Array(inDim);
       return {
         shape,
         run: ([x], rows) => {
-          const input = (x as Tensor).data;
+          const input = asFloat(x as Tensor);
           const vectors = rows * (size(inShape) / inDim);
           const out = new Float32Array(vectors * units);
-          for (let v = 0; v < vectors; v++) {
-            if (bias === undefined) acc.fill(0);
-            else for (let u = 0; u < units; u++) acc[u] = bias[u] as number;
-            const xBase = v * inDim;
-            for (let i = 0; i < inDim; i++) {
-              const xv = input[xBase + i] as number;
-              if (xv === 0) continue; // ReLU outputs and one-hot ids are mostly zeros
-              const wBase = i * units;
-              for (let u = 0; u < units; u++)
-                acc[u] = (acc[u] as number) + xv * (kernel[wBase + u] as number);
-            }
-            out.set(acc, v * units);
-          }
+          denseForward(input, vectors, inDim, units, kT, b, row, out);
           fn?.(out, units);
           return { data: out, shape };
         },
@@ -573,18 +603,19 @@ function compileLayer(layer: LayerSpec, inShapes: number[][], weights: Map<strin
       shape[axis] = inShapes.reduce((n, s) => n + (s[axis] as number), 0);
       const inner = size(shape.slice(axis + 1));
       const chunks = inShapes.map((s) => (s[axis] as number) * inner);
-      const outChunk = (shape[axis] as number) * inner;
       const outer = size(shape.slice(0, axis));
       return {
         shape,
         run: (xs, rows) => {
           const out = new Float32Array(rows * size(shape));
           const datas = xs.map(asFloat);
+          let at = 0;
           for (let o = 0; o < rows * outer; o++) {
-            let at = o * outChunk;
             for (let j = 0; j < datas.length; j++) {
               const n = chunks[j] as number;
-              out.set((datas[j] as Float32Array).subarray(o * n, (o + 1) * n), at);
+              const d = datas[j] as Float32Array;
+              const from = o * n;
+              for (let k = 0; k < n; k++) out[at + k] = d[from + k] as number;
               at += n;
             }
           }

@@ -1,0 +1,547 @@
+/**
+ * Load test of the api: the real app (src/main.ts) in a child process against the local stack,
+ * auth and rate limiting on (the benchmark key's quota raised by configuration), no response cache,
+ * a registered `@champion` model, so every /predict runs the ranker (shared feature builder + the
+ * forward pass) for a reader drawn uniformly from 10,000 known ones. Prints, per route, req/s,
+ * p50/p99 latency and the server's CPU ms per request (from /proc/<pid>/stat), side by side, and
+ * the medians over the runs.
+ *
+ *   pnpm --filter @gplay/bench bench:api [--runs 3] [--duration 10] [--connections 16]
+ *     [--readers 10000] [--articles 2000] [--reseed] [--cpu-prof <dir>]
+ *
+ * Needs `pnpm stack up`. The environment (prefix `gplay-bench-api`) and the model are created on
+ * the first run and reused afterwards (`--reseed` rebuilds them). The api workspace's sources (and
+ * its test helpers, which build a tfjs bundle) are loaded at run time: the bench workspace does not
+ * depend on @gplay/api, so this file declares the few shapes it uses.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, open, readFile, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+// autocannon ships no types; the few fields used are declared at the call site.
+// @ts-expect-error -- untyped package
+import autocannonUntyped from "autocannon";
+
+const autocannon = autocannonUntyped as (options: Record<string, unknown>) => Promise<unknown>;
+
+const HOUR = 3_600_000;
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const PREFIX = "gplay-bench-api";
+const MODEL = "gplay-bench-ranker";
+const SEED_MARKER = "bench#seeded-v1";
+const KEY = "bench-key-0123456789abcdef";
+/** The snapshot's "now". */
+const AS_OF = Date.UTC(2026, 10, 20, 0, 0, 0);
+const SECTIONS = ["sp", "rj", "mg", "rs", "pr", "ba", "pe", "ce", "df", "go"];
+const REGIONS = ["sao-paulo", "rio", "bh", "porto-alegre", "curitiba"];
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: "string", default: "3" },
+    duration: { type: "string", default: "10" },
+    connections: { type: "string", default: "16" },
+    readers: { type: "string", default: "10000" },
+    articles: { type: "string", default: "2000" },
+    reseed: { type: "boolean", default: false },
+    "cpu-prof": { type: "string" },
+  },
+});
+const RUNS = Number(args.runs);
+const DURATION = Number(args.duration);
+const CONNECTIONS = Number(args.connections);
+const READERS = Number(args.readers);
+const ARTICLES = Number(args.articles);
+
+// ------------------------------------------------------------------ shapes loaded at run time
+
+type Json = Record<string, unknown>;
+interface Endpoints {
+  awsEndpoint: string;
+  mlflowUrl: string;
+  region: string;
+}
+interface Scripts {
+  readLocalStack(): Promise<Endpoints>;
+  provisionEnvironment(
+    e: Endpoints,
+    prefix: string,
+  ): Promise<{ tables: { items: string; users: string; coldstart: string } }>;
+  localAwsClients(e: Endpoints): { documents: { send(command: unknown): Promise<Json> }; destroy(): void };
+  stackEnvironment(e: Endpoints): Record<string, string>;
+}
+interface Common {
+  coldstartListId: { popular(scope: string, w: number): string; covisit(page: string): string };
+  POPULARITY_WINDOWS_HOURS: readonly number[];
+  hashTerm(term: string): number;
+  sparseVectorFromWeights(w: Map<number, number>): unknown;
+  packContentVector(v: unknown): Uint8Array;
+}
+interface Mlflow {
+  MlflowClient: new (config: {
+    trackingUri: string;
+    timeoutMs?: number;
+  }) => {
+    getModelVersionByAlias(name: string, alias: string): Promise<{ version: string }>;
+  };
+}
+
+const load = <T>(relative: string): Promise<T> =>
+  import(pathToFileURL(path.join(root, relative)).href) as Promise<T>;
+
+/** The DynamoDB document commands, resolved from the api workspace (the bench does not depend on the SDK). */
+type DocumentCommands = Record<
+  "PutCommand" | "BatchWriteCommand" | "GetCommand",
+  new (
+    input: Json,
+  ) => unknown
+>;
+const documentCommands = (): Promise<DocumentCommands> =>
+  import(
+    pathToFileURL(createRequire(path.join(root, "api", "package.json")).resolve("@aws-sdk/lib-dynamodb")).href
+  ) as Promise<DocumentCommands>;
+
+// ------------------------------------------------------------------ data
+
+/** Deterministic PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pageId = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
+const userId = (n: number) => n.toString(16).padStart(64, "0");
+
+interface Article {
+  page: string;
+  section: string;
+  region: string;
+  issued: number;
+  popularity: number;
+}
+
+function catalog(): Article[] {
+  const random = rng(42);
+  return Array.from({ length: ARTICLES }, (_, i) => ({
+    page: pageId(i + 1),
+    section: SECTIONS[Math.floor(random() * SECTIONS.length)] as string,
+    region: REGIONS[Math.floor(random() * REGIONS.length)] as string,
+    // Published over the 14 days before the snapshot: about 1/7 are fresh (48 h).
+    issued: AS_OF - Math.floor(random() * 14 * 24 * HOUR),
+    popularity: Math.floor(1000 * random() ** 3),
+  }));
+}
+
+async function seed(scripts: Scripts, common: Common, endpoints: Endpoints): Promise<void> {
+  const started = Date.now();
+  const env = await scripts.provisionEnvironment(endpoints, PREFIX);
+  const clients = scripts.localAwsClients(endpoints);
+  const { PutCommand, BatchWriteCommand } = await documentCommands();
+  const { applyInteractions } = await load<{
+    applyInteractions(existing: undefined, id: string, type: string, interactions: Json[], now: Date): Json;
+  }>("api/src/domain/reader.ts");
+  const articles = catalog();
+  const random = rng(7);
+  const batches = async (table: string, items: Json[]) => {
+    const chunks: Json[][] = [];
+    for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        while (next < chunks.length) {
+          const chunk = chunks[next++] as Json[];
+          let request: Json = { [table]: chunk.map((Item) => ({ PutRequest: { Item } })) };
+          for (let attempt = 0; Object.keys(request).length > 0 && attempt < 10; attempt++) {
+            const out = await clients.documents.send(new BatchWriteCommand({ RequestItems: request }));
+            request = (out.UnprocessedItems as Json | undefined) ?? {};
+          }
+        }
+      }),
+    );
+  };
+  await batches(
+    env.tables.items,
+    articles.map((a, i) => {
+      const words = new Map<number, number>();
+      for (let w = 0; w < 64; w++)
+        words.set(common.hashTerm(`w${(i * 13 + w * 7) % 5000}`), 1 + ((i + w) % 9));
+      return {
+        page: a.page,
+        url: `https://g1.globo.com/${a.section}/noticia/${i}.ghtml`,
+        title: `News ${i}`,
+        caption: "",
+        issued: a.issued,
+        modified: a.issued,
+        section: a.section,
+        region: a.region,
+        contentType: "noticia",
+        contentHash: "h",
+        vector: common.packContentVector(common.sparseVectorFromWeights(words)),
+        updatedAt: new Date(AS_OF).toISOString(),
+      };
+    }),
+  );
+  const byPopularity = [...articles].sort((a, b) => b.popularity - a.popularity);
+  const row = (listId: string, list: Article[]) => ({
+    listId,
+    snapshotId: "bench-snapshot",
+    asOf: AS_OF,
+    entries: list.slice(0, 200).map((a) => ({ page: a.page, score: a.popularity })),
+    updatedAt: new Date(AS_OF).toISOString(),
+  });
+  const lists: Json[] = [];
+  for (const w of common.POPULARITY_WINDOWS_HOURS) {
+    const recent = byPopularity.filter((a) => a.issued >= AS_OF - Math.max(w, 48) * HOUR);
+    lists.push(row(common.coldstartListId.popular("global", w), recent));
+    for (const s of SECTIONS)
+      lists.push(
+        row(
+          common.coldstartListId.popular(`section:${s}`, w),
+          recent.filter((a) => a.section === s),
+        ),
+      );
+    for (const r of REGIONS)
+      lists.push(
+        row(
+          common.coldstartListId.popular(`region:${r}`, w),
+          recent.filter((a) => a.region === r),
+        ),
+      );
+  }
+  // Co-visitation: 20 neighbours per article, favouring popular and same-section ones.
+  const covisit = new Map<string, [string, number][]>();
+  for (const a of articles) {
+    const neighbours: [string, number][] = [];
+    for (let k = 0; neighbours.length < 20 && k < 200; k++) {
+      const b = byPopularity[Math.floor(random() ** 2 * ARTICLES)] as Article;
+      if (b.page !== a.page && !neighbours.some(([p]) => p === b.page))
+        neighbours.push([b.page, 20 - neighbours.length]);
+    }
+    covisit.set(a.page, neighbours);
+    lists.push({
+      ...row(common.coldstartListId.covisit(a.page), []),
+      entries: neighbours.map(([page, score]) => ({ page, score })),
+    });
+  }
+  await batches(env.tables.coldstart, lists);
+  process.stdout.write(
+    `seeded ${articles.length} articles and ${lists.length} lists in ${Date.now() - started} ms\n`,
+  );
+
+  // Readers: 1–80 reads each, over the last two weeks, popular articles more often.
+  const users: Json[] = [];
+  for (let u = 1; u <= READERS; u++) {
+    const count = 1 + Math.floor(random() * 80);
+    const interactions = Array.from({ length: count }, (_, i) => {
+      const a = byPopularity[Math.floor(random() ** 2 * ARTICLES)] as Article;
+      return {
+        page: a.page,
+        timestamp: Math.max(a.issued, AS_OF - 14 * 24 * HOUR) + i * 60_000,
+        clicks: 1 + Math.floor(random() * 3),
+        timeOnPageMs: Math.floor(random() * 300_000),
+        scrollPercentage: Math.floor(random() * 100),
+        pageVisits: 1,
+      };
+    }).filter((i) => i.timestamp < AS_OF);
+    users.push(
+      applyInteractions(
+        undefined,
+        userId(u),
+        u % 3 === 0 ? "Logged" : "Non-Logged",
+        interactions,
+        new Date(AS_OF),
+      ),
+    );
+  }
+  await batches(env.tables.users, users);
+  process.stdout.write(`seeded ${users.length} readers in ${Date.now() - started} ms\n`);
+
+  // The model: training's default size (8-wide embeddings, hidden [64, 32]) over the same structures.
+  const { initTensorflow } = await load<{
+    initTensorflow(o: { prefer: string; log: unknown }): Promise<{ tf: unknown }>;
+  }>("training/src/tf/backend.ts");
+  const bundle = await load<{
+    writeTestBundle(tf: unknown, dir: string, spec: Json): Promise<unknown>;
+    registerTestBundle(client: unknown, o: Json): Promise<string>;
+  }>("api/test/support/model-bundle.ts");
+  const { tf } = await initTensorflow({
+    prefer: "wasm",
+    log: { info: () => undefined, warn: () => undefined },
+  });
+  const dir = await mkdtemp(path.join(tmpdir(), "gplay-bench-bundle-"));
+  try {
+    await bundle.writeTestBundle(tf, dir, {
+      vocabularies: { section: SECTIONS, region: REGIONS },
+      asOf: AS_OF,
+      popularity: byPopularity.map((a) => [a.page, a.popularity]),
+      covisitation: Object.fromEntries(covisit),
+      seed: 1,
+      embeddingDim: 8,
+      hidden: [64, 32],
+    });
+    const mlflow = await load<{ MlflowClient: new (c: Json) => unknown }>("mlflow/src/index.ts");
+    const version = await bundle.registerTestBundle(
+      new mlflow.MlflowClient({ trackingUri: endpoints.mlflowUrl, timeoutMs: 60_000 }),
+      { experiment: "gplay-bench-api", modelName: MODEL, dir, alias: "champion" },
+    );
+    process.stdout.write(`registered ${MODEL} version ${version} as @champion\n`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  await clients.documents.send(
+    new PutCommand({
+      TableName: env.tables.coldstart,
+      Item: { listId: SEED_MARKER, readers: READERS, articles: ARTICLES },
+    }),
+  );
+  clients.destroy();
+}
+
+async function seeded(scripts: Scripts, endpoints: Endpoints): Promise<boolean> {
+  const clients = scripts.localAwsClients(endpoints);
+  try {
+    const { GetCommand } = await documentCommands();
+    const out = await clients.documents.send(
+      new GetCommand({ TableName: `${PREFIX}-coldstart`, Key: { listId: SEED_MARKER } }),
+    );
+    const item = out.Item as { readers?: number; articles?: number } | undefined;
+    if (item?.readers !== READERS || item.articles !== ARTICLES) return false;
+    const mlflow = await load<Mlflow>("mlflow/src/index.ts");
+    await new mlflow.MlflowClient({ trackingUri: endpoints.mlflowUrl }).getModelVersionByAlias(
+      MODEL,
+      "champion",
+    );
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clients.destroy();
+  }
+}
+
+// ------------------------------------------------------------------ server and load
+
+async function startServer(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; logFile: string }> {
+  const cpuProf = args["cpu-prof"];
+  // The server logs to a file, as to a container's log driver: a pipe into this (busy) process
+  // would block its synchronous log writes and bill that wait to the server.
+  const logFile = path.join(await mkdtemp(path.join(tmpdir(), "gplay-bench-api-log-")), "api.log");
+  const log = await open(logFile, "w");
+  const child = spawn(
+    process.execPath,
+    [
+      ...(cpuProf === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`]),
+      "--conditions=@gplay/source",
+      "--import",
+      "tsx",
+      "src/main.ts",
+    ],
+    {
+      cwd: path.join(root, "api"),
+      env: { PATH: process.env.PATH ?? "", PORT: "0", ...env },
+      stdio: ["ignore", log.fd, "inherit"],
+    },
+  );
+  await log.close();
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const out = await readFile(logFile, "utf8");
+    const url = /"url":"([^"]+)"/.exec(out)?.[1];
+    if (url !== undefined) {
+      for (;;) {
+        const ready = await fetch(`${url}/readyz`).then(
+          (r) => r.json() as Promise<{ ready: boolean; modelVersion: string | null }>,
+          () => undefined,
+        );
+        if (ready?.ready && ready.modelVersion !== null) return { child, url, logFile };
+        if (Date.now() > deadline) throw new Error(`the api never became ready: ${JSON.stringify(ready)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the api did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** utime + stime of a process, in ms (from /proc/<pid>/stat; clock ticks are 100 Hz on Linux). */
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+interface RouteResult {
+  route: string;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  cpuMsPerReq: number;
+  non2xx: number;
+  errors: number;
+  requests: number;
+}
+
+interface RouteSpec {
+  name: string;
+  method: "GET" | "POST";
+  path: string;
+  body?: () => string;
+}
+
+async function runRoute(url: string, pid: number, spec: RouteSpec, duration: number): Promise<RouteResult> {
+  const cpuBefore = await cpuMs(pid);
+  const result = (await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration,
+    requests: [
+      {
+        method: spec.method,
+        path: spec.path,
+        headers: { "content-type": "application/json", "x-api-key": KEY },
+        ...(spec.body === undefined
+          ? {}
+          : {
+              setupRequest: (req: Json) => ({ ...req, body: (spec.body as () => string)() }),
+            }),
+      },
+    ],
+  })) as {
+    requests: { average: number; total: number };
+    latency: { p50: number; p99: number };
+    non2xx: number;
+    errors: number;
+    timeouts: number;
+  };
+  const cpuAfter = await cpuMs(pid);
+  const total = result.requests.total;
+  return {
+    route: spec.name,
+    reqPerSec: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuMsPerReq: total > 0 ? (cpuAfter - cpuBefore) / total : Number.NaN,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    requests: total,
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+function table(rows: RouteResult[]): string {
+  const header = ["route", "req/s", "p50 ms", "p99 ms", "CPU ms/req", "requests", "non-2xx", "errors"];
+  const lines = rows.map((r) => [
+    r.route,
+    r.reqPerSec.toFixed(0),
+    r.p50.toFixed(1),
+    r.p99.toFixed(1),
+    r.cpuMsPerReq.toFixed(3),
+    String(r.requests),
+    String(r.non2xx),
+    String(r.errors),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
+  return [header, ...lines]
+    .map((l) => l.map((c, i) => c.padStart(widths[i] as number)).join("  "))
+    .join("\n");
+}
+
+async function main(): Promise<void> {
+  const scripts = await load<Scripts>("scripts/src/index.ts");
+  const common = await load<Common>("common/src/index.ts");
+  const endpoints = await scripts.readLocalStack();
+  if (args.reseed || !(await seeded(scripts, endpoints))) await seed(scripts, common, endpoints);
+  else process.stdout.write(`reusing environment ${PREFIX} and model ${MODEL}@champion\n`);
+
+  const server = await startServer({
+    ...scripts.stackEnvironment(endpoints),
+    GPLAY_PREFIX: PREFIX,
+    GPLAY_API_KEYS: JSON.stringify([{ name: "bench", key: KEY, ratePerSecond: 1_000_000, burst: 1_000_000 }]),
+    GPLAY_MODEL_NAME: MODEL,
+    GPLAY_MODEL_REFRESH_MS: "60000",
+    GPLAY_REQUEST_TIMEOUT_MS: "5000",
+    LOG_LEVEL: "info",
+  });
+  const pid = server.child.pid as number;
+  const random = rng(99);
+  const routes: RouteSpec[] = [
+    {
+      name: "POST /predict",
+      method: "POST",
+      path: "/predict",
+      body: () => JSON.stringify({ userId: userId(1 + Math.floor(random() * READERS)), k: 10 }),
+    },
+    {
+      name: "POST /coldstart",
+      method: "POST",
+      path: "/coldstart",
+      body: () =>
+        JSON.stringify({ k: 10, context: { section: SECTIONS[Math.floor(random() * SECTIONS.length)] } }),
+    },
+    { name: "GET /healthz", method: "GET", path: "/healthz" },
+  ];
+  const all: RouteResult[][] = [];
+  const loads: number[] = [];
+  try {
+    // Warm-up: JIT, the co-visitation cache and the hot-reader cache reach their steady state.
+    for (const r of routes) await runRoute(server.url, pid, r, 3);
+    for (let run = 1; run <= RUNS; run++) {
+      const rows: RouteResult[] = [];
+      for (const r of routes) rows.push(await runRoute(server.url, pid, r, DURATION));
+      loads.push(loadavg()[0] as number);
+      all.push(rows);
+      process.stdout.write(
+        `\nrun ${run}/${RUNS} (load average ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(" ")})\n${table(rows)}\n`,
+      );
+    }
+  } finally {
+    server.child.kill("SIGTERM");
+    await new Promise((r) => server.child.once("exit", r));
+    await rm(path.dirname(server.logFile), { recursive: true, force: true });
+  }
+  const medians = routes.map((r, i) => {
+    const rows = all.map((runRows) => runRows[i] as RouteResult);
+    return {
+      route: r.name,
+      reqPerSec: median(rows.map((x) => x.reqPerSec)),
+      p50: median(rows.map((x) => x.p50)),
+      p99: median(rows.map((x) => x.p99)),
+      cpuMsPerReq: median(rows.map((x) => x.cpuMsPerReq)),
+      requests: rows.reduce((n, x) => n + x.requests, 0),
+      non2xx: rows.reduce((n, x) => n + x.non2xx, 0),
+      errors: rows.reduce((n, x) => n + x.errors, 0),
+    };
+  });
+  process.stdout.write(
+    `\nmedians of ${RUNS} runs (${DURATION} s each, ${CONNECTIONS} connections, ${READERS} readers, ${ARTICLES} articles; ` +
+      `1-min load average during the runs: ${loads.map((l) => l.toFixed(2)).join(", ")})\n${table(medians)}\n`,
+  );
+  const [predict, coldstart, healthz] = medians as [RouteResult, RouteResult, RouteResult];
+  process.stdout.write(
+    `targets: /predict ≥ 1000 req/s: ${predict.reqPerSec.toFixed(0)} ${predict.reqPerSec >= 1000 ? "met" : "MISSED"}; ` +
+      `/predict p99 ≤ 20 ms: ${predict.p99.toFixed(1)} ${predict.p99 <= 20 ? "met" : "MISSED"}; ` +
+      `/coldstart ≥ ½ /healthz: ${(coldstart.reqPerSec / healthz.reqPerSec).toFixed(2)} ${coldstart.reqPerSec >= healthz.reqPerSec / 2 ? "met" : "MISSED"}\n`,
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
