@@ -7,8 +7,12 @@
  * The engine runs as a child process (`cli ingest --prefix raw/ --no-snapshot`), so the peak RSS
  * (VmHWM, sampled from /proc) is the engine's; the snapshot step is then timed separately.
  *
- *   pnpm --filter @gplay/bench bench:ingest -- --scale 0.1|1 [--repeat N] [--concurrency 8]
+ *   pnpm --filter @gplay/bench bench:ingest -- --scale 0.1|1 [--repeat N] [--concurrency 16]
  *     [--schema-check true|false] [--node-options "--max-semi-space-size=64"] [--ceiling-items 50000]
+ *     [--time-limit SECONDS] [--only itens/itens-2022-07-01,treino/] [--snapshot true|false]
+ *
+ * With --time-limit the engine is stopped after that long and the rates are over the objects it
+ * finished (they are committed in key order); --only restricts the run to files under some paths.
  *
  * Generated data is cached under `.local/bench/data-<scale>` (seed "bench", 46 days, users scaled
  * from the real kit's 577,942). Each repetition ingests into a fresh environment (own buckets and
@@ -125,7 +129,17 @@ async function listFiles(dir: string): Promise<string[]> {
 function runMeasured(
   args: string[],
   env: Record<string, string>,
-): Promise<{ seconds: number; peakRssMb: number; stdout: string; stderr: string; code: number | null }> {
+  timeLimitSeconds = Number.POSITIVE_INFINITY,
+): Promise<{
+  seconds: number;
+  peakRssMb: number;
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  /** Seconds since start at which each stdout line arrived. */
+  lines: { at: number; text: string }[];
+  stopped: boolean;
+}> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(process.execPath, args, {
@@ -146,8 +160,23 @@ function runMeasured(
     const timer = setInterval(sample, 100);
     let stdout = "";
     let stderr = "";
+    let pending = "";
+    let stopped = false;
+    const lines: { at: number; text: string }[] = [];
+    const limit = Number.isFinite(timeLimitSeconds)
+      ? setTimeout(() => {
+          stopped = true;
+          sample();
+          child.kill("SIGTERM");
+        }, timeLimitSeconds * 1000)
+      : undefined;
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
+      pending += d.toString();
+      const at = Number(process.hrtime.bigint() - started) / 1e9;
+      const parts = pending.split("\n");
+      pending = parts.pop() ?? "";
+      for (const text of parts) lines.push({ at, text });
       sample();
     });
     child.stderr.on("data", (d: Buffer) => {
@@ -156,8 +185,9 @@ function runMeasured(
     child.on("error", reject);
     child.on("exit", (code) => {
       clearInterval(timer);
+      clearTimeout(limit);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      resolve({ seconds, peakRssMb: peakKb / 1024, stdout, stderr, code });
+      resolve({ seconds, peakRssMb: peakKb / 1024, stdout, stderr, code, lines, stopped });
     });
   });
 }
@@ -240,6 +270,8 @@ async function batchWriteCeiling(
 }
 
 interface EngineRun {
+  files: number;
+  stopped: boolean;
   seconds: number;
   peakRssMb: number;
   itemsWritten: number;
@@ -257,11 +289,15 @@ async function main(): Promise<void> {
     options: {
       scale: { type: "string", default: "0.1" },
       repeat: { type: "string", default: "1" },
-      concurrency: { type: "string", default: "8" },
-      "schema-check": { type: "string", default: "false" },
+      concurrency: { type: "string", default: "16" },
+      "schema-check": { type: "string", default: "true" },
+      // Stop the engine after this many seconds and rate the objects it finished (for full scale).
+      "time-limit": { type: "string", default: "Infinity" },
       "node-options": { type: "string", default: "--max-semi-space-size=64" },
       "ceiling-items": { type: "string", default: "50000" },
       snapshot: { type: "string", default: "true" },
+      // Comma-separated path prefixes: ingest only these files (e.g. "itens/itens-2022-07-01,treino/").
+      only: { type: "string" },
     },
   });
   const scale = Number(values.scale);
@@ -273,7 +309,8 @@ async function main(): Promise<void> {
   const { S3ObjectStore } = await load<S3StoreModule>("featstore-engine/src/adapters/s3-object-store.ts");
 
   const dir = await ensureData(scale);
-  const files = await listFiles(dir);
+  const only = values.only?.split(",").filter((p) => p !== "");
+  const files = (await listFiles(dir)).filter((f) => only === undefined || only.some((p) => f.startsWith(p)));
   let rawBytes = 0;
   for (const f of files) rawBytes += (await stat(path.join(dir, f))).size;
   const { endpoints } = await scripts.ensureLocalStack();
@@ -316,22 +353,29 @@ async function main(): Promise<void> {
           "--no-snapshot",
         ],
         engineEnv,
+        Number(values["time-limit"]),
       );
-      if (ingest.code !== 0) throw new Error(`engine failed (${ingest.code}): ${ingest.stderr.slice(-2000)}`);
-      const results = ingest.stdout
-        .split("\n")
-        .filter((l) => l.startsWith('{"status"'))
-        .map(
-          (l) =>
-            JSON.parse(l) as {
-              status: string;
-              kind: string;
-              counts: { rowsIn: number; itemsWritten: number };
-            },
-        );
+      if (ingest.code !== 0 && !ingest.stopped)
+        throw new Error(`engine failed (${ingest.code}): ${ingest.stderr.slice(-2000)}`);
+      const done = ingest.lines.filter((l) => l.text.startsWith('{"status"'));
+      const results = done.map(
+        (l) =>
+          JSON.parse(l.text) as {
+            status: string;
+            kind: string;
+            counts: { rowsIn: number; itemsWritten: number };
+          },
+      );
+      // Stopped at the time limit: rate the objects finished, up to the moment the last one finished.
+      const wall = ingest.stopped ? (done.at(-1)?.at ?? ingest.seconds) : ingest.seconds;
       const expected = JSON.parse(await readFile(path.join(dir, "expected.json"), "utf8")) as {
-        totals: { interactions: number };
+        files: { path: string; kind: string; records: number }[];
       };
+      // Objects are committed in key order: the finished ones are the first of the sorted list.
+      const finished = new Set(files.slice(0, results.length));
+      const interactions = expected.files
+        .filter((f) => f.kind === "treino" && finished.has(f.path))
+        .reduce((n, f) => n + f.records, 0);
       const treino = results.filter((x) => x.kind === "treino");
       let snapshotSeconds = Number.NaN;
       let snapshotPeakRssMb = Number.NaN;
@@ -356,18 +400,20 @@ async function main(): Promise<void> {
       );
       ceilings.push(ceiling.itemsPerSecond);
       const run: EngineRun = {
-        seconds: ingest.seconds,
+        files: results.length,
+        stopped: ingest.stopped,
+        seconds: wall,
         peakRssMb: ingest.peakRssMb,
         itemsWritten: results.reduce((n, x) => n + (x.counts?.itemsWritten ?? 0), 0),
         treinoRows: treino.reduce((n, x) => n + x.counts.rowsIn, 0),
-        interactions: expected.totals.interactions,
+        interactions,
         userItems: treino.reduce((n, x) => n + x.counts.itemsWritten, 0),
         snapshotSeconds,
         snapshotPeakRssMb,
       };
       runs.push(run);
       console.log(
-        `run ${r + 1}/${repeat}: engine ${fmt(run.seconds, 1)} s (${results.length} files ingested, load before ${loadBefore}, after ${load1()}), ` +
+        `run ${r + 1}/${repeat}: engine ${fmt(run.seconds, 1)} s (${results.length}/${files.length} files ingested${ingest.stopped ? ", stopped at the time limit" : ""}, load before ${loadBefore}, after ${load1()}), ` +
           `${fmt(run.treinoRows / run.seconds)} treino rows/s, peak RSS ${fmt(run.peakRssMb)} MB; parse ${fmt(parse.treinoRows / parse.seconds)} rows/s; ` +
           `BatchWriteItem ${fmt(ceiling.itemsPerSecond)} items/s (${ceiling.items} items); snapshot ${fmt(snapshotSeconds, 1)} s, peak RSS ${fmt(snapshotPeakRssMb)} MB`,
       );
@@ -377,9 +423,9 @@ async function main(): Promise<void> {
     }
   }
 
-  const m = <K extends keyof EngineRun>(key: K) => median(runs.map((x) => x[key]));
+  const m = (key: Exclude<keyof EngineRun, "stopped">) => median(runs.map((x) => x[key]));
   const seconds = m("seconds");
-  const treinoRows = runs[0]?.treinoRows ?? 0;
+  const treinoRows = m("treinoRows");
   const rowsPerSecond = treinoRows / seconds;
   const parseRowsPerSecond = median(parses.map((p) => p.rowsPerSecond));
   const ceilingItems = median(ceilings);
@@ -391,6 +437,10 @@ async function main(): Promise<void> {
   const rows: [string, string][] = [
     ["scale / files / raw MB", `${scale} / ${files.length} / ${fmt(rawBytes / 1_048_576, 1)}`],
     ["repetitions (medians)", String(runs.length)],
+    [
+      "objects ingested",
+      `${m("files")}/${files.length}${runs.some((x) => x.stopped) ? " (stopped at the time limit; rates over the finished objects)" : ""}`,
+    ],
     ["engine wall time", `${fmt(seconds, 1)} s`],
     ["end-to-end treino rows/s", fmt(rowsPerSecond)],
     ["end-to-end interactions/s", fmt(m("interactions") / seconds)],

@@ -46,8 +46,13 @@ async function run(argv: string[]): Promise<void> {
     if (command !== "ingest") throw new AppError("VALIDATION_FAILED", USAGE);
     const bucket = values.bucket ?? engine.ingest.buckets.raw;
     const results: IngestResult[] = [];
+    // Each result is printed as its object is committed (long backfills show what is done).
+    const done = (r: IngestResult) => {
+      results.push(r);
+      console.log(JSON.stringify(r));
+    };
     if (values.file !== undefined) {
-      results.push(
+      done(
         await ingestFile(
           engine.ingest,
           { bucket: LOCAL_FILE_BUCKET, key: values.file },
@@ -55,20 +60,19 @@ async function run(argv: string[]): Promise<void> {
         ),
       );
     } else if (values.key !== undefined) {
-      results.push(await ingestFile(engine.ingest, { bucket, key: values.key }));
+      done(await ingestFile(engine.ingest, { bucket, key: values.key }));
     } else if (values.prefix !== undefined) {
       const keys: string[] = [];
       for await (const object of engine.ingest.objects.list(bucket, values.prefix ?? RAW_PREFIX))
         keys.push(object.key);
       // Validation of the next object overlaps the writes of the current one; commits stay in key order.
-      results.push(
-        ...(await ingestFiles(
-          engine.ingest,
-          keys.sort().map((key) => ({ bucket, key })),
-        )),
+      await ingestFiles(
+        engine.ingest,
+        keys.sort().map((key) => ({ bucket, key })),
+        undefined,
+        done,
       );
     } else throw new AppError("VALIDATION_FAILED", USAGE);
-    for (const r of results) console.log(JSON.stringify(r));
     if (!values["no-snapshot"] && results.some((r) => r.status === "ingested")) {
       const snapshot = await buildSnapshot(engine.snapshot);
       console.log(JSON.stringify({ snapshot: snapshot.status }));

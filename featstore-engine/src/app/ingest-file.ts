@@ -130,6 +130,7 @@ export async function ingestFiles(
   deps: IngestDeps,
   sources: readonly SourceObject[],
   reader: SourceReader = deps.objects,
+  onResult?: (result: IngestResult) => void,
 ): Promise<IngestResult[]> {
   const results: IngestResult[] = [];
   let next: Promise<PreparedIngestion | IngestResult> | undefined =
@@ -141,7 +142,9 @@ export async function ingestFiles(
     // If this commit fails, the prepared next object is dropped; keep its rejection handled.
     next?.catch(() => undefined);
     try {
-      results.push(current.status === "prepared" ? await commitIngestion(deps, current) : current);
+      const result = current.status === "prepared" ? await commitIngestion(deps, current) : current;
+      results.push(result);
+      onResult?.(result);
     } catch (error) {
       if (next !== undefined)
         await next.then(
@@ -223,10 +226,11 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
   };
   await deps.features.putIngestion({ ...base, status: "started", startedAt: startedAt.toISOString() });
 
+  let lake: Promise<{ partitionKey: string; quarantineKey: string | undefined }> | undefined;
   try {
     // The lake objects and the feature-store writes are independent and keyed by this version: run
     // them together. Only the report and the marker, written last, say the ingestion is complete.
-    const lake = (async () => {
+    lake = (async () => {
       const partitionKey = await writePartition(deps, staged, id);
       let quarantineKey: string | undefined;
       if (staged.quarantine.length > 0) {
@@ -302,6 +306,8 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
     return { status: "ingested", sourceId: id, kind: staged.kind, counts, reportKey };
   } catch (error) {
     task.end();
+    // Let the lake writes settle first, so nothing of this attempt lands after its failure marker.
+    await lake?.catch(() => undefined);
     await deps.features
       .putIngestion({
         ...base,
