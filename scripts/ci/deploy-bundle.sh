@@ -10,6 +10,13 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 rm -rf "$out"
 pnpm --filter "@gplay/${service}..." --filter "!@gplay/scripts" run build
+# `pnpm deploy --prod` records "production" in the workspace's install state; the next `pnpm run` would
+# then re-install the workspace without devDependencies (pruning jest, tsc…). Keep the state as it was.
+state="$root/node_modules/.pnpm-workspace-state-v1.json"
+saved="$(mktemp)"
+[ -f "$state" ] && cp "$state" "$saved"
+restore_state() { if [ -s "$saved" ]; then cp "$saved" "$state"; fi; rm -f "$saved"; }
+trap restore_state EXIT
 # --legacy: copy workspace dependencies with their dist instead of requiring injected workspace packages.
 pnpm --filter "@gplay/${service}" deploy --prod --legacy "$out" >/dev/null
 if [ "${3:-}" = "--with-tfjs-node" ] && [ -d "$out/node_modules/@tensorflow/tfjs-node" ]; then
