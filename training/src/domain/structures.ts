@@ -102,7 +102,8 @@ export class ContentIndex {
   private readonly postings = new Map<number, { page: string; w: number }[]>();
   constructor(
     articles: Iterable<Article>,
-    private readonly maxPosting = 5_000,
+    private readonly maxPosting = 1_000,
+    private readonly maxQueryTerms = 64,
   ) {
     for (const a of articles) {
       const v = a.vector;
@@ -126,8 +127,10 @@ export class ContentIndex {
     for (const v of vectors)
       for (let i = 0; i < v.indices.length; i++)
         query.set(v.indices[i] as number, (query.get(v.indices[i] as number) ?? 0) + (v.values[i] as number));
+    // The heaviest query terms only, and no stop-word-like bucket: bounded work per reader.
+    const terms = [...query].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, this.maxQueryTerms);
     const scores = new Map<string, number>();
-    for (const [bucket, qw] of query) {
+    for (const [bucket, qw] of terms) {
       const list = this.postings.get(bucket);
       if (list === undefined || list.length > this.maxPosting) continue;
       for (const { page, w } of list) scores.set(page, (scores.get(page) ?? 0) + qw * w);
