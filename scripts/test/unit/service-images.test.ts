@@ -9,7 +9,7 @@ const repoRoot = join(import.meta.dirname, "../../..");
 const SERVICES = [
   { workspace: "featstore-engine", healthcheck: undefined, tfjsNode: false },
   { workspace: "training", healthcheck: undefined, tfjsNode: true },
-  { workspace: "api", healthcheck: "/healthz", tfjsNode: true },
+  { workspace: "api", healthcheck: "/healthz", tfjsNode: false },
 ] as const;
 
 function parse(workspace: string) {
