@@ -12,7 +12,8 @@ export interface MetricsContext {
 
 /**
  * Builds an embedded-metric-format document for one or more metrics of the contract, with the
- * standard dimensions. Pure: the caller decides where it goes (the logger, stdout).
+ * standard dimensions [Service, Environment] and, when extra dimensions are given, also the set
+ * [Service, Environment, ...extra] (each value is then aggregated under both). Pure: the caller decides where it goes (the logger, stdout).
  */
 export function emfDocument(
   context: MetricsContext,
@@ -21,14 +22,20 @@ export function emfDocument(
   now: number = Date.now(),
 ): Record<string, unknown> {
   const entries = Object.entries(values) as [MetricKey, number][];
-  const dimensionNames = [...METRIC_DIMENSIONS, ...Object.keys(extraDimensions)];
+  const extra = Object.keys(extraDimensions);
+  // The standard set always, so alarms on [Service, Environment] see every value; the finer set too
+  // when extra dimensions are given (one EMF document may declare several dimension sets).
+  const dimensionSets: string[][] =
+    extra.length === 0
+      ? [[...METRIC_DIMENSIONS]]
+      : [[...METRIC_DIMENSIONS], [...METRIC_DIMENSIONS, ...extra]];
   const doc: Record<string, unknown> = {
     _aws: {
       Timestamp: now,
       CloudWatchMetrics: [
         {
           Namespace: METRIC_NAMESPACE,
-          Dimensions: [dimensionNames],
+          Dimensions: dimensionSets,
           Metrics: entries.map(([key]) => ({ Name: METRICS[key].name, Unit: METRICS[key].unit })),
         },
       ],

@@ -15,7 +15,10 @@ describe("EMF metrics", () => {
         CloudWatchMetrics: [
           {
             Namespace: METRIC_NAMESPACE,
-            Dimensions: [["Service", "Environment", "Route"]],
+            Dimensions: [
+              ["Service", "Environment"],
+              ["Service", "Environment", "Route"],
+            ],
             Metrics: [
               { Name: "RequestLatency", Unit: "Milliseconds" },
               { Name: "Http5xx", Unit: "Count" },
@@ -29,6 +32,14 @@ describe("EMF metrics", () => {
       RequestLatency: 12,
       Http5xx: 1,
     });
+  });
+
+  it("declares only the standard dimension set without extra dimensions", () => {
+    const doc = emfDocument({ service: "api", environment: "dev" }, { apiLatency: 3 }, {}, 5) as {
+      _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] };
+    };
+    expect(doc._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([["Service", "Environment"]]);
+    expect(doc).not.toHaveProperty("Route");
   });
 
   it("writes nothing for an empty set of values", () => {
