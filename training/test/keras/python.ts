@@ -35,13 +35,16 @@ export async function findKerasPython(): Promise<string> {
         continue;
       }
       try {
-        await run(python, [
-          "-c",
-          "import importlib.util as u, sys; sys.exit(0 if u.find_spec('keras') else 1)",
-        ]);
+        // A real import with the backend the checks use: keras 3.15's numpy backend imports jax
+        // (keras/src/backend/numpy/nn.py), so "keras is installed" is not enough.
+        await run(python, ["-c", "import keras"], { env: { ...process.env, KERAS_BACKEND: "numpy" } });
         return python;
-      } catch {
-        problems.push(`${python}: no keras module`);
+      } catch (error) {
+        const stderr = String((error as { stderr?: string }).stderr ?? "")
+          .trim()
+          .split("\n")
+          .at(-1);
+        problems.push(`${python}: cannot import keras (${stderr})`);
       }
     }
     throw new Error(
