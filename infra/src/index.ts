@@ -2,7 +2,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { parseConfig, type RawConfig } from "./plan/config.js";
-import { Platform } from "./platform.js";
+import { Platform, type PlatformSecrets, SECRET_CONFIG_KEYS } from "./platform.js";
 
 /**
  * The Pulumi program (Pulumi.yaml `main`): reads the stack config, validates it (every problem at
@@ -33,7 +33,11 @@ const raw: RawConfig = {
 };
 const cfg = parseConfig(raw, pulumi.getStack());
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const platform = new Platform("gplay", cfg, { repoRoot });
+// Secret values (`pulumi config set --secret <key>`): stored encrypted in the stack, never plain.
+const secrets = Object.fromEntries(
+  Object.entries(SECRET_CONFIG_KEYS).map(([field, key]) => [field, config.requireSecret(key)]),
+) as unknown as PlatformSecrets;
+const platform = new Platform("gplay", cfg, { repoRoot, secrets });
 const out = platform.outputs;
 
 export const environment = cfg.environment;

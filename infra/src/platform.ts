@@ -21,11 +21,41 @@ import {
   trainingPolicy,
 } from "./plan/iam.js";
 import { resourceNames } from "./plan/names.js";
-import { ENV } from "./plan/tasks.js";
+import {
+  ENV,
+  MLFLOW_ADMIN_USERNAME,
+  MLFLOW_SERVICE_USERNAME,
+  MODEL_NAME,
+  mlflowAllowedHosts,
+} from "./plan/tasks.js";
+
+/**
+ * Secret values from the stack config (`pulumi config set --secret …`, read with `requireSecret`).
+ * Each is stored in its own Secrets Manager secret and reaches its tasks as an ECS `secret`.
+ */
+export interface PlatformSecrets {
+  /** `GPLAY_API_KEYS` of the api: JSON [{name, key, ratePerSecond?, burst?}]. */
+  apiKeys: pulumi.Input<string>;
+  /** MLflow's admin password (the basic-auth app creates the admin with it at first start). */
+  mlflowAdminPassword: pulumi.Input<string>;
+  /** The basic-auth app's Flask secret key (CSRF), the same in every worker and task. */
+  mlflowFlaskSecretKey: pulumi.Input<string>;
+  /** Password of the MLflow user training and the api sign in as (docs/deploy.md creates it). */
+  mlflowServicePassword: pulumi.Input<string>;
+}
+
+/** Config keys of the secrets (index.ts reads them; docs/deploy.md lists them). */
+export const SECRET_CONFIG_KEYS = {
+  apiKeys: "apiKeys",
+  mlflowAdminPassword: "mlflowAdminPassword",
+  mlflowFlaskSecretKey: "mlflowFlaskSecretKey",
+  mlflowServicePassword: "mlflowServicePassword",
+} as const satisfies Record<keyof PlatformSecrets, string>;
 
 export interface PlatformOptions extends pulumi.ComponentResourceOptions {
   /** Monorepo root: the Docker build context of every image. */
   repoRoot: string;
+  secrets: PlatformSecrets;
 }
 
 /** What the services, CI and operators need from a stack (exported by index.ts). */
@@ -54,7 +84,7 @@ export class Platform extends pulumi.ComponentResource {
   readonly outputs: PlatformOutputs;
 
   constructor(name: string, cfg: PlatformConfig, opts: PlatformOptions) {
-    const { repoRoot, ...componentOpts } = opts;
+    const { repoRoot, secrets, ...componentOpts } = opts;
     super("gplay:platform:Platform", name, {}, componentOpts);
     const parent = { parent: this };
     const names = resourceNames(cfg.prefix);
@@ -121,6 +151,35 @@ export class Platform extends pulumi.ComponentResource {
       parent,
     );
 
+    // One Secrets Manager secret per value, encrypted with the platform key (which the execution
+    // roles may decrypt with); each execution role may read only its own task's secrets.
+    const secret = (id: keyof PlatformSecrets, description: string) => {
+      const sm = new aws.secretsmanager.Secret(
+        `${name}-${id}`,
+        {
+          name: names.secret[id],
+          description,
+          kmsKeyId: key.arn,
+          recoveryWindowInDays: prod ? 30 : 0,
+        },
+        parent,
+      );
+      // The value, from the stack's encrypted config.
+      new aws.secretsmanager.SecretVersion(
+        `${name}-${id}`,
+        { secretId: sm.id, secretString: pulumi.secret(secrets[id]) },
+        parent,
+      );
+      return sm;
+    };
+    const apiKeysSecret = secret("apiKeys", "GPLAY_API_KEYS of the api (JSON list of clients)");
+    const adminPasswordSecret = secret("mlflowAdminPassword", "MLflow basic-auth admin password");
+    const flaskKeySecret = secret("mlflowFlaskSecretKey", "MLflow basic-auth Flask secret key");
+    const servicePasswordSecret = secret(
+      "mlflowServicePassword",
+      `Password of the MLflow user ${MLFLOW_SERVICE_USERNAME} (training and api)`,
+    );
+
     const eventBusArn = pulumi.interpolate`arn:aws:events:${cfg.region}:${identity.accountId}:event-bus/default`;
     const policyContext: pulumi.Output<TaskPolicyContext> = pulumi
       .all([tables.arns, key.arn, eventBusArn])
@@ -138,12 +197,6 @@ export class Platform extends pulumi.ComponentResource {
       [ENV.prefix]: cfg.prefix,
       [ENV.region]: cfg.region,
     };
-    const tableEnv = {
-      [ENV.tableUsers]: names.tables.users,
-      [ENV.tableItems]: names.tables.items,
-      [ENV.tableColdstart]: names.tables.coldstart,
-      [ENV.tableIngestions]: names.tables.ingestions,
-    };
     const task = (workload: "featstoreEngine" | "training" | "api" | "mlflow") => ({
       family: names.family[workload],
       containerName: names.container[workload],
@@ -155,28 +208,8 @@ export class Platform extends pulumi.ComponentResource {
       keyArn: key.arn,
     });
 
-    const mlflowTask = new FargateTask(
-      `${name}-mlflow`,
-      {
-        ...task("mlflow"),
-        ...cfg.mlflow,
-        port: cfg.mlflow.port,
-        environment: {
-          ...baseEnv,
-          [ENV.port]: String(cfg.mlflow.port),
-          [ENV.mlflowDbHost]: database.instance.address,
-          [ENV.mlflowDbPort]: String(MLFLOW_DB.port),
-          [ENV.mlflowDbName]: MLFLOW_DB.name,
-          [ENV.mlflowDbUser]: MLFLOW_DB.username,
-          [ENV.mlflowArtifactsDestination]: `s3://${names.buckets.models}/${MLFLOW_ARTIFACTS_PREFIX}`,
-        },
-        // The RDS-managed secret is JSON; ECS extracts its `password` key.
-        secrets: { [ENV.mlflowDbPassword]: pulumi.interpolate`${database.masterSecretArn}:password::` },
-        secretArns: [database.masterSecretArn],
-        taskPolicy: policy(mlflowPolicy),
-      },
-      parent,
-    );
+    // MLflow's task definition is built inside the service, once its internal load balancer exists:
+    // the balancer's DNS name is a Host header MLflow must accept.
     const mlflow = new MlflowService(
       `${name}-mlflow`,
       {
@@ -185,7 +218,42 @@ export class Platform extends pulumi.ComponentResource {
         vpcId: network.vpcId,
         vpcCidr: network.cidr,
         privateSubnetIds: network.privateSubnetIds,
-        taskDefinitionArn: mlflowTask.taskDefinition.arn,
+        taskDefinitionFor: (loadBalancerDns) => {
+          const mlflowTask = new FargateTask(
+            `${name}-mlflow`,
+            {
+              ...task("mlflow"),
+              ...cfg.mlflow,
+              port: cfg.mlflow.port,
+              // Only what mlflow/server/entrypoint.sh documents (and boto3's region).
+              environment: {
+                [ENV.region]: cfg.region,
+                [ENV.mlflowPort]: String(cfg.mlflow.port),
+                [ENV.mlflowDbHost]: database.instance.address,
+                [ENV.mlflowDbPort]: String(MLFLOW_DB.port),
+                [ENV.mlflowDbName]: MLFLOW_DB.name,
+                [ENV.mlflowDbUser]: MLFLOW_DB.username,
+                [ENV.mlflowDbSslMode]: "require",
+                [ENV.mlflowArtifactsDestination]: `s3://${names.buckets.models}/${MLFLOW_ARTIFACTS_PREFIX}`,
+                [ENV.mlflowAuthEnabled]: "true",
+                [ENV.mlflowAuthAdminUsername]: MLFLOW_ADMIN_USERNAME,
+                [ENV.mlflowAllowedHosts]: loadBalancerDns.apply((dns) =>
+                  mlflowAllowedHosts(dns, cfg.mlflow.port),
+                ),
+              },
+              secrets: {
+                // The RDS-managed secret is JSON; ECS extracts its `password` key.
+                [ENV.mlflowDbPassword]: pulumi.interpolate`${database.masterSecretArn}:password::`,
+                [ENV.mlflowAuthAdminPassword]: adminPasswordSecret.arn,
+                [ENV.mlflowFlaskSecretKey]: flaskKeySecret.arn,
+              },
+              secretArns: [database.masterSecretArn, adminPasswordSecret.arn, flaskKeySecret.arn],
+              taskPolicy: policy(mlflowPolicy),
+            },
+            parent,
+          );
+          return mlflowTask.taskDefinition.arn;
+        },
         containerName: names.container.mlflow,
         port: cfg.mlflow.port,
         desiredCount: cfg.mlflow.desiredCount,
@@ -194,17 +262,21 @@ export class Platform extends pulumi.ComponentResource {
       parent,
     );
 
+    // training and the api sign in to MLflow as the service user.
+    const mlflowClientEnv = {
+      [ENV.mlflowTrackingUri]: mlflow.trackingUri,
+      [ENV.mlflowTrackingUsername]: MLFLOW_SERVICE_USERNAME,
+      [ENV.modelName]: MODEL_NAME,
+    };
+    const mlflowClientSecrets = { [ENV.mlflowTrackingPassword]: servicePasswordSecret.arn };
+
+    // Per-run variables (the object or snapshot) come from the EventBridge container overrides.
     const engineTask = new FargateTask(
       `${name}-featstore-engine`,
       {
         ...task("featstoreEngine"),
         ...cfg.featstoreEngine,
-        environment: {
-          ...baseEnv,
-          ...tableEnv,
-          [ENV.rawBucket]: names.buckets.raw,
-          [ENV.processedBucket]: names.buckets.processed,
-        },
+        environment: { ...baseEnv },
         secrets: {},
         secretArns: [],
         taskPolicy: policy(featstoreEnginePolicy),
@@ -217,15 +289,9 @@ export class Platform extends pulumi.ComponentResource {
         ...task("training"),
         cpu: cfg.training.cpu,
         memory: cfg.training.memory,
-        environment: {
-          ...baseEnv,
-          ...tableEnv,
-          [ENV.processedBucket]: names.buckets.processed,
-          [ENV.modelsBucket]: names.buckets.models,
-          [ENV.mlflowTrackingUri]: mlflow.trackingUri,
-        },
-        secrets: {},
-        secretArns: [],
+        environment: { ...baseEnv, ...mlflowClientEnv },
+        secrets: { ...mlflowClientSecrets },
+        secretArns: [servicePasswordSecret.arn],
         taskPolicy: policy(trainingPolicy),
       },
       parent,
@@ -238,15 +304,9 @@ export class Platform extends pulumi.ComponentResource {
         memory: cfg.api.memory,
         port: cfg.api.port,
         healthCheckPath: "/healthz",
-        environment: {
-          ...baseEnv,
-          ...tableEnv,
-          [ENV.port]: String(cfg.api.port),
-          [ENV.modelsBucket]: names.buckets.models,
-          [ENV.mlflowTrackingUri]: mlflow.trackingUri,
-        },
-        secrets: {},
-        secretArns: [],
+        environment: { ...baseEnv, ...mlflowClientEnv, [ENV.port]: String(cfg.api.port) },
+        secrets: { ...mlflowClientSecrets, [ENV.apiKeys]: apiKeysSecret.arn },
+        secretArns: [apiKeysSecret.arn, servicePasswordSecret.arn],
         taskPolicy: policy(apiPolicy),
       },
       parent,

@@ -7,7 +7,11 @@ export interface MlflowServiceArgs {
   vpcId: pulumi.Input<string>;
   vpcCidr: string;
   privateSubnetIds: pulumi.Input<string>[];
-  taskDefinitionArn: pulumi.Input<string>;
+  /**
+   * Builds the task definition once the load balancer exists (MLflow must accept its DNS name as a
+   * Host header) and returns its ARN.
+   */
+  taskDefinitionFor: (loadBalancerDnsName: pulumi.Output<string>) => pulumi.Input<string>;
   containerName: string;
   port: number;
   desiredCount: number;
@@ -121,7 +125,7 @@ export class MlflowService extends pulumi.ComponentResource {
       {
         name: args.serviceName,
         cluster: args.clusterArn,
-        taskDefinition: args.taskDefinitionArn,
+        taskDefinition: args.taskDefinitionFor(this.loadBalancer.dnsName),
         desiredCount: args.desiredCount,
         launchType: "FARGATE",
         platformVersion: "LATEST",

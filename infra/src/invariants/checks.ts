@@ -12,7 +12,7 @@ import {
 import { type PolicyDocument, type Statement, WILDCARD_ACTIONS } from "../plan/iam.js";
 import { resourceNames, WORKLOADS, WORKSPACE_OF, type Workload } from "../plan/names.js";
 import { INTERFACE_ENDPOINT_SERVICES } from "../plan/network.js";
-import { SECRET_NAME_PATTERN } from "../plan/tasks.js";
+import { ENV, SECRET_NAME_PATTERN } from "../plan/tasks.js";
 import { asArray, belongsTo, deepEqual, json, ofType, type RecordedResource, T } from "./resources.js";
 
 /**
@@ -64,6 +64,32 @@ function statements(policy: unknown): Statement[] {
 
 function containers(td: RecordedResource): Record<string, unknown>[] {
   return asArray(json(td.inputs.containerDefinitions) as Record<string, unknown>[] | undefined);
+}
+
+interface ContainerVars {
+  environment: Record<string, string>;
+  /** Variable name → `valueFrom`. */
+  secrets: Record<string, string>;
+}
+
+/** The first container's plain environment and secrets of a workload's task definition. */
+function varsOf(rs: R, ctx: InvariantContext, w: Workload): ContainerVars | undefined {
+  const td = taskDef(rs, ctx, w);
+  const c = td === undefined ? undefined : containers(td)[0];
+  if (c === undefined) return undefined;
+  return {
+    environment: Object.fromEntries(
+      asArray(c.environment as { name: string; value: string }[]).map((e) => [e.name, e.value]),
+    ),
+    secrets: Object.fromEntries(
+      asArray(c.secrets as { name: string; valueFrom: string }[]).map((e) => [e.name, e.valueFrom]),
+    ),
+  };
+}
+
+/** The secret a `valueFrom` names, without a `:json-key:version-stage:version-id` suffix. */
+export function secretArnOf(valueFrom: string): string {
+  return valueFrom.startsWith("arn:") ? valueFrom.split(":").slice(0, 7).join(":") : valueFrom;
 }
 
 const family = (ctx: InvariantContext, w: Workload) => resourceNames(ctx.prefix).family[w];
@@ -473,6 +499,125 @@ export const INVARIANTS: Invariant[] = [
     },
   },
   {
+    id: "task-environment",
+    description:
+      "each service task gets GPLAY_PREFIX and GPLAY_ENVIRONMENT of this stack (names derive from the prefix, so no bucket/table variables); training and api get MLflow's URI and one model name; the api its keys as a secret",
+    check: (rs, ctx) => {
+      const out: string[] = [];
+      for (const w of ["featstoreEngine", "training", "api"] as const) {
+        const v = varsOf(rs, ctx, w);
+        if (v === undefined) {
+          out.push(`${w}: no container`);
+          continue;
+        }
+        if (v.environment[ENV.prefix] !== ctx.prefix) out.push(`${w}: ${ENV.prefix} is not ${ctx.prefix}`);
+        if (v.environment[ENV.environment] !== ctx.environment)
+          out.push(`${w}: ${ENV.environment} is not ${ctx.environment}`);
+        for (const name of Object.keys(v.environment))
+          if (/^GPLAY_(RESOURCE_PREFIX|RAW_BUCKET|PROCESSED_BUCKET|MODELS_BUCKET|TABLE_\w+)$/.test(name))
+            out.push(`${w}: ${name} is not read by the service (names derive from ${ENV.prefix})`);
+      }
+      const training = varsOf(rs, ctx, "training");
+      const api = varsOf(rs, ctx, "api");
+      for (const [w, v] of [
+        ["training", training],
+        ["api", api],
+      ] as const) {
+        if (!(v?.environment[ENV.mlflowTrackingUri] ?? "").startsWith("http"))
+          out.push(`${w}: no ${ENV.mlflowTrackingUri}`);
+        if (v?.environment[ENV.modelName] === undefined) out.push(`${w}: no ${ENV.modelName}`);
+      }
+      if (training?.environment[ENV.modelName] !== api?.environment[ENV.modelName])
+        out.push("training and api name different models");
+      if (api?.secrets[ENV.apiKeys] === undefined) out.push(`api: ${ENV.apiKeys} is not an ECS secret`);
+      return out;
+    },
+  },
+  {
+    id: "mlflow-auth",
+    description:
+      "MLflow runs its basic-auth app (admin password and Flask key as ECS secrets), accepts its internal load balancer's Host, and training and the api sign in with a secret password",
+    check: (rs, ctx) => {
+      const v = varsOf(rs, ctx, "mlflow");
+      if (v === undefined) return ["no MLflow container"];
+      const svc = serviceByName(rs, `${ctx.prefix}-mlflow`);
+      const tgArns = asArray(svc?.inputs.loadBalancers).map((lb) => lb.targetGroupArn);
+      const lbArns = ofType(rs, T.listener)
+        .filter((l) => asArray(l.inputs.defaultActions).some((a) => tgArns.includes(a.targetGroupArn)))
+        .map((l) => l.inputs.loadBalancerArn);
+      const dnsNames = ofType(rs, T.loadBalancer)
+        .filter((lb) => lbArns.includes(lb.inputs.arn))
+        .map((lb) => lb.inputs.dnsName);
+      const hosts = (v.environment[ENV.mlflowAllowedHosts] ?? "").split(",");
+      const clients = (["training", "api"] as const).map((w) => [w, varsOf(rs, ctx, w)] as const);
+      return problems([
+        [v.environment[ENV.mlflowAuthEnabled] === "true", `MLflow: ${ENV.mlflowAuthEnabled} is not true`],
+        [
+          v.secrets[ENV.mlflowAuthAdminPassword] !== undefined,
+          `MLflow: ${ENV.mlflowAuthAdminPassword} is not an ECS secret`,
+        ],
+        [
+          v.secrets[ENV.mlflowFlaskSecretKey] !== undefined,
+          `MLflow: ${ENV.mlflowFlaskSecretKey} is not an ECS secret`,
+        ],
+        [
+          dnsNames.length > 0 && dnsNames.every((d) => typeof d === "string" && hosts.includes(d)),
+          `MLflow: ${ENV.mlflowAllowedHosts} does not accept its load balancer's name`,
+        ],
+        [hosts.some((h) => h.startsWith("localhost")), `MLflow: ${ENV.mlflowAllowedHosts} has no localhost`],
+        ...clients.map(([w, c]): [boolean, string] => [
+          (c?.environment[ENV.mlflowTrackingUsername] !== undefined &&
+            c.secrets[ENV.mlflowTrackingPassword] !== undefined) ||
+            c?.secrets.MLFLOW_TRACKING_TOKEN !== undefined,
+          `${w}: no MLflow credentials (username + secret password, or a secret token)`,
+        ]),
+      ]);
+    },
+  },
+  {
+    id: "task-secrets-scoped",
+    description:
+      "each task's execution role may read exactly the Secrets Manager secrets its container references, and every one is encrypted with the platform key",
+    check: (rs, ctx) => {
+      const out: string[] = [];
+      for (const w of WORKLOADS) {
+        const td = taskDef(rs, ctx, w);
+        const v = varsOf(rs, ctx, w);
+        if (td === undefined || v === undefined) {
+          out.push(`${w}: no task definition`);
+          continue;
+        }
+        const referenced = [...new Set(Object.values(v.secrets).map(secretArnOf))].sort();
+        const readable = [
+          ...new Set(
+            policiesOfRole(rs, roleOf(rs, td.inputs.executionRoleArn))
+              .flatMap((p) => statements(p.inputs.policy))
+              .filter((s) => s.Effect === "Allow")
+              .filter((s) => asArray(s.Action).some((a) => a.startsWith("secretsmanager:")))
+              .flatMap((s) => asArray(s.Resource)),
+          ),
+        ].sort();
+        if (!deepEqual(readable, referenced))
+          out.push(
+            `${w}: execution role reads ${JSON.stringify(readable)}, container uses ${JSON.stringify(referenced)}`,
+          );
+        const taskPolicies = policiesOfRole(rs, roleOf(rs, td.inputs.taskRoleArn));
+        if (
+          taskPolicies.some((p) =>
+            statements(p.inputs.policy).some((s) =>
+              asArray(s.Action).some((a) => a.startsWith("secretsmanager:")),
+            ),
+          )
+        )
+          out.push(`${w}: the task role reads secrets (only the execution role should)`);
+      }
+      for (const s of ofType(rs, T.secret))
+        if (s.inputs.kmsKeyId === undefined)
+          out.push(`${s.inputs.name}: not encrypted with the platform key`);
+      return out;
+    },
+  },
+  {
     id: "api-public-alb",
     description: "the API runs behind an internet-facing ALB whose target group checks /healthz",
     check: (rs, ctx) => {
@@ -726,8 +871,8 @@ export const INVARIANTS: Invariant[] = [
       const names = resourceNames(ctx.prefix);
       const allowedBuckets: Record<Workload, string[]> = {
         featstoreEngine: [names.buckets.raw, names.buckets.processed],
-        training: [names.buckets.processed, names.buckets.models],
-        api: [names.buckets.models],
+        training: [names.buckets.processed],
+        api: [],
         mlflow: [names.buckets.models],
       };
       const out: string[] = [];

@@ -47,6 +47,7 @@ export const T = {
   natGateway: "aws:ec2/natGateway:NatGateway",
   role: "aws:iam/role:Role",
   rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  secret: "aws:secretsmanager/secret:Secret",
 } as const;
 
 export const ofType = (resources: readonly RecordedResource[], type: string) =>

@@ -35,9 +35,6 @@ export const WILDCARD_ACTIONS: readonly string[] = [
   "ssmmessages:OpenDataChannel",
 ];
 
-/** The models bucket keeps model artefacts under this prefix (MLflow's under `mlflow/`). */
-export const MODELS_PREFIX = "models/";
-
 export const doc = (...statements: Statement[]): PolicyDocument => ({
   Version: "2012-10-17",
   Statement: statements,
@@ -132,21 +129,21 @@ export function featstoreEnginePolicy(ctx: TaskPolicyContext): PolicyDocument {
   );
 }
 
-/** training: reads processed/ snapshots and the item table, writes models/. */
+/**
+ * training: reads processed/ snapshots and the item table. Its model goes to MLflow over HTTP
+ * (proxied artifacts, stored by MLflow under `mlflow/`), so it has no access to the models bucket.
+ */
 export function trainingPolicy(ctx: TaskPolicyContext): PolicyDocument {
   return doc(
     ...s3Read("Processed", ctx.buckets.processed, PROCESSED_PREFIX),
-    ...s3Read("Models", ctx.buckets.models, MODELS_PREFIX),
-    s3Write("Models", ctx.buckets.models, MODELS_PREFIX),
     { Sid: "TablesRead", Effect: "Allow", Action: DDB_READ, Resource: tables(ctx, ["items", "coldstart"]) },
     kms(ctx.keyArn),
   );
 }
 
-/** api: reads the feature tables and models/; writes nothing. */
+/** api: reads the feature tables; its model comes from MLflow over HTTP (no models bucket access). */
 export function apiPolicy(ctx: TaskPolicyContext): PolicyDocument {
   return doc(
-    ...s3Read("Models", ctx.buckets.models, MODELS_PREFIX),
     {
       Sid: "TablesRead",
       Effect: "Allow",

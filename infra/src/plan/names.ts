@@ -29,7 +29,13 @@ export interface ResourceNames {
   container: Record<Workload, string>;
   dlq: string;
   dashboard: string;
-  secret: { api: string };
+  /** Secrets Manager secret names (one per secret value; see Platform). */
+  secret: {
+    apiKeys: string;
+    mlflowAdminPassword: string;
+    mlflowFlaskSecretKey: string;
+    mlflowServicePassword: string;
+  };
 }
 
 /** Every physical name, derived from the one prefix (common's naming contract). Pure. */
@@ -47,6 +53,11 @@ export function resourceNames(prefix: string): ResourceNames {
     container: per((w) => CONTAINER_NAMES[w]),
     dlq: `${prefix}-events-dlq`,
     dashboard: prefix,
-    secret: { api: `${prefix}/api` },
+    secret: {
+      apiKeys: `${prefix}/api/api-keys`,
+      mlflowAdminPassword: `${prefix}/mlflow/admin-password`,
+      mlflowFlaskSecretKey: `${prefix}/mlflow/flask-secret-key`,
+      mlflowServicePassword: `${prefix}/mlflow/service-password`,
+    },
   };
 }

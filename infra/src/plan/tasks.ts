@@ -41,7 +41,7 @@ export interface ContainerDefinition<S> {
 }
 
 /** Names that must never appear in plain `environment`: they are secrets by their name. */
-export const SECRET_NAME_PATTERN = /(PASSWORD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIALS?)$/i;
+export const SECRET_NAME_PATTERN = /(PASSWORD|SECRET|SECRET_KEY|TOKEN|PRIVATE_KEY|API_KEYS?|CREDENTIALS?)$/i;
 
 export function containerDefinition<S>(spec: ContainerSpec<S>): ContainerDefinition<S> {
   const leaked = Object.keys(spec.environment).filter((n) => SECRET_NAME_PATTERN.test(n));
@@ -87,26 +87,55 @@ export function containerDefinition<S>(spec: ContainerSpec<S>): ContainerDefinit
 }
 
 /**
- * The environment each service receives (the variables its `env.ts` parses). Every name derives
- * from the one prefix, which is also passed, so a service can rebuild them with common's helpers.
+ * The variables infra sets, named as the services parse them (featstore-engine/src/env.ts,
+ * training/src/env.ts with mlflow's `mlflowEnvSchema`, api/src/env.ts) and as mlflow/server/
+ * entrypoint.sh documents them. Bucket and table names are not passed: every service derives them
+ * from GPLAY_PREFIX with common's lakeBucketNames/tableNames. test/program/service-env.test.ts
+ * parses each task's variables with the service's own schema.
  */
 export const ENV = {
   environment: "GPLAY_ENVIRONMENT",
-  prefix: "GPLAY_RESOURCE_PREFIX",
+  prefix: "GPLAY_PREFIX",
   region: "AWS_REGION",
-  rawBucket: "GPLAY_RAW_BUCKET",
-  processedBucket: "GPLAY_PROCESSED_BUCKET",
-  modelsBucket: "GPLAY_MODELS_BUCKET",
-  tableUsers: "GPLAY_TABLE_USERS",
-  tableItems: "GPLAY_TABLE_ITEMS",
-  tableColdstart: "GPLAY_TABLE_COLDSTART",
-  tableIngestions: "GPLAY_TABLE_INGESTIONS",
-  mlflowTrackingUri: "MLFLOW_TRACKING_URI",
+  modelName: "GPLAY_MODEL_NAME",
+  apiKeys: "GPLAY_API_KEYS",
   port: "PORT",
+  mlflowTrackingUri: "MLFLOW_TRACKING_URI",
+  mlflowTrackingUsername: "MLFLOW_TRACKING_USERNAME",
+  mlflowTrackingPassword: "MLFLOW_TRACKING_PASSWORD",
+  mlflowPort: "MLFLOW_PORT",
   mlflowDbHost: "MLFLOW_DB_HOST",
   mlflowDbPort: "MLFLOW_DB_PORT",
   mlflowDbName: "MLFLOW_DB_NAME",
   mlflowDbUser: "MLFLOW_DB_USER",
   mlflowDbPassword: "MLFLOW_DB_PASSWORD",
+  mlflowDbSslMode: "MLFLOW_DB_SSLMODE",
   mlflowArtifactsDestination: "MLFLOW_ARTIFACTS_DESTINATION",
+  mlflowAuthEnabled: "MLFLOW_AUTH_ENABLED",
+  mlflowAuthAdminUsername: "MLFLOW_AUTH_ADMIN_USERNAME",
+  mlflowAuthAdminPassword: "MLFLOW_AUTH_ADMIN_PASSWORD",
+  mlflowFlaskSecretKey: "MLFLOW_FLASK_SERVER_SECRET_KEY",
+  mlflowAllowedHosts: "MLFLOW_SERVER_ALLOWED_HOSTS",
 } as const;
+
+/** The registered model training publishes and the api serves (the two defaults differ: always set). */
+export const MODEL_NAME = "gplay-recommender";
+
+/** MLflow's admin (created by MLflow at first start) and the user training and the api sign in as. */
+export const MLFLOW_ADMIN_USERNAME = "admin";
+export const MLFLOW_SERVICE_USERNAME = "gplay-service";
+
+/**
+ * Host headers MLflow accepts (its DNS-rebinding guard): the internal load balancer's name, and
+ * localhost for an operator's ECS Exec port forward.
+ */
+export function mlflowAllowedHosts(loadBalancerDns: string, port: number): string {
+  return [
+    loadBalancerDns,
+    `${loadBalancerDns}:80`,
+    "localhost",
+    `localhost:${port}`,
+    "127.0.0.1",
+    `127.0.0.1:${port}`,
+  ].join(",");
+}

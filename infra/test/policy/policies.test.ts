@@ -125,6 +125,22 @@ const FIXTURES: [string, string, string, Props, Props, string?][] = [
     },
   ],
   [
+    "ecs-no-secrets-in-environment",
+    T.taskDefinition,
+    "api-taskdef",
+    {
+      containerDefinitions: JSON.stringify([
+        {
+          environment: [{ name: "GPLAY_PREFIX", value: "gplay-dev" }],
+          secrets: [{ name: "GPLAY_API_KEYS", valueFrom: "arn:aws:secretsmanager:x" }],
+        },
+      ]),
+    },
+    {
+      containerDefinitions: JSON.stringify([{ environment: [{ name: "GPLAY_API_KEYS", value: "[]" }] }]),
+    },
+  ],
+  [
     "ecs-fargate-awsvpc",
     T.taskDefinition,
     "api-taskdef",

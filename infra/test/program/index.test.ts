@@ -15,8 +15,17 @@ beforeAll(async () => {
       "gplay:buildImages": "false",
       "gplay:imageTag": "git-0123abc",
       "gplay:api": JSON.stringify({ cpu: 1024, memory: 2048, minCount: 1, maxCount: 3 }),
+      "gplay:apiKeys": JSON.stringify([{ name: "web", key: "config-api-key-0123456789" }]),
+      "gplay:mlflowAdminPassword": "config-admin-password",
+      "gplay:mlflowFlaskSecretKey": "config-flask-secret-key",
+      "gplay:mlflowServicePassword": "config-service-password",
     },
-    [],
+    [
+      "gplay:apiKeys",
+      "gplay:mlflowAdminPassword",
+      "gplay:mlflowFlaskSecretKey",
+      "gplay:mlflowServicePassword",
+    ],
   );
   program = await import("../../src/index.js");
   const entries = Object.entries(program).filter(
@@ -65,4 +74,27 @@ test("stack config reaches the resources (region, image tag, API size)", () => {
   );
   expect(s3?.inputs.serviceName).toBe("com.amazonaws.eu-west-1.s3");
   expect(checkAll(recorder.resources, { prefix: "gplay-dev", environment: "dev" })).toEqual({});
+});
+
+test("secret config values (requireSecret) reach Secrets Manager, never a task definition", () => {
+  const values = recorder.resources
+    .filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion")
+    .map((r) => {
+      // Recorded as Pulumi secrets (encrypted in the state), not plain strings.
+      expect(r.inputs.secretString).toMatchObject({
+        [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
+      });
+      return r.inputs.secretString.value as string;
+    })
+    .sort();
+  expect(values).toEqual(
+    [
+      JSON.stringify([{ name: "web", key: "config-api-key-0123456789" }]),
+      "config-admin-password",
+      "config-flask-secret-key",
+      "config-service-password",
+    ].sort(),
+  );
+  for (const td of recorder.resources.filter((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition"))
+    for (const v of values) expect(td.inputs.containerDefinitions).not.toContain(v);
 });

@@ -151,14 +151,60 @@ describe("workloads", () => {
   test("the MLflow database password arrives as an ECS secret from the RDS-managed secret", () => {
     const c = containerOf("dev", "gplay-dev-mlflow");
     const db = one(rs(), T.db, "-postgres");
+    const secretArn = (id: string) => one(rs(), T.secret, `-${id}`).inputs.arn;
     expect(c.secrets).toEqual([
+      { name: "MLFLOW_AUTH_ADMIN_PASSWORD", valueFrom: secretArn("mlflowAdminPassword") },
       { name: "MLFLOW_DB_PASSWORD", valueFrom: `${db.inputs.masterUserSecrets[0].secretArn}:password::` },
+      { name: "MLFLOW_FLASK_SERVER_SECRET_KEY", valueFrom: secretArn("mlflowFlaskSecretKey") },
     ]);
     expect(c.environment.map((e: { name: string }) => e.name)).not.toContain("MLFLOW_DB_PASSWORD");
     expect(c.environment).toContainEqual({
       name: "MLFLOW_ARTIFACTS_DESTINATION",
       value: "s3://gplay-dev-models/mlflow/",
     });
+  });
+
+  test("secrets live in Secrets Manager (platform key), each execution role reads exactly its task's", () => {
+    const key = one(rs(), T.kmsKey, "-key");
+    const secrets = ofType(rs(), T.secret);
+    expect(secrets.map((x) => x.inputs.name).sort()).toEqual([
+      "gplay-dev/api/api-keys",
+      "gplay-dev/mlflow/admin-password",
+      "gplay-dev/mlflow/flask-secret-key",
+      "gplay-dev/mlflow/service-password",
+    ]);
+    for (const x of secrets) expect(x.inputs.kmsKeyId).toBe(key.inputs.arn);
+    const versions = ofType(rs(), "aws:secretsmanager/secretVersion:SecretVersion");
+    for (const v of versions)
+      expect(v.inputs.secretString).toMatchObject({
+        [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
+      });
+    const values = versions.map((v) => v.inputs.secretString.value as string);
+    expect([...values].sort()).toEqual(
+      [
+        JSON.stringify([{ name: "web", key: "test-api-key-0123456789" }]),
+        "test-admin-password",
+        "test-flask-secret-key",
+        "test-service-password",
+      ].sort(),
+    );
+    const arn = (id: string) => one(rs(), T.secret, `-${id}`).inputs.arn;
+    const readable = (suffix: string) =>
+      json(one(rs(), T.rolePolicy, suffix).inputs.policy).Statement.find(
+        (x: { Sid?: string }) => x.Sid === "Secrets",
+      )?.Resource;
+    expect(readable("-api-execution")).toEqual([arn("apiKeys"), arn("mlflowServicePassword")]);
+    expect(readable("-training-execution")).toEqual([arn("mlflowServicePassword")]);
+    expect(readable("-featstore-engine-execution")).toBeUndefined();
+    const db = one(rs(), T.db, "-postgres");
+    expect(readable("-mlflow-execution")).toEqual([
+      db.inputs.masterUserSecrets[0].secretArn,
+      arn("mlflowAdminPassword"),
+      arn("mlflowFlaskSecretKey"),
+    ]);
+    // No secret value appears in any task definition.
+    for (const td of ofType(rs(), T.taskDefinition))
+      for (const v of values) expect(td.inputs.containerDefinitions).not.toContain(v);
   });
 
   test("the API service sits behind the public ALB on /healthz with CPU and request-count scaling", () => {

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordedResource } from "../../src/invariants/resources.js";
 import { parseConfig, type RawConfig } from "../../src/plan/config.js";
+import type { PlatformSecrets } from "../../src/platform.js";
 import { mocks, recorder, settle } from "./mocks.js";
 
 let mocked = false;
@@ -25,6 +26,14 @@ export const STACKS: Record<string, RawConfig> = {
     hostedZoneId: "Z0123456789ABC",
     certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/0f7c1a52-1111-2222-3333-444455556666",
   },
+};
+
+/** Placeholder secret values (index.ts reads the real ones with `requireSecret`). */
+export const TEST_SECRETS: PlatformSecrets = {
+  apiKeys: pulumi.secret(JSON.stringify([{ name: "web", key: "test-api-key-0123456789" }])),
+  mlflowAdminPassword: pulumi.secret("test-admin-password"),
+  mlflowFlaskSecretKey: pulumi.secret("test-flask-secret-key"),
+  mlflowServicePassword: pulumi.secret("test-service-password"),
 };
 
 export interface Built {
@@ -60,6 +69,7 @@ export async function buildPlatform(
   try {
     const platform = new Platform("gplay", cfg, {
       repoRoot: "/repo",
+      secrets: TEST_SECRETS,
       transformations: [collect, ...transformations],
     });
     await settle(collected);

@@ -32,6 +32,9 @@ function fakeArn(args: pulumi.runtime.MockResourceArgs): string {
       return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${n}`;
     case "aws:ecr/repository:Repository":
       return `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${n}`;
+    case "aws:secretsmanager/secret:Secret":
+      // Secrets Manager appends six random characters to the name.
+      return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${n}-AbCdEf`;
     default: {
       const [, module = "x", kind = "x"] = args.type.split(":");
       return `arn:aws:${module.split("/")[0]}:${REGION}:${ACCOUNT}:${kind.toLowerCase()}/${n}`;

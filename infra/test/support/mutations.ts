@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordedResource } from "../../src/invariants/resources.js";
 import { T } from "../../src/invariants/resources.js";
+import { ACCOUNT, REGION } from "./mocks.js";
 
 /**
  * One mutation per invariant (some invariants have several): which resource to touch and how to
@@ -33,6 +34,20 @@ const without = (props: Props, key: string): Props => {
   const { [key]: _removed, ...rest } = props;
   return rest;
 };
+
+/** Edits the (single) container of a task definition. */
+const editContainer = (p: Props, edit: (c: Props) => Props): Props => ({
+  ...p,
+  containerDefinitions: editJson(p.containerDefinitions, (cs) => cs.map(edit)),
+});
+const dropEnv = (name: string) => (c: Props) => ({
+  ...c,
+  environment: c.environment.filter((e: Props) => e.name !== name),
+});
+const dropSecret = (name: string) => (c: Props) => ({
+  ...c,
+  secrets: c.secrets.filter((e: Props) => e.name !== name),
+});
 
 export const MUTATIONS: Mutation[] = [
   {
@@ -422,6 +437,152 @@ export const MUTATIONS: Mutation[] = [
     type: T.alarm,
     name: "-ingestion-failures",
     mutate: (p) => without(p, "alarmActions"),
+  },
+  {
+    invariant: "task-environment",
+    what: "featstore-engine gets GPLAY_RESOURCE_PREFIX instead of GPLAY_PREFIX",
+    stack: "dev",
+    type: T.taskDefinition,
+    name: "-featstore-engine-taskdef",
+    mutate: (p) =>
+      editContainer(p, (c) => ({
+        ...c,
+        environment: c.environment.map((e: Props) =>
+          e.name === "GPLAY_PREFIX" ? { ...e, name: "GPLAY_RESOURCE_PREFIX" } : e,
+        ),
+      })),
+  },
+  {
+    invariant: "task-environment",
+    what: "api loses its GPLAY_API_KEYS secret",
+    stack: "dev",
+    type: T.taskDefinition,
+    name: "-api-taskdef",
+    mutate: (p) => editContainer(p, dropSecret("GPLAY_API_KEYS")),
+  },
+  {
+    invariant: "task-environment",
+    what: "training loses its model name",
+    stack: "prod",
+    type: T.taskDefinition,
+    name: "-training-taskdef",
+    mutate: (p) => editContainer(p, dropEnv("GPLAY_MODEL_NAME")),
+  },
+  {
+    invariant: "mlflow-auth",
+    what: "MLflow loses MLFLOW_AUTH_ENABLED",
+    stack: "dev",
+    type: T.taskDefinition,
+    name: "-mlflow-taskdef",
+    mutate: (p) => editContainer(p, dropEnv("MLFLOW_AUTH_ENABLED")),
+  },
+  {
+    invariant: "mlflow-auth",
+    what: "MLflow loses its admin password secret",
+    stack: "dev",
+    type: T.taskDefinition,
+    name: "-mlflow-taskdef",
+    mutate: (p) => editContainer(p, dropSecret("MLFLOW_AUTH_ADMIN_PASSWORD")),
+  },
+  {
+    invariant: "mlflow-auth",
+    what: "MLflow loses its Flask secret key",
+    stack: "prod",
+    type: T.taskDefinition,
+    name: "-mlflow-taskdef",
+    mutate: (p) => editContainer(p, dropSecret("MLFLOW_FLASK_SERVER_SECRET_KEY")),
+  },
+  {
+    invariant: "mlflow-auth",
+    what: "MLflow loses its allowed hosts",
+    stack: "dev",
+    type: T.taskDefinition,
+    name: "-mlflow-taskdef",
+    mutate: (p) => editContainer(p, dropEnv("MLFLOW_SERVER_ALLOWED_HOSTS")),
+  },
+  {
+    invariant: "mlflow-auth",
+    what: "training loses its MLflow password",
+    stack: "dev",
+    type: T.taskDefinition,
+    name: "-training-taskdef",
+    mutate: (p) => editContainer(p, dropSecret("MLFLOW_TRACKING_PASSWORD")),
+  },
+  {
+    invariant: "mlflow-auth",
+    what: "api loses its MLflow username",
+    stack: "dev",
+    type: T.taskDefinition,
+    name: "-api-taskdef",
+    mutate: (p) => editContainer(p, dropEnv("MLFLOW_TRACKING_USERNAME")),
+  },
+  {
+    invariant: "task-secrets-scoped",
+    what: "the api's execution role may also read MLflow's admin password",
+    stack: "dev",
+    type: T.rolePolicy,
+    name: "-api-execution",
+    mutate: (p) => ({
+      ...p,
+      policy: editJson(p.policy, (d) => ({
+        ...d,
+        Statement: d.Statement.map((s: Props) =>
+          s.Sid === "Secrets"
+            ? {
+                ...s,
+                Resource: [
+                  ...s.Resource,
+                  `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:gplay-dev/mlflow/admin-password-AbCdEf`,
+                ],
+              }
+            : s,
+        ),
+      })),
+    }),
+  },
+  {
+    invariant: "task-secrets-scoped",
+    what: "training's execution role loses its Secrets statement",
+    stack: "dev",
+    type: T.rolePolicy,
+    name: "-training-execution",
+    mutate: (p) => ({
+      ...p,
+      policy: editJson(p.policy, (d) => ({
+        ...d,
+        Statement: d.Statement.filter((s: Props) => s.Sid !== "Secrets"),
+      })),
+    }),
+  },
+  {
+    invariant: "task-secrets-scoped",
+    what: "the api keys secret is not encrypted with the platform key",
+    stack: "dev",
+    type: T.secret,
+    name: "-apiKeys",
+    mutate: (p) => without(p, "kmsKeyId"),
+  },
+  {
+    invariant: "iam-least-privilege",
+    what: "training regains a models/ grant in the models bucket",
+    stack: "dev",
+    type: T.rolePolicy,
+    name: "-training-task",
+    mutate: (p) => ({
+      ...p,
+      policy: editJson(p.policy, (d) => ({
+        ...d,
+        Statement: [
+          ...d.Statement,
+          {
+            Sid: "ModelsPut",
+            Effect: "Allow",
+            Action: ["s3:PutObject"],
+            Resource: ["arn:aws:s3:::gplay-dev-models/models/*"],
+          },
+        ],
+      })),
+    }),
   },
   {
     invariant: "dashboard",

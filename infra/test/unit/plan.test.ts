@@ -1,4 +1,5 @@
 import {
+  emfDocument,
   lakeBucketNames,
   METRIC_NAMESPACE,
   METRICS,
@@ -33,7 +34,7 @@ import {
   subnetOf,
 } from "../../src/plan/network.js";
 import { fargateSizeProblem } from "../../src/plan/sizes.js";
-import { containerDefinition } from "../../src/plan/tasks.js";
+import { containerDefinition, mlflowAllowedHosts, SECRET_NAME_PATTERN } from "../../src/plan/tasks.js";
 
 describe("config", () => {
   const base = { region: "us-east-1" };
@@ -195,10 +196,10 @@ describe("IAM documents", () => {
     expect(resources(apiPolicy(ctx))).not.toContain(ctx.tableArns.ingestions);
   });
 
-  test("training and MLflow stay in their prefixes of the models bucket", () => {
-    expect(resources(trainingPolicy(ctx)).filter((r) => r.includes("models"))).toEqual(
-      expect.arrayContaining(["arn:aws:s3:::gplay-dev-models/models/*"]),
-    );
+  test("only MLflow touches the models bucket, and only its mlflow/ prefix", () => {
+    // training and the api reach models through MLflow's proxied artifacts, never the bucket.
+    expect(resources(trainingPolicy(ctx)).filter((r) => r.includes("gplay-dev-models"))).toEqual([]);
+    expect(resources(apiPolicy(ctx)).filter((r) => r.includes("gplay-dev-models"))).toEqual([]);
     const mlflow = resources(mlflowPolicy(ctx)).filter((r) => r.startsWith("arn:aws:s3"));
     expect(
       mlflow.every(
@@ -212,6 +213,15 @@ describe("IAM documents", () => {
       for (const s of doc.Statement)
         if (s.Resource?.includes("*")) expect(s.Action.every((a) => WILDCARD_ACTIONS.includes(a))).toBe(true);
     }
+  });
+
+  test("names one Secrets Manager secret per secret value, under the prefix", () => {
+    expect(resourceNames("gplay-dev").secret).toEqual({
+      apiKeys: "gplay-dev/api/api-keys",
+      mlflowAdminPassword: "gplay-dev/mlflow/admin-password",
+      mlflowFlaskSecretKey: "gplay-dev/mlflow/flask-secret-key",
+      mlflowServicePassword: "gplay-dev/mlflow/service-password",
+    });
   });
 
   test("the execution role reads secrets only when the task has some", () => {
@@ -285,6 +295,36 @@ describe("container definitions", () => {
   test("refuses a secret-looking name in plain environment", () => {
     expect(() => containerDefinition({ ...spec, environment: { DB_PASSWORD: "x" } })).toThrow(/DB_PASSWORD/);
   });
+
+  test("the secret names the services read count as secrets; their plain neighbours do not", () => {
+    for (const name of [
+      "GPLAY_API_KEYS",
+      "MLFLOW_AUTH_ADMIN_PASSWORD",
+      "MLFLOW_FLASK_SERVER_SECRET_KEY",
+      "MLFLOW_TRACKING_PASSWORD",
+      "MLFLOW_TRACKING_TOKEN",
+      "MLFLOW_DB_PASSWORD",
+    ])
+      expect(SECRET_NAME_PATTERN.test(name)).toBe(true);
+    for (const name of [
+      "MLFLOW_TRACKING_USERNAME",
+      "MLFLOW_AUTH_ADMIN_USERNAME",
+      "GPLAY_MODEL_NAME",
+      "GPLAY_PREFIX",
+    ])
+      expect(SECRET_NAME_PATTERN.test(name)).toBe(false);
+  });
+
+  test("MLflow accepts its load balancer's name and localhost (ECS Exec port forwarding)", () => {
+    expect(mlflowAllowedHosts("internal-x.elb.amazonaws.com", 5000).split(",")).toEqual([
+      "internal-x.elb.amazonaws.com",
+      "internal-x.elb.amazonaws.com:80",
+      "localhost",
+      "localhost:5000",
+      "127.0.0.1",
+      "127.0.0.1:5000",
+    ]);
+  });
 });
 
 describe("lifecycle rules", () => {
@@ -314,6 +354,28 @@ describe("alarms", () => {
       Environment: "prod",
     });
     expect(app.find((s) => s.metricName === METRICS.ingestFailures.name)?.threshold).toBe(0);
+  });
+
+  test("every application alarm's dimensions are a set the services' EMF documents declare", () => {
+    // The api emits latency per route; the alarm on [Service, Environment] must still see it.
+    for (const spec of specs.filter((s) => s.namespace === METRIC_NAMESPACE)) {
+      const key = (Object.keys(METRICS) as (keyof typeof METRICS)[]).find(
+        (k) => METRICS[k].name === spec.metricName,
+      );
+      expect(key).toBeDefined();
+      if (key === undefined) continue;
+      const doc = emfDocument(
+        { service: METRICS[key].service, environment: "prod" },
+        { [key]: 1 },
+        { Route: "/recommendations" },
+      ) as { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } } & Record<string, unknown>;
+      const declared = doc._aws.CloudWatchMetrics.flatMap((m) => m.Dimensions).map((d) => [...d].sort());
+      expect(declared).toContainEqual(Object.keys(spec.dimensions).sort());
+      for (const [name, value] of Object.entries(spec.dimensions)) expect(doc[name]).toBe(value);
+    }
+    const latency = specs.find((s) => s.id === "api-latency-p99");
+    expect(latency?.metricName).toBe(METRICS.apiLatency.name);
+    expect(latency?.dimensions).toEqual({ Service: METRICS.apiLatency.service, Environment: "prod" });
   });
 
   test("CPU and memory per service, DLQ depth, and one dashboard widget per alarm", () => {
