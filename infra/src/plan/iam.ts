@@ -150,6 +150,8 @@ export function apiPolicy(ctx: TaskPolicyContext): PolicyDocument {
       Action: DDB_READ,
       Resource: tables(ctx, ["users", "items", "coldstart"]),
     },
+    // The catalogue refresh scans the items table (DynamoFeatureStore.scanArticles).
+    { Sid: "ItemsScan", Effect: "Allow", Action: ["dynamodb:Scan"], Resource: tables(ctx, ["items"]) },
     kms(ctx.keyArn),
   );
 }

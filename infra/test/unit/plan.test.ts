@@ -190,6 +190,11 @@ describe("IAM documents", () => {
     });
   });
 
+  test("the API may scan the items table (catalogue refresh) and no other table", () => {
+    const scans = apiPolicy(ctx).Statement.filter((s) => s.Action.includes("dynamodb:Scan"));
+    expect(scans.flatMap((s) => s.Resource)).toEqual([ctx.tableArns.items]);
+  });
+
   test("the API only reads: no write action anywhere", () => {
     const actions = apiPolicy(ctx).Statement.flatMap((s) => s.Action);
     expect(actions.filter((a) => /Put|Write|Update|Delete/.test(a))).toEqual([]);
