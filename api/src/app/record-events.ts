@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
+  API_EVENTS_PREFIX,
   type ApiEvent,
   AppError,
   isAppError,
@@ -163,7 +164,7 @@ export class EventRecorder {
     const day = now.toISOString().slice(0, 10);
     const stamp = now.toISOString().replaceAll(/[-:.]/g, "");
     this.#sequence += 1;
-    return `${RAW_PREFIX}api-events/dt=${day}/${stamp}-${this.options.instanceId}-${String(this.#sequence).padStart(6, "0")}-${randomUUID().slice(0, 8)}.csv`;
+    return `${API_EVENTS_PREFIX}dt=${day}/${stamp}-${this.options.instanceId}-${String(this.#sequence).padStart(6, "0")}-${randomUUID().slice(0, 8)}.csv`;
   }
 
   /** Flushes every `intervalMs`; failures are logged and retried on the next tick. */

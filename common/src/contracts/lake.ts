@@ -21,6 +21,8 @@ export function lakeBucketNames(prefix: string): LakeBuckets {
 /** Key prefixes. Data engineers drop files under `raw/`; nothing else triggers ingestion. */
 export const RAW_PREFIX = "raw/";
 export const PROCESSED_PREFIX = "processed/";
+/** Where the api drops its batched click events (treino-format files) for the regular ingestion. */
+export const API_EVENTS_PREFIX = `${RAW_PREFIX}api-events/`;
 /** MLflow's proxied artifact root lives in the models bucket under this prefix. */
 export const MLFLOW_ARTIFACTS_PREFIX = "mlflow/";
 

@@ -1,4 +1,5 @@
 import {
+  API_EVENTS_PREFIX,
   MLFLOW_ARTIFACTS_PREFIX,
   PROCESSED_PREFIX,
   RAW_PREFIX,
@@ -141,7 +142,11 @@ export function trainingPolicy(ctx: TaskPolicyContext): PolicyDocument {
   );
 }
 
-/** api: reads the feature tables; its model comes from MLflow over HTTP (no models bucket access). */
+/**
+ * api: reads the feature tables; its model comes from MLflow over HTTP (no models bucket access).
+ * `/events` writes exactly two things: the reader's item (a conditional PutItem on `version`, so a
+ * just-read article is excluded at once) and the batched click files under `raw/api-events/`.
+ */
 export function apiPolicy(ctx: TaskPolicyContext): PolicyDocument {
   return doc(
     {
@@ -152,6 +157,8 @@ export function apiPolicy(ctx: TaskPolicyContext): PolicyDocument {
     },
     // The catalogue refresh scans the items table (DynamoFeatureStore.scanArticles).
     { Sid: "ItemsScan", Effect: "Allow", Action: ["dynamodb:Scan"], Resource: tables(ctx, ["items"]) },
+    { Sid: "ReadersPut", Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: tables(ctx, ["users"]) },
+    { ...s3Write("ClickFiles", ctx.buckets.raw, API_EVENTS_PREFIX), Action: ["s3:PutObject"] },
     kms(ctx.keyArn),
   );
 }

@@ -195,9 +195,14 @@ describe("IAM documents", () => {
     expect(scans.flatMap((s) => s.Resource)).toEqual([ctx.tableArns.items]);
   });
 
-  test("the API only reads: no write action anywhere", () => {
-    const actions = apiPolicy(ctx).Statement.flatMap((s) => s.Action);
-    expect(actions.filter((a) => /Put|Write|Update|Delete/.test(a))).toEqual([]);
+  test("the API writes only its readers' items and its click files under raw/api-events/", () => {
+    const writes = apiPolicy(ctx).Statement.filter((s) =>
+      s.Action.some((a) => /Put|Write|Update|Delete/.test(a)),
+    );
+    expect(writes.map((s) => [s.Action, s.Resource])).toEqual([
+      [["dynamodb:PutItem"], [ctx.tableArns.users]],
+      [["s3:PutObject"], ["arn:aws:s3:::gplay-dev-raw/raw/api-events/*"]],
+    ]);
     expect(resources(apiPolicy(ctx))).not.toContain(ctx.tableArns.ingestions);
   });
 
