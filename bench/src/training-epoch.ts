@@ -9,7 +9,7 @@
  *     [--keras-backend jax|torch|tensorflow]
  *
  * Needs the Keras pins (scripts/python-requirements.txt) plus a training backend for Keras
- * (training/test/keras/requirements-bench.txt: JAX). The training workspace's sources are loaded at
+ * (all pinned in scripts/python-requirements.txt). The training workspace's sources are loaded at
  * run time (the bench workspace does not depend on @gplay/training), so this file declares the few
  * shapes it uses.
  */

@@ -10,7 +10,7 @@
  * reads per day of the real data set (8,123,951 reads over 46 days ≈ 176,600 a day at full scale).
  * The generator is run over 4 days with as many readers as that rate needs (≈ 50,000 at full scale),
  * through the featstore-engine's real ingestion and snapshot use cases, in memory.
- * Needs the Keras pins plus JAX (training/test/keras/requirements-bench.txt) in a venv the script
+ * Needs the Keras and JAX pins (scripts/python-requirements.txt) in a venv the script
  * finds (.local/venv or /tmp/keras-venv). The training workspace's sources are loaded at run time.
  */
 import { execFile } from "node:child_process";
