@@ -24,6 +24,7 @@ import { parseArgs } from "node:util";
 // autocannon ships no types; the few fields used are declared at the call site.
 // @ts-expect-error -- untyped package
 import autocannonUntyped from "autocannon";
+import { median } from "./stats.js";
 
 const autocannon = autocannonUntyped as (options: Record<string, unknown>) => Promise<unknown>;
 
@@ -436,12 +437,6 @@ async function runRoute(url: string, pid: number, spec: RouteSpec, duration: num
     requests: total,
   };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 function table(rows: RouteResult[]): string {
   const header = ["route", "req/s", "p50 ms", "p99 ms", "CPU ms/req", "requests", "non-2xx", "errors"];

@@ -26,6 +26,7 @@ import { loadavg } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { median } from "./stats.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const FULL_USERS = 577_942;
@@ -102,13 +103,6 @@ interface S3StoreModule {
 const load = <T>(relative: string): Promise<T> =>
   import(pathToFileURL(path.join(ROOT, relative)).href) as Promise<T>;
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const load1 = () =>

@@ -118,6 +118,16 @@ async function main(): Promise<void> {
         ),
       ),
     );
+    await time("PutItem unconditional", () =>
+      pool(make("u"), c, (Item) => clients.documents.send(new lib.PutCommand({ TableName: table, Item }))),
+    );
+    await time("PutItem legacy Expected", () =>
+      pool(make("e"), c, (Item) =>
+        clients.documents.send(
+          new lib.PutCommand({ TableName: table, Item, Expected: { userId: { Exists: false } } }),
+        ),
+      ),
+    );
     if (values.transactions)
       await time("TransactWriteItems ×100", () =>
         pool(chunks(make("t"), 100), c, (batch) =>

@@ -17,6 +17,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { median } from "./stats.js";
 
 interface Tensor {
   dispose(): void;
@@ -125,12 +126,6 @@ function syntheticRows(rows: number, spec: RankerSpec): Rows {
   }
   return { user, item, numeric, label };
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs, promisify } from "node:util";
+import { median } from "./stats.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 // biome-ignore lint/suspicious/noExplicitAny: training sources are loaded at run time, untyped here.
@@ -40,7 +41,6 @@ const { values } = parseArgs({
 });
 
 const peakMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 async function kerasPython(): Promise<string | undefined> {
   for (const py of [path.join(root, ".local/venv/bin/python"), "/tmp/keras-venv/bin/python"]) {
