@@ -471,7 +471,7 @@ async function main(): Promise<void> {
     ],
     [
       "target 0.8 × slower of (a),(b)",
-      `${fmt(0.8 * slower)} rows/s → ${rowsPerSecond >= 0.8 * slower ? "MET" : "NOT MET"} (${((100 * rowsPerSecond) / slower).toFixed(0)}% of the slower)`,
+      `${fmt(0.8 * slower)} rows/s → ${treinoRows === 0 ? "n/a (no treino rows finished)" : rowsPerSecond >= 0.8 * slower ? "MET" : "NOT MET"} (${((100 * rowsPerSecond) / slower).toFixed(0)}% of the slower)`,
     ],
     [
       "snapshot (separate)",
