@@ -142,10 +142,15 @@ describe("the whole flow, end to end on the local stack", () => {
         return { write: (text) => void parts.push(text), close: () => void files.set(path, parts.join("")) };
       },
     };
-    expected = generateDataset({ users: 300, days: 2, seed: "e2e" }, sink);
-    const firstDay = new Date(expected.period.trainStart).toISOString().slice(0, 10);
-    const isDay1 = (p: string) =>
-      p.includes(firstDay) || (p.startsWith("itens/") && p < `itens/itens-${firstDay}`);
+    expected = generateDataset({ users: 1500, days: 5, seed: "e2e" }, sink);
+    // "Day 1" is the first four days of history (enough before the training split); "day 2" the fifth
+    // day, with its articles and the later accesses.
+    const lastDay = new Date(expected.period.trainEnd - 86_400_000).toISOString().slice(0, 10);
+    const dateOf = (p: string) => /(\d{4}-\d{2}-\d{2})/.exec(p)?.[1];
+    const isDay1 = (p: string) => {
+      const date = dateOf(p);
+      return date !== undefined && date < lastDay;
+    };
     day1 = [...files.keys()].filter(isDay1);
     day2 = [...files.keys()].filter((p) => !isDay1(p));
     expect(day1.some((p) => p.startsWith("treino/"))).toBe(true);
@@ -162,7 +167,6 @@ describe("the whole flow, end to end on the local stack", () => {
         ...taskEnv(),
         GPLAY_MODEL_NAME: modelName,
         GPLAY_EXPERIMENT_NAME: modelName,
-        GPLAY_TRAIN_EPOCHS: "3",
       },
       logger: silentRunnerLogger,
       waitTimeSeconds: 1,
@@ -241,7 +245,7 @@ describe("the whole flow, end to end on the local stack", () => {
     );
     expect(served.items).toHaveLength(5);
 
-    const secondDay = expected.period.trainStart + 86_400_000;
+    const secondDay = expected.period.trainEnd - 86_400_000;
     const fresh = await until(
       "the new day's articles in /coldstart",
       async () => {
