@@ -1,4 +1,5 @@
 import {
+  API_EVENTS_PREFIX,
   lakeBucketNames,
   METRIC_NAMESPACE,
   METRICS,
@@ -872,7 +873,8 @@ export const INVARIANTS: Invariant[] = [
       const allowedBuckets: Record<Workload, string[]> = {
         featstoreEngine: [names.buckets.raw, names.buckets.processed],
         training: [names.buckets.processed],
-        api: [],
+        // the api drops its click files under raw/api-events/ (checked to the action and prefix below)
+        api: [names.buckets.raw],
         mlflow: [names.buckets.models],
       };
       const out: string[] = [];
@@ -906,6 +908,17 @@ export const INVARIANTS: Invariant[] = [
               const m = /^arn:aws:s3:::([^/]+)/.exec(r);
               if (m?.[1] !== undefined && !allowedBuckets[w].includes(m[1]))
                 out.push(`${w}: may access bucket ${m[1]}`);
+              if (
+                w === "api" &&
+                m !== null &&
+                !(
+                  r === `arn:aws:s3:::${names.buckets.raw}/${API_EVENTS_PREFIX}*` &&
+                  deepEqual(asArray(s.Action), ["s3:PutObject"])
+                )
+              )
+                out.push(
+                  `api: S3 access beyond PutObject under ${API_EVENTS_PREFIX} (${asArray(s.Action).join(",")} on ${r})`,
+                );
             }
       }
       return out;

@@ -393,6 +393,38 @@ export const MUTATIONS: Mutation[] = [
     }),
   },
   {
+    invariant: "iam-least-privilege",
+    what: "api's click-file grant widens from raw/api-events/ to all of raw/",
+    stack: "dev",
+    type: T.rolePolicy,
+    name: "-api-task",
+    mutate: (p) => ({
+      ...p,
+      policy: editJson(p.policy, (d) => ({
+        ...d,
+        Statement: d.Statement.map((s: Props) =>
+          s.Sid === "ClickFilesPut" ? { ...s, Resource: [s.Resource[0].replace(/api-events\/\*$/, "*")] } : s,
+        ),
+      })),
+    }),
+  },
+  {
+    invariant: "iam-least-privilege",
+    what: "api may also read the raw bucket",
+    stack: "dev",
+    type: T.rolePolicy,
+    name: "-api-task",
+    mutate: (p) => ({
+      ...p,
+      policy: editJson(p.policy, (d) => ({
+        ...d,
+        Statement: d.Statement.map((s: Props) =>
+          s.Sid === "ClickFilesPut" ? { ...s, Action: ["s3:PutObject", "s3:GetObject"] } : s,
+        ),
+      })),
+    }),
+  },
+  {
     invariant: "events-role-scoped",
     what: "events role may run any task definition",
     stack: "dev",
