@@ -37,6 +37,34 @@ export const BUNDLE_FILES = {
   covisitation: "candidates/covisitation.json",
 } as const;
 
+/**
+ * The layer classes a bundle's model may use: the same name and compatible config in tfjs-layers and
+ * Keras 3 (so the `.h5` opens in Keras) and run by the service's forward pass (`features/forward-pass.ts`).
+ */
+export const MODEL_LAYERS: ReadonlySet<string> = new Set([
+  "InputLayer",
+  "Embedding",
+  "Dense",
+  "Concatenate",
+  "Flatten",
+  "Dot",
+  "Dropout",
+  "BatchNormalization",
+  "LayerNormalization",
+  "Activation",
+  "Reshape",
+  "Add",
+  "Subtract",
+  "Multiply",
+  "Average",
+  "Maximum",
+  "Minimum",
+  "GlobalAveragePooling1D",
+  "GlobalMaxPooling1D",
+  "RepeatVector",
+  "Permute",
+]);
+
 /** Id of an unknown (or empty) section or region. */
 export const OOV_ID = 0;
 

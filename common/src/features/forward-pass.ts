@@ -12,31 +12,10 @@
  * RepeatVector, Permute — as functional (`tf.model`) or `Sequential` models. Anything else is
  * refused when the model is loaded, naming the layer, never mid-request.
  */
+import { MODEL_LAYERS } from "../contracts/model-bundle.js";
 
-/** Layer classes the interpreter runs. */
-export const FORWARD_PASS_LAYERS: ReadonlySet<string> = new Set([
-  "InputLayer",
-  "Embedding",
-  "Dense",
-  "Concatenate",
-  "Flatten",
-  "Dot",
-  "Dropout",
-  "BatchNormalization",
-  "LayerNormalization",
-  "Activation",
-  "Reshape",
-  "Add",
-  "Subtract",
-  "Multiply",
-  "Average",
-  "Maximum",
-  "Minimum",
-  "GlobalAveragePooling1D",
-  "GlobalMaxPooling1D",
-  "RepeatVector",
-  "Permute",
-]);
+/** Layer classes the interpreter runs: every layer a bundle may use. */
+export const FORWARD_PASS_LAYERS: ReadonlySet<string> = MODEL_LAYERS;
 
 /** Activations by their tfjs and Keras spellings. */
 const ACTIVATIONS: Record<string, ((x: Float32Array, width: number) => void) | null> = {

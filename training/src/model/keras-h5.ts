@@ -15,36 +15,15 @@
  * Dot, Dropout, BatchNormalization, Activation, Reshape, Add, Multiply, …): tfjs-only layers have no
  * Keras class to load into, and are rejected up front.
  */
+import { MODEL_LAYERS } from "@gplay/common";
 import type * as TfModule from "@tensorflow/tfjs";
 
 type LayersModel = TfModule.LayersModel;
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
-/** Layer classes with the same name and compatible config in tfjs-layers and Keras 3. */
-export const KERAS_COMPATIBLE_LAYERS: ReadonlySet<string> = new Set([
-  "InputLayer",
-  "Embedding",
-  "Dense",
-  "Concatenate",
-  "Flatten",
-  "Dot",
-  "Dropout",
-  "BatchNormalization",
-  "LayerNormalization",
-  "Activation",
-  "Reshape",
-  "Add",
-  "Subtract",
-  "Multiply",
-  "Average",
-  "Maximum",
-  "Minimum",
-  "GlobalAveragePooling1D",
-  "GlobalMaxPooling1D",
-  "RepeatVector",
-  "Permute",
-]);
+/** Layer classes with the same name and compatible config in tfjs-layers and Keras 3 (the bundle contract). */
+export const KERAS_COMPATIBLE_LAYERS: ReadonlySet<string> = MODEL_LAYERS;
 
 /** tfjs spells a few Keras activation names differently. */
 const ACTIVATION_NAMES: Record<string, string> = { hardSigmoid: "hard_sigmoid", softplus: "softplus" };
