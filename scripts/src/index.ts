@@ -35,3 +35,4 @@ export {
   type TaskResult,
 } from "./local-stack/task-runner.js";
 export { localAwsClients, uniquePrefix } from "./local-stack/test-support.js";
+export { deployBundle, type EntrypointRun, runDeployedEntrypoint } from "./testing/deployed-bundle.js";

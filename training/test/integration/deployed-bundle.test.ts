@@ -2,14 +2,12 @@
  * The deployed training bundle (scripts/ci/deploy-bundle.sh, the Dockerfile's build step), run as
  * the container runs it: `node dist/main.js` with only the task's environment.
  */
-import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { processedKeys, SNAPSHOT_OVERRIDE_VARS } from "@gplay/common";
 import { MlflowClient } from "@gplay/mlflow";
-import { stackEnvironment } from "@gplay/scripts";
+import { deployBundle, runDeployedEntrypoint, stackEnvironment } from "@gplay/scripts";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { buildSnapshot } from "../../../featstore-engine/src/app/build-snapshot.js";
 import { ingestFile } from "../../../featstore-engine/src/app/ingest-file.js";
@@ -18,25 +16,6 @@ import {
   generate,
   type TestEnvironment,
 } from "../../../featstore-engine/test/integration/support.js";
-
-const REPO_ROOT = join(import.meta.dirname, "../../..");
-
-function runEntrypoint(
-  bundle: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["dist/main.js"], {
-      cwd: bundle,
-      env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("exit", (code) => resolve({ code, stderr, stdout }));
-  });
-}
 
 describe("the deployed training bundle, run as the container runs it", () => {
   let dir: string;
@@ -48,10 +27,7 @@ describe("the deployed training bundle, run as the container runs it", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "gplay-training-bundle-"));
     bundle = join(dir, "app");
-    await promisify(execFile)("bash", ["scripts/ci/deploy-bundle.sh", "training", bundle], {
-      cwd: REPO_ROOT,
-      maxBuffer: 16 << 20,
-    });
+    await deployBundle("training", bundle);
     t = await createTestEnvironment("trainbundle");
     modelName = `${t.env.prefix}-recommender`;
     mlflow = new MlflowClient({ trackingUri: t.endpoints.mlflowUrl });
@@ -67,7 +43,7 @@ describe("the deployed training bundle, run as the container runs it", () => {
   }, 120_000);
 
   it("fails with exit 1 and one message naming every bad variable", async () => {
-    const result = await runEntrypoint(bundle, {
+    const result = await runDeployedEntrypoint(bundle, {
       GPLAY_PREFIX: "X",
       MLFLOW_TRACKING_URI: "nope",
       GPLAY_TRAIN_EPOCHS: "-1",
@@ -87,7 +63,7 @@ describe("the deployed training bundle, run as the container runs it", () => {
     }
     const snapshot = await buildSnapshot(t.snapshotDeps());
     if (snapshot.status !== "built") throw new Error(`snapshot ${snapshot.status}`);
-    const result = await runEntrypoint(bundle, {
+    const result = await runDeployedEntrypoint(bundle, {
       ...stackEnvironment(t.endpoints),
       GPLAY_PREFIX: t.env.prefix,
       GPLAY_MODEL_NAME: modelName,
