@@ -8,6 +8,7 @@ import {
   createMetrics,
   isAppError,
   lakeBucketNames,
+  loggerMetricsSink,
   parseEnv,
   tableNames,
 } from "@gplay/common";
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   });
   const metrics = createMetrics(
     { service: "api", environment: env.GPLAY_ENVIRONMENT },
-    { write: (document) => logger.info(document, "metrics") },
+    loggerMetricsSink(logger),
   );
   const clients = createAwsClients(awsClientOptionsFromEnv(env));
   const store = new DynamoFeatureStore(clients.documents, tableNames(env.GPLAY_PREFIX), logger);

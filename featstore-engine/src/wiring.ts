@@ -1,4 +1,3 @@
-import { Writable } from "node:stream";
 import {
   awsClientOptionsFromEnv,
   createAwsClients,
@@ -6,6 +5,7 @@ import {
   createMetrics,
   type Logger,
   lakeBucketNames,
+  loggerMetricsSink,
   type Metrics,
   tableNames,
 } from "@gplay/common";
@@ -79,14 +79,9 @@ export function createEngine(env: EngineEnv, logger?: Logger): Engine {
  * The engine's metrics: EMF documents on stdout as JSON lines, where the awslogs driver (or a local
  * reader) finds them. Also used when the engine could not be built (a failure is still counted).
  */
-export function createEngineMetrics(environment: string): Metrics {
-  const metricsOut = new Writable({
-    write(chunk, _encoding, done) {
-      process.stdout.write(chunk, done);
-    },
-  });
+export function createEngineMetrics(environment: string, logger?: Logger): Metrics {
   return createMetrics(
     { service: SERVICE, environment },
-    { write: (document) => metricsOut.write(`${JSON.stringify(document)}\n`) },
+    loggerMetricsSink(logger ?? createLogger({ service: SERVICE, version: VERSION })),
   );
 }

@@ -4,7 +4,14 @@
  * them the `latest` pointer of the environment's processed bucket is used. Exit code 0 on success
  * (promoted or not), 1 on failure.
  */
-import { createLogger, isAppError, parseEnv, SNAPSHOT_OVERRIDE_VARS } from "@gplay/common";
+import {
+  createLogger,
+  createMetrics,
+  isAppError,
+  loggerMetricsSink,
+  parseEnv,
+  SNAPSHOT_OVERRIDE_VARS,
+} from "@gplay/common";
 import { runTrainingJob } from "./app/run-job.js";
 import { trainingEnvSchema } from "./env.js";
 import { createTrainingApp, SERVICE, VERSION } from "./wiring.js";
@@ -12,12 +19,21 @@ import { createTrainingApp, SERVICE, VERSION } from "./wiring.js";
 async function main(): Promise<void> {
   const env = parseEnv(trainingEnvSchema, process.env);
   const app = await createTrainingApp(env);
+  const started = Date.now();
   try {
-    await runTrainingJob(
+    const outcome = await runTrainingJob(
       app.deps,
       { bucket: app.bucket, manifestKey: env[SNAPSHOT_OVERRIDE_VARS.manifestKey] },
       app.config,
     );
+    createMetrics(
+      { service: SERVICE, environment: env.GPLAY_ENVIRONMENT },
+      loggerMetricsSink(app.logger),
+    ).emit({
+      trainingDuration: (Date.now() - started) / 1000,
+      trainingNdcg10: outcome.evaluation.model.all.ndcg10,
+      trainingPromoted: outcome.promoted ? 1 : 0,
+    });
   } finally {
     app.close();
   }
@@ -25,6 +41,11 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const logger = createLogger({ service: SERVICE, version: VERSION });
+  // Counted even when the configuration itself was invalid: the TrainingFailures alarm watches this.
+  createMetrics(
+    { service: SERVICE, environment: process.env.GPLAY_ENVIRONMENT ?? "local" },
+    loggerMetricsSink(logger),
+  ).emit({ trainingFailures: 1 });
   logger.error(
     {
       err: error,

@@ -1,4 +1,5 @@
 import { METRIC_DIMENSIONS, METRIC_NAMESPACE, METRICS, type MetricKey } from "../contracts/metrics.js";
+import type { Logger } from "../logging/logger.js";
 
 export interface MetricSink {
   /** Receives one EMF document (a JSON-serialisable object). */
@@ -46,6 +47,16 @@ export function emfDocument(
   };
   for (const [key, value] of entries) doc[METRICS[key].name] = value;
   return doc;
+}
+
+/**
+ * The services' sink: each EMF document as one structured log line on stdout (pino merges its fields at
+ * the top level, where the awslogs driver / CloudWatch finds `_aws`). Written at info whatever the
+ * service's log level, so LOG_LEVEL=warn never silences metrics. One way for every service.
+ */
+export function loggerMetricsSink(logger: Logger): MetricSink {
+  const out = logger.child({}, { level: "info" });
+  return { write: (document) => out.info(document, "metrics") };
 }
 
 /** A small emitter bound to a context and a sink. */

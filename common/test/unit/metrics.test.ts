@@ -1,5 +1,12 @@
+import { Writable } from "node:stream";
 import { describe, expect, it } from "@jest/globals";
-import { createMetrics, emfDocument, METRIC_NAMESPACE } from "../../src/index.js";
+import {
+  createLogger,
+  createMetrics,
+  emfDocument,
+  loggerMetricsSink,
+  METRIC_NAMESPACE,
+} from "../../src/index.js";
 
 describe("EMF metrics", () => {
   it("builds a document with the namespace, standard dimensions and units from the contract", () => {
@@ -48,5 +55,24 @@ describe("EMF metrics", () => {
     metrics.emit({});
     metrics.emit({ api4xx: 1 });
     expect(written).toHaveLength(1);
+  });
+});
+
+describe("loggerMetricsSink", () => {
+  it("writes each document as one JSON log line at info, even when the service logs only warnings", async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...String(chunk).split("\n").filter(Boolean));
+        done();
+      },
+    });
+    const logger = createLogger({ service: "api", version: "1", level: "warn", destination });
+    createMetrics({ service: "api", environment: "dev" }, loggerMetricsSink(logger)).emit({ api5xx: 1 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0] as string);
+    expect(line).toMatchObject({ Http5xx: 1, Service: "api", msg: "metrics", level: "info" });
+    expect(line._aws.CloudWatchMetrics[0].Namespace).toBe("GPlayRecommend");
   });
 });

@@ -50,6 +50,8 @@ describe("the deployed training bundle, run as the container runs it", () => {
     });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain("Invalid configuration");
+    // The failure is counted for the TrainingFailures alarm (EMF on stdout).
+    expect(result.stdout).toContain('"TrainingFailures":1');
     for (const key of ["GPLAY_PREFIX", "MLFLOW_TRACKING_URI", "GPLAY_TRAIN_EPOCHS"])
       expect(result.stdout).toContain(key);
   }, 60_000);
@@ -81,6 +83,8 @@ describe("the deployed training bundle, run as the container runs it", () => {
     });
     expect(result.stdout).toContain('"msg":"epoch"');
     expect(result.stdout).toContain('"msg":"training run finished"');
+    expect(result.stdout).toMatch(/"ModelPromoted":[01]/);
+    expect(result.stdout).toContain('"Namespace":"GPlayRecommend"');
     const version = await mlflow.getModelVersion(modelName, "1");
     expect(version.tags?.find((tag) => tag.key === "gplay.gate.decision")?.value).toMatch(
       /^(promote|reject)$/,
