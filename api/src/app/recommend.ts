@@ -217,7 +217,10 @@ export class Recommender {
     if (chosen.length < k) {
       const taken = new Set(chosen.map((c) => c.page));
       const filler = selectFromTiers(
-        [{ reason: "popular-any-age", entries: data.popular("global") }],
+        [
+          { reason: "popular-any-age", entries: data.popular("global") },
+          { reason: "newest", entries: data.newest() },
+        ],
         k - chosen.length,
         (page) => !taken.has(page) && this.#acceptAnyAge(readSet)(page),
       );
@@ -251,7 +254,10 @@ export class Recommender {
       const taken = new Set(chosen.map((c) => c.page));
       chosen.push(
         ...selectFromTiers(
-          [{ reason: "popular-any-age", entries: data.popular("global") }],
+          [
+            { reason: "popular-any-age", entries: data.popular("global") },
+            { reason: "newest", entries: data.newest() },
+          ],
           k - chosen.length,
           (page) => !taken.has(page) && this.#acceptAnyAge(readSet)(page),
         ),

@@ -28,6 +28,8 @@ interface State {
   articles: Map<string, ArticleMeta>;
   popular: Map<string, RankedEntry[]>;
   freshBySection: Map<string, ArticleMeta[]>;
+  /** Every known article, newest first: the last resort when the lists hold fewer unread pages than asked. */
+  newest: RankedEntry[];
   snapshotId: string | null;
   asOf: number | null;
   loadedAt: number;
@@ -105,7 +107,18 @@ export class ServingData {
       for (const [section, list] of freshBySection)
         freshBySection.set(section, list.sort((x, y) => y.issued - x.issued).slice(0, keep));
       if (this.#state?.snapshotId !== snapshotId) this.#coVisit.clear();
-      this.#state = { articles, popular, freshBySection, snapshotId, asOf, loadedAt: this.clock.now() };
+      const newest = [...articles.values()]
+        .sort((x, y) => y.issued - x.issued || (x.page < y.page ? -1 : 1))
+        .map((a) => ({ page: a.page, score: a.issued }));
+      this.#state = {
+        articles,
+        popular,
+        freshBySection,
+        newest,
+        snapshotId,
+        asOf,
+        loadedAt: this.clock.now(),
+      };
       this.#lastError = undefined;
       const summary = { articles: articles.size, lists: rows.size, snapshotId };
       this.logger?.info({ event: "serving-data-refreshed", ...summary }, "serving data refreshed");
@@ -173,6 +186,11 @@ export class ServingData {
   /** A scope's popular pages, best first (windows merged, shortest window first). */
   popular(scope: PopularScope): readonly RankedEntry[] {
     return this.#state?.popular.get(scope) ?? [];
+  }
+
+  /** Every known article, newest first (score = issued, epoch ms). */
+  newest(): readonly RankedEntry[] {
+    return this.#state?.newest ?? [];
   }
 
   /** The newest fresh articles of a section. */

@@ -67,6 +67,7 @@ export const RECOMMENDATION_REASONS = [
   "popular-global",
   "fresh-section",
   "popular-any-age",
+  "newest",
 ] as const;
 export type RecommendationReason = (typeof RECOMMENDATION_REASONS)[number];
 

@@ -102,7 +102,30 @@ describe("Recommender", () => {
 
     it("fills up with popular articles of any age when fresh ones run out", async () => {
       const out = await recommender.coldstart({ k: 8 });
-      expect(out.items.at(-1)).toMatchObject({ page: p(30), reason: "popular-any-age" });
+      expect(out.items).toHaveLength(8);
+      expect(out.items.slice(-2)).toMatchObject([
+        { page: p(30), reason: "popular-any-age" },
+        { page: p(6), reason: "newest" },
+      ]);
+    });
+  });
+
+  describe("when a reader has read every listed article", () => {
+    const everyListed = [1, 2, 3, 4, 5, 8, 9, 21, 22, 23, 24, 25, 30].map(p);
+
+    it("still returns k unread articles, newest first from the whole catalogue", async () => {
+      users.items.set(userId(7), reader(userId(7), everyListed));
+      model.set(new FakeRanker("3"));
+      const out = await recommender.predict({ userId: userId(7), k: 5 });
+      expect(out.items).toHaveLength(5);
+      expect(out.items.some((i) => everyListed.includes(i.page))).toBe(false);
+      const cold = await recommender.coldstart({ k: 12, exclude: everyListed });
+      expect(cold.items).toHaveLength(12);
+      expect(cold.items.filter((i) => i.reason === "newest").map((i) => i.page)).toEqual(
+        [6, 7, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]
+          .map(p)
+          .slice(0, cold.items.filter((i) => i.reason === "newest").length),
+      );
     });
   });
 
