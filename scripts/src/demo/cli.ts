@@ -7,6 +7,7 @@
  * the stack, the generated data and whatever was already ingested and trained.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
@@ -23,21 +24,27 @@ import { LocalTaskRunner } from "../local-stack/task-runner.js";
 import { localAwsClients } from "../local-stack/test-support.js";
 import { silentRunnerLogger, step, waitFor } from "./progress.js";
 
-const PREFIX = "gplay-demo";
-const MODEL_NAME = "gplay-recommender";
 const API_KEY = "demo-key-0123456789abcdef";
 const TSX = ["--conditions=@gplay/source", "--import", "tsx"];
 
 const { values: args } = parseArgs({
   options: {
-    users: { type: "string", default: "3000" },
-    days: { type: "string", default: "3" },
+    users: { type: "string", default: "2000" },
+    days: { type: "string", default: "5" },
     seed: { type: "string", default: "demo" },
     port: { type: "string", default: "8080" },
     "no-serve": { type: "boolean", default: false },
   },
 });
 
+// One environment (buckets, tables, model name) per generated data set: running again with the same
+// arguments reuses everything; other arguments never mix two data sets in one feature store.
+const dataset = createHash("sha256")
+  .update(`${args.users}|${args.days}|${args.seed}`)
+  .digest("hex")
+  .slice(0, 8);
+const PREFIX = `gplay-demo-${dataset}`;
+const MODEL_NAME = `gplay-recommender-${dataset}`;
 const paths = stackPaths();
 const root = paths.repoRoot;
 const dataDir = join(root, ".local", "demo", `data-${args.users}u-${args.days}d-${args.seed}`);
@@ -46,21 +53,27 @@ const runners: LocalTaskRunner[] = [];
 let stackStartedHere = false;
 let stopping = false;
 
-/** Runs a program to completion (inheriting nothing but the environment), failing on a non-zero exit. */
-function run(command: string[], env: Record<string, string>): Promise<void> {
+/** Runs a program to completion, failing on a non-zero exit; resolves with its stdout. */
+function run(command: string[], env: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
     const [program, ...rest] = command as [string, ...string[]];
     const child = spawn(program, rest, {
       cwd: root,
       env: { ...process.env, ...env },
-      stdio: ["ignore", "ignore", "pipe"],
+      stdio: ["ignore", "pipe", "pipe"],
     });
     children.add(child);
+    let stdout = "";
     let stderr = "";
-    child.stderr?.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+    child.stdout?.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr?.on("data", (c: Buffer) => {
+      stderr = (stderr + c.toString()).slice(-4000);
+    });
     child.on("exit", (code) => {
       children.delete(child);
-      code === 0 ? resolve() : reject(new Error(`${command.join(" ")} exited ${code}:\n${stderr}`));
+      code === 0 ? resolve(stdout) : reject(new Error(`${command.join(" ")} exited ${code}:\n${stderr}`));
     });
   });
 }
@@ -193,28 +206,35 @@ async function main(): Promise<void> {
   }
 
   step("running the snapshot step (cold-start lists, co-visitation, manifest, Snapshot Ready)");
-  await run([process.execPath, ...TSX, "featstore-engine/src/cli.ts", "snapshot"], {
+  const snapshotOut = await run([process.execPath, ...TSX, "featstore-engine/src/cli.ts", "snapshot"], {
     ...stackEnvironment(endpoints),
     ...common,
   });
-  const trainingsBefore = training.results.length;
-  const trained = await waitFor(
-    "Snapshot Ready → training (train, evaluate, log to MLflow, register, gate promotion)",
-    async () => {
-      if (training.results.length > trainingsBefore) return training.results.at(-1);
-      // An unchanged snapshot publishes nothing: a previous run already trained on this data.
-      const idle = training.results.length === 0 && (await snapshotAlreadyTrained(endpoints));
-      return idle ? null : undefined;
-    },
-    20 * 60_000,
-  );
-  if (trained !== null && trained?.outcome !== "succeeded")
-    throw new Error(`training failed: ${trained?.error}`);
-  step(
-    trained === null
-      ? "the snapshot is unchanged: reusing the model already trained on it"
-      : "training finished",
-  );
+  // The CLI prints {"snapshot":"built"|"unchanged"|"empty", …} (log lines may come before it).
+  const snapshot = snapshotOut
+    .trim()
+    .split("\n")
+    .map((line) => {
+      try {
+        return JSON.parse(line) as { snapshot?: string };
+      } catch {
+        return {};
+      }
+    })
+    .findLast((line) => line.snapshot !== undefined) ?? { snapshot: undefined };
+  if (snapshot.snapshot === "built") {
+    const trained = await waitFor(
+      "Snapshot Ready → training (train, evaluate, log to MLflow, register, gate promotion)",
+      () => training.results.find((r) => r.outcome !== "retrying"),
+      20 * 60_000,
+    );
+    if (trained.outcome !== "succeeded") throw new Error(`training failed: ${trained.error}`);
+    step("training finished: the run, its figures and the registered version are in MLflow");
+  } else step("the snapshot is unchanged since the last run: reusing the model trained on it");
+  if (!(await championExists(endpoints)))
+    throw new Error(
+      `no version of ${MODEL_NAME} beat the baselines, so nothing is promoted: see the run's gplay.gate.* tags in MLflow`,
+    );
 
   if (args["no-serve"]) return;
   const url = await startApi(endpoints);
@@ -245,7 +265,7 @@ Ctrl-C stops everything this demo started.
   await new Promise(() => undefined);
 }
 
-async function snapshotAlreadyTrained(endpoints: LocalStackEndpoints): Promise<boolean> {
+async function championExists(endpoints: LocalStackEndpoints): Promise<boolean> {
   const response = await fetch(
     `${endpoints.mlflowUrl}/api/2.0/mlflow/registered-models/alias?name=${MODEL_NAME}&alias=champion`,
   ).catch(() => undefined);
