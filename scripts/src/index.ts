@@ -34,5 +34,11 @@ export {
   type TaskOutcome,
   type TaskResult,
 } from "./local-stack/task-runner.js";
-export { localAwsClients, uniquePrefix } from "./local-stack/test-support.js";
+export {
+  destroyTestEnvironment,
+  type LocalTestEnvironment,
+  localAwsClients,
+  provisionTestEnvironment,
+  uniquePrefix,
+} from "./local-stack/test-support.js";
 export { deployBundle, type EntrypointRun, runDeployedEntrypoint } from "./testing/deployed-bundle.js";

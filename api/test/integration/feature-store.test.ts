@@ -11,13 +11,10 @@ import {
   type UserItem,
 } from "@gplay/common";
 import {
-  destroyEnvironment,
+  destroyTestEnvironment,
   type LocalStackEndpoints,
-  localAwsClients,
   type ProvisionedEnvironment,
-  provisionEnvironment,
-  readLocalStack,
-  uniquePrefix,
+  provisionTestEnvironment,
 } from "@gplay/scripts";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { DynamoFeatureStore } from "../../src/adapters/dynamo-feature-store.js";
@@ -47,9 +44,7 @@ describe("DynamoDB and S3 adapters against the emulator", () => {
   let store: DynamoFeatureStore;
 
   beforeAll(async () => {
-    endpoints = await readLocalStack();
-    clients = localAwsClients(endpoints);
-    env = await provisionEnvironment(endpoints, uniquePrefix("api-store"));
+    ({ endpoints, clients, env } = await provisionTestEnvironment("api-store"));
     store = new DynamoFeatureStore(clients.documents, env.tables);
     for (let n = 1; n <= 30; n++)
       await clients.documents.send(new PutCommand({ TableName: env.tables.items, Item: articleItem(n) }));
@@ -65,8 +60,7 @@ describe("DynamoDB and S3 adapters against the emulator", () => {
   });
 
   afterAll(async () => {
-    await destroyEnvironment(endpoints, env.prefix);
-    clients.destroy();
+    await destroyTestEnvironment({ endpoints, clients, env });
   });
 
   it("creates a reader once and then writes only at the stored version", async () => {

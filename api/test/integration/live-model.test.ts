@@ -28,12 +28,10 @@ import {
 } from "@gplay/common";
 import { MlflowClient } from "@gplay/mlflow";
 import {
-  destroyEnvironment,
+  destroyTestEnvironment,
   type LocalStackEndpoints,
-  localAwsClients,
   type ProvisionedEnvironment,
-  provisionEnvironment,
-  readLocalStack,
+  provisionTestEnvironment,
   stackEnvironment,
   uniquePrefix,
 } from "@gplay/scripts";
@@ -112,9 +110,7 @@ interface PredictBody {
 }
 
 beforeAll(async () => {
-  endpoints = await readLocalStack();
-  clients = localAwsClients(endpoints);
-  env = await provisionEnvironment(endpoints, uniquePrefix("api-live"));
+  ({ endpoints, clients, env } = await provisionTestEnvironment("api-live"));
   mlflow = new MlflowClient({ trackingUri: endpoints.mlflowUrl, timeoutMs: 60_000 });
   proxy = new SwitchableProxy(new URL(endpoints.mlflowUrl));
   await proxy.up();
@@ -175,8 +171,7 @@ afterAll(async () => {
     .getExperimentByName(experiment)
     .then((e) => mlflow.deleteExperiment(e.experiment_id))
     .catch(() => undefined);
-  if (env !== undefined) await destroyEnvironment(endpoints, env.prefix);
-  clients?.destroy();
+  if (env !== undefined) await destroyTestEnvironment({ endpoints, clients, env });
   if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
 });
 

@@ -6,13 +6,10 @@ import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { type AwsClients, logPages, RAW_HEADERS } from "@gplay/common";
 import {
-  destroyEnvironment,
+  destroyTestEnvironment,
   type LocalStackEndpoints,
-  localAwsClients,
   type ProvisionedEnvironment,
-  provisionEnvironment,
-  readLocalStack,
-  uniquePrefix,
+  provisionTestEnvironment,
 } from "@gplay/scripts";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { DynamoFeatureStore } from "../../src/adapters/dynamo-feature-store.js";
@@ -59,9 +56,7 @@ describe("the api process (src/main.ts)", () => {
   let env: ProvisionedEnvironment;
 
   beforeAll(async () => {
-    endpoints = await readLocalStack();
-    clients = localAwsClients(endpoints);
-    env = await provisionEnvironment(endpoints, uniquePrefix("api-main"));
+    ({ endpoints, clients, env } = await provisionTestEnvironment("api-main"));
     for (let n = 1; n <= 5; n++)
       await clients.documents.send(
         new PutCommand({
@@ -78,8 +73,7 @@ describe("the api process (src/main.ts)", () => {
   });
 
   afterAll(async () => {
-    await destroyEnvironment(endpoints, env.prefix);
-    clients.destroy();
+    await destroyTestEnvironment({ endpoints, clients, env });
   });
 
   it("serves, then on SIGTERM drains, files the buffered clicks under raw/ and exits 0", async () => {

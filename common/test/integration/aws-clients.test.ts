@@ -5,13 +5,10 @@ import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import {
-  destroyEnvironment,
+  destroyTestEnvironment,
   type LocalStackEndpoints,
-  localAwsClients,
   type ProvisionedEnvironment,
-  provisionEnvironment,
-  readLocalStack,
-  uniquePrefix,
+  provisionTestEnvironment,
 } from "../../../scripts/src/index.js";
 import {
   type AwsClients,
@@ -27,14 +24,11 @@ describe("common's AWS clients against the emulator", () => {
   let env: ProvisionedEnvironment;
 
   beforeAll(async () => {
-    endpoints = await readLocalStack();
-    clients = localAwsClients(endpoints);
-    env = await provisionEnvironment(endpoints, uniquePrefix("common-aws"));
+    ({ endpoints, clients, env } = await provisionTestEnvironment("common-aws"));
   });
 
   afterAll(async () => {
-    await destroyEnvironment(endpoints, env.prefix);
-    clients.destroy();
+    await destroyTestEnvironment({ endpoints, clients, env });
   });
 
   it("writes an object to the raw bucket and reads the same bytes back", async () => {

@@ -14,13 +14,10 @@ import {
   userItemSchema,
 } from "@gplay/common";
 import {
-  destroyEnvironment,
+  destroyTestEnvironment,
   type LocalStackEndpoints,
-  localAwsClients,
   type ProvisionedEnvironment,
-  provisionEnvironment,
-  readLocalStack,
-  uniquePrefix,
+  provisionTestEnvironment,
 } from "@gplay/scripts";
 import { DynamoFeatureStore } from "../../src/adapters/dynamo-feature-store.js";
 import { EventBridgePublisher } from "../../src/adapters/eventbridge-publisher.js";
@@ -53,10 +50,8 @@ export interface TestEnvironment {
 }
 
 export async function createTestEnvironment(label: string): Promise<TestEnvironment> {
-  const endpoints = await readLocalStack();
-  const prefix = uniquePrefix(label);
-  const env = await provisionEnvironment(endpoints, prefix);
-  const clients = localAwsClients(endpoints);
+  const local = await provisionTestEnvironment(label);
+  const { endpoints, env, clients } = local;
   const objects = new S3ObjectStore(clients.s3);
   const metrics = createMetrics(
     { service: "featstore-engine", environment: "test" },
@@ -114,10 +109,7 @@ export async function createTestEnvironment(label: string): Promise<TestEnvironm
       return users;
     },
     scanTable,
-    async destroy() {
-      await destroyEnvironment(endpoints, prefix);
-      clients.destroy();
-    },
+    destroy: () => destroyTestEnvironment(local),
   };
 }
 

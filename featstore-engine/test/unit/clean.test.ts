@@ -1,4 +1,4 @@
-import { QUARANTINE_REASONS } from "@gplay/common";
+import { QUARANTINE_REASONS, RAW_HEADERS } from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
 import {
   RowCleaner,
@@ -219,18 +219,7 @@ describe("itens rows", () => {
 
 describe("cleanRawFile", () => {
   it("streams a whole file: every row accepted or quarantined, counts adding up", async () => {
-    const header = formatCsvRecord([
-      "userId",
-      "userType",
-      "historySize",
-      "history",
-      "timestampHistory",
-      "numberOfClicksHistory",
-      "timeOnPageHistory",
-      "scrollPercentageHistory",
-      "pageVisitsCountHistory",
-      "timestampHistory_new",
-    ]);
+    const header = formatCsvRecord(RAW_HEADERS.treino);
     const text = header + [treino(), treino({ 2: "9" }), treino()].map(formatCsvRecord).join("");
     const file = await cleanRawFile([text], "raw/treino.csv");
     const outcomes: RowOutcome[] = [];

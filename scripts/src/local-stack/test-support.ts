@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { type AwsClients, createAwsClients, resourcePrefixSchema } from "@gplay/common";
-import { LOCAL_CREDENTIALS, type LocalStackEndpoints } from "./stack.js";
+import { destroyEnvironment, type ProvisionedEnvironment, provisionEnvironment } from "./provision.js";
+import { LOCAL_CREDENTIALS, type LocalStackEndpoints, readLocalStack } from "./stack.js";
 
 const MAX_PREFIX = 40;
 
@@ -28,4 +29,27 @@ export function localAwsClients(endpoints: LocalStackEndpoints): AwsClients {
     requestTimeoutMs: 30_000,
     maxAttempts: 2,
   });
+}
+
+/** An isolated environment of one test on the running local stack: its own prefix, and clients. */
+export interface LocalTestEnvironment {
+  endpoints: LocalStackEndpoints;
+  env: ProvisionedEnvironment;
+  clients: AwsClients;
+}
+
+/** Reads the running stack, provisions a fresh prefix for `label` and opens clients on the emulator. */
+export async function provisionTestEnvironment(label: string): Promise<LocalTestEnvironment> {
+  const endpoints = await readLocalStack();
+  const env = await provisionEnvironment(endpoints, uniquePrefix(label));
+  return { endpoints, env, clients: localAwsClients(endpoints) };
+}
+
+/** Removes everything `provisionTestEnvironment` created and closes its clients. */
+export async function destroyTestEnvironment(t: LocalTestEnvironment): Promise<void> {
+  try {
+    await destroyEnvironment(t.endpoints, t.env.prefix);
+  } finally {
+    t.clients.destroy();
+  }
 }
