@@ -46,7 +46,7 @@ beforeAll(async () => {
   await mkdir(base, { recursive: true });
   dir = await mkdtemp(join(base, "pg-auth-"));
   ensureServerExtras(stack.venvDir);
-  pg = await startThrowawayPostgres(dir);
+  pg = await startThrowawayPostgres();
   server = await startEntrypointServer(
     stack.venvDir,
     {

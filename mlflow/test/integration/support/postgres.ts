@@ -6,7 +6,8 @@
 import { execFile, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, chown, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { closedPort } from "./faulty-proxy.js";
@@ -80,9 +81,15 @@ export async function ensurePostgresInstalled(): Promise<string> {
   return dir;
 }
 
-/** Starts a fresh cluster with password (scram) auth over TCP and one database. */
-export async function startThrowawayPostgres(baseDir: string, database = "mlflow"): Promise<PgCluster> {
+/**
+ * Starts a fresh cluster with password (scram) auth over TCP and one database. Its files live in a
+ * directory of their own under the system temp dir, not in the checkout: run as root, the cluster's
+ * owner is `postgres`, which must reach them wherever the repository lives (a clone under a 0700
+ * folder, for instance).
+ */
+export async function startThrowawayPostgres(database = "mlflow"): Promise<PgCluster> {
   const bin = await ensurePostgresInstalled();
+  const baseDir = await mkdtemp(join(tmpdir(), "gplay-pg-"));
   const dataDir = join(baseDir, `pg-${randomBytes(4).toString("hex")}`);
   const user = "mlflow";
   // Characters that must be URL-encoded in a connection URI and escaped in an ini file.
@@ -92,8 +99,8 @@ export async function startThrowawayPostgres(baseDir: string, database = "mlflow
   await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
 
   const asOwner = async (cmd: string, args: string[]) => {
-    if (isRoot()) return run("runuser", ["-u", "postgres", "--", join(bin, cmd), ...args]);
-    return run(join(bin, cmd), args);
+    if (isRoot()) return run("runuser", ["-u", "postgres", "--", join(bin, cmd), ...args], { cwd: baseDir });
+    return run(join(bin, cmd), args, { cwd: baseDir });
   };
   if (isRoot()) {
     await chown(dataDir, pgUid(), pgGid());
@@ -180,7 +187,7 @@ export async function startThrowawayPostgres(baseDir: string, database = "mlflow
     query: (sql) => query(sql),
     stop: async () => {
       await asOwner("pg_ctl", ["-D", dataDir, "-m", "immediate", "-w", "stop"]).catch(() => undefined);
-      await rm(dataDir, { recursive: true, force: true });
+      await rm(baseDir, { recursive: true, force: true });
     },
   };
 }
