@@ -403,21 +403,38 @@ function denseForward(
   row: Float64Array,
   out: Float32Array,
 ): void {
+  // Four output units per pass over the row: each input value is loaded once for four products.
   for (let v = 0; v < vectors; v++) {
     const xBase = v * inDim;
     for (let i = 0; i < inDim; i++) row[i] = input[xBase + i] as number;
     const oBase = v * units;
-    for (let u = 0; u < units; u++) {
-      const kBase = u * inDim;
+    let u = 0;
+    for (; u + 3 < units; u += 4) {
+      const k0 = u * inDim;
+      const k1 = k0 + inDim;
+      const k2 = k1 + inDim;
+      const k3 = k2 + inDim;
       let s0 = 0;
       let s1 = 0;
-      let i = 0;
-      for (; i + 1 < inDim; i += 2) {
-        s0 += (row[i] as number) * (kT[kBase + i] as number);
-        s1 += (row[i + 1] as number) * (kT[kBase + i + 1] as number);
+      let s2 = 0;
+      let s3 = 0;
+      for (let i = 0; i < inDim; i++) {
+        const x = row[i] as number;
+        s0 += x * (kT[k0 + i] as number);
+        s1 += x * (kT[k1 + i] as number);
+        s2 += x * (kT[k2 + i] as number);
+        s3 += x * (kT[k3 + i] as number);
       }
-      if (i < inDim) s0 += (row[i] as number) * (kT[kBase + i] as number);
-      out[oBase + u] = (b[u] as number) + s0 + s1;
+      out[oBase + u] = (b[u] as number) + s0;
+      out[oBase + u + 1] = (b[u + 1] as number) + s1;
+      out[oBase + u + 2] = (b[u + 2] as number) + s2;
+      out[oBase + u + 3] = (b[u + 3] as number) + s3;
+    }
+    for (; u < units; u++) {
+      const kBase = u * inDim;
+      let s = 0;
+      for (let i = 0; i < inDim; i++) s += (row[i] as number) * (kT[kBase + i] as number);
+      out[oBase + u] = (b[u] as number) + s;
     }
   }
 }
