@@ -10,6 +10,9 @@
  * reads per day of the real data set (8,123,951 reads over 46 days ≈ 176,600 a day at full scale).
  * The generator is run over 4 days with as many readers as that rate needs (≈ 50,000 at full scale),
  * through the featstore-engine's real ingestion and snapshot use cases, in memory.
+ * It also times the floor of one training step on the tfjs backend: only the step's matrix products
+ * (forward, and the two of each layer's backward pass), no activation, optimiser or embedding, next
+ * to Keras's whole step — no tfjs training loop on that backend can beat that floor.
  * Needs the Keras and JAX pins (scripts/python-requirements.txt) in a venv the script
  * finds (.local/venv or /tmp/keras-venv). The training workspace's sources are loaded at run time.
  */
@@ -53,6 +56,36 @@ async function kerasPython(): Promise<string | undefined> {
     } catch {}
   }
   return undefined;
+}
+
+/**
+ * Milliseconds of the matrix products of one training step of an MLP (widths `dims`, batch `batch`)
+ * on the current tfjs backend: per layer x·W, xᵀ·g (kernel gradient) and, past the first layer, g·Wᵀ.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: tfjs is loaded at run time, untyped here.
+function matmulFloorMs(tf: any, dims: readonly number[], batch: number): number {
+  const layers = dims.slice(1).map((out, l) => [dims[l] as number, out] as const);
+  const xs = layers.map(([i]) => tf.randomNormal([batch, i]));
+  const ws = layers.map(([i, o]) => tf.randomNormal([i, o]));
+  const gs = layers.map(([, o]) => tf.randomNormal([batch, o]));
+  const step = () =>
+    tf.tidy(() => {
+      const outs = [];
+      for (let l = 0; l < layers.length; l++) {
+        outs.push(tf.matMul(xs[l], ws[l]), tf.matMul(xs[l], gs[l], true, false));
+        if (l > 0) outs.push(tf.matMul(gs[l], ws[l], false, true));
+      }
+      for (const o of outs) o.dataSync();
+    });
+  for (let i = 0; i < 10; i++) step();
+  const times: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t = performance.now();
+    for (let i = 0; i < 20; i++) step();
+    times.push((performance.now() - t) / 20);
+  }
+  tf.dispose([...xs, ...ws, ...gs]);
+  return median(times);
 }
 
 async function main(): Promise<void> {
@@ -155,12 +188,21 @@ async function main(): Promise<void> {
         await rm(dir, { recursive: true, force: true });
       }
     }
+    const steps = Math.ceil(examples.inputs.rows / batchSize);
+    const floorMs = matmulFloorMs(
+      tf,
+      [2 * spec.embeddingDim + common.NUMERIC_FEATURE_COUNT, ...spec.hidden, 1],
+      batchSize,
+    );
+    const kerasStepMs = (kerasEpoch / steps) * 1000;
     const line =
       `scale ${scale}: ${users} readers × ${DAYS} days, ${data.events.length} reads (${cases.length} readers in the training day), ` +
       `${examples.inputs.rows} rows/epoch; pipeline ${pipelineSeconds.toFixed(1)} s; baselines fit+tune ${baselineSeconds.toFixed(2)} s ` +
       `(half-life ${tuned.halfLifeHours} h); features ${featureSeconds.toFixed(2)} s; tfjs-${backend} ${tfjsEpoch.toFixed(2)} s/epoch ` +
       `(${tfjsCpuEpoch.toFixed(2)} CPU s); Keras-JAX ${kerasEpoch.toFixed(2)} s/epoch (${kerasCpuEpoch.toFixed(2)} CPU s); ` +
-      `ratio ${(tfjsEpoch / kerasEpoch).toFixed(2)}× wall, ${(tfjsCpuEpoch / kerasCpuEpoch).toFixed(2)}× CPU; peak RSS ${peakMb()} MB`;
+      `ratio ${(tfjsEpoch / kerasEpoch).toFixed(2)}× wall, ${(tfjsCpuEpoch / kerasCpuEpoch).toFixed(2)}× CPU; ` +
+      `step: tfjs-${backend} ${((tfjsEpoch / steps) * 1000).toFixed(1)} ms, its matmuls alone ${floorMs.toFixed(1)} ms, ` +
+      `Keras-JAX whole step ${kerasStepMs.toFixed(1)} ms (floor ${(floorMs / kerasStepMs).toFixed(1)}×); peak RSS ${peakMb()} MB`;
     console.log(line);
     results.push(line);
   }
