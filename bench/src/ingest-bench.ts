@@ -91,6 +91,7 @@ interface FeatureStoreModule {
       items: readonly Record<string, unknown>[],
     ): Promise<{ written: number }>;
     mergeUsers(merges: ReadonlyMap<string, (existing: unknown) => unknown>): Promise<{ written: number }>;
+    batchGet(table: string, keyName: string, keys: readonly string[]): Promise<Map<string, unknown>>;
   };
 }
 interface S3StoreModule {
@@ -261,6 +262,23 @@ async function batchWriteCeiling(
   const started = process.hrtime.bigint();
   const report = await writer.batchPut(env.tables.users, "userId", items);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  // (b'') Reading those items back, 100 keys per BatchGetItem at the same concurrency: the cost of
+  // reading a stored reader before merging into it (most treino rows re-merge a known reader).
+  const keys = items.map((item) => String(item.userId));
+  const chunks: string[][] = [];
+  for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
+  const startedReads = process.hrtime.bigint();
+  let read = 0;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let chunk = chunks[next++]; chunk !== undefined; chunk = chunks[next++]) {
+        const found = await writer.batchGet(env.tables.users, "userId", chunk);
+        read += found.size; // after the await: `read += await …` would add to a stale value
+      }
+    }),
+  );
+  const readSeconds = Number(process.hrtime.bigint() - startedReads) / 1e9;
   // (b') The engine's own conditional path alone (BatchGetItem + one conditional PutItem per reader),
   // on fresh keys and a tenth of the items: what the engine's writes can reach without parsing.
   const merges = new Map<string, (existing: unknown) => unknown>();
@@ -275,6 +293,7 @@ async function batchWriteCeiling(
     items: report.written,
     seconds,
     itemsPerSecond: report.written / seconds,
+    readItemsPerSecond: read / readSeconds,
     conditionalItemsPerSecond: conditional.written / conditionalSeconds,
     conditionalItems: conditional.written,
   };
@@ -331,6 +350,7 @@ async function main(): Promise<void> {
 
   const parses: { rowsPerSecond: number; treinoRows: number }[] = [];
   const ceilings: number[] = [];
+  const readCeilings: number[] = [];
   const conditionalCeilings: number[] = [];
   const runs: EngineRun[] = [];
   for (let r = 0; r < repeat; r++) {
@@ -412,6 +432,7 @@ async function main(): Promise<void> {
       );
       ceilings.push(ceiling.itemsPerSecond);
       conditionalCeilings.push(ceiling.conditionalItemsPerSecond);
+      readCeilings.push(ceiling.readItemsPerSecond);
       const run: EngineRun = {
         files: results.length,
         stopped: ingest.stopped,
@@ -461,6 +482,14 @@ async function main(): Promise<void> {
     ["peak RSS of the engine", `${fmt(peak)} MB (target < 1024)`],
     ["(a) plain parse treino rows/s", fmt(parseRowsPerSecond)],
     ["(b) BatchWriteItem items/s", `${fmt(ceilingItems)} (c=${concurrency}, 25/batch)`],
+    [
+      "(b'') BatchGetItem of stored readers",
+      `${fmt(median(readCeilings))} items/s (100 keys per request; reading a reader before merging into it)`,
+    ],
+    [
+      "read + batch write, per reader",
+      `${fmt(1 / (1 / median(readCeilings) + 1 / ceilingItems))} items/s = ${((100 * (1 / (1 / median(readCeilings) + 1 / ceilingItems))) / ceilingItems).toFixed(0)}% of (b): the bound of any merge that reads the stored reader, even with unconditional writes`,
+    ],
     [
       "(b') conditional path items/s",
       `${fmt(median(conditionalCeilings))} (the engine's BatchGetItem + conditional PutItem alone; engine at ${((100 * m("itemsWritten")) / seconds / median(conditionalCeilings)).toFixed(0)}% of it)`,
