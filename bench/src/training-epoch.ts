@@ -222,8 +222,23 @@ async function main(): Promise<void> {
       writeFile(path.join(dir, "label.f32"), data.label),
     ]);
     const out = await training.runKerasScript(
-      "bench_epoch.py",
-      [dir, JSON.stringify({ ...spec, rows, epochs, batchSize, learningRate })],
+      "bench_mlp.py",
+      [
+        dir,
+        JSON.stringify({
+          rows,
+          ids: [
+            { name: "user_id", file: "user.i32", vocab: spec.userVocab },
+            { name: "item_id", file: "item.i32", vocab: spec.itemVocab },
+          ],
+          embeddingDim: spec.embeddingDim,
+          numericFeatures: spec.numericFeatures,
+          hidden: spec.hidden,
+          epochs,
+          batchSize,
+          learningRate,
+        }),
+      ],
       { kerasBackend: values["keras-backend"] ?? "jax", timeoutMs: 30 * 60_000 },
     );
     keras = JSON.parse(out.trim().split("\n").at(-1) ?? "{}");

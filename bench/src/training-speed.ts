@@ -163,11 +163,16 @@ async function main(): Promise<void> {
         const { stdout } = await promisify(execFile)(
           python,
           [
-            path.join(root, "training/test/keras/bench_recommender.py"),
+            path.join(root, "training/test/keras/bench_mlp.py"),
             dir,
             JSON.stringify({
               rows: x.rows,
-              ...spec,
+              ids: [
+                { name: "article_section", file: "section.i32", vocab: spec.sections + 1 },
+                { name: "article_region", file: "region.i32", vocab: spec.regions + 1 },
+              ],
+              embeddingDim: spec.embeddingDim,
+              hidden: spec.hidden,
               numericFeatures: common.NUMERIC_FEATURE_COUNT,
               epochs: epochs + 1,
               batchSize,

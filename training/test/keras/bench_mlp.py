@@ -1,11 +1,16 @@
-"""Keras side of bench/src/training-speed.ts: trains the production recommender architecture
-(training/src/model/recommender.ts) on the very same rows and prints the seconds of each epoch.
+"""Keras side of the training benchmarks (bench/src/training-speed.ts: the production recommender,
+training/src/model/recommender.ts; bench/src/training-epoch.ts: the reference ranker,
+training/src/model/ranker.ts). Both are the same shape: one Embedding → Flatten per id input,
+concatenated with the numeric features, a ReLU MLP and a sigmoid. Trains it on the very same rows
+and prints the seconds of each epoch.
 
-Usage: KERAS_BACKEND=jax python bench_recommender.py DATA_DIR SPEC_JSON
-DATA_DIR holds section.i32, region.i32 (int32, one id per row), numeric.f32 (float32, rows x n)
-and label.f32 (float32, one per row). SPEC_JSON: {"rows", "sections", "regions", "embeddingDim",
-"numericFeatures", "hidden", "epochs", "batchSize", "learningRate"}.
-Prints {"keras_version", "backend", "epoch_seconds", "epoch_cpu_seconds", "final_loss"}.
+Usage: KERAS_BACKEND=jax python bench_mlp.py DATA_DIR SPEC_JSON
+SPEC_JSON: {"rows", "ids": [{"name", "file", "vocab"}, ...], "embeddingDim", "numericFeatures",
+            "hidden", "epochs", "batchSize", "learningRate"}
+DATA_DIR holds each id input's file (int32, one id per row), numeric.f32 (float32, rows x n) and
+label.f32 (float32, one per row), written by the TypeScript benchmark.
+Prints {"keras_version", "backend", "epoch_seconds": [...], "epoch_cpu_seconds": [...] (process
+CPU time, all threads), "final_loss"} on stdout.
 """
 
 import json
@@ -26,23 +31,28 @@ def main() -> int:
     except ImportError as error:
         print(f"KERAS_MISSING: {error}", file=sys.stderr)
         return 3
+    if keras.backend.backend() == "numpy":
+        print("KERAS_BACKEND=numpy cannot train; use jax, torch or tensorflow", file=sys.stderr)
+        return 4
     rows, n = spec["rows"], spec["numericFeatures"]
-    section = np.fromfile(os.path.join(data_dir, "section.i32"), dtype=np.int32).reshape(rows, 1)
-    region = np.fromfile(os.path.join(data_dir, "region.i32"), dtype=np.int32).reshape(rows, 1)
+    ids = [
+        np.fromfile(os.path.join(data_dir, i["file"]), dtype=np.int32).reshape(rows, 1) for i in spec["ids"]
+    ]
     numeric = np.fromfile(os.path.join(data_dir, "numeric.f32"), dtype=np.float32).reshape(rows, n)
     label = np.fromfile(os.path.join(data_dir, "label.f32"), dtype=np.float32).reshape(rows, 1)
 
     layers = keras.layers
-    s_in = keras.Input(shape=(1,), dtype="int32", name="article_section")
-    r_in = keras.Input(shape=(1,), dtype="int32", name="article_region")
+    id_ins = [keras.Input(shape=(1,), dtype="int32", name=i["name"]) for i in spec["ids"]]
     x_in = keras.Input(shape=(n,), dtype="float32", name="numeric")
-    s_vec = layers.Flatten()(layers.Embedding(spec["sections"] + 1, spec["embeddingDim"])(s_in))
-    r_vec = layers.Flatten()(layers.Embedding(spec["regions"] + 1, spec["embeddingDim"])(r_in))
-    x = layers.Concatenate()([s_vec, r_vec, x_in])
+    vecs = [
+        layers.Flatten()(layers.Embedding(i["vocab"], spec["embeddingDim"])(x))
+        for i, x in zip(spec["ids"], id_ins, strict=True)
+    ]
+    x = layers.Concatenate()([*vecs, x_in])
     for units in spec["hidden"]:
         x = layers.Dense(units, activation="relu")(x)
     out = layers.Dense(1, activation="sigmoid")(x)
-    model = keras.Model([s_in, r_in, x_in], out)
+    model = keras.Model([*id_ins, x_in], out)
     model.compile(optimizer=keras.optimizers.Adam(spec["learningRate"]), loss="binary_crossentropy")
 
     class EpochTimer(keras.callbacks.Callback):
@@ -61,7 +71,7 @@ def main() -> int:
 
     timer = EpochTimer()
     history = model.fit(
-        [section, region, numeric],
+        [*ids, numeric],
         label,
         epochs=spec["epochs"],
         batch_size=spec["batchSize"],
