@@ -5,7 +5,6 @@ import {
   AppError,
   isAppError,
   type Logger,
-  RAW_PREFIX,
   toAppError,
   type UserItem,
 } from "@gplay/common";

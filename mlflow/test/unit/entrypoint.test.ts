@@ -12,13 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 const entrypoint = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "server", "entrypoint.sh");
 let bin: string;
 
+/** A stand-in `mlflow` that prints its arguments and the environment the entrypoint gave it. */
+const FAKE_MLFLOW =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash script; ${…} are bash's expansions.
+  '#!/usr/bin/env bash\nprintf "ARG %s\\n" "$@"\necho "AUTH_CONFIG=${MLFLOW_AUTH_CONFIG_PATH:-}"\necho "ALLOWED=${MLFLOW_SERVER_ALLOWED_HOSTS}"\n';
+
 beforeAll(async () => {
   bin = await mkdtemp(join(tmpdir(), "gplay-entrypoint-"));
-  await writeFile(
-    join(bin, "mlflow"),
-    '#!/usr/bin/env bash\nprintf "ARG %s\\n" "$@"\necho "AUTH_CONFIG=${MLFLOW_AUTH_CONFIG_PATH:-}"\n' +
-      'echo "ALLOWED=${MLFLOW_SERVER_ALLOWED_HOSTS}"\n',
-  );
+  await writeFile(join(bin, "mlflow"), FAKE_MLFLOW);
   await chmod(join(bin, "mlflow"), 0o755);
 });
 afterAll(() => rm(bin, { recursive: true, force: true }));
