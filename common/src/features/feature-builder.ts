@@ -157,6 +157,97 @@ export function emptyReaderProfile(userType?: UserItem["userType"]): ReaderProfi
   return readerProfile([], userType, { asOf: 0, article: () => undefined });
 }
 
+/** First table cell probed for a bucket (Fibonacci hashing). */
+const homeCell = (bucket: number, mask: number): number => (Math.imul(bucket, 0x9e3779b1) >>> 0) & mask;
+
+/**
+ * An inverted index over a few sparse vectors: bucket → (vector slot, weight) pairs, in an
+ * open-addressing table of typed arrays (a lookup per candidate bucket is the hot loop of the
+ * serving path; a Map of arrays took several times longer).
+ */
+class Postings {
+  /** Bucket per table cell, -1 when empty (float64 holds every u32 bucket exactly). */
+  readonly #keys: Float64Array;
+  /** Range of each cell's pairs in `#slots`/`#weights`. */
+  readonly #start: Int32Array;
+  readonly #end: Int32Array;
+  readonly #slots: Int32Array;
+  readonly #weights: Float64Array;
+  readonly #mask: number;
+
+  constructor(vectors: readonly SparseVector[]) {
+    let total = 0;
+    for (const v of vectors) total += v.indices.length;
+    let capacity = 16;
+    while (capacity < total * 2) capacity *= 2;
+    this.#mask = capacity - 1;
+    this.#keys = new Float64Array(capacity).fill(-1);
+    this.#start = new Int32Array(capacity);
+    this.#end = new Int32Array(capacity);
+    // Count the pairs per bucket, lay the ranges out, then fill them in slot order.
+    const count = new Int32Array(capacity);
+    for (const v of vectors)
+      for (const bucket of v.indices) {
+        const c = this.#cell(bucket, true);
+        count[c] = (count[c] as number) + 1;
+      }
+    let at = 0;
+    for (let c = 0; c < capacity; c++) {
+      this.#start[c] = at;
+      this.#end[c] = at;
+      at += count[c] as number;
+    }
+    this.#slots = new Int32Array(total);
+    this.#weights = new Float64Array(total);
+    vectors.forEach((v, slot) => {
+      for (let k = 0; k < v.indices.length; k++) {
+        const c = this.#cell(v.indices[k] as number, false);
+        const p = this.#end[c] as number;
+        this.#slots[p] = slot;
+        this.#weights[p] = v.values[k] as number;
+        this.#end[c] = p + 1;
+      }
+    });
+  }
+
+  /** dots[slot] += Σ over shared buckets of a's weight × the slot's weight, in a's bucket order. */
+  accumulate(a: SparseVector, dots: Float64Array): void {
+    const keys = this.#keys;
+    const mask = this.#mask;
+    for (let k = 0; k < a.indices.length; k++) {
+      const bucket = a.indices[k] as number;
+      let c = homeCell(bucket, mask);
+      let key = keys[c] as number;
+      while (key !== bucket && key !== -1) {
+        c = (c + 1) & mask;
+        key = keys[c] as number;
+      }
+      if (key === -1) continue;
+      const w = a.values[k] as number;
+      const end = this.#end[c] as number;
+      for (let p = this.#start[c] as number; p < end; p++) {
+        const slot = this.#slots[p] as number;
+        dots[slot] = (dots[slot] as number) + w * (this.#weights[p] as number);
+      }
+    }
+  }
+
+  /** The cell of `bucket`, claimed when `insert` and absent. */
+  #cell(bucket: number, insert: boolean): number {
+    let c = homeCell(bucket, this.#mask);
+    for (;;) {
+      const key = this.#keys[c] as number;
+      if (key === bucket) return c;
+      if (key === -1) {
+        if (!insert) throw new Error(`bucket ${bucket} is not indexed`);
+        this.#keys[c] = bucket;
+        return c;
+      }
+      c = (c + 1) & this.#mask;
+    }
+  }
+}
+
 /**
  * What the numeric features of one reader need for every candidate, computed once per reader: the
  * recent reads' content vectors as an inverted index (bucket → recent read, weight), their norms,
@@ -173,8 +264,7 @@ class ReaderFeatureState {
   /** Per recent read with a vector: its dimension and norm (index = slot). */
   readonly #dimension: number[] = [];
   readonly #norm: number[] = [];
-  /** bucket → [slot, weight, slot, weight, …] over the recent reads' vectors. */
-  readonly #postings = new Map<number, number[]>();
+  readonly #postings: Postings;
   readonly #covisit = new Map<string, number>();
   readonly #dots: Float64Array;
 
@@ -185,6 +275,7 @@ class ReaderFeatureState {
     this.hoursSinceLast =
       profile.lastTimestamp === undefined ? 0 : Math.max(0, (context.asOf - profile.lastTimestamp) / HOUR_MS);
     this.last = profile.recent[0] === undefined ? undefined : context.article(profile.recent[0]);
+    const vectors: SparseVector[] = [];
     for (const r of profile.recent) {
       const neighbours = context.covisitation(r);
       if (neighbours !== undefined)
@@ -192,23 +283,22 @@ class ReaderFeatureState {
           this.#covisit.set(page, (this.#covisit.get(page) ?? 0) + score);
       const rv = context.article(r)?.vector;
       if (rv === undefined) continue;
-      const slot = this.#norm.length;
+      vectors.push(rv);
       this.#dimension.push(rv.dimension);
       this.#norm.push(Math.sqrt(sparseDot(rv, rv)));
-      for (let k = 0; k < rv.indices.length; k++) {
-        const bucket = rv.indices[k] as number;
-        const list = this.#postings.get(bucket);
-        if (list === undefined) this.#postings.set(bucket, [slot, rv.values[k] as number]);
-        else list.push(slot, rv.values[k] as number);
-      }
     }
-    this.#dots = new Float64Array(this.#norm.length);
+    this.#postings = new Postings(vectors);
+    this.#dots = new Float64Array(vectors.length);
   }
 
   /** The raw numeric features of this reader × `page`, written to `out[offset …]`. */
-  write(page: string, out: Float32Array | number[], offset: number): void {
+  write(
+    page: string,
+    a: ArticleFeatureSource | undefined,
+    out: Float32Array | number[],
+    offset: number,
+  ): void {
     const { profile, context } = this;
-    const a = context.article(page);
     const ageHours = a === undefined ? 0 : Math.max(0, (context.asOf - a.issued) / HOUR_MS);
     let maxSim = 0;
     let sumSim = 0;
@@ -217,15 +307,7 @@ class ReaderFeatureState {
       const av = a.vector;
       const dots = this.#dots;
       dots.fill(0);
-      for (let k = 0; k < av.indices.length; k++) {
-        const list = this.#postings.get(av.indices[k] as number);
-        if (list === undefined) continue;
-        const w = av.values[k] as number;
-        for (let p = 0; p < list.length; p += 2) {
-          const slot = list[p] as number;
-          dots[slot] = (dots[slot] as number) + w * (list[p + 1] as number);
-        }
-      }
+      this.#postings.accumulate(av, dots);
       const na = Math.sqrt(sparseDot(av, av));
       for (let slot = 0; slot < slots; slot++) {
         const nb = this.#norm[slot] as number;
@@ -264,7 +346,7 @@ export function rawNumericFeatures(
   out: Float32Array | number[] = new Array(NUMERIC_FEATURE_COUNT).fill(0),
   offset = 0,
 ): Float32Array | number[] {
-  new ReaderFeatureState(profile, context).write(page, out, offset);
+  new ReaderFeatureState(profile, context).write(page, context.article(page), out, offset);
   return out;
 }
 
@@ -289,7 +371,7 @@ export function buildModelInputs(
     const a = context.article(page);
     section[r] = a === undefined ? OOV_ID : (context.vocab.section.get(a.section) ?? OOV_ID);
     region[r] = a === undefined ? OOV_ID : (context.vocab.region.get(a.region) ?? OOV_ID);
-    reader.write(page, raw, 0);
+    reader.write(page, a, raw, 0);
     for (let k = 0; k < NUMERIC_FEATURE_COUNT; k++) {
       const v = raw[k] as number;
       numeric[r * NUMERIC_FEATURE_COUNT + k] =
