@@ -27,6 +27,7 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { mulberry32 } from "@gplay/common";
 // autocannon ships no types; the few fields used are declared at the call site.
 // @ts-expect-error -- untyped package
 import autocannonUntyped from "autocannon";
@@ -114,18 +115,6 @@ const documentCommands = (): Promise<DocumentCommands> =>
 
 // ------------------------------------------------------------------ data
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const pageId = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
 const userId = (n: number) => n.toString(16).padStart(64, "0");
 
@@ -138,7 +127,7 @@ interface Article {
 }
 
 function catalog(): Article[] {
-  const random = rng(42);
+  const random = mulberry32(42);
   return Array.from({ length: ARTICLES }, (_, i) => ({
     page: pageId(i + 1),
     section: SECTIONS[Math.floor(random() * SECTIONS.length)] as string,
@@ -158,7 +147,7 @@ async function seed(scripts: Scripts, common: Common, endpoints: Endpoints): Pro
     applyInteractions(existing: undefined, id: string, type: string, interactions: Json[], now: Date): Json;
   }>("api/src/domain/reader.ts");
   const articles = catalog();
-  const random = rng(7);
+  const random = mulberry32(7);
   const batches = async (table: string, items: Json[]) => {
     const chunks: Json[][] = [];
     for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));
@@ -320,7 +309,7 @@ async function seed(scripts: Scripts, common: Common, endpoints: Endpoints): Pro
  */
 function seedCode(): string {
   return createHash("sha256")
-    .update([rng, catalog, seed].map((f) => f.toString()).join("\n"))
+    .update([mulberry32, catalog, seed].map((f) => f.toString()).join("\n"))
     .digest("hex")
     .slice(0, 16);
 }
@@ -479,7 +468,7 @@ function table(rows: RouteResult[]): string {
 async function featureStoreCeiling(scripts: Scripts, endpoints: Endpoints, seconds: number): Promise<number> {
   const clients = scripts.localAwsClients(endpoints);
   const { GetCommand } = await documentCommands();
-  const random = rng(7);
+  const random = mulberry32(7);
   let reads = 0;
   const started = performance.now();
   const end = started + seconds * 1000;
@@ -521,7 +510,7 @@ async function main(): Promise<void> {
     LOG_LEVEL: "info",
   });
   const pid = server.child.pid as number;
-  const random = rng(99);
+  const random = mulberry32(99);
   const allRoutes: (RouteSpec & { id: string })[] = [
     {
       id: "predict",

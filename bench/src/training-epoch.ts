@@ -17,6 +17,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { mulberry32 } from "@gplay/common";
 import { median } from "./stats.js";
 
 interface Tensor {
@@ -81,18 +82,6 @@ async function loadTraining(): Promise<TrainingModules> {
   };
 }
 
-/** Small deterministic PRNG (mulberry32), so both sides and every run see the same rows. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Rows {
   user: Int32Array;
   item: Int32Array;
@@ -102,7 +91,7 @@ interface Rows {
 
 /** Clicks drawn from a logistic model of per-user and per-item biases plus the numeric features. */
 function syntheticRows(rows: number, spec: RankerSpec): Rows {
-  const rand = prng(42);
+  const rand = mulberry32(42);
   const userBias = Float32Array.from({ length: spec.userVocab }, () => rand() * 2 - 1);
   const itemBias = Float32Array.from({ length: spec.itemVocab }, () => rand() * 2 - 1);
   const n = spec.numericFeatures;

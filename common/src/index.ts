@@ -19,4 +19,5 @@ export * from "./features/forward-pass.js";
 export * from "./lake/processed-parquet.js";
 export * from "./logging/logger.js";
 export * from "./metrics/emf.js";
+export * from "./util/random.js";
 export * from "./util/retry.js";

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FORWARD_PASS_LAYERS, ForwardPassError, ForwardPassModel } from "@gplay/common";
+import { FORWARD_PASS_LAYERS, ForwardPassError, ForwardPassModel, mulberry32 } from "@gplay/common";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type * as TfModule from "@tensorflow/tfjs";
 import { KERAS_COMPATIBLE_LAYERS } from "../../../training/src/model/keras-h5.js";
@@ -22,18 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** A deterministic PRNG (mulberry32) so every run builds the same "random" models and inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Saves `model` with training's file handler and loads it back with the interpreter. */
 async function roundTrip(model: TfModule.LayersModel, name: string): Promise<ForwardPassModel> {
@@ -191,7 +179,7 @@ describe("the forward-pass interpreter", () => {
     const seen = new Set<string>();
     const worst: Record<string, number> = {};
     for (const [index, c] of cases().entries()) {
-      const random = rng(1000 + index);
+      const random = mulberry32(1000 + index);
       const model = c.build();
       randomiseWeights(model, random);
       const net = await roundTrip(model, `case-${index}`);
@@ -251,7 +239,7 @@ describe("the forward-pass interpreter", () => {
     const dot = tf.layers.dot({ axes: -1, name: "dot" }).apply([a, b]) as Sym;
     const out = tf.layers.concatenate({ name: "both" }).apply([cos, dot]) as Sym;
     const net = await roundTrip(tf.model({ inputs: [a, b], outputs: out }), "cosine");
-    const random = rng(7);
+    const random = mulberry32(7);
     const rows = 33;
     const xa = Float32Array.from({ length: rows * 6 }, () => random() - 0.5);
     const xb = Float32Array.from({ length: rows * 6 }, () => random() - 0.5);

@@ -7,12 +7,13 @@ import {
   concatModelInputs,
   type FeatureContext,
   type ModelInputArrays,
+  mulberry32,
   NUMERIC_FEATURE_COUNT,
 } from "@gplay/common";
 import type * as TfModule from "@tensorflow/tfjs";
 import type { Examples } from "../domain/examples.js";
 import { K } from "../domain/metrics.js";
-import { type EvalCase, mulberry32 } from "../domain/split.js";
+import type { EvalCase } from "../domain/split.js";
 import { candidatePool, type World } from "../domain/world.js";
 import { predictScores } from "../model/predict.js";
 import { inputTensors } from "../model/recommender.js";

@@ -3,9 +3,8 @@
  * catalogue is a positive and `negatives` pages sampled (seeded) from the reader's candidate pool
  * are negatives. Features come from the world at the window's start only.
  */
-import { buildModelInputs, concatModelInputs, type ModelInputArrays } from "@gplay/common";
+import { buildModelInputs, concatModelInputs, type ModelInputArrays, mulberry32 } from "@gplay/common";
 import type { EvalCase } from "./split.js";
-import { mulberry32 } from "./split.js";
 import { candidatePool, type World } from "./world.js";
 
 export interface Examples {

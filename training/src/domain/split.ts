@@ -5,6 +5,7 @@
  *                                               (features from data before validCut)
  * Nothing at or after a window's start feeds that window's features.
  */
+import { mulberry32 } from "@gplay/common";
 import { HOUR_MS, type TrainingData } from "./data.js";
 
 export interface SplitOptions {
@@ -86,16 +87,4 @@ export function sample<T>(items: readonly T[], max: number, seed: number): T[] {
     .slice(0, max)
     .sort((a, b) => a - b)
     .map((i) => items[i] as T);
-}
-
-/** A small seeded PRNG (mulberry32): shuffles and negative sampling. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

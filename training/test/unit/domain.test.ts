@@ -1,11 +1,11 @@
-import { vocabularyIndex } from "@gplay/common";
+import { mulberry32, vocabularyIndex } from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
 import type { TrainingData } from "../../src/domain/data.js";
 import { HOUR_MS } from "../../src/domain/data.js";
 import { promotionDecision } from "../../src/domain/gate.js";
 import { evaluateLists, listScores } from "../../src/domain/metrics.js";
 import { lossCurveSvg, metricBarsSvg } from "../../src/domain/report.js";
-import { mulberry32, sample, timeSplit, windowCases } from "../../src/domain/split.js";
+import { sample, timeSplit, windowCases } from "../../src/domain/split.js";
 import { covisitationAt, popularityAt } from "../../src/domain/structures.js";
 import { buildWorld, candidatePool } from "../../src/domain/world.js";
 
