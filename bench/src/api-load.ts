@@ -27,7 +27,14 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { mulberry32 } from "@gplay/common";
+import {
+  coldstartListId,
+  hashTerm,
+  mulberry32,
+  POPULARITY_WINDOWS_HOURS,
+  packContentVector,
+  sparseVectorFromWeights,
+} from "@gplay/common";
 // autocannon ships no types; the few fields used are declared at the call site.
 // @ts-expect-error -- untyped package
 import autocannonUntyped from "autocannon";
@@ -82,13 +89,6 @@ interface Scripts {
   localAwsClients(e: Endpoints): { documents: { send(command: unknown): Promise<Json> }; destroy(): void };
   stackEnvironment(e: Endpoints): Record<string, string>;
 }
-interface Common {
-  coldstartListId: { popular(scope: string, w: number): string; covisit(page: string): string };
-  POPULARITY_WINDOWS_HOURS: readonly number[];
-  hashTerm(term: string): number;
-  sparseVectorFromWeights(w: Map<number, number>): unknown;
-  packContentVector(v: unknown): Uint8Array;
-}
 interface Mlflow {
   MlflowClient: new (config: {
     trackingUri: string;
@@ -138,7 +138,7 @@ function catalog(): Article[] {
   }));
 }
 
-async function seed(scripts: Scripts, common: Common, endpoints: Endpoints): Promise<void> {
+async function seed(scripts: Scripts, endpoints: Endpoints): Promise<void> {
   const started = Date.now();
   const env = await scripts.provisionEnvironment(endpoints, PREFIX);
   const clients = scripts.localAwsClients(endpoints);
@@ -169,8 +169,7 @@ async function seed(scripts: Scripts, common: Common, endpoints: Endpoints): Pro
     env.tables.items,
     articles.map((a, i) => {
       const words = new Map<number, number>();
-      for (let w = 0; w < 64; w++)
-        words.set(common.hashTerm(`w${(i * 13 + w * 7) % 5000}`), 1 + ((i + w) % 9));
+      for (let w = 0; w < 64; w++) words.set(hashTerm(`w${(i * 13 + w * 7) % 5000}`), 1 + ((i + w) % 9));
       return {
         page: a.page,
         url: `https://g1.globo.com/${a.section}/noticia/${i}.ghtml`,
@@ -182,7 +181,7 @@ async function seed(scripts: Scripts, common: Common, endpoints: Endpoints): Pro
         region: a.region,
         contentType: "noticia",
         contentHash: "h",
-        vector: common.packContentVector(common.sparseVectorFromWeights(words)),
+        vector: packContentVector(sparseVectorFromWeights(words)),
         updatedAt: new Date(AS_OF).toISOString(),
       };
     }),
@@ -196,20 +195,20 @@ async function seed(scripts: Scripts, common: Common, endpoints: Endpoints): Pro
     updatedAt: new Date(AS_OF).toISOString(),
   });
   const lists: Json[] = [];
-  for (const w of common.POPULARITY_WINDOWS_HOURS) {
+  for (const w of POPULARITY_WINDOWS_HOURS) {
     const recent = byPopularity.filter((a) => a.issued >= AS_OF - Math.max(w, 48) * HOUR);
-    lists.push(row(common.coldstartListId.popular("global", w), recent));
+    lists.push(row(coldstartListId.popular("global", w), recent));
     for (const s of SECTIONS)
       lists.push(
         row(
-          common.coldstartListId.popular(`section:${s}`, w),
+          coldstartListId.popular(`section:${s}`, w),
           recent.filter((a) => a.section === s),
         ),
       );
     for (const r of REGIONS)
       lists.push(
         row(
-          common.coldstartListId.popular(`region:${r}`, w),
+          coldstartListId.popular(`region:${r}`, w),
           recent.filter((a) => a.region === r),
         ),
       );
@@ -225,7 +224,7 @@ async function seed(scripts: Scripts, common: Common, endpoints: Endpoints): Pro
     }
     covisit.set(a.page, neighbours);
     lists.push({
-      ...row(common.coldstartListId.covisit(a.page), []),
+      ...row(coldstartListId.covisit(a.page), []),
       entries: neighbours.map(([page, score]) => ({ page, score })),
     });
   }
@@ -495,9 +494,8 @@ async function featureStoreCeiling(scripts: Scripts, endpoints: Endpoints, secon
 
 async function main(): Promise<void> {
   const scripts = await load<Scripts>("scripts/src/index.ts");
-  const common = await load<Common>("common/src/index.ts");
   const endpoints = await scripts.readLocalStack();
-  if (args.reseed || !(await seeded(scripts, endpoints))) await seed(scripts, common, endpoints);
+  if (args.reseed || !(await seeded(scripts, endpoints))) await seed(scripts, endpoints);
   else process.stdout.write(`reusing environment ${PREFIX} and model ${MODEL}@champion\n`);
 
   const server = await startServer({
