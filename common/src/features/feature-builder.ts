@@ -338,18 +338,6 @@ class ReaderFeatureState {
   }
 }
 
-/** The raw (unstandardised) numeric features of one reader × article pair, in NUMERIC_FEATURES order. */
-export function rawNumericFeatures(
-  profile: ReaderProfile,
-  page: string,
-  context: FeatureContext,
-  out: Float32Array | number[] = new Array(NUMERIC_FEATURE_COUNT).fill(0),
-  offset = 0,
-): Float32Array | number[] {
-  new ReaderFeatureState(profile, context).write(page, context.article(page), out, offset);
-  return out;
-}
-
 /**
  * The model inputs of one reader and a list of candidate articles (one row per page, same order).
  * Numeric features are standardised with `context.normalisation` when given.
