@@ -10,14 +10,14 @@ import {
   lakeBucketNames,
   loggerMetricsSink,
   parseEnv,
+  readBundleDirectory,
   tableNames,
 } from "@gplay/common";
 import { MlflowClient, mlflowConfigFromEnv } from "@gplay/mlflow";
-import { readBundleDirectory } from "./adapters/bundle-directory.js";
 import { DynamoFeatureStore } from "./adapters/dynamo-feature-store.js";
 import { MlflowModelRegistry } from "./adapters/mlflow-model-registry.js";
 import { S3RawEventSink } from "./adapters/s3-raw-event-sink.js";
-import { BundleRanker } from "./app/bundle-ranker.js";
+import { bundleRanker } from "./app/bundle-ranker.js";
 import { SwitchableModelProvider } from "./app/model.js";
 import { ModelLifecycle } from "./app/model-lifecycle.js";
 import { systemClock } from "./app/ports.js";
@@ -60,7 +60,6 @@ async function main(): Promise<void> {
   const recommender = new Recommender(
     { users: store, data, model, clock: systemClock, logger },
     {
-      maxCandidates: 500,
       recentReads: 10,
       userCacheTtlMs: env.GPLAY_USER_CACHE_TTL_MS,
       userCacheMaxEntries: 10_000,
@@ -103,7 +102,7 @@ async function main(): Promise<void> {
       }),
       provider: model,
       openBundle: async (dir, manifest, version) =>
-        new BundleRanker(version, await readBundleDirectory(dir, manifest), (page) => data.article(page)),
+        bundleRanker(version, await readBundleDirectory(dir, manifest), () => data.catalogue()),
       logger,
     });
     // Not awaited: the service listens (cold start, /readyz says why) while the first model loads.

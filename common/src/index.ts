@@ -1,5 +1,6 @@
 export * from "./aws/clients.js";
 export * from "./aws/errors.js";
+export * from "./bundle/read-bundle.js";
 export * from "./config/env.js";
 export * from "./contracts/api.js";
 export * from "./contracts/bloom-filter.js";
@@ -19,5 +20,9 @@ export * from "./features/forward-pass.js";
 export * from "./lake/processed-parquet.js";
 export * from "./logging/logger.js";
 export * from "./metrics/emf.js";
+export * from "./recommend/content-index.js";
+export * from "./recommend/network-scorer.js";
+export * from "./recommend/recommend.js";
+export * from "./recommend/world.js";
 export * from "./util/random.js";
 export * from "./util/retry.js";

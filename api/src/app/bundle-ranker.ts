@@ -1,96 +1,19 @@
 import {
   AppError,
-  type ArticleFeatureSource,
-  type BundleManifest,
-  buildModelInputs,
-  type CovisitationTable,
-  candidateLookups,
-  type FeatureContext,
-  type ForwardPassModel,
+  type ArticleCatalogue,
+  bundleWorld,
+  type LoadedBundle,
   MODEL_INPUTS,
-  type ModelInputArrays,
-  type Normalisation,
+  NetworkScorer,
   NUMERIC_FEATURES,
-  type PopularityTable,
   RECENT_READS,
+  type Recommendation,
+  type RecommendationWorld,
   readerProfile,
-  unpackContentVector,
-  type Vocabularies,
-  vocabularyIndex,
+  recommend,
+  type Scorer,
 } from "@gplay/common";
-import type { ArticleMeta } from "../domain/articles.js";
-import type { Ranker, ReaderFeatures } from "./ports.js";
-
-/** A model bundle read into memory: everything the ranker needs, no files. */
-export interface LoadedBundle {
-  manifest: BundleManifest;
-  network: ForwardPassModel;
-  vocabularies: Vocabularies;
-  normalisation: Normalisation;
-  popularity: PopularityTable;
-  covisitation: CovisitationTable;
-}
-
-/** Looks an article up in the serving data (the latest snapshot's metadata). */
-export type ArticleLookup = (page: string) => ArticleMeta | undefined;
-
-/**
- * The model's inputs for one reader and candidate list, built with common's shared feature builder
- * (the very function training uses) over the bundle's vocabularies, normalisation and candidate
- * structures. Exported so tests can score the same inputs offline with tfjs.
- */
-export class BundleFeatures {
-  readonly #lookups: ReturnType<typeof candidateLookups>;
-  readonly #vocab: ReturnType<typeof vocabularyIndex>;
-  /** Unpacked content vectors per article object (a data refresh brings new objects; old ones are collected). */
-  readonly #sources = new WeakMap<ArticleMeta, ArticleFeatureSource>();
-
-  constructor(
-    private readonly bundle: LoadedBundle,
-    private readonly articles: ArticleLookup,
-  ) {
-    this.#lookups = candidateLookups(bundle.popularity, bundle.covisitation);
-    this.#vocab = vocabularyIndex(bundle.vocabularies);
-  }
-
-  /** Feature context of one request: "now" is the reader's reference time (the snapshot's `asOf`). */
-  context(referenceMs: number): FeatureContext {
-    return {
-      asOf: referenceMs,
-      article: (page) => this.#source(page),
-      popularity: this.#lookups.popularity,
-      covisitation: this.#lookups.covisitation,
-      vocab: this.#vocab,
-      normalisation: this.bundle.normalisation,
-    };
-  }
-
-  inputs(reader: ReaderFeatures, pages: readonly string[]): ModelInputArrays {
-    const context = this.context(reader.referenceMs);
-    const profile = readerProfile(reader.interactions, reader.user.userType, context);
-    return buildModelInputs(profile, pages, context);
-  }
-
-  #source(page: string): ArticleFeatureSource | undefined {
-    const meta = this.articles(page);
-    if (meta === undefined) return undefined;
-    let source = this.#sources.get(meta);
-    if (source === undefined) {
-      let vector: ArticleFeatureSource["vector"];
-      try {
-        vector =
-          meta.vector === undefined || meta.vector.length === 0
-            ? undefined
-            : unpackContentVector(meta.vector);
-      } catch {
-        vector = undefined; // a malformed vector counts as none (similarity 0), as in training
-      }
-      source = { page: meta.page, section: meta.section, region: meta.region, issued: meta.issued, vector };
-      this.#sources.set(meta, source);
-    }
-    return source;
-  }
-}
+import type { Ranker, RankerInput, RankOptions } from "./ports.js";
 
 /**
  * Checks that a bundle's network and manifest fit this service's feature builder: the inputs are
@@ -128,37 +51,48 @@ export function assertServable(bundle: LoadedBundle, version: string): void {
 }
 
 /**
- * The ranker of one model version: shared feature builder → the bundle's network run by common's
- * forward-pass interpreter, all candidates of a request in one batch. Holds the whole bundle in
- * memory, so swapping it in is one reference assignment.
+ * One served version: common's recommendation path over the version's world (built by `worldOf` from
+ * the articles this task has loaded) with its scorer — the same world and scorer training evaluated.
+ * The world is rebuilt when the loaded articles change.
  */
-export class BundleRanker implements Ranker {
-  readonly features: BundleFeatures;
+export class WorldRanker implements Ranker {
+  #world: { catalogue: ArticleCatalogue; world: RecommendationWorld } | undefined;
 
   constructor(
     readonly modelVersion: string,
-    private readonly bundle: LoadedBundle,
-    articles: ArticleLookup,
-  ) {
-    assertServable(bundle, modelVersion);
-    this.features = new BundleFeatures(bundle, articles);
+    private readonly worldOf: (catalogue: ArticleCatalogue) => RecommendationWorld,
+    private readonly scorer: Scorer,
+    private readonly catalogue: () => ArticleCatalogue,
+  ) {}
+
+  /** The world of the currently loaded articles. */
+  world(): RecommendationWorld {
+    const catalogue = this.catalogue();
+    if (this.#world?.catalogue !== catalogue) this.#world = { catalogue, world: this.worldOf(catalogue) };
+    return this.#world.world;
   }
 
-  async rank(reader: ReaderFeatures, candidates: readonly ArticleMeta[]): Promise<number[]> {
-    return this.scoreSync(
-      reader,
-      candidates.map((c) => c.page),
-    );
+  async recommend(reader: RankerInput, options: RankOptions): Promise<Recommendation> {
+    const world = this.world();
+    const profile = readerProfile(reader.interactions, reader.userType, world.features);
+    return recommend(world, profile, this.scorer, options);
   }
+}
 
-  /** Scores pages synchronously (the forward pass is CPU-only). */
-  scoreSync(reader: ReaderFeatures, pages: readonly string[]): number[] {
-    if (pages.length === 0) return [];
-    const x = this.features.inputs(reader, pages);
-    const [scores] = this.bundle.network.predict(
-      { article_section: x.article_section, article_region: x.article_region, numeric: x.numeric },
-      x.rows,
-    );
-    return Array.from(scores as Float32Array);
-  }
+/**
+ * The ranker of a model bundle: its network through common's forward pass over the bundle's world
+ * (every read in a reader's log counts, clicks recorded since the snapshot included).
+ */
+export function bundleRanker(
+  version: string,
+  bundle: LoadedBundle,
+  catalogue: () => ArticleCatalogue,
+): WorldRanker {
+  assertServable(bundle, version);
+  return new WorldRanker(
+    version,
+    (c) => bundleWorld(bundle, c),
+    new NetworkScorer(bundle.network, bundle.vocabularies, bundle.normalisation),
+    catalogue,
+  );
 }

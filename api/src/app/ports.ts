@@ -1,28 +1,23 @@
-import type { ColdstartItem, Interaction, UserItem } from "@gplay/common";
+import type { ColdstartItem, Exclusion, Interaction, Recommendation, UserItem } from "@gplay/common";
 import type { ArticleMeta } from "../domain/articles.js";
 
-/**
- * What a ranker sees of a reader. The shared feature builder (from training) turns this into the
- * model's inputs; the API only gathers it with one read of the reader's item.
- */
-export interface ReaderFeatures {
-  userId: string;
-  /** The reader's item as stored (stats, packed log, evicted-page filter). */
-  user: UserItem;
-  /** The decoded log, oldest first. */
+/** What a ranker sees of a reader: the decoded log (oldest first) and type, from one read of its item. */
+export interface RankerInput {
   interactions: readonly Interaction[];
-  /** Request context, when the client sent one. */
-  context: { region?: string | undefined; section?: string | undefined };
-  /** Reference time for recency features (the cold-start snapshot's `asOf`, else now). */
-  referenceMs: number;
+  userType: UserItem["userType"];
 }
 
-/** A loaded model: scores candidate articles for one reader. */
+export interface RankOptions {
+  k: number;
+  /** The reader's whole history (log and evicted-page filter) and the request's exclusions. */
+  exclude: Exclusion;
+}
+
+/** A loaded model version: recommends through common's one recommendation path. */
 export interface Ranker {
   /** Registry version of the model (e.g. "7"); named in every response it produced. */
   readonly modelVersion: string;
-  /** One score per candidate, same order; higher is better. */
-  rank(reader: ReaderFeatures, candidates: readonly ArticleMeta[]): Promise<number[]>;
+  recommend(reader: RankerInput, options: RankOptions): Promise<Recommendation>;
 }
 
 export type ModelState = { status: "ready"; ranker: Ranker } | { status: "none"; reason: string };

@@ -4,6 +4,7 @@ import {
   type ColdstartResponse,
   decodeInteractionLog,
   type Logger,
+  type CandidateTier as PoolTier,
   type PredictFallback,
   type PredictRequest,
   type PredictResponse,
@@ -11,23 +12,23 @@ import {
   type UserItem,
 } from "@gplay/common";
 import { toRecommendedItem } from "../domain/articles.js";
-import {
-  type Candidate,
-  type CandidateTier,
-  coVisitNeighbours,
-  orderByScores,
-  rankScore,
-  selectFromTiers,
-} from "../domain/candidates.js";
+import { type CandidateTier, coVisitNeighbours, rankScore, selectFromTiers } from "../domain/candidates.js";
 import { type ReadSet, readSetOf } from "../domain/read-set.js";
 import { recentPages } from "../domain/reader.js";
 import { TtlCache } from "../domain/ttl-cache.js";
-import type { Clock, ModelProvider, UserStore } from "./ports.js";
+import type { Clock, ModelProvider, Ranker, RankerInput, UserStore } from "./ports.js";
 import type { ServingData } from "./serving-data.js";
 
+/** The reason an item of the recommendation path gives for itself. */
+const TIER_REASONS: Record<PoolTier, RecommendedItem["reason"]> = {
+  popular: "popular-global",
+  "co-visited": "co-visited",
+  "content-similar": "content-similar",
+  "fill-popular": "popular-any-age",
+  "fill-newest": "newest",
+};
+
 export interface RecommenderOptions {
-  /** Most candidates handed to the ranker per request. */
-  maxCandidates: number;
   /** Newest distinct reads whose co-visitation neighbours become candidates. */
   recentReads: number;
   /** Hot-reader cache: short, so a click recorded by another task is excluded within seconds. */
@@ -44,9 +45,9 @@ export interface RecommenderDeps {
 }
 
 /**
- * The two recommendation use cases. `predict` ranks candidates with the current model for a known
- * reader and falls back to cold start (saying why) when there is no model, no such reader or the
- * model fails; `coldstart` serves fresh popular articles shaped by the visit's clicks.
+ * The two recommendation use cases. `predict` runs common's one recommendation path with the
+ * served version (the path training evaluates) and falls back to cold start (saying why) when there
+ * is no model, no such reader or the model fails; `coldstart` serves fresh popular articles shaped by the visit's clicks.
  * A reader's whole history and the request's exclusions are never returned.
  */
 export class Recommender {
@@ -83,50 +84,36 @@ export class Recommender {
   async predict(request: PredictRequest): Promise<PredictResponse> {
     const user = await this.readUser(request.userId);
     const exclude = request.exclude ?? [];
+    const readSet = readSetOf(user, exclude);
+    const model = this.deps.model.current();
     if (user === undefined) {
-      const readSet = readSetOf(undefined, exclude);
-      const items = await this.#coldstartItems([], request.context, readSet, request.k);
-      return this.#fallback(request.userId, "unknown-reader", items);
+      // With a model, the version's own cold-start list (what training evaluated for readers without
+      // history); without one, the cold-start tables.
+      const items =
+        model.status === "ready"
+          ? await this.#ranked(model.ranker, { interactions: [], userType: "Non-Logged" }, readSet, request.k)
+          : await this.#coldstartItems([], request.context, readSet, request.k);
+      return this.#fallback(request.userId, "unknown-reader", items ?? []);
     }
     const interactions = decodeInteractionLog(user.log);
-    const readSet = readSetOf(user, exclude);
-    const recent = recentPages(interactions, this.options.recentReads);
-    const model = this.deps.model.current();
     if (model.status === "none") {
+      const recent = recentPages(interactions, this.options.recentReads);
       const items = await this.#coldstartItems(recent, request.context, readSet, request.k);
       return this.#fallback(request.userId, "no-model", items);
     }
-    const { data } = this.deps;
-    const candidates = await this.#candidates(recent, request.context, readSet, request.k);
-    const articles = candidates.map((c) => data.article(c.page)).filter((a) => a !== undefined);
-    if (articles.length === 0)
-      return {
-        ...this.#fallback(request.userId, null, []),
-        modelVersion: model.ranker.modelVersion,
-        strategy: "model",
-      };
     try {
-      const scores = await model.ranker.rank(
-        {
-          userId: request.userId,
-          user,
-          interactions,
-          context: { region: request.context?.region, section: request.context?.section },
-          referenceMs: data.referenceMs(),
-        },
-        articles,
+      const items = await this.#ranked(
+        model.ranker,
+        { interactions, userType: user.userType },
+        readSet,
+        request.k,
       );
-      const byPage = new Map(candidates.map((c) => [c.page, c]));
-      const items = orderByScores(articles, scores, request.k).map(({ candidate, score }) => {
-        const source = byPage.get(candidate.page) as Candidate;
-        return toRecommendedItem(candidate, score, source.reason, source.relatedTo);
-      });
       return {
         userId: request.userId,
         modelVersion: model.ranker.modelVersion,
         strategy: "model",
         fallback: null,
-        snapshotId: data.snapshotId,
+        snapshotId: this.deps.data.snapshotId,
         items,
       };
     } catch (error) {
@@ -134,9 +121,29 @@ export class Recommender {
         { event: "ranker-failed", modelVersion: model.ranker.modelVersion, err: error },
         "ranker failed; answering from cold start",
       );
+      const recent = recentPages(interactions, this.options.recentReads);
       const items = await this.#coldstartItems(recent, request.context, readSet, request.k);
       return this.#fallback(request.userId, "model-error", items);
     }
+  }
+
+  /** common's recommendation path through the served version, as response items. */
+  async #ranked(
+    ranker: Ranker,
+    reader: RankerInput,
+    readSet: ReadSet,
+    k: number,
+  ): Promise<RecommendedItem[]> {
+    const { data } = this.deps;
+    const recommendation = await ranker.recommend(reader, { k, exclude: readSet });
+    const items: RecommendedItem[] = [];
+    for (const entry of recommendation.items) {
+      const article = data.article(entry.page);
+      // The world only holds loaded articles; one missing here was dropped by a refresh in between.
+      if (article !== undefined)
+        items.push(toRecommendedItem(article, entry.score, TIER_REASONS[entry.tier], entry.relatedTo));
+    }
+    return items;
   }
 
   #fallback(userId: string, fallback: PredictFallback | null, items: RecommendedItem[]): PredictResponse {
@@ -234,35 +241,5 @@ export class Recommender {
         c.relatedTo,
       ),
     );
-  }
-
-  /** Candidates for the ranker: co-visited neighbours of recent reads, fresh same-section, fresh popular. */
-  async #candidates(
-    recent: readonly string[],
-    context: ApiContext | undefined,
-    readSet: ReadSet,
-    k: number,
-  ): Promise<Candidate[]> {
-    const { data } = this.deps;
-    const tiers = [
-      await this.#coVisitTier(recent),
-      ...this.#freshSectionTiers(context, recent),
-      ...this.#popularTiers(context, recent),
-    ];
-    const chosen = selectFromTiers(tiers, this.options.maxCandidates, this.#acceptFresh(readSet));
-    if (chosen.length < k) {
-      const taken = new Set(chosen.map((c) => c.page));
-      chosen.push(
-        ...selectFromTiers(
-          [
-            { reason: "popular-any-age", entries: data.popular("global") },
-            { reason: "newest", entries: data.newest() },
-          ],
-          k - chosen.length,
-          (page) => !taken.has(page) && this.#acceptAnyAge(readSet)(page),
-        ),
-      );
-    }
-    return chosen;
   }
 }

@@ -1,4 +1,6 @@
 import {
+  type ArticleCatalogue,
+  type ArticleFeatureSource,
   type ColdstartItem,
   coldstartListId,
   type Logger,
@@ -6,6 +8,7 @@ import {
   type PopularityWindow,
   type RankedEntry,
   toAppError,
+  unpackContentVector,
 } from "@gplay/common";
 import { type ArticleMeta, isFresh } from "../domain/articles.js";
 import { TtlCache } from "../domain/ttl-cache.js";
@@ -26,6 +29,8 @@ export interface ServingDataOptions {
 
 interface State {
   articles: Map<string, ArticleMeta>;
+  /** The same articles as the recommendation world reads them; a new object on every refresh. */
+  catalogue: ArticleCatalogue;
   popular: Map<string, RankedEntry[]>;
   freshBySection: Map<string, ArticleMeta[]>;
   /** Every known article, newest first: the last resort when the lists hold fewer unread pages than asked. */
@@ -112,6 +117,7 @@ export class ServingData {
         .map((a) => ({ page: a.page, score: a.issued }));
       this.#state = {
         articles,
+        catalogue: articleCatalogue(articles),
         popular,
         freshBySection,
         newest,
@@ -178,6 +184,11 @@ export class ServingData {
     return this.#state?.articles.get(page);
   }
 
+  /** The loaded articles as common's recommendation world reads them (empty before the first load). */
+  catalogue(): ArticleCatalogue {
+    return this.#state?.catalogue ?? EMPTY_CATALOGUE;
+  }
+
   isFresh(page: string): boolean {
     const article = this.article(page);
     return article !== undefined && isFresh(article, this.referenceMs(), this.options.freshnessHours);
@@ -217,6 +228,45 @@ export class ServingData {
     }
     return out;
   }
+}
+
+const EMPTY_CATALOGUE: ArticleCatalogue = { get: () => undefined, entries: () => [] };
+
+/**
+ * A catalogue over the loaded articles whose content vectors are unpacked on first use (the world
+ * unpacks the fresh ones and the features those of each request's candidates; a full catalogue of
+ * unpacked vectors would not fit a task's memory). A malformed vector counts as none (similarity 0),
+ * as in training.
+ */
+function articleCatalogue(articles: ReadonlyMap<string, ArticleMeta>): ArticleCatalogue {
+  const sources = new Map<string, ArticleFeatureSource>();
+  return {
+    get(page) {
+      const cached = sources.get(page);
+      if (cached !== undefined) return cached;
+      const meta = articles.get(page);
+      if (meta === undefined) return undefined;
+      let vector: ArticleFeatureSource["vector"];
+      try {
+        vector =
+          meta.vector === undefined || meta.vector.length === 0
+            ? undefined
+            : unpackContentVector(meta.vector);
+      } catch {
+        vector = undefined;
+      }
+      const source = {
+        page: meta.page,
+        section: meta.section,
+        region: meta.region,
+        issued: meta.issued,
+        vector,
+      };
+      sources.set(page, source);
+      return source;
+    },
+    entries: () => articles.values(),
+  };
 }
 
 /** Concatenates a scope's window lists, shortest window first, keeping each page's first appearance. */

@@ -187,7 +187,8 @@ async function offlineScores(bundleDir: string, user: string, pages: readonly st
   );
   const byPage = new Map(articles.map((a) => [a.page, a]));
   const context: FeatureContext = {
-    asOf: AS_OF, // the cold-start snapshot's asOf, the api's reference time
+    asOf: AS_OF, // the bundle's asOf, the api's reference time
+    readsBefore: Number.POSITIVE_INFINITY, // every read of the reader's log counts
     article: (page): ArticleFeatureSource | undefined => {
       const a = byPage.get(page);
       return a === undefined ? undefined : { ...a, vector: unpackContentVector(a.vector) };
@@ -258,8 +259,9 @@ describe("the api with a live model from the MLflow registry", () => {
     const returned = body.items.map((i) => i.page);
     expect(returned.filter((p) => readSet.has(p))).toEqual([]);
 
-    // Every unread catalog article is a candidate here (all are fresh and globally popular).
-    const candidates = articles.map((a) => a.page).filter((p) => !readSet.has(p));
+    // Every unread catalog article issued before the bundle's asOf is a candidate here (all are fresh,
+    // fewer than the popular tier's budget).
+    const candidates = articles.filter((a) => a.issued < AS_OF && !readSet.has(a.page)).map((a) => a.page);
     const scores = await offlineScores(bundleDirs[1] as string, userId(2), candidates);
     const offline = candidates
       .map((page, i) => ({ page, score: scores[i] as number }))

@@ -1,5 +1,7 @@
 import {
   AppError,
+  type ArticleCatalogue,
+  buildRecommendationWorld,
   type ColdstartItem,
   coldstartListId,
   createLogger,
@@ -7,15 +9,19 @@ import {
   type Interaction,
   type Logger,
   type Metrics,
+  type Recommendation,
   type UserItem,
+  type WorldInputs,
 } from "@gplay/common";
+import { WorldRanker } from "../../src/app/bundle-ranker.js";
 import type {
   ArticleSource,
   Clock,
   ColdstartSource,
   Ranker,
+  RankerInput,
+  RankOptions,
   RawEventSink,
-  ReaderFeatures,
   UserStore,
 } from "../../src/app/ports.js";
 import type { ArticleMeta } from "../../src/domain/articles.js";
@@ -157,24 +163,78 @@ export class FakeSink implements RawEventSink {
   }
 }
 
-/** A ranker that scores by a fixed table (unknown pages score 0) and records what it was given. */
+/** A catalogue of the fixture articles 1…n (`article(i)` with defaults), as the world reads them. */
+export function fixtureCatalogue(n = 40): ArticleCatalogue {
+  const sources = new Map(
+    Array.from({ length: n }, (_, i) => {
+      const a = article(i + 1);
+      return [a.page, { page: a.page, section: a.section, region: a.region, issued: a.issued }] as const;
+    }),
+  );
+  return { get: (page) => sources.get(page), entries: () => sources.values() };
+}
+
+/**
+ * A served version whose scores come from a fixed table (unknown pages score 0), run through the real
+ * recommendation path (`WorldRanker`), recording the candidates it was asked to score. Its world is
+ * the fixture catalogue unless `useCatalogue` points it at a service's loaded articles.
+ */
 export class FakeRanker implements Ranker {
-  calls: { reader: ReaderFeatures; candidates: string[] }[] = [];
+  calls: { interactions: number; candidates: string[] }[] = [];
+  #catalogue: () => ArticleCatalogue = () => DEFAULT_CATALOGUE;
+  #inner: WorldRanker | undefined;
+
   constructor(
     readonly modelVersion: string,
     private readonly scores: ReadonlyMap<string, number> = new Map(),
     private readonly behaviour: "ok" | "throw" | "wrong-length" = "ok",
     /** Time each ranking takes; tests change it to keep a request in flight. */
     public delayMs = 0,
+    private readonly structures: Pick<WorldInputs, "popularity" | "covisitation"> = {
+      popularity: new Map(),
+      covisitation: new Map(),
+    },
   ) {}
-  async rank(reader: ReaderFeatures, candidates: readonly ArticleMeta[]): Promise<number[]> {
-    this.calls.push({ reader, candidates: candidates.map((c) => c.page) });
+
+  useCatalogue(catalogue: () => ArticleCatalogue): this {
+    this.#catalogue = catalogue;
+    this.#inner = undefined;
+    return this;
+  }
+
+  async recommend(reader: RankerInput, options: RankOptions): Promise<Recommendation> {
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.behaviour === "throw") throw new Error("model exploded");
-    const scores = candidates.map((c) => this.scores.get(c.page) ?? 0);
-    return this.behaviour === "wrong-length" ? scores.slice(1) : scores;
+    this.#inner ??= new WorldRanker(
+      this.modelVersion,
+      (catalogue) =>
+        buildRecommendationWorld({
+          asOf: AS_OF,
+          readsBefore: Number.POSITIVE_INFINITY,
+          catalogue,
+          candidates: {
+            popular: 5,
+            covisited: 10,
+            contentSimilar: 5,
+            freshHours: 48,
+            popularityHalfLifeHours: 6,
+          },
+          ...this.structures,
+        }),
+      {
+        score: (profile, pages) => {
+          this.calls.push({ interactions: profile.interactions, candidates: [...pages] });
+          const scores = pages.map((page) => this.scores.get(page) ?? 0);
+          return this.behaviour === "wrong-length" ? scores.slice(1) : scores;
+        },
+      },
+      this.#catalogue,
+    );
+    return this.#inner.recommend(reader, options);
   }
 }
+
+const DEFAULT_CATALOGUE = fixtureCatalogue();
 
 export class ManualClock implements Clock {
   constructor(public t = AS_OF) {}

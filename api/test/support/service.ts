@@ -58,7 +58,6 @@ export function buildService(options: ServiceOptions = {}): Service {
   const { logger, lines } = memoryLogger();
   const { metrics, documents } = memoryMetrics();
   const model = new SwitchableModelProvider("no model registered");
-  if (options.ranker !== undefined) model.set(options.ranker);
   const data = new ServingData(
     articleSource,
     coldstart,
@@ -66,9 +65,10 @@ export function buildService(options: ServiceOptions = {}): Service {
     clock,
     logger,
   );
+  if (options.ranker !== undefined) model.set(options.ranker.useCatalogue(() => data.catalogue()));
   const recommender = new Recommender(
     { users, data, model, clock, logger },
-    { maxCandidates: 200, recentReads: 10, userCacheTtlMs: 2_000, userCacheMaxEntries: 100 },
+    { recentReads: 10, userCacheTtlMs: 2_000, userCacheMaxEntries: 100 },
   );
   const events = new EventRecorder(
     {

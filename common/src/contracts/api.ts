@@ -62,6 +62,7 @@ export type ColdstartQuery = z.infer<typeof coldstartQuerySchema>;
 /** Why an article is in a list: the candidate source that produced it. */
 export const RECOMMENDATION_REASONS = [
   "co-visited",
+  "content-similar",
   "popular-section",
   "popular-region",
   "popular-global",

@@ -44,8 +44,13 @@ export interface VocabularyIndex {
 
 /** Everything the features depend on besides the reader and the article list. */
 export interface FeatureContext {
-  /** "Now": the split time offline, the request time online. */
+  /** "Now": the split time offline, the served world's reference time online. */
   asOf: number;
+  /**
+   * A reader's interactions before this time make the profile (default `asOf`): training's split
+   * worlds leave it at the cut; the served world takes every read in the reader's log.
+   */
+  readsBefore?: number | undefined;
   article(page: string): ArticleFeatureSource | undefined;
   /** Recency-decayed reads of an article (0 when unknown). */
   popularity(page: string): number;
@@ -98,13 +103,14 @@ export function vocabularyIndex(vocab: Vocabularies): VocabularyIndex {
   };
 }
 
-/** A reader's profile from their log; interactions at or after `context.asOf` are ignored. */
+/** A reader's profile from their log; interactions at or after `readsBefore` (default `asOf`) are ignored. */
 export function readerProfile(
   log: readonly Interaction[],
   userType: UserItem["userType"] | undefined,
-  context: Pick<FeatureContext, "asOf" | "article">,
+  context: Pick<FeatureContext, "asOf" | "readsBefore" | "article">,
 ): ReaderProfile {
-  const before = log.filter((i) => i.timestamp < context.asOf);
+  const until = context.readsBefore ?? context.asOf;
+  const before = log.filter((i) => i.timestamp < until);
   before.sort((a, b) => a.timestamp - b.timestamp || (a.page < b.page ? -1 : a.page > b.page ? 1 : 0));
   const sections = new Map<string, number>();
   const regions = new Map<string, number>();
@@ -147,7 +153,7 @@ export function readerProfile(
 /** A reader's profile straight from a users-table item (the serving path). */
 export function readerProfileFromItem(
   user: { log: Uint8Array; userType: UserItem["userType"] },
-  context: Pick<FeatureContext, "asOf" | "article">,
+  context: Pick<FeatureContext, "asOf" | "readsBefore" | "article">,
 ): ReaderProfile {
   return readerProfile(decodeInteractionLog(user.log), user.userType, context);
 }

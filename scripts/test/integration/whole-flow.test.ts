@@ -224,6 +224,26 @@ describe("the whole flow, end to end on the local stack", () => {
     expect(predicted.items).toHaveLength(5);
   }, 900_000);
 
+  it("serves exactly what training evaluated: the same top-10 for every compared reader, the same NDCG@10", async () => {
+    // The command the runbook names, run as a user would against the running api.
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [...TSX, "training/src/cli.ts", "parity", "--api", apiUrl, "--key", API_KEY, "--readers", "250"],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...stackEnvironment(endpoints), ...taskEnv(), GPLAY_MODEL_NAME: modelName },
+      },
+    );
+    const compared = Number(
+      /readers compared: (\d+); identical top-10 \(ties within [^)]+\): (\d+)/.exec(stdout)?.[1],
+    );
+    const identical = Number(/identical top-10 \(ties within [^)]+\): (\d+)/.exec(stdout)?.[1]);
+    const ndcg = /offline (\d\.\d+)\s+served (\d\.\d+)/.exec(stdout);
+    expect(compared).toBeGreaterThanOrEqual(250);
+    expect(identical).toBe(compared);
+    expect(Math.abs(Number(ndcg?.[1]) - Number(ndcg?.[2]))).toBeLessThanOrEqual(0.002);
+  }, 600_000);
+
   it("day 2: features update, training is triggered, and after promotion the api serves the new version and the new day's articles", async () => {
     const reader = expected.heaviestUser.userId;
     const key = { userId: { S: reader } };

@@ -1,21 +1,7 @@
-/**
- * Fitting the ranker on examples (seeded shuffles, one log line per epoch, bounded batches) and
- * ranking each evaluation reader's candidate pool with a model.
- */
-import {
-  buildModelInputs,
-  concatModelInputs,
-  type FeatureContext,
-  type ModelInputArrays,
-  mulberry32,
-  NUMERIC_FEATURE_COUNT,
-} from "@gplay/common";
+/** Fitting the ranker on examples (seeded shuffles, one log line per epoch, bounded batches). */
+import { type ModelInputArrays, mulberry32, NUMERIC_FEATURE_COUNT } from "@gplay/common";
 import type * as TfModule from "@tensorflow/tfjs";
 import type { Examples } from "../domain/examples.js";
-import { K } from "../domain/metrics.js";
-import type { EvalCase } from "../domain/split.js";
-import { candidatePool, type World } from "../domain/world.js";
-import { predictScores } from "../model/predict.js";
 import { inputTensors } from "../model/recommender.js";
 import type { Tf } from "../tf/backend.js";
 
@@ -129,61 +115,4 @@ export async function fitRanker(
     tf.dispose([...valX, valY]);
   }
   return logs;
-}
-
-/**
- * Ranks each case's candidate pool with `model` (features from `context`, which carries the
- * model's own vocabularies and normalisation) and returns the top-K pages per case. Readers
- * without history get `coldStart`'s list (the API answers them from the cold-start tables).
- */
-export async function modelLists(
-  tf: Tf,
-  model: TfModule.LayersModel,
-  world: World,
-  cases: readonly EvalCase[],
-  context: FeatureContext,
-  coldStart: (userId: string) => string[],
-  maxRows = 32_768,
-): Promise<string[][]> {
-  const lists: string[][] = new Array(cases.length);
-  let pending: { i: number; pages: string[]; inputs: ModelInputArrays }[] = [];
-  let rows = 0;
-  const flush = async () => {
-    if (pending.length === 0) return;
-    const batch = concatModelInputs(pending.map((p) => p.inputs));
-    const x = inputTensors(tf, batch);
-    let scores: Float32Array;
-    try {
-      scores = await predictScores(tf, model, x);
-    } finally {
-      tf.dispose(x);
-    }
-    let offset = 0;
-    for (const p of pending) {
-      const idx = p.pages.map((_, k) => k);
-      idx.sort((a, b) => (scores[offset + b] as number) - (scores[offset + a] as number) || a - b);
-      lists[p.i] = idx.slice(0, K).map((k) => p.pages[k] as string);
-      offset += p.pages.length;
-    }
-    pending = [];
-    rows = 0;
-  };
-  for (let i = 0; i < cases.length; i++) {
-    const profile = world.profile((cases[i] as EvalCase).userId);
-    if (profile.interactions === 0) {
-      // Readers without history get the cold-start list, as the API serves them.
-      lists[i] = coldStart((cases[i] as EvalCase).userId);
-      continue;
-    }
-    const pages = candidatePool(world, profile);
-    if (pages.length === 0) {
-      lists[i] = [];
-      continue;
-    }
-    pending.push({ i, pages, inputs: buildModelInputs(profile, pages, context) });
-    rows += pages.length;
-    if (rows >= maxRows) await flush();
-  }
-  await flush();
-  return lists;
 }

@@ -2,44 +2,43 @@
  * The training use case: snapshot → time split → tuned baselines → ranker → offline evaluation →
  * bundle → MLflow run, registered version and promotion gate.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
   BUNDLE_FILES,
   BUNDLE_SCHEMA_VERSION,
   type BundleManifest,
+  bundleManifestSchema,
+  bundleWorld,
   computeNormalisation,
   FEATURE_SCHEMA_VERSION,
-  type FeatureContext,
   MODEL_INPUTS,
-  type Normalisation,
+  mapCatalogue,
+  NetworkScorer,
   NUMERIC_FEATURES,
   RECENT_READS,
+  readBundleDirectory,
+  readerProfile,
   type Vocabularies,
   vocabularyIndex,
 } from "@gplay/common";
 import type * as TfModule from "@tensorflow/tfjs";
-import { readBundle, writeBundle } from "../adapters/bundle-dir.js";
-import {
-  type BaselineName,
-  evaluateBaselines,
-  noveltyBasis,
-  popularityLists,
-  popularityRanking,
-  tuneBaselines,
-} from "../domain/baselines.js";
+import { writeBundle } from "../adapters/bundle-dir.js";
+import { type BaselineName, evaluateBaselines, noveltyBasis, tuneBaselines } from "../domain/baselines.js";
 import type { TrainingData } from "../domain/data.js";
 import { buildExamples } from "../domain/examples.js";
 import { type GateDecision, promotionDecision } from "../domain/gate.js";
 import { evaluateLists, type PopulationFigures } from "../domain/metrics.js";
 import { lossCurveSvg, metricBarsSvg } from "../domain/report.js";
+import { servedLists, type TierFigures } from "../domain/served-lists.js";
 import { type SplitOptions, timeSplit, validationCases, windowCases } from "../domain/split.js";
 import { covisitationTable, DEFAULT_COVISITATION, popularityTable } from "../domain/structures.js";
-import { buildWorld, type CandidateOptions, DEFAULT_CANDIDATES, type World } from "../domain/world.js";
+import { buildWorld, type CandidateOptions, DEFAULT_CANDIDATES } from "../domain/world.js";
+import { forwardPassOf } from "../model/forward-pass-of.js";
 import { buildRecommender } from "../model/recommender.js";
 import type { Tf, TfBackendName } from "../tf/backend.js";
-import { type EpochLog, fitRanker, modelLists, standardise } from "./model-ops.js";
+import { type EpochLog, fitRanker, standardise } from "./model-ops.js";
 import type { ExperimentTracker, MetricPoint, ModelRegistry, Progress } from "./ports.js";
 
 export const CHAMPION_ALIAS = "champion";
@@ -90,6 +89,8 @@ export interface EvaluationResult {
   model: PopulationFigures;
   baselines: Record<BaselineName, PopulationFigures>;
   validacao: { model: PopulationFigures; baselines: Record<BaselineName, PopulationFigures> };
+  /** The candidate pool's figures per tier: on the test window, and for validacao through the written bundle. */
+  tiers: { test: TierFigures; validacao: TierFigures };
   tuned: ReturnType<typeof tuneBaselines>;
   epochs: EpochLog[];
   examples: { rows: number; positives: number };
@@ -126,16 +127,6 @@ function vocabularies(data: TrainingData, cut: number): Vocabularies {
   const order = (m: Map<string, number>) =>
     [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([k]) => k);
   return { section: order(sections), region: order(regions) };
-}
-
-function contextWith(world: World, vocab: Vocabularies, normalisation: Normalisation): FeatureContext {
-  return { ...world.context, vocab: vocabularyIndex(vocab), normalisation };
-}
-
-/** The cold-start list of a world: the tuned popularity ranking without the reader's reads. */
-function coldStartOf(world: World, halfLifeHours: number): (userId: string) => string[] {
-  const ranking = popularityRanking(world, halfLifeHours);
-  return (userId) => popularityLists(world, [{ userId, targets: new Set(), cold: true }], ranking)[0] ?? [];
 }
 
 function flatten(prefix: string, figures: PopulationFigures): MetricPoint[] {
@@ -211,170 +202,34 @@ export async function trainAndEvaluate(
   );
   const trainSeconds = (performance.now() - t1) / 1000;
 
-  // Test window: features from before testCut only.
+  // Test window: features from before testCut only; lists from common's recommendation path, scored
+  // by the trained network through common's forward pass (what the api runs).
+  const scorer = new NetworkScorer(await forwardPassOf(tf, model), vocab, normalisation);
   const testWorld = buildWorld(data, split.testCut, vIndex, candidates);
   const testCases = windowCases(data, split.testCut, split.end, config.maxEvalReaders, config.seed + 1);
   const basis = noveltyBasis(testWorld);
-  const testCold = coldStartOf(testWorld, tuned.halfLifeHours);
-  const modelFigures = evaluateLists(
-    testCases,
-    await modelLists(tf, model, testWorld, testCases, contextWith(testWorld, vocab, normalisation), testCold),
-    basis,
-  );
+  const testServed = servedLists(testWorld.served, testWorld.profile, testCases, scorer);
+  const modelFigures = evaluateLists(testCases, testServed.lists, basis);
   const baselineFigures = evaluateBaselines(testWorld, testCases, tuned);
   log.info(
     {
       model: modelFigures.all.ndcg10,
       baselines: Object.fromEntries(Object.entries(baselineFigures).map(([k, v]) => [k, v.all.ndcg10])),
+      candidateRecall: testServed.tiers.candidateRecall.all,
       readers: testCases.length,
     },
     "test NDCG@10",
   );
 
-  // The validacao accesses (after the snapshot): features from the whole training period.
-  const fullWorld = buildWorld(data, data.asOf + 1, vIndex, candidates);
-  const vCases = validationCases(data, config.maxEvalReaders, config.seed + 2);
-  const validacao = {
-    model: evaluateLists(
-      vCases,
-      await modelLists(
-        tf,
-        model,
-        fullWorld,
-        vCases,
-        contextWith(fullWorld, vocab, normalisation),
-        coldStartOf(fullWorld, tuned.halfLifeHours),
-      ),
-      noveltyBasis(fullWorld),
-    ),
-    baselines: evaluateBaselines(fullWorld, vCases, tuned),
-  };
-
-  const evaluation: EvaluationResult = {
-    model: modelFigures,
-    baselines: baselineFigures,
-    validacao,
-    tuned,
-    epochs,
-    examples: { rows: examples.inputs.rows, positives: examples.positives },
-    timings: { baselinesSeconds, trainSeconds },
-  };
-  if (!config.register || deps.tracker === undefined || deps.registry === undefined) {
-    model.dispose();
-    return {
-      runId: undefined,
-      version: undefined,
-      decision: undefined,
-      promoted: false,
-      championVersion: undefined,
-      championNdcg: undefined,
-      evaluation,
-    };
-  }
-  const { tracker, registry } = deps;
-
-  const runId = await tracker.startRun(config.experimentName, `train-${snapshot.snapshotId}`, {
-    "gplay.snapshot_id": snapshot.snapshotId,
-    "gplay.backend": deps.backend,
-  });
   const work = await mkdtemp(path.join(tmpdir(), "gplay-train-"));
   try {
-    await tracker.logDataset(runId, {
-      name: snapshot.snapshotId,
-      digest: snapshot.digest.slice(0, 36),
-      source: JSON.stringify({
-        uri: `s3://${snapshot.bucket}/${snapshot.manifestKey}`,
-        digest: snapshot.digest,
-      }),
-      profile: JSON.stringify({
-        readers: data.readers.size,
-        articles: data.articles.size,
-        events: data.events.length,
-      }),
+    // The bundle: the world as of the snapshot's asOf (every interaction), the trained weights.
+    const fullWorld = buildWorld(data, data.asOf + 1, vIndex, candidates, DEFAULT_COVISITATION, undefined, {
+      asOf: data.asOf,
     });
-    const params: Record<string, string> = {
-      seed: String(config.seed),
-      epochs: String(config.epochs),
-      batch_size: String(config.batchSize),
-      learning_rate: String(config.learningRate),
-      negatives: String(config.negatives),
-      embedding_dim: String(config.embeddingDim),
-      hidden: config.hidden.join("x"),
-      test_hours: String(config.split.testHours),
-      validation_hours: String(config.split.validationHours),
-      candidates_popular: String(candidates.popular),
-      candidates_covisited: String(config.candidates.covisited),
-      candidates_content: String(config.candidates.contentSimilar),
-      fresh_hours: String(config.candidates.freshHours),
-      popularity_half_life_hours: String(tuned.halfLifeHours),
-      covisitation_recent_reads: String(tuned.recentReads),
-      backend: deps.backend,
-      snapshot_manifest: snapshot.manifestKey,
-      snapshot_digest: snapshot.digest,
-      feature_schema_version: String(FEATURE_SCHEMA_VERSION),
-    };
-    await tracker.logParams(runId, params);
-    const metrics: MetricPoint[] = [];
-    for (const e of epochs) {
-      metrics.push({ key: "loss", value: e.loss, step: e.epoch });
-      if (Number.isFinite(e.valLoss)) metrics.push({ key: "val_loss", value: e.valLoss, step: e.epoch });
-      metrics.push({ key: "epoch_seconds", value: e.seconds, step: e.epoch });
-    }
-    metrics.push(...flatten("test.model", modelFigures));
-    for (const [name, f] of Object.entries(baselineFigures))
-      metrics.push(...flatten(`test.baseline.${name}`, f));
-    metrics.push(...flatten("validacao.model", validacao.model));
-    for (const [name, f] of Object.entries(validacao.baselines))
-      metrics.push(...flatten(`validacao.baseline.${name}`, f));
-    for (const [k, v] of Object.entries(tuned.grid))
-      metrics.push({ key: `tuning.${k.replace(/[^A-Za-z0-9_.-]/g, "_")}`, value: v });
-
-    // The champion, re-evaluated with its own bundle on this split.
-    let championVersion = await registry.aliasVersion(config.modelName, CHAMPION_ALIAS);
-    let championNdcg: number | undefined;
-    if (championVersion !== undefined) {
-      const dir = path.join(work, "champion");
-      try {
-        await registry.downloadVersion(config.modelName, championVersion, dir);
-        const champion = await readBundle(tf, dir);
-        try {
-          const lists = await modelLists(
-            tf,
-            champion.model,
-            testWorld,
-            testCases,
-            contextWith(testWorld, champion.vocabularies, champion.normalisation),
-            testCold,
-          );
-          const figures = evaluateLists(testCases, lists, basis);
-          championNdcg = figures.all.ndcg10;
-          metrics.push(...flatten("test.champion", figures));
-        } finally {
-          champion.model.dispose();
-        }
-      } catch (error) {
-        // An unreadable or incompatible champion cannot defend its title; the gate says so in a tag.
-        log.warn(
-          { championVersion, err: error instanceof Error ? error.message : String(error) },
-          "champion could not be re-evaluated",
-        );
-      }
-    }
-    await tracker.logMetrics(runId, metrics);
-
-    const baselineNdcg = Object.fromEntries(
-      Object.entries(baselineFigures).map(([k, v]) => [k, v.all.ndcg10]),
-    );
-    const decision = promotionDecision({
-      model: modelFigures.all.ndcg10,
-      baselines: baselineNdcg,
-      champion: championNdcg,
-    });
-
-    // The bundle: candidate structures as of the snapshot's asOf (all data), the trained weights.
+    const params = trainingParams(config, candidates, tuned, deps.backend, snapshot);
     const bundleDir = path.join(work, "bundle");
-    const finalPopularity = fullWorld.popularity;
-    const manifest: BundleManifest = {
+    const manifest: BundleManifest = bundleManifestSchema.parse({
       schemaVersion: BUNDLE_SCHEMA_VERSION,
       featureSchemaVersion: FEATURE_SCHEMA_VERSION,
       createdAt: now().toISOString(),
@@ -397,13 +252,210 @@ export async function trainAndEvaluate(
         covisitation: BUNDLE_FILES.covisitation,
       },
       params: { ...params },
-    };
+    });
     await writeBundle(bundleDir, model, {
       manifest,
       vocabularies: vocab,
       normalisation,
-      popularity: popularityTable(finalPopularity, data.asOf, candidates.popularityHalfLifeHours),
+      popularity: popularityTable(fullWorld.popularity, data.asOf, candidates.popularityHalfLifeHours),
       covisitation: covisitationTable(fullWorld.covisitation, DEFAULT_COVISITATION.topK),
+    });
+
+    // The validacao accesses (after the snapshot), served from the bundle as written: its world over
+    // the snapshot's articles and its network as the api loads them.
+    const vCases = validationCases(data, config.maxEvalReaders, config.seed + 2);
+    const served = await readBundleDirectory(bundleDir, manifest);
+    const vWorld = bundleWorld(served, mapCatalogue(data.articles), data.asOf + 1);
+    const vServed = servedLists(
+      vWorld,
+      (userId) => {
+        const reader = data.readers.get(userId);
+        return readerProfile(reader?.log ?? [], reader?.userType, vWorld.features);
+      },
+      vCases,
+      new NetworkScorer(served.network, served.vocabularies, served.normalisation),
+    );
+    const validacao = {
+      model: evaluateLists(vCases, vServed.lists, noveltyBasis(fullWorld)),
+      baselines: evaluateBaselines(fullWorld, vCases, tuned),
+    };
+
+    const evaluation: EvaluationResult = {
+      model: modelFigures,
+      baselines: baselineFigures,
+      validacao,
+      tiers: { test: testServed.tiers, validacao: vServed.tiers },
+      tuned,
+      epochs,
+      examples: { rows: examples.inputs.rows, positives: examples.positives },
+      timings: { baselinesSeconds, trainSeconds },
+    };
+    if (!config.register || deps.tracker === undefined || deps.registry === undefined)
+      return {
+        runId: undefined,
+        version: undefined,
+        decision: undefined,
+        promoted: false,
+        championVersion: undefined,
+        championNdcg: undefined,
+        evaluation,
+      };
+    return await registerAndGate(
+      { ...deps, tracker: deps.tracker, registry: deps.registry },
+      config,
+      snapshot,
+      data,
+      {
+        evaluation,
+        params,
+        bundleDir,
+        work,
+        testWorld,
+        testCases,
+        split,
+      },
+    );
+  } finally {
+    model.dispose();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function trainingParams(
+  config: TrainConfig,
+  candidates: CandidateOptions,
+  tuned: ReturnType<typeof tuneBaselines>,
+  backend: TfBackendName,
+  snapshot: SnapshotRef,
+): Record<string, string> {
+  return {
+    seed: String(config.seed),
+    epochs: String(config.epochs),
+    batch_size: String(config.batchSize),
+    learning_rate: String(config.learningRate),
+    negatives: String(config.negatives),
+    embedding_dim: String(config.embeddingDim),
+    hidden: config.hidden.join("x"),
+    test_hours: String(config.split.testHours),
+    validation_hours: String(config.split.validationHours),
+    candidates_popular: String(candidates.popular),
+    candidates_covisited: String(candidates.covisited),
+    candidates_content: String(candidates.contentSimilar),
+    fresh_hours: String(candidates.freshHours),
+    popularity_half_life_hours: String(tuned.halfLifeHours),
+    covisitation_recent_reads: String(tuned.recentReads),
+    backend,
+    snapshot_manifest: snapshot.manifestKey,
+    snapshot_digest: snapshot.digest,
+    feature_schema_version: String(FEATURE_SCHEMA_VERSION),
+  };
+}
+
+function tierMetrics(prefix: string, tiers: TierFigures): MetricPoint[] {
+  return [
+    ...Object.entries(tiers.candidateRecall).map(([t, v]) => ({
+      key: `${prefix}.candidate_recall.${t}`,
+      value: v,
+    })),
+    ...Object.entries(tiers.servedShare).map(([t, v]) => ({ key: `${prefix}.served_share.${t}`, value: v })),
+    { key: `${prefix}.pool_size`, value: tiers.poolSize },
+  ];
+}
+
+interface Evaluated {
+  evaluation: EvaluationResult;
+  params: Record<string, string>;
+  bundleDir: string;
+  work: string;
+  testWorld: ReturnType<typeof buildWorld>;
+  testCases: ReturnType<typeof windowCases>;
+  split: ReturnType<typeof timeSplit>;
+}
+
+/** Logs the run to MLflow, re-evaluates the champion on the same split, registers and gates. */
+async function registerAndGate(
+  deps: TrainDeps & { tracker: ExperimentTracker; registry: ModelRegistry },
+  config: TrainConfig,
+  snapshot: SnapshotRef,
+  data: TrainingData,
+  run: Evaluated,
+): Promise<TrainOutcome> {
+  const { tracker, registry, log } = deps;
+  const { evaluation, params, bundleDir, work, testWorld, testCases, split } = run;
+  const { model: modelFigures, baselines: baselineFigures, validacao, tuned, epochs } = evaluation;
+  const basis = noveltyBasis(testWorld);
+  const runId = await tracker.startRun(config.experimentName, `train-${snapshot.snapshotId}`, {
+    "gplay.snapshot_id": snapshot.snapshotId,
+    "gplay.backend": deps.backend,
+  });
+  try {
+    await tracker.logDataset(runId, {
+      name: snapshot.snapshotId,
+      digest: snapshot.digest.slice(0, 36),
+      source: JSON.stringify({
+        uri: `s3://${snapshot.bucket}/${snapshot.manifestKey}`,
+        digest: snapshot.digest,
+      }),
+      profile: JSON.stringify({
+        readers: data.readers.size,
+        articles: data.articles.size,
+        events: data.events.length,
+      }),
+    });
+    await tracker.logParams(runId, params);
+    const metrics: MetricPoint[] = [];
+    for (const e of epochs) {
+      metrics.push({ key: "loss", value: e.loss, step: e.epoch });
+      if (Number.isFinite(e.valLoss)) metrics.push({ key: "val_loss", value: e.valLoss, step: e.epoch });
+      metrics.push({ key: "epoch_seconds", value: e.seconds, step: e.epoch });
+    }
+    metrics.push(...flatten("test.model", modelFigures));
+    for (const [name, f] of Object.entries(baselineFigures))
+      metrics.push(...flatten(`test.baseline.${name}`, f));
+    metrics.push(...flatten("validacao.model", validacao.model));
+    for (const [name, f] of Object.entries(validacao.baselines))
+      metrics.push(...flatten(`validacao.baseline.${name}`, f));
+    metrics.push(...tierMetrics("test.tiers", evaluation.tiers.test));
+    metrics.push(...tierMetrics("validacao.tiers", evaluation.tiers.validacao));
+    for (const [k, v] of Object.entries(tuned.grid))
+      metrics.push({ key: `tuning.${k.replace(/[^A-Za-z0-9_.-]/g, "_")}`, value: v });
+
+    // The champion, re-evaluated with its own bundle (network, vocabularies, normalisation) on this split.
+    let championVersion = await registry.aliasVersion(config.modelName, CHAMPION_ALIAS);
+    let championNdcg: number | undefined;
+    if (championVersion !== undefined) {
+      const dir = path.join(work, "champion");
+      try {
+        await registry.downloadVersion(config.modelName, championVersion, dir);
+        const championManifest = bundleManifestSchema.parse(
+          JSON.parse(await readFile(path.join(dir, BUNDLE_FILES.manifest), "utf8")),
+        );
+        const champion = await readBundleDirectory(dir, championManifest);
+        const scorer = new NetworkScorer(champion.network, champion.vocabularies, champion.normalisation);
+        const figures = evaluateLists(
+          testCases,
+          servedLists(testWorld.served, testWorld.profile, testCases, scorer).lists,
+          basis,
+        );
+        championNdcg = figures.all.ndcg10;
+        metrics.push(...flatten("test.champion", figures));
+      } catch (error) {
+        // An unreadable or incompatible champion cannot defend its title; the gate says so in a tag.
+        log.warn(
+          { championVersion, err: error instanceof Error ? error.message : String(error) },
+          "champion could not be re-evaluated",
+        );
+      }
+    }
+    await tracker.logMetrics(runId, metrics);
+
+    const baselineNdcg = Object.fromEntries(
+      Object.entries(baselineFigures).map(([k, v]) => [k, v.all.ndcg10]),
+    );
+    const decision = promotionDecision({
+      model: modelFigures.all.ndcg10,
+      baselines: baselineNdcg,
+      champion: championNdcg,
     });
     await tracker.uploadDir(runId, bundleDir);
 
@@ -411,7 +463,6 @@ export async function trainAndEvaluate(
     await mkdir(reportDir, { recursive: true });
     const bars = [
       { method: "model", ...modelFigures.all },
-      ...(championNdcg === undefined ? [] : []),
       ...Object.entries(baselineFigures).map(([method, f]) => ({ method, ...f.all })),
     ];
     await writeFile(
@@ -466,9 +517,6 @@ export async function trainAndEvaluate(
   } catch (error) {
     await tracker.finishRun(runId, "FAILED").catch(() => undefined);
     throw error;
-  } finally {
-    model.dispose();
-    await rm(work, { recursive: true, force: true });
   }
 }
 

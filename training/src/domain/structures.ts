@@ -2,20 +2,21 @@
  * Candidate structures computed from the interactions before a cut time only: recency-decayed
  * popularity, co-visitation and a content index over fresh articles.
  */
-import { type CovisitationTable, type PopularityTable, type SparseVector, sparseDot } from "@gplay/common";
-import { type Article, HOUR_MS, type TrainingData } from "./data.js";
+import { ContentIndex, type CovisitationTable, type PopularityTable, sparseDot, topK } from "@gplay/common";
+import { HOUR_MS, type TrainingData } from "./data.js";
 
-/** Recency-decayed reads as of `cut` (events at or after `cut` ignored). */
+/** Recency-decayed reads before `cut` (events at or after it ignored), decayed to `reference` (default `cut`). */
 export function popularityAt(
   events: TrainingData["events"],
   cut: number,
   halfLifeHours: number,
+  reference: number = cut,
 ): Map<string, number> {
   const pop = new Map<string, number>();
   const lambda = Math.LN2 / (halfLifeHours * HOUR_MS);
   for (const e of events) {
     if (e.timestamp >= cut) break;
-    pop.set(e.page, (pop.get(e.page) ?? 0) + Math.exp(-lambda * (cut - e.timestamp)));
+    pop.set(e.page, (pop.get(e.page) ?? 0) + Math.exp(-lambda * Math.max(0, reference - e.timestamp)));
   }
   return pop;
 }
@@ -94,61 +95,4 @@ export function covisitationTable(cov: Map<string, Map<string, number>>, topK: n
   return { topK, neighbours };
 }
 
-/**
- * An inverted index over the content vectors of a set of articles (the fresh pool), for
- * content-similar candidates: accumulates dot products bucket by bucket.
- */
-export class ContentIndex {
-  private readonly postings = new Map<number, { page: string; w: number }[]>();
-  constructor(
-    articles: Iterable<Article>,
-    private readonly maxPosting = 1_000,
-    private readonly maxQueryTerms = 64,
-  ) {
-    for (const a of articles) {
-      const v = a.vector;
-      if (v === undefined) continue;
-      for (let k = 0; k < v.indices.length; k++) {
-        const bucket = v.indices[k] as number;
-        let list = this.postings.get(bucket);
-        if (list === undefined) {
-          list = [];
-          this.postings.set(bucket, list);
-        }
-        list.push({ page: a.page, w: v.values[k] as number });
-      }
-    }
-  }
-
-  /** The `k` articles most similar to the sum of `vectors` (skipping `exclude`). */
-  nearest(vectors: readonly SparseVector[], k: number, exclude: ReadonlySet<string>): string[] {
-    if (vectors.length === 0 || k <= 0) return [];
-    const query = new Map<number, number>();
-    for (const v of vectors)
-      for (let i = 0; i < v.indices.length; i++)
-        query.set(v.indices[i] as number, (query.get(v.indices[i] as number) ?? 0) + (v.values[i] as number));
-    // The heaviest query terms only, and no stop-word-like bucket: bounded work per reader.
-    const terms = [...query].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, this.maxQueryTerms);
-    const scores = new Map<string, number>();
-    for (const [bucket, qw] of terms) {
-      const list = this.postings.get(bucket);
-      if (list === undefined || list.length > this.maxPosting) continue;
-      for (const { page, w } of list) scores.set(page, (scores.get(page) ?? 0) + qw * w);
-    }
-    return topK(scores, k, exclude);
-  }
-}
-
-/** Top `k` keys by value (ties by key), skipping `exclude`. */
-export function topK(
-  scores: ReadonlyMap<string, number>,
-  k: number,
-  exclude?: ReadonlySet<string>,
-): string[] {
-  const entries: [string, number][] = [];
-  for (const e of scores) if (!exclude?.has(e[0])) entries.push(e);
-  entries.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  return entries.slice(0, k).map(([p]) => p);
-}
-
-export { sparseDot };
+export { ContentIndex, sparseDot, topK };

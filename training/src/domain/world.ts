@@ -1,57 +1,58 @@
 /**
  * Everything known at a cut time: candidate structures, feature context, reader profiles. The
  * same object serves training examples (cut = validCut), evaluation (cut = testCut) and the
- * bundle (cut = asOf).
+ * bundle (reference time = the snapshot's asOf, every interaction included). Candidate generation,
+ * features and ranking are common's recommendation path over `served`, the world the api builds
+ * from the bundle's tables.
  */
 import {
+  buildRecommendationWorld,
+  type CandidateOptions,
+  candidatePool as commonCandidatePool,
+  DEFAULT_CANDIDATES,
   type FeatureContext,
+  mapCatalogue,
   type Normalisation,
   type ReaderProfile,
+  type RecommendationWorld,
   readerProfile,
   type VocabularyIndex,
 } from "@gplay/common";
-import { type Article, HOUR_MS, type TrainingData } from "./data.js";
+import type { Article, TrainingData } from "./data.js";
 import {
-  ContentIndex,
   type CovisitationOptions,
   covisitationAt,
   DEFAULT_COVISITATION,
   popularityAt,
   readCountsAt,
-  topK,
 } from "./structures.js";
 
-export interface CandidateOptions {
-  popular: number;
-  covisited: number;
-  contentSimilar: number;
-  freshHours: number;
-  popularityHalfLifeHours: number;
-}
-
-export const DEFAULT_CANDIDATES: CandidateOptions = {
-  popular: 100,
-  covisited: 50,
-  contentSimilar: 50,
-  freshHours: 72,
-  popularityHalfLifeHours: 6,
-};
+export type { CandidateOptions };
+export { DEFAULT_CANDIDATES };
 
 export interface World {
+  /** Interactions before this time feed the world (the split's cut; asOf + 1 for the bundle). */
   cut: number;
+  /** Reference time: article ages and freshness count from it (the cut, or the snapshot's asOf). */
+  asOf: number;
   data: TrainingData;
   popularity: Map<string, number>;
   readCounts: Map<string, number>;
   totalReads: number;
   covisitation: Map<string, Map<string, number>>;
-  /** Articles issued before the cut (the catalogue one can recommend at the cut). */
+  /** Articles issued before the reference time (the catalogue one can recommend). */
   catalogue: Article[];
-  /** Fresh catalogue by popularity, best first. */
-  popularRanking: string[];
-  content: ContentIndex;
+  /** The world as the recommendation path reads it. */
+  served: RecommendationWorld;
+  /** Raw feature context (no normalisation) with the training vocabularies. */
   context: FeatureContext;
   candidates: CandidateOptions;
   profile(userId: string): ReaderProfile;
+}
+
+export interface WorldTimes {
+  /** Reference time (default: the cut). */
+  asOf?: number;
 }
 
 export function buildWorld(
@@ -61,43 +62,42 @@ export function buildWorld(
   candidates: CandidateOptions = DEFAULT_CANDIDATES,
   covisitation: CovisitationOptions = DEFAULT_COVISITATION,
   normalisation?: Normalisation,
+  times: WorldTimes = {},
 ): World {
-  const popularity = popularityAt(data.events, cut, candidates.popularityHalfLifeHours);
+  const asOf = times.asOf ?? cut;
+  const popularity = popularityAt(data.events, cut, candidates.popularityHalfLifeHours, asOf);
   const readCounts = readCountsAt(data.events, cut);
   let totalReads = 0;
   for (const n of readCounts.values()) totalReads += n;
   const cov = covisitationAt(data, cut, covisitation);
-  const catalogue = [...data.articles.values()].filter((a) => a.issued < cut);
-  const fresh = catalogue.filter((a) => cut - a.issued <= candidates.freshHours * HOUR_MS);
-  const freshScores = new Map(fresh.map((a) => [a.page, popularity.get(a.page) ?? 0]));
-  const popularRanking = topK(freshScores, Math.max(candidates.popular * 3, 300));
-  const catalogueSet = new Set(catalogue.map((a) => a.page));
-  const context: FeatureContext = {
-    asOf: cut,
-    article: (page) => (catalogueSet.has(page) ? data.articles.get(page) : undefined),
-    popularity: (page) => popularity.get(page) ?? 0,
-    covisitation: (page) => cov.get(page),
-    vocab,
-    normalisation,
-  };
+  const served = buildRecommendationWorld({
+    asOf,
+    readsBefore: cut,
+    catalogue: mapCatalogue(data.articles),
+    popularity,
+    covisitation: cov,
+    candidates,
+  });
+  const catalogue = [...data.articles.values()].filter((a) => a.issued < asOf);
+  const context: FeatureContext = { ...served.features, vocab, normalisation };
   const profiles = new Map<string, ReaderProfile>();
   return {
     cut,
+    asOf,
     data,
     popularity,
     readCounts,
     totalReads,
     covisitation: cov,
     catalogue,
-    popularRanking,
-    content: new ContentIndex(fresh),
+    served,
     context,
     candidates,
     profile(userId) {
       let p = profiles.get(userId);
       if (p === undefined) {
         const reader = data.readers.get(userId);
-        p = readerProfile(reader?.log ?? [], reader?.userType, context);
+        p = readerProfile(reader?.log ?? [], reader?.userType, served.features);
         if (profiles.size < 50_000) profiles.set(userId, p);
       }
       return p;
@@ -105,38 +105,7 @@ export function buildWorld(
   };
 }
 
-/**
- * The candidate pool of a reader at the cut: fresh popular + co-visited with recent reads +
- * content-similar to recent reads, without pages already read. Deterministic order.
- */
+/** The pages of a reader's candidate pool at the cut (common's `candidatePool`). */
 export function candidatePool(world: World, profile: ReaderProfile): string[] {
-  const opts = world.candidates;
-  const pool: string[] = [];
-  const seen = new Set<string>(profile.read);
-  const add = (p: string) => {
-    if (!seen.has(p)) {
-      seen.add(p);
-      pool.push(p);
-    }
-  };
-  let n = 0;
-  for (const p of world.popularRanking) {
-    if (n >= opts.popular) break;
-    if (!profile.read.has(p)) {
-      add(p);
-      n++;
-    }
-  }
-  const covScores = new Map<string, number>();
-  for (const r of profile.recent)
-    for (const [p, s] of world.covisitation.get(r) ?? []) {
-      const a = world.context.article(p);
-      if (a !== undefined) covScores.set(p, (covScores.get(p) ?? 0) + s);
-    }
-  for (const p of topK(covScores, opts.covisited, profile.read)) add(p);
-  const vectors = profile.recent
-    .map((r) => world.data.articles.get(r)?.vector)
-    .filter((v): v is NonNullable<typeof v> => v !== undefined);
-  for (const p of world.content.nearest(vectors, opts.contentSimilar, seen)) add(p);
-  return pool;
+  return commonCandidatePool(world.served, profile).map((e) => e.page);
 }

@@ -12,7 +12,7 @@ import {
   BUNDLE_FILES,
   buildModelInputs,
   bundleManifestSchema,
-  candidateLookups,
+  bundleWorld,
   type FeatureContext,
   readerProfileFromItem,
   unpackContentVector,
@@ -41,6 +41,7 @@ import {
   type TrainConfig,
   type TrainOutcome,
 } from "../../src/app/train.js";
+import { DEFAULT_COVISITATION } from "../../src/domain/structures.js";
 import { buildWorld } from "../../src/domain/world.js";
 import { inputTensors } from "../../src/model/recommender.js";
 import { initTensorflow } from "../../src/tf/backend.js";
@@ -179,8 +180,15 @@ describe("training on the local stack", () => {
       deps.vectors,
       await snapshots.readManifest(t.env.buckets.processed, manifest.snapshot.manifestKey),
     );
-    const asOf = manifest.asOf + 1;
-    const world = buildWorld(data, asOf, vocabularyIndex(bundle.vocabularies), manifest.candidates);
+    const world = buildWorld(
+      data,
+      manifest.asOf + 1,
+      vocabularyIndex(bundle.vocabularies),
+      manifest.candidates,
+      DEFAULT_COVISITATION,
+      undefined,
+      { asOf: manifest.asOf },
+    );
     const trainingContext: FeatureContext = { ...world.context, normalisation: bundle.normalisation };
 
     // Serving path: DynamoDB items and users as the API reads them, the bundle's structures.
@@ -195,14 +203,10 @@ describe("training on the local stack", () => {
         vector: unpackContentVector(a.vector),
       });
     }
-    const lookups = candidateLookups(bundle.popularity, bundle.covisitation);
+    // The world the api builds from the bundle over the items it loaded (every read of a reader counts).
+    const served = bundleWorld(bundle, { get: (page) => items.get(page), entries: () => items.values() });
     const servingContext: FeatureContext = {
-      asOf,
-      article: (page) => {
-        const a = items.get(page);
-        return a !== undefined && a.issued < asOf ? a : undefined;
-      },
-      ...lookups,
+      ...served.features,
       vocab: vocabularyIndex(bundle.vocabularies),
       normalisation: bundle.normalisation,
     };

@@ -46,6 +46,32 @@ describe("Recommender", () => {
   let model: SwitchableModelProvider;
   let clock: ManualClock;
   let recommender: Recommender;
+  let data: ServingData;
+  /** A served version over this world: popularity and co-visitation as its bundle would carry them. */
+  const servedRanker = (
+    version: string,
+    scores: ReadonlyMap<string, number> = new Map(),
+    behaviour: "ok" | "throw" | "wrong-length" = "ok",
+  ) =>
+    new FakeRanker(version, scores, behaviour, 0, {
+      popularity: new Map([
+        [p(2), 5],
+        [p(3), 4],
+        [p(21), 3],
+        [p(4), 2],
+        [p(5), 1],
+        [p(30), 9],
+      ]),
+      covisitation: new Map([
+        [
+          p(1),
+          new Map([
+            [p(9), 2],
+            [p(8), 1],
+          ]),
+        ],
+      ]),
+    }).useCatalogue(() => data.catalogue());
 
   beforeEach(async () => {
     const { articles, rows } = world();
@@ -53,7 +79,7 @@ describe("Recommender", () => {
     coldstart = new FakeColdstartSource(rows);
     model = new SwitchableModelProvider("nothing registered");
     clock = new ManualClock(AS_OF + 1_000);
-    const data = new ServingData(
+    data = new ServingData(
       new FakeArticleSource(articles),
       coldstart,
       { freshnessHours: 48, coVisitCacheTtlMs: 60_000, coVisitCacheMaxEntries: 100 },
@@ -62,7 +88,7 @@ describe("Recommender", () => {
     await data.refresh();
     recommender = new Recommender(
       { users, data, model, clock },
-      { maxCandidates: 50, recentReads: 5, userCacheTtlMs: 2_000, userCacheMaxEntries: 10 },
+      { recentReads: 5, userCacheTtlMs: 2_000, userCacheMaxEntries: 10 },
     );
   });
 
@@ -145,9 +171,9 @@ describe("Recommender", () => {
       expect(out.items.map((i) => i.page)).toEqual([p(9), p(8), p(3)]);
     });
 
-    it("ranks candidates with the model, best score first, and names the model version", async () => {
+    it("ranks the version's candidate pool with its scores, best first, naming tier and version", async () => {
       users.items.set(userId(1), reader(userId(1), [p(1)]));
-      const ranker = new FakeRanker(
+      const ranker = servedRanker(
         "7",
         new Map([
           [p(3), 0.9],
@@ -160,21 +186,27 @@ describe("Recommender", () => {
       expect(out).toMatchObject({ strategy: "model", fallback: null, modelVersion: "7" });
       expect(out.items.map((i) => [i.page, i.score, i.reason])).toEqual([
         [p(21), 0.95, "popular-global"],
-        [p(3), 0.9, "fresh-section"],
+        [p(3), 0.9, "popular-global"],
         [p(8), 0.8, "co-visited"],
       ]);
+      expect(out.items[2]?.relatedTo).toBe(p(1));
       const call = ranker.calls[0];
-      expect(call?.reader.userId).toBe(userId(1));
-      expect(call?.reader.interactions).toHaveLength(1);
-      expect(call?.reader.context).toEqual({ section: "sp", region: undefined });
-      expect(call?.candidates).not.toContain(p(1));
-      expect(call?.candidates).not.toContain(p(30));
+      expect(call?.interactions).toBe(1);
+      // fresh popular (budget 5, the stale p30 left out), then p1's co-visited neighbours
+      expect(call?.candidates).toEqual([p(2), p(3), p(21), p(4), p(5), p(9), p(8)]);
+    });
+
+    it("serves an unknown reader the version's own popularity order when a model is loaded", async () => {
+      model.set(servedRanker("7"));
+      const out = await recommender.predict({ userId: userId(9), k: 3, exclude: [p(3)] });
+      expect(out).toMatchObject({ strategy: "coldstart", fallback: "unknown-reader", modelVersion: null });
+      expect(out.items.map((i) => i.page)).toEqual([p(2), p(21), p(4)]);
     });
 
     it("never hands the ranker pages from the evicted filter or the exclude list", async () => {
       const evicted = bloomAdd(createBloomFilter(), [p(3)]) as UserItem["log"];
       users.items.set(userId(1), reader(userId(1), [p(1)], { evicted, evictedCount: 1 }));
-      const ranker = new FakeRanker("7");
+      const ranker = servedRanker("7");
       model.set(ranker);
       await recommender.predict({ userId: userId(1), k: 5, exclude: [p(2)] });
       const candidates = ranker.calls[0]?.candidates ?? [];
@@ -184,7 +216,7 @@ describe("Recommender", () => {
 
     it("falls back to cold start with fallback model-error when the ranker fails", async () => {
       users.items.set(userId(1), reader(userId(1), [p(1)]));
-      model.set(new FakeRanker("7", new Map(), "throw"));
+      model.set(servedRanker("7", new Map(), "throw"));
       const out = await recommender.predict({ userId: userId(1), k: 2 });
       expect(out).toMatchObject({ strategy: "coldstart", fallback: "model-error", modelVersion: null });
       expect(out.items).toHaveLength(2);
@@ -192,7 +224,7 @@ describe("Recommender", () => {
 
     it("treats a ranker returning the wrong number of scores as a model error", async () => {
       users.items.set(userId(1), reader(userId(1), [p(1)]));
-      model.set(new FakeRanker("7", new Map(), "wrong-length"));
+      model.set(servedRanker("7", new Map(), "wrong-length"));
       const out = await recommender.predict({ userId: userId(1), k: 2 });
       expect(out.fallback).toBe("model-error");
     });

@@ -1,21 +1,33 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import {
-  AppError,
-  type BundleManifest,
-  covisitationTableSchema,
-  ForwardPassError,
-  ForwardPassModel,
-  normalisationSchema,
-  popularityTableSchema,
-  vocabulariesSchema,
-} from "@gplay/common";
 import type { z } from "zod";
-import type { LoadedBundle } from "../app/bundle-ranker.js";
+import {
+  type BundleManifest,
+  type CovisitationTable,
+  covisitationTableSchema,
+  type Normalisation,
+  normalisationSchema,
+  type PopularityTable,
+  popularityTableSchema,
+  type Vocabularies,
+  vocabulariesSchema,
+} from "../contracts/model-bundle.js";
+import { AppError } from "../errors/app-error.js";
+import { ForwardPassError, ForwardPassModel } from "../features/forward-pass.js";
+
+/** A model bundle read into memory: everything needed to rank, no files. */
+export interface LoadedBundle {
+  manifest: BundleManifest;
+  network: ForwardPassModel;
+  vocabularies: Vocabularies;
+  normalisation: Normalisation;
+  popularity: PopularityTable;
+  covisitation: CovisitationTable;
+}
 
 /**
- * Reads a downloaded model bundle (the layout of common's `model-bundle.ts`) into memory: the
- * TF.js network through common's forward-pass interpreter (no tfjs needed), the vocabularies,
+ * Reads a model bundle directory (the layout of common's `model-bundle.ts`) into memory — the api a
+ * downloaded one, training the one it just wrote, so both rank with the same bytes: the TF.js network through common's forward-pass interpreter (no tfjs needed), the vocabularies,
  * normalisation and candidate structures validated with their schemas. Errors become AppError
  * UNSUPPORTED_INPUT naming the file and what is wrong.
  */

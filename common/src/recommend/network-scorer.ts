@@ -1,0 +1,50 @@
+/**
+ * A model's scorer: common's feature builder over the world and the model's vocabularies and
+ * normalisation, then the network through common's forward pass. Training evaluates with it and the
+ * api serves with it, so a bundle ranks the same pages with the same scores in both.
+ */
+import type { Normalisation, Vocabularies } from "../contracts/model-bundle.js";
+import {
+  buildModelInputs,
+  type FeatureContext,
+  type ReaderProfile,
+  type VocabularyIndex,
+  vocabularyIndex,
+} from "../features/feature-builder.js";
+import type { ForwardPassModel } from "../features/forward-pass.js";
+import type { Scorer } from "./recommend.js";
+import type { RecommendationWorld } from "./world.js";
+
+export class NetworkScorer implements Scorer {
+  readonly #vocab: VocabularyIndex;
+  /** The feature context per world (a world is rebuilt when the served data changes). */
+  readonly #contexts = new WeakMap<RecommendationWorld, FeatureContext>();
+
+  constructor(
+    private readonly network: ForwardPassModel,
+    vocabularies: Vocabularies,
+    private readonly normalisation: Normalisation,
+  ) {
+    this.#vocab = vocabularyIndex(vocabularies);
+  }
+
+  /** The full feature context of `world` for this model. */
+  context(world: RecommendationWorld): FeatureContext {
+    let context = this.#contexts.get(world);
+    if (context === undefined) {
+      context = { ...world.features, vocab: this.#vocab, normalisation: this.normalisation };
+      this.#contexts.set(world, context);
+    }
+    return context;
+  }
+
+  score(profile: ReaderProfile, pages: readonly string[], world: RecommendationWorld): Float32Array {
+    if (pages.length === 0) return new Float32Array(0);
+    const x = buildModelInputs(profile, pages, this.context(world));
+    const [scores] = this.network.predict(
+      { article_section: x.article_section, article_region: x.article_region, numeric: x.numeric },
+      x.rows,
+    );
+    return scores as Float32Array;
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * What the recommender knows at a reference time: the catalogue one may recommend, the candidate
+ * structures (recency-decayed popularity, co-visitation, a content index over fresh articles) and the
+ * candidate budgets. Training builds one per split cut from the snapshot's interactions; the api builds
+ * one from the served bundle's tables and the items it has loaded. Both go through
+ * `buildRecommendationWorld`, so the candidates, features and fill-ups are defined once.
+ */
+import type { LoadedBundle } from "../bundle/read-bundle.js";
+import type { CovisitationTable, PopularityTable } from "../contracts/model-bundle.js";
+import type { ArticleFeatureSource, FeatureContext } from "../features/feature-builder.js";
+import { ContentIndex, topK } from "./content-index.js";
+
+const HOUR_MS = 3_600_000;
+
+/** Candidate generation: how many articles each tier proposes, and what counts as fresh. */
+export interface CandidateOptions {
+  /** Fresh articles by recency-decayed popularity. */
+  popular: number;
+  /** Co-visited with the reader's recent reads. */
+  covisited: number;
+  /** Closest in content to the reader's recent reads (fresh articles only). */
+  contentSimilar: number;
+  /** Articles issued at most this many hours before the reference time are fresh. */
+  freshHours: number;
+  /** Half-life of the popularity that orders the popular tier and feeds the popularity feature. */
+  popularityHalfLifeHours: number;
+}
+
+export const DEFAULT_CANDIDATES: CandidateOptions = {
+  popular: 100,
+  covisited: 50,
+  contentSimilar: 50,
+  freshHours: 72,
+  popularityHalfLifeHours: 6,
+};
+
+/** The catalogue as the world reads it: a lookup, and every article's page and issue time. */
+export interface ArticleCatalogue {
+  get(page: string): ArticleFeatureSource | undefined;
+  /** Every known article (page and issue time suffice; `get` gives the rest). */
+  entries(): Iterable<{ page: string; issued: number }>;
+}
+
+export interface WorldInputs {
+  /** Reference time ("now"): article ages and the freshness window count from it. */
+  asOf: number;
+  /** A reader's interactions before this time feed the features (default `asOf`). */
+  readsBefore?: number;
+  catalogue: ArticleCatalogue;
+  /** Recency-decayed reads per page as of `asOf` (absent = 0). */
+  popularity: ReadonlyMap<string, number>;
+  /** Co-visited neighbours per page, best first. */
+  covisitation: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  candidates: CandidateOptions;
+}
+
+export interface RecommendationWorld {
+  readonly asOf: number;
+  readonly candidates: CandidateOptions;
+  /** The feature context without the model's vocabularies and normalisation. */
+  readonly features: Omit<FeatureContext, "vocab" | "normalisation">;
+  /** Fresh articles by popularity, best first (the popular tier and the cold-start list). */
+  readonly popularRanking: readonly string[];
+  readonly content: ContentIndex;
+  /** Every article issued before `asOf` by popularity, then the unread newest: the fill-up when the pool runs short. */
+  fillRanking(): readonly string[];
+  /** Fresh articles (issued within `freshHours` before `asOf`). */
+  isFresh(page: string): boolean;
+}
+
+/** The world of a reference time; only articles issued before `asOf` exist in it. */
+export function buildRecommendationWorld(inputs: WorldInputs): RecommendationWorld {
+  const { asOf, catalogue, popularity, covisitation, candidates } = inputs;
+  const freshFrom = asOf - candidates.freshHours * HOUR_MS;
+  const known = new Map<string, number>();
+  const fresh = new Map<string, number>();
+  for (const { page, issued } of catalogue.entries()) {
+    if (issued >= asOf) continue;
+    known.set(page, issued);
+    if (issued >= freshFrom) fresh.set(page, popularity.get(page) ?? 0);
+  }
+  const popularRanking = topK(fresh, Math.max(candidates.popular * 3, 300));
+  const article = (page: string) => (known.has(page) ? catalogue.get(page) : undefined);
+  const freshArticles: ArticleFeatureSource[] = [];
+  for (const page of fresh.keys()) {
+    const a = catalogue.get(page);
+    if (a !== undefined) freshArticles.push(a);
+  }
+  let fill: string[] | undefined;
+  return {
+    asOf,
+    candidates,
+    features: {
+      asOf,
+      ...(inputs.readsBefore === undefined ? {} : { readsBefore: inputs.readsBefore }),
+      article,
+      popularity: (page) => popularity.get(page) ?? 0,
+      covisitation: (page) => covisitation.get(page),
+    },
+    popularRanking,
+    content: new ContentIndex(freshArticles),
+    fillRanking() {
+      if (fill === undefined) {
+        const read = new Map<string, number>();
+        for (const page of known.keys()) {
+          const p = popularity.get(page) ?? 0;
+          if (p > 0) read.set(page, p);
+        }
+        const byPopularity = topK(read, read.size);
+        const unread = [...known]
+          .filter(([page]) => !read.has(page))
+          .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+          .map(([page]) => page);
+        fill = [...byPopularity, ...unread];
+      }
+      return fill;
+    },
+    isFresh: (page) => fresh.has(page),
+  };
+}
+
+/** A catalogue over a map of article sources (training's articles). */
+export function mapCatalogue(articles: ReadonlyMap<string, ArticleFeatureSource>): ArticleCatalogue {
+  return { get: (page) => articles.get(page), entries: () => articles.values() };
+}
+
+/** Popularity and co-visitation lookups from a bundle's tables. */
+export function tableStructures(
+  popularity: PopularityTable,
+  covisitation: CovisitationTable,
+): Pick<WorldInputs, "popularity" | "covisitation"> {
+  const cov = new Map<string, ReadonlyMap<string, number>>();
+  for (const [page, list] of Object.entries(covisitation.neighbours)) cov.set(page, new Map(list));
+  return { popularity: new Map(popularity.entries), covisitation: cov };
+}
+
+/**
+ * The world a bundle serves: its reference time, candidate budgets and tables over `catalogue`. The
+ * api builds it over the articles it has loaded (every read of a reader counts); training over the
+ * snapshot's articles, to evaluate exactly what the api will serve.
+ */
+export function bundleWorld(
+  bundle: Pick<LoadedBundle, "manifest" | "popularity" | "covisitation">,
+  catalogue: ArticleCatalogue,
+  readsBefore: number = Number.POSITIVE_INFINITY,
+): RecommendationWorld {
+  return buildRecommendationWorld({
+    asOf: bundle.manifest.asOf,
+    readsBefore,
+    catalogue,
+    candidates: bundle.manifest.candidates,
+    ...tableStructures(bundle.popularity, bundle.covisitation),
+  });
+}
