@@ -13,7 +13,13 @@ export interface Excluder {
   has(article: number): boolean;
 }
 
-/** Candidates weighed per decayed pick: neighbours in issue time of the drawn age. */
+/**
+ * A decayed pick weighs every article of the last 10 half-lives exactly when there are at most
+ * EXACT_SCAN of them; in denser pools it draws the age and weighs the WINDOW articles issued
+ * just before it (which then span under a third of a half-life).
+ */
+const EXACT_SCAN = 256;
+const EXACT_HALF_LIVES = 10;
 const WINDOW = 8;
 /** Story articles and active bursts weighed at most per pick (the newest ones). */
 const STORY_SCAN = 32;
@@ -59,8 +65,8 @@ export class WorldCatalogue {
   private readonly topics = new Map<number, readonly string[]>();
   private readonly decayPerMs: number;
   private readonly burstDecayPerMs: number;
-  private readonly scratch = new Float64Array(Math.max(WINDOW, STORY_SCAN, BURST_SCAN));
-  private readonly candidates = new Int32Array(Math.max(WINDOW, STORY_SCAN, BURST_SCAN));
+  private readonly scratch = new Float64Array(Math.max(EXACT_SCAN, STORY_SCAN, BURST_SCAN));
+  private readonly candidates = new Int32Array(Math.max(EXACT_SCAN, STORY_SCAN, BURST_SCAN));
 
   constructor(
     readonly articles: Articles,
@@ -131,27 +137,42 @@ export class WorldCatalogue {
   }
 
   /**
-   * A read at `t` in `pool`: the article's age drawn from the world's decay (exponential with the
-   * half-life), then among the few articles issued around `t - age`, one by appeal. Never an article
-   * issued after `t` or in `exclude`; -1 when the pool has nothing unread before `t`.
+   * A read at `t` in `pool`, with probability ∝ appeal × 2^(−age/half-life): exactly over the last
+   * 10 half-lives when the pool holds few articles there; otherwise the age is drawn from the decay
+   * (exponential) and one of the articles issued just before `t − age` is chosen by appeal. Never an
+   * article issued after `t` or in `exclude`. When nothing unread is that recent: -1 if `recentOnly`
+   * (a reader's region or section with no recent news: the caller reads elsewhere), else the newest
+   * unread article before `t` (-1 when there is none).
    */
-  decayed(rng: Rng, pool: Int32Array, t: number, exclude: Excluder): number {
+  decayed(rng: Rng, pool: Int32Array, t: number, exclude: Excluder, recentOnly = false): number {
     const last = lastIssuedBefore(this.articles, pool, t);
     if (last < 0) return -1;
     const meanAge = 1 / this.decayPerMs;
-    for (let attempt = 0; attempt < 8; attempt++) {
-      let idx = lastIssuedBefore(this.articles, pool, t - rng.exponential(meanAge));
-      if (idx < 0) idx = Math.min(last, WINDOW - 1); // older than the catalogue: its oldest articles
+    const first = lastIssuedBefore(this.articles, pool, t - EXACT_HALF_LIVES * Math.LN2 * meanAge);
+    if (last - first <= EXACT_SCAN) {
       let n = 0;
-      for (let k = 0; k < WINDOW && idx - k >= 0; k++) {
-        const i = pool[idx - k] as number;
+      for (let idx = last; idx > first; idx--) {
+        const i = pool[idx] as number;
         this.candidates[n] = i;
-        this.scratch[n++] = exclude.has(i) ? 0 : (this.articles.quality[i] as number);
+        this.scratch[n++] = exclude.has(i) ? 0 : this.appeal(i, t);
       }
       const k = weighted(rng, this.scratch, n);
       if (k >= 0) return this.candidates[k] as number;
-    }
-    // A reader who already read everything nearby: the newest unread article before t.
+    } else
+      for (let attempt = 0; attempt < 8; attempt++) {
+        let idx = lastIssuedBefore(this.articles, pool, t - rng.exponential(meanAge));
+        if (idx < 0) idx = Math.min(last, WINDOW - 1); // older than the catalogue: its oldest articles
+        let n = 0;
+        for (let k = 0; k < WINDOW && idx - k >= 0; k++) {
+          const i = pool[idx - k] as number;
+          this.candidates[n] = i;
+          this.scratch[n++] = exclude.has(i) ? 0 : (this.articles.quality[i] as number);
+        }
+        const k = weighted(rng, this.scratch, n);
+        if (k >= 0) return this.candidates[k] as number;
+      }
+    if (recentOnly) return -1;
+    // A reader who already read everything recent: the newest unread article before t.
     for (let idx = last; idx >= 0; idx--) {
       const i = pool[idx] as number;
       if (!exclude.has(i)) return i;

@@ -203,7 +203,7 @@ export function generateWorld(options: WorldOptions, sink: OutputSink): WorldAgg
       pool = rng.chance(params.regionWeight) ? prefs.regionPool : rng.pick(prefs.sectionPools);
       kind = "affine";
     }
-    let article = catalogue.decayed(rng, pool, t, exclude);
+    let article = catalogue.decayed(rng, pool, t, exclude, pool !== all);
     if (article < 0 && pool !== all) {
       article = catalogue.decayed(rng, all, t, exclude);
       kind = "free";
