@@ -1,15 +1,20 @@
 /**
- * Offline quality of the recommender against its tuned baselines, per seed, on generated data run
- * through the featstore-engine's real ingestion and snapshot use cases (in memory):
+ * Offline quality of the recommender against its tuned baselines on a family of held-out worlds
+ * (docs/quality.md): each world's hidden dynamics are drawn from its seed, the seeds derive from the
+ * commit being measured (nobody picks them), its G1 files go through the featstore-engine's real
+ * ingestion and snapshot use cases (in memory), and training evaluates model and baselines through
+ * the served recommendation path.
  *
  *   node --conditions=@gplay/source --import tsx bench/src/training-quality.ts \
- *     [--users 3000] [--days 4] [--seeds 1,2,3] [--epochs 8] [--backend wasm|cpu|node]
+ *     [--worlds 6] [--users 20000] [--days 7] [--epochs 8] [--seeds a,b] [--backend wasm|cpu|node]
  *
- * Prints every method's test-window figures (all / with history / cold start) for each seed, then
- * the mean NDCG@10 of the model against the strongest baseline. The training workspace's sources
- * are loaded at run time (bench does not depend on @gplay/training), so this file declares the few
- * shapes it uses.
+ * Prints, per world, the drawn parameters that matter most and, per segment (readers with history,
+ * new readers) and window (test = the last day of the snapshot, validacao = the 2 days after it),
+ * NDCG@10 / HR@10 / MRR / coverage of the model and of every baseline, with the model's ratio to the
+ * best baseline; then the ratios over the worlds.
  */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -24,15 +29,16 @@ interface Figures {
   readers: number;
 }
 type Populations = Record<"all" | "history" | "cold", Figures>;
-interface Outcome {
-  evaluation: {
-    model: Populations;
-    baselines: Record<string, Populations>;
-    validacao: { model: Populations; baselines: Record<string, Populations> };
-    tuned: { halfLifeHours: number; recentReads: number };
-    timings: { baselinesSeconds: number; trainSeconds: number };
-    epochs: { epoch: number; loss: number; seconds: number }[];
+interface Evaluation {
+  model: Populations;
+  baselines: Record<string, Populations>;
+  validacao: { model: Populations; baselines: Record<string, Populations> };
+  tiers: {
+    test: { candidateRecall: Record<string, number> };
+    validacao: { candidateRecall: Record<string, number> };
   };
+  tuned: { halfLifeHours: number };
+  timings: { baselinesSeconds: number; trainSeconds: number };
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -40,35 +46,56 @@ const load = async (rel: string) => import(pathToFileURL(path.join(root, rel)).h
 
 const { values } = parseArgs({
   options: {
-    users: { type: "string", default: "3000" },
-    days: { type: "string", default: "4" },
-    seeds: { type: "string", default: "1,2,3" },
+    worlds: { type: "string", default: "6" },
+    users: { type: "string", default: "20000" },
+    days: { type: "string", default: "7" },
     epochs: { type: "string", default: "8" },
+    seeds: { type: "string" },
     backend: { type: "string", default: "wasm" },
   },
 });
 
-const fmt = (f: Figures) =>
-  [f.ndcg10, f.hr10, f.recall10, f.mrr, f.coverage].map((v) => v.toFixed(4)).join("  ") +
-  `  ${f.novelty.toFixed(2)}  ${String(f.readers).padStart(5)}`;
+/** World seeds from the measured commit: `world-<sha256(commit:i)>`, so no one picks them. */
+function worldSeeds(): string[] {
+  if (values.seeds !== undefined) return values.seeds.split(",");
+  const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
+  return Array.from(
+    { length: Number(values.worlds) },
+    (_, i) => `world-${createHash("sha256").update(`${commit}:${i}`).digest("hex").slice(0, 12)}`,
+  );
+}
+
+const f4 = (v: number) => v.toFixed(4);
+const row = (name: string, f: Figures, best?: number) =>
+  `    ${name.padEnd(22)} ${f4(f.ndcg10)}  ${f4(f.hr10)}  ${f4(f.mrr)}  ${f4(f.coverage)}  ${String(f.readers).padStart(6)}${
+    best === undefined ? "" : `   ×${(f.ndcg10 / Math.max(best, 1e-9)).toFixed(3)}`
+  }`;
 
 async function main(): Promise<void> {
   const { initTensorflow } = await load("training/src/tf/backend.ts");
   const { trainAndEvaluate, DEFAULT_TRAIN_CONFIG } = await load("training/src/app/train.ts");
   const { loadTrainingData } = await load("training/src/app/load-data.ts");
   const { inMemorySnapshot } = await load("training/test/support/in-memory-pipeline.ts");
+  const { generateWorld } = await load("featstore-engine/src/generator/worlds.ts");
   const silent = { info: () => undefined, warn: () => undefined };
   const { tf, backend } = await initTensorflow({ prefer: values.backend, log: silent });
-  console.log(`backend ${backend}; users ${values.users}, days ${values.days}, epochs ${values.epochs}`);
-  const summary: { seed: string; model: number; best: string; bestNdcg: number }[] = [];
-  for (const seed of (values.seeds ?? "1").split(",")) {
-    const snap = await inMemorySnapshot({
-      users: Number(values.users),
-      days: Number(values.days),
-      seed: `quality-${seed}`,
-    });
+  const seeds = worldSeeds();
+  console.log(`backend ${backend}; ${seeds.length} worlds × ${values.users} readers × ${values.days} days`);
+  const ratios: { seed: string; affinity: number; window: string; segment: string; ratio: number }[] = [];
+  for (const seed of seeds) {
+    const started = performance.now();
+    let params: Record<string, number> = {};
+    const snap = await inMemorySnapshot(
+      { users: Number(values.users), days: Number(values.days), seed },
+      (sink: unknown) => {
+        const out = generateWorld({ users: Number(values.users), days: Number(values.days), seed }, sink);
+        params = out.params;
+        return out;
+      },
+    );
     const data = await loadTrainingData(snap.snapshots, snap.vectors, snap.manifest);
-    const outcome = (await trainAndEvaluate(
+    const pipelineSeconds = (performance.now() - started) / 1000;
+    const outcome = await trainAndEvaluate(
       { tf, backend, log: silent },
       data,
       {
@@ -77,36 +104,49 @@ async function main(): Promise<void> {
         digest: snap.manifest.digest,
         bucket: "mem",
       },
-      { ...DEFAULT_TRAIN_CONFIG, seed: Number(seed), epochs: Number(values.epochs), register: false },
-    )) as Outcome;
-    const e = outcome.evaluation;
-    console.log(
-      `\nseed ${seed}: ${data.readers.size} readers, ${data.articles.size} articles, ${data.events.length} interactions; ` +
-        `tuned half-life ${e.tuned.halfLifeHours} h, co-visitation recent ${e.tuned.recentReads}; ` +
-        `train ${e.timings.trainSeconds.toFixed(1)} s, baselines ${e.timings.baselinesSeconds.toFixed(1)} s`,
+      { ...DEFAULT_TRAIN_CONFIG, epochs: Number(values.epochs), register: false },
     );
-    console.log("  test window      population  NDCG@10 HR@10   Rec@10  MRR     cover   novel readers");
-    const rows: [string, Populations][] = [["model", e.model], ...Object.entries(e.baselines)];
-    for (const [name, p] of rows)
-      for (const pop of ["all", "history", "cold"] as const)
-        console.log(`  ${name.padEnd(16)} ${pop.padEnd(11)} ${fmt(p[pop])}`);
-    console.log("  validacao set");
-    const vrows: [string, Populations][] = [
-      ["model", e.validacao.model],
-      ...Object.entries(e.validacao.baselines),
-    ];
-    for (const [name, p] of vrows) console.log(`  ${name.padEnd(16)} ${"all".padEnd(11)} ${fmt(p.all)}`);
-    const [best, bestFig] = Object.entries(e.baselines).sort(
-      (a, b) => b[1].all.ndcg10 - a[1].all.ndcg10,
-    )[0] as [string, Populations];
-    summary.push({ seed, model: e.model.all.ndcg10, best, bestNdcg: bestFig.all.ndcg10 });
+    const e = outcome.evaluation as Evaluation;
+    const p = (k: string) => Number(params[k] ?? Number.NaN).toFixed(2);
+    console.log(
+      `\n${seed}: ${data.readers.size} readers, ${data.articles.size} articles, ${data.events.length} reads; ` +
+        `half-life ${p("halfLifeHours")} h, affinity ${p("affinity")}, trends ${p("trendShare")}, coherence ${p("sessionCoherence")}, ` +
+        `re-reading ${p("rereading")}, new readers ${p("validationOnlyShare")}; tuned half-life ${e.tuned.halfLifeHours} h; ` +
+        `pipeline ${pipelineSeconds.toFixed(0)} s, baselines ${e.timings.baselinesSeconds.toFixed(0)} s, train ${e.timings.trainSeconds.toFixed(0)} s, ` +
+        `total ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    );
+    for (const [window, model, baselines, tiers] of [
+      ["test", e.model, e.baselines, e.tiers.test],
+      ["validacao", e.validacao.model, e.validacao.baselines, e.tiers.validacao],
+    ] as const) {
+      console.log(`  ${window}: candidate recall ${f4(tiers.candidateRecall.all ?? 0)}`);
+      for (const segment of ["history", "cold"] as const) {
+        const best = Math.max(...Object.values(baselines).map((b) => b[segment].ndcg10));
+        console.log(
+          `   ${segment === "history" ? "readers with history" : "new readers"}    NDCG@10 HR@10   MRR     cover   readers  ÷ best baseline`,
+        );
+        console.log(row("model", model[segment], best));
+        for (const [name, f] of Object.entries(baselines)) console.log(row(name, f[segment]));
+        ratios.push({
+          seed,
+          affinity: params.affinity ?? Number.NaN,
+          window,
+          segment,
+          ratio: model[segment].ndcg10 / Math.max(best, 1e-9),
+        });
+      }
+    }
   }
-  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-  const m = mean(summary.map((s) => s.model));
-  const b = mean(summary.map((s) => s.bestNdcg));
-  console.log(
-    `\nmean NDCG@10 over ${summary.length} seeds: model ${m.toFixed(4)}, strongest baseline ${b.toFixed(4)} (${summary.map((s) => s.best).join(", ")}); lift ${(100 * (m / b - 1)).toFixed(1)} %`,
-  );
+  console.log("\nmodel NDCG@10 ÷ best baseline, per world:");
+  for (const window of ["test", "validacao"])
+    for (const segment of ["history", "cold"]) {
+      const rs = ratios.filter((r) => r.window === window && r.segment === segment);
+      const mean = rs.reduce((s, r) => s + r.ratio, 0) / Math.max(rs.length, 1);
+      console.log(
+        `  ${window.padEnd(9)} ${segment.padEnd(7)} ${rs.map((r) => `${r.ratio.toFixed(3)}${r.affinity === 0 ? "*" : ""}`).join("  ")}   mean ${mean.toFixed(3)}   min ${Math.min(...rs.map((r) => r.ratio)).toFixed(3)}`,
+      );
+    }
+  console.log("  (* a world whose readers have no section/region affinity)");
 }
 
 main().catch((error: unknown) => {

@@ -19,6 +19,7 @@ import {
   decodeInteractionLog,
   type FeatureContext,
   hashTerm,
+  NUMERIC_FEATURE_COUNT,
   packContentVector,
   readerProfile,
   sparseVectorFromWeights,
@@ -194,6 +195,7 @@ async function offlineScores(bundleDir: string, user: string, pages: readonly st
       return a === undefined ? undefined : { ...a, vector: unpackContentVector(a.vector) };
     },
     popularity: lookups.popularity,
+    popularityScales: lookups.popularityScales,
     covisitation: lookups.covisitation,
     vocab: vocabularyIndex(await json("vocabularies.json")),
     normalisation: await json("normalisation.json"),
@@ -204,7 +206,7 @@ async function offlineScores(bundleDir: string, user: string, pages: readonly st
   const out = model.predict([
     tf.tensor2d(x.article_section, [x.rows, 1], "int32"),
     tf.tensor2d(x.article_region, [x.rows, 1], "int32"),
-    tf.tensor2d(x.numeric, [x.rows, 15], "float32"),
+    tf.tensor2d(x.numeric, [x.rows, NUMERIC_FEATURE_COUNT], "float32"),
   ]) as TfModule.Tensor;
   const scores = Array.from(await out.data());
   model.dispose();

@@ -190,8 +190,9 @@ export class FakeRanker implements Ranker {
     private readonly behaviour: "ok" | "throw" | "wrong-length" = "ok",
     /** Time each ranking takes; tests change it to keep a request in flight. */
     public delayMs = 0,
-    private readonly structures: Pick<WorldInputs, "popularity" | "covisitation"> = {
+    private readonly structures: Pick<WorldInputs, "popularity" | "popularityScales" | "covisitation"> = {
       popularity: new Map(),
+      popularityScales: new Map(),
       covisitation: new Map(),
     },
   ) {}

@@ -107,7 +107,13 @@ export async function writeTestBundle(tf: Tf, dir: string, spec: TestBundleSpec)
     mean: NUMERIC_FEATURES.map((_, k) => 0.1 * (k % 4)),
     std: NUMERIC_FEATURES.map((_, k) => 0.5 + 0.25 * (k % 3)),
   };
-  const popularity: PopularityTable = { asOf: spec.asOf, halfLifeHours: 24, entries: spec.popularity };
+  // Scales made up from the main popularity (the 1 h scale a tenth of it, the 24 h one twice it).
+  const popularity: PopularityTable = {
+    asOf: spec.asOf,
+    halfLifeHours: 24,
+    entries: spec.popularity,
+    scales: Object.fromEntries(spec.popularity.map(([page, v]) => [page, [v / 10, v / 2, v * 2]])),
+  };
   const covisitation: CovisitationTable = { topK: 20, neighbours: spec.covisitation };
   const manifest: BundleManifest = {
     schemaVersion: BUNDLE_SCHEMA_VERSION,

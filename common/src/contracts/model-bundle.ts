@@ -23,7 +23,7 @@ import { z } from "zod";
 
 export const BUNDLE_SCHEMA_VERSION = 1 as const;
 /** Version of the feature definitions (names, order, formulas). A bundle with another one is refused. */
-export const FEATURE_SCHEMA_VERSION = 1 as const;
+export const FEATURE_SCHEMA_VERSION = 2 as const;
 
 /** File layout of a bundle, relative to its root (and to the run's artifact root in MLflow). */
 export const BUNDLE_FILES = {
@@ -82,7 +82,11 @@ export const NUMERIC_FEATURES = [
   // article
   "article_log_age_hours", // log1p(hours between issued and asOf), 0 when issued after asOf
   "article_freshness", // 2^(-age/24h)
-  "article_log_popularity", // log1p(recency-decayed reads as of asOf)
+  "article_log_popularity", // log1p(recency-decayed reads as of asOf, the tuned half-life)
+  "article_log_pop_1h", // log1p(reads decayed with a 1 h half-life): what is read this hour
+  "article_log_pop_6h", // log1p(reads decayed with a 6 h half-life)
+  "article_log_pop_24h", // log1p(reads decayed with a 24 h half-life)
+  "article_velocity", // log1p(pop_1h) − log1p(pop_24h / 24): reads this hour against the day's hourly rate
   "article_known", // 1 when the article's metadata is known
   // reader–article
   "ra_section_affinity", // share of the reader's engagement in the article's section
@@ -132,11 +136,18 @@ export const normalisationSchema = z.object({
 });
 export type Normalisation = z.infer<typeof normalisationSchema>;
 
+/** Half-lives of the popularity features at several time scales (`article_log_pop_*`). */
+export const POPULARITY_SCALES_HOURS = [1, 6, 24] as const;
+
 export const popularityTableSchema = z.object({
   asOf: z.number().int().nonnegative(),
   halfLifeHours: z.number().positive(),
   /** Every article read before asOf, best first: [page, decayed reads]. */
   entries: z.array(z.tuple([pageSchema, z.number().nonnegative()])),
+  /** The same articles' reads decayed with each of `POPULARITY_SCALES_HOURS`: page → one value per scale. */
+  scales: z
+    .record(pageSchema, z.array(z.number().nonnegative()).length(POPULARITY_SCALES_HOURS.length))
+    .default({}),
 });
 export type PopularityTable = z.infer<typeof popularityTableSchema>;
 

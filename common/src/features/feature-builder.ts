@@ -54,6 +54,8 @@ export interface FeatureContext {
   article(page: string): ArticleFeatureSource | undefined;
   /** Recency-decayed reads of an article (0 when unknown). */
   popularity(page: string): number;
+  /** Its reads decayed with each half-life of `POPULARITY_SCALES_HOURS` (undefined when never read). */
+  popularityScales(page: string): readonly number[] | undefined;
   /** Co-visited neighbours of an article with their scores. */
   covisitation(page: string): ReadonlyMap<string, number> | undefined;
   vocab: VocabularyIndex;
@@ -334,13 +336,20 @@ class ReaderFeatureState {
     out[offset + 5] = Math.log1p(ageHours);
     out[offset + 6] = a === undefined ? 0 : 2 ** (-ageHours / 24);
     out[offset + 7] = Math.log1p(context.popularity(page));
-    out[offset + 8] = a === undefined ? 0 : 1;
-    out[offset + 9] = a === undefined ? 0 : (profile.sectionShare.get(a.section) ?? 0);
-    out[offset + 10] = a === undefined ? 0 : (profile.regionShare.get(a.region) ?? 0);
-    out[offset + 11] = maxSim;
-    out[offset + 12] = slots > 0 && a?.vector !== undefined ? sumSim / slots : 0;
-    out[offset + 13] = Math.log1p(this.#covisit.get(page) ?? 0);
-    out[offset + 14] = a !== undefined && last !== undefined && last.section === a.section ? 1 : 0;
+    const scales = context.popularityScales(page);
+    const p1 = scales?.[0] ?? 0;
+    const p24 = scales?.[2] ?? 0;
+    out[offset + 8] = Math.log1p(p1);
+    out[offset + 9] = Math.log1p(scales?.[1] ?? 0);
+    out[offset + 10] = Math.log1p(p24);
+    out[offset + 11] = Math.log1p(p1) - Math.log1p(p24 / 24);
+    out[offset + 12] = a === undefined ? 0 : 1;
+    out[offset + 13] = a === undefined ? 0 : (profile.sectionShare.get(a.section) ?? 0);
+    out[offset + 14] = a === undefined ? 0 : (profile.regionShare.get(a.region) ?? 0);
+    out[offset + 15] = maxSim;
+    out[offset + 16] = slots > 0 && a?.vector !== undefined ? sumSim / slots : 0;
+    out[offset + 17] = Math.log1p(this.#covisit.get(page) ?? 0);
+    out[offset + 18] = a !== undefined && last !== undefined && last.section === a.section ? 1 : 0;
   }
 }
 
@@ -416,10 +425,12 @@ export function computeNormalisation(raw: Float32Array, rows: number): Normalisa
 /** Lookups over a bundle's candidate structures (popularity and co-visitation files). */
 export function candidateLookups(popularity: PopularityTable, covisitation: CovisitationTable) {
   const pop = new Map(popularity.entries);
+  const scales = new Map(Object.entries(popularity.scales));
   const cov = new Map<string, ReadonlyMap<string, number>>();
   for (const [page, list] of Object.entries(covisitation.neighbours)) cov.set(page, new Map(list));
   return {
     popularity: (page: string) => pop.get(page) ?? 0,
+    popularityScales: (page: string): readonly number[] | undefined => scales.get(page),
     covisitation: (page: string) => cov.get(page),
   };
 }

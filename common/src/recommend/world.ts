@@ -49,6 +49,8 @@ export interface WorldInputs {
   catalogue: ArticleCatalogue;
   /** Recency-decayed reads per page as of `asOf` (absent = 0). */
   popularity: ReadonlyMap<string, number>;
+  /** Reads per page decayed with each of `POPULARITY_SCALES_HOURS` (absent = never read). */
+  popularityScales: ReadonlyMap<string, readonly number[]>;
   /** Co-visited neighbours per page, best first. */
   covisitation: ReadonlyMap<string, ReadonlyMap<string, number>>;
   candidates: CandidateOptions;
@@ -70,7 +72,7 @@ export interface RecommendationWorld {
 
 /** The world of a reference time; only articles issued before `asOf` exist in it. */
 export function buildRecommendationWorld(inputs: WorldInputs): RecommendationWorld {
-  const { asOf, catalogue, popularity, covisitation, candidates } = inputs;
+  const { asOf, catalogue, popularity, popularityScales, covisitation, candidates } = inputs;
   const freshFrom = asOf - candidates.freshHours * HOUR_MS;
   const known = new Map<string, number>();
   const fresh = new Map<string, number>();
@@ -95,6 +97,7 @@ export function buildRecommendationWorld(inputs: WorldInputs): RecommendationWor
       ...(inputs.readsBefore === undefined ? {} : { readsBefore: inputs.readsBefore }),
       article,
       popularity: (page) => popularity.get(page) ?? 0,
+      popularityScales: (page) => popularityScales.get(page),
       covisitation: (page) => covisitation.get(page),
     },
     popularRanking,
@@ -128,10 +131,14 @@ export function mapCatalogue(articles: ReadonlyMap<string, ArticleFeatureSource>
 export function tableStructures(
   popularity: PopularityTable,
   covisitation: CovisitationTable,
-): Pick<WorldInputs, "popularity" | "covisitation"> {
+): Pick<WorldInputs, "popularity" | "popularityScales" | "covisitation"> {
   const cov = new Map<string, ReadonlyMap<string, number>>();
   for (const [page, list] of Object.entries(covisitation.neighbours)) cov.set(page, new Map(list));
-  return { popularity: new Map(popularity.entries), covisitation: cov };
+  return {
+    popularity: new Map(popularity.entries),
+    popularityScales: new Map(Object.entries(popularity.scales)),
+    covisitation: cov,
+  };
 }
 
 /**

@@ -42,6 +42,7 @@ function world(
       [P(2), 6],
       [P(1), 5],
     ]),
+    popularityScales: new Map(),
     covisitation: new Map([
       [
         P(1),

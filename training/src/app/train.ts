@@ -257,7 +257,12 @@ export async function trainAndEvaluate(
       manifest,
       vocabularies: vocab,
       normalisation,
-      popularity: popularityTable(fullWorld.popularity, data.asOf, candidates.popularityHalfLifeHours),
+      popularity: popularityTable(
+        fullWorld.popularity,
+        fullWorld.popularityScales,
+        data.asOf,
+        candidates.popularityHalfLifeHours,
+      ),
       covisitation: covisitationTable(fullWorld.covisitation, DEFAULT_COVISITATION.topK),
     });
 

@@ -1,7 +1,7 @@
 /**
  * Training examples for the ranker: for each reader of the label window, every target page in the
- * catalogue is a positive and `negatives` pages sampled (seeded) from the reader's candidate pool
- * are negatives. Features come from the world at the window's start only.
+ * reader's candidate pool is a positive and `negatives` pages sampled (seeded) from the rest of the
+ * pool are negatives. Features come from the world at the window's start only.
  */
 import { buildModelInputs, concatModelInputs, type ModelInputArrays, mulberry32 } from "@gplay/common";
 import type { EvalCase } from "./split.js";
@@ -27,9 +27,12 @@ export function buildExamples(
     const profile = world.profile(c.userId);
     // The ranker serves readers with history; cold-start readers get the popularity lists.
     if (profile.interactions === 0) continue;
-    const pos = [...c.targets].filter((p) => world.context.article(p) !== undefined && !profile.read.has(p));
+    // Only what the served path can rank is a positive: a target outside the reader's candidate pool
+    // (too old, not yet issued, from no tier) would teach the ranker to prefer what it never sees.
+    const candidates = candidatePool(world, profile);
+    const pos = candidates.filter((p) => c.targets.has(p));
     if (pos.length === 0) continue;
-    const pool = candidatePool(world, profile).filter((p) => !c.targets.has(p));
+    const pool = candidates.filter((p) => !c.targets.has(p));
     const neg: string[] = [];
     for (let k = 0; k < pos.length * negatives && pool.length > 0; k++) {
       neg.push(pool[Math.floor(rng() * pool.length)] as string);

@@ -35,8 +35,10 @@ export interface EvalCase {
 }
 
 /**
- * Ground truth of a window: per reader, the distinct pages first read in `[from, to]`. Readers are
- * sampled (seeded) down to `maxReaders` to bound evaluation time.
+ * Ground truth of a window: per reader, the distinct pages first read in `[from, to]` — a page the
+ * reader read before `from` is no target, since the platform never recommends a read article again
+ * (a re-read would reward only a method that breaks that contract). Readers are sampled (seeded) down
+ * to `maxReaders` to bound evaluation time.
  */
 export function windowCases(
   data: Pick<TrainingData, "readers">,
@@ -48,27 +50,29 @@ export function windowCases(
   const cases: EvalCase[] = [];
   for (const reader of data.readers.values()) {
     const targets = new Set<string>();
-    let before = false;
+    const read = new Set<string>();
     for (const i of reader.log) {
-      if (i.timestamp < from) before = true;
-      else if (i.timestamp <= to) targets.add(i.page);
+      if (i.timestamp < from) read.add(i.page);
+      else if (i.timestamp <= to && !read.has(i.page)) targets.add(i.page);
     }
-    if (targets.size > 0) cases.push({ userId: reader.userId, targets, cold: !before });
+    if (targets.size > 0) cases.push({ userId: reader.userId, targets, cold: read.size === 0 });
   }
   cases.sort((a, b) => (a.userId < b.userId ? -1 : 1));
   return sample(cases, maxReaders, seed);
 }
 
-/** The `validacao` accesses as cases (features from everything in the training period). */
+/**
+ * The `validacao` accesses as cases (features from everything in the training period); as in
+ * `windowCases`, only pages the reader had not read in the training period are targets.
+ */
 export function validationCases(data: TrainingData, maxReaders: number, seed: number): EvalCase[] {
   const cases: EvalCase[] = [];
   for (const [userId, accesses] of data.validation) {
     const reader = data.readers.get(userId);
-    cases.push({
-      userId,
-      targets: new Set(accesses.map((a) => a.page)),
-      cold: reader === undefined || reader.log.length === 0,
-    });
+    const read = new Set(reader?.log.map((i) => i.page));
+    const targets = new Set(accesses.map((a) => a.page).filter((page) => !read.has(page)));
+    if (targets.size === 0) continue;
+    cases.push({ userId, targets, cold: reader === undefined || reader.log.length === 0 });
   }
   cases.sort((a, b) => (a.userId < b.userId ? -1 : 1));
   return sample(cases, maxReaders, seed);

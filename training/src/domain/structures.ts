@@ -2,7 +2,14 @@
  * Candidate structures computed from the interactions before a cut time only: recency-decayed
  * popularity, co-visitation and a content index over fresh articles.
  */
-import { ContentIndex, type CovisitationTable, type PopularityTable, sparseDot, topK } from "@gplay/common";
+import {
+  ContentIndex,
+  type CovisitationTable,
+  POPULARITY_SCALES_HOURS,
+  type PopularityTable,
+  sparseDot,
+  topK,
+} from "@gplay/common";
 import { HOUR_MS, type TrainingData } from "./data.js";
 
 /** Recency-decayed reads before `cut` (events at or after it ignored), decayed to `reference` (default `cut`). */
@@ -19,6 +26,28 @@ export function popularityAt(
     pop.set(e.page, (pop.get(e.page) ?? 0) + Math.exp(-lambda * Math.max(0, reference - e.timestamp)));
   }
   return pop;
+}
+
+/** Reads before `cut` decayed to `reference` with each of `POPULARITY_SCALES_HOURS`, in one pass. */
+export function popularityScalesAt(
+  events: TrainingData["events"],
+  cut: number,
+  reference: number = cut,
+): Map<string, number[]> {
+  const lambdas = POPULARITY_SCALES_HOURS.map((h) => Math.LN2 / (h * HOUR_MS));
+  const out = new Map<string, number[]>();
+  for (const e of events) {
+    if (e.timestamp >= cut) break;
+    let values = out.get(e.page);
+    if (values === undefined) {
+      values = lambdas.map(() => 0);
+      out.set(e.page, values);
+    }
+    const age = Math.max(0, reference - e.timestamp);
+    for (let k = 0; k < lambdas.length; k++)
+      values[k] = (values[k] as number) + Math.exp(-(lambdas[k] as number) * age);
+  }
+  return out;
 }
 
 /** Plain read counts before `cut` (for novelty). */
@@ -82,11 +111,17 @@ export function covisitationAt(
 
 export function popularityTable(
   pop: Map<string, number>,
+  scales: ReadonlyMap<string, readonly number[]>,
   asOf: number,
   halfLifeHours: number,
 ): PopularityTable {
   const entries = [...pop].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  return { asOf, halfLifeHours, entries };
+  return {
+    asOf,
+    halfLifeHours,
+    entries,
+    scales: Object.fromEntries([...scales].map(([p, v]) => [p, [...v]])),
+  };
 }
 
 export function covisitationTable(cov: Map<string, Map<string, number>>, topK: number): CovisitationTable {

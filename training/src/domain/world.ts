@@ -24,6 +24,7 @@ import {
   covisitationAt,
   DEFAULT_COVISITATION,
   popularityAt,
+  popularityScalesAt,
   readCountsAt,
 } from "./structures.js";
 
@@ -37,6 +38,7 @@ export interface World {
   asOf: number;
   data: TrainingData;
   popularity: Map<string, number>;
+  popularityScales: Map<string, number[]>;
   readCounts: Map<string, number>;
   totalReads: number;
   covisitation: Map<string, Map<string, number>>;
@@ -66,6 +68,7 @@ export function buildWorld(
 ): World {
   const asOf = times.asOf ?? cut;
   const popularity = popularityAt(data.events, cut, candidates.popularityHalfLifeHours, asOf);
+  const popularityScales = popularityScalesAt(data.events, cut, asOf);
   const readCounts = readCountsAt(data.events, cut);
   let totalReads = 0;
   for (const n of readCounts.values()) totalReads += n;
@@ -75,6 +78,7 @@ export function buildWorld(
     readsBefore: cut,
     catalogue: mapCatalogue(data.articles),
     popularity,
+    popularityScales,
     covisitation: cov,
     candidates,
   });
@@ -86,6 +90,7 @@ export function buildWorld(
     asOf,
     data,
     popularity,
+    popularityScales,
     readCounts,
     totalReads,
     covisitation: cov,

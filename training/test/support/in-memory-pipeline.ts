@@ -160,7 +160,14 @@ export function memoryVectors(features: MemoryFeatures): ArticleVectorSource {
 }
 
 /** Generates data, ingests every file with the engine's use case and builds the snapshot. */
-export async function inMemorySnapshot(options: GeneratorOptions): Promise<InMemorySnapshot> {
+/**
+ * Generates a data set (the default generator, or `generate`, e.g. a world of the family), ingests
+ * every file and builds the snapshot, all in memory.
+ */
+export async function inMemorySnapshot(
+  options: GeneratorOptions,
+  generate: (sink: OutputSink) => unknown = (sink) => generateDataset(options, sink),
+): Promise<InMemorySnapshot> {
   const files = new Map<string, string>();
   const sink: OutputSink = {
     open(path) {
@@ -168,7 +175,7 @@ export async function inMemorySnapshot(options: GeneratorOptions): Promise<InMem
       return { write: (t) => void parts.push(t), close: () => void files.set(path, parts.join("")) };
     },
   };
-  generateDataset(options, sink);
+  generate(sink);
   const objects = new MemoryObjects();
   const features = new MemoryFeatures();
   const metrics = createMetrics(

@@ -39,6 +39,7 @@ const context = (asOf: number): FeatureContext => ({
   asOf,
   article: (p) => articles.get(p),
   popularity: (p) => (p === P(4) ? 3 : 1),
+  popularityScales: (p) => (p === P(4) ? [2, 3, 5] : undefined),
   covisitation: (p) => (p === P(2) ? new Map([[P(4), 2]]) : undefined),
   vocab: vocabularyIndex({ section: ["economia"], region: ["nacional", "sp"] }),
 });
@@ -134,6 +135,7 @@ describe("feature builder", () => {
       asOf: 100 * H,
       article: (p) => world.get(p),
       popularity: () => 1,
+      popularityScales: (p) => (p === Q(3) ? [1, 2, 3] : undefined),
       covisitation: (p) => neighbours.get(p),
       vocab: vocabularyIndex({ section: ["s1"], region: ["r1"] }),
     };

@@ -62,6 +62,7 @@ describe("Recommender", () => {
         [p(5), 1],
         [p(30), 9],
       ]),
+      popularityScales: new Map(),
       covisitation: new Map([
         [
           p(1),
