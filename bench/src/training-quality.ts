@@ -52,6 +52,9 @@ const { values } = parseArgs({
     epochs: { type: "string", default: "8" },
     seeds: { type: "string" },
     backend: { type: "string", default: "wasm" },
+    hidden: { type: "string" },
+    negatives: { type: "string" },
+    windows: { type: "string" },
   },
 });
 
@@ -104,7 +107,14 @@ async function main(): Promise<void> {
         digest: snap.manifest.digest,
         bucket: "mem",
       },
-      { ...DEFAULT_TRAIN_CONFIG, epochs: Number(values.epochs), register: false },
+      {
+        ...DEFAULT_TRAIN_CONFIG,
+        epochs: Number(values.epochs),
+        register: false,
+        ...(values.hidden === undefined ? {} : { hidden: values.hidden.split("x").map(Number) }),
+        ...(values.negatives === undefined ? {} : { negatives: Number(values.negatives) }),
+        ...(values.windows === undefined ? {} : { labelWindows: Number(values.windows) }),
+      },
     );
     const e = outcome.evaluation as Evaluation;
     const p = (k: string) => Number(params[k] ?? Number.NaN).toFixed(2);

@@ -20,6 +20,7 @@ export * from "./features/forward-pass.js";
 export * from "./lake/processed-parquet.js";
 export * from "./logging/logger.js";
 export * from "./metrics/emf.js";
+export * from "./recommend/baseline-scorers.js";
 export * from "./recommend/content-index.js";
 export * from "./recommend/network-scorer.js";
 export * from "./recommend/recommend.js";

@@ -26,8 +26,8 @@ import {
 import type * as TfModule from "@tensorflow/tfjs";
 import { writeBundle } from "../adapters/bundle-dir.js";
 import { type BaselineName, evaluateBaselines, noveltyBasis, tuneBaselines } from "../domain/baselines.js";
-import type { TrainingData } from "../domain/data.js";
-import { buildExamples } from "../domain/examples.js";
+import { HOUR_MS, type TrainingData } from "../domain/data.js";
+import { buildExamples, mergeExamples } from "../domain/examples.js";
 import { type GateDecision, promotionDecision } from "../domain/gate.js";
 import { evaluateLists, type PopulationFigures } from "../domain/metrics.js";
 import { lossCurveSvg, metricBarsSvg } from "../domain/report.js";
@@ -55,6 +55,8 @@ export interface TrainConfig {
   hidden: number[];
   maxEvalReaders: number;
   maxTrainReaders: number;
+  /** Label windows (of `split.validationHours` each, going back from the validation cut) for training examples. */
+  labelWindows: number;
   split: SplitOptions;
   candidates: CandidateOptions;
   /** Register and gate (false: evaluate only, e.g. the quality benchmark). */
@@ -73,6 +75,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   hidden: [64, 32],
   maxEvalReaders: 5_000,
   maxTrainReaders: 20_000,
+  labelWindows: 3,
   split: { testHours: 24, validationHours: 24 },
   candidates: DEFAULT_CANDIDATES,
   register: true,
@@ -163,18 +166,23 @@ export async function trainAndEvaluate(
   );
   const tuned = tuneBaselines(tuningWorld, validCases.slice(0, config.maxEvalReaders));
   const baselinesSeconds = (performance.now() - t0) / 1000;
-  // The model's popularity feature and popular candidates use the tuned half-life too.
+  // The model's popularity feature and popular tier use the better popularity baseline: decayed
+  // with the tuned half-life, or the recent-click buffer.
   const candidates: CandidateOptions = { ...config.candidates, popularityHalfLifeHours: tuned.halfLifeHours };
-  const validWorld =
-    tuned.halfLifeHours === config.candidates.popularityHalfLifeHours
-      ? tuningWorld
-      : buildWorld(data, split.validCut, vIndex, candidates);
-  log.info(
-    { tuned: { halfLifeHours: tuned.halfLifeHours, recentReads: tuned.recentReads }, baselinesSeconds },
-    "baselines tuned",
-  );
+  const popularity = tuned.servingPopularity;
+  log.info({ tuned: tuned.strategies, popularity, baselinesSeconds }, "baselines tuned");
 
-  const examples = buildExamples(validWorld, validCases, config.negatives, config.seed);
+  // Training examples from several label windows (one day each, features at each day's start).
+  const parts = [];
+  for (let w = 0; w < config.labelWindows; w++) {
+    const from = split.validCut - w * config.split.validationHours * HOUR_MS;
+    const to = from + config.split.validationHours * HOUR_MS - 1;
+    if (from <= (data.events[0]?.timestamp ?? 0)) break;
+    const world = buildWorld(data, from, vIndex, candidates, DEFAULT_COVISITATION, undefined, { popularity });
+    const cases = windowCases(data, from, to, config.maxTrainReaders, config.seed + 10 * w);
+    parts.push(buildExamples(world, cases, config.negatives, config.seed + w));
+  }
+  const examples = mergeExamples(parts);
   const normalisation = computeNormalisation(examples.inputs.numeric, examples.inputs.rows);
   standardise(examples.inputs, normalisation.mean, normalisation.std);
   log.info({ rows: examples.inputs.rows, positives: examples.positives }, "training examples");
@@ -205,7 +213,9 @@ export async function trainAndEvaluate(
   // Test window: features from before testCut only; lists from common's recommendation path, scored
   // by the trained network through common's forward pass (what the api runs).
   const scorer = new NetworkScorer(await forwardPassOf(tf, model), vocab, normalisation);
-  const testWorld = buildWorld(data, split.testCut, vIndex, candidates);
+  const testWorld = buildWorld(data, split.testCut, vIndex, candidates, DEFAULT_COVISITATION, undefined, {
+    popularity,
+  });
   const testCases = windowCases(data, split.testCut, split.end, config.maxEvalReaders, config.seed + 1);
   const basis = noveltyBasis(testWorld);
   const testServed = servedLists(testWorld.served, testWorld.profile, testCases, scorer);
@@ -226,6 +236,7 @@ export async function trainAndEvaluate(
     // The bundle: the world as of the snapshot's asOf (every interaction), the trained weights.
     const fullWorld = buildWorld(data, data.asOf + 1, vIndex, candidates, DEFAULT_COVISITATION, undefined, {
       asOf: data.asOf,
+      popularity,
     });
     const params = trainingParams(config, candidates, tuned, deps.backend, snapshot);
     const bundleDir = path.join(work, "bundle");
@@ -348,7 +359,14 @@ function trainingParams(
     candidates_content: String(candidates.contentSimilar),
     fresh_hours: String(candidates.freshHours),
     popularity_half_life_hours: String(tuned.halfLifeHours),
-    covisitation_recent_reads: String(tuned.recentReads),
+    serving_popularity:
+      tuned.servingPopularity.kind === "buffer" ? `buffer:${tuned.servingPopularity.reads}` : "decayed",
+    label_windows: String(config.labelWindows),
+    ...Object.fromEntries(
+      Object.values(tuned.strategies).flatMap((s) =>
+        Object.entries(s.params).map(([k, v]) => [`baseline.${s.name}.${k}`, String(v)]),
+      ),
+    ),
     backend,
     snapshot_manifest: snapshot.manifestKey,
     snapshot_digest: snapshot.digest,

@@ -1,128 +1,163 @@
 /**
- * Baselines, each with parameters tuned on the validation window: recency-decayed popularity
- * (half-life), the reader's own most-read articles (the challenge kit's baseline) and co-visitation
- * with the reader's recent reads (how many recent reads). Both personal baselines fill with the
- * tuned popularity ranking.
+ * The baselines, each tuned on the validation window and evaluated through the served
+ * recommendation path (common's `recommend` with the baseline's scorer in the baseline's world): the
+ * same candidate pool, exclusions and fill-up as the model, so the gate compares like with like and
+ * the winner can be served as a bundle. Their parameters:
+ *   popularity                 half-life of the decayed popularity (1 h … 3 days)
+ *   recent-buffer              how many of the portal's latest reads make the buffer
+ *   section-region-popularity  weight of the reader's section/region shares (popularity: the tuned half-life)
+ *   covisitation, coldstart    none (popularity: the tuned half-life)
+ * The challenge kit's "most-read" baseline (the reader's own most-read pages) is not among them: the
+ * platform never recommends a read page again and the ground truth holds new reads only, so it would
+ * only ever score through its popularity fill — the popularity baseline.
  */
-import { engagementWeight } from "@gplay/common";
-import type { TrainingData } from "./data.js";
-import { evaluateLists, K, type PopulationFigures } from "./metrics.js";
+import {
+  BASELINE_NAMES,
+  type BaselineName,
+  baselineScorer,
+  buildRecommendationWorld,
+  type RecommendationWorld,
+} from "@gplay/common";
+import { evaluateLists, type NoveltyBasis, type PopulationFigures } from "./metrics.js";
+import { servedLists } from "./served-lists.js";
 import type { EvalCase } from "./split.js";
-import { popularityAt, topK } from "./structures.js";
-import type { World } from "./world.js";
+import { popularityAt, recentBufferAt } from "./structures.js";
+import type { ServingPopularity, World } from "./world.js";
 
-export const BASELINES = ["popularity", "most-read", "covisitation"] as const;
-export type BaselineName = (typeof BASELINES)[number];
+export { BASELINE_NAMES, type BaselineName };
 
-export const HALF_LIFE_GRID_HOURS = [1, 3, 6, 12, 24, 72, 168] as const;
-export const RECENT_GRID = [1, 3, 10] as const;
+export const HALF_LIFE_GRID_HOURS = [1, 2, 3, 6, 12, 24, 72] as const;
+export const BUFFER_GRID_READS = [100, 300, 1_000, 3_000, 10_000] as const;
+export const AFFINITY_WEIGHT_GRID = [0.5, 2, 8] as const;
 
-/** Popularity ranking of the catalogue at the world's cut with a given half-life. */
-export function popularityRanking(world: World, halfLifeHours: number, n = 500): string[] {
-  const pop = popularityAt(world.data.events, world.cut, halfLifeHours);
-  const inCatalogue = new Map<string, number>();
-  for (const a of world.catalogue) inCatalogue.set(a.page, pop.get(a.page) ?? 0);
-  return topK(inCatalogue, n);
-}
-
-function fill(list: string[], ranking: readonly string[], exclude: ReadonlySet<string>, k = K): string[] {
-  const seen = new Set(list);
-  for (const p of ranking) {
-    if (list.length >= k) break;
-    if (!seen.has(p) && !exclude.has(p)) {
-      seen.add(p);
-      list.push(p);
-    }
-  }
-  return list;
-}
-
-export function popularityLists(
-  world: World,
-  cases: readonly EvalCase[],
-  ranking: readonly string[],
-): string[][] {
-  return cases.map((c) => fill([], ranking, world.profile(c.userId).read));
-}
-
-/** The reader's own articles by total engagement (re-reads allowed), then popular ones. */
-export function mostReadLists(
-  world: World,
-  data: Pick<TrainingData, "readers">,
-  cases: readonly EvalCase[],
-  ranking: readonly string[],
-): string[][] {
-  return cases.map((c) => {
-    const scores = new Map<string, number>();
-    for (const i of data.readers.get(c.userId)?.log ?? []) {
-      if (i.timestamp >= world.cut) break;
-      scores.set(i.page, (scores.get(i.page) ?? 0) + engagementWeight(i));
-    }
-    return fill(topK(scores, K), ranking, world.profile(c.userId).read);
-  });
-}
-
-export function covisitationLists(
-  world: World,
-  cases: readonly EvalCase[],
-  ranking: readonly string[],
-  recent: number,
-): string[][] {
-  return cases.map((c) => {
-    const profile = world.profile(c.userId);
-    const scores = new Map<string, number>();
-    for (const r of profile.recent.slice(0, recent))
-      for (const [p, s] of world.covisitation.get(r) ?? []) scores.set(p, (scores.get(p) ?? 0) + s);
-    return fill(topK(scores, K, profile.read), ranking, profile.read);
-  });
+/** A baseline with its parameters: what a baseline bundle names. */
+export interface BaselineStrategy {
+  name: BaselineName;
+  params: Record<string, number>;
 }
 
 export interface TunedBaselines {
+  strategies: Record<BaselineName, BaselineStrategy>;
+  /** The better of the popularity and recent-buffer baselines on the validation window: the model's popularity. */
+  servingPopularity: ServingPopularity;
+  /** The popularity baseline's half-life (also the model's popularity tier and feature). */
   halfLifeHours: number;
-  recentReads: number;
   /** Validation NDCG@10 of each grid point, for the record. */
   grid: Record<string, number>;
 }
 
-/** Tunes the baselines' parameters on the validation window (world at validCut). */
+/** The popularity a strategy serves with, at the world's cut and reference time. */
+export function strategyPopularity(world: World, strategy: BaselineStrategy): Map<string, number> {
+  if (strategy.name === "recent-buffer")
+    return recentBufferAt(
+      world.data.events,
+      world.cut,
+      strategy.params.reads ?? BUFFER_GRID_READS[2],
+      world.popularity,
+    );
+  const h = strategy.params.halfLifeHours ?? world.candidates.popularityHalfLifeHours;
+  return h === world.candidates.popularityHalfLifeHours
+    ? world.decayed
+    : popularityAt(world.data.events, world.cut, h, world.asOf);
+}
+
+/** The world a strategy is served in: `world` with the strategy's popularity (and its half-life). */
+export function strategyWorld(
+  world: World,
+  strategy: BaselineStrategy,
+  popularity: Map<string, number> = strategyPopularity(world, strategy),
+): RecommendationWorld {
+  if (popularity === world.popularity) return world.served;
+  return buildRecommendationWorld({
+    asOf: world.asOf,
+    readsBefore: world.cut,
+    catalogue: { get: (page) => world.data.articles.get(page), entries: () => world.data.articles.values() },
+    popularity,
+    popularityScales: world.popularityScales,
+    covisitation: world.covisitation,
+    candidates: {
+      ...world.candidates,
+      popularityHalfLifeHours: strategy.params.halfLifeHours ?? world.candidates.popularityHalfLifeHours,
+    },
+  });
+}
+
+/** Figures of one strategy on `cases`, through the served path. */
+export function evaluateStrategy(
+  world: World,
+  cases: readonly EvalCase[],
+  strategy: BaselineStrategy,
+  basis: NoveltyBasis = noveltyBasis(world),
+): PopulationFigures {
+  const served = strategyWorld(world, strategy);
+  const lists = servedLists(served, world.profile, cases, baselineScorer(strategy.name, strategy.params)).lists;
+  return evaluateLists(cases, lists, basis);
+}
+
+/** Tunes every baseline's parameters on the validation window (world at validCut). */
 export function tuneBaselines(world: World, cases: readonly EvalCase[]): TunedBaselines {
   const basis = noveltyBasis(world);
   const grid: Record<string, number> = {};
-  let best = { h: HALF_LIFE_GRID_HOURS[0] as number, ndcg: -1 };
-  const rankings = new Map<number, string[]>();
-  for (const h of HALF_LIFE_GRID_HOURS) {
-    const ranking = popularityRanking(world, h);
-    rankings.set(h, ranking);
-    const ndcg = evaluateLists(cases, popularityLists(world, cases, ranking), basis).all.ndcg10;
-    grid[`popularity.halfLife=${h}h`] = ndcg;
-    if (ndcg > best.ndcg) best = { h, ndcg };
-  }
-  const ranking = rankings.get(best.h) ?? [];
-  let bestRecent = { n: RECENT_GRID[0] as number, ndcg: -1 };
-  for (const n of RECENT_GRID) {
-    const ndcg = evaluateLists(cases, covisitationLists(world, cases, ranking, n), basis).all.ndcg10;
-    grid[`covisitation.recent=${n}`] = ndcg;
-    if (ndcg > bestRecent.ndcg) bestRecent = { n, ndcg };
-  }
-  return { halfLifeHours: best.h, recentReads: bestRecent.n, grid };
+  const best = <T>(points: readonly T[], strategy: (p: T) => BaselineStrategy, label: (p: T) => string) => {
+    let chosen = strategy(points[0] as T);
+    let top = -1;
+    for (const p of points) {
+      const s = strategy(p);
+      const ndcg = evaluateStrategy(world, cases, s, basis).all.ndcg10;
+      grid[label(p)] = ndcg;
+      if (ndcg > top) {
+        top = ndcg;
+        chosen = s;
+      }
+    }
+    return chosen;
+  };
+  const popularity = best(
+    HALF_LIFE_GRID_HOURS,
+    (h) => ({ name: "popularity", params: { halfLifeHours: h } }),
+    (h) => `popularity.halfLife=${h}h`,
+  );
+  const halfLifeHours = popularity.params.halfLifeHours as number;
+  const recent = best(
+    BUFFER_GRID_READS,
+    (n) => ({ name: "recent-buffer", params: { reads: n } }),
+    (n) => `recent-buffer.reads=${n}`,
+  );
+  const sectionRegion = best(
+    AFFINITY_WEIGHT_GRID,
+    (w) => ({ name: "section-region-popularity", params: { halfLifeHours, affinityWeight: w } }),
+    (w) => `section-region-popularity.weight=${w}`,
+  );
+  const popularityNdcg = grid[`popularity.halfLife=${halfLifeHours}h`] ?? 0;
+  const bufferNdcg = grid[`recent-buffer.reads=${recent.params.reads}`] ?? 0;
+  return {
+    halfLifeHours,
+    grid,
+    servingPopularity:
+      bufferNdcg > popularityNdcg ? { kind: "buffer", reads: recent.params.reads as number } : { kind: "decayed" },
+    strategies: {
+      popularity,
+      "recent-buffer": recent,
+      "section-region-popularity": sectionRegion,
+      covisitation: { name: "covisitation", params: { halfLifeHours } },
+      coldstart: { name: "coldstart", params: { halfLifeHours } },
+    },
+  };
 }
 
-/** Runs every baseline with tuned parameters on a window. */
+/** Runs every baseline with its tuned parameters on a window. */
 export function evaluateBaselines(
   world: World,
   cases: readonly EvalCase[],
   tuned: TunedBaselines,
 ): Record<BaselineName, PopulationFigures> {
   const basis = noveltyBasis(world);
-  const ranking = popularityRanking(world, tuned.halfLifeHours);
-  return {
-    popularity: evaluateLists(cases, popularityLists(world, cases, ranking), basis),
-    "most-read": evaluateLists(cases, mostReadLists(world, world.data, cases, ranking), basis),
-    covisitation: evaluateLists(cases, covisitationLists(world, cases, ranking, tuned.recentReads), basis),
-  };
+  return Object.fromEntries(
+    BASELINE_NAMES.map((name) => [name, evaluateStrategy(world, cases, tuned.strategies[name], basis)]),
+  ) as Record<BaselineName, PopulationFigures>;
 }
 
-export function noveltyBasis(world: World) {
+export function noveltyBasis(world: World): NoveltyBasis {
   return {
     readCounts: world.readCounts,
     totalReads: world.totalReads,

@@ -44,3 +44,18 @@ export function buildExamples(
   }
   return { inputs: concatModelInputs(parts), labels: Float32Array.from(labels), positives };
 }
+
+/** Examples of several label windows as one set. */
+export function mergeExamples(parts: readonly Examples[]): Examples {
+  const labels = new Float32Array(parts.reduce((n, p) => n + p.labels.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    labels.set(p.labels, at);
+    at += p.labels.length;
+  }
+  return {
+    inputs: concatModelInputs(parts.map((p) => p.inputs)),
+    labels,
+    positives: parts.reduce((n, p) => n + p.positives, 0),
+  };
+}

@@ -50,6 +50,30 @@ export function popularityScalesAt(
   return out;
 }
 
+/**
+ * Counts of each page among the `n` latest reads before `cut`; pages outside the buffer keep a
+ * tie-breaking fraction of their decayed popularity (`tieBreak`, below one read), so every read page
+ * has an order.
+ */
+export function recentBufferAt(
+  events: TrainingData["events"],
+  cut: number,
+  n: number,
+  tieBreak: ReadonlyMap<string, number> = new Map(),
+): Map<string, number> {
+  let end = events.length;
+  while (end > 0 && (events[end - 1] as { timestamp: number }).timestamp >= cut) end--;
+  let top = 0;
+  for (const v of tieBreak.values()) if (v > top) top = v;
+  const counts = new Map<string, number>();
+  for (const [page, v] of tieBreak) counts.set(page, (0.5 * v) / (top || 1));
+  for (let i = Math.max(0, end - n); i < end; i++) {
+    const page = (events[i] as { page: string }).page;
+    counts.set(page, (counts.get(page) ?? 0) + 1);
+  }
+  return counts;
+}
+
 /** Plain read counts before `cut` (for novelty). */
 export function readCountsAt(events: TrainingData["events"], cut: number): Map<string, number> {
   const counts = new Map<string, number>();

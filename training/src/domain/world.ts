@@ -26,6 +26,7 @@ import {
   popularityAt,
   popularityScalesAt,
   readCountsAt,
+  recentBufferAt,
 } from "./structures.js";
 
 export type { CandidateOptions };
@@ -38,6 +39,8 @@ export interface World {
   asOf: number;
   data: TrainingData;
   popularity: Map<string, number>;
+  /** Decayed reads with the candidates' half-life (the same map as `popularity` unless a buffer serves). */
+  decayed: Map<string, number>;
   popularityScales: Map<string, number[]>;
   readCounts: Map<string, number>;
   totalReads: number;
@@ -52,9 +55,14 @@ export interface World {
   profile(userId: string): ReaderProfile;
 }
 
+/** What orders the popular tier and feeds the popularity feature: decayed reads, or a recent-click buffer. */
+export type ServingPopularity = { kind: "decayed" } | { kind: "buffer"; reads: number };
+
 export interface WorldTimes {
   /** Reference time (default: the cut). */
   asOf?: number;
+  /** Default: decayed with the candidates' half-life. */
+  popularity?: ServingPopularity;
 }
 
 export function buildWorld(
@@ -67,7 +75,11 @@ export function buildWorld(
   times: WorldTimes = {},
 ): World {
   const asOf = times.asOf ?? cut;
-  const popularity = popularityAt(data.events, cut, candidates.popularityHalfLifeHours, asOf);
+  const decayed = popularityAt(data.events, cut, candidates.popularityHalfLifeHours, asOf);
+  const popularity =
+    times.popularity?.kind === "buffer"
+      ? recentBufferAt(data.events, cut, times.popularity.reads, decayed)
+      : decayed;
   const popularityScales = popularityScalesAt(data.events, cut, asOf);
   const readCounts = readCountsAt(data.events, cut);
   let totalReads = 0;
@@ -90,6 +102,7 @@ export function buildWorld(
     asOf,
     data,
     popularity,
+    decayed,
     popularityScales,
     readCounts,
     totalReads,

@@ -1,12 +1,11 @@
 import { mulberry32, vocabularyIndex } from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
-import { mostReadLists, noveltyBasis, popularityRanking } from "../../src/domain/baselines.js";
 import type { TrainingData } from "../../src/domain/data.js";
 import { HOUR_MS } from "../../src/domain/data.js";
 import { promotionDecision } from "../../src/domain/gate.js";
 import { evaluateLists, listScores } from "../../src/domain/metrics.js";
 import { lossCurveSvg, metricBarsSvg } from "../../src/domain/report.js";
-import { sample, timeSplit, windowCases } from "../../src/domain/split.js";
+import { sample, timeSplit, validationCases, windowCases } from "../../src/domain/split.js";
 import { covisitationAt, popularityAt } from "../../src/domain/structures.js";
 import { buildWorld, candidatePool } from "../../src/domain/world.js";
 
@@ -38,25 +37,20 @@ function dataset(): TrainingData {
   return { asOf: 60 * HOUR_MS, readers, articles, validation: new Map(), events };
 }
 
-describe("the most-read baseline", () => {
-  it("hits held-out reads that never repeat a read only through its popularity fill (no leak)", () => {
+describe("the ground truth", () => {
+  it("holds only pages new to the reader: a re-read in the window or in validacao is no target", () => {
     const data = dataset();
-    // Reader a's later reads are new articles; its own most-read pages cannot be among them.
-    const world = buildWorld(
-      data,
-      61 * HOUR_MS,
-      vocabularyIndex({ section: ["a", "b"], region: ["nacional"] }),
-    );
-    const ranking = popularityRanking(world, 6);
-    const cases = [{ userId: "a", targets: new Set([P(4), P(5)]), cold: false }];
-    const [list] = mostReadLists(world, data, cases, ranking);
-    const own = new Set(data.readers.get("a")?.log.map((i) => i.page));
-    const hits = (list ?? []).filter((p) => cases[0]?.targets.has(p));
-    expect(hits.length).toBeGreaterThan(0);
-    // Every hit sits after the reader's own pages, in the popularity fill.
-    expect(hits.every((p) => !own.has(p))).toBe(true);
-    expect((list ?? []).slice(0, own.size).every((p) => own.has(p))).toBe(true);
-    expect(evaluateLists(cases, [list ?? []], noveltyBasis(world)).all.hr10).toBe(1);
+    // a re-reads page 1 in the window [40 h, 70 h] besides reading page 3 for the first time.
+    data.readers.get("a")?.log.push(read(1, 65));
+    data.validation.set("b", [
+      { page: P(2), timestamp: 70 * HOUR_MS },
+      { page: P(5), timestamp: 71 * HOUR_MS },
+    ]);
+    data.validation.set("c", [{ page: P(5), timestamp: 72 * HOUR_MS }]);
+    const window = windowCases(data, 40 * HOUR_MS, 70 * HOUR_MS, 10, 1);
+    expect(window.find((c) => c.userId === "a")?.targets).toEqual(new Set([P(3)]));
+    // b re-reads 2 and reads 5 for the first time; c's only access repeats a read: no case at all.
+    expect(validationCases(data, 10, 1).map((c) => [c.userId, [...c.targets]])).toEqual([["b", [P(5)]]]);
   });
 });
 
