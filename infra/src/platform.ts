@@ -126,6 +126,7 @@ export class Platform extends pulumi.ComponentResource {
         repositoryNames: names.repository,
         buildImages: cfg.buildImages,
         imageTag: cfg.imageTag,
+        ...(cfg.imageDigests !== undefined && { imageDigests: cfg.imageDigests }),
         repoRoot,
         forceDelete: !cfg.deletionProtection,
       },
@@ -333,6 +334,8 @@ export class Platform extends pulumi.ComponentResource {
         ...(cfg.certificateArn !== undefined && { certificateArn: cfg.certificateArn }),
         ...(cfg.domain !== undefined && { domain: cfg.domain }),
         ...(cfg.hostedZoneId !== undefined && { hostedZoneId: cfg.hostedZoneId }),
+        metricPrefix: `${cfg.prefix}-api`,
+        wafRatePerFiveMinutes: cfg.wafRatePerFiveMinutes,
       },
       parent,
     );

@@ -70,6 +70,19 @@ function computed(args: pulumi.runtime.MockResourceArgs): Record<string, unknown
       return { url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${n}` };
     case "aws:kms/key:Key":
       return { keyId: `${args.name}-key-id` };
+    case "aws:acm/certificate:Certificate":
+      return {
+        domainValidationOptions: [
+          {
+            domainName: args.inputs.domainName,
+            resourceRecordName: `_x1.${args.inputs.domainName}.`,
+            resourceRecordType: "CNAME",
+            resourceRecordValue: "_x2.acm-validations.aws.",
+          },
+        ],
+      };
+    case "aws:route53/record:Record":
+      return { fqdn: String(args.inputs.name) };
     case "awsx:ecr:Image":
       return { imageUri: `${args.inputs.repositoryUrl}@sha256:${"0".repeat(64)}` };
     default:

@@ -11,6 +11,7 @@ import { describe, expect, test } from "@jest/globals";
 import { alarmSpecs, dashboardBody } from "../../src/plan/alarms.js";
 import { githubOidcTrustPolicy, stateBackendPolicy } from "../../src/plan/bootstrap.js";
 import { ConfigError, parseConfig } from "../../src/plan/config.js";
+import { WAF_MANAGED_RULE_GROUPS, webAclRules } from "../../src/plan/edge.js";
 import {
   apiPolicy,
   assumeRolePolicy,
@@ -51,8 +52,17 @@ describe("config", () => {
     expect(cfg.api.minCount).toBe(1);
   });
 
+  const prodBase = {
+    ...base,
+    domain: "api.example.com",
+    certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc-123",
+    imageDigests: Object.fromEntries(
+      ["featstoreEngine", "training", "api", "mlflow"].map((w) => [w, `sha256:${"a".repeat(64)}`]),
+    ),
+  };
+
   test("prod defaults to two API tasks, a multi-AZ database, 90-day logs and deletion protection", () => {
-    const cfg = parseConfig(base, "prod");
+    const cfg = parseConfig(prodBase, "prod");
     expect(cfg).toMatchObject({ deletionProtection: true, logRetentionDays: 90 });
     expect(cfg.api.minCount).toBe(2);
     expect(cfg.database.multiAz).toBe(true);
@@ -98,9 +108,56 @@ describe("config", () => {
     );
   });
 
+  test("prod refuses to build without TLS on the public listener", () => {
+    const { certificateArn: _c, domain: _d, ...noTls } = prodBase;
+    expect(() => parseConfig(noTls, "prod")).toThrow(/prod serves the API over HTTPS only/);
+    expect(() => parseConfig({ ...noTls, domain: "api.example.com" }, "prod")).toThrow(/certificateArn/);
+    expect(
+      parseConfig({ ...noTls, domain: "api.example.com", hostedZoneId: "Z0123ABC" }, "prod"),
+    ).toMatchObject({
+      domain: "api.example.com",
+      hostedZoneId: "Z0123ABC",
+    });
+    expect(parseConfig(prodBase, "prod").certificateArn).toBe(prodBase.certificateArn);
+    expect(() => parseConfig({ ...base, certificateArn: prodBase.certificateArn }, "dev")).toThrow(/domain/);
+  });
+
+  test("prod deploys CI's digests and never builds; digests are checked per workload", () => {
+    const { imageDigests: _i, ...noDigests } = prodBase;
+    expect(() => parseConfig(noDigests, "prod")).toThrow(/imageDigests: prod deploys images by digest/);
+    expect(() => parseConfig({ ...prodBase, buildImages: true }, "prod")).toThrow(/prod never builds/);
+    expect(() => parseConfig({ ...base, imageDigests: { api: "sha256:abc" } }, "dev")).toThrow(
+      /featstoreEngine, training, api, mlflow/,
+    );
+    expect(() => parseConfig({ ...base, imageDigests: "not json" }, "dev")).toThrow(/JSON object/);
+    expect(
+      parseConfig({ ...base, imageDigests: JSON.stringify(prodBase.imageDigests) }, "dev").imageDigests?.api,
+    ).toBe(`sha256:${"a".repeat(64)}`);
+    expect(() =>
+      parseConfig({ ...base, imageDigests: prodBase.imageDigests, buildImages: "true" }, "dev"),
+    ).toThrow(/cannot be combined/);
+  });
+
   test("rejects an unknown environment and a prefix outside common's naming rule", () => {
     expect(() => parseConfig(base, "staging")).toThrow(/environment/);
     expect(() => parseConfig({ ...base, resourcePrefix: "Bad_Prefix" }, "dev")).toThrow(/resourcePrefix/);
+  });
+});
+
+describe("edge plan", () => {
+  test("the web ACL rate-limits per IP first, then runs every managed group with its own actions", () => {
+    const rules = webAclRules({ metricPrefix: "gplay-prod-api", ratePerFiveMinutes: 2000 });
+    expect(rules.map((r) => r.priority)).toEqual([0, 1, 2, 3]);
+    expect(rules[0]).toMatchObject({
+      action: { block: {} },
+      statement: { rateBasedStatement: { limit: 2000, aggregateKeyType: "IP" } },
+    });
+    expect(rules.slice(1).map((r) => r.statement.managedRuleGroupStatement?.name)).toEqual([
+      ...WAF_MANAGED_RULE_GROUPS,
+    ]);
+    for (const r of rules.slice(1)) expect(r.overrideAction).toEqual({ none: {} });
+    expect(new Set(rules.map((r) => r.visibilityConfig.metricName)).size).toBe(4);
+    expect(() => webAclRules({ metricPrefix: "x", ratePerFiveMinutes: 5 })).toThrow(/>= 10/);
   });
 });
 
