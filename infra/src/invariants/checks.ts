@@ -18,6 +18,7 @@ import { BUCKET_POLICY_INVARIANTS } from "./bucket-policies.js";
 import { type Invariant, type InvariantContext, problems, statements } from "./core.js";
 import { DELIVERY_INVARIANTS } from "./delivery.js";
 import { EDGE_INVARIANTS } from "./edge.js";
+import { WORKLOAD_IDENTITY_INVARIANTS } from "./identity.js";
 import { asArray, belongsTo, deepEqual, json, ofType, type RecordedResource, T } from "./resources.js";
 
 export type { Invariant, InvariantContext } from "./core.js";
@@ -1018,6 +1019,7 @@ export const INVARIANTS: Invariant[] = [
   ...EDGE_INVARIANTS,
   ...DELIVERY_INVARIANTS,
   ...BUCKET_POLICY_INVARIANTS,
+  ...WORKLOAD_IDENTITY_INVARIANTS,
 ];
 
 /** Runs every invariant; returns violations by invariant id (only the failing ones). */

@@ -28,6 +28,8 @@ function fakeArn(args: pulumi.runtime.MockResourceArgs): string {
       return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${n}`;
     case "aws:iam/role:Role":
       return `arn:aws:iam::${ACCOUNT}:role/${n}`;
+    case "aws:iam/policy:Policy":
+      return `arn:aws:iam::${ACCOUNT}:policy/${n}`;
     case "aws:cloudwatch/logGroup:LogGroup":
       return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${n}`;
     case "aws:ecr/repository:Repository":

@@ -23,14 +23,14 @@ export interface Mutation {
 
 /** Edits a JSON string input, whether it is already a string or still an Output. */
 // biome-ignore lint/suspicious/noExplicitAny: JSON documents are untyped here.
-function editJson(value: unknown, edit: (doc: any) => unknown): unknown {
+export function editJson(value: unknown, edit: (doc: any) => unknown): unknown {
   const apply = (s: string) => JSON.stringify(edit(JSON.parse(s)));
   if (pulumi.Output.isInstance(value)) return (value as pulumi.Output<string>).apply(apply);
   if (typeof value === "string") return apply(value);
   throw new Error("not a JSON input");
 }
 
-const without = (props: Props, key: string): Props => {
+export const without = (props: Props, key: string): Props => {
   const { [key]: _removed, ...rest } = props;
   return rest;
 };
@@ -748,6 +748,14 @@ export const MUTATIONS: Mutation[] = [
     }),
   },
   {
+    invariant: "roles-workload-boundary",
+    what: "the api's task role loses the workload boundary",
+    stack: "prod",
+    type: T.role,
+    name: "-api-task",
+    mutate: (p) => without(p, "permissionsBoundary"),
+  },
+  {
     invariant: "kms-rotation",
     what: "platform key stops rotating",
     stack: "dev",
@@ -757,10 +765,11 @@ export const MUTATIONS: Mutation[] = [
   },
 ];
 
-const matches = (m: Mutation, type: string, name: string) => type === m.type && name.endsWith(m.name);
+type Target = Pick<Mutation, "type" | "name" | "what" | "mutate">;
+const matches = (m: Target, type: string, name: string) => type === m.type && name.endsWith(m.name);
 
 /** Applies a mutation to recorded resources (a copy; exactly one resource must match). */
-export function mutateRecorded(resources: readonly RecordedResource[], m: Mutation): RecordedResource[] {
+export function mutateRecorded(resources: readonly RecordedResource[], m: Target): RecordedResource[] {
   const hits = resources.filter((r) => matches(m, r.type, r.name));
   if (hits.length !== 1) throw new Error(`mutation "${m.what}" matched ${hits.length} resources`);
   return resources.map((r) =>
