@@ -139,7 +139,7 @@ export const CI_IDENTITY_INVARIANTS: Invariant[] = [
       "each deploy role's boundary denies every other environment (by tag, by name, its state prefix and key), protects CI's identity and the state bucket, and lets it create roles only with the workload boundary, which exists and denies the other environments too",
     check: (rs) => {
       const bucket = stateBucket(rs);
-      const out: string[] = [];
+      const out: string[] = bootstrapped(rs).length === 0 ? ["no per-environment deploy role"] : [];
       for (const env of bootstrapped(rs)) {
         const n = ciNames(env);
         const others = ENVIRONMENTS.filter((e) => e !== env);
@@ -274,7 +274,7 @@ export const CI_IDENTITY_INVARIANTS: Invariant[] = [
       "preview roles are trusted only by <env>-preview, see AWS metadata only (ViewOnlyAccess), write no state (only lock files), encrypt nothing and decrypt only their own environment's secrets",
     check: (rs) => {
       const bucket = stateBucket(rs);
-      const out: string[] = [];
+      const out: string[] = bootstrapped(rs).length === 0 ? ["no per-environment deploy role"] : [];
       for (const env of bootstrapped(rs)) {
         const n = ciNames(env);
         const role = roleNamed(rs, n.previewRole);

@@ -103,6 +103,7 @@ describe("every workflow", () => {
     const bad = join(dir, "bad.yml");
     writeFileSync(
       bad,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not a JS template.
       "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.nope }}\n",
     );
     const r = actionlint(["-no-color", bad]);
