@@ -67,6 +67,16 @@ const subjectOf = (environment: string) => new RegExp(`^repo:[\\w.-]+/[\\w.-]+:e
 /** Environments the bootstrap stack has a deploy role for. */
 const bootstrapped = (rs: R) =>
   ENVIRONMENTS.filter((e) => roleNamed(rs, ciNames(e).deployRole) !== undefined);
+
+/** Runs a check per bootstrapped environment; a stack with none violates it. */
+function perEnvironment(
+  rs: R,
+  check: (env: Environment, n: ReturnType<typeof ciNames>) => string[],
+): string[] {
+  const envs = bootstrapped(rs);
+  if (envs.length === 0) return ["no per-environment deploy role"];
+  return envs.flatMap((env) => check(env, ciNames(env)));
+}
 const stateBucket = (rs: R): string | undefined => ofType(rs, T.bucket)[0]?.inputs.bucket;
 
 /** ARN of the key an alias targets. */
@@ -103,25 +113,20 @@ export const CI_IDENTITY_INVARIANTS: Invariant[] = [
     description:
       "one deploy role per environment, trusted (StringEquals, no wildcard) only by that GitHub environment of this repository, with the environment's CI boundary; no role is trusted by two environments",
     check: (rs) => {
-      const envs = bootstrapped(rs);
-      const out = envs.length === 0 ? ["no deploy role"] : [];
-      for (const env of envs) {
-        const n = ciNames(env);
+      const out = perEnvironment(rs, (_env, n) => {
         const role = roleNamed(rs, n.deployRole) as RecordedResource;
         const { subjects, exact } = trustedSubjects(role);
-        out.push(
-          ...problems([
-            [
-              exact && subjects.length === 1 && subjectOf(n.deployEnvironment).test(subjects[0] ?? ""),
-              `${n.deployRole}: not trusted by exactly the GitHub environment ${n.deployEnvironment}`,
-            ],
-            [
-              refersToPolicy(role.inputs.permissionsBoundary, policyNamed(rs, n.ciBoundary)),
-              `${n.deployRole}: no ${n.ciBoundary} permissions boundary`,
-            ],
-          ]),
-        );
-      }
+        return problems([
+          [
+            exact && subjects.length === 1 && subjectOf(n.deployEnvironment).test(subjects[0] ?? ""),
+            `${n.deployRole}: not trusted by exactly the GitHub environment ${n.deployEnvironment}`,
+          ],
+          [
+            refersToPolicy(role.inputs.permissionsBoundary, policyNamed(rs, n.ciBoundary)),
+            `${n.deployRole}: no ${n.ciBoundary} permissions boundary`,
+          ],
+        ]);
+      });
       const seen = new Map<string, string>();
       for (const role of ofType(rs, T.role))
         for (const sub of trustedSubjects(role).subjects) {
@@ -139,9 +144,7 @@ export const CI_IDENTITY_INVARIANTS: Invariant[] = [
       "each deploy role's boundary denies every other environment (by tag, by name, its state prefix and key), protects CI's identity and the state bucket, and lets it create roles only with the workload boundary, which exists and denies the other environments too",
     check: (rs) => {
       const bucket = stateBucket(rs);
-      const out: string[] = bootstrapped(rs).length === 0 ? ["no per-environment deploy role"] : [];
-      for (const env of bootstrapped(rs)) {
-        const n = ciNames(env);
+      return perEnvironment(rs, (env, n) => {
         const others = ENVIRONMENTS.filter((e) => e !== env);
         const otherKeys = others
           .map((o) => keyOfAlias(rs, ciNames(o).secretsKeyAlias))
@@ -158,67 +161,61 @@ export const CI_IDENTITY_INVARIANTS: Invariant[] = [
           );
         const byName = (d: Statement[], arn: string) =>
           denies(d, (s) => asArray(s.Action).includes("*") && asArray(s.Resource).includes(arn));
-        out.push(
-          ...problems([
-            [doc.length > 0, `${n.ciBoundary}: missing`],
-            [
-              tagged(doc, "aws:ResourceTag/environment"),
-              `${n.ciBoundary}: other environments' tagged resources not denied`,
-            ],
-            [
-              tagged(doc, "aws:RequestTag/environment"),
-              `${n.ciBoundary}: may tag resources as another environment`,
-            ],
-            ...others.flatMap((o): [boolean, string][] => [
-              [
-                byName(doc, `arn:aws:s3:::${bucket}/${o}/*`),
-                `${n.ciBoundary}: ${o}'s state prefix not denied`,
-              ],
-              [byName(doc, `arn:aws:s3:::gplay-${o}-*`), `${n.ciBoundary}: ${o}'s buckets not denied`],
-            ]),
-            ...otherKeys.map((k): [boolean, string] => [
-              byName(doc, k),
-              `${n.ciBoundary}: another environment's key ${k} not denied`,
-            ]),
-            [
-              denies(
-                doc,
-                (s) =>
-                  asArray(s.Action).includes("iam:CreateRole") &&
-                  refersToPolicy(s.Condition?.StringNotEquals?.["iam:PermissionsBoundary"], workload),
-              ),
-              `${n.ciBoundary}: may create roles without ${n.workloadBoundary}`,
-            ],
-            [
-              denies(doc, (s) => asArray(s.Action).includes("iam:DeleteRolePermissionsBoundary")),
-              `${n.ciBoundary}: may remove boundaries`,
-            ],
-            [
-              denies(
-                doc,
-                (s) =>
-                  asArray(s.Action).includes("iam:*") &&
-                  asArray(s.Resource).includes("arn:aws:iam::*:role/gplay-github-*"),
-              ),
-              `${n.ciBoundary}: may change CI's roles`,
-            ],
-            [
-              denies(
-                doc,
-                (s) =>
-                  asArray(s.Action).includes("s3:PutBucketPolicy") &&
-                  asArray(s.Resource).includes(`arn:aws:s3:::${bucket}`),
-              ),
-              `${n.ciBoundary}: may change the state bucket`,
-            ],
-            [
-              tagged(statements(workload?.inputs.policy), "aws:ResourceTag/environment"),
-              `${n.workloadBoundary}: missing or does not deny other environments`,
-            ],
+        return problems([
+          [doc.length > 0, `${n.ciBoundary}: missing`],
+          [
+            tagged(doc, "aws:ResourceTag/environment"),
+            `${n.ciBoundary}: other environments' tagged resources not denied`,
+          ],
+          [
+            tagged(doc, "aws:RequestTag/environment"),
+            `${n.ciBoundary}: may tag resources as another environment`,
+          ],
+          ...others.flatMap((o): [boolean, string][] => [
+            [byName(doc, `arn:aws:s3:::${bucket}/${o}/*`), `${n.ciBoundary}: ${o}'s state prefix not denied`],
+            [byName(doc, `arn:aws:s3:::gplay-${o}-*`), `${n.ciBoundary}: ${o}'s buckets not denied`],
           ]),
-        );
-      }
-      return out;
+          ...otherKeys.map((k): [boolean, string] => [
+            byName(doc, k),
+            `${n.ciBoundary}: another environment's key ${k} not denied`,
+          ]),
+          [
+            denies(
+              doc,
+              (s) =>
+                asArray(s.Action).includes("iam:CreateRole") &&
+                refersToPolicy(s.Condition?.StringNotEquals?.["iam:PermissionsBoundary"], workload),
+            ),
+            `${n.ciBoundary}: may create roles without ${n.workloadBoundary}`,
+          ],
+          [
+            denies(doc, (s) => asArray(s.Action).includes("iam:DeleteRolePermissionsBoundary")),
+            `${n.ciBoundary}: may remove boundaries`,
+          ],
+          [
+            denies(
+              doc,
+              (s) =>
+                asArray(s.Action).includes("iam:*") &&
+                asArray(s.Resource).includes("arn:aws:iam::*:role/gplay-github-*"),
+            ),
+            `${n.ciBoundary}: may change CI's roles`,
+          ],
+          [
+            denies(
+              doc,
+              (s) =>
+                asArray(s.Action).includes("s3:PutBucketPolicy") &&
+                asArray(s.Resource).includes(`arn:aws:s3:::${bucket}`),
+            ),
+            `${n.ciBoundary}: may change the state bucket`,
+          ],
+          [
+            tagged(statements(workload?.inputs.policy), "aws:ResourceTag/environment"),
+            `${n.workloadBoundary}: missing or does not deny other environments`,
+          ],
+        ]);
+      });
     },
   },
   {
@@ -274,14 +271,9 @@ export const CI_IDENTITY_INVARIANTS: Invariant[] = [
       "preview roles are trusted only by <env>-preview, see AWS metadata only (ViewOnlyAccess), write no state (only lock files), encrypt nothing and decrypt only their own environment's secrets",
     check: (rs) => {
       const bucket = stateBucket(rs);
-      const out: string[] = bootstrapped(rs).length === 0 ? ["no per-environment deploy role"] : [];
-      for (const env of bootstrapped(rs)) {
-        const n = ciNames(env);
+      return perEnvironment(rs, (env, n) => {
         const role = roleNamed(rs, n.previewRole);
-        if (role === undefined) {
-          out.push(`${n.previewRole}: missing`);
-          continue;
-        }
+        if (role === undefined) return [`${n.previewRole}: missing`];
         const locks = `arn:aws:s3:::${bucket}/${n.statePrefix}/${STATE_LOCKS}*`;
         const own = keyOfAlias(rs, n.secretsKeyAlias);
         const otherKeys = ENVIRONMENTS.filter((e: Environment) => e !== env).map((o) =>
@@ -289,55 +281,50 @@ export const CI_IDENTITY_INVARIANTS: Invariant[] = [
         );
         const { subjects, exact } = trustedSubjects(role);
         const allows = inlineStatements(rs, role).filter((s) => s.Effect === "Allow");
-        out.push(
-          ...problems([
-            [
-              exact && subjects.length === 1 && subjectOf(n.previewEnvironment).test(subjects[0] ?? ""),
-              `${n.previewRole}: not trusted by exactly ${n.previewEnvironment}`,
-            ],
-            [
-              asArray<string>(role.inputs.managedPolicyArns).every((a) =>
-                PREVIEW_MANAGED_POLICIES.includes(a),
-              ),
-              `${n.previewRole}: managed policies beyond ViewOnlyAccess (${asArray(role.inputs.managedPolicyArns).join(",")})`,
-            ],
-            [
-              allows.every(
-                (s) =>
-                  !asArray(s.Action).some((a) => /^s3:(Put|Delete)/.test(a)) ||
-                  asArray(s.Resource).every((r) => r === locks),
-              ),
-              `${n.previewRole}: may write state beyond lock files`,
-            ],
-            [
-              allows.every(
-                (s) => !asArray(s.Action).some((a) => a === "kms:Encrypt" || a === "kms:ReEncrypt*"),
-              ),
-              `${n.previewRole}: may encrypt`,
-            ],
-            [
-              allows.every(
-                (s) =>
-                  !asArray(s.Action).includes("kms:GenerateDataKey") ||
-                  asArray(s.Condition?.StringLike?.["kms:EncryptionContext:aws:s3:arn"]).every(
-                    (c) => c === locks,
-                  ),
-              ),
-              `${n.previewRole}: may generate data keys beyond lock files`,
-            ],
-            [
-              allows.every(
-                (s) =>
-                  !asArray(s.Action).includes("kms:Decrypt") ||
-                  asArray(s.Resource).every((r) => r !== undefined && !otherKeys.includes(r)),
-              ),
-              `${n.previewRole}: may decrypt another environment's secrets`,
-            ],
-            [own !== undefined, `${n.previewRole}: no secrets key of its own`],
-          ]),
-        );
-      }
-      return out;
+        return problems([
+          [
+            exact && subjects.length === 1 && subjectOf(n.previewEnvironment).test(subjects[0] ?? ""),
+            `${n.previewRole}: not trusted by exactly ${n.previewEnvironment}`,
+          ],
+          [
+            asArray<string>(role.inputs.managedPolicyArns).every((a) => PREVIEW_MANAGED_POLICIES.includes(a)),
+            `${n.previewRole}: managed policies beyond ViewOnlyAccess (${asArray(role.inputs.managedPolicyArns).join(",")})`,
+          ],
+          [
+            allows.every(
+              (s) =>
+                !asArray(s.Action).some((a) => /^s3:(Put|Delete)/.test(a)) ||
+                asArray(s.Resource).every((r) => r === locks),
+            ),
+            `${n.previewRole}: may write state beyond lock files`,
+          ],
+          [
+            allows.every(
+              (s) => !asArray(s.Action).some((a) => a === "kms:Encrypt" || a === "kms:ReEncrypt*"),
+            ),
+            `${n.previewRole}: may encrypt`,
+          ],
+          [
+            allows.every(
+              (s) =>
+                !asArray(s.Action).includes("kms:GenerateDataKey") ||
+                asArray(s.Condition?.StringLike?.["kms:EncryptionContext:aws:s3:arn"]).every(
+                  (c) => c === locks,
+                ),
+            ),
+            `${n.previewRole}: may generate data keys beyond lock files`,
+          ],
+          [
+            allows.every(
+              (s) =>
+                !asArray(s.Action).includes("kms:Decrypt") ||
+                asArray(s.Resource).every((r) => r !== undefined && !otherKeys.includes(r)),
+            ),
+            `${n.previewRole}: may decrypt another environment's secrets`,
+          ],
+          [own !== undefined, `${n.previewRole}: no secrets key of its own`],
+        ]);
+      });
     },
   },
 ];

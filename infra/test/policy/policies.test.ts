@@ -30,6 +30,14 @@ function validate(policyName: string, type: string, name: string, props: Props, 
 
 const policyDoc = (statements: Props[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
 
+const TLS_DENY = {
+  Effect: "Deny",
+  Principal: "*",
+  Action: ["s3:*"],
+  Resource: ["arn:aws:s3:::b/*"],
+  Condition: { Bool: { "aws:SecureTransport": "false" } },
+};
+
 /** [policy, type, logical name, compliant props, violating props, stack]. */
 const FIXTURES: [string, string, string, Props, Props, string?][] = [
   [
@@ -51,15 +59,7 @@ const FIXTURES: [string, string, string, Props, Props, string?][] = [
     T.bucketPolicy,
     "lake-raw-tls-only",
     {
-      policy: policyDoc([
-        {
-          Effect: "Deny",
-          Principal: "*",
-          Action: ["s3:*"],
-          Resource: ["arn:aws:s3:::b/*"],
-          Condition: { Bool: { "aws:SecureTransport": "false" } },
-        },
-      ]),
+      policy: policyDoc([TLS_DENY]),
     },
     {
       policy: policyDoc([
@@ -229,15 +229,7 @@ FIXTURES.push(
     T.bucketPolicy,
     "lake-raw-tls-only",
     {
-      policy: policyDoc([
-        {
-          Effect: "Deny",
-          Principal: "*",
-          Action: ["s3:*"],
-          Resource: ["arn:aws:s3:::b/*"],
-          Condition: { Bool: { "aws:SecureTransport": "false" } },
-        },
-      ]),
+      policy: policyDoc([TLS_DENY]),
     },
     {
       policy: policyDoc([

@@ -1,17 +1,11 @@
 import { T } from "../../src/invariants/resources.js";
 import { ACCOUNT, REGION } from "./mocks.js";
-import { editJson, type Mutation, without } from "./mutations.js";
+import { editStatements, type Mutation, without } from "./mutations.js";
 
 /** Mutations of the bootstrap program (infra/bootstrap): each must break its CI identity invariant. */
-// biome-ignore lint/suspicious/noExplicitAny: mutations edit untyped resource inputs.
-type Props = Record<string, any>;
 export type BootstrapMutation = Omit<Mutation, "stack">;
 
 const SUB = "token.actions.githubusercontent.com:sub";
-const editStatements = (p: Props, key: string, edit: (statements: Props[]) => Props[]) => ({
-  ...p,
-  [key]: editJson(p[key], (d) => ({ ...d, Statement: edit(d.Statement) })),
-});
 const prodKey = `arn:aws:kms:${REGION}:${ACCOUNT}:key/pulumi-secrets-prod`;
 
 export const BOOTSTRAP_MUTATIONS: BootstrapMutation[] = [

@@ -30,6 +30,14 @@ export function editJson(value: unknown, edit: (doc: any) => unknown): unknown {
   throw new Error("not a JSON input");
 }
 
+/** Edits the `Statement` list of a policy document input (`policy`, `assumeRolePolicy`, …). */
+export const editStatements = (p: Props, key: string, edit: (statements: Props[]) => Props[]): Props => ({
+  ...p,
+  [key]: editJson(p[key], (d) => ({ ...d, Statement: edit(d.Statement) })),
+});
+const appendStatement = (p: Props, statement: Props) =>
+  editStatements(p, "policy", (ss) => [...ss, statement]);
+
 export const without = (props: Props, key: string): Props => {
   const { [key]: _removed, ...rest } = props;
   return rest;
@@ -384,13 +392,7 @@ export const MUTATIONS: Mutation[] = [
     stack: "dev",
     type: T.rolePolicy,
     name: "-api-task",
-    mutate: (p) => ({
-      ...p,
-      policy: editJson(p.policy, (d) => ({
-        ...d,
-        Statement: [...d.Statement, { Effect: "Allow", Action: ["dynamodb:*"], Resource: ["*"] }],
-      })),
-    }),
+    mutate: (p) => appendStatement(p, { Effect: "Allow", Action: ["dynamodb:*"], Resource: ["*"] }),
   },
   {
     invariant: "iam-least-privilege",
@@ -600,21 +602,13 @@ export const MUTATIONS: Mutation[] = [
     stack: "dev",
     type: T.rolePolicy,
     name: "-training-task",
-    mutate: (p) => ({
-      ...p,
-      policy: editJson(p.policy, (d) => ({
-        ...d,
-        Statement: [
-          ...d.Statement,
-          {
-            Sid: "ModelsPut",
-            Effect: "Allow",
-            Action: ["s3:PutObject"],
-            Resource: ["arn:aws:s3:::gplay-dev-models/models/*"],
-          },
-        ],
-      })),
-    }),
+    mutate: (p) =>
+      appendStatement(p, {
+        Sid: "ModelsPut",
+        Effect: "Allow",
+        Action: ["s3:PutObject"],
+        Resource: ["arn:aws:s3:::gplay-dev-models/models/*"],
+      }),
   },
   {
     invariant: "dashboard",
@@ -708,22 +702,14 @@ export const MUTATIONS: Mutation[] = [
     stack: "dev",
     type: T.bucketPolicy,
     name: "-lake-raw-tls-only",
-    mutate: (p) => ({
-      ...p,
-      policy: editJson(p.policy, (d) => ({
-        ...d,
-        Statement: [
-          ...d.Statement,
-          {
-            Sid: "PublicRead",
-            Effect: "Allow",
-            Principal: "*",
-            Action: ["s3:GetObject"],
-            Resource: ["arn:aws:s3:::gplay-dev-raw/*"],
-          },
-        ],
-      })),
-    }),
+    mutate: (p) =>
+      appendStatement(p, {
+        Sid: "PublicRead",
+        Effect: "Allow",
+        Principal: "*",
+        Action: ["s3:GetObject"],
+        Resource: ["arn:aws:s3:::gplay-dev-raw/*"],
+      }),
   },
   {
     invariant: "bucket-policy-no-public-allow",
@@ -731,21 +717,13 @@ export const MUTATIONS: Mutation[] = [
     stack: "prod",
     type: T.bucketPolicy,
     name: "-lake-models-tls-only",
-    mutate: (p) => ({
-      ...p,
-      policy: editJson(p.policy, (d) => ({
-        ...d,
-        Statement: [
-          ...d.Statement,
-          {
-            Effect: "Allow",
-            Principal: { AWS: ["*"] },
-            Action: ["s3:ListBucket"],
-            Resource: ["arn:aws:s3:::gplay-prod-models"],
-          },
-        ],
-      })),
-    }),
+    mutate: (p) =>
+      appendStatement(p, {
+        Effect: "Allow",
+        Principal: { AWS: ["*"] },
+        Action: ["s3:ListBucket"],
+        Resource: ["arn:aws:s3:::gplay-prod-models"],
+      }),
   },
   {
     invariant: "roles-workload-boundary",
