@@ -35,7 +35,7 @@ export function runPolicyPack(
       for (const validate of [policy.validateResource ?? []].flat())
         void validate(args, (message: string) => violations.push(`${policy.name} (${r.name}): ${message}`));
   }
-  void stackPolicy.validateStack(stackArgs(resources, opts), (m: string) => violations.push(m));
+  violations.push(...runStackPolicy(resources, opts));
   return violations;
 }
 
