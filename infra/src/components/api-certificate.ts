@@ -20,11 +20,12 @@ export class ApiCertificate extends pulumi.ComponentResource {
     super("gplay:api:ApiCertificate", name, {}, opts);
     const parent = { parent: this };
 
-    // The certificate; replaced before the old one is deleted so the listener always has one.
+    // The certificate (Pulumi creates a replacement before deleting the old one, so the listener
+    // always has one).
     const certificate = new aws.acm.Certificate(
       `${name}-cert`,
       { domainName: args.domain, validationMethod: "DNS", keyAlgorithm: "RSA_2048" },
-      { ...parent, deleteBeforeReplace: false },
+      parent,
     );
     // ACM's validation record (one per name; the certificate covers one name).
     const record = new aws.route53.Record(
