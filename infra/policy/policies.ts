@@ -4,15 +4,19 @@ import type {
   ResourceValidationPolicy,
   StackValidationPolicy,
 } from "@pulumi/policy";
+import { publicAllowStatements } from "../src/invariants/bucket-policies.js";
 import { INVARIANTS } from "../src/invariants/checks.js";
+import { BOOTSTRAP_INVARIANTS } from "../src/invariants/identity.js";
 import { asArray, json, type RecordedResource, T } from "../src/invariants/resources.js";
+import { ACCEPTED_TLS_POLICIES } from "../src/plan/edge.js";
 import { type PolicyDocument, WILDCARD_ACTIONS } from "../src/plan/iam.js";
 import { SECRET_NAME_PATTERN } from "../src/plan/tasks.js";
 
 /**
  * The platform's invariants as Pulumi policies. Resource policies check one resource's own
  * properties and are mandatory; the stack policy runs the cross-resource invariants of
- * src/invariants/checks.ts that need no AWS-assigned values (STACK_INVARIANTS); it is advisory.
+ * src/invariants/checks.ts that need no AWS-assigned values (STACK_INVARIANTS) on the platform's
+ * stacks, and src/invariants/identity.ts's BOOTSTRAP_INVARIANTS on the bootstrap stack; it is advisory.
  */
 // biome-ignore lint/suspicious/noExplicitAny: resource properties are untyped here.
 type Props = Record<string, any>;
@@ -22,6 +26,14 @@ type Check = (props: Props, args: ResourceValidationArgs) => string[];
 export function stackOf(urn: string): string {
   return urn.split("::")[0]?.split(":")[2] ?? "";
 }
+
+/** The project name, from the URN. */
+export function projectOf(urn: string): string {
+  return urn.split("::")[1] ?? "";
+}
+
+/** The bootstrap program's project (infra/bootstrap/Pulumi.yaml). */
+export const BOOTSTRAP_PROJECT = "gplay-bootstrap";
 
 /** `undefined` props are unknown during a preview: they are checked on update, not reported now. */
 const known = (v: unknown) => v !== undefined;
@@ -63,6 +75,25 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     )
       ? []
       : ["the bucket policy must deny aws:SecureTransport=false"],
+  ),
+  resourcePolicy(
+    "s3-no-public-allow",
+    "Bucket policies allow nothing to everyone (Principal or NotPrincipal '*').",
+    T.bucketPolicy,
+    (p) =>
+      !known(p.policy)
+        ? []
+        : publicAllowStatements(p.policy).map(
+            (s) => `statement ${s.Sid ?? "(no Sid)"} allows ${asArray(s.Action).join(",")} to everyone`,
+          ),
+  ),
+  resourcePolicy("ecr-immutable-tags", "Image tags cannot be moved to another image.", T.repository, (p) =>
+    p.imageTagMutability === "IMMUTABLE" ? [] : ["imageTagMutability must be IMMUTABLE"],
+  ),
+  resourcePolicy("lb-https-tls-policy", "HTTPS listeners use a TLS 1.2+ policy.", T.listener, (p) =>
+    p.protocol !== "HTTPS" || ACCEPTED_TLS_POLICIES.includes(p.sslPolicy)
+      ? []
+      : [`sslPolicy must be one of ${ACCEPTED_TLS_POLICIES.join(", ")}`],
   ),
   resourcePolicy("sqs-encrypted", "Queues are encrypted at rest.", T.queue, (p) =>
     p.sqsManagedSseEnabled === true || known(p.kmsMasterKeyId)
@@ -222,6 +253,11 @@ export const STACK_INVARIANTS = [
   "no-public-ingress",
   "log-retention",
   "kms-rotation",
+  "api-tls",
+  "api-waf",
+  "ecr-immutable-digests",
+  "bucket-policy-no-public-allow",
+  "roles-workload-boundary",
 ];
 
 export const stackPolicy: StackValidationPolicy = {
@@ -229,7 +265,8 @@ export const stackPolicy: StackValidationPolicy = {
   description: "Cross-resource invariants of the platform (the checks the mock tests run).",
   enforcementLevel: "advisory",
   validateStack: (args, report) => {
-    const stack = stackOf(args.resources[0]?.urn ?? "");
+    const urn = args.resources[0]?.urn ?? "";
+    const stack = stackOf(urn);
     const environment = stack === "prod" ? "prod" : "dev";
     const prefixFromBucket = args.resources
       .filter((r) => r.type === T.bucket)
@@ -241,7 +278,11 @@ export const stackPolicy: StackValidationPolicy = {
       name: r.name,
       inputs: r.props,
     }));
-    for (const inv of INVARIANTS.filter((i) => STACK_INVARIANTS.includes(i.id)))
+    const invariants =
+      projectOf(urn) === BOOTSTRAP_PROJECT
+        ? BOOTSTRAP_INVARIANTS
+        : INVARIANTS.filter((i) => STACK_INVARIANTS.includes(i.id));
+    for (const inv of invariants)
       for (const v of inv.check(resources, { prefix, environment })) report(`${inv.id}: ${v}`);
   },
 };

@@ -23,8 +23,9 @@ const KEYS = [
   "certificateArn",
   "alarmEmail",
   "deletionProtection",
+  "wafRatePerFiveMinutes",
 ] as const;
-const OBJECT_KEYS = ["api", "mlflow", "featstoreEngine", "training", "database"] as const;
+const OBJECT_KEYS = ["api", "mlflow", "featstoreEngine", "training", "database", "imageDigests"] as const;
 
 const raw: RawConfig = {
   ...Object.fromEntries(KEYS.map((k) => [k, config.get(k)])),

@@ -11,6 +11,7 @@ import { Network } from "./components/network.js";
 import { Pipelines } from "./components/pipelines.js";
 import { ContainerImages } from "./components/registry.js";
 import { FeatureTables } from "./components/tables.js";
+import { policyArn, workloadBoundaryName } from "./plan/bootstrap.js";
 import type { PlatformConfig } from "./plan/config.js";
 import {
   apiPolicy,
@@ -91,6 +92,11 @@ export class Platform extends pulumi.ComponentResource {
     const prod = cfg.environment === "prod";
 
     const identity = aws.getCallerIdentityOutput({}, parent);
+    // Every role the platform creates carries the environment's workload boundary (infra/bootstrap):
+    // the deploy role may create no role without it (docs/security.md).
+    const permissionsBoundary = identity.accountId.apply((accountId) =>
+      policyArn(accountId, workloadBoundaryName(cfg.environment)),
+    );
 
     // The platform key: lake objects, tables, the database and its secret.
     const key = new aws.kms.Key(
@@ -126,6 +132,7 @@ export class Platform extends pulumi.ComponentResource {
         repositoryNames: names.repository,
         buildImages: cfg.buildImages,
         imageTag: cfg.imageTag,
+        ...(cfg.imageDigests !== undefined && { imageDigests: cfg.imageDigests }),
         repoRoot,
         forceDelete: !cfg.deletionProtection,
       },
@@ -206,6 +213,7 @@ export class Platform extends pulumi.ComponentResource {
       logRetentionDays: cfg.logRetentionDays,
       repositoryArn: images.repositories[workload].arn,
       keyArn: key.arn,
+      permissionsBoundary,
     });
 
     // MLflow's task definition is built inside the service, once its internal load balancer exists:
@@ -333,6 +341,8 @@ export class Platform extends pulumi.ComponentResource {
         ...(cfg.certificateArn !== undefined && { certificateArn: cfg.certificateArn }),
         ...(cfg.domain !== undefined && { domain: cfg.domain }),
         ...(cfg.hostedZoneId !== undefined && { hostedZoneId: cfg.hostedZoneId }),
+        metricPrefix: `${cfg.prefix}-api`,
+        wafRatePerFiveMinutes: cfg.wafRatePerFiveMinutes,
       },
       parent,
     );
@@ -341,6 +351,7 @@ export class Platform extends pulumi.ComponentResource {
       `${name}-pipelines`,
       {
         namePrefix: cfg.prefix,
+        permissionsBoundary,
         rawBucket: names.buckets.raw,
         processedBucket: names.buckets.processed,
         dlqName: names.dlq,

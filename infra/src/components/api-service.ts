@@ -1,5 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { TLS_POLICY } from "../plan/edge.js";
+import { ApiCertificate } from "./api-certificate.js";
+import { WebFirewall } from "./web-firewall.js";
 
 export interface ApiServiceArgs {
   serviceName: string;
@@ -17,9 +20,14 @@ export interface ApiServiceArgs {
   cpuTargetPercent: number;
   requestsPerTarget: number;
   deletionProtection: boolean;
+  /** HTTPS with this certificate; without one, a certificate for `domain` is validated in `hostedZoneId`. */
   certificateArn?: string;
   domain?: string;
   hostedZoneId?: string;
+  /** Prefix of the WAF metric names. */
+  metricPrefix: string;
+  /** The WAF rate-based rule's limit (requests per client IP per five minutes). */
+  wafRatePerFiveMinutes: number;
 }
 
 export const API_HEALTH_PATH = "/healthz";
@@ -27,7 +35,8 @@ export const API_HEALTH_PATH = "/healthz";
 /**
  * The recommendation API: a Fargate service in private subnets behind a public ALB (health check
  * `/healthz`), target-tracking autoscaling on CPU and on requests per target, rollback on failed
- * deployments. HTTPS when a certificate is configured (HTTP then redirects).
+ * deployments, AWS WAF on the load balancer. HTTPS when a certificate is configured or can be
+ * validated in the hosted zone (HTTP then only redirects); config refuses prod without it.
  */
 export class ApiService extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
@@ -38,7 +47,13 @@ export class ApiService extends pulumi.ComponentResource {
   constructor(name: string, args: ApiServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gplay:api:ApiService", name, {}, opts);
     const parent = { parent: this };
-    const https = args.certificateArn !== undefined;
+    const certificateArn: pulumi.Input<string> | undefined =
+      args.certificateArn ??
+      (args.domain !== undefined && args.hostedZoneId !== undefined
+        ? new ApiCertificate(`${name}-tls`, { domain: args.domain, hostedZoneId: args.hostedZoneId }, parent)
+            .certificateArn
+        : undefined);
+    const https = certificateArn !== undefined;
 
     // The ALB accepts web traffic from anywhere and talks only to API tasks in the VPC.
     const albSg = new aws.ec2.SecurityGroup(
@@ -151,8 +166,8 @@ export class ApiService extends pulumi.ComponentResource {
             loadBalancerArn: this.loadBalancer.arn,
             port: 443,
             protocol: "HTTPS",
-            sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
-            certificateArn: args.certificateArn,
+            sslPolicy: TLS_POLICY,
+            certificateArn,
             defaultActions: forward,
           },
           parent,
@@ -173,6 +188,17 @@ export class ApiService extends pulumi.ComponentResource {
         },
         parent,
       ),
+    );
+
+    // WAF on the public load balancer.
+    new WebFirewall(
+      `${name}-waf`,
+      {
+        loadBalancerArn: this.loadBalancer.arn,
+        metricPrefix: args.metricPrefix,
+        ratePerFiveMinutes: args.wafRatePerFiveMinutes,
+      },
+      parent,
     );
 
     // The service: private subnets, no public IP, rolled back when a deployment fails its health checks.

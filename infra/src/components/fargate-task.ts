@@ -22,6 +22,8 @@ export interface FargateTaskArgs {
   taskPolicy: pulumi.Input<string>;
   repositoryArn: pulumi.Input<string>;
   keyArn: pulumi.Input<string>;
+  /** The environment's workload boundary (infra/bootstrap), carried by both roles. */
+  permissionsBoundary: pulumi.Input<string>;
   port?: number;
   healthCheckPath?: string;
 }
@@ -53,6 +55,7 @@ export class FargateTask extends pulumi.ComponentResource {
       {
         assumeRolePolicy: JSON.stringify(assumeRolePolicy("ecs-tasks.amazonaws.com")),
         description: `ECS agent for ${args.family}`,
+        permissionsBoundary: args.permissionsBoundary,
       },
       parent,
     );
@@ -76,6 +79,7 @@ export class FargateTask extends pulumi.ComponentResource {
       {
         assumeRolePolicy: JSON.stringify(assumeRolePolicy("ecs-tasks.amazonaws.com")),
         description: `Application role of ${args.family}`,
+        permissionsBoundary: args.permissionsBoundary,
       },
       parent,
     );

@@ -27,6 +27,8 @@ export interface PipelinesArgs {
   privateSubnetIds: pulumi.Input<string>[];
   ingest: PipelineTask;
   training: PipelineTask & { schedule: string };
+  /** The environment's workload boundary (infra/bootstrap), carried by the events role. */
+  permissionsBoundary: pulumi.Input<string>;
 }
 
 /** How long EventBridge keeps retrying a target before the event goes to the dead-letter queue. */
@@ -85,6 +87,7 @@ export class Pipelines extends pulumi.ComponentResource {
       {
         assumeRolePolicy: JSON.stringify(assumeRolePolicy("events.amazonaws.com")),
         description: "EventBridge runs batch tasks",
+        permissionsBoundary: args.permissionsBoundary,
       },
       parent,
     );

@@ -7,8 +7,10 @@ export interface ContainerImagesArgs {
   repositoryNames: Record<Workload, string>;
   /** Build each image from `<repoRoot>/<workspace>/Dockerfile` (context = repo root) and push it. */
   buildImages: boolean;
-  /** Tag deployed when images are built elsewhere (CI pushes `<repo>:<tag>`). */
+  /** Tag of built images, and the tag deployed in dev when there are no digests. */
   imageTag: string;
+  /** The image of each workload by digest (CI's build job): tasks run `<repo>@<digest>`. */
+  imageDigests?: Record<Workload, string>;
   repoRoot: string;
   forceDelete: boolean;
 }
@@ -26,8 +28,10 @@ export const ECR_LIFECYCLE_POLICY = {
 };
 
 /**
- * One ECR repository per workload, scanned on push, and the image each task runs: built here by
- * awsx when `buildImages` is on (pinned by digest), otherwise `<repository>:<imageTag>`.
+ * One ECR repository per workload, scanned on push, with immutable tags (a tag names one image
+ * forever, so what was tested is what runs), and the image each task runs: `<repository>@<digest>`
+ * from CI's build-once job, or built here by awsx when `buildImages` is on (pinned by digest), or in
+ * dev `<repository>:<imageTag>`.
  */
 export class ContainerImages extends pulumi.ComponentResource {
   readonly repositories: Record<Workload, aws.ecr.Repository>;
@@ -46,7 +50,7 @@ export class ContainerImages extends pulumi.ComponentResource {
         {
           name: args.repositoryNames[workload],
           imageScanningConfiguration: { scanOnPush: true },
-          imageTagMutability: "MUTABLE",
+          imageTagMutability: "IMMUTABLE",
           encryptionConfigurations: [{ encryptionType: "AES256" }],
           forceDelete: args.forceDelete,
         },
@@ -59,7 +63,10 @@ export class ContainerImages extends pulumi.ComponentResource {
         parent,
       );
       repositories[workload] = repo;
-      if (args.buildImages) {
+      const digest = args.imageDigests?.[workload];
+      if (digest !== undefined) {
+        imageUris[workload] = pulumi.interpolate`${repo.repositoryUrl}@${digest}`;
+      } else if (args.buildImages) {
         // The image, built from the workspace's Dockerfile with the whole monorepo as context.
         const image = new awsx.ecr.Image(
           `${name}-${workspace}`,

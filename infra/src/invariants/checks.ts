@@ -10,31 +10,20 @@ import {
   TABLES,
   tableNames,
 } from "@gplay/common";
-import { type PolicyDocument, type Statement, WILDCARD_ACTIONS } from "../plan/iam.js";
+import { WILDCARD_ACTIONS } from "../plan/iam.js";
 import { resourceNames, WORKLOADS, WORKSPACE_OF, type Workload } from "../plan/names.js";
 import { INTERFACE_ENDPOINT_SERVICES } from "../plan/network.js";
 import { ENV, SECRET_NAME_PATTERN } from "../plan/tasks.js";
+import { BUCKET_POLICY_INVARIANTS } from "./bucket-policies.js";
+import { type Invariant, type InvariantContext, problems, statements } from "./core.js";
+import { DELIVERY_INVARIANTS } from "./delivery.js";
+import { EDGE_INVARIANTS } from "./edge.js";
+import { WORKLOAD_IDENTITY_INVARIANTS } from "./identity.js";
 import { asArray, belongsTo, deepEqual, json, ofType, type RecordedResource, T } from "./resources.js";
 
-/**
- * The platform's invariants as pure checks over recorded resources. Each returns the violations it
- * found (empty = holds). The mock tests run them on the whole program; the policy pack runs them on
- * a stack; the mutation test removes one property at a time and expects the matching check to fail.
- */
-export interface InvariantContext {
-  prefix: string;
-  environment: "dev" | "prod";
-}
-
-export interface Invariant {
-  id: string;
-  description: string;
-  check(resources: readonly RecordedResource[], ctx: InvariantContext): string[];
-}
+export type { Invariant, InvariantContext } from "./core.js";
 
 type R = readonly RecordedResource[];
-const problems = (entries: [boolean, string][]) =>
-  entries.filter(([ok]) => !ok).map(([, message]) => message);
 
 function bucketsByZone(rs: R, ctx: InvariantContext) {
   const names = lakeBucketNames(ctx.prefix);
@@ -56,11 +45,6 @@ function forEachBucket(
     const children = ofType(rs, type).filter((c) => belongsTo(c, bucket, "bucket"));
     return children.some(ok) ? [] : [`bucket ${n} has no ${what}`];
   });
-}
-
-function statements(policy: unknown): Statement[] {
-  const doc = json(policy) as PolicyDocument | undefined;
-  return asArray(doc?.Statement);
 }
 
 function containers(td: RecordedResource): Record<string, unknown>[] {
@@ -151,6 +135,12 @@ function privateSubnetIds(rs: R): Set<string> {
   );
 }
 
+/**
+ * The platform's invariants as pure checks over recorded resources. Each returns the violations it
+ * found (empty = holds). The mock tests run them on the whole program; the policy pack runs them on
+ * a stack; the mutation test removes one property at a time and expects the matching check to fail.
+ * Newer areas live in their own files (edge, delivery, bucket policies) and are appended here.
+ */
 export const INVARIANTS: Invariant[] = [
   {
     id: "lake-buckets",
@@ -1026,6 +1016,10 @@ export const INVARIANTS: Invariant[] = [
       return keys.filter((k) => k.inputs.enableKeyRotation !== true).map((k) => `${k.name}: no rotation`);
     },
   },
+  ...EDGE_INVARIANTS,
+  ...DELIVERY_INVARIANTS,
+  ...BUCKET_POLICY_INVARIANTS,
+  ...WORKLOAD_IDENTITY_INVARIANTS,
 ];
 
 /** Runs every invariant; returns violations by invariant id (only the failing ones). */

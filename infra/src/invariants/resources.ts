@@ -48,6 +48,13 @@ export const T = {
   role: "aws:iam/role:Role",
   rolePolicy: "aws:iam/rolePolicy:RolePolicy",
   secret: "aws:secretsmanager/secret:Secret",
+  certificate: "aws:acm/certificate:Certificate",
+  certificateValidation: "aws:acm/certificateValidation:CertificateValidation",
+  webAcl: "aws:wafv2/webAcl:WebAcl",
+  webAclAssociation: "aws:wafv2/webAclAssociation:WebAclAssociation",
+  policy: "aws:iam/policy:Policy",
+  oidcProvider: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+  kmsAlias: "aws:kms/alias:Alias",
 } as const;
 
 export const ofType = (resources: readonly RecordedResource[], type: string) =>

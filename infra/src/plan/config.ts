@@ -1,4 +1,5 @@
 import { resourcePrefixSchema } from "@gplay/common";
+import { WORKLOADS, type Workload } from "./names.js";
 import { fargateSizeProblem } from "./sizes.js";
 
 /**
@@ -51,13 +52,23 @@ export interface PlatformConfig {
   training: TaskSize & { schedule: string };
   database: DatabaseConfig;
   logRetentionDays: number;
-  /** Build and push the images from the sibling workspaces (needs Docker); otherwise use `imageTag`. */
+  /**
+   * Build and push the images from the sibling workspaces (needs Docker; dev only, e.g. the first
+   * deploy); otherwise deploy `imageDigests` (CI's build-once path) or, in dev, `<repo>:<imageTag>`.
+   */
   buildImages: boolean;
   imageTag: string;
-  /** Optional public name of the API; with `certificateArn` the ALB serves HTTPS. */
+  /** The image of each workload by digest (`sha256:…`): CI builds once and deploys these everywhere. */
+  imageDigests?: Record<Workload, string>;
+  /**
+   * Public name of the API. HTTPS with `certificateArn`, or with a certificate created and
+   * DNS-validated in `hostedZoneId`; prod refuses to build without one of the two.
+   */
   domain?: string;
   hostedZoneId?: string;
   certificateArn?: string;
+  /** AWS WAF rate-based rule: requests per client IP per five minutes before it is blocked. */
+  wafRatePerFiveMinutes: number;
   alarmEmail?: string;
   /** Always true in prod; tables, the database and the ALB refuse deletion. */
   deletionProtection: boolean;
@@ -89,9 +100,13 @@ export const DEFAULTS = {
   training: { cpu: 2048, memory: 8192, schedule: "cron(0 4 * * ? *)" },
   database: { instanceClass: "db.t4g.micro", allocatedStorageGb: 20, multiAz: false, backupRetentionDays: 7 },
   logRetentionDays: 30,
-  buildImages: true,
+  buildImages: false,
   imageTag: "latest",
+  wafRatePerFiveMinutes: 2000,
 } as const;
+
+/** An image digest as ECR reports it. */
+export const IMAGE_DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
 
 /** Thrown with every problem at once, so one `pulumi preview` shows all the keys to fix. */
 export class ConfigError extends Error {
@@ -105,7 +120,8 @@ type Obj = Record<string, unknown>;
 
 /**
  * Validates the raw stack config against the stack name. Pure. Production rules: at least 2 AZs,
- * at least 2 API tasks, a multi-AZ database, deletion protection on.
+ * at least 2 API tasks, a multi-AZ database, deletion protection on, HTTPS on the public listener
+ * (a certificate, or a domain in a hosted zone to validate one), and images deployed by digest.
  */
 export function parseConfig(raw: RawConfig, stack: string): PlatformConfig {
   const problems: string[] = [];
@@ -248,10 +264,25 @@ export function parseConfig(raw: RawConfig, stack: string): PlatformConfig {
     raw.certificateArn,
     /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/,
   );
-  if (domain !== undefined && certificateArn === undefined)
-    problems.push("certificateArn: required when domain is set");
+  if (domain !== undefined && certificateArn === undefined && hostedZoneId === undefined)
+    problems.push(
+      "certificateArn: required when domain is set without hostedZoneId (to validate one by DNS)",
+    );
   if (hostedZoneId !== undefined && domain === undefined)
     problems.push("domain: required when hostedZoneId is set");
+  if (certificateArn !== undefined && domain === undefined)
+    problems.push("domain: required when certificateArn is set (the name the certificate covers)");
+  if (prod && certificateArn === undefined && (domain === undefined || hostedZoneId === undefined))
+    problems.push(
+      "certificateArn: prod serves the API over HTTPS only: set certificateArn (with domain), or domain and hostedZoneId to create a DNS-validated certificate",
+    );
+  const wafRatePerFiveMinutes = int(
+    "wafRatePerFiveMinutes",
+    raw.wafRatePerFiveMinutes,
+    DEFAULTS.wafRatePerFiveMinutes,
+    10,
+    2_000_000_000,
+  );
   const alarmEmail = str("alarmEmail", raw.alarmEmail, /^[^@\s]+@[^@\s]+\.[^@\s]+$/);
 
   const deletionProtection = bool("deletionProtection", raw.deletionProtection, prod);
@@ -259,6 +290,15 @@ export function parseConfig(raw: RawConfig, stack: string): PlatformConfig {
 
   const imageTag = str("imageTag", raw.imageTag, /^[\w][\w.-]{0,127}$/) ?? DEFAULTS.imageTag;
   const buildImages = bool("buildImages", raw.buildImages, DEFAULTS.buildImages);
+  const imageDigests = digests(raw.imageDigests, problems);
+  if (imageDigests !== undefined && buildImages)
+    problems.push("buildImages: cannot be combined with imageDigests (deploy what CI built, or build here)");
+  if (prod && buildImages)
+    problems.push("buildImages: prod never builds: it deploys the digests built once and run in dev");
+  if (prod && imageDigests === undefined)
+    problems.push(
+      `imageDigests: prod deploys images by digest ({${WORKLOADS.join(", ")}} → sha256:…), as CI's build job reports them`,
+    );
 
   const featstoreEngine = size("featstoreEngine", obj("featstoreEngine"), DEFAULTS.featstoreEngine);
   const training = { ...size("training", t, DEFAULTS.training), schedule };
@@ -279,10 +319,39 @@ export function parseConfig(raw: RawConfig, stack: string): PlatformConfig {
     logRetentionDays,
     buildImages,
     imageTag,
+    ...(imageDigests !== undefined && { imageDigests }),
     ...(domain !== undefined && { domain }),
     ...(hostedZoneId !== undefined && { hostedZoneId }),
     ...(certificateArn !== undefined && { certificateArn }),
     ...(alarmEmail !== undefined && { alarmEmail }),
+    wafRatePerFiveMinutes,
     deletionProtection,
   };
+}
+
+/** `imageDigests`: an object (or its JSON, as `--config` passes it) with one digest per workload. */
+function digests(v: unknown, problems: string[]): Record<Workload, string> | undefined {
+  if (v === undefined || v === "") return undefined;
+  let value = v;
+  if (typeof v === "string") {
+    try {
+      value = JSON.parse(v);
+    } catch {
+      problems.push("imageDigests: expected a JSON object");
+      return undefined;
+    }
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    problems.push("imageDigests: expected an object");
+    return undefined;
+  }
+  const obj = value as Record<string, unknown>;
+  const bad = WORKLOADS.filter(
+    (w) => typeof obj[w] !== "string" || !IMAGE_DIGEST_PATTERN.test(obj[w] as string),
+  );
+  const extra = Object.keys(obj).filter((k) => !(WORKLOADS as readonly string[]).includes(k));
+  if (bad.length > 0) problems.push(`imageDigests: needs a sha256:<64 hex> digest for ${bad.join(", ")}`);
+  if (extra.length > 0) problems.push(`imageDigests: unknown workloads ${extra.join(", ")}`);
+  if (bad.length > 0 || extra.length > 0) return undefined;
+  return Object.fromEntries(WORKLOADS.map((w) => [w, obj[w] as string])) as Record<Workload, string>;
 }

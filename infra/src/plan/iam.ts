@@ -15,7 +15,9 @@ import {
 export interface Statement {
   Sid?: string;
   Effect: "Allow" | "Deny";
-  Action: string[];
+  /** Exactly one of Action and NotAction (NotAction only in Deny statements of boundaries). */
+  Action?: string[];
+  NotAction?: string[];
   /** Absent only in trust policies. */
   Resource?: string[];
   Principal?: "*" | Record<string, string | string[]>;

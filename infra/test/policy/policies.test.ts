@@ -5,6 +5,7 @@ import { INVARIANTS } from "../../src/invariants/checks.js";
 import { T } from "../../src/invariants/resources.js";
 import { buildPlatform } from "../support/build.js";
 import { MUTATIONS, mutateRecorded } from "../support/mutations.js";
+import { runPolicyPack, runStackPolicy } from "../support/policy-harness.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: fixtures are untyped resource properties.
 type Props = Record<string, any>;
@@ -29,6 +30,14 @@ function validate(policyName: string, type: string, name: string, props: Props, 
 
 const policyDoc = (statements: Props[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
 
+const TLS_DENY = {
+  Effect: "Deny",
+  Principal: "*",
+  Action: ["s3:*"],
+  Resource: ["arn:aws:s3:::b/*"],
+  Condition: { Bool: { "aws:SecureTransport": "false" } },
+};
+
 /** [policy, type, logical name, compliant props, violating props, stack]. */
 const FIXTURES: [string, string, string, Props, Props, string?][] = [
   [
@@ -50,15 +59,7 @@ const FIXTURES: [string, string, string, Props, Props, string?][] = [
     T.bucketPolicy,
     "lake-raw-tls-only",
     {
-      policy: policyDoc([
-        {
-          Effect: "Deny",
-          Principal: "*",
-          Action: ["s3:*"],
-          Resource: ["arn:aws:s3:::b/*"],
-          Condition: { Bool: { "aws:SecureTransport": "false" } },
-        },
-      ]),
+      policy: policyDoc([TLS_DENY]),
     },
     {
       policy: policyDoc([
@@ -222,6 +223,41 @@ const FIXTURES: [string, string, string, Props, Props, string?][] = [
   ],
 ];
 
+FIXTURES.push(
+  [
+    "s3-no-public-allow",
+    T.bucketPolicy,
+    "lake-raw-tls-only",
+    {
+      policy: policyDoc([TLS_DENY]),
+    },
+    {
+      policy: policyDoc([
+        {
+          Effect: "Allow",
+          Principal: { AWS: "*" },
+          Action: ["s3:GetObject"],
+          Resource: ["arn:aws:s3:::b/*"],
+        },
+      ]),
+    },
+  ],
+  [
+    "ecr-immutable-tags",
+    T.repository,
+    "images-api",
+    { imageTagMutability: "IMMUTABLE" },
+    { imageTagMutability: "MUTABLE" },
+  ],
+  [
+    "lb-https-tls-policy",
+    T.listener,
+    "gplay-api-https",
+    { protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" },
+    { protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-2016-08" },
+  ],
+);
+
 describe("resource policies on fixtures", () => {
   test("every resource policy has a fixture", () => {
     const covered = new Set(FIXTURES.map(([name]) => name));
@@ -248,6 +284,37 @@ describe("resource policies on fixtures", () => {
 
   test("reads the stack from the URN", () => {
     expect(stackOf("urn:pulumi:prod::gplay::aws:s3/bucket:Bucket::x")).toBe("prod");
+  });
+});
+
+describe("the whole policy pack over the mocked program", () => {
+  test.each(
+    ["dev", "prod", "prod-dns"].flatMap((stack) =>
+      (["preview", "update"] as const).map((view) => [stack, view] as const),
+    ),
+  )("%s (%s view): 0 violations", async (stack, view) => {
+    const { resources } = await buildPlatform(stack);
+    expect(resources.length).toBeGreaterThan(120);
+    expect(
+      runPolicyPack(resources, { stack: stack.split("-")[0] as string, project: "gplay", view }),
+    ).toEqual([]);
+  });
+
+  test("the stack policy reports every mutation of the invariants it runs (update view)", async () => {
+    const base = {
+      dev: (await buildPlatform("dev")).resources,
+      prod: (await buildPlatform("prod")).resources,
+    };
+    const mutations = MUTATIONS.filter((m) => STACK_INVARIANTS.includes(m.invariant));
+    expect(new Set(mutations.map((m) => m.invariant))).toEqual(new Set(STACK_INVARIANTS));
+    for (const m of mutations) {
+      const violations = runStackPolicy(mutateRecorded(base[m.stack], m), {
+        stack: m.stack,
+        project: "gplay",
+        view: "update",
+      });
+      expect([m.what, violations.some((v) => v.startsWith(`${m.invariant}: `))]).toEqual([m.what, true]);
+    }
   });
 });
 

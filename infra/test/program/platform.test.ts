@@ -20,7 +20,7 @@ import { mocks, recorder } from "../support/mocks.js";
 
 const built: Record<string, Built> = {};
 beforeAll(async () => {
-  for (const stack of ["dev", "prod", "dev-endpoints", "dev-build", "prod-https"])
+  for (const stack of ["dev", "prod", "dev-endpoints", "dev-build", "dev-digests", "prod-https", "prod-dns"])
     built[stack] = await buildPlatform(stack);
 });
 const rs = (stack = "dev") => {
@@ -59,6 +59,7 @@ describe("the program runs under mocks, not against AWS", () => {
     for (const t of types) expect(t).toMatch(/^(aws:|gplay:[a-z]+:[A-Z][A-Za-z]+$)/);
     expect([...types].filter((t) => t.startsWith("gplay:")).sort()).toEqual([
       "gplay:api:ApiService",
+      "gplay:api:WebFirewall",
       "gplay:ecs:FargateTask",
       "gplay:events:Pipelines",
       "gplay:lake:DataLake",
@@ -73,7 +74,7 @@ describe("the program runs under mocks, not against AWS", () => {
   });
 });
 
-describe.each(["dev", "prod", "dev-endpoints", "dev-build", "prod-https"])(
+describe.each(["dev", "prod", "dev-endpoints", "dev-build", "dev-digests", "prod-https", "prod-dns"])(
   "stack %s holds every invariant",
   (stack) => {
     const environment = stack.startsWith("prod") ? "prod" : "dev";
@@ -245,6 +246,49 @@ describe("workloads", () => {
     expect(listeners.find((l) => l.inputs.port === 80)?.inputs.defaultActions[0].type).toBe("redirect");
     expect(ofType(rs("prod-https"), "aws:route53/record:Record")).toHaveLength(1);
     expect(built["prod-https"]?.outputs.apiUrl).toBe("https://api.gplay.example.com");
+  });
+
+  test("without a certificate, prod creates one for its domain and validates it by DNS in the hosted zone", () => {
+    const cert = one(rs("prod-dns"), T.certificate, "-api-tls-cert");
+    expect(cert.inputs).toMatchObject({ domainName: "api.gplay.example.com", validationMethod: "DNS" });
+    const validation = one(rs("prod-dns"), T.certificateValidation, "-api-tls-cert");
+    const record = one(rs("prod-dns"), "aws:route53/record:Record", "-api-tls-cert-validation");
+    expect(record.inputs).toMatchObject({ zoneId: "Z0123456789ABC", type: "CNAME" });
+    expect(validation.inputs.validationRecordFqdns).toEqual([record.inputs.name]);
+    const https = one(rs("prod-dns"), T.listener, "-api-https");
+    expect(https.inputs).toMatchObject({ port: 443, protocol: "HTTPS", certificateArn: cert.inputs.arn });
+    expect(ofType(rs("prod"), T.certificate)).toHaveLength(0);
+  });
+
+  test("AWS WAF with the managed rule groups and a per-IP rate limit guards the public load balancer", () => {
+    for (const stack of ["dev", "prod"]) {
+      const acl = one(rs(stack), T.webAcl, "-api-waf-acl");
+      expect(acl.inputs.rules.map((r: { name: string }) => r.name)).toEqual([
+        "rate-per-ip",
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesAmazonIpReputationList",
+      ]);
+      const association = one(rs(stack), T.webAclAssociation, "-api-waf-association");
+      expect(association.inputs).toEqual(
+        expect.objectContaining({
+          resourceArn: one(rs(stack), T.loadBalancer, "-api-alb").inputs.arn,
+          webAclArn: acl.inputs.arn,
+        }),
+      );
+    }
+  });
+
+  test("prod and dev-with-digests run <repository>@<digest>; every repository has immutable tags", () => {
+    for (const stack of ["prod", "dev-digests"]) {
+      const repo = one(rs(stack), T.repository, "-images-api");
+      const family = stack === "prod" ? "gplay-prod-api" : "gplay-dev-api";
+      expect(containerOf(stack, family).image).toBe(`${repo.inputs.repositoryUrl}@sha256:${"3".repeat(64)}`);
+      expect(ofType(rs(stack), T.image)).toHaveLength(0);
+      expect(ofType(rs(stack), T.repository).map((r) => r.inputs.imageTagMutability)).toEqual(
+        Array(4).fill("IMMUTABLE"),
+      );
+    }
   });
 
   test("without NAT, tasks reach AWS through the six interface endpoints with private DNS", () => {

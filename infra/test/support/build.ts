@@ -13,18 +13,42 @@ export async function useMocks(stack = "dev"): Promise<void> {
   mocked = true;
 }
 
+/** The digests CI's build job reports (one image per workload, built once). */
+export const DIGESTS = {
+  featstoreEngine: `sha256:${"1".repeat(64)}`,
+  training: `sha256:${"2".repeat(64)}`,
+  api: `sha256:${"3".repeat(64)}`,
+  mlflow: `sha256:${"4".repeat(64)}`,
+};
+const CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0f7c1a52-1111-2222-3333-444455556666";
+
 export const STACKS: Record<string, RawConfig> = {
   dev: { region: "us-east-1", buildImages: false, imageTag: "abc123" },
-  prod: { region: "us-east-1", buildImages: false, imageTag: "abc123", egress: "nat-per-az", azCount: 3 },
+  prod: {
+    region: "us-east-1",
+    imageDigests: DIGESTS,
+    egress: "nat-per-az",
+    azCount: 3,
+    domain: "api.gplay.example.com",
+    certificateArn: CERTIFICATE,
+  },
+  "dev-digests": { region: "us-east-1", environment: "dev", imageDigests: JSON.stringify(DIGESTS) },
   "dev-endpoints": { region: "us-east-1", buildImages: false, egress: "endpoints", environment: "dev" },
   "dev-build": { region: "us-east-1", buildImages: true, imageTag: "abc123", environment: "dev" },
   "prod-https": {
     region: "us-east-1",
-    buildImages: false,
+    imageDigests: DIGESTS,
     environment: "prod",
     domain: "api.gplay.example.com",
     hostedZoneId: "Z0123456789ABC",
-    certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/0f7c1a52-1111-2222-3333-444455556666",
+    certificateArn: CERTIFICATE,
+  },
+  "prod-dns": {
+    region: "us-east-1",
+    imageDigests: DIGESTS,
+    environment: "prod",
+    domain: "api.gplay.example.com",
+    hostedZoneId: "Z0123456789ABC",
   },
 };
 

@@ -28,6 +28,8 @@ function fakeArn(args: pulumi.runtime.MockResourceArgs): string {
       return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${n}`;
     case "aws:iam/role:Role":
       return `arn:aws:iam::${ACCOUNT}:role/${n}`;
+    case "aws:iam/policy:Policy":
+      return `arn:aws:iam::${ACCOUNT}:policy/${n}`;
     case "aws:cloudwatch/logGroup:LogGroup":
       return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${n}`;
     case "aws:ecr/repository:Repository":
@@ -70,6 +72,19 @@ function computed(args: pulumi.runtime.MockResourceArgs): Record<string, unknown
       return { url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${n}` };
     case "aws:kms/key:Key":
       return { keyId: `${args.name}-key-id` };
+    case "aws:acm/certificate:Certificate":
+      return {
+        domainValidationOptions: [
+          {
+            domainName: args.inputs.domainName,
+            resourceRecordName: `_x1.${args.inputs.domainName}.`,
+            resourceRecordType: "CNAME",
+            resourceRecordValue: "_x2.acm-validations.aws.",
+          },
+        ],
+      };
+    case "aws:route53/record:Record":
+      return { fqdn: String(args.inputs.name) };
     case "awsx:ecr:Image":
       return { imageUri: `${args.inputs.repositoryUrl}@sha256:${"0".repeat(64)}` };
     default:

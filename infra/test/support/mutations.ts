@@ -23,14 +23,22 @@ export interface Mutation {
 
 /** Edits a JSON string input, whether it is already a string or still an Output. */
 // biome-ignore lint/suspicious/noExplicitAny: JSON documents are untyped here.
-function editJson(value: unknown, edit: (doc: any) => unknown): unknown {
+export function editJson(value: unknown, edit: (doc: any) => unknown): unknown {
   const apply = (s: string) => JSON.stringify(edit(JSON.parse(s)));
   if (pulumi.Output.isInstance(value)) return (value as pulumi.Output<string>).apply(apply);
   if (typeof value === "string") return apply(value);
   throw new Error("not a JSON input");
 }
 
-const without = (props: Props, key: string): Props => {
+/** Edits the `Statement` list of a policy document input (`policy`, `assumeRolePolicy`, …). */
+export const editStatements = (p: Props, key: string, edit: (statements: Props[]) => Props[]): Props => ({
+  ...p,
+  [key]: editJson(p[key], (d) => ({ ...d, Statement: edit(d.Statement) })),
+});
+const appendStatement = (p: Props, statement: Props) =>
+  editStatements(p, "policy", (ss) => [...ss, statement]);
+
+export const without = (props: Props, key: string): Props => {
   const { [key]: _removed, ...rest } = props;
   return rest;
 };
@@ -384,13 +392,7 @@ export const MUTATIONS: Mutation[] = [
     stack: "dev",
     type: T.rolePolicy,
     name: "-api-task",
-    mutate: (p) => ({
-      ...p,
-      policy: editJson(p.policy, (d) => ({
-        ...d,
-        Statement: [...d.Statement, { Effect: "Allow", Action: ["dynamodb:*"], Resource: ["*"] }],
-      })),
-    }),
+    mutate: (p) => appendStatement(p, { Effect: "Allow", Action: ["dynamodb:*"], Resource: ["*"] }),
   },
   {
     invariant: "iam-least-privilege",
@@ -600,21 +602,13 @@ export const MUTATIONS: Mutation[] = [
     stack: "dev",
     type: T.rolePolicy,
     name: "-training-task",
-    mutate: (p) => ({
-      ...p,
-      policy: editJson(p.policy, (d) => ({
-        ...d,
-        Statement: [
-          ...d.Statement,
-          {
-            Sid: "ModelsPut",
-            Effect: "Allow",
-            Action: ["s3:PutObject"],
-            Resource: ["arn:aws:s3:::gplay-dev-models/models/*"],
-          },
-        ],
-      })),
-    }),
+    mutate: (p) =>
+      appendStatement(p, {
+        Sid: "ModelsPut",
+        Effect: "Allow",
+        Action: ["s3:PutObject"],
+        Resource: ["arn:aws:s3:::gplay-dev-models/models/*"],
+      }),
   },
   {
     invariant: "dashboard",
@@ -623,6 +617,121 @@ export const MUTATIONS: Mutation[] = [
     type: T.dashboard,
     name: "-dashboard",
     mutate: (p) => ({ ...p, dashboardBody: JSON.stringify({ widgets: [] }) }),
+  },
+  {
+    invariant: "api-tls",
+    what: "prod's HTTP listener forwards to the API instead of redirecting to HTTPS",
+    stack: "prod",
+    type: T.listener,
+    name: "-api-http",
+    mutate: (p) => ({
+      ...p,
+      defaultActions: [{ type: "forward", targetGroupArn: "arn:aws:elasticloadbalancing:tg/api" }],
+    }),
+  },
+  {
+    invariant: "api-tls",
+    what: "prod's HTTPS listener falls back to a TLS 1.0 policy",
+    stack: "prod",
+    type: T.listener,
+    name: "-api-https",
+    mutate: (p) => ({ ...p, sslPolicy: "ELBSecurityPolicy-2016-08" }),
+  },
+  {
+    invariant: "api-tls",
+    what: "prod's HTTPS listener loses its certificate",
+    stack: "prod",
+    type: T.listener,
+    name: "-api-https",
+    mutate: (p) => without(p, "certificateArn"),
+  },
+  {
+    invariant: "api-waf",
+    what: "the web ACL loses its rate-based rule",
+    stack: "dev",
+    type: T.webAcl,
+    name: "-api-waf-acl",
+    mutate: (p) => ({
+      ...p,
+      rules: p.rules.filter((r: Props) => r.statement.rateBasedStatement === undefined),
+    }),
+  },
+  {
+    invariant: "api-waf",
+    what: "prod's core rule set only counts",
+    stack: "prod",
+    type: T.webAcl,
+    name: "-api-waf-acl",
+    mutate: (p) => ({
+      ...p,
+      rules: p.rules.map((r: Props) =>
+        r.name === "AWSManagedRulesCommonRuleSet" ? { ...r, overrideAction: { count: {} } } : r,
+      ),
+    }),
+  },
+  {
+    invariant: "api-waf",
+    what: "the web ACL is attached to another load balancer",
+    stack: "prod",
+    type: T.webAclAssociation,
+    name: "-api-waf-association",
+    mutate: (p) => ({
+      ...p,
+      resourceArn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/other/1`,
+    }),
+  },
+  {
+    invariant: "ecr-immutable-digests",
+    what: "the api repository accepts moved tags",
+    stack: "dev",
+    type: T.repository,
+    name: "-images-api",
+    mutate: (p) => ({ ...p, imageTagMutability: "MUTABLE" }),
+  },
+  {
+    invariant: "ecr-immutable-digests",
+    what: "prod training runs an image by tag",
+    stack: "prod",
+    type: T.taskDefinition,
+    name: "-training-taskdef",
+    mutate: (p) => editContainer(p, (c) => ({ ...c, image: `${c.image.split("@")[0]}:latest` })),
+  },
+  {
+    invariant: "bucket-policy-no-public-allow",
+    what: "the raw bucket lets everyone read its objects",
+    stack: "dev",
+    type: T.bucketPolicy,
+    name: "-lake-raw-tls-only",
+    mutate: (p) =>
+      appendStatement(p, {
+        Sid: "PublicRead",
+        Effect: "Allow",
+        Principal: "*",
+        Action: ["s3:GetObject"],
+        Resource: ["arn:aws:s3:::gplay-dev-raw/*"],
+      }),
+  },
+  {
+    invariant: "bucket-policy-no-public-allow",
+    what: "prod's models bucket allows listing to AWS principal '*'",
+    stack: "prod",
+    type: T.bucketPolicy,
+    name: "-lake-models-tls-only",
+    mutate: (p) =>
+      appendStatement(p, {
+        Effect: "Allow",
+        Principal: { AWS: ["*"] },
+        Action: ["s3:ListBucket"],
+        Resource: ["arn:aws:s3:::gplay-prod-models"],
+      }),
+  },
+  {
+    invariant: "roles-workload-boundary",
+    what: "the api's task role loses the workload boundary",
+    stack: "prod",
+    type: T.role,
+    name: "-api-task",
+    mutate: (p) => without(p, "permissionsBoundary"),
   },
   {
     invariant: "kms-rotation",
@@ -634,10 +743,11 @@ export const MUTATIONS: Mutation[] = [
   },
 ];
 
-const matches = (m: Mutation, type: string, name: string) => type === m.type && name.endsWith(m.name);
+type Target = Pick<Mutation, "type" | "name" | "what" | "mutate">;
+const matches = (m: Target, type: string, name: string) => type === m.type && name.endsWith(m.name);
 
 /** Applies a mutation to recorded resources (a copy; exactly one resource must match). */
-export function mutateRecorded(resources: readonly RecordedResource[], m: Mutation): RecordedResource[] {
+export function mutateRecorded(resources: readonly RecordedResource[], m: Target): RecordedResource[] {
   const hits = resources.filter((r) => matches(m, r.type, r.name));
   if (hits.length !== 1) throw new Error(`mutation "${m.what}" matched ${hits.length} resources`);
   return resources.map((r) =>

@@ -9,8 +9,15 @@ import {
 } from "@gplay/common";
 import { describe, expect, test } from "@jest/globals";
 import { alarmSpecs, dashboardBody } from "../../src/plan/alarms.js";
-import { githubOidcTrustPolicy, stateBackendPolicy } from "../../src/plan/bootstrap.js";
+import {
+  ECR_PULL_ACTIONS,
+  environmentBoundary,
+  githubOidcTrustPolicy,
+  parseEnvironments,
+  stateBackendPolicy,
+} from "../../src/plan/bootstrap.js";
 import { ConfigError, parseConfig } from "../../src/plan/config.js";
+import { WAF_MANAGED_RULE_GROUPS, webAclRules } from "../../src/plan/edge.js";
 import {
   apiPolicy,
   assumeRolePolicy,
@@ -51,8 +58,17 @@ describe("config", () => {
     expect(cfg.api.minCount).toBe(1);
   });
 
+  const prodBase = {
+    ...base,
+    domain: "api.example.com",
+    certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc-123",
+    imageDigests: Object.fromEntries(
+      ["featstoreEngine", "training", "api", "mlflow"].map((w) => [w, `sha256:${"a".repeat(64)}`]),
+    ),
+  };
+
   test("prod defaults to two API tasks, a multi-AZ database, 90-day logs and deletion protection", () => {
-    const cfg = parseConfig(base, "prod");
+    const cfg = parseConfig(prodBase, "prod");
     expect(cfg).toMatchObject({ deletionProtection: true, logRetentionDays: 90 });
     expect(cfg.api.minCount).toBe(2);
     expect(cfg.database.multiAz).toBe(true);
@@ -98,9 +114,56 @@ describe("config", () => {
     );
   });
 
+  test("prod refuses to build without TLS on the public listener", () => {
+    const { certificateArn: _c, domain: _d, ...noTls } = prodBase;
+    expect(() => parseConfig(noTls, "prod")).toThrow(/prod serves the API over HTTPS only/);
+    expect(() => parseConfig({ ...noTls, domain: "api.example.com" }, "prod")).toThrow(/certificateArn/);
+    expect(
+      parseConfig({ ...noTls, domain: "api.example.com", hostedZoneId: "Z0123ABC" }, "prod"),
+    ).toMatchObject({
+      domain: "api.example.com",
+      hostedZoneId: "Z0123ABC",
+    });
+    expect(parseConfig(prodBase, "prod").certificateArn).toBe(prodBase.certificateArn);
+    expect(() => parseConfig({ ...base, certificateArn: prodBase.certificateArn }, "dev")).toThrow(/domain/);
+  });
+
+  test("prod deploys CI's digests and never builds; digests are checked per workload", () => {
+    const { imageDigests: _i, ...noDigests } = prodBase;
+    expect(() => parseConfig(noDigests, "prod")).toThrow(/imageDigests: prod deploys images by digest/);
+    expect(() => parseConfig({ ...prodBase, buildImages: true }, "prod")).toThrow(/prod never builds/);
+    expect(() => parseConfig({ ...base, imageDigests: { api: "sha256:abc" } }, "dev")).toThrow(
+      /featstoreEngine, training, api, mlflow/,
+    );
+    expect(() => parseConfig({ ...base, imageDigests: "not json" }, "dev")).toThrow(/JSON object/);
+    expect(
+      parseConfig({ ...base, imageDigests: JSON.stringify(prodBase.imageDigests) }, "dev").imageDigests?.api,
+    ).toBe(`sha256:${"a".repeat(64)}`);
+    expect(() =>
+      parseConfig({ ...base, imageDigests: prodBase.imageDigests, buildImages: "true" }, "dev"),
+    ).toThrow(/cannot be combined/);
+  });
+
   test("rejects an unknown environment and a prefix outside common's naming rule", () => {
     expect(() => parseConfig(base, "staging")).toThrow(/environment/);
     expect(() => parseConfig({ ...base, resourcePrefix: "Bad_Prefix" }, "dev")).toThrow(/resourcePrefix/);
+  });
+});
+
+describe("edge plan", () => {
+  test("the web ACL rate-limits per IP first, then runs every managed group with its own actions", () => {
+    const rules = webAclRules({ metricPrefix: "gplay-prod-api", ratePerFiveMinutes: 2000 });
+    expect(rules.map((r) => r.priority)).toEqual([0, 1, 2, 3]);
+    expect(rules[0]).toMatchObject({
+      action: { block: {} },
+      statement: { rateBasedStatement: { limit: 2000, aggregateKeyType: "IP" } },
+    });
+    expect(rules.slice(1).map((r) => r.statement.managedRuleGroupStatement?.name)).toEqual([
+      ...WAF_MANAGED_RULE_GROUPS,
+    ]);
+    for (const r of rules.slice(1)) expect(r.overrideAction).toEqual({ none: {} });
+    expect(new Set(rules.map((r) => r.visibilityConfig.metricName)).size).toBe(4);
+    expect(() => webAclRules({ metricPrefix: "x", ratePerFiveMinutes: 5 })).toThrow(/>= 10/);
   });
 });
 
@@ -191,13 +254,13 @@ describe("IAM documents", () => {
   });
 
   test("the API may scan the items table (catalogue refresh) and no other table", () => {
-    const scans = apiPolicy(ctx).Statement.filter((s) => s.Action.includes("dynamodb:Scan"));
+    const scans = apiPolicy(ctx).Statement.filter((s) => s.Action?.includes("dynamodb:Scan"));
     expect(scans.flatMap((s) => s.Resource)).toEqual([ctx.tableArns.items]);
   });
 
   test("the API writes only its readers' items and its click files under raw/api-events/", () => {
     const writes = apiPolicy(ctx).Statement.filter((s) =>
-      s.Action.some((a) => /Put|Write|Update|Delete/.test(a)),
+      s.Action?.some((a) => /Put|Write|Update|Delete/.test(a)),
     );
     expect(writes.map((s) => [s.Action, s.Resource])).toEqual([
       [["dynamodb:PutItem"], [ctx.tableArns.users]],
@@ -221,7 +284,8 @@ describe("IAM documents", () => {
   test("'*' resources appear only with the actions that require them", () => {
     for (const doc of [featstoreEnginePolicy(ctx), trainingPolicy(ctx), apiPolicy(ctx), mlflowPolicy(ctx)]) {
       for (const s of doc.Statement)
-        if (s.Resource?.includes("*")) expect(s.Action.every((a) => WILDCARD_ACTIONS.includes(a))).toBe(true);
+        if (s.Resource?.includes("*"))
+          expect(s.Action?.every((a) => WILDCARD_ACTIONS.includes(a))).toBe(true);
     }
   });
 
@@ -398,11 +462,11 @@ describe("alarms", () => {
 });
 
 describe("bootstrap trust", () => {
-  test("CI roles trust GitHub's OIDC tokens of this repository's named environments only", () => {
+  test("a CI role trusts GitHub's OIDC tokens of exactly one environment of this repository", () => {
     const doc = githubOidcTrustPolicy({
       providerArn: "arn:oidc",
       repository: "globo/gplay",
-      environments: ["dev", "prod"],
+      environment: "prod",
     });
     expect(doc.Statement).toEqual([
       {
@@ -410,30 +474,103 @@ describe("bootstrap trust", () => {
         Principal: { Federated: "arn:oidc" },
         Action: ["sts:AssumeRoleWithWebIdentity"],
         Condition: {
-          StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
-          StringLike: {
-            "token.actions.githubusercontent.com:sub": [
-              "repo:globo/gplay:environment:dev",
-              "repo:globo/gplay:environment:prod",
-            ],
+          StringEquals: {
+            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+            "token.actions.githubusercontent.com:sub": "repo:globo/gplay:environment:prod",
           },
         },
       },
     ]);
-    expect(() => githubOidcTrustPolicy({ providerArn: "a", repository: "*", environments: ["dev"] })).toThrow(
+    expect(() => githubOidcTrustPolicy({ providerArn: "a", repository: "*", environment: "dev" })).toThrow(
       /owner\/repo/,
     );
-    expect(() => githubOidcTrustPolicy({ providerArn: "a", repository: "o/r", environments: [] })).toThrow(
+    expect(() => githubOidcTrustPolicy({ providerArn: "a", repository: "o/r", environment: "*" })).toThrow(
       /environment/,
     );
   });
 
-  test("the state policy covers only the state bucket and the secrets key", () => {
-    const doc = stateBackendPolicy({ bucket: "gplay-state", keyArn: "arn:key" });
-    expect(doc.Statement.flatMap((s) => s.Resource)).toEqual([
-      "arn:aws:s3:::gplay-state",
-      "arn:aws:s3:::gplay-state/*",
-      "arn:key",
+  const state = (access: "deploy" | "preview") =>
+    stateBackendPolicy({
+      bucket: "gplay-state",
+      environment: "dev",
+      stateKeyArn: "arn:state",
+      secretsKeyArn: "arn:dev",
+      access,
+    });
+
+  test("the deploy role reads and writes only its environment's prefix, with its own secrets key", () => {
+    const doc = state("deploy");
+    expect([...new Set(doc.Statement.flatMap((s) => s.Resource ?? []))].sort()).toEqual(
+      ["arn:aws:s3:::gplay-state", "arn:aws:s3:::gplay-state/dev/*", "arn:dev", "arn:state"].sort(),
+    );
+    expect(doc.Statement.find((s) => s.Sid === "StateWrite")?.Action).toEqual([
+      "s3:PutObject",
+      "s3:DeleteObject",
     ]);
+    expect(doc.Statement.find((s) => s.Sid === "StateKey")?.Condition).toEqual({
+      StringLike: { "kms:EncryptionContext:aws:s3:arn": ["arn:aws:s3:::gplay-state/dev/*"] },
+    });
+  });
+
+  test("the preview role reads state, writes only lock files and only decrypts", () => {
+    const doc = state("preview");
+    const writes = doc.Statement.filter((s) => s.Action?.some((a) => /^s3:(Put|Delete)/.test(a)));
+    expect(writes.flatMap((s) => s.Resource)).toEqual(["arn:aws:s3:::gplay-state/dev/.pulumi/locks/*"]);
+    expect(doc.Statement.find((s) => s.Sid === "SecretsKey")?.Action).toEqual(["kms:Decrypt"]);
+    expect(doc.Statement.flatMap((s) => s.Action ?? [])).not.toContain("kms:Encrypt");
+  });
+
+  test("a boundary denies the other environments and, for CI, roles without the workload boundary", () => {
+    const ci = environmentBoundary({
+      kind: "ci",
+      environment: "dev",
+      bucket: "gplay-state",
+      otherSecretsKeyArns: ["arn:prod-key"],
+      workloadBoundaryArn: "arn:aws:iam::1:policy/gplay-workload-boundary-dev",
+    });
+    const sid = (id: string) => ci.Statement.find((s) => s.Sid === id);
+    expect(sid("DenyOtherEnvironmentsTagged")?.Condition).toEqual({
+      StringEquals: { "aws:ResourceTag/environment": ["prod"] },
+    });
+    expect(sid("DenyOtherEnvironmentsByName")?.Resource).toEqual(
+      expect.arrayContaining([
+        "arn:aws:s3:::gplay-state/prod/*",
+        "arn:aws:s3:::gplay-prod-*",
+        "arn:prod-key",
+      ]),
+    );
+    expect(sid("RolesCarryTheWorkloadBoundary")?.Condition).toEqual({
+      StringNotEquals: { "iam:PermissionsBoundary": "arn:aws:iam::1:policy/gplay-workload-boundary-dev" },
+    });
+    expect(sid("DenyOtherEnvironmentsImages")?.Action).toEqual(["*"]);
+    const prod = environmentBoundary({
+      kind: "ci",
+      environment: "prod",
+      bucket: "gplay-state",
+      otherSecretsKeyArns: [],
+      workloadBoundaryArn: "arn:w",
+      promotesFrom: "dev",
+    });
+    // prod may only read dev's images (to copy the digest it promotes), nothing else of dev.
+    expect(prod.Statement.find((s) => s.Sid === "DenyOtherEnvironmentsImages")?.NotAction).toEqual(
+      ECR_PULL_ACTIONS,
+    );
+    const workload = environmentBoundary({
+      kind: "workload",
+      environment: "prod",
+      bucket: "b",
+      otherSecretsKeyArns: [],
+    });
+    expect(workload.Statement.map((s) => s.Sid)).toContain("DenyIdentityChanges");
+    expect(() =>
+      environmentBoundary({ kind: "ci", environment: "dev", bucket: "b", otherSecretsKeyArns: [] }),
+    ).toThrow(/workload boundary/);
+  });
+
+  test("environments: all by default, or the one(s) of this account", () => {
+    expect(parseEnvironments(undefined)).toEqual(["dev", "prod"]);
+    expect(parseEnvironments('["prod"]')).toEqual(["prod"]);
+    expect(() => parseEnvironments(["staging"])).toThrow(/environments/);
+    expect(() => parseEnvironments(["dev", "dev"])).toThrow(/distinct/);
   });
 });
