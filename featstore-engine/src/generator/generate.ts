@@ -6,14 +6,14 @@ import {
   pickEdition,
   pickNationalSection,
 } from "./articles.js";
-import { writeMalformedItens, writeMalformedTreino, writeMalformedValidacao } from "./malformed.js";
+import { writeMalformedItens } from "./malformed.js";
 import {
-  assembleExpected,
   DAY_MS,
   drawEngagement,
   EngagementStats,
   type ExpectedAggregates,
   FileStats,
+  finishDataset,
   HOUR_MS,
   type OutputSink,
   openTreinoFiles,
@@ -212,31 +212,16 @@ export function generateDataset(options: GeneratorOptions, sink: OutputSink): Ex
         totals.addValidation(validacao, { userId, userType, history: ids, timestampHistory: stamps }, fresh);
     }
   }
-  if (malformed) {
-    writeMalformedTreino(
-      treino[0] as FileStats,
-      firstTreinoFields,
-      rng,
-      trainStart,
-      articles.pages[0] as string,
-    );
-    writeMalformedValidacao(
-      validacao,
-      totals.firstValidacaoFields,
-      rng,
-      trainEnd,
-      articles.pages[0] as string,
-    );
-  }
-  for (const f of treino) f.out.close();
-  validacao.out.close();
-
-  return assembleExpected({
+  return finishDataset({
     generator: { seed, users, days, items: itemCount, malformed },
     period: { trainStart, trainEnd, validationEnd },
-    files: [...itens.files, ...treino, validacao],
     itens,
+    treino,
+    validacao,
     readers: totals,
     engagement,
+    rng,
+    firstTreinoFields,
+    page: articles.pages[0] as string,
   });
 }

@@ -6,7 +6,7 @@ import {
   formatNumpyStringList,
   joinTreinoList,
 } from "../domain/raw-format.js";
-import type { FileStats } from "./output.js";
+import type { ExpectedAggregates, FileStats } from "./output.js";
 import type { Rng } from "./rng.js";
 
 /**
@@ -42,7 +42,7 @@ function treinoFields(
   ];
 }
 
-export function writeMalformedTreino(
+function writeMalformedTreino(
   file: FileStats,
   duplicateOf: string[] | undefined,
   rng: Rng,
@@ -94,7 +94,7 @@ export function writeMalformedItens(file: FileStats, duplicateOf: string[], rng:
   for (const [reason, fields] of bad) file.quarantined(reason, formatCsvRecord(fields));
 }
 
-export function writeMalformedValidacao(
+function writeMalformedValidacao(
   file: FileStats,
   duplicateOf: string[] | undefined,
   rng: Rng,
@@ -123,4 +123,19 @@ export function writeMalformedValidacao(
   ];
   for (const [reason, fields] of bad) file.quarantined(reason, formatCsvRecord(fields));
   if (duplicateOf !== undefined) file.quarantined("DUPLICATE_ROW", formatCsvRecord(duplicateOf));
+}
+
+/**
+ * The malformed treino rows (in the first treino file) and validacao rows, appended after every
+ * reader: `firstTreino`/`firstValidacao` are accepted rows to duplicate, `page` an existing article.
+ */
+export function writeMalformedReaderRows(
+  files: { treino: FileStats; validacao: FileStats },
+  firstRows: { treino: string[] | undefined; validacao: string[] | undefined },
+  rng: Rng,
+  period: ExpectedAggregates["period"],
+  page: string,
+): void {
+  writeMalformedTreino(files.treino, firstRows.treino, rng, period.trainStart, page);
+  writeMalformedValidacao(files.validacao, firstRows.validacao, rng, period.trainEnd, page);
 }

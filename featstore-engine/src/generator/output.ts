@@ -9,6 +9,7 @@ import { formatCsvRecord } from "../domain/csv.js";
 import { formatItensFields, formatTreinoFields, formatValidacaoFields } from "../domain/raw-format.js";
 import { type Articles, articleTopic, SHAPES } from "./articles.js";
 import { articleUrl, slugify, type UrlShape } from "./catalog.js";
+import { writeMalformedReaderRows } from "./malformed.js";
 import { Rng } from "./rng.js";
 import { body, sentence, title } from "./text.js";
 
@@ -388,8 +389,38 @@ export class ReaderTotals {
   }
 }
 
+/**
+ * Ends a data set: appends the malformed reader rows when asked (after every reader, from `rng`),
+ * closes the treino and validacao files and returns the aggregates of everything written.
+ */
+export function finishDataset(input: {
+  generator: ExpectedAggregates["generator"];
+  period: ExpectedAggregates["period"];
+  itens: ItensSummary;
+  treino: readonly FileStats[];
+  validacao: FileStats;
+  readers: ReaderTotals;
+  engagement: EngagementStats;
+  rng: Rng;
+  firstTreinoFields: string[] | undefined;
+  /** An existing article, referenced by the malformed rows. */
+  page: string;
+}): ExpectedAggregates {
+  const { treino, validacao } = input;
+  if (input.generator.malformed)
+    writeMalformedReaderRows(
+      { treino: treino[0] as FileStats, validacao },
+      { treino: input.firstTreinoFields, validacao: input.readers.firstValidacaoFields },
+      input.rng,
+      input.period,
+      input.page,
+    );
+  for (const f of [...treino, validacao]) f.out.close();
+  return assembleExpected({ ...input, files: [...input.itens.files, ...treino, validacao] });
+}
+
 /** The aggregates of a finished data set (every file closed). */
-export function assembleExpected(input: {
+function assembleExpected(input: {
   generator: ExpectedAggregates["generator"];
   period: ExpectedAggregates["period"];
   files: readonly FileStats[];

@@ -7,14 +7,14 @@
  */
 import { editorialId, makeArticles, pickEdition, pickNationalSection } from "./articles.js";
 import { MAX_HISTORY_SIZE } from "./generate.js";
-import { writeMalformedItens, writeMalformedTreino, writeMalformedValidacao } from "./malformed.js";
+import { writeMalformedItens } from "./malformed.js";
 import {
-  assembleExpected,
   DAY_MS,
   drawEngagement,
   EngagementStats,
   type ExpectedAggregates,
   FileStats,
+  finishDataset,
   HOUR_MS,
   type OutputSink,
   openTreinoFiles,
@@ -355,32 +355,17 @@ export function generateWorld(options: WorldOptions, sink: OutputSink): WorldAgg
     world.validationOnlyReaders++;
   }
 
-  if (malformed) {
-    writeMalformedTreino(
-      treino[0] as FileStats,
-      firstTreinoFields,
-      rng,
-      trainStart,
-      articles.pages[0] as string,
-    );
-    writeMalformedValidacao(
-      validacao,
-      totals.firstValidacaoFields,
-      rng,
-      trainEnd,
-      articles.pages[0] as string,
-    );
-  }
-  for (const f of treino) f.out.close();
-  validacao.out.close();
-
-  const expected = assembleExpected({
+  const expected = finishDataset({
     generator: { seed, users, days, items: itemCount, malformed },
     period: { trainStart, trainEnd, validationEnd },
-    files: [...itens.files, ...treino, validacao],
     itens,
+    treino,
+    validacao,
     readers: totals,
     engagement,
+    rng,
+    firstTreinoFields,
+    page: articles.pages[0] as string,
   });
   return { ...expected, params, world };
 }
