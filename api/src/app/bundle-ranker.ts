@@ -4,7 +4,6 @@ import {
   bundleWorld,
   type LoadedBundle,
   MODEL_INPUTS,
-  NetworkScorer,
   NUMERIC_FEATURES,
   RECENT_READS,
   type Recommendation,
@@ -12,6 +11,7 @@ import {
   readerProfile,
   recommend,
   type Scorer,
+  scorerOf,
 } from "@gplay/common";
 import type { Ranker, RankerInput, RankOptions } from "./ports.js";
 
@@ -22,7 +22,14 @@ import type { Ranker, RankerInput, RankOptions } from "./ports.js";
  */
 export function assertServable(bundle: LoadedBundle, version: string): void {
   const problems: string[] = [];
-  const { network, manifest } = bundle;
+  const { manifest } = bundle;
+  if (manifest.strategy.kind === "baseline") return; // no network: the baseline's scorer is common's
+  if (bundle.model === undefined)
+    throw new AppError(
+      "UNSUPPORTED_INPUT",
+      `Model version ${version} cannot be served: its network is missing`,
+    );
+  const { network } = bundle.model;
   for (const expected of MODEL_INPUTS) {
     const input = network.inputs.find((i) => i.name === expected.name);
     const width = expected.shape[1] as number;
@@ -80,8 +87,8 @@ export class WorldRanker implements Ranker {
 }
 
 /**
- * The ranker of a model bundle: its network through common's forward pass over the bundle's world
- * (every read in a reader's log counts, clicks recorded since the snapshot included).
+ * The ranker of a bundle: its network through common's forward pass (or its baseline's scorer) over
+ * the bundle's world (every read in a reader's log counts, clicks recorded since the snapshot included).
  */
 export function bundleRanker(
   version: string,
@@ -89,10 +96,5 @@ export function bundleRanker(
   catalogue: () => ArticleCatalogue,
 ): WorldRanker {
   assertServable(bundle, version);
-  return new WorldRanker(
-    version,
-    (c) => bundleWorld(bundle, c),
-    new NetworkScorer(bundle.network, bundle.vocabularies, bundle.normalisation),
-    catalogue,
-  );
+  return new WorldRanker(version, (c) => bundleWorld(bundle, c), scorerOf(bundle), catalogue);
 }

@@ -128,6 +128,7 @@ export async function writeTestBundle(tf: Tf, dir: string, spec: TestBundleSpec)
     inputs: MODEL_INPUTS.map((i) => ({ name: i.name, dtype: i.dtype, shape: [...i.shape] })),
     numericFeatures: [...NUMERIC_FEATURES],
     recentReads: RECENT_READS,
+    strategy: { kind: "model" },
     candidates: {
       popular: 100,
       covisited: 100,

@@ -15,12 +15,17 @@ import {
 import { AppError } from "../errors/app-error.js";
 import { ForwardPassError, ForwardPassModel } from "../features/forward-pass.js";
 
-/** A model bundle read into memory: everything needed to rank, no files. */
-export interface LoadedBundle {
-  manifest: BundleManifest;
+/** A model's network with what its inputs need. */
+export interface LoadedNetwork {
   network: ForwardPassModel;
   vocabularies: Vocabularies;
   normalisation: Normalisation;
+}
+
+/** A bundle read into memory: everything needed to rank, no files (`model` only for a model's bundle). */
+export interface LoadedBundle {
+  manifest: BundleManifest;
+  model?: LoadedNetwork | undefined;
   popularity: PopularityTable;
   covisitation: CovisitationTable;
 }
@@ -61,8 +66,21 @@ export async function readBundleDirectory(dir: string, manifest: BundleManifest)
     return parsed.data;
   };
 
-  const modelJson = await readJson<{ weightsManifest?: { paths?: string[] }[] }>(manifest.files.tfjsModel);
-  const modelDir = path.posix.dirname(manifest.files.tfjsModel);
+  const [popularity, covisitation] = await Promise.all([
+    readJson(manifest.files.popularity, popularityTableSchema),
+    readJson(manifest.files.covisitation, covisitationTableSchema),
+  ]);
+  const { files } = manifest;
+  if (
+    manifest.strategy.kind === "baseline" ||
+    files.tfjsModel === undefined ||
+    files.vocabularies === undefined ||
+    files.normalisation === undefined
+  )
+    return { manifest, popularity, covisitation };
+
+  const modelJson = await readJson<{ weightsManifest?: { paths?: string[] }[] }>(files.tfjsModel);
+  const modelDir = path.posix.dirname(files.tfjsModel);
   const chunks: Buffer[] = [];
   for (const group of modelJson.weightsManifest ?? [])
     for (const p of group.paths ?? []) {
@@ -83,11 +101,9 @@ export async function readBundleDirectory(dir: string, manifest: BundleManifest)
       });
     throw error;
   }
-  const [vocabularies, normalisation, popularity, covisitation] = await Promise.all([
-    readJson(manifest.files.vocabularies, vocabulariesSchema),
-    readJson(manifest.files.normalisation, normalisationSchema),
-    readJson(manifest.files.popularity, popularityTableSchema),
-    readJson(manifest.files.covisitation, covisitationTableSchema),
+  const [vocabularies, normalisation] = await Promise.all([
+    readJson(files.vocabularies, vocabulariesSchema),
+    readJson(files.normalisation, normalisationSchema),
   ]);
-  return { manifest, network, vocabularies, normalisation, popularity, covisitation };
+  return { manifest, model: { network, vocabularies, normalisation }, popularity, covisitation };
 }

@@ -171,42 +171,83 @@ export const evaluationFiguresSchema = z.object({
 });
 export type EvaluationFigures = z.infer<typeof evaluationFiguresSchema>;
 
+/** The baselines a bundle may serve instead of a network (their scorers: `recommend/baseline-scorers.ts`). */
+export const BASELINE_NAMES = [
+  /** Recency-decayed popularity, half-life tuned. */
+  "popularity",
+  /** The articles most clicked among the last N reads of the portal (N tuned). */
+  "recent-buffer",
+  /** Popularity weighted by the reader's share of reads in the article's section and region (weight tuned). */
+  "section-region-popularity",
+  /** Co-visitation with the reader's recent reads, then popularity. */
+  "covisitation",
+  /** The api's /coldstart order: co-visited, then the recent reads' sections, then their regions, then popularity. */
+  "coldstart",
+] as const;
+export type BaselineName = (typeof BASELINE_NAMES)[number];
+
+/** What ranks a bundle's candidates: its network (a model), or a baseline with its tuned parameters. */
+export const bundleStrategySchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("model") }),
+  z.object({
+    kind: z.literal("baseline"),
+    name: z.enum(BASELINE_NAMES),
+    params: z.record(z.string(), z.number()),
+  }),
+]);
+export type BundleStrategy = z.infer<typeof bundleStrategySchema>;
+
 /** `bundle.json`. */
-export const bundleManifestSchema = z.object({
-  schemaVersion: z.literal(BUNDLE_SCHEMA_VERSION),
-  featureSchemaVersion: z.literal(FEATURE_SCHEMA_VERSION),
-  createdAt: z.iso.datetime(),
-  /** The snapshot the bundle was trained on (lineage). */
-  snapshot: z.object({ snapshotId: z.string().min(1), manifestKey: z.string().min(1), digest: z.string() }),
-  /** "Now" of the candidate structures and of article ages when serving starts. */
-  asOf: z.number().int().nonnegative(),
-  inputs: z.array(
-    z.object({
-      name: z.string(),
-      dtype: z.enum(["int32", "float32"]),
-      shape: z.array(z.number().int().positive().nullable()),
+export const bundleManifestSchema = z
+  .object({
+    schemaVersion: z.literal(BUNDLE_SCHEMA_VERSION),
+    featureSchemaVersion: z.literal(FEATURE_SCHEMA_VERSION),
+    createdAt: z.iso.datetime(),
+    /** The snapshot the bundle was trained on (lineage). */
+    snapshot: z.object({ snapshotId: z.string().min(1), manifestKey: z.string().min(1), digest: z.string() }),
+    /** "Now" of the candidate structures and of article ages when serving starts. */
+    asOf: z.number().int().nonnegative(),
+    inputs: z.array(
+      z.object({
+        name: z.string(),
+        dtype: z.enum(["int32", "float32"]),
+        shape: z.array(z.number().int().positive().nullable()),
+      }),
+    ),
+    numericFeatures: z.array(z.string()),
+    recentReads: z.number().int().positive(),
+    /** Candidate generation the ranker was trained and evaluated with. */
+    candidates: z.object({
+      popular: z.number().int().nonnegative(),
+      covisited: z.number().int().nonnegative(),
+      contentSimilar: z.number().int().nonnegative(),
+      /** Only articles issued within this many hours of asOf enter the popular pool (fresh). */
+      freshHours: z.number().positive(),
+      popularityHalfLifeHours: z.number().positive(),
     }),
-  ),
-  numericFeatures: z.array(z.string()),
-  recentReads: z.number().int().positive(),
-  /** Candidate generation the ranker was trained and evaluated with. */
-  candidates: z.object({
-    popular: z.number().int().nonnegative(),
-    covisited: z.number().int().nonnegative(),
-    contentSimilar: z.number().int().nonnegative(),
-    /** Only articles issued within this many hours of asOf enter the popular pool (fresh). */
-    freshHours: z.number().positive(),
-    popularityHalfLifeHours: z.number().positive(),
-  }),
-  files: z.object({
-    tfjsModel: z.string(),
-    kerasH5: z.string(),
-    vocabularies: z.string(),
-    normalisation: z.string(),
-    popularity: z.string(),
-    covisitation: z.string(),
-  }),
-  /** Training parameters (seed, epochs, …), for the record. */
-  params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
-});
+    /** A model's bundle has the network files; a baseline's only the candidate structures. */
+    strategy: bundleStrategySchema.default({ kind: "model" }),
+    files: z.object({
+      tfjsModel: z.string().optional(),
+      kerasH5: z.string().optional(),
+      vocabularies: z.string().optional(),
+      normalisation: z.string().optional(),
+      popularity: z.string(),
+      covisitation: z.string(),
+    }),
+    /** Training parameters (seed, epochs, …), for the record. */
+    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  })
+  .refine(
+    (m) =>
+      m.strategy.kind === "baseline" ||
+      (m.files.tfjsModel !== undefined &&
+        m.files.kerasH5 !== undefined &&
+        m.files.vocabularies !== undefined &&
+        m.files.normalisation !== undefined),
+    {
+      message: "a model bundle names its tfjsModel, kerasH5, vocabularies and normalisation files",
+      path: ["files"],
+    },
+  );
 export type BundleManifest = z.infer<typeof bundleManifestSchema>;

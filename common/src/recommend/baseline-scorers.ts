@@ -4,23 +4,12 @@
  * the gate compares like with like. Their popularity is the world's (a decayed popularity with the
  * baseline's half-life, or the counts of the most recent reads for the recent-click buffer).
  */
+import { BASELINE_NAMES, type BaselineName } from "../contracts/model-bundle.js";
 import type { ReaderProfile } from "../features/feature-builder.js";
 import type { Scorer } from "./recommend.js";
 import type { RecommendationWorld } from "./world.js";
 
-export const BASELINE_NAMES = [
-  /** Recency-decayed popularity, half-life tuned. */
-  "popularity",
-  /** The articles most clicked among the last N reads of the portal (N tuned). */
-  "recent-buffer",
-  /** Popularity weighted by the reader's share of reads in the article's section and region (weight tuned). */
-  "section-region-popularity",
-  /** Co-visitation with the reader's recent reads, then popularity. */
-  "covisitation",
-  /** The api's /coldstart order: co-visited, then the recent reads' sections, then their regions, then popularity. */
-  "coldstart",
-] as const;
-export type BaselineName = (typeof BASELINE_NAMES)[number];
+export { BASELINE_NAMES, type BaselineName };
 
 /** Scores that order pages by `keys` lexicographically (each key higher is better): 1/(1+rank). */
 function lexicographic(pages: readonly string[], keys: (page: string) => readonly number[]): number[] {

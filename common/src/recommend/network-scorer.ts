@@ -3,6 +3,7 @@
  * normalisation, then the network through common's forward pass. Training evaluates with it and the
  * api serves with it, so a bundle ranks the same pages with the same scores in both.
  */
+import type { LoadedBundle } from "../bundle/read-bundle.js";
 import type { Normalisation, Vocabularies } from "../contracts/model-bundle.js";
 import {
   buildModelInputs,
@@ -12,6 +13,7 @@ import {
   vocabularyIndex,
 } from "../features/feature-builder.js";
 import type { ForwardPassModel } from "../features/forward-pass.js";
+import { baselineScorer } from "./baseline-scorers.js";
 import type { Scorer } from "./recommend.js";
 import type { RecommendationWorld } from "./world.js";
 
@@ -47,4 +49,15 @@ export class NetworkScorer implements Scorer {
     );
     return scores as Float32Array;
   }
+}
+
+/**
+ * The scorer a bundle names: its network (a model) or its baseline with the tuned parameters. Throws
+ * when a model bundle came without its network.
+ */
+export function scorerOf(bundle: Pick<LoadedBundle, "manifest" | "model">): Scorer {
+  const { strategy } = bundle.manifest;
+  if (strategy.kind === "baseline") return baselineScorer(strategy.name, strategy.params);
+  if (bundle.model === undefined) throw new Error("a model bundle without its network cannot rank");
+  return new NetworkScorer(bundle.model.network, bundle.model.vocabularies, bundle.model.normalisation);
 }

@@ -51,6 +51,16 @@ export async function writeBundle(
   await writeJson(dir, BUNDLE_FILES.manifest, bundleManifestSchema.parse(contents.manifest));
 }
 
+/** A baseline's bundle: its manifest and candidate structures, no network. */
+export async function writeBaselineBundle(
+  dir: string,
+  contents: Pick<BundleContents, "manifest" | "popularity" | "covisitation">,
+): Promise<void> {
+  await writeJson(dir, BUNDLE_FILES.popularity, contents.popularity);
+  await writeJson(dir, BUNDLE_FILES.covisitation, contents.covisitation);
+  await writeJson(dir, BUNDLE_FILES.manifest, bundleManifestSchema.parse(contents.manifest));
+}
+
 export async function readBundle(
   tf: Tf,
   dir: string,
@@ -58,13 +68,17 @@ export async function readBundle(
   const json = async (file: string) => JSON.parse(await readFile(path.join(dir, file), "utf8")) as unknown;
   const manifest = bundleManifestSchema.parse(await json(BUNDLE_FILES.manifest));
   const model = await tf.loadLayersModel(
-    fileSystemLoadHandler(path.join(dir, path.dirname(manifest.files.tfjsModel))),
+    fileSystemLoadHandler(path.join(dir, path.dirname(manifest.files.tfjsModel ?? BUNDLE_FILES.tfjsModel))),
   );
   return {
     manifest,
     model,
-    vocabularies: vocabulariesSchema.parse(await json(manifest.files.vocabularies)),
-    normalisation: normalisationSchema.parse(await json(manifest.files.normalisation)),
+    vocabularies: vocabulariesSchema.parse(
+      await json(manifest.files.vocabularies ?? BUNDLE_FILES.vocabularies),
+    ),
+    normalisation: normalisationSchema.parse(
+      await json(manifest.files.normalisation ?? BUNDLE_FILES.normalisation),
+    ),
     popularity: popularityTableSchema.parse(await json(manifest.files.popularity)),
     covisitation: covisitationTableSchema.parse(await json(manifest.files.covisitation)),
   };

@@ -62,8 +62,13 @@ export class MlflowTracker implements ExperimentTracker, ModelRegistry {
     await this.client.downloadModel(`models:/${name}/${version}`, dir);
   }
 
-  async registerVersion(name: string, runId: string, tags: Record<string, string>): Promise<string> {
-    const mv = await this.client.registerModel(name, runId, "", {
+  async registerVersion(
+    name: string,
+    runId: string,
+    tags: Record<string, string>,
+    artifactPath = "",
+  ): Promise<string> {
+    const mv = await this.client.registerModel(name, runId, artifactPath, {
       tags,
       description: `training run ${runId}`,
     });

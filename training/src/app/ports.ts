@@ -45,7 +45,13 @@ export interface ModelRegistry {
   /** Downloads a version's files (the bundle) into `dir`. */
   downloadVersion(name: string, version: string, dir: string): Promise<void>;
   /** Registers the run's artifact root as a new version; returns its number. */
-  registerVersion(name: string, runId: string, tags: Record<string, string>): Promise<string>;
+  /** Registers the run's artifacts (or those under `artifactPath`) as a new version. */
+  registerVersion(
+    name: string,
+    runId: string,
+    tags: Record<string, string>,
+    artifactPath?: string,
+  ): Promise<string>;
   setAlias(name: string, alias: string, version: string): Promise<void>;
   /** Stage `Production` for `version`, archiving the versions that held it. */
   moveProductionStage(name: string, version: string): Promise<void>;

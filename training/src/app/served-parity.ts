@@ -13,10 +13,10 @@ import {
   bundleManifestSchema,
   bundleWorld,
   mapCatalogue,
-  NetworkScorer,
   readBundleDirectory,
   readerProfile,
   recommend,
+  scorerOf,
 } from "@gplay/common";
 import { evaluateLists, K } from "../domain/metrics.js";
 import { sample, validationCases } from "../domain/split.js";
@@ -120,7 +120,7 @@ export async function compareServedWithOffline(
     const data = await loadTrainingData(deps.snapshots, deps.vectors, snapshot);
     // The world the bundle serves, over the snapshot's articles, every read of the snapshot included.
     const world = bundleWorld(bundle, mapCatalogue(data.articles), data.asOf + 1);
-    const scorer = new NetworkScorer(bundle.network, bundle.vocabularies, bundle.normalisation);
+    const scorer = scorerOf(bundle);
     const offline = (userId: string) => {
       const reader = data.readers.get(userId);
       const profile = readerProfile(reader?.log ?? [], reader?.userType, world.features);

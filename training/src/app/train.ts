@@ -20,12 +20,20 @@ import {
   RECENT_READS,
   readBundleDirectory,
   readerProfile,
+  scorerOf,
   type Vocabularies,
   vocabularyIndex,
 } from "@gplay/common";
 import type * as TfModule from "@tensorflow/tfjs";
-import { writeBundle } from "../adapters/bundle-dir.js";
-import { type BaselineName, evaluateBaselines, noveltyBasis, tuneBaselines } from "../domain/baselines.js";
+import { writeBaselineBundle, writeBundle } from "../adapters/bundle-dir.js";
+import {
+  type BaselineName,
+  evaluateBaselines,
+  noveltyBasis,
+  strategyPopularity,
+  strategyWorld,
+  tuneBaselines,
+} from "../domain/baselines.js";
 import { HOUR_MS, type TrainingData } from "../domain/data.js";
 import { buildExamples, mergeExamples } from "../domain/examples.js";
 import { type GateDecision, promotionDecision } from "../domain/gate.js";
@@ -102,7 +110,10 @@ export interface EvaluationResult {
 
 export interface TrainOutcome {
   runId: string | undefined;
+  /** The model's registered version. */
   version: string | undefined;
+  /** The version now `champion`: the model's, or a baseline's bundle registered by this run. */
+  promotedVersion?: string | undefined;
   decision: GateDecision | undefined;
   promoted: boolean;
   championVersion: string | undefined;
@@ -289,7 +300,7 @@ export async function trainAndEvaluate(
         return readerProfile(reader?.log ?? [], reader?.userType, vWorld.features);
       },
       vCases,
-      new NetworkScorer(served.network, served.vocabularies, served.normalisation),
+      scorerOf(served),
     );
     const validacao = {
       model: evaluateLists(vCases, vServed.lists, noveltyBasis(fullWorld)),
@@ -323,6 +334,8 @@ export async function trainAndEvaluate(
       data,
       {
         evaluation,
+        fullWorld,
+        manifest,
         params,
         bundleDir,
         work,
@@ -387,6 +400,9 @@ function tierMetrics(prefix: string, tiers: TierFigures): MetricPoint[] {
 
 interface Evaluated {
   evaluation: EvaluationResult;
+  fullWorld: ReturnType<typeof buildWorld>;
+  /** The model bundle's manifest (a baseline's bundle shares its lineage and reference time). */
+  manifest: BundleManifest;
   params: Record<string, string>;
   bundleDir: string;
   work: string;
@@ -444,7 +460,7 @@ async function registerAndGate(
       metrics.push({ key: `tuning.${k.replace(/[^A-Za-z0-9_.-]/g, "_")}`, value: v });
 
     // The champion, re-evaluated with its own bundle (network, vocabularies, normalisation) on this split.
-    let championVersion = await registry.aliasVersion(config.modelName, CHAMPION_ALIAS);
+    const championVersion = await registry.aliasVersion(config.modelName, CHAMPION_ALIAS);
     let championNdcg: number | undefined;
     if (championVersion !== undefined) {
       const dir = path.join(work, "champion");
@@ -454,10 +470,16 @@ async function registerAndGate(
           JSON.parse(await readFile(path.join(dir, BUNDLE_FILES.manifest), "utf8")),
         );
         const champion = await readBundleDirectory(dir, championManifest);
-        const scorer = new NetworkScorer(champion.network, champion.vocabularies, champion.normalisation);
+        // A model champion ranks with its network in this split's world; a baseline champion in the
+        // world of its own strategy (its popularity), as it would be served.
+        const { strategy } = championManifest;
+        const world =
+          strategy.kind === "baseline"
+            ? strategyWorld(testWorld, { name: strategy.name, params: strategy.params })
+            : testWorld.served;
         const figures = evaluateLists(
           testCases,
-          servedLists(testWorld.served, testWorld.profile, testCases, scorer).lists,
+          servedLists(world, testWorld.profile, testCases, scorerOf(champion)).lists,
           basis,
         );
         championNdcg = figures.all.ndcg10;
@@ -505,43 +527,101 @@ async function registerAndGate(
     );
     await tracker.uploadDir(runId, reportDir, "evaluation");
 
+    // A baseline that beats the model (and the champion) is served instead: the model is registered
+    // but not promoted, the baseline's own bundle is registered and promoted.
+    const modelWins = decision.promote && decision.reason !== "baseline-best";
     const figureTags: Record<string, string> = {
-      "gplay.gate.decision": decision.promote ? "promote" : "reject",
+      "gplay.gate.decision": modelWins ? "promote" : "reject",
       "gplay.gate.reason": decision.reason,
       "gplay.gate.model_ndcg10": modelFigures.all.ndcg10.toFixed(6),
       "gplay.gate.best_baseline_ndcg10": Math.max(...Object.values(baselineNdcg)).toFixed(6),
       "gplay.gate.champion_version": championVersion ?? "none",
       "gplay.gate.champion_ndcg10": championNdcg === undefined ? "none" : championNdcg.toFixed(6),
+      "gplay.strategy": "model",
     };
     const version = await registry.registerVersion(config.modelName, runId, figureTags);
-    let promoted = false;
-    let outcome: string = decision.promote ? "promoted" : "not-promoted";
+    let promotedVersion: string | undefined;
     if (decision.promote) {
+      const target =
+        decision.reason === "baseline-best"
+          ? await registerBaseline(deps, config, runId, run, decision.baseline as BaselineName, figureTags)
+          : version;
       // Re-check: another run may have promoted since the champion was evaluated.
       const current = await registry.aliasVersion(config.modelName, CHAMPION_ALIAS);
       if (current !== championVersion) {
-        outcome = "aborted-champion-changed";
         log.warn({ evaluated: championVersion, current }, "champion changed during training; not promoting");
       } else {
-        await registry.setAlias(config.modelName, CHAMPION_ALIAS, version);
-        await registry.moveProductionStage(config.modelName, version);
-        promoted = true;
-        championVersion = championVersion ?? undefined;
+        await registry.setAlias(config.modelName, CHAMPION_ALIAS, target);
+        await registry.moveProductionStage(config.modelName, target);
+        promotedVersion = target;
       }
     }
+    const promoted = promotedVersion !== undefined && promotedVersion === version;
+    const outcome =
+      promotedVersion === undefined
+        ? decision.promote
+          ? "aborted-champion-changed"
+          : "not-promoted"
+        : promoted
+          ? "promoted"
+          : "baseline-promoted";
     await tracker.setTags(runId, {
       ...figureTags,
       "gplay.gate.outcome": outcome,
       "gplay.model_version": version,
+      ...(promotedVersion === undefined ? {} : { "gplay.promoted_version": promotedVersion }),
     });
     await tracker.finishRun(runId, "FINISHED");
-    log.info({ runId, version, decision, outcome }, "training run finished");
-    return { runId, version, decision, promoted, championVersion, championNdcg, evaluation };
+    log.info({ runId, version, decision, outcome, promotedVersion }, "training run finished");
+    return { runId, version, decision, promoted, promotedVersion, championVersion, championNdcg, evaluation };
   } catch (error) {
     await tracker.finishRun(runId, "FAILED").catch(() => undefined);
     throw error;
   }
 }
+
+/**
+ * Writes the bundle of a baseline with its tuned parameters — its popularity (at the snapshot's asOf)
+ * and co-visitation, no network — uploads it under the run's `baseline/` artifacts and registers it.
+ */
+async function registerBaseline(
+  deps: TrainDeps & { tracker: ExperimentTracker; registry: ModelRegistry },
+  config: TrainConfig,
+  runId: string,
+  run: Evaluated,
+  name: BaselineName,
+  figureTags: Record<string, string>,
+): Promise<string> {
+  const { fullWorld, evaluation, work } = run;
+  const strategy = evaluation.tuned.strategies[name];
+  const halfLifeHours = strategy.params.halfLifeHours ?? fullWorld.candidates.popularityHalfLifeHours;
+  const dir = path.join(work, "baseline");
+  await writeBaselineBundle(dir, {
+    manifest: {
+      ...run.manifest,
+      strategy: { kind: "baseline", name, params: { ...strategy.params } },
+      candidates: { ...run.manifest.candidates, popularityHalfLifeHours: halfLifeHours },
+      files: { popularity: BUNDLE_FILES.popularity, covisitation: BUNDLE_FILES.covisitation },
+    },
+    popularity: popularityTable(
+      strategyPopularity(fullWorld, strategy),
+      fullWorld.popularityScales,
+      fullWorld.asOf,
+      halfLifeHours,
+    ),
+    covisitation: covisitationTable(fullWorld.covisitation, DEFAULT_COVISITATION.topK),
+  });
+  await deps.tracker.uploadDir(runId, dir, BASELINE_ARTIFACT_DIR);
+  return deps.registry.registerVersion(
+    config.modelName,
+    runId,
+    { ...figureTags, "gplay.gate.decision": "promote", "gplay.strategy": `baseline:${name}` },
+    BASELINE_ARTIFACT_DIR,
+  );
+}
+
+/** Where a run keeps the bundle of the baseline it promoted. */
+export const BASELINE_ARTIFACT_DIR = "baseline";
 
 /** Moves the champion alias (and stage Production) back to `version`. */
 export async function rollback(

@@ -90,7 +90,12 @@ export function evaluateStrategy(
   basis: NoveltyBasis = noveltyBasis(world),
 ): PopulationFigures {
   const served = strategyWorld(world, strategy);
-  const lists = servedLists(served, world.profile, cases, baselineScorer(strategy.name, strategy.params)).lists;
+  const lists = servedLists(
+    served,
+    world.profile,
+    cases,
+    baselineScorer(strategy.name, strategy.params),
+  ).lists;
   return evaluateLists(cases, lists, basis);
 }
 
@@ -134,7 +139,9 @@ export function tuneBaselines(world: World, cases: readonly EvalCase[]): TunedBa
     halfLifeHours,
     grid,
     servingPopularity:
-      bufferNdcg > popularityNdcg ? { kind: "buffer", reads: recent.params.reads as number } : { kind: "decayed" },
+      bufferNdcg > popularityNdcg
+        ? { kind: "buffer", reads: recent.params.reads as number }
+        : { kind: "decayed" },
     strategies: {
       popularity,
       "recent-buffer": recent,

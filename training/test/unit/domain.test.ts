@@ -129,9 +129,14 @@ describe("promotion gate", () => {
       promote: true,
       reason: "first-model",
     });
+    // A baseline better than the model is served instead (the best of all), unless the champion beats it.
     expect(
-      promotionDecision({ model: 0.22, baselines: { pop: 0.2, cov: 0.25 }, champion: undefined }).promote,
-    ).toBe(false);
+      promotionDecision({ model: 0.22, baselines: { pop: 0.2, cov: 0.25 }, champion: undefined }),
+    ).toEqual({ promote: true, reason: "baseline-best", baseline: "cov" });
+    expect(promotionDecision({ model: 0.22, baselines: { pop: 0.2, cov: 0.25 }, champion: 0.26 })).toEqual({
+      promote: false,
+      reason: "below-champion",
+    });
   });
 
   it("needs to beat the champion re-evaluated on the same split; a tie does not promote", () => {

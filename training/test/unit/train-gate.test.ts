@@ -44,8 +44,10 @@ class FakeMlflow implements ExperimentTracker, ModelRegistry {
   async downloadVersion(): Promise<void> {
     throw new Error("no bundle stored in the fake");
   }
-  async registerVersion(_n: string, _r: string, tags: Record<string, string>) {
+  artifactPaths: string[] = [];
+  async registerVersion(_n: string, _r: string, tags: Record<string, string>, artifactPath = "") {
     this.versions.push(tags);
+    this.artifactPaths.push(artifactPath);
     return String(this.versions.length);
   }
   async setAlias(_n: string, alias: string, version: string) {
@@ -90,6 +92,31 @@ describe("training use case with fake tracker and registry", () => {
     expect(fake.tags["gplay.gate.outcome"]).toBe("promoted");
     expect(fake.uploads).toEqual(["", "evaluation"]);
     expect(fake.metrics.filter((m) => m.key === "loss").map((m) => m.step)).toEqual([1, 2, 3, 4]);
+  }, 180_000);
+
+  it("registers an untrained model but promotes the best baseline's own bundle, which the best of all is", async () => {
+    const fake = new FakeMlflow();
+    const out = await trainAndEvaluate(
+      { tf, backend: "wasm", tracker: fake, registry: fake, log: silent },
+      data,
+      snapshot,
+      { ...DEFAULT_TRAIN_CONFIG, epochs: 0 },
+    );
+    expect(out.decision).toMatchObject({ promote: true, reason: "baseline-best" });
+    const best = (out.decision as { baseline: string }).baseline;
+    const baselines = out.evaluation.baselines as Record<string, { all: { ndcg10: number } }>;
+    expect(Math.max(...Object.values(baselines).map((b) => b.all.ndcg10))).toBe(baselines[best]?.all.ndcg10);
+    expect(out.version).toBe("1");
+    expect(out.promotedVersion).toBe("2");
+    expect(fake.versions[0]?.["gplay.gate.decision"]).toBe("reject");
+    expect(fake.versions[1]).toMatchObject({
+      "gplay.gate.decision": "promote",
+      "gplay.strategy": `baseline:${best}`,
+    });
+    expect(fake.artifactPaths).toEqual(["", "baseline"]);
+    expect(fake.uploads).toEqual(["", "evaluation", "baseline"]);
+    expect(fake.aliases.get("champion")).toBe("2");
+    expect(fake.tags["gplay.gate.outcome"]).toBe("baseline-promoted");
   }, 180_000);
 
   it("does not promote when another run changed the champion after this one evaluated it", async () => {

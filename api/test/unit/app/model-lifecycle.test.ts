@@ -160,7 +160,7 @@ describe("parseManifest", () => {
 
   it("lists the invalid fields of a malformed bundle.json", () => {
     expect(() => parseManifest(manifest({ asOf: "yesterday", files: {} }), "5")).toThrow(
-      /asOf.*files\.tfjsModel/s,
+      /asOf.*files\.popularity/s,
     );
   });
 });
