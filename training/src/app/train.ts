@@ -38,7 +38,7 @@ import { HOUR_MS, type TrainingData } from "../domain/data.js";
 import { buildExamples, mergeExamples } from "../domain/examples.js";
 import { type GateDecision, promotionDecision } from "../domain/gate.js";
 import { evaluateLists, type PopulationFigures } from "../domain/metrics.js";
-import { lossCurveSvg, metricBarsSvg } from "../domain/report.js";
+import { lossCurveSvg, metricBarsSvg, segmentTable } from "../domain/report.js";
 import { servedLists, type TierFigures } from "../domain/served-lists.js";
 import { type SplitOptions, timeSplit, validationCases, windowCases } from "../domain/split.js";
 import { covisitationTable, DEFAULT_COVISITATION, popularityTable } from "../domain/structures.js";
@@ -513,6 +513,33 @@ async function registerAndGate(
     await writeFile(
       path.join(reportDir, "metrics.svg"),
       metricBarsSvg(`Test window (${testCases.length} readers)`, bars),
+    );
+    // Model against every baseline per segment (readers with history, new readers), both windows.
+    for (const segment of ["history", "cold"] as const)
+      await writeFile(
+        path.join(reportDir, `metrics-${segment}.svg`),
+        metricBarsSvg(
+          `Test window, ${segment === "history" ? "readers with history" : "new readers"} (${modelFigures[segment].readers})`,
+          [
+            { method: "model", ...modelFigures[segment] },
+            ...Object.entries(baselineFigures).map(([method, f]) => ({ method, ...f[segment] })),
+          ],
+        ),
+      );
+    await writeFile(
+      path.join(reportDir, "segments.md"),
+      [
+        segmentTable(
+          "Test window",
+          { model: modelFigures, ...baselineFigures },
+          Object.keys(baselineFigures),
+        ),
+        segmentTable(
+          "validacao (after the snapshot)",
+          { model: validacao.model, ...validacao.baselines },
+          Object.keys(validacao.baselines),
+        ),
+      ].join("\n"),
     );
     await writeFile(
       path.join(reportDir, "loss.svg"),

@@ -64,3 +64,40 @@ export function lossCurveSvg(series: Record<string, readonly number[]>): string 
   parts.push("</svg>");
   return parts.join("\n");
 }
+
+type Segment = "history" | "cold";
+const SEGMENT_LABEL: Record<Segment, string> = { history: "readers with history", cold: "new readers" };
+
+/**
+ * The per-segment table of a window as Markdown: every method's NDCG@10 / HR@10 / MRR / coverage for
+ * readers with history and new readers, and each method's NDCG@10 ratio to the best baseline.
+ */
+export function segmentTable(
+  title: string,
+  methods: Readonly<
+    Record<
+      string,
+      Record<Segment, { ndcg10: number; hr10: number; mrr: number; coverage: number; readers: number }>
+    >
+  >,
+  baselines: readonly string[],
+): string {
+  const lines = [`### ${title}`, ""];
+  for (const segment of ["history", "cold"] as const) {
+    const best = Math.max(1e-12, ...baselines.map((b) => methods[b]?.[segment].ndcg10 ?? 0));
+    lines.push(
+      `**${SEGMENT_LABEL[segment]}**`,
+      "",
+      "| method | NDCG@10 | HR@10 | MRR | coverage | readers | NDCG@10 ÷ best baseline |",
+      "|---|---|---|---|---|---|---|",
+    );
+    for (const [method, f] of Object.entries(methods)) {
+      const x = f[segment];
+      lines.push(
+        `| ${method} | ${x.ndcg10.toFixed(4)} | ${x.hr10.toFixed(4)} | ${x.mrr.toFixed(4)} | ${x.coverage.toFixed(4)} | ${x.readers} | ${(x.ndcg10 / best).toFixed(3)} |`,
+      );
+    }
+    lines.push("");
+  }
+  return lines.join("\n");
+}

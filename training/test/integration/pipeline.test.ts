@@ -115,7 +115,9 @@ describe("training on the local stack", () => {
       "test.model.all.coverage",
       "test.model.all.novelty",
       "test.baseline.popularity.all.ndcg10",
-      "test.baseline.most-read.history.ndcg10",
+      "test.baseline.recent-buffer.history.ndcg10",
+      "test.tiers.candidate_recall.all",
+      "validacao.tiers.served_share.popular",
       "test.baseline.covisitation.all.ndcg10",
       "validacao.model.all.ndcg10",
     ])
@@ -130,7 +132,14 @@ describe("training on the local stack", () => {
     expect(files).toContain("models/model.h5");
     const evaluation = (await mlflow.listArtifacts(outcome.runId as string, "evaluation")).map((f) => f.path);
     expect(evaluation).toEqual(
-      expect.arrayContaining(["evaluation/metrics.svg", "evaluation/loss.svg", "evaluation/report.json"]),
+      expect.arrayContaining([
+        "evaluation/metrics.svg",
+        "evaluation/metrics-history.svg",
+        "evaluation/metrics-cold.svg",
+        "evaluation/segments.md",
+        "evaluation/loss.svg",
+        "evaluation/report.json",
+      ]),
     );
     expect(await tracker.aliasVersion(config.modelName, CHAMPION_ALIAS)).toBe("1");
     const production = await mlflow.getLatestVersions(config.modelName, ["Production"]);

@@ -4,7 +4,7 @@ import type { TrainingData } from "../../src/domain/data.js";
 import { HOUR_MS } from "../../src/domain/data.js";
 import { promotionDecision } from "../../src/domain/gate.js";
 import { evaluateLists, listScores } from "../../src/domain/metrics.js";
-import { lossCurveSvg, metricBarsSvg } from "../../src/domain/report.js";
+import { lossCurveSvg, metricBarsSvg, segmentTable } from "../../src/domain/report.js";
 import { sample, timeSplit, validationCases, windowCases } from "../../src/domain/split.js";
 import { covisitationAt, popularityAt } from "../../src/domain/structures.js";
 import { buildWorld, candidatePool } from "../../src/domain/world.js";
@@ -158,5 +158,23 @@ describe("report plots", () => {
     ]);
     expect(bars.match(/<rect /g)).toHaveLength(2 + 4);
     expect(lossCurveSvg({ loss: [0.7, 0.5, 0.4], val_loss: [0.7, 0.6] }).match(/<polyline/g)).toHaveLength(2);
+  });
+});
+
+describe("the per-segment report", () => {
+  it("tabulates each method per segment with its NDCG@10 ratio to the best baseline", () => {
+    const f = (ndcg10: number) => ({ ndcg10, hr10: 0.5, mrr: 0.2, coverage: 0.1, readers: 10 });
+    const table = segmentTable(
+      "Test window",
+      {
+        model: { history: f(0.3), cold: f(0.1) },
+        popularity: { history: f(0.2), cold: f(0.1) },
+        covisitation: { history: f(0.25), cold: f(0.05) },
+      },
+      ["popularity", "covisitation"],
+    );
+    expect(table).toContain("| model | 0.3000 | 0.5000 | 0.2000 | 0.1000 | 10 | 1.200 |");
+    expect(table).toContain("| covisitation | 0.0500 | 0.5000 | 0.2000 | 0.1000 | 10 | 0.500 |");
+    expect(table.indexOf("readers with history")).toBeLessThan(table.indexOf("new readers"));
   });
 });
