@@ -15,6 +15,7 @@ import {
 import { MlflowClient, mlflowConfigFromEnv } from "@gplay/mlflow";
 import { readBundleDirectory } from "./adapters/bundle-directory.js";
 import { DynamoFeatureStore } from "./adapters/dynamo-feature-store.js";
+import { DynamoSeenEvents } from "./adapters/dynamo-seen-events.js";
 import { MlflowModelRegistry } from "./adapters/mlflow-model-registry.js";
 import { S3RawEventSink } from "./adapters/s3-raw-event-sink.js";
 import { BundleRanker } from "./app/bundle-ranker.js";
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
     loggerMetricsSink(logger),
   );
   const clients = createAwsClients(awsClientOptionsFromEnv(env));
-  const store = new DynamoFeatureStore(clients.documents, tableNames(env.GPLAY_PREFIX), logger);
+  const tables = tableNames(env.GPLAY_PREFIX);
+  const store = new DynamoFeatureStore(clients.documents, tables, logger);
   const sink = new S3RawEventSink(clients.s3, lakeBucketNames(env.GPLAY_PREFIX).raw);
   const model = new SwitchableModelProvider(
     env.MLFLOW_TRACKING_URI === undefined
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
     {
       users: store,
       sink,
+      seen: new DynamoSeenEvents(clients.documents, tables.eventIds, systemClock),
       clock: systemClock,
       logger,
       onUserWritten: (user) => recommender.rememberUser(user),

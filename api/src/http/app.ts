@@ -3,10 +3,10 @@ import {
   coldstartQuerySchema,
   coldstartRequestSchema,
   type EventsResponse,
-  eventsRequestSchema,
   type HealthResponse,
   type Logger,
   type Metrics,
+  parseEventsRequest,
   predictRequestSchema,
 } from "@gplay/common";
 import express, { type Express, type Response } from "express";
@@ -15,7 +15,7 @@ import type { ModelProvider } from "../app/ports.js";
 import type { Readiness } from "../app/readiness.js";
 import type { Recommender } from "../app/recommend.js";
 import type { EventRecorder } from "../app/record-events.js";
-import { errorMiddleware, parseOr400, reply } from "./errors.js";
+import { errorMiddleware, invalidRequest, parseOr400, reply, validationError } from "./errors.js";
 import {
   type ApiClient,
   apiKeyAuth,
@@ -148,10 +148,18 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.post("/events", async (req, res) => {
-    const request = parseOr400(eventsRequestSchema, req.body, "body");
-    const result = await events.record(request.events);
+    // Every event is validated before anything is written; the valid ones are recorded.
+    const parsed = parseEventsRequest(req.body);
+    if (!parsed.success) throw validationError("body", parsed.error);
+    const { rejected } = parsed;
+    if (parsed.events.length === 0)
+      throw invalidRequest(
+        "body",
+        rejected.flatMap((r) => r.issues),
+      );
+    const result = await events.record(parsed.events.map((e) => e.event));
     const modelVersion = currentModelVersion(model);
-    const body: EventsResponse = { ...result, modelVersion };
+    const body: EventsResponse = { ...result, rejected, modelVersion };
     nameVersion(res, modelVersion);
     reply(res, 200, body);
   });

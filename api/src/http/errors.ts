@@ -1,4 +1,4 @@
-import { AppError, type AppErrorCode, type ErrorResponse, toAppError } from "@gplay/common";
+import { AppError, type AppErrorCode, type ErrorResponse, type FieldIssue, toAppError } from "@gplay/common";
 import type { ErrorRequestHandler, Response } from "express";
 import type { z } from "zod";
 import { requestState } from "./request-context.js";
@@ -29,16 +29,23 @@ const SERVER_MESSAGES: Partial<Record<AppErrorCode, string>> = {
   INTERNAL: "Internal error",
 };
 
-/** Turns a zod failure into a VALIDATION_FAILED AppError listing each problem by field path. */
-export function validationError(where: "body" | "query", error: z.ZodError): AppError {
-  const issues = error.issues.map((issue) => ({
-    path: [where, ...issue.path.map(String)].join("."),
-    message: issue.message,
-  }));
+/** A VALIDATION_FAILED AppError listing each problem by field path. */
+export function invalidRequest(where: "body" | "query", issues: readonly FieldIssue[]): AppError {
   return new AppError(
     "VALIDATION_FAILED",
     `Invalid request ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
     { details: { issues } },
+  );
+}
+
+/** Turns a zod failure into a VALIDATION_FAILED AppError listing each problem by field path. */
+export function validationError(where: "body" | "query", error: z.ZodError): AppError {
+  return invalidRequest(
+    where,
+    error.issues.map((issue) => ({
+      path: [where, ...issue.path.map(String)].join("."),
+      message: issue.message,
+    })),
   );
 }
 

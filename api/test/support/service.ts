@@ -13,6 +13,7 @@ import {
   FakeArticleSource,
   FakeColdstartSource,
   type FakeRanker,
+  FakeSeenEvents,
   FakeSink,
   FakeUserStore,
   memoryLogger,
@@ -37,6 +38,7 @@ export interface Service {
   articleSource: FakeArticleSource;
   coldstart: FakeColdstartSource;
   sink: FakeSink;
+  seen: FakeSeenEvents;
   logger: Logger;
   lines: Record<string, unknown>[];
   documents: Record<string, unknown>[];
@@ -55,6 +57,7 @@ export function buildService(options: ServiceOptions = {}): Service {
   const articleSource = new FakeArticleSource(options.articles ?? []);
   const coldstart = new FakeColdstartSource(options.rows ?? []);
   const sink = new FakeSink();
+  const seen = new FakeSeenEvents();
   const { logger, lines } = memoryLogger();
   const { metrics, documents } = memoryMetrics();
   const model = new SwitchableModelProvider("no model registered");
@@ -74,6 +77,7 @@ export function buildService(options: ServiceOptions = {}): Service {
     {
       users,
       sink,
+      seen,
       clock,
       logger,
       onUserWritten: (u) => recommender.rememberUser(u),
@@ -103,6 +107,7 @@ export function buildService(options: ServiceOptions = {}): Service {
     articleSource,
     coldstart,
     sink,
+    seen,
     logger,
     lines,
     documents,

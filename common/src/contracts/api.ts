@@ -110,9 +110,19 @@ export const coldstartResponseSchema = z.object({
 });
 export type ColdstartResponse = z.infer<typeof coldstartResponseSchema>;
 
+/** A client-chosen event id: printable ASCII without spaces, at most 128 characters. */
+export const eventIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\x21-\x7e]+$/, "eventId must be 1-128 printable ASCII characters without spaces");
+
+/** One event of a `/events` body. Later kinds of events add fields here. */
 export const apiEventSchema = z
   .object({
     type: z.enum(["click", "impression"]),
+    /** Chosen by the client; a retry carrying the same id (for the same reader) adds nothing. */
+    eventId: eventIdSchema.optional(),
     userId: userIdSchema,
     page: pageIdSchema,
     /** Epoch milliseconds; the server's receipt time when absent. */
@@ -125,17 +135,67 @@ export const apiEventSchema = z
   .strict();
 export type ApiEvent = z.infer<typeof apiEventSchema>;
 
+/** The `/events` body, as documented: every event valid. */
 export const eventsRequestSchema = z
   .object({ events: z.array(apiEventSchema).min(1).max(API_LIMITS.maxEventsPerRequest) })
   .strict();
 export type EventsRequest = z.infer<typeof eventsRequestSchema>;
 
+/** The same body with its events not yet validated: each one is checked on its own. */
+const eventsEnvelopeSchema = eventsRequestSchema.extend({
+  events: z.array(z.unknown()).min(1).max(API_LIMITS.maxEventsPerRequest),
+});
+
+/** A validation problem, by field path from the body (`body.events.3.page`). */
+export const fieldIssueSchema = z.object({ path: z.string(), message: z.string() });
+export type FieldIssue = z.infer<typeof fieldIssueSchema>;
+
+/** An event refused by `/events`: its index in the request and what is wrong with it. */
+export const eventRejectionSchema = z.object({
+  index: z.number().int().nonnegative(),
+  issues: z.array(fieldIssueSchema).min(1),
+});
+export type EventRejection = z.infer<typeof eventRejectionSchema>;
+
+export type ParsedEventsRequest =
+  | { success: true; events: { index: number; event: ApiEvent }[]; rejected: EventRejection[] }
+  | { success: false; error: z.ZodError };
+
+/**
+ * Validates a `/events` body before anything is written: the envelope as a whole, then each event on
+ * its own, so the good events can be accepted and the bad ones reported by index.
+ */
+export function parseEventsRequest(body: unknown): ParsedEventsRequest {
+  const envelope = eventsEnvelopeSchema.safeParse(body);
+  if (!envelope.success) return { success: false, error: envelope.error };
+  const events: { index: number; event: ApiEvent }[] = [];
+  const rejected: EventRejection[] = [];
+  envelope.data.events.forEach((raw, index) => {
+    const parsed = apiEventSchema.safeParse(raw);
+    if (parsed.success) events.push({ index, event: parsed.data });
+    else
+      rejected.push({
+        index,
+        issues: parsed.error.issues.map((issue) => ({
+          path: ["body", "events", index, ...issue.path].map(String).join("."),
+          message: issue.message,
+        })),
+      });
+  });
+  return { success: true, events, rejected };
+}
+
 export const eventsResponseSchema = z.object({
+  /** Events recorded by this request (not counting duplicates nor rejected ones). */
   accepted: z.number().int().nonnegative(),
   clicks: z.number().int().nonnegative(),
   impressions: z.number().int().nonnegative(),
   /** Readers whose read set was updated by this request. */
   readersUpdated: z.number().int().nonnegative(),
+  /** Events whose `eventId` was already recorded (a retry): they added nothing. */
+  duplicates: z.number().int().nonnegative(),
+  /** Events refused, by index in the request; the others were recorded. */
+  rejected: z.array(eventRejectionSchema),
   modelVersion: z.string().nullable(),
 });
 export type EventsResponse = z.infer<typeof eventsResponseSchema>;
@@ -157,7 +217,7 @@ export const errorResponseSchema = z.object({
     code: z.string(),
     message: z.string(),
     requestId: z.string(),
-    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    issues: z.array(fieldIssueSchema).optional(),
   }),
 });
 export type ErrorResponse = z.infer<typeof errorResponseSchema>;

@@ -39,6 +39,12 @@ export const TABLES = {
     ttlAttribute: TTL_ATTRIBUTE,
     purpose: "One row per source object version: the processed marker and its counts.",
   },
+  eventIds: {
+    suffix: "event-ids",
+    partitionKey: { name: "eventKey", type: "S" },
+    ttlAttribute: TTL_ATTRIBUTE,
+    purpose: "Client event ids the api has seen (reader id # event id), so a retried /events adds nothing.",
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableName = keyof typeof TABLES;
@@ -50,6 +56,7 @@ export function tableNames(prefix: string): TableNames {
     items: `${prefix}-${TABLES.items.suffix}`,
     coldstart: `${prefix}-${TABLES.coldstart.suffix}`,
     ingestions: `${prefix}-${TABLES.ingestions.suffix}`,
+    eventIds: `${prefix}-${TABLES.eventIds.suffix}`,
   };
 }
 
@@ -58,8 +65,15 @@ export const DYNAMODB_ITEM_LIMIT_BYTES = 400 * 1024;
 
 const binary = z.instanceof(Uint8Array);
 const epochMs = z.number().int().nonnegative();
-export const userIdSchema = z.string().regex(/^[0-9a-f]{64}$/, "userId must be 64 lowercase hex characters");
-export const pageIdSchema = z.uuid({ version: "v4" }).or(z.uuid());
+/**
+ * Ids are accepted in any case and lower-cased here, once, before anything stores, compares or encodes
+ * them (the packed log encodes lower-case UUIDs; an upper-case exclude would otherwise match nothing).
+ */
+export const userIdSchema = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, "userId must be 64 hex characters")
+  .toLowerCase();
+export const pageIdSchema = z.uuid().toLowerCase();
 export const userTypeSchema = z.enum(["Logged", "Non-Logged"]);
 
 /**
@@ -160,3 +174,19 @@ export const ingestionItemSchema = z.object({
   expiresAt: z.number().int().optional(),
 });
 export type IngestionItem = z.infer<typeof ingestionItemSchema>;
+
+/** How long a client event id is remembered: retries later than this are new events. */
+export const EVENT_ID_TTL_SECONDS = 7 * 24 * 3600;
+
+/** A seen client event id (the event-ids table); `eventKey` is `eventKey(userId, eventId)`. */
+export const seenEventItemSchema = z.object({
+  eventKey: z.string().min(1),
+  seenAt: z.iso.datetime(),
+  expiresAt: z.number().int(),
+});
+export type SeenEventItem = z.infer<typeof seenEventItemSchema>;
+
+/** The event-ids table's key: scoped by reader, so two readers' client ids never collide. */
+export function eventKey(userId: string, eventId: string): string {
+  return `${userId}#${eventId}`;
+}
