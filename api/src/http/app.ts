@@ -69,8 +69,10 @@ export function createApp(deps: AppDeps): Express {
   app.set("query parser", "simple");
 
   const document = openApiDocument(config.serviceVersion);
-  const nameVersion = (res: Response, version: string | null) =>
-    res.setHeader(MODEL_VERSION_HEADER, version ?? "none");
+  // A late handler (its request timed out) must not touch the response that already left.
+  const nameVersion = (res: Response, version: string | null) => {
+    if (!res.headersSent) res.setHeader(MODEL_VERSION_HEADER, version ?? "none");
+  };
 
   app.use(requestContext(logger, metrics));
   // Every response names the model being served; routes that answered from cold start override it.

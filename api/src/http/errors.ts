@@ -1,5 +1,5 @@
 import { AppError, type AppErrorCode, type ErrorResponse, type FieldIssue, toAppError } from "@gplay/common";
-import type { ErrorRequestHandler, Response } from "express";
+import type { ErrorRequestHandler, Request, Response } from "express";
 import type { z } from "zod";
 import { requestState } from "./request-context.js";
 
@@ -89,15 +89,22 @@ export function reply(res: Response, status: number, body: unknown): void {
   res.status(status).json(body);
 }
 
-/** The one error middleware: AppError code → status, a JSON body with the request id, no stack. */
-export const errorMiddleware: ErrorRequestHandler = (error, req, res, _next) => {
+/**
+ * Answers with an error: AppError code → status, a JSON body with the request id, no stack. Writes
+ * nothing when a response already left (a time-out answered first: the late handler's outcome is dropped
+ * and the keep-alive connection stays usable).
+ */
+export function sendError(error: unknown, req: Request, res: Response): void {
   const appError = fromBodyParser(error) ?? toAppError(error);
   const status = STATUS_OF_CODE[appError.code];
   const state = requestState(res);
   const log = state?.logger;
+  if (res.headersSent) {
+    log?.info({ code: appError.code, reason: appError.message }, "outcome after the response left; dropped");
+    return;
+  }
   if (status >= 500) log?.error({ err: appError, cause: appError.cause }, appError.message);
   else log?.info({ code: appError.code, reason: appError.message }, "request refused");
-  if (res.headersSent) return;
   if (appError.code === "RATE_LIMITED")
     res.setHeader("Retry-After", String(appError.details.retryAfterSeconds ?? 1));
   const issues = appError.details.issues as { path: string; message: string }[] | undefined;
@@ -110,4 +117,7 @@ export const errorMiddleware: ErrorRequestHandler = (error, req, res, _next) => 
     },
   };
   res.status(status).json(body);
-};
+}
+
+/** The one error middleware (last in the chain; never passes an error on, so express never cuts the socket). */
+export const errorMiddleware: ErrorRequestHandler = (error, req, res, _next) => sendError(error, req, res);

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { AppError } from "@gplay/common";
 import type { RequestHandler } from "express";
 import { type RateQuota, TokenBuckets } from "../domain/token-bucket.js";
+import { sendError } from "./errors.js";
 import { requestState } from "./request-context.js";
 
 /** One API client: a name for logs and metrics, its key, and its quota. */
@@ -52,12 +53,17 @@ export function rateLimit(now: () => number = Date.now): RequestHandler {
   };
 }
 
-/** Answers 503 when a request runs longer than `timeoutMs` (a late handler result is then dropped). */
+/**
+ * Answers 503 when a request runs longer than `timeoutMs`. The answer is sent here, not through `next`:
+ * calling `next` a second time would move express's chain past the error middleware, and the late
+ * handler's outcome would then reach express's final handler, which destroys the keep-alive socket.
+ * The late handler's own answer is dropped (`reply`, `sendError` write nothing once headers left).
+ */
 export function requestTimeout(timeoutMs: number): RequestHandler {
-  return (_req, res, next) => {
+  return (req, res, next) => {
     const timer = setTimeout(() => {
       if (!res.headersSent)
-        next(new AppError("TIMEOUT", `Request exceeded ${timeoutMs} ms`, { details: { timeoutMs } }));
+        sendError(new AppError("TIMEOUT", `Request exceeded ${timeoutMs} ms`, { details: { timeoutMs } }), req, res);
     }, timeoutMs);
     timer.unref();
     res.on("close", () => clearTimeout(timer));
