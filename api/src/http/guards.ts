@@ -63,7 +63,11 @@ export function requestTimeout(timeoutMs: number): RequestHandler {
   return (req, res, next) => {
     const timer = setTimeout(() => {
       if (!res.headersSent)
-        sendError(new AppError("TIMEOUT", `Request exceeded ${timeoutMs} ms`, { details: { timeoutMs } }), req, res);
+        sendError(
+          new AppError("TIMEOUT", `Request exceeded ${timeoutMs} ms`, { details: { timeoutMs } }),
+          req,
+          res,
+        );
     }, timeoutMs);
     timer.unref();
     res.on("close", () => clearTimeout(timer));

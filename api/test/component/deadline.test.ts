@@ -34,7 +34,9 @@ function send(url: string, path: string, body?: unknown): Promise<Answer> {
         res.on("data", (chunk: string) => {
           text += chunk;
         });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text, socket: req.socket as Socket }));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, body: text, socket: req.socket as Socket }),
+        );
         res.on("error", reject);
       },
     );
@@ -50,7 +52,12 @@ describe("a request that outlives its deadline", () => {
       ranker,
       http: { requestTimeoutMs: 150 },
       articles: Array.from({ length: 20 }, (_, i) => article(i + 1)),
-      rows: [popularRow("global", Array.from({ length: 20 }, (_, i) => pageId(i + 1)))],
+      rows: [
+        popularRow(
+          "global",
+          Array.from({ length: 20 }, (_, i) => pageId(i + 1)),
+        ),
+      ],
     });
     service.users.items.set(userId(1), reader(userId(1), [pageId(1)]));
     const server = await startService(service);
