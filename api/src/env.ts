@@ -59,9 +59,14 @@ export const apiEnvSchema = awsEnvSchema.extend({
   GPLAY_FRESHNESS_HOURS: envFields.int(1, 24 * 365).default(48),
   GPLAY_USER_CACHE_TTL_MS: envFields.int(0, 5_000).default(2_000),
   GPLAY_READY_REQUIRES_MODEL: envFields.bool().default(true),
-  /** Wait after failing readiness before closing the listener (ALB health check interval × threshold). */
-  GPLAY_DRAIN_DELAY_MS: envFields.int(0, 120_000).default(0),
-  GPLAY_DRAIN_TIMEOUT_MS: envFields.int(1_000, 120_000).default(25_000),
+  /**
+   * After SIGTERM, keep serving this long before closing the listener: ECS deregisters the task and the
+   * load balancer's nodes take a few seconds to stop routing to it (with 0, requests still routed here
+   * were refused or reset). Infra sets it with the target group's deregistration delay (API_DRAIN).
+   */
+  GPLAY_DRAIN_DELAY_MS: envFields.int(0, 120_000).default(5_000),
+  /** Then in-flight requests get this long before connections are cut (delay + this < ECS stopTimeout). */
+  GPLAY_DRAIN_TIMEOUT_MS: envFields.int(1_000, 120_000).default(20_000),
   GPLAY_SERVICE_VERSION: z.string().min(1).default("0.1.0"),
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

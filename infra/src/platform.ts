@@ -22,6 +22,7 @@ import {
 } from "./plan/iam.js";
 import { resourceNames } from "./plan/names.js";
 import {
+  API_DRAIN,
   ENV,
   MLFLOW_ADMIN_USERNAME,
   MLFLOW_SERVICE_USERNAME,
@@ -304,7 +305,13 @@ export class Platform extends pulumi.ComponentResource {
         memory: cfg.api.memory,
         port: cfg.api.port,
         healthCheckPath: "/healthz",
-        environment: { ...baseEnv, ...mlflowClientEnv, [ENV.port]: String(cfg.api.port) },
+        environment: {
+          ...baseEnv,
+          ...mlflowClientEnv,
+          [ENV.port]: String(cfg.api.port),
+          [ENV.drainDelayMs]: String(API_DRAIN.delayMs),
+          [ENV.drainTimeoutMs]: String(API_DRAIN.timeoutMs),
+        },
         secrets: { ...mlflowClientSecrets, [ENV.apiKeys]: apiKeysSecret.arn },
         secretArns: [apiKeysSecret.arn, servicePasswordSecret.arn],
         taskPolicy: policy(apiPolicy),

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { API_DRAIN } from "../plan/tasks.js";
 
 export interface ApiServiceArgs {
   serviceName: string;
@@ -127,7 +128,8 @@ export class ApiService extends pulumi.ComponentResource {
         protocol: "HTTP",
         targetType: "ip",
         vpcId: args.vpcId,
-        deregistrationDelay: 30,
+        // Long enough for the api's drain (API_DRAIN: delay, then requests in flight).
+        deregistrationDelay: API_DRAIN.deregistrationDelaySeconds,
         healthCheck: {
           path: API_HEALTH_PATH,
           matcher: "200",

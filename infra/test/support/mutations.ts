@@ -256,6 +256,22 @@ export const MUTATIONS: Mutation[] = [
     mutate: (p) => ({ ...p, healthCheck: without(p.healthCheck, "path") }),
   },
   {
+    invariant: "api-drain",
+    what: "api loses its drain delay (the default could be anything)",
+    stack: "dev",
+    type: T.taskDefinition,
+    name: "-api-taskdef",
+    mutate: (p) => editContainer(p, dropEnv("GPLAY_DRAIN_DELAY_MS")),
+  },
+  {
+    invariant: "api-drain",
+    what: "API target group's deregistration delay shorter than the api's drain",
+    stack: "prod",
+    type: T.targetGroup,
+    name: "-api-tg",
+    mutate: (p) => ({ ...p, deregistrationDelay: 10 }),
+  },
+  {
     invariant: "api-autoscaling",
     what: "API loses request-count scaling",
     stack: "dev",
