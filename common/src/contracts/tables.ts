@@ -157,14 +157,26 @@ export const ingestionCountsSchema = z.object({
 });
 export type IngestionCounts = z.infer<typeof ingestionCountsSchema>;
 
-/** The processed marker: `status: "succeeded"` for a source id makes a re-delivered event a no-op. */
+/**
+ * Outcomes of an ingestion attempt: `started` (in progress, or the task died), `succeeded`, `failed`
+ * (a write failed; re-runs converge) and `refused` (the file itself is unusable: unknown header, not
+ * UTF-8, truncated; nothing was written).
+ */
+export const INGESTION_STATUSES = ["started", "succeeded", "failed", "refused"] as const;
+export type IngestionStatus = (typeof INGESTION_STATUSES)[number];
+
+/**
+ * One row per source object version, whatever the outcome of its last attempt: the processed marker
+ * (`status: "succeeded"` makes a re-delivered event a no-op). `kind` is absent when the file was refused
+ * before its kind was known.
+ */
 export const ingestionItemSchema = z.object({
   sourceId: z.string().min(1),
   bucket: z.string(),
   key: z.string(),
   etag: z.string(),
-  kind: z.enum(["treino", "itens", "validacao"]),
-  status: z.enum(["started", "succeeded", "failed"]),
+  kind: z.enum(["treino", "itens", "validacao"]).optional(),
+  status: z.enum(INGESTION_STATUSES),
   attempts: z.number().int().positive(),
   counts: ingestionCountsSchema.optional(),
   reportKey: z.string().optional(),

@@ -9,6 +9,7 @@ import {
   type Interaction,
   type InteractionRecord,
   type ItensRow,
+  isAppError,
   type LakeBuckets,
   type Logger,
   type Metrics,
@@ -178,23 +179,38 @@ export async function prepareIngestion(
   }
 
   const startedAt = now();
-  const object = await reader.read(source.bucket, source.key);
-  if (object.etag !== head.etag)
-    throw new AppError(
-      "CONFLICT",
-      `s3://${source.bucket}/${source.key} changed while being read; its new version has its own event`,
-      {
-        details: { expected: head.etag, read: object.etag },
-      },
-    );
-
-  const task = (deps.progress ?? noProgress).begin(source.key, object.size || head.size);
-  task.phase("read");
+  const attempts = (marker?.attempts ?? 0) + 1;
   let staged: Staged;
+  let task: ProgressTask | undefined;
   try {
+    const object = await reader.read(source.bucket, source.key);
+    if (object.etag !== head.etag)
+      throw new AppError(
+        "CONFLICT",
+        `s3://${source.bucket}/${source.key} changed while being read; its new version has its own event`,
+        {
+          details: { expected: head.etag, read: object.etag },
+        },
+      );
+    task = (deps.progress ?? noProgress).begin(source.key, object.size || head.size);
+    task.phase("read");
     staged = await stage(deps, countBytes(object.body, task), source.key, id, startedAt, task);
   } catch (error) {
-    task.end();
+    task?.end();
+    // Nothing was written, but the attempt still gets its row: refused (the file is unusable) or failed.
+    await deps.features
+      .putIngestion({
+        sourceId: id,
+        bucket: source.bucket,
+        key: source.key,
+        etag: head.etag,
+        status: isAppError(error, "UNSUPPORTED_INPUT") ? "refused" : "failed",
+        attempts,
+        error: errorText(error),
+        startedAt: startedAt.toISOString(),
+        finishedAt: now().toISOString(),
+      })
+      .catch((markerError: unknown) => log.error({ err: markerError }, "could not record the refusal"));
     throw error;
   }
   log.info({ kind: staged.kind, ...staged.counts }, "file validated and staged");
@@ -203,7 +219,7 @@ export async function prepareIngestion(
     source,
     sourceId: id,
     etag: head.etag,
-    attempts: (marker?.attempts ?? 0) + 1,
+    attempts,
     startedAt,
     staged,
     log,
@@ -312,7 +328,7 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
       .putIngestion({
         ...base,
         status: "failed",
-        error: error instanceof Error ? error.message.slice(0, 1000) : String(error),
+        error: errorText(error),
         startedAt: startedAt.toISOString(),
         finishedAt: now().toISOString(),
       })
@@ -321,6 +337,11 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
       );
     throw error;
   }
+}
+
+/** An error as stored in the ingestion row (bounded). */
+function errorText(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 1000);
 }
 
 /** Passes the body through, counting bytes into the progress task. */
