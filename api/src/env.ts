@@ -42,6 +42,14 @@ export const apiEnvSchema = awsEnvSchema.extend({
   GPLAY_API_KEYS: apiKeysField,
   GPLAY_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
   GPLAY_RATE_LIMIT_BURST: envFields.int(1, 100_000).default(100),
+  /** Failed authentications per client IP: sustained rate and burst, then 429 before authentication. */
+  GPLAY_AUTH_FAILURES_PER_SECOND: z.coerce.number().positive().default(1),
+  GPLAY_AUTH_FAILURES_BURST: envFields.int(1, 100_000).default(20),
+  /**
+   * Proxies in front of the api that append to X-Forwarded-For (the ALB: 1; none locally: 0). The
+   * client IP the limits use is the address the outermost trusted proxy saw, never one a client wrote.
+   */
+  GPLAY_TRUST_PROXY_HOPS: envFields.int(0, 10).default(0),
   GPLAY_CORS_ORIGINS: envFields.list().default([]),
   GPLAY_BODY_LIMIT_BYTES: envFields.int(1_024, 10_485_760).default(262_144),
   GPLAY_REQUEST_TIMEOUT_MS: envFields.int(50, 120_000).default(2_000),

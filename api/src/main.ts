@@ -132,6 +132,11 @@ async function main(): Promise<void> {
           burst: c.burst ?? env.GPLAY_RATE_LIMIT_BURST,
         },
       })),
+      authFailureQuota: {
+        ratePerSecond: env.GPLAY_AUTH_FAILURES_PER_SECOND,
+        burst: env.GPLAY_AUTH_FAILURES_BURST,
+      },
+      trustProxyHops: env.GPLAY_TRUST_PROXY_HOPS,
       corsOrigins: env.GPLAY_CORS_ORIGINS,
       bodyLimitBytes: env.GPLAY_BODY_LIMIT_BYTES,
       requestTimeoutMs: env.GPLAY_REQUEST_TIMEOUT_MS,

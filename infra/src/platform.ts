@@ -23,6 +23,7 @@ import {
 import { resourceNames } from "./plan/names.js";
 import {
   API_DRAIN,
+  API_PROXY_HOPS,
   ENV,
   MLFLOW_ADMIN_USERNAME,
   MLFLOW_SERVICE_USERNAME,
@@ -311,6 +312,7 @@ export class Platform extends pulumi.ComponentResource {
           [ENV.port]: String(cfg.api.port),
           [ENV.drainDelayMs]: String(API_DRAIN.delayMs),
           [ENV.drainTimeoutMs]: String(API_DRAIN.timeoutMs),
+          [ENV.trustProxyHops]: String(API_PROXY_HOPS),
         },
         secrets: { ...mlflowClientSecrets, [ENV.apiKeys]: apiKeysSecret.arn },
         secretArns: [apiKeysSecret.arn, servicePasswordSecret.arn],

@@ -15,6 +15,7 @@ import type { ModelProvider } from "../app/ports.js";
 import type { Readiness } from "../app/readiness.js";
 import type { Recommender } from "../app/recommend.js";
 import type { EventRecorder } from "../app/record-events.js";
+import type { RateQuota } from "../domain/token-bucket.js";
 import { errorMiddleware, invalidRequest, parseOr400, reply, validationError } from "./errors.js";
 import {
   type ApiClient,
@@ -30,6 +31,10 @@ import { requestContext } from "./request-context.js";
 
 export interface HttpConfig {
   clients: readonly ApiClient[];
+  /** Failed authentications allowed per client IP (a token bucket) before 429s. */
+  authFailureQuota: RateQuota;
+  /** Proxies in front of the app (the ALB: 1): `req.ip` is the address the outermost one saw. */
+  trustProxyHops: number;
   corsOrigins: readonly string[];
   /** Largest accepted JSON body, in bytes. */
   bodyLimitBytes: number;
@@ -67,6 +72,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable("x-powered-by");
   app.set("etag", false);
   app.set("query parser", "simple");
+  app.set("trust proxy", config.trustProxyHops);
 
   const document = openApiDocument(config.serviceVersion);
   // A late handler (its request timed out) must not touch the response that already left.
@@ -98,7 +104,7 @@ export function createApp(deps: AppDeps): Express {
     reply(res, 200, document);
   });
 
-  app.use(apiKeyAuth(config.clients));
+  app.use(apiKeyAuth(config.clients, config.authFailureQuota, deps.now));
   app.use(rateLimit(deps.now));
   app.use(requestTimeout(config.requestTimeoutMs));
   app.use(requireJson);

@@ -16,18 +16,34 @@ const sha256 = (value: string) => createHash("sha256").update(value).digest("hex
 
 /**
  * `x-api-key` authentication. Keys are held as SHA-256 digests, so lookups never compare the secret
- * itself character by character.
+ * itself character by character. In front of it, a limit per client IP (`req.ip`, from
+ * X-Forwarded-For with express's `trust proxy` set to the balancer's hop count, so a client cannot
+ * pick its own address): each failed authentication takes a token of that IP's `failureQuota`, and an
+ * IP without tokens gets 429 before its key is looked at. Good requests cost nothing.
  */
-export function apiKeyAuth(clients: readonly ApiClient[]): RequestHandler {
+export function apiKeyAuth(
+  clients: readonly ApiClient[],
+  failureQuota: RateQuota,
+  now: () => number = Date.now,
+): RequestHandler {
   const byDigest = new Map(clients.map((c) => [sha256(c.key), c]));
+  const failures = new TokenBuckets(now);
   return (req, res, next) => {
+    const ip = req.ip ?? "unknown";
+    const open = failures.peek(ip, failureQuota);
+    if (!open.allowed)
+      throw new AppError("RATE_LIMITED", "Too many failed authentications from this address; retry later", {
+        details: { retryAfterSeconds: open.retryAfterSeconds },
+      });
     const key = req.headers["x-api-key"];
     const client = typeof key === "string" && key.length > 0 ? byDigest.get(sha256(key)) : undefined;
-    if (client === undefined)
+    if (client === undefined) {
+      failures.take(ip, failureQuota);
       throw new AppError(
         "UNAUTHORIZED",
         key === undefined ? "Missing x-api-key header" : "Unknown API key in x-api-key header",
       );
+    }
     res.locals.apiClient = client;
     const state = requestState(res);
     if (state !== undefined) state.client = client.name;

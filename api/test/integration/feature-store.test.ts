@@ -153,6 +153,8 @@ describe("DynamoDB and S3 adapters against the emulator", () => {
       metrics,
       config: {
         clients: [{ name: "it", key: API_KEY, quota: { ratePerSecond: 100, burst: 100 } }],
+        authFailureQuota: { ratePerSecond: 1, burst: 20 },
+        trustProxyHops: 0,
         corsOrigins: [],
         bodyLimitBytes: 65_536,
         requestTimeoutMs: 10_000,

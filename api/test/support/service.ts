@@ -94,6 +94,8 @@ export function buildService(options: ServiceOptions = {}): Service {
       { name: "web", key: API_KEY, quota: { ratePerSecond: 1_000, burst: 1_000 } },
       { name: "tiny", key: OTHER_KEY, quota: { ratePerSecond: 0.5, burst: 2 } },
     ],
+    authFailureQuota: { ratePerSecond: 1, burst: 50 },
+    trustProxyHops: 0,
     corsOrigins: ["https://news.example"],
     bodyLimitBytes: 64 * 1024,
     requestTimeoutMs: 2_000,

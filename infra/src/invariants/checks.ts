@@ -13,7 +13,7 @@ import {
 import { type PolicyDocument, type Statement, WILDCARD_ACTIONS } from "../plan/iam.js";
 import { resourceNames, WORKLOADS, WORKSPACE_OF, type Workload } from "../plan/names.js";
 import { INTERFACE_ENDPOINT_SERVICES } from "../plan/network.js";
-import { ENV, MIN_DRAIN_DELAY_MS, SECRET_NAME_PATTERN } from "../plan/tasks.js";
+import { API_PROXY_HOPS, ENV, MIN_DRAIN_DELAY_MS, SECRET_NAME_PATTERN } from "../plan/tasks.js";
 import { asArray, belongsTo, deepEqual, json, ofType, type RecordedResource, T } from "./resources.js";
 
 /**
@@ -667,6 +667,20 @@ export const INVARIANTS: Invariant[] = [
         [
           delay + timeout <= stopMs,
           `api: drain (${delay} + ${timeout} ms) outlasts the container's stopTimeout (${stopMs} ms)`,
+        ],
+      ]);
+    },
+  },
+  {
+    id: "api-client-ip",
+    description:
+      "the api trusts exactly the ALB's hop of X-Forwarded-For, so its per-IP limit sees the client's address and never the balancer node's or one the client wrote",
+    check: (rs, ctx) => {
+      const hops = varsOf(rs, ctx, "api")?.environment[ENV.trustProxyHops];
+      return problems([
+        [
+          hops === String(API_PROXY_HOPS),
+          `api: ${ENV.trustProxyHops} is ${hops ?? "unset"}, expected ${API_PROXY_HOPS} (the ALB)`,
         ],
       ]);
     },

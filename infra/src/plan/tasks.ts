@@ -118,7 +118,14 @@ export const ENV = {
   mlflowAllowedHosts: "MLFLOW_SERVER_ALLOWED_HOSTS",
   drainDelayMs: "GPLAY_DRAIN_DELAY_MS",
   drainTimeoutMs: "GPLAY_DRAIN_TIMEOUT_MS",
+  trustProxyHops: "GPLAY_TRUST_PROXY_HOPS",
 } as const;
+
+/**
+ * Proxies between a client and the api that append to X-Forwarded-For: the ALB alone. The api's
+ * per-IP limit uses the address the ALB saw (a client-written X-Forwarded-For prefix is ignored).
+ */
+export const API_PROXY_HOPS = 1;
 
 /** ECS sends SIGKILL this long after SIGTERM (the containers' `stopTimeout`). */
 export const STOP_TIMEOUT_SECONDS = 30;

@@ -272,6 +272,14 @@ export const MUTATIONS: Mutation[] = [
     mutate: (p) => ({ ...p, deregistrationDelay: 10 }),
   },
   {
+    invariant: "api-client-ip",
+    what: "api no longer trusts the ALB's X-Forwarded-For (every client is the balancer node)",
+    stack: "dev",
+    type: T.taskDefinition,
+    name: "-api-taskdef",
+    mutate: (p) => editContainer(p, dropEnv("GPLAY_TRUST_PROXY_HOPS")),
+  },
+  {
     invariant: "api-autoscaling",
     what: "API loses request-count scaling",
     stack: "dev",
