@@ -8,6 +8,7 @@ import {
   type Metrics,
   parseEventsRequest,
   predictRequestSchema,
+  splitRecentlyClicked,
 } from "@gplay/common";
 import express, { type Express, type Response } from "express";
 import helmet from "helmet";
@@ -22,11 +23,12 @@ import {
   apiKeyAuth,
   closeWhenDraining,
   cors,
+  methodNotAllowed,
   rateLimit,
   requestTimeout,
   requireJson,
 } from "./guards.js";
-import { openApiDocument } from "./openapi.js";
+import { OPERATIONS, openApiDocument } from "./openapi.js";
 import { requestContext } from "./request-context.js";
 
 export interface HttpConfig {
@@ -89,6 +91,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(helmet());
   app.use(closeWhenDraining(() => readiness.draining));
   app.use(cors(config.corsOrigins));
+  app.use(methodNotAllowed(OPERATIONS));
 
   app.get("/healthz", (_req, res) => {
     const body: HealthResponse = { status: "ok" };
@@ -137,10 +140,8 @@ export function createApp(deps: AppDeps): Express {
             ...(query.region === undefined ? {} : { region: query.region }),
             ...(query.section === undefined ? {} : { section: query.section }),
           };
-    const recentlyClicked = query.recentlyClicked
-      ?.split(",")
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0);
+    const recentlyClicked =
+      query.recentlyClicked === undefined ? undefined : splitRecentlyClicked(query.recentlyClicked);
     const request = parseOr400(
       coldstartRequestSchema,
       {

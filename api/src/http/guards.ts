@@ -92,12 +92,35 @@ export function requestTimeout(timeoutMs: number): RequestHandler {
   };
 }
 
-/** POST bodies must be JSON (415 otherwise), so a missing header is not misread as an empty body. */
+/**
+ * POST bodies must be JSON (415 otherwise), so a missing header is not misread as an empty body; an
+ * empty body (no chunked body, no or a zero Content-Length) is a 400 that says so.
+ */
 export const requireJson: RequestHandler = (req, _res, next) => {
-  if (req.method === "POST" && !req.is("application/json"))
+  if (req.method !== "POST") return next();
+  const length = req.headers["content-length"];
+  if (req.headers["transfer-encoding"] === undefined && (length === undefined || Number(length) === 0))
+    throw new AppError("VALIDATION_FAILED", "Request body is empty; send a JSON object (see /openapi.json)");
+  if (!req.is("application/json"))
     throw new AppError("UNSUPPORTED_INPUT", "Send the body as JSON with Content-Type: application/json");
   next();
 };
+
+/**
+ * 405 with `Allow` for a method a known path does not serve (TRACE, PUT…); unknown paths stay 404.
+ * Runs before authentication: the method is wrong whoever asks.
+ */
+export function methodNotAllowed(routes: readonly { method: string; path: string }[]): RequestHandler {
+  const allowed = new Map<string, Set<string>>();
+  for (const r of routes) allowed.set(r.path, (allowed.get(r.path) ?? new Set()).add(r.method.toUpperCase()));
+  return (req, res, next) => {
+    const methods = allowed.get(req.path);
+    if (methods === undefined || methods.has(req.method) || (req.method === "HEAD" && methods.has("GET")))
+      return next();
+    res.setHeader("Allow", [...methods].sort().join(", "));
+    throw new AppError("METHOD_NOT_ALLOWED", `${req.method} is not served on ${req.path}; see /openapi.json`);
+  };
+}
 
 /** CORS for the configured origins only; answers preflights before authentication. */
 export function cors(origins: readonly string[]): RequestHandler {

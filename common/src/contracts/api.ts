@@ -45,6 +45,21 @@ export const coldstartRequestSchema = z
   .strict();
 export type ColdstartRequest = z.infer<typeof coldstartRequestSchema>;
 
+const UUID_TEXT = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+
+/**
+ * `recentlyClicked` in a query string: up to `maxRecentlyClicked` page ids separated by commas (spaces
+ * around them allowed). The document states this pattern, so it accepts exactly what the server does.
+ */
+export const RECENTLY_CLICKED_PATTERN = new RegExp(
+  `^ *${UUID_TEXT}(?: *, *${UUID_TEXT}){0,${API_LIMITS.maxRecentlyClicked - 1}} *$`,
+);
+
+/** The page ids of a `recentlyClicked` query value that matches `RECENTLY_CLICKED_PATTERN`. */
+export function splitRecentlyClicked(value: string): string[] {
+  return value.split(",").map((s) => s.trim());
+}
+
 /** `GET /coldstart` query string: the same request, flattened (`recentlyClicked=a,b`). */
 export const coldstartQuerySchema = z
   .object({
@@ -53,7 +68,10 @@ export const coldstartQuerySchema = z
     section: z.string().min(1).max(100).optional(),
     recentlyClicked: z
       .string()
-      .max(40 * API_LIMITS.maxRecentlyClicked)
+      .regex(
+        RECENTLY_CLICKED_PATTERN,
+        `recentlyClicked must be 1 to ${API_LIMITS.maxRecentlyClicked} page ids separated by commas`,
+      )
       .optional(),
   })
   .strict();
