@@ -85,9 +85,11 @@ describe("methods and limits the document states", () => {
     expect(res.status).toBe(200);
     const items = (await json(res)).items.map((i: { page: string }) => i.page);
     expect(items).toEqual([51, 52, 53, 54, 55].map(pageId));
-    const param = (
-      doc.paths["/coldstart"]?.get?.parameters as { name: string; schema: { pattern?: string } }[]
-    ).find((p) => p.name === "recentlyClicked");
+    const parameters = (doc.paths["/coldstart"]?.get?.parameters ?? []) as {
+      name: string;
+      schema: { pattern?: string };
+    }[];
+    const param = parameters.find((p) => p.name === "recentlyClicked");
     const pattern = new RegExp(param?.schema.pattern as string);
     expect(pattern.test(ids.join(", "))).toBe(true);
     expect(pattern.test([...ids, pageId(60)].join(","))).toBe(false); // 51 ids: refused by both
