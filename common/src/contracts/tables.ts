@@ -148,11 +148,20 @@ export const coldstartItemSchema = z.object({
 });
 export type ColdstartItem = z.infer<typeof coldstartItemSchema>;
 
+/**
+ * Why an element of an accepted row was dropped (the row itself is kept). Closed set, counted per file:
+ * `EDITORIAL_ID` — an `esid:` editorial id in a history, which names no article and never matches an item.
+ */
+export const DROP_REASONS = ["EDITORIAL_ID"] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
 export const ingestionCountsSchema = z.object({
   rowsIn: z.number().int().nonnegative(),
   rowsAccepted: z.number().int().nonnegative(),
   rowsQuarantined: z.number().int().nonnegative(),
   elementsDropped: z.number().int().nonnegative(),
+  /** `elementsDropped` by reason (they add up to it); absent in rows written before reasons were kept. */
+  elementsDroppedByReason: z.partialRecord(z.enum(DROP_REASONS), z.number().int().nonnegative()).optional(),
   itemsWritten: z.number().int().nonnegative(),
 });
 export type IngestionCounts = z.infer<typeof ingestionCountsSchema>;

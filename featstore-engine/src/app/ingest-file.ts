@@ -89,7 +89,7 @@ export interface Staged {
   articles: { item: ArticleItem; record: ArticleRecord }[];
   users: Map<string, { userType: "Logged" | "Non-Logged"; interactions: Interaction[] }>;
   quarantine: QuarantineRecord[];
-  counts: { rowsIn: number; rowsAccepted: number; rowsQuarantined: number; elementsDropped: number };
+  counts: Omit<IngestionCounts, "itemsWritten">;
   byReason: Record<string, number>;
 }
 
@@ -368,7 +368,13 @@ async function stage(
     articles: [],
     users: new Map(),
     quarantine: [],
-    counts: { rowsIn: 0, rowsAccepted: 0, rowsQuarantined: 0, elementsDropped: 0 },
+    counts: {
+      rowsIn: 0,
+      rowsAccepted: 0,
+      rowsQuarantined: 0,
+      elementsDropped: 0,
+      elementsDroppedByReason: {},
+    },
     byReason: {},
   };
   for await (const batch of cleaned.batches) {
@@ -406,6 +412,7 @@ async function stage(
     rowsAccepted: c.rowsAccepted,
     rowsQuarantined: c.rowsQuarantined,
     elementsDropped: c.elementsDropped,
+    elementsDroppedByReason: { ...c.droppedByReason },
   };
   staged.byReason = Object.fromEntries(Object.entries(c.byReason).filter(([, n]) => n > 0));
   return staged;
