@@ -187,6 +187,11 @@ export const ingestionItemSchema = z.object({
   kind: z.enum(["treino", "itens", "validacao"]).optional(),
   status: z.enum(INGESTION_STATUSES),
   attempts: z.number().int().positive(),
+  /**
+   * While `started`: how many of the file's readers (in file order) are committed. A re-run of the same
+   * object version skips them without reading them.
+   */
+  usersCommitted: z.number().int().nonnegative().optional(),
   counts: ingestionCountsSchema.optional(),
   reportKey: z.string().optional(),
   error: z.string().optional(),

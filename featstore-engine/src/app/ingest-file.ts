@@ -50,6 +50,8 @@ export interface IngestDeps {
    * checks miss one rule (counts beyond 2^53 − 1; see test/unit/schema-check.test.ts), so it stays on.
    */
   schemaCheck?: boolean;
+  /** Readers merged between two checkpoints of the `started` row (a re-run resumes after the last). */
+  usersPerCheckpoint?: number;
   now?: () => Date;
 }
 
@@ -77,6 +79,8 @@ export interface IngestionReport {
   partitionKey: string;
   quarantineKey?: string;
   writes: { users?: WriteReport; articles?: WriteReport };
+  /** Readers an earlier attempt had committed, skipped by this one. */
+  resumedAfterUsers?: number;
   startedAt: string;
   finishedAt: string;
 }
@@ -100,6 +104,8 @@ export interface PreparedIngestion {
   sourceId: string;
   etag: string;
   attempts: number;
+  /** Readers (in file order) an earlier attempt of this object version committed. */
+  usersCommitted: number;
   startedAt: Date;
   staged: Staged;
   log: Logger;
@@ -220,6 +226,7 @@ export async function prepareIngestion(
     sourceId: id,
     etag: head.etag,
     attempts,
+    usersCommitted: marker?.usersCommitted ?? 0,
     startedAt,
     staged,
     log,
@@ -240,7 +247,15 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
     kind: staged.kind,
     attempts: prepared.attempts,
   };
-  await deps.features.putIngestion({ ...base, status: "started", startedAt: startedAt.toISOString() });
+  const resumeFrom = Math.min(prepared.usersCommitted, staged.users.size);
+  const started = (usersCommitted: number) =>
+    deps.features.putIngestion({
+      ...base,
+      status: "started",
+      startedAt: startedAt.toISOString(),
+      ...(usersCommitted > 0 ? { usersCommitted } : {}),
+    });
+  await started(resumeFrom);
 
   let lake: Promise<{ partitionKey: string; quarantineKey: string | undefined }> | undefined;
   try {
@@ -262,10 +277,20 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
     const wrote = (n: number) => task.wrote(n);
     if (staged.users.size > 0) {
       task.phase("users");
-      const merges = new Map<string, UserMerge>();
-      for (const [userId, u] of staged.users)
-        merges.set(userId, deps.builders.userMerge(userId, u.userType, u.interactions, startedAt));
-      writes.users = await deps.features.mergeUsers(merges, wrote);
+      // In checkpoints, in file order: a re-run of this version skips the readers already committed
+      // without reading them (their merge is idempotent, but reading and re-merging each costs time).
+      if (resumeFrom > 0) log.info({ resumeFrom }, "resuming after readers an earlier attempt committed");
+      const readers = [...staged.users];
+      const step = deps.usersPerCheckpoint ?? 2_000;
+      writes.users = { written: 0, skipped: 0, conflicts: 0, retries: 0 };
+      for (let from = resumeFrom; from < readers.length; from += step) {
+        const merges = new Map<string, UserMerge>();
+        for (const [userId, u] of readers.slice(from, from + step))
+          merges.set(userId, deps.builders.userMerge(userId, u.userType, u.interactions, startedAt));
+        const report = await deps.features.mergeUsers(merges, wrote);
+        for (const k of ["written", "skipped", "conflicts", "retries"] as const) writes.users[k] += report[k];
+        await started(Math.min(from + step, readers.length));
+      }
     }
     if (staged.articles.length > 0) {
       task.phase("articles");
@@ -290,6 +315,7 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
       partitionKey,
       ...(quarantineKey === undefined ? {} : { quarantineKey }),
       writes,
+      ...(resumeFrom > 0 ? { resumedAfterUsers: resumeFrom } : {}),
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
     };

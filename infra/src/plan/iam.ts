@@ -119,6 +119,13 @@ export function featstoreEnginePolicy(ctx: TaskPolicyContext): PolicyDocument {
     s3Write("Processed", ctx.buckets.processed, PROCESSED_PREFIX, true),
     { Sid: "TablesRead", Effect: "Allow", Action: DDB_READ, Resource: all },
     { Sid: "TablesWrite", Effect: "Allow", Action: DDB_WRITE, Resource: all },
+    // `recover` lists the ingestions still started (FeatureStore.listIngestions).
+    {
+      Sid: "IngestionsScan",
+      Effect: "Allow",
+      Action: ["dynamodb:Scan"],
+      Resource: tables(ctx, ["ingestions"]),
+    },
     {
       Sid: "SnapshotReady",
       Effect: "Allow",
