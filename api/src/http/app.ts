@@ -17,7 +17,7 @@ import type { Readiness } from "../app/readiness.js";
 import type { Recommender } from "../app/recommend.js";
 import type { EventRecorder } from "../app/record-events.js";
 import type { RateQuota } from "../domain/token-bucket.js";
-import { errorMiddleware, invalidRequest, parseOr400, reply, validationError } from "./errors.js";
+import { errorMiddleware, parseOr400, reply, validationError } from "./errors.js";
 import {
   type ApiClient,
   apiKeyAuth,
@@ -161,11 +161,6 @@ export function createApp(deps: AppDeps): Express {
     const parsed = parseEventsRequest(req.body);
     if (!parsed.success) throw validationError("body", parsed.error);
     const { rejected } = parsed;
-    if (parsed.events.length === 0)
-      throw invalidRequest(
-        "body",
-        rejected.flatMap((r) => r.issues),
-      );
     const result = await events.record(parsed.events.map((e) => e.event));
     const modelVersion = currentModelVersion(model);
     const body: EventsResponse = { ...result, rejected, modelVersion };

@@ -97,18 +97,26 @@ describe("POST /events: a batch is validated whole before anything is written", 
     expect(rows.join("\n")).not.toContain("not-a-page");
   });
 
-  it("refuses a batch with no valid event with 400 and writes nothing", async () => {
+  it("records nothing from a batch with no valid event, and reports every one by index", async () => {
     const { url, service } = await start();
     const res = await post(`${url}/events`, { events: [click(1, "x"), click(2, p(2), { userId: "nope" })] });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(200);
     const body = await json(res);
-    expect(body.error.code).toBe("VALIDATION_FAILED");
-    expect(body.error.issues.map((i: { path: string }) => i.path)).toEqual([
-      "body.events.0.page",
-      "body.events.1.userId",
-    ]);
+    expect(body).toMatchObject({ accepted: 0, clicks: 0, readersUpdated: 0 });
+    expect(body.rejected.flatMap((r: { issues: { path: string }[] }) => r.issues.map((i) => i.path))).toEqual(
+      ["body.events.0.page", "body.events.1.userId"],
+    );
     expect(service.users.items.size).toBe(0);
     expect(await filedRows(service)).toEqual([]);
+  });
+
+  it("refuses with 400 a body that is not a list of 1 to 500 objects", async () => {
+    const { url } = await start();
+    for (const body of [{}, { events: [] }, { events: [1] }, { events: [click(1, p(1))], extra: true }]) {
+      const res = await post(`${url}/events`, body);
+      expect(res.status).toBe(400);
+      expect((await json(res)).error.code).toBe("VALIDATION_FAILED");
+    }
   });
 });
 

@@ -45,7 +45,8 @@ export const coldstartRequestSchema = z
   .strict();
 export type ColdstartRequest = z.infer<typeof coldstartRequestSchema>;
 
-const UUID_TEXT = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+/** An RFC 9562 UUID as `pageIdSchema` (zod's uuid) accepts it: version 1-8, variant 10xx. */
+const UUID_TEXT = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}";
 
 /**
  * `recentlyClicked` in a query string: up to `maxRecentlyClicked` page ids separated by commas (spaces
@@ -153,16 +154,21 @@ export const apiEventSchema = z
   .strict();
 export type ApiEvent = z.infer<typeof apiEventSchema>;
 
-/** The `/events` body, as documented: every event valid. */
+/**
+ * The `/events` body: 1 to 500 events, each an object checked on its own against `apiEventSchema`:
+ * the valid ones are recorded, the others reported in the response's `rejected` by index. The
+ * document says so (each item is an event, or any other object, which is then rejected), so a batch
+ * with a bad event is a valid request. Later kinds of events add fields to `apiEventSchema` only.
+ */
 export const eventsRequestSchema = z
-  .object({ events: z.array(apiEventSchema).min(1).max(API_LIMITS.maxEventsPerRequest) })
+  .object({
+    events: z
+      .array(z.union([apiEventSchema, z.looseObject({})]))
+      .min(1)
+      .max(API_LIMITS.maxEventsPerRequest),
+  })
   .strict();
 export type EventsRequest = z.infer<typeof eventsRequestSchema>;
-
-/** The same body with its events not yet validated: each one is checked on its own. */
-const eventsEnvelopeSchema = eventsRequestSchema.extend({
-  events: z.array(z.unknown()).min(1).max(API_LIMITS.maxEventsPerRequest),
-});
 
 /** A validation problem, by field path from the body (`body.events.3.page`). */
 export const fieldIssueSchema = z.object({ path: z.string(), message: z.string() });
@@ -184,7 +190,7 @@ export type ParsedEventsRequest =
  * its own, so the good events can be accepted and the bad ones reported by index.
  */
 export function parseEventsRequest(body: unknown): ParsedEventsRequest {
-  const envelope = eventsEnvelopeSchema.safeParse(body);
+  const envelope = eventsRequestSchema.safeParse(body);
   if (!envelope.success) return { success: false, error: envelope.error };
   const events: { index: number; event: ApiEvent }[] = [];
   const rejected: EventRejection[] = [];
