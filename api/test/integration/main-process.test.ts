@@ -94,14 +94,19 @@ describe("the api process (src/main.ts)", () => {
     await destroyTestEnvironment({ endpoints, clients, env });
   });
 
+  /** The api's environment on this test's resources (no model registry: cold start). */
+  const serviceEnv = () => ({
+    PORT: "0",
+    GPLAY_PREFIX: env.prefix,
+    AWS_REGION: endpoints.region,
+    GPLAY_AWS_ENDPOINT: endpoints.awsEndpoint,
+    GPLAY_API_KEYS: JSON.stringify([{ name: "it", key: KEY }]),
+    GPLAY_READY_REQUIRES_MODEL: "false",
+  });
+
   it("serves, then on SIGTERM drains, files the buffered clicks under raw/ and exits 0", async () => {
     const main = startMain({
-      PORT: "0",
-      GPLAY_PREFIX: env.prefix,
-      AWS_REGION: endpoints.region,
-      GPLAY_AWS_ENDPOINT: endpoints.awsEndpoint,
-      GPLAY_API_KEYS: JSON.stringify([{ name: "it", key: KEY }]),
-      GPLAY_READY_REQUIRES_MODEL: "false",
+      ...serviceEnv(),
       GPLAY_EVENTS_FLUSH_MS: "600000",
     });
     try {
@@ -144,12 +149,8 @@ describe("the api process (src/main.ts)", () => {
 
   it("with the default drain delay, SIGTERM under a keep-alive load resets no request", async () => {
     const main = startMain({
-      PORT: "0",
-      GPLAY_PREFIX: env.prefix,
-      AWS_REGION: endpoints.region,
-      GPLAY_AWS_ENDPOINT: endpoints.awsEndpoint,
+      ...serviceEnv(),
       GPLAY_API_KEYS: JSON.stringify([{ name: "it", key: KEY, ratePerSecond: 10_000, burst: 10_000 }]),
-      GPLAY_READY_REQUIRES_MODEL: "false",
     });
     const agents = Array.from({ length: 4 }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
     try {

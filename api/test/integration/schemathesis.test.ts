@@ -7,7 +7,6 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { type AwsClients, hashTerm, packContentVector, sparseVectorFromWeights } from "@gplay/common";
 import { MlflowClient } from "@gplay/mlflow";
 import {
@@ -23,8 +22,9 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { initTensorflow } from "../../../training/src/tf/backend.js";
 import { DynamoFeatureStore } from "../../src/adapters/dynamo-feature-store.js";
 import { type AppProcess, startApp, waitFor } from "../support/app-process.js";
-import { AS_OF, article, pageId, popularRow, reader, userId } from "../support/fixtures.js";
+import { AS_OF, article, pageId, reader, userId } from "../support/fixtures.js";
 import { registerTestBundle, writeTestBundle } from "../support/model-bundle.js";
+import { seedCatalog } from "../support/seed-stack.js";
 
 const KEY = "schemathesis-key-0123456789";
 const SEED = "20261206";
@@ -49,22 +49,7 @@ beforeAll(async () => {
       vector: packContentVector(sparseVectorFromWeights(new Map([[hashTerm(`t${i % 7}`), 1]]))),
     }),
   );
-  for (const a of articles)
-    await clients.documents.send(
-      new PutCommand({
-        TableName: env.tables.items,
-        Item: { ...a, caption: "", contentHash: "h", updatedAt: "2022-08-15T00:00:00.000Z" },
-      }),
-    );
-  await clients.documents.send(
-    new PutCommand({
-      TableName: env.tables.coldstart,
-      Item: popularRow(
-        "global",
-        articles.map((a) => a.page),
-      ),
-    }),
-  );
+  await seedCatalog(clients, env.tables, articles);
   await new DynamoFeatureStore(clients.documents, env.tables).putUser(
     reader(userId(1), [1, 2, 3].map(pageId)),
     undefined,

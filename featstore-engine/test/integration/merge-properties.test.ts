@@ -1,5 +1,3 @@
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import {
   DYNAMODB_ITEM_LIMIT_BYTES,
@@ -9,13 +7,16 @@ import {
   RAW_HEADERS,
   userItemSchema,
 } from "@gplay/common";
-import { stackEnvironment } from "@gplay/scripts";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { ingestFile } from "../../src/app/ingest-file.js";
 import { dynamoItemSizeBytes, formatCsvRecord, formatTreinoFields } from "../../src/domain/index.js";
-import { createTestEnvironment, type GeneratedData, generate, type TestEnvironment } from "./support.js";
-
-const REPO_ROOT = join(import.meta.dirname, "../../..");
+import {
+  createTestEnvironment,
+  type GeneratedData,
+  generate,
+  runEngineMain,
+  type TestEnvironment,
+} from "./support.js";
 
 async function ingestAll(t: TestEnvironment, keys: readonly string[]) {
   for (const key of keys) await ingestFile(t.ingestDeps(), { bucket: t.env.buckets.raw, key });
@@ -78,26 +79,12 @@ describe("the feature store merges files as a set union", () => {
   it("loses and duplicates nothing when a task is SIGKILLed mid-file and run again", async () => {
     const t = await env("sigkill");
     const [key] = treino as [string];
-    const child = spawn(
-      process.execPath,
-      ["--conditions=@gplay/source", "--import", "tsx", "featstore-engine/src/main.ts"],
-      {
-        cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          ...stackEnvironment(t.endpoints),
-          GPLAY_PREFIX: t.env.prefix,
-          GPLAY_SNAPSHOT_AFTER_INGEST: "false",
-          LOG_LEVEL: "warn",
-          GPLAY_SOURCE_BUCKET: t.env.buckets.raw,
-          GPLAY_SOURCE_KEY: key,
-        },
-        stdio: "ignore",
-      },
-    );
-    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-      child.on("exit", (_code, signal) => resolve(signal)),
-    );
+    const { child, exited: closed } = runEngineMain(t, {
+      LOG_LEVEL: "warn",
+      GPLAY_SOURCE_BUCKET: t.env.buckets.raw,
+      GPLAY_SOURCE_KEY: key,
+    });
+    const exited = closed.then((r) => r.signal);
     // Kill as soon as the task has started writing (its "started" marker), before it can finish.
     let killedWhile: string | undefined;
     while (killedWhile === undefined) {

@@ -1,44 +1,16 @@
-import { spawn } from "node:child_process";
 import { createServer, type Socket } from "node:net";
-import { join } from "node:path";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { type IngestionItem, ingestionItemSchema, processedKeys } from "@gplay/common";
-import { stackEnvironment } from "@gplay/scripts";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { ingestFile } from "../../src/app/ingest-file.js";
 import { recoverIngestions } from "../../src/app/recover.js";
-import { createTestEnvironment, type GeneratedData, generate, type TestEnvironment } from "./support.js";
-
-const REPO_ROOT = join(import.meta.dirname, "../../..");
-
-/** Runs featstore-engine/src/main.ts as ECS would; resolves with its exit code, signal and stdout. */
-function runMain(t: TestEnvironment, env: Record<string, string>, args: string[] = []) {
-  const child = spawn(
-    process.execPath,
-    ["--conditions=@gplay/source", "--import", "tsx", "featstore-engine/src/main.ts", ...args],
-    {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        ...stackEnvironment(t.endpoints),
-        GPLAY_PREFIX: t.env.prefix,
-        GPLAY_SNAPSHOT_AFTER_INGEST: "false",
-        GPLAY_PROGRESS_INTERVAL_MS: "0",
-        LOG_LEVEL: "info",
-        ...env,
-      },
-      stdio: ["ignore", "pipe", "ignore"],
-    },
-  );
-  let stdout = "";
-  child.stdout?.on("data", (c: Buffer) => {
-    stdout += c.toString("utf8");
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>(
-    (resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout })),
-  );
-  return { child, exited };
-}
+import {
+  createTestEnvironment,
+  type GeneratedData,
+  generate,
+  runEngineMain,
+  type TestEnvironment,
+} from "./support.js";
 
 const rows = async (t: TestEnvironment): Promise<IngestionItem[]> =>
   (await t.scanTable("ingestions")).map((m) => ingestionItemSchema.parse(m));
@@ -66,7 +38,7 @@ describe("a task killed mid-ingest is recovered", () => {
     await ingestFile(reference.ingestDeps(), { bucket: reference.env.buckets.raw, key });
     const t = await env("recover");
 
-    const ingest = runMain(t, {
+    const ingest = runEngineMain(t, {
       GPLAY_SOURCE_BUCKET: t.env.buckets.raw,
       GPLAY_SOURCE_KEY: key,
       GPLAY_USERS_PER_CHECKPOINT: "40",
@@ -88,7 +60,7 @@ describe("a task killed mid-ingest is recovered", () => {
 
     // Past the time limit, `recover` (as the scheduled task runs it) re-runs it.
     await new Promise((r) => setTimeout(r, 1_500));
-    const recover = runMain(t, { GPLAY_INGEST_TIME_LIMIT_S: "1", GPLAY_INGEST_MAX_ATTEMPTS: "3" }, [
+    const recover = runEngineMain(t, { GPLAY_INGEST_TIME_LIMIT_S: "1", GPLAY_INGEST_MAX_ATTEMPTS: "3" }, [
       "recover",
     ]);
     const done = await recover.exited;
@@ -156,7 +128,7 @@ describe("a task killed mid-ingest is recovered", () => {
     const port = (silent.address() as { port: number }).port;
     try {
       const started = Date.now();
-      const task = runMain(t, {
+      const task = runEngineMain(t, {
         GPLAY_AWS_ENDPOINT: `http://127.0.0.1:${port}`,
         GPLAY_SOURCE_BUCKET: t.env.buckets.raw,
         GPLAY_SOURCE_KEY: key,

@@ -48,6 +48,19 @@ function runEntrypoint(env: Record<string, string>) {
 }
 
 const artifacts = { MLFLOW_ARTIFACTS_DESTINATION: "s3://gplay-dev-models/mlflow/" };
+/** PostgreSQL from parts, as in AWS (the password from the database secret). */
+const postgres = (password: string, user = "mlflow") => ({
+  ...artifacts,
+  MLFLOW_DB_HOST: "db.internal",
+  MLFLOW_DB_USER: user,
+  MLFLOW_DB_PASSWORD: password,
+});
+/** The basic-auth app's two secrets. */
+const auth = {
+  MLFLOW_AUTH_ENABLED: "true",
+  MLFLOW_AUTH_ADMIN_PASSWORD: "admin-secret",
+  MLFLOW_FLASK_SERVER_SECRET_KEY: "k",
+};
 
 describe("mlflow/server/entrypoint.sh", () => {
   it("runs the local shape: SQLite, proxied artifacts, one worker, no auth app", () => {
@@ -66,10 +79,7 @@ describe("mlflow/server/entrypoint.sh", () => {
 
   it("builds the PostgreSQL URI from parts (user URL-encoded), its password passed to libpq as PGPASSWORD", () => {
     const r = runEntrypoint({
-      ...artifacts,
-      MLFLOW_DB_HOST: "db.internal",
-      MLFLOW_DB_USER: "ml@flow",
-      MLFLOW_DB_PASSWORD: "p@ss:w/rd%1#",
+      ...postgres("p@ss:w/rd%1#", "ml@flow"),
       MLFLOW_DB_SSLMODE: "require",
       MLFLOW_WORKERS: "3",
     });
@@ -81,12 +91,7 @@ describe("mlflow/server/entrypoint.sh", () => {
 
   it("never puts the store URI (with the database password) on the server's command line", () => {
     const password = "s3cr3t-db-pass";
-    const r = runEntrypoint({
-      ...artifacts,
-      MLFLOW_DB_HOST: "db.internal",
-      MLFLOW_DB_USER: "mlflow",
-      MLFLOW_DB_PASSWORD: password,
-    });
+    const r = runEntrypoint(postgres(password));
     expect(r.status).toBe(0);
     expect(r.args).not.toContain("--backend-store-uri");
     expect(r.args.join(" ")).not.toContain(password);
@@ -97,15 +102,7 @@ describe("mlflow/server/entrypoint.sh", () => {
 
   it("keeps the database password out of the auth ini and removes the ini when the server stops", async () => {
     const password = "s3cr3t-db-pass";
-    const r = runEntrypoint({
-      ...artifacts,
-      MLFLOW_DB_HOST: "db.internal",
-      MLFLOW_DB_USER: "mlflow",
-      MLFLOW_DB_PASSWORD: password,
-      MLFLOW_AUTH_ENABLED: "true",
-      MLFLOW_AUTH_ADMIN_PASSWORD: "admin-secret",
-      MLFLOW_FLASK_SERVER_SECRET_KEY: "k",
-    });
+    const r = runEntrypoint({ ...postgres(password), ...auth });
     expect(r.status).toBe(0);
     const ini = r.lines("INI ");
     expect(ini).toContain("database_uri = postgresql+psycopg2://mlflow@db.internal:5432/mlflow");
@@ -121,9 +118,7 @@ describe("mlflow/server/entrypoint.sh", () => {
     const r = runEntrypoint({
       ...artifacts,
       MLFLOW_BACKEND_STORE_URI: "postgresql+psycopg2://mlflow@db.internal:5432/mlflow?application_name=a%b",
-      MLFLOW_AUTH_ENABLED: "true",
-      MLFLOW_AUTH_ADMIN_PASSWORD: "admin-secret",
-      MLFLOW_FLASK_SERVER_SECRET_KEY: "k",
+      ...auth,
     });
     expect(r.status).toBe(0);
     expect(r.value("--app-name")).toBe("basic-auth");
