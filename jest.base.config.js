@@ -6,8 +6,22 @@ import { createDefaultEsmPreset } from "ts-jest";
 
 const repoRoot = dirname(fileURLToPath(import.meta.url));
 
-/** @param {{ displayName: string, integration?: boolean }} options */
-export function jestConfig({ displayName, integration = true }) {
+/**
+ * The options that give a project's tests a timeout that really applies: `testTimeout` alone is read
+ * from the root config only (ignored inside `projects`), so a setup file sets it in every test file.
+ * Sized for a loaded 2-core machine.
+ * @param {number} ms
+ */
+export function testTimeoutOptions(ms) {
+  return {
+    testTimeout: ms,
+    globals: { GPLAY_TEST_TIMEOUT_MS: ms },
+    setupFilesAfterEnv: [join(repoRoot, "scripts/jest-timeout.cjs")],
+  };
+}
+
+/** @param {{ displayName: string, integration?: boolean, timeoutMs?: number }} options */
+export function jestConfig({ displayName, integration = true, timeoutMs = 30_000 }) {
   const preset = createDefaultEsmPreset({ tsconfig: "<rootDir>/tsconfig.json" });
   return {
     displayName,
@@ -16,7 +30,7 @@ export function jestConfig({ displayName, integration = true }) {
     testEnvironmentOptions: { customExportConditions: ["@gplay/source", "node", "node-addons"] },
     moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
     testMatch: integration ? ["<rootDir>/test/**/*.test.ts"] : ["<rootDir>/test/unit/**/*.test.ts"],
-    testTimeout: 30_000,
+    ...testTimeoutOptions(timeoutMs),
     reporters: [
       "default",
       [

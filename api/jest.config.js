@@ -1,4 +1,4 @@
-import { jestConfig } from "../jest.base.config.js";
+import { jestConfig, testTimeoutOptions } from "../jest.base.config.js";
 
 const rootDir = import.meta.dirname;
 // Root-only options (reporters) stay at the top; the rest is shared by both projects.
@@ -14,6 +14,8 @@ export default {
       rootDir,
       displayName: "api:unit",
       testMatch: ["<rootDir>/test/unit/**/*.test.ts", "<rootDir>/test/component/**/*.test.ts"],
+      // Component tests start the real app (and a few spawn it): a minute on a loaded machine.
+      ...testTimeoutOptions(60_000),
     },
     {
       ...shared,
@@ -22,7 +24,7 @@ export default {
       testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
       globalSetup: "<rootDir>/../scripts/src/local-stack/jest-global-setup.ts",
       globalTeardown: "<rootDir>/../scripts/src/local-stack/jest-global-teardown.ts",
-      testTimeout: 60_000,
+      ...testTimeoutOptions(120_000),
     },
   ],
 };

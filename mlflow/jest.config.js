@@ -1,4 +1,4 @@
-import { jestConfig } from "../jest.base.config.js";
+import { jestConfig, testTimeoutOptions } from "../jest.base.config.js";
 
 const rootDir = import.meta.dirname;
 // Root-only options (reporters) stay at the top; the rest is shared by both projects.
@@ -9,8 +9,6 @@ const { reporters, ...shared } = jestConfig({ displayName: "mlflow" });
 // MLflow server every integration test talks to.
 export default {
   ...(reporters === undefined ? {} : { reporters }),
-  // Jest reads testTimeout from the root config only (a project's value is ignored).
-  testTimeout: 120_000,
   projects: [
     { ...shared, rootDir, displayName: "mlflow:unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
     {
@@ -20,7 +18,7 @@ export default {
       testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
       globalSetup: "<rootDir>/../scripts/src/local-stack/jest-global-setup.ts",
       globalTeardown: "<rootDir>/../scripts/src/local-stack/jest-global-teardown.ts",
-      testTimeout: 120_000,
+      ...testTimeoutOptions(120_000),
     },
   ],
 };

@@ -1,4 +1,4 @@
-import { jestConfig } from "../jest.base.config.js";
+import { jestConfig, testTimeoutOptions } from "../jest.base.config.js";
 
 const rootDir = import.meta.dirname;
 // Root-only options (reporters) stay at the top; the rest is shared by both projects.
@@ -17,7 +17,7 @@ export default {
       testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
       globalSetup: "<rootDir>/src/local-stack/jest-global-setup.ts",
       globalTeardown: "<rootDir>/src/local-stack/jest-global-teardown.ts",
-      testTimeout: 120_000,
+      ...testTimeoutOptions(120_000),
     },
   ],
 };

@@ -1,4 +1,4 @@
-import { jestConfig } from "../jest.base.config.js";
+import { jestConfig, testTimeoutOptions } from "../jest.base.config.js";
 
 const rootDir = import.meta.dirname;
 const { reporters, ...shared } = jestConfig({ displayName: "training" });
@@ -15,7 +15,7 @@ export default {
       testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
       globalSetup: "<rootDir>/../scripts/src/local-stack/jest-global-setup.ts",
       globalTeardown: "<rootDir>/../scripts/src/local-stack/jest-global-teardown.ts",
-      testTimeout: 300_000,
+      ...testTimeoutOptions(300_000),
     },
   ],
 };

@@ -42,6 +42,14 @@ export const apiEnvSchema = awsEnvSchema.extend({
   GPLAY_API_KEYS: apiKeysField,
   GPLAY_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
   GPLAY_RATE_LIMIT_BURST: envFields.int(1, 100_000).default(100),
+  /** Failed authentications per client IP: sustained rate and burst, then 429 before authentication. */
+  GPLAY_AUTH_FAILURES_PER_SECOND: z.coerce.number().positive().default(1),
+  GPLAY_AUTH_FAILURES_BURST: envFields.int(1, 100_000).default(20),
+  /**
+   * Proxies in front of the api that append to X-Forwarded-For (the ALB: 1; none locally: 0). The
+   * client IP the limits use is the address the outermost trusted proxy saw, never one a client wrote.
+   */
+  GPLAY_TRUST_PROXY_HOPS: envFields.int(0, 10).default(0),
   GPLAY_CORS_ORIGINS: envFields.list().default([]),
   GPLAY_BODY_LIMIT_BYTES: envFields.int(1_024, 10_485_760).default(262_144),
   GPLAY_REQUEST_TIMEOUT_MS: envFields.int(50, 120_000).default(2_000),
@@ -59,9 +67,14 @@ export const apiEnvSchema = awsEnvSchema.extend({
   GPLAY_FRESHNESS_HOURS: envFields.int(1, 24 * 365).default(48),
   GPLAY_USER_CACHE_TTL_MS: envFields.int(0, 5_000).default(2_000),
   GPLAY_READY_REQUIRES_MODEL: envFields.bool().default(true),
-  /** Wait after failing readiness before closing the listener (ALB health check interval × threshold). */
-  GPLAY_DRAIN_DELAY_MS: envFields.int(0, 120_000).default(0),
-  GPLAY_DRAIN_TIMEOUT_MS: envFields.int(1_000, 120_000).default(25_000),
+  /**
+   * After SIGTERM, keep serving this long before closing the listener: ECS deregisters the task and the
+   * load balancer's nodes take a few seconds to stop routing to it (with 0, requests still routed here
+   * were refused or reset). Infra sets it with the target group's deregistration delay (API_DRAIN).
+   */
+  GPLAY_DRAIN_DELAY_MS: envFields.int(0, 120_000).default(5_000),
+  /** Then in-flight requests get this long before connections are cut (delay + this < ECS stopTimeout). */
+  GPLAY_DRAIN_TIMEOUT_MS: envFields.int(1_000, 120_000).default(20_000),
   GPLAY_SERVICE_VERSION: z.string().min(1).default("0.1.0"),
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

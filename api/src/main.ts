@@ -15,6 +15,7 @@ import {
 } from "@gplay/common";
 import { MlflowClient, mlflowConfigFromEnv } from "@gplay/mlflow";
 import { DynamoFeatureStore } from "./adapters/dynamo-feature-store.js";
+import { DynamoSeenEvents } from "./adapters/dynamo-seen-events.js";
 import { MlflowModelRegistry } from "./adapters/mlflow-model-registry.js";
 import { S3RawEventSink } from "./adapters/s3-raw-event-sink.js";
 import { bundleRanker } from "./app/bundle-ranker.js";
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
     loggerMetricsSink(logger),
   );
   const clients = createAwsClients(awsClientOptionsFromEnv(env));
-  const store = new DynamoFeatureStore(clients.documents, tableNames(env.GPLAY_PREFIX), logger);
+  const tables = tableNames(env.GPLAY_PREFIX);
+  const store = new DynamoFeatureStore(clients.documents, tables, logger);
   const sink = new S3RawEventSink(clients.s3, lakeBucketNames(env.GPLAY_PREFIX).raw);
   const model = new SwitchableModelProvider(
     env.MLFLOW_TRACKING_URI === undefined
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
     {
       users: store,
       sink,
+      seen: new DynamoSeenEvents(clients.documents, tables.eventIds, systemClock),
       clock: systemClock,
       logger,
       onUserWritten: (user) => recommender.rememberUser(user),
@@ -128,6 +131,11 @@ async function main(): Promise<void> {
           burst: c.burst ?? env.GPLAY_RATE_LIMIT_BURST,
         },
       })),
+      authFailureQuota: {
+        ratePerSecond: env.GPLAY_AUTH_FAILURES_PER_SECOND,
+        burst: env.GPLAY_AUTH_FAILURES_BURST,
+      },
+      trustProxyHops: env.GPLAY_TRUST_PROXY_HOPS,
       corsOrigins: env.GPLAY_CORS_ORIGINS,
       bodyLimitBytes: env.GPLAY_BODY_LIMIT_BYTES,
       requestTimeoutMs: env.GPLAY_REQUEST_TIMEOUT_MS,

@@ -15,6 +15,15 @@ export const engineEnvSchema = awsEnvSchema.extend({
   GPLAY_SCHEMA_CHECK: envFields.bool().default(true),
   /** Interval of progress log lines when stderr is not a terminal (0 turns progress off). */
   GPLAY_PROGRESS_INTERVAL_MS: envFields.int(0, 3_600_000).default(10_000),
+  /**
+   * A task still running after this long stops (exit 1, IngestionFailures): its ingestion stays
+   * `started`, and `recover` (run on a schedule) re-runs ingestions started longer ago than this.
+   */
+  GPLAY_INGEST_TIME_LIMIT_S: envFields.int(1, 86_400).default(3_600),
+  /** Attempts of one object version `recover` allows before it marks the ingestion failed. */
+  GPLAY_INGEST_MAX_ATTEMPTS: envFields.int(1, 100).default(3),
+  /** Readers merged between two checkpoints of a running ingestion (a re-run resumes after the last). */
+  GPLAY_USERS_PER_CHECKPOINT: envFields.int(1, 1_000_000).default(2_000),
   /** EventBridge bus for "Snapshot Ready" (default bus when unset). */
   GPLAY_EVENT_BUS: z.string().min(1).default("default"),
   // Container overrides set by the EventBridge input transformer (ECS) or the local task runner.

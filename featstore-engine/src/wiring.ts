@@ -15,6 +15,7 @@ import { S3ObjectStore } from "./adapters/s3-object-store.js";
 import type { SnapshotDeps } from "./app/build-snapshot.js";
 import { domainBuilders } from "./app/builders.js";
 import type { IngestDeps } from "./app/ingest-file.js";
+import type { IngestionList } from "./app/ports.js";
 import type { EngineEnv } from "./env.js";
 import { createProgress, noProgress, type Progress } from "./progress/progress.js";
 
@@ -25,6 +26,8 @@ export interface Engine {
   logger: Logger;
   metrics: Metrics;
   ingest: IngestDeps;
+  /** The ingestions table as a list (`recover`). */
+  ingestions: IngestionList;
   snapshot: SnapshotDeps;
   close(): void;
 }
@@ -62,7 +65,9 @@ export function createEngine(env: EngineEnv, logger?: Logger): Engine {
       metrics,
       progress,
       schemaCheck: env.GPLAY_SCHEMA_CHECK,
+      usersPerCheckpoint: env.GPLAY_USERS_PER_CHECKPOINT,
     },
+    ingestions: features,
     snapshot: {
       progress,
       objects,

@@ -23,6 +23,8 @@ import {
 } from "./plan/iam.js";
 import { resourceNames } from "./plan/names.js";
 import {
+  API_DRAIN,
+  API_PROXY_HOPS,
   ENV,
   MLFLOW_ADMIN_USERNAME,
   MLFLOW_SERVICE_USERNAME,
@@ -312,7 +314,14 @@ export class Platform extends pulumi.ComponentResource {
         memory: cfg.api.memory,
         port: cfg.api.port,
         healthCheckPath: "/healthz",
-        environment: { ...baseEnv, ...mlflowClientEnv, [ENV.port]: String(cfg.api.port) },
+        environment: {
+          ...baseEnv,
+          ...mlflowClientEnv,
+          [ENV.port]: String(cfg.api.port),
+          [ENV.drainDelayMs]: String(API_DRAIN.delayMs),
+          [ENV.drainTimeoutMs]: String(API_DRAIN.timeoutMs),
+          [ENV.trustProxyHops]: String(API_PROXY_HOPS),
+        },
         secrets: { ...mlflowClientSecrets, [ENV.apiKeys]: apiKeysSecret.arn },
         secretArns: [apiKeysSecret.arn, servicePasswordSecret.arn],
         taskPolicy: policy(apiPolicy),

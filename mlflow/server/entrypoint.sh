@@ -21,35 +21,41 @@
 # Added for AWS (all optional; without them the script behaves as above):
 #   MLFLOW_DB_HOST / MLFLOW_DB_PORT (5432) / MLFLOW_DB_NAME (mlflow) / MLFLOW_DB_USER / MLFLOW_DB_PASSWORD
 #   MLFLOW_DB_SSLMODE (e.g. require)  When MLFLOW_BACKEND_STORE_URI is unset and MLFLOW_DB_HOST is set,
-#                                 the PostgreSQL URI is built from these (the password URL-encoded; in
-#                                 AWS it comes from the RDS secret as an ECS `secret`).
+#                                 the PostgreSQL URI is built from these WITHOUT the password, which
+#                                 reaches libpq as PGPASSWORD (in AWS it comes from the RDS secret as an
+#                                 ECS `secret`): never in a command line, never in a file.
 #   MLFLOW_AUTH_ENABLED           default false; true runs MLflow's basic-auth app (--app-name basic-auth)
 #   MLFLOW_AUTH_ADMIN_USERNAME    default admin   } read by MLflow itself when it first creates the
 #   MLFLOW_AUTH_ADMIN_PASSWORD    required (secret) } admin user; never written to disk
 #   MLFLOW_FLASK_SERVER_SECRET_KEY required (secret): the auth app's static CSRF key (same in all workers)
 #   MLFLOW_AUTH_DATABASE_URI      default: the backend store URI (users in the same PostgreSQL)
 #   MLFLOW_AUTH_DEFAULT_PERMISSION default NO_PERMISSIONS (READ, USE, EDIT, MANAGE, NO_PERMISSIONS)
-#   MLFLOW_AUTH_CONFIG_PATH       an auth ini to use as is; otherwise one is written at start-up to a
-#                                 private temporary folder (mode 0600) from the variables above
+#   MLFLOW_AUTH_CONFIG_PATH       an auth ini to use as is; otherwise one (no secret in it) is written at
+#                                 start-up to a private temporary folder (mode 0600) from the variables
+#                                 above, and removed when the server stops
+#
+# The store URI reaches `mlflow server` through its environment (MLFLOW_BACKEND_STORE_URI, which the
+# CLI reads), not its arguments, so `ps` never shows it.
 set -euo pipefail
 
 # PostgreSQL from parts: the RDS secret gives the password alone, so the URI is assembled here.
 if [[ -z "${MLFLOW_BACKEND_STORE_URI:-}" && -n "${MLFLOW_DB_HOST:-}" ]]; then
   : "${MLFLOW_DB_USER:?set MLFLOW_DB_USER with MLFLOW_DB_HOST}"
   : "${MLFLOW_DB_PASSWORD:?set MLFLOW_DB_PASSWORD with MLFLOW_DB_HOST (from the database secret)}"
-  # URL-encoded by name through the environment, not argv, so the password never shows in `ps`.
+  # The user is URL-encoded by name through the environment (not argv). The password stays out of the
+  # URI: libpq (psycopg2, for the tracking store and the auth app alike) reads it from PGPASSWORD.
   urlencode_env() { python3 -c 'import os, sys, urllib.parse; print(urllib.parse.quote(os.environ[sys.argv[1]], safe=""))' "$1"; }
   db_user="$(urlencode_env MLFLOW_DB_USER)"
-  db_password="$(urlencode_env MLFLOW_DB_PASSWORD)"
-  MLFLOW_BACKEND_STORE_URI="postgresql+psycopg2://${db_user}:${db_password}@${MLFLOW_DB_HOST}:${MLFLOW_DB_PORT:-5432}/${MLFLOW_DB_NAME:-mlflow}"
+  MLFLOW_BACKEND_STORE_URI="postgresql+psycopg2://${db_user}@${MLFLOW_DB_HOST}:${MLFLOW_DB_PORT:-5432}/${MLFLOW_DB_NAME:-mlflow}"
   if [[ -n "${MLFLOW_DB_SSLMODE:-}" ]]; then
     MLFLOW_BACKEND_STORE_URI="${MLFLOW_BACKEND_STORE_URI}?sslmode=${MLFLOW_DB_SSLMODE}"
   fi
-  export MLFLOW_BACKEND_STORE_URI
-  unset db_password db_user
+  export PGPASSWORD="${MLFLOW_DB_PASSWORD}"
+  unset db_user
 fi
 
 : "${MLFLOW_BACKEND_STORE_URI:?set MLFLOW_BACKEND_STORE_URI (e.g. sqlite:////tmp/mlflow.db)}"
+export MLFLOW_BACKEND_STORE_URI
 : "${MLFLOW_ARTIFACTS_DESTINATION:?set MLFLOW_ARTIFACTS_DESTINATION (e.g. s3://gplay-dev-models/mlflow/)}"
 host="${MLFLOW_HOST:-0.0.0.0}"
 port="${MLFLOW_PORT:-5000}"
@@ -69,6 +75,7 @@ fi
 # Basic auth: MLflow's basic-auth app, its users in MLFLOW_AUTH_DATABASE_URI (the backend store by
 # default: one PostgreSQL for runs and users; supported since MLflow 3.6).
 auth_args=()
+auth_dir=""
 case "${MLFLOW_AUTH_ENABLED:-false}" in
   true | 1)
     : "${MLFLOW_AUTH_ADMIN_PASSWORD:?set MLFLOW_AUTH_ADMIN_PASSWORD (a secret) when MLFLOW_AUTH_ENABLED=true}"
@@ -96,13 +103,32 @@ case "${MLFLOW_AUTH_ENABLED:-false}" in
     ;;
 esac
 
-# exec: the server replaces this shell, so signals (docker stop, the local stack's `down`) reach it.
-exec mlflow server \
-  --backend-store-uri "${MLFLOW_BACKEND_STORE_URI}" \
-  --artifacts-destination "${MLFLOW_ARTIFACTS_DESTINATION}" \
-  --serve-artifacts \
-  --host "${host}" \
-  --port "${port}" \
-  --workers "${workers}" \
-  ${auth_args[@]+"${auth_args[@]}"} \
+server=(
+  mlflow server
+  --artifacts-destination "${MLFLOW_ARTIFACTS_DESTINATION}"
+  --serve-artifacts
+  --host "${host}"
+  --port "${port}"
+  --workers "${workers}"
+  ${auth_args[@]+"${auth_args[@]}"}
   ${extra[@]+"${extra[@]}"}
+)
+
+if [[ -z "${auth_dir}" ]]; then
+  # exec: the server replaces this shell, so signals (docker stop, the local stack's `down`) reach it.
+  exec "${server[@]}"
+fi
+
+# A generated auth ini must outlive the server (workers read it when they start) and not outlive it:
+# run the server as a child, forward the stop signals to it, then remove the ini's folder.
+"${server[@]}" &
+server_pid=$!
+trap 'kill -TERM "${server_pid}" 2>/dev/null || true' TERM INT
+status=0
+while :; do
+  wait "${server_pid}" && status=0 || status=$?
+  # `wait` returns early (status > 128) when a trapped signal arrives; go on waiting for the server.
+  kill -0 "${server_pid}" 2>/dev/null || break
+done
+rm -rf "${auth_dir}"
+exit "${status}"

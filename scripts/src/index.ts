@@ -3,6 +3,7 @@
  * local task runner. Tests and the demo code against these; see scripts/src/local-stack/.
  */
 export type { StackPaths } from "./local-stack/paths.js";
+export { stackPaths } from "./local-stack/paths.js";
 export {
   destroyEnvironment,
   environmentNames,

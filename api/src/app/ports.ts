@@ -38,6 +38,14 @@ export interface UserStore {
   putUser(item: UserItem, expectedVersion: number | undefined): Promise<void>;
 }
 
+/** Client event ids already recorded (the event-ids table), shared by every api task. */
+export interface SeenEventStore {
+  /** Claims every key not seen yet (atomically per key); returns the keys this call claimed. */
+  claim(keys: readonly string[]): Promise<Set<string>>;
+  /** Forgets keys this task claimed but could not record, so the client's retry records them. */
+  release(keys: readonly string[]): Promise<void>;
+}
+
 /** Articles' metadata (the items table), read whole at start and on refresh. */
 export interface ArticleSource {
   scanArticles(): Promise<ArticleMeta[]>;

@@ -3,6 +3,7 @@ import {
   API_EVENTS_PREFIX,
   type ApiEvent,
   AppError,
+  eventKey,
   isAppError,
   type Logger,
   toAppError,
@@ -10,7 +11,7 @@ import {
 } from "@gplay/common";
 import { applyInteractions } from "../domain/reader.js";
 import { type ClickRecord, clickInteraction, treinoCsv } from "../domain/treino-csv.js";
-import type { Clock, RawEventSink, UserStore } from "./ports.js";
+import type { Clock, RawEventSink, SeenEventStore, UserStore } from "./ports.js";
 
 export interface EventRecorderOptions {
   /** Attempts of the read-modify-write of one reader's item when writers race. */
@@ -26,6 +27,8 @@ export interface EventRecorderOptions {
 export interface EventRecorderDeps {
   users: UserStore;
   sink: RawEventSink;
+  /** Client event ids already recorded: a retried event (same reader and id) adds nothing. */
+  seen: SeenEventStore;
   clock: Clock;
   logger?: Logger;
   /** Told about every reader item this task wrote (the recommender's hot-reader cache). */
@@ -39,6 +42,8 @@ export interface RecordResult {
   clicks: number;
   impressions: number;
   readersUpdated: number;
+  /** Events whose client id was already recorded (or repeated within the batch). */
+  duplicates: number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -65,12 +70,21 @@ export class EventRecorder {
     return this.#buffer.length;
   }
 
+  /**
+   * Records valid events. Events carrying an `eventId` seen before (for the same reader) are counted as
+   * duplicates and add nothing. Each reader's clicks are written to its read set, then buffered for the
+   * raw file; when a reader's write fails, its event ids are released (so the client's retry records
+   * them) and the error is thrown after the other readers are done.
+   */
   async record(events: readonly ApiEvent[]): Promise<RecordResult> {
+    const { fresh, claimed, duplicates } = await this.#dropSeen(events);
     const now = this.deps.clock.now();
-    const clicks: ClickRecord[] = [];
-    for (const event of events) {
+    const byUser = new Map<string, { clicks: ClickRecord[]; keys: string[] }>();
+    let clickCount = 0;
+    for (const { event, key } of fresh) {
       if (event.type !== "click") continue;
-      clicks.push({
+      const entry = byUser.get(event.userId) ?? { clicks: [], keys: [] };
+      entry.clicks.push({
         userId: event.userId,
         userType: event.userType ?? "Non-Logged",
         page: event.page,
@@ -78,19 +92,30 @@ export class EventRecorder {
         timeOnPageMs: event.timeOnPageMs ?? 0,
         scrollPercentage: event.scrollPercentage ?? 0,
       });
+      if (key !== undefined) entry.keys.push(key);
+      byUser.set(event.userId, entry);
+      clickCount += 1;
     }
-    if (this.#buffer.length + clicks.length > this.options.maxBufferedClicks)
+    if (this.#buffer.length + clickCount > this.options.maxBufferedClicks) {
+      await this.#release(claimed);
       throw new AppError(
         "UPSTREAM_UNAVAILABLE",
         "Event buffer is full (the raw bucket is not accepting files); retry later",
-        {
-          details: { buffered: this.#buffer.length },
-        },
+        { details: { buffered: this.#buffer.length } },
       );
-    // Buffered first: the file is the durable record; the read-set write below is idempotent on replay.
-    this.#buffer.push(...clicks);
-    const byUser = new Map<string, ClickRecord[]>();
-    for (const click of clicks) byUser.set(click.userId, [...(byUser.get(click.userId) ?? []), click]);
+    }
+    const outcomes = await Promise.allSettled(
+      [...byUser.values()].map(async ({ clicks, keys }) => {
+        try {
+          await this.#updateReader(clicks);
+        } catch (error) {
+          await this.#release(keys);
+          throw error;
+        }
+        // Filed once its read set holds it: a failed reader is filed by the client's retry instead.
+        this.#buffer.push(...clicks);
+      }),
+    );
     if (this.#buffer.length >= (this.options.flushAtClicks ?? 10_000))
       this.flush().catch((error: unknown) =>
         this.deps.logger?.error(
@@ -98,13 +123,48 @@ export class EventRecorder {
           "events flush failed; will retry",
         ),
       );
-    await Promise.all([...byUser.values()].map((userClicks) => this.#updateReader(userClicks)));
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
     return {
-      accepted: events.length,
-      clicks: clicks.length,
-      impressions: events.length - clicks.length,
+      accepted: fresh.length,
+      clicks: clickCount,
+      impressions: fresh.length - clickCount,
       readersUpdated: byUser.size,
+      duplicates,
     };
+  }
+
+  /** Splits off events whose client id was seen before or earlier in this batch; claims the others' ids. */
+  async #dropSeen(events: readonly ApiEvent[]): Promise<{
+    fresh: { event: ApiEvent; key: string | undefined }[];
+    claimed: string[];
+    duplicates: number;
+  }> {
+    const keyed = events.map((event) => ({
+      event,
+      key: event.eventId === undefined ? undefined : eventKey(event.userId, event.eventId),
+    }));
+    const keys = [...new Set(keyed.flatMap(({ key }) => (key === undefined ? [] : [key])))];
+    const claimed = keys.length === 0 ? new Set<string>() : await this.deps.seen.claim(keys);
+    // `delete` is true once per claimed key: an id repeated later in the batch is a duplicate.
+    const fresh = keyed.filter(({ key }) => key === undefined || claimed.delete(key));
+    return {
+      fresh,
+      claimed: fresh.flatMap(({ key }) => (key === undefined ? [] : [key])),
+      duplicates: events.length - fresh.length,
+    };
+  }
+
+  async #release(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.deps.seen
+      .release(keys)
+      .catch((error: unknown) =>
+        this.deps.logger?.error(
+          { event: "event-ids-release-failed", err: error, count: keys.length },
+          "could not release event ids; a retry of these events will be counted as duplicates",
+        ),
+      );
   }
 
   async #updateReader(clicks: readonly ClickRecord[]): Promise<void> {

@@ -16,14 +16,25 @@ export class TokenBuckets {
   constructor(private readonly now: () => number = Date.now) {}
 
   take(client: string, quota: RateQuota): TakeResult {
+    return this.#settle(client, quota, true);
+  }
+
+  /** Whether `client` has a token left, without taking it. */
+  peek(client: string, quota: RateQuota): TakeResult {
+    return this.#settle(client, quota, false);
+  }
+
+  #settle(client: string, quota: RateQuota, take: boolean): TakeResult {
     const now = this.now();
     const bucket = this.#buckets.get(client) ?? { tokens: quota.burst, at: now };
     const elapsedSeconds = Math.max(0, now - bucket.at) / 1000;
     bucket.tokens = Math.min(quota.burst, bucket.tokens + elapsedSeconds * quota.ratePerSecond);
     bucket.at = now;
-    this.#buckets.set(client, bucket);
+    // A full bucket is the default: forgetting it keeps the map to the clients that spent tokens.
+    if (bucket.tokens >= quota.burst && !take) this.#buckets.delete(client);
+    else this.#buckets.set(client, bucket);
     if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+      if (take) bucket.tokens -= 1;
       return { allowed: true };
     }
     const missing = 1 - bucket.tokens;

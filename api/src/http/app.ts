@@ -3,11 +3,12 @@ import {
   coldstartQuerySchema,
   coldstartRequestSchema,
   type EventsResponse,
-  eventsRequestSchema,
   type HealthResponse,
   type Logger,
   type Metrics,
+  parseEventsRequest,
   predictRequestSchema,
+  splitRecentlyClicked,
 } from "@gplay/common";
 import express, { type Express, type Response } from "express";
 import helmet from "helmet";
@@ -15,21 +16,27 @@ import type { ModelProvider } from "../app/ports.js";
 import type { Readiness } from "../app/readiness.js";
 import type { Recommender } from "../app/recommend.js";
 import type { EventRecorder } from "../app/record-events.js";
-import { errorMiddleware, parseOr400, reply } from "./errors.js";
+import type { RateQuota } from "../domain/token-bucket.js";
+import { errorMiddleware, parseOr400, reply, validationError } from "./errors.js";
 import {
   type ApiClient,
   apiKeyAuth,
   closeWhenDraining,
   cors,
+  methodNotAllowed,
   rateLimit,
   requestTimeout,
   requireJson,
 } from "./guards.js";
-import { openApiDocument } from "./openapi.js";
+import { OPERATIONS, openApiDocument } from "./openapi.js";
 import { requestContext } from "./request-context.js";
 
 export interface HttpConfig {
   clients: readonly ApiClient[];
+  /** Failed authentications allowed per client IP (a token bucket) before 429s. */
+  authFailureQuota: RateQuota;
+  /** Proxies in front of the app (the ALB: 1): `req.ip` is the address the outermost one saw. */
+  trustProxyHops: number;
   corsOrigins: readonly string[];
   /** Largest accepted JSON body, in bytes. */
   bodyLimitBytes: number;
@@ -67,10 +74,13 @@ export function createApp(deps: AppDeps): Express {
   app.disable("x-powered-by");
   app.set("etag", false);
   app.set("query parser", "simple");
+  app.set("trust proxy", config.trustProxyHops);
 
   const document = openApiDocument(config.serviceVersion);
-  const nameVersion = (res: Response, version: string | null) =>
-    res.setHeader(MODEL_VERSION_HEADER, version ?? "none");
+  // A late handler (its request timed out) must not touch the response that already left.
+  const nameVersion = (res: Response, version: string | null) => {
+    if (!res.headersSent) res.setHeader(MODEL_VERSION_HEADER, version ?? "none");
+  };
 
   app.use(requestContext(logger, metrics));
   // Every response names the model being served; routes that answered from cold start override it.
@@ -81,6 +91,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(helmet());
   app.use(closeWhenDraining(() => readiness.draining));
   app.use(cors(config.corsOrigins));
+  app.use(methodNotAllowed(OPERATIONS));
 
   app.get("/healthz", (_req, res) => {
     const body: HealthResponse = { status: "ok" };
@@ -96,7 +107,7 @@ export function createApp(deps: AppDeps): Express {
     reply(res, 200, document);
   });
 
-  app.use(apiKeyAuth(config.clients));
+  app.use(apiKeyAuth(config.clients, config.authFailureQuota, deps.now));
   app.use(rateLimit(deps.now));
   app.use(requestTimeout(config.requestTimeoutMs));
   app.use(requireJson);
@@ -129,10 +140,8 @@ export function createApp(deps: AppDeps): Express {
             ...(query.region === undefined ? {} : { region: query.region }),
             ...(query.section === undefined ? {} : { section: query.section }),
           };
-    const recentlyClicked = query.recentlyClicked
-      ?.split(",")
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0);
+    const recentlyClicked =
+      query.recentlyClicked === undefined ? undefined : splitRecentlyClicked(query.recentlyClicked);
     const request = parseOr400(
       coldstartRequestSchema,
       {
@@ -148,10 +157,13 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.post("/events", async (req, res) => {
-    const request = parseOr400(eventsRequestSchema, req.body, "body");
-    const result = await events.record(request.events);
+    // Every event is validated before anything is written; the valid ones are recorded.
+    const parsed = parseEventsRequest(req.body);
+    if (!parsed.success) throw validationError("body", parsed.error);
+    const { rejected } = parsed;
+    const result = await events.record(parsed.events.map((e) => e.event));
     const modelVersion = currentModelVersion(model);
-    const body: EventsResponse = { ...result, modelVersion };
+    const body: EventsResponse = { ...result, rejected, modelVersion };
     nameVersion(res, modelVersion);
     reply(res, 200, body);
   });

@@ -1,5 +1,5 @@
-import { AppError, type AppErrorCode, type ErrorResponse, toAppError } from "@gplay/common";
-import type { ErrorRequestHandler, Response } from "express";
+import { AppError, type AppErrorCode, type ErrorResponse, type FieldIssue, toAppError } from "@gplay/common";
+import type { ErrorRequestHandler, Request, Response } from "express";
 import type { z } from "zod";
 import { requestState } from "./request-context.js";
 
@@ -8,6 +8,7 @@ export const STATUS_OF_CODE: Record<AppErrorCode, number> = {
   CONFIG_INVALID: 500,
   VALIDATION_FAILED: 400,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
@@ -29,16 +30,23 @@ const SERVER_MESSAGES: Partial<Record<AppErrorCode, string>> = {
   INTERNAL: "Internal error",
 };
 
-/** Turns a zod failure into a VALIDATION_FAILED AppError listing each problem by field path. */
-export function validationError(where: "body" | "query", error: z.ZodError): AppError {
-  const issues = error.issues.map((issue) => ({
-    path: [where, ...issue.path.map(String)].join("."),
-    message: issue.message,
-  }));
+/** A VALIDATION_FAILED AppError listing each problem by field path. */
+export function invalidRequest(where: "body" | "query", issues: readonly FieldIssue[]): AppError {
   return new AppError(
     "VALIDATION_FAILED",
     `Invalid request ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
     { details: { issues } },
+  );
+}
+
+/** Turns a zod failure into a VALIDATION_FAILED AppError listing each problem by field path. */
+export function validationError(where: "body" | "query", error: z.ZodError): AppError {
+  return invalidRequest(
+    where,
+    error.issues.map((issue) => ({
+      path: [where, ...issue.path.map(String)].join("."),
+      message: issue.message,
+    })),
   );
 }
 
@@ -82,15 +90,22 @@ export function reply(res: Response, status: number, body: unknown): void {
   res.status(status).json(body);
 }
 
-/** The one error middleware: AppError code → status, a JSON body with the request id, no stack. */
-export const errorMiddleware: ErrorRequestHandler = (error, req, res, _next) => {
+/**
+ * Answers with an error: AppError code → status, a JSON body with the request id, no stack. Writes
+ * nothing when a response already left (a time-out answered first: the late handler's outcome is dropped
+ * and the keep-alive connection stays usable).
+ */
+export function sendError(error: unknown, req: Request, res: Response): void {
   const appError = fromBodyParser(error) ?? toAppError(error);
   const status = STATUS_OF_CODE[appError.code];
   const state = requestState(res);
   const log = state?.logger;
+  if (res.headersSent) {
+    log?.info({ code: appError.code, reason: appError.message }, "outcome after the response left; dropped");
+    return;
+  }
   if (status >= 500) log?.error({ err: appError, cause: appError.cause }, appError.message);
   else log?.info({ code: appError.code, reason: appError.message }, "request refused");
-  if (res.headersSent) return;
   if (appError.code === "RATE_LIMITED")
     res.setHeader("Retry-After", String(appError.details.retryAfterSeconds ?? 1));
   const issues = appError.details.issues as { path: string; message: string }[] | undefined;
@@ -103,4 +118,7 @@ export const errorMiddleware: ErrorRequestHandler = (error, req, res, _next) => 
     },
   };
   res.status(status).json(body);
-};
+}
+
+/** The one error middleware (last in the chain; never passes an error on, so express never cuts the socket). */
+export const errorMiddleware: ErrorRequestHandler = (error, req, res, _next) => sendError(error, req, res);

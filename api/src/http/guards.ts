@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { AppError } from "@gplay/common";
 import type { RequestHandler } from "express";
 import { type RateQuota, TokenBuckets } from "../domain/token-bucket.js";
+import { sendError } from "./errors.js";
 import { requestState } from "./request-context.js";
 
 /** One API client: a name for logs and metrics, its key, and its quota. */
@@ -15,18 +16,34 @@ const sha256 = (value: string) => createHash("sha256").update(value).digest("hex
 
 /**
  * `x-api-key` authentication. Keys are held as SHA-256 digests, so lookups never compare the secret
- * itself character by character.
+ * itself character by character. In front of it, a limit per client IP (`req.ip`, from
+ * X-Forwarded-For with express's `trust proxy` set to the balancer's hop count, so a client cannot
+ * pick its own address): each failed authentication takes a token of that IP's `failureQuota`, and an
+ * IP without tokens gets 429 before its key is looked at. Good requests cost nothing.
  */
-export function apiKeyAuth(clients: readonly ApiClient[]): RequestHandler {
+export function apiKeyAuth(
+  clients: readonly ApiClient[],
+  failureQuota: RateQuota,
+  now: () => number = Date.now,
+): RequestHandler {
   const byDigest = new Map(clients.map((c) => [sha256(c.key), c]));
+  const failures = new TokenBuckets(now);
   return (req, res, next) => {
+    const ip = req.ip ?? "unknown";
+    const open = failures.peek(ip, failureQuota);
+    if (!open.allowed)
+      throw new AppError("RATE_LIMITED", "Too many failed authentications from this address; retry later", {
+        details: { retryAfterSeconds: open.retryAfterSeconds },
+      });
     const key = req.headers["x-api-key"];
     const client = typeof key === "string" && key.length > 0 ? byDigest.get(sha256(key)) : undefined;
-    if (client === undefined)
+    if (client === undefined) {
+      failures.take(ip, failureQuota);
       throw new AppError(
         "UNAUTHORIZED",
         key === undefined ? "Missing x-api-key header" : "Unknown API key in x-api-key header",
       );
+    }
     res.locals.apiClient = client;
     const state = requestState(res);
     if (state !== undefined) state.client = client.name;
@@ -52,12 +69,21 @@ export function rateLimit(now: () => number = Date.now): RequestHandler {
   };
 }
 
-/** Answers 503 when a request runs longer than `timeoutMs` (a late handler result is then dropped). */
+/**
+ * Answers 503 when a request runs longer than `timeoutMs`. The answer is sent here, not through `next`:
+ * calling `next` a second time would move express's chain past the error middleware, and the late
+ * handler's outcome would then reach express's final handler, which destroys the keep-alive socket.
+ * The late handler's own answer is dropped (`reply`, `sendError` write nothing once headers left).
+ */
 export function requestTimeout(timeoutMs: number): RequestHandler {
-  return (_req, res, next) => {
+  return (req, res, next) => {
     const timer = setTimeout(() => {
       if (!res.headersSent)
-        next(new AppError("TIMEOUT", `Request exceeded ${timeoutMs} ms`, { details: { timeoutMs } }));
+        sendError(
+          new AppError("TIMEOUT", `Request exceeded ${timeoutMs} ms`, { details: { timeoutMs } }),
+          req,
+          res,
+        );
     }, timeoutMs);
     timer.unref();
     res.on("close", () => clearTimeout(timer));
@@ -66,12 +92,35 @@ export function requestTimeout(timeoutMs: number): RequestHandler {
   };
 }
 
-/** POST bodies must be JSON (415 otherwise), so a missing header is not misread as an empty body. */
+/**
+ * POST bodies must be JSON (415 otherwise), so a missing header is not misread as an empty body; an
+ * empty body (no chunked body, no or a zero Content-Length) is a 400 that says so.
+ */
 export const requireJson: RequestHandler = (req, _res, next) => {
-  if (req.method === "POST" && !req.is("application/json"))
+  if (req.method !== "POST") return next();
+  const length = req.headers["content-length"];
+  if (req.headers["transfer-encoding"] === undefined && (length === undefined || Number(length) === 0))
+    throw new AppError("VALIDATION_FAILED", "Request body is empty; send a JSON object (see /openapi.json)");
+  if (!req.is("application/json"))
     throw new AppError("UNSUPPORTED_INPUT", "Send the body as JSON with Content-Type: application/json");
   next();
 };
+
+/**
+ * 405 with `Allow` for a method a known path does not serve (TRACE, PUT…); unknown paths stay 404.
+ * Runs before authentication: the method is wrong whoever asks.
+ */
+export function methodNotAllowed(routes: readonly { method: string; path: string }[]): RequestHandler {
+  const allowed = new Map<string, Set<string>>();
+  for (const r of routes) allowed.set(r.path, (allowed.get(r.path) ?? new Set()).add(r.method.toUpperCase()));
+  return (req, res, next) => {
+    const methods = allowed.get(req.path);
+    if (methods === undefined || methods.has(req.method) || (req.method === "HEAD" && methods.has("GET")))
+      return next();
+    res.setHeader("Allow", [...methods].sort().join(", "));
+    throw new AppError("METHOD_NOT_ALLOWED", `${req.method} is not served on ${req.path}; see /openapi.json`);
+  };
+}
 
 /** CORS for the configured origins only; answers preflights before authentication. */
 export function cors(origins: readonly string[]): RequestHandler {

@@ -14,6 +14,12 @@ import { z } from "zod";
 
 type Method = "get" | "post";
 
+/** A response; one without a schema has no body (Node's own 431). */
+interface Response {
+  description: string;
+  schema?: z.ZodType;
+}
+
 interface Operation {
   method: Method;
   path: string;
@@ -21,7 +27,7 @@ interface Operation {
   open: boolean;
   body?: z.ZodType;
   query?: z.ZodObject;
-  responses: Record<number, { description: string; schema: z.ZodType }>;
+  responses: Record<number, Response>;
 }
 
 const openApiSchema = z
@@ -36,8 +42,18 @@ const refused = {
   401: { description: "Missing or unknown x-api-key.", schema: errorResponseSchema },
   413: { description: "Body larger than the limit.", schema: errorResponseSchema },
   415: { description: "Body is not JSON.", schema: errorResponseSchema },
-  429: { description: "Rate limit exceeded; see Retry-After.", schema: errorResponseSchema },
+  429: {
+    description:
+      "Rate limit exceeded (per API key, or failed authentications per client IP); see Retry-After.",
+    schema: errorResponseSchema,
+  },
   503: { description: "Timed out or a backing service is unavailable.", schema: errorResponseSchema },
+};
+
+/** What every operation may also answer, before any route runs. */
+const always: Record<number, Response> = {
+  405: { description: "Method not served on this path; see Allow.", schema: errorResponseSchema },
+  431: { description: "Request line or headers over 16 KiB (answered by Node, without a body)." },
 };
 
 /** Every route of the API. The OpenAPI document is generated from this table; tests compare it with the app. */
@@ -139,11 +155,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
             },
           }),
       responses: Object.fromEntries(
-        Object.entries(op.responses).map(([status, r]) => [
+        Object.entries({ ...op.responses, ...always }).map(([status, r]: [string, Response]) => [
           status,
           {
             description: r.description,
-            content: { "application/json": { schema: jsonSchema(r.schema, "output") } },
+            ...(r.schema === undefined
+              ? {}
+              : { content: { "application/json": { schema: jsonSchema(r.schema, "output") } } }),
           },
         ]),
       ),

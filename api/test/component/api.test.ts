@@ -167,7 +167,7 @@ describe("hardening", () => {
     expect(body.error.code).toBe("VALIDATION_FAILED");
     const paths = body.error.issues.map((i: { path: string }) => i.path);
     expect(paths).toEqual(expect.arrayContaining(["body.userId", "body.k", "body.exclude.0", "body"]));
-    expect(body.error.message).toMatch(/body\.userId: userId must be 64 lowercase hex characters/);
+    expect(body.error.message).toMatch(/body\.userId: userId must be 64 hex characters/);
   });
 
   it("refuses a bad query, malformed JSON and a non-JSON body", async () => {

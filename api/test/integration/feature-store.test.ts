@@ -1,5 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import {
   type AwsClients,
   bloomAdd,
@@ -18,6 +18,7 @@ import {
 } from "@gplay/scripts";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { DynamoFeatureStore } from "../../src/adapters/dynamo-feature-store.js";
+import { DynamoSeenEvents } from "../../src/adapters/dynamo-seen-events.js";
 import { S3RawEventSink } from "../../src/adapters/s3-raw-event-sink.js";
 import { SwitchableModelProvider } from "../../src/app/model.js";
 import { systemClock } from "../../src/app/ports.js";
@@ -84,6 +85,21 @@ describe("DynamoDB and S3 adapters against the emulator", () => {
     expect(await store.getUser(userId(3))).toBeUndefined();
   });
 
+  it("claims a client event id once, with a TTL, until it is released", async () => {
+    const seen = new DynamoSeenEvents(clients.documents, env.tables.eventIds, {
+      now: () => 1_700_000_000_000,
+    });
+    const keys = [`${userId(1)}#a`, `${userId(1)}#b`];
+    expect(await seen.claim(keys)).toEqual(new Set(keys));
+    expect(await seen.claim([...keys, `${userId(2)}#a`])).toEqual(new Set([`${userId(2)}#a`]));
+    const stored = await clients.documents.send(
+      new GetCommand({ TableName: env.tables.eventIds, Key: { eventKey: keys[0] } }),
+    );
+    expect(stored.Item?.expiresAt).toBe(1_700_000_000 + 7 * 24 * 3600);
+    await seen.release([keys[0] as string]);
+    expect(await seen.claim(keys)).toEqual(new Set([keys[0]]));
+  });
+
   it("scans article metadata and skips malformed items", async () => {
     const articles = await store.scanArticles();
     expect(articles).toHaveLength(30);
@@ -116,7 +132,12 @@ describe("DynamoDB and S3 adapters against the emulator", () => {
     const options = { maxCandidates: 100, recentReads: 5, userCacheTtlMs: 0, userCacheMaxEntries: 10 };
     const recommender = new Recommender({ users: store, data, model, clock: systemClock }, options);
     const events = new EventRecorder(
-      { users: store, sink: new S3RawEventSink(clients.s3, env.buckets.raw), clock: systemClock },
+      {
+        users: store,
+        sink: new S3RawEventSink(clients.s3, env.buckets.raw),
+        seen: new DynamoSeenEvents(clients.documents, env.tables.eventIds, systemClock),
+        clock: systemClock,
+      },
       { maxWriteAttempts: 5, instanceId: "it", maxBufferedClicks: 1_000 },
     );
     const readiness = new Readiness(
@@ -132,6 +153,8 @@ describe("DynamoDB and S3 adapters against the emulator", () => {
       metrics,
       config: {
         clients: [{ name: "it", key: API_KEY, quota: { ratePerSecond: 100, burst: 100 } }],
+        authFailureQuota: { ratePerSecond: 1, burst: 20 },
+        trustProxyHops: 0,
         corsOrigins: [],
         bodyLimitBytes: 65_536,
         requestTimeoutMs: 10_000,
@@ -143,8 +166,13 @@ describe("DynamoDB and S3 adapters against the emulator", () => {
       const before = await json(await post(`${url}/predict`, { userId: userId(50), k: 3 }));
       expect(before).toMatchObject({ fallback: "unknown-reader" });
       const shown = before.items[0].page as string;
-      const click = { type: "click", userId: userId(50), page: shown, timestamp: 1_660_000_000_000 };
+      const click = { type: "click", userId: userId(50), page: shown, eventId: "it-1" };
       expect((await post(`${url}/events`, { events: [click] })).status).toBe(200);
+      // The retry (another receipt time, same id) adds nothing: one click filed.
+      expect(await json(await post(`${url}/events`, { events: [click] }))).toMatchObject({
+        accepted: 0,
+        duplicates: 1,
+      });
       const after = await json(await post(`${url}/predict`, { userId: userId(50), k: 30 }));
       expect(after).toMatchObject({ fallback: "no-model" });
       expect(after.items.map((i: { page: string }) => i.page)).not.toContain(shown);

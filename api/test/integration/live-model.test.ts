@@ -44,8 +44,9 @@ import { DynamoFeatureStore } from "../../src/adapters/dynamo-feature-store.js";
 import type { ArticleMeta } from "../../src/domain/articles.js";
 import { readSetOf } from "../../src/domain/read-set.js";
 import { type AppProcess, loadLoop, SwitchableProxy, startApp, waitFor } from "../support/app-process.js";
-import { AS_OF, article, coldstartRow, pageId, popularRow, reader, userId } from "../support/fixtures.js";
+import { AS_OF, article, coldstartRow, pageId, reader, userId } from "../support/fixtures.js";
 import { registerTestBundle, writeTestBundle } from "../support/model-bundle.js";
+import { seedCatalog } from "../support/seed-stack.js";
 
 jest.setTimeout(90_000);
 
@@ -121,22 +122,7 @@ beforeAll(async () => {
   }));
   workDir = await mkdtemp(join(tmpdir(), "gplay-api-live-"));
 
-  for (const a of articles)
-    await clients.documents.send(
-      new PutCommand({
-        TableName: env.tables.items,
-        Item: { ...a, caption: "", contentHash: "h", updatedAt: "2022-08-15T00:00:00.000Z" },
-      }),
-    );
-  await clients.documents.send(
-    new PutCommand({
-      TableName: env.tables.coldstart,
-      Item: popularRow(
-        "global",
-        articles.map((a) => a.page),
-      ),
-    }),
-  );
+  await seedCatalog(clients, env.tables, articles);
   const store = new DynamoFeatureStore(clients.documents, env.tables);
   await store.putUser(reader(userId(1), [1, 2, 3, 4, 5].map(pageId)), undefined);
   // 3,000 interactions: ten catalog articles and 2,990 pages the catalog no longer holds.

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { Agent, request } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
@@ -50,6 +51,23 @@ async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 
   }
 }
 
+/** One keep-alive POST /coldstart through `agent`; resolves with the status or the connection error. */
+function coldstartOver(agent: Agent, url: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = request(
+      `${url}/coldstart`,
+      { agent, method: "POST", headers: { "content-type": "application/json", "x-api-key": KEY } },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(String(res.statusCode)));
+        res.on("error", (error) => resolve(`error: ${error.message}`));
+      },
+    );
+    req.on("error", (error: NodeJS.ErrnoException) => resolve(`error: ${error.code ?? error.message}`));
+    req.end(JSON.stringify({ k: 2 }));
+  });
+}
+
 describe("the api process (src/main.ts)", () => {
   let endpoints: LocalStackEndpoints;
   let clients: AwsClients;
@@ -76,14 +94,19 @@ describe("the api process (src/main.ts)", () => {
     await destroyTestEnvironment({ endpoints, clients, env });
   });
 
+  /** The api's environment on this test's resources (no model registry: cold start). */
+  const serviceEnv = () => ({
+    PORT: "0",
+    GPLAY_PREFIX: env.prefix,
+    AWS_REGION: endpoints.region,
+    GPLAY_AWS_ENDPOINT: endpoints.awsEndpoint,
+    GPLAY_API_KEYS: JSON.stringify([{ name: "it", key: KEY }]),
+    GPLAY_READY_REQUIRES_MODEL: "false",
+  });
+
   it("serves, then on SIGTERM drains, files the buffered clicks under raw/ and exits 0", async () => {
     const main = startMain({
-      PORT: "0",
-      GPLAY_PREFIX: env.prefix,
-      AWS_REGION: endpoints.region,
-      GPLAY_AWS_ENDPOINT: endpoints.awsEndpoint,
-      GPLAY_API_KEYS: JSON.stringify([{ name: "it", key: KEY }]),
-      GPLAY_READY_REQUIRES_MODEL: "false",
+      ...serviceEnv(),
       GPLAY_EVENTS_FLUSH_MS: "600000",
     });
     try {
@@ -120,6 +143,37 @@ describe("the api process (src/main.ts)", () => {
       const stored = await new DynamoFeatureStore(clients.documents, env.tables).getUser(userId(9));
       expect(logPages(stored?.log as Uint8Array).has(pageId(1))).toBe(true);
     } finally {
+      if (main.child.exitCode === null) main.child.kill("SIGKILL");
+    }
+  });
+
+  it("with the default drain delay, SIGTERM under a keep-alive load resets no request", async () => {
+    const main = startMain({
+      ...serviceEnv(),
+      GPLAY_API_KEYS: JSON.stringify([{ name: "it", key: KEY, ratePerSecond: 10_000, burst: 10_000 }]),
+    });
+    const agents = Array.from({ length: 4 }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
+    try {
+      const url = await waitFor("the listening line", () => /"url":"([^"]+)"/.exec(main.stdout())?.[1]);
+      // The load balancer keeps routing to the task for a while after ECS sent SIGTERM (it
+      // deregisters the target; the ALB's nodes take a few seconds to stop sending it requests).
+      let routing = true;
+      const outcomes: string[] = [];
+      const clients = agents.map(async (agent) => {
+        while (routing) outcomes.push(await coldstartOver(agent, url));
+      });
+      await waitFor("load", () => (outcomes.length >= 20 ? true : undefined));
+      const exited = once(main.child, "exit");
+      main.child.kill("SIGTERM");
+      await new Promise((r) => setTimeout(r, 2_000));
+      routing = false;
+      await Promise.all(clients);
+      const [code] = await exited;
+      expect(code).toBe(0);
+      expect(outcomes.filter((o) => o !== "200")).toEqual([]);
+      expect(outcomes.length).toBeGreaterThan(20);
+    } finally {
+      for (const agent of agents) agent.destroy();
       if (main.child.exitCode === null) main.child.kill("SIGKILL");
     }
   });

@@ -22,6 +22,7 @@ import type {
   RankerInput,
   RankOptions,
   RawEventSink,
+  SeenEventStore,
   UserStore,
 } from "../../src/app/ports.js";
 import type { ArticleMeta } from "../../src/domain/articles.js";
@@ -97,6 +98,8 @@ export class FakeUserStore implements UserStore {
   /** Conflicts to inject before the next successful writes (another writer racing). */
   conflictsToInject = 0;
   failGets: AppError | undefined;
+  /** Writes to fail (the table unavailable) before the next ones succeed. */
+  failPuts = 0;
 
   async getUser(id: string): Promise<UserItem | undefined> {
     this.gets += 1;
@@ -107,6 +110,10 @@ export class FakeUserStore implements UserStore {
 
   async putUser(item: UserItem, expectedVersion: number | undefined): Promise<void> {
     this.puts += 1;
+    if (this.failPuts > 0) {
+      this.failPuts -= 1;
+      throw new AppError("UPSTREAM_UNAVAILABLE", "users table unavailable");
+    }
     if (this.conflictsToInject > 0) {
       this.conflictsToInject -= 1;
       const stored = this.items.get(item.userId);
@@ -148,6 +155,23 @@ export class FakeColdstartSource implements ColdstartSource {
       if (row !== undefined) out.set(id, row);
     }
     return out;
+  }
+}
+
+/** The event-ids table in memory: a claim succeeds once per key until the key is released. */
+export class FakeSeenEvents implements SeenEventStore {
+  readonly keys = new Set<string>();
+  async claim(keys: readonly string[]): Promise<Set<string>> {
+    const claimed = new Set<string>();
+    for (const key of keys)
+      if (!this.keys.has(key)) {
+        this.keys.add(key);
+        claimed.add(key);
+      }
+    return claimed;
+  }
+  async release(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.keys.delete(key);
   }
 }
 

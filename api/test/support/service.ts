@@ -13,6 +13,7 @@ import {
   FakeArticleSource,
   FakeColdstartSource,
   type FakeRanker,
+  FakeSeenEvents,
   FakeSink,
   FakeUserStore,
   memoryLogger,
@@ -37,6 +38,7 @@ export interface Service {
   articleSource: FakeArticleSource;
   coldstart: FakeColdstartSource;
   sink: FakeSink;
+  seen: FakeSeenEvents;
   logger: Logger;
   lines: Record<string, unknown>[];
   documents: Record<string, unknown>[];
@@ -55,6 +57,7 @@ export function buildService(options: ServiceOptions = {}): Service {
   const articleSource = new FakeArticleSource(options.articles ?? []);
   const coldstart = new FakeColdstartSource(options.rows ?? []);
   const sink = new FakeSink();
+  const seen = new FakeSeenEvents();
   const { logger, lines } = memoryLogger();
   const { metrics, documents } = memoryMetrics();
   const model = new SwitchableModelProvider("no model registered");
@@ -74,6 +77,7 @@ export function buildService(options: ServiceOptions = {}): Service {
     {
       users,
       sink,
+      seen,
       clock,
       logger,
       onUserWritten: (u) => recommender.rememberUser(u),
@@ -90,6 +94,8 @@ export function buildService(options: ServiceOptions = {}): Service {
       { name: "web", key: API_KEY, quota: { ratePerSecond: 1_000, burst: 1_000 } },
       { name: "tiny", key: OTHER_KEY, quota: { ratePerSecond: 0.5, burst: 2 } },
     ],
+    authFailureQuota: { ratePerSecond: 1, burst: 50 },
+    trustProxyHops: 0,
     corsOrigins: ["https://news.example"],
     bodyLimitBytes: 64 * 1024,
     requestTimeoutMs: 2_000,
@@ -103,6 +109,7 @@ export function buildService(options: ServiceOptions = {}): Service {
     articleSource,
     coldstart,
     sink,
+    seen,
     logger,
     lines,
     documents,

@@ -20,6 +20,13 @@ describe("apiEnvSchema", () => {
     expect(env.GPLAY_API_KEYS[0]).toMatchObject({ name: "web", ratePerSecond: 20 });
   });
 
+  it("waits by default after SIGTERM long enough for a load balancer to stop routing (0 resets)", () => {
+    const env = parseEnv(apiEnvSchema, { GPLAY_PREFIX: "gplay-dev", GPLAY_API_KEYS: keys });
+    expect(env.GPLAY_DRAIN_DELAY_MS).toBeGreaterThanOrEqual(3_000);
+    // The delay and the in-flight cut-off fit in ECS's default stopTimeout (30 s) before SIGKILL.
+    expect(env.GPLAY_DRAIN_DELAY_MS + env.GPLAY_DRAIN_TIMEOUT_MS).toBeLessThanOrEqual(30_000);
+  });
+
   it("names every bad variable at once", () => {
     try {
       parseEnv(apiEnvSchema, {

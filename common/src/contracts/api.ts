@@ -45,6 +45,22 @@ export const coldstartRequestSchema = z
   .strict();
 export type ColdstartRequest = z.infer<typeof coldstartRequestSchema>;
 
+/** An RFC 9562 UUID as `pageIdSchema` (zod's uuid) accepts it: version 1-8, variant 10xx. */
+const UUID_TEXT = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}";
+
+/**
+ * `recentlyClicked` in a query string: up to `maxRecentlyClicked` page ids separated by commas (spaces
+ * around them allowed). The document states this pattern, so it accepts exactly what the server does.
+ */
+export const RECENTLY_CLICKED_PATTERN = new RegExp(
+  `^ *${UUID_TEXT}(?: *, *${UUID_TEXT}){0,${API_LIMITS.maxRecentlyClicked - 1}} *$`,
+);
+
+/** The page ids of a `recentlyClicked` query value that matches `RECENTLY_CLICKED_PATTERN`. */
+export function splitRecentlyClicked(value: string): string[] {
+  return value.split(",").map((s) => s.trim());
+}
+
 /** `GET /coldstart` query string: the same request, flattened (`recentlyClicked=a,b`). */
 export const coldstartQuerySchema = z
   .object({
@@ -53,7 +69,10 @@ export const coldstartQuerySchema = z
     section: z.string().min(1).max(100).optional(),
     recentlyClicked: z
       .string()
-      .max(40 * API_LIMITS.maxRecentlyClicked)
+      .regex(
+        RECENTLY_CLICKED_PATTERN,
+        `recentlyClicked must be 1 to ${API_LIMITS.maxRecentlyClicked} page ids separated by commas`,
+      )
       .optional(),
   })
   .strict();
@@ -111,9 +130,19 @@ export const coldstartResponseSchema = z.object({
 });
 export type ColdstartResponse = z.infer<typeof coldstartResponseSchema>;
 
+/** A client-chosen event id: printable ASCII without spaces, at most 128 characters. */
+export const eventIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\x21-\x7e]+$/, "eventId must be 1-128 printable ASCII characters without spaces");
+
+/** One event of a `/events` body. Later kinds of events add fields here. */
 export const apiEventSchema = z
   .object({
     type: z.enum(["click", "impression"]),
+    /** Chosen by the client; a retry carrying the same id (for the same reader) adds nothing. */
+    eventId: eventIdSchema.optional(),
     userId: userIdSchema,
     page: pageIdSchema,
     /** Epoch milliseconds; the server's receipt time when absent. */
@@ -126,17 +155,72 @@ export const apiEventSchema = z
   .strict();
 export type ApiEvent = z.infer<typeof apiEventSchema>;
 
+/**
+ * The `/events` body: 1 to 500 events, each an object checked on its own against `apiEventSchema`:
+ * the valid ones are recorded, the others reported in the response's `rejected` by index. The
+ * document says so (each item is an event, or any other object, which is then rejected), so a batch
+ * with a bad event is a valid request. Later kinds of events add fields to `apiEventSchema` only.
+ */
 export const eventsRequestSchema = z
-  .object({ events: z.array(apiEventSchema).min(1).max(API_LIMITS.maxEventsPerRequest) })
+  .object({
+    events: z
+      .array(z.union([apiEventSchema, z.looseObject({})]))
+      .min(1)
+      .max(API_LIMITS.maxEventsPerRequest),
+  })
   .strict();
 export type EventsRequest = z.infer<typeof eventsRequestSchema>;
 
+/** A validation problem, by field path from the body (`body.events.3.page`). */
+export const fieldIssueSchema = z.object({ path: z.string(), message: z.string() });
+export type FieldIssue = z.infer<typeof fieldIssueSchema>;
+
+/** An event refused by `/events`: its index in the request and what is wrong with it. */
+export const eventRejectionSchema = z.object({
+  index: z.number().int().nonnegative(),
+  issues: z.array(fieldIssueSchema).min(1),
+});
+export type EventRejection = z.infer<typeof eventRejectionSchema>;
+
+export type ParsedEventsRequest =
+  | { success: true; events: { index: number; event: ApiEvent }[]; rejected: EventRejection[] }
+  | { success: false; error: z.ZodError };
+
+/**
+ * Validates a `/events` body before anything is written: the envelope as a whole, then each event on
+ * its own, so the good events can be accepted and the bad ones reported by index.
+ */
+export function parseEventsRequest(body: unknown): ParsedEventsRequest {
+  const envelope = eventsRequestSchema.safeParse(body);
+  if (!envelope.success) return { success: false, error: envelope.error };
+  const events: { index: number; event: ApiEvent }[] = [];
+  const rejected: EventRejection[] = [];
+  envelope.data.events.forEach((raw, index) => {
+    const parsed = apiEventSchema.safeParse(raw);
+    if (parsed.success) events.push({ index, event: parsed.data });
+    else
+      rejected.push({
+        index,
+        issues: parsed.error.issues.map((issue) => ({
+          path: ["body", "events", index, ...issue.path].map(String).join("."),
+          message: issue.message,
+        })),
+      });
+  });
+  return { success: true, events, rejected };
+}
+
 export const eventsResponseSchema = z.object({
+  /** Events recorded by this request (not counting duplicates nor rejected ones). */
   accepted: z.number().int().nonnegative(),
   clicks: z.number().int().nonnegative(),
   impressions: z.number().int().nonnegative(),
   /** Readers whose read set was updated by this request. */
   readersUpdated: z.number().int().nonnegative(),
+  /** Events whose `eventId` was already recorded (a retry): they added nothing. */
+  duplicates: z.number().int().nonnegative(),
+  /** Events refused, by index in the request; the others were recorded. */
+  rejected: z.array(eventRejectionSchema),
   modelVersion: z.string().nullable(),
 });
 export type EventsResponse = z.infer<typeof eventsResponseSchema>;
@@ -158,7 +242,7 @@ export const errorResponseSchema = z.object({
     code: z.string(),
     message: z.string(),
     requestId: z.string(),
-    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    issues: z.array(fieldIssueSchema).optional(),
   }),
 });
 export type ErrorResponse = z.infer<typeof errorResponseSchema>;

@@ -62,6 +62,18 @@ export const METRICS = {
     service: "featstore-engine",
     description: "Ingestions that ended in error.",
   },
+  ingestRecoveries: {
+    name: "IngestionRecoveries",
+    unit: "Count",
+    service: "featstore-engine",
+    description: "Ingestions still started past the time limit that `recover` ran again.",
+  },
+  ingestRecoveryGaveUp: {
+    name: "IngestionRecoveryGaveUp",
+    unit: "Count",
+    service: "featstore-engine",
+    description: "Ingestions `recover` marked failed after their last allowed attempt.",
+  },
   trainingDuration: {
     name: "TrainingDuration",
     unit: "Seconds",

@@ -23,14 +23,45 @@ export const RAW_HEADERS = {
   validacao: ["userId", "userType", "history", "timestampHistory"],
 } as const satisfies Record<RawFileKind, readonly string[]>;
 
-/** Detects the kind of a file from its header fields; undefined when it is of no known kind. */
+/**
+ * How a file's header maps onto a kind: `columns[i]` is the file's column holding `RAW_HEADERS[kind][i]`
+ * (columns are matched by name, in any order); or why no kind matches (missing, unknown or repeated
+ * columns, named).
+ */
+export type RawHeaderMapping =
+  | { ok: true; kind: RawFileKind; columns: number[] }
+  | { ok: false; reason: string };
+
+/** Maps a header onto the kind whose columns it names exactly (in any order). */
+export function resolveRawHeader(header: readonly string[]): RawHeaderMapping {
+  const names = header.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, "") : h).trim());
+  const repeated = [...new Set(names.filter((name, i) => names.indexOf(name) !== i))];
+  if (repeated.length > 0)
+    return { ok: false, reason: repeated.map((name) => `column ${name} twice`).join(", ") };
+  const candidates = (Object.entries(RAW_HEADERS) as [RawFileKind, readonly string[]][]).map(
+    ([kind, expected]) => ({
+      kind,
+      expected,
+      missing: expected.filter((name) => !names.includes(name)),
+      unknown: names.filter((name) => !expected.includes(name)),
+    }),
+  );
+  const closest = candidates.reduce((best, c) =>
+    c.missing.length + c.unknown.length < best.missing.length + best.unknown.length ? c : best,
+  );
+  if (closest.missing.length === 0 && closest.unknown.length === 0)
+    return { ok: true, kind: closest.kind, columns: closest.expected.map((name) => names.indexOf(name)) };
+  const problems = [
+    ...closest.missing.map((name) => `missing column ${name}`),
+    ...closest.unknown.map((name) => `unknown column ${name}`),
+  ];
+  return { ok: false, reason: `closest to the ${closest.kind} header: ${problems.join(", ")}` };
+}
+
+/** Detects the kind of a file from its header fields (any column order); undefined when none matches. */
 export function detectRawFileKind(header: readonly string[]): RawFileKind | undefined {
-  const normalised = header.map((h) => h.trim().replace(/^\uFEFF/, ""));
-  for (const [kind, expected] of Object.entries(RAW_HEADERS) as [RawFileKind, readonly string[]][]) {
-    if (normalised.length === expected.length && expected.every((name, i) => normalised[i] === name))
-      return kind;
-  }
-  return undefined;
+  const mapping = resolveRawHeader(header);
+  return mapping.ok ? mapping.kind : undefined;
 }
 
 /** Why a row was quarantined. Closed set: reports and tests count by these codes. */

@@ -39,6 +39,12 @@ export const TABLES = {
     ttlAttribute: TTL_ATTRIBUTE,
     purpose: "One row per source object version: the processed marker and its counts.",
   },
+  eventIds: {
+    suffix: "event-ids",
+    partitionKey: { name: "eventKey", type: "S" },
+    ttlAttribute: TTL_ATTRIBUTE,
+    purpose: "Client event ids the api has seen (reader id # event id), so a retried /events adds nothing.",
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableName = keyof typeof TABLES;
@@ -50,6 +56,7 @@ export function tableNames(prefix: string): TableNames {
     items: `${prefix}-${TABLES.items.suffix}`,
     coldstart: `${prefix}-${TABLES.coldstart.suffix}`,
     ingestions: `${prefix}-${TABLES.ingestions.suffix}`,
+    eventIds: `${prefix}-${TABLES.eventIds.suffix}`,
   };
 }
 
@@ -58,8 +65,15 @@ export const DYNAMODB_ITEM_LIMIT_BYTES = 400 * 1024;
 
 const binary = z.instanceof(Uint8Array);
 const epochMs = z.number().int().nonnegative();
-export const userIdSchema = z.string().regex(/^[0-9a-f]{64}$/, "userId must be 64 lowercase hex characters");
-export const pageIdSchema = z.uuid({ version: "v4" }).or(z.uuid());
+/**
+ * Ids are accepted in any case and lower-cased here, once, before anything stores, compares or encodes
+ * them (the packed log encodes lower-case UUIDs; an upper-case exclude would otherwise match nothing).
+ */
+export const userIdSchema = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, "userId must be 64 hex characters")
+  .toLowerCase();
+export const pageIdSchema = z.uuid().toLowerCase();
 export const userTypeSchema = z.enum(["Logged", "Non-Logged"]);
 
 /**
@@ -134,24 +148,50 @@ export const coldstartItemSchema = z.object({
 });
 export type ColdstartItem = z.infer<typeof coldstartItemSchema>;
 
+/**
+ * Why an element of an accepted row was dropped (the row itself is kept). Closed set, counted per file:
+ * `EDITORIAL_ID` — an `esid:` editorial id in a history, which names no article and never matches an item.
+ */
+export const DROP_REASONS = ["EDITORIAL_ID"] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
 export const ingestionCountsSchema = z.object({
   rowsIn: z.number().int().nonnegative(),
   rowsAccepted: z.number().int().nonnegative(),
   rowsQuarantined: z.number().int().nonnegative(),
   elementsDropped: z.number().int().nonnegative(),
+  /** `elementsDropped` by reason (they add up to it); absent in rows written before reasons were kept. */
+  elementsDroppedByReason: z.partialRecord(z.enum(DROP_REASONS), z.number().int().nonnegative()).optional(),
   itemsWritten: z.number().int().nonnegative(),
 });
 export type IngestionCounts = z.infer<typeof ingestionCountsSchema>;
 
-/** The processed marker: `status: "succeeded"` for a source id makes a re-delivered event a no-op. */
+/**
+ * Outcomes of an ingestion attempt: `started` (in progress, or the task died), `succeeded`, `failed`
+ * (a write failed; re-runs converge) and `refused` (the file itself is unusable: unknown header, not
+ * UTF-8, truncated; nothing was written).
+ */
+export const INGESTION_STATUSES = ["started", "succeeded", "failed", "refused"] as const;
+export type IngestionStatus = (typeof INGESTION_STATUSES)[number];
+
+/**
+ * One row per source object version, whatever the outcome of its last attempt: the processed marker
+ * (`status: "succeeded"` makes a re-delivered event a no-op). `kind` is absent when the file was refused
+ * before its kind was known.
+ */
 export const ingestionItemSchema = z.object({
   sourceId: z.string().min(1),
   bucket: z.string(),
   key: z.string(),
   etag: z.string(),
-  kind: z.enum(["treino", "itens", "validacao"]),
-  status: z.enum(["started", "succeeded", "failed"]),
+  kind: z.enum(["treino", "itens", "validacao"]).optional(),
+  status: z.enum(INGESTION_STATUSES),
   attempts: z.number().int().positive(),
+  /**
+   * While `started`: how many of the file's readers (in file order) are committed. A re-run of the same
+   * object version skips them without reading them.
+   */
+  usersCommitted: z.number().int().nonnegative().optional(),
   counts: ingestionCountsSchema.optional(),
   reportKey: z.string().optional(),
   error: z.string().optional(),
@@ -160,3 +200,19 @@ export const ingestionItemSchema = z.object({
   expiresAt: z.number().int().optional(),
 });
 export type IngestionItem = z.infer<typeof ingestionItemSchema>;
+
+/** How long a client event id is remembered: retries later than this are new events. */
+export const EVENT_ID_TTL_SECONDS = 7 * 24 * 3600;
+
+/** A seen client event id (the event-ids table); `eventKey` is `eventKey(userId, eventId)`. */
+export const seenEventItemSchema = z.object({
+  eventKey: z.string().min(1),
+  seenAt: z.iso.datetime(),
+  expiresAt: z.number().int(),
+});
+export type SeenEventItem = z.infer<typeof seenEventItemSchema>;
+
+/** The event-ids table's key: scoped by reader, so two readers' client ids never collide. */
+export function eventKey(userId: string, eventId: string): string {
+  return `${userId}#${eventId}`;
+}

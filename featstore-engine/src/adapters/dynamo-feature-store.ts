@@ -6,6 +6,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  ScanCommand,
 } from "@aws-sdk/lib-dynamodb";
 import {
   AppError,
@@ -20,7 +21,7 @@ import {
   userItemSchema,
 } from "@gplay/common";
 import { forEachConcurrently } from "../app/concurrency.js";
-import type { FeatureStore, UserMerge, WriteReport } from "../app/ports.js";
+import type { FeatureStore, IngestionList, UserMerge, WriteReport } from "../app/ports.js";
 
 export interface DynamoFeatureStoreOptions {
   /** Attempts for one batch when DynamoDB returns UnprocessedItems/Keys or throttles. */
@@ -72,7 +73,7 @@ function isThrottle(error: unknown): boolean {
  * failed condition (a concurrent writer) re-reads and retries that key. Unconditional rows go through
  * BatchWriteItem with UnprocessedItems retried with backoff and jitter. All retries are bounded.
  */
-export class DynamoFeatureStore implements FeatureStore {
+export class DynamoFeatureStore implements FeatureStore, IngestionList {
   private readonly maxBatchAttempts: number;
   private readonly maxConflictRounds: number;
   private readonly backoff: { baseDelayMs: number; maxDelayMs: number };
@@ -108,6 +109,30 @@ export class DynamoFeatureStore implements FeatureStore {
         sourceId: item.sourceId,
       });
     }
+  }
+
+  async listIngestions(status: IngestionItem["status"]): Promise<IngestionItem[]> {
+    const out: IngestionItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.documents.send(
+          new ScanCommand({
+            TableName: this.tables.ingestions,
+            FilterExpression: "#s = :s",
+            ExpressionAttributeNames: { "#s": "status" },
+            ExpressionAttributeValues: { ":s": status },
+            ConsistentRead: true,
+            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+          }),
+        );
+        for (const item of page.Items ?? []) out.push(ingestionItemSchema.parse(item));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined);
+    } catch (error) {
+      throw translateAwsError(error, `listing ${status} ingestions`, { table: this.tables.ingestions });
+    }
+    return out;
   }
 
   async upsertArticles(

@@ -9,6 +9,7 @@ import {
   type Interaction,
   type InteractionRecord,
   type ItensRow,
+  isAppError,
   type LakeBuckets,
   type Logger,
   type Metrics,
@@ -49,6 +50,8 @@ export interface IngestDeps {
    * checks miss one rule (counts beyond 2^53 − 1; see test/unit/schema-check.test.ts), so it stays on.
    */
   schemaCheck?: boolean;
+  /** Readers merged between two checkpoints of the `started` row (a re-run resumes after the last). */
+  usersPerCheckpoint?: number;
   now?: () => Date;
 }
 
@@ -76,6 +79,8 @@ export interface IngestionReport {
   partitionKey: string;
   quarantineKey?: string;
   writes: { users?: WriteReport; articles?: WriteReport };
+  /** Readers an earlier attempt had committed, skipped by this one. */
+  resumedAfterUsers?: number;
   startedAt: string;
   finishedAt: string;
 }
@@ -88,7 +93,7 @@ export interface Staged {
   articles: { item: ArticleItem; record: ArticleRecord }[];
   users: Map<string, { userType: "Logged" | "Non-Logged"; interactions: Interaction[] }>;
   quarantine: QuarantineRecord[];
-  counts: { rowsIn: number; rowsAccepted: number; rowsQuarantined: number; elementsDropped: number };
+  counts: Omit<IngestionCounts, "itemsWritten">;
   byReason: Record<string, number>;
 }
 
@@ -99,6 +104,8 @@ export interface PreparedIngestion {
   sourceId: string;
   etag: string;
   attempts: number;
+  /** Readers (in file order) an earlier attempt of this object version committed. */
+  usersCommitted: number;
   startedAt: Date;
   staged: Staged;
   log: Logger;
@@ -178,23 +185,38 @@ export async function prepareIngestion(
   }
 
   const startedAt = now();
-  const object = await reader.read(source.bucket, source.key);
-  if (object.etag !== head.etag)
-    throw new AppError(
-      "CONFLICT",
-      `s3://${source.bucket}/${source.key} changed while being read; its new version has its own event`,
-      {
-        details: { expected: head.etag, read: object.etag },
-      },
-    );
-
-  const task = (deps.progress ?? noProgress).begin(source.key, object.size || head.size);
-  task.phase("read");
+  const attempts = (marker?.attempts ?? 0) + 1;
   let staged: Staged;
+  let task: ProgressTask | undefined;
   try {
+    const object = await reader.read(source.bucket, source.key);
+    if (object.etag !== head.etag)
+      throw new AppError(
+        "CONFLICT",
+        `s3://${source.bucket}/${source.key} changed while being read; its new version has its own event`,
+        {
+          details: { expected: head.etag, read: object.etag },
+        },
+      );
+    task = (deps.progress ?? noProgress).begin(source.key, object.size || head.size);
+    task.phase("read");
     staged = await stage(deps, countBytes(object.body, task), source.key, id, startedAt, task);
   } catch (error) {
-    task.end();
+    task?.end();
+    // Nothing was written, but the attempt still gets its row: refused (the file is unusable) or failed.
+    await deps.features
+      .putIngestion({
+        sourceId: id,
+        bucket: source.bucket,
+        key: source.key,
+        etag: head.etag,
+        status: isAppError(error, "UNSUPPORTED_INPUT") ? "refused" : "failed",
+        attempts,
+        error: errorText(error),
+        startedAt: startedAt.toISOString(),
+        finishedAt: now().toISOString(),
+      })
+      .catch((markerError: unknown) => log.error({ err: markerError }, "could not record the refusal"));
     throw error;
   }
   log.info({ kind: staged.kind, ...staged.counts }, "file validated and staged");
@@ -203,7 +225,8 @@ export async function prepareIngestion(
     source,
     sourceId: id,
     etag: head.etag,
-    attempts: (marker?.attempts ?? 0) + 1,
+    attempts,
+    usersCommitted: marker?.usersCommitted ?? 0,
     startedAt,
     staged,
     log,
@@ -224,7 +247,15 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
     kind: staged.kind,
     attempts: prepared.attempts,
   };
-  await deps.features.putIngestion({ ...base, status: "started", startedAt: startedAt.toISOString() });
+  const resumeFrom = Math.min(prepared.usersCommitted, staged.users.size);
+  const started = (usersCommitted: number) =>
+    deps.features.putIngestion({
+      ...base,
+      status: "started",
+      startedAt: startedAt.toISOString(),
+      ...(usersCommitted > 0 ? { usersCommitted } : {}),
+    });
+  await started(resumeFrom);
 
   let lake: Promise<{ partitionKey: string; quarantineKey: string | undefined }> | undefined;
   try {
@@ -246,10 +277,20 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
     const wrote = (n: number) => task.wrote(n);
     if (staged.users.size > 0) {
       task.phase("users");
-      const merges = new Map<string, UserMerge>();
-      for (const [userId, u] of staged.users)
-        merges.set(userId, deps.builders.userMerge(userId, u.userType, u.interactions, startedAt));
-      writes.users = await deps.features.mergeUsers(merges, wrote);
+      // In checkpoints, in file order: a re-run of this version skips the readers already committed
+      // without reading them (their merge is idempotent, but reading and re-merging each costs time).
+      if (resumeFrom > 0) log.info({ resumeFrom }, "resuming after readers an earlier attempt committed");
+      const readers = [...staged.users];
+      const step = deps.usersPerCheckpoint ?? 2_000;
+      writes.users = { written: 0, skipped: 0, conflicts: 0, retries: 0 };
+      for (let from = resumeFrom; from < readers.length; from += step) {
+        const merges = new Map<string, UserMerge>();
+        for (const [userId, u] of readers.slice(from, from + step))
+          merges.set(userId, deps.builders.userMerge(userId, u.userType, u.interactions, startedAt));
+        const report = await deps.features.mergeUsers(merges, wrote);
+        for (const k of ["written", "skipped", "conflicts", "retries"] as const) writes.users[k] += report[k];
+        await started(Math.min(from + step, readers.length));
+      }
     }
     if (staged.articles.length > 0) {
       task.phase("articles");
@@ -274,6 +315,7 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
       partitionKey,
       ...(quarantineKey === undefined ? {} : { quarantineKey }),
       writes,
+      ...(resumeFrom > 0 ? { resumedAfterUsers: resumeFrom } : {}),
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
     };
@@ -312,7 +354,7 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
       .putIngestion({
         ...base,
         status: "failed",
-        error: error instanceof Error ? error.message.slice(0, 1000) : String(error),
+        error: errorText(error),
         startedAt: startedAt.toISOString(),
         finishedAt: now().toISOString(),
       })
@@ -321,6 +363,11 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
       );
     throw error;
   }
+}
+
+/** An error as stored in the ingestion row (bounded). */
+function errorText(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 1000);
 }
 
 /** Passes the body through, counting bytes into the progress task. */
@@ -347,7 +394,13 @@ async function stage(
     articles: [],
     users: new Map(),
     quarantine: [],
-    counts: { rowsIn: 0, rowsAccepted: 0, rowsQuarantined: 0, elementsDropped: 0 },
+    counts: {
+      rowsIn: 0,
+      rowsAccepted: 0,
+      rowsQuarantined: 0,
+      elementsDropped: 0,
+      elementsDroppedByReason: {},
+    },
     byReason: {},
   };
   for await (const batch of cleaned.batches) {
@@ -385,6 +438,7 @@ async function stage(
     rowsAccepted: c.rowsAccepted,
     rowsQuarantined: c.rowsQuarantined,
     elementsDropped: c.elementsDropped,
+    elementsDroppedByReason: { ...c.droppedByReason },
   };
   staged.byReason = Object.fromEntries(Object.entries(c.byReason).filter(([, n]) => n > 0));
   return staged;

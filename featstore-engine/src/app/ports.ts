@@ -39,6 +39,12 @@ export interface FeatureStore {
   putColdstart(items: readonly ColdstartItem[], onWritten?: (items: number) => void): Promise<WriteReport>;
 }
 
+/** The ingestions table as a list, for `recover` (the DynamoDB feature store implements it too). */
+export interface IngestionList {
+  /** Every ingestion row with this status (a scan: the table holds one row per object version). */
+  listIngestions(status: IngestionItem["status"]): Promise<IngestionItem[]>;
+}
+
 /** Publishes domain events (EventBridge). */
 export interface EventPublisher {
   publishSnapshotReady(detail: SnapshotReadyDetail): Promise<void>;

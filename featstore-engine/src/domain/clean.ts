@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import {
+  type DropReason,
   type IngestionCounts,
   type Interaction,
   type ItensRow,
@@ -73,6 +74,8 @@ export interface CleanCounts {
   rowsAccepted: number;
   rowsQuarantined: number;
   elementsDropped: number;
+  /** `elementsDropped` by reason; the reasons add up to it. */
+  droppedByReason: Record<DropReason, number>;
   /** Interactions (treino), accesses (validacao) or articles (itens) in accepted rows. */
   records: number;
   byReason: Record<QuarantineReason, number>;
@@ -405,6 +408,7 @@ export class RowCleaner {
     rowsAccepted: 0,
     rowsQuarantined: 0,
     elementsDropped: 0,
+    droppedByReason: { EDITORIAL_ID: 0 },
     records: 0,
     byReason: emptyReasonCounts(),
   };
@@ -453,6 +457,8 @@ export class RowCleaner {
       this.counts.rowsAccepted++;
       this.counts.records += records;
       this.counts.elementsDropped += dropped;
+      // The only elements dropped from an accepted row are editorial (esid:) ids.
+      this.counts.droppedByReason.EDITORIAL_ID += dropped;
       return outcome;
     } catch (error) {
       if (!(error instanceof RowFault)) throw error;
@@ -482,6 +488,7 @@ export function toIngestionCounts(counts: CleanCounts, itemsWritten = 0): Ingest
     rowsAccepted: counts.rowsAccepted,
     rowsQuarantined: counts.rowsQuarantined,
     elementsDropped: counts.elementsDropped,
+    elementsDroppedByReason: { ...counts.droppedByReason },
     itemsWritten,
   };
 }

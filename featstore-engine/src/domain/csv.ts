@@ -145,21 +145,84 @@ function countLines(s: string, from: number, to: number, line: number): number {
   return l;
 }
 
+/** Length of the UTF-8 sequence a lead byte starts (0: not a lead byte). */
+function sequenceLength(lead: number): number {
+  if (lead < 0x80) return 1;
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 0;
+}
+
+/** The allowed range of the byte after a lead byte (WHATWG: no overlongs, surrogates or > U+10FFFF). */
+function secondByteRange(lead: number): [number, number] {
+  if (lead === 0xe0) return [0xa0, 0xbf];
+  if (lead === 0xed) return [0x80, 0x9f];
+  if (lead === 0xf0) return [0x90, 0xbf];
+  if (lead === 0xf4) return [0x80, 0x8f];
+  return [0x80, 0xbf];
+}
+
+/**
+ * Where `bytes` (starting at a sequence boundary) stop being UTF-8: the index of the first byte that
+ * starts an invalid sequence, or of a sequence cut off by the end; undefined when all is valid.
+ */
+export function firstInvalidUtf8(bytes: Uint8Array): number | undefined {
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i] as number;
+    const n = sequenceLength(lead);
+    if (n === 0) return i;
+    for (let k = 1; k < n; k++) {
+      const b = bytes[i + k];
+      const [lo, hi] = k === 1 ? secondByteRange(lead) : [0x80, 0xbf];
+      if (b === undefined || b < lo || b > hi) return i;
+    }
+    i += n;
+  }
+  return undefined;
+}
+
+/** How many bytes at the end of `bytes` start a sequence the next chunk completes (0 to 3). */
+function incompleteTail(bytes: Uint8Array): number {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const b = bytes[bytes.length - back] as number;
+    if (b >= 0x80 && b <= 0xbf) continue; // a continuation byte: look further back
+    const n = sequenceLength(b);
+    return n > back ? back : 0;
+  }
+  return 0;
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 /**
  * Decodes bytes as strict UTF-8: any invalid sequence fails the whole file with `UNSUPPORTED_INPUT`
- * (a Latin-1 export must be re-encoded before upload, not silently mangled).
+ * naming the offset of the first bad byte (a Latin-1 export must be re-encoded before upload, not
+ * silently mangled).
  */
 export async function* decodeUtf8(
   source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   sourceKey = "<input>",
 ): AsyncGenerator<string> {
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+  /** Bytes before the current chunk; `pending` are the last of them, a sequence the chunk continues. */
   let offset = 0;
-  const fail = (cause: unknown): never => {
+  let pending = new Uint8Array(0);
+  const fail = (cause: unknown, chunk: Uint8Array): never => {
+    // The decoder says only that something is wrong: find the byte, from the pending sequence's start.
+    const start = offset - pending.length;
+    const byteOffset =
+      start + (firstInvalidUtf8(concatBytes(pending, chunk)) ?? pending.length + chunk.length);
     throw new AppError(
       "UNSUPPORTED_INPUT",
-      `${sourceKey}: not valid UTF-8 (near byte ${offset}); re-encode the file as UTF-8 before uploading`,
-      { cause, details: { sourceKey, byteOffset: offset } },
+      `${sourceKey}: not valid UTF-8 at byte ${byteOffset}; re-encode the file as UTF-8 before uploading`,
+      { cause, details: { sourceKey, byteOffset } },
     );
   };
   for await (const chunk of source) {
@@ -171,8 +234,10 @@ export async function* decodeUtf8(
     try {
       text = decoder.decode(chunk, { stream: true });
     } catch (error) {
-      fail(error);
+      fail(error, chunk);
     }
+    const window = concatBytes(pending, chunk.subarray(Math.max(0, chunk.length - 3)));
+    pending = window.slice(window.length - incompleteTail(window));
     offset += chunk.byteLength;
     if (text.length > 0) yield text;
   }
@@ -180,7 +245,7 @@ export async function* decodeUtf8(
   try {
     tail = decoder.decode();
   } catch (error) {
-    fail(error);
+    fail(error, new Uint8Array(0));
   }
   if (tail.length > 0) yield tail;
 }

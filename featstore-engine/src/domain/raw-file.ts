@@ -1,10 +1,13 @@
-import { AppError, detectRawFileKind, RAW_HEADERS, type RawFileKind } from "@gplay/common";
+import { AppError, RAW_HEADERS, type RawFileKind, resolveRawHeader } from "@gplay/common";
 import { type CleanCounts, RowCleaner, type RowCleanerOptions, type RowOutcome } from "./clean.js";
 import { type CsvRecord, readCsvBatches } from "./csv.js";
 
 export type ByteSource = AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
 
-/** An opened raw file: its kind (from the header) and the rest of its records, in batches. */
+/**
+ * An opened raw file: its kind (from the header) and the rest of its records, in batches, with their
+ * fields in the kind's canonical column order (`RAW_HEADERS[kind]`) whatever the file's order.
+ */
 export interface RawFile {
   kind: RawFileKind;
   header: string[];
@@ -12,9 +15,10 @@ export interface RawFile {
 }
 
 /**
- * Reads the header of a raw G1 file and decides its kind from it (never from the name). Fails with
- * `UNSUPPORTED_INPUT` on an empty file, an unknown header, invalid UTF-8 or a truncated quoted field
- * (the last two while the batches are read).
+ * Reads the header of a raw G1 file and decides its kind from it (never from the name), mapping the
+ * columns by name. Fails with `UNSUPPORTED_INPUT` on an empty file, a header with missing, unknown or
+ * repeated columns (named), invalid UTF-8 or a truncated quoted field (the last two while the batches
+ * are read).
  */
 export async function openRawFile(source: ByteSource, sourceKey = "<input>"): Promise<RawFile> {
   const iterator = readCsvBatches(source, sourceKey)[Symbol.asyncIterator]();
@@ -29,23 +33,34 @@ export async function openRawFile(source: ByteSource, sourceKey = "<input>"): Pr
       },
     );
   const [headerRecord, ...rest] = first.value as [CsvRecord, ...CsvRecord[]];
-  const kind = detectRawFileKind(headerRecord.fields);
-  if (kind === undefined)
+  const mapping = resolveRawHeader(headerRecord.fields);
+  if (!mapping.ok)
     throw new AppError(
       "UNSUPPORTED_INPUT",
-      `${sourceKey}: unknown header ${JSON.stringify(headerRecord.fields.join(",").slice(0, 200))}; expected the treino, itens or validacao header (${Object.values(
+      `${sourceKey}: unknown header ${JSON.stringify(headerRecord.fields.join(",").slice(0, 200))} (${mapping.reason}); expected the columns of treino, itens or validacao, in any order (${Object.values(
         RAW_HEADERS,
       )
         .map((h) => h.join(","))
         .join(" | ")})`,
       { details: { sourceKey } },
     );
+  const { kind, columns } = mapping;
+  const inOrder = columns.every((column, i) => column === i);
+  // A row with another field count is left as it is: the cleaner quarantines it (WRONG_FIELD_COUNT).
+  const reorder = (records: CsvRecord[]): CsvRecord[] =>
+    inOrder
+      ? records
+      : records.map((r) =>
+          r.fields.length === columns.length
+            ? { ...r, fields: columns.map((c) => r.fields[c] as string) }
+            : r,
+        );
   async function* batches(): AsyncGenerator<CsvRecord[]> {
-    if (rest.length > 0) yield rest;
+    if (rest.length > 0) yield reorder(rest);
     for (;;) {
       const next = await iterator.next();
       if (next.done) return;
-      yield next.value;
+      yield reorder(next.value);
     }
   }
   return { kind, header: headerRecord.fields, batches: batches() };

@@ -1,5 +1,3 @@
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import {
   DYNAMODB_ITEM_LIMIT_BYTES,
@@ -9,13 +7,16 @@ import {
   RAW_HEADERS,
   userItemSchema,
 } from "@gplay/common";
-import { stackEnvironment } from "@gplay/scripts";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { ingestFile } from "../../src/app/ingest-file.js";
 import { dynamoItemSizeBytes, formatCsvRecord, formatTreinoFields } from "../../src/domain/index.js";
-import { createTestEnvironment, type GeneratedData, generate, type TestEnvironment } from "./support.js";
-
-const REPO_ROOT = join(import.meta.dirname, "../../..");
+import {
+  createTestEnvironment,
+  type GeneratedData,
+  generate,
+  runEngineMain,
+  type TestEnvironment,
+} from "./support.js";
 
 async function ingestAll(t: TestEnvironment, keys: readonly string[]) {
   for (const key of keys) await ingestFile(t.ingestDeps(), { bucket: t.env.buckets.raw, key });
@@ -78,26 +79,12 @@ describe("the feature store merges files as a set union", () => {
   it("loses and duplicates nothing when a task is SIGKILLed mid-file and run again", async () => {
     const t = await env("sigkill");
     const [key] = treino as [string];
-    const child = spawn(
-      process.execPath,
-      ["--conditions=@gplay/source", "--import", "tsx", "featstore-engine/src/main.ts"],
-      {
-        cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          ...stackEnvironment(t.endpoints),
-          GPLAY_PREFIX: t.env.prefix,
-          GPLAY_SNAPSHOT_AFTER_INGEST: "false",
-          LOG_LEVEL: "warn",
-          GPLAY_SOURCE_BUCKET: t.env.buckets.raw,
-          GPLAY_SOURCE_KEY: key,
-        },
-        stdio: "ignore",
-      },
-    );
-    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-      child.on("exit", (_code, signal) => resolve(signal)),
-    );
+    const { child, exited: closed } = runEngineMain(t, {
+      LOG_LEVEL: "warn",
+      GPLAY_SOURCE_BUCKET: t.env.buckets.raw,
+      GPLAY_SOURCE_KEY: key,
+    });
+    const exited = closed.then((r) => r.signal);
     // Kill as soon as the task has started writing (its "started" marker), before it can finish.
     let killedWhile: string | undefined;
     while (killedWhile === undefined) {
@@ -135,17 +122,26 @@ describe("files that cannot be ingested change nothing", () => {
     ],
     ["not UTF-8", Buffer.concat([Buffer.from(`${header}\n`), Buffer.from([0xff, 0xfe, 0x41, 0x0a])])],
     ["of no known kind", "a,b,c\n1,2,3\n"],
-  ])("rejects a file %s with UNSUPPORTED_INPUT and writes nothing", async (_label, body) => {
-    const key = `raw/bad/${_label.replaceAll(" ", "-")}.csv`;
-    await t.putRaw(key, body);
-    const error = await ingestFile(t.ingestDeps(), { bucket: t.env.buckets.raw, key }).catch(
-      (e: unknown) => e,
-    );
-    expect(isAppError(error, "UNSUPPORTED_INPUT")).toBe(true);
-    expect(await processedKeysOf(t)).toEqual([]);
-    for (const table of ["users", "items", "coldstart", "ingestions"] as const)
-      expect(await t.scanTable(table)).toEqual([]);
-  });
+  ])(
+    "rejects a file %s with UNSUPPORTED_INPUT, writes no data and records the refusal",
+    async (_label, body) => {
+      const key = `raw/bad/${_label.replaceAll(" ", "-")}.csv`;
+      await t.putRaw(key, body);
+      const error = await ingestFile(t.ingestDeps(), { bucket: t.env.buckets.raw, key }).catch(
+        (e: unknown) => e,
+      );
+      expect(isAppError(error, "UNSUPPORTED_INPUT")).toBe(true);
+      expect(await processedKeysOf(t)).toEqual([]);
+      for (const table of ["users", "items", "coldstart"] as const)
+        expect(await t.scanTable(table)).toEqual([]);
+      // The attempt has its row, with its outcome and the reason, like every other attempt.
+      const rows = (await t.scanTable("ingestions")).filter((r) => r.key === key);
+      expect(rows).toEqual([
+        expect.objectContaining({ key, status: "refused", attempts: 1, error: (error as Error).message }),
+      ]);
+      expect(ingestionItemSchema.safeParse(rows[0]).success).toBe(true);
+    },
+  );
 });
 
 describe("the heaviest reader", () => {

@@ -100,6 +100,7 @@ describe("ingestion through S3 → EventBridge → SQS → task runner → feats
         rowsAccepted: file.rowsAccepted,
         rowsQuarantined: file.rowsQuarantined,
         elementsDropped: file.elementsDropped,
+        elementsDroppedByReason: { EDITORIAL_ID: file.elementsDropped },
       });
     }
   });

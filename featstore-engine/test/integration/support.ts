@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +19,7 @@ import {
   type LocalStackEndpoints,
   type ProvisionedEnvironment,
   provisionTestEnvironment,
+  stackEnvironment,
 } from "@gplay/scripts";
 import { DynamoFeatureStore } from "../../src/adapters/dynamo-feature-store.js";
 import { EventBridgePublisher } from "../../src/adapters/eventbridge-publisher.js";
@@ -141,4 +143,38 @@ export function tempDir(label: string): string {
 
 export function readText(path: string): string {
   return readFileSync(path, "utf8");
+}
+
+const REPO_ROOT = join(import.meta.dirname, "../../..");
+
+/**
+ * Runs featstore-engine/src/main.ts as ECS would, on `t`'s resources (no snapshot step, no progress
+ * lines); resolves with its exit code, signal and stdout (logs and metrics) once it ends.
+ */
+export function runEngineMain(t: TestEnvironment, env: Record<string, string>, args: string[] = []) {
+  const child = spawn(
+    process.execPath,
+    ["--conditions=@gplay/source", "--import", "tsx", "featstore-engine/src/main.ts", ...args],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        ...stackEnvironment(t.endpoints),
+        GPLAY_PREFIX: t.env.prefix,
+        GPLAY_SNAPSHOT_AFTER_INGEST: "false",
+        GPLAY_PROGRESS_INTERVAL_MS: "0",
+        LOG_LEVEL: "info",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "ignore"],
+    },
+  );
+  let stdout = "";
+  child.stdout?.on("data", (c: Buffer) => {
+    stdout += c.toString("utf8");
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>(
+    (resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout })),
+  );
+  return { child, exited };
 }

@@ -114,6 +114,21 @@ describe("treino rows", () => {
     ]);
     expect(outcome.row.historySize).toBe(2);
     expect(cleaner.counts.elementsDropped).toBe(1);
+    // Every dropped element is counted under its reason, and the reasons add up to the total.
+    expect(cleaner.counts.droppedByReason).toEqual({ EDITORIAL_ID: 1 });
+    expect(toIngestionCounts(cleaner.counts).elementsDroppedByReason).toEqual({ EDITORIAL_ID: 1 });
+  });
+
+  it("counts the editorial ids dropped from validacao rows under their reason too", () => {
+    const cleaner = new RowCleaner("validacao", "k");
+    const fields = formatValidacaoFields({
+      userId: USER,
+      userType: "Logged",
+      history: [P1, ESID, ESID],
+      timestampHistory: [T, T + 1, T + 2],
+    });
+    expect(cleaner.clean({ fields, line: 2 }).kind).toBe("validacao");
+    expect(cleaner.counts).toMatchObject({ elementsDropped: 2, droppedByReason: { EDITORIAL_ID: 2 } });
   });
 
   it("accepts a row of editorial ids only, with no interactions and every element dropped", () => {
@@ -246,6 +261,7 @@ describe("outcome helpers", () => {
       rowsAccepted: 1,
       rowsQuarantined: 0,
       elementsDropped: 0,
+      elementsDroppedByReason: { EDITORIAL_ID: 0 },
       itemsWritten: 1,
     });
   });

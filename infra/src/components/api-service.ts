@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { TLS_POLICY } from "../plan/edge.js";
+import { API_DRAIN } from "../plan/tasks.js";
 import { ApiCertificate } from "./api-certificate.js";
 import { WebFirewall } from "./web-firewall.js";
 
@@ -142,7 +143,8 @@ export class ApiService extends pulumi.ComponentResource {
         protocol: "HTTP",
         targetType: "ip",
         vpcId: args.vpcId,
-        deregistrationDelay: 30,
+        // Long enough for the api's drain (API_DRAIN: delay, then requests in flight).
+        deregistrationDelay: API_DRAIN.deregistrationDelaySeconds,
         healthCheck: {
           path: API_HEALTH_PATH,
           matcher: "200",

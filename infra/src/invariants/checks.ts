@@ -13,7 +13,7 @@ import {
 import { WILDCARD_ACTIONS } from "../plan/iam.js";
 import { resourceNames, WORKLOADS, WORKSPACE_OF, type Workload } from "../plan/names.js";
 import { INTERFACE_ENDPOINT_SERVICES } from "../plan/network.js";
-import { ENV, SECRET_NAME_PATTERN } from "../plan/tasks.js";
+import { API_PROXY_HOPS, ENV, MIN_DRAIN_DELAY_MS, SECRET_NAME_PATTERN } from "../plan/tasks.js";
 import { BUCKET_POLICY_INVARIANTS } from "./bucket-policies.js";
 import { type Invariant, type InvariantContext, problems, statements } from "./core.js";
 import { DELIVERY_INVARIANTS } from "./delivery.js";
@@ -626,6 +626,52 @@ export const INVARIANTS: Invariant[] = [
         [tg !== undefined, "API service has no target group"],
         [tg?.inputs.healthCheck?.path === "/healthz", "API health check is not /healthz"],
         [lbs.some((lb) => lb.inputs.internal === false), "API is not behind a public ALB"],
+      ]);
+    },
+  },
+  {
+    id: "api-drain",
+    description:
+      "the api keeps serving after SIGTERM until the ALB stops routing to it (GPLAY_DRAIN_DELAY_MS), and its drain fits in the target group's deregistration delay and the container's stopTimeout",
+    check: (rs, ctx) => {
+      const svc = serviceByName(rs, `${ctx.prefix}-api`);
+      const td = taskDef(rs, ctx, "api");
+      const vars = varsOf(rs, ctx, "api");
+      if (svc === undefined || td === undefined || vars === undefined) return ["no API service or task"];
+      const tgArns = asArray(svc.inputs.loadBalancers).map((lb) => lb.targetGroupArn);
+      const tg = ofType(rs, T.targetGroup).find((t) => tgArns.includes(t.inputs.arn));
+      const delay = Number(vars.environment[ENV.drainDelayMs]);
+      const timeout = Number(vars.environment[ENV.drainTimeoutMs]);
+      const deregistrationMs = Number(tg?.inputs.deregistrationDelay) * 1_000;
+      const stopMs = Number(containers(td)[0]?.stopTimeout) * 1_000;
+      return problems([
+        [
+          delay >= MIN_DRAIN_DELAY_MS,
+          `api: ${ENV.drainDelayMs} is ${vars.environment[ENV.drainDelayMs]}, under ${MIN_DRAIN_DELAY_MS} ms (requests still routed would be reset)`,
+        ],
+        [Number.isInteger(timeout) && timeout > 0, `api: ${ENV.drainTimeoutMs} is not set`],
+        [
+          delay + timeout <= deregistrationMs,
+          `api: drain (${delay} + ${timeout} ms) outlasts the target group's deregistration delay (${deregistrationMs} ms)`,
+        ],
+        [
+          delay + timeout <= stopMs,
+          `api: drain (${delay} + ${timeout} ms) outlasts the container's stopTimeout (${stopMs} ms)`,
+        ],
+      ]);
+    },
+  },
+  {
+    id: "api-client-ip",
+    description:
+      "the api trusts exactly the ALB's hop of X-Forwarded-For, so its per-IP limit sees the client's address and never the balancer node's or one the client wrote",
+    check: (rs, ctx) => {
+      const hops = varsOf(rs, ctx, "api")?.environment[ENV.trustProxyHops];
+      return problems([
+        [
+          hops === String(API_PROXY_HOPS),
+          `api: ${ENV.trustProxyHops} is ${hops ?? "unset"}, expected ${API_PROXY_HOPS} (the ALB)`,
+        ],
       ]);
     },
   },

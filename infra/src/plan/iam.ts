@@ -121,6 +121,13 @@ export function featstoreEnginePolicy(ctx: TaskPolicyContext): PolicyDocument {
     s3Write("Processed", ctx.buckets.processed, PROCESSED_PREFIX, true),
     { Sid: "TablesRead", Effect: "Allow", Action: DDB_READ, Resource: all },
     { Sid: "TablesWrite", Effect: "Allow", Action: DDB_WRITE, Resource: all },
+    // `recover` lists the ingestions still started (FeatureStore.listIngestions).
+    {
+      Sid: "IngestionsScan",
+      Effect: "Allow",
+      Action: ["dynamodb:Scan"],
+      Resource: tables(ctx, ["ingestions"]),
+    },
     {
       Sid: "SnapshotReady",
       Effect: "Allow",
@@ -146,8 +153,9 @@ export function trainingPolicy(ctx: TaskPolicyContext): PolicyDocument {
 
 /**
  * api: reads the feature tables; its model comes from MLflow over HTTP (no models bucket access).
- * `/events` writes exactly two things: the reader's item (a conditional PutItem on `version`, so a
- * just-read article is excluded at once) and the batched click files under `raw/api-events/`.
+ * `/events` writes exactly three things: the reader's item (a conditional PutItem on `version`, so a
+ * just-read article is excluded at once), the batched click files under `raw/api-events/`, and the
+ * client event ids it has seen (a conditional PutItem claims one; DeleteItem releases an unrecorded one).
  */
 export function apiPolicy(ctx: TaskPolicyContext): PolicyDocument {
   return doc(
@@ -160,6 +168,12 @@ export function apiPolicy(ctx: TaskPolicyContext): PolicyDocument {
     // The catalogue refresh scans the items table (DynamoFeatureStore.scanArticles).
     { Sid: "ItemsScan", Effect: "Allow", Action: ["dynamodb:Scan"], Resource: tables(ctx, ["items"]) },
     { Sid: "ReadersPut", Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: tables(ctx, ["users"]) },
+    {
+      Sid: "EventIdsClaim",
+      Effect: "Allow",
+      Action: ["dynamodb:PutItem", "dynamodb:DeleteItem"],
+      Resource: tables(ctx, ["eventIds"]),
+    },
     { ...s3Write("ClickFiles", ctx.buckets.raw, API_EVENTS_PREFIX), Action: ["s3:PutObject"] },
     kms(ctx.keyArn),
   );

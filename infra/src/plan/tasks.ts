@@ -68,7 +68,7 @@ export function containerDefinition<S>(spec: ContainerSpec<S>): ContainerDefinit
     // ECS Exec needs the init process; it also reaps zombies and forwards SIGTERM to node.
     linuxParameters: { initProcessEnabled: true },
     readonlyRootFilesystem: false,
-    stopTimeout: 30,
+    stopTimeout: STOP_TIMEOUT_SECONDS,
     ...(spec.command !== undefined && { command: spec.command }),
     ...(spec.healthCheckPath !== undefined &&
       spec.port !== undefined && {
@@ -116,7 +116,31 @@ export const ENV = {
   mlflowAuthAdminPassword: "MLFLOW_AUTH_ADMIN_PASSWORD",
   mlflowFlaskSecretKey: "MLFLOW_FLASK_SERVER_SECRET_KEY",
   mlflowAllowedHosts: "MLFLOW_SERVER_ALLOWED_HOSTS",
+  drainDelayMs: "GPLAY_DRAIN_DELAY_MS",
+  drainTimeoutMs: "GPLAY_DRAIN_TIMEOUT_MS",
+  trustProxyHops: "GPLAY_TRUST_PROXY_HOPS",
 } as const;
+
+/**
+ * Proxies between a client and the api that append to X-Forwarded-For: the ALB alone. The api's
+ * per-IP limit uses the address the ALB saw (a client-written X-Forwarded-For prefix is ignored).
+ */
+export const API_PROXY_HOPS = 1;
+
+/** ECS sends SIGKILL this long after SIGTERM (the containers' `stopTimeout`). */
+export const STOP_TIMEOUT_SECONDS = 30;
+
+/**
+ * The api's graceful stop against the load balancer's timings. After SIGTERM the task keeps serving
+ * `delayMs` (the ALB's nodes take a few seconds to stop routing to a deregistered target), then
+ * requests in flight get `timeoutMs`. Both together fit in the target group's deregistration delay
+ * (the ALB keeps a draining target's connections that long) and in the containers' stopTimeout.
+ * The invariant `api-drain` checks these relations on the recorded resources.
+ */
+export const API_DRAIN = { delayMs: 5_000, timeoutMs: 20_000, deregistrationDelaySeconds: 30 } as const;
+
+/** The shortest drain delay after which the ALB no longer routes to a deregistered target. */
+export const MIN_DRAIN_DELAY_MS = 3_000;
 
 /** The registered model training publishes and the api serves (the two defaults differ: always set). */
 export const MODEL_NAME = "gplay-recommender";

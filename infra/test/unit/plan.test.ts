@@ -228,6 +228,7 @@ describe("IAM documents", () => {
       items: "arn:aws:dynamodb:us-east-1:1:table/gplay-dev-items",
       coldstart: "arn:aws:dynamodb:us-east-1:1:table/gplay-dev-coldstart",
       ingestions: "arn:aws:dynamodb:us-east-1:1:table/gplay-dev-ingestions",
+      eventIds: "arn:aws:dynamodb:us-east-1:1:table/gplay-dev-event-ids",
     },
     keyArn: "arn:aws:kms:us-east-1:1:key/k",
     eventBusArn: "arn:aws:events:us-east-1:1:event-bus/default",
@@ -258,15 +259,19 @@ describe("IAM documents", () => {
     expect(scans.flatMap((s) => s.Resource)).toEqual([ctx.tableArns.items]);
   });
 
-  test("the API writes only its readers' items and its click files under raw/api-events/", () => {
+  test("the API writes only its readers' items, its seen event ids and its click files under raw/api-events/", () => {
     const writes = apiPolicy(ctx).Statement.filter((s) =>
       s.Action?.some((a) => /Put|Write|Update|Delete/.test(a)),
     );
     expect(writes.map((s) => [s.Action, s.Resource])).toEqual([
       [["dynamodb:PutItem"], [ctx.tableArns.users]],
+      [["dynamodb:PutItem", "dynamodb:DeleteItem"], [ctx.tableArns.eventIds]],
       [["s3:PutObject"], ["arn:aws:s3:::gplay-dev-raw/raw/api-events/*"]],
     ]);
     expect(resources(apiPolicy(ctx))).not.toContain(ctx.tableArns.ingestions);
+    // Only the api uses the event ids: the engine and training never see them.
+    expect(resources(featstoreEnginePolicy(ctx))).not.toContain(ctx.tableArns.eventIds);
+    expect(resources(trainingPolicy(ctx))).not.toContain(ctx.tableArns.eventIds);
   });
 
   test("only MLflow touches the models bucket, and only its mlflow/ prefix", () => {

@@ -4,6 +4,7 @@
  */
 import { execFile, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -180,10 +181,45 @@ describe("MLflow on PostgreSQL with basic auth, started by the image's entrypoin
     expect(ini.status).toBe(0);
     expect(ini.stdout).toMatch(/^database_uri = postgresql\+psycopg2:\/\//m);
     expect(ini.stdout).not.toContain(adminPassword);
+    expect(ini.stdout).not.toContain(pg.password);
     expect(ini.stdout).not.toMatch(/admin_password/);
     const mode = spawnSync("sh", ["-c", `stat -c %a "${dir}"/mlflow-auth.*/basic_auth.ini`], {
       encoding: "utf8",
     });
     expect(mode.stdout.trim()).toBe("600");
   });
+
+  it("shows the database password in no process's command line (what `ps` shows)", async () => {
+    const processes = processGroup(server.pid);
+    expect(processes.length).toBeGreaterThanOrEqual(3); // the entrypoint, mlflow server, its workers
+    expect(processes.some((p) => p.args.includes("mlflow"))).toBe(true);
+    for (const p of processes) expect(p.args).not.toContain(pg.password);
+    const ps = spawnSync("ps", ["-eo", "args"], { encoding: "utf8" });
+    expect(ps.stdout).not.toContain(pg.password);
+  });
+
+  it("leaves no file behind with the password, and removes its auth ini when the server stops", async () => {
+    await server.stop();
+    const found = spawnSync("grep", ["-rlF", pg.password, dir], { encoding: "utf8" });
+    expect(found.stdout).toBe("");
+    const left = spawnSync("sh", ["-c", `ls -d "${dir}"/mlflow-auth.* 2>/dev/null`], { encoding: "utf8" });
+    expect(left.stdout).toBe("");
+  });
 });
+
+/** Every process of a process group with its arguments, read from /proc as `ps` does. */
+function processGroup(pgid: number): { pid: number; args: string }[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .flatMap((name) => {
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        if (Number(fields[2]) !== pgid) return [];
+        const args = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0").join(" ");
+        return [{ pid: Number(name), args }];
+      } catch {
+        return []; // the process ended meanwhile
+      }
+    });
+}

@@ -15,7 +15,7 @@ let bin: string;
 /** A stand-in `mlflow` that prints its arguments and the environment the entrypoint gave it. */
 const FAKE_MLFLOW =
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash script; ${…} are bash's expansions.
-  '#!/usr/bin/env bash\nprintf "ARG %s\\n" "$@"\necho "AUTH_CONFIG=${MLFLOW_AUTH_CONFIG_PATH:-}"\necho "ALLOWED=${MLFLOW_SERVER_ALLOWED_HOSTS}"\n';
+  '#!/usr/bin/env bash\nprintf "ARG %s\\n" "$@"\necho "AUTH_CONFIG=${MLFLOW_AUTH_CONFIG_PATH:-}"\necho "ALLOWED=${MLFLOW_SERVER_ALLOWED_HOSTS}"\necho "STORE=${MLFLOW_BACKEND_STORE_URI:-}"\necho "PGPASSWORD=${PGPASSWORD:-}"\nif [ -n "${MLFLOW_AUTH_CONFIG_PATH:-}" ]; then sed "s/^/INI /" "$MLFLOW_AUTH_CONFIG_PATH"; echo "INI_MODE=$(stat -c %a "$MLFLOW_AUTH_CONFIG_PATH")"; fi\n';
 
 beforeAll(async () => {
   bin = await mkdtemp(join(tmpdir(), "gplay-entrypoint-"));
@@ -39,10 +39,28 @@ function runEntrypoint(env: Record<string, string>) {
       .split("\n")
       .find((l) => l.startsWith(`${name}=`))
       ?.slice(name.length + 1);
-  return { status: result.status, stderr: result.stderr, args, value, line };
+  const lines = (prefix: string) =>
+    result.stdout
+      .split("\n")
+      .filter((l) => l.startsWith(prefix))
+      .map((l) => l.slice(prefix.length));
+  return { status: result.status, stderr: result.stderr, args, value, line, lines };
 }
 
 const artifacts = { MLFLOW_ARTIFACTS_DESTINATION: "s3://gplay-dev-models/mlflow/" };
+/** PostgreSQL from parts, as in AWS (the password from the database secret). */
+const postgres = (password: string, user = "mlflow") => ({
+  ...artifacts,
+  MLFLOW_DB_HOST: "db.internal",
+  MLFLOW_DB_USER: user,
+  MLFLOW_DB_PASSWORD: password,
+});
+/** The basic-auth app's two secrets. */
+const auth = {
+  MLFLOW_AUTH_ENABLED: "true",
+  MLFLOW_AUTH_ADMIN_PASSWORD: "admin-secret",
+  MLFLOW_FLASK_SERVER_SECRET_KEY: "k",
+};
 
 describe("mlflow/server/entrypoint.sh", () => {
   it("runs the local shape: SQLite, proxied artifacts, one worker, no auth app", () => {
@@ -52,49 +70,66 @@ describe("mlflow/server/entrypoint.sh", () => {
       MLFLOW_PORT: "5123",
     });
     expect(r.status).toBe(0);
-    expect(r.value("--backend-store-uri")).toBe("sqlite:////tmp/x.db");
+    expect(r.line("STORE")).toBe("sqlite:////tmp/x.db");
     expect(r.args).toContain("--serve-artifacts");
     expect(r.value("--workers")).toBe("1");
     expect(r.args).not.toContain("--app-name");
     expect(r.line("ALLOWED")).toBe("localhost,127.0.0.1,localhost:5123,127.0.0.1:5123");
   });
 
-  it("builds the PostgreSQL URI from parts with the password URL-encoded", () => {
+  it("builds the PostgreSQL URI from parts (user URL-encoded), its password passed to libpq as PGPASSWORD", () => {
     const r = runEntrypoint({
-      ...artifacts,
-      MLFLOW_DB_HOST: "db.internal",
-      MLFLOW_DB_USER: "mlflow",
-      MLFLOW_DB_PASSWORD: "p@ss:w/rd%1#",
+      ...postgres("p@ss:w/rd%1#", "ml@flow"),
       MLFLOW_DB_SSLMODE: "require",
       MLFLOW_WORKERS: "3",
     });
     expect(r.status).toBe(0);
-    expect(r.value("--backend-store-uri")).toBe(
-      "postgresql+psycopg2://mlflow:p%40ss%3Aw%2Frd%251%23@db.internal:5432/mlflow?sslmode=require",
-    );
+    expect(r.line("STORE")).toBe("postgresql+psycopg2://ml%40flow@db.internal:5432/mlflow?sslmode=require");
+    expect(r.line("PGPASSWORD")).toBe("p@ss:w/rd%1#");
     expect(r.value("--workers")).toBe("3");
   });
 
-  it("turns on the basic-auth app with its users in the backend database, the ini escaped and private", async () => {
+  it("never puts the store URI (with the database password) on the server's command line", () => {
+    const password = "s3cr3t-db-pass";
+    const r = runEntrypoint(postgres(password));
+    expect(r.status).toBe(0);
+    expect(r.args).not.toContain("--backend-store-uri");
+    expect(r.args.join(" ")).not.toContain(password);
+    // `mlflow server` reads the store URI from its environment; the URI itself carries no password.
+    expect(r.line("STORE")).toBe("postgresql+psycopg2://mlflow@db.internal:5432/mlflow");
+    expect(r.line("PGPASSWORD")).toBe(password);
+  });
+
+  it("keeps the database password out of the auth ini and removes the ini when the server stops", async () => {
+    const password = "s3cr3t-db-pass";
+    const r = runEntrypoint({ ...postgres(password), ...auth });
+    expect(r.status).toBe(0);
+    const ini = r.lines("INI ");
+    expect(ini).toContain("database_uri = postgresql+psycopg2://mlflow@db.internal:5432/mlflow");
+    expect(ini.join("\n")).not.toContain(password);
+    // libpq reads the password from PGPASSWORD (the auth app's connection carries none).
+    expect(r.line("PGPASSWORD")).toBe(password);
+    const iniPath = r.line("AUTH_CONFIG") ?? "";
+    expect(iniPath).not.toBe("");
+    await expect(readFile(iniPath, "utf8")).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("turns on the basic-auth app with its users in the backend database, the ini escaped and private", () => {
     const r = runEntrypoint({
       ...artifacts,
-      MLFLOW_DB_HOST: "db.internal",
-      MLFLOW_DB_USER: "mlflow",
-      MLFLOW_DB_PASSWORD: "a%b",
-      MLFLOW_AUTH_ENABLED: "true",
-      MLFLOW_AUTH_ADMIN_PASSWORD: "admin-secret",
-      MLFLOW_FLASK_SERVER_SECRET_KEY: "k",
+      MLFLOW_BACKEND_STORE_URI: "postgresql+psycopg2://mlflow@db.internal:5432/mlflow?application_name=a%b",
+      ...auth,
     });
     expect(r.status).toBe(0);
     expect(r.value("--app-name")).toBe("basic-auth");
-    const iniPath = r.line("AUTH_CONFIG") ?? "";
-    const ini = await readFile(iniPath, "utf8");
-    // configparser reads %% as %: the URI round-trips to ...a%25b...
-    expect(ini).toContain("database_uri = postgresql+psycopg2://mlflow:a%%25b@db.internal:5432/mlflow\n");
-    expect(ini).toContain("default_permission = NO_PERMISSIONS\n");
-    expect(ini).not.toContain("admin-secret");
-    const mode = spawnSync("stat", ["-c", "%a", iniPath], { encoding: "utf8" }).stdout.trim();
-    expect(mode).toBe("600");
+    const ini = r.lines("INI ");
+    // configparser reads %% as %: the URI round-trips.
+    expect(ini).toContain(
+      "database_uri = postgresql+psycopg2://mlflow@db.internal:5432/mlflow?application_name=a%%b",
+    );
+    expect(ini).toContain("default_permission = NO_PERMISSIONS");
+    expect(ini.join("\n")).not.toContain("admin-secret");
+    expect(r.line("INI_MODE")).toBe("600");
   });
 
   it.each([

@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from "@jest/globals";
 import { EventRecorder } from "../../../src/app/record-events.js";
 import {
   AS_OF,
+  FakeSeenEvents,
   FakeSink,
   FakeUserStore,
   ManualClock,
@@ -31,14 +32,21 @@ describe("EventRecorder", () => {
     clock = new ManualClock(AS_OF);
     written = [];
     recorder = new EventRecorder(
-      { users, sink, clock, onUserWritten: (u) => written.push(u.userId), sleep: async () => undefined },
+      {
+        users,
+        sink,
+        seen: new FakeSeenEvents(),
+        clock,
+        onUserWritten: (u) => written.push(u.userId),
+        sleep: async () => undefined,
+      },
       { maxWriteAttempts: 3, instanceId: "task-1", maxBufferedClicks: 5 },
     );
   });
 
   it("creates a new reader's item from its first click, stamped with the receipt time", async () => {
     const result = await recorder.record([click(1, 1), { ...click(1, 2), type: "impression" }]);
-    expect(result).toEqual({ accepted: 2, clicks: 1, impressions: 1, readersUpdated: 1 });
+    expect(result).toEqual({ accepted: 2, clicks: 1, impressions: 1, readersUpdated: 1, duplicates: 0 });
     const item = users.items.get(userId(1));
     expect(item?.version).toBe(1);
     expect(decodeInteractionLog(item?.log as Uint8Array)).toEqual([
@@ -92,7 +100,7 @@ describe("EventRecorder", () => {
 
   it("starts a flush early once enough clicks wait", async () => {
     const eager = new EventRecorder(
-      { users, sink, clock, sleep: async () => undefined },
+      { users, sink, seen: new FakeSeenEvents(), clock, sleep: async () => undefined },
       { maxWriteAttempts: 3, instanceId: "task-1", maxBufferedClicks: 100, flushAtClicks: 2 },
     );
     await eager.record([click(1, 1)]);

@@ -17,6 +17,8 @@ export const entrypoint = join(mlflowDir, "server", "entrypoint.sh");
 export interface EntrypointServer {
   url: string;
   port: number;
+  /** The entrypoint's pid, which is also its process group's id. */
+  pid: number;
   logFile: string;
   stop(): Promise<void>;
 }
@@ -80,7 +82,8 @@ export async function startEntrypointServer(
         `the entrypoint exited with code ${exited} before MLflow was healthy:\n${text.slice(-4000)}`,
       );
     }
-    if ((await healthStatus(`${url}/health`)) === 200) return { url, port, logFile, stop };
+    if ((await healthStatus(`${url}/health`)) === 200)
+      return { url, port, pid: child.pid as number, logFile, stop };
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   await stop();
