@@ -51,8 +51,11 @@ export async function writeBundle(
   await writeJson(dir, BUNDLE_FILES.manifest, bundleManifestSchema.parse(contents.manifest));
 }
 
-/** A baseline's bundle: its manifest and candidate structures, no network. */
-export async function writeBaselineBundle(
+/**
+ * A bundle's manifest and candidate structures: a baseline's whole bundle, or a model's tables written
+ * over a copy of its network files (a refreshed champion).
+ */
+export async function writeBundleTables(
   dir: string,
   contents: Pick<BundleContents, "manifest" | "popularity" | "covisitation">,
 ): Promise<void> {

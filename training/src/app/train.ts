@@ -2,7 +2,7 @@
  * The training use case: snapshot → time split → tuned baselines → ranker → offline evaluation →
  * bundle → MLflow run, registered version and promotion gate.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
@@ -25,7 +25,7 @@ import {
   vocabularyIndex,
 } from "@gplay/common";
 import type * as TfModule from "@tensorflow/tfjs";
-import { writeBaselineBundle, writeBundle } from "../adapters/bundle-dir.js";
+import { writeBundle, writeBundleTables } from "../adapters/bundle-dir.js";
 import {
   type BaselineName,
   evaluateBaselines,
@@ -462,6 +462,8 @@ async function registerAndGate(
     // The champion, re-evaluated with its own bundle (network, vocabularies, normalisation) on this split.
     const championVersion = await registry.aliasVersion(config.modelName, CHAMPION_ALIAS);
     let championNdcg: number | undefined;
+    /** The champion's bundle as downloaded, when it could defend its title. */
+    let championBundle: { dir: string; manifest: BundleManifest } | undefined;
     if (championVersion !== undefined) {
       const dir = path.join(work, "champion");
       try {
@@ -483,6 +485,7 @@ async function registerAndGate(
           basis,
         );
         championNdcg = figures.all.ndcg10;
+        championBundle = { dir, manifest: championManifest };
         metrics.push(...flatten("test.champion", figures));
       } catch (error) {
         // An unreadable or incompatible champion cannot defend its title; the gate says so in a tag.
@@ -568,9 +571,23 @@ async function registerAndGate(
     };
     const version = await registry.registerVersion(config.modelName, runId, figureTags);
     let promotedVersion: string | undefined;
-    if (decision.promote) {
-      const target =
-        decision.reason === "baseline-best"
+    // The champion stays best: its scorer is served again in this snapshot's world (a refreshed bundle),
+    // so the served candidates and popularity never go stale while the champion holds its title.
+    const refresh = !decision.promote && decision.reason === "below-champion" && championBundle !== undefined;
+    if (decision.promote || refresh) {
+      const target = refresh
+        ? await registerRefreshedChampion(
+            deps,
+            config,
+            runId,
+            run,
+            championBundle as NonNullable<typeof championBundle>,
+            {
+              ...figureTags,
+              "gplay.refreshed_from": championVersion ?? "none",
+            },
+          )
+        : decision.promote && decision.reason === "baseline-best"
           ? await registerBaseline(deps, config, runId, run, decision.baseline as BaselineName, figureTags)
           : version;
       // Re-check: another run may have promoted since the champion was evaluated.
@@ -586,12 +603,14 @@ async function registerAndGate(
     const promoted = promotedVersion !== undefined && promotedVersion === version;
     const outcome =
       promotedVersion === undefined
-        ? decision.promote
+        ? decision.promote || refresh
           ? "aborted-champion-changed"
           : "not-promoted"
         : promoted
           ? "promoted"
-          : "baseline-promoted";
+          : refresh
+            ? "champion-refreshed"
+            : "baseline-promoted";
     await tracker.setTags(runId, {
       ...figureTags,
       "gplay.gate.outcome": outcome,
@@ -623,7 +642,7 @@ async function registerBaseline(
   const strategy = evaluation.tuned.strategies[name];
   const halfLifeHours = strategy.params.halfLifeHours ?? fullWorld.candidates.popularityHalfLifeHours;
   const dir = path.join(work, "baseline");
-  await writeBaselineBundle(dir, {
+  await writeBundleTables(dir, {
     manifest: {
       ...run.manifest,
       strategy: { kind: "baseline", name, params: { ...strategy.params } },
@@ -649,6 +668,66 @@ async function registerBaseline(
 
 /** Where a run keeps the bundle of the baseline it promoted. */
 export const BASELINE_ARTIFACT_DIR = "baseline";
+/** Where a run keeps the champion's bundle refreshed with its snapshot's world. */
+export const REFRESH_ARTIFACT_DIR = "refresh";
+
+/**
+ * The champion's scorer (its network, vocabularies and normalisation, or its baseline rule) with this
+ * run's world — the candidate tables at the snapshot's asOf, the budgets and popularity it was just
+ * re-evaluated with — uploaded under the run's `refresh/` artifacts and registered.
+ */
+async function registerRefreshedChampion(
+  deps: TrainDeps & { tracker: ExperimentTracker; registry: ModelRegistry },
+  config: TrainConfig,
+  runId: string,
+  run: Evaluated,
+  champion: { dir: string; manifest: BundleManifest },
+  tags: Record<string, string>,
+): Promise<string> {
+  const { fullWorld } = run;
+  const { strategy } = champion.manifest;
+  const popularity =
+    strategy.kind === "baseline"
+      ? strategyPopularity(fullWorld, { name: strategy.name, params: strategy.params })
+      : fullWorld.popularity;
+  const candidates =
+    strategy.kind === "baseline"
+      ? {
+          ...run.manifest.candidates,
+          popularityHalfLifeHours:
+            strategy.params.halfLifeHours ?? run.manifest.candidates.popularityHalfLifeHours,
+        }
+      : run.manifest.candidates;
+  const dir = path.join(run.work, "refresh");
+  await cp(champion.dir, dir, { recursive: true });
+  await writeBundleTables(dir, {
+    manifest: {
+      ...champion.manifest,
+      createdAt: run.manifest.createdAt,
+      snapshot: run.manifest.snapshot,
+      asOf: run.manifest.asOf,
+      candidates,
+      params: { ...champion.manifest.params, refreshed_from: tags["gplay.refreshed_from"] ?? "" },
+    },
+    popularity: popularityTable(
+      popularity,
+      fullWorld.popularityScales,
+      fullWorld.asOf,
+      candidates.popularityHalfLifeHours,
+    ),
+    covisitation: covisitationTable(fullWorld.covisitation, DEFAULT_COVISITATION.topK),
+  });
+  await deps.tracker.uploadDir(runId, dir, REFRESH_ARTIFACT_DIR);
+  return deps.registry.registerVersion(
+    config.modelName,
+    runId,
+    {
+      ...tags,
+      "gplay.strategy": strategy.kind === "baseline" ? `baseline:${strategy.name}` : "model",
+    },
+    REFRESH_ARTIFACT_DIR,
+  );
+}
 
 /** Moves the champion alias (and stage Production) back to `version`. */
 export async function rollback(

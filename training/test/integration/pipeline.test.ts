@@ -146,20 +146,31 @@ describe("training on the local stack", () => {
     expect(production.map((v) => v.version)).toEqual(["1"]);
   }, 300_000);
 
-  it("a deliberately weaker model (untrained) is registered but not promoted", async () => {
+  it("a deliberately weaker model (untrained) is registered but not promoted; the champion is served again in the new world", async () => {
     const outcome = await runTrainingJob(deps, { bucket: t.env.buckets.processed }, { ...config, epochs: 0 });
     outcomes.push(outcome);
-    expect(outcome.decision?.promote).toBe(false);
+    expect(outcome.decision).toEqual({ promote: false, reason: "below-champion" });
     expect(outcome.championVersion).toBe("1");
     expect(outcome.evaluation.model.all.ndcg10).toBeLessThan(outcomes[0]?.evaluation.model.all.ndcg10 ?? 0);
     const version = await mlflow.getModelVersion(config.modelName, outcome.version as string);
     expect(version.tags?.find((tag) => tag.key === "gplay.gate.decision")?.value).toBe("reject");
-    expect(await tracker.aliasVersion(config.modelName, CHAMPION_ALIAS)).toBe("1");
+    // Version 3: version 1's network with this run's candidate tables, now the champion.
+    expect(outcome.promotedVersion).toBe("3");
+    expect(await tracker.aliasVersion(config.modelName, CHAMPION_ALIAS)).toBe("3");
+    const refreshed = await mlflow.getModelVersion(config.modelName, "3");
+    expect(refreshed.tags?.find((tag) => tag.key === "gplay.refreshed_from")?.value).toBe("1");
+    const dir = path.join(work, "refreshed");
+    await tracker.downloadVersion(config.modelName, "3", dir);
+    const manifest = bundleManifestSchema.parse(
+      JSON.parse(await readFile(path.join(dir, BUNDLE_FILES.manifest), "utf8")),
+    );
+    expect(manifest.params.refreshed_from).toBe("1");
+    expect(manifest.strategy).toEqual({ kind: "model" });
   }, 300_000);
 
   it("rollback moves the champion alias and the Production stage to the given version", async () => {
     const { previous } = await rollback(tracker, config.modelName, "2");
-    expect(previous).toBe("1");
+    expect(previous).toBe("3");
     expect(await tracker.aliasVersion(config.modelName, CHAMPION_ALIAS)).toBe("2");
     const production = await mlflow.getLatestVersions(config.modelName, ["Production"]);
     expect(production.map((v) => v.version)).toEqual(["2"]);
