@@ -5,6 +5,7 @@ export * from "./contracts/api.js";
 export * from "./contracts/bloom-filter.js";
 export * from "./contracts/content-vector.js";
 export * from "./contracts/events.js";
+export * from "./contracts/ingestion-report.js";
 export * from "./contracts/interaction-log.js";
 export * from "./contracts/lake.js";
 export * from "./contracts/manifest.js";
