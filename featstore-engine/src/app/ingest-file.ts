@@ -21,7 +21,7 @@ import {
 } from "@gplay/common";
 import { cleanRawFile } from "../domain/raw-file.js";
 import { noProgress, type Progress, type ProgressTask } from "../progress/progress.js";
-import type { FeatureStore, ObjectStore, UserMerge, WriteReport } from "./ports.js";
+import type { FeatureStore, ObjectStore, UserMerge } from "./ports.js";
 
 /** Pure builders from the domain, injected so the use case stays testable with fakes. */
 export interface IngestBuilders {
