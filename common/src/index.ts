@@ -11,6 +11,7 @@ export * from "./contracts/lake.js";
 export * from "./contracts/manifest.js";
 export * from "./contracts/metrics.js";
 export * from "./contracts/model-bundle.js";
+export * from "./contracts/model-registry.js";
 export * from "./contracts/naming.js";
 export * from "./contracts/raw-files.js";
 export * from "./contracts/tables.js";

@@ -109,7 +109,8 @@ export function createApp(deps: AppDeps): Express {
     const numericVersion = Number(response.modelVersion);
     if (response.modelVersion !== null && Number.isFinite(numericVersion))
       metrics.emit({ apiModelVersion: numericVersion });
-    nameVersion(res, response.modelVersion ?? "coldstart");
+    // The header says what the body says: null (no model answered) is "none", as on every route.
+    nameVersion(res, response.modelVersion);
     reply(res, 200, response);
   });
 
