@@ -149,7 +149,8 @@ export const ingestionItemSchema = z.object({
   bucket: z.string(),
   key: z.string(),
   etag: z.string(),
-  kind: z.enum(["treino", "itens", "validacao"]),
+  /** Absent on a failure marker of a file rejected as a whole (unknown header, invalid UTF-8…). */
+  kind: z.enum(["treino", "itens", "validacao"]).optional(),
   status: z.enum(["started", "succeeded", "failed"]),
   attempts: z.number().int().positive(),
   counts: ingestionCountsSchema.optional(),

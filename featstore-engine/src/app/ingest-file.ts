@@ -185,6 +185,21 @@ export async function prepareIngestion(
     staged = await stage(deps, countBytes(object.body, task), source.key, id, startedAt, task);
   } catch (error) {
     task.end();
+    // Nothing was written; the marker says why, so whoever uploaded the file can read it
+    // (`pnpm ingestions`) instead of waiting for an ingestion that will not come.
+    await deps.features
+      .putIngestion({
+        sourceId: id,
+        bucket: source.bucket,
+        key: source.key,
+        etag: head.etag,
+        attempts: (marker?.attempts ?? 0) + 1,
+        status: "failed",
+        error: error instanceof Error ? error.message.slice(0, 1000) : String(error),
+        startedAt: startedAt.toISOString(),
+        finishedAt: now().toISOString(),
+      })
+      .catch((markerError: unknown) => log.error({ err: markerError }, "could not record the failure marker"));
     throw error;
   }
   log.info({ kind: staged.kind, ...staged.counts }, "file validated and staged");
