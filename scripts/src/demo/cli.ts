@@ -378,9 +378,13 @@ async function shutdown(code: number): Promise<void> {
 
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
-main().catch((error: unknown) => {
-  step(
-    `demo failed: ${isAppError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error)}`,
-  );
-  void shutdown(1);
-});
+// main() returns only with --no-serve (it waits for Ctrl-C otherwise): stop the runners and exit.
+main().then(
+  () => shutdown(0),
+  (error: unknown) => {
+    step(
+      `demo failed: ${isAppError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error)}`,
+    );
+    void shutdown(1);
+  },
+);
