@@ -36,7 +36,8 @@ const { values: args } = parseArgs({
     users: { type: "string", default: "2000" },
     days: { type: "string", default: "5" },
     seed: { type: "string", default: "demo" },
-    port: { type: "string", default: "8080" },
+    // GPLAY_DEMO_PORT: another default (the docs test runs the README's demo on a free port).
+    port: { type: "string", default: process.env.GPLAY_DEMO_PORT ?? "8080" },
     "no-serve": { type: "boolean", default: false },
     /** A folder of one's own G1 files instead of generated ones. */
     data: { type: "string" },
