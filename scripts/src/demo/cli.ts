@@ -5,7 +5,9 @@
  *   → snapshot step → "Snapshot Ready" → EventBridge → SQS → task runner → training
  *   → MLflow run + registered, promoted version → the api serving the champion.
  * Ctrl-C stops the api, the runners and (if this demo started it) the stack. Running it again reuses
- * the stack, the generated data and whatever was already ingested and trained.
+ * the generated data; on a stack that kept running (`pnpm stack up` before the demo) it also reuses
+ * what was ingested and trained. A stack the demo started stops with it, and the emulator and MLflow
+ * keep that state only while they run, so the next run ingests and trains again (it says so).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -165,6 +167,11 @@ async function main(): Promise<void> {
   step("starting the local stack (moto + MLflow; the first run installs the Python tools)");
   const stack = await ensureLocalStack({ log: (m) => step(m), startedBy: "demo" });
   stackStartedHere = stack.startedHere;
+  step(
+    stackStartedHere
+      ? "the stack starts empty and stops with this demo (Ctrl-C), its data with it"
+      : "the stack was already running: what it holds for this data set is reused, and it stays up after Ctrl-C",
+  );
   const endpoints = stack.endpoints;
   const env = await provisionEnvironment(endpoints, PREFIX);
   step(`provisioned ${PREFIX}: buckets ${Object.values(env.buckets).join(", ")}; rules and task queues`);
@@ -371,7 +378,7 @@ async function shutdown(code: number): Promise<void> {
   if (stackStartedHere) await stopLocalStack();
   step(
     stackStartedHere
-      ? "stopped the api, the runners and the stack"
+      ? "stopped the api, the runners and the stack (its ingested data and MLflow runs go with it: the next run ingests and trains again; to keep them between runs, `pnpm stack up` before the demo)"
       : "stopped the api and the runners (the stack was already running: left as it was)",
   );
   process.exit(code);
