@@ -65,6 +65,8 @@ export const apiEnvSchema = awsEnvSchema.extend({
   GPLAY_FRESHNESS_HOURS: envFields.int(1, 24 * 365).default(48),
   GPLAY_USER_CACHE_TTL_MS: envFields.int(0, 5_000).default(2_000),
   GPLAY_READY_REQUIRES_MODEL: envFields.bool().default(true),
+  /** Serve the reader view page at GET /view (?key=<api key>&userId=…): for local and staging use. */
+  GPLAY_READER_VIEW: envFields.bool().default(false),
   /** Wait after failing readiness before closing the listener (ALB health check interval × threshold). */
   GPLAY_DRAIN_DELAY_MS: envFields.int(0, 120_000).default(0),
   GPLAY_DRAIN_TIMEOUT_MS: envFields.int(1_000, 120_000).default(25_000),

@@ -12,6 +12,7 @@ import {
 import express, { type Express, type Response } from "express";
 import helmet from "helmet";
 import type { ModelProvider } from "../app/ports.js";
+import type { ReaderView } from "../app/reader-view.js";
 import type { Readiness } from "../app/readiness.js";
 import type { Recommender } from "../app/recommend.js";
 import type { EventRecorder } from "../app/record-events.js";
@@ -26,6 +27,7 @@ import {
   requireJson,
 } from "./guards.js";
 import { openApiDocument } from "./openapi.js";
+import { readerViewHandler, viewKeyFromQuery } from "./reader-view.js";
 import { requestContext } from "./request-context.js";
 
 export interface HttpConfig {
@@ -47,6 +49,8 @@ export interface AppDeps {
   metrics: Metrics;
   config: HttpConfig;
   now?: () => number;
+  /** The reader view page (`GET /view`); absent unless GPLAY_READER_VIEW. */
+  readerView?: ReaderView;
 }
 
 const MODEL_VERSION_HEADER = "x-model-version";
@@ -96,11 +100,14 @@ export function createApp(deps: AppDeps): Express {
     reply(res, 200, document);
   });
 
+  if (deps.readerView !== undefined) app.use(viewKeyFromQuery);
   app.use(apiKeyAuth(config.clients));
   app.use(rateLimit(deps.now));
   app.use(requestTimeout(config.requestTimeoutMs));
   app.use(requireJson);
   app.use(express.json({ limit: config.bodyLimitBytes, strict: true }));
+
+  if (deps.readerView !== undefined) app.get("/view", readerViewHandler(deps.readerView));
 
   app.post("/predict", async (req, res) => {
     const request = parseOr400(predictRequestSchema, req.body, "body");

@@ -44,6 +44,9 @@ async function main(argv: string[]): Promise<number> {
   const endpoints = await readLocalStack();
   const clients = localAwsClients(endpoints);
   try {
+    // --run-tasks needs the environment's queues: it provisions them (idempotent) before anything else.
+    const environment =
+      command === "upload" && values["run-tasks"] ? await provisionEnvironment(endpoints, prefix) : undefined;
     const bucket = lakeBucketNames(prefix).raw;
     await clients.s3.send(new HeadBucketCommand({ Bucket: bucket })).catch((error: unknown) => {
       throw new AppError(
@@ -61,8 +64,8 @@ async function main(argv: string[]): Promise<number> {
     if (command !== "upload") throw new AppError("VALIDATION_FAILED", USAGE);
     const timeoutS = Number(values["timeout-s"]);
     // The stand-in for "EventBridge → ECS RunTask" of this environment, while this command waits.
-    const runner = values["run-tasks"]
-      ? LocalTaskRunner.forEnvironment("ingest", endpoints, await provisionEnvironment(endpoints, prefix), {
+    const runner = environment
+      ? LocalTaskRunner.forEnvironment("ingest", endpoints, environment, {
           env: { GPLAY_PREFIX: prefix, LOG_LEVEL: "warn", GPLAY_SNAPSHOT_AFTER_INGEST: "false" },
           logger: silentRunnerLogger,
           waitTimeSeconds: 1,

@@ -110,10 +110,14 @@ function check(block: ShellBlock): void {
   const syntax = spawnSync("bash", ["-n"], { input: block.code, encoding: "utf8" });
   expect(syntax.stderr).toBe("");
   // SC2164 (`cd` without `|| exit`): the docs' blocks are typed into an interactive shell.
-  const shellcheck = spawnSync("shellcheck", ["--shell=bash", "--severity=warning", "--exclude=SC2164", "-"], {
-    input: block.code,
-    encoding: "utf8",
-  });
+  const shellcheck = spawnSync(
+    "shellcheck",
+    ["--shell=bash", "--severity=warning", "--exclude=SC2164", "-"],
+    {
+      input: block.code,
+      encoding: "utf8",
+    },
+  );
   if (shellcheck.error !== undefined)
     throw new Error(
       "shellcheck is not installed; the docs test needs it to check the blocks it cannot run: apt-get install -y shellcheck",
