@@ -199,7 +199,9 @@ export async function prepareIngestion(
         startedAt: startedAt.toISOString(),
         finishedAt: now().toISOString(),
       })
-      .catch((markerError: unknown) => log.error({ err: markerError }, "could not record the failure marker"));
+      .catch((markerError: unknown) =>
+        log.error({ err: markerError }, "could not record the failure marker"),
+      );
     throw error;
   }
   log.info({ kind: staged.kind, ...staged.counts }, "file validated and staged");

@@ -138,6 +138,7 @@ async function startApi(endpoints: LocalStackEndpoints, requireModel: boolean): 
       GPLAY_API_KEYS: JSON.stringify([{ name: "demo", key: API_KEY }]),
       GPLAY_MODEL_NAME: MODEL_NAME,
       GPLAY_READY_REQUIRES_MODEL: String(requireModel),
+      GPLAY_READER_VIEW: "true",
       GPLAY_MODEL_REFRESH_MS: "5000",
       GPLAY_DATA_REFRESH_MS: "10000",
       LOG_LEVEL: "warn",
@@ -333,6 +334,7 @@ GPlayRecommend is running on the local stack.
 
   API            ${url}   (key: ${API_KEY})
   OpenAPI        ${url}/openapi.json
+  Reader view    ${url}/view?key=${API_KEY}${known === undefined ? "" : `&userId=${known}`}   (reads, recommendations, cold start, the model's figures)
   MLflow UI      ${endpoints.mlflowUrl}   (${mlflow})
   AWS emulator   ${endpoints.awsEndpoint}   (prefix ${PREFIX})
   Ingestions     pnpm ingestions --prefix ${PREFIX}   (add files: pnpm upload DIR --prefix ${PREFIX})
