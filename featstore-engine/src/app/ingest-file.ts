@@ -187,21 +187,8 @@ export async function prepareIngestion(
     task.end();
     // Nothing was written; the marker says why, so whoever uploaded the file can read it
     // (`pnpm ingestions`) instead of waiting for an ingestion that will not come.
-    await deps.features
-      .putIngestion({
-        sourceId: id,
-        bucket: source.bucket,
-        key: source.key,
-        etag: head.etag,
-        attempts: (marker?.attempts ?? 0) + 1,
-        status: "failed",
-        error: error instanceof Error ? error.message.slice(0, 1000) : String(error),
-        startedAt: startedAt.toISOString(),
-        finishedAt: now().toISOString(),
-      })
-      .catch((markerError: unknown) =>
-        log.error({ err: markerError }, "could not record the failure marker"),
-      );
+    const base = { sourceId: id, bucket: source.bucket, key: source.key, etag: head.etag };
+    await recordFailure(deps, { ...base, attempts: (marker?.attempts ?? 0) + 1 }, startedAt, error, log);
     throw error;
   }
   log.info({ kind: staged.kind, ...staged.counts }, "file validated and staged");
@@ -316,19 +303,28 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
     task.end();
     // Let the lake writes settle first, so nothing of this attempt lands after its failure marker.
     await lake?.catch(() => undefined);
-    await deps.features
-      .putIngestion({
-        ...base,
-        status: "failed",
-        error: error instanceof Error ? error.message.slice(0, 1000) : String(error),
-        startedAt: startedAt.toISOString(),
-        finishedAt: now().toISOString(),
-      })
-      .catch((markerError: unknown) =>
-        log.error({ err: markerError }, "could not record the failure marker"),
-      );
+    await recordFailure(deps, base, startedAt, error, log);
     throw error;
   }
+}
+
+/** Writes the `failed` marker of an attempt (with the error's message); a failure to write it is logged. */
+async function recordFailure(
+  deps: IngestDeps,
+  marker: Pick<IngestionItem, "sourceId" | "bucket" | "key" | "etag" | "kind" | "attempts">,
+  startedAt: Date,
+  error: unknown,
+  log: Logger,
+): Promise<void> {
+  await deps.features
+    .putIngestion({
+      ...marker,
+      status: "failed",
+      error: error instanceof Error ? error.message.slice(0, 1000) : String(error),
+      startedAt: startedAt.toISOString(),
+      finishedAt: (deps.now ?? (() => new Date()))().toISOString(),
+    })
+    .catch((markerError: unknown) => log.error({ err: markerError }, "could not record the failure marker"));
 }
 
 /** Passes the body through, counting bytes into the progress task. */

@@ -9,10 +9,10 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "@jest/globals";
 import { documentationBlocks, type ShellBlock } from "../../src/docs/shell-blocks.js";
+import { freePort } from "../../src/local-stack/stack.js";
 
 const REPO_ROOT = new URL("../../../", import.meta.url).pathname;
 const BLOCK_TIMEOUT_MS = 20 * 60_000;
@@ -29,16 +29,6 @@ function userEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 function script(block: ShellBlock): string {
   return `source scripts/bootstrap.sh >/dev/null\ncd "$ROOT"\n${block.code}`;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 interface Exit {

@@ -6,7 +6,6 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -21,6 +20,7 @@ import {
   readLocalStack,
   uniquePrefix,
 } from "../../src/index.js";
+import { freePort } from "../../src/local-stack/stack.js";
 
 const REPO_ROOT = new URL("../../../", import.meta.url).pathname;
 const TSX = ["--conditions=@gplay/source", "--import", "tsx"];
@@ -134,16 +134,6 @@ describe("pnpm upload and pnpm ingestions on a running environment", () => {
     }
   }, 120_000);
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("./scripts/demo.sh --data DIR with too little data to train", () => {
   const dir = mkdtempSync(join(tmpdir(), "gplay-own-data-few-"));
