@@ -150,14 +150,27 @@ async function startApi(endpoints: LocalStackEndpoints, requireModel: boolean): 
     children.delete(child);
     if (!stopping) step(`the api exited (${code}); see the output above`);
   });
+  // What /readyz says while it is not ready (e.g. the model cannot be loaded), shown with the wait.
+  let notReady = "";
   await waitFor(
     "the api to be ready",
     async () => {
       const response = await fetch(`${url}/readyz`).catch(() => undefined);
-      return response?.ok ? true : undefined;
+      if (response?.ok) return true;
+      const body = (await response?.json().catch(() => undefined)) as
+        | { checks?: Record<string, { ok: boolean; detail?: string }> }
+        | undefined;
+      notReady = Object.entries(body?.checks ?? {})
+        .filter(([, c]) => !c.ok)
+        .map(([name, c]) => `${name}: ${c.detail ?? "not ok"}`)
+        .join("; ");
+      return undefined;
     },
     120_000,
-  );
+    () => (notReady === "" ? "" : `(/readyz: ${notReady})`),
+  ).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}${notReady === "" ? "" : `; /readyz says ${notReady}`}`);
+  });
   return url;
 }
 
