@@ -135,17 +135,26 @@ describe("files that cannot be ingested change nothing", () => {
     ],
     ["not UTF-8", Buffer.concat([Buffer.from(`${header}\n`), Buffer.from([0xff, 0xfe, 0x41, 0x0a])])],
     ["of no known kind", "a,b,c\n1,2,3\n"],
-  ])("rejects a file %s with UNSUPPORTED_INPUT and writes nothing", async (_label, body) => {
-    const key = `raw/bad/${_label.replaceAll(" ", "-")}.csv`;
-    await t.putRaw(key, body);
-    const error = await ingestFile(t.ingestDeps(), { bucket: t.env.buckets.raw, key }).catch(
-      (e: unknown) => e,
-    );
-    expect(isAppError(error, "UNSUPPORTED_INPUT")).toBe(true);
-    expect(await processedKeysOf(t)).toEqual([]);
-    for (const table of ["users", "items", "coldstart", "ingestions"] as const)
-      expect(await t.scanTable(table)).toEqual([]);
-  });
+  ])(
+    "rejects a file %s with UNSUPPORTED_INPUT, stores nothing of it and marks it failed with the reason",
+    async (_label, body) => {
+      const key = `raw/bad/${_label.replaceAll(" ", "-")}.csv`;
+      await t.putRaw(key, body);
+      const error = await ingestFile(t.ingestDeps(), { bucket: t.env.buckets.raw, key }).catch(
+        (e: unknown) => e,
+      );
+      expect(isAppError(error, "UNSUPPORTED_INPUT")).toBe(true);
+      expect(await processedKeysOf(t)).toEqual([]);
+      for (const table of ["users", "items", "coldstart"] as const)
+        expect(await t.scanTable(table)).toEqual([]);
+      // Only a failure marker that says why, so whoever uploaded the file can read it (`pnpm ingestions`).
+      const markers = await t.scanTable("ingestions");
+      expect(markers.filter((m) => m.key === key)).toEqual([
+        expect.objectContaining({ key, status: "failed", error: expect.stringContaining(key) }),
+      ]);
+      expect(markers.every((m) => m.status === "failed")).toBe(true);
+    },
+  );
 });
 
 describe("the heaviest reader", () => {
