@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Sourced by scripts/test.sh and scripts/demo.sh: makes a fresh machine ready with nothing but
-# Node >= 20 and Python >= 3.10. Installs the pinned pnpm into .local/tools (no global changes)
-# and the workspace dependencies from the lockfile. Idempotent and quick when already done.
+# Sourced by scripts/test.sh and scripts/demo.sh (and by you: `source scripts/bootstrap.sh` puts the
+# project's Node and pnpm on PATH in your shell). Makes a fresh machine ready with nothing but Node >= 20
+# (with npm) and Python >= 3.10: when the system's Node is older than production's major (22, the
+# services' images), installs production's exact Node from the npm registry package
+# node-linux-<arch> into .local/node; installs the pinned pnpm into .local/tools and the workspace
+# dependencies from the lockfile. No global changes. Idempotent and quick when already done.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,6 +18,24 @@ node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 
 [ "$node_major" -ge 20 ] || fail "Node.js >= 20 is required (found: $(node --version 2>/dev/null || echo none))."
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null \
   || fail "Python >= 3.10 is required (found: $(python3 --version 2>/dev/null || echo none))."
+
+# Production's Node: the version the service images are built FROM (api/Dockerfile's NODE_VERSION).
+NODE_PRODUCTION="$(sed -n 's/^ARG NODE_VERSION=//p' "$ROOT/api/Dockerfile")"
+if [ "$node_major" -lt "${NODE_PRODUCTION%%.*}" ]; then
+  case "$(uname -m)" in
+    x86_64) node_arch=x64 ;;
+    aarch64 | arm64) node_arch=arm64 ;;
+    *) fail "no node-linux package for $(uname -m): install Node ${NODE_PRODUCTION%%.*} yourself." ;;
+  esac
+  NODE_HOME="$ROOT/.local/node/node_modules/node-linux-$node_arch"
+  if [ "$("$NODE_HOME/bin/node" --version 2>/dev/null || true)" != "v$NODE_PRODUCTION" ]; then
+    say "installing Node $NODE_PRODUCTION (as in production) into .local/node; the system has $(node --version)"
+    npm install --silent --no-audit --no-fund --prefix "$ROOT/.local/node" "node-linux-$node_arch@$NODE_PRODUCTION" >/dev/null
+    [ "$("$NODE_HOME/bin/node" --version 2>/dev/null || true)" = "v$NODE_PRODUCTION" ] \
+      || fail "could not install Node $NODE_PRODUCTION from the npm package node-linux-$node_arch."
+  fi
+  export PATH="$NODE_HOME/bin:$PATH"
+fi
 
 TOOLS="$ROOT/.local/tools"
 if [ "$("$TOOLS/node_modules/.bin/pnpm" --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then

@@ -1,4 +1,10 @@
-import { awsEnvSchema, envFields, resourcePrefixSchema } from "@gplay/common";
+import {
+  awsEnvSchema,
+  CHAMPION_ALIAS,
+  DEFAULT_MODEL_NAME,
+  envFields,
+  resourcePrefixSchema,
+} from "@gplay/common";
 import { mlflowEnvSchema } from "@gplay/mlflow";
 import { z } from "zod";
 
@@ -55,18 +61,20 @@ export const apiEnvSchema = awsEnvSchema.extend({
   GPLAY_REQUEST_TIMEOUT_MS: envFields.int(50, 120_000).default(2_000),
   /** Registry the model loader reads `models:/<name>@champion` from; unset: cold start only. */
   MLFLOW_TRACKING_URI: envFields.url().optional(),
-  GPLAY_MODEL_NAME: z.string().min(1).default("gplay-ranker"),
+  GPLAY_MODEL_NAME: z.string().min(1).default(DEFAULT_MODEL_NAME),
   /** Alias of the served version (stage Production is the fallback when it is not set). */
   GPLAY_MODEL_ALIAS: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
-    .default("champion"),
+    .default(CHAMPION_ALIAS),
   GPLAY_MODEL_REFRESH_MS: envFields.int(1_000, 86_400_000).default(60_000),
   GPLAY_DATA_REFRESH_MS: envFields.int(1_000, 86_400_000).default(300_000),
   GPLAY_EVENTS_FLUSH_MS: envFields.int(100, 600_000).default(5_000),
   GPLAY_FRESHNESS_HOURS: envFields.int(1, 24 * 365).default(48),
   GPLAY_USER_CACHE_TTL_MS: envFields.int(0, 5_000).default(2_000),
   GPLAY_READY_REQUIRES_MODEL: envFields.bool().default(true),
+  /** Serve the reader view page at GET /view (?key=<api key>&userId=…): for local and staging use. */
+  GPLAY_READER_VIEW: envFields.bool().default(false),
   /**
    * After SIGTERM, keep serving this long before closing the listener: ECS deregisters the task and the
    * load balancer's nodes take a few seconds to stop routing to it (with 0, requests still routed here

@@ -16,12 +16,14 @@ import {
 import { MlflowClient, mlflowConfigFromEnv } from "@gplay/mlflow";
 import { DynamoFeatureStore } from "./adapters/dynamo-feature-store.js";
 import { DynamoSeenEvents } from "./adapters/dynamo-seen-events.js";
+import { MlflowModelFigures } from "./adapters/mlflow-model-figures.js";
 import { MlflowModelRegistry } from "./adapters/mlflow-model-registry.js";
 import { S3RawEventSink } from "./adapters/s3-raw-event-sink.js";
 import { bundleRanker } from "./app/bundle-ranker.js";
 import { SwitchableModelProvider } from "./app/model.js";
 import { ModelLifecycle } from "./app/model-lifecycle.js";
 import { systemClock } from "./app/ports.js";
+import { type ModelFigures, ReaderView } from "./app/reader-view.js";
 import { Readiness } from "./app/readiness.js";
 import { Recommender } from "./app/recommend.js";
 import { EventRecorder } from "./app/record-events.js";
@@ -91,12 +93,14 @@ async function main(): Promise<void> {
   await data.refresh().catch(() => undefined); // logged inside; readiness reports it until a refresh succeeds
   let lifecycle: ModelLifecycle | undefined;
   let modelDir: string | undefined;
+  let figures: ModelFigures | undefined;
   if (env.MLFLOW_TRACKING_URI !== undefined) {
     modelDir = await mkdtemp(path.join(tmpdir(), "gplay-api-models-"));
     const mlflow = new MlflowClient(
       mlflowConfigFromEnv({ ...env, MLFLOW_TRACKING_URI: env.MLFLOW_TRACKING_URI }),
       logger,
     );
+    figures = new MlflowModelFigures(mlflow, env.GPLAY_MODEL_NAME);
     lifecycle = new ModelLifecycle({
       registry: new MlflowModelRegistry(mlflow, {
         modelName: env.GPLAY_MODEL_NAME,
@@ -141,6 +145,17 @@ async function main(): Promise<void> {
       requestTimeoutMs: env.GPLAY_REQUEST_TIMEOUT_MS,
       serviceVersion: env.GPLAY_SERVICE_VERSION,
     },
+    ...(env.GPLAY_READER_VIEW
+      ? {
+          readerView: new ReaderView({
+            recommender,
+            article: (page) => data.article(page),
+            model,
+            ...(figures === undefined ? {} : { figures }),
+            logger,
+          }),
+        }
+      : {}),
   });
   // The served model version as a gauge, so dashboards show which version each task runs.
   const versionGauge = setInterval(() => {

@@ -1,4 +1,11 @@
-import { awsEnvSchema, envFields, resourcePrefixSchema, SNAPSHOT_OVERRIDE_VARS } from "@gplay/common";
+import {
+  awsEnvSchema,
+  DEFAULT_EXPERIMENT_NAME,
+  DEFAULT_MODEL_NAME,
+  envFields,
+  resourcePrefixSchema,
+  SNAPSHOT_OVERRIDE_VARS,
+} from "@gplay/common";
 import { mlflowEnvSchema } from "@gplay/mlflow";
 import { z } from "zod";
 
@@ -8,8 +15,8 @@ export const trainingEnvSchema = awsEnvSchema.extend(mlflowEnvSchema.shape).exte
   GPLAY_PREFIX: resourcePrefixSchema,
   GPLAY_ENVIRONMENT: z.string().min(1).default("local"),
   LOG_LEVEL: envFields.logLevel(),
-  GPLAY_MODEL_NAME: z.string().min(1).default("gplay-recommender"),
-  GPLAY_EXPERIMENT_NAME: z.string().min(1).default("gplay-recommender"),
+  GPLAY_MODEL_NAME: z.string().min(1).default(DEFAULT_MODEL_NAME),
+  GPLAY_EXPERIMENT_NAME: z.string().min(1).default(DEFAULT_EXPERIMENT_NAME),
   GPLAY_TRAIN_SEED: envFields.int(0, 2 ** 31 - 1).default(42),
   GPLAY_TRAIN_EPOCHS: envFields.int(0, 1000).default(8),
   GPLAY_TRAIN_BATCH_SIZE: envFields.int(1, 1 << 20).default(512),

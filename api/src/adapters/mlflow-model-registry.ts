@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import { AppError, BUNDLE_FILES, isAppError } from "@gplay/common";
+import { AppError, BUNDLE_FILES, CHAMPION_ALIAS, isAppError } from "@gplay/common";
 import { type MlflowClient, proxyPathOf, type ResolvedModel, relativeArtifactPath } from "@gplay/mlflow";
 import type { ModelRegistry, RegistryVersion } from "../app/ports.js";
 
@@ -38,7 +38,7 @@ export class MlflowModelRegistry implements ModelRegistry {
 
   async champion(): Promise<RegistryVersion | undefined> {
     const { modelName } = this.options;
-    const alias = this.options.alias ?? "champion";
+    const alias = this.options.alias ?? CHAMPION_ALIAS;
     const stage = this.options.fallbackStage ?? "Production";
     let resolved: ResolvedModel | undefined;
     let via: RegistryVersion["via"] = "alias";

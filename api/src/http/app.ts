@@ -13,6 +13,7 @@ import {
 import express, { type Express, type Response } from "express";
 import helmet from "helmet";
 import type { ModelProvider } from "../app/ports.js";
+import type { ReaderView } from "../app/reader-view.js";
 import type { Readiness } from "../app/readiness.js";
 import type { Recommender } from "../app/recommend.js";
 import type { EventRecorder } from "../app/record-events.js";
@@ -29,6 +30,7 @@ import {
   requireJson,
 } from "./guards.js";
 import { OPERATIONS, openApiDocument } from "./openapi.js";
+import { readerViewHandler, viewKeyFromQuery } from "./reader-view.js";
 import { requestContext } from "./request-context.js";
 
 export interface HttpConfig {
@@ -54,6 +56,8 @@ export interface AppDeps {
   metrics: Metrics;
   config: HttpConfig;
   now?: () => number;
+  /** The reader view page (`GET /view`); absent unless GPLAY_READER_VIEW. */
+  readerView?: ReaderView;
 }
 
 const MODEL_VERSION_HEADER = "x-model-version";
@@ -107,11 +111,14 @@ export function createApp(deps: AppDeps): Express {
     reply(res, 200, document);
   });
 
+  if (deps.readerView !== undefined) app.use(viewKeyFromQuery);
   app.use(apiKeyAuth(config.clients, config.authFailureQuota, deps.now));
   app.use(rateLimit(deps.now));
   app.use(requestTimeout(config.requestTimeoutMs));
   app.use(requireJson);
   app.use(express.json({ limit: config.bodyLimitBytes, strict: true }));
+
+  if (deps.readerView !== undefined) app.get("/view", readerViewHandler(deps.readerView));
 
   app.post("/predict", async (req, res) => {
     const request = parseOr400(predictRequestSchema, req.body, "body");
@@ -120,7 +127,8 @@ export function createApp(deps: AppDeps): Express {
     const numericVersion = Number(response.modelVersion);
     if (response.modelVersion !== null && Number.isFinite(numericVersion))
       metrics.emit({ apiModelVersion: numericVersion });
-    nameVersion(res, response.modelVersion ?? "coldstart");
+    // The header says what the body says: null (no model answered) is "none", as on every route.
+    nameVersion(res, response.modelVersion);
     reply(res, 200, response);
   });
 

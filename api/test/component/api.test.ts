@@ -56,7 +56,7 @@ describe("POST /predict", () => {
       exclude: range(251, 260).map(p),
     });
     expect(res.status).toBe(200);
-    expect(res.headers.get("x-model-version")).toBe("coldstart");
+    expect(res.headers.get("x-model-version")).toBe("none");
     const body = await json(res);
     expect(body).toMatchObject({ strategy: "coldstart", fallback: "no-model", modelVersion: null });
     const pages: string[] = body.items.map((i: { page: string }) => i.page);
@@ -83,9 +83,11 @@ describe("POST /predict", () => {
     expect(ranker.calls[0]?.candidates.every((c) => !excluded.has(c))).toBe(true);
   });
 
-  it("falls back to cold start for an unknown reader and says so", async () => {
+  it("falls back to cold start for an unknown reader and says so, in the body and the header alike", async () => {
     const { url } = await start({ ranker: new FakeRanker("12") });
-    const body = await json(await post(`${url}/predict`, { userId: userId(1) }));
+    const res = await post(`${url}/predict`, { userId: userId(1) });
+    expect(res.headers.get("x-model-version")).toBe("none");
+    const body = await json(res);
     expect(body).toMatchObject({ strategy: "coldstart", fallback: "unknown-reader", modelVersion: null });
     expect(body.items).toHaveLength(10);
   });

@@ -207,8 +207,12 @@ describe("the api with a live model from the MLflow registry", () => {
     expect(body.checks.model).toEqual({ ok: false, detail: expect.stringMatching(/no model.*@champion/) });
     const res = await post("/predict", { userId: userId(1), k: 5 });
     expect(res.status).toBe(200);
-    expect(res.headers.get("x-model-version")).toBe("coldstart");
-    expect(await res.json()).toMatchObject({ strategy: "coldstart", fallback: "no-model" });
+    expect(res.headers.get("x-model-version")).toBe("none");
+    expect(await res.json()).toMatchObject({
+      strategy: "coldstart",
+      fallback: "no-model",
+      modelVersion: null,
+    });
   });
 
   it("loads the @champion version once registered and names it in every response", async () => {

@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import type { ColdstartItem, Logger } from "@gplay/common";
 import { SwitchableModelProvider } from "../../src/app/model.js";
 import type { Clock } from "../../src/app/ports.js";
+import { type ModelFigures, ReaderView } from "../../src/app/reader-view.js";
 import { Readiness } from "../../src/app/readiness.js";
 import { Recommender } from "../../src/app/recommend.js";
 import { EventRecorder } from "../../src/app/record-events.js";
@@ -30,6 +31,8 @@ export interface ServiceOptions {
   http?: Partial<HttpConfig>;
   clock?: Clock;
   requireModel?: boolean;
+  /** Serve the reader view (GET /view), with these offline figures of the model. */
+  readerView?: { figures?: ModelFigures };
 }
 
 export interface Service {
@@ -102,7 +105,26 @@ export function buildService(options: ServiceOptions = {}): Service {
     serviceVersion: "test",
     ...options.http,
   };
-  const app = createApp({ recommender, events, readiness, model, logger, metrics, config });
+  const readerView =
+    options.readerView === undefined
+      ? undefined
+      : new ReaderView({
+          recommender,
+          article: (page) => data.article(page),
+          model,
+          ...(options.readerView.figures === undefined ? {} : { figures: options.readerView.figures }),
+          logger,
+        });
+  const app = createApp({
+    recommender,
+    events,
+    readiness,
+    model,
+    logger,
+    metrics,
+    config,
+    ...(readerView === undefined ? {} : { readerView }),
+  });
   return {
     app,
     users,

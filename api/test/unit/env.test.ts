@@ -1,4 +1,4 @@
-import { isAppError, parseEnv } from "@gplay/common";
+import { CHAMPION_ALIAS, DEFAULT_MODEL_NAME, isAppError, parseEnv } from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
 import { apiEnvSchema } from "../../src/env.js";
 
@@ -18,6 +18,13 @@ describe("apiEnvSchema", () => {
       GPLAY_CORS_ORIGINS: ["https://a.example", "https://b.example"],
     });
     expect(env.GPLAY_API_KEYS[0]).toMatchObject({ name: "web", ratePerSecond: 20 });
+  });
+
+  it("serves by default the model training registers by default (common's name and alias)", () => {
+    const env = parseEnv(apiEnvSchema, { GPLAY_PREFIX: "gplay-dev", GPLAY_API_KEYS: keys });
+    expect(env.GPLAY_MODEL_NAME).toBe(DEFAULT_MODEL_NAME);
+    expect(env.GPLAY_MODEL_NAME).toBe("gplay-recommender");
+    expect(env.GPLAY_MODEL_ALIAS).toBe(CHAMPION_ALIAS);
   });
 
   it("waits by default after SIGTERM long enough for a load balancer to stop routing (0 resets)", () => {

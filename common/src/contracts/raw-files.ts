@@ -3,7 +3,7 @@ import type { RawFileKind } from "./lake.js";
 import { pageIdSchema, userIdSchema, userTypeSchema } from "./tables.js";
 
 /**
- * The raw G1 files (docs/g1-data-format in shared docs; docs/contracts.md here). A file's kind is
+ * The raw G1 files (docs/data.md: the format as accepted, with examples; docs/contracts.md). A file's kind is
  * decided by its header, never its name.
  */
 export const RAW_HEADERS = {

@@ -184,6 +184,7 @@ export const ingestionItemSchema = z.object({
   bucket: z.string(),
   key: z.string(),
   etag: z.string(),
+  /** Absent on the row of a file refused as a whole (unknown header, invalid UTF-8…). */
   kind: z.enum(["treino", "itens", "validacao"]).optional(),
   status: z.enum(INGESTION_STATUSES),
   attempts: z.number().int().positive(),

@@ -6,6 +6,7 @@ import {
   encodeProcessedParquet,
   type IngestionCounts,
   type IngestionItem,
+  type IngestionReport,
   type Interaction,
   type InteractionRecord,
   type ItensRow,
@@ -21,7 +22,7 @@ import {
 } from "@gplay/common";
 import { cleanRawFile } from "../domain/raw-file.js";
 import { noProgress, type Progress, type ProgressTask } from "../progress/progress.js";
-import type { FeatureStore, ObjectStore, UserMerge, WriteReport } from "./ports.js";
+import type { FeatureStore, ObjectStore, UserMerge } from "./ports.js";
 
 /** Pure builders from the domain, injected so the use case stays testable with fakes. */
 export interface IngestBuilders {
@@ -67,23 +68,8 @@ export type IngestResult =
   | { status: "ingested"; sourceId: string; kind: RawFileKind; counts: IngestionCounts; reportKey: string }
   | { status: "already-ingested"; sourceId: string };
 
-/** The report written to `processed/ingestions/<sourceId>.json`. */
-export interface IngestionReport {
-  sourceId: string;
-  bucket: string;
-  key: string;
-  etag: string;
-  kind: RawFileKind;
-  counts: IngestionCounts;
-  quarantineByReason: Record<string, number>;
-  partitionKey: string;
-  quarantineKey?: string;
-  writes: { users?: WriteReport; articles?: WriteReport };
-  /** Readers an earlier attempt had committed, skipped by this one. */
-  resumedAfterUsers?: number;
-  startedAt: string;
-  finishedAt: string;
-}
+/** The report written to `processed/ingestions/<sourceId>.json` (its schema is common's). */
+export type { IngestionReport } from "@gplay/common";
 
 /** A validated object, held until it is written. */
 export interface Staged {
@@ -95,6 +81,8 @@ export interface Staged {
   quarantine: QuarantineRecord[];
   counts: Omit<IngestionCounts, "itemsWritten">;
   byReason: Record<string, number>;
+  /** Distinct readers and articles named by the accepted rows (see IngestionReport.touched). */
+  touched: { readers: number; articles: number };
 }
 
 /** A validated, staged object version, ready to be written (see `prepareIngestion`). */
@@ -312,6 +300,7 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
       ...base,
       counts,
       quarantineByReason: staged.byReason,
+      touched: staged.touched,
       partitionKey,
       ...(quarantineKey === undefined ? {} : { quarantineKey }),
       writes,
@@ -402,7 +391,10 @@ async function stage(
       elementsDroppedByReason: {},
     },
     byReason: {},
+    touched: { readers: 0, articles: 0 },
   };
+  const readers = new Set<string>();
+  const pages = new Set<string>();
   for await (const batch of cleaned.batches) {
     task.advance(batch.length);
     for (const outcome of batch) {
@@ -418,16 +410,22 @@ async function stage(
             staged.users.set(userId, user);
           } else if (userType === "Logged") user.userType = "Logged";
           for (const i of outcome.interactions) {
+            pages.add(i.page);
             user.interactions.push(i);
             staged.interactions.push({ userId, userType, ...i, source: id });
           }
           break;
         }
         case "validacao":
-          for (const a of outcome.accesses) staged.validation.push({ ...a, source: id });
+          readers.add(outcome.row.userId);
+          for (const a of outcome.accesses) {
+            staged.validation.push({ ...a, source: id });
+            pages.add(a.page);
+          }
           break;
         case "itens":
           staged.articles.push(deps.builders.article(outcome.row, id, now));
+          pages.add(outcome.row.page);
           break;
       }
     }
@@ -440,6 +438,7 @@ async function stage(
     elementsDropped: c.elementsDropped,
     elementsDroppedByReason: { ...c.droppedByReason },
   };
+  staged.touched = { readers: staged.users.size + readers.size, articles: pages.size };
   staged.byReason = Object.fromEntries(Object.entries(c.byReason).filter(([, n]) => n > 0));
   return staged;
 }

@@ -1,4 +1,11 @@
-import type { ArticleItem, ColdstartItem, IngestionItem, SnapshotReadyDetail, UserItem } from "@gplay/common";
+import type {
+  ArticleItem,
+  ColdstartItem,
+  IngestionItem,
+  SnapshotReadyDetail,
+  UserItem,
+  WriteReport,
+} from "@gplay/common";
 
 /** What the engine needs from object storage (S3). */
 export interface ObjectStore {
@@ -10,16 +17,8 @@ export interface ObjectStore {
   delete(bucket: string, key: string): Promise<void>;
 }
 
-/** Counts of one write operation against the feature store. */
-export interface WriteReport {
-  written: number;
-  /** Writes skipped because the stored item already won (e.g. a later `modified`). */
-  skipped: number;
-  /** Conditional-write conflicts that were retried. */
-  conflicts: number;
-  /** Batches re-sent because DynamoDB returned UnprocessedItems or throttled. */
-  retries: number;
-}
+/** Counts of one write operation against the feature store (common's contract). */
+export type { WriteReport } from "@gplay/common";
 
 /** A user to merge: builds the new item from the stored one (undefined for a new reader). */
 export type UserMerge = (existing: UserItem | undefined) => Omit<UserItem, "version">;

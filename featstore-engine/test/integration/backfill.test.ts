@@ -45,7 +45,11 @@ describe("pipelined backfill of several objects", () => {
     );
     expect(keys.some((k) => k.includes("zz-truncated"))).toBe(false);
     const markers = await t.scanTable("ingestions");
-    expect(markers.map((m) => m.key)).toEqual([first]);
+    expect(markers.filter((m) => m.status === "succeeded").map((m) => m.key)).toEqual([first]);
+    // The bad object leaves only a failure marker naming why.
+    expect(markers.filter((m) => m.key === bad)).toEqual([
+      expect.objectContaining({ status: "failed", error: expect.stringContaining(bad) }),
+    ]);
 
     // The rest of the backfill: the ingested object is skipped with zero writes, the others land.
     const results = await ingestFiles(

@@ -1,3 +1,5 @@
+import { DEFAULT_MODEL_NAME } from "@gplay/common";
+
 /**
  * ECS container definitions as data. Generic over the value type so the same function serves the
  * program (values are `pulumi.Output<string>`, serialised with `pulumi.jsonStringify`) and the unit
@@ -142,8 +144,8 @@ export const API_DRAIN = { delayMs: 5_000, timeoutMs: 20_000, deregistrationDela
 /** The shortest drain delay after which the ALB no longer routes to a deregistered target. */
 export const MIN_DRAIN_DELAY_MS = 3_000;
 
-/** The registered model training publishes and the api serves (the two defaults differ: always set). */
-export const MODEL_NAME = "gplay-recommender";
+/** The registered model training publishes and the api serves: common's default, set explicitly on both. */
+export const MODEL_NAME = DEFAULT_MODEL_NAME;
 
 /** MLflow's admin (created by MLflow at first start) and the user training and the api sign in as. */
 export const MLFLOW_ADMIN_USERNAME = "admin";

@@ -1,19 +1,25 @@
 /**
- * The demo: the production flow on the local stack, as a new user runs it (`./scripts/demo.sh`).
- *   generated G1 files → raw/ → EventBridge → SQS → task runner → featstore-engine (ingest)
+ * The demo: the production flow on the local stack, as a new user runs it (`./scripts/demo.sh`, or
+ * `./scripts/demo.sh --data DIR` with one's own G1 files; docs/data.md).
+ *   generated (or given) G1 files → raw/ → EventBridge → SQS → task runner → featstore-engine (ingest)
  *   → snapshot step → "Snapshot Ready" → EventBridge → SQS → task runner → training
  *   → MLflow run + registered, promoted version → the api serving the champion.
  * Ctrl-C stops the api, the runners and (if this demo started it) the stack. Running it again reuses
- * the stack, the generated data and whatever was already ingested and trained.
+ * the generated data; on a stack that kept running (`pnpm stack up` before the demo) it also reuses
+ * what was ingested and trained. A stack the demo started stops with it, and the emulator and MLflow
+ * keep that state only while they run, so the next run ingests and trains again (it says so).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { ScanCommand } from "@aws-sdk/client-dynamodb";
+import { type AwsClients, CHAMPION_ALIAS, isAppError, tableNames } from "@gplay/common";
+import { planUpload } from "../data/raw-upload.js";
+import { uploadFolder } from "../data/upload-folder.js";
 import { stackPaths } from "../local-stack/paths.js";
-import { provisionEnvironment } from "../local-stack/provision.js";
+import { type ProvisionedEnvironment, provisionEnvironment } from "../local-stack/provision.js";
 import {
   ensureLocalStack,
   type LocalStackEndpoints,
@@ -32,22 +38,40 @@ const { values: args } = parseArgs({
     users: { type: "string", default: "2000" },
     days: { type: "string", default: "5" },
     seed: { type: "string", default: "demo" },
-    port: { type: "string", default: "8080" },
+    // GPLAY_DEMO_PORT: another default (the docs test runs the README's demo on a free port).
+    port: { type: "string", default: process.env.GPLAY_DEMO_PORT ?? "8080" },
     "no-serve": { type: "boolean", default: false },
+    /** A folder of one's own G1 files instead of generated ones. */
+    data: { type: "string" },
   },
 });
 
-// One environment (buckets, tables, model name) per generated data set: running again with the same
-// arguments reuses everything; other arguments never mix two data sets in one feature store.
-const dataset = createHash("sha256")
-  .update(`${args.users}|${args.days}|${args.seed}`)
-  .digest("hex")
-  .slice(0, 8);
-const PREFIX = `gplay-demo-${dataset}`;
-const MODEL_NAME = `gplay-recommender-${dataset}`;
+/**
+ * Below this many readers with history the demo does not train: training holds out the last 48 h of
+ * reads for tuning and evaluation, and its promotion gate needs readers in that window to compare the
+ * model with the baselines (with the two real sample readers it trains on nothing and promotes nothing).
+ */
+const MIN_READERS_TO_TRAIN = 100;
+
 const paths = stackPaths();
 const root = paths.repoRoot;
-const dataDir = join(root, ".local", "demo", `data-${args.users}u-${args.days}d-${args.seed}`);
+const ownData =
+  args.data === undefined ? undefined : resolve(process.env.INIT_CWD ?? process.cwd(), args.data);
+const dataDir = ownData ?? join(root, ".local", "demo", `data-${args.users}u-${args.days}d-${args.seed}`);
+
+/**
+ * One environment (buckets, tables, model) per data set: running again with the same arguments (or the
+ * same files) reuses everything; another data set never mixes into the same feature store.
+ */
+function datasetId(): string {
+  const hash = createHash("sha256");
+  if (ownData === undefined) hash.update(`${args.users}|${args.days}|${args.seed}`);
+  else for (const file of planUpload(ownData)) hash.update(`${file.key}\0`).update(readFileSync(file.path));
+  return hash.digest("hex").slice(0, 8);
+}
+const dataset = datasetId();
+const PREFIX = `gplay-demo-${dataset}`;
+const MODEL_NAME = `gplay-recommender-${dataset}`;
 const children = new Set<ChildProcess>();
 const runners: LocalTaskRunner[] = [];
 let stackStartedHere = false;
@@ -78,14 +102,7 @@ function run(command: string[], env: Record<string, string>): Promise<string> {
   });
 }
 
-function listFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? listFiles(path) : [path];
-  });
-}
-
-async function generateData(): Promise<string[]> {
+async function generateData(): Promise<void> {
   if (!existsSync(join(dataDir, "expected.json"))) {
     step(
       `generating ${args.users} readers × ${args.days} days of G1-format data into ${relative(root, dataDir)}`,
@@ -107,30 +124,9 @@ async function generateData(): Promise<string[]> {
       {},
     );
   } else step(`reusing the generated data in ${relative(root, dataDir)}`);
-  return listFiles(dataDir).filter((f) => f.endsWith(".csv"));
 }
 
-async function upload(endpoints: LocalStackEndpoints, bucket: string, files: string[]): Promise<string[]> {
-  const clients = localAwsClients(endpoints);
-  const uploaded: string[] = [];
-  try {
-    for (const file of files) {
-      const key = `raw/${relative(dataDir, file)}`;
-      const exists = await clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
-        () => true,
-        () => false,
-      );
-      if (exists) continue;
-      await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(file) }));
-      uploaded.push(key);
-    }
-  } finally {
-    clients.destroy();
-  }
-  return uploaded;
-}
-
-async function startApi(endpoints: LocalStackEndpoints): Promise<string> {
+async function startApi(endpoints: LocalStackEndpoints, requireModel: boolean): Promise<string> {
   const url = `http://127.0.0.1:${args.port}`;
   const child = spawn(process.execPath, [...TSX, "api/src/main.ts"], {
     cwd: root,
@@ -141,6 +137,8 @@ async function startApi(endpoints: LocalStackEndpoints): Promise<string> {
       GPLAY_PREFIX: PREFIX,
       GPLAY_API_KEYS: JSON.stringify([{ name: "demo", key: API_KEY }]),
       GPLAY_MODEL_NAME: MODEL_NAME,
+      GPLAY_READY_REQUIRES_MODEL: String(requireModel),
+      GPLAY_READER_VIEW: "true",
       GPLAY_MODEL_REFRESH_MS: "5000",
       GPLAY_DATA_REFRESH_MS: "10000",
       LOG_LEVEL: "warn",
@@ -152,77 +150,129 @@ async function startApi(endpoints: LocalStackEndpoints): Promise<string> {
     children.delete(child);
     if (!stopping) step(`the api exited (${code}); see the output above`);
   });
+  // What /readyz says while it is not ready (e.g. the model cannot be loaded), shown with the wait.
+  let notReady = "";
   await waitFor(
     "the api to be ready",
     async () => {
       const response = await fetch(`${url}/readyz`).catch(() => undefined);
-      return response?.ok ? true : undefined;
+      if (response?.ok) return true;
+      const body = (await response?.json().catch(() => undefined)) as
+        | { checks?: Record<string, { ok: boolean; detail?: string }> }
+        | undefined;
+      notReady = Object.entries(body?.checks ?? {})
+        .filter(([, c]) => !c.ok)
+        .map(([name, c]) => `${name}: ${c.detail ?? "not ok"}`)
+        .join("; ");
+      return undefined;
     },
     120_000,
-  );
+    () => (notReady === "" ? "" : `(/readyz: ${notReady})`),
+  ).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}${notReady === "" ? "" : `; /readyz says ${notReady}`}`);
+  });
   return url;
 }
+
+/** What training left for the api: the champion's version, or why there is none. */
+type ModelOutcome = { version: string } | { none: string };
 
 async function main(): Promise<void> {
   step("starting the local stack (moto + MLflow; the first run installs the Python tools)");
   const stack = await ensureLocalStack({ log: (m) => step(m), startedBy: "demo" });
   stackStartedHere = stack.startedHere;
+  step(
+    stackStartedHere
+      ? "the stack starts empty and stops with this demo (Ctrl-C), its data with it"
+      : "the stack was already running: what it holds for this data set is reused, and it stays up after Ctrl-C",
+  );
   const endpoints = stack.endpoints;
   const env = await provisionEnvironment(endpoints, PREFIX);
   step(`provisioned ${PREFIX}: buckets ${Object.values(env.buckets).join(", ")}; rules and task queues`);
 
-  const files = await generateData();
+  if (ownData === undefined) await generateData();
+  else step(`using your G1 files in ${ownData}`);
   const common = { GPLAY_PREFIX: PREFIX, LOG_LEVEL: "warn" };
   const ingest = LocalTaskRunner.forEnvironment("ingest", endpoints, env, {
     env: { ...common, GPLAY_SNAPSHOT_AFTER_INGEST: "false" },
     logger: silentRunnerLogger,
     waitTimeSeconds: 1,
   });
-  const training = LocalTaskRunner.forEnvironment("training", endpoints, env, {
-    env: { ...common, GPLAY_MODEL_NAME: MODEL_NAME },
-    logger: silentRunnerLogger,
-    waitTimeSeconds: 1,
-    maxAttempts: 1,
-  });
-  runners.push(ingest, training);
+  runners.push(ingest);
   ingest.start();
-  training.start();
 
-  const uploaded = await upload(endpoints, env.buckets.raw, files);
-  step(
-    `uploaded ${uploaded.length} new file(s) to s3://${env.buckets.raw}/raw/ (${files.length - uploaded.length} already there)`,
-  );
-  if (uploaded.length > 0) {
-    const done = () => ingest.results.filter((r) => r.outcome !== "retrying").length;
-    await waitFor(
-      "EventBridge → SQS → featstore-engine to ingest them",
-      () => (done() >= uploaded.length ? true : undefined),
-      15 * 60_000,
-      () => `(${done()}/${uploaded.length} files)`,
-    );
-    const failed = ingest.results.filter((r) => r.outcome === "dead-lettered");
-    if (failed.length > 0) throw new Error(`ingestion failed: ${failed.map((f) => f.error).join("\n")}`);
-    step("ingested: features in DynamoDB, Parquet partitions and reports in processed/");
+  const clients = localAwsClients(endpoints);
+  try {
+    const { rows = [] } = await uploadFolder(clients, PREFIX, dataDir, { log: step, timeoutMs: 15 * 60_000 });
+    const notIngested = rows.filter((r) => r.status !== "succeeded");
+    if (notIngested.length > 0) {
+      const why = notIngested.map((r) => `${r.key}: ${"error" in r ? r.error : r.status}`).join("\n");
+      // Generated files must all ingest; with one's own files, the rest still goes through.
+      if (ownData === undefined) throw new Error(`ingestion failed:\n${why}`);
+      step(`${notIngested.length} file(s) not ingested (above); going on with the rest`);
+    }
+
+    step("running the snapshot step (cold-start lists, co-visitation, manifest, Snapshot Ready)");
+    const snapshot = await runSnapshot(endpoints, common);
+    const readers = await countReaders(clients);
+    const model = await trainOrExplain(endpoints, env, common, snapshot, readers);
+
+    if (args["no-serve"]) return;
+    const url = await startApi(endpoints, "version" in model);
+    const known = ownData === undefined ? generatedHeaviestReader() : await someReader(clients);
+    banner(url, endpoints, model, known, await experimentExists(endpoints));
+  } finally {
+    clients.destroy();
   }
+  await new Promise(() => undefined);
+}
 
-  step("running the snapshot step (cold-start lists, co-visitation, manifest, Snapshot Ready)");
-  const snapshotOut = await run([process.execPath, ...TSX, "featstore-engine/src/cli.ts", "snapshot"], {
+async function runSnapshot(endpoints: LocalStackEndpoints, env: Record<string, string>): Promise<string> {
+  const out = await run([process.execPath, ...TSX, "featstore-engine/src/cli.ts", "snapshot"], {
     ...stackEnvironment(endpoints),
-    ...common,
+    ...env,
   });
   // The CLI prints {"snapshot":"built"|"unchanged"|"empty", …} (log lines may come before it).
-  const snapshot = snapshotOut
+  const line = out
     .trim()
     .split("\n")
-    .map((line) => {
+    .map((text) => {
       try {
-        return JSON.parse(line) as { snapshot?: string };
+        return JSON.parse(text) as { snapshot?: string };
       } catch {
         return {};
       }
     })
-    .findLast((line) => line.snapshot !== undefined) ?? { snapshot: undefined };
-  if (snapshot.snapshot === "built") {
+    .findLast((l) => l.snapshot !== undefined);
+  return line?.snapshot ?? "unknown";
+}
+
+/**
+ * Trains on a new snapshot when there is enough data, and otherwise says why not. Generated data must
+ * end with a champion; with one's own data, no champion is reported and the api serves cold start.
+ */
+async function trainOrExplain(
+  endpoints: LocalStackEndpoints,
+  env: ProvisionedEnvironment,
+  common: Record<string, string>,
+  snapshot: string,
+  readers: number,
+): Promise<ModelOutcome> {
+  if (readers < MIN_READERS_TO_TRAIN) {
+    const why = `too little data to train a model: ${readers} reader(s) with history, the demo trains from ${MIN_READERS_TO_TRAIN} (training holds out the last 48 h of reads to tune and evaluate, and promotes only a model that beats the baselines there)`;
+    if (ownData === undefined) throw new Error(`${why}; generate more with --users`);
+    step(`${why}. Not training: the api serves the cold-start lists.`);
+    return { none: "too little data to train" };
+  }
+  if (snapshot === "built") {
+    const training = LocalTaskRunner.forEnvironment("training", endpoints, env, {
+      env: { ...common, GPLAY_MODEL_NAME: MODEL_NAME, GPLAY_EXPERIMENT_NAME: MODEL_NAME },
+      logger: silentRunnerLogger,
+      waitTimeSeconds: 1,
+      maxAttempts: 1,
+    });
+    runners.push(training);
+    training.start();
     const trained = await waitFor(
       "Snapshot Ready → training (train, evaluate, log to MLflow, register, gate promotion)",
       () => training.results.find((r) => r.outcome !== "retrying"),
@@ -230,44 +280,101 @@ async function main(): Promise<void> {
     );
     if (trained.outcome !== "succeeded") throw new Error(`training failed: ${trained.error}`);
     step("training finished: the run, its figures and the registered version are in MLflow");
-  } else step("the snapshot is unchanged since the last run: reusing the model trained on it");
-  if (!(await championExists(endpoints)))
-    throw new Error(
-      `no version of ${MODEL_NAME} beat the baselines, so nothing is promoted: see the run's gplay.gate.* tags in MLflow`,
-    );
+  } else step(`the snapshot is ${snapshot} since the last run: reusing the model trained on it`);
+  const version = await championVersion(endpoints);
+  if (version !== undefined) return { version };
+  const why = `no version of ${MODEL_NAME} beat the baselines, so nothing is promoted: see the run's gplay.gate.* tags in MLflow`;
+  if (ownData === undefined) throw new Error(why);
+  step(`${why}. The api serves the cold-start lists.`);
+  return { none: "no version beat the baselines" };
+}
 
-  if (args["no-serve"]) return;
-  const url = await startApi(endpoints);
+/** Readers with history in the feature store (what training learns from). */
+async function countReaders(clients: AwsClients): Promise<number> {
+  let count = 0;
+  let start: Record<string, never> | undefined;
+  do {
+    const page = await clients.dynamodb.send(
+      new ScanCommand({
+        TableName: tableNames(PREFIX).users,
+        Select: "COUNT",
+        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+      }),
+    );
+    count += page.Count ?? 0;
+    start = page.LastEvaluatedKey as Record<string, never> | undefined;
+  } while (start !== undefined);
+  return count;
+}
+
+async function someReader(clients: AwsClients): Promise<string | undefined> {
+  const page = await clients.dynamodb.send(
+    new ScanCommand({ TableName: tableNames(PREFIX).users, Limit: 1, ProjectionExpression: "userId" }),
+  );
+  return page.Items?.[0]?.userId?.S;
+}
+
+function generatedHeaviestReader(): string {
   const expected = JSON.parse(readFileSync(join(dataDir, "expected.json"), "utf8")) as {
     heaviestUser: { userId: string };
   };
-  const known = expected.heaviestUser.userId;
+  return expected.heaviestUser.userId;
+}
+
+function banner(
+  url: string,
+  endpoints: LocalStackEndpoints,
+  model: ModelOutcome,
+  known: string | undefined,
+  experiment: boolean,
+): void {
   const h = `-H 'x-api-key: ${API_KEY}' -H 'content-type: application/json'`;
+  const served =
+    "version" in model
+      ? `model "${MODEL_NAME}" version ${model.version} (@${CHAMPION_ALIAS})`
+      : `no model (${model.none}): cold start only`;
+  const mlflow = experiment
+    ? `experiment "${MODEL_NAME}" with its runs; ${served}`
+    : `no experiment yet (nothing trained); ${served}`;
+  const reader =
+    known === undefined
+      ? "  # (no reader with history in this data: /predict answers every reader from cold start)\n"
+      : `  # a known reader (their full history is never recommended again)
+  curl -s ${h} -d '{"userId":"${known}","k":5}' ${url}/predict
+`;
   process.stdout.write(`
 GPlayRecommend is running on the local stack.
 
   API            ${url}   (key: ${API_KEY})
   OpenAPI        ${url}/openapi.json
-  MLflow UI      ${endpoints.mlflowUrl}   (experiment and model "${MODEL_NAME}")
+  Reader view    ${url}/view?key=${API_KEY}${known === undefined ? "" : `&userId=${known}`}   (reads, recommendations, cold start, the model's figures)
+  MLflow UI      ${endpoints.mlflowUrl}   (${mlflow})
   AWS emulator   ${endpoints.awsEndpoint}   (prefix ${PREFIX})
+  Ingestions     pnpm ingestions --prefix ${PREFIX}   (add files: pnpm upload DIR --prefix ${PREFIX})
 
-  # a known reader (their full history is never recommended again)
-  curl -s ${h} -d '{"userId":"${known}","k":5}' ${url}/predict
-
+${reader}
   # a new reader, shaped by what they clicked in this visit
   curl -s ${h} -d '{"k":5,"context":{"region":"sp"}}' ${url}/coldstart
 
   # record a click (excluded from that reader's recommendations within seconds)
-  curl -s ${h} -d '{"events":[{"type":"click","userId":"${known}","page":"<a page id from /predict>"}]}' ${url}/events
+  curl -s ${h} -d '{"events":[{"type":"click","userId":"${known ?? "<64 hex characters>"}","page":"<a page id from /predict>"}]}' ${url}/events
 
 Ctrl-C stops everything this demo started.
 `);
-  await new Promise(() => undefined);
 }
 
-async function championExists(endpoints: LocalStackEndpoints): Promise<boolean> {
+async function championVersion(endpoints: LocalStackEndpoints): Promise<string | undefined> {
   const response = await fetch(
-    `${endpoints.mlflowUrl}/api/2.0/mlflow/registered-models/alias?name=${MODEL_NAME}&alias=champion`,
+    `${endpoints.mlflowUrl}/api/2.0/mlflow/registered-models/alias?name=${MODEL_NAME}&alias=${CHAMPION_ALIAS}`,
+  ).catch(() => undefined);
+  if (response?.ok !== true) return undefined;
+  const body = (await response.json()) as { model_version?: { version?: string } };
+  return body.model_version?.version;
+}
+
+async function experimentExists(endpoints: LocalStackEndpoints): Promise<boolean> {
+  const response = await fetch(
+    `${endpoints.mlflowUrl}/api/2.0/mlflow/experiments/get-by-name?experiment_name=${MODEL_NAME}`,
   ).catch(() => undefined);
   return response?.ok === true;
 }
@@ -286,7 +393,7 @@ async function shutdown(code: number): Promise<void> {
   if (stackStartedHere) await stopLocalStack();
   step(
     stackStartedHere
-      ? "stopped the api, the runners and the stack"
+      ? "stopped the api, the runners and the stack (its ingested data and MLflow runs go with it: the next run ingests and trains again; to keep them between runs, `pnpm stack up` before the demo)"
       : "stopped the api and the runners (the stack was already running: left as it was)",
   );
   process.exit(code);
@@ -294,7 +401,13 @@ async function shutdown(code: number): Promise<void> {
 
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
-main().catch((error: unknown) => {
-  step(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
-  void shutdown(1);
-});
+// main() returns only with --no-serve (it waits for Ctrl-C otherwise): stop the runners and exit.
+main().then(
+  () => shutdown(0),
+  (error: unknown) => {
+    step(
+      `demo failed: ${isAppError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error)}`,
+    );
+    void shutdown(1);
+  },
+);

@@ -27,6 +27,7 @@ import {
   SetQueueAttributesCommand,
 } from "@aws-sdk/client-sqs";
 import {
+  AppError,
   type AwsClients,
   type LakeBuckets,
   lakeBucketNames,
@@ -39,7 +40,7 @@ import {
   tableNames,
   translateAwsError,
 } from "@gplay/common";
-import type { LocalStackEndpoints } from "./stack.js";
+import { LOCAL_STACK_PREFIX, type LocalStackEndpoints } from "./stack.js";
 import { localAwsClients } from "./test-support.js";
 
 export interface QueueRef {
@@ -305,8 +306,17 @@ async function deleteQueue(clients: AwsClients, name: string): Promise<void> {
   }
 }
 
-/** Removes everything `provisionEnvironment` created for `prefix` (buckets emptied first). Idempotent. */
+/**
+ * Removes everything `provisionEnvironment` created for `prefix` (buckets emptied first). Idempotent.
+ * Refuses the stack's own prefix: its models bucket holds MLflow's artifacts for every environment.
+ */
 export async function destroyEnvironment(endpoints: LocalStackEndpoints, prefix: string): Promise<void> {
+  if (prefix === LOCAL_STACK_PREFIX)
+    throw new AppError(
+      "CONFLICT",
+      `${prefix} is the local stack's own prefix: s3://${lakeBucketNames(prefix).models}/ holds MLflow's artifacts for every environment. Destroy another prefix, or stop everything with \`pnpm stack down\``,
+      { details: { prefix } },
+    );
   const names = environmentNames(prefix);
   const clients = localAwsClients(endpoints);
   try {

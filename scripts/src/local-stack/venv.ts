@@ -70,14 +70,27 @@ export async function ensureVenv(options: VenvOptions): Promise<{ installed: boo
   );
   if (stored.trim() === hash && toolsPresent.every(Boolean)) return { installed: false, seconds: 0 };
 
-  options.log?.(`Creating the Python venv at ${options.venvDir} (uv pip install, about 1-2 min)…`);
+  options.log?.(
+    `Creating the Python venv at ${options.venvDir} (moto and MLflow from PyPI; the longest step of a first run)…`,
+  );
+  // A line every 15 s: the install is silent otherwise, and a first run spends minutes here.
+  let phase = "creating the venv";
+  const progress = setInterval(
+    () =>
+      options.log?.(
+        `… Python tools: ${phase} (${Math.round((Date.now() - started) / 1000)} s so far; log: ${options.logFile})`,
+      ),
+    15_000,
+  );
   try {
     await rm(options.venvDir, { recursive: true, force: true });
     await run(options.python ?? "python3", ["-m", "venv", options.venvDir], options.logFile);
     const pip = venvBin(options.venvDir, "pip");
     const pipArgs = ["install", "--disable-pip-version-check", "--no-input"];
     try {
+      phase = "installing uv";
       await run(pip, [...pipArgs, UV_REQUIREMENT], options.logFile);
+      phase = "installing moto, MLflow and their dependencies (uv)";
       await run(
         venvBin(options.venvDir, "uv"),
         [
@@ -95,6 +108,7 @@ export async function ensureVenv(options: VenvOptions): Promise<{ installed: boo
       options.log?.(
         `uv failed (${error instanceof Error ? error.message : String(error)}); falling back to pip.`,
       );
+      phase = "installing moto, MLflow and their dependencies (pip)";
       await run(pip, [...pipArgs, "-r", options.requirementsFile], options.logFile);
     }
   } catch (error) {
@@ -104,6 +118,8 @@ export async function ensureVenv(options: VenvOptions): Promise<{ installed: boo
         "Check that python3 (with the venv module) is installed and PyPI is reachable.",
       { cause: error, details: { venvDir: options.venvDir } },
     );
+  } finally {
+    clearInterval(progress);
   }
   await writeFile(hashFile, `${hash}\n`);
   const seconds = (Date.now() - started) / 1000;
