@@ -44,8 +44,12 @@ describe("pipelined backfill of several objects", () => {
       2,
     );
     expect(keys.some((k) => k.includes("zz-truncated"))).toBe(false);
+    // Each attempt has its row: the first succeeded, the bad one refused (and nothing after it tried).
     const markers = await t.scanTable("ingestions");
-    expect(markers.map((m) => m.key)).toEqual([first]);
+    expect(markers.map((m) => [m.key, m.status]).sort()).toEqual([
+      [first, "succeeded"],
+      [bad, "refused"],
+    ]);
 
     // The rest of the backfill: the ingested object is skipped with zero writes, the others land.
     const results = await ingestFiles(
