@@ -17,7 +17,7 @@ import {
 /** One raw object version and what became of it. */
 export type IngestionRow =
   | { key: string; status: "succeeded"; report: IngestionReport }
-  | { key: string; status: "started" | "failed" | "waiting"; error?: string };
+  | { key: string; status: "started" | "failed" | "refused" | "waiting"; error?: string };
 
 interface Marker {
   key: string;
@@ -54,7 +54,7 @@ async function rowOf(clients: AwsClients, prefix: string, marker: Marker): Promi
       status: "succeeded",
       report: await readReport(clients, prefix, marker.reportKey),
     };
-  const status = marker.status === "failed" ? "failed" : "started";
+  const status = marker.status === "failed" || marker.status === "refused" ? marker.status : "started";
   return { key: marker.key, status, ...(marker.error === undefined ? {} : { error: marker.error }) };
 }
 
@@ -105,7 +105,7 @@ export async function waitForIngestions(
   const rows = new Map<string, IngestionRow>();
   const deadline = Date.now() + options.timeoutMs;
   const final = (r: IngestionRow | undefined) =>
-    r !== undefined && (r.status === "succeeded" || r.status === "failed");
+    r !== undefined && (r.status === "succeeded" || r.status === "failed" || r.status === "refused");
   for (;;) {
     for (const object of objects) {
       if (final(rows.get(object.key))) continue;
@@ -138,8 +138,8 @@ export function formatIngestionSummary(rows: readonly IngestionRow[], prefix: st
   for (const row of rows) {
     if (row.status !== "succeeded") {
       const what =
-        row.status === "failed"
-          ? `FAILED: ${row.error ?? "no error recorded"} (nothing of it was stored)`
+        row.status === "failed" || row.status === "refused"
+          ? `${row.status === "refused" ? "REFUSED" : "FAILED"}: ${row.error ?? "no error recorded"} (nothing of it was stored)`
           : row.status === "started"
             ? "being ingested…"
             : "not ingested yet (is a task runner consuming the ingest queue?)";

@@ -52,8 +52,8 @@ export async function uploadFolder(
         options.log(
           `  [${done}/${n}] ${row.key}  ingested: ${row.report.counts.rowsAccepted} accepted, ${row.report.counts.rowsQuarantined} quarantined`,
         );
-      else if (row.status === "failed")
-        options.log(`  [${done}/${n}] ${row.key}  FAILED: ${row.error ?? ""}`);
+      else if (row.status === "failed" || row.status === "refused")
+        options.log(`  [${done}/${n}] ${row.key}  ${row.status.toUpperCase()}: ${row.error ?? ""}`);
     },
     onPass: (current) => {
       if (hinted || Date.now() - started < 30_000 || current.some((r) => r.status !== "waiting")) return;

@@ -102,7 +102,7 @@ describe("pnpm upload and pnpm ingestions on a running environment", () => {
     expect(stdout).toMatch(/raw\/treino\/treino-[\d-]+\.csv {2}ingested: \d+ accepted, \d+ quarantined/);
     expect(stdout).toContain("ingestion summary:");
     expect(stdout).toMatch(/quarantined by reason: .*BAD_USER_ID 1/);
-    expect(stdout).toMatch(/raw\/treino\/broken\.csv\s+FAILED: .*UTF-8/);
+    expect(stdout).toMatch(/raw\/treino\/broken\.csv\s+REFUSED: .*UTF-8/);
     expect(code).toBe(1); // one file was not ingested
   }, 240_000);
 
@@ -110,7 +110,7 @@ describe("pnpm upload and pnpm ingestions on a running environment", () => {
     const later = await dataCli(["ingestions", "--prefix", env.prefix]);
     expect(later.code).toBe(0);
     expect(later.stdout).toMatch(/raw\/treino\/treino-[\d-]+\.csv\s+treino\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+/);
-    expect(later.stdout).toMatch(/raw\/treino\/broken\.csv\s+FAILED/);
+    expect(later.stdout).toMatch(/raw\/treino\/broken\.csv\s+REFUSED/);
     rmSync(join(dir, "broken.csv"));
     const again = await dataCli(["upload", dir, "--prefix", env.prefix, "--no-wait"]);
     expect(again.code).toBe(0);

@@ -11,7 +11,10 @@ import {
   type BundleManifest,
   bundleManifestSchema,
   bundleWorld,
+  CHAMPION_ALIAS,
   computeNormalisation,
+  DEFAULT_EXPERIMENT_NAME,
+  DEFAULT_MODEL_NAME,
   FEATURE_SCHEMA_VERSION,
   MODEL_INPUTS,
   mapCatalogue,
@@ -49,7 +52,7 @@ import type { Tf, TfBackendName } from "../tf/backend.js";
 import { type EpochLog, fitRanker, standardise } from "./model-ops.js";
 import type { ExperimentTracker, MetricPoint, ModelRegistry, Progress } from "./ports.js";
 
-export const CHAMPION_ALIAS = "champion";
+export { CHAMPION_ALIAS };
 
 export interface TrainConfig {
   modelName: string;
@@ -72,8 +75,8 @@ export interface TrainConfig {
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  modelName: "gplay-recommender",
-  experimentName: "gplay-recommender",
+  modelName: DEFAULT_MODEL_NAME,
+  experimentName: DEFAULT_EXPERIMENT_NAME,
   seed: 42,
   epochs: 8,
   batchSize: 512,
