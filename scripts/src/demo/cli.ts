@@ -174,8 +174,8 @@ async function startApi(endpoints: LocalStackEndpoints, requireModel: boolean): 
   return url;
 }
 
-/** What training left for the api: the champion's version, or why there is none. */
-type ModelOutcome = { version: string } | { none: string };
+/** What training left for the api: the champion's version and what ranks in it, or why there is none. */
+type ModelOutcome = { version: string; strategy: string } | { none: string };
 
 async function main(): Promise<void> {
   step("starting the local stack (moto + MLflow; the first run installs the Python tools)");
@@ -281,8 +281,16 @@ async function trainOrExplain(
     if (trained.outcome !== "succeeded") throw new Error(`training failed: ${trained.error}`);
     step("training finished: the run, its figures and the registered version are in MLflow");
   } else step(`the snapshot is ${snapshot} since the last run: reusing the model trained on it`);
-  const version = await championVersion(endpoints);
-  if (version !== undefined) return { version };
+  const champion = await championVersion(endpoints);
+  if (champion !== undefined) {
+    // The gate serves the best of all: say when a baseline, not the trained model, won.
+    step(
+      champion.strategy === "model"
+        ? `promoted: version ${champion.version}, the trained model`
+        : `promoted: version ${champion.version}, the ${champion.strategy.replace("baseline:", "")} baseline (it beat the trained model on the test window)`,
+    );
+    return champion;
+  }
   const why = `no version of ${MODEL_NAME} beat the baselines, so nothing is promoted: see the run's gplay.gate.* tags in MLflow`;
   if (ownData === undefined) throw new Error(why);
   step(`${why}. The api serves the cold-start lists.`);
@@ -331,7 +339,7 @@ function banner(
   const h = `-H 'x-api-key: ${API_KEY}' -H 'content-type: application/json'`;
   const served =
     "version" in model
-      ? `model "${MODEL_NAME}" version ${model.version} (@${CHAMPION_ALIAS})`
+      ? `model "${MODEL_NAME}" version ${model.version} (@${CHAMPION_ALIAS}; ${model.strategy === "model" ? "the trained model" : `the ${model.strategy.replace("baseline:", "")} baseline`})`
       : `no model (${model.none}): cold start only`;
   const mlflow = experiment
     ? `experiment "${MODEL_NAME}" with its runs; ${served}`
@@ -363,13 +371,21 @@ Ctrl-C stops everything this demo started.
 `);
 }
 
-async function championVersion(endpoints: LocalStackEndpoints): Promise<string | undefined> {
+/** The champion's version and its `gplay.strategy` tag (`model`, or `baseline:<name>`). */
+async function championVersion(
+  endpoints: LocalStackEndpoints,
+): Promise<{ version: string; strategy: string } | undefined> {
   const response = await fetch(
     `${endpoints.mlflowUrl}/api/2.0/mlflow/registered-models/alias?name=${MODEL_NAME}&alias=${CHAMPION_ALIAS}`,
   ).catch(() => undefined);
   if (response?.ok !== true) return undefined;
-  const body = (await response.json()) as { model_version?: { version?: string } };
-  return body.model_version?.version;
+  const body = (await response.json()) as {
+    model_version?: { version?: string; tags?: { key: string; value: string }[] };
+  };
+  const version = body.model_version?.version;
+  if (version === undefined) return undefined;
+  const strategy = body.model_version?.tags?.find((t) => t.key === "gplay.strategy")?.value ?? "model";
+  return { version, strategy };
 }
 
 async function experimentExists(endpoints: LocalStackEndpoints): Promise<boolean> {
