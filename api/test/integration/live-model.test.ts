@@ -17,6 +17,7 @@ import {
   candidateLookups,
   coldstartListId,
   decodeInteractionLog,
+  FEATURE_SCHEMA_VERSION,
   type FeatureContext,
   hashTerm,
   NUMERIC_FEATURE_COUNT,
@@ -294,7 +295,7 @@ describe("the api with a live model from the MLflow registry", () => {
     const version = await registerTestBundle(mlflow, {
       experiment,
       modelName,
-      dir: await makeBundle(2, { featureSchemaVersion: 2 }),
+      dir: await makeBundle(2, { featureSchemaVersion: FEATURE_SCHEMA_VERSION + 1 }),
       alias: "champion",
     });
     await waitFor("the refusal", () =>

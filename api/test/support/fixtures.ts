@@ -2,6 +2,7 @@ import {
   AppError,
   type ArticleCatalogue,
   buildRecommendationWorld,
+  type CandidateOptions,
   type ColdstartItem,
   coldstartListId,
   createLogger,
@@ -219,6 +220,14 @@ export class FakeRanker implements Ranker {
       popularityScales: new Map(),
       covisitation: new Map(),
     },
+    /** Candidate budgets of the version's world (every fixture article fits the popular tier by default). */
+    private readonly candidates: CandidateOptions = {
+      popular: 100,
+      covisited: 10,
+      contentSimilar: 5,
+      freshHours: 48,
+      popularityHalfLifeHours: 6,
+    },
   ) {}
 
   useCatalogue(catalogue: () => ArticleCatalogue): this {
@@ -237,13 +246,7 @@ export class FakeRanker implements Ranker {
           asOf: AS_OF,
           readsBefore: Number.POSITIVE_INFINITY,
           catalogue,
-          candidates: {
-            popular: 5,
-            covisited: 10,
-            contentSimilar: 5,
-            freshHours: 48,
-            popularityHalfLifeHours: 6,
-          },
+          candidates: this.candidates,
           ...this.structures,
         }),
       {

@@ -240,6 +240,8 @@ describe("generateWorld", () => {
         rowsAccepted: f.rowsAccepted,
         rowsQuarantined: 0,
         elementsDropped: f.elementsDropped,
+        // Every dropped element of a generated file is an editorial id.
+        elementsDroppedByReason: { EDITORIAL_ID: f.elementsDropped },
         records: f.records,
       });
     }

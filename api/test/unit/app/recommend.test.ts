@@ -53,26 +53,33 @@ describe("Recommender", () => {
     scores: ReadonlyMap<string, number> = new Map(),
     behaviour: "ok" | "throw" | "wrong-length" = "ok",
   ) =>
-    new FakeRanker(version, scores, behaviour, 0, {
-      popularity: new Map([
-        [p(2), 5],
-        [p(3), 4],
-        [p(21), 3],
-        [p(4), 2],
-        [p(5), 1],
-        [p(30), 9],
-      ]),
-      popularityScales: new Map(),
-      covisitation: new Map([
-        [
-          p(1),
-          new Map([
-            [p(9), 2],
-            [p(8), 1],
-          ]),
-        ],
-      ]),
-    }).useCatalogue(() => data.catalogue());
+    new FakeRanker(
+      version,
+      scores,
+      behaviour,
+      0,
+      {
+        popularity: new Map([
+          [p(2), 5],
+          [p(3), 4],
+          [p(21), 3],
+          [p(4), 2],
+          [p(5), 1],
+          [p(30), 9],
+        ]),
+        popularityScales: new Map(),
+        covisitation: new Map([
+          [
+            p(1),
+            new Map([
+              [p(9), 2],
+              [p(8), 1],
+            ]),
+          ],
+        ]),
+      },
+      { popular: 5, covisited: 10, contentSimilar: 5, freshHours: 48, popularityHalfLifeHours: 6 },
+    ).useCatalogue(() => data.catalogue());
 
   beforeEach(async () => {
     const { articles, rows } = world();
