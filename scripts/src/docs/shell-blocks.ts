@@ -6,6 +6,7 @@
  *                              checked with `bash -n` and shellcheck only
  *   <!-- runs: tests -->       runs a test suite (the docs test is itself one): checked, and every
  *                              `pnpm --filter <workspace> <script>` in it must name a real script
+ *   <!-- runs: bench -->       runs a benchmark (minutes to an hour): checked like `runs: tests`
  *   <!-- until: TEXT -->       serves until Ctrl-C: run until TEXT is printed, then interrupted
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -14,7 +15,7 @@ import { join, relative } from "node:path";
 export type BlockMode =
   | { run: "all" }
   | { run: "until"; text: string }
-  /** `why`: "tests", or the outside system the block needs ("aws", "postgresql"). */
+  /** `why`: "tests", "bench", or the outside system the block needs ("aws", "postgresql"). */
   | { run: "check"; why: string };
 
 export interface ShellBlock {
@@ -27,12 +28,12 @@ export interface ShellBlock {
 }
 
 const FENCE_OPEN = /^(\s*)```(sh|bash)\s*$/;
-const MARKER = /^\s*<!--\s*(?:needs:\s*([a-z0-9-]+)|(runs:\s*tests)|until:\s*(.+?))\s*-->\s*$/;
+const MARKER = /^\s*<!--\s*(?:needs:\s*([a-z0-9-]+)|runs:\s*(tests|bench)|until:\s*(.+?))\s*-->\s*$/;
 
 function modeOf(marker: RegExpExecArray | null): BlockMode {
   if (marker === null) return { run: "all" };
   if (marker[3] !== undefined) return { run: "until", text: marker[3] };
-  return { run: "check", why: marker[1] ?? "tests" };
+  return { run: "check", why: marker[1] ?? marker[2] ?? "tests" };
 }
 
 /** The shell blocks of one Markdown text, in order. */

@@ -136,8 +136,14 @@ describe("the shell blocks of the docs", () => {
     async (_name, block) => {
       if (block.mode.run === "check") {
         check(block);
-        if (block.mode.why === "tests") expect(missingCommands(block.code)).toEqual([]);
-        const why = block.mode.why === "tests" ? "run test suites" : `needs ${block.mode.why}`;
+        if (block.mode.why === "tests" || block.mode.why === "bench")
+          expect(missingCommands(block.code)).toEqual([]);
+        const why =
+          block.mode.why === "tests"
+            ? "run test suites"
+            : block.mode.why === "bench"
+              ? "run benchmarks"
+              : `needs ${block.mode.why}`;
         tally.checked.set(why, (tally.checked.get(why) ?? 0) + 1);
         return;
       }

@@ -19,6 +19,10 @@ describe("shellBlocks", () => {
       `${fence}sh`,
       "./scripts/test.sh",
       fence,
+      "<!-- runs: bench -->",
+      `${fence}sh`,
+      "node bench/src/x.ts",
+      fence,
       "<!-- until: Ctrl-C stops everything -->",
       `${fence}sh`,
       "./scripts/demo.sh",
@@ -42,15 +46,16 @@ describe("shellBlocks", () => {
       { file: "x.md", line: 2, code: "pnpm stack up\n", mode: { run: "all" } },
       { file: "x.md", line: 7, code: "aws s3 ls\n", mode: { run: "check", why: "aws" } },
       { file: "x.md", line: 11, code: "./scripts/test.sh\n", mode: { run: "check", why: "tests" } },
+      { file: "x.md", line: 15, code: "node bench/src/x.ts\n", mode: { run: "check", why: "bench" } },
       {
         file: "x.md",
-        line: 15,
+        line: 19,
         code: "./scripts/demo.sh\n",
         mode: { run: "until", text: "Ctrl-C stops everything" },
       },
-      { file: "x.md", line: 21, code: "echo after a ts block\n", mode: { run: "all" } },
-      { file: "x.md", line: 25, code: "echo indented\n", mode: { run: "all" } },
-      { file: "x.md", line: 29, code: "psql\n", mode: { run: "check", why: "postgresql" } },
+      { file: "x.md", line: 25, code: "echo after a ts block\n", mode: { run: "all" } },
+      { file: "x.md", line: 29, code: "echo indented\n", mode: { run: "all" } },
+      { file: "x.md", line: 33, code: "psql\n", mode: { run: "check", why: "postgresql" } },
     ]);
   });
 
