@@ -1,7 +1,7 @@
 import {
   AppError,
   type ArticleCatalogue,
-  bundleWorld,
+  bundleWorlds,
   type LoadedBundle,
   MODEL_INPUTS,
   NUMERIC_FEATURES,
@@ -96,5 +96,5 @@ export function bundleRanker(
   catalogue: () => ArticleCatalogue,
 ): WorldRanker {
   assertServable(bundle, version);
-  return new WorldRanker(version, (c) => bundleWorld(bundle, c), scorerOf(bundle), catalogue);
+  return new WorldRanker(version, bundleWorlds(bundle), scorerOf(bundle), catalogue);
 }

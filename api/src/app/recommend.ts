@@ -9,10 +9,11 @@ import {
   type PredictRequest,
   type PredictResponse,
   type RecommendedItem,
+  rankScore,
   type UserItem,
 } from "@gplay/common";
 import { toRecommendedItem } from "../domain/articles.js";
-import { type CandidateTier, coVisitNeighbours, rankScore, selectFromTiers } from "../domain/candidates.js";
+import { type CandidateTier, coVisitNeighbours, selectFromTiers } from "../domain/candidates.js";
 import { type ReadSet, readSetOf } from "../domain/read-set.js";
 import { recentPages } from "../domain/reader.js";
 import { TtlCache } from "../domain/ttl-cache.js";

@@ -72,26 +72,3 @@ export function selectFromTiers(
   }
   return out;
 }
-
-/** Cold-start scores: the order itself, as 1/(1+rank), so scores fall strictly down the list. */
-export function rankScore(rank: number): number {
-  return 1 / (1 + rank);
-}
-
-/**
- * Orders candidates by model score (best first; ties by page id so equal scores are stable) and
- * keeps `k`. Throws when the ranker returned a score count or a value that cannot be ordered.
- */
-export function orderByScores<C extends { page: string }>(
-  candidates: readonly C[],
-  scores: readonly number[],
-  k: number,
-): { candidate: C; score: number }[] {
-  if (scores.length !== candidates.length)
-    throw new RangeError(`ranker returned ${scores.length} scores for ${candidates.length} candidates`);
-  if (scores.some((s) => !Number.isFinite(s))) throw new RangeError("ranker returned a non-finite score");
-  return candidates
-    .map((candidate, i) => ({ candidate, score: scores[i] as number }))
-    .sort((a, b) => b.score - a.score || (a.candidate.page < b.candidate.page ? -1 : 1))
-    .slice(0, k);
-}

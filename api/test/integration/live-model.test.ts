@@ -14,7 +14,6 @@ import {
   type ArticleFeatureSource,
   type AwsClients,
   buildModelInputs,
-  candidateLookups,
   coldstartListId,
   decodeInteractionLog,
   FEATURE_SCHEMA_VERSION,
@@ -24,6 +23,7 @@ import {
   packContentVector,
   readerProfile,
   sparseVectorFromWeights,
+  tableStructures,
   unpackContentVector,
   type Vocabularies,
   vocabularyIndex,
@@ -169,7 +169,7 @@ async function offlineScores(bundleDir: string, user: string, pages: readonly st
   const json = async (f: string) => JSON.parse(await readFile(join(bundleDir, f), "utf8"));
   const stored = await new DynamoFeatureStore(clients.documents, env.tables).getUser(user);
   if (stored === undefined) throw new Error(`no reader ${user}`);
-  const lookups = candidateLookups(
+  const tables = tableStructures(
     await json("candidates/popularity.json"),
     await json("candidates/covisitation.json"),
   );
@@ -181,9 +181,9 @@ async function offlineScores(bundleDir: string, user: string, pages: readonly st
       const a = byPage.get(page);
       return a === undefined ? undefined : { ...a, vector: unpackContentVector(a.vector) };
     },
-    popularity: lookups.popularity,
-    popularityScales: lookups.popularityScales,
-    covisitation: lookups.covisitation,
+    popularity: (page) => tables.popularity.get(page) ?? 0,
+    popularityScales: (page) => tables.popularityScales.get(page),
+    covisitation: (page) => tables.covisitation.get(page),
     vocab: vocabularyIndex(await json("vocabularies.json")),
     normalisation: await json("normalisation.json"),
   };

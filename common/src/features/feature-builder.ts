@@ -12,12 +12,10 @@ import { type SparseVector, sparseDot } from "../contracts/content-vector.js";
 import type { Interaction } from "../contracts/interaction-log.js";
 import { decodeInteractionLog } from "../contracts/interaction-log.js";
 import {
-  type CovisitationTable,
   type Normalisation,
   NUMERIC_FEATURE_COUNT,
   NUMERIC_FEATURES,
   OOV_ID,
-  type PopularityTable,
   RECENT_READS,
   type Vocabularies,
 } from "../contracts/model-bundle.js";
@@ -420,17 +418,4 @@ export function computeNormalisation(raw: Float32Array, rows: number): Normalisa
     return variance > 1e-12 ? Math.sqrt(variance) : 1;
   });
   return { features: [...NUMERIC_FEATURES], mean: m, std };
-}
-
-/** Lookups over a bundle's candidate structures (popularity and co-visitation files). */
-export function candidateLookups(popularity: PopularityTable, covisitation: CovisitationTable) {
-  const pop = new Map(popularity.entries);
-  const scales = new Map(Object.entries(popularity.scales));
-  const cov = new Map<string, ReadonlyMap<string, number>>();
-  for (const [page, list] of Object.entries(covisitation.neighbours)) cov.set(page, new Map(list));
-  return {
-    popularity: (page: string) => pop.get(page) ?? 0,
-    popularityScales: (page: string): readonly number[] | undefined => scales.get(page),
-    covisitation: (page: string) => cov.get(page),
-  };
 }

@@ -142,20 +142,20 @@ export function tableStructures(
 }
 
 /**
- * The world a bundle serves: its reference time, candidate budgets and tables over `catalogue`. The
- * api builds it over the articles it has loaded (every read of a reader counts); training over the
- * snapshot's articles, to evaluate exactly what the api will serve.
+ * The worlds a bundle serves: its reference time, candidate budgets and tables (converted once) over
+ * any catalogue. The api builds one over the articles it has loaded on each refresh (every read of a
+ * reader counts); training over the snapshot's articles, to evaluate exactly what the api will serve.
  */
-export function bundleWorld(
+export function bundleWorlds(
   bundle: Pick<LoadedBundle, "manifest" | "popularity" | "covisitation">,
-  catalogue: ArticleCatalogue,
-  readsBefore: number = Number.POSITIVE_INFINITY,
-): RecommendationWorld {
-  return buildRecommendationWorld({
-    asOf: bundle.manifest.asOf,
-    readsBefore,
-    catalogue,
-    candidates: bundle.manifest.candidates,
-    ...tableStructures(bundle.popularity, bundle.covisitation),
-  });
+): (catalogue: ArticleCatalogue, readsBefore?: number) => RecommendationWorld {
+  const structures = tableStructures(bundle.popularity, bundle.covisitation);
+  return (catalogue, readsBefore = Number.POSITIVE_INFINITY) =>
+    buildRecommendationWorld({
+      asOf: bundle.manifest.asOf,
+      readsBefore,
+      catalogue,
+      candidates: bundle.manifest.candidates,
+      ...structures,
+    });
 }

@@ -6,6 +6,7 @@ import {
   mapCatalogue,
   orderByScore,
   type ReaderProfile,
+  rankScore,
   readerProfile,
   recommend,
   type Scorer,
@@ -144,6 +145,11 @@ describe("recommend", () => {
 });
 
 describe("orderByScore", () => {
+  it("sorts by score, ties by page id, and keeps k", () => {
+    const pool = [P(2), P(1), P(3)].map((page) => ({ page, tier: "popular" as const }));
+    expect(orderByScore(pool, [0.5, 0.5, 0.9], 2).map((e) => e.page)).toEqual([P(3), P(1)]);
+  });
+
   it("refuses a score count that does not match or a score that cannot be ordered", () => {
     const pool = [
       { page: P(1), tier: "popular" as const },
@@ -151,5 +157,12 @@ describe("orderByScore", () => {
     ];
     expect(() => orderByScore(pool, [1], 2)).toThrow(/1 scores for 2 candidates/);
     expect(() => orderByScore(pool, [1, Number.NaN], 2)).toThrow(/non-finite/);
+  });
+});
+
+describe("rankScore", () => {
+  it("falls strictly with the rank", () => {
+    expect(rankScore(0)).toBe(1);
+    expect(rankScore(1)).toBeLessThan(rankScore(0));
   });
 });

@@ -11,15 +11,15 @@ import {
   AppError,
   BUNDLE_FILES,
   bundleManifestSchema,
-  bundleWorld,
+  bundleWorlds,
   mapCatalogue,
   readBundleDirectory,
-  readerProfile,
   recommend,
   scorerOf,
 } from "@gplay/common";
 import { evaluateLists, K } from "../domain/metrics.js";
 import { sample, validationCases } from "../domain/split.js";
+import { profileIn } from "../domain/world.js";
 import { loadTrainingData } from "./load-data.js";
 import type { ArticleVectorSource, ModelRegistry, SnapshotReader } from "./ports.js";
 
@@ -119,13 +119,10 @@ export async function compareServedWithOffline(
     const snapshot = await deps.snapshots.readManifest(options.bucket, manifest.snapshot.manifestKey);
     const data = await loadTrainingData(deps.snapshots, deps.vectors, snapshot);
     // The world the bundle serves, over the snapshot's articles, every read of the snapshot included.
-    const world = bundleWorld(bundle, mapCatalogue(data.articles), data.asOf + 1);
+    const world = bundleWorlds(bundle)(mapCatalogue(data.articles), data.asOf + 1);
     const scorer = scorerOf(bundle);
-    const offline = (userId: string) => {
-      const reader = data.readers.get(userId);
-      const profile = readerProfile(reader?.log ?? [], reader?.userType, world.features);
-      return recommend(world, profile, scorer, { k: K }).items;
-    };
+    const profileOf = profileIn(data, world);
+    const offline = (userId: string) => recommend(world, profileOf(userId), scorer, { k: K }).items;
 
     const withHistory = [...data.readers.values()]
       .filter((r) => r.log.length > 0)

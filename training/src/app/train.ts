@@ -10,7 +10,7 @@ import {
   BUNDLE_SCHEMA_VERSION,
   type BundleManifest,
   bundleManifestSchema,
-  bundleWorld,
+  bundleWorlds,
   CHAMPION_ALIAS,
   computeNormalisation,
   DEFAULT_EXPERIMENT_NAME,
@@ -22,7 +22,6 @@ import {
   NUMERIC_FEATURES,
   RECENT_READS,
   readBundleDirectory,
-  readerProfile,
   scorerOf,
   type Vocabularies,
   vocabularyIndex,
@@ -45,7 +44,7 @@ import { lossCurveSvg, metricBarsSvg, segmentTable } from "../domain/report.js";
 import { servedLists, type TierFigures } from "../domain/served-lists.js";
 import { type SplitOptions, timeSplit, validationCases, windowCases } from "../domain/split.js";
 import { covisitationTable, DEFAULT_COVISITATION, popularityTable } from "../domain/structures.js";
-import { buildWorld, type CandidateOptions, DEFAULT_CANDIDATES } from "../domain/world.js";
+import { buildWorld, type CandidateOptions, DEFAULT_CANDIDATES, profileIn } from "../domain/world.js";
 import { forwardPassOf } from "../model/forward-pass-of.js";
 import { buildRecommender } from "../model/recommender.js";
 import type { Tf, TfBackendName } from "../tf/backend.js";
@@ -295,16 +294,8 @@ export async function trainAndEvaluate(
     // the snapshot's articles and its network as the api loads them.
     const vCases = validationCases(data, config.maxEvalReaders, config.seed + 2);
     const served = await readBundleDirectory(bundleDir, manifest);
-    const vWorld = bundleWorld(served, mapCatalogue(data.articles), data.asOf + 1);
-    const vServed = servedLists(
-      vWorld,
-      (userId) => {
-        const reader = data.readers.get(userId);
-        return readerProfile(reader?.log ?? [], reader?.userType, vWorld.features);
-      },
-      vCases,
-      scorerOf(served),
-    );
+    const vWorld = bundleWorlds(served)(mapCatalogue(data.articles), data.asOf + 1);
+    const vServed = servedLists(vWorld, profileIn(data, vWorld), vCases, scorerOf(served));
     const validacao = {
       model: evaluateLists(vCases, vServed.lists, noveltyBasis(fullWorld)),
       baselines: evaluateBaselines(fullWorld, vCases, tuned),

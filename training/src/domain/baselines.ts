@@ -16,6 +16,7 @@ import {
   type BaselineName,
   baselineScorer,
   buildRecommendationWorld,
+  mapCatalogue,
   type RecommendationWorld,
 } from "@gplay/common";
 import { evaluateLists, type NoveltyBasis, type PopulationFigures } from "./metrics.js";
@@ -71,7 +72,7 @@ export function strategyWorld(
   return buildRecommendationWorld({
     asOf: world.asOf,
     readsBefore: world.cut,
-    catalogue: { get: (page) => world.data.articles.get(page), entries: () => world.data.articles.values() },
+    catalogue: mapCatalogue(world.data.articles),
     popularity,
     popularityScales: world.popularityScales,
     covisitation: world.covisitation,

@@ -97,6 +97,7 @@ export function buildWorld(
   const catalogue = [...data.articles.values()].filter((a) => a.issued < asOf);
   const context: FeatureContext = { ...served.features, vocab, normalisation };
   const profiles = new Map<string, ReaderProfile>();
+  const profileOf = profileIn(data, served);
   return {
     cut,
     asOf,
@@ -114,12 +115,22 @@ export function buildWorld(
     profile(userId) {
       let p = profiles.get(userId);
       if (p === undefined) {
-        const reader = data.readers.get(userId);
-        p = readerProfile(reader?.log ?? [], reader?.userType, served.features);
+        p = profileOf(userId);
         if (profiles.size < 50_000) profiles.set(userId, p);
       }
       return p;
     },
+  };
+}
+
+/** A snapshot reader's profile in `world` (its reference time, reads and articles); no history → empty. */
+export function profileIn(
+  data: Pick<TrainingData, "readers">,
+  world: Pick<RecommendationWorld, "features">,
+): (userId: string) => ReaderProfile {
+  return (userId) => {
+    const reader = data.readers.get(userId);
+    return readerProfile(reader?.log ?? [], reader?.userType, world.features);
   };
 }
 

@@ -12,7 +12,7 @@ import {
   BUNDLE_FILES,
   buildModelInputs,
   bundleManifestSchema,
-  bundleWorld,
+  bundleWorlds,
   type FeatureContext,
   readerProfileFromItem,
   unpackContentVector,
@@ -224,7 +224,7 @@ describe("training on the local stack", () => {
       });
     }
     // The world the api builds from the bundle over the items it loaded (every read of a reader counts).
-    const served = bundleWorld(bundle, { get: (page) => items.get(page), entries: () => items.values() });
+    const served = bundleWorlds(bundle)({ get: (page) => items.get(page), entries: () => items.values() });
     const servingContext: FeatureContext = {
       ...served.features,
       vocab: vocabularyIndex(bundle.vocabularies),

@@ -1,10 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import {
-  coVisitNeighbours,
-  orderByScores,
-  rankScore,
-  selectFromTiers,
-} from "../../../src/domain/candidates.js";
+import { coVisitNeighbours, selectFromTiers } from "../../../src/domain/candidates.js";
 import { pageId } from "../../support/fixtures.js";
 
 const [a, b, c, d, e] = [1, 2, 3, 4, 5].map(pageId) as [string, string, string, string, string];
@@ -76,27 +71,5 @@ describe("selectFromTiers", () => {
       () => true,
     );
     expect(out).toHaveLength(2);
-  });
-});
-
-describe("orderByScores", () => {
-  it("sorts by score, ties by page id, and keeps k", () => {
-    const out = orderByScores([{ page: b }, { page: a }, { page: c }], [0.5, 0.5, 0.9], 2);
-    expect(out.map((o) => o.candidate.page)).toEqual([c, a]);
-  });
-
-  it("rejects a score count that differs from the candidates", () => {
-    expect(() => orderByScores([{ page: a }, { page: b }], [1], 2)).toThrow(/1 scores for 2 candidates/);
-  });
-
-  it("rejects non-finite scores", () => {
-    expect(() => orderByScores([{ page: a }], [Number.NaN], 1)).toThrow(/non-finite/);
-  });
-});
-
-describe("rankScore", () => {
-  it("falls strictly with the rank", () => {
-    expect(rankScore(0)).toBe(1);
-    expect(rankScore(1)).toBeLessThan(rankScore(0));
   });
 });
