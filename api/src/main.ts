@@ -64,7 +64,6 @@ async function main(): Promise<void> {
   const recommender = new Recommender(
     { users: store, data, model, clock: systemClock, logger },
     {
-      recentReads: 10,
       userCacheTtlMs: env.GPLAY_USER_CACHE_TTL_MS,
       userCacheMaxEntries: 10_000,
     },

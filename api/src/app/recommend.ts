@@ -15,7 +15,6 @@ import {
 import { toRecommendedItem } from "../domain/articles.js";
 import { type CandidateTier, coVisitNeighbours, selectFromTiers } from "../domain/candidates.js";
 import { type ReadSet, readSetOf } from "../domain/read-set.js";
-import { recentPages } from "../domain/reader.js";
 import { TtlCache } from "../domain/ttl-cache.js";
 import type { Clock, ModelProvider, Ranker, RankerInput, UserStore } from "./ports.js";
 import type { ServingData } from "./serving-data.js";
@@ -30,8 +29,6 @@ const TIER_REASONS: Record<PoolTier, RecommendedItem["reason"]> = {
 };
 
 export interface RecommenderOptions {
-  /** Newest distinct reads whose co-visitation neighbours become candidates. */
-  recentReads: number;
   /** Hot-reader cache: short, so a click recorded by another task is excluded within seconds. */
   userCacheTtlMs: number;
   userCacheMaxEntries: number;
@@ -98,8 +95,9 @@ export class Recommender {
     }
     const interactions = decodeInteractionLog(user.log);
     if (model.status === "none") {
-      const recent = recentPages(interactions, this.options.recentReads);
-      const items = await this.#coldstartItems(recent, request.context, readSet, request.k);
+      // No evaluated version yet: recent popularity minus what the reader read (the popularity
+      // baseline; the co-visitation-first cold-start order scores far below it for known readers).
+      const items = await this.#coldstartItems([], request.context, readSet, request.k);
       return this.#fallback(request.userId, "no-model", items);
     }
     try {
@@ -122,8 +120,7 @@ export class Recommender {
         { event: "ranker-failed", modelVersion: model.ranker.modelVersion, err: error },
         "ranker failed; answering from cold start",
       );
-      const recent = recentPages(interactions, this.options.recentReads);
-      const items = await this.#coldstartItems(recent, request.context, readSet, request.k);
+      const items = await this.#coldstartItems([], request.context, readSet, request.k);
       return this.#fallback(request.userId, "model-error", items);
     }
   }

@@ -49,17 +49,3 @@ export function applyInteractions(
     ...(existing?.expiresAt === undefined ? {} : { expiresAt: existing.expiresAt }),
   };
 }
-
-/** The distinct pages of a log's newest interactions, newest last. */
-export function recentPages(interactions: readonly Interaction[], n: number): string[] {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  for (let i = interactions.length - 1; i >= 0 && out.length < n; i--) {
-    const page = (interactions[i] as Interaction).page;
-    if (!seen.has(page)) {
-      seen.add(page);
-      out.push(page);
-    }
-  }
-  return out.reverse();
-}

@@ -129,7 +129,7 @@ describe("DynamoDB and S3 adapters against the emulator", () => {
     );
     await data.refresh();
     // Two recommenders stand for two tasks: the one that did not record the click reads it from DynamoDB.
-    const options = { maxCandidates: 100, recentReads: 5, userCacheTtlMs: 0, userCacheMaxEntries: 10 };
+    const options = { maxCandidates: 100, userCacheTtlMs: 0, userCacheMaxEntries: 10 };
     const recommender = new Recommender({ users: store, data, model, clock: systemClock }, options);
     const events = new EventRecorder(
       {

@@ -74,7 +74,7 @@ export function buildService(options: ServiceOptions = {}): Service {
   if (options.ranker !== undefined) model.set(options.ranker.useCatalogue(() => data.catalogue()));
   const recommender = new Recommender(
     { users, data, model, clock, logger },
-    { recentReads: 10, userCacheTtlMs: 2_000, userCacheMaxEntries: 100 },
+    { userCacheTtlMs: 2_000, userCacheMaxEntries: 100 },
   );
   const events = new EventRecorder(
     {

@@ -96,7 +96,7 @@ describe("Recommender", () => {
     await data.refresh();
     recommender = new Recommender(
       { users, data, model, clock },
-      { recentReads: 5, userCacheTtlMs: 2_000, userCacheMaxEntries: 10 },
+      { userCacheTtlMs: 2_000, userCacheMaxEntries: 10 },
     );
   });
 
@@ -171,12 +171,23 @@ describe("Recommender", () => {
       expect(out.items.map((i) => i.page)).toEqual([p(1), p(2)]);
     });
 
-    it("answers from cold start with fallback no-model when no model is loaded, excluding the history", async () => {
+    it("answers a known reader with recent popularity minus the history when no model is loaded", async () => {
       users.items.set(userId(1), reader(userId(1), [p(1), p(2)]));
       const out = await recommender.predict({ userId: userId(1), k: 3 });
       expect(out).toMatchObject({ strategy: "coldstart", fallback: "no-model", modelVersion: null });
-      // the reader's latest read (p2) has no co-visitation row; p1's neighbours come first
-      expect(out.items.map((i) => i.page)).toEqual([p(9), p(8), p(3)]);
+      // the fresh global popularity order (p30 is stale), read pages left out; p1's co-visited
+      // neighbours (p9, p8) do not jump the queue: for known readers they score far below popularity
+      expect(out.items.map((i) => [i.page, i.reason])).toEqual([
+        [p(3), "popular-global"],
+        [p(21), "popular-global"],
+        [p(4), "popular-global"],
+      ]);
+    });
+
+    it("honours the request's section context when no model is loaded", async () => {
+      users.items.set(userId(1), reader(userId(1), [p(1), p(2)]));
+      const out = await recommender.predict({ userId: userId(1), k: 3, context: { section: "rj" } });
+      expect(out.items.map((i) => i.page)).toEqual([p(22), p(23), p(3)]);
     });
 
     it("ranks the version's candidate pool with its scores, best first, naming tier and version", async () => {

@@ -1,7 +1,7 @@
 import { decodeInteractionLog, logPages } from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
 import { readSetOf } from "../../../src/domain/read-set.js";
-import { applyInteractions, recentPages } from "../../../src/domain/reader.js";
+import { applyInteractions } from "../../../src/domain/reader.js";
 import { AS_OF, interaction, pageId, reader, userId } from "../../support/fixtures.js";
 
 const now = new Date(AS_OF);
@@ -43,13 +43,6 @@ describe("applyInteractions", () => {
     const readSet = readSetOf(next);
     for (const n of [1, 2, 3, 4]) expect(readSet.has(pageId(n))).toBe(true);
     expect(readSet.has(pageId(99))).toBe(false);
-  });
-});
-
-describe("recentPages", () => {
-  it("returns the newest distinct pages, newest last", () => {
-    const log = [pageId(1), pageId(2), pageId(1), pageId(3)].map((p, i) => interaction(p, AS_OF + i));
-    expect(recentPages(log, 2)).toEqual([pageId(1), pageId(3)]);
   });
 });
 
