@@ -29,6 +29,13 @@ interface Figures {
   readers: number;
 }
 type Populations = Record<"all" | "history" | "cold", Figures>;
+/** The model ÷ the segment's best baseline, with a 90 % paired-bootstrap interval over readers. */
+interface Interval {
+  ratio: number;
+  low: number;
+  high: number;
+  baseline: string;
+}
 interface Evaluation {
   model: Populations;
   baselines: Record<string, Populations>;
@@ -37,6 +44,7 @@ interface Evaluation {
     test: { candidateRecall: Record<string, number> };
     validacao: { candidateRecall: Record<string, number> };
   };
+  ratios: Record<"test" | "validacao", Record<"history" | "cold", Interval>>;
   tuned: { halfLifeHours: number };
   timings: { baselinesSeconds: number; trainSeconds: number };
 }
@@ -55,6 +63,8 @@ const { values } = parseArgs({
     hidden: { type: "string" },
     negatives: { type: "string" },
     windows: { type: "string" },
+    "validation-hours": { type: "string" },
+    "test-hours": { type: "string" },
   },
 });
 
@@ -80,11 +90,21 @@ async function main(): Promise<void> {
   const { loadTrainingData } = await load("training/src/app/load-data.ts");
   const { inMemorySnapshot } = await load("training/test/support/in-memory-pipeline.ts");
   const { generateWorld } = await load("featstore-engine/src/generator/worlds.ts");
+  const { promotionDecision } = await load("training/src/domain/gate.ts");
   const silent = { info: () => undefined, warn: () => undefined };
   const { tf, backend } = await initTensorflow({ prefer: values.backend, log: silent });
   const seeds = worldSeeds();
   console.log(`backend ${backend}; ${seeds.length} worlds × ${values.users} readers × ${values.days} days`);
-  const ratios: { seed: string; affinity: number; window: string; segment: string; ratio: number }[] = [];
+  const ratios: {
+    seed: string;
+    affinity: number;
+    window: string;
+    segment: string;
+    ratio: number;
+    low: number;
+    high: number;
+    served: number;
+  }[] = [];
   for (const seed of seeds) {
     const started = performance.now();
     let params: Record<string, number> = {};
@@ -114,9 +134,20 @@ async function main(): Promise<void> {
         ...(values.hidden === undefined ? {} : { hidden: values.hidden.split("x").map(Number) }),
         ...(values.negatives === undefined ? {} : { negatives: Number(values.negatives) }),
         ...(values.windows === undefined ? {} : { labelWindows: Number(values.windows) }),
+        split: {
+          validationHours: Number(values["validation-hours"] ?? DEFAULT_TRAIN_CONFIG.split.validationHours),
+          testHours: Number(values["test-hours"] ?? DEFAULT_TRAIN_CONFIG.split.testHours),
+        },
       },
     );
     const e = outcome.evaluation as Evaluation;
+    // What a first training run on this world serves: the gate's choice on the test window.
+    const decision = promotionDecision({
+      model: e.model.all.ndcg10,
+      baselines: Object.fromEntries(Object.entries(e.baselines).map(([k, v]) => [k, v.all.ndcg10])),
+      champion: undefined,
+    });
+    const servedName: string = decision.reason === "baseline-best" ? decision.baseline : "model";
     const p = (k: string) => Number(params[k] ?? Number.NaN).toFixed(2);
     console.log(
       `\n${seed}: ${data.readers.size} readers, ${data.articles.size} articles, ${data.events.length} reads; ` +
@@ -129,31 +160,54 @@ async function main(): Promise<void> {
       ["test", e.model, e.baselines, e.tiers.test],
       ["validacao", e.validacao.model, e.validacao.baselines, e.tiers.validacao],
     ] as const) {
-      console.log(`  ${window}: candidate recall ${f4(tiers.candidateRecall.all ?? 0)}`);
+      console.log(
+        `  ${window}: candidate recall ${f4(tiers.candidateRecall.all ?? 0)}; the gate serves ${servedName}`,
+      );
       for (const segment of ["history", "cold"] as const) {
         const best = Math.max(...Object.values(baselines).map((b) => b[segment].ndcg10));
         console.log(
           `   ${segment === "history" ? "readers with history" : "new readers"}    NDCG@10 HR@10   MRR     cover   readers  ÷ best baseline`,
         );
-        console.log(row("model", model[segment], best));
+        const r = e.ratios[window][segment];
+        console.log(
+          `${row("model", model[segment], best)}   (90 % interval ${r.low.toFixed(3)}–${r.high.toFixed(3)})`,
+        );
         for (const [name, f] of Object.entries(baselines)) console.log(row(name, f[segment]));
+        const served =
+          servedName === "model" ? model[segment] : (baselines[servedName] as Populations)[segment];
         ratios.push({
           seed,
           affinity: params.affinity ?? Number.NaN,
           window,
           segment,
           ratio: model[segment].ndcg10 / Math.max(best, 1e-9),
+          low: r.low,
+          high: r.high,
+          served: served.ndcg10 / Math.max(best, 1e-9),
         });
       }
     }
   }
-  console.log("\nmodel NDCG@10 ÷ best baseline, per world:");
+  for (const [title, key] of [
+    ["model", "ratio"],
+    ["what the gate serves (model or a baseline)", "served"],
+  ] as const) {
+    console.log(`\n${title}: NDCG@10 ÷ best baseline, per world:`);
+    for (const window of ["test", "validacao"])
+      for (const segment of ["history", "cold"]) {
+        const rs = ratios.filter((r) => r.window === window && r.segment === segment);
+        const mean = rs.reduce((s, r) => s + r[key], 0) / Math.max(rs.length, 1);
+        console.log(
+          `  ${window.padEnd(9)} ${segment.padEnd(7)} ${rs.map((r) => `${r[key].toFixed(3)}${r.affinity === 0 ? "*" : ""}`).join("  ")}   mean ${mean.toFixed(3)}   min ${Math.min(...rs.map((r) => r[key])).toFixed(3)}`,
+        );
+      }
+  }
+  console.log("\nmodel: 90 % paired-bootstrap interval of that ratio, per world:");
   for (const window of ["test", "validacao"])
     for (const segment of ["history", "cold"]) {
       const rs = ratios.filter((r) => r.window === window && r.segment === segment);
-      const mean = rs.reduce((s, r) => s + r.ratio, 0) / Math.max(rs.length, 1);
       console.log(
-        `  ${window.padEnd(9)} ${segment.padEnd(7)} ${rs.map((r) => `${r.ratio.toFixed(3)}${r.affinity === 0 ? "*" : ""}`).join("  ")}   mean ${mean.toFixed(3)}   min ${Math.min(...rs.map((r) => r.ratio)).toFixed(3)}`,
+        `  ${window.padEnd(9)} ${segment.padEnd(7)} ${rs.map((r) => `${r.low.toFixed(2)}–${r.high.toFixed(2)}`).join("  ")}`,
       );
     }
   console.log("  (* a world whose readers have no section/region affinity)");

@@ -32,6 +32,8 @@ import {
   type BaselineName,
   evaluateBaselines,
   noveltyBasis,
+  ratiosToBestBaseline,
+  type SegmentRatios,
   strategyPopularity,
   strategyWorld,
   tuneBaselines,
@@ -104,6 +106,8 @@ export interface EvaluationResult {
   validacao: { model: PopulationFigures; baselines: Record<BaselineName, PopulationFigures> };
   /** The candidate pool's figures per tier: on the test window, and for validacao through the written bundle. */
   tiers: { test: TierFigures; validacao: TierFigures };
+  /** The model ÷ each segment's best baseline, with a 90 % paired-bootstrap interval, per window. */
+  ratios: { test: SegmentRatios; validacao: SegmentRatios };
   tuned: ReturnType<typeof tuneBaselines>;
   epochs: EpochLog[];
   examples: { rows: number; positives: number };
@@ -306,6 +310,10 @@ export async function trainAndEvaluate(
       baselines: baselineFigures,
       validacao,
       tiers: { test: testServed.tiers, validacao: vServed.tiers },
+      ratios: {
+        test: ratiosToBestBaseline(testWorld, testCases, testServed.lists, baselineFigures, tuned),
+        validacao: ratiosToBestBaseline(fullWorld, vCases, vServed.lists, validacao.baselines, tuned),
+      },
       tuned,
       epochs,
       examples: { rows: examples.inputs.rows, positives: examples.positives },
@@ -450,6 +458,11 @@ async function registerAndGate(
       metrics.push(...flatten(`validacao.baseline.${name}`, f));
     metrics.push(...tierMetrics("test.tiers", evaluation.tiers.test));
     metrics.push(...tierMetrics("validacao.tiers", evaluation.tiers.validacao));
+    for (const [window, bySegment] of Object.entries(evaluation.ratios))
+      for (const [segment, r] of Object.entries(bySegment))
+        for (const key of ["ratio", "low", "high"] as const)
+          if (Number.isFinite(r[key]))
+            metrics.push({ key: `${window}.ratio_to_best_baseline.${segment}.${key}`, value: r[key] });
     for (const [k, v] of Object.entries(tuned.grid))
       metrics.push({ key: `tuning.${k.replace(/[^A-Za-z0-9_.-]/g, "_")}`, value: v });
 
@@ -530,11 +543,13 @@ async function registerAndGate(
           "Test window",
           { model: modelFigures, ...baselineFigures },
           Object.keys(baselineFigures),
+          evaluation.ratios.test,
         ),
         segmentTable(
           "validacao (after the snapshot)",
           { model: validacao.model, ...validacao.baselines },
           Object.keys(validacao.baselines),
+          evaluation.ratios.validacao,
         ),
       ].join("\n"),
     );

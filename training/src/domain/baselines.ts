@@ -19,7 +19,15 @@ import {
   mapCatalogue,
   type RecommendationWorld,
 } from "@gplay/common";
-import { evaluateLists, type NoveltyBasis, type PopulationFigures } from "./metrics.js";
+import {
+  evaluateLists,
+  type NoveltyBasis,
+  ndcgByCase,
+  type PopulationFigures,
+  pairedRatioInterval,
+  type RatioInterval,
+  segmentCases,
+} from "./metrics.js";
 import { servedLists } from "./served-lists.js";
 import type { EvalCase } from "./split.js";
 import { popularityAt, recentBufferAt } from "./structures.js";
@@ -90,14 +98,21 @@ export function evaluateStrategy(
   strategy: BaselineStrategy,
   basis: NoveltyBasis = noveltyBasis(world),
 ): PopulationFigures {
-  const served = strategyWorld(world, strategy);
-  const lists = servedLists(
-    served,
+  return evaluateLists(cases, strategyLists(world, cases, strategy), basis);
+}
+
+/** The lists one strategy serves `cases`' readers, through the served path. */
+export function strategyLists(
+  world: World,
+  cases: readonly EvalCase[],
+  strategy: BaselineStrategy,
+): string[][] {
+  return servedLists(
+    strategyWorld(world, strategy),
     world.profile,
     cases,
     baselineScorer(strategy.name, strategy.params),
   ).lists;
-  return evaluateLists(cases, lists, basis);
 }
 
 /** Tunes every baseline's parameters on the validation window (world at validCut). */
@@ -171,4 +186,31 @@ export function noveltyBasis(world: World): NoveltyBasis {
     totalReads: world.totalReads,
     catalogueSize: world.catalogue.length,
   };
+}
+
+/** The model's NDCG@10 ÷ that of the segment's best baseline, with a paired-bootstrap interval. */
+export type SegmentRatios = Record<"history" | "cold", RatioInterval & { baseline: BaselineName }>;
+
+/** Per segment: the model against the best baseline of `baselines` (figures of the same cases). */
+export function ratiosToBestBaseline(
+  world: World,
+  cases: readonly EvalCase[],
+  modelLists: readonly (readonly string[])[],
+  baselines: Record<BaselineName, PopulationFigures>,
+  tuned: TunedBaselines,
+): SegmentRatios {
+  const model = ndcgByCase(cases, modelLists);
+  const scored = new Map<BaselineName, Float64Array>();
+  const ratioFor = (segment: "history" | "cold") => {
+    let best: BaselineName = BASELINE_NAMES[0];
+    for (const name of BASELINE_NAMES)
+      if (baselines[name][segment].ndcg10 > baselines[best][segment].ndcg10) best = name;
+    let lists = scored.get(best);
+    if (lists === undefined) {
+      lists = ndcgByCase(cases, strategyLists(world, cases, tuned.strategies[best]));
+      scored.set(best, lists);
+    }
+    return { ...pairedRatioInterval(model, lists, segmentCases(cases, segment)), baseline: best };
+  };
+  return { history: ratioFor("history"), cold: ratioFor("cold") };
 }

@@ -2,7 +2,7 @@
  * Offline ranking metrics over top-k lists with binary relevance: NDCG@k, HR@k, Recall@k, MRR,
  * catalogue coverage and novelty (mean self-information of recommended items).
  */
-import type { EvaluationFigures } from "@gplay/common";
+import { type EvaluationFigures, mulberry32 } from "@gplay/common";
 import type { EvalCase } from "./split.js";
 
 export const K = 10;
@@ -105,4 +105,65 @@ export function evaluateLists(
       basis,
     ),
   };
+}
+
+/** NDCG@K of each case's list (a missing list scores 0). */
+export function ndcgByCase(cases: readonly EvalCase[], lists: readonly (readonly string[])[]): Float64Array {
+  return Float64Array.from(cases, (c, i) => listScores((lists[i] ?? []).slice(0, K), c.targets).ndcg);
+}
+
+/** A ratio of two mean NDCG@K with its bootstrap interval. */
+export interface RatioInterval {
+  ratio: number;
+  /** 5th and 95th percentiles of the bootstrapped ratio (a 90 % interval). */
+  low: number;
+  high: number;
+  readers: number;
+}
+
+/**
+ * mean(a) ÷ mean(b) over the cases `idx`, with a paired bootstrap over readers (seeded): each resample
+ * draws readers with replacement and keeps both methods' scores of the same reader together, so the
+ * interval reflects how many readers decide the comparison, not the two methods' own spreads.
+ */
+export function pairedRatioInterval(
+  a: Float64Array,
+  b: Float64Array,
+  idx: readonly number[],
+  options: { resamples?: number; seed?: number } = {},
+): RatioInterval {
+  const resamples = options.resamples ?? 1_000;
+  const ratioOf = (sa: number, sb: number) => (sb > 0 ? sa / sb : sa > 0 ? Number.POSITIVE_INFINITY : 1);
+  let sumA = 0;
+  let sumB = 0;
+  for (const i of idx) {
+    sumA += a[i] as number;
+    sumB += b[i] as number;
+  }
+  const ratio = ratioOf(sumA, sumB);
+  if (idx.length === 0) return { ratio, low: ratio, high: ratio, readers: 0 };
+  const rng = mulberry32(options.seed ?? 7);
+  const draws = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) {
+    let ra = 0;
+    let rb = 0;
+    for (let n = 0; n < idx.length; n++) {
+      const i = idx[Math.floor(rng() * idx.length)] as number;
+      ra += a[i] as number;
+      rb += b[i] as number;
+    }
+    draws[r] = ratioOf(ra, rb);
+  }
+  draws.sort();
+  const at = (q: number) => draws[Math.min(resamples - 1, Math.floor(q * resamples))] as number;
+  return { ratio, low: at(0.05), high: at(0.95), readers: idx.length };
+}
+
+/** The cases of a segment: readers with history, or new readers. */
+export function segmentCases(cases: readonly EvalCase[], segment: "history" | "cold"): number[] {
+  const out: number[] = [];
+  cases.forEach((c, i) => {
+    if (c.cold === (segment === "cold")) out.push(i);
+  });
+  return out;
 }

@@ -81,6 +81,10 @@ export function segmentTable(
     >
   >,
   baselines: readonly string[],
+  /** The model ÷ each segment's best baseline with its bootstrap interval, printed under the table. */
+  intervals?: Readonly<
+    Record<Segment, { ratio: number; low: number; high: number; readers: number; baseline: string }>
+  >,
 ): string {
   const lines = [`### ${title}`, ""];
   for (const segment of ["history", "cold"] as const) {
@@ -97,6 +101,12 @@ export function segmentTable(
         `| ${method} | ${x.ndcg10.toFixed(4)} | ${x.hr10.toFixed(4)} | ${x.mrr.toFixed(4)} | ${x.coverage.toFixed(4)} | ${x.readers} | ${(x.ndcg10 / best).toFixed(3)} |`,
       );
     }
+    const r = intervals?.[segment];
+    if (r !== undefined)
+      lines.push(
+        "",
+        `model ÷ ${r.baseline}: ${r.ratio.toFixed(3)} (90 % paired-bootstrap interval over the ${r.readers} readers: ${r.low.toFixed(3)}–${r.high.toFixed(3)})`,
+      );
     lines.push("");
   }
   return lines.join("\n");

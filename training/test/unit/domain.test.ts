@@ -3,7 +3,13 @@ import { describe, expect, it } from "@jest/globals";
 import type { TrainingData } from "../../src/domain/data.js";
 import { HOUR_MS } from "../../src/domain/data.js";
 import { promotionDecision } from "../../src/domain/gate.js";
-import { evaluateLists, listScores } from "../../src/domain/metrics.js";
+import {
+  evaluateLists,
+  listScores,
+  ndcgByCase,
+  pairedRatioInterval,
+  segmentCases,
+} from "../../src/domain/metrics.js";
 import { lossCurveSvg, metricBarsSvg, segmentTable } from "../../src/domain/report.js";
 import { sample, timeSplit, validationCases, windowCases } from "../../src/domain/split.js";
 import { covisitationAt, popularityAt } from "../../src/domain/structures.js";
@@ -176,5 +182,76 @@ describe("the per-segment report", () => {
     expect(table).toContain("| model | 0.3000 | 0.5000 | 0.2000 | 0.1000 | 10 | 1.200 |");
     expect(table).toContain("| covisitation | 0.0500 | 0.5000 | 0.2000 | 0.1000 | 10 | 0.500 |");
     expect(table.indexOf("readers with history")).toBeLessThan(table.indexOf("new readers"));
+  });
+
+  it("prints the model's ratio to the best baseline with its interval under each segment", () => {
+    const f = (ndcg10: number) => ({ ndcg10, hr10: 0.5, mrr: 0.2, coverage: 0.1, readers: 10 });
+    const r = (ratio: number) => ({
+      ratio,
+      low: ratio - 0.1,
+      high: ratio + 0.1,
+      readers: 10,
+      baseline: "popularity",
+    });
+    const table = segmentTable(
+      "validacao",
+      { model: { history: f(0.3), cold: f(0.1) }, popularity: { history: f(0.2), cold: f(0.1) } },
+      ["popularity"],
+      { history: r(1.5), cold: r(1) },
+    );
+    expect(table).toContain(
+      "model ÷ popularity: 1.500 (90 % paired-bootstrap interval over the 10 readers: 1.400–1.600)",
+    );
+    expect(table.indexOf("1.400–1.600")).toBeLessThan(table.indexOf("new readers"));
+  });
+});
+
+describe("the model's ratio to a baseline, with a paired bootstrap interval", () => {
+  it("is the ratio of the means, and its interval narrows as readers are added", () => {
+    const rng = mulberry32(3);
+    const scores = (n: number) => {
+      // the model hits a reader with probability 0.3, the baseline 0.2, independently
+      const a = Float64Array.from({ length: n }, () => (rng() < 0.3 ? 1 : 0));
+      const b = Float64Array.from({ length: n }, () => (rng() < 0.2 ? 1 : 0));
+      return { a, b, idx: Array.from({ length: n }, (_, i) => i) };
+    };
+    const small = scores(100);
+    const large = scores(10_000);
+    const rs = pairedRatioInterval(small.a, small.b, small.idx);
+    const rl = pairedRatioInterval(large.a, large.b, large.idx);
+    const mean = (x: Float64Array) => x.reduce((s, v) => s + v, 0) / x.length;
+    expect(rl.ratio).toBeCloseTo(mean(large.a) / mean(large.b), 12);
+    expect(rl.low).toBeLessThan(rl.ratio);
+    expect(rl.high).toBeGreaterThan(rl.ratio);
+    expect(rl.low).toBeGreaterThan(1.3);
+    expect(rl.high).toBeLessThan(1.7);
+    expect(rs.high - rs.low).toBeGreaterThan(3 * (rl.high - rl.low));
+    expect(rl.readers).toBe(10_000);
+  });
+
+  it("has no width when both methods score every reader alike, and is seeded", () => {
+    const a = Float64Array.from([0.5, 0, 1, 0.2]);
+    const r = pairedRatioInterval(a, a, [0, 1, 2, 3]);
+    expect(r).toEqual({ ratio: 1, low: 1, high: 1, readers: 4 });
+    const b = Float64Array.from([0.1, 0.4, 0, 0.3]);
+    expect(pairedRatioInterval(a, b, [0, 1, 2, 3], { seed: 9 })).toEqual(
+      pairedRatioInterval(a, b, [0, 1, 2, 3], { seed: 9 }),
+    );
+  });
+
+  it("scores each case's list and splits cases by segment", () => {
+    const cases = [
+      { userId: "a", targets: new Set(["p1"]), cold: false },
+      { userId: "b", targets: new Set(["p2"]), cold: true },
+    ];
+    expect([
+      ...ndcgByCase(cases, [
+        ["p1", "p3"],
+        ["p3", "p2"],
+      ]),
+    ]).toEqual([1, 1 / Math.log2(3)]);
+    expect([...ndcgByCase(cases, [])]).toEqual([0, 0]);
+    expect(segmentCases(cases, "history")).toEqual([0]);
+    expect(segmentCases(cases, "cold")).toEqual([1]);
   });
 });
