@@ -8,12 +8,22 @@ export type TakeResult = { allowed: true } | { allowed: false; retryAfterSeconds
 
 /**
  * Token buckets keyed by client: each holds up to `burst` tokens and refills at `ratePerSecond`;
- * a request takes one token or is refused with the whole seconds until one is available.
+ * a request takes one token or is refused with the whole seconds until one is available. At most
+ * `maxClients` buckets are kept (clients keyed by IP are unbounded): beyond that the least recently
+ * seen client's bucket is forgotten, which gives it a full bucket on its next request.
  */
 export class TokenBuckets {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly maxClients = 100_000,
+  ) {}
+
+  /** Clients whose bucket is held. */
+  get size(): number {
+    return this.#buckets.size;
+  }
 
   take(client: string, quota: RateQuota): TakeResult {
     return this.#settle(client, quota, true);
@@ -31,8 +41,13 @@ export class TokenBuckets {
     bucket.tokens = Math.min(quota.burst, bucket.tokens + elapsedSeconds * quota.ratePerSecond);
     bucket.at = now;
     // A full bucket is the default: forgetting it keeps the map to the clients that spent tokens.
-    if (bucket.tokens >= quota.burst && !take) this.#buckets.delete(client);
-    else this.#buckets.set(client, bucket);
+    // Re-inserting keeps the map in least-recently-seen order, so the first key is the one to evict.
+    this.#buckets.delete(client);
+    if (bucket.tokens < quota.burst || take) {
+      this.#buckets.set(client, bucket);
+      if (this.#buckets.size > this.maxClients)
+        this.#buckets.delete(this.#buckets.keys().next().value as string);
+    }
     if (bucket.tokens >= 1) {
       if (take) bucket.tokens -= 1;
       return { allowed: true };

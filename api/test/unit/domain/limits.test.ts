@@ -14,6 +14,17 @@ describe("TokenBuckets", () => {
     now += 2_000;
     expect(buckets.take("a", quota)).toEqual({ allowed: true });
   });
+
+  it("holds at most maxClients buckets, forgetting the least recently seen client", () => {
+    const buckets = new TokenBuckets(() => 0, 3);
+    const quota = { ratePerSecond: 0.001, burst: 1 };
+    for (const c of ["a", "b", "c"]) expect(buckets.take(c, quota)).toEqual({ allowed: true });
+    expect(buckets.take("a", quota).allowed).toBe(false); // "a" is now the most recently seen
+    for (let i = 0; i < 1_000; i++) buckets.take(`ip-${i}`, quota);
+    expect(buckets.size).toBe(3);
+    expect(buckets.take("b", quota)).toEqual({ allowed: true }); // forgotten: a full bucket again
+    expect(buckets.take("ip-999", quota).allowed).toBe(false); // recent: still empty
+  });
 });
 
 describe("TtlCache", () => {
