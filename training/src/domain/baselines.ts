@@ -39,6 +39,9 @@ export const HALF_LIFE_GRID_HOURS = [1, 2, 3, 6, 12, 24, 72] as const;
 export const BUFFER_GRID_READS = [100, 300, 1_000, 3_000, 10_000] as const;
 export const AFFINITY_WEIGHT_GRID = [0.5, 2, 8] as const;
 
+/** New readers in the validation window from which the serving popularity is chosen on them alone. */
+export const MIN_COLD_READERS_TO_CHOOSE = 200;
+
 /** A baseline with its parameters: what a baseline bundle names. */
 export interface BaselineStrategy {
   name: BaselineName;
@@ -47,7 +50,11 @@ export interface BaselineStrategy {
 
 export interface TunedBaselines {
   strategies: Record<BaselineName, BaselineStrategy>;
-  /** The better of the popularity and recent-buffer baselines on the validation window: the model's popularity. */
+  /**
+   * The better of the popularity and recent-buffer baselines on the validation window's new readers
+   * (on every reader when fewer than `MIN_COLD_READERS_TO_CHOOSE`): the model's popularity, and the
+   * list a reader without history gets.
+   */
   servingPopularity: ServingPopularity;
   /** The popularity baseline's half-life (also the model's popularity tier and feature). */
   halfLifeHours: number;
@@ -115,17 +122,36 @@ export function strategyLists(
   ).lists;
 }
 
+/**
+ * Decayed popularity or the recent-click buffer (each with its tuned parameter), from their NDCG@10 on
+ * the validation window. The serving popularity is the whole list of a reader without history, but
+ * only one feature and one candidate tier of a reader with history: so it is chosen on the new readers
+ * when there are enough of them to tell, else on every reader; a tie keeps decayed popularity.
+ */
+export function chooseServingPopularity(
+  decayed: { all: number; cold: number },
+  buffer: { all: number; cold: number },
+  coldReaders: number,
+  bufferReads: number,
+): ServingPopularity {
+  const segment = coldReaders >= MIN_COLD_READERS_TO_CHOOSE ? "cold" : "all";
+  return buffer[segment] > decayed[segment] ? { kind: "buffer", reads: bufferReads } : { kind: "decayed" };
+}
+
 /** Tunes every baseline's parameters on the validation window (world at validCut). */
 export function tuneBaselines(world: World, cases: readonly EvalCase[]): TunedBaselines {
   const basis = noveltyBasis(world);
   const grid: Record<string, number> = {};
+  const coldGrid = new Map<string, number>();
   const best = <T>(points: readonly T[], strategy: (p: T) => BaselineStrategy, label: (p: T) => string) => {
     let chosen = strategy(points[0] as T);
     let top = -1;
     for (const p of points) {
       const s = strategy(p);
-      const ndcg = evaluateStrategy(world, cases, s, basis).all.ndcg10;
+      const figures = evaluateStrategy(world, cases, s, basis);
+      const ndcg = figures.all.ndcg10;
       grid[label(p)] = ndcg;
+      coldGrid.set(label(p), figures.cold.ndcg10);
       if (ndcg > top) {
         top = ndcg;
         chosen = s;
@@ -149,15 +175,16 @@ export function tuneBaselines(world: World, cases: readonly EvalCase[]): TunedBa
     (w) => ({ name: "section-region-popularity", params: { halfLifeHours, affinityWeight: w } }),
     (w) => `section-region-popularity.weight=${w}`,
   );
-  const popularityNdcg = grid[`popularity.halfLife=${halfLifeHours}h`] ?? 0;
-  const bufferNdcg = grid[`recent-buffer.reads=${recent.params.reads}`] ?? 0;
+  const figuresOf = (label: string) => ({ all: grid[label] ?? 0, cold: coldGrid.get(label) ?? 0 });
   return {
     halfLifeHours,
     grid,
-    servingPopularity:
-      bufferNdcg > popularityNdcg
-        ? { kind: "buffer", reads: recent.params.reads as number }
-        : { kind: "decayed" },
+    servingPopularity: chooseServingPopularity(
+      figuresOf(`popularity.halfLife=${halfLifeHours}h`),
+      figuresOf(`recent-buffer.reads=${recent.params.reads}`),
+      cases.filter((c) => c.cold).length,
+      recent.params.reads as number,
+    ),
     strategies: {
       popularity,
       "recent-buffer": recent,

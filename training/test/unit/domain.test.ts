@@ -1,5 +1,6 @@
 import { mulberry32, vocabularyIndex } from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
+import { chooseServingPopularity, MIN_COLD_READERS_TO_CHOOSE } from "../../src/domain/baselines.js";
 import type { TrainingData } from "../../src/domain/data.js";
 import { HOUR_MS } from "../../src/domain/data.js";
 import { promotionDecision } from "../../src/domain/gate.js";
@@ -153,6 +154,32 @@ describe("promotion gate", () => {
     expect(promotionDecision({ model: 0.31, baselines: { pop: 0.2 }, champion: 0.3 }).reason).toBe(
       "beats-champion",
     );
+  });
+});
+
+describe("the serving popularity (new readers' list, the model's popular tier and feature)", () => {
+  const many = MIN_COLD_READERS_TO_CHOOSE;
+  it("is chosen on the new readers when there are enough of them", () => {
+    // the buffer wins over every reader, decayed popularity over the new readers
+    const decayed = { all: 0.1, cold: 0.05 };
+    const buffer = { all: 0.12, cold: 0.04 };
+    expect(chooseServingPopularity(decayed, buffer, many, 300)).toEqual({ kind: "decayed" });
+    expect(chooseServingPopularity({ all: 0.1, cold: 0.03 }, buffer, many, 300)).toEqual({
+      kind: "buffer",
+      reads: 300,
+    });
+  });
+
+  it("is chosen on every reader when the new readers are too few to tell, and a tie keeps decayed", () => {
+    expect(
+      chooseServingPopularity({ all: 0.1, cold: 0.05 }, { all: 0.12, cold: 0.04 }, many - 1, 300),
+    ).toEqual({
+      kind: "buffer",
+      reads: 300,
+    });
+    expect(chooseServingPopularity({ all: 0.1, cold: 0.05 }, { all: 0.1, cold: 0.05 }, many, 300)).toEqual({
+      kind: "decayed",
+    });
   });
 });
 
