@@ -352,7 +352,11 @@ const ARTICLE_NORM = ARTICLE_FEATURES;
  */
 const articleCache = new WeakMap<object, Map<string, Float64Array>>();
 
-function articleFeatures(context: FeatureContext, page: string, a: ArticleFeatureSource | undefined): Float64Array {
+function articleFeatures(
+  context: FeatureContext,
+  page: string,
+  a: ArticleFeatureSource | undefined,
+): Float64Array {
   let cache = articleCache.get(context);
   if (cache === undefined) {
     cache = new Map();
