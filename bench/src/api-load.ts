@@ -32,6 +32,7 @@ import { DEFAULT_CANDIDATES, mulberry32 } from "@gplay/common";
 // @ts-expect-error -- untyped package
 import autocannonUntyped from "autocannon";
 import { baselineTree } from "./baseline-tree.js";
+import { writeFigures } from "./figures.js";
 import { AS_OF, articleItem, benchData, bundleSpec, SECTIONS, userId } from "./predict-fixture.js";
 import { PREDICT_STAGES, type StageFigures } from "./predict-stages.js";
 import { median, ratio } from "./stats.js";
@@ -566,6 +567,15 @@ async function main(): Promise<void> {
       `/coldstart ≥ ½ /healthz: ${(coldstart.reqPerSec / healthz.reqPerSec).toFixed(2)} ${coldstart.reqPerSec >= healthz.reqPerSec / 2 ? "met" : "MISSED"}`,
     );
   process.stdout.write(`targets: ${verdicts.join("; ")}\n`);
+  const mine = atRate.find((a) => a.label === "this");
+  writeFigures(root, "api", {
+    warmCpuMsPerPredict: warm?.cpuMsPerReq ?? null,
+    baselineWarmCpuMsPerPredict: warmBase?.cpuMsPerReq ?? null,
+    coldCpuMsPerPredict: predict?.cpuMsPerReq ?? null,
+    p99AtEightyPercentMs: mine?.result.p99 ?? null,
+    stagesUs: stages[0]?.stagesUs ?? null,
+    loadAverage: median(loads),
+  });
 }
 
 /** /predict's stages in process (predict-stages.ts), on this tree and on the baseline's. */

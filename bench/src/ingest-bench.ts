@@ -27,6 +27,7 @@ import { loadavg } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { writeFigures } from "./figures.js";
 import { median } from "./stats.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -610,6 +611,23 @@ async function main(): Promise<void> {
   const width = Math.max(...rows.map(([k]) => k.length));
   console.log("");
   for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+  const per1000 = (x: number) => (1000 * x) / m("interactions");
+  writeFigures(ROOT, "ingest", {
+    scale,
+    interactions: m("interactions"),
+    engineCpuSecondsPer1000: per1000(m("cpuSeconds")),
+    engineWallSecondsPer1000: per1000(seconds),
+    putItemPer1000: per1000(m("userItems")),
+    batchGetPer1000: per1000(m("userItems")) / 100,
+    wcuPer1000: per1000(m("userItems") * m("wcuPerItem")),
+    rcuPer1000: per1000(m("userItems") * m("rcuPerItem")),
+    readerItemBytes: m("meanItemBytes"),
+    readerItemRcu: m("rcuPerItem"),
+    enginePeakRssMb: peak,
+    snapshotSeconds: m("snapshotSeconds"),
+    snapshotCpuSeconds: m("snapshotCpuSeconds"),
+    snapshotPeakRssMb: Math.max(...runs.map((x) => x.snapshotPeakRssMb)),
+  });
 }
 
 main().catch((error: unknown) => {

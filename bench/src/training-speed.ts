@@ -27,6 +27,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs, promisify } from "node:util";
+import { writeFigures } from "./figures.js";
 import { median } from "./stats.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -162,6 +163,7 @@ async function main(): Promise<void> {
     `tfjs backend ${backend}; Keras-JAX: ${python ?? "skipped (no venv with keras + jax)"}; Keras-TF: ${kerasTf ?? "skipped"}; epochs ${epochs}, batch ${batchSize}`,
   );
   const results: string[] = [];
+  const figures: Record<string, unknown>[] = [];
   for (const scale of (values.scales ?? "0.1").split(",").map(Number)) {
     const users = Math.round((FULL_READS_PER_DAY * scale * DAYS) / READS_PER_READER);
     let t = performance.now();
@@ -174,6 +176,7 @@ async function main(): Promise<void> {
     ].sort();
     const regions = [...new Set([...data.articles.values()].map((a: { region: string }) => a.region))].sort();
     const vocab = common.vocabularyIndex({ section: sections, region: regions });
+    const trainingCpu0 = process.cpuUsage();
     t = performance.now();
     const world = buildWorld(data, split.validCut, vocab, DEFAULT_CANDIDATES);
     const cases = windowCases(data, split.validCut, split.testCut - 1, Number.POSITIVE_INFINITY, 1);
@@ -201,6 +204,8 @@ async function main(): Promise<void> {
       () => undefined,
     );
     const cpu = process.cpuUsage(cpu0);
+    const trainingCpu = process.cpuUsage(trainingCpu0);
+    const trainingCpuSeconds = (trainingCpu.user + trainingCpu.system) / 1e6;
     const fitSeconds = logs.reduce((n: number, l: { seconds: number }) => n + l.seconds, 0);
     model.dispose();
     const tfjsEpoch = median(logs.map((l: { seconds: number }) => l.seconds));
@@ -278,7 +283,22 @@ async function main(): Promise<void> {
       `Keras-JAX whole step ${kerasStepMs.toFixed(1)} ms (floor ${(floorMs / kerasStepMs).toFixed(1)}×); peak RSS ${peakMb()} MB`;
     console.log(line);
     results.push(line);
+    figures.push({
+      scale,
+      reads: data.events.length,
+      rowsPerEpoch: examples.inputs.rows,
+      epochs,
+      batchSize,
+      backend,
+      tfjsEpochSeconds: tfjsEpoch,
+      kerasTfEpochSeconds: kerasTfEpoch,
+      kerasJaxEpochSeconds: kerasEpoch,
+      trainingSeconds: baselineSeconds + featureSeconds + fitSeconds,
+      trainingCpuSeconds,
+      peakRssMb: peakMb(),
+    });
   }
+  writeFigures(root, "training", { scales: figures });
 }
 
 main().catch((error: unknown) => {
