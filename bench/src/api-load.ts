@@ -33,7 +33,7 @@ import { DEFAULT_CANDIDATES, mulberry32 } from "@gplay/common";
 import autocannonUntyped from "autocannon";
 import { baselineTree } from "./baseline-tree.js";
 import { writeFigures } from "./figures.js";
-import { AS_OF, articleItem, benchData, bundleSpec, SECTIONS, userId } from "./predict-fixture.js";
+import { articleItem, benchData, bundleSpec, readerItems, SECTIONS, userId } from "./predict-fixture.js";
 import { PREDICT_STAGES, type StageFigures } from "./predict-stages.js";
 import { median, ratio } from "./stats.js";
 
@@ -148,15 +148,8 @@ async function seed(scripts: Scripts, endpoints: Endpoints): Promise<void> {
     `seeded ${data.articles.length} articles and ${data.lists.length} lists in ${Date.now() - started} ms\n`,
   );
 
-  const users = data.reads.map((interactions, i) =>
-    applyInteractions(
-      undefined,
-      userId(i + 1),
-      (i + 1) % 3 === 0 ? "Logged" : "Non-Logged",
-      interactions,
-      new Date(AS_OF),
-    ),
-  );
+  const users = readerItems(data, applyInteractions);
+
   await batches(env.tables.users, users);
   process.stdout.write(`seeded ${users.length} readers in ${Date.now() - started} ms\n`);
 

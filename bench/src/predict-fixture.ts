@@ -142,6 +142,22 @@ export function benchData(articleCount: number, readerCount: number): BenchData 
   return { articles, lists, covisit, reads };
 }
 
+/** The users-table items of the readers (every third one logged in), built by the api's own merge. */
+export function readerItems<T>(
+  data: BenchData,
+  applyInteractions: (existing: undefined, id: string, type: string, reads: Json[], now: Date) => T,
+): T[] {
+  return data.reads.map((reads, i) =>
+    applyInteractions(
+      undefined,
+      userId(i + 1),
+      (i + 1) % 3 === 0 ? "Logged" : "Non-Logged",
+      reads,
+      new Date(AS_OF),
+    ),
+  );
+}
+
 /** The served ranker: training's default size (8-wide embeddings, hidden [64, 32]) at common's candidate budget. */
 export function bundleSpec(
   articles: readonly Article[],

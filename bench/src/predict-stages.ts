@@ -16,7 +16,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { DEFAULT_CANDIDATES } from "@gplay/common";
-import { AS_OF, articleItem, benchData, bundleSpec, userId } from "./predict-fixture.js";
+import { articleItem, benchData, bundleSpec, readerItems } from "./predict-fixture.js";
 import { median } from "./stats.js";
 
 /** The stages of one /predict, in the order the path runs them. */
@@ -113,15 +113,8 @@ async function main(): Promise<void> {
   const world = common.bundleWorlds(bundle)(common.mapCatalogue(sources));
   const scorer = common.scorerOf(bundle) as import("@gplay/common").NetworkScorer;
   const network = bundle.model?.network as import("@gplay/common").ForwardPassModel;
-  const users = data.reads.map((reads, i) =>
-    applyInteractions(
-      undefined,
-      userId(i + 1),
-      (i + 1) % 3 === 0 ? "Logged" : "Non-Logged",
-      reads,
-      new Date(AS_OF),
-    ),
-  );
+  const users = readerItems(data, applyInteractions);
+
   const bodies = users.map((u) => JSON.stringify({ userId: u.userId, k: 10 }));
   const byId = new Map(users.map((u) => [u.userId, u]));
 

@@ -562,16 +562,7 @@ function embeddingDense(
     offset += width;
   });
   const cols = columns.length;
-  const kT = new Float64Array(units * cols);
-  columns.forEach((col, i) => {
-    for (let u = 0; u < units; u++) kT[u * cols + i] = kernel[col * units + u] as number;
-  });
-  const b0 = new Float64Array(units);
-  if (bias !== undefined) b0.set(bias);
-  const b = new Float64Array(units);
-  const constant = new Uint8Array(cols);
-  const row = new Float64Array(cols);
-  const nz = new Int32Array(cols);
+  const dense = denseKernel(kernel, bias, units, columns);
   const shape = [units];
   let rowBias = new Float64Array(0);
   return {
@@ -579,7 +570,7 @@ function embeddingDense(
     run: (xs, rows) => {
       if (rowBias.length < rows * units) rowBias = new Float64Array(rows * units);
       rowBias.fill(0, 0, rows * units);
-      const dense = new Float32Array(rows * cols);
+      const columnsIn = new Float32Array(rows * cols);
       let t = 0;
       let at = 0;
       parts.forEach((part, j) => {
@@ -587,7 +578,7 @@ function embeddingDense(
         if (part.embedding === undefined) {
           const width = widths[j] as number;
           for (let r = 0; r < rows; r++)
-            for (let k = 0; k < width; k++) dense[r * cols + at + k] = data[r * width + k] as number;
+            for (let k = 0; k < width; k++) columnsIn[r * cols + at + k] = data[r * width + k] as number;
           at += width;
           return;
         }
@@ -603,11 +594,37 @@ function embeddingDense(
         }
       });
       const out = new Float32Array(rows * units);
-      denseForward(dense, rows, cols, units, kT, b0, b, constant, row, nz, out, rowBias);
+      dense(columnsIn, rows, out, rowBias);
       fn?.(out, units);
       return { data: out, shape };
     },
   };
+}
+
+/**
+ * A Dense kernel over some of its input columns (`columns`, in input order), ready for
+ * `denseForward`: transposed to [units, columns] in float64, so each output is one contiguous dot
+ * product accumulated in a register (several times faster in V8 than updating a row of sums).
+ */
+function denseKernel(
+  kernel: Float32Array,
+  bias: Float32Array | undefined,
+  units: number,
+  columns: readonly number[],
+): (input: Float32Array, vectors: number, out: Float32Array, rowBias?: Float64Array) => void {
+  const cols = columns.length;
+  const kT = new Float64Array(units * cols);
+  columns.forEach((col, i) => {
+    for (let u = 0; u < units; u++) kT[u * cols + i] = kernel[col * units + u] as number;
+  });
+  const b0 = new Float64Array(units);
+  if (bias !== undefined) b0.set(bias);
+  const b = new Float64Array(units);
+  const constant = new Uint8Array(cols);
+  const row = new Float64Array(cols);
+  const nz = new Int32Array(cols);
+  return (input, vectors, out, rowBias) =>
+    denseForward(input, vectors, cols, units, kT, b0, b, constant, row, nz, out, rowBias);
 }
 
 type Compiled = { run: (inputs: Tensor[], rows: number) => Tensor; shape: number[] };
@@ -686,24 +703,19 @@ function compileLayer(layer: LayerSpec, inShapes: number[][], weights: Map<strin
       const bias = c.use_bias === false ? undefined : weight(layer, weights, "bias", units);
       const fn = activationOf(layer, c.activation);
       const shape = [...inShape.slice(0, -1), units];
-      // Kernel transposed to [units, inDim] in float64: each output is then one contiguous dot
-      // product accumulated in a register (several times faster in V8 than updating a row of sums).
-      const kT = new Float64Array(units * inDim);
-      for (let i = 0; i < inDim; i++)
-        for (let u = 0; u < units; u++) kT[u * inDim + i] = kernel[i * units + u] as number;
-      const b0 = new Float64Array(units);
-      if (bias !== undefined) b0.set(bias);
-      const b = new Float64Array(units);
-      const constant = new Uint8Array(inDim);
-      const row = new Float64Array(inDim);
-      const nz = new Int32Array(inDim);
+      const dense = denseKernel(
+        kernel,
+        bias,
+        units,
+        Array.from({ length: inDim }, (_, i) => i),
+      );
       return {
         shape,
         run: ([x], rows) => {
           const input = asFloat(x as Tensor);
           const vectors = rows * (size(inShape) / inDim);
           const out = new Float32Array(vectors * units);
-          denseForward(input, vectors, inDim, units, kT, b0, b, constant, row, nz, out);
+          dense(input, vectors, out);
           fn?.(out, units);
           return { data: out, shape };
         },
