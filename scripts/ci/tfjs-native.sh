@@ -97,3 +97,4 @@ done
 [ -f "$pkg/$addon_rel" ] || die "the addon is missing at $pkg/$addon_rel."
 (cd "$pkg" && node -e 'const tf = require("./dist/index.js"); if (tf.getBackend() !== "tensorflow") process.exit(1)' 2>/dev/null) \
   || die "the addon was built but does not load (remove $build to rebuild)."
+say "tfjs-node: native TensorFlow ready (backend \"tensorflow\", libtensorflow of tensorflow-cpu $TENSORFLOW_WHEEL_VERSION)"
