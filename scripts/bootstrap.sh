@@ -4,7 +4,8 @@
 # (with npm) and Python >= 3.10: when the system's Node is older than production's major (22, the
 # services' images), installs production's exact Node from the npm registry package
 # node-linux-<arch> into .local/node; installs the pinned pnpm into .local/tools and the workspace
-# dependencies from the lockfile. No global changes. Idempotent and quick when already done.
+# dependencies from the lockfile, and builds tfjs-node's native addon (scripts/ci/tfjs-native.sh). No global
+# changes. Idempotent and quick when already done.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -51,4 +52,13 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$lock_hash" ]; then
   say "installing workspace dependencies (pnpm install --frozen-lockfile)"
   (cd "$ROOT" && pnpm install --frozen-lockfile --reporter=append-only 2>&1 | grep -vE '^(Progress|Downloading)' >&2)
   echo "$lock_hash" > "$stamp"
+fi
+
+# Native TensorFlow for tfjs-node: the addon built against the tensorflow-cpu wheel's libtensorflow,
+# cached in .local/tfjs-native (rebuilt only when tfjs-node's or the wheel's version changes). The
+# training image runs the same script, so dev, CI and production share one libtensorflow. Without it
+# (no compiler, another CPU) training falls back to the wasm backend with the same model code.
+tfjs_node_dir="$(node -p "require('node:path').dirname(require.resolve('@tensorflow/tfjs-node/package.json', { paths: ['$ROOT/training'] }))" 2>/dev/null || true)"
+if [ -n "$tfjs_node_dir" ] && ! bash "$ROOT/scripts/ci/tfjs-native.sh" "$tfjs_node_dir" "$ROOT/.local/tfjs-native"; then
+  say "tfjs-node's native addon is unavailable: training runs on the wasm backend on this machine"
 fi

@@ -22,10 +22,12 @@
 import { spawn } from "node:child_process";
 import { createReadStream, existsSync, readFileSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { loadavg } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { writeFigures } from "./figures.js";
 import { median } from "./stats.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -129,6 +131,8 @@ function runMeasured(
 ): Promise<{
   seconds: number;
   peakRssMb: number;
+  /** The child's own CPU (user + system) seconds, sampled from /proc every 100 ms until it exits. */
+  cpuSeconds: number;
   stdout: string;
   stderr: string;
   code: number | null;
@@ -144,11 +148,15 @@ function runMeasured(
       stdio: ["ignore", "pipe", "pipe"],
     });
     let peakKb = 0;
+    let cpuTicks = 0;
     const sample = () => {
       try {
         const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
         const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
         if (hwm !== null) peakKb = Math.max(peakKb, Number(hwm[1]));
+        const stat = readFileSync(`/proc/${child.pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        cpuTicks = Math.max(cpuTicks, Number(fields[11]) + Number(fields[12]));
       } catch {
         // the process just exited
       }
@@ -183,7 +191,17 @@ function runMeasured(
       clearInterval(timer);
       clearTimeout(limit);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      resolve({ seconds, peakRssMb: peakKb / 1024, stdout, stderr, code, lines, stopped });
+      // Clock ticks are 100 Hz on Linux.
+      resolve({
+        seconds,
+        peakRssMb: peakKb / 1024,
+        cpuSeconds: cpuTicks / 100,
+        stdout,
+        stderr,
+        code,
+        lines,
+        stopped,
+      });
     });
   });
 }
@@ -304,12 +322,78 @@ interface EngineRun {
   stopped: boolean;
   seconds: number;
   peakRssMb: number;
+  cpuSeconds: number;
   itemsWritten: number;
   treinoRows: number;
   interactions: number;
   userItems: number;
   snapshotSeconds: number;
   snapshotPeakRssMb: number;
+  snapshotCpuSeconds: number;
+  /** Mean write and strongly consistent read units of a stored reader item (its real size). */
+  wcuPerItem: number;
+  rcuPerItem: number;
+  meanItemBytes: number;
+}
+
+/**
+ * The stored reader items' mean size as DynamoDB counts it (attribute names + values) and the units
+ * one write (1 KB each) and one strongly consistent read (4 KB each) of such an item consume.
+ */
+async function readerItemUnits(
+  clients: Clients,
+  env: Environment,
+): Promise<{ wcuPerItem: number; rcuPerItem: number; meanItemBytes: number }> {
+  const { ScanCommand } = (await import(
+    pathToFileURL(
+      createRequire(path.join(ROOT, "featstore-engine", "package.json")).resolve("@aws-sdk/lib-dynamodb"),
+    ).href
+  )) as { ScanCommand: new (input: Record<string, unknown>) => unknown };
+  const documents = clients.documents as { send(c: unknown): Promise<Record<string, unknown>> };
+  let items = 0;
+  let bytes = 0;
+  let wcu = 0;
+  let rcu = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new ScanCommand({
+        TableName: env.tables.users,
+        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+      }),
+    );
+    for (const item of (page.Items ?? []) as Record<string, unknown>[]) {
+      const size = itemBytes(item);
+      items++;
+      bytes += size;
+      wcu += Math.ceil(size / 1024);
+      rcu += Math.ceil(size / 4096);
+    }
+    start = page.LastEvaluatedKey as Record<string, unknown> | undefined;
+  } while (start !== undefined);
+  const per = (x: number) => (items === 0 ? Number.NaN : x / items);
+  return { wcuPerItem: per(wcu), rcuPerItem: per(rcu), meanItemBytes: per(bytes) };
+}
+
+/** DynamoDB's item size: each attribute's name and value (numbers ~1 byte per 2 digits + 1). */
+function itemBytes(value: unknown, name = ""): number {
+  const key = Buffer.byteLength(name);
+  if (typeof value === "string") return key + Buffer.byteLength(value);
+  if (typeof value === "number")
+    return key + Math.ceil(String(Math.abs(value)).replace(/[.-]/g, "").length / 2) + 1;
+  if (typeof value === "boolean" || value === null) return key + 1;
+  if (value instanceof Uint8Array) return key + value.byteLength;
+  if (value instanceof Set) return key + [...value].reduce((n: number, v) => n + itemBytes(v), 0);
+  if (Array.isArray(value)) return key + 3 + value.reduce((n: number, v) => n + 1 + itemBytes(v), 0);
+  if (typeof value === "object")
+    return (
+      (name === "" ? 0 : key + 3) +
+      Object.entries(value as Record<string, unknown>).reduce(
+        (n, [k, v]) => n + (name === "" ? 0 : 1) + itemBytes(v, k),
+        0,
+      )
+    );
+  return key;
 }
 
 async function main(): Promise<void> {
@@ -411,6 +495,7 @@ async function main(): Promise<void> {
       const treino = results.filter((x) => x.kind === "treino");
       let snapshotSeconds = Number.NaN;
       let snapshotPeakRssMb = Number.NaN;
+      let snapshotCpuSeconds = Number.NaN;
       if (values.snapshot === "true") {
         const snap = await runMeasured(
           ["--conditions=@gplay/source", "--import", "tsx", "featstore-engine/src/cli.ts", "snapshot"],
@@ -419,7 +504,9 @@ async function main(): Promise<void> {
         if (snap.code !== 0) throw new Error(`snapshot failed: ${snap.stderr.slice(-2000)}`);
         snapshotSeconds = snap.seconds;
         snapshotPeakRssMb = snap.peakRssMb;
+        snapshotCpuSeconds = snap.cpuSeconds;
       }
+      const units = await readerItemUnits(clients, env);
       const ceiling = await batchWriteCeiling(
         domain,
         store,
@@ -438,12 +525,15 @@ async function main(): Promise<void> {
         stopped: ingest.stopped,
         seconds: wall,
         peakRssMb: ingest.peakRssMb,
+        cpuSeconds: ingest.cpuSeconds,
         itemsWritten: results.reduce((n, x) => n + (x.counts?.itemsWritten ?? 0), 0),
         treinoRows: treino.reduce((n, x) => n + x.counts.rowsIn, 0),
         interactions,
         userItems: treino.reduce((n, x) => n + x.counts.itemsWritten, 0),
         snapshotSeconds,
         snapshotPeakRssMb,
+        snapshotCpuSeconds,
+        ...units,
       };
       runs.push(run);
       console.log(
@@ -478,6 +568,16 @@ async function main(): Promise<void> {
     ["engine wall time", `${fmt(seconds, 1)} s`],
     ["end-to-end treino rows/s", fmt(rowsPerSecond)],
     ["end-to-end interactions/s", fmt(m("interactions") / seconds)],
+    [
+      "engine CPU per 1,000 interactions",
+      `${(m("cpuSeconds") / (m("interactions") / 1000)).toFixed(3)} s (its process only: ${fmt(m("interactions") / m("cpuSeconds"))} interactions per CPU-second; target ≥ 20,000 → ${m("interactions") / m("cpuSeconds") >= 20_000 ? "MET" : "NOT MET"})`,
+    ],
+    [
+      "DynamoDB per 1,000 interactions",
+      `${fmt((1000 * m("userItems")) / m("interactions"), 1)} conditional PutItem + ${fmt((1000 * m("userItems")) / m("interactions") / 100, 2)} BatchGetItem (100 keys); ` +
+        `${fmt((1000 * m("userItems") * m("wcuPerItem")) / m("interactions"), 1)} WCU, ${fmt((1000 * m("userItems") * m("rcuPerItem")) / m("interactions"), 1)} RCU ` +
+        `(stored reader items: ${fmt(m("meanItemBytes"))} bytes on average, ${m("wcuPerItem").toFixed(2)} WCU / ${m("rcuPerItem").toFixed(2)} RCU each; final sizes, an upper bound for earlier writes)`,
+    ],
     ["DynamoDB items/s (engine)", `${fmt(m("itemsWritten") / seconds)} (${fmt(m("itemsWritten"))} items)`],
     ["peak RSS of the engine", `${fmt(peak)} MB (target < 1024)`],
     ["(a) plain parse treino rows/s", fmt(parseRowsPerSecond)],
@@ -504,13 +604,30 @@ async function main(): Promise<void> {
     ],
     [
       "snapshot (separate)",
-      `${fmt(m("snapshotSeconds"), 1)} s, peak RSS ${fmt(Math.max(...runs.map((x) => x.snapshotPeakRssMb)))} MB`,
+      `${fmt(m("snapshotSeconds"), 1)} s, ${fmt(m("snapshotCpuSeconds"), 1)} CPU s, peak RSS ${fmt(Math.max(...runs.map((x) => x.snapshotPeakRssMb)))} MB (target < 1024)`,
     ],
     ["load average (1/5/15 min)", load1()],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   console.log("");
   for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+  const per1000 = (x: number) => (1000 * x) / m("interactions");
+  writeFigures(ROOT, "ingest", {
+    scale,
+    interactions: m("interactions"),
+    engineCpuSecondsPer1000: per1000(m("cpuSeconds")),
+    engineWallSecondsPer1000: per1000(seconds),
+    putItemPer1000: per1000(m("userItems")),
+    batchGetPer1000: per1000(m("userItems")) / 100,
+    wcuPer1000: per1000(m("userItems") * m("wcuPerItem")),
+    rcuPer1000: per1000(m("userItems") * m("rcuPerItem")),
+    readerItemBytes: m("meanItemBytes"),
+    readerItemRcu: m("rcuPerItem"),
+    enginePeakRssMb: peak,
+    snapshotSeconds: m("snapshotSeconds"),
+    snapshotCpuSeconds: m("snapshotCpuSeconds"),
+    snapshotPeakRssMb: Math.max(...runs.map((x) => x.snapshotPeakRssMb)),
+  });
 }
 
 main().catch((error: unknown) => {

@@ -1,10 +1,11 @@
 /**
  * Seconds per epoch and peak memory of the production recommender (training/src/model/recommender.ts)
- * at 1/10 and at full generated scale, next to the baselines' fitting time and to Keras 3 (JAX) on
- * the same architecture and the very same rows, in one run:
+ * at 1/10 and at full generated scale, next to the baselines' fitting time and to Keras on the same
+ * architecture and the very same rows — Keras 2.15 on TensorFlow 2.15 (the libtensorflow tfjs-node
+ * runs: same kernels) and Keras 3 on JAX — in one run:
  *
  *   node --conditions=@gplay/source --import tsx bench/src/training-speed.ts \
- *     [--scales 0.1,1] [--epochs 3] [--batch 2048] [--backend wasm|cpu|node] [--skip-keras]
+ *     [--scales 0.1,1] [--epochs 8] [--batch 512] [--backend node|wasm|cpu] [--skip-keras]
  *
  * Scale: the ranker trains on one day of reads (the validation window), so a scale is the number of
  * reads per day of the real data set (8,123,951 reads over 46 days ≈ 176,600 a day at full scale).
@@ -13,8 +14,11 @@
  * It also times the floor of one training step on the tfjs backend: only the step's matrix products
  * (forward, and the two of each layer's backward pass), no activation, optimiser or embedding, next
  * to Keras's whole step — no tfjs training loop on that backend can beat that floor.
- * Needs the Keras and JAX pins (scripts/python-requirements.txt) in a venv the script
- * finds (.local/venv or /tmp/keras-venv). The training workspace's sources are loaded at run time.
+ * Keras 3 + JAX: the pins of scripts/python-requirements.txt in the stack's venv (.local/venv).
+ * Keras on TensorFlow: a venv of its own, .local/bench-tf-venv, which this script creates from PyPI
+ * (tensorflow-cpu==2.15.1; the wheel bootstrap.sh cached is reused) on its first run. Prints the
+ * whole training's time at each scale (baselines, features, every epoch) and the peak RSS.
+ * The training workspace's sources are loaded at run time.
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -23,6 +27,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs, promisify } from "node:util";
+import { writeFigures } from "./figures.js";
 import { median } from "./stats.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -36,9 +41,10 @@ const DAYS = 4;
 const { values } = parseArgs({
   options: {
     scales: { type: "string", default: "0.1,1" },
-    epochs: { type: "string", default: "3" },
-    batch: { type: "string", default: "2048" },
-    backend: { type: "string", default: "wasm" },
+    // The training job's defaults (training/src/env.ts): the run the 5-minute target is about.
+    epochs: { type: "string", default: "8" },
+    batch: { type: "string", default: "512" },
+    backend: { type: "string", default: "node" },
     "skip-keras": { type: "boolean", default: false },
   },
 });
@@ -46,16 +52,64 @@ const { values } = parseArgs({
 const peakMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 async function kerasPython(): Promise<string | undefined> {
-  for (const py of [path.join(root, ".local/venv/bin/python"), "/tmp/keras-venv/bin/python"]) {
-    if (!existsSync(py)) continue;
-    try {
-      await promisify(execFile)(py, ["-c", "import jax, keras"], {
-        env: { ...process.env, KERAS_BACKEND: "jax" },
-      });
-      return py;
-    } catch {}
+  const py = path.join(root, ".local/venv/bin/python");
+  if (!existsSync(py)) return undefined;
+  try {
+    await promisify(execFile)(py, ["-c", "import jax, keras"], {
+      env: { ...process.env, KERAS_BACKEND: "jax" },
+    });
+    return py;
+  } catch {
+    return undefined;
   }
-  return undefined;
+}
+
+/** TensorFlow's version in the Keras-on-TensorFlow venv: the one tfjs-node's addon is built against. */
+const TENSORFLOW_VERSION = "2.15.1";
+
+/** The venv with tensorflow-cpu (and its Keras 2.15), created on first use; undefined when that fails. */
+async function kerasTensorflowPython(): Promise<string | undefined> {
+  const venv = path.join(root, ".local/bench-tf-venv");
+  const py = path.join(venv, "bin/python");
+  const check = async () => {
+    try {
+      const { stdout } = await promisify(execFile)(
+        py,
+        ["-c", "import tensorflow as tf; print(tf.__version__)"],
+        {
+          env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "3" },
+        },
+      );
+      return stdout.trim() === TENSORFLOW_VERSION;
+    } catch {
+      return false;
+    }
+  };
+  if (existsSync(py) && (await check())) return py;
+  console.log(`creating ${venv} with tensorflow-cpu==${TENSORFLOW_VERSION} from PyPI (once, a few minutes)…`);
+  try {
+    await promisify(execFile)("python3", ["-m", "venv", venv]);
+    await promisify(execFile)(
+      py,
+      [
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--find-links",
+        path.join(root, ".local/tfjs-native/wheel"),
+        `tensorflow-cpu==${TENSORFLOW_VERSION}`,
+      ],
+      { maxBuffer: 1 << 24, timeout: 1_800_000 },
+    );
+  } catch (error) {
+    console.log(
+      `Keras on TensorFlow skipped: ${error instanceof Error ? error.message.split("\n")[0] : error}`,
+    );
+    return undefined;
+  }
+  return (await check()) ? py : undefined;
 }
 
 /**
@@ -104,10 +158,12 @@ async function main(): Promise<void> {
   const epochs = Number(values.epochs);
   const batchSize = Number(values.batch);
   const python = values["skip-keras"] ? undefined : await kerasPython();
+  const kerasTf = values["skip-keras"] ? undefined : await kerasTensorflowPython();
   console.log(
-    `tfjs backend ${backend}; Keras: ${python ?? "skipped (no venv with keras + jax)"}; epochs ${epochs}, batch ${batchSize}`,
+    `tfjs backend ${backend}; Keras-JAX: ${python ?? "skipped (no venv with keras + jax)"}; Keras-TF: ${kerasTf ?? "skipped"}; epochs ${epochs}, batch ${batchSize}`,
   );
   const results: string[] = [];
+  const figures: Record<string, unknown>[] = [];
   for (const scale of (values.scales ?? "0.1").split(",").map(Number)) {
     const users = Math.round((FULL_READS_PER_DAY * scale * DAYS) / READS_PER_READER);
     let t = performance.now();
@@ -120,6 +176,7 @@ async function main(): Promise<void> {
     ].sort();
     const regions = [...new Set([...data.articles.values()].map((a: { region: string }) => a.region))].sort();
     const vocab = common.vocabularyIndex({ section: sections, region: regions });
+    const trainingCpu0 = process.cpuUsage();
     t = performance.now();
     const world = buildWorld(data, split.validCut, vocab, DEFAULT_CANDIDATES);
     const cases = windowCases(data, split.validCut, split.testCut - 1, Number.POSITIVE_INFINITY, 1);
@@ -147,12 +204,18 @@ async function main(): Promise<void> {
       () => undefined,
     );
     const cpu = process.cpuUsage(cpu0);
+    const trainingCpu = process.cpuUsage(trainingCpu0);
+    const trainingCpuSeconds = (trainingCpu.user + trainingCpu.system) / 1e6;
+    const fitSeconds = logs.reduce((n: number, l: { seconds: number }) => n + l.seconds, 0);
     model.dispose();
     const tfjsEpoch = median(logs.map((l: { seconds: number }) => l.seconds));
     const tfjsCpuEpoch = (cpu.user + cpu.system) / 1e6 / epochs;
-    let kerasEpoch = Number.NaN;
-    let kerasCpuEpoch = Number.NaN;
-    if (python !== undefined) {
+    const keras: Record<string, { epoch: number; cpuEpoch: number }> = {};
+    for (const [name, py, env] of [
+      ["Keras-TF", kerasTf, { KERAS_BACKEND: "tensorflow" }],
+      ["Keras-JAX", python, { KERAS_BACKEND: "jax" }],
+    ] as const) {
+      if (py === undefined) continue;
       const dir = await mkdtemp(path.join(tmpdir(), "gplay-speed-"));
       try {
         const x = examples.inputs;
@@ -161,7 +224,7 @@ async function main(): Promise<void> {
         await writeFile(path.join(dir, "numeric.f32"), Buffer.from(x.numeric.buffer));
         await writeFile(path.join(dir, "label.f32"), Buffer.from(examples.labels.buffer));
         const { stdout } = await promisify(execFile)(
-          python,
+          py,
           [
             path.join(root, "training/test/keras/bench_mlp.py"),
             dir,
@@ -180,19 +243,25 @@ async function main(): Promise<void> {
             }),
           ],
           {
-            env: { ...process.env, KERAS_BACKEND: "jax", TF_CPP_MIN_LOG_LEVEL: "3" },
+            env: { ...process.env, ...env, TF_CPP_MIN_LOG_LEVEL: "3" },
             maxBuffer: 1 << 24,
             timeout: 1_800_000,
           },
         );
         const k = JSON.parse(stdout) as { epoch_seconds: number[]; epoch_cpu_seconds: number[] };
-        // The first Keras epoch compiles (XLA): the median of the others is the steady state.
-        kerasEpoch = median(k.epoch_seconds.slice(1));
-        kerasCpuEpoch = median(k.epoch_cpu_seconds.slice(1));
+        // The first Keras epoch compiles (XLA / tf.function): the median of the others is the steady state.
+        keras[name] = {
+          epoch: median(k.epoch_seconds.slice(1)),
+          cpuEpoch: median(k.epoch_cpu_seconds.slice(1)),
+        };
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
     }
+    const kerasEpoch = keras["Keras-JAX"]?.epoch ?? Number.NaN;
+    const kerasTfEpoch = keras["Keras-TF"]?.epoch ?? Number.NaN;
+    const kerasTfCpuEpoch = keras["Keras-TF"]?.cpuEpoch ?? Number.NaN;
+    const kerasCpuEpoch = keras["Keras-JAX"]?.cpuEpoch ?? Number.NaN;
     const steps = Math.ceil(examples.inputs.rows / batchSize);
     const floorMs = matmulFloorMs(
       tf,
@@ -204,13 +273,32 @@ async function main(): Promise<void> {
       `scale ${scale}: ${users} readers × ${DAYS} days, ${data.events.length} reads (${cases.length} readers in the training day), ` +
       `${examples.inputs.rows} rows/epoch; pipeline ${pipelineSeconds.toFixed(1)} s; baselines fit+tune ${baselineSeconds.toFixed(2)} s ` +
       `(half-life ${tuned.halfLifeHours} h); features ${featureSeconds.toFixed(2)} s; tfjs-${backend} ${tfjsEpoch.toFixed(2)} s/epoch ` +
-      `(${tfjsCpuEpoch.toFixed(2)} CPU s); Keras-JAX ${kerasEpoch.toFixed(2)} s/epoch (${kerasCpuEpoch.toFixed(2)} CPU s); ` +
-      `ratio ${(tfjsEpoch / kerasEpoch).toFixed(2)}× wall, ${(tfjsCpuEpoch / kerasCpuEpoch).toFixed(2)}× CPU; ` +
+      `(${tfjsCpuEpoch.toFixed(2)} CPU s); Keras-TF ${kerasTfEpoch.toFixed(2)} s/epoch (${kerasTfCpuEpoch.toFixed(2)} CPU s); ` +
+      `Keras-JAX ${kerasEpoch.toFixed(2)} s/epoch (${kerasCpuEpoch.toFixed(2)} CPU s); ` +
+      `tfjs-${backend} ÷ Keras-TF ${(tfjsEpoch / kerasTfEpoch).toFixed(2)}× wall (target ≤ 2: ${tfjsEpoch / kerasTfEpoch <= 2 ? "met" : "MISSED"}), ` +
+      `÷ Keras-JAX ${(tfjsEpoch / kerasEpoch).toFixed(2)}× wall, ${(tfjsCpuEpoch / kerasCpuEpoch).toFixed(2)}× CPU; ` +
+      `training (baselines + features + ${epochs} epochs) ${(baselineSeconds + featureSeconds + fitSeconds).toFixed(1)} s ` +
+      `(target ≤ 300 s at full scale: ${baselineSeconds + featureSeconds + fitSeconds <= 300 ? "met" : "MISSED"}); ` +
       `step: tfjs-${backend} ${((tfjsEpoch / steps) * 1000).toFixed(1)} ms, its matmuls alone ${floorMs.toFixed(1)} ms, ` +
       `Keras-JAX whole step ${kerasStepMs.toFixed(1)} ms (floor ${(floorMs / kerasStepMs).toFixed(1)}×); peak RSS ${peakMb()} MB`;
     console.log(line);
     results.push(line);
+    figures.push({
+      scale,
+      reads: data.events.length,
+      rowsPerEpoch: examples.inputs.rows,
+      epochs,
+      batchSize,
+      backend,
+      tfjsEpochSeconds: tfjsEpoch,
+      kerasTfEpochSeconds: kerasTfEpoch,
+      kerasJaxEpochSeconds: kerasEpoch,
+      trainingSeconds: baselineSeconds + featureSeconds + fitSeconds,
+      trainingCpuSeconds,
+      peakRssMb: peakMb(),
+    });
   }
+  writeFigures(root, "training", { scales: figures });
 }
 
 main().catch((error: unknown) => {

@@ -19,9 +19,9 @@ restore_state() { if [ -s "$saved" ]; then cp "$saved" "$state"; fi; rm -f "$sav
 trap restore_state EXIT
 # --legacy: copy workspace dependencies with their dist instead of requiring injected workspace packages.
 pnpm --filter "@gplay/${service}" deploy --prod --legacy "$out" >/dev/null
-if [ "${3:-}" = "--with-tfjs-node" ] && [ -d "$out/node_modules/@tensorflow/tfjs-node" ]; then
-  # In the image (with network), fetch libtensorflow so tfjs-node is the backend; elsewhere the
-  # service falls back to WASM with the same model code.
-  (cd "$out/node_modules/@tensorflow/tfjs-node" && node scripts/install.js)
+if [ "${3:-}" = "--with-tfjs-node" ]; then
+  # Native TensorFlow in the bundle: the addon built against the tensorflow-cpu wheel's libtensorflow,
+  # the recipe bootstrap.sh runs on dev machines and CI (cached in .local/tfjs-native), copied in.
+  bash scripts/ci/tfjs-native.sh "$out/node_modules/@tensorflow/tfjs-node" "$root/.local/tfjs-native" --copy
 fi
 echo "deployed @gplay/${service} to ${out}"

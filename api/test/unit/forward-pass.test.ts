@@ -1,12 +1,20 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FORWARD_PASS_LAYERS, ForwardPassError, ForwardPassModel, mulberry32 } from "@gplay/common";
+import {
+  FORWARD_PASS_LAYERS,
+  ForwardPassError,
+  ForwardPassModel,
+  MODEL_INPUTS,
+  mulberry32,
+  NUMERIC_FEATURE_COUNT,
+} from "@gplay/common";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type * as TfModule from "@tensorflow/tfjs";
 import { KERAS_COMPATIBLE_LAYERS } from "../../../training/src/model/keras-h5.js";
 import { initTensorflow } from "../../../training/src/tf/backend.js";
 import { fileSystemSaveHandler } from "../../../training/src/tf/file-io.js";
+import { buildTestRanker } from "../support/model-bundle.js";
 
 type Tf = typeof TfModule;
 type Sym = TfModule.SymbolicTensor;
@@ -276,6 +284,73 @@ describe("the forward-pass interpreter", () => {
     const json = JSON.parse(await readFile(join(target, "model.json"), "utf8")) as unknown;
     const weights = await readFile(join(target, "weights.bin"));
     expect(() => ForwardPassModel.load(json, weights.subarray(0, 8))).toThrow(/too short/);
+  });
+
+  it("scores the served ranker (embeddings and columns into one Dense, run fused) within 1e-6 of the direct computation", async () => {
+    const random = mulberry32(77);
+    const vocab = { section: ["a", "b", "c", "d", "e", "f"], region: ["x", "y", "z"] };
+    const model = buildTestRanker(tf, vocab, 3, { embeddingDim: 8, hidden: [64, 32] });
+    randomiseWeights(model, random);
+    const net = await roundTrip(model, "served-ranker");
+    const rows = 200;
+    const section = Int32Array.from({ length: rows }, () => Math.floor(random() * 7));
+    const region = Int32Array.from({ length: rows }, () => Math.floor(random() * 4));
+    // One reader's candidates: the reader's own columns are the same in every row.
+    const reader = Array.from({ length: 5 }, () => (random() - 0.5) * 4);
+    const numeric = Float32Array.from({ length: rows * NUMERIC_FEATURE_COUNT }, (_, i) =>
+      i % NUMERIC_FEATURE_COUNT < 5 ? (reader[i % NUMERIC_FEATURE_COUNT] as number) : (random() - 0.5) * 4,
+    );
+    const [sectionIn, regionIn, numericIn] = MODEL_INPUTS;
+    const expected = tf.tidy(() =>
+      (
+        model.apply(
+          [
+            tf.tensor(section, [rows, 1], "int32"),
+            tf.tensor(region, [rows, 1], "int32"),
+            tf.tensor(numeric, [rows, NUMERIC_FEATURE_COUNT], "float32"),
+          ],
+          { training: false },
+        ) as TfModule.Tensor
+      ).dataSync(),
+    );
+    const feeds = { [sectionIn.name]: section, [regionIn.name]: region, [numericIn.name]: numeric };
+    const [actual] = net.predict(feeds, rows);
+    // The direct computation in float64 from the model's own weights: embeddings, concatenation, MLP.
+    const w = (layer: string) =>
+      model
+        .getLayer(layer)
+        .getWeights()
+        .map((t) => t.dataSync() as Float32Array);
+    const [sectionEmb, regionEmb] = [w("section_emb")[0], w("region_emb")[0]] as Float32Array[];
+    const dense = ["hidden_0", "hidden_1", "score"].map((name) => w(name) as [Float32Array, Float32Array]);
+    let worstDirect = 0;
+    let worstTfjs = 0;
+    for (let r = 0; r < rows; r++) {
+      let h = [
+        ...(sectionEmb as Float32Array).subarray((section[r] as number) * 8, (section[r] as number) * 8 + 8),
+        ...(regionEmb as Float32Array).subarray((region[r] as number) * 8, (region[r] as number) * 8 + 8),
+        ...numeric.subarray(r * NUMERIC_FEATURE_COUNT, (r + 1) * NUMERIC_FEATURE_COUNT),
+      ];
+      dense.forEach(([kernel, bias], l) => {
+        const units = bias.length;
+        h = Array.from({ length: units }, (_, u) => {
+          let sum = bias[u] as number;
+          for (let i = 0; i < h.length; i++) sum += (h[i] as number) * (kernel[i * units + u] as number);
+          return l < 2 ? Math.max(0, sum) : 1 / (1 + Math.exp(-sum));
+        });
+      });
+      const score = (actual as Float32Array)[r] as number;
+      worstDirect = Math.max(worstDirect, Math.abs(score - (h[0] as number)));
+      worstTfjs = Math.max(worstTfjs, Math.abs(score - (expected[r] as number)));
+    }
+    expect(actual).toHaveLength(rows);
+    expect(worstDirect).toBeLessThanOrEqual(1e-6);
+    expect(worstTfjs).toBeLessThan(1e-5);
+    // The fused layer still refuses an id outside the section vocabulary.
+    expect(() =>
+      net.predict({ ...feeds, [sectionIn.name]: section.map((id, i) => (i === 9 ? 7 : id)) }, rows),
+    ).toThrow(/section_emb: id 7 is outside the vocabulary/);
+    model.dispose();
   });
 
   it("rejects an embedding id outside the vocabulary instead of reading garbage", async () => {

@@ -304,8 +304,8 @@ class ReaderFeatureState {
     out: Float32Array | number[],
     offset: number,
   ): void {
-    const { profile, context } = this;
-    const ageHours = a === undefined ? 0 : Math.max(0, (context.asOf - a.issued) / HOUR_MS);
+    const { profile } = this;
+    const own = articleFeatures(this.context, page, a);
     let maxSim = 0;
     let sumSim = 0;
     const slots = this.#norm.length;
@@ -314,7 +314,7 @@ class ReaderFeatureState {
       const dots = this.#dots;
       dots.fill(0);
       this.#postings.accumulate(av, dots);
-      const na = Math.sqrt(sparseDot(av, av));
+      const na = own[ARTICLE_NORM] as number;
       for (let slot = 0; slot < slots; slot++) {
         const nb = this.#norm[slot] as number;
         const s =
@@ -331,17 +331,7 @@ class ReaderFeatureState {
     out[offset + 2] = profile.isLogged ? 1 : 0;
     out[offset + 3] = profile.interactions > 0 ? 1 : 0;
     out[offset + 4] = Math.log1p(this.hoursSinceLast);
-    out[offset + 5] = Math.log1p(ageHours);
-    out[offset + 6] = a === undefined ? 0 : 2 ** (-ageHours / 24);
-    out[offset + 7] = Math.log1p(context.popularity(page));
-    const scales = context.popularityScales(page);
-    const p1 = scales?.[0] ?? 0;
-    const p24 = scales?.[2] ?? 0;
-    out[offset + 8] = Math.log1p(p1);
-    out[offset + 9] = Math.log1p(scales?.[1] ?? 0);
-    out[offset + 10] = Math.log1p(p24);
-    out[offset + 11] = Math.log1p(p1) - Math.log1p(p24 / 24);
-    out[offset + 12] = a === undefined ? 0 : 1;
+    for (let k = 0; k < ARTICLE_FEATURES; k++) out[offset + 5 + k] = own[k] as number;
     out[offset + 13] = a === undefined ? 0 : (profile.sectionShare.get(a.section) ?? 0);
     out[offset + 14] = a === undefined ? 0 : (profile.regionShare.get(a.region) ?? 0);
     out[offset + 15] = maxSim;
@@ -350,6 +340,52 @@ class ReaderFeatureState {
     out[offset + 18] = a !== undefined && last !== undefined && last.section === a.section ? 1 : 0;
   }
 }
+
+/** Features 5–12 depend on the article and the context only; slot 8 of the cache holds the vector's norm. */
+const ARTICLE_FEATURES = 8;
+const ARTICLE_NORM = ARTICLE_FEATURES;
+
+/**
+ * Per context, the article-only part of each article's features (age, freshness, popularity at every
+ * scale, known) and its vector's norm, computed on the first request that ranks it: the same figures
+ * for every reader, so the serving path stops recomputing ten logarithms and a dot product per row.
+ */
+const articleCache = new WeakMap<object, Map<string, Float64Array>>();
+
+function articleFeatures(
+  context: FeatureContext,
+  page: string,
+  a: ArticleFeatureSource | undefined,
+): Float64Array {
+  let cache = articleCache.get(context);
+  if (cache === undefined) {
+    cache = new Map();
+    articleCache.set(context, cache);
+  }
+  const cached = cache.get(page);
+  // A catalogue may replace an article's source (a refresh): the cache holds the one it was computed from.
+  if (cached !== undefined && articleOf.get(cached) === a) return cached;
+  const own = new Float64Array(ARTICLE_FEATURES + 1);
+  const ageHours = a === undefined ? 0 : Math.max(0, (context.asOf - a.issued) / HOUR_MS);
+  own[0] = Math.log1p(ageHours);
+  own[1] = a === undefined ? 0 : 2 ** (-ageHours / 24);
+  own[2] = Math.log1p(context.popularity(page));
+  const scales = context.popularityScales(page);
+  const p1 = scales?.[0] ?? 0;
+  const p24 = scales?.[2] ?? 0;
+  own[3] = Math.log1p(p1);
+  own[4] = Math.log1p(scales?.[1] ?? 0);
+  own[5] = Math.log1p(p24);
+  own[6] = Math.log1p(p1) - Math.log1p(p24 / 24);
+  own[7] = a === undefined ? 0 : 1;
+  own[ARTICLE_NORM] = a?.vector === undefined ? 0 : Math.sqrt(sparseDot(a.vector, a.vector));
+  if (a !== undefined) articleOf.set(own, a);
+  cache.set(page, own);
+  return own;
+}
+
+/** The article source each cached row was computed from. */
+const articleOf = new WeakMap<Float64Array, ArticleFeatureSource>();
 
 /**
  * The model inputs of one reader and a list of candidate articles (one row per page, same order).

@@ -187,11 +187,23 @@ export class ForwardPassModel {
         throw new ForwardPassError(`The topology refers to an unknown layer ${layerName}`);
       const inbound = layer.inboundNodes[Number(nodeText)];
       if (inbound === undefined) throw new ForwardPassError(`Layer ${layerName} has no node ${nodeText}`);
-      for (const dep of inbound) plan(dep);
-      const inShapes = inbound.map((dep) => shapes.get(dep) as number[]);
-      const { run, shape } = compileLayer(layer, inShapes, weights);
+      // A Dense over embeddings concatenated with other columns runs fused (embeddingDense).
+      const fusion = embeddingDenseParts(layer, inbound, byName);
+      if (fusion !== undefined) for (const part of fusion) plan(part.dep);
+      const fused =
+        fusion === undefined
+          ? undefined
+          : embeddingDense(
+              layer,
+              fusion.map((part) => ({ ...part, shape: shapes.get(part.dep) as number[] })),
+              weights,
+            );
+      const deps = fused === undefined ? inbound : (fusion?.map((part) => part.dep) ?? inbound);
+      for (const dep of deps) plan(dep);
+      const inShapes = deps.map((dep) => shapes.get(dep) as number[]);
+      const { run, shape } = fused ?? compileLayer(layer, inShapes, weights);
       shapes.set(id, shape);
-      steps.push({ layer, run, inputs: inbound, output: id });
+      steps.push({ layer, run, inputs: deps, output: id });
       visiting.delete(id);
     };
     for (const id of outputIds) plan(id);
@@ -392,6 +404,10 @@ function asFloat(t: Tensor): Float32Array {
 /**
  * out[v, u] = b[u] + Σ_i input[v, i] · kT[u, i]. A top-level function over plain typed-array
  * parameters, so V8 compiles one monomorphic loop nest (closure-captured arrays ran ~3× slower).
+ * Only the row's non-zero inputs are multiplied (after a ReLU about half of them are 0), and an
+ * input column with one value in every row (a reader's own features, when one reader's candidates
+ * are scored) is multiplied once into the bias instead of once per row. The products are accumulated
+ * in float64, so neither changes an output beyond float32 rounding.
  */
 function denseForward(
   input: Float32Array,
@@ -399,27 +415,52 @@ function denseForward(
   inDim: number,
   units: number,
   kT: Float64Array,
+  bias: Float64Array,
   b: Float64Array,
+  constant: Uint8Array,
   row: Float64Array,
+  nz: Int32Array,
   out: Float32Array,
+  rowBias?: Float64Array,
 ): void {
-  // Four output units per pass over the row: each input value is loaded once for four products.
+  b.set(bias);
+  constant.fill(0);
+  if (vectors > 1)
+    for (let i = 0; i < inDim; i++) {
+      const x = input[i] as number;
+      let same = true;
+      for (let v = 1; v < vectors && same; v++) same = input[v * inDim + i] === x;
+      if (!same) continue;
+      constant[i] = 1;
+      if (x !== 0)
+        for (let u = 0; u < units; u++) b[u] = (b[u] as number) + x * (kT[u * inDim + i] as number);
+    }
   for (let v = 0; v < vectors; v++) {
     const xBase = v * inDim;
-    for (let i = 0; i < inDim; i++) row[i] = input[xBase + i] as number;
+    let n = 0;
+    for (let i = 0; i < inDim; i++) {
+      const x = input[xBase + i] as number;
+      if (x !== 0 && constant[i] === 0) {
+        row[n] = x;
+        nz[n] = i;
+        n++;
+      }
+    }
     const oBase = v * units;
+    // Four output units per pass over the row: each input value is loaded once for four products.
     let u = 0;
     for (; u + 3 < units; u += 4) {
       const k0 = u * inDim;
       const k1 = k0 + inDim;
       const k2 = k1 + inDim;
       const k3 = k2 + inDim;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let i = 0; i < inDim; i++) {
-        const x = row[i] as number;
+      let s0 = rowBias === undefined ? 0 : (rowBias[oBase + u] as number);
+      let s1 = rowBias === undefined ? 0 : (rowBias[oBase + u + 1] as number);
+      let s2 = rowBias === undefined ? 0 : (rowBias[oBase + u + 2] as number);
+      let s3 = rowBias === undefined ? 0 : (rowBias[oBase + u + 3] as number);
+      for (let j = 0; j < n; j++) {
+        const x = row[j] as number;
+        const i = nz[j] as number;
         s0 += x * (kT[k0 + i] as number);
         s1 += x * (kT[k1 + i] as number);
         s2 += x * (kT[k2 + i] as number);
@@ -432,11 +473,158 @@ function denseForward(
     }
     for (; u < units; u++) {
       const kBase = u * inDim;
-      let s = 0;
-      for (let i = 0; i < inDim; i++) s += (row[i] as number) * (kT[kBase + i] as number);
+      let s = rowBias === undefined ? 0 : (rowBias[oBase + u] as number);
+      for (let j = 0; j < n; j++) s += (row[j] as number) * (kT[kBase + (nz[j] as number)] as number);
       out[oBase + u] = (b[u] as number) + s;
     }
   }
+}
+
+/** One input of a fused Dense: an embedding's ids (with its table) or plain columns. */
+interface FusedPart {
+  dep: string;
+  embedding?: LayerSpec;
+}
+
+/**
+ * The parts of `Dense(Concatenate([Flatten(Embedding(ids)) | columns, …]))` when `layer` is such a
+ * Dense (concatenated along the last axis), else undefined.
+ */
+function embeddingDenseParts(
+  layer: LayerSpec,
+  inbound: readonly string[],
+  byName: ReadonlyMap<string, LayerSpec>,
+): FusedPart[] | undefined {
+  const node = (id: string) => {
+    const [name, index] = id.split(":") as [string, string];
+    const spec = byName.get(name);
+    return spec === undefined ? undefined : { spec, inbound: spec.inboundNodes[Number(index)] };
+  };
+  if (layer.className !== "Dense" || inbound.length !== 1) return undefined;
+  const concat = node(inbound[0] as string);
+  if (concat?.spec.className !== "Concatenate" || concat.inbound === undefined) return undefined;
+  const axis = Number(concat.spec.config.axis ?? -1);
+  if (axis !== -1 && axis !== 1) return undefined;
+  const parts = concat.inbound.map((dep): FusedPart => {
+    const flatten = node(dep);
+    if (flatten?.spec.className !== "Flatten" || flatten.inbound?.length !== 1) return { dep };
+    const embedding = node(flatten.inbound[0] as string);
+    if (embedding?.spec.className !== "Embedding" || embedding.inbound?.length !== 1) return { dep };
+    return { dep: embedding.inbound[0] as string, embedding: embedding.spec };
+  });
+  return parts.some((p) => p.embedding !== undefined) ? parts : undefined;
+}
+
+/**
+ * A Dense layer over concatenated embeddings and columns, computed without materialising the
+ * concatenation: each embedding row's product with its block of the kernel is tabulated once per id
+ * at load (a vocabulary of a few dozen ids), so a row costs one table lookup per embedding instead of
+ * `outputDim × units` products. Undefined (run unfused) when an embedding's ids are not one per row
+ * or the columns are not flat.
+ */
+function embeddingDense(
+  layer: LayerSpec,
+  parts: readonly (FusedPart & { shape: number[] })[],
+  weights: Map<string, Float32Array>,
+): Compiled | undefined {
+  const widths: number[] = [];
+  for (const part of parts) {
+    if (part.shape.length !== 1) return undefined;
+    if (part.embedding === undefined) widths.push(part.shape[0] as number);
+    else if (part.shape[0] !== 1) return undefined;
+    else widths.push(Number(part.embedding.config.output_dim));
+  }
+  const c = layer.config;
+  const inDim = widths.reduce((n, w) => n + w, 0);
+  const units = Number(c.units);
+  const kernel = weight(layer, weights, "kernel", inDim * units);
+  const bias = c.use_bias === false ? undefined : weight(layer, weights, "bias", units);
+  const fn = activationOf(layer, c.activation);
+  const tables: { table: Float64Array; vocab: number; name: string }[] = [];
+  const columns: number[] = [];
+  let offset = 0;
+  parts.forEach((part, j) => {
+    const width = widths[j] as number;
+    if (part.embedding === undefined) for (let k = 0; k < width; k++) columns.push(offset + k);
+    else {
+      const vocab = Number(part.embedding.config.input_dim);
+      const e = weight(part.embedding, weights, "embeddings", vocab * width);
+      const table = new Float64Array(vocab * units);
+      for (let id = 0; id < vocab; id++)
+        for (let u = 0; u < units; u++) {
+          let s = 0;
+          for (let k = 0; k < width; k++)
+            s += (e[id * width + k] as number) * (kernel[(offset + k) * units + u] as number);
+          table[id * units + u] = s;
+        }
+      tables.push({ table, vocab, name: part.embedding.name });
+    }
+    offset += width;
+  });
+  const cols = columns.length;
+  const dense = denseKernel(kernel, bias, units, columns);
+  const shape = [units];
+  let rowBias = new Float64Array(0);
+  return {
+    shape,
+    run: (xs, rows) => {
+      if (rowBias.length < rows * units) rowBias = new Float64Array(rows * units);
+      rowBias.fill(0, 0, rows * units);
+      const columnsIn = new Float32Array(rows * cols);
+      let t = 0;
+      let at = 0;
+      parts.forEach((part, j) => {
+        const data = (xs[j] as Tensor).data;
+        if (part.embedding === undefined) {
+          const width = widths[j] as number;
+          for (let r = 0; r < rows; r++)
+            for (let k = 0; k < width; k++) columnsIn[r * cols + at + k] = data[r * width + k] as number;
+          at += width;
+          return;
+        }
+        const { table, vocab, name } = tables[t++] as (typeof tables)[number];
+        for (let r = 0; r < rows; r++) {
+          const id = Math.trunc(data[r] as number);
+          if (!(id >= 0 && id < vocab))
+            throw new ForwardPassError(`Layer ${name}: id ${id} is outside the vocabulary (0–${vocab - 1})`);
+          const from = id * units;
+          const to = r * units;
+          for (let u = 0; u < units; u++)
+            rowBias[to + u] = (rowBias[to + u] as number) + (table[from + u] as number);
+        }
+      });
+      const out = new Float32Array(rows * units);
+      dense(columnsIn, rows, out, rowBias);
+      fn?.(out, units);
+      return { data: out, shape };
+    },
+  };
+}
+
+/**
+ * A Dense kernel over some of its input columns (`columns`, in input order), ready for
+ * `denseForward`: transposed to [units, columns] in float64, so each output is one contiguous dot
+ * product accumulated in a register (several times faster in V8 than updating a row of sums).
+ */
+function denseKernel(
+  kernel: Float32Array,
+  bias: Float32Array | undefined,
+  units: number,
+  columns: readonly number[],
+): (input: Float32Array, vectors: number, out: Float32Array, rowBias?: Float64Array) => void {
+  const cols = columns.length;
+  const kT = new Float64Array(units * cols);
+  columns.forEach((col, i) => {
+    for (let u = 0; u < units; u++) kT[u * cols + i] = kernel[col * units + u] as number;
+  });
+  const b0 = new Float64Array(units);
+  if (bias !== undefined) b0.set(bias);
+  const b = new Float64Array(units);
+  const constant = new Uint8Array(cols);
+  const row = new Float64Array(cols);
+  const nz = new Int32Array(cols);
+  return (input, vectors, out, rowBias) =>
+    denseForward(input, vectors, cols, units, kT, b0, b, constant, row, nz, out, rowBias);
 }
 
 type Compiled = { run: (inputs: Tensor[], rows: number) => Tensor; shape: number[] };
@@ -515,21 +703,19 @@ function compileLayer(layer: LayerSpec, inShapes: number[][], weights: Map<strin
       const bias = c.use_bias === false ? undefined : weight(layer, weights, "bias", units);
       const fn = activationOf(layer, c.activation);
       const shape = [...inShape.slice(0, -1), units];
-      // Kernel transposed to [units, inDim] in float64: each output is then one contiguous dot
-      // product accumulated in a register (several times faster in V8 than updating a row of sums).
-      const kT = new Float64Array(units * inDim);
-      for (let i = 0; i < inDim; i++)
-        for (let u = 0; u < units; u++) kT[u * inDim + i] = kernel[i * units + u] as number;
-      const b = new Float64Array(units);
-      if (bias !== undefined) b.set(bias);
-      const row = new Float64Array(inDim);
+      const dense = denseKernel(
+        kernel,
+        bias,
+        units,
+        Array.from({ length: inDim }, (_, i) => i),
+      );
       return {
         shape,
         run: ([x], rows) => {
           const input = asFloat(x as Tensor);
           const vectors = rows * (size(inShape) / inDim);
           const out = new Float32Array(vectors * units);
-          denseForward(input, vectors, inDim, units, kT, b, row, out);
+          dense(input, vectors, out);
           fn?.(out, units);
           return { data: out, shape };
         },

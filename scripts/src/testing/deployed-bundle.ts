@@ -6,9 +6,16 @@ import { stackPaths } from "../local-stack/paths.js";
 /**
  * Builds and deploys a service's production bundle with scripts/ci/deploy-bundle.sh — the exact step
  * its Dockerfile runs — into `dir`, for tests that run the entrypoint the way the container does.
+ * `withTfjsNode` adds the native TensorFlow addon as the training image does (`--with-tfjs-node`).
  */
-export async function deployBundle(workspace: string, dir: string): Promise<void> {
-  await promisify(execFile)("bash", [join("scripts", "ci", "deploy-bundle.sh"), workspace, dir], {
+export async function deployBundle(
+  workspace: string,
+  dir: string,
+  options: { withTfjsNode?: boolean } = {},
+): Promise<void> {
+  const args = [join("scripts", "ci", "deploy-bundle.sh"), workspace, dir];
+  if (options.withTfjsNode) args.push("--with-tfjs-node");
+  await promisify(execFile)("bash", args, {
     cwd: stackPaths().repoRoot,
     maxBuffer: 16 << 20,
   });

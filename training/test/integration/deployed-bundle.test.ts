@@ -1,6 +1,7 @@
 /**
  * The deployed training bundle (scripts/ci/deploy-bundle.sh, the Dockerfile's build step), run as
- * the container runs it: `node dist/main.js` with only the task's environment.
+ * the container runs it: `node dist/main.js` with only the task's environment, on the image's native
+ * TensorFlow backend.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -27,7 +28,7 @@ describe("the deployed training bundle, run as the container runs it", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "gplay-training-bundle-"));
     bundle = join(dir, "app");
-    await deployBundle("training", bundle);
+    await deployBundle("training", bundle, { withTfjsNode: true });
     t = await createTestEnvironment("trainbundle");
     modelName = `${t.env.prefix}-recommender`;
     mlflow = new MlflowClient({ trackingUri: t.endpoints.mlflowUrl });
@@ -71,7 +72,7 @@ describe("the deployed training bundle, run as the container runs it", () => {
       GPLAY_MODEL_NAME: modelName,
       GPLAY_EXPERIMENT_NAME: modelName,
       GPLAY_TRAIN_EPOCHS: "2",
-      GPLAY_TF_BACKEND: "wasm",
+      GPLAY_TF_BACKEND: "node",
       [SNAPSHOT_OVERRIDE_VARS.bucket]: t.env.buckets.processed,
       [SNAPSHOT_OVERRIDE_VARS.manifestKey]: processedKeys.snapshotManifest(snapshot.manifest.snapshotId),
       [SNAPSHOT_OVERRIDE_VARS.snapshotId]: snapshot.manifest.snapshotId,
@@ -81,6 +82,8 @@ describe("the deployed training bundle, run as the container runs it", () => {
       code: 0,
       stderr: expect.not.stringMatching(/Error/),
     });
+    // The image's native TensorFlow (tfjs-node built against the tensorflow-cpu wheel) runs the job.
+    expect(result.stdout).toMatch(/"backend":"tensorflow"[^\n]*"msg":"tensorflow.js backend ready"/);
     expect(result.stdout).toContain('"msg":"epoch"');
     expect(result.stdout).toContain('"msg":"training run finished"');
     expect(result.stdout).toMatch(/"ModelPromoted":[01]/);

@@ -1,0 +1,166 @@
+/**
+ * Writes docs/cost.md from the figures the benchmarks last recorded (figures.ts): what one full G1
+ * ingest, one snapshot, one training run and one million /predict cost in DynamoDB on-demand units
+ * and Fargate vCPU-seconds, priced at the public on-demand prices of one region.
+ *
+ *   pnpm --filter @gplay/bench cost-report
+ *
+ * Run bench:api, bench:ingest (with --snapshot true, the default) and training-speed first; a missing
+ * benchmark leaves its rows marked "not measured".
+ */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { type Figures, readFigures } from "./figures.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/**
+ * Public on-demand prices, US East (N. Virginia), us-east-1: Fargate Linux/x86 and DynamoDB
+ * on-demand throughput (standard table class) as published for 2026 (the rates since DynamoDB's
+ * November 2024 on-demand price cut). Update `PRICES_CHECKED` with the rates when they change.
+ */
+export const PRICES = {
+  region: "us-east-1 (US East, N. Virginia)",
+  fargateVcpuHour: 0.04048,
+  fargateGbHour: 0.004445,
+  dynamoWriteRequestUnitPerMillion: 0.625,
+  dynamoReadRequestUnitPerMillion: 0.125,
+} as const;
+export const PRICES_CHECKED = "2026-12-06";
+
+/** Reads in the real G1 kit (treino): one full ingest writes them all. */
+const G1_INTERACTIONS = 8_123_951;
+
+interface TaskSize {
+  cpu: number;
+  memory: number;
+}
+
+interface Row {
+  what: string;
+  vcpuSeconds: number;
+  memoryGb: number;
+  wcu: number;
+  rcu: number;
+  source: string;
+}
+
+const fmt = (x: number, digits = 0) =>
+  Number.isFinite(x)
+    ? x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : "not measured";
+
+function cost(row: Row): number {
+  const hours = row.vcpuSeconds / 3600;
+  return (
+    hours * PRICES.fargateVcpuHour +
+    hours * row.memoryGb * PRICES.fargateGbHour +
+    (row.wcu / 1e6) * PRICES.dynamoWriteRequestUnitPerMillion +
+    (row.rcu / 1e6) * PRICES.dynamoReadRequestUnitPerMillion
+  );
+}
+
+const num = (f: Figures | undefined, key: string): number => {
+  const v = f?.[key];
+  return typeof v === "number" ? v : Number.NaN;
+};
+
+async function main(): Promise<void> {
+  const { DEFAULTS } = (await import(pathToFileURL(path.join(root, "infra/src/plan/config.ts")).href)) as {
+    DEFAULTS: { api: TaskSize; featstoreEngine: TaskSize; training: TaskSize };
+  };
+  // Memory billed per vCPU-second of each task, at the deployed task sizes (infra/src/plan/config.ts).
+  const gbPerVcpu = (t: TaskSize) => t.memory / 1024 / (t.cpu / 1024);
+  const api = readFigures(root, "api");
+  const ingest = readFigures(root, "ingest");
+  const training = readFigures(root, "training");
+  const scales = (training?.scales ?? []) as Record<string, number>[];
+  const fullTraining = scales.find((s) => s.scale === 1) ?? scales.at(-1);
+  const ingestScale = num(ingest, "scale");
+  const rows: Row[] = [
+    {
+      what: `one full G1 ingest (${fmt(G1_INTERACTIONS)} interactions)`,
+      vcpuSeconds: (num(ingest, "engineCpuSecondsPer1000") * G1_INTERACTIONS) / 1000,
+      memoryGb: gbPerVcpu(DEFAULTS.featstoreEngine),
+      wcu: (num(ingest, "wcuPer1000") * G1_INTERACTIONS) / 1000,
+      rcu: (num(ingest, "rcuPer1000") * G1_INTERACTIONS) / 1000,
+      source: `bench:ingest at scale ${fmt(ingestScale, 2)}: engine CPU and units per 1,000 interactions × the kit's interactions`,
+    },
+    {
+      what: "one snapshot (full scale)",
+      vcpuSeconds: num(ingest, "snapshotCpuSeconds") / ingestScale,
+      memoryGb: gbPerVcpu(DEFAULTS.featstoreEngine),
+      wcu: 0,
+      rcu: 0,
+      source:
+        ingestScale === 1
+          ? "bench:ingest's snapshot step at full scale (reads the lake, not DynamoDB)"
+          : `bench:ingest's snapshot step at scale ${fmt(ingestScale, 2)}, scaled linearly (reads the lake, not DynamoDB)`,
+    },
+    {
+      what: `one training run (${fullTraining === undefined ? "?" : fmt(fullTraining.epochs ?? Number.NaN)} epochs)`,
+      vcpuSeconds: (fullTraining?.trainingCpuSeconds ?? Number.NaN) / (fullTraining?.scale ?? Number.NaN),
+      memoryGb: gbPerVcpu(DEFAULTS.training),
+      wcu: 0,
+      rcu: 0,
+      source: `training-speed at scale ${fullTraining?.scale ?? "?"}: CPU seconds of baselines, features and every epoch (tfjs-${String(fullTraining?.backend ?? "?")})`,
+    },
+    {
+      what: "1 million /predict",
+      vcpuSeconds: num(api, "warmCpuMsPerPredict") * 1000,
+      memoryGb: gbPerVcpu(DEFAULTS.api),
+      wcu: 0,
+      rcu: num(ingest, "readerItemRcu") * 1e6,
+      source:
+        "bench:api: CPU ms per /predict with the reader cache warm; one strongly consistent GetItem of the reader per request (every request missing the cache: an upper bound)",
+    },
+  ];
+  const table = [
+    "| what | Fargate vCPU-seconds | DynamoDB WCU | DynamoDB RCU | on-demand cost (USD) | from |",
+    "|---|---:|---:|---:|---:|---|",
+    ...rows.map(
+      (r) =>
+        `| ${r.what} | ${fmt(r.vcpuSeconds)} | ${fmt(r.wcu)} | ${fmt(r.rcu)} | ${Number.isFinite(cost(r)) ? `$${cost(r).toFixed(4)}` : "not measured"} | ${r.source} |`,
+    ),
+  ];
+  const commands = [api, ingest, training]
+    .filter((f): f is Figures => f !== undefined)
+    .map((f) => `- \`${f.command}\` (${f.measuredAt})`);
+  const doc = `# What it costs
+
+Generated by \`pnpm --filter @gplay/bench cost-report\` from the figures the benchmarks printed and
+recorded in their last runs on this machine (\`.local/bench/figures/\`); do not edit by hand.
+
+Prices: public on-demand prices of ${PRICES.region}, the rates AWS publishes for 2026 (cross-checked
+${PRICES_CHECKED} against summaries of the AWS price list; this machine cannot reach the AWS pricing
+pages, so verify them there before quoting a bill):
+Fargate Linux/x86 $${PRICES.fargateVcpuHour} per vCPU-hour and $${PRICES.fargateGbHour} per GB-hour;
+DynamoDB on-demand $${PRICES.dynamoWriteRequestUnitPerMillion} per million write request units and
+$${PRICES.dynamoReadRequestUnitPerMillion} per million read request units.
+
+${table.join("\n")}
+
+How to read it:
+- Fargate vCPU-seconds are the CPU seconds the process itself used (from /proc or process.cpuUsage),
+  i.e. what a task sized to be busy bills; a task that waits on DynamoDB or S3 bills its wall time
+  instead. Memory is priced at the deployed task's GB per vCPU (infra/src/plan/config.ts): engine
+  ${gbPerVcpu(DEFAULTS.featstoreEngine)} GB, training ${gbPerVcpu(DEFAULTS.training)} GB, api ${gbPerVcpu(DEFAULTS.api)} GB.
+- Write units: one conditional PutItem per reader item written, at the stored items' real sizes
+  (1 KB per unit, rounded up per item; the final sizes, an upper bound for earlier, smaller writes).
+  Read units: one strongly consistent read per reader merged (4 KB per unit).
+- Measured on a shared 2-core machine: CPU per unit of work is less sensitive to its load than
+  throughput is, but other processes' cache pressure still inflates it. The snapshot row is scaled
+  linearly from the scale bench:ingest ran at when that is not 1.
+
+Runs behind these figures:
+${commands.join("\n") || "- none yet: run the benchmarks first"}
+`;
+  writeFileSync(path.join(root, "docs", "cost.md"), doc);
+  process.stdout.write(`${doc}\nwrote docs/cost.md\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
