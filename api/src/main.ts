@@ -3,6 +3,8 @@ import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import {
   awsClientOptionsFromEnv,
+  type BundleManifest,
+  CHALLENGER_ALIAS,
   createAwsClients,
   createLogger,
   createMetrics,
@@ -25,8 +27,10 @@ import { ModelLifecycle } from "./app/model-lifecycle.js";
 import { systemClock } from "./app/ports.js";
 import { type ModelFigures, ReaderView } from "./app/reader-view.js";
 import { Readiness } from "./app/readiness.js";
+import { OnlineServing } from "./app/online.js";
 import { Recommender } from "./app/recommend.js";
 import { EventRecorder } from "./app/record-events.js";
+import { ImpressionRecorder } from "./app/record-impressions.js";
 import { ServingData } from "./app/serving-data.js";
 import { apiEnvSchema } from "./env.js";
 import { createApp } from "./http/app.js";
@@ -69,8 +73,28 @@ async function main(): Promise<void> {
       userCacheMaxEntries: 10_000,
     },
   );
+  const instanceId = hostname()
+    .replaceAll(/[^A-Za-z0-9-]/g, "-")
+    .slice(0, 40);
+  const impressions = new ImpressionRecorder(
+    { sink, clock: systemClock, metrics, logger },
+    { instanceId, maxBufferedRows: 500_000, attributionReaders: 100_000, listsPerReader: 5 },
+  );
+  // The `@challenger` version, loaded and swapped like the champion (only with the online loop's share > 0 or shadow).
+  const challenger = new SwitchableModelProvider("no @challenger version loaded");
+  const challengerOn =
+    env.MLFLOW_TRACKING_URI !== undefined && (env.GPLAY_CHALLENGER_SHARE > 0 || env.GPLAY_CHALLENGER_MODE === "shadow");
+  const online = new OnlineServing(
+    { recommender, impressions, champion: model, ...(challengerOn ? { challenger } : {}), logger },
+    {
+      challengerShare: env.GPLAY_CHALLENGER_SHARE,
+      challengerMode: env.GPLAY_CHALLENGER_MODE,
+      salt: env.GPLAY_CHALLENGER_SALT,
+    },
+  );
   const events = new EventRecorder(
     {
+      impressions,
       users: store,
       sink,
       seen: new DynamoSeenEvents(clients.documents, tables.eventIds, systemClock),
@@ -80,9 +104,7 @@ async function main(): Promise<void> {
     },
     {
       maxWriteAttempts: 8,
-      instanceId: hostname()
-        .replaceAll(/[^A-Za-z0-9-]/g, "-")
-        .slice(0, 40),
+      instanceId,
       maxBufferedClicks: 200_000,
     },
   );
@@ -92,6 +114,7 @@ async function main(): Promise<void> {
   );
   await data.refresh().catch(() => undefined); // logged inside; readiness reports it until a refresh succeeds
   let lifecycle: ModelLifecycle | undefined;
+  let challengerLifecycle: ModelLifecycle | undefined;
   let modelDir: string | undefined;
   let figures: ModelFigures | undefined;
   if (env.MLFLOW_TRACKING_URI !== undefined) {
@@ -101,6 +124,8 @@ async function main(): Promise<void> {
       logger,
     );
     figures = new MlflowModelFigures(mlflow, env.GPLAY_MODEL_NAME);
+    const openBundle = async (dir: string, manifest: BundleManifest, version: string) =>
+      bundleRanker(version, await readBundleDirectory(dir, manifest), () => data.catalogue());
     lifecycle = new ModelLifecycle({
       registry: new MlflowModelRegistry(mlflow, {
         modelName: env.GPLAY_MODEL_NAME,
@@ -108,19 +133,34 @@ async function main(): Promise<void> {
         workDir: modelDir,
       }),
       provider: model,
-      openBundle: async (dir, manifest, version) =>
-        bundleRanker(version, await readBundleDirectory(dir, manifest), () => data.catalogue()),
+      openBundle,
       logger,
     });
     // Not awaited: the service listens (cold start, /readyz says why) while the first model loads.
     void lifecycle.refresh();
     lifecycle.start(env.GPLAY_MODEL_REFRESH_MS);
+    if (challengerOn) {
+      challengerLifecycle = new ModelLifecycle({
+        registry: new MlflowModelRegistry(mlflow, {
+          modelName: env.GPLAY_MODEL_NAME,
+          alias: CHALLENGER_ALIAS,
+          fallbackStage: null,
+          workDir: modelDir,
+        }),
+        provider: challenger,
+        openBundle,
+        logger,
+      });
+      void challengerLifecycle.refresh();
+      challengerLifecycle.start(env.GPLAY_MODEL_REFRESH_MS);
+    }
   }
   data.startRefreshing(env.GPLAY_DATA_REFRESH_MS);
   events.startFlushing(env.GPLAY_EVENTS_FLUSH_MS);
+  impressions.startFlushing(env.GPLAY_EVENTS_FLUSH_MS);
 
   const app = createApp({
-    recommender,
+    online,
     events,
     readiness,
     model,
@@ -180,7 +220,9 @@ async function main(): Promise<void> {
         clearInterval(versionGauge);
         data.stopRefreshing();
         lifecycle?.stop();
+        challengerLifecycle?.stop();
         await events.close();
+        await impressions.close();
       },
       logger,
       delayMs: env.GPLAY_DRAIN_DELAY_MS,

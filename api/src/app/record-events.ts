@@ -12,6 +12,7 @@ import {
 import { applyInteractions } from "../domain/reader.js";
 import { type ClickRecord, clickInteraction, treinoCsv } from "../domain/treino-csv.js";
 import type { Clock, RawEventSink, SeenEventStore, UserStore } from "./ports.js";
+import type { ActedInput, AttributionCounts } from "./record-impressions.js";
 
 export interface EventRecorderOptions {
   /** Attempts of the read-modify-write of one reader's item when writers race. */
@@ -33,6 +34,11 @@ export interface EventRecorderDeps {
   logger?: Logger;
   /** Told about every reader item this task wrote (the recommender's hot-reader cache). */
   onUserWritten?: (user: UserItem) => void;
+  /**
+   * The impression log (issue #19): told about every recorded click (once its reader is written) and
+   * client impression, credits each to a served list or not.
+   */
+  impressions?: { acted(events: readonly ActedInput[]): AttributionCounts };
   /** Waits between conflicting write attempts (tests pass a no-op). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -44,6 +50,9 @@ export interface RecordResult {
   readersUpdated: number;
   /** Events whose client id was already recorded (or repeated within the batch). */
   duplicates: number;
+  /** Recorded events credited to a served list, and those credited to none (unknown/foreign ids included). */
+  attributed: number;
+  unattributed: number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -53,7 +62,8 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * `version`, retried on conflict, creating the item for a new reader), so the article is excluded from
  * that reader's next predictions; and it is buffered for a treino-format file under `raw/`, which the
  * regular ingestion merges (the log is a set, so the clicks already in the item change nothing).
- * Impressions are counted but written nowhere: the treino format only holds accesses.
+ * Client impressions (`type: "impression"`) go to the impression log only (as `shown` rows), as do
+ * the clicks, each credited to a served list (the treino format only holds accesses).
  */
 export class EventRecorder {
   #buffer: ClickRecord[] = [];
@@ -79,11 +89,23 @@ export class EventRecorder {
   async record(events: readonly ApiEvent[]): Promise<RecordResult> {
     const { fresh, claimed, duplicates } = await this.#dropSeen(events);
     const now = this.deps.clock.now();
-    const byUser = new Map<string, { clicks: ClickRecord[]; keys: string[] }>();
+    const byUser = new Map<string, { clicks: ClickRecord[]; keys: string[]; acted: ActedInput[] }>();
+    const shown: ActedInput[] = [];
     let clickCount = 0;
     for (const { event, key } of fresh) {
-      if (event.type !== "click") continue;
-      const entry = byUser.get(event.userId) ?? { clicks: [], keys: [] };
+      const acted: ActedInput = {
+        type: event.type,
+        userId: event.userId,
+        page: event.page,
+        timestamp: event.timestamp ?? now,
+        impressionId: event.impressionId,
+      };
+      if (event.type !== "click") {
+        shown.push(acted);
+        continue;
+      }
+      const entry = byUser.get(event.userId) ?? { clicks: [], keys: [], acted: [] };
+      entry.acted.push(acted);
       entry.clicks.push({
         userId: event.userId,
         userType: event.userType ?? "Non-Logged",
@@ -104,8 +126,15 @@ export class EventRecorder {
         { details: { buffered: this.#buffer.length } },
       );
     }
+    const attribution: AttributionCounts = { attributed: 0, unattributed: 0 };
+    const credit = (acted: readonly ActedInput[]) => {
+      const counts = this.deps.impressions?.acted(acted) ?? { attributed: 0, unattributed: acted.length };
+      attribution.attributed += counts.attributed;
+      attribution.unattributed += counts.unattributed;
+    };
+    credit(shown);
     const outcomes = await Promise.allSettled(
-      [...byUser.values()].map(async ({ clicks, keys }) => {
+      [...byUser.values()].map(async ({ clicks, keys, acted }) => {
         try {
           await this.#updateReader(clicks);
         } catch (error) {
@@ -114,6 +143,7 @@ export class EventRecorder {
         }
         // Filed once its read set holds it: a failed reader is filed by the client's retry instead.
         this.#buffer.push(...clicks);
+        credit(acted);
       }),
     );
     if (this.#buffer.length >= (this.options.flushAtClicks ?? 10_000))
@@ -131,6 +161,7 @@ export class EventRecorder {
       impressions: fresh.length - clickCount,
       readersUpdated: byUser.size,
       duplicates,
+      ...attribution,
     };
   }
 
