@@ -40,6 +40,7 @@ export function trainConfigFromEnv(env: TrainingEnv): TrainConfig {
     learningRate: env.GPLAY_TRAIN_LEARNING_RATE,
     hidden: env.GPLAY_TRAIN_HIDDEN.map(Number),
     maxEvalReaders: env.GPLAY_TRAIN_MAX_EVAL_READERS,
+    onlineLoop: env.GPLAY_ONLINE_LOOP,
   };
 }
 
