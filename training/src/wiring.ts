@@ -13,6 +13,7 @@ import { DynamoArticleVectors } from "./adapters/dynamo-article-vectors.js";
 import { MlflowTracker } from "./adapters/mlflow-tracker.js";
 import { S3SnapshotReader } from "./adapters/s3-snapshot-reader.js";
 import type { JobDeps } from "./app/run-job.js";
+import { S3ImpressionLog } from "./adapters/s3-impression-log.js";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "./app/train.js";
 import type { TrainingEnv } from "./env.js";
 import { initTensorflow } from "./tf/backend.js";
@@ -24,6 +25,8 @@ export interface TrainingApp {
   logger: Logger;
   deps: JobDeps;
   registry: MlflowTracker;
+  /** The impression log the online decision reads (processed/impressions). */
+  impressionLog: S3ImpressionLog;
   config: TrainConfig;
   bucket: string;
   close(): void;
@@ -61,6 +64,7 @@ export async function createTrainingApp(env: TrainingEnv, logger?: Logger): Prom
     logger: log,
     registry: tracker,
     config: trainConfigFromEnv(env),
+    impressionLog: new S3ImpressionLog(clients.s3, lakeBucketNames(env.GPLAY_PREFIX).processed),
     bucket: env[SNAPSHOT_OVERRIDE_VARS.bucket] ?? lakeBucketNames(env.GPLAY_PREFIX).processed,
     deps: {
       tf,
