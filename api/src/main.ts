@@ -24,10 +24,10 @@ import { S3RawEventSink } from "./adapters/s3-raw-event-sink.js";
 import { bundleRanker } from "./app/bundle-ranker.js";
 import { SwitchableModelProvider } from "./app/model.js";
 import { ModelLifecycle } from "./app/model-lifecycle.js";
+import { OnlineServing } from "./app/online.js";
 import { systemClock } from "./app/ports.js";
 import { type ModelFigures, ReaderView } from "./app/reader-view.js";
 import { Readiness } from "./app/readiness.js";
-import { OnlineServing } from "./app/online.js";
 import { Recommender } from "./app/recommend.js";
 import { EventRecorder } from "./app/record-events.js";
 import { ImpressionRecorder } from "./app/record-impressions.js";
@@ -83,7 +83,8 @@ async function main(): Promise<void> {
   // The `@challenger` version, loaded and swapped like the champion (only with the online loop's share > 0 or shadow).
   const challenger = new SwitchableModelProvider("no @challenger version loaded");
   const challengerOn =
-    env.MLFLOW_TRACKING_URI !== undefined && (env.GPLAY_CHALLENGER_SHARE > 0 || env.GPLAY_CHALLENGER_MODE === "shadow");
+    env.MLFLOW_TRACKING_URI !== undefined &&
+    (env.GPLAY_CHALLENGER_SHARE > 0 || env.GPLAY_CHALLENGER_MODE === "shadow");
   const online = new OnlineServing(
     { recommender, impressions, champion: model, ...(challengerOn ? { challenger } : {}), logger },
     {

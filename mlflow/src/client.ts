@@ -603,7 +603,12 @@ export class MlflowClient {
   }
 
   /** Sets one tag on a model version (the registry shows it beside the version). */
-  async setModelVersionTag(name: string, version: string | number, key: string, value: string): Promise<void> {
+  async setModelVersionTag(
+    name: string,
+    version: string | number,
+    key: string,
+    value: string,
+  ): Promise<void> {
     await this.transport.json({
       operation: "model-versions:set-tag",
       method: "POST",

@@ -11,9 +11,9 @@ import {
 import { MlflowClient, mlflowConfigFromEnv } from "@gplay/mlflow";
 import { DynamoArticleVectors } from "./adapters/dynamo-article-vectors.js";
 import { MlflowTracker } from "./adapters/mlflow-tracker.js";
+import { S3ImpressionLog } from "./adapters/s3-impression-log.js";
 import { S3SnapshotReader } from "./adapters/s3-snapshot-reader.js";
 import type { JobDeps } from "./app/run-job.js";
-import { S3ImpressionLog } from "./adapters/s3-impression-log.js";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "./app/train.js";
 import type { TrainingEnv } from "./env.js";
 import { initTensorflow } from "./tf/backend.js";

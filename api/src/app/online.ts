@@ -98,7 +98,9 @@ export class OnlineServing {
         .then((response) => {
           const state = challenger.current();
           const version = state.status === "ready" ? state.ranker.modelVersion : undefined;
-          this.deps.impressions.shadow(listOf(request.userId, response, "challenger", version, now() - started));
+          this.deps.impressions.shadow(
+            listOf(request.userId, response, "challenger", version, now() - started),
+          );
         })
         .catch((error: unknown) =>
           this.deps.logger?.warn({ event: "shadow-failed", err: error }, "shadow scoring failed"),

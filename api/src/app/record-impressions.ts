@@ -67,7 +67,10 @@ export class ImpressionRecorder {
   #sequence = 0;
   #dropped = 0;
   #unattributed = 0;
-  readonly #counts = new Map<ArmKey, { impressions: number; clicks: number; clicked: number; latency: number }>();
+  readonly #counts = new Map<
+    ArmKey,
+    { impressions: number; clicks: number; clicked: number; latency: number }
+  >();
   readonly #clicked = new Set<string>();
   readonly #index: ImpressionIndex;
   #timer: NodeJS.Timeout | undefined;
@@ -123,7 +126,12 @@ export class ImpressionRecorder {
         scores: [],
         // A named id this task does not know is kept: the exact join decides whether another task served it.
         ...(list !== undefined
-          ? { impressionId: list.impressionId, modelVersion: list.modelVersion, arm: list.arm, strategy: list.strategy }
+          ? {
+              impressionId: list.impressionId,
+              modelVersion: list.modelVersion,
+              arm: list.arm,
+              strategy: list.strategy,
+            }
           : event.impressionId !== undefined
             ? { impressionId: event.impressionId }
             : {}),
@@ -225,7 +233,10 @@ export class ImpressionRecorder {
     const key = this.#nextKey();
     try {
       await this.deps.sink.putRawObject(key, body);
-      this.deps.logger?.info({ event: "impressions-flushed", key, rows: batch.length }, "impressions flushed");
+      this.deps.logger?.info(
+        { event: "impressions-flushed", key, rows: batch.length },
+        "impressions flushed",
+      );
       return batch.length;
     } catch (error) {
       this.#rows = [...batch, ...this.#rows];
@@ -246,7 +257,10 @@ export class ImpressionRecorder {
     this.stopFlushing();
     this.#timer = setInterval(() => {
       this.flush().catch((error: unknown) =>
-        this.deps.logger?.error({ event: "impressions-flush-failed", err: error }, "impressions flush failed; will retry"),
+        this.deps.logger?.error(
+          { event: "impressions-flush-failed", err: error },
+          "impressions flush failed; will retry",
+        ),
       );
     }, intervalMs);
     this.#timer.unref();

@@ -12,10 +12,10 @@ import {
 } from "@gplay/common";
 import express, { type Express, type Response } from "express";
 import helmet from "helmet";
+import type { OnlineServing } from "../app/online.js";
 import type { ModelProvider } from "../app/ports.js";
 import type { ReaderView } from "../app/reader-view.js";
 import type { Readiness } from "../app/readiness.js";
-import type { OnlineServing } from "../app/online.js";
 import type { EventRecorder } from "../app/record-events.js";
 import type { RateQuota } from "../domain/token-bucket.js";
 import { errorMiddleware, parseOr400, reply, validationError } from "./errors.js";

@@ -1,7 +1,14 @@
 import { parseImpressionLogFields, RAW_HEADERS } from "@gplay/common";
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { article, FakeRanker, pageId, popularRow, reader, userId } from "../support/fixtures.js";
-import { buildService, json, post, type Service, type ServiceOptions, startService } from "../support/service.js";
+import {
+  buildService,
+  json,
+  post,
+  type Service,
+  type ServiceOptions,
+  startService,
+} from "../support/service.js";
 
 const p = pageId;
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -65,7 +72,12 @@ describe("impressions: every served list has an id and a row in the log", () => 
         pages: predicted.items.map((i: { page: string }) => i.page),
         scores: predicted.items.map((i: { score: number }) => i.score),
       }),
-      expect.objectContaining({ eventType: "served", impressionId: cold.impressionId, arm: "none", strategy: "coldstart" }),
+      expect.objectContaining({
+        eventType: "served",
+        impressionId: cold.impressionId,
+        arm: "none",
+        strategy: "coldstart",
+      }),
     ]);
     expect(rows[1]?.userId).toBeUndefined();
   });
@@ -75,7 +87,9 @@ describe("impressions: every served list has an id and a row in the log", () => 
     const first = await json(await post(`${url}/predict`, { userId: userId(1), k: 5 }));
     const second = await json(await post(`${url}/predict`, { userId: userId(1), k: 5 }));
     const page = first.items[0].page as string;
-    const named = await json(await post(`${url}/events`, { events: [click(1, page, { impressionId: first.impressionId })] }));
+    const named = await json(
+      await post(`${url}/events`, { events: [click(1, page, { impressionId: first.impressionId })] }),
+    );
     expect(named).toMatchObject({ accepted: 1, attributed: 1, unattributed: 0 });
     const unnamed = await json(await post(`${url}/events`, { events: [click(1, second.items[1].page)] }));
     expect(unnamed).toMatchObject({ attributed: 1 });
@@ -106,7 +120,9 @@ describe("impressions: every served list has an id and a row in the log", () => 
     const { url, service } = await start({ ranker: new FakeRanker("12") });
     const served = await json(await post(`${url}/predict`, { userId: userId(1), k: 3 }));
     const page = served.items[2].page as string;
-    const body = await json(await post(`${url}/events`, { events: [{ type: "impression", userId: userId(1), page }] }));
+    const body = await json(
+      await post(`${url}/events`, { events: [{ type: "impression", userId: userId(1), page }] }),
+    );
     expect(body).toMatchObject({ impressions: 1, clicks: 0, attributed: 1 });
     expect((await loggedRows(service)).at(-1)).toMatchObject({
       eventType: "shown",
@@ -123,9 +139,12 @@ describe("challenger traffic", () => {
       challenger: { ranker: new FakeRanker("2"), share: 0.3, mode: "split" },
     });
     const versions = new Map<number, string>();
-    for (const n of range(1, 200)) versions.set(n, (await json(await post(`${url}/predict`, { userId: userId(n) }))).modelVersion);
+    for (const n of range(1, 200))
+      versions.set(n, (await json(await post(`${url}/predict`, { userId: userId(n) }))).modelVersion);
     for (const n of range(1, 40))
-      expect((await json(await post(`${url}/predict`, { userId: userId(n) }))).modelVersion).toBe(versions.get(n));
+      expect((await json(await post(`${url}/predict`, { userId: userId(n) }))).modelVersion).toBe(
+        versions.get(n),
+      );
     const challenged = [...versions.values()].filter((v) => v === "2").length;
     // 200 readers at 30 %: 60 expected; 3 standard deviations (6.5 each) either side.
     expect(challenged).toBeGreaterThan(40);
@@ -144,8 +163,20 @@ describe("challenger traffic", () => {
       expect((await json(await post(`${url}/predict`, { userId: userId(n) }))).modelVersion).toBe("1");
     await new Promise((resolve) => setTimeout(resolve, 50)); // shadow scoring runs after the response
     const rows = await loggedRows(service);
-    expect(rows.filter((r) => r.eventType === "served").map((r) => r.modelVersion)).toEqual(["1", "1", "1", "1", "1"]);
-    expect(rows.filter((r) => r.eventType === "shadow").map((r) => r.modelVersion)).toEqual(["2", "2", "2", "2", "2"]);
+    expect(rows.filter((r) => r.eventType === "served").map((r) => r.modelVersion)).toEqual([
+      "1",
+      "1",
+      "1",
+      "1",
+      "1",
+    ]);
+    expect(rows.filter((r) => r.eventType === "shadow").map((r) => r.modelVersion)).toEqual([
+      "2",
+      "2",
+      "2",
+      "2",
+      "2",
+    ]);
   });
 
   it("swaps either arm's version under traffic without a failed request or a lost impression", async () => {

@@ -22,10 +22,10 @@ import { DynamoFeatureStore } from "../../src/adapters/dynamo-feature-store.js";
 import { DynamoSeenEvents } from "../../src/adapters/dynamo-seen-events.js";
 import { S3RawEventSink } from "../../src/adapters/s3-raw-event-sink.js";
 import { SwitchableModelProvider } from "../../src/app/model.js";
+import { OnlineServing } from "../../src/app/online.js";
 import { systemClock } from "../../src/app/ports.js";
 import { Readiness } from "../../src/app/readiness.js";
 import { Recommender } from "../../src/app/recommend.js";
-import { OnlineServing } from "../../src/app/online.js";
 import { EventRecorder } from "../../src/app/record-events.js";
 import { ImpressionRecorder } from "../../src/app/record-impressions.js";
 import { ServingData } from "../../src/app/serving-data.js";
@@ -209,7 +209,9 @@ describe("DynamoDB and S3 adapters against the emulator", () => {
       const log = await clients.s3.send(new GetObjectCommand({ Bucket: env.buckets.raw, Key: logKey }));
       const rows = ((await log.Body?.transformToString()) ?? "").trimEnd().split("\n");
       expect(rows[0]).toBe(RAW_HEADERS.impressions.join(","));
-      expect(rows[3]).toMatch(new RegExp(`^click,${before.impressionId},${userId(50)},\\d+,coldstart,none,coldstart,${shown},,$`));
+      expect(rows[3]).toMatch(
+        new RegExp(`^click,${before.impressionId},${userId(50)},\\d+,coldstart,none,coldstart,${shown},,$`),
+      );
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

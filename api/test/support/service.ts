@@ -1,10 +1,10 @@
 import type { Server } from "node:http";
 import type { ColdstartItem, Logger } from "@gplay/common";
 import { SwitchableModelProvider } from "../../src/app/model.js";
+import { OnlineServing } from "../../src/app/online.js";
 import type { Clock } from "../../src/app/ports.js";
 import { type ModelFigures, ReaderView } from "../../src/app/reader-view.js";
 import { Readiness } from "../../src/app/readiness.js";
-import { OnlineServing } from "../../src/app/online.js";
 import { Recommender } from "../../src/app/recommend.js";
 import { EventRecorder } from "../../src/app/record-events.js";
 import { ImpressionRecorder } from "../../src/app/record-impressions.js";

@@ -78,7 +78,11 @@ export const impressionLogRowSchema = z
     const listed = row.eventType === "served" || row.eventType === "shadow";
     if (listed) {
       if (row.impressionId === undefined)
-        ctx.addIssue({ code: "custom", path: ["impressionId"], message: "MISSING_FIELD: a served list needs its impressionId" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["impressionId"],
+          message: "MISSING_FIELD: a served list needs its impressionId",
+        });
       if (row.modelVersion === undefined || row.arm === undefined || row.strategy === undefined)
         ctx.addIssue({
           code: "custom",
@@ -86,14 +90,26 @@ export const impressionLogRowSchema = z
           message: "MISSING_FIELD: a served list needs modelVersion, arm and strategy",
         });
       if (row.scores.length !== row.pages.length)
-        ctx.addIssue({ code: "custom", path: ["scores"], message: "LIST_LENGTH_MISMATCH: one score per page" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["scores"],
+          message: "LIST_LENGTH_MISMATCH: one score per page",
+        });
     } else {
       if (row.pages.length === 0)
         ctx.addIssue({ code: "custom", path: ["pages"], message: "EMPTY_HISTORY: a click names its page" });
       if (row.scores.length !== 0)
-        ctx.addIssue({ code: "custom", path: ["scores"], message: "LIST_LENGTH_MISMATCH: a click has no scores" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["scores"],
+          message: "LIST_LENGTH_MISMATCH: a click has no scores",
+        });
       if (row.userId === undefined)
-        ctx.addIssue({ code: "custom", path: ["userId"], message: "MISSING_FIELD: a click names its reader" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["userId"],
+          message: "MISSING_FIELD: a click names its reader",
+        });
     }
   });
 export type ImpressionLogRow = z.infer<typeof impressionLogRowSchema>;
@@ -120,7 +136,18 @@ export function impressionLogFields(row: ImpressionLogRow): string[] {
  */
 export function parseImpressionLogFields(fields: readonly string[]) {
   const [eventType, impressionId, userId, timestamp, modelVersion, arm, strategy, pages, scores, latencyMs] =
-    fields as readonly string[] as [string, string, string, string, string, string, string, string, string, string];
+    fields as readonly string[] as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
   const opt = (value: string) => (value === "" ? undefined : value);
   const list = (value: string) => (value === "" ? [] : value.split(IMPRESSION_LIST_SEPARATOR));
   return impressionLogRowSchema.safeParse({
@@ -159,17 +186,9 @@ export interface ImpressionRecord {
 
 /** A parsed row as the processed record of one source file. */
 export function toImpressionRecord(row: ImpressionLogRow, source: string): ImpressionRecord {
-  const [eventType, impressionId, userId, , modelVersion, arm, strategy, pages, scores] = impressionLogFields(row) as [
-    ImpressionEventType,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+  const [eventType, impressionId, userId, , modelVersion, arm, strategy, pages, scores] = impressionLogFields(
+    row,
+  ) as [ImpressionEventType, string, string, string, string, string, string, string, string];
   return {
     eventType,
     impressionId,

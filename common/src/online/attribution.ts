@@ -1,4 +1,8 @@
-import { ATTRIBUTION_WINDOW_MS, type ImpressionRecord, IMPRESSION_LIST_SEPARATOR } from "../contracts/impressions.js";
+import {
+  ATTRIBUTION_WINDOW_MS,
+  IMPRESSION_LIST_SEPARATOR,
+  type ImpressionRecord,
+} from "../contracts/impressions.js";
 
 /**
  * The one attribution rule of the online loop, used by the api as events arrive (near-real-time
@@ -24,7 +28,12 @@ export interface ActedEvent {
 }
 
 /** Whether `event` may be credited to `list` by the rule above (the id itself is checked by the caller). */
-export function creditable(list: ServedList, event: ActedEvent, named: boolean, windowMs = ATTRIBUTION_WINDOW_MS): boolean {
+export function creditable(
+  list: ServedList,
+  event: ActedEvent,
+  named: boolean,
+  windowMs = ATTRIBUTION_WINDOW_MS,
+): boolean {
   if (list.userId !== event.userId || !list.pages.includes(event.page)) return false;
   if (named) return true;
   return event.timestamp >= list.timestamp && event.timestamp - list.timestamp <= windowMs;
@@ -43,7 +52,8 @@ export function attribute<L extends ServedList>(
   }
   let best: L | undefined;
   for (const list of lists)
-    if (creditable(list, event, false, windowMs) && (best === undefined || list.timestamp > best.timestamp)) best = list;
+    if (creditable(list, event, false, windowMs) && (best === undefined || list.timestamp > best.timestamp))
+      best = list;
   return best;
 }
 
@@ -79,7 +89,10 @@ export interface JoinedLog {
  * the files (whichever api task served it), by the rule above; each click counts once per list
  * (a repeated click on the same list adds to `clicks`, not to `clickedImpressions`).
  */
-export function joinImpressionLog(records: Iterable<ImpressionRecord>, windowMs = ATTRIBUTION_WINDOW_MS): JoinedLog {
+export function joinImpressionLog(
+  records: Iterable<ImpressionRecord>,
+  windowMs = ATTRIBUTION_WINDOW_MS,
+): JoinedLog {
   type List = ServedList & { record: ImpressionRecord; clicks: number };
   const byId = new Map<string, List>();
   const byReader = new Map<string, List[]>();

@@ -4,9 +4,9 @@ import {
   type ArticleRecord,
   DATASET_OF_KIND,
   encodeProcessedParquet,
+  type ImpressionRecord,
   type IngestionCounts,
   type IngestionItem,
-  type ImpressionRecord,
   type IngestionReport,
   type Interaction,
   type InteractionRecord,
@@ -465,10 +465,10 @@ async function writePartition(deps: IngestDeps, staged: Staged, id: string): Pro
         : dataset === "impressions"
           ? encodeProcessedParquet("impressions", staged.impressions, metadata)
           : encodeProcessedParquet(
-            "items",
-            staged.articles.map((a) => a.record),
-            metadata,
-          );
+              "items",
+              staged.articles.map((a) => a.record),
+              metadata,
+            );
   await deps.objects.put(deps.buckets.processed, key, bytes, "application/vnd.apache.parquet");
   return key;
 }

@@ -48,7 +48,10 @@ export function listClickProbability(
   pages: readonly string[],
   model: ClickModel = DEFAULT_CLICK_MODEL,
 ): number {
-  return 1 - pages.reduce((none, page, position) => none * (1 - clickProbability(reader, page, position, model)), 1);
+  return (
+    1 -
+    pages.reduce((none, page, position) => none * (1 - clickProbability(reader, page, position, model)), 1)
+  );
 }
 
 /** The true expected clicks of `reader` on `pages`. */

@@ -186,7 +186,8 @@ export function generateWorld(options: WorldOptions, sink: OutputSink): WorldAgg
 
   const poolSets = new Map<Int32Array, Set<number>>();
   const indexOfPage = new Map<string, number>();
-  articles.pages.forEach((page, i) => indexOfPage.set(page as string, i));
+  if (options.onReader !== undefined)
+    for (let i = 0; i < articles.pages.length; i++) indexOfPage.set(articles.pages[i] as string, i);
   const poolSet = (pool: Int32Array) => {
     const known = poolSets.get(pool);
     if (known !== undefined) return known;

@@ -27,7 +27,8 @@ beforeAll(async () => {
   for (const [path, text] of files) {
     if (!path.includes("itens")) continue;
     const file = await cleanRawFile([text], path);
-    for await (const batch of file.batches) for (const o of batch) if (o.kind === "itens") pages.push(o.row.page);
+    for await (const batch of file.batches)
+      for (const o of batch) if (o.kind === "itens") pages.push(o.row.page);
   }
 });
 
@@ -66,11 +67,14 @@ describe("the click simulator", () => {
     for (let t = 0; t < trials; t++) {
       const clicks = simulateClicks(reader, list, random);
       if (clicks.length > 0) clickedLists++;
-      for (const page of clicks) perPosition[list.indexOf(page)] = (perPosition[list.indexOf(page)] as number) + 1;
+      for (const page of clicks)
+        perPosition[list.indexOf(page)] = (perPosition[list.indexOf(page)] as number) + 1;
     }
     const p = listClickProbability(reader, list);
     expect(Math.abs(clickedLists / trials - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / trials));
-    expect(clickProbability(reader, list[0] as string, 0)).toBeGreaterThan(clickProbability(reader, list[0] as string, 5));
+    expect(clickProbability(reader, list[0] as string, 0)).toBeGreaterThan(
+      clickProbability(reader, list[0] as string, 5),
+    );
     expect(perPosition[0]).toBeGreaterThan(perPosition[9] as number);
   });
 });

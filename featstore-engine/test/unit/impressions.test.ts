@@ -47,16 +47,23 @@ const unattributed: ImpressionLogRow = {
 };
 
 async function outcomes(lines: string[]): Promise<RowOutcome[]> {
-  const file = await cleanRawFile([`${[RAW_HEADERS.impressions.join(","), ...lines].join("\n")}\n`], "raw/x.csv");
+  const file = await cleanRawFile(
+    [`${[RAW_HEADERS.impressions.join(","), ...lines].join("\n")}\n`],
+    "raw/x.csv",
+  );
   const out: RowOutcome[] = [];
   for await (const batch of file.batches) out.push(...batch);
   return out;
 }
 
-const line = (row: ImpressionLogRow, patch: Partial<Record<(typeof RAW_HEADERS.impressions)[number], string>> = {}) => {
+const line = (
+  row: ImpressionLogRow,
+  patch: Partial<Record<(typeof RAW_HEADERS.impressions)[number], string>> = {},
+) => {
   const fields = impressionLogFields(row);
   for (const [column, value] of Object.entries(patch))
-    fields[RAW_HEADERS.impressions.indexOf(column as (typeof RAW_HEADERS.impressions)[number])] = value as string;
+    fields[RAW_HEADERS.impressions.indexOf(column as (typeof RAW_HEADERS.impressions)[number])] =
+      value as string;
   return fields.join(",");
 };
 
@@ -64,7 +71,11 @@ describe("the impressions raw kind", () => {
   it("detects the api's impression log by its header and accepts its rows as written", async () => {
     const rows = await outcomes([line(served), line(clicked), line(unattributed)]);
     expect(rows.map((r) => r.kind)).toEqual(["impressions", "impressions", "impressions"]);
-    expect(rows.map((r) => (r.kind === "impressions" ? r.row : undefined))).toEqual([served, clicked, unattributed]);
+    expect(rows.map((r) => (r.kind === "impressions" ? r.row : undefined))).toEqual([
+      served,
+      clicked,
+      unattributed,
+    ]);
   });
 
   it("quarantines bad rows, each with its reason", async () => {
@@ -99,7 +110,10 @@ describe("the impressions raw kind", () => {
 
   it("round-trips its records through the processed Parquet codec", async () => {
     const records = [served, clicked, unattributed].map((r) => toImpressionRecord(r, "src1"));
-    const decoded = await decodeProcessedParquet("impressions", encodeProcessedParquet("impressions", records));
+    const decoded = await decodeProcessedParquet(
+      "impressions",
+      encodeProcessedParquet("impressions", records),
+    );
     expect(decoded).toEqual(records);
     expect(decoded[0]).toMatchObject({ pages: `${PAGE_A}|${PAGE_B}`, items: 2, latencyMs: 12 });
     expect(decoded[2]).toMatchObject({ impressionId: "", modelVersion: "", latencyMs: -1 });

@@ -11,12 +11,21 @@
  * from the click model and asserted ≥ 1.3 before anything else. The test: α = 0.05, power 0.8 at a
  * ratio of 1.3, maximum sample 1,500 clicks (training/src/domain/online-decision.ts).
  */
-import { CHALLENGER_ALIAS, CHAMPION_ALIAS, type ImpressionRecord, mulberry32, toImpressionRecord } from "@gplay/common";
+import {
+  CHALLENGER_ALIAS,
+  CHAMPION_ALIAS,
+  type ImpressionRecord,
+  mulberry32,
+  toImpressionRecord,
+} from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
 import { article, FakeRanker, reader } from "../../../api/test/support/fixtures.js";
 import { buildService, post, type Service, startService } from "../../../api/test/support/service.js";
 import { cleanRawFile } from "../../../featstore-engine/src/domain/raw-file.js";
-import { listClickProbability, simulateClicks } from "../../../featstore-engine/src/generator/click-simulator.js";
+import {
+  listClickProbability,
+  simulateClicks,
+} from "../../../featstore-engine/src/generator/click-simulator.js";
 import { generateWorld, type HiddenReader } from "../../../featstore-engine/src/generator/worlds.js";
 import { type OnlineDecisionReport, runOnlineDecision } from "../../../training/src/app/decide-online.js";
 import type { MetricPoint, OnlineRegistry } from "../../../training/src/app/ports.js";
@@ -85,7 +94,8 @@ async function worldPages(files: Map<string, string>): Promise<string[]> {
   for (const [path, text] of files) {
     if (!path.includes("itens")) continue;
     const file = await cleanRawFile([text], path);
-    for await (const batch of file.batches) for (const o of batch) if (o.kind === "itens") pages.push(o.row.page);
+    for await (const batch of file.batches)
+      for (const o of batch) if (o.kind === "itens") pages.push(o.row.page);
   }
   return pages;
 }
@@ -155,7 +165,11 @@ async function session(
           expect(res.status).toBe(200);
           const body = (await res.json()) as { impressionId: string; items: { page: string }[] };
           responses++;
-          const clicked = simulateClicks(r, body.items.map((i) => i.page), random);
+          const clicked = simulateClicks(
+            r,
+            body.items.map((i) => i.page),
+            random,
+          );
           if (clicked.length === 0) return;
           // Half the clients name the list; the others rely on attribution by the window.
           const named = random() < 0.5;

@@ -88,6 +88,7 @@ export class MlflowTracker implements ExperimentTracker, OnlineRegistry {
   }
 
   async setVersionTags(name: string, version: string, tags: Record<string, string>): Promise<void> {
-    for (const [key, value] of Object.entries(tags)) await this.client.setModelVersionTag(name, version, key, value);
+    for (const [key, value] of Object.entries(tags))
+      await this.client.setModelVersionTag(name, version, key, value);
   }
 }

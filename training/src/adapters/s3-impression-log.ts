@@ -41,7 +41,9 @@ export class S3ImpressionLog implements ImpressionLogSource {
     try {
       return await call();
     } catch (error) {
-      throw new AppError("UPSTREAM_UNAVAILABLE", `S3 failed ${what} in s3://${this.bucket}`, { cause: error });
+      throw new AppError("UPSTREAM_UNAVAILABLE", `S3 failed ${what} in s3://${this.bucket}`, {
+        cause: error,
+      });
     }
   }
 }

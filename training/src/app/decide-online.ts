@@ -18,7 +18,13 @@ import {
   decide,
   p95,
 } from "../domain/online-decision.js";
-import type { ExperimentTracker, ImpressionLogSource, MetricPoint, OnlineRegistry, Progress } from "./ports.js";
+import type {
+  ExperimentTracker,
+  ImpressionLogSource,
+  MetricPoint,
+  OnlineRegistry,
+  Progress,
+} from "./ports.js";
 
 export interface OnlineDecisionDeps {
   log: ImpressionLogSource;
@@ -49,10 +55,17 @@ export type OnlineDecisionReport =
     };
 
 /** The counts of the lists `version` served under `arm` (its model-error fallbacks included). */
-function armCounts(records: readonly ImpressionRecord[], arms: readonly ArmFigures[], version: string, arm: string): ArmCounts {
+function armCounts(
+  records: readonly ImpressionRecord[],
+  arms: readonly ArmFigures[],
+  version: string,
+  arm: string,
+): ArmCounts {
   const mine = arms.filter((a) => a.modelVersion === version && a.arm === arm);
   const latencies = records
-    .filter((r) => r.eventType === "served" && r.modelVersion === version && r.arm === arm && r.latencyMs >= 0)
+    .filter(
+      (r) => r.eventType === "served" && r.modelVersion === version && r.arm === arm && r.latencyMs >= 0,
+    )
     .map((r) => r.latencyMs);
   return {
     lists: mine.reduce((n, a) => n + a.impressions, 0),
@@ -87,12 +100,17 @@ export async function runOnlineDecision(
   // The trial starts with the challenger's first list: the champion is compared over the same period.
   const isTrialList = (r: ImpressionRecord) =>
     r.eventType === "served" && r.modelVersion === challenger && r.arm === "challenger";
-  const trialStart = all.reduce((t, r) => (isTrialList(r) && r.timestamp < t ? r.timestamp : t), Number.POSITIVE_INFINITY);
+  const trialStart = all.reduce(
+    (t, r) => (isTrialList(r) && r.timestamp < t ? r.timestamp : t),
+    Number.POSITIVE_INFINITY,
+  );
   const records = all.filter((r) => r.eventType !== "served" || r.timestamp >= trialStart);
   const joined = joinImpressionLog(records);
   const challengerCounts = armCounts(records, joined.arms, challenger, "challenger");
   const championCounts =
-    champion === undefined ? { lists: 0, clicks: 0, errors: 0, latencyP95Ms: 0 } : armCounts(records, joined.arms, champion, "champion");
+    champion === undefined
+      ? { lists: 0, clicks: 0, errors: 0, latencyP95Ms: 0 }
+      : armCounts(records, joined.arms, champion, "champion");
   const decision = decide(challengerCounts, championCounts, options);
 
   const runId = await tracker.startRun(config.experimentName, `online-decision-v${challenger}`, {
@@ -112,7 +130,9 @@ export async function runOnlineDecision(
     { key: "online.llr", value: decision.figures.llr },
     { key: "online.clicks", value: decision.figures.clicks },
     { key: "online.unattributed_clicks", value: joined.unattributedClicks },
-    ...(Number.isFinite(decision.figures.ratio) ? [{ key: "online.ratio", value: decision.figures.ratio }] : []),
+    ...(Number.isFinite(decision.figures.ratio)
+      ? [{ key: "online.ratio", value: decision.figures.ratio }]
+      : []),
   ];
   for (const [name, counts] of [
     ["challenger", challengerCounts],
@@ -139,7 +159,9 @@ export async function runOnlineDecision(
     "gplay.online.decision": decision.outcome,
     "gplay.online.reason": decision.reason,
     "gplay.online.llr": decision.figures.llr.toFixed(4),
-    "gplay.online.ratio": Number.isFinite(decision.figures.ratio) ? decision.figures.ratio.toFixed(4) : "none",
+    "gplay.online.ratio": Number.isFinite(decision.figures.ratio)
+      ? decision.figures.ratio.toFixed(4)
+      : "none",
     "gplay.online.clicks": String(decision.figures.clicks),
     "gplay.online.challenger_clicks_per_list": decision.figures.challengerClicksPerList.toFixed(6),
     "gplay.online.champion_clicks_per_list": decision.figures.championClicksPerList.toFixed(6),

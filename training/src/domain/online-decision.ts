@@ -126,9 +126,13 @@ export function decide(
   const enough = challenger.lists >= options.minListsPerArm && champion.lists >= options.minListsPerArm;
   if (enough && figures.challengerErrorRate > figures.championErrorRate + options.maxErrorRateIncrease)
     return { outcome: "stop", reason: "guardrail-error-rate", figures };
-  if (enough && challenger.latencyP95Ms > champion.latencyP95Ms * options.maxLatencyFactor + options.latencySlackMs)
+  if (
+    enough &&
+    challenger.latencyP95Ms > champion.latencyP95Ms * options.maxLatencyFactor + options.latencySlackMs
+  )
     return { outcome: "stop", reason: "guardrail-latency", figures };
-  if (!enough || clicks < options.minClicks) return { outcome: "continue", reason: "below-minimum-sample", figures };
+  if (!enough || clicks < options.minClicks)
+    return { outcome: "continue", reason: "below-minimum-sample", figures };
   if (llr >= upperBound) return { outcome: "promote", reason: "sprt-accept-better", figures };
   if (llr <= lowerBound) return { outcome: "stop", reason: "sprt-accept-no-better", figures };
   if (clicks >= options.maxClicks) return { outcome: "stop", reason: "max-sample-reached", figures };

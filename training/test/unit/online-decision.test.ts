@@ -64,16 +64,25 @@ describe("the online decision's sequential test (SPRT, α = 0.05, power 0.8 at a
       outcome: "continue",
       reason: "below-minimum-sample",
     });
-    expect(decide(arm(5_000, 20), arm(5_000, 5))).toMatchObject({ outcome: "continue", reason: "below-minimum-sample" });
+    expect(decide(arm(5_000, 20), arm(5_000, 5))).toMatchObject({
+      outcome: "continue",
+      reason: "below-minimum-sample",
+    });
   });
 
   it("stops at the maximum sample without a decision, keeping the champion", () => {
     // Ratio between H0 and H1 (≈ 1.14) keeps the LLR between the bounds.
-    expect(decide(arm(10_000, 808), arm(10_000, 710))).toMatchObject({ outcome: "stop", reason: "max-sample-reached" });
+    expect(decide(arm(10_000, 808), arm(10_000, 710))).toMatchObject({
+      outcome: "stop",
+      reason: "max-sample-reached",
+    });
   });
 
   it("stops a challenger that fails more often or is slower than the champion, even if it earns more clicks", () => {
-    expect(decide(arm(1_000, 300, 30), arm(1_000, 100, 5))).toMatchObject({ outcome: "stop", reason: "guardrail-error-rate" });
+    expect(decide(arm(1_000, 300, 30), arm(1_000, 100, 5))).toMatchObject({
+      outcome: "stop",
+      reason: "guardrail-error-rate",
+    });
     expect(decide(arm(1_000, 300, 0, 120), arm(1_000, 100, 0, 40))).toMatchObject({
       outcome: "stop",
       reason: "guardrail-latency",
