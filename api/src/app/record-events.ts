@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   API_EVENTS_PREFIX,
   type ApiEvent,
@@ -9,8 +8,10 @@ import {
   toAppError,
   type UserItem,
 } from "@gplay/common";
+import { rawFileKey } from "../domain/raw-file-key.js";
 import { applyInteractions } from "../domain/reader.js";
 import { type ClickRecord, clickInteraction, treinoCsv } from "../domain/treino-csv.js";
+import { PeriodicFlush } from "./periodic-flush.js";
 import type { Clock, RawEventSink, SeenEventStore, UserStore } from "./ports.js";
 import type { ActedInput, AttributionCounts } from "./record-impressions.js";
 
@@ -68,13 +69,14 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export class EventRecorder {
   #buffer: ClickRecord[] = [];
   #sequence = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #flushing: Promise<number> | undefined;
+  readonly #flusher: PeriodicFlush;
 
   constructor(
     private readonly deps: EventRecorderDeps,
     private readonly options: EventRecorderOptions,
-  ) {}
+  ) {
+    this.#flusher = new PeriodicFlush(() => this.#flushOnce(), "events", deps.logger);
+  }
 
   get buffered(): number {
     return this.#buffer.length;
@@ -146,13 +148,7 @@ export class EventRecorder {
         credit(acted);
       }),
     );
-    if (this.#buffer.length >= (this.options.flushAtClicks ?? 10_000))
-      this.flush().catch((error: unknown) =>
-        this.deps.logger?.error(
-          { event: "events-flush-failed", err: error },
-          "events flush failed; will retry",
-        ),
-      );
+    if (this.#buffer.length >= (this.options.flushAtClicks ?? 10_000)) this.#flusher.flushInBackground();
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
     if (failed !== undefined) throw failed.reason;
     return {
@@ -227,10 +223,7 @@ export class EventRecorder {
    * On failure the clicks go back to the buffer (the next flush retries) and the error is thrown.
    */
   flush(): Promise<number> {
-    this.#flushing ??= this.#flushOnce().finally(() => {
-      this.#flushing = undefined;
-    });
-    return this.#flushing;
+    return this.#flusher.flush();
   }
 
   async #flushOnce(): Promise<number> {
@@ -250,36 +243,21 @@ export class EventRecorder {
   }
 
   #nextKey(): string {
-    const now = new Date(this.deps.clock.now());
-    const day = now.toISOString().slice(0, 10);
-    const stamp = now.toISOString().replaceAll(/[-:.]/g, "");
     this.#sequence += 1;
-    return `${API_EVENTS_PREFIX}dt=${day}/${stamp}-${this.options.instanceId}-${String(this.#sequence).padStart(6, "0")}-${randomUUID().slice(0, 8)}.csv`;
+    return rawFileKey(API_EVENTS_PREFIX, this.options.instanceId, this.#sequence, this.deps.clock.now());
   }
 
   /** Flushes every `intervalMs`; failures are logged and retried on the next tick. */
   startFlushing(intervalMs: number): void {
-    this.stopFlushing();
-    this.#timer = setInterval(() => {
-      this.flush().catch((error: unknown) =>
-        this.deps.logger?.error(
-          { event: "events-flush-failed", err: error },
-          "events flush failed; will retry",
-        ),
-      );
-    }, intervalMs);
-    this.#timer.unref();
+    this.#flusher.start(intervalMs);
   }
 
   stopFlushing(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#flusher.stop();
   }
 
   /** Stops the timer and writes what is left (waiting for a flush in progress first). */
-  async close(): Promise<number> {
-    this.stopFlushing();
-    if (this.#flushing !== undefined) await this.#flushing.catch(() => undefined);
-    return this.flush();
+  close(): Promise<number> {
+    return this.#flusher.close();
   }
 }

@@ -9,6 +9,8 @@ import {
   toAppError,
 } from "@gplay/common";
 import { ImpressionIndex, impressionCsv, type RememberedList } from "../domain/impressions.js";
+import { rawFileKey } from "../domain/raw-file-key.js";
+import { PeriodicFlush } from "./periodic-flush.js";
 import type { Clock, RawEventSink } from "./ports.js";
 
 export interface ImpressionRecorderOptions {
@@ -65,6 +67,7 @@ type ArmKey = string;
 export class ImpressionRecorder {
   #rows: ImpressionLogRow[] = [];
   #sequence = 0;
+  readonly #flusher: PeriodicFlush;
   #dropped = 0;
   #unattributed = 0;
   readonly #counts = new Map<
@@ -73,14 +76,13 @@ export class ImpressionRecorder {
   >();
   readonly #clicked = new Set<string>();
   readonly #index: ImpressionIndex;
-  #timer: NodeJS.Timeout | undefined;
-  #flushing: Promise<number> | undefined;
 
   constructor(
     private readonly deps: ImpressionRecorderDeps,
     private readonly options: ImpressionRecorderOptions,
   ) {
     this.#index = new ImpressionIndex(options.attributionReaders, options.listsPerReader);
+    this.#flusher = new PeriodicFlush(() => this.#flushOnce(), "impressions", deps.logger);
   }
 
   get buffered(): number {
@@ -218,10 +220,7 @@ export class ImpressionRecorder {
    * rows go back to the buffer (the next flush retries) and the error is thrown.
    */
   flush(): Promise<number> {
-    this.#flushing ??= this.#flushOnce().finally(() => {
-      this.#flushing = undefined;
-    });
-    return this.#flushing;
+    return this.#flusher.flush();
   }
 
   async #flushOnce(): Promise<number> {
@@ -245,36 +244,21 @@ export class ImpressionRecorder {
   }
 
   #nextKey(): string {
-    const now = new Date(this.deps.clock.now());
-    const day = now.toISOString().slice(0, 10);
-    const stamp = now.toISOString().replaceAll(/[-:.]/g, "");
     this.#sequence += 1;
-    return `${API_IMPRESSIONS_PREFIX}dt=${day}/${stamp}-${this.options.instanceId}-${String(this.#sequence).padStart(6, "0")}-${randomUUID().slice(0, 8)}.csv`;
+    return rawFileKey(API_IMPRESSIONS_PREFIX, this.options.instanceId, this.#sequence, this.deps.clock.now());
   }
 
   /** Flushes every `intervalMs`; failures are logged and retried on the next tick. */
   startFlushing(intervalMs: number): void {
-    this.stopFlushing();
-    this.#timer = setInterval(() => {
-      this.flush().catch((error: unknown) =>
-        this.deps.logger?.error(
-          { event: "impressions-flush-failed", err: error },
-          "impressions flush failed; will retry",
-        ),
-      );
-    }, intervalMs);
-    this.#timer.unref();
+    this.#flusher.start(intervalMs);
   }
 
   stopFlushing(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#flusher.stop();
   }
 
   /** Stops the timer and writes what is left (waiting for a flush in progress first). */
-  async close(): Promise<number> {
-    this.stopFlushing();
-    if (this.#flushing !== undefined) await this.#flushing.catch(() => undefined);
-    return this.flush();
+  close(): Promise<number> {
+    return this.#flusher.close();
   }
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { API_EVENTS_PREFIX } from "./lake.js";
+import { RAW_HEADERS } from "./raw-files.js";
 import { pageIdSchema, userIdSchema } from "./tables.js";
 
 /**
@@ -135,32 +136,23 @@ export function impressionLogFields(row: ImpressionLogRow): string[] {
  * absent, lists are split, numbers parsed; the result is checked by `impressionLogRowSchema`.
  */
 export function parseImpressionLogFields(fields: readonly string[]) {
-  const [eventType, impressionId, userId, timestamp, modelVersion, arm, strategy, pages, scores, latencyMs] =
-    fields as readonly string[] as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
-  const opt = (value: string) => (value === "" ? undefined : value);
+  const at = (column: (typeof RAW_HEADERS.impressions)[number]) =>
+    fields[RAW_HEADERS.impressions.indexOf(column)] ?? "";
+  const opt = (column: (typeof RAW_HEADERS.impressions)[number]) => at(column) || undefined;
   const list = (value: string) => (value === "" ? [] : value.split(IMPRESSION_LIST_SEPARATOR));
+  const int = (value: string) => (/^\d+$/.test(value) ? Number(value) : value);
+  const latencyMs = at("latencyMs");
   return impressionLogRowSchema.safeParse({
-    eventType,
-    impressionId: opt(impressionId),
-    userId: opt(userId),
-    timestamp: /^\d+$/.test(timestamp) ? Number(timestamp) : timestamp,
-    modelVersion: opt(modelVersion),
-    arm: opt(arm),
-    strategy: opt(strategy),
-    pages: list(pages),
-    scores: list(scores).map((s) => (/^-?\d+(?:\.\d+)?(?:e[-+]?\d+)?$/i.test(s) ? Number(s) : s)),
-    latencyMs: latencyMs === "" ? undefined : /^\d+$/.test(latencyMs) ? Number(latencyMs) : latencyMs,
+    eventType: at("eventType"),
+    impressionId: opt("impressionId"),
+    userId: opt("userId"),
+    timestamp: int(at("timestamp")),
+    modelVersion: opt("modelVersion"),
+    arm: opt("arm"),
+    strategy: opt("strategy"),
+    pages: list(at("pages")),
+    scores: list(at("scores")).map((v) => (/^-?\d+(?:\.\d+)?(?:e[-+]?\d+)?$/i.test(v) ? Number(v) : v)),
+    latencyMs: latencyMs === "" ? undefined : int(latencyMs),
   });
 }
 
@@ -186,19 +178,16 @@ export interface ImpressionRecord {
 
 /** A parsed row as the processed record of one source file. */
 export function toImpressionRecord(row: ImpressionLogRow, source: string): ImpressionRecord {
-  const [eventType, impressionId, userId, , modelVersion, arm, strategy, pages, scores] = impressionLogFields(
-    row,
-  ) as [ImpressionEventType, string, string, string, string, string, string, string, string];
   return {
-    eventType,
-    impressionId,
-    userId,
+    eventType: row.eventType,
+    impressionId: row.impressionId ?? "",
+    userId: row.userId ?? "",
     timestamp: row.timestamp,
-    modelVersion,
-    arm,
-    strategy,
-    pages,
-    scores,
+    modelVersion: row.modelVersion ?? "",
+    arm: row.arm ?? "",
+    strategy: row.strategy ?? "",
+    pages: row.pages.join(IMPRESSION_LIST_SEPARATOR),
+    scores: row.scores.map(String).join(IMPRESSION_LIST_SEPARATOR),
     items: row.pages.length,
     latencyMs: row.latencyMs ?? -1,
     source,
