@@ -57,6 +57,9 @@ export interface AttributionCounts {
 
 type ArmKey = string;
 
+/** A named id that cannot be a served list's (not a UUID) is not kept in the log: it credits nothing. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /**
  * The impression log of this task: every served list gets an id and a row, every click and client
  * impression a row credited (common's attribution rule, over the lists this task served) or not;
@@ -134,7 +137,7 @@ export class ImpressionRecorder {
               arm: list.arm,
               strategy: list.strategy,
             }
-          : event.impressionId !== undefined
+          : event.impressionId !== undefined && UUID.test(event.impressionId)
             ? { impressionId: event.impressionId }
             : {}),
       };

@@ -1,4 +1,4 @@
-import { parseImpressionLogFields, RAW_HEADERS } from "@gplay/common";
+import { logPages, parseImpressionLogFields, RAW_HEADERS } from "@gplay/common";
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { article, FakeRanker, pageId, popularRow, reader, userId } from "../support/fixtures.js";
 import {
@@ -107,12 +107,22 @@ describe("impressions: every served list has an id and a row in the log", () => 
         click(1, page, { impressionId: others.impressionId }),
         click(3, page, { impressionId: "6f1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b" }),
         click(4, page), // no list served to this reader
+        click(5, page, { impressionId: "not-a-list" }),
       ],
     });
     expect(res.status).toBe(200);
-    expect(await json(res)).toMatchObject({ accepted: 3, clicks: 3, attributed: 0, unattributed: 3 });
+    expect(await json(res)).toMatchObject({
+      accepted: 4,
+      clicks: 4,
+      attributed: 0,
+      unattributed: 4,
+      rejected: [],
+    });
+    // The click itself is recorded: the page joins the reader's read set.
+    expect(logPages(service.users.items.get(userId(5))?.log as Uint8Array).has(page)).toBe(true);
     const clicks = (await loggedRows(service)).filter((r) => r.eventType === "click");
-    expect(clicks).toHaveLength(3);
+    expect(clicks).toHaveLength(4);
+    expect(clicks[3]?.impressionId).toBeUndefined();
     expect(clicks.every((c) => c.arm === undefined && c.modelVersion === undefined)).toBe(true);
   });
 

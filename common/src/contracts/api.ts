@@ -153,10 +153,11 @@ export const apiEventSchema = z
     type: z.enum(["click", "impression"]),
     /**
      * The served list this event belongs to (a response's `impressionId`); without it the event is
-     * credited to the reader's latest list holding the page within `ATTRIBUTION_WINDOW_MS`. An id
-     * this api never served to this reader leaves the event unattributed (never an error).
+     * credited to the reader's latest list holding the page within `ATTRIBUTION_WINDOW_MS`. Any id
+     * this api never served to this reader (malformed ones included) leaves the event unattributed,
+     * never refused: the click itself is still recorded.
      */
-    impressionId: impressionIdSchema.optional(),
+    impressionId: eventIdSchema.toLowerCase().optional(),
     /** Chosen by the client; a retry carrying the same id (for the same reader) adds nothing. */
     eventId: eventIdSchema.optional(),
     userId: userIdSchema,
