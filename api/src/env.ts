@@ -67,6 +67,15 @@ export const apiEnvSchema = awsEnvSchema.extend({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
     .default(CHAMPION_ALIAS),
+  /**
+   * The online loop (docs/online.md): share of readers (0..1, sticky by reader hash) served by the
+   * `@challenger` version when one is set; 0 with mode `split` loads no challenger.
+   */
+  GPLAY_CHALLENGER_SHARE: z.coerce.number().min(0).max(1).default(0),
+  /** `split`: the challenger answers its share; `shadow`: it scores every request unseen. */
+  GPLAY_CHALLENGER_MODE: z.enum(["split", "shadow"]).default("split"),
+  /** Salt of the reader hash (change it to reshuffle readers between arms). */
+  GPLAY_CHALLENGER_SALT: z.string().min(1).default("gplay-online"),
   GPLAY_MODEL_REFRESH_MS: envFields.int(1_000, 86_400_000).default(60_000),
   GPLAY_DATA_REFRESH_MS: envFields.int(1_000, 86_400_000).default(300_000),
   GPLAY_EVENTS_FLUSH_MS: envFields.int(100, 600_000).default(5_000),

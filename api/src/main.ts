@@ -3,6 +3,8 @@ import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import {
   awsClientOptionsFromEnv,
+  type BundleManifest,
+  CHALLENGER_ALIAS,
   createAwsClients,
   createLogger,
   createMetrics,
@@ -22,11 +24,13 @@ import { S3RawEventSink } from "./adapters/s3-raw-event-sink.js";
 import { bundleRanker } from "./app/bundle-ranker.js";
 import { SwitchableModelProvider } from "./app/model.js";
 import { ModelLifecycle } from "./app/model-lifecycle.js";
+import { OnlineServing } from "./app/online.js";
 import { systemClock } from "./app/ports.js";
 import { type ModelFigures, ReaderView } from "./app/reader-view.js";
 import { Readiness } from "./app/readiness.js";
 import { Recommender } from "./app/recommend.js";
 import { EventRecorder } from "./app/record-events.js";
+import { ImpressionRecorder } from "./app/record-impressions.js";
 import { ServingData } from "./app/serving-data.js";
 import { apiEnvSchema } from "./env.js";
 import { createApp } from "./http/app.js";
@@ -68,8 +72,31 @@ async function main(): Promise<void> {
       userCacheMaxEntries: 10_000,
     },
   );
+  const instanceId = hostname()
+    .replaceAll(/[^A-Za-z0-9-]/g, "-")
+    .slice(0, 40);
+  // Attribution in the task keeps the latest 3 lists of 20,000 readers (≈ 15 MB); the exact join over
+  // the files attributes the rest. 500,000 buffered rows ≈ 100 s at 5,000 lists/s if S3 refuses files.
+  const impressions = new ImpressionRecorder(
+    { sink, clock: systemClock, metrics, logger },
+    { instanceId, maxBufferedRows: 500_000, attributionReaders: 20_000, listsPerReader: 3 },
+  );
+  // The `@challenger` version, loaded and swapped like the champion (only with the online loop's share > 0 or shadow).
+  const challenger = new SwitchableModelProvider("no @challenger version loaded");
+  const challengerOn =
+    env.MLFLOW_TRACKING_URI !== undefined &&
+    (env.GPLAY_CHALLENGER_SHARE > 0 || env.GPLAY_CHALLENGER_MODE === "shadow");
+  const online = new OnlineServing(
+    { recommender, impressions, champion: model, ...(challengerOn ? { challenger } : {}), logger },
+    {
+      challengerShare: env.GPLAY_CHALLENGER_SHARE,
+      challengerMode: env.GPLAY_CHALLENGER_MODE,
+      salt: env.GPLAY_CHALLENGER_SALT,
+    },
+  );
   const events = new EventRecorder(
     {
+      impressions,
       users: store,
       sink,
       seen: new DynamoSeenEvents(clients.documents, tables.eventIds, systemClock),
@@ -79,9 +106,7 @@ async function main(): Promise<void> {
     },
     {
       maxWriteAttempts: 8,
-      instanceId: hostname()
-        .replaceAll(/[^A-Za-z0-9-]/g, "-")
-        .slice(0, 40),
+      instanceId,
       maxBufferedClicks: 200_000,
     },
   );
@@ -91,6 +116,7 @@ async function main(): Promise<void> {
   );
   await data.refresh().catch(() => undefined); // logged inside; readiness reports it until a refresh succeeds
   let lifecycle: ModelLifecycle | undefined;
+  let challengerLifecycle: ModelLifecycle | undefined;
   let modelDir: string | undefined;
   let figures: ModelFigures | undefined;
   if (env.MLFLOW_TRACKING_URI !== undefined) {
@@ -100,6 +126,8 @@ async function main(): Promise<void> {
       logger,
     );
     figures = new MlflowModelFigures(mlflow, env.GPLAY_MODEL_NAME);
+    const openBundle = async (dir: string, manifest: BundleManifest, version: string) =>
+      bundleRanker(version, await readBundleDirectory(dir, manifest), () => data.catalogue());
     lifecycle = new ModelLifecycle({
       registry: new MlflowModelRegistry(mlflow, {
         modelName: env.GPLAY_MODEL_NAME,
@@ -107,19 +135,34 @@ async function main(): Promise<void> {
         workDir: modelDir,
       }),
       provider: model,
-      openBundle: async (dir, manifest, version) =>
-        bundleRanker(version, await readBundleDirectory(dir, manifest), () => data.catalogue()),
+      openBundle,
       logger,
     });
     // Not awaited: the service listens (cold start, /readyz says why) while the first model loads.
     void lifecycle.refresh();
     lifecycle.start(env.GPLAY_MODEL_REFRESH_MS);
+    if (challengerOn) {
+      challengerLifecycle = new ModelLifecycle({
+        registry: new MlflowModelRegistry(mlflow, {
+          modelName: env.GPLAY_MODEL_NAME,
+          alias: CHALLENGER_ALIAS,
+          fallbackStage: null,
+          workDir: modelDir,
+        }),
+        provider: challenger,
+        openBundle,
+        logger,
+      });
+      void challengerLifecycle.refresh();
+      challengerLifecycle.start(env.GPLAY_MODEL_REFRESH_MS);
+    }
   }
   data.startRefreshing(env.GPLAY_DATA_REFRESH_MS);
   events.startFlushing(env.GPLAY_EVENTS_FLUSH_MS);
+  impressions.startFlushing(env.GPLAY_EVENTS_FLUSH_MS);
 
   const app = createApp({
-    recommender,
+    online,
     events,
     readiness,
     model,
@@ -179,7 +222,9 @@ async function main(): Promise<void> {
         clearInterval(versionGauge);
         data.stopRefreshing();
         lifecycle?.stop();
+        challengerLifecycle?.stop();
         await events.close();
+        await impressions.close();
       },
       logger,
       delayMs: env.GPLAY_DRAIN_DELAY_MS,

@@ -602,6 +602,23 @@ export class MlflowClient {
     }
   }
 
+  /** Sets one tag on a model version (the registry shows it beside the version). */
+  async setModelVersionTag(
+    name: string,
+    version: string | number,
+    key: string,
+    value: string,
+  ): Promise<void> {
+    await this.transport.json({
+      operation: "model-versions:set-tag",
+      method: "POST",
+      path: `${API}/model-versions/set-tag`,
+      body: { name, version: String(version), key, value },
+      schema: emptyResponse,
+      idempotent: true,
+    });
+  }
+
   async deleteAlias(name: string, alias: string): Promise<void> {
     await this.transport.json({
       operation: "registered-models/alias:delete",

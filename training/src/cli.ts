@@ -2,6 +2,8 @@
  * Local entry point:
  *   training train [--manifest KEY]      train on a snapshot (default processed/snapshots/latest.json)
  *   training rollback --version N        move the `champion` alias (and stage Production) to version N
+ *   training decide                      the online decision: @challenger against @champion on the clicks
+ *                                        in processed/impressions (promote, stop or keep collecting)
  *   training parity --api URL --key KEY [--readers N]
  *                                        compare what the running api serves with training's offline
  *                                        lists for the champion (list agreement, NDCG@10 side by side)
@@ -10,6 +12,7 @@
 import { parseArgs } from "node:util";
 import { AppError, createLogger, isAppError, parseEnv } from "@gplay/common";
 import { HttpServedRecommendations } from "./adapters/http-served-recommendations.js";
+import { runOnlineDecision } from "./app/decide-online.js";
 import { runTrainingJob } from "./app/run-job.js";
 import { compareServedWithOffline, formatParityReport } from "./app/served-parity.js";
 import { CHAMPION_ALIAS, rollback } from "./app/train.js";
@@ -29,10 +32,10 @@ async function main(argv: string[]): Promise<void> {
     },
   });
   const command = positionals[0];
-  if (command !== "train" && command !== "rollback" && command !== "parity")
+  if (command !== "train" && command !== "rollback" && command !== "parity" && command !== "decide")
     throw new AppError(
       "CONFIG_INVALID",
-      "usage: cli.ts train [--manifest KEY] | rollback --version N | parity --api URL --key KEY [--readers N]",
+      "usage: cli.ts train [--manifest KEY] | rollback --version N | parity --api URL --key KEY [--readers N] | decide",
     );
   const env = parseEnv(trainingEnvSchema, process.env);
   const app = await createTrainingApp(env);
@@ -44,6 +47,12 @@ async function main(argv: string[]): Promise<void> {
         app.config,
       );
       app.logger.info({ runId: outcome.runId, version: outcome.version, promoted: outcome.promoted }, "done");
+    } else if (command === "decide") {
+      const report = await runOnlineDecision(
+        { log: app.impressionLog, registry: app.registry, tracker: app.registry, logger: app.logger },
+        { modelName: app.config.modelName, experimentName: app.config.experimentName },
+      );
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else if (command === "parity") {
       if (values.api === undefined || values.key === undefined)
         throw new AppError("CONFIG_INVALID", "parity needs --api URL and --key KEY (an API key of that api)");

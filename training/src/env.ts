@@ -23,6 +23,8 @@ export const trainingEnvSchema = awsEnvSchema.extend(mlflowEnvSchema.shape).exte
   GPLAY_TRAIN_LEARNING_RATE: z.coerce.number().positive().max(1).default(0.003),
   GPLAY_TRAIN_HIDDEN: envFields.list().default(["64", "32"]),
   GPLAY_TRAIN_MAX_EVAL_READERS: envFields.int(10, 10_000_000).default(5_000),
+  /** The online loop (docs/online.md): the gate sets `@challenger`, the decision job moves `@champion`. */
+  GPLAY_ONLINE_LOOP: envFields.bool().default(false),
   GPLAY_TF_BACKEND: z.enum(["node", "wasm", "cpu"]).default("node"),
   // Container overrides set by the EventBridge input transformer (ECS) or the local task runner.
   [SNAPSHOT_OVERRIDE_VARS.bucket]: z.string().min(3).optional(),

@@ -11,6 +11,7 @@ import {
 import { MlflowClient, mlflowConfigFromEnv } from "@gplay/mlflow";
 import { DynamoArticleVectors } from "./adapters/dynamo-article-vectors.js";
 import { MlflowTracker } from "./adapters/mlflow-tracker.js";
+import { S3ImpressionLog } from "./adapters/s3-impression-log.js";
 import { S3SnapshotReader } from "./adapters/s3-snapshot-reader.js";
 import type { JobDeps } from "./app/run-job.js";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "./app/train.js";
@@ -24,6 +25,8 @@ export interface TrainingApp {
   logger: Logger;
   deps: JobDeps;
   registry: MlflowTracker;
+  /** The impression log the online decision reads (processed/impressions). */
+  impressionLog: S3ImpressionLog;
   config: TrainConfig;
   bucket: string;
   close(): void;
@@ -40,6 +43,7 @@ export function trainConfigFromEnv(env: TrainingEnv): TrainConfig {
     learningRate: env.GPLAY_TRAIN_LEARNING_RATE,
     hidden: env.GPLAY_TRAIN_HIDDEN.map(Number),
     maxEvalReaders: env.GPLAY_TRAIN_MAX_EVAL_READERS,
+    onlineLoop: env.GPLAY_ONLINE_LOOP,
   };
 }
 
@@ -60,6 +64,7 @@ export async function createTrainingApp(env: TrainingEnv, logger?: Logger): Prom
     logger: log,
     registry: tracker,
     config: trainConfigFromEnv(env),
+    impressionLog: new S3ImpressionLog(clients.s3, lakeBucketNames(env.GPLAY_PREFIX).processed),
     bucket: env[SNAPSHOT_OVERRIDE_VARS.bucket] ?? lakeBucketNames(env.GPLAY_PREFIX).processed,
     deps: {
       tf,

@@ -9,8 +9,8 @@ export interface MlflowModelRegistryOptions {
   modelName: string;
   /** Alias of the served version. */
   alias?: string;
-  /** Stage read when the alias is not set (MLflow's deprecated stage workflow). */
-  fallbackStage?: "Production";
+  /** Stage read when the alias is not set (MLflow's deprecated stage workflow); null: none (the challenger). */
+  fallbackStage?: "Production" | null;
   /** Parent of the temporary download directories. */
   workDir: string;
 }
@@ -39,7 +39,7 @@ export class MlflowModelRegistry implements ModelRegistry {
   async champion(): Promise<RegistryVersion | undefined> {
     const { modelName } = this.options;
     const alias = this.options.alias ?? CHAMPION_ALIAS;
-    const stage = this.options.fallbackStage ?? "Production";
+    const stage = this.options.fallbackStage === undefined ? "Production" : this.options.fallbackStage;
     let resolved: ResolvedModel | undefined;
     let via: RegistryVersion["via"] = "alias";
     try {
@@ -47,6 +47,7 @@ export class MlflowModelRegistry implements ModelRegistry {
     } catch (error) {
       if (!isAppError(error, "NOT_FOUND")) throw translate(error, "resolving the @champion model");
     }
+    if (resolved === undefined && stage === null) return undefined;
     if (resolved === undefined) {
       via = "stage";
       try {

@@ -17,8 +17,9 @@ export interface ModelFigures {
 /** What the reader view needs of the recommender: the same calls `/predict` and `/coldstart` make. */
 export interface ViewRecommender {
   readUser(userId: string): Promise<UserItem | undefined>;
-  predict(request: { userId: string; k: number }): Promise<PredictResponse>;
-  coldstart(request: { k: number }): Promise<ColdstartResponse>;
+  /** A debugging view: its lists are not served to a reader, so they carry no impression id. */
+  predict(request: { userId: string; k: number }): Promise<Omit<PredictResponse, "impressionId">>;
+  coldstart(request: { k: number }): Promise<Omit<ColdstartResponse, "impressionId">>;
 }
 
 export interface RecentRead {
@@ -33,8 +34,8 @@ export interface ReaderViewModel {
   /** False for a reader the feature store does not know (answered from cold start). */
   known: boolean;
   recentReads: RecentRead[];
-  recommendations: PredictResponse | undefined;
-  coldstart: ColdstartResponse;
+  recommendations: Omit<PredictResponse, "impressionId"> | undefined;
+  coldstart: Omit<ColdstartResponse, "impressionId">;
   /** The live model and its offline figures; null when no model is served. */
   model: { version: string; runId?: string; metrics: Record<string, number>; unavailable?: string } | null;
 }

@@ -72,18 +72,22 @@ export class Recommender {
     this.#users.set(user.userId, user);
   }
 
-  async coldstart(request: ColdstartRequest): Promise<ColdstartResponse> {
+  async coldstart(request: ColdstartRequest): Promise<Omit<ColdstartResponse, "impressionId">> {
     const clicked = request.recentlyClicked ?? [];
     const readSet = readSetOf(undefined, [...clicked, ...(request.exclude ?? [])]);
     const items = await this.#coldstartItems(clicked, request.context, readSet, request.k);
     return { modelVersion: "coldstart", strategy: "coldstart", snapshotId: this.deps.data.snapshotId, items };
   }
 
-  async predict(request: PredictRequest): Promise<PredictResponse> {
+  /** `arm`: the model to rank with (the online loop's champion or challenger); the served one by default. */
+  async predict(
+    request: PredictRequest,
+    arm: ModelProvider = this.deps.model,
+  ): Promise<Omit<PredictResponse, "impressionId">> {
     const user = await this.readUser(request.userId);
     const exclude = request.exclude ?? [];
     const readSet = readSetOf(user, exclude);
-    const model = this.deps.model.current();
+    const model = arm.current();
     if (user === undefined) {
       // With a model, the version's own cold-start list (what training evaluated for readers without
       // history); without one, the cold-start tables.
@@ -144,7 +148,11 @@ export class Recommender {
     return items;
   }
 
-  #fallback(userId: string, fallback: PredictFallback | null, items: RecommendedItem[]): PredictResponse {
+  #fallback(
+    userId: string,
+    fallback: PredictFallback | null,
+    items: RecommendedItem[],
+  ): Omit<PredictResponse, "impressionId"> {
     return {
       userId,
       modelVersion: null,

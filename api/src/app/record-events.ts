@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   API_EVENTS_PREFIX,
   type ApiEvent,
@@ -9,9 +8,12 @@ import {
   toAppError,
   type UserItem,
 } from "@gplay/common";
+import { rawFileKey } from "../domain/raw-file-key.js";
 import { applyInteractions } from "../domain/reader.js";
 import { type ClickRecord, clickInteraction, treinoCsv } from "../domain/treino-csv.js";
+import { PeriodicFlush } from "./periodic-flush.js";
 import type { Clock, RawEventSink, SeenEventStore, UserStore } from "./ports.js";
+import type { ActedInput, AttributionCounts } from "./record-impressions.js";
 
 export interface EventRecorderOptions {
   /** Attempts of the read-modify-write of one reader's item when writers race. */
@@ -33,6 +35,11 @@ export interface EventRecorderDeps {
   logger?: Logger;
   /** Told about every reader item this task wrote (the recommender's hot-reader cache). */
   onUserWritten?: (user: UserItem) => void;
+  /**
+   * The impression log (issue #19): told about every recorded click (once its reader is written) and
+   * client impression, credits each to a served list or not.
+   */
+  impressions?: { acted(events: readonly ActedInput[]): AttributionCounts };
   /** Waits between conflicting write attempts (tests pass a no-op). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -44,6 +51,9 @@ export interface RecordResult {
   readersUpdated: number;
   /** Events whose client id was already recorded (or repeated within the batch). */
   duplicates: number;
+  /** Recorded events credited to a served list, and those credited to none (unknown/foreign ids included). */
+  attributed: number;
+  unattributed: number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -53,18 +63,20 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * `version`, retried on conflict, creating the item for a new reader), so the article is excluded from
  * that reader's next predictions; and it is buffered for a treino-format file under `raw/`, which the
  * regular ingestion merges (the log is a set, so the clicks already in the item change nothing).
- * Impressions are counted but written nowhere: the treino format only holds accesses.
+ * Client impressions (`type: "impression"`) go to the impression log only (as `shown` rows), as do
+ * the clicks, each credited to a served list (the treino format only holds accesses).
  */
 export class EventRecorder {
   #buffer: ClickRecord[] = [];
   #sequence = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #flushing: Promise<number> | undefined;
+  readonly #flusher: PeriodicFlush;
 
   constructor(
     private readonly deps: EventRecorderDeps,
     private readonly options: EventRecorderOptions,
-  ) {}
+  ) {
+    this.#flusher = new PeriodicFlush(() => this.#flushOnce(), "events", deps.logger);
+  }
 
   get buffered(): number {
     return this.#buffer.length;
@@ -79,11 +91,23 @@ export class EventRecorder {
   async record(events: readonly ApiEvent[]): Promise<RecordResult> {
     const { fresh, claimed, duplicates } = await this.#dropSeen(events);
     const now = this.deps.clock.now();
-    const byUser = new Map<string, { clicks: ClickRecord[]; keys: string[] }>();
+    const byUser = new Map<string, { clicks: ClickRecord[]; keys: string[]; acted: ActedInput[] }>();
+    const shown: ActedInput[] = [];
     let clickCount = 0;
     for (const { event, key } of fresh) {
-      if (event.type !== "click") continue;
-      const entry = byUser.get(event.userId) ?? { clicks: [], keys: [] };
+      const acted: ActedInput = {
+        type: event.type,
+        userId: event.userId,
+        page: event.page,
+        timestamp: event.timestamp ?? now,
+        impressionId: event.impressionId,
+      };
+      if (event.type !== "click") {
+        shown.push(acted);
+        continue;
+      }
+      const entry = byUser.get(event.userId) ?? { clicks: [], keys: [], acted: [] };
+      entry.acted.push(acted);
       entry.clicks.push({
         userId: event.userId,
         userType: event.userType ?? "Non-Logged",
@@ -104,8 +128,15 @@ export class EventRecorder {
         { details: { buffered: this.#buffer.length } },
       );
     }
+    const attribution: AttributionCounts = { attributed: 0, unattributed: 0 };
+    const credit = (acted: readonly ActedInput[]) => {
+      const counts = this.deps.impressions?.acted(acted) ?? { attributed: 0, unattributed: acted.length };
+      attribution.attributed += counts.attributed;
+      attribution.unattributed += counts.unattributed;
+    };
+    credit(shown);
     const outcomes = await Promise.allSettled(
-      [...byUser.values()].map(async ({ clicks, keys }) => {
+      [...byUser.values()].map(async ({ clicks, keys, acted }) => {
         try {
           await this.#updateReader(clicks);
         } catch (error) {
@@ -114,15 +145,10 @@ export class EventRecorder {
         }
         // Filed once its read set holds it: a failed reader is filed by the client's retry instead.
         this.#buffer.push(...clicks);
+        credit(acted);
       }),
     );
-    if (this.#buffer.length >= (this.options.flushAtClicks ?? 10_000))
-      this.flush().catch((error: unknown) =>
-        this.deps.logger?.error(
-          { event: "events-flush-failed", err: error },
-          "events flush failed; will retry",
-        ),
-      );
+    if (this.#buffer.length >= (this.options.flushAtClicks ?? 10_000)) this.#flusher.flushInBackground();
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
     if (failed !== undefined) throw failed.reason;
     return {
@@ -131,6 +157,7 @@ export class EventRecorder {
       impressions: fresh.length - clickCount,
       readersUpdated: byUser.size,
       duplicates,
+      ...attribution,
     };
   }
 
@@ -196,10 +223,7 @@ export class EventRecorder {
    * On failure the clicks go back to the buffer (the next flush retries) and the error is thrown.
    */
   flush(): Promise<number> {
-    this.#flushing ??= this.#flushOnce().finally(() => {
-      this.#flushing = undefined;
-    });
-    return this.#flushing;
+    return this.#flusher.flush();
   }
 
   async #flushOnce(): Promise<number> {
@@ -219,36 +243,21 @@ export class EventRecorder {
   }
 
   #nextKey(): string {
-    const now = new Date(this.deps.clock.now());
-    const day = now.toISOString().slice(0, 10);
-    const stamp = now.toISOString().replaceAll(/[-:.]/g, "");
     this.#sequence += 1;
-    return `${API_EVENTS_PREFIX}dt=${day}/${stamp}-${this.options.instanceId}-${String(this.#sequence).padStart(6, "0")}-${randomUUID().slice(0, 8)}.csv`;
+    return rawFileKey(API_EVENTS_PREFIX, this.options.instanceId, this.#sequence, this.deps.clock.now());
   }
 
   /** Flushes every `intervalMs`; failures are logged and retried on the next tick. */
   startFlushing(intervalMs: number): void {
-    this.stopFlushing();
-    this.#timer = setInterval(() => {
-      this.flush().catch((error: unknown) =>
-        this.deps.logger?.error(
-          { event: "events-flush-failed", err: error },
-          "events flush failed; will retry",
-        ),
-      );
-    }, intervalMs);
-    this.#timer.unref();
+    this.#flusher.start(intervalMs);
   }
 
   stopFlushing(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#flusher.stop();
   }
 
   /** Stops the timer and writes what is left (waiting for a flush in progress first). */
-  async close(): Promise<number> {
-    this.stopFlushing();
-    if (this.#flushing !== undefined) await this.#flushing.catch(() => undefined);
-    return this.flush();
+  close(): Promise<number> {
+    return this.#flusher.close();
   }
 }

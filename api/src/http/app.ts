@@ -12,10 +12,10 @@ import {
 } from "@gplay/common";
 import express, { type Express, type Response } from "express";
 import helmet from "helmet";
+import type { OnlineServing } from "../app/online.js";
 import type { ModelProvider } from "../app/ports.js";
 import type { ReaderView } from "../app/reader-view.js";
 import type { Readiness } from "../app/readiness.js";
-import type { Recommender } from "../app/recommend.js";
 import type { EventRecorder } from "../app/record-events.js";
 import type { RateQuota } from "../domain/token-bucket.js";
 import { errorMiddleware, parseOr400, reply, validationError } from "./errors.js";
@@ -48,7 +48,8 @@ export interface HttpConfig {
 }
 
 export interface AppDeps {
-  recommender: Recommender;
+  /** Picks the arm, answers through the recommender and records the served list (its impressionId). */
+  online: OnlineServing;
   events: EventRecorder;
   readiness: Readiness;
   model: ModelProvider;
@@ -73,7 +74,7 @@ function currentModelVersion(model: ModelProvider): string | null {
  * error middleware. Creates nothing outside itself; the caller listens and drains.
  */
 export function createApp(deps: AppDeps): Express {
-  const { recommender, events, readiness, model, logger, metrics, config } = deps;
+  const { online, events, readiness, model, logger, metrics, config } = deps;
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -122,7 +123,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.post("/predict", async (req, res) => {
     const request = parseOr400(predictRequestSchema, req.body, "body");
-    const response = await recommender.predict(request);
+    const response = await online.predict(request);
     metrics.emit({ apiColdstartFallback: response.fallback === null ? 0 : 1 });
     const numericVersion = Number(response.modelVersion);
     if (response.modelVersion !== null && Number.isFinite(numericVersion))
@@ -134,7 +135,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.post("/coldstart", async (req, res) => {
     const request = parseOr400(coldstartRequestSchema, req.body, "body");
-    const response = await recommender.coldstart(request);
+    const response = await online.coldstart(request);
     nameVersion(res, response.modelVersion);
     reply(res, 200, response);
   });
@@ -159,7 +160,7 @@ export function createApp(deps: AppDeps): Express {
       },
       "query",
     );
-    const response = await recommender.coldstart(request);
+    const response = await online.coldstart(request);
     nameVersion(res, response.modelVersion);
     reply(res, 200, response);
   });

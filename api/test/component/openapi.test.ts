@@ -131,6 +131,7 @@ describe("OpenAPI document", () => {
     );
     const good = {
       userId: userId(1),
+      impressionId: "0b9f1c52-3d4e-4a5b-8c6d-7e8f9a0b1c2d",
       modelVersion: null,
       strategy: "coldstart",
       fallback: "no-model",
@@ -139,6 +140,7 @@ describe("OpenAPI document", () => {
     };
     expect(schema.safeParse(good).success).toBe(true);
     expect(schema.safeParse({ ...good, strategy: "guess" }).success).toBe(false);
+    expect(schema.safeParse({ ...good, impressionId: undefined }).success).toBe(false);
     expect(schema.safeParse({ ...good, items: [{ page: "x" }] }).success).toBe(false);
   });
 

@@ -1,6 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import {
+  API_IMPRESSIONS_PREFIX,
   type AwsClients,
   bloomAdd,
   createBloomFilter,
@@ -21,10 +22,12 @@ import { DynamoFeatureStore } from "../../src/adapters/dynamo-feature-store.js";
 import { DynamoSeenEvents } from "../../src/adapters/dynamo-seen-events.js";
 import { S3RawEventSink } from "../../src/adapters/s3-raw-event-sink.js";
 import { SwitchableModelProvider } from "../../src/app/model.js";
+import { OnlineServing } from "../../src/app/online.js";
 import { systemClock } from "../../src/app/ports.js";
 import { Readiness } from "../../src/app/readiness.js";
 import { Recommender } from "../../src/app/recommend.js";
 import { EventRecorder } from "../../src/app/record-events.js";
+import { ImpressionRecorder } from "../../src/app/record-impressions.js";
 import { ServingData } from "../../src/app/serving-data.js";
 import { createApp } from "../../src/http/app.js";
 import { listen } from "../../src/server.js";
@@ -131,10 +134,20 @@ describe("DynamoDB and S3 adapters against the emulator", () => {
     // Two recommenders stand for two tasks: the one that did not record the click reads it from DynamoDB.
     const options = { maxCandidates: 100, userCacheTtlMs: 0, userCacheMaxEntries: 10 };
     const recommender = new Recommender({ users: store, data, model, clock: systemClock }, options);
+    const sink = new S3RawEventSink(clients.s3, env.buckets.raw);
+    const impressions = new ImpressionRecorder(
+      { sink, clock: systemClock },
+      { instanceId: "it", maxBufferedRows: 1_000, attributionReaders: 100, listsPerReader: 5 },
+    );
+    const online = new OnlineServing(
+      { recommender, impressions, champion: model },
+      { challengerShare: 0, challengerMode: "split", salt: "it" },
+    );
     const events = new EventRecorder(
       {
+        impressions,
         users: store,
-        sink: new S3RawEventSink(clients.s3, env.buckets.raw),
+        sink,
         seen: new DynamoSeenEvents(clients.documents, env.tables.eventIds, systemClock),
         clock: systemClock,
       },
@@ -145,7 +158,7 @@ describe("DynamoDB and S3 adapters against the emulator", () => {
       { requireModel: false, maxDataAgeMs: 60_000 },
     );
     const app = createApp({
-      recommender,
+      online,
       events,
       readiness,
       model,
@@ -167,7 +180,7 @@ describe("DynamoDB and S3 adapters against the emulator", () => {
       expect(before).toMatchObject({ fallback: "unknown-reader" });
       const shown = before.items[0].page as string;
       const click = { type: "click", userId: userId(50), page: shown, eventId: "it-1" };
-      expect((await post(`${url}/events`, { events: [click] })).status).toBe(200);
+      expect(await json(await post(`${url}/events`, { events: [click] }))).toMatchObject({ attributed: 1 });
       // The retry (another receipt time, same id) adds nothing: one click filed.
       expect(await json(await post(`${url}/events`, { events: [click] }))).toMatchObject({
         accepted: 0,
@@ -179,13 +192,26 @@ describe("DynamoDB and S3 adapters against the emulator", () => {
 
       expect(await events.close()).toBe(1);
       const listed = await clients.s3.send(
-        new ListObjectsV2Command({ Bucket: env.buckets.raw, Prefix: "raw/api-events/" }),
+        new ListObjectsV2Command({ Bucket: env.buckets.raw, Prefix: "raw/api-events/dt=" }),
       );
       const key = listed.Contents?.[0]?.Key as string;
       const object = await clients.s3.send(new GetObjectCommand({ Bucket: env.buckets.raw, Key: key }));
       const lines = ((await object.Body?.transformToString()) ?? "").trimEnd().split("\n");
       expect(lines[0]).toBe(RAW_HEADERS.treino.join(","));
       expect(lines[1]).toContain(shown);
+
+      // The impression log: both served lists and the click, credited to the first list, in one file.
+      expect(await impressions.close()).toBe(3);
+      const logged = await clients.s3.send(
+        new ListObjectsV2Command({ Bucket: env.buckets.raw, Prefix: API_IMPRESSIONS_PREFIX }),
+      );
+      const logKey = logged.Contents?.[0]?.Key as string;
+      const log = await clients.s3.send(new GetObjectCommand({ Bucket: env.buckets.raw, Key: logKey }));
+      const rows = ((await log.Body?.transformToString()) ?? "").trimEnd().split("\n");
+      expect(rows[0]).toBe(RAW_HEADERS.impressions.join(","));
+      expect(rows.find((row) => row.startsWith("click,"))).toMatch(
+        new RegExp(`^click,${before.impressionId},${userId(50)},\\d+,coldstart,none,coldstart,${shown},,$`),
+      );
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { type AwsClients, logPages, RAW_HEADERS } from "@gplay/common";
+import { API_IMPRESSIONS_PREFIX, type AwsClients, logPages, RAW_HEADERS } from "@gplay/common";
 import {
   destroyTestEnvironment,
   type LocalStackEndpoints,
@@ -132,9 +132,18 @@ describe("the api process (src/main.ts)", () => {
       expect(main.stdout()).toContain('"event":"drain-finished"');
 
       const listed = await clients.s3.send(
-        new ListObjectsV2Command({ Bucket: env.buckets.raw, Prefix: "raw/api-events/" }),
+        new ListObjectsV2Command({ Bucket: env.buckets.raw, Prefix: "raw/api-events/dt=" }),
       );
       expect(listed.Contents).toHaveLength(1);
+      // The drain flushed the impression log too: the click, credited to nothing (no list was served).
+      const logged = await clients.s3.send(
+        new ListObjectsV2Command({ Bucket: env.buckets.raw, Prefix: API_IMPRESSIONS_PREFIX }),
+      );
+      expect(logged.Contents).toHaveLength(1);
+      const log = await clients.s3.send(
+        new GetObjectCommand({ Bucket: env.buckets.raw, Key: logged.Contents?.[0]?.Key as string }),
+      );
+      expect(await log.Body?.transformToString()).toContain(`click,,${userId(9)},`);
       const object = await clients.s3.send(
         new GetObjectCommand({ Bucket: env.buckets.raw, Key: listed.Contents?.[0]?.Key as string }),
       );

@@ -1,11 +1,13 @@
 import type { Server } from "node:http";
 import type { ColdstartItem, Logger } from "@gplay/common";
 import { SwitchableModelProvider } from "../../src/app/model.js";
+import { OnlineServing } from "../../src/app/online.js";
 import type { Clock } from "../../src/app/ports.js";
 import { type ModelFigures, ReaderView } from "../../src/app/reader-view.js";
 import { Readiness } from "../../src/app/readiness.js";
 import { Recommender } from "../../src/app/recommend.js";
 import { EventRecorder } from "../../src/app/record-events.js";
+import { ImpressionRecorder } from "../../src/app/record-impressions.js";
 import { ServingData } from "../../src/app/serving-data.js";
 import type { ArticleMeta } from "../../src/domain/articles.js";
 import { createApp, type HttpConfig } from "../../src/http/app.js";
@@ -31,6 +33,8 @@ export interface ServiceOptions {
   http?: Partial<HttpConfig>;
   clock?: Clock;
   requireModel?: boolean;
+  /** A `@challenger` version and the online loop's options (share of readers, split or shadow). */
+  challenger?: { ranker?: FakeRanker; share: number; mode: "split" | "shadow" };
   /** Serve the reader view (GET /view), with these offline figures of the model. */
   readerView?: { figures?: ModelFigures };
 }
@@ -49,6 +53,8 @@ export interface Service {
   data: ServingData;
   recommender: Recommender;
   events: EventRecorder;
+  impressions: ImpressionRecorder;
+  challenger: SwitchableModelProvider;
   readiness: Readiness;
   config: HttpConfig;
 }
@@ -76,8 +82,31 @@ export function buildService(options: ServiceOptions = {}): Service {
     { users, data, model, clock, logger },
     { userCacheTtlMs: 2_000, userCacheMaxEntries: 100 },
   );
+  const challenger = new SwitchableModelProvider("no challenger");
+  if (options.challenger?.ranker !== undefined)
+    challenger.set(options.challenger.ranker.useCatalogue(() => data.catalogue()));
+  let ids = 0;
+  const impressions = new ImpressionRecorder(
+    {
+      sink,
+      clock,
+      metrics,
+      logger,
+      newId: () => `00000000-0000-4000-8000-${String(++ids).padStart(12, "0")}`,
+    },
+    { instanceId: "test", maxBufferedRows: 10_000, attributionReaders: 1_000, listsPerReader: 5 },
+  );
+  const online = new OnlineServing(
+    { recommender, impressions, champion: model, challenger, logger },
+    {
+      challengerShare: options.challenger?.share ?? 0,
+      challengerMode: options.challenger?.mode ?? "split",
+      salt: "test",
+    },
+  );
   const events = new EventRecorder(
     {
+      impressions,
       users,
       sink,
       seen,
@@ -116,7 +145,7 @@ export function buildService(options: ServiceOptions = {}): Service {
           logger,
         });
   const app = createApp({
-    recommender,
+    online,
     events,
     readiness,
     model,
@@ -139,6 +168,8 @@ export function buildService(options: ServiceOptions = {}): Service {
     data,
     recommender,
     events,
+    impressions,
+    challenger,
     readiness,
     config,
   };

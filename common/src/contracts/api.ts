@@ -110,8 +110,13 @@ export type RecommendedItem = z.infer<typeof recommendedItemSchema>;
 export const PREDICT_FALLBACKS = ["no-model", "unknown-reader", "model-error"] as const;
 export type PredictFallback = (typeof PREDICT_FALLBACKS)[number];
 
+/** Names one served list; a click may quote it (`/events` `impressionId`) to be credited to it. */
+const impressionIdSchema = z.uuid().toLowerCase();
+
 export const predictResponseSchema = z.object({
   userId: userIdSchema,
+  /** The served list's id in the impression log (contracts/impressions.ts). */
+  impressionId: impressionIdSchema,
   /** Registry version of the model that ranked the list; null when cold start answered. */
   modelVersion: z.string().nullable(),
   strategy: z.enum(["model", "coldstart"]),
@@ -123,6 +128,7 @@ export const predictResponseSchema = z.object({
 export type PredictResponse = z.infer<typeof predictResponseSchema>;
 
 export const coldstartResponseSchema = z.object({
+  impressionId: impressionIdSchema,
   modelVersion: z.literal("coldstart"),
   strategy: z.literal("coldstart"),
   snapshotId: z.string().nullable(),
@@ -140,7 +146,18 @@ export const eventIdSchema = z
 /** One event of a `/events` body. Later kinds of events add fields here. */
 export const apiEventSchema = z
   .object({
+    /**
+     * `click`: the reader opened `page`. `impression`: the client displayed `page` (a client-side
+     * impression of a served list, recorded as a `shown` row of the impression log).
+     */
     type: z.enum(["click", "impression"]),
+    /**
+     * The served list this event belongs to (a response's `impressionId`); without it the event is
+     * credited to the reader's latest list holding the page within `ATTRIBUTION_WINDOW_MS`. Any id
+     * this api never served to this reader (malformed ones included) leaves the event unattributed,
+     * never refused: the click itself is still recorded.
+     */
+    impressionId: eventIdSchema.toLowerCase().optional(),
     /** Chosen by the client; a retry carrying the same id (for the same reader) adds nothing. */
     eventId: eventIdSchema.optional(),
     userId: userIdSchema,
@@ -219,6 +236,10 @@ export const eventsResponseSchema = z.object({
   readersUpdated: z.number().int().nonnegative(),
   /** Events whose `eventId` was already recorded (a retry): they added nothing. */
   duplicates: z.number().int().nonnegative(),
+  /** Recorded events credited to a served list (by `impressionId`, or the reader's latest list within the window). */
+  attributed: z.number().int().nonnegative(),
+  /** Recorded events credited to none: no list within the window, or an unknown or foreign `impressionId`. */
+  unattributed: z.number().int().nonnegative(),
   /** Events refused, by index in the request; the others were recorded. */
   rejected: z.array(eventRejectionSchema),
   modelVersion: z.string().nullable(),

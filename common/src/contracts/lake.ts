@@ -27,17 +27,19 @@ export const API_EVENTS_PREFIX = `${RAW_PREFIX}api-events/`;
 export const MLFLOW_ARTIFACTS_PREFIX = "mlflow/";
 
 /** The kinds of G1 file, detected from the header, never from the file name. */
-export const RAW_FILE_KINDS = ["treino", "itens", "validacao"] as const;
+/** `impressions` is the api's impression log (contracts/impressions.ts), not a G1 file. */
+export const RAW_FILE_KINDS = ["treino", "itens", "validacao", "impressions"] as const;
 export type RawFileKind = (typeof RAW_FILE_KINDS)[number];
 
 /** Datasets in `processed/`, each a set of Parquet partitions, one per source file. */
-export const PROCESSED_DATASETS = ["interactions", "items", "validation"] as const;
+export const PROCESSED_DATASETS = ["interactions", "items", "validation", "impressions"] as const;
 export type ProcessedDataset = (typeof PROCESSED_DATASETS)[number];
 
 export const DATASET_OF_KIND: Record<RawFileKind, ProcessedDataset> = {
   treino: "interactions",
   itens: "items",
   validacao: "validation",
+  impressions: "impressions",
 };
 
 /**
@@ -99,6 +101,20 @@ export const PROCESSED_COLUMNS = {
     section: "string",
     region: "string",
     contentType: "string",
+    source: "string",
+  },
+  impressions: {
+    eventType: "string (served | shadow | shown | click)",
+    impressionId: "string (empty for an unattributed click)",
+    userId: "string (empty for a /coldstart list)",
+    timestamp: "int64 (epoch ms)",
+    modelVersion: "string",
+    arm: "string (champion | challenger | none)",
+    strategy: "string (model | coldstart)",
+    pages: "string (page ids joined by |, rank order)",
+    scores: "string (scores joined by |)",
+    items: "int32",
+    latencyMs: "int32 (ranking time of a served list; -1 when not recorded)",
     source: "string",
   },
 } as const satisfies Record<ProcessedDataset, Record<string, string>>;

@@ -19,6 +19,12 @@ export interface MetricDefinition {
   extraDimensions?: readonly string[];
 }
 
+/**
+ * The dimensions of the online metrics: bounded (a handful of live versions, three arms, two strategies),
+ * never a reader or a page.
+ */
+export const ONLINE_DIMENSIONS = ["ModelVersion", "Arm", "Strategy"] as const;
+
 export const METRICS = {
   ingestRowsIn: {
     name: "RowsIn",
@@ -118,6 +124,46 @@ export const METRICS = {
     unit: "None",
     service: "api",
     description: "Registry version of the model being served.",
+  },
+  apiImpressions: {
+    name: "Impressions",
+    unit: "Count",
+    service: "api",
+    description: "Lists served (impressions), per model version, arm and strategy.",
+    extraDimensions: ONLINE_DIMENSIONS,
+  },
+  apiAttributedClicks: {
+    name: "AttributedClicks",
+    unit: "Count",
+    service: "api",
+    description: "Clicks credited to a served list, per model version, arm and strategy of the list.",
+    extraDimensions: ONLINE_DIMENSIONS,
+  },
+  apiClickedImpressions: {
+    name: "ClickedImpressions",
+    unit: "Count",
+    service: "api",
+    description: "Served lists that earned their first click (CTR@k = this / Impressions).",
+    extraDimensions: ONLINE_DIMENSIONS,
+  },
+  apiUnattributedClicks: {
+    name: "UnattributedClicks",
+    unit: "Count",
+    service: "api",
+    description: "Clicks credited to no list this task served (unknown or foreign ids, outside the window).",
+  },
+  apiArmLatency: {
+    name: "ArmLatency",
+    unit: "Milliseconds",
+    service: "api",
+    description: "Ranking time of a served list, per model version, arm and strategy.",
+    extraDimensions: ONLINE_DIMENSIONS,
+  },
+  apiImpressionsDropped: {
+    name: "ImpressionsDropped",
+    unit: "Count",
+    service: "api",
+    description: "Impression-log rows dropped because the buffer was full (the raw bucket refused files).",
   },
 } as const satisfies Record<string, MetricDefinition>;
 

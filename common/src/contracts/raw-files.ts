@@ -21,6 +21,18 @@ export const RAW_HEADERS = {
   ],
   itens: ["page", "url", "issued", "modified", "title", "body", "caption"],
   validacao: ["userId", "userType", "history", "timestampHistory"],
+  impressions: [
+    "eventType",
+    "impressionId",
+    "userId",
+    "timestamp",
+    "modelVersion",
+    "arm",
+    "strategy",
+    "pages",
+    "scores",
+    "latencyMs",
+  ],
 } as const satisfies Record<RawFileKind, readonly string[]>;
 
 /**
@@ -80,6 +92,7 @@ export const QUARANTINE_REASONS = [
   "BAD_URL",
   "BAD_DATE",
   "DUPLICATE_ROW",
+  "BAD_VALUE",
 ] as const;
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RAW_FILE_KINDS } from "./lake.js";
 
 /**
  * The online feature store: four DynamoDB tables, on-demand, each with a TTL attribute. Their key
@@ -185,7 +186,7 @@ export const ingestionItemSchema = z.object({
   key: z.string(),
   etag: z.string(),
   /** Absent on the row of a file refused as a whole (unknown header, invalid UTF-8…). */
-  kind: z.enum(["treino", "itens", "validacao"]).optional(),
+  kind: z.enum(RAW_FILE_KINDS).optional(),
   status: z.enum(INGESTION_STATUSES),
   attempts: z.number().int().positive(),
   /**

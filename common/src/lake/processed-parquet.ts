@@ -1,5 +1,6 @@
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { parquetWriteBuffer } from "hyparquet-writer";
+import type { ImpressionRecord } from "../contracts/impressions.js";
 import type { ProcessedDataset } from "../contracts/lake.js";
 import type { ContentType, UserItem } from "../contracts/tables.js";
 
@@ -45,6 +46,7 @@ export interface ProcessedRecords {
   interactions: InteractionRecord;
   validation: ValidationRecord;
   items: ArticleRecord;
+  impressions: ImpressionRecord;
 }
 
 type ColumnKind = "STRING" | "INT64" | "INT32" | "DOUBLE";
@@ -81,6 +83,20 @@ const COLUMNS: {
     ["section", "STRING"],
     ["region", "STRING"],
     ["contentType", "STRING"],
+    ["source", "STRING"],
+  ],
+  impressions: [
+    ["eventType", "STRING"],
+    ["impressionId", "STRING"],
+    ["userId", "STRING"],
+    ["timestamp", "INT64"],
+    ["modelVersion", "STRING"],
+    ["arm", "STRING"],
+    ["strategy", "STRING"],
+    ["pages", "STRING"],
+    ["scores", "STRING"],
+    ["items", "INT32"],
+    ["latencyMs", "INT32"],
     ["source", "STRING"],
   ],
 };

@@ -4,6 +4,7 @@ import {
   type ArticleRecord,
   DATASET_OF_KIND,
   encodeProcessedParquet,
+  type ImpressionRecord,
   type IngestionCounts,
   type IngestionItem,
   type IngestionReport,
@@ -18,6 +19,7 @@ import {
   type QuarantineRecord,
   type RawFileKind,
   sourceId as sourceIdOf,
+  toImpressionRecord,
   type ValidationRecord,
 } from "@gplay/common";
 import { cleanRawFile } from "../domain/raw-file.js";
@@ -76,6 +78,8 @@ export interface Staged {
   kind: RawFileKind;
   interactions: InteractionRecord[];
   validation: ValidationRecord[];
+  /** The api's impression log rows (kind `impressions`). */
+  impressions: ImpressionRecord[];
   articles: { item: ArticleItem; record: ArticleRecord }[];
   users: Map<string, { userType: "Logged" | "Non-Logged"; interactions: Interaction[] }>;
   quarantine: QuarantineRecord[];
@@ -380,6 +384,7 @@ async function stage(
     kind: cleaned.kind,
     interactions: [],
     validation: [],
+    impressions: [],
     articles: [],
     users: new Map(),
     quarantine: [],
@@ -423,6 +428,11 @@ async function stage(
             pages.add(a.page);
           }
           break;
+        case "impressions":
+          staged.impressions.push(toImpressionRecord(outcome.row, id));
+          if (outcome.row.userId !== undefined) readers.add(outcome.row.userId);
+          for (const page of outcome.row.pages) pages.add(page);
+          break;
         case "itens":
           staged.articles.push(deps.builders.article(outcome.row, id, now));
           pages.add(outcome.row.page);
@@ -452,11 +462,13 @@ async function writePartition(deps: IngestDeps, staged: Staged, id: string): Pro
       ? encodeProcessedParquet("interactions", staged.interactions, metadata)
       : dataset === "validation"
         ? encodeProcessedParquet("validation", staged.validation, metadata)
-        : encodeProcessedParquet(
-            "items",
-            staged.articles.map((a) => a.record),
-            metadata,
-          );
+        : dataset === "impressions"
+          ? encodeProcessedParquet("impressions", staged.impressions, metadata)
+          : encodeProcessedParquet(
+              "items",
+              staged.articles.map((a) => a.record),
+              metadata,
+            );
   await deps.objects.put(deps.buckets.processed, key, bytes, "application/vnd.apache.parquet");
   return key;
 }

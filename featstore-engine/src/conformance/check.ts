@@ -5,7 +5,7 @@
  */
 import { createReadStream, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { isAppError, type RawFileKind } from "@gplay/common";
+import { impressionLogFields, isAppError, type RawFileKind } from "@gplay/common";
 import { categoriseUrl } from "../domain/article.js";
 import { RowCleaner } from "../domain/clean.js";
 import { type CsvRecord, formatCsvRecord } from "../domain/csv.js";
@@ -75,7 +75,7 @@ export async function checkFile(dir: string, file: string, expectedKind: RawFile
         const type = categoriseUrl(outcome.row.url).contentType;
         result.contentTypes[type] = (result.contentTypes[type] ?? 0) + 1;
       }
-      if (outcome.kind !== "itens" && outcome.elementsDropped > 0) {
+      if ((outcome.kind === "treino" || outcome.kind === "validacao") && outcome.elementsDropped > 0) {
         result.withDroppedElements++;
         continue;
       }
@@ -84,7 +84,9 @@ export async function checkFile(dir: string, file: string, expectedKind: RawFile
           ? formatTreinoFields(outcome.row)
           : outcome.kind === "validacao"
             ? formatValidacaoFields(outcome.row)
-            : formatItensFields(outcome.row);
+            : outcome.kind === "impressions"
+              ? impressionLogFields(outcome.row)
+              : formatItensFields(outcome.row);
       const problem = diff(record.fields, fields);
       if (problem === undefined) result.roundTripped++;
       else result.failures.push(`line ${record.line}: ${problem}`);

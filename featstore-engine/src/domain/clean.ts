@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
 import {
   type DropReason,
+  type ImpressionLogRow,
   type IngestionCounts,
   type Interaction,
   type ItensRow,
   itensRowSchema,
+  parseImpressionLogFields,
   QUARANTINE_REASONS,
   type QuarantineReason,
   type QuarantineRecord,
@@ -60,12 +62,19 @@ export interface ItensOutcome {
   row: ItensRow;
 }
 
+/** One row of the api's impression log (a served list, a shadow list, a click or a client impression). */
+export interface ImpressionsOutcome {
+  kind: "impressions";
+  line: number;
+  row: ImpressionLogRow;
+}
+
 export interface QuarantineOutcome {
   kind: "quarantine";
   record: QuarantineRecord;
 }
 
-export type AcceptedOutcome = TreinoOutcome | ValidacaoOutcome | ItensOutcome;
+export type AcceptedOutcome = TreinoOutcome | ValidacaoOutcome | ItensOutcome | ImpressionsOutcome;
 export type RowOutcome = AcceptedOutcome | QuarantineOutcome;
 
 /** Counts of one file; `rowsIn === rowsAccepted + rowsQuarantined` always holds. */
@@ -156,6 +165,14 @@ function schemaFault(issues: readonly { message: string; path: readonly Property
     userType: "UNKNOWN_USER_TYPE",
     page: "BAD_UUID",
     history: "BAD_UUID",
+    pages: "BAD_UUID",
+    impressionId: "BAD_UUID",
+    scores: "BAD_NUMBER",
+    latencyMs: "BAD_NUMBER",
+    eventType: "BAD_VALUE",
+    arm: "BAD_VALUE",
+    strategy: "BAD_VALUE",
+    modelVersion: "BAD_VALUE",
     url: "BAD_URL",
     issued: "BAD_DATE",
     modified: "BAD_DATE",
@@ -393,6 +410,16 @@ function cleanItens(fields: string[], line: number, schemaCheck: boolean): Omit<
   return { line, row };
 }
 
+/**
+ * An impression-log row: checked by common's schema alone (the api wrote it with the same contract;
+ * the hand checks above exist for the G1 files' volume and quirks).
+ */
+function cleanImpressions(fields: string[], line: number): Omit<ImpressionsOutcome, "kind"> {
+  const parsed = parseImpressionLogFields(fields);
+  if (!parsed.success) schemaFault(parsed.error.issues);
+  return { line, row: (parsed as { data: ImpressionLogRow }).data };
+}
+
 export interface RowCleanerOptions {
   /** Re-check every accepted row with common's zod schema (default true; the hand checks come first). */
   schemaCheck?: boolean;
@@ -447,6 +474,9 @@ export class RowCleaner {
         outcome = { kind: "validacao", ...o };
         records = o.accesses.length;
         dropped = o.elementsDropped;
+      } else if (this.kind === "impressions") {
+        outcome = { kind: "impressions", ...cleanImpressions(fields, line) };
+        records = 1;
       } else {
         outcome = { kind: "itens", ...cleanItens(fields, line, this.schemaCheck) };
         records = 1;

@@ -50,6 +50,20 @@ export interface WorldOptions {
   start?: string;
   /** Append one malformed row per applicable quarantine reason to the first file of each kind. */
   malformed?: boolean;
+  /**
+   * Told each treino reader's hidden preferences (the click simulator reads them; the files never
+   * show them). Draws nothing: the world's bytes are the same with or without it.
+   */
+  onReader?: (reader: HiddenReader) => void;
+}
+
+/** A reader's hidden preferences: how often it reads by affinity, and which articles that favours. */
+export interface HiddenReader {
+  userId: string;
+  /** Share of its free reads taken from its region and sections (0..1). */
+  affinity: number;
+  /** Whether an article (page id) belongs to the reader's region or sections. */
+  favours(page: string): boolean;
 }
 
 /** What the world's readers did, measured while writing (to check the params took effect). */
@@ -170,6 +184,29 @@ export function generateWorld(options: WorldOptions, sink: OutputSink): WorldAgg
     };
   };
 
+  const poolSets = new Map<Int32Array, Set<number>>();
+  const indexOfPage = new Map<string, number>();
+  if (options.onReader !== undefined)
+    for (let i = 0; i < articles.pages.length; i++) indexOfPage.set(articles.pages[i] as string, i);
+  const poolSet = (pool: Int32Array) => {
+    const known = poolSets.get(pool);
+    if (known !== undefined) return known;
+    const set = new Set(pool);
+    poolSets.set(pool, set);
+    return set;
+  };
+  const hiddenReader = (userId: string, prefs: Preferences): HiddenReader => {
+    const pools = [prefs.regionPool, ...prefs.sectionPools].filter((p) => p !== all).map(poolSet);
+    return {
+      userId,
+      affinity: prefs.affinity,
+      favours: (page) => {
+        const i = indexOfPage.get(page);
+        return i !== undefined && pools.some((p) => p.has(i));
+      },
+    };
+  };
+
   /**
    * The article of one read at `t`: a re-read of `history` (most recent first, never one in
    * `rereadExclude`), the continuation of the session's story, a trending article, or a decayed
@@ -262,6 +299,7 @@ export function generateWorld(options: WorldOptions, sink: OutputSink): WorldAgg
     const userType = rng.chance(0.21) ? "Logged" : "Non-Logged";
     if (userType === "Logged") totals.logged++;
     const prefs = preferences();
+    if (options.onReader !== undefined) options.onReader(hiddenReader(userId, prefs));
 
     // One visit, or a log-normal history (≥ 2 reads) over at least two sessions.
     const sessions: number[] = [];

@@ -220,7 +220,7 @@ describe("generator", () => {
     const { expected, files } = generateInMemory({ users: 400, seed: "bad", days: 2, malformed: true });
     const parsed = await parseAll(files);
     const applicable: Record<RawFileKind, string[]> = {
-      treino: QUARANTINE_REASONS.filter((r) => r !== "BAD_URL" && r !== "BAD_DATE"),
+      treino: QUARANTINE_REASONS.filter((r) => r !== "BAD_URL" && r !== "BAD_DATE" && r !== "BAD_VALUE"),
       itens: ["WRONG_FIELD_COUNT", "MISSING_FIELD", "BAD_UUID", "BAD_URL", "BAD_DATE", "DUPLICATE_ROW"],
       validacao: [
         "WRONG_FIELD_COUNT",
@@ -233,6 +233,7 @@ describe("generator", () => {
         "EMPTY_HISTORY",
         "DUPLICATE_ROW",
       ],
+      impressions: [], // the generator writes no impression logs (the api does)
     };
     const firstOfKind = new Set<string>();
     for (const f of expected.files) {

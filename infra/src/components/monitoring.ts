@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { type AlarmContext, alarmSpecs, dashboardBody } from "../plan/alarms.js";
+import { onlineWidgets } from "../plan/online-dashboard.js";
 
 export interface MonitoringArgs {
   region: string;
@@ -61,10 +62,15 @@ export class Monitoring extends pulumi.ComponentResource {
       return alarmName;
     });
 
-    // One dashboard with a graph per alarm.
+    // One dashboard with a graph per alarm, then the online loop's figures per version and arm.
+    const body = dashboardBody(args.region, specs);
+    const online = onlineWidgets(args.region, args.context.environment, Math.ceil(specs.length / 2) * 6);
     new aws.cloudwatch.Dashboard(
       `${name}-dashboard`,
-      { dashboardName: args.name, dashboardBody: pulumi.jsonStringify(dashboardBody(args.region, specs)) },
+      {
+        dashboardName: args.name,
+        dashboardBody: pulumi.jsonStringify({ widgets: [...body.widgets, ...online] }),
+      },
       parent,
     );
     this.registerOutputs({ topicArn: this.topic.arn });

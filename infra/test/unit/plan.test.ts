@@ -40,6 +40,7 @@ import {
   planSubnets,
   subnetOf,
 } from "../../src/plan/network.js";
+import { onlineWidgets } from "../../src/plan/online-dashboard.js";
 import { fargateSizeProblem } from "../../src/plan/sizes.js";
 import { containerDefinition, mlflowAllowedHosts, SECRET_NAME_PATTERN } from "../../src/plan/tasks.js";
 
@@ -463,6 +464,21 @@ describe("alarms", () => {
     );
     const body = dashboardBody("us-east-1", specs);
     expect(body.widgets).toHaveLength(specs.length);
+  });
+
+  test("the online widgets graph CTR@k, clicks per list, lists and latency per version, arm and strategy", () => {
+    const widgets = onlineWidgets("us-east-1", "prod", 30) as {
+      y: number;
+      properties: { metrics: unknown[] };
+    }[];
+    expect(widgets).toHaveLength(4);
+    expect(widgets.every((w) => w.y >= 30)).toBe(true);
+    const text = JSON.stringify(widgets);
+    for (const metric of ["Impressions", "ClickedImpressions", "AttributedClicks", "ArmLatency"])
+      expect(text).toContain(`MetricName=\\"${metric}\\"`);
+    expect(text).toContain("ModelVersion,Arm,Strategy");
+    expect(text).toContain('Environment=\\"prod\\"');
+    expect(text).toContain("clicked / lists");
   });
 });
 

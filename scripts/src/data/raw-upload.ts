@@ -26,7 +26,7 @@ export interface PlannedFile {
 }
 
 /** Articles first, then the reads that name them, then the later accesses (the natural arrival order). */
-const KIND_ORDER: Record<RawFileKind, number> = { itens: 0, treino: 1, validacao: 2 };
+const KIND_ORDER: Record<RawFileKind, number> = { itens: 0, treino: 1, validacao: 2, impressions: 3 };
 
 /** The first line of a file, without reading all of it (raw files can be large). */
 function firstLine(path: string): string {

@@ -3,9 +3,9 @@
  */
 import { AppError } from "@gplay/common";
 import type { MlflowClient } from "@gplay/mlflow";
-import type { ExperimentTracker, MetricPoint, ModelRegistry } from "../app/ports.js";
+import type { ExperimentTracker, MetricPoint, OnlineRegistry } from "../app/ports.js";
 
-export class MlflowTracker implements ExperimentTracker, ModelRegistry {
+export class MlflowTracker implements ExperimentTracker, OnlineRegistry {
   constructor(private readonly client: MlflowClient) {}
 
   async startRun(experiment: string, runName: string, tags: Record<string, string>): Promise<string> {
@@ -81,5 +81,14 @@ export class MlflowTracker implements ExperimentTracker, ModelRegistry {
 
   async moveProductionStage(name: string, version: string): Promise<void> {
     await this.client.transitionModelVersionStage(name, version, "Production", true);
+  }
+
+  async deleteAlias(name: string, alias: string): Promise<void> {
+    await this.client.deleteAlias(name, alias);
+  }
+
+  async setVersionTags(name: string, version: string, tags: Record<string, string>): Promise<void> {
+    for (const [key, value] of Object.entries(tags))
+      await this.client.setModelVersionTag(name, version, key, value);
   }
 }

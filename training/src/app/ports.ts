@@ -2,7 +2,7 @@
  * The ports the training use cases are written against; adapters implement them (S3 snapshot
  * reader, DynamoDB article vectors, MLflow tracker and registry). Unit tests use typed fakes.
  */
-import type { ProcessedDataset, ProcessedRecords, SnapshotManifest } from "@gplay/common";
+import type { ImpressionRecord, ProcessedDataset, ProcessedRecords, SnapshotManifest } from "@gplay/common";
 
 export interface SnapshotReader {
   /** The manifest key the `latest` pointer names. */
@@ -55,6 +55,18 @@ export interface ModelRegistry {
   setAlias(name: string, alias: string, version: string): Promise<void>;
   /** Stage `Production` for `version`, archiving the versions that held it. */
   moveProductionStage(name: string, version: string): Promise<void>;
+}
+
+/** The registry operations of the online decision (beyond the gate's). */
+export interface OnlineRegistry extends ModelRegistry {
+  deleteAlias(name: string, alias: string): Promise<void>;
+  /** Tags on a model version (the registry shows them beside its offline figures). */
+  setVersionTags(name: string, version: string, tags: Record<string, string>): Promise<void>;
+}
+
+/** The impression log in `processed/impressions` (every ingested partition). */
+export interface ImpressionLogSource {
+  records(): AsyncIterable<ImpressionRecord>;
 }
 
 export interface Progress {

@@ -11,6 +11,7 @@ import {
   type BundleManifest,
   bundleManifestSchema,
   bundleWorlds,
+  CHALLENGER_ALIAS,
   CHAMPION_ALIAS,
   computeNormalisation,
   DEFAULT_EXPERIMENT_NAME,
@@ -73,6 +74,12 @@ export interface TrainConfig {
   candidates: CandidateOptions;
   /** Register and gate (false: evaluate only, e.g. the quality benchmark). */
   register: boolean;
+  /**
+   * The online loop (docs/online.md): the gate's winner gets `@challenger` (measured on readers' clicks;
+   * only the decision job moves `@champion`), unless there is no champion yet. Off: the gate sets
+   * `@champion` and the Production stage, as before.
+   */
+  onlineLoop: boolean;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -91,6 +98,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   split: { testHours: 24, validationHours: 24 },
   candidates: DEFAULT_CANDIDATES,
   register: true,
+  onlineLoop: false,
 };
 
 export interface SnapshotRef {
@@ -578,6 +586,9 @@ async function registerAndGate(
       "gplay.gate.champion_ndcg10": championNdcg === undefined ? "none" : championNdcg.toFixed(6),
       "gplay.strategy": "model",
     };
+    // With the online loop on, the winner goes on trial (`@challenger`) unless nothing is served yet.
+    const gateAlias = config.onlineLoop && championVersion !== undefined ? CHALLENGER_ALIAS : CHAMPION_ALIAS;
+    figureTags["gplay.gate.alias"] = gateAlias;
     const version = await registry.registerVersion(config.modelName, runId, figureTags);
     let promotedVersion: string | undefined;
     // The champion stays best: its scorer is served again in this snapshot's world (a refreshed bundle),
@@ -603,6 +614,9 @@ async function registerAndGate(
       const current = await registry.aliasVersion(config.modelName, CHAMPION_ALIAS);
       if (current !== championVersion) {
         log.warn({ evaluated: championVersion, current }, "champion changed during training; not promoting");
+      } else if (gateAlias === CHALLENGER_ALIAS) {
+        await registry.setAlias(config.modelName, CHALLENGER_ALIAS, target);
+        promotedVersion = target;
       } else {
         await registry.setAlias(config.modelName, CHAMPION_ALIAS, target);
         await registry.moveProductionStage(config.modelName, target);

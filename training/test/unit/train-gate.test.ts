@@ -119,6 +119,35 @@ describe("training use case with fake tracker and registry", () => {
     expect(fake.tags["gplay.gate.outcome"]).toBe("baseline-promoted");
   }, 180_000);
 
+  it("with the online loop on, puts the winner on trial as @challenger and leaves @champion and the stage alone", async () => {
+    const fake = new FakeMlflow();
+    fake.aliases.set("champion", "7");
+    fake.production = "7";
+    const out = await trainAndEvaluate(
+      { tf, backend: "wasm", tracker: fake, registry: fake, log: silent },
+      data,
+      snapshot,
+      { ...DEFAULT_TRAIN_CONFIG, epochs: 0, onlineLoop: true },
+    );
+    expect(out.promotedVersion).toBeDefined();
+    expect(fake.aliases.get("challenger")).toBe(out.promotedVersion);
+    expect(fake.aliases.get("champion")).toBe("7");
+    expect(fake.production).toBe("7");
+    expect(fake.tags["gplay.gate.alias"]).toBe("challenger");
+  }, 180_000);
+
+  it("with the online loop on but no champion yet, sets @champion (nothing to measure against)", async () => {
+    const fake = new FakeMlflow();
+    const out = await trainAndEvaluate(
+      { tf, backend: "wasm", tracker: fake, registry: fake, log: silent },
+      data,
+      snapshot,
+      { ...DEFAULT_TRAIN_CONFIG, epochs: 0, onlineLoop: true },
+    );
+    expect(fake.aliases.get("champion")).toBe(out.promotedVersion);
+    expect(fake.aliases.has("challenger")).toBe(false);
+  }, 180_000);
+
   it("does not promote when another run changed the champion after this one evaluated it", async () => {
     const fake = new FakeMlflow();
     // First read (evaluation): no champion. Second read (the re-check): someone promoted version 7.

@@ -46,7 +46,16 @@ describe("EventRecorder", () => {
 
   it("creates a new reader's item from its first click, stamped with the receipt time", async () => {
     const result = await recorder.record([click(1, 1), { ...click(1, 2), type: "impression" }]);
-    expect(result).toEqual({ accepted: 2, clicks: 1, impressions: 1, readersUpdated: 1, duplicates: 0 });
+    // No impression log wired: nothing can be credited.
+    expect(result).toEqual({
+      accepted: 2,
+      clicks: 1,
+      impressions: 1,
+      readersUpdated: 1,
+      duplicates: 0,
+      attributed: 0,
+      unattributed: 2,
+    });
     const item = users.items.get(userId(1));
     expect(item?.version).toBe(1);
     expect(decodeInteractionLog(item?.log as Uint8Array)).toEqual([
