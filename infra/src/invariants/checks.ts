@@ -10,9 +10,9 @@ import {
   TABLES,
   tableNames,
 } from "@gplay/common";
+import { interfaceEndpointServices } from "../plan/aws-services.js";
 import { WILDCARD_ACTIONS } from "../plan/iam.js";
 import { resourceNames, WORKLOADS, WORKSPACE_OF, type Workload } from "../plan/names.js";
-import { INTERFACE_ENDPOINT_SERVICES } from "../plan/network.js";
 import { API_PROXY_HOPS, ENV, MIN_DRAIN_DELAY_MS, SECRET_NAME_PATTERN } from "../plan/tasks.js";
 import { BUCKET_POLICY_INVARIANTS } from "./bucket-policies.js";
 import { type Invariant, type InvariantContext, problems, statements } from "./core.js";
@@ -20,8 +20,24 @@ import { DELIVERY_INVARIANTS } from "./delivery.js";
 import { EDGE_INVARIANTS } from "./edge.js";
 import { WORKLOAD_IDENTITY_INVARIANTS } from "./identity.js";
 import { asArray, belongsTo, deepEqual, json, ofType, type RecordedResource, T } from "./resources.js";
+import {
+  containers,
+  family,
+  isTaskDefArn,
+  policiesOfRole,
+  privateSubnetIds,
+  roleOf,
+  ruleWithPattern,
+  secretArnOf,
+  serviceByName,
+  targetsOfRule,
+  taskDef,
+  transformerEquals,
+  varsOf,
+} from "./workloads.js";
 
 export type { Invariant, InvariantContext } from "./core.js";
+export { secretArnOf } from "./workloads.js";
 
 type R = readonly RecordedResource[];
 
@@ -45,94 +61,6 @@ function forEachBucket(
     const children = ofType(rs, type).filter((c) => belongsTo(c, bucket, "bucket"));
     return children.some(ok) ? [] : [`bucket ${n} has no ${what}`];
   });
-}
-
-function containers(td: RecordedResource): Record<string, unknown>[] {
-  return asArray(json(td.inputs.containerDefinitions) as Record<string, unknown>[] | undefined);
-}
-
-interface ContainerVars {
-  environment: Record<string, string>;
-  /** Variable name → `valueFrom`. */
-  secrets: Record<string, string>;
-}
-
-/** The first container's plain environment and secrets of a workload's task definition. */
-function varsOf(rs: R, ctx: InvariantContext, w: Workload): ContainerVars | undefined {
-  const td = taskDef(rs, ctx, w);
-  const c = td === undefined ? undefined : containers(td)[0];
-  if (c === undefined) return undefined;
-  return {
-    environment: Object.fromEntries(
-      asArray(c.environment as { name: string; value: string }[]).map((e) => [e.name, e.value]),
-    ),
-    secrets: Object.fromEntries(
-      asArray(c.secrets as { name: string; valueFrom: string }[]).map((e) => [e.name, e.valueFrom]),
-    ),
-  };
-}
-
-/** The secret a `valueFrom` names, without a `:json-key:version-stage:version-id` suffix. */
-export function secretArnOf(valueFrom: string): string {
-  return valueFrom.startsWith("arn:") ? valueFrom.split(":").slice(0, 7).join(":") : valueFrom;
-}
-
-const family = (ctx: InvariantContext, w: Workload) => resourceNames(ctx.prefix).family[w];
-const taskDef = (rs: R, ctx: InvariantContext, w: Workload) =>
-  ofType(rs, T.taskDefinition).find((td) => td.inputs.family === family(ctx, w));
-
-/** Whether an ARN (real or mock) names a revision of this task definition family. */
-const isTaskDefArn = (arn: unknown, fam: string) =>
-  typeof arn === "string" && new RegExp(`task-definition/${fam}(:\\d+)?$`).test(arn);
-
-function targetsOfRule(rs: R, rule: RecordedResource) {
-  return ofType(rs, T.target).filter(
-    (t) =>
-      (rule.inputs.name !== undefined && t.inputs.rule === rule.inputs.name) ||
-      belongsTo(t, rule, "rule") ||
-      t.name === rule.name,
-  );
-}
-
-function ruleWithPattern(rs: R, pattern: unknown) {
-  return ofType(rs, T.rule).find((r) => deepEqual(json(r.inputs.eventPattern), pattern));
-}
-
-function transformerEquals(
-  target: RecordedResource,
-  expected: { inputPathsMap: Record<string, string>; inputTemplate: string },
-) {
-  const t = target.inputs.inputTransformer;
-  return (
-    t !== undefined &&
-    deepEqual(t.inputPaths, expected.inputPathsMap) &&
-    t.inputTemplate === expected.inputTemplate
-  );
-}
-
-function roleOf(rs: R, arn: unknown): RecordedResource | undefined {
-  return ofType(rs, T.role).find(
-    (r) => r.inputs.arn === arn || (typeof arn === "string" && arn.endsWith(`/${r.name}`)),
-  );
-}
-
-function policiesOfRole(rs: R, role: RecordedResource | undefined) {
-  if (role === undefined) return [];
-  return ofType(rs, T.rolePolicy).filter(
-    (p) => (role.id !== undefined && p.inputs.role === role.id) || p.name === role.name,
-  );
-}
-
-function serviceByName(rs: R, name: string) {
-  return ofType(rs, T.service).find((s) => s.inputs.name === name);
-}
-
-function privateSubnetIds(rs: R): Set<string> {
-  return new Set(
-    ofType(rs, T.subnet)
-      .filter((s) => s.inputs.tags?.Tier === "private")
-      .map((s) => s.id ?? s.name),
-  );
 }
 
 /**
@@ -851,7 +779,7 @@ export const INVARIANTS: Invariant[] = [
   {
     id: "vpc-endpoints-egress",
     description:
-      "gateway endpoints for S3 and DynamoDB; NAT or interface endpoints (ECR api+dkr, Logs, Secrets Manager, STS, SSM messages)",
+      "gateway endpoints for S3 and DynamoDB; NAT, or an interface endpoint for every other service a task calls (plan/aws-services.ts: ECR, Logs, Secrets Manager, EventBridge, SSM messages)",
     check: (rs) => {
       const eps = ofType(rs, T.endpoint);
       const has = (suffix: string, kind: string) =>
@@ -873,13 +801,13 @@ export const INVARIANTS: Invariant[] = [
         privateTables.every((t) =>
           asArray(t.inputs.routes).some((r) => r.cidrBlock === "0.0.0.0/0" && r.natGatewayId !== undefined),
         );
-      const interfaces = INTERFACE_ENDPOINT_SERVICES.every((s) => has(s, "Interface"));
+      const missing = interfaceEndpointServices().filter((s) => !has(s, "Interface"));
       return problems([
         [has("s3", "Gateway"), "no S3 gateway endpoint"],
         [has("dynamodb", "Gateway"), "no DynamoDB gateway endpoint"],
         [
-          natEverywhere || interfaces,
-          "private subnets have neither NAT nor the interface endpoints tasks need",
+          natEverywhere || missing.length === 0,
+          `private subnets have neither NAT nor the interface endpoints tasks need (missing: ${missing.join(", ")})`,
         ],
       ]);
     },

@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, test } from "@jest/globals";
 import * as pulumi from "@pulumi/pulumi";
 import { checkAll, INVARIANTS } from "../../src/invariants/checks.js";
 import { ofType, type RecordedResource, T } from "../../src/invariants/resources.js";
-import { INTERFACE_ENDPOINT_SERVICES } from "../../src/plan/network.js";
+import { interfaceEndpointServices } from "../../src/plan/aws-services.js";
 import { type Built, buildPlatform } from "../support/build.js";
 import { mocks, recorder } from "../support/mocks.js";
 
@@ -291,14 +291,13 @@ describe("workloads", () => {
     }
   });
 
-  test("without NAT, tasks reach AWS through the six interface endpoints with private DNS", () => {
+  test("without NAT, tasks reach every AWS service they call through interface endpoints with private DNS, EventBridge included", () => {
     expect(ofType(rs("dev-endpoints"), T.natGateway)).toHaveLength(0);
     const services = ofType(rs("dev-endpoints"), T.endpoint)
       .filter((e) => e.inputs.vpcEndpointType === "Interface" && e.inputs.privateDnsEnabled === true)
       .map((e) => e.inputs.serviceName);
-    expect(services.sort()).toEqual(
-      INTERFACE_ENDPOINT_SERVICES.map((s) => `com.amazonaws.us-east-1.${s}`).sort(),
-    );
+    expect(services.sort()).toEqual(interfaceEndpointServices().map((s) => `com.amazonaws.us-east-1.${s}`));
+    expect(services).toContain("com.amazonaws.us-east-1.events");
   });
 });
 
