@@ -21,6 +21,7 @@ import {
   type TaskPolicyContext,
   trainingPolicy,
 } from "./plan/iam.js";
+import { platformKeyPolicy } from "./plan/keys.js";
 import { resourceNames } from "./plan/names.js";
 import {
   API_DRAIN,
@@ -100,13 +101,17 @@ export class Platform extends pulumi.ComponentResource {
       policyArn(accountId, workloadBoundaryName(cfg.environment)),
     );
 
-    // The platform key: lake objects, tables, the database and its secret.
+    // The platform key: lake objects, tables, the database and its secrets, images, log groups and
+    // the alarm topic (plan/keys.ts: who besides the account may use it).
     const key = new aws.kms.Key(
       `${name}-key`,
       {
         description: `${cfg.prefix} data at rest`,
         enableKeyRotation: true,
         deletionWindowInDays: prod ? 30 : 7,
+        policy: identity.accountId.apply((accountId) =>
+          JSON.stringify(platformKeyPolicy(accountId, cfg.region)),
+        ),
       },
       parent,
     );
@@ -369,6 +374,7 @@ export class Platform extends pulumi.ComponentResource {
         vpcCidr: network.cidr,
         privateSubnetIds: network.privateSubnetIds,
         ingest: {
+          containerName: names.container.featstoreEngine,
           taskDefinitionArn: engineTask.taskDefinition.arn,
           taskRoleArn: engineTask.taskRole.arn,
           executionRoleArn: engineTask.executionRole.arn,
@@ -389,6 +395,10 @@ export class Platform extends pulumi.ComponentResource {
         region: cfg.region,
         name: names.dashboard,
         ...(cfg.alarmEmail !== undefined && { alarmEmail: cfg.alarmEmail }),
+        keyArn: key.arn,
+        clusterArn: cluster.arn,
+        taskFailedRuleName: `${cfg.prefix}-task-failed`,
+        dlqArn: pipelines.dlq.arn,
         context: {
           environment: cfg.environment,
           clusterName: cluster.name,

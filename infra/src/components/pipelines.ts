@@ -8,6 +8,13 @@ import {
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { assumeRolePolicy, dlqPolicy, eventsRunTaskPolicy } from "../plan/iam.js";
+import {
+  platformRulesArnPattern,
+  RECOVER_SCHEDULE,
+  recoverInput,
+  startedByRule,
+  taskFailedPattern,
+} from "../plan/operations.js";
 
 export interface PipelineTask {
   taskDefinitionArn: pulumi.Input<string>;
@@ -25,7 +32,8 @@ export interface PipelinesArgs {
   vpcId: pulumi.Input<string>;
   vpcCidr: string;
   privateSubnetIds: pulumi.Input<string>[];
-  ingest: PipelineTask;
+  /** featstore-engine; its container runs `recover` on a schedule and when an ingest task fails. */
+  ingest: PipelineTask & { containerName: string };
   training: PipelineTask & { schedule: string };
   /** The environment's workload boundary (infra/bootstrap), carried by the events role. */
   permissionsBoundary: pulumi.Input<string>;
@@ -44,6 +52,9 @@ export class Pipelines extends pulumi.ComponentResource {
   readonly ingestRule: aws.cloudwatch.EventRule;
   readonly snapshotRule: aws.cloudwatch.EventRule;
   readonly scheduleRule: aws.cloudwatch.EventRule;
+  /** `recover` on a schedule, and when a task the raw rule started stops after failing. */
+  readonly recoverScheduleRule: aws.cloudwatch.EventRule;
+  readonly recoverOnFailureRule: aws.cloudwatch.EventRule;
   /** Carried by featstore-engine and training tasks (also for manual `aws ecs run-task`). */
   readonly taskSecurityGroup: aws.ec2.SecurityGroup;
 
@@ -203,14 +214,61 @@ export class Pipelines extends pulumi.ComponentResource {
       parent,
     );
 
-    // EventBridge may write to the dead-letter queue for these rules only.
+    // The engine's `recover` (featstore-engine/src/main.ts): re-runs ingestions whose task is gone.
+    const recoverTarget = (rule: aws.cloudwatch.EventRule, id: string) =>
+      new aws.cloudwatch.EventTarget(
+        `${name}-${id}`,
+        {
+          rule: rule.name,
+          arn: args.clusterArn,
+          roleArn: role.arn,
+          ecsTarget: ecsTarget(args.ingest.taskDefinitionArn),
+          input: JSON.stringify(recoverInput(args.ingest.containerName)),
+          ...delivery,
+        },
+        parent,
+      );
+    // Periodic recovery: ingestions killed before their time limit are stale once it has passed.
+    this.recoverScheduleRule = new aws.cloudwatch.EventRule(
+      `${name}-recover-schedule`,
+      {
+        name: `${args.namePrefix}-recover-schedule`,
+        description: "Scheduled featstore-engine recover",
+        scheduleExpression: RECOVER_SCHEDULE,
+      },
+      parent,
+    );
+    // Runs featstore-engine's recover command.
+    recoverTarget(this.recoverScheduleRule, "recover-schedule");
+    // An ingest task the raw rule started stopped after failing (a recover run that fails does not
+    // match: it was not started by the raw rule, so recoveries never loop).
+    this.recoverOnFailureRule = new aws.cloudwatch.EventRule(
+      `${name}-recover-on-failure`,
+      {
+        name: `${args.namePrefix}-recover-on-failure`,
+        description: "An ingest task failed: run featstore-engine recover",
+        eventPattern: pulumi
+          .output(args.clusterArn)
+          .apply((cluster) =>
+            JSON.stringify(taskFailedPattern(cluster, startedByRule(`${args.namePrefix}-raw-created`))),
+          ),
+      },
+      parent,
+    );
+    // Runs featstore-engine's recover command at once (an ingestion stopped at its time limit is stale now).
+    recoverTarget(this.recoverOnFailureRule, "recover-on-failure");
+
+    // EventBridge may write to the dead-letter queue for the platform's rules only (all named
+    // `${namePrefix}-…`: these, and the alert rule of the monitoring component).
     new aws.sqs.QueuePolicy(
       `${name}-dlq`,
       {
         queueUrl: this.dlq.url,
         policy: pulumi
-          .all([this.dlq.arn, this.ingestRule.arn, this.snapshotRule.arn, this.scheduleRule.arn])
-          .apply(([queueArn, ...rules]) => JSON.stringify(dlqPolicy(queueArn, rules))),
+          .all([this.dlq.arn, this.ingestRule.arn])
+          .apply(([queueArn, ruleArn]) =>
+            JSON.stringify(dlqPolicy(queueArn, [platformRulesArnPattern(ruleArn, args.namePrefix)])),
+          ),
       },
       parent,
     );

@@ -19,6 +19,7 @@ import { type Invariant, type InvariantContext, problems, statements } from "./c
 import { DELIVERY_INVARIANTS } from "./delivery.js";
 import { EDGE_INVARIANTS } from "./edge.js";
 import { WORKLOAD_IDENTITY_INVARIANTS } from "./identity.js";
+import { OPERATIONS_INVARIANTS } from "./operations.js";
 import { asArray, belongsTo, deepEqual, json, ofType, type RecordedResource, T } from "./resources.js";
 import {
   containers,
@@ -264,7 +265,12 @@ export const INVARIANTS: Invariant[] = [
     description: "event targets run Fargate tasks in private subnets without public IPs, through a role",
     check: (rs) => {
       const priv = privateSubnetIds(rs);
-      return ofType(rs, T.target).flatMap((t) => {
+      // ECS targets (an alert to the SNS topic runs nothing).
+      const ecsTargets = ofType(rs, T.target).filter(
+        (t) => t.inputs.arn === ofType(rs, T.cluster)[0]?.inputs.arn,
+      );
+      if (ecsTargets.length === 0) return ["no ECS event targets"];
+      return ecsTargets.flatMap((t) => {
         const net = t.inputs.ecsTarget?.networkConfiguration;
         return problems([
           [t.inputs.ecsTarget?.launchType === "FARGATE", `${t.name}: not FARGATE`],
@@ -893,7 +899,7 @@ export const INVARIANTS: Invariant[] = [
     description:
       "the events role may only run the featstore-engine and training task definitions and pass their roles",
     check: (rs, ctx) => {
-      const targets = ofType(rs, T.target);
+      const targets = ofType(rs, T.target).filter((t) => t.inputs.ecsTarget !== undefined);
       const role = roleOf(rs, targets[0]?.inputs.roleArn);
       const stmts = policiesOfRole(rs, role).flatMap((p) => statements(p.inputs.policy));
       const tds = (["featstoreEngine", "training"] as const).map((w) => taskDef(rs, ctx, w));
@@ -994,6 +1000,7 @@ export const INVARIANTS: Invariant[] = [
   ...DELIVERY_INVARIANTS,
   ...BUCKET_POLICY_INVARIANTS,
   ...WORKLOAD_IDENTITY_INVARIANTS,
+  ...OPERATIONS_INVARIANTS,
 ];
 
 /** Runs every invariant; returns violations by invariant id (only the failing ones). */

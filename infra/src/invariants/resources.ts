@@ -55,6 +55,8 @@ export const T = {
   policy: "aws:iam/policy:Policy",
   oidcProvider: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
   kmsAlias: "aws:kms/alias:Alias",
+  topic: "aws:sns/topic:Topic",
+  topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
 } as const;
 
 export const ofType = (resources: readonly RecordedResource[], type: string) =>

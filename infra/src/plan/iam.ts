@@ -260,7 +260,10 @@ export function tlsOnlyBucketPolicy(bucket: string): PolicyDocument {
   });
 }
 
-/** Lets EventBridge deliver failed events of these rules to the dead-letter queue. */
+/**
+ * Lets EventBridge deliver failed events of these rules to the dead-letter queue (ARNs, or ARN
+ * patterns such as `…:rule/<prefix>-*` for every rule of the platform).
+ */
 export function dlqPolicy(queueArn: string, ruleArns: readonly string[]): PolicyDocument {
   return doc({
     Sid: "EventBridgeDeadLetters",
@@ -268,7 +271,7 @@ export function dlqPolicy(queueArn: string, ruleArns: readonly string[]): Policy
     Principal: { Service: "events.amazonaws.com" },
     Action: ["sqs:SendMessage"],
     Resource: [queueArn],
-    Condition: { ArnEquals: { "aws:SourceArn": [...ruleArns] } },
+    Condition: { ArnLike: { "aws:SourceArn": [...ruleArns] } },
   });
 }
 

@@ -112,12 +112,19 @@ describe("event rules are exactly common's contracts", () => {
     });
   });
 
-  test("targets run on the cluster through the events role, retrying then dead-lettering to the encrypted DLQ", () => {
+  test("targets run on the cluster through the events role (or alert the alarm topic), retrying then dead-lettering to the encrypted DLQ", () => {
     const cluster = one(rs(), T.cluster, "-cluster");
+    const topic = one(rs(), T.topic, "-monitoring-alarms");
     const dlq = one(rs(), T.queue, "-dlq");
-    for (const target of ofType(rs(), T.target)) {
-      expect(target.inputs.arn).toBe(cluster.inputs.arn);
-      expect(target.inputs.roleArn).toBe(one(rs(), T.role, "-pipelines-events").inputs.arn);
+    const targets = ofType(rs(), T.target);
+    expect(targets.filter((t) => t.inputs.arn === topic.inputs.arn).map((t) => t.name)).toEqual([
+      "gplay-monitoring-task-failed",
+    ]);
+    for (const target of targets) {
+      if (target.inputs.arn !== topic.inputs.arn) {
+        expect(target.inputs.arn).toBe(cluster.inputs.arn);
+        expect(target.inputs.roleArn).toBe(one(rs(), T.role, "-pipelines-events").inputs.arn);
+      }
       expect(target.inputs.deadLetterConfig).toEqual({ arn: dlq.inputs.arn });
       expect(target.inputs.retryPolicy).toEqual({ maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 10 });
     }

@@ -11,10 +11,14 @@ import { ACCOUNT, REGION } from "./mocks.js";
 // biome-ignore lint/suspicious/noExplicitAny: mutations edit untyped resource inputs.
 type Props = Record<string, any>;
 
+/** The mocked stacks mutations run on (test/support/build.ts STACKS). */
+export const MUTATION_STACKS = ["dev", "prod", "dev-endpoints"] as const;
+export type MutationStack = (typeof MUTATION_STACKS)[number];
+
 export interface Mutation {
   invariant: string;
   what: string;
-  stack: "dev" | "prod";
+  stack: MutationStack;
   type: string;
   /** Logical name suffix of the resource to mutate. */
   name: string;
@@ -756,6 +760,80 @@ export const MUTATIONS: Mutation[] = [
     type: T.role,
     name: "-api-task",
     mutate: (p) => without(p, "permissionsBoundary"),
+  },
+  {
+    invariant: "vpc-endpoints-egress",
+    what: "endpoint-only egress loses its EventBridge endpoint (the engine's Snapshot Ready could not leave)",
+    stack: "dev-endpoints",
+    type: T.endpoint,
+    name: "-network-events",
+    mutate: (p) => ({ ...p, serviceName: "com.amazonaws.us-east-1.sqs" }),
+  },
+  {
+    invariant: "task-aws-services",
+    what: "the engine's task role may send to SQS, a service no list declares",
+    stack: "dev",
+    type: T.rolePolicy,
+    name: "-featstore-engine-task",
+    mutate: (p) =>
+      appendStatement(p, {
+        Sid: "Queue",
+        Effect: "Allow",
+        Action: ["sqs:SendMessage"],
+        Resource: [`arn:aws:sqs:${REGION}:${ACCOUNT}:q`],
+      }),
+  },
+  {
+    invariant: "task-aws-services",
+    what: "training's execution role may read SSM parameters, which the agent list lacks",
+    stack: "prod",
+    type: T.rolePolicy,
+    name: "-training-execution",
+    mutate: (p) =>
+      appendStatement(p, {
+        Sid: "Params",
+        Effect: "Allow",
+        Action: ["ssm:GetParameters"],
+        Resource: [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/x`],
+      }),
+  },
+  {
+    invariant: "task-failure-alert",
+    what: "the task-failed rule loses its failure filter (every stop alerts, so alerts stop meaning anything)",
+    stack: "dev",
+    type: T.rule,
+    name: "-monitoring-task-failed",
+    mutate: (p) => ({
+      ...p,
+      eventPattern: editJson(p.eventPattern, (d) => ({ ...d, detail: without(d.detail, "$or") })),
+    }),
+  },
+  {
+    invariant: "task-failure-alert",
+    what: "the task-failed alert goes to a topic no alarm uses",
+    stack: "prod",
+    type: T.target,
+    name: "-monitoring-task-failed",
+    mutate: (p) => ({ ...p, arn: `arn:aws:sns:${REGION}:${ACCOUNT}:elsewhere` }),
+  },
+  {
+    invariant: "ingest-recovery",
+    what: "the scheduled recover target runs the engine without its recover command",
+    stack: "dev",
+    type: T.target,
+    name: "-pipelines-recover-schedule",
+    mutate: (p) => without(p, "input"),
+  },
+  {
+    invariant: "ingest-recovery",
+    what: "the recover-on-failure rule matches any engine stop, recover runs included (recoveries would loop)",
+    stack: "prod",
+    type: T.rule,
+    name: "-pipelines-recover-on-failure",
+    mutate: (p) => ({
+      ...p,
+      eventPattern: editJson(p.eventPattern, (d) => ({ ...d, detail: without(d.detail, "startedBy") })),
+    }),
   },
   {
     invariant: "kms-rotation",

@@ -340,7 +340,7 @@ describe("IAM documents", () => {
     expect(tls).toMatchObject({ Effect: "Deny", Resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"] });
     expect(tls?.Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
     expect(dlqPolicy("arn:q", ["arn:r"]).Statement[0]?.Condition).toEqual({
-      ArnEquals: { "aws:SourceArn": ["arn:r"] },
+      ArnLike: { "aws:SourceArn": ["arn:r"] },
     });
     const trust = assumeRolePolicy("ecs-tasks.amazonaws.com").Statement[0];
     expect(trust).not.toHaveProperty("Resource");

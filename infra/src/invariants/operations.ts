@@ -1,0 +1,98 @@
+import {
+  AWS_SERVICES_CALLED,
+  CALLED_ON_THE_TASKS_BEHALF,
+  endpointServiceOfAction,
+} from "../plan/aws-services.js";
+import { WORKLOADS } from "../plan/names.js";
+import { RECOVER_COMMAND, startedByRule, taskFailedPattern } from "../plan/operations.js";
+import { type Invariant, problems, statements } from "./core.js";
+import { asArray, deepEqual, json, ofType, type RecordedResource, T } from "./resources.js";
+import { family, isTaskDefArn, policiesOfRole, roleOf, targetsOfRule, taskDef } from "./workloads.js";
+
+/**
+ * What keeps running: failed tasks are seen (an alert) and their ingestions recovered (the engine's
+ * `recover`, on a schedule and on the failure event); every AWS service a task calls is declared, so
+ * endpoint-only egress has an endpoint for it.
+ */
+type R = readonly RecordedResource[];
+
+const clusterArn = (rs: R) => ofType(rs, T.cluster)[0]?.inputs.arn as string | undefined;
+const rulesWithPattern = (rs: R, pattern: unknown) =>
+  ofType(rs, T.rule).filter((r) => deepEqual(json(r.inputs.eventPattern), pattern));
+
+/** Whether a target runs featstore-engine's `recover` command. */
+function runsRecover(t: RecordedResource, engineFamily: string): boolean {
+  const input = json(t.inputs.input) as { containerOverrides?: { command?: string[] }[] } | undefined;
+  return (
+    isTaskDefArn(t.inputs.ecsTarget?.taskDefinitionArn, engineFamily) &&
+    asArray(input?.containerOverrides).some((o) => deepEqual(o.command, [...RECOVER_COMMAND]))
+  );
+}
+
+export const OPERATIONS_INVARIANTS: Invariant[] = [
+  {
+    id: "task-failure-alert",
+    description:
+      "an EventBridge rule sees every task of the cluster that stops after failing (non-zero exit, or never started) and alerts the topic the alarms notify",
+    check: (rs) => {
+      const cluster = clusterArn(rs);
+      if (cluster === undefined) return ["no cluster"];
+      const alarmTopics = new Set(ofType(rs, T.alarm).flatMap((a) => asArray(a.inputs.alarmActions)));
+      const topics = new Set(ofType(rs, T.topic).map((t) => t.inputs.arn));
+      const alerting = rulesWithPattern(rs, taskFailedPattern(cluster)).filter((r) =>
+        targetsOfRule(rs, r).some((t) => topics.has(t.inputs.arn) && alarmTopics.has(t.inputs.arn)),
+      );
+      return alerting.length > 0
+        ? []
+        : ["no rule on ECS Task State Change STOPPED with a failure sends to the alarm topic"];
+    },
+  },
+  {
+    id: "ingest-recovery",
+    description:
+      "featstore-engine's recover command runs on a schedule and when an ingest task the raw rule started stops after failing",
+    check: (rs, ctx) => {
+      const cluster = clusterArn(rs);
+      if (cluster === undefined) return ["no cluster"];
+      const engine = family(ctx, "featstoreEngine");
+      const scheduled = ofType(rs, T.rule).filter((r) =>
+        /^(cron|rate)\(/.test(String(r.inputs.scheduleExpression ?? "")),
+      );
+      const onFailure = rulesWithPattern(
+        rs,
+        taskFailedPattern(cluster, startedByRule(`${ctx.prefix}-raw-created`)),
+      );
+      const recovers = (rules: RecordedResource[]) =>
+        rules.some((r) => targetsOfRule(rs, r).some((t) => runsRecover(t, engine)));
+      return problems([
+        [recovers(scheduled), "no schedule runs featstore-engine recover"],
+        [recovers(onFailure), "no rule runs featstore-engine recover when an ingest task fails"],
+      ]);
+    },
+  },
+  {
+    id: "task-aws-services",
+    description:
+      "every AWS service a task role or execution role may call is in plan/aws-services.ts (the list the interface endpoints come from)",
+    check: (rs, ctx) =>
+      WORKLOADS.flatMap((w) => {
+        const td = taskDef(rs, ctx, w);
+        if (td === undefined) return [`${w}: no task definition`];
+        const undeclared = (roleArn: unknown, declared: readonly string[]) =>
+          policiesOfRole(rs, roleOf(rs, roleArn))
+            .flatMap((p) => statements(p.inputs.policy))
+            .filter((s) => s.Effect === "Allow")
+            .flatMap((s) => asArray(s.Action))
+            .map(endpointServiceOfAction)
+            .filter((svc) => !declared.includes(svc) && !CALLED_ON_THE_TASKS_BEHALF.includes(svc));
+        const task = [...new Set(undeclared(td.inputs.taskRoleArn, AWS_SERVICES_CALLED[w]))];
+        const agent = [...new Set(undeclared(td.inputs.executionRoleArn, AWS_SERVICES_CALLED.agent))];
+        return [
+          ...task.map((svc) => `${w}: its task role may call ${svc}, which AWS_SERVICES_CALLED.${w} lacks`),
+          ...agent.map(
+            (svc) => `${w}: its execution role may call ${svc}, which AWS_SERVICES_CALLED.agent lacks`,
+          ),
+        ];
+      }),
+  },
+];

@@ -1,0 +1,83 @@
+/**
+ * What keeps the platform running, as data: the EventBridge patterns that see a task die, the
+ * engine's `recover` run, and the rule that makes MLflow pick up a rotated database password. Pure;
+ * components serialise these and the invariants (invariants/operations.ts) compare against them.
+ */
+
+/** The engine's recovery command (featstore-engine/src/main.ts `recover`), as a container override. */
+export const RECOVER_COMMAND = ["node", "dist/main.js", "recover"] as const;
+
+/**
+ * How often `recover` runs without a failure event. It re-runs ingestions `started` longer ago than
+ * the engine's GPLAY_INGEST_TIME_LIMIT_S (1 h by default), so a task killed early (out of memory,
+ * spot of bad luck) is picked up at most this long after its limit has passed.
+ */
+export const RECOVER_SCHEDULE = "rate(1 hour)";
+
+/** The container overrides of a scheduled or event-driven `recover` run. */
+export function recoverInput(containerName: string): {
+  containerOverrides: { name: string; command: string[] }[];
+} {
+  return { containerOverrides: [{ name: containerName, command: [...RECOVER_COMMAND] }] };
+}
+
+/**
+ * "ECS Task State Change" for a task of this cluster that stopped after failing: an essential
+ * container exited non-zero (out of memory, killed, crashed), or the task never started (image pull,
+ * secret fetch). Tasks stopped by a deployment or scale-in exit 0 and do not match.
+ */
+export function taskFailedPattern(clusterArn: string, startedBy?: string) {
+  return {
+    source: ["aws.ecs"],
+    "detail-type": ["ECS Task State Change"],
+    detail: {
+      clusterArn: [clusterArn],
+      lastStatus: ["STOPPED"],
+      ...(startedBy !== undefined && { startedBy: [startedBy] }),
+      $or: [{ containers: { exitCode: [{ "anything-but": 0 }] } }, { stopCode: ["TaskFailedToStart"] }],
+    },
+  };
+}
+
+/** `arn:aws:events:<region>:<account>:rule/<prefix>-*`, from the ARN of one of the platform's rules. */
+export const platformRulesArnPattern = (ruleArn: string, namePrefix: string) =>
+  ruleArn.replace(/:rule\/.*$/, `:rule/${namePrefix}-*`);
+
+/** ECS sets `startedBy` of a task an EventBridge rule runs to `events-rule/<rule name>`. */
+export const startedByRule = (ruleName: string) => `events-rule/${ruleName}`;
+
+/** The readable alert a failed task sends to the alarm topic (an input transformer). */
+export const TASK_FAILED_ALERT = {
+  inputPathsMap: {
+    group: "$.detail.group",
+    task: "$.detail.taskArn",
+    stopCode: "$.detail.stopCode",
+    reason: "$.detail.stoppedReason",
+  },
+  inputTemplate:
+    '"ECS task <task> of <group> stopped after failing (<stopCode>): <reason>. Its logs are in the workload\'s log group (docs/security.md)."',
+} as const;
+
+/**
+ * Secrets Manager events (recorded by CloudTrail) after which a secret holds a new current value:
+ * a rotation, a new value put, or a version stage moved.
+ */
+export const SECRET_CHANGE_EVENTS = [
+  "RotationSucceeded",
+  "PutSecretValue",
+  "UpdateSecretVersionStage",
+] as const;
+
+export function secretChangedPattern(secretArn: string) {
+  return {
+    source: ["aws.secretsmanager"],
+    "detail-type": ["AWS API Call via CloudTrail", "AWS Service Event via CloudTrail"],
+    detail: {
+      eventName: [...SECRET_CHANGE_EVENTS],
+      $or: [
+        { requestParameters: { secretId: [secretArn] } },
+        { additionalEventData: { SecretId: [secretArn] } },
+      ],
+    },
+  };
+}
