@@ -258,6 +258,7 @@ export const STACK_INVARIANTS = [
   "ecr-immutable-digests",
   "bucket-policy-no-public-allow",
   "roles-workload-boundary",
+  "service-trust-source-account",
 ];
 
 export const stackPolicy: StackValidationPolicy = {

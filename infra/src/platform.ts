@@ -73,7 +73,9 @@ export interface PlatformOutputs {
   repositoryUrls: Record<string, pulumi.Output<string>>;
   taskDefinitions: Record<string, pulumi.Output<string>>;
   privateSubnetIds: pulumi.Output<string>[];
+  /** featstore-engine's group (HTTPS egress only); training's also reaches MLflow. */
   batchSecurityGroupId: pulumi.Output<string>;
+  trainingSecurityGroupId: pulumi.Output<string>;
   dlqUrl: pulumi.Output<string>;
   alarmTopicArn: pulumi.Output<string>;
   dashboardName: string;
@@ -141,6 +143,7 @@ export class Platform extends pulumi.ComponentResource {
         imageTag: cfg.imageTag,
         ...(cfg.imageDigests !== undefined && { imageDigests: cfg.imageDigests }),
         repoRoot,
+        keyArn: key.arn,
         forceDelete: !cfg.deletionProtection,
       },
       parent,
@@ -220,6 +223,7 @@ export class Platform extends pulumi.ComponentResource {
       logRetentionDays: cfg.logRetentionDays,
       repositoryArn: images.repositories[workload].arn,
       keyArn: key.arn,
+      accountId: identity.accountId,
       permissionsBoundary,
     });
 
@@ -365,6 +369,7 @@ export class Platform extends pulumi.ComponentResource {
       `${name}-pipelines`,
       {
         namePrefix: cfg.prefix,
+        accountId: identity.accountId,
         permissionsBoundary,
         rawBucket: names.buckets.raw,
         processedBucket: names.buckets.processed,
@@ -433,6 +438,7 @@ export class Platform extends pulumi.ComponentResource {
       },
       privateSubnetIds: network.privateSubnetIds,
       batchSecurityGroupId: pipelines.taskSecurityGroup.id,
+      trainingSecurityGroupId: pipelines.trainingSecurityGroup.id,
       dlqUrl: pipelines.dlq.url,
       alarmTopicArn: monitoring.topic.arn,
       dashboardName: names.dashboard,

@@ -22,6 +22,8 @@ export interface FargateTaskArgs {
   taskPolicy: pulumi.Input<string>;
   repositoryArn: pulumi.Input<string>;
   keyArn: pulumi.Input<string>;
+  /** The account the roles live in: only its ECS may assume them (aws:SourceAccount). */
+  accountId: pulumi.Input<string>;
   /** The environment's workload boundary (infra/bootstrap), carried by both roles. */
   permissionsBoundary: pulumi.Input<string>;
   port?: number;
@@ -42,18 +44,21 @@ export class FargateTask extends pulumi.ComponentResource {
     super("gplay:ecs:FargateTask", name, {}, opts);
     const parent = { parent: this };
 
-    // Logs of this workload, kept for the configured retention.
+    // Logs of this workload, kept for the configured retention, encrypted with the platform key.
     this.logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
-      { name: args.logGroupName, retentionInDays: args.logRetentionDays },
+      { name: args.logGroupName, retentionInDays: args.logRetentionDays, kmsKeyId: args.keyArn },
       parent,
     );
 
+    const trust = pulumi
+      .output(args.accountId)
+      .apply((accountId) => JSON.stringify(assumeRolePolicy("ecs-tasks.amazonaws.com", accountId)));
     // The ECS agent's role for this task only.
     this.executionRole = new aws.iam.Role(
       `${name}-execution`,
       {
-        assumeRolePolicy: JSON.stringify(assumeRolePolicy("ecs-tasks.amazonaws.com")),
+        assumeRolePolicy: trust,
         description: `ECS agent for ${args.family}`,
         permissionsBoundary: args.permissionsBoundary,
       },
@@ -77,7 +82,7 @@ export class FargateTask extends pulumi.ComponentResource {
     this.taskRole = new aws.iam.Role(
       `${name}-task`,
       {
-        assumeRolePolicy: JSON.stringify(assumeRolePolicy("ecs-tasks.amazonaws.com")),
+        assumeRolePolicy: trust,
         description: `Application role of ${args.family}`,
         permissionsBoundary: args.permissionsBoundary,
       },

@@ -14,6 +14,18 @@ export interface MlflowDatabaseArgs {
 
 export const MLFLOW_DB = { name: "mlflow", username: "mlflow", port: 5432 } as const;
 
+/** Storage grows by itself up to this many times the allocated size (RDS storage autoscaling). */
+export const STORAGE_AUTOSCALING_FACTOR = 5;
+
+/**
+ * The final snapshot's name: the base and the time the instance was created, so a replaced (or
+ * re-created) instance never collides with the snapshot its predecessor left. The instance ignores
+ * later changes of it, so the name stays the one of its creation.
+ */
+export function finalSnapshotName(base: string, createdAt: Date): string {
+  return `${base}-${createdAt.toISOString().replace(/\D/g, "").slice(0, 14)}`;
+}
+
 /**
  * MLflow's backend store: PostgreSQL on RDS, encrypted with the platform key, private subnets only,
  * reachable only from tasks carrying `clientSecurityGroup`. RDS generates the master password and
@@ -79,6 +91,7 @@ export class MlflowDatabase extends pulumi.ComponentResource {
         engineVersion: "16",
         instanceClass: args.instanceClass,
         allocatedStorage: args.allocatedStorageGb,
+        maxAllocatedStorage: args.allocatedStorageGb * STORAGE_AUTOSCALING_FACTOR,
         storageType: "gp3",
         storageEncrypted: true,
         kmsKeyId: args.keyArn,
@@ -94,12 +107,18 @@ export class MlflowDatabase extends pulumi.ComponentResource {
         backupRetentionPeriod: args.backupRetentionDays,
         deletionProtection: args.deletionProtection,
         skipFinalSnapshot: !args.deletionProtection,
-        ...(args.deletionProtection && { finalSnapshotIdentifier: `${name}-final` }),
+        ...(args.deletionProtection && {
+          finalSnapshotIdentifier: finalSnapshotName(`${name}-final`, new Date()),
+        }),
+        // Query-level load, kept 7 days (the free tier), encrypted with the platform key.
+        performanceInsightsEnabled: true,
+        performanceInsightsKmsKeyId: args.keyArn,
+        performanceInsightsRetentionPeriod: 7,
         copyTagsToSnapshot: true,
         autoMinorVersionUpgrade: true,
         applyImmediately: false,
       },
-      parent,
+      { ...parent, ignoreChanges: ["finalSnapshotIdentifier"] },
     );
     this.masterSecretArn = this.instance.masterUserSecrets.apply((s) => {
       const arn = s[0]?.secretArn;

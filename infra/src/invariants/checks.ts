@@ -18,6 +18,7 @@ import { BUCKET_POLICY_INVARIANTS } from "./bucket-policies.js";
 import { type Invariant, type InvariantContext, problems, statements } from "./core.js";
 import { DELIVERY_INVARIANTS } from "./delivery.js";
 import { EDGE_INVARIANTS } from "./edge.js";
+import { HARDENING_INVARIANTS } from "./hardening.js";
 import { WORKLOAD_IDENTITY_INVARIANTS } from "./identity.js";
 import { OPERATIONS_INVARIANTS } from "./operations.js";
 import { asArray, belongsTo, deepEqual, json, ofType, type RecordedResource, T } from "./resources.js";
@@ -1001,6 +1002,7 @@ export const INVARIANTS: Invariant[] = [
   ...BUCKET_POLICY_INVARIANTS,
   ...WORKLOAD_IDENTITY_INVARIANTS,
   ...OPERATIONS_INVARIANTS,
+  ...HARDENING_INVARIANTS,
 ];
 
 /** Runs every invariant; returns violations by invariant id (only the failing ones). */
