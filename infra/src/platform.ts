@@ -23,6 +23,7 @@ import {
 } from "./plan/iam.js";
 import { platformKeyPolicy } from "./plan/keys.js";
 import { resourceNames } from "./plan/names.js";
+import { ecsExecLogGroupName } from "./plan/operations.js";
 import {
   API_DRAIN,
   API_PROXY_HOPS,
@@ -149,10 +150,27 @@ export class Platform extends pulumi.ComponentResource {
       parent,
     );
 
-    // The cluster every task and service runs in, with Container Insights metrics.
+    // ECS Exec sessions (operators' shells and port forwards), kept like the workloads' logs.
+    const execLogs = new aws.cloudwatch.LogGroup(
+      `${name}-ecs-exec-logs`,
+      { name: ecsExecLogGroupName(cfg.prefix), retentionInDays: cfg.logRetentionDays, kmsKeyId: key.arn },
+      parent,
+    );
+    // The cluster every task and service runs in, with Container Insights metrics; ECS Exec
+    // sessions are encrypted with the platform key and logged.
     const cluster = new aws.ecs.Cluster(
       `${name}-cluster`,
-      { name: names.cluster, settings: [{ name: "containerInsights", value: "enabled" }] },
+      {
+        name: names.cluster,
+        settings: [{ name: "containerInsights", value: "enabled" }],
+        configuration: {
+          executeCommandConfiguration: {
+            kmsKeyId: key.arn,
+            logging: "OVERRIDE",
+            logConfiguration: { cloudWatchLogGroupName: execLogs.name, cloudWatchEncryptionEnabled: true },
+          },
+        },
+      },
       parent,
     );
 
@@ -199,8 +217,9 @@ export class Platform extends pulumi.ComponentResource {
 
     const eventBusArn = pulumi.interpolate`arn:aws:events:${cfg.region}:${identity.accountId}:event-bus/default`;
     const policyContext: pulumi.Output<TaskPolicyContext> = pulumi
-      .all([tables.arns, key.arn, eventBusArn])
-      .apply(([tableArns, keyArn, busArn]) => ({
+      .all([tables.arns, key.arn, eventBusArn, execLogs.arn])
+      .apply(([tableArns, keyArn, busArn, execLogGroupArn]) => ({
+        execLogGroupArn,
         buckets: names.buckets,
         tableArns,
         keyArn,

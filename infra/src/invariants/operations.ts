@@ -7,7 +7,15 @@ import { WORKLOADS } from "../plan/names.js";
 import { RECOVER_COMMAND, startedByRule, taskFailedPattern } from "../plan/operations.js";
 import { type Invariant, problems, statements } from "./core.js";
 import { asArray, deepEqual, json, ofType, type RecordedResource, T } from "./resources.js";
-import { family, isTaskDefArn, policiesOfRole, roleOf, targetsOfRule, taskDef } from "./workloads.js";
+import {
+  family,
+  isTaskDefArn,
+  policiesOfRole,
+  roleOf,
+  serviceByName,
+  targetsOfRule,
+  taskDef,
+} from "./workloads.js";
 
 /**
  * What keeps running: failed tasks are seen (an alert) and their ingestions recovered (the engine's
@@ -30,6 +38,53 @@ function runsRecover(t: RecordedResource, engineFamily: string): boolean {
 }
 
 export const OPERATIONS_INVARIANTS: Invariant[] = [
+  {
+    id: "ecs-exec-logging",
+    description:
+      "ECS Exec sessions are encrypted with a key and logged to a declared, encrypted log group, which every task that allows ECS Exec may write to",
+    check: (rs) => {
+      const cluster = ofType(rs, T.cluster)[0];
+      if (cluster === undefined) return ["no cluster"];
+      const exec = cluster.inputs.configuration?.executeCommandConfiguration;
+      const group = ofType(rs, T.logGroup).find(
+        (g) => g.inputs.name === exec?.logConfiguration?.cloudWatchLogGroupName,
+      );
+      const writers = ofType(rs, T.service)
+        .filter((svc) => svc.inputs.enableExecuteCommand === true)
+        .map((svc) => {
+          const td = ofType(rs, T.taskDefinition).find((t) => t.inputs.arn === svc.inputs.taskDefinition);
+          const writes = policiesOfRole(rs, roleOf(rs, td?.inputs.taskRoleArn))
+            .flatMap((p) => statements(p.inputs.policy))
+            .some(
+              (st) =>
+                asArray(st.Action).includes("logs:PutLogEvents") &&
+                asArray(st.Resource).some((r) => group !== undefined && r.startsWith(`${group.inputs.arn}:`)),
+            );
+          return [writes, `${svc.inputs.name}: allows ECS Exec but cannot write the session log`] as [
+            boolean,
+            string,
+          ];
+        });
+      return problems([
+        [exec?.logging === "OVERRIDE", "ECS Exec sessions are not logged (logging is not OVERRIDE)"],
+        [typeof exec?.kmsKeyId === "string", "ECS Exec sessions are not encrypted with a key"],
+        [
+          group !== undefined && exec?.logConfiguration?.cloudWatchEncryptionEnabled === true,
+          "ECS Exec sessions do not go to a declared log group with encryption on",
+        ],
+        ...writers,
+      ]);
+    },
+  },
+  {
+    id: "mlflow-prod-ha",
+    description: "prod runs at least 2 MLflow tasks",
+    check: (rs, ctx) =>
+      ctx.environment !== "prod" ||
+      Number(serviceByName(rs, `${ctx.prefix}-mlflow`)?.inputs.desiredCount) >= 2
+        ? []
+        : ["prod MLflow desiredCount < 2"],
+  },
   {
     id: "task-failure-alert",
     description:

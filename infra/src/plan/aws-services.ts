@@ -15,8 +15,8 @@ export const AWS_SERVICES_CALLED = {
   training: ["s3", "dynamodb"],
   /** The tables and the click files under raw/api-events/. */
   api: ["s3", "dynamodb"],
-  /** Artifacts in the models bucket; ECS Exec's SSM channels (operators' port forwarding). */
-  mlflow: ["s3", "ssmmessages"],
+  /** Artifacts in the models bucket; ECS Exec's SSM channels and its session log. */
+  mlflow: ["s3", "ssmmessages", "logs"],
 } as const satisfies Record<Workload | "agent", readonly string[]>;
 
 /**

@@ -88,6 +88,8 @@ export interface TaskPolicyContext {
   tableArns: Record<TableName, string>;
   keyArn: string;
   eventBusArn: string;
+  /** The log group ECS Exec sessions are recorded in (the cluster's executeCommandConfiguration). */
+  execLogGroupArn: string;
 }
 
 const kms = (keyArn: string): Statement => ({
@@ -179,13 +181,35 @@ export function apiPolicy(ctx: TaskPolicyContext): PolicyDocument {
   );
 }
 
-/** mlflow: its artifact root `mlflow/` in the models bucket, and ECS Exec for port forwarding. */
+/**
+ * ECS Exec's session log: the SSM agent in the task writes each session to the cluster's exec log
+ * group (the platform key decrypts the session and encrypts the group).
+ */
+export function execSessionLogStatements(execLogGroupArn: string): Statement[] {
+  return [
+    {
+      Sid: "EcsExecSessionLog",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: [`${execLogGroupArn}:log-stream:*`],
+    },
+    {
+      Sid: "EcsExecSessionLogGroup",
+      Effect: "Allow",
+      Action: ["logs:DescribeLogGroups"],
+      Resource: [execLogGroupArn.replace(/:log-group:.*$/, ":log-group:*")],
+    },
+  ];
+}
+
+/** mlflow: its artifact root `mlflow/` in the models bucket, and ECS Exec (logged) for port forwarding. */
 export function mlflowPolicy(ctx: TaskPolicyContext): PolicyDocument {
   return doc(
     ...s3Read("Artifacts", ctx.buckets.models, MLFLOW_ARTIFACTS_PREFIX),
     s3Write("Artifacts", ctx.buckets.models, MLFLOW_ARTIFACTS_PREFIX, true),
     kms(ctx.keyArn),
     ECS_EXEC_STATEMENT,
+    ...execSessionLogStatements(ctx.execLogGroupArn),
   );
 }
 

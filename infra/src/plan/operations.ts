@@ -4,6 +4,9 @@
  * components serialise these and the invariants (invariants/operations.ts) compare against them.
  */
 
+/** Where ECS Exec sessions are logged (the cluster's executeCommandConfiguration). */
+export const ecsExecLogGroupName = (prefix: string) => `/gplay/${prefix}/ecs-exec`;
+
 /** The engine's recovery command (featstore-engine/src/main.ts `recover`), as a container override. */
 export const RECOVER_COMMAND = ["node", "dist/main.js", "recover"] as const;
 
