@@ -18,8 +18,8 @@ export interface FargateTaskArgs {
   secrets: Record<string, pulumi.Input<string>>;
   /** Secrets Manager secret ARNs the execution role may read (without JSON-key suffixes). */
   secretArns: pulumi.Input<string>[];
-  /** The task role's policy document, already serialised. */
-  taskPolicy: pulumi.Input<string>;
+  /** The task role's policy document, already serialised (none: the application calls no AWS API). */
+  taskPolicy?: pulumi.Input<string>;
   repositoryArn: pulumi.Input<string>;
   keyArn: pulumi.Input<string>;
   /** The account the roles live in: only its ECS may assume them (aws:SourceAccount). */
@@ -28,6 +28,8 @@ export interface FargateTaskArgs {
   permissionsBoundary: pulumi.Input<string>;
   port?: number;
   healthCheckPath?: string;
+  /** Replaces the image's entrypoint (a one-shot job of a service's image). */
+  entryPoint?: string[];
 }
 
 /**
@@ -89,7 +91,8 @@ export class FargateTask extends pulumi.ComponentResource {
       parent,
     );
     // What the application may do (see plan/iam.ts).
-    new aws.iam.RolePolicy(`${name}-task`, { role: this.taskRole.id, policy: args.taskPolicy }, parent);
+    if (args.taskPolicy !== undefined)
+      new aws.iam.RolePolicy(`${name}-task`, { role: this.taskRole.id, policy: args.taskPolicy }, parent);
 
     // The task definition: one essential container, awsvpc networking, logs to the group above.
     this.taskDefinition = new aws.ecs.TaskDefinition(
@@ -115,6 +118,7 @@ export class FargateTask extends pulumi.ComponentResource {
             region: args.region,
             ...(args.port !== undefined && { port: args.port }),
             ...(args.healthCheckPath !== undefined && { healthCheckPath: args.healthCheckPath }),
+            ...(args.entryPoint !== undefined && { entryPoint: args.entryPoint }),
           }),
         ]),
       },

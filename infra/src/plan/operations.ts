@@ -84,3 +84,93 @@ export function secretChangedPattern(secretArn: string) {
     },
   };
 }
+
+/** MLflow's own database user (mlflow/server/bootstrap_db.py creates it; never the RDS master). */
+export const MLFLOW_DB_APP_USER = "mlflow_app";
+
+/**
+ * The bootstrap of that user, in the MLflow image (mlflow/Dockerfile copies the script there), as
+ * the task's entrypoint (the image's own starts the server).
+ */
+export const MLFLOW_DB_BOOTSTRAP_COMMAND = ["python", "/app/bootstrap_db.py"] as const;
+
+export interface RotationRunbookArgs {
+  clusterArn: string;
+  serviceName: string;
+  bootstrapTaskDefinitionArn: string;
+  subnetIds: string[];
+  securityGroupIds: string[];
+}
+
+/**
+ * The SSM Automation runbook the secret-change rule starts: run the bootstrap task (it sets the new
+ * password in PostgreSQL), wait for it to stop, require exit code 0, then force a new deployment of
+ * MLflow so its tasks start with the new secret (ECS reads secrets only when a task starts).
+ */
+export function mlflowDbRotationRunbook(a: RotationRunbookArgs) {
+  const tasks = ["{{ applyPassword.taskArn }}"];
+  return {
+    schemaVersion: "0.3",
+    description: "Apply MLflow's rotated database password, then restart MLflow's tasks with it",
+    assumeRole: "{{ AutomationAssumeRole }}",
+    parameters: { AutomationAssumeRole: { type: "String", description: "The automation role" } },
+    mainSteps: [
+      {
+        name: "applyPassword",
+        action: "aws:executeAwsApi",
+        inputs: {
+          Service: "ecs",
+          Api: "RunTask",
+          cluster: a.clusterArn,
+          taskDefinition: a.bootstrapTaskDefinitionArn,
+          launchType: "FARGATE",
+          count: 1,
+          networkConfiguration: {
+            awsvpcConfiguration: {
+              subnets: a.subnetIds,
+              securityGroups: a.securityGroupIds,
+              assignPublicIp: "DISABLED",
+            },
+          },
+        },
+        outputs: [{ Name: "taskArn", Selector: "$.tasks[0].taskArn", Type: "String" }],
+      },
+      {
+        name: "waitForPassword",
+        action: "aws:waitForAwsResourceProperty",
+        timeoutSeconds: 900,
+        inputs: {
+          Service: "ecs",
+          Api: "DescribeTasks",
+          cluster: a.clusterArn,
+          tasks,
+          PropertySelector: "$.tasks[0].lastStatus",
+          DesiredValues: ["STOPPED"],
+        },
+      },
+      {
+        name: "requireSuccess",
+        action: "aws:assertAwsResourceProperty",
+        inputs: {
+          Service: "ecs",
+          Api: "DescribeTasks",
+          cluster: a.clusterArn,
+          tasks,
+          PropertySelector: "$.tasks[0].containers[0].exitCode",
+          DesiredValues: ["0"],
+        },
+      },
+      {
+        name: "restartMlflow",
+        action: "aws:executeAwsApi",
+        inputs: {
+          Service: "ecs",
+          Api: "UpdateService",
+          cluster: a.clusterArn,
+          service: a.serviceName,
+          forceNewDeployment: true,
+        },
+      },
+    ],
+  };
+}
