@@ -5,6 +5,7 @@ import { ApiService } from "./components/api-service.js";
 import { FargateTask } from "./components/fargate-task.js";
 import { DataLake } from "./components/lake.js";
 import { MLFLOW_DB, MlflowDatabase } from "./components/mlflow-database.js";
+import { MlflowDbUser } from "./components/mlflow-db-user.js";
 import { MlflowService } from "./components/mlflow-service.js";
 import { Monitoring } from "./components/monitoring.js";
 import { Network } from "./components/network.js";
@@ -23,7 +24,7 @@ import {
 } from "./plan/iam.js";
 import { platformKeyPolicy } from "./plan/keys.js";
 import { resourceNames } from "./plan/names.js";
-import { ecsExecLogGroupName } from "./plan/operations.js";
+import { ecsExecLogGroupName, MLFLOW_DB_APP_USER, MLFLOW_DB_BOOTSTRAP_COMMAND } from "./plan/operations.js";
 import {
   API_DRAIN,
   API_PROXY_HOPS,
@@ -47,6 +48,8 @@ export interface PlatformSecrets {
   mlflowFlaskSecretKey: pulumi.Input<string>;
   /** Password of the MLflow user training and the api sign in as (docs/deploy.md creates it). */
   mlflowServicePassword: pulumi.Input<string>;
+  /** Password of MLflow's own database user (components/mlflow-db-user.ts applies each new value). */
+  mlflowDbPassword: pulumi.Input<string>;
 }
 
 /** Config keys of the secrets (index.ts reads them; docs/deploy.md lists them). */
@@ -55,6 +58,7 @@ export const SECRET_CONFIG_KEYS = {
   mlflowAdminPassword: "mlflowAdminPassword",
   mlflowFlaskSecretKey: "mlflowFlaskSecretKey",
   mlflowServicePassword: "mlflowServicePassword",
+  mlflowDbPassword: "mlflowDbPassword",
 } as const satisfies Record<keyof PlatformSecrets, string>;
 
 export interface PlatformOptions extends pulumi.ComponentResourceOptions {
@@ -215,6 +219,11 @@ export class Platform extends pulumi.ComponentResource {
       `Password of the MLflow user ${MLFLOW_SERVICE_USERNAME} (training and api)`,
     );
 
+    const dbPasswordSecret = secret(
+      "mlflowDbPassword",
+      `Password of MLflow's database user ${MLFLOW_DB_APP_USER} (a new value is applied, then MLflow redeployed)`,
+    );
+
     const eventBusArn = pulumi.interpolate`arn:aws:events:${cfg.region}:${identity.accountId}:event-bus/default`;
     const policyContext: pulumi.Output<TaskPolicyContext> = pulumi
       .all([tables.arns, key.arn, eventBusArn, execLogs.arn])
@@ -270,7 +279,8 @@ export class Platform extends pulumi.ComponentResource {
                 [ENV.mlflowDbHost]: database.instance.address,
                 [ENV.mlflowDbPort]: String(MLFLOW_DB.port),
                 [ENV.mlflowDbName]: MLFLOW_DB.name,
-                [ENV.mlflowDbUser]: MLFLOW_DB.username,
+                // MLflow's own user (never the RDS master, whose secret RDS rotates).
+                [ENV.mlflowDbUser]: MLFLOW_DB_APP_USER,
                 [ENV.mlflowDbSslMode]: "require",
                 [ENV.mlflowArtifactsDestination]: `s3://${names.buckets.models}/${MLFLOW_ARTIFACTS_PREFIX}`,
                 [ENV.mlflowAuthEnabled]: "true",
@@ -280,12 +290,11 @@ export class Platform extends pulumi.ComponentResource {
                 ),
               },
               secrets: {
-                // The RDS-managed secret is JSON; ECS extracts its `password` key.
-                [ENV.mlflowDbPassword]: pulumi.interpolate`${database.masterSecretArn}:password::`,
+                [ENV.mlflowDbPassword]: dbPasswordSecret.arn,
                 [ENV.mlflowAuthAdminPassword]: adminPasswordSecret.arn,
                 [ENV.mlflowFlaskSecretKey]: flaskKeySecret.arn,
               },
-              secretArns: [database.masterSecretArn, adminPasswordSecret.arn, flaskKeySecret.arn],
+              secretArns: [dbPasswordSecret.arn, adminPasswordSecret.arn, flaskKeySecret.arn],
               taskPolicy: policy(mlflowPolicy),
             },
             parent,
@@ -409,6 +418,56 @@ export class Platform extends pulumi.ComponentResource {
           executionRoleArn: trainingTask.executionRole.arn,
           schedule: cfg.training.schedule,
         },
+      },
+      parent,
+    );
+
+    // The one-shot task that creates MLflow's database user or sets its new password
+    // (mlflow/server/bootstrap_db.py in the MLflow image), signed in as the RDS master.
+    const dbBootstrapTask = new FargateTask(
+      `${name}-mlflow-db-bootstrap`,
+      {
+        ...task("mlflow"),
+        family: `${names.family.mlflow}-db-bootstrap`,
+        containerName: "mlflow-db-bootstrap",
+        logGroupName: `${names.logGroup.mlflow}-db-bootstrap`,
+        cpu: 256,
+        memory: 512,
+        entryPoint: [...MLFLOW_DB_BOOTSTRAP_COMMAND],
+        environment: {
+          [ENV.mlflowDbHost]: database.instance.address,
+          [ENV.mlflowDbPort]: String(MLFLOW_DB.port),
+          [ENV.mlflowDbName]: MLFLOW_DB.name,
+          [ENV.mlflowDbSslMode]: "require",
+          MLFLOW_DB_MASTER_USER: MLFLOW_DB.username,
+          [ENV.mlflowDbUser]: MLFLOW_DB_APP_USER,
+        },
+        secrets: {
+          // The RDS-managed master secret is JSON; ECS extracts its `password` key at task start,
+          // so a run always has the current (rotated) master password.
+          MLFLOW_DB_MASTER_PASSWORD: pulumi.interpolate`${database.masterSecretArn}:password::`,
+          [ENV.mlflowDbPassword]: dbPasswordSecret.arn,
+        },
+        secretArns: [database.masterSecretArn, dbPasswordSecret.arn],
+      },
+      parent,
+    );
+    new MlflowDbUser(
+      `${name}-mlflow-db-user`,
+      {
+        namePrefix: cfg.prefix,
+        region: cfg.region,
+        accountId: identity.accountId,
+        permissionsBoundary,
+        clusterArn: cluster.arn,
+        clusterName: cluster.name,
+        serviceName: mlflow.service.name,
+        passwordSecretArn: dbPasswordSecret.arn,
+        bootstrapTask: dbBootstrapTask,
+        privateSubnetIds: network.privateSubnetIds,
+        // HTTPS to AWS APIs (the batch group) and PostgreSQL (the database's client group).
+        securityGroupIds: [pipelines.taskSecurityGroup.id, database.clientSecurityGroup.id],
+        dlqArn: pipelines.dlq.arn,
       },
       parent,
     );

@@ -4,7 +4,14 @@ import {
   endpointServiceOfAction,
 } from "../plan/aws-services.js";
 import { WORKLOADS } from "../plan/names.js";
-import { RECOVER_COMMAND, startedByRule, taskFailedPattern } from "../plan/operations.js";
+import {
+  MLFLOW_DB_BOOTSTRAP_COMMAND,
+  RECOVER_COMMAND,
+  secretChangedPattern,
+  startedByRule,
+  taskFailedPattern,
+} from "../plan/operations.js";
+import { ENV } from "../plan/tasks.js";
 import { type Invariant, problems, statements } from "./core.js";
 import { asArray, deepEqual, json, ofType, type RecordedResource, T } from "./resources.js";
 import {
@@ -12,9 +19,11 @@ import {
   isTaskDefArn,
   policiesOfRole,
   roleOf,
+  secretArnOf,
   serviceByName,
   targetsOfRule,
   taskDef,
+  varsOf,
 } from "./workloads.js";
 
 /**
@@ -37,7 +46,70 @@ function runsRecover(t: RecordedResource, engineFamily: string): boolean {
   );
 }
 
+interface RunbookStep {
+  name: string;
+  action: string;
+  inputs: Record<string, unknown>;
+}
+
 export const OPERATIONS_INVARIANTS: Invariant[] = [
+  {
+    id: "mlflow-db-rotation",
+    description:
+      "MLflow signs in to PostgreSQL as its own user with a platform secret (not the RDS master's, which RDS rotates); a new value of that secret starts a runbook that sets it (bootstrap_db.py) and then forces a new MLflow deployment",
+    check: (rs, ctx) => {
+      const v = varsOf(rs, ctx, "mlflow");
+      if (v === undefined) return ["no MLflow container"];
+      const masters = new Set(ofType(rs, T.db).map((db) => db.inputs.username));
+      const valueFrom = v.secrets[ENV.mlflowDbPassword];
+      const secret = ofType(rs, T.secret).find(
+        (s) => valueFrom !== undefined && s.inputs.arn === secretArnOf(valueFrom),
+      );
+      const rules = secret === undefined ? [] : rulesWithPattern(rs, secretChangedPattern(secret.inputs.arn));
+      const svc = serviceByName(rs, `${ctx.prefix}-mlflow`);
+      const runbooks = rules
+        .flatMap((r) => targetsOfRule(rs, r))
+        .flatMap((t) =>
+          ofType(rs, T.ssmDocument).filter(
+            (d) =>
+              typeof t.inputs.arn === "string" &&
+              t.inputs.arn.includes(`:automation-definition/${d.inputs.name}:`),
+          ),
+        );
+      const ordered = runbooks.some((d) => {
+        const steps = asArray(
+          (json(d.inputs.content) as { mainSteps?: RunbookStep[] } | undefined)?.mainSteps,
+        );
+        const bootstrap = steps.findIndex((s) => {
+          const td = ofType(rs, T.taskDefinition).find((x) => x.inputs.arn === s.inputs.taskDefinition);
+          const c =
+            td === undefined
+              ? undefined
+              : asArray(json(td.inputs.containerDefinitions) as { entryPoint?: string[] }[])[0];
+          return s.inputs.Api === "RunTask" && deepEqual(c?.entryPoint, [...MLFLOW_DB_BOOTSTRAP_COMMAND]);
+        });
+        const redeploy = steps.findIndex(
+          (s) =>
+            s.inputs.Api === "UpdateService" &&
+            s.inputs.forceNewDeployment === true &&
+            s.inputs.service === svc?.inputs.name,
+        );
+        return bootstrap >= 0 && redeploy > bootstrap;
+      });
+      return problems([
+        [
+          v.environment[ENV.mlflowDbUser] !== undefined && !masters.has(v.environment[ENV.mlflowDbUser]),
+          `MLflow signs in to PostgreSQL as the RDS master user (${v.environment[ENV.mlflowDbUser]})`,
+        ],
+        [secret !== undefined, "MLflow's database password is not a secret the platform declares"],
+        [rules.length > 0, "no rule sees a new value of MLflow's database password"],
+        [
+          ordered,
+          "no runbook started on a new database password sets it (bootstrap_db.py) and then redeploys MLflow",
+        ],
+      ]);
+    },
+  },
   {
     id: "ecs-exec-logging",
     description:

@@ -56,6 +56,7 @@ export const T = {
   oidcProvider: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
   kmsAlias: "aws:kms/alias:Alias",
   topic: "aws:sns/topic:Topic",
+  ssmDocument: "aws:ssm/document:Document",
   topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
 } as const;
 

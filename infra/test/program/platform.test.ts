@@ -64,6 +64,7 @@ describe("the program runs under mocks, not against AWS", () => {
       "gplay:events:Pipelines",
       "gplay:lake:DataLake",
       "gplay:mlflow:MlflowDatabase",
+      "gplay:mlflow:MlflowDbUser",
       "gplay:mlflow:MlflowService",
       "gplay:monitoring:Monitoring",
       "gplay:network:Network",
@@ -112,7 +113,7 @@ describe("event rules are exactly common's contracts", () => {
     });
   });
 
-  test("targets run on the cluster through the events role (or alert the alarm topic), retrying then dead-lettering to the encrypted DLQ", () => {
+  test("targets run on the cluster through the events role (or alert the alarm topic, or start the password runbook), retrying then dead-lettering to the encrypted DLQ", () => {
     const cluster = one(rs(), T.cluster, "-cluster");
     const topic = one(rs(), T.topic, "-monitoring-alarms");
     const dlq = one(rs(), T.queue, "-dlq");
@@ -120,8 +121,10 @@ describe("event rules are exactly common's contracts", () => {
     expect(targets.filter((t) => t.inputs.arn === topic.inputs.arn).map((t) => t.name)).toEqual([
       "gplay-monitoring-task-failed",
     ]);
+    const runbookTargets = targets.filter((t) => String(t.inputs.arn).includes(":automation-definition/"));
+    expect(runbookTargets.map((t) => t.name)).toEqual(["gplay-mlflow-db-user-secret-changed"]);
     for (const target of targets) {
-      if (target.inputs.arn !== topic.inputs.arn) {
+      if (target.inputs.arn !== topic.inputs.arn && !runbookTargets.includes(target)) {
         expect(target.inputs.arn).toBe(cluster.inputs.arn);
         expect(target.inputs.roleArn).toBe(one(rs(), T.role, "-pipelines-events").inputs.arn);
       }
@@ -156,14 +159,24 @@ describe("workloads", () => {
     );
   });
 
-  test("the MLflow database password arrives as an ECS secret from the RDS-managed secret", () => {
+  test("MLflow's database password arrives as an ECS secret of its own user; only the bootstrap gets the RDS master's", () => {
     const c = containerOf("dev", "gplay-dev-mlflow");
     const db = one(rs(), T.db, "-postgres");
     const secretArn = (id: string) => one(rs(), T.secret, `-${id}`).inputs.arn;
     expect(c.secrets).toEqual([
       { name: "MLFLOW_AUTH_ADMIN_PASSWORD", valueFrom: secretArn("mlflowAdminPassword") },
-      { name: "MLFLOW_DB_PASSWORD", valueFrom: `${db.inputs.masterUserSecrets[0].secretArn}:password::` },
+      { name: "MLFLOW_DB_PASSWORD", valueFrom: secretArn("mlflowDbPassword") },
       { name: "MLFLOW_FLASK_SERVER_SECRET_KEY", valueFrom: secretArn("mlflowFlaskSecretKey") },
+    ]);
+    expect(c.environment).toContainEqual({ name: "MLFLOW_DB_USER", value: "mlflow_app" });
+    const bootstrap = containerOf("dev", "gplay-dev-mlflow-db-bootstrap");
+    expect(bootstrap.entryPoint).toEqual(["python", "/app/bootstrap_db.py"]);
+    expect(bootstrap.secrets).toEqual([
+      {
+        name: "MLFLOW_DB_MASTER_PASSWORD",
+        valueFrom: `${db.inputs.masterUserSecrets[0].secretArn}:password::`,
+      },
+      { name: "MLFLOW_DB_PASSWORD", valueFrom: secretArn("mlflowDbPassword") },
     ]);
     expect(c.environment.map((e: { name: string }) => e.name)).not.toContain("MLFLOW_DB_PASSWORD");
     expect(c.environment).toContainEqual({
@@ -178,6 +191,7 @@ describe("workloads", () => {
     expect(secrets.map((x) => x.inputs.name).sort()).toEqual([
       "gplay-dev/api/api-keys",
       "gplay-dev/mlflow/admin-password",
+      "gplay-dev/mlflow/db-password",
       "gplay-dev/mlflow/flask-secret-key",
       "gplay-dev/mlflow/service-password",
     ]);
@@ -194,6 +208,7 @@ describe("workloads", () => {
         "test-admin-password",
         "test-flask-secret-key",
         "test-service-password",
+        "test-db-password",
       ].sort(),
     );
     const arn = (id: string) => one(rs(), T.secret, `-${id}`).inputs.arn;
@@ -205,10 +220,15 @@ describe("workloads", () => {
     expect(readable("-training-execution")).toEqual([arn("mlflowServicePassword")]);
     expect(readable("-featstore-engine-execution")).toBeUndefined();
     const db = one(rs(), T.db, "-postgres");
+    // MLflow signs in to PostgreSQL as its own user; only the bootstrap task reads the master secret.
     expect(readable("-mlflow-execution")).toEqual([
-      db.inputs.masterUserSecrets[0].secretArn,
+      arn("mlflowDbPassword"),
       arn("mlflowAdminPassword"),
       arn("mlflowFlaskSecretKey"),
+    ]);
+    expect(readable("-mlflow-db-bootstrap-execution")).toEqual([
+      db.inputs.masterUserSecrets[0].secretArn,
+      arn("mlflowDbPassword"),
     ]);
     // No secret value appears in any task definition.
     for (const td of ofType(rs(), T.taskDefinition))

@@ -174,7 +174,7 @@ describe.each(STACKS)("%s: each task's environment is what its service parses", 
     expect(Object.keys(env).filter((n) => !documented.has(n))).toEqual([]);
     expect(env).toMatchObject({
       MLFLOW_AUTH_ENABLED: "true",
-      MLFLOW_DB_USER: "mlflow",
+      MLFLOW_DB_USER: "mlflow_app",
       MLFLOW_ARTIFACTS_DESTINATION: `s3://${names.buckets.models}/mlflow/`,
     });
     for (const required of [

@@ -935,6 +935,48 @@ export const MUTATIONS: Mutation[] = [
     mutate: (p) => ({ ...p, desiredCount: 1 }),
   },
   {
+    invariant: "mlflow-db-rotation",
+    what: "MLflow signs in as the RDS master user again",
+    stack: "dev",
+    type: T.taskDefinition,
+    name: "-mlflow-taskdef",
+    mutate: (p) =>
+      editContainer(p, (c) => ({
+        ...c,
+        environment: c.environment.map((e: Props) =>
+          e.name === "MLFLOW_DB_USER" ? { ...e, value: "mlflow" } : e,
+        ),
+      })),
+  },
+  {
+    invariant: "mlflow-db-rotation",
+    what: "the secret-changed rule watches another secret",
+    stack: "prod",
+    type: T.rule,
+    name: "-mlflow-db-user-secret-changed",
+    mutate: (p) => ({
+      ...p,
+      eventPattern: editJson(p.eventPattern, (d) => ({
+        ...d,
+        detail: { ...d.detail, $or: [{ requestParameters: { secretId: ["arn:other"] } }] },
+      })),
+    }),
+  },
+  {
+    invariant: "mlflow-db-rotation",
+    what: "the runbook sets the password but no longer redeploys MLflow (its tasks keep the old one)",
+    stack: "dev",
+    type: T.ssmDocument,
+    name: "-mlflow-db-user-runbook",
+    mutate: (p) => ({
+      ...p,
+      content: editJson(p.content, (d) => ({
+        ...d,
+        mainSteps: d.mainSteps.filter((s: Props) => s.name !== "restartMlflow"),
+      })),
+    }),
+  },
+  {
     invariant: "kms-rotation",
     what: "platform key stops rotating",
     stack: "dev",

@@ -309,6 +309,7 @@ describe("IAM documents", () => {
       mlflowAdminPassword: "gplay-dev/mlflow/admin-password",
       mlflowFlaskSecretKey: "gplay-dev/mlflow/flask-secret-key",
       mlflowServicePassword: "gplay-dev/mlflow/service-password",
+      mlflowDbPassword: "gplay-dev/mlflow/db-password",
     });
   });
 
