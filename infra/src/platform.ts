@@ -2,6 +2,7 @@ import { MLFLOW_ARTIFACTS_PREFIX } from "@gplay/common";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ApiService } from "./components/api-service.js";
+import { AuditLogs } from "./components/audit-logs.js";
 import { FargateTask } from "./components/fargate-task.js";
 import { DataLake } from "./components/lake.js";
 import { MLFLOW_DB, MlflowDatabase } from "./components/mlflow-database.js";
@@ -128,6 +129,19 @@ export class Platform extends pulumi.ComponentResource {
     const network = new Network(
       `${name}-network`,
       { cidr: cfg.vpcCidr, azCount: cfg.azCount, egress: cfg.egress, region: cfg.region },
+      parent,
+    );
+    const audit = new AuditLogs(
+      `${name}-audit`,
+      {
+        prefix: cfg.prefix,
+        prod,
+        region: cfg.region,
+        accountId: identity.accountId,
+        vpcId: network.vpcId,
+        lakeBuckets: Object.values(names.buckets),
+        forceDestroy: !cfg.deletionProtection,
+      },
       parent,
     );
     const lake = new DataLake(
@@ -389,6 +403,7 @@ export class Platform extends pulumi.ComponentResource {
         ...(cfg.hostedZoneId !== undefined && { hostedZoneId: cfg.hostedZoneId }),
         metricPrefix: `${cfg.prefix}-api`,
         wafRatePerFiveMinutes: cfg.wafRatePerFiveMinutes,
+        ...(audit.albLogs !== undefined && { accessLogs: audit.albLogs }),
       },
       parent,
     );

@@ -10,6 +10,7 @@ import {
   TABLES,
   tableNames,
 } from "@gplay/common";
+import { auditBucketName } from "../plan/audit.js";
 import { interfaceEndpointServices } from "../plan/aws-services.js";
 import { WILDCARD_ACTIONS } from "../plan/iam.js";
 import { resourceNames, WORKLOADS, WORKSPACE_OF, type Workload } from "../plan/names.js";
@@ -74,11 +75,13 @@ function forEachBucket(
 export const INVARIANTS: Invariant[] = [
   {
     id: "lake-buckets",
-    description: "the three lake buckets are common's lakeBucketNames(prefix)",
+    description:
+      "the three lake buckets are common's lakeBucketNames(prefix) (beside them only the audit-log bucket)",
     check: (rs, ctx) => {
       const expected = Object.values(lakeBucketNames(ctx.prefix)).sort();
       const actual = ofType(rs, T.bucket)
         .map((b) => b.inputs.bucket)
+        .filter((b) => b !== auditBucketName(ctx.prefix))
         .sort();
       return deepEqual(actual, expected)
         ? []

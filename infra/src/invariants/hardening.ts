@@ -1,3 +1,5 @@
+import { lakeBucketNames } from "@gplay/common";
+import { auditBucketName } from "../plan/audit.js";
 import { type Invariant, problems, statements } from "./core.js";
 import { asArray, ofType, type RecordedResource, T } from "./resources.js";
 import { family, isTaskDefArn } from "./workloads.js";
@@ -27,6 +29,66 @@ function targetGroupsOf(rs: R, fam: string): RecordedResource[] {
 }
 
 export const HARDENING_INVARIANTS: Invariant[] = [
+  {
+    id: "audit-logs",
+    description:
+      "a CloudTrail trail with management events and log file validation writes to the private, TLS-only audit bucket; in prod it also records the lake buckets' S3 data events, VPC flow logs record all traffic, and the public ALB writes access logs",
+    check: (rs, ctx) => {
+      const audit = auditBucketName(ctx.prefix);
+      const bucket = ofType(rs, T.bucket).find((b) => b.inputs.bucket === audit);
+      const trails = ofType(rs, T.trail).filter(
+        (t) => t.inputs.s3BucketName === audit && t.inputs.enableLogFileValidation === true,
+      );
+      const selectors = trails.flatMap((t) => asArray(t.inputs.eventSelectors));
+      const lake = Object.values(lakeBucketNames(ctx.prefix));
+      const dataEvents = selectors
+        .flatMap((sel) => asArray(sel.dataResources))
+        .filter((d) => d.type === "AWS::S3::Object")
+        .flatMap((d) => asArray<string>(d.values));
+      const vpcIds = ofType(rs, T.vpc).map((v) => v.id);
+      const flowLogs = ofType(rs, T.flowLog).filter(
+        (f) => vpcIds.includes(f.inputs.vpcId) && f.inputs.trafficType === "ALL",
+      );
+      const publicAlbs = ofType(rs, T.loadBalancer).filter((lb) => lb.inputs.internal === false);
+      const prod = ctx.environment === "prod";
+      return problems([
+        [bucket !== undefined, `no audit bucket ${audit}`],
+        [
+          ofType(rs, T.pab).some(
+            (p) => p.name.startsWith(bucket?.name ?? "\0") && p.inputs.restrictPublicBuckets === true,
+          ),
+          "the audit bucket does not block public access",
+        ],
+        [
+          ofType(rs, T.bucketPolicy).some(
+            (p) =>
+              p.name.startsWith(bucket?.name ?? "\0") &&
+              statements(p.inputs.policy).some(
+                (st) => st.Effect === "Deny" && st.Condition?.Bool?.["aws:SecureTransport"] === "false",
+              ),
+          ),
+          "the audit bucket accepts requests without TLS",
+        ],
+        [
+          selectors.some((sel) => sel.includeManagementEvents === true),
+          "no trail with management events writes to the audit bucket",
+        ],
+        [
+          !prod || lake.every((b) => dataEvents.includes(`arn:aws:s3:::${b}/`)),
+          "prod's trail does not record the lake buckets' S3 data events",
+        ],
+        [!prod || flowLogs.length > 0, "prod's VPC has no flow log of all traffic"],
+        [
+          !prod ||
+            (publicAlbs.length > 0 &&
+              publicAlbs.every(
+                (lb) => lb.inputs.accessLogs?.enabled === true && lb.inputs.accessLogs?.bucket === audit,
+              )),
+          "prod's public ALB writes no access logs to the audit bucket",
+        ],
+      ]);
+    },
+  },
   {
     id: "platform-key-encryption",
     description: "ECR repositories, log groups and SNS topics are encrypted with the platform key",

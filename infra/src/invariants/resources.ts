@@ -57,6 +57,8 @@ export const T = {
   kmsAlias: "aws:kms/alias:Alias",
   topic: "aws:sns/topic:Topic",
   ssmDocument: "aws:ssm/document:Document",
+  trail: "aws:cloudtrail/trail:Trail",
+  flowLog: "aws:ec2/flowLog:FlowLog",
   topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
 } as const;
 

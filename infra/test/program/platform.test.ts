@@ -60,6 +60,7 @@ describe("the program runs under mocks, not against AWS", () => {
     expect([...types].filter((t) => t.startsWith("gplay:")).sort()).toEqual([
       "gplay:api:ApiService",
       "gplay:api:WebFirewall",
+      "gplay:audit:AuditLogs",
       "gplay:ecs:FargateTask",
       "gplay:events:Pipelines",
       "gplay:lake:DataLake",
