@@ -7,6 +7,7 @@ import {
   auditRetentionDays,
   trailEventSelectors,
 } from "../plan/audit.js";
+import { BLOCK_ALL_PUBLIC_ACCESS } from "../plan/iam.js";
 
 export interface AuditLogsArgs {
   prefix: string;
@@ -43,13 +44,7 @@ export class AuditLogs extends pulumi.ComponentResource {
     // No public access of any kind.
     const pab = new aws.s3.BucketPublicAccessBlock(
       `${name}-bucket-pab`,
-      {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
+      { bucket: bucket.id, ...BLOCK_ALL_PUBLIC_ACCESS },
       parent,
     );
     // Objects belong to the bucket's owner whoever delivers them.

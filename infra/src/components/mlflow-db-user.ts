@@ -39,10 +39,22 @@ export class MlflowDbUser extends pulumi.ComponentResource {
   constructor(name: string, args: MlflowDbUserArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gplay:mlflow:MlflowDbUser", name, {}, opts);
     const parent = { parent: this };
-    const trust = (service: string) =>
-      pulumi
-        .output(args.accountId)
-        .apply((accountId) => JSON.stringify(assumeRolePolicy(service, accountId)));
+    // A role `service` assumes for this account, with the workload boundary and one inline policy.
+    const role = (id: string, service: string, description: string, policy: pulumi.Input<string>) => {
+      const r = new aws.iam.Role(
+        `${name}-${id}`,
+        {
+          assumeRolePolicy: pulumi
+            .output(args.accountId)
+            .apply((accountId) => JSON.stringify(assumeRolePolicy(service, accountId))),
+          description,
+          permissionsBoundary: args.permissionsBoundary,
+        },
+        parent,
+      );
+      new aws.iam.RolePolicy(`${name}-${id}`, { role: r.id, policy }, parent);
+      return r;
+    };
 
     // The runbook: set the password (bootstrap task), wait for success, redeploy MLflow.
     this.runbook = new aws.ssm.Document(
@@ -75,103 +87,81 @@ export class MlflowDbUser extends pulumi.ComponentResource {
     );
 
     // The role the runbook acts as: run the bootstrap task, watch it, redeploy MLflow; nothing else.
-    const automationRole = new aws.iam.Role(
-      `${name}-automation`,
-      {
-        assumeRolePolicy: trust("ssm.amazonaws.com"),
-        description: "MLflow database password rotation runbook",
-        permissionsBoundary: args.permissionsBoundary,
-      },
-      parent,
-    );
-    // Only the bootstrap task on this cluster, only MLflow's service.
-    new aws.iam.RolePolicy(
-      `${name}-automation`,
-      {
-        role: automationRole.id,
-        policy: pulumi
-          .all([
-            args.clusterArn,
-            args.clusterName,
-            args.serviceName,
-            args.accountId,
-            args.bootstrapTask.taskDefinition.arn,
-            args.bootstrapTask.taskRole.arn,
-            args.bootstrapTask.executionRole.arn,
-          ])
-          .apply(([clusterArn, clusterName, serviceName, accountId, td, ...roleArns]) =>
-            JSON.stringify(
-              doc(
-                {
-                  Sid: "RunBootstrap",
-                  Effect: "Allow",
-                  Action: ["ecs:RunTask"],
-                  Resource: [td],
-                  Condition: { ArnEquals: { "ecs:cluster": clusterArn } },
-                },
-                {
-                  Sid: "WatchBootstrap",
-                  Effect: "Allow",
-                  Action: ["ecs:DescribeTasks"],
-                  Resource: [`arn:aws:ecs:${args.region}:${accountId}:task/${clusterName}/*`],
-                },
-                {
-                  Sid: "PassBootstrapRoles",
-                  Effect: "Allow",
-                  Action: ["iam:PassRole"],
-                  Resource: roleArns,
-                  Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
-                },
-                {
-                  Sid: "RedeployMlflow",
-                  Effect: "Allow",
-                  Action: ["ecs:UpdateService"],
-                  Resource: [`arn:aws:ecs:${args.region}:${accountId}:service/${clusterName}/${serviceName}`],
-                },
-              ),
-            ),
-          ),
-      },
-      parent,
-    );
-
-    // The role EventBridge assumes to start the runbook (and hand it its role).
-    const eventsRole = new aws.iam.Role(
-      `${name}-events`,
-      {
-        assumeRolePolicy: trust("events.amazonaws.com"),
-        description: "EventBridge starts the MLflow database password runbook",
-        permissionsBoundary: args.permissionsBoundary,
-      },
-      parent,
-    );
-    const definitionArn = pulumi.interpolate`arn:aws:ssm:${args.region}:${args.accountId}:automation-definition/${this.runbook.name}`;
-    // Only this runbook, only passing its role to SSM.
-    new aws.iam.RolePolicy(
-      `${name}-events`,
-      {
-        role: eventsRole.id,
-        policy: pulumi.all([definitionArn, automationRole.arn]).apply(([definition, roleArn]) =>
+    const automationRole = role(
+      "automation",
+      "ssm.amazonaws.com",
+      "MLflow database password rotation runbook",
+      // Only the bootstrap task on this cluster, only MLflow's service.
+      pulumi
+        .all([
+          args.clusterArn,
+          args.clusterName,
+          args.serviceName,
+          args.accountId,
+          args.bootstrapTask.taskDefinition.arn,
+          args.bootstrapTask.taskRole.arn,
+          args.bootstrapTask.executionRole.arn,
+        ])
+        .apply(([clusterArn, clusterName, serviceName, accountId, td, ...roleArns]) =>
           JSON.stringify(
             doc(
               {
-                Sid: "StartRunbook",
+                Sid: "RunBootstrap",
                 Effect: "Allow",
-                Action: ["ssm:StartAutomationExecution"],
-                Resource: [`${definition}:*`],
+                Action: ["ecs:RunTask"],
+                Resource: [td],
+                Condition: { ArnEquals: { "ecs:cluster": clusterArn } },
               },
               {
-                Sid: "PassRunbookRole",
+                Sid: "WatchBootstrap",
+                Effect: "Allow",
+                Action: ["ecs:DescribeTasks"],
+                Resource: [`arn:aws:ecs:${args.region}:${accountId}:task/${clusterName}/*`],
+              },
+              {
+                Sid: "PassBootstrapRoles",
                 Effect: "Allow",
                 Action: ["iam:PassRole"],
-                Resource: [roleArn],
-                Condition: { StringEquals: { "iam:PassedToService": "ssm.amazonaws.com" } },
+                Resource: roleArns,
+                Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+              },
+              {
+                Sid: "RedeployMlflow",
+                Effect: "Allow",
+                Action: ["ecs:UpdateService"],
+                Resource: [`arn:aws:ecs:${args.region}:${accountId}:service/${clusterName}/${serviceName}`],
               },
             ),
           ),
         ),
-      },
-      parent,
+    );
+
+    // The role EventBridge assumes to start the runbook (and hand it its role).
+    const definitionArn = pulumi.interpolate`arn:aws:ssm:${args.region}:${args.accountId}:automation-definition/${this.runbook.name}`;
+    const eventsRole = role(
+      "events",
+      "events.amazonaws.com",
+      "EventBridge starts the MLflow database password runbook",
+      // Only this runbook, only passing its role to SSM.
+      pulumi.all([definitionArn, automationRole.arn]).apply(([definition, roleArn]) =>
+        JSON.stringify(
+          doc(
+            {
+              Sid: "StartRunbook",
+              Effect: "Allow",
+              Action: ["ssm:StartAutomationExecution"],
+              Resource: [`${definition}:*`],
+            },
+            {
+              Sid: "PassRunbookRole",
+              Effect: "Allow",
+              Action: ["iam:PassRole"],
+              Resource: [roleArn],
+              Condition: { StringEquals: { "iam:PassedToService": "ssm.amazonaws.com" } },
+            },
+          ),
+        ),
+      ),
     );
 
     // The MLflow user's secret got a new value (put by Pulumi, rotated, or a stage moved).

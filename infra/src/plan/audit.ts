@@ -21,7 +21,25 @@ export const auditRetentionDays = (prod: boolean) => (prod ? 365 : 30);
  */
 export function auditBucketPolicy(bucket: string, accountId: string, trailArn: string): PolicyDocument {
   const objects = (prefix: string) => [`${bucketArn(bucket)}/${prefix}/AWSLogs/${accountId}/*`];
-  const ownerFullControl = { "s3:x-amz-acl": "bucket-owner-full-control" };
+  // A log service reads the bucket's ACL, then writes its prefix, handing the objects to the owner.
+  const logDelivery = (sid: "FlowLogs" | "CloudTrail", service: string, source: Record<string, string>) => [
+    {
+      Sid: `${sid}Acl`,
+      Effect: "Allow" as const,
+      Principal: { Service: service },
+      Action: ["s3:GetBucketAcl"],
+      Resource: [bucketArn(bucket)],
+      Condition: { StringEquals: source },
+    },
+    {
+      Sid: `${sid}Write`,
+      Effect: "Allow" as const,
+      Principal: { Service: service },
+      Action: ["s3:PutObject"],
+      Resource: objects(sid === "FlowLogs" ? AUDIT_PREFIXES.flowLogs : AUDIT_PREFIXES.cloudtrail),
+      Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", ...source } },
+    },
+  ];
   return doc(
     ...tlsOnlyBucketPolicy(bucket).Statement,
     {
@@ -31,38 +49,8 @@ export function auditBucketPolicy(bucket: string, accountId: string, trailArn: s
       Action: ["s3:PutObject"],
       Resource: objects(AUDIT_PREFIXES.alb),
     },
-    {
-      Sid: "FlowLogsAcl",
-      Effect: "Allow",
-      Principal: { Service: "delivery.logs.amazonaws.com" },
-      Action: ["s3:GetBucketAcl"],
-      Resource: [bucketArn(bucket)],
-      Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-    },
-    {
-      Sid: "FlowLogsWrite",
-      Effect: "Allow",
-      Principal: { Service: "delivery.logs.amazonaws.com" },
-      Action: ["s3:PutObject"],
-      Resource: objects(AUDIT_PREFIXES.flowLogs),
-      Condition: { StringEquals: { ...ownerFullControl, "aws:SourceAccount": accountId } },
-    },
-    {
-      Sid: "CloudTrailAcl",
-      Effect: "Allow",
-      Principal: { Service: "cloudtrail.amazonaws.com" },
-      Action: ["s3:GetBucketAcl"],
-      Resource: [bucketArn(bucket)],
-      Condition: { StringEquals: { "aws:SourceArn": trailArn } },
-    },
-    {
-      Sid: "CloudTrailWrite",
-      Effect: "Allow",
-      Principal: { Service: "cloudtrail.amazonaws.com" },
-      Action: ["s3:PutObject"],
-      Resource: objects(AUDIT_PREFIXES.cloudtrail),
-      Condition: { StringEquals: { ...ownerFullControl, "aws:SourceArn": trailArn } },
-    },
+    ...logDelivery("FlowLogs", "delivery.logs.amazonaws.com", { "aws:SourceAccount": accountId }),
+    ...logDelivery("CloudTrail", "cloudtrail.amazonaws.com", { "aws:SourceArn": trailArn }),
   );
 }
 

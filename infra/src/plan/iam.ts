@@ -272,6 +272,14 @@ export function eventsRunTaskPolicy(args: {
   );
 }
 
+/** A bucket's public access block with every switch on (no ACLs, no public policies, ever). */
+export const BLOCK_ALL_PUBLIC_ACCESS = {
+  blockPublicAcls: true,
+  blockPublicPolicy: true,
+  ignorePublicAcls: true,
+  restrictPublicBuckets: true,
+} as const;
+
 /** Denies any request to the bucket that is not over TLS. */
 export function tlsOnlyBucketPolicy(bucket: string): PolicyDocument {
   return doc({
