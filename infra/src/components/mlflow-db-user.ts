@@ -150,7 +150,7 @@ export class MlflowDbUser extends pulumi.ComponentResource {
               Sid: "StartRunbook",
               Effect: "Allow",
               Action: ["ssm:StartAutomationExecution"],
-              Resource: [`${definition}:*`],
+              Resource: [definition, `${definition}:*`],
             },
             {
               Sid: "PassRunbookRole",

@@ -36,7 +36,7 @@ export function taskFailedPattern(clusterArn: string, startedBy?: string) {
     detail: {
       clusterArn: [clusterArn],
       lastStatus: ["STOPPED"],
-      ...(startedBy !== undefined && { startedBy: [startedBy] }),
+      ...(startedBy !== undefined && { startedBy: [{ prefix: startedBy.slice(0, STARTED_BY_MAX) }] }),
       $or: [{ containers: { exitCode: [{ "anything-but": 0 }] } }, { stopCode: ["TaskFailedToStart"] }],
     },
   };
@@ -45,6 +45,9 @@ export function taskFailedPattern(clusterArn: string, startedBy?: string) {
 /** `arn:aws:events:<region>:<account>:rule/<prefix>-*`, from the ARN of one of the platform's rules. */
 export const platformRulesArnPattern = (ruleArn: string, namePrefix: string) =>
   ruleArn.replace(/:rule\/.*$/, `:rule/${namePrefix}-*`);
+
+/** ECS keeps at most this many characters of `startedBy`: the pattern matches on that prefix. */
+const STARTED_BY_MAX = 36;
 
 /** ECS sets `startedBy` of a task an EventBridge rule runs to `events-rule/<rule name>`. */
 export const startedByRule = (ruleName: string) => `events-rule/${ruleName}`;
