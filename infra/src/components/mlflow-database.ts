@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { finalSnapshotName } from "../plan/operations.js";
 
 export interface MlflowDatabaseArgs {
   vpcId: pulumi.Input<string>;
@@ -16,15 +17,6 @@ export const MLFLOW_DB = { name: "mlflow", username: "mlflow", port: 5432 } as c
 
 /** Storage grows by itself up to this many times the allocated size (RDS storage autoscaling). */
 export const STORAGE_AUTOSCALING_FACTOR = 5;
-
-/**
- * The final snapshot's name: the base and the time the instance was created, so a replaced (or
- * re-created) instance never collides with the snapshot its predecessor left. The instance ignores
- * later changes of it, so the name stays the one of its creation.
- */
-export function finalSnapshotName(base: string, createdAt: Date): string {
-  return `${base}-${createdAt.toISOString().replace(/\D/g, "").slice(0, 14)}`;
-}
 
 /**
  * MLflow's backend store: PostgreSQL on RDS, encrypted with the platform key, private subnets only,

@@ -177,3 +177,12 @@ export function mlflowDbRotationRunbook(a: RotationRunbookArgs) {
     ],
   };
 }
+
+/**
+ * The final snapshot's name: the base and the time the instance was created, so a replaced (or
+ * re-created) instance never collides with the snapshot its predecessor left. The instance ignores
+ * later changes of it, so the name stays the one of its creation.
+ */
+export function finalSnapshotName(base: string, createdAt: Date): string {
+  return `${base}-${createdAt.toISOString().replace(/\D/g, "").slice(0, 14)}`;
+}
