@@ -8,6 +8,7 @@ import { publicAllowStatements } from "../src/invariants/bucket-policies.js";
 import { INVARIANTS } from "../src/invariants/checks.js";
 import { BOOTSTRAP_INVARIANTS } from "../src/invariants/identity.js";
 import { asArray, json, type RecordedResource, T } from "../src/invariants/resources.js";
+import { AUDIT_SSE_RESOURCE_SUFFIX } from "../src/plan/audit.js";
 import { ACCEPTED_TLS_POLICIES } from "../src/plan/edge.js";
 import { type PolicyDocument, WILDCARD_ACTIONS } from "../src/plan/iam.js";
 import { SECRET_NAME_PATTERN } from "../src/plan/tasks.js";
@@ -58,10 +59,16 @@ function resourcePolicy(
 const statementsOf = (policy: unknown) => asArray((json(policy) as PolicyDocument | undefined)?.Statement);
 
 export const resourcePolicies: ResourceValidationPolicy[] = [
-  resourcePolicy("s3-sse-kms", "Lake buckets encrypt by default with KMS.", T.sse, (p) =>
-    asArray(p.rules).some((r) => r.applyServerSideEncryptionByDefault?.sseAlgorithm === "aws:kms")
-      ? []
-      : ["default encryption must be aws:kms"],
+  resourcePolicy(
+    "s3-sse-kms",
+    "Buckets encrypt by default with KMS; only the audit bucket uses SSE-S3 (ALB access logs accept nothing else).",
+    T.sse,
+    (p, args) =>
+      asArray(p.rules).some((r) => r.applyServerSideEncryptionByDefault?.sseAlgorithm === "aws:kms") ||
+      (args.name.endsWith(AUDIT_SSE_RESOURCE_SUFFIX) &&
+        asArray(p.rules).some((r) => r.applyServerSideEncryptionByDefault?.sseAlgorithm === "AES256"))
+        ? []
+        : ["default encryption must be aws:kms"],
   ),
   resourcePolicy("s3-block-public-access", "Buckets block every kind of public access.", T.pab, (p) =>
     ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]
@@ -258,6 +265,7 @@ export const STACK_INVARIANTS = [
   "ecr-immutable-digests",
   "bucket-policy-no-public-allow",
   "roles-workload-boundary",
+  "service-trust-source-account",
 ];
 
 export const stackPolicy: StackValidationPolicy = {

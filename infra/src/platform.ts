@@ -2,9 +2,11 @@ import { MLFLOW_ARTIFACTS_PREFIX } from "@gplay/common";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ApiService } from "./components/api-service.js";
+import { AuditLogs } from "./components/audit-logs.js";
 import { FargateTask } from "./components/fargate-task.js";
 import { DataLake } from "./components/lake.js";
 import { MLFLOW_DB, MlflowDatabase } from "./components/mlflow-database.js";
+import { MlflowDbUser } from "./components/mlflow-db-user.js";
 import { MlflowService } from "./components/mlflow-service.js";
 import { Monitoring } from "./components/monitoring.js";
 import { Network } from "./components/network.js";
@@ -21,7 +23,9 @@ import {
   type TaskPolicyContext,
   trainingPolicy,
 } from "./plan/iam.js";
+import { platformKeyPolicy } from "./plan/keys.js";
 import { resourceNames } from "./plan/names.js";
+import { ecsExecLogGroupName, MLFLOW_DB_APP_USER, MLFLOW_DB_BOOTSTRAP_COMMAND } from "./plan/operations.js";
 import {
   API_DRAIN,
   API_PROXY_HOPS,
@@ -45,6 +49,8 @@ export interface PlatformSecrets {
   mlflowFlaskSecretKey: pulumi.Input<string>;
   /** Password of the MLflow user training and the api sign in as (docs/deploy.md creates it). */
   mlflowServicePassword: pulumi.Input<string>;
+  /** Password of MLflow's own database user (components/mlflow-db-user.ts applies each new value). */
+  mlflowDbPassword: pulumi.Input<string>;
 }
 
 /** Config keys of the secrets (index.ts reads them; docs/deploy.md lists them). */
@@ -53,6 +59,7 @@ export const SECRET_CONFIG_KEYS = {
   mlflowAdminPassword: "mlflowAdminPassword",
   mlflowFlaskSecretKey: "mlflowFlaskSecretKey",
   mlflowServicePassword: "mlflowServicePassword",
+  mlflowDbPassword: "mlflowDbPassword",
 } as const satisfies Record<keyof PlatformSecrets, string>;
 
 export interface PlatformOptions extends pulumi.ComponentResourceOptions {
@@ -72,7 +79,9 @@ export interface PlatformOutputs {
   repositoryUrls: Record<string, pulumi.Output<string>>;
   taskDefinitions: Record<string, pulumi.Output<string>>;
   privateSubnetIds: pulumi.Output<string>[];
+  /** featstore-engine's group (HTTPS egress only); training's also reaches MLflow. */
   batchSecurityGroupId: pulumi.Output<string>;
+  trainingSecurityGroupId: pulumi.Output<string>;
   dlqUrl: pulumi.Output<string>;
   alarmTopicArn: pulumi.Output<string>;
   dashboardName: string;
@@ -100,13 +109,17 @@ export class Platform extends pulumi.ComponentResource {
       policyArn(accountId, workloadBoundaryName(cfg.environment)),
     );
 
-    // The platform key: lake objects, tables, the database and its secret.
+    // The platform key: lake objects, tables, the database and its secrets, images, log groups and
+    // the alarm topic (plan/keys.ts: who besides the account may use it).
     const key = new aws.kms.Key(
       `${name}-key`,
       {
         description: `${cfg.prefix} data at rest`,
         enableKeyRotation: true,
         deletionWindowInDays: prod ? 30 : 7,
+        policy: identity.accountId.apply((accountId) =>
+          JSON.stringify(platformKeyPolicy(accountId, cfg.region)),
+        ),
       },
       parent,
     );
@@ -116,6 +129,19 @@ export class Platform extends pulumi.ComponentResource {
     const network = new Network(
       `${name}-network`,
       { cidr: cfg.vpcCidr, azCount: cfg.azCount, egress: cfg.egress, region: cfg.region },
+      parent,
+    );
+    const audit = new AuditLogs(
+      `${name}-audit`,
+      {
+        prefix: cfg.prefix,
+        prod,
+        region: cfg.region,
+        accountId: identity.accountId,
+        vpcId: network.vpcId,
+        lakeBuckets: Object.values(names.buckets),
+        forceDestroy: !cfg.deletionProtection,
+      },
       parent,
     );
     const lake = new DataLake(
@@ -136,15 +162,33 @@ export class Platform extends pulumi.ComponentResource {
         imageTag: cfg.imageTag,
         ...(cfg.imageDigests !== undefined && { imageDigests: cfg.imageDigests }),
         repoRoot,
+        keyArn: key.arn,
         forceDelete: !cfg.deletionProtection,
       },
       parent,
     );
 
-    // The cluster every task and service runs in, with Container Insights metrics.
+    // ECS Exec sessions (operators' shells and port forwards), kept like the workloads' logs.
+    const execLogs = new aws.cloudwatch.LogGroup(
+      `${name}-ecs-exec-logs`,
+      { name: ecsExecLogGroupName(cfg.prefix), retentionInDays: cfg.logRetentionDays, kmsKeyId: key.arn },
+      parent,
+    );
+    // The cluster every task and service runs in, with Container Insights metrics; ECS Exec
+    // sessions are encrypted with the platform key and logged.
     const cluster = new aws.ecs.Cluster(
       `${name}-cluster`,
-      { name: names.cluster, settings: [{ name: "containerInsights", value: "enabled" }] },
+      {
+        name: names.cluster,
+        settings: [{ name: "containerInsights", value: "enabled" }],
+        configuration: {
+          executeCommandConfiguration: {
+            kmsKeyId: key.arn,
+            logging: "OVERRIDE",
+            logConfiguration: { cloudWatchLogGroupName: execLogs.name, cloudWatchEncryptionEnabled: true },
+          },
+        },
+      },
       parent,
     );
 
@@ -189,10 +233,16 @@ export class Platform extends pulumi.ComponentResource {
       `Password of the MLflow user ${MLFLOW_SERVICE_USERNAME} (training and api)`,
     );
 
+    const dbPasswordSecret = secret(
+      "mlflowDbPassword",
+      `Password of MLflow's database user ${MLFLOW_DB_APP_USER} (a new value is applied, then MLflow redeployed)`,
+    );
+
     const eventBusArn = pulumi.interpolate`arn:aws:events:${cfg.region}:${identity.accountId}:event-bus/default`;
     const policyContext: pulumi.Output<TaskPolicyContext> = pulumi
-      .all([tables.arns, key.arn, eventBusArn])
-      .apply(([tableArns, keyArn, busArn]) => ({
+      .all([tables.arns, key.arn, eventBusArn, execLogs.arn])
+      .apply(([tableArns, keyArn, busArn, execLogGroupArn]) => ({
+        execLogGroupArn,
         buckets: names.buckets,
         tableArns,
         keyArn,
@@ -215,6 +265,7 @@ export class Platform extends pulumi.ComponentResource {
       logRetentionDays: cfg.logRetentionDays,
       repositoryArn: images.repositories[workload].arn,
       keyArn: key.arn,
+      accountId: identity.accountId,
       permissionsBoundary,
     });
 
@@ -242,7 +293,8 @@ export class Platform extends pulumi.ComponentResource {
                 [ENV.mlflowDbHost]: database.instance.address,
                 [ENV.mlflowDbPort]: String(MLFLOW_DB.port),
                 [ENV.mlflowDbName]: MLFLOW_DB.name,
-                [ENV.mlflowDbUser]: MLFLOW_DB.username,
+                // MLflow's own user (never the RDS master, whose secret RDS rotates).
+                [ENV.mlflowDbUser]: MLFLOW_DB_APP_USER,
                 [ENV.mlflowDbSslMode]: "require",
                 [ENV.mlflowArtifactsDestination]: `s3://${names.buckets.models}/${MLFLOW_ARTIFACTS_PREFIX}`,
                 [ENV.mlflowAuthEnabled]: "true",
@@ -252,12 +304,11 @@ export class Platform extends pulumi.ComponentResource {
                 ),
               },
               secrets: {
-                // The RDS-managed secret is JSON; ECS extracts its `password` key.
-                [ENV.mlflowDbPassword]: pulumi.interpolate`${database.masterSecretArn}:password::`,
+                [ENV.mlflowDbPassword]: dbPasswordSecret.arn,
                 [ENV.mlflowAuthAdminPassword]: adminPasswordSecret.arn,
                 [ENV.mlflowFlaskSecretKey]: flaskKeySecret.arn,
               },
-              secretArns: [database.masterSecretArn, adminPasswordSecret.arn, flaskKeySecret.arn],
+              secretArns: [dbPasswordSecret.arn, adminPasswordSecret.arn, flaskKeySecret.arn],
               taskPolicy: policy(mlflowPolicy),
             },
             parent,
@@ -352,6 +403,7 @@ export class Platform extends pulumi.ComponentResource {
         ...(cfg.hostedZoneId !== undefined && { hostedZoneId: cfg.hostedZoneId }),
         metricPrefix: `${cfg.prefix}-api`,
         wafRatePerFiveMinutes: cfg.wafRatePerFiveMinutes,
+        ...(audit.albLogs !== undefined && { accessLogs: audit.albLogs }),
       },
       parent,
     );
@@ -360,6 +412,7 @@ export class Platform extends pulumi.ComponentResource {
       `${name}-pipelines`,
       {
         namePrefix: cfg.prefix,
+        accountId: identity.accountId,
         permissionsBoundary,
         rawBucket: names.buckets.raw,
         processedBucket: names.buckets.processed,
@@ -369,6 +422,7 @@ export class Platform extends pulumi.ComponentResource {
         vpcCidr: network.cidr,
         privateSubnetIds: network.privateSubnetIds,
         ingest: {
+          containerName: names.container.featstoreEngine,
           taskDefinitionArn: engineTask.taskDefinition.arn,
           taskRoleArn: engineTask.taskRole.arn,
           executionRoleArn: engineTask.executionRole.arn,
@@ -383,12 +437,66 @@ export class Platform extends pulumi.ComponentResource {
       parent,
     );
 
+    // The one-shot task that creates MLflow's database user or sets its new password
+    // (mlflow/server/bootstrap_db.py in the MLflow image), signed in as the RDS master.
+    const dbBootstrapTask = new FargateTask(
+      `${name}-mlflow-db-bootstrap`,
+      {
+        ...task("mlflow"),
+        family: `${names.family.mlflow}-db-bootstrap`,
+        containerName: "mlflow-db-bootstrap",
+        logGroupName: `${names.logGroup.mlflow}-db-bootstrap`,
+        cpu: 256,
+        memory: 512,
+        entryPoint: [...MLFLOW_DB_BOOTSTRAP_COMMAND],
+        environment: {
+          [ENV.mlflowDbHost]: database.instance.address,
+          [ENV.mlflowDbPort]: String(MLFLOW_DB.port),
+          [ENV.mlflowDbName]: MLFLOW_DB.name,
+          [ENV.mlflowDbSslMode]: "require",
+          MLFLOW_DB_MASTER_USER: MLFLOW_DB.username,
+          [ENV.mlflowDbUser]: MLFLOW_DB_APP_USER,
+        },
+        secrets: {
+          // The RDS-managed master secret is JSON; ECS extracts its `password` key at task start,
+          // so a run always has the current (rotated) master password.
+          MLFLOW_DB_MASTER_PASSWORD: pulumi.interpolate`${database.masterSecretArn}:password::`,
+          [ENV.mlflowDbPassword]: dbPasswordSecret.arn,
+        },
+        secretArns: [database.masterSecretArn, dbPasswordSecret.arn],
+      },
+      parent,
+    );
+    new MlflowDbUser(
+      `${name}-mlflow-db-user`,
+      {
+        namePrefix: cfg.prefix,
+        region: cfg.region,
+        accountId: identity.accountId,
+        permissionsBoundary,
+        clusterArn: cluster.arn,
+        clusterName: cluster.name,
+        serviceName: mlflow.service.name,
+        passwordSecretArn: dbPasswordSecret.arn,
+        bootstrapTask: dbBootstrapTask,
+        privateSubnetIds: network.privateSubnetIds,
+        // HTTPS to AWS APIs (the batch group) and PostgreSQL (the database's client group).
+        securityGroupIds: [pipelines.taskSecurityGroup.id, database.clientSecurityGroup.id],
+        dlqArn: pipelines.dlq.arn,
+      },
+      parent,
+    );
+
     const monitoring = new Monitoring(
       `${name}-monitoring`,
       {
         region: cfg.region,
         name: names.dashboard,
         ...(cfg.alarmEmail !== undefined && { alarmEmail: cfg.alarmEmail }),
+        keyArn: key.arn,
+        clusterArn: cluster.arn,
+        taskFailedRuleName: `${cfg.prefix}-task-failed`,
+        dlqArn: pipelines.dlq.arn,
         context: {
           environment: cfg.environment,
           clusterName: cluster.name,
@@ -423,6 +531,7 @@ export class Platform extends pulumi.ComponentResource {
       },
       privateSubnetIds: network.privateSubnetIds,
       batchSecurityGroupId: pipelines.taskSecurityGroup.id,
+      trainingSecurityGroupId: pipelines.trainingSecurityGroup.id,
       dlqUrl: pipelines.dlq.url,
       alarmTopicArn: monitoring.topic.arn,
       dashboardName: names.dashboard,

@@ -277,11 +277,12 @@ describe("hardening", () => {
     expect(service.documents.find((d) => "RequestLatency" in d)?.Route).toBe("POST /predict");
   });
 
-  it("reports readiness and why it is not ready", async () => {
+  it("reports readiness and why it is not ready, while /healthz (the load balancer's check) stays 200 without a model", async () => {
     const { url, service } = await start({ requireModel: true });
     const res = await fetch(`${url}/readyz`);
     expect(res.status).toBe(503);
     expect((await json(res)).checks.model.detail).toMatch(/no model/);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
     service.model.set(new FakeRanker("3"));
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);

@@ -7,6 +7,8 @@ import { WebFirewall } from "./web-firewall.js";
 
 export interface ApiServiceArgs {
   serviceName: string;
+  /** Where the ALB writes its access logs (prod's audit bucket), if anywhere. */
+  accessLogs?: { bucket: pulumi.Input<string>; prefix: string };
   clusterArn: pulumi.Input<string>;
   clusterName: pulumi.Input<string>;
   vpcId: pulumi.Input<string>;
@@ -131,6 +133,9 @@ export class ApiService extends pulumi.ComponentResource {
         dropInvalidHeaderFields: true,
         enableDeletionProtection: args.deletionProtection,
         idleTimeout: 30,
+        ...(args.accessLogs !== undefined && {
+          accessLogs: { bucket: args.accessLogs.bucket, prefix: args.accessLogs.prefix, enabled: true },
+        }),
       },
       parent,
     );

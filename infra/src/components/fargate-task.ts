@@ -18,14 +18,18 @@ export interface FargateTaskArgs {
   secrets: Record<string, pulumi.Input<string>>;
   /** Secrets Manager secret ARNs the execution role may read (without JSON-key suffixes). */
   secretArns: pulumi.Input<string>[];
-  /** The task role's policy document, already serialised. */
-  taskPolicy: pulumi.Input<string>;
+  /** The task role's policy document, already serialised (none: the application calls no AWS API). */
+  taskPolicy?: pulumi.Input<string>;
   repositoryArn: pulumi.Input<string>;
   keyArn: pulumi.Input<string>;
+  /** The account the roles live in: only its ECS may assume them (aws:SourceAccount). */
+  accountId: pulumi.Input<string>;
   /** The environment's workload boundary (infra/bootstrap), carried by both roles. */
   permissionsBoundary: pulumi.Input<string>;
   port?: number;
   healthCheckPath?: string;
+  /** Replaces the image's entrypoint (a one-shot job of a service's image). */
+  entryPoint?: string[];
 }
 
 /**
@@ -42,18 +46,21 @@ export class FargateTask extends pulumi.ComponentResource {
     super("gplay:ecs:FargateTask", name, {}, opts);
     const parent = { parent: this };
 
-    // Logs of this workload, kept for the configured retention.
+    // Logs of this workload, kept for the configured retention, encrypted with the platform key.
     this.logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
-      { name: args.logGroupName, retentionInDays: args.logRetentionDays },
+      { name: args.logGroupName, retentionInDays: args.logRetentionDays, kmsKeyId: args.keyArn },
       parent,
     );
 
+    const trust = pulumi
+      .output(args.accountId)
+      .apply((accountId) => JSON.stringify(assumeRolePolicy("ecs-tasks.amazonaws.com", accountId)));
     // The ECS agent's role for this task only.
     this.executionRole = new aws.iam.Role(
       `${name}-execution`,
       {
-        assumeRolePolicy: JSON.stringify(assumeRolePolicy("ecs-tasks.amazonaws.com")),
+        assumeRolePolicy: trust,
         description: `ECS agent for ${args.family}`,
         permissionsBoundary: args.permissionsBoundary,
       },
@@ -77,14 +84,15 @@ export class FargateTask extends pulumi.ComponentResource {
     this.taskRole = new aws.iam.Role(
       `${name}-task`,
       {
-        assumeRolePolicy: JSON.stringify(assumeRolePolicy("ecs-tasks.amazonaws.com")),
+        assumeRolePolicy: trust,
         description: `Application role of ${args.family}`,
         permissionsBoundary: args.permissionsBoundary,
       },
       parent,
     );
     // What the application may do (see plan/iam.ts).
-    new aws.iam.RolePolicy(`${name}-task`, { role: this.taskRole.id, policy: args.taskPolicy }, parent);
+    if (args.taskPolicy !== undefined)
+      new aws.iam.RolePolicy(`${name}-task`, { role: this.taskRole.id, policy: args.taskPolicy }, parent);
 
     // The task definition: one essential container, awsvpc networking, logs to the group above.
     this.taskDefinition = new aws.ecs.TaskDefinition(
@@ -110,6 +118,7 @@ export class FargateTask extends pulumi.ComponentResource {
             region: args.region,
             ...(args.port !== undefined && { port: args.port }),
             ...(args.healthCheckPath !== undefined && { healthCheckPath: args.healthCheckPath }),
+            ...(args.entryPoint !== undefined && { entryPoint: args.entryPoint }),
           }),
         ]),
       },

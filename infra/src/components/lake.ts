@@ -1,7 +1,7 @@
 import { LAKE_ZONES, type LakeBuckets, type LakeZone } from "@gplay/common";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { tlsOnlyBucketPolicy } from "../plan/iam.js";
+import { BLOCK_ALL_PUBLIC_ACCESS, tlsOnlyBucketPolicy } from "../plan/iam.js";
 import { lifecycleRules } from "../plan/lifecycle.js";
 
 export interface DataLakeArgs {
@@ -51,13 +51,7 @@ export class DataLake extends pulumi.ComponentResource {
       // No ACLs, no public policies, ever.
       const pab = new aws.s3.BucketPublicAccessBlock(
         `${name}-${zone}-pab`,
-        {
-          bucket: bucket.id,
-          blockPublicAcls: true,
-          blockPublicPolicy: true,
-          ignorePublicAcls: true,
-          restrictPublicBuckets: true,
-        },
+        { bucket: bucket.id, ...BLOCK_ALL_PUBLIC_ACCESS },
         parent,
       );
       // ACLs disabled: the bucket owner owns every object.

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { finalSnapshotName } from "../plan/operations.js";
 
 export interface MlflowDatabaseArgs {
   vpcId: pulumi.Input<string>;
@@ -13,6 +14,9 @@ export interface MlflowDatabaseArgs {
 }
 
 export const MLFLOW_DB = { name: "mlflow", username: "mlflow", port: 5432 } as const;
+
+/** Storage grows by itself up to this many times the allocated size (RDS storage autoscaling). */
+export const STORAGE_AUTOSCALING_FACTOR = 5;
 
 /**
  * MLflow's backend store: PostgreSQL on RDS, encrypted with the platform key, private subnets only,
@@ -79,6 +83,7 @@ export class MlflowDatabase extends pulumi.ComponentResource {
         engineVersion: "16",
         instanceClass: args.instanceClass,
         allocatedStorage: args.allocatedStorageGb,
+        maxAllocatedStorage: args.allocatedStorageGb * STORAGE_AUTOSCALING_FACTOR,
         storageType: "gp3",
         storageEncrypted: true,
         kmsKeyId: args.keyArn,
@@ -94,12 +99,18 @@ export class MlflowDatabase extends pulumi.ComponentResource {
         backupRetentionPeriod: args.backupRetentionDays,
         deletionProtection: args.deletionProtection,
         skipFinalSnapshot: !args.deletionProtection,
-        ...(args.deletionProtection && { finalSnapshotIdentifier: `${name}-final` }),
+        ...(args.deletionProtection && {
+          finalSnapshotIdentifier: finalSnapshotName(`${name}-final`, new Date()),
+        }),
+        // Query-level load, kept 7 days (the free tier), encrypted with the platform key.
+        performanceInsightsEnabled: true,
+        performanceInsightsKmsKeyId: args.keyArn,
+        performanceInsightsRetentionPeriod: 7,
         copyTagsToSnapshot: true,
         autoMinorVersionUpgrade: true,
         applyImmediately: false,
       },
-      parent,
+      { ...parent, ignoreChanges: ["finalSnapshotIdentifier"] },
     );
     this.masterSecretArn = this.instance.masterUserSecrets.apply((s) => {
       const arn = s[0]?.secretArn;

@@ -1,12 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { GATEWAY_ENDPOINT_SERVICES, interfaceEndpointServices } from "../plan/aws-services.js";
 import type { EgressMode } from "../plan/config.js";
-import {
-  endpointServiceName,
-  GATEWAY_ENDPOINT_SERVICES,
-  INTERFACE_ENDPOINT_SERVICES,
-  planSubnets,
-} from "../plan/network.js";
+import { endpointServiceName, planSubnets } from "../plan/network.js";
 
 export interface NetworkArgs {
   cidr: string;
@@ -163,8 +159,9 @@ export class Network extends pulumi.ComponentResource {
         },
         parent,
       );
-      for (const service of INTERFACE_ENDPOINT_SERVICES) {
-        // Interface endpoint: tasks pull images, ship logs, read secrets, assume roles and accept ECS Exec.
+      for (const service of interfaceEndpointServices()) {
+        // Interface endpoint of one service a task calls (plan/aws-services.ts): images, logs,
+        // secrets, the engine's events, ECS Exec.
         new aws.ec2.VpcEndpoint(
           `${name}-${service.replace(".", "-")}`,
           {

@@ -8,6 +8,13 @@ import {
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { assumeRolePolicy, dlqPolicy, eventsRunTaskPolicy } from "../plan/iam.js";
+import {
+  platformRulesArnPattern,
+  RECOVER_SCHEDULE,
+  recoverInput,
+  startedByRule,
+  taskFailedPattern,
+} from "../plan/operations.js";
 
 export interface PipelineTask {
   taskDefinitionArn: pulumi.Input<string>;
@@ -25,11 +32,23 @@ export interface PipelinesArgs {
   vpcId: pulumi.Input<string>;
   vpcCidr: string;
   privateSubnetIds: pulumi.Input<string>[];
-  ingest: PipelineTask;
+  /** featstore-engine; its container runs `recover` on a schedule and when an ingest task fails. */
+  ingest: PipelineTask & { containerName: string };
   training: PipelineTask & { schedule: string };
+  /** The account: only its EventBridge may assume the events role (aws:SourceAccount). */
+  accountId: pulumi.Input<string>;
   /** The environment's workload boundary (infra/bootstrap), carried by the events role. */
   permissionsBoundary: pulumi.Input<string>;
 }
+
+/** Egress of every batch task: AWS APIs over HTTPS (NAT or interface endpoints). */
+const HTTPS_TO_AWS = {
+  protocol: "tcp",
+  fromPort: 443,
+  toPort: 443,
+  cidrBlocks: ["0.0.0.0/0"],
+  description: "AWS APIs",
+};
 
 /** How long EventBridge keeps retrying a target before the event goes to the dead-letter queue. */
 export const RETRY_POLICY = { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 10 } as const;
@@ -44,8 +63,13 @@ export class Pipelines extends pulumi.ComponentResource {
   readonly ingestRule: aws.cloudwatch.EventRule;
   readonly snapshotRule: aws.cloudwatch.EventRule;
   readonly scheduleRule: aws.cloudwatch.EventRule;
-  /** Carried by featstore-engine and training tasks (also for manual `aws ecs run-task`). */
+  /** `recover` on a schedule, and when a task the raw rule started stops after failing. */
+  readonly recoverScheduleRule: aws.cloudwatch.EventRule;
+  readonly recoverOnFailureRule: aws.cloudwatch.EventRule;
+  /** Carried by featstore-engine tasks (also for a manual `aws ecs run-task`): HTTPS egress only. */
   readonly taskSecurityGroup: aws.ec2.SecurityGroup;
+  /** Carried by training tasks: HTTPS egress and MLflow's internal load balancer. */
+  readonly trainingSecurityGroup: aws.ec2.SecurityGroup;
 
   constructor(name: string, args: PipelinesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gplay:events:Pipelines", name, {}, opts);
@@ -58,15 +82,28 @@ export class Pipelines extends pulumi.ComponentResource {
       parent,
     );
 
-    // Batch tasks call only AWS APIs (HTTPS) and MLflow inside the VPC; nothing calls them.
+    // featstore-engine calls only AWS APIs (HTTPS); nothing calls it, and it has no way to MLflow.
     const taskSg = new aws.ec2.SecurityGroup(
       `${name}-tasks`,
       {
         vpcId: args.vpcId,
-        description: "featstore-engine and training tasks",
+        description: "featstore-engine tasks: AWS APIs only",
+        ingress: [],
+        egress: [HTTPS_TO_AWS],
+        tags: { Name: `${name}-tasks` },
+      },
+      parent,
+    );
+    this.taskSecurityGroup = taskSg;
+    // training calls AWS APIs and MLflow's internal load balancer; nothing calls it.
+    this.trainingSecurityGroup = new aws.ec2.SecurityGroup(
+      `${name}-training`,
+      {
+        vpcId: args.vpcId,
+        description: "training tasks: AWS APIs and MLflow",
         ingress: [],
         egress: [
-          { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "AWS APIs" },
+          HTTPS_TO_AWS,
           {
             protocol: "tcp",
             fromPort: 80,
@@ -75,17 +112,18 @@ export class Pipelines extends pulumi.ComponentResource {
             description: "MLflow (internal)",
           },
         ],
-        tags: { Name: `${name}-tasks` },
+        tags: { Name: `${name}-training` },
       },
       parent,
     );
-    this.taskSecurityGroup = taskSg;
 
     // Role EventBridge assumes to start the two batch tasks.
     const role = new aws.iam.Role(
       `${name}-events`,
       {
-        assumeRolePolicy: JSON.stringify(assumeRolePolicy("events.amazonaws.com")),
+        assumeRolePolicy: pulumi
+          .output(args.accountId)
+          .apply((accountId) => JSON.stringify(assumeRolePolicy("events.amazonaws.com", accountId))),
         description: "EventBridge runs batch tasks",
         permissionsBoundary: args.permissionsBoundary,
       },
@@ -115,14 +153,14 @@ export class Pipelines extends pulumi.ComponentResource {
       parent,
     );
 
-    const ecsTarget = (taskDefinitionArn: pulumi.Input<string>) => ({
+    const ecsTarget = (taskDefinitionArn: pulumi.Input<string>, securityGroup = taskSg) => ({
       taskDefinitionArn,
       launchType: "FARGATE",
       platformVersion: "LATEST",
       taskCount: 1,
       networkConfiguration: {
         subnets: args.privateSubnetIds,
-        securityGroups: [taskSg.id],
+        securityGroups: [securityGroup.id],
         assignPublicIp: false,
       },
     });
@@ -173,7 +211,7 @@ export class Pipelines extends pulumi.ComponentResource {
         rule: this.snapshotRule.name,
         arn: args.clusterArn,
         roleArn: role.arn,
-        ecsTarget: ecsTarget(args.training.taskDefinitionArn),
+        ecsTarget: ecsTarget(args.training.taskDefinitionArn, this.trainingSecurityGroup),
         inputTransformer: transformer(snapshotReadyInputTransformer),
         ...delivery,
       },
@@ -197,20 +235,67 @@ export class Pipelines extends pulumi.ComponentResource {
         rule: this.scheduleRule.name,
         arn: args.clusterArn,
         roleArn: role.arn,
-        ecsTarget: ecsTarget(args.training.taskDefinitionArn),
+        ecsTarget: ecsTarget(args.training.taskDefinitionArn, this.trainingSecurityGroup),
         ...delivery,
       },
       parent,
     );
 
-    // EventBridge may write to the dead-letter queue for these rules only.
+    // The engine's `recover` (featstore-engine/src/main.ts): re-runs ingestions whose task is gone.
+    const recoverTarget = (rule: aws.cloudwatch.EventRule, id: string) =>
+      new aws.cloudwatch.EventTarget(
+        `${name}-${id}`,
+        {
+          rule: rule.name,
+          arn: args.clusterArn,
+          roleArn: role.arn,
+          ecsTarget: ecsTarget(args.ingest.taskDefinitionArn),
+          input: JSON.stringify(recoverInput(args.ingest.containerName)),
+          ...delivery,
+        },
+        parent,
+      );
+    // Periodic recovery: ingestions killed before their time limit are stale once it has passed.
+    this.recoverScheduleRule = new aws.cloudwatch.EventRule(
+      `${name}-recover-schedule`,
+      {
+        name: `${args.namePrefix}-recover-schedule`,
+        description: "Scheduled featstore-engine recover",
+        scheduleExpression: RECOVER_SCHEDULE,
+      },
+      parent,
+    );
+    // Runs featstore-engine's recover command.
+    recoverTarget(this.recoverScheduleRule, "recover-schedule");
+    // An ingest task the raw rule started stopped after failing (a recover run that fails does not
+    // match: it was not started by the raw rule, so recoveries never loop).
+    this.recoverOnFailureRule = new aws.cloudwatch.EventRule(
+      `${name}-recover-on-failure`,
+      {
+        name: `${args.namePrefix}-recover-on-failure`,
+        description: "An ingest task failed: run featstore-engine recover",
+        eventPattern: pulumi
+          .output(args.clusterArn)
+          .apply((cluster) =>
+            JSON.stringify(taskFailedPattern(cluster, startedByRule(`${args.namePrefix}-raw-created`))),
+          ),
+      },
+      parent,
+    );
+    // Runs featstore-engine's recover command at once (an ingestion stopped at its time limit is stale now).
+    recoverTarget(this.recoverOnFailureRule, "recover-on-failure");
+
+    // EventBridge may write to the dead-letter queue for the platform's rules only (all named
+    // `${namePrefix}-…`: these, and the alert rule of the monitoring component).
     new aws.sqs.QueuePolicy(
       `${name}-dlq`,
       {
         queueUrl: this.dlq.url,
         policy: pulumi
-          .all([this.dlq.arn, this.ingestRule.arn, this.snapshotRule.arn, this.scheduleRule.arn])
-          .apply(([queueArn, ...rules]) => JSON.stringify(dlqPolicy(queueArn, rules))),
+          .all([this.dlq.arn, this.ingestRule.arn])
+          .apply(([queueArn, ruleArn]) =>
+            JSON.stringify(dlqPolicy(queueArn, [platformRulesArnPattern(ruleArn, args.namePrefix)])),
+          ),
       },
       parent,
     );

@@ -12,6 +12,8 @@ export interface ContainerImagesArgs {
   /** The image of each workload by digest (CI's build job): tasks run `<repo>@<digest>`. */
   imageDigests?: Record<Workload, string>;
   repoRoot: string;
+  /** The platform key: images are encrypted with it. */
+  keyArn: pulumi.Input<string>;
   forceDelete: boolean;
 }
 
@@ -51,7 +53,8 @@ export class ContainerImages extends pulumi.ComponentResource {
           name: args.repositoryNames[workload],
           imageScanningConfiguration: { scanOnPush: true },
           imageTagMutability: "IMMUTABLE",
-          encryptionConfigurations: [{ encryptionType: "AES256" }],
+          // Encrypted with the platform key (changing it replaces the repository: push again).
+          encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: args.keyArn }],
           forceDelete: args.forceDelete,
         },
         parent,

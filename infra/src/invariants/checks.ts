@@ -10,18 +10,37 @@ import {
   TABLES,
   tableNames,
 } from "@gplay/common";
+import { auditBucketName } from "../plan/audit.js";
+import { interfaceEndpointServices } from "../plan/aws-services.js";
 import { WILDCARD_ACTIONS } from "../plan/iam.js";
 import { resourceNames, WORKLOADS, WORKSPACE_OF, type Workload } from "../plan/names.js";
-import { INTERFACE_ENDPOINT_SERVICES } from "../plan/network.js";
 import { API_PROXY_HOPS, ENV, MIN_DRAIN_DELAY_MS, SECRET_NAME_PATTERN } from "../plan/tasks.js";
 import { BUCKET_POLICY_INVARIANTS } from "./bucket-policies.js";
 import { type Invariant, type InvariantContext, problems, statements } from "./core.js";
 import { DELIVERY_INVARIANTS } from "./delivery.js";
 import { EDGE_INVARIANTS } from "./edge.js";
+import { HARDENING_INVARIANTS } from "./hardening.js";
 import { WORKLOAD_IDENTITY_INVARIANTS } from "./identity.js";
+import { OPERATIONS_INVARIANTS } from "./operations.js";
 import { asArray, belongsTo, deepEqual, json, ofType, type RecordedResource, T } from "./resources.js";
+import {
+  containers,
+  family,
+  isTaskDefArn,
+  policiesOfRole,
+  privateSubnetIds,
+  roleOf,
+  ruleWithPattern,
+  secretArnOf,
+  serviceByName,
+  targetsOfRule,
+  taskDef,
+  transformerEquals,
+  varsOf,
+} from "./workloads.js";
 
 export type { Invariant, InvariantContext } from "./core.js";
+export { secretArnOf } from "./workloads.js";
 
 type R = readonly RecordedResource[];
 
@@ -47,94 +66,6 @@ function forEachBucket(
   });
 }
 
-function containers(td: RecordedResource): Record<string, unknown>[] {
-  return asArray(json(td.inputs.containerDefinitions) as Record<string, unknown>[] | undefined);
-}
-
-interface ContainerVars {
-  environment: Record<string, string>;
-  /** Variable name → `valueFrom`. */
-  secrets: Record<string, string>;
-}
-
-/** The first container's plain environment and secrets of a workload's task definition. */
-function varsOf(rs: R, ctx: InvariantContext, w: Workload): ContainerVars | undefined {
-  const td = taskDef(rs, ctx, w);
-  const c = td === undefined ? undefined : containers(td)[0];
-  if (c === undefined) return undefined;
-  return {
-    environment: Object.fromEntries(
-      asArray(c.environment as { name: string; value: string }[]).map((e) => [e.name, e.value]),
-    ),
-    secrets: Object.fromEntries(
-      asArray(c.secrets as { name: string; valueFrom: string }[]).map((e) => [e.name, e.valueFrom]),
-    ),
-  };
-}
-
-/** The secret a `valueFrom` names, without a `:json-key:version-stage:version-id` suffix. */
-export function secretArnOf(valueFrom: string): string {
-  return valueFrom.startsWith("arn:") ? valueFrom.split(":").slice(0, 7).join(":") : valueFrom;
-}
-
-const family = (ctx: InvariantContext, w: Workload) => resourceNames(ctx.prefix).family[w];
-const taskDef = (rs: R, ctx: InvariantContext, w: Workload) =>
-  ofType(rs, T.taskDefinition).find((td) => td.inputs.family === family(ctx, w));
-
-/** Whether an ARN (real or mock) names a revision of this task definition family. */
-const isTaskDefArn = (arn: unknown, fam: string) =>
-  typeof arn === "string" && new RegExp(`task-definition/${fam}(:\\d+)?$`).test(arn);
-
-function targetsOfRule(rs: R, rule: RecordedResource) {
-  return ofType(rs, T.target).filter(
-    (t) =>
-      (rule.inputs.name !== undefined && t.inputs.rule === rule.inputs.name) ||
-      belongsTo(t, rule, "rule") ||
-      t.name === rule.name,
-  );
-}
-
-function ruleWithPattern(rs: R, pattern: unknown) {
-  return ofType(rs, T.rule).find((r) => deepEqual(json(r.inputs.eventPattern), pattern));
-}
-
-function transformerEquals(
-  target: RecordedResource,
-  expected: { inputPathsMap: Record<string, string>; inputTemplate: string },
-) {
-  const t = target.inputs.inputTransformer;
-  return (
-    t !== undefined &&
-    deepEqual(t.inputPaths, expected.inputPathsMap) &&
-    t.inputTemplate === expected.inputTemplate
-  );
-}
-
-function roleOf(rs: R, arn: unknown): RecordedResource | undefined {
-  return ofType(rs, T.role).find(
-    (r) => r.inputs.arn === arn || (typeof arn === "string" && arn.endsWith(`/${r.name}`)),
-  );
-}
-
-function policiesOfRole(rs: R, role: RecordedResource | undefined) {
-  if (role === undefined) return [];
-  return ofType(rs, T.rolePolicy).filter(
-    (p) => (role.id !== undefined && p.inputs.role === role.id) || p.name === role.name,
-  );
-}
-
-function serviceByName(rs: R, name: string) {
-  return ofType(rs, T.service).find((s) => s.inputs.name === name);
-}
-
-function privateSubnetIds(rs: R): Set<string> {
-  return new Set(
-    ofType(rs, T.subnet)
-      .filter((s) => s.inputs.tags?.Tier === "private")
-      .map((s) => s.id ?? s.name),
-  );
-}
-
 /**
  * The platform's invariants as pure checks over recorded resources. Each returns the violations it
  * found (empty = holds). The mock tests run them on the whole program; the policy pack runs them on
@@ -144,11 +75,13 @@ function privateSubnetIds(rs: R): Set<string> {
 export const INVARIANTS: Invariant[] = [
   {
     id: "lake-buckets",
-    description: "the three lake buckets are common's lakeBucketNames(prefix)",
+    description:
+      "the three lake buckets are common's lakeBucketNames(prefix) (beside them only the audit-log bucket)",
     check: (rs, ctx) => {
       const expected = Object.values(lakeBucketNames(ctx.prefix)).sort();
       const actual = ofType(rs, T.bucket)
         .map((b) => b.inputs.bucket)
+        .filter((b) => b !== auditBucketName(ctx.prefix))
         .sort();
       return deepEqual(actual, expected)
         ? []
@@ -336,7 +269,12 @@ export const INVARIANTS: Invariant[] = [
     description: "event targets run Fargate tasks in private subnets without public IPs, through a role",
     check: (rs) => {
       const priv = privateSubnetIds(rs);
-      return ofType(rs, T.target).flatMap((t) => {
+      // ECS targets (an alert to the SNS topic runs nothing).
+      const ecsTargets = ofType(rs, T.target).filter(
+        (t) => t.inputs.arn === ofType(rs, T.cluster)[0]?.inputs.arn,
+      );
+      if (ecsTargets.length === 0) return ["no ECS event targets"];
+      return ecsTargets.flatMap((t) => {
         const net = t.inputs.ecsTarget?.networkConfiguration;
         return problems([
           [t.inputs.ecsTarget?.launchType === "FARGATE", `${t.name}: not FARGATE`],
@@ -851,7 +789,7 @@ export const INVARIANTS: Invariant[] = [
   {
     id: "vpc-endpoints-egress",
     description:
-      "gateway endpoints for S3 and DynamoDB; NAT or interface endpoints (ECR api+dkr, Logs, Secrets Manager, STS, SSM messages)",
+      "gateway endpoints for S3 and DynamoDB; NAT, or an interface endpoint for every other service a task calls (plan/aws-services.ts: ECR, Logs, Secrets Manager, EventBridge, SSM messages)",
     check: (rs) => {
       const eps = ofType(rs, T.endpoint);
       const has = (suffix: string, kind: string) =>
@@ -873,13 +811,13 @@ export const INVARIANTS: Invariant[] = [
         privateTables.every((t) =>
           asArray(t.inputs.routes).some((r) => r.cidrBlock === "0.0.0.0/0" && r.natGatewayId !== undefined),
         );
-      const interfaces = INTERFACE_ENDPOINT_SERVICES.every((s) => has(s, "Interface"));
+      const missing = interfaceEndpointServices().filter((s) => !has(s, "Interface"));
       return problems([
         [has("s3", "Gateway"), "no S3 gateway endpoint"],
         [has("dynamodb", "Gateway"), "no DynamoDB gateway endpoint"],
         [
-          natEverywhere || interfaces,
-          "private subnets have neither NAT nor the interface endpoints tasks need",
+          natEverywhere || missing.length === 0,
+          `private subnets have neither NAT nor the interface endpoints tasks need (missing: ${missing.join(", ")})`,
         ],
       ]);
     },
@@ -965,7 +903,7 @@ export const INVARIANTS: Invariant[] = [
     description:
       "the events role may only run the featstore-engine and training task definitions and pass their roles",
     check: (rs, ctx) => {
-      const targets = ofType(rs, T.target);
+      const targets = ofType(rs, T.target).filter((t) => t.inputs.ecsTarget !== undefined);
       const role = roleOf(rs, targets[0]?.inputs.roleArn);
       const stmts = policiesOfRole(rs, role).flatMap((p) => statements(p.inputs.policy));
       const tds = (["featstoreEngine", "training"] as const).map((w) => taskDef(rs, ctx, w));
@@ -1066,6 +1004,8 @@ export const INVARIANTS: Invariant[] = [
   ...DELIVERY_INVARIANTS,
   ...BUCKET_POLICY_INVARIANTS,
   ...WORKLOAD_IDENTITY_INVARIANTS,
+  ...OPERATIONS_INVARIANTS,
+  ...HARDENING_INVARIANTS,
 ];
 
 /** Runs every invariant; returns violations by invariant id (only the failing ones). */

@@ -55,6 +55,11 @@ export const T = {
   policy: "aws:iam/policy:Policy",
   oidcProvider: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
   kmsAlias: "aws:kms/alias:Alias",
+  topic: "aws:sns/topic:Topic",
+  ssmDocument: "aws:ssm/document:Document",
+  trail: "aws:cloudtrail/trail:Trail",
+  flowLog: "aws:ec2/flowLog:FlowLog",
+  topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
 } as const;
 
 export const ofType = (resources: readonly RecordedResource[], type: string) =>

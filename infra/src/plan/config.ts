@@ -120,7 +120,7 @@ type Obj = Record<string, unknown>;
 
 /**
  * Validates the raw stack config against the stack name. Pure. Production rules: at least 2 AZs,
- * at least 2 API tasks, a multi-AZ database, deletion protection on, HTTPS on the public listener
+ * at least 2 API tasks and 2 MLflow tasks, a multi-AZ database, deletion protection on, HTTPS on the public listener
  * (a certificate, or a domain in a hosted zone to validate one), and images deployed by digest.
  */
 export function parseConfig(raw: RawConfig, stack: string): PlatformConfig {
@@ -217,9 +217,14 @@ export function parseConfig(raw: RawConfig, stack: string): PlatformConfig {
   const m = obj("mlflow");
   const mlflow: MlflowConfig = {
     ...size("mlflow", m, DEFAULTS.mlflow),
-    desiredCount: int("mlflow.desiredCount", m.desiredCount, DEFAULTS.mlflow.desiredCount, 1, 4),
+    desiredCount: int("mlflow.desiredCount", m.desiredCount, prod ? 2 : DEFAULTS.mlflow.desiredCount, 1, 4),
     port: int("mlflow.port", m.port, DEFAULTS.mlflow.port, 1024, 65535),
   };
+
+  if (prod && mlflow.desiredCount < 2)
+    problems.push(
+      "mlflow.desiredCount: prod runs at least 2 MLflow tasks (training and the api depend on it)",
+    );
 
   const t = obj("training");
   const schedule = str("training.schedule", t.schedule, /^(cron|rate)\(.+\)$/) ?? DEFAULTS.training.schedule;

@@ -88,6 +88,8 @@ export interface TaskPolicyContext {
   tableArns: Record<TableName, string>;
   keyArn: string;
   eventBusArn: string;
+  /** The log group ECS Exec sessions are recorded in (the cluster's executeCommandConfiguration). */
+  execLogGroupArn: string;
 }
 
 const kms = (keyArn: string): Statement => ({
@@ -179,13 +181,35 @@ export function apiPolicy(ctx: TaskPolicyContext): PolicyDocument {
   );
 }
 
-/** mlflow: its artifact root `mlflow/` in the models bucket, and ECS Exec for port forwarding. */
+/**
+ * ECS Exec's session log: the SSM agent in the task writes each session to the cluster's exec log
+ * group (the platform key decrypts the session and encrypts the group).
+ */
+export function execSessionLogStatements(execLogGroupArn: string): Statement[] {
+  return [
+    {
+      Sid: "EcsExecSessionLog",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: [`${execLogGroupArn}:log-stream:*`],
+    },
+    {
+      Sid: "EcsExecSessionLogGroup",
+      Effect: "Allow",
+      Action: ["logs:DescribeLogGroups"],
+      Resource: [execLogGroupArn.replace(/:log-group:.*$/, ":log-group:*")],
+    },
+  ];
+}
+
+/** mlflow: its artifact root `mlflow/` in the models bucket, and ECS Exec (logged) for port forwarding. */
 export function mlflowPolicy(ctx: TaskPolicyContext): PolicyDocument {
   return doc(
     ...s3Read("Artifacts", ctx.buckets.models, MLFLOW_ARTIFACTS_PREFIX),
     s3Write("Artifacts", ctx.buckets.models, MLFLOW_ARTIFACTS_PREFIX, true),
     kms(ctx.keyArn),
     ECS_EXEC_STATEMENT,
+    ...execSessionLogStatements(ctx.execLogGroupArn),
   );
 }
 
@@ -248,6 +272,14 @@ export function eventsRunTaskPolicy(args: {
   );
 }
 
+/** A bucket's public access block with every switch on (no ACLs, no public policies, ever). */
+export const BLOCK_ALL_PUBLIC_ACCESS = {
+  blockPublicAcls: true,
+  blockPublicPolicy: true,
+  ignorePublicAcls: true,
+  restrictPublicBuckets: true,
+} as const;
+
 /** Denies any request to the bucket that is not over TLS. */
 export function tlsOnlyBucketPolicy(bucket: string): PolicyDocument {
   return doc({
@@ -260,7 +292,10 @@ export function tlsOnlyBucketPolicy(bucket: string): PolicyDocument {
   });
 }
 
-/** Lets EventBridge deliver failed events of these rules to the dead-letter queue. */
+/**
+ * Lets EventBridge deliver failed events of these rules to the dead-letter queue (ARNs, or ARN
+ * patterns such as `…:rule/<prefix>-*` for every rule of the platform).
+ */
 export function dlqPolicy(queueArn: string, ruleArns: readonly string[]): PolicyDocument {
   return doc({
     Sid: "EventBridgeDeadLetters",
@@ -268,7 +303,7 @@ export function dlqPolicy(queueArn: string, ruleArns: readonly string[]): Policy
     Principal: { Service: "events.amazonaws.com" },
     Action: ["sqs:SendMessage"],
     Resource: [queueArn],
-    Condition: { ArnEquals: { "aws:SourceArn": [...ruleArns] } },
+    Condition: { ArnLike: { "aws:SourceArn": [...ruleArns] } },
   });
 }
 

@@ -2,8 +2,9 @@ import { type LakeZone, PROCESSED_PREFIX, RAW_PREFIX } from "@gplay/common";
 
 /**
  * Lifecycle rules per lake zone (the shape of `aws.s3.BucketLifecycleConfiguration` rules). Raw
- * files are the source of truth: they move to infrequent access and old versions expire; processed
- * data can be rebuilt, so quarantine reports and superseded partitions go sooner.
+ * files are the source of truth: they move to infrequent access and old versions expire. In processed,
+ * only quarantine reports expire (after 90 days); snapshots and feature partitions are kept by these
+ * rules (the processed bucket is not versioned, so nothing is left behind as a noncurrent version).
  */
 export interface LifecycleRule {
   id: string;

@@ -35,6 +35,7 @@ export interface ResourceNames {
     mlflowAdminPassword: string;
     mlflowFlaskSecretKey: string;
     mlflowServicePassword: string;
+    mlflowDbPassword: string;
   };
 }
 
@@ -58,6 +59,7 @@ export function resourceNames(prefix: string): ResourceNames {
       mlflowAdminPassword: `${prefix}/mlflow/admin-password`,
       mlflowFlaskSecretKey: `${prefix}/mlflow/flask-secret-key`,
       mlflowServicePassword: `${prefix}/mlflow/service-password`,
+      mlflowDbPassword: `${prefix}/mlflow/db-password`,
     },
   };
 }

@@ -63,18 +63,6 @@ export function planSubnets(vpcCidr: string, azCount: number): SubnetPlan {
   };
 }
 
-/** Interface endpoints tasks need when there is no NAT: image pulls, logs, secrets, STS, ECS Exec. */
-export const INTERFACE_ENDPOINT_SERVICES = [
-  "ecr.api",
-  "ecr.dkr",
-  "logs",
-  "secretsmanager",
-  "sts",
-  "ssmmessages",
-] as const;
-/** Gateway endpoints, always present: free, and keep lake and table traffic off the NAT. */
-export const GATEWAY_ENDPOINT_SERVICES = ["s3", "dynamodb"] as const;
-
 export function endpointServiceName(region: string, service: string): string {
   return `com.amazonaws.${region}.${service}`;
 }

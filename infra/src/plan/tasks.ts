@@ -16,6 +16,8 @@ export interface ContainerSpec<S> {
   region: string;
   port?: number;
   command?: string[];
+  /** Replaces the image's ENTRYPOINT (e.g. a one-shot script of a server image). */
+  entryPoint?: string[];
   healthCheckPath?: string;
 }
 
@@ -33,6 +35,7 @@ export interface ContainerDefinition<S> {
   readonlyRootFilesystem: false;
   stopTimeout: number;
   command?: string[];
+  entryPoint?: string[];
   healthCheck?: {
     command: string[];
     interval: number;
@@ -72,6 +75,7 @@ export function containerDefinition<S>(spec: ContainerSpec<S>): ContainerDefinit
     readonlyRootFilesystem: false,
     stopTimeout: STOP_TIMEOUT_SECONDS,
     ...(spec.command !== undefined && { command: spec.command }),
+    ...(spec.entryPoint !== undefined && { entryPoint: spec.entryPoint }),
     ...(spec.healthCheckPath !== undefined &&
       spec.port !== undefined && {
         healthCheck: {

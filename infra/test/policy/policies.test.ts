@@ -304,12 +304,13 @@ describe("the whole policy pack over the mocked program", () => {
     const base = {
       dev: (await buildPlatform("dev")).resources,
       prod: (await buildPlatform("prod")).resources,
+      "dev-endpoints": (await buildPlatform("dev-endpoints")).resources,
     };
     const mutations = MUTATIONS.filter((m) => STACK_INVARIANTS.includes(m.invariant));
     expect(new Set(mutations.map((m) => m.invariant))).toEqual(new Set(STACK_INVARIANTS));
     for (const m of mutations) {
       const violations = runStackPolicy(mutateRecorded(base[m.stack], m), {
-        stack: m.stack,
+        stack: m.stack.split("-")[0] as string,
         project: "gplay",
         view: "update",
       });

@@ -19,12 +19,14 @@ beforeAll(async () => {
       "gplay:mlflowAdminPassword": "config-admin-password",
       "gplay:mlflowFlaskSecretKey": "config-flask-secret-key",
       "gplay:mlflowServicePassword": "config-service-password",
+      "gplay:mlflowDbPassword": "config-db-password",
     },
     [
       "gplay:apiKeys",
       "gplay:mlflowAdminPassword",
       "gplay:mlflowFlaskSecretKey",
       "gplay:mlflowServicePassword",
+      "gplay:mlflowDbPassword",
     ],
   );
   program = await import("../../src/index.js");
@@ -34,6 +36,13 @@ beforeAll(async () => {
   outputs = await new Promise((res) =>
     pulumi.output(Object.fromEntries(entries)).apply((v) => res(v as Record<string, unknown>)),
   );
+  // Resources no export depends on (a rule's target) may register after the outputs resolve: wait
+  // until the recorder has seen nothing new for a few turns of the event loop.
+  for (let quiet = 0, seen = -1; quiet < 5; ) {
+    await new Promise((res) => setTimeout(res, 20));
+    quiet = recorder.resources.length === seen ? quiet + 1 : 0;
+    seen = recorder.resources.length;
+  }
 });
 
 test("exports what the services, CI and operators need", () => {
@@ -93,6 +102,7 @@ test("secret config values (requireSecret) reach Secrets Manager, never a task d
       "config-admin-password",
       "config-flask-secret-key",
       "config-service-password",
+      "config-db-password",
     ].sort(),
   );
   for (const td of recorder.resources.filter((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition"))

@@ -1,9 +1,19 @@
 import { beforeAll, describe, expect, test } from "@jest/globals";
 import { INVARIANTS, type InvariantContext } from "../../src/invariants/checks.js";
 import { type Built, buildPlatform } from "../support/build.js";
-import { asTransformation, MUTATIONS, type Mutation, mutateRecorded } from "../support/mutations.js";
+import {
+  asTransformation,
+  MUTATION_STACKS,
+  MUTATIONS,
+  type Mutation,
+  type MutationStack,
+  mutateRecorded,
+} from "../support/mutations.js";
 
-const ctx = (stack: "dev" | "prod"): InvariantContext => ({ prefix: `gplay-${stack}`, environment: stack });
+const ctx = (stack: MutationStack): InvariantContext => {
+  const environment = stack.startsWith("prod") ? "prod" : "dev";
+  return { prefix: `gplay-${environment}`, environment };
+};
 const invariant = (id: string) => {
   const found = INVARIANTS.find((i) => i.id === id);
   if (found === undefined) throw new Error(`no invariant ${id}`);
@@ -11,12 +21,11 @@ const invariant = (id: string) => {
 };
 const label = (m: Mutation) => `${m.invariant}: ${m.what}`;
 
-const baseline: Partial<Record<"dev" | "prod", Built>> = {};
+const baseline: Partial<Record<MutationStack, Built>> = {};
 beforeAll(async () => {
-  baseline.dev = await buildPlatform("dev");
-  baseline.prod = await buildPlatform("prod");
+  for (const stack of MUTATION_STACKS) baseline[stack] = await buildPlatform(stack);
 });
-const base = (stack: "dev" | "prod") => {
+const base = (stack: MutationStack) => {
   const b = baseline[stack];
   if (b === undefined) throw new Error("baseline not built");
   return b.resources;

@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, test } from "@jest/globals";
 import * as pulumi from "@pulumi/pulumi";
 import { checkAll, INVARIANTS } from "../../src/invariants/checks.js";
 import { ofType, type RecordedResource, T } from "../../src/invariants/resources.js";
-import { INTERFACE_ENDPOINT_SERVICES } from "../../src/plan/network.js";
+import { interfaceEndpointServices } from "../../src/plan/aws-services.js";
 import { type Built, buildPlatform } from "../support/build.js";
 import { mocks, recorder } from "../support/mocks.js";
 
@@ -60,10 +60,12 @@ describe("the program runs under mocks, not against AWS", () => {
     expect([...types].filter((t) => t.startsWith("gplay:")).sort()).toEqual([
       "gplay:api:ApiService",
       "gplay:api:WebFirewall",
+      "gplay:audit:AuditLogs",
       "gplay:ecs:FargateTask",
       "gplay:events:Pipelines",
       "gplay:lake:DataLake",
       "gplay:mlflow:MlflowDatabase",
+      "gplay:mlflow:MlflowDbUser",
       "gplay:mlflow:MlflowService",
       "gplay:monitoring:Monitoring",
       "gplay:network:Network",
@@ -112,12 +114,21 @@ describe("event rules are exactly common's contracts", () => {
     });
   });
 
-  test("targets run on the cluster through the events role, retrying then dead-lettering to the encrypted DLQ", () => {
+  test("targets run on the cluster through the events role (or alert the alarm topic, or start the password runbook), retrying then dead-lettering to the encrypted DLQ", () => {
     const cluster = one(rs(), T.cluster, "-cluster");
+    const topic = one(rs(), T.topic, "-monitoring-alarms");
     const dlq = one(rs(), T.queue, "-dlq");
-    for (const target of ofType(rs(), T.target)) {
-      expect(target.inputs.arn).toBe(cluster.inputs.arn);
-      expect(target.inputs.roleArn).toBe(one(rs(), T.role, "-pipelines-events").inputs.arn);
+    const targets = ofType(rs(), T.target);
+    expect(targets.filter((t) => t.inputs.arn === topic.inputs.arn).map((t) => t.name)).toEqual([
+      "gplay-monitoring-task-failed",
+    ]);
+    const runbookTargets = targets.filter((t) => String(t.inputs.arn).includes(":automation-definition/"));
+    expect(runbookTargets.map((t) => t.name)).toEqual(["gplay-mlflow-db-user-secret-changed"]);
+    for (const target of targets) {
+      if (target.inputs.arn !== topic.inputs.arn && !runbookTargets.includes(target)) {
+        expect(target.inputs.arn).toBe(cluster.inputs.arn);
+        expect(target.inputs.roleArn).toBe(one(rs(), T.role, "-pipelines-events").inputs.arn);
+      }
       expect(target.inputs.deadLetterConfig).toEqual({ arn: dlq.inputs.arn });
       expect(target.inputs.retryPolicy).toEqual({ maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 10 });
     }
@@ -149,14 +160,24 @@ describe("workloads", () => {
     );
   });
 
-  test("the MLflow database password arrives as an ECS secret from the RDS-managed secret", () => {
+  test("MLflow's database password arrives as an ECS secret of its own user; only the bootstrap gets the RDS master's", () => {
     const c = containerOf("dev", "gplay-dev-mlflow");
     const db = one(rs(), T.db, "-postgres");
     const secretArn = (id: string) => one(rs(), T.secret, `-${id}`).inputs.arn;
     expect(c.secrets).toEqual([
       { name: "MLFLOW_AUTH_ADMIN_PASSWORD", valueFrom: secretArn("mlflowAdminPassword") },
-      { name: "MLFLOW_DB_PASSWORD", valueFrom: `${db.inputs.masterUserSecrets[0].secretArn}:password::` },
+      { name: "MLFLOW_DB_PASSWORD", valueFrom: secretArn("mlflowDbPassword") },
       { name: "MLFLOW_FLASK_SERVER_SECRET_KEY", valueFrom: secretArn("mlflowFlaskSecretKey") },
+    ]);
+    expect(c.environment).toContainEqual({ name: "MLFLOW_DB_USER", value: "mlflow_app" });
+    const bootstrap = containerOf("dev", "gplay-dev-mlflow-db-bootstrap");
+    expect(bootstrap.entryPoint).toEqual(["python", "/app/bootstrap_db.py"]);
+    expect(bootstrap.secrets).toEqual([
+      {
+        name: "MLFLOW_DB_MASTER_PASSWORD",
+        valueFrom: `${db.inputs.masterUserSecrets[0].secretArn}:password::`,
+      },
+      { name: "MLFLOW_DB_PASSWORD", valueFrom: secretArn("mlflowDbPassword") },
     ]);
     expect(c.environment.map((e: { name: string }) => e.name)).not.toContain("MLFLOW_DB_PASSWORD");
     expect(c.environment).toContainEqual({
@@ -171,6 +192,7 @@ describe("workloads", () => {
     expect(secrets.map((x) => x.inputs.name).sort()).toEqual([
       "gplay-dev/api/api-keys",
       "gplay-dev/mlflow/admin-password",
+      "gplay-dev/mlflow/db-password",
       "gplay-dev/mlflow/flask-secret-key",
       "gplay-dev/mlflow/service-password",
     ]);
@@ -187,6 +209,7 @@ describe("workloads", () => {
         "test-admin-password",
         "test-flask-secret-key",
         "test-service-password",
+        "test-db-password",
       ].sort(),
     );
     const arn = (id: string) => one(rs(), T.secret, `-${id}`).inputs.arn;
@@ -198,10 +221,15 @@ describe("workloads", () => {
     expect(readable("-training-execution")).toEqual([arn("mlflowServicePassword")]);
     expect(readable("-featstore-engine-execution")).toBeUndefined();
     const db = one(rs(), T.db, "-postgres");
+    // MLflow signs in to PostgreSQL as its own user; only the bootstrap task reads the master secret.
     expect(readable("-mlflow-execution")).toEqual([
-      db.inputs.masterUserSecrets[0].secretArn,
+      arn("mlflowDbPassword"),
       arn("mlflowAdminPassword"),
       arn("mlflowFlaskSecretKey"),
+    ]);
+    expect(readable("-mlflow-db-bootstrap-execution")).toEqual([
+      db.inputs.masterUserSecrets[0].secretArn,
+      arn("mlflowDbPassword"),
     ]);
     // No secret value appears in any task definition.
     for (const td of ofType(rs(), T.taskDefinition))
@@ -291,14 +319,13 @@ describe("workloads", () => {
     }
   });
 
-  test("without NAT, tasks reach AWS through the six interface endpoints with private DNS", () => {
+  test("without NAT, tasks reach every AWS service they call through interface endpoints with private DNS, EventBridge included", () => {
     expect(ofType(rs("dev-endpoints"), T.natGateway)).toHaveLength(0);
     const services = ofType(rs("dev-endpoints"), T.endpoint)
       .filter((e) => e.inputs.vpcEndpointType === "Interface" && e.inputs.privateDnsEnabled === true)
       .map((e) => e.inputs.serviceName);
-    expect(services.sort()).toEqual(
-      INTERFACE_ENDPOINT_SERVICES.map((s) => `com.amazonaws.us-east-1.${s}`).sort(),
-    );
+    expect(services.sort()).toEqual(interfaceEndpointServices().map((s) => `com.amazonaws.us-east-1.${s}`));
+    expect(services).toContain("com.amazonaws.us-east-1.events");
   });
 });
 

@@ -4,6 +4,7 @@
  * so a renamed or new required variable fails here), and MLflow's variables against the ones its
  * entrypoint documents. Secrets get a placeholder value (ECS injects the real one at start).
  */
+
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +20,7 @@ import { engineEnvSchema } from "../../../featstore-engine/src/env.js";
 import { mlflowConfigFromEnv } from "../../../mlflow/src/config.js";
 import { trainingEnvSchema } from "../../../training/src/env.js";
 import { ofType, type RecordedResource, T } from "../../src/invariants/resources.js";
+import { auditBucketName } from "../../src/plan/audit.js";
 import { resourceNames } from "../../src/plan/names.js";
 import { type Built, buildPlatform } from "../support/build.js";
 
@@ -102,7 +104,9 @@ describe.each(STACKS)("%s: each task's environment is what its service parses", 
     expect(parsed.GPLAY_ENVIRONMENT).toBe(stack);
     expect(parsed.AWS_REGION).toBe("us-east-1");
     // The names the service derives are the ones infra created.
-    const buckets = ofType(resources(stack), T.bucket).map((b) => b.inputs.bucket);
+    const buckets = ofType(resources(stack), T.bucket)
+      .map((b) => b.inputs.bucket)
+      .filter((b) => b !== auditBucketName(parsed.GPLAY_PREFIX as string));
     expect(buckets.sort()).toEqual(Object.values(lakeBucketNames(parsed.GPLAY_PREFIX as string)).sort());
     const tables = ofType(resources(stack), T.table).map((t) => t.inputs.name);
     expect(tables.sort()).toEqual(Object.values(tableNames(parsed.GPLAY_PREFIX as string)).sort());
@@ -174,7 +178,7 @@ describe.each(STACKS)("%s: each task's environment is what its service parses", 
     expect(Object.keys(env).filter((n) => !documented.has(n))).toEqual([]);
     expect(env).toMatchObject({
       MLFLOW_AUTH_ENABLED: "true",
-      MLFLOW_DB_USER: "mlflow",
+      MLFLOW_DB_USER: "mlflow_app",
       MLFLOW_ARTIFACTS_DESTINATION: `s3://${names.buckets.models}/mlflow/`,
     });
     for (const required of [

@@ -58,6 +58,7 @@ export const TEST_SECRETS: PlatformSecrets = {
   mlflowAdminPassword: pulumi.secret("test-admin-password"),
   mlflowFlaskSecretKey: pulumi.secret("test-flask-secret-key"),
   mlflowServicePassword: pulumi.secret("test-service-password"),
+  mlflowDbPassword: pulumi.secret("test-db-password"),
 };
 
 export interface Built {

@@ -34,6 +34,16 @@ function fakeArn(args: pulumi.runtime.MockResourceArgs): string {
       return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${n}`;
     case "aws:ecr/repository:Repository":
       return `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${n}`;
+    case "aws:cloudwatch/eventRule:EventRule":
+      return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${n}`;
+    case "aws:sqs/queue:Queue":
+      return `arn:aws:sqs:${REGION}:${ACCOUNT}:${n}`;
+    case "aws:sns/topic:Topic":
+      return `arn:aws:sns:${REGION}:${ACCOUNT}:${n}`;
+    case "aws:ecs/service:Service":
+      return `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${String(args.inputs.cluster ?? "cluster")
+        .split("/")
+        .pop()}/${n}`;
     case "aws:secretsmanager/secret:Secret":
       // Secrets Manager appends six random characters to the name.
       return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${n}-AbCdEf`;

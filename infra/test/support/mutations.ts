@@ -11,10 +11,14 @@ import { ACCOUNT, REGION } from "./mocks.js";
 // biome-ignore lint/suspicious/noExplicitAny: mutations edit untyped resource inputs.
 type Props = Record<string, any>;
 
+/** The mocked stacks mutations run on (test/support/build.ts STACKS). */
+export const MUTATION_STACKS = ["dev", "prod", "dev-endpoints"] as const;
+export type MutationStack = (typeof MUTATION_STACKS)[number];
+
 export interface Mutation {
   invariant: string;
   what: string;
-  stack: "dev" | "prod";
+  stack: MutationStack;
   type: string;
   /** Logical name suffix of the resource to mutate. */
   name: string;
@@ -756,6 +760,267 @@ export const MUTATIONS: Mutation[] = [
     type: T.role,
     name: "-api-task",
     mutate: (p) => without(p, "permissionsBoundary"),
+  },
+  {
+    invariant: "vpc-endpoints-egress",
+    what: "endpoint-only egress loses its EventBridge endpoint (the engine's Snapshot Ready could not leave)",
+    stack: "dev-endpoints",
+    type: T.endpoint,
+    name: "-network-events",
+    mutate: (p) => ({ ...p, serviceName: "com.amazonaws.us-east-1.sqs" }),
+  },
+  {
+    invariant: "task-aws-services",
+    what: "the engine's task role may send to SQS, a service no list declares",
+    stack: "dev",
+    type: T.rolePolicy,
+    name: "-featstore-engine-task",
+    mutate: (p) =>
+      appendStatement(p, {
+        Sid: "Queue",
+        Effect: "Allow",
+        Action: ["sqs:SendMessage"],
+        Resource: [`arn:aws:sqs:${REGION}:${ACCOUNT}:q`],
+      }),
+  },
+  {
+    invariant: "task-aws-services",
+    what: "training's execution role may read SSM parameters, which the agent list lacks",
+    stack: "prod",
+    type: T.rolePolicy,
+    name: "-training-execution",
+    mutate: (p) =>
+      appendStatement(p, {
+        Sid: "Params",
+        Effect: "Allow",
+        Action: ["ssm:GetParameters"],
+        Resource: [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/x`],
+      }),
+  },
+  {
+    invariant: "task-failure-alert",
+    what: "the task-failed rule loses its failure filter (every stop alerts, so alerts stop meaning anything)",
+    stack: "dev",
+    type: T.rule,
+    name: "-monitoring-task-failed",
+    mutate: (p) => ({
+      ...p,
+      eventPattern: editJson(p.eventPattern, (d) => ({ ...d, detail: without(d.detail, "$or") })),
+    }),
+  },
+  {
+    invariant: "task-failure-alert",
+    what: "the task-failed alert goes to a topic no alarm uses",
+    stack: "prod",
+    type: T.target,
+    name: "-monitoring-task-failed",
+    mutate: (p) => ({ ...p, arn: `arn:aws:sns:${REGION}:${ACCOUNT}:elsewhere` }),
+  },
+  {
+    invariant: "ingest-recovery",
+    what: "the scheduled recover target runs the engine without its recover command",
+    stack: "dev",
+    type: T.target,
+    name: "-pipelines-recover-schedule",
+    mutate: (p) => without(p, "input"),
+  },
+  {
+    invariant: "ingest-recovery",
+    what: "the recover-on-failure rule matches any engine stop, recover runs included (recoveries would loop)",
+    stack: "prod",
+    type: T.rule,
+    name: "-pipelines-recover-on-failure",
+    mutate: (p) => ({
+      ...p,
+      eventPattern: editJson(p.eventPattern, (d) => ({ ...d, detail: without(d.detail, "startedBy") })),
+    }),
+  },
+  {
+    invariant: "platform-key-encryption",
+    what: "the api repository falls back to AES256",
+    stack: "dev",
+    type: T.repository,
+    name: "-images-api",
+    mutate: (p) => ({ ...p, encryptionConfigurations: [{ encryptionType: "AES256" }] }),
+  },
+  {
+    invariant: "platform-key-encryption",
+    what: "training's log group loses its key",
+    stack: "prod",
+    type: T.logGroup,
+    name: "-training-logs",
+    mutate: (p) => without(p, "kmsKeyId"),
+  },
+  {
+    invariant: "platform-key-encryption",
+    what: "the alarm topic loses its key",
+    stack: "dev",
+    type: T.topic,
+    name: "-monitoring-alarms",
+    mutate: (p) => without(p, "kmsMasterKeyId"),
+  },
+  {
+    invariant: "rds-operations",
+    what: "the database loses Performance Insights",
+    stack: "dev",
+    type: T.db,
+    name: "-postgres",
+    mutate: (p) => ({ ...p, performanceInsightsEnabled: false }),
+  },
+  {
+    invariant: "rds-operations",
+    what: "the database loses storage autoscaling",
+    stack: "prod",
+    type: T.db,
+    name: "-postgres",
+    mutate: (p) => without(p, "maxAllocatedStorage"),
+  },
+  {
+    invariant: "rds-operations",
+    what: "prod's final snapshot gets a fixed name (collides when the instance is re-created)",
+    stack: "prod",
+    type: T.db,
+    name: "-postgres",
+    mutate: (p) => ({ ...p, finalSnapshotIdentifier: "gplay-mlflow-db-final" }),
+  },
+  {
+    invariant: "service-trust-source-account",
+    what: "the api's task role trusts ECS acting for any account",
+    stack: "dev",
+    type: T.role,
+    name: "-api-task",
+    mutate: (p) => editStatements(p, "assumeRolePolicy", (ss) => ss.map((s) => without(s, "Condition"))),
+  },
+  {
+    invariant: "service-trust-source-account",
+    what: "the events role trusts EventBridge acting for any account",
+    stack: "prod",
+    type: T.role,
+    name: "-pipelines-events",
+    mutate: (p) => editStatements(p, "assumeRolePolicy", (ss) => ss.map((s) => without(s, "Condition"))),
+  },
+  {
+    invariant: "batch-egress",
+    what: "the engine's security group may reach MLflow again",
+    stack: "dev",
+    type: T.securityGroup,
+    name: "-pipelines-tasks",
+    mutate: (p) => ({
+      ...p,
+      egress: [...p.egress, { protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: ["10.40.0.0/16"] }],
+    }),
+  },
+  {
+    invariant: "ecs-exec-logging",
+    what: "the cluster stops logging ECS Exec sessions",
+    stack: "dev",
+    type: T.cluster,
+    name: "-cluster",
+    mutate: (p) => without(p, "configuration"),
+  },
+  {
+    invariant: "ecs-exec-logging",
+    what: "MLflow's task role can no longer write the session log",
+    stack: "prod",
+    type: T.rolePolicy,
+    name: "-mlflow-task",
+    mutate: (p) => editStatements(p, "policy", (ss) => ss.filter((s) => s.Sid !== "EcsExecSessionLog")),
+  },
+  {
+    invariant: "mlflow-prod-ha",
+    what: "prod MLflow runs one task",
+    stack: "prod",
+    type: T.service,
+    name: "-mlflow-service",
+    mutate: (p) => ({ ...p, desiredCount: 1 }),
+  },
+  {
+    invariant: "mlflow-db-rotation",
+    what: "MLflow signs in as the RDS master user again",
+    stack: "dev",
+    type: T.taskDefinition,
+    name: "-mlflow-taskdef",
+    mutate: (p) =>
+      editContainer(p, (c) => ({
+        ...c,
+        environment: c.environment.map((e: Props) =>
+          e.name === "MLFLOW_DB_USER" ? { ...e, value: "mlflow" } : e,
+        ),
+      })),
+  },
+  {
+    invariant: "mlflow-db-rotation",
+    what: "the secret-changed rule watches another secret",
+    stack: "prod",
+    type: T.rule,
+    name: "-mlflow-db-user-secret-changed",
+    mutate: (p) => ({
+      ...p,
+      eventPattern: editJson(p.eventPattern, (d) => ({
+        ...d,
+        detail: { ...d.detail, $or: [{ requestParameters: { secretId: ["arn:other"] } }] },
+      })),
+    }),
+  },
+  {
+    invariant: "mlflow-db-rotation",
+    what: "the runbook sets the password but no longer redeploys MLflow (its tasks keep the old one)",
+    stack: "dev",
+    type: T.ssmDocument,
+    name: "-mlflow-db-user-runbook",
+    mutate: (p) => ({
+      ...p,
+      content: editJson(p.content, (d) => ({
+        ...d,
+        mainSteps: d.mainSteps.filter((s: Props) => s.name !== "restartMlflow"),
+      })),
+    }),
+  },
+  {
+    invariant: "audit-logs",
+    what: "prod's trail stops recording the lake's S3 data events",
+    stack: "prod",
+    type: T.trail,
+    name: "-audit-trail",
+    mutate: (p) => ({
+      ...p,
+      eventSelectors: p.eventSelectors.map((e: Props) => ({ ...e, dataResources: [] })),
+    }),
+  },
+  {
+    invariant: "audit-logs",
+    what: "the dev trail drops management events (a new secret value would go unseen)",
+    stack: "dev",
+    type: T.trail,
+    name: "-audit-trail",
+    mutate: (p) => ({
+      ...p,
+      eventSelectors: p.eventSelectors.map((e: Props) => ({ ...e, includeManagementEvents: false })),
+    }),
+  },
+  {
+    invariant: "audit-logs",
+    what: "prod's flow log records only rejected traffic",
+    stack: "prod",
+    type: T.flowLog,
+    name: "-audit-flow-logs",
+    mutate: (p) => ({ ...p, trafficType: "REJECT" }),
+  },
+  {
+    invariant: "audit-logs",
+    what: "prod's public ALB stops writing access logs",
+    stack: "prod",
+    type: T.loadBalancer,
+    name: "-api-alb",
+    mutate: (p) => without(p, "accessLogs"),
+  },
+  {
+    invariant: "audit-logs",
+    what: "the audit bucket policy loses its TLS condition",
+    stack: "dev",
+    type: T.bucketPolicy,
+    name: "-audit-bucket-policy",
+    mutate: (p) => editStatements(p, "policy", (ss) => ss.filter((s) => s.Effect !== "Deny")),
   },
   {
     invariant: "kms-rotation",

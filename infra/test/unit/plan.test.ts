@@ -68,11 +68,19 @@ describe("config", () => {
     ),
   };
 
-  test("prod defaults to two API tasks, a multi-AZ database, 90-day logs and deletion protection", () => {
+  test("prod defaults to two API tasks, two MLflow tasks, a multi-AZ database, 90-day logs and deletion protection", () => {
     const cfg = parseConfig(prodBase, "prod");
     expect(cfg).toMatchObject({ deletionProtection: true, logRetentionDays: 90 });
     expect(cfg.api.minCount).toBe(2);
+    expect(cfg.mlflow.desiredCount).toBe(2);
     expect(cfg.database.multiAz).toBe(true);
+    expect(parseConfig(base, "dev").mlflow.desiredCount).toBe(1);
+  });
+
+  test("prod refuses a single MLflow task", () => {
+    expect(() => parseConfig({ ...prodBase, mlflow: { desiredCount: 1 } }, "prod")).toThrow(
+      /mlflow.desiredCount: prod runs at least 2 MLflow tasks/,
+    );
   });
 
   test("accepts numbers given as strings (pulumi config set stores strings)", () => {
@@ -233,6 +241,7 @@ describe("IAM documents", () => {
     },
     keyArn: "arn:aws:kms:us-east-1:1:key/k",
     eventBusArn: "arn:aws:events:us-east-1:1:event-bus/default",
+    execLogGroupArn: "arn:aws:logs:us-east-1:1:log-group:/gplay/gplay-dev/ecs-exec",
   };
   const resources = (doc: { Statement: { Resource?: string[] }[] }) =>
     doc.Statement.flatMap((s) => s.Resource ?? []);
@@ -301,6 +310,7 @@ describe("IAM documents", () => {
       mlflowAdminPassword: "gplay-dev/mlflow/admin-password",
       mlflowFlaskSecretKey: "gplay-dev/mlflow/flask-secret-key",
       mlflowServicePassword: "gplay-dev/mlflow/service-password",
+      mlflowDbPassword: "gplay-dev/mlflow/db-password",
     });
   });
 
@@ -341,7 +351,7 @@ describe("IAM documents", () => {
     expect(tls).toMatchObject({ Effect: "Deny", Resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"] });
     expect(tls?.Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
     expect(dlqPolicy("arn:q", ["arn:r"]).Statement[0]?.Condition).toEqual({
-      ArnEquals: { "aws:SourceArn": ["arn:r"] },
+      ArnLike: { "aws:SourceArn": ["arn:r"] },
     });
     const trust = assumeRolePolicy("ecs-tasks.amazonaws.com").Statement[0];
     expect(trust).not.toHaveProperty("Resource");

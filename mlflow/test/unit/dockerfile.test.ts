@@ -55,6 +55,11 @@ describe("the MLflow server image (mlflow/Dockerfile)", () => {
     expect(copied).toContainEqual(["mlflow/server/healthcheck.py", "/app/healthcheck.py"]);
   });
 
+  it("ships the database-user bootstrap the platform's rotation task runs (python /app/bootstrap_db.py)", () => {
+    const copied = dockerfile.getCOPYs().map((c) => c.getArguments().map((a) => a.getValue()));
+    expect(copied).toContainEqual(["mlflow/server/bootstrap_db.py", "/app/bootstrap_db.py"]);
+  });
+
   it("has the local stack's entrypoint script as its ENTRYPOINT", async () => {
     const entrypoints = dockerfile.getENTRYPOINTs();
     expect(entrypoints).toHaveLength(1);
