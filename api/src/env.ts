@@ -1,4 +1,5 @@
 import {
+  API_SCOPES,
   awsEnvSchema,
   CHAMPION_ALIAS,
   DEFAULT_MODEL_NAME,
@@ -13,9 +14,14 @@ const clientSchema = z.object({
   key: z.string().min(16, "API keys must be at least 16 characters"),
   ratePerSecond: z.number().positive().optional(),
   burst: z.number().int().positive().optional(),
+  /** What the key may do; `admin` opens the admin routes (default: `recommend` only). */
+  scopes: z.array(z.enum(API_SCOPES)).min(1).optional(),
 });
 
-/** `GPLAY_API_KEYS`: a JSON array of {name, key, ratePerSecond?, burst?} (in AWS, a Secrets Manager secret). */
+/**
+ * `GPLAY_API_KEYS`: a JSON array of {name, key, ratePerSecond?, burst?, scopes?} (in AWS, a Secrets
+ * Manager secret).
+ */
 const apiKeysField = z.string().transform((raw, ctx) => {
   let value: unknown;
   try {

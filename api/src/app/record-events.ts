@@ -11,6 +11,7 @@ import {
 } from "@gplay/common";
 import { applyInteractions } from "../domain/reader.js";
 import { type ClickRecord, clickInteraction, treinoCsv } from "../domain/treino-csv.js";
+import type { ClickBuffer } from "./erase-readers.js";
 import type { Clock, RawEventSink, SeenEventStore, UserStore } from "./ports.js";
 
 export interface EventRecorderOptions {
@@ -35,6 +36,11 @@ export interface EventRecorderDeps {
   onUserWritten?: (user: UserItem) => void;
   /** Waits between conflicting write attempts (tests pass a no-op). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The erasure ledger: erasure time (epoch ms) of each erased reader among these. A flush drops
+   * buffered clicks of erased readers from before their erasure, whichever task was asked to erase.
+   */
+  erasures?: { erasedAt(userIds: readonly string[]): Promise<Map<string, number>> };
 }
 
 export interface RecordResult {
@@ -55,7 +61,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * regular ingestion merges (the log is a set, so the clicks already in the item change nothing).
  * Impressions are counted but written nowhere: the treino format only holds accesses.
  */
-export class EventRecorder {
+export class EventRecorder implements ClickBuffer {
   #buffer: ClickRecord[] = [];
   #sequence = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -68,6 +74,16 @@ export class EventRecorder {
 
   get buffered(): number {
     return this.#buffer.length;
+  }
+
+  holds(userId: string): boolean {
+    return this.#buffer.some((c) => c.userId === userId);
+  }
+
+  dropReaders(userIds: ReadonlySet<string>): number {
+    const before = this.#buffer.length;
+    this.#buffer = this.#buffer.filter((c) => !userIds.has(c.userId));
+    return before - this.#buffer.length;
   }
 
   /**
@@ -203,10 +219,19 @@ export class EventRecorder {
   }
 
   async #flushOnce(): Promise<number> {
-    const batch = this.#buffer;
+    let batch = this.#buffer;
+    this.#buffer = [];
+    if (this.deps.erasures !== undefined && batch.length > 0) {
+      try {
+        const erased = await this.deps.erasures.erasedAt([...new Set(batch.map((c) => c.userId))]);
+        if (erased.size > 0) batch = batch.filter((c) => c.timestamp > (erased.get(c.userId) ?? -1));
+      } catch (error) {
+        this.#buffer = [...batch, ...this.#buffer];
+        throw toAppError(error, "Reading the erasure ledger failed");
+      }
+    }
     const body = treinoCsv(batch);
     if (body === undefined) return 0;
-    this.#buffer = [];
     const key = this.#nextKey();
     try {
       await this.deps.sink.putRawObject(key, body);

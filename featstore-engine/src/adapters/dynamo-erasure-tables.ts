@@ -1,0 +1,144 @@
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  ScanCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import {
+  AppError,
+  type ErasureLedgerItem,
+  erasureLedgerItemSchema,
+  isAppError,
+  type TableNames,
+  translateAwsError,
+} from "@gplay/common";
+import type { ErasureLedger, ReaderTables } from "../app/erasure-ports.js";
+
+/** The erasure ledger and the reader-keyed tables, over DynamoDB. */
+export class DynamoErasureTables implements ErasureLedger, ReaderTables {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tables: Pick<TableNames, "erasures" | "users" | "eventIds" | "ingestions">,
+  ) {}
+
+  async listEntries(): Promise<ErasureLedgerItem[]> {
+    const out: ErasureLedgerItem[] = [];
+    for await (const item of this.#scan(this.tables.erasures)) out.push(erasureLedgerItemSchema.parse(item));
+    return out;
+  }
+
+  async addEntries(entries: readonly ErasureLedgerItem[]): Promise<void> {
+    for (const entry of entries) {
+      try {
+        await this.documents.send(
+          new PutCommand({
+            TableName: this.tables.erasures,
+            Item: entry,
+            ConditionExpression: "attribute_not_exists(userHash)",
+          }),
+        );
+      } catch (error) {
+        const translated = translateAwsError(error, "recording an erasure", { table: this.tables.erasures });
+        if (!isAppError(translated, "CONFLICT")) throw translated; // already in the ledger: keep its time
+      }
+    }
+  }
+
+  async markErased(hashes: readonly string[], at: Date): Promise<void> {
+    for (const userHash of hashes) {
+      try {
+        await this.documents.send(
+          new UpdateCommand({
+            TableName: this.tables.erasures,
+            Key: { userHash },
+            UpdateExpression: "SET #s = :s, updatedAt = :u",
+            ConditionExpression: "attribute_exists(userHash)",
+            ExpressionAttributeNames: { "#s": "status" },
+            ExpressionAttributeValues: { ":s": "erased", ":u": at.toISOString() },
+          }),
+        );
+      } catch (error) {
+        throw translateAwsError(error, "marking an erasure done", { table: this.tables.erasures });
+      }
+    }
+  }
+
+  async *userIds(): AsyncIterable<string> {
+    for await (const item of this.#scan(this.tables.users, "userId")) yield String(item.userId);
+  }
+
+  async deleteUsers(userIds: readonly string[]): Promise<number> {
+    await this.#deleteAll(this.tables.users, "userId", userIds);
+    return userIds.length;
+  }
+
+  async *eventKeys(): AsyncIterable<string> {
+    for await (const item of this.#scan(this.tables.eventIds, "eventKey")) yield String(item.eventKey);
+  }
+
+  async deleteEventKeys(keys: readonly string[]): Promise<number> {
+    await this.#deleteAll(this.tables.eventIds, "eventKey", keys);
+    return keys.length;
+  }
+
+  async markIngestionErased(sourceId: string, at: Date): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tables.ingestions,
+          Key: { sourceId },
+          UpdateExpression: "SET erasedAt = :at",
+          ConditionExpression: "attribute_exists(sourceId)",
+          ExpressionAttributeValues: { ":at": at.toISOString() },
+        }),
+      );
+    } catch (error) {
+      const translated = translateAwsError(error, "noting an erasure on an ingestion", { sourceId });
+      if (!isAppError(translated, "CONFLICT")) throw translated; // a version never ingested
+    }
+  }
+
+  async *#scan(table: string, projection?: string): AsyncIterable<Record<string, unknown>> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      let page: { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> };
+      try {
+        page = await this.documents.send(
+          new ScanCommand({
+            TableName: table,
+            ConsistentRead: true,
+            ...(projection === undefined
+              ? {}
+              : { ProjectionExpression: "#k", ExpressionAttributeNames: { "#k": projection } }),
+            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+          }),
+        );
+      } catch (error) {
+        throw translateAwsError(error, `scanning ${table}`, { table });
+      }
+      yield* page.Items ?? [];
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+  }
+
+  async #deleteAll(table: string, keyName: string, keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 25) {
+      let requests: Record<string, unknown[]> = {
+        [table]: keys.slice(i, i + 25).map((k) => ({ DeleteRequest: { Key: { [keyName]: k } } })),
+      };
+      for (let attempt = 0; (requests[table]?.length ?? 0) > 0; attempt++) {
+        try {
+          const out = await this.documents.send(new BatchWriteCommand({ RequestItems: requests as never }));
+          requests = (out.UnprocessedItems ?? {}) as Record<string, unknown[]>;
+        } catch (error) {
+          throw translateAwsError(error, `deleting from ${table}`, { table });
+        }
+        if (attempt > 10)
+          throw new AppError("UPSTREAM_UNAVAILABLE", `${table}: deletes left unprocessed after retries`);
+        if ((requests[table]?.length ?? 0) > 0)
+          await new Promise((r) => setTimeout(r, 50 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+  }
+}
