@@ -76,6 +76,8 @@ export const apiEnvSchema = awsEnvSchema.extend({
   GPLAY_MODEL_REFRESH_MS: envFields.int(1_000, 86_400_000).default(60_000),
   GPLAY_DATA_REFRESH_MS: envFields.int(1_000, 86_400_000).default(300_000),
   GPLAY_EVENTS_FLUSH_MS: envFields.int(100, 600_000).default(5_000),
+  /** A reader's item expires (DynamoDB TTL) this many days after a click last wrote it; unset: never. */
+  GPLAY_READER_RETENTION_DAYS: envFields.int(1, 36_500).optional(),
   GPLAY_FRESHNESS_HOURS: envFields.int(1, 24 * 365).default(48),
   GPLAY_USER_CACHE_TTL_MS: envFields.int(0, 5_000).default(2_000),
   GPLAY_READY_REQUIRES_MODEL: envFields.bool().default(true),

@@ -88,6 +88,9 @@ async function main(): Promise<void> {
         .replaceAll(/[^A-Za-z0-9-]/g, "-")
         .slice(0, 40),
       maxBufferedClicks: 200_000,
+      ...(env.GPLAY_READER_RETENTION_DAYS === undefined
+        ? {}
+        : { readerRetentionDays: env.GPLAY_READER_RETENTION_DAYS }),
     },
   );
   const readiness = new Readiness(

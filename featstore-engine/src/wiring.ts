@@ -15,7 +15,7 @@ import { EventBridgePublisher } from "./adapters/eventbridge-publisher.js";
 import { S3ObjectStore } from "./adapters/s3-object-store.js";
 import { S3VersionedStore } from "./adapters/s3-versioned-store.js";
 import { buildSnapshot, type SnapshotDeps } from "./app/build-snapshot.js";
-import { domainBuilders } from "./app/builders.js";
+import { domainBuilders, withReaderRetention } from "./app/builders.js";
 import type { EraseDeps } from "./app/erase.js";
 import type { IngestDeps } from "./app/ingest-file.js";
 import type { IngestionList } from "./app/ports.js";
@@ -75,7 +75,7 @@ export function createEngine(env: EngineEnv, logger?: Logger): Engine {
       objects,
       features,
       buckets,
-      builders: domainBuilders,
+      builders: withReaderRetention(domainBuilders, env.GPLAY_READER_RETENTION_DAYS),
       logger: log,
       metrics,
       progress,

@@ -22,6 +22,7 @@ import {
   trainingPolicy,
 } from "./plan/iam.js";
 import { resourceNames } from "./plan/names.js";
+import { DEFAULT_RETENTION, type RetentionConfig } from "./plan/retention.js";
 import {
   API_DRAIN,
   API_PROXY_HOPS,
@@ -58,6 +59,8 @@ export const SECRET_CONFIG_KEYS = {
 export interface PlatformOptions extends pulumi.ComponentResourceOptions {
   /** Monorepo root: the Docker build context of every image. */
   repoRoot: string;
+  /** Retention per store (plan/retention.ts); the defaults when absent. */
+  retention?: RetentionConfig;
   secrets: PlatformSecrets;
 }
 
@@ -87,7 +90,7 @@ export class Platform extends pulumi.ComponentResource {
   readonly outputs: PlatformOutputs;
 
   constructor(name: string, cfg: PlatformConfig, opts: PlatformOptions) {
-    const { repoRoot, secrets, ...componentOpts } = opts;
+    const { repoRoot, secrets, retention = DEFAULT_RETENTION, ...componentOpts } = opts;
     super("gplay:platform:Platform", name, {}, componentOpts);
     const parent = { parent: this };
     const names = resourceNames(cfg.prefix);
@@ -120,12 +123,17 @@ export class Platform extends pulumi.ComponentResource {
     );
     const lake = new DataLake(
       `${name}-lake`,
-      { names: names.buckets, keyArn: key.arn, forceDestroy: !cfg.deletionProtection },
+      { names: names.buckets, keyArn: key.arn, forceDestroy: !cfg.deletionProtection, retention },
       parent,
     );
     const tables = new FeatureTables(
       `${name}-tables`,
-      { names: names.tables, keyArn: key.arn, deletionProtection: cfg.deletionProtection },
+      {
+        names: names.tables,
+        keyArn: key.arn,
+        deletionProtection: cfg.deletionProtection,
+        pitrDays: retention.pitrDays,
+      },
       parent,
     );
     const images = new ContainerImages(
@@ -286,7 +294,7 @@ export class Platform extends pulumi.ComponentResource {
       {
         ...task("featstoreEngine"),
         ...cfg.featstoreEngine,
-        environment: { ...baseEnv },
+        environment: { ...baseEnv, [ENV.readerRetentionDays]: String(retention.inactiveReaderDays) },
         secrets: {},
         secretArns: [],
         taskPolicy: policy(featstoreEnginePolicy),
@@ -321,6 +329,7 @@ export class Platform extends pulumi.ComponentResource {
           [ENV.drainDelayMs]: String(API_DRAIN.delayMs),
           [ENV.drainTimeoutMs]: String(API_DRAIN.timeoutMs),
           [ENV.trustProxyHops]: String(API_PROXY_HOPS),
+          [ENV.readerRetentionDays]: String(retention.inactiveReaderDays),
         },
         secrets: { ...mlflowClientSecrets, [ENV.apiKeys]: apiKeysSecret.arn },
         secretArns: [apiKeysSecret.arn, servicePasswordSecret.arn],

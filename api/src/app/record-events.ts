@@ -23,6 +23,8 @@ export interface EventRecorderOptions {
   maxBufferedClicks: number;
   /** A flush starts early once this many clicks wait, so files stay small under bursts. */
   flushAtClicks?: number;
+  /** Reader items expire (DynamoDB TTL) this many days after a click (docs/privacy.md); unset: never. */
+  readerRetentionDays?: number;
 }
 
 export interface EventRecorderDeps {
@@ -195,6 +197,8 @@ export class EventRecorder implements ClickBuffer {
         clicks.map(clickInteraction),
         new Date(this.deps.clock.now()),
       );
+      const days = this.options.readerRetentionDays;
+      if (days !== undefined) next.expiresAt = Math.floor(this.deps.clock.now() / 1000) + days * 86_400;
       try {
         await this.deps.users.putUser(next, existing?.version);
         this.deps.onUserWritten?.(next);

@@ -20,6 +20,7 @@ import { DELIVERY_INVARIANTS } from "./delivery.js";
 import { EDGE_INVARIANTS } from "./edge.js";
 import { WORKLOAD_IDENTITY_INVARIANTS } from "./identity.js";
 import { asArray, belongsTo, deepEqual, json, ofType, type RecordedResource, T } from "./resources.js";
+import { RETENTION_INVARIANTS } from "./retention.js";
 
 export type { Invariant, InvariantContext } from "./core.js";
 
@@ -907,7 +908,8 @@ export const INVARIANTS: Invariant[] = [
     check: (rs, ctx) => {
       const names = resourceNames(ctx.prefix);
       const allowedBuckets: Record<Workload, string[]> = {
-        featstoreEngine: [names.buckets.raw, names.buckets.processed],
+        // erasure rewrites MLflow's text artifacts under mlflow/ (plan/erasure-iam.ts)
+        featstoreEngine: [names.buckets.raw, names.buckets.processed, names.buckets.models],
         training: [names.buckets.processed],
         // the api drops its click files under raw/api-events/ (checked to the action and prefix below)
         api: [names.buckets.raw],
@@ -1066,6 +1068,7 @@ export const INVARIANTS: Invariant[] = [
   ...DELIVERY_INVARIANTS,
   ...BUCKET_POLICY_INVARIANTS,
   ...WORKLOAD_IDENTITY_INVARIANTS,
+  ...RETENTION_INVARIANTS,
 ];
 
 /** Runs every invariant; returns violations by invariant id (only the failing ones). */
