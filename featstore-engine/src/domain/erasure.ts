@@ -1,5 +1,5 @@
 import { erasureHash, readerIdTokens } from "@gplay/common";
-import { CsvParser, type CsvRecord, formatCsvRecord } from "./csv.js";
+import { CsvParser, type CsvRecord } from "./csv.js";
 
 /**
  * Pure pieces of erasure: which readers a text names, and the text without the rows of erased readers.
@@ -49,19 +49,26 @@ export interface Scrubbed {
 }
 
 /**
- * A CSV text without the records `drop` picks (the header, record 0, always stays). Kept records are
- * re-emitted field by field (pandas' minimal quoting), so their content is unchanged.
+ * A CSV text without the records `drop` picks (the header, record 0, always stays). Kept records keep
+ * their exact bytes: each record is cut from the text by its physical lines (a quoted field may span
+ * several).
  */
 export function scrubCsv(text: string, drop: (record: CsvRecord, index: number) => boolean): Scrubbed {
   const parser = new CsvParser();
   const records = [...parser.push(text), ...parser.end()];
+  const lines = text.split("\n");
+  const endsWithNewline = text.endsWith("\n");
+  if (endsWithNewline) lines.pop();
   const out: string[] = [];
   let removed = 0;
   records.forEach((record, i) => {
+    const from = record.line - 1;
+    const to = (records[i + 1]?.line ?? lines.length + 1) - 1;
     if (i > 0 && drop(record, i)) removed += 1;
-    else out.push(formatCsvRecord(record.fields));
+    else out.push(...lines.slice(from, to));
   });
-  return { text: out.join(""), removed };
+  const body = out.join("\n");
+  return { text: endsWithNewline && out.length > 0 ? `${body}\n` : body, removed };
 }
 
 /** A CSV text without every record that names an erased reader (in any field). */
