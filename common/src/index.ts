@@ -1,4 +1,5 @@
 export * from "./aws/clients.js";
+export * from "./aws/erasure-tables.js";
 export * from "./aws/errors.js";
 export * from "./bundle/read-bundle.js";
 export * from "./config/env.js";

@@ -1,17 +1,17 @@
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
-  BatchWriteCommand,
-  type BatchWriteCommandOutput,
-  PutCommand,
+  type BatchWriteCommand,
+  type PutCommand,
   ScanCommand,
   type ScanCommandOutput,
 } from "@aws-sdk/lib-dynamodb";
 import {
   AppError,
+  addErasureLedgerEntries,
+  deleteItemsByKey,
   type ErasureLedgerItem,
   erasureHash,
-  isAppError,
   type TableNames,
   translateAwsError,
 } from "@gplay/common";
@@ -35,20 +35,7 @@ export class DynamoErasures implements ErasureStores {
   ) {}
 
   async addLedgerEntries(entries: readonly ErasureLedgerItem[]): Promise<void> {
-    for (const entry of entries) {
-      try {
-        await this.client.send(
-          new PutCommand({
-            TableName: this.tables.erasures,
-            Item: entry,
-            ConditionExpression: "attribute_not_exists(userHash)",
-          }),
-        );
-      } catch (error) {
-        const translated = translateAwsError(error, "Recording an erasure", { table: this.tables.erasures });
-        if (!isAppError(translated, "CONFLICT")) throw translated;
-      }
-    }
+    await addErasureLedgerEntries(this.client, this.tables.erasures, entries);
   }
 
   /** Erasure time (epoch ms) of each erased reader among `userIds`. */
@@ -69,7 +56,7 @@ export class DynamoErasures implements ErasureStores {
   }
 
   async deleteUsers(userIds: readonly string[]): Promise<number> {
-    await this.#batchDelete(this.tables.users, "userId", userIds);
+    await deleteItemsByKey(this.client, this.tables.users, "userId", userIds);
     return userIds.length;
   }
 
@@ -97,7 +84,7 @@ export class DynamoErasures implements ErasureStores {
       }
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
-    await this.#batchDelete(this.tables.eventIds, "eventKey", keys);
+    await deleteItemsByKey(this.client, this.tables.eventIds, "eventKey", keys);
     return keys.length;
   }
 
@@ -133,26 +120,5 @@ export class DynamoErasures implements ErasureStores {
       }
     }
     return out;
-  }
-
-  async #batchDelete(table: string, keyName: string, keys: readonly string[]): Promise<void> {
-    for (let i = 0; i < keys.length; i += 25) {
-      let pending: unknown[] = keys
-        .slice(i, i + 25)
-        .map((k) => ({ DeleteRequest: { Key: { [keyName]: k } } }));
-      for (let round = 0; pending.length > 0; round++) {
-        if (round >= MAX_ROUNDS)
-          throw new AppError("UPSTREAM_UNAVAILABLE", `${table}: deletes left unprocessed; retry later`);
-        let out: BatchWriteCommandOutput;
-        try {
-          out = (await this.client.send(
-            new BatchWriteCommand({ RequestItems: { [table]: pending as never } }),
-          )) as BatchWriteCommandOutput;
-        } catch (error) {
-          throw translateAwsError(error, `Deleting from ${table}`, { table });
-        }
-        pending = (out.UnprocessedItems?.[table] ?? []) as unknown[];
-      }
-    }
   }
 }

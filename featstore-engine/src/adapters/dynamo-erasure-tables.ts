@@ -1,12 +1,7 @@
+import { type DynamoDBDocumentClient, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import {
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  PutCommand,
-  ScanCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
-import {
-  AppError,
+  addErasureLedgerEntries,
+  deleteItemsByKey,
   type ErasureLedgerItem,
   erasureLedgerItemSchema,
   isAppError,
@@ -29,20 +24,7 @@ export class DynamoErasureTables implements ErasureLedger, ReaderTables {
   }
 
   async addEntries(entries: readonly ErasureLedgerItem[]): Promise<void> {
-    for (const entry of entries) {
-      try {
-        await this.documents.send(
-          new PutCommand({
-            TableName: this.tables.erasures,
-            Item: entry,
-            ConditionExpression: "attribute_not_exists(userHash)",
-          }),
-        );
-      } catch (error) {
-        const translated = translateAwsError(error, "recording an erasure", { table: this.tables.erasures });
-        if (!isAppError(translated, "CONFLICT")) throw translated; // already in the ledger: keep its time
-      }
-    }
+    await addErasureLedgerEntries(this.documents, this.tables.erasures, entries);
   }
 
   async markErased(hashes: readonly string[], at: Date): Promise<void> {
@@ -69,7 +51,7 @@ export class DynamoErasureTables implements ErasureLedger, ReaderTables {
   }
 
   async deleteUsers(userIds: readonly string[]): Promise<number> {
-    await this.#deleteAll(this.tables.users, "userId", userIds);
+    await deleteItemsByKey(this.documents, this.tables.users, "userId", userIds);
     return userIds.length;
   }
 
@@ -78,7 +60,7 @@ export class DynamoErasureTables implements ErasureLedger, ReaderTables {
   }
 
   async deleteEventKeys(keys: readonly string[]): Promise<number> {
-    await this.#deleteAll(this.tables.eventIds, "eventKey", keys);
+    await deleteItemsByKey(this.documents, this.tables.eventIds, "eventKey", keys);
     return keys.length;
   }
 
@@ -120,25 +102,5 @@ export class DynamoErasureTables implements ErasureLedger, ReaderTables {
       yield* page.Items ?? [];
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
-  }
-
-  async #deleteAll(table: string, keyName: string, keys: readonly string[]): Promise<void> {
-    for (let i = 0; i < keys.length; i += 25) {
-      let requests: Record<string, unknown[]> = {
-        [table]: keys.slice(i, i + 25).map((k) => ({ DeleteRequest: { Key: { [keyName]: k } } })),
-      };
-      for (let attempt = 0; (requests[table]?.length ?? 0) > 0; attempt++) {
-        try {
-          const out = await this.documents.send(new BatchWriteCommand({ RequestItems: requests as never }));
-          requests = (out.UnprocessedItems ?? {}) as Record<string, unknown[]>;
-        } catch (error) {
-          throw translateAwsError(error, `deleting from ${table}`, { table });
-        }
-        if (attempt > 10)
-          throw new AppError("UPSTREAM_UNAVAILABLE", `${table}: deletes left unprocessed after retries`);
-        if ((requests[table]?.length ?? 0) > 0)
-          await new Promise((r) => setTimeout(r, 50 * 2 ** Math.min(attempt, 6)));
-      }
-    }
   }
 }
