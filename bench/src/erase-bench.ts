@@ -141,7 +141,16 @@ async function main(): Promise<void> {
     const reads = [...(await readsPerReader(dir, files))].sort((a, b) => b[1] - a[1]);
     const [heaviest] = reads;
     if (heaviest === undefined) throw new Error("no readers in the data");
-    const one = await runMeasured([...node, "erase", "--ids", heaviest[0]], engineEnv);
+    // Info logs for the erase runs: their `erasure-finished` line holds the seconds per phase.
+    const eraseEnv = { ...engineEnv, LOG_LEVEL: "info" };
+    const phases = (stdout: string) => {
+      const line = stdout.split("\n").find((l) => l.includes('"erasure-finished"'));
+      const p = line === undefined ? {} : (JSON.parse(line).phases as Record<string, number>);
+      return Object.entries(p)
+        .map(([k, v]) => `${k} ${fmt(v, 1)} s`)
+        .join(", ");
+    };
+    const one = await runMeasured([...node, "erase", "--ids", heaviest[0]], eraseEnv);
     if (one.code !== 0) throw new Error(`erase failed: ${one.stderr.slice(-2000)}`);
     const idsFile = path.join(tmpdir(), `${prefix}-ids.txt`);
     const others = reads.slice(1).filter((_, i) => i % Math.max(1, Math.floor(reads.length / batch)) === 0);
@@ -152,7 +161,7 @@ async function main(): Promise<void> {
         .map(([id]) => id)
         .join("\n"),
     );
-    const many = await runMeasured([...node, "erase", "--ids-file", idsFile], engineEnv);
+    const many = await runMeasured([...node, "erase", "--ids-file", idsFile], eraseEnv);
     if (many.code !== 0) throw new Error(`batch erase failed: ${many.stderr.slice(-2000)}`);
 
     const rawBytes = (await Promise.all(files.map((f) => stat(path.join(dir, f))))).reduce(
@@ -169,6 +178,8 @@ async function main(): Promise<void> {
         `one plain pass (list + read):        ${fmt(passSeconds, 1)} s`,
         `erase 1 reader (${fmt(heaviest[1])} reads):    ${fmt(one.seconds, 1)} s, ${fmt(one.seconds / passSeconds, 2)} passes, peak ${fmt(one.peakRssMb)} MB${full(one.seconds)}`,
         `erase ${Math.min(batch, others.length)} readers in one run:     ${fmt(many.seconds, 1)} s, ${fmt(many.seconds / passSeconds, 2)} passes, peak ${fmt(many.peakRssMb)} MB${full(many.seconds)}`,
+        `phases (1 reader): ${phases(one.stdout)}`,
+        `phases (batch):    ${phases(many.stdout)}`,
         `load average: ${loadavg()
           .map((l) => l.toFixed(1))
           .join(" ")}`,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * The online feature store: four DynamoDB tables, on-demand, each with a TTL attribute. Their key
+ * The online feature store: DynamoDB tables, on-demand, each with a TTL attribute. Their key
  * schemas are data here so the Pulumi program and the local stack create identical tables.
  */
 export interface TableDefinition {

@@ -1,5 +1,12 @@
-import { type DynamoDBDocumentClient, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  type DynamoDBDocumentClient,
+  ScanCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import {
+  AppError,
   addErasureLedgerEntries,
   deleteItemsByKey,
   type ErasureLedgerItem,
@@ -46,8 +53,28 @@ export class DynamoErasureTables implements ErasureLedger, ReaderTables {
     }
   }
 
-  async *userIds(): AsyncIterable<string> {
-    for await (const item of this.#scan(this.tables.users, "userId")) yield String(item.userId);
+  async existingUsers(userIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < userIds.length; i += 100) {
+      let keys: Record<string, unknown>[] = userIds.slice(i, i + 100).map((userId) => ({ userId }));
+      for (let round = 0; keys.length > 0; round++) {
+        if (round >= 8)
+          throw new AppError("UPSTREAM_UNAVAILABLE", "users: reads left unprocessed; retry later");
+        let out: BatchGetCommandOutput;
+        try {
+          out = await this.documents.send(
+            new BatchGetCommand({
+              RequestItems: { [this.tables.users]: { Keys: keys, ProjectionExpression: "userId" } },
+            }),
+          );
+        } catch (error) {
+          throw translateAwsError(error, "reading reader keys", { table: this.tables.users });
+        }
+        for (const item of out.Responses?.[this.tables.users] ?? []) found.add(String(item.userId));
+        keys = (out.UnprocessedKeys?.[this.tables.users]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return found;
   }
 
   async deleteUsers(userIds: readonly string[]): Promise<number> {

@@ -21,7 +21,7 @@ import {
   sourceId as sourceIdOf,
   userIdSchema,
 } from "@gplay/common";
-import { parquetReadObjects } from "hyparquet";
+import { parquetRead } from "hyparquet";
 import {
   ErasedReaders,
   redactReaderIds,
@@ -107,9 +107,17 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
   if (targets.size === 0)
     throw new AppError("VALIDATION_FAILED", "Nothing to erase: give reader ids or --pending");
 
+  // Seconds per phase, logged at the end (where an erasure's time goes).
+  const phases: Record<string, number> = {};
+  let mark = Date.now();
+  const phase = (name: string) => {
+    phases[name] = (Date.now() - mark) / 1000;
+    mark = Date.now();
+  };
+
   // 1. Read every store once; nothing is written yet.
   const figures = emptyFigures();
-  const located = await locate(deps, targets, figures);
+  const located = await locate(deps, targets, figures, given);
   const unknown = given.filter((id) => !ledger.has(erasureHash(id)) && !targets.seen.has(id));
   const erasedHashes = [
     ...new Set([
@@ -127,6 +135,7 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
     "stores read",
   );
   const erased = new ErasedReaders(erasedHashes, [...targets.seen]);
+  phase("locate");
 
   // 2. The ledger first: from here on ingestion keeps these readers out, and a crash re-runs.
   const at = now().toISOString();
@@ -144,14 +153,8 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
       ),
   );
 
-  // 3. Rewrite what holds them.
-  const rewrittenPartitions = new Set<string>();
-  for (const hit of located.hits) {
-    const removed = await rewrite(deps, hit, erased, requestId);
-    figures[hit.store].rewritten += 1;
-    figures[hit.store].removed += removed;
-    if (hit.store === "interactions" || hit.store === "validation") rewrittenPartitions.add(hit.version.key);
-  }
+  // 3. The tables keyed by clear id first: after this, any id still to erase is in the lake, where a
+  // re-run (`--pending`, from hashes) learns it.
   const users = [...erased.seen].filter((id) => located.userIds.has(id));
   figures.users.removed = await deps.tables.deleteUsers(users);
   figures.users.rewritten = figures.users.removed;
@@ -159,19 +162,31 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
   figures["event-ids"].removed = await deps.tables.deleteEventKeys(eventKeys);
   figures["event-ids"].rewritten = figures["event-ids"].removed;
 
-  // 4. Manifests of the rewritten partitions are superseded; a new snapshot replaces them.
+  // 4. Rewrite the lake objects that hold them.
+  const rewrittenPartitions = new Set<string>();
+  for (const hit of located.hits) {
+    const removed = await rewrite(deps, hit, erased, requestId);
+    figures[hit.store].rewritten += 1;
+    figures[hit.store].removed += removed;
+    if (hit.store === "interactions" || hit.store === "validation") rewrittenPartitions.add(hit.version.key);
+  }
+
+  phase("rewrite");
+  // 5. Manifests of the rewritten partitions are superseded; a new snapshot replaces them.
   const supersededManifests = await supersedeManifests(deps, rewrittenPartitions, requestId, now());
   const snapshotId =
     rewrittenPartitions.size > 0 || supersededManifests > 0 ? await deps.snapshot?.() : undefined;
 
-  // 5. Proof: every store read again.
+  phase("snapshot");
+  // 6. Proof: every store read again.
   const verification = emptyFigures();
-  const check = await locate(deps, erased, verification);
+  const check = await locate(deps, erased, verification, [...erased.seen]);
   const remaining = Object.fromEntries(ERASURE_STORES.map((s) => [s, 0])) as Record<ErasureStore, number>;
   for (const hit of check.hits) remaining[hit.store] += 1;
   remaining.users = [...check.userIds].filter((id) => erased.has(id)).length;
   remaining["event-ids"] = check.eventKeys.filter((k) => erased.has(k.split("#")[0] ?? "")).length;
   const clean = Object.values(remaining).every((n) => n === 0);
+  phase("verify");
   if (clean) await deps.ledger.markErased(erasedHashes, now());
 
   const audit: ErasureAudit = erasureAuditSchema.parse({
@@ -194,7 +209,7 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
     "application/json",
     {},
   );
-  log.info({ event: "erasure-finished", ...audit, stores: undefined }, "erasure finished");
+  log.info({ event: "erasure-finished", ...audit, stores: undefined, phases }, "erasure finished");
   if (!clean)
     throw new AppError("UPSTREAM_FAILED", `Erasure ${requestId} left occurrences behind; run it again`, {
       details: { remaining },
@@ -223,13 +238,15 @@ interface Located {
 }
 
 /**
- * One read of every store: which object versions name an erased reader, which users items and event
- * ids exist. Counts scanned objects into `figures`.
+ * One read of every store: which object versions name an erased reader, which event ids exist, and
+ * which of the readers (the `clearIds` given, and those the lake showed) have a users item. Counts
+ * scanned objects into `figures`.
  */
 export async function locate(
   deps: Pick<EraseDeps, "versions" | "tables" | "buckets">,
   erased: ErasedReaders,
   figures: Figures = emptyFigures(),
+  clearIds: readonly string[] = [],
 ): Promise<Located> {
   const hits: Hit[] = [];
   const scan = async (
@@ -257,11 +274,11 @@ export async function locate(
   await scan("mlflow-artifacts", deps.buckets.models, MLFLOW_ARTIFACTS_PREFIX, text, (key) =>
     TEXT_ARTIFACT.test(key),
   );
-  const userIds = new Set<string>();
-  for await (const id of deps.tables.userIds()) {
-    figures.users.scanned += 1;
-    if (erased.has(id)) userIds.add(id);
-  }
+  // Keyed reads, not a scan: the ids are the ones given and the ones the lake showed.
+  const candidates = [...new Set([...clearIds, ...erased.seen])].filter((id) => erased.includes(id));
+  figures.users.scanned += candidates.length;
+  const userIds = await deps.tables.existingUsers(candidates);
+  for (const id of userIds) erased.has(id);
   const eventKeys: string[] = [];
   for await (const key of deps.tables.eventKeys()) {
     figures["event-ids"].scanned += 1;
@@ -270,11 +287,18 @@ export async function locate(
   return { hits, userIds, eventKeys };
 }
 
-/** Distinct reader ids of a partition (its userId column only). */
+/** Distinct reader ids of a partition (its userId column only, decoded as a column: no row objects). */
 async function readUserIds(bytes: Uint8Array): Promise<string[]> {
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const rows = (await parquetReadObjects({ file, columns: ["userId"] })) as { userId: string }[];
-  return [...new Set(rows.map((r) => r.userId))];
+  const ids = new Set<string>();
+  await parquetRead({
+    file,
+    columns: ["userId"],
+    onChunk: ({ columnData }) => {
+      for (let i = 0; i < columnData.length; i++) ids.add(columnData[i] as string);
+    },
+  });
+  return [...ids];
 }
 
 /** Rewrites (or deletes) one object version that holds erased readers; returns the rows removed. */

@@ -36,8 +36,8 @@ export interface ErasureLedger {
 
 /** The tables keyed by reader id: the users table and the api's event ids (`<userId>#<eventId>`). */
 export interface ReaderTables {
-  /** Every reader id of the users table (keys only). */
-  userIds(): AsyncIterable<string>;
+  /** Which of these readers have an item in the users table (keys only, batched reads). */
+  existingUsers(userIds: readonly string[]): Promise<Set<string>>;
   deleteUsers(userIds: readonly string[]): Promise<number>;
   /** Every key of the event-ids table. */
   eventKeys(): AsyncIterable<string>;

@@ -22,7 +22,12 @@ export class ErasedReaders {
     return this.#hashes.size;
   }
 
-  /** Whether a (64-hex) reader id belongs to an erased reader; remembers the clear ids it saw. */
+  /** Whether an id is one of the erased readers', without counting it as seen in a store. */
+  includes(userId: string): boolean {
+    return this.#hashes.has(erasureHash(userId.toLowerCase()));
+  }
+
+  /** Whether a (64-hex) reader id met in a store belongs to an erased reader; remembers it as seen. */
   has(userId: string): boolean {
     const id = userId.toLowerCase();
     let hit = this.#memo.get(id);
