@@ -1,4 +1,5 @@
 import {
+  API_SCOPES,
   awsEnvSchema,
   CHAMPION_ALIAS,
   DEFAULT_MODEL_NAME,
@@ -13,9 +14,14 @@ const clientSchema = z.object({
   key: z.string().min(16, "API keys must be at least 16 characters"),
   ratePerSecond: z.number().positive().optional(),
   burst: z.number().int().positive().optional(),
+  /** What the key may do; `admin` opens the admin routes (default: `recommend` only). */
+  scopes: z.array(z.enum(API_SCOPES)).min(1).optional(),
 });
 
-/** `GPLAY_API_KEYS`: a JSON array of {name, key, ratePerSecond?, burst?} (in AWS, a Secrets Manager secret). */
+/**
+ * `GPLAY_API_KEYS`: a JSON array of {name, key, ratePerSecond?, burst?, scopes?} (in AWS, a Secrets
+ * Manager secret).
+ */
 const apiKeysField = z.string().transform((raw, ctx) => {
   let value: unknown;
   try {
@@ -79,6 +85,8 @@ export const apiEnvSchema = awsEnvSchema.extend({
   GPLAY_MODEL_REFRESH_MS: envFields.int(1_000, 86_400_000).default(60_000),
   GPLAY_DATA_REFRESH_MS: envFields.int(1_000, 86_400_000).default(300_000),
   GPLAY_EVENTS_FLUSH_MS: envFields.int(100, 600_000).default(5_000),
+  /** A reader's item expires (DynamoDB TTL) this many days after a click last wrote it; unset: never. */
+  GPLAY_READER_RETENTION_DAYS: envFields.int(1, 36_500).optional(),
   GPLAY_FRESHNESS_HOURS: envFields.int(1, 24 * 365).default(48),
   GPLAY_USER_CACHE_TTL_MS: envFields.int(0, 5_000).default(2_000),
   GPLAY_READY_REQUIRES_MODEL: envFields.bool().default(true),

@@ -16,12 +16,14 @@ import {
   tableNames,
 } from "@gplay/common";
 import { MlflowClient, mlflowConfigFromEnv } from "@gplay/mlflow";
+import { DynamoErasures } from "./adapters/dynamo-erasures.js";
 import { DynamoFeatureStore } from "./adapters/dynamo-feature-store.js";
 import { DynamoSeenEvents } from "./adapters/dynamo-seen-events.js";
 import { MlflowModelFigures } from "./adapters/mlflow-model-figures.js";
 import { MlflowModelRegistry } from "./adapters/mlflow-model-registry.js";
 import { S3RawEventSink } from "./adapters/s3-raw-event-sink.js";
 import { bundleRanker } from "./app/bundle-ranker.js";
+import { ReaderEraser } from "./app/erase-readers.js";
 import { SwitchableModelProvider } from "./app/model.js";
 import { ModelLifecycle } from "./app/model-lifecycle.js";
 import { OnlineServing } from "./app/online.js";
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
   const tables = tableNames(env.GPLAY_PREFIX);
   const store = new DynamoFeatureStore(clients.documents, tables, logger);
   const sink = new S3RawEventSink(clients.s3, lakeBucketNames(env.GPLAY_PREFIX).raw);
+  const erasures = new DynamoErasures(clients.documents, tables);
   const model = new SwitchableModelProvider(
     env.MLFLOW_TRACKING_URI === undefined
       ? "MLFLOW_TRACKING_URI is not set: no model registry, serving cold start"
@@ -103,11 +106,15 @@ async function main(): Promise<void> {
       clock: systemClock,
       logger,
       onUserWritten: (user) => recommender.rememberUser(user),
+      erasures,
     },
     {
       maxWriteAttempts: 8,
       instanceId,
       maxBufferedClicks: 200_000,
+      ...(env.GPLAY_READER_RETENTION_DAYS === undefined
+        ? {}
+        : { readerRetentionDays: env.GPLAY_READER_RETENTION_DAYS }),
     },
   );
   const readiness = new Readiness(
@@ -168,6 +175,7 @@ async function main(): Promise<void> {
     model,
     logger,
     metrics,
+    eraser: new ReaderEraser({ stores: erasures, buffer: events, clock: systemClock, logger }),
     config: {
       clients: env.GPLAY_API_KEYS.map((c) => ({
         name: c.name,
@@ -176,6 +184,7 @@ async function main(): Promise<void> {
           ratePerSecond: c.ratePerSecond ?? env.GPLAY_RATE_LIMIT_PER_SECOND,
           burst: c.burst ?? env.GPLAY_RATE_LIMIT_BURST,
         },
+        ...(c.scopes === undefined ? {} : { scopes: c.scopes }),
       })),
       authFailureQuota: {
         ratePerSecond: env.GPLAY_AUTH_FAILURES_PER_SECOND,

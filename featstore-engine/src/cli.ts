@@ -4,18 +4,23 @@
  *   cli ingest --prefix raw/ [--bucket B]               every object under a prefix, in key order
  *   cli ingest --file ./treino.csv                       a local file, without S3
  *   cli snapshot                                          rebuild the snapshot tables and manifest
+ *   cli erase --ids ID[,ID…] | --ids-file F [--pending]   erase readers from every store (docs/privacy.md)
+ *   cli erase --pending                                   finish the ledger's requested erasures
  * Configuration comes from the same environment as the task (GPLAY_PREFIX, AWS_REGION, GPLAY_AWS_ENDPOINT…).
  */
+
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { AppError, parseEnv, RAW_PREFIX } from "@gplay/common";
 import { LOCAL_FILE_BUCKET, LocalFileSource } from "./adapters/local-file-source.js";
 import { buildSnapshot } from "./app/build-snapshot.js";
+import { eraseReaders } from "./app/erase.js";
 import { type IngestResult, ingestFile, ingestFiles } from "./app/ingest-file.js";
 import { engineEnvSchema } from "./env.js";
 import { createEngine } from "./wiring.js";
 
 const USAGE =
-  "usage: cli ingest (--key K | --prefix P | --file PATH) [--bucket B] [--no-snapshot] | cli snapshot";
+  "usage: cli ingest (--key K | --prefix P | --file PATH) [--bucket B] [--no-snapshot] | cli snapshot | cli erase (--ids A,B | --ids-file F | --pending)";
 
 async function run(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -27,6 +32,9 @@ async function run(argv: string[]): Promise<void> {
       file: { type: "string" },
       bucket: { type: "string" },
       "no-snapshot": { type: "boolean", default: false },
+      ids: { type: "string" },
+      "ids-file": { type: "string" },
+      pending: { type: "boolean", default: false },
     },
   });
   const command = positionals[0];
@@ -41,6 +49,20 @@ async function run(argv: string[]): Promise<void> {
           ...(result.status === "built" ? { snapshotId: result.manifest.snapshotId } : {}),
         }),
       );
+      return;
+    }
+    if (command === "erase") {
+      const ids = [
+        ...(values.ids?.split(",") ?? []),
+        ...(values["ids-file"] === undefined
+          ? []
+          : (await readFile(values["ids-file"], "utf8")).split(/\s+/)),
+      ]
+        .map((id) => id.trim())
+        .filter((id) => id.length > 0);
+      const result = await eraseReaders(engine.erase, { userIds: ids, pending: values.pending });
+      // Counts only: the audit record never holds an id; unknown ids are the caller's own input.
+      console.log(JSON.stringify(result));
       return;
     }
     if (command !== "ingest") throw new AppError("VALIDATION_FAILED", USAGE);

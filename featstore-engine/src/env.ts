@@ -24,6 +24,11 @@ export const engineEnvSchema = awsEnvSchema.extend({
   GPLAY_INGEST_MAX_ATTEMPTS: envFields.int(1, 100).default(3),
   /** Readers merged between two checkpoints of a running ingestion (a re-run resumes after the last). */
   GPLAY_USERS_PER_CHECKPOINT: envFields.int(1, 1_000_000).default(2_000),
+  /**
+   * A reader's item expires (DynamoDB TTL) this many days after ingestion last wrote it (infra sets it
+   * from its retention config); unset: items never expire.
+   */
+  GPLAY_READER_RETENTION_DAYS: envFields.int(1, 36_500).optional(),
   /** EventBridge bus for "Snapshot Ready" (default bus when unset). */
   GPLAY_EVENT_BUS: z.string().min(1).default("default"),
   // Container overrides set by the EventBridge input transformer (ECS) or the local task runner.

@@ -19,6 +19,7 @@ import {
   s3ObjectCreatedEventSchema,
 } from "@gplay/common";
 import { buildSnapshot } from "./app/build-snapshot.js";
+import { eraseReaders } from "./app/erase.js";
 import { ingestFile, type SourceObject } from "./app/ingest-file.js";
 import { recoverIngestions } from "./app/recover.js";
 import { type EngineEnv, engineEnvSchema } from "./env.js";
@@ -58,6 +59,16 @@ async function main(): Promise<void> {
   }, limitMs);
   limit.unref();
   try {
+    if (process.argv[2] === "erase") {
+      // `erase` (scheduled, and after an api request): finishes every ledger entry still `requested`.
+      clearTimeout(limit);
+      const result = await eraseReaders({ ...engine.erase, logger: log }, { pending: true });
+      log.info(
+        { event: "erase-finished", readers: result.readers, auditKey: result.auditKey },
+        "erasure finished",
+      );
+      return;
+    }
     if (process.argv[2] === "recover") {
       clearTimeout(limit);
       const result = await recoverIngestions(

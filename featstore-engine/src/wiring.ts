@@ -9,11 +9,14 @@ import {
   type Metrics,
   tableNames,
 } from "@gplay/common";
+import { DynamoErasureTables } from "./adapters/dynamo-erasure-tables.js";
 import { DynamoFeatureStore } from "./adapters/dynamo-feature-store.js";
 import { EventBridgePublisher } from "./adapters/eventbridge-publisher.js";
 import { S3ObjectStore } from "./adapters/s3-object-store.js";
-import type { SnapshotDeps } from "./app/build-snapshot.js";
-import { domainBuilders } from "./app/builders.js";
+import { S3VersionedStore } from "./adapters/s3-versioned-store.js";
+import { buildSnapshot, type SnapshotDeps } from "./app/build-snapshot.js";
+import { domainBuilders, withReaderRetention } from "./app/builders.js";
+import type { EraseDeps } from "./app/erase.js";
 import type { IngestDeps } from "./app/ingest-file.js";
 import type { IngestionList } from "./app/ports.js";
 import type { EngineEnv } from "./env.js";
@@ -29,6 +32,8 @@ export interface Engine {
   /** The ingestions table as a list (`recover`). */
   ingestions: IngestionList;
   snapshot: SnapshotDeps;
+  /** `erase`: the stores erasure reads and rewrites, and the snapshot it rebuilds. */
+  erase: EraseDeps;
   close(): void;
 }
 
@@ -49,10 +54,20 @@ export function createEngine(env: EngineEnv, logger?: Logger): Engine {
     concurrency: env.GPLAY_DYNAMO_CONCURRENCY,
   });
   const metrics = createEngineMetrics(env.GPLAY_ENVIRONMENT);
+  const versions = new S3VersionedStore(clients.s3);
+  const erasureTables = new DynamoErasureTables(clients.documents, tableNames(env.GPLAY_PREFIX));
   const progress: Progress =
     env.GPLAY_PROGRESS_INTERVAL_MS === 0
       ? noProgress
       : createProgress({ stream: process.stderr, logger: log, intervalMs: env.GPLAY_PROGRESS_INTERVAL_MS });
+  const snapshot: SnapshotDeps = {
+    progress,
+    objects,
+    features,
+    events: new EventBridgePublisher(clients.eventbridge, env.GPLAY_EVENT_BUS),
+    buckets,
+    logger: log,
+  };
   return {
     logger: log,
     metrics,
@@ -60,21 +75,30 @@ export function createEngine(env: EngineEnv, logger?: Logger): Engine {
       objects,
       features,
       buckets,
-      builders: domainBuilders,
+      builders: withReaderRetention(domainBuilders, env.GPLAY_READER_RETENTION_DAYS),
       logger: log,
       metrics,
       progress,
       schemaCheck: env.GPLAY_SCHEMA_CHECK,
       usersPerCheckpoint: env.GPLAY_USERS_PER_CHECKPOINT,
+      erasure: { ledger: erasureTables, versions },
     },
     ingestions: features,
-    snapshot: {
-      progress,
-      objects,
-      features,
-      events: new EventBridgePublisher(clients.eventbridge, env.GPLAY_EVENT_BUS),
+    snapshot,
+    erase: {
+      versions,
+      ledger: erasureTables,
+      tables: erasureTables,
       buckets,
       logger: log,
+      snapshot: async () => {
+        const built = await buildSnapshot(snapshot);
+        return built.status === "empty"
+          ? undefined
+          : built.status === "built"
+            ? built.manifest.snapshotId
+            : built.snapshotId;
+      },
     },
     close: () => clients.destroy(),
   };

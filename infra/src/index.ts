@@ -2,6 +2,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { parseConfig, type RawConfig } from "./plan/config.js";
+import { parseRetention } from "./plan/retention.js";
 import { Platform, type PlatformSecrets, SECRET_CONFIG_KEYS } from "./platform.js";
 
 /**
@@ -38,7 +39,9 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const secrets = Object.fromEntries(
   Object.entries(SECRET_CONFIG_KEYS).map(([field, key]) => [field, config.requireSecret(key)]),
 ) as unknown as PlatformSecrets;
-const platform = new Platform("gplay", cfg, { repoRoot, secrets });
+// Retention per store (docs/privacy.md): stack config `retention`, over plan/retention.ts's defaults.
+const retention = parseRetention(config.getObject("retention"));
+const platform = new Platform("gplay", cfg, { repoRoot, secrets, retention });
 const out = platform.outputs;
 
 export const environment = cfg.environment;

@@ -26,6 +26,7 @@ import {
 import { platformKeyPolicy } from "./plan/keys.js";
 import { resourceNames } from "./plan/names.js";
 import { ecsExecLogGroupName, MLFLOW_DB_APP_USER, MLFLOW_DB_BOOTSTRAP_COMMAND } from "./plan/operations.js";
+import { DEFAULT_RETENTION, type RetentionConfig } from "./plan/retention.js";
 import {
   API_DRAIN,
   API_PROXY_HOPS,
@@ -65,6 +66,8 @@ export const SECRET_CONFIG_KEYS = {
 export interface PlatformOptions extends pulumi.ComponentResourceOptions {
   /** Monorepo root: the Docker build context of every image. */
   repoRoot: string;
+  /** Retention per store (plan/retention.ts); the defaults when absent. */
+  retention?: RetentionConfig;
   secrets: PlatformSecrets;
 }
 
@@ -96,7 +99,7 @@ export class Platform extends pulumi.ComponentResource {
   readonly outputs: PlatformOutputs;
 
   constructor(name: string, cfg: PlatformConfig, opts: PlatformOptions) {
-    const { repoRoot, secrets, ...componentOpts } = opts;
+    const { repoRoot, secrets, retention = DEFAULT_RETENTION, ...componentOpts } = opts;
     super("gplay:platform:Platform", name, {}, componentOpts);
     const parent = { parent: this };
     const names = resourceNames(cfg.prefix);
@@ -146,12 +149,17 @@ export class Platform extends pulumi.ComponentResource {
     );
     const lake = new DataLake(
       `${name}-lake`,
-      { names: names.buckets, keyArn: key.arn, forceDestroy: !cfg.deletionProtection },
+      { names: names.buckets, keyArn: key.arn, forceDestroy: !cfg.deletionProtection, retention },
       parent,
     );
     const tables = new FeatureTables(
       `${name}-tables`,
-      { names: names.tables, keyArn: key.arn, deletionProtection: cfg.deletionProtection },
+      {
+        names: names.tables,
+        keyArn: key.arn,
+        deletionProtection: cfg.deletionProtection,
+        pitrDays: retention.pitrDays,
+      },
       parent,
     );
     const images = new ContainerImages(
@@ -337,7 +345,7 @@ export class Platform extends pulumi.ComponentResource {
       {
         ...task("featstoreEngine"),
         ...cfg.featstoreEngine,
-        environment: { ...baseEnv },
+        environment: { ...baseEnv, [ENV.readerRetentionDays]: String(retention.inactiveReaderDays) },
         secrets: {},
         secretArns: [],
         taskPolicy: policy(featstoreEnginePolicy),
@@ -372,6 +380,7 @@ export class Platform extends pulumi.ComponentResource {
           [ENV.drainDelayMs]: String(API_DRAIN.delayMs),
           [ENV.drainTimeoutMs]: String(API_DRAIN.timeoutMs),
           [ENV.trustProxyHops]: String(API_PROXY_HOPS),
+          [ENV.readerRetentionDays]: String(retention.inactiveReaderDays),
         },
         secrets: { ...mlflowClientSecrets, [ENV.apiKeys]: apiKeysSecret.arn },
         secretArns: [apiKeysSecret.arn, servicePasswordSecret.arn],

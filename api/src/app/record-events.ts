@@ -11,6 +11,7 @@ import {
 import { rawFileKey } from "../domain/raw-file-key.js";
 import { applyInteractions } from "../domain/reader.js";
 import { type ClickRecord, clickInteraction, treinoCsv } from "../domain/treino-csv.js";
+import type { ClickBuffer } from "./erase-readers.js";
 import { PeriodicFlush } from "./periodic-flush.js";
 import type { Clock, RawEventSink, SeenEventStore, UserStore } from "./ports.js";
 import type { ActedInput, AttributionCounts } from "./record-impressions.js";
@@ -24,6 +25,8 @@ export interface EventRecorderOptions {
   maxBufferedClicks: number;
   /** A flush starts early once this many clicks wait, so files stay small under bursts. */
   flushAtClicks?: number;
+  /** Reader items expire (DynamoDB TTL) this many days after a click (docs/privacy.md); unset: never. */
+  readerRetentionDays?: number;
 }
 
 export interface EventRecorderDeps {
@@ -42,6 +45,11 @@ export interface EventRecorderDeps {
   impressions?: { acted(events: readonly ActedInput[]): AttributionCounts };
   /** Waits between conflicting write attempts (tests pass a no-op). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The erasure ledger: erasure time (epoch ms) of each erased reader among these. A flush drops
+   * buffered clicks of erased readers from before their erasure, whichever task was asked to erase.
+   */
+  erasures?: { erasedAt(userIds: readonly string[]): Promise<Map<string, number>> };
 }
 
 export interface RecordResult {
@@ -66,7 +74,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * Client impressions (`type: "impression"`) go to the impression log only (as `shown` rows), as do
  * the clicks, each credited to a served list (the treino format only holds accesses).
  */
-export class EventRecorder {
+export class EventRecorder implements ClickBuffer {
   #buffer: ClickRecord[] = [];
   #sequence = 0;
   readonly #flusher: PeriodicFlush;
@@ -80,6 +88,16 @@ export class EventRecorder {
 
   get buffered(): number {
     return this.#buffer.length;
+  }
+
+  holds(userId: string): boolean {
+    return this.#buffer.some((c) => c.userId === userId);
+  }
+
+  dropReaders(userIds: ReadonlySet<string>): number {
+    const before = this.#buffer.length;
+    this.#buffer = this.#buffer.filter((c) => !userIds.has(c.userId));
+    return before - this.#buffer.length;
   }
 
   /**
@@ -206,6 +224,8 @@ export class EventRecorder {
         clicks.map(clickInteraction),
         new Date(this.deps.clock.now()),
       );
+      const days = this.options.readerRetentionDays;
+      if (days !== undefined) next.expiresAt = Math.floor(this.deps.clock.now() / 1000) + days * 86_400;
       try {
         await this.deps.users.putUser(next, existing?.version);
         this.deps.onUserWritten?.(next);
@@ -227,10 +247,19 @@ export class EventRecorder {
   }
 
   async #flushOnce(): Promise<number> {
-    const batch = this.#buffer;
+    let batch = this.#buffer;
+    this.#buffer = [];
+    if (this.deps.erasures !== undefined && batch.length > 0) {
+      try {
+        const erased = await this.deps.erasures.erasedAt([...new Set(batch.map((c) => c.userId))]);
+        if (erased.size > 0) batch = batch.filter((c) => c.timestamp > (erased.get(c.userId) ?? -1));
+      } catch (error) {
+        this.#buffer = [...batch, ...this.#buffer];
+        throw toAppError(error, "Reading the erasure ledger failed");
+      }
+    }
     const body = treinoCsv(batch);
     if (body === undefined) return 0;
-    this.#buffer = [];
     const key = this.#nextKey();
     try {
       await this.deps.sink.putRawObject(key, body);

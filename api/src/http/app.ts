@@ -3,6 +3,7 @@ import {
   coldstartQuerySchema,
   coldstartRequestSchema,
   type EventsResponse,
+  erasureRequestSchema,
   type HealthResponse,
   type Logger,
   type Metrics,
@@ -12,6 +13,7 @@ import {
 } from "@gplay/common";
 import express, { type Express, type Response } from "express";
 import helmet from "helmet";
+import type { ReaderEraser } from "../app/erase-readers.js";
 import type { OnlineServing } from "../app/online.js";
 import type { ModelProvider } from "../app/ports.js";
 import type { ReaderView } from "../app/reader-view.js";
@@ -28,6 +30,7 @@ import {
   rateLimit,
   requestTimeout,
   requireJson,
+  requireScope,
 } from "./guards.js";
 import { OPERATIONS, openApiDocument } from "./openapi.js";
 import { readerViewHandler, viewKeyFromQuery } from "./reader-view.js";
@@ -59,6 +62,8 @@ export interface AppDeps {
   now?: () => number;
   /** The reader view page (`GET /view`); absent unless GPLAY_READER_VIEW. */
   readerView?: ReaderView;
+  /** `POST /admin/erasures` (keys with the `admin` scope); absent: the route answers 404. */
+  eraser?: ReaderEraser;
 }
 
 const MODEL_VERSION_HEADER = "x-model-version";
@@ -176,6 +181,14 @@ export function createApp(deps: AppDeps): Express {
     nameVersion(res, modelVersion);
     reply(res, 200, body);
   });
+
+  if (deps.eraser !== undefined) {
+    const eraser = deps.eraser;
+    app.post("/admin/erasures", requireScope("admin"), async (req, res) => {
+      const request = parseOr400(erasureRequestSchema, req.body, "body");
+      reply(res, 202, await eraser.erase(request.userIds));
+    });
+  }
 
   app.use((req) => {
     throw new AppError("NOT_FOUND", `No route ${req.method} ${req.path}; see /openapi.json`);

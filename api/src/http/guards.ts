@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { AppError } from "@gplay/common";
+import { type ApiScope, AppError, DEFAULT_API_SCOPES } from "@gplay/common";
 import type { RequestHandler } from "express";
 import { type RateQuota, TokenBuckets } from "../domain/token-bucket.js";
 import { sendError } from "./errors.js";
@@ -10,6 +10,8 @@ export interface ApiClient {
   name: string;
   key: string;
   quota: RateQuota;
+  /** What the key may do (default: `recommend` only). */
+  scopes?: readonly ApiScope[];
 }
 
 const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
@@ -47,6 +49,16 @@ export function apiKeyAuth(
     res.locals.apiClient = client;
     const state = requestState(res);
     if (state !== undefined) state.client = client.name;
+    next();
+  };
+}
+
+/** 403 unless the authenticated key has `scope` (the admin routes need `admin`). */
+export function requireScope(scope: ApiScope): RequestHandler {
+  return (_req, res, next) => {
+    const client = res.locals.apiClient as ApiClient;
+    if (!(client.scopes ?? DEFAULT_API_SCOPES).includes(scope))
+      throw new AppError("FORBIDDEN", `This API key lacks the ${scope} scope`);
     next();
   };
 }

@@ -2,6 +2,8 @@ import {
   coldstartQuerySchema,
   coldstartRequestSchema,
   coldstartResponseSchema,
+  erasureRequestSchema,
+  erasureResponseSchema,
   errorResponseSchema,
   eventsRequestSchema,
   eventsResponseSchema,
@@ -91,6 +93,19 @@ export const OPERATIONS: readonly Operation[] = [
     open: false,
     body: eventsRequestSchema,
     responses: { 200: { description: "Events accepted.", schema: eventsResponseSchema }, ...refused },
+  },
+  {
+    method: "post",
+    path: "/admin/erasures",
+    summary:
+      "Erases readers on request (LGPD): enters them in the erasure ledger and removes them from the feature store; the engine's erase task rewrites the lake (admin scope).",
+    open: false,
+    body: erasureRequestSchema,
+    responses: {
+      202: { description: "Entered in the ledger; unknown ids listed.", schema: erasureResponseSchema },
+      ...refused,
+      403: { description: "The API key lacks the admin scope.", schema: errorResponseSchema },
+    },
   },
   {
     method: "get",

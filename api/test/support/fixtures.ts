@@ -7,6 +7,8 @@ import {
   coldstartListId,
   createLogger,
   createMetrics,
+  type ErasureLedgerItem,
+  erasureHash,
   type Interaction,
   type Logger,
   type Metrics,
@@ -15,6 +17,7 @@ import {
   type WorldInputs,
 } from "@gplay/common";
 import { WorldRanker } from "../../src/app/bundle-ranker.js";
+import type { ErasureStores } from "../../src/app/erase-readers.js";
 import type {
   ArticleSource,
   Clock,
@@ -173,6 +176,38 @@ export class FakeSeenEvents implements SeenEventStore {
   }
   async release(keys: readonly string[]): Promise<void> {
     for (const key of keys) this.keys.delete(key);
+  }
+}
+
+/** The erasure ledger and reader-keyed tables in memory, over the fake users and event-ids stores. */
+export class FakeErasureStores implements ErasureStores {
+  readonly ledger = new Map<string, ErasureLedgerItem>();
+  constructor(
+    private readonly users: FakeUserStore,
+    private readonly seen: FakeSeenEvents,
+  ) {}
+  async addLedgerEntries(entries: readonly ErasureLedgerItem[]): Promise<void> {
+    for (const e of entries) if (!this.ledger.has(e.userHash)) this.ledger.set(e.userHash, e);
+  }
+  async erasedAt(userIds: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const id of userIds) {
+      const e = this.ledger.get(erasureHash(id));
+      if (e !== undefined) out.set(id, Date.parse(e.erasedAt));
+    }
+    return out;
+  }
+  async existingUsers(userIds: readonly string[]): Promise<Set<string>> {
+    return new Set(userIds.filter((id) => this.users.items.has(id)));
+  }
+  async deleteUsers(userIds: readonly string[]): Promise<number> {
+    for (const id of userIds) this.users.items.delete(id);
+    return userIds.length;
+  }
+  async deleteEventIds(userIds: readonly string[]): Promise<number> {
+    const keys = [...this.seen.keys].filter((k) => userIds.includes(k.split("#")[0] ?? ""));
+    for (const k of keys) this.seen.keys.delete(k);
+    return keys.length;
   }
 }
 

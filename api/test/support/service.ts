@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import type { ColdstartItem, Logger } from "@gplay/common";
+import { ReaderEraser } from "../../src/app/erase-readers.js";
 import { SwitchableModelProvider } from "../../src/app/model.js";
 import { OnlineServing } from "../../src/app/online.js";
 import type { Clock } from "../../src/app/ports.js";
@@ -15,6 +16,7 @@ import { listen } from "../../src/server.js";
 import {
   FakeArticleSource,
   FakeColdstartSource,
+  FakeErasureStores,
   type FakeRanker,
   FakeSeenEvents,
   FakeSink,
@@ -25,6 +27,8 @@ import {
 
 export const API_KEY = "test-key-0123456789abcdef";
 export const OTHER_KEY = "other-key-0123456789abcdef";
+/** A key with the `admin` scope (the admin routes). */
+export const ADMIN_KEY = "admin-key-0123456789abcdef";
 
 export interface ServiceOptions {
   articles?: ArticleMeta[];
@@ -46,6 +50,7 @@ export interface Service {
   coldstart: FakeColdstartSource;
   sink: FakeSink;
   seen: FakeSeenEvents;
+  erasures: FakeErasureStores;
   logger: Logger;
   lines: Record<string, unknown>[];
   documents: Record<string, unknown>[];
@@ -67,6 +72,7 @@ export function buildService(options: ServiceOptions = {}): Service {
   const coldstart = new FakeColdstartSource(options.rows ?? []);
   const sink = new FakeSink();
   const seen = new FakeSeenEvents();
+  const erasures = new FakeErasureStores(users, seen);
   const { logger, lines } = memoryLogger();
   const { metrics, documents } = memoryMetrics();
   const model = new SwitchableModelProvider("no model registered");
@@ -114,6 +120,7 @@ export function buildService(options: ServiceOptions = {}): Service {
       logger,
       onUserWritten: (u) => recommender.rememberUser(u),
       sleep: async () => undefined,
+      erasures,
     },
     { maxWriteAttempts: 5, instanceId: "test", maxBufferedClicks: 10_000 },
   );
@@ -125,6 +132,7 @@ export function buildService(options: ServiceOptions = {}): Service {
     clients: [
       { name: "web", key: API_KEY, quota: { ratePerSecond: 1_000, burst: 1_000 } },
       { name: "tiny", key: OTHER_KEY, quota: { ratePerSecond: 0.5, burst: 2 } },
+      { name: "ops", key: ADMIN_KEY, quota: { ratePerSecond: 100, burst: 100 }, scopes: ["admin"] },
     ],
     authFailureQuota: { ratePerSecond: 1, burst: 50 },
     trustProxyHops: 0,
@@ -152,6 +160,7 @@ export function buildService(options: ServiceOptions = {}): Service {
     logger,
     metrics,
     config,
+    eraser: new ReaderEraser({ stores: erasures, buffer: events, clock, logger }),
     ...(readerView === undefined ? {} : { readerView }),
   });
   return {
@@ -161,6 +170,7 @@ export function buildService(options: ServiceOptions = {}): Service {
     coldstart,
     sink,
     seen,
+    erasures,
     logger,
     lines,
     documents,

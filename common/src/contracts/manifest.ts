@@ -31,6 +31,11 @@ export const snapshotManifestSchema = z.object({
   }),
   /** sha256 over the sorted partition checksums: the dataset's identity for lineage. */
   digest: z.string().regex(/^[0-9a-f]{64}$/),
+  /**
+   * Set by an erasure that rewrote partitions this manifest lists (their checksums no longer match):
+   * train from the newer snapshot it built instead.
+   */
+  supersededBy: z.object({ erasure: z.string().min(1), at: z.iso.datetime() }).optional(),
 });
 export type SnapshotManifest = z.infer<typeof snapshotManifestSchema>;
 

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { RAW_FILE_KINDS } from "./lake.js";
 
 /**
- * The online feature store: four DynamoDB tables, on-demand, each with a TTL attribute. Their key
+ * The online feature store: DynamoDB tables, on-demand, each with a TTL attribute. Their key
  * schemas are data here so the Pulumi program and the local stack create identical tables.
  */
 export interface TableDefinition {
@@ -46,6 +46,12 @@ export const TABLES = {
     ttlAttribute: TTL_ATTRIBUTE,
     purpose: "Client event ids the api has seen (reader id # event id), so a retried /events adds nothing.",
   },
+  erasures: {
+    suffix: "erasures",
+    partitionKey: { name: "userHash", type: "S" },
+    ttlAttribute: TTL_ATTRIBUTE,
+    purpose: "The erasure ledger: hashed ids of erased readers and when (never expires; docs/privacy.md).",
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableName = keyof typeof TABLES;
@@ -58,6 +64,7 @@ export function tableNames(prefix: string): TableNames {
     coldstart: `${prefix}-${TABLES.coldstart.suffix}`,
     ingestions: `${prefix}-${TABLES.ingestions.suffix}`,
     eventIds: `${prefix}-${TABLES.eventIds.suffix}`,
+    erasures: `${prefix}-${TABLES.erasures.suffix}`,
   };
 }
 
@@ -199,6 +206,11 @@ export const ingestionItemSchema = z.object({
   error: z.string().optional(),
   startedAt: z.iso.datetime(),
   finishedAt: z.iso.datetime().optional(),
+  /**
+   * Set when an erasure rewrote this version's rows: the version's bytes hold erased readers, so a
+   * re-delivery of them is scrubbed again (docs/privacy.md).
+   */
+  erasedAt: z.iso.datetime().optional(),
   expiresAt: z.number().int().optional(),
 });
 export type IngestionItem = z.infer<typeof ingestionItemSchema>;

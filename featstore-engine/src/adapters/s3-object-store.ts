@@ -19,7 +19,12 @@ export class S3ObjectStore implements ObjectStore {
   async head(bucket: string, key: string) {
     try {
       const out = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return { etag: unquote(out.ETag), size: out.ContentLength ?? 0 };
+      return {
+        etag: unquote(out.ETag),
+        size: out.ContentLength ?? 0,
+        metadata: out.Metadata ?? {},
+        ...(out.VersionId === undefined ? {} : { versionId: out.VersionId }),
+      };
     } catch (error) {
       throw translateAwsError(error, `reading metadata of s3://${bucket}/${key}`, { bucket, key });
     }

@@ -3,6 +3,7 @@ import {
   type ArticleItem,
   type ArticleRecord,
   DATASET_OF_KIND,
+  ERASURE_REWRITE_METADATA,
   encodeProcessedParquet,
   type ImpressionRecord,
   type IngestionCounts,
@@ -24,6 +25,7 @@ import {
 } from "@gplay/common";
 import { cleanRawFile } from "../domain/raw-file.js";
 import { noProgress, type Progress, type ProgressTask } from "../progress/progress.js";
+import { type IngestErasure, type LedgerFilter, loadLedgerFilter, scrubRawObject } from "./ingest-erasure.js";
 import type { FeatureStore, ObjectStore, UserMerge } from "./ports.js";
 
 /** Pure builders from the domain, injected so the use case stays testable with fakes. */
@@ -55,6 +57,8 @@ export interface IngestDeps {
   schemaCheck?: boolean;
   /** Readers merged between two checkpoints of the `started` row (a re-run resumes after the last). */
   usersPerCheckpoint?: number;
+  /** The erasure ledger, applied to every file (docs/privacy.md); absent: nothing is erased. */
+  erasure?: IngestErasure;
   now?: () => Date;
 }
 
@@ -68,7 +72,9 @@ export type SourceReader = Pick<ObjectStore, "head" | "read">;
 
 export type IngestResult =
   | { status: "ingested"; sourceId: string; kind: RawFileKind; counts: IngestionCounts; reportKey: string }
-  | { status: "already-ingested"; sourceId: string };
+  | { status: "already-ingested"; sourceId: string }
+  /** An erasure's own rewrite of an ingested object: its rows are in the lake already. */
+  | { status: "erasure-rewrite"; sourceId: string };
 
 /** The report written to `processed/ingestions/<sourceId>.json` (its schema is common's). */
 export type { IngestionReport } from "@gplay/common";
@@ -87,6 +93,8 @@ export interface Staged {
   byReason: Record<string, number>;
   /** Distinct readers and articles named by the accepted rows (see IngestionReport.touched). */
   touched: { readers: number; articles: number };
+  /** Rows of erased readers dropped by the ledger (their source lines), and the ledger applied. */
+  erased: LedgerFilter;
 }
 
 /** A validated, staged object version, ready to be written (see `prepareIngestion`). */
@@ -99,6 +107,8 @@ export interface PreparedIngestion {
   /** Readers (in file order) an earlier attempt of this object version committed. */
   usersCommitted: number;
   startedAt: Date;
+  /** The version read (the raw object is rewritten without the rows the ledger dropped). */
+  versionId: string | undefined;
   staged: Staged;
   log: Logger;
   task: ProgressTask;
@@ -170,8 +180,17 @@ export async function prepareIngestion(
   const id = sourceIdOf(source.bucket, source.key, head.etag);
   const log = deps.logger.child({ sourceId: id, bucket: source.bucket, key: source.key });
 
+  if (head.metadata?.[ERASURE_REWRITE_METADATA] !== undefined) {
+    log.info({ event: "erasure-rewrite" }, "an erasure rewrote this object; its rows are ingested already");
+    return { status: "erasure-rewrite", sourceId: id };
+  }
   const marker = await deps.features.getIngestion(id);
   if (marker?.status === "succeeded") {
+    // The bytes of a version an erasure rewrote are back (a re-delivery): scrub them again.
+    if (marker.erasedAt !== undefined && deps.erasure !== undefined && source.bucket === deps.buckets.raw) {
+      const filter = await loadLedgerFilter(deps.erasure);
+      await scrubRawObject(deps.erasure, { ...source, versionId: head.versionId }, filter, log);
+    }
     log.info({ reportKey: marker.reportKey }, "object version already ingested; nothing to do");
     return { status: "already-ingested", sourceId: id };
   }
@@ -192,7 +211,8 @@ export async function prepareIngestion(
       );
     task = (deps.progress ?? noProgress).begin(source.key, object.size || head.size);
     task.phase("read");
-    staged = await stage(deps, countBytes(object.body, task), source.key, id, startedAt, task);
+    const ledger = await loadLedgerFilter(deps.erasure);
+    staged = await stage(deps, countBytes(object.body, task), source.key, id, startedAt, task, ledger);
   } catch (error) {
     task?.end();
     // Nothing was written, but the attempt still gets its row: refused (the file is unusable) or failed.
@@ -220,6 +240,7 @@ export async function prepareIngestion(
     attempts,
     usersCommitted: marker?.usersCommitted ?? 0,
     startedAt,
+    versionId: head.versionId,
     staged,
     log,
     task,
@@ -248,6 +269,15 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
       ...(usersCommitted > 0 ? { usersCommitted } : {}),
     });
   await started(resumeFrom);
+  // Rows of erased readers leave the raw object too (before anything of this version is written).
+  if (staged.erased.erasedLines.size > 0 && deps.erasure !== undefined && source.bucket === deps.buckets.raw)
+    await scrubRawObject(
+      deps.erasure,
+      { ...source, versionId: prepared.versionId },
+      staged.erased,
+      log,
+      staged.erased.erasedLines,
+    );
 
   let lake: Promise<{ partitionKey: string; quarantineKey: string | undefined }> | undefined;
   try {
@@ -378,6 +408,7 @@ async function stage(
   id: string,
   now: Date,
   task: ProgressTask,
+  ledger: LedgerFilter,
 ): Promise<Staged> {
   const cleaned = await cleanRawFile(body, key, { schemaCheck: deps.schemaCheck ?? true });
   const staged: Staged = {
@@ -397,6 +428,7 @@ async function stage(
     },
     byReason: {},
     touched: { readers: 0, articles: 0 },
+    erased: ledger,
   };
   const readers = new Set<string>();
   const pages = new Set<string>();
@@ -405,10 +437,12 @@ async function stage(
     for (const outcome of batch) {
       switch (outcome.kind) {
         case "quarantine":
-          staged.quarantine.push(outcome.record);
+          if (!ledger.erasesQuarantined(outcome.record)) staged.quarantine.push(outcome.record);
           break;
         case "treino": {
           const { userId, userType } = outcome.user;
+          const times = outcome.interactions.map((i) => i.timestamp);
+          if (ledger.erasesRow(userId, times, outcome.line)) break;
           let user = staged.users.get(userId);
           if (user === undefined) {
             user = { userType, interactions: [] };
@@ -422,6 +456,14 @@ async function stage(
           break;
         }
         case "validacao":
+          if (
+            ledger.erasesRow(
+              outcome.row.userId,
+              outcome.accesses.map((a) => a.timestamp),
+              outcome.line,
+            )
+          )
+            break;
           readers.add(outcome.row.userId);
           for (const a of outcome.accesses) {
             staged.validation.push({ ...a, source: id });

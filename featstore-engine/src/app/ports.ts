@@ -9,7 +9,11 @@ import type {
 
 /** What the engine needs from object storage (S3). */
 export interface ObjectStore {
-  head(bucket: string, key: string): Promise<{ etag: string; size: number }>;
+  /** `metadata` (user metadata) and `versionId` when the store reports them. */
+  head(
+    bucket: string,
+    key: string,
+  ): Promise<{ etag: string; size: number; metadata?: Record<string, string>; versionId?: string }>;
   /** Streams an object; `etag` is the version read, so a concurrent overwrite is noticed. */
   read(bucket: string, key: string): Promise<{ body: AsyncIterable<Uint8Array>; etag: string; size: number }>;
   put(bucket: string, key: string, body: Uint8Array | string, contentType: string): Promise<{ etag: string }>;

@@ -3,12 +3,15 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { BLOCK_ALL_PUBLIC_ACCESS, tlsOnlyBucketPolicy } from "../plan/iam.js";
 import { lifecycleRules } from "../plan/lifecycle.js";
+import { DEFAULT_RETENTION, type RetentionConfig, retentionRules } from "../plan/retention.js";
 
 export interface DataLakeArgs {
   names: LakeBuckets;
   keyArn: pulumi.Input<string>;
   /** Let `pulumi destroy` empty the buckets (dev only). */
   forceDestroy: boolean;
+  /** How long each zone keeps data (retention rules beside the tiering ones). */
+  retention?: RetentionConfig;
 }
 
 /** Zones whose history must survive overwrites and deletes. */
@@ -77,7 +80,10 @@ export class DataLake extends pulumi.ComponentResource {
       // Lifecycle: tiering, expiry of old versions and quarantine, abort stale uploads.
       new aws.s3.BucketLifecycleConfiguration(
         `${name}-${zone}-lifecycle`,
-        { bucket: bucket.id, rules: lifecycleRules(zone) },
+        {
+          bucket: bucket.id,
+          rules: [...lifecycleRules(zone), ...retentionRules(zone, args.retention ?? DEFAULT_RETENTION)],
+        },
         { ...parent, ...(versioning !== undefined && { dependsOn: [versioning] }) },
       );
       if (NOTIFYING_ZONES.includes(zone)) {

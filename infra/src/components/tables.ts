@@ -1,11 +1,14 @@
 import { TABLES, type TableName, type TableNames } from "@gplay/common";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_RETENTION } from "../plan/retention.js";
 
 export interface FeatureTablesArgs {
   names: TableNames;
   keyArn: pulumi.Input<string>;
   deletionProtection: boolean;
+  /** Point-in-time recovery window in days (erasure's backup bound, plan/retention.ts). */
+  pitrDays?: number;
 }
 
 /**
@@ -28,7 +31,11 @@ export class FeatureTables extends pulumi.ComponentResource {
           hashKey: def.partitionKey.name,
           attributes: [{ name: def.partitionKey.name, type: def.partitionKey.type }],
           ttl: { attributeName: def.ttlAttribute, enabled: true },
-          pointInTimeRecovery: { enabled: true },
+          // Backups of erased readers' items age out with this window (docs/privacy.md).
+          pointInTimeRecovery: {
+            enabled: true,
+            recoveryPeriodInDays: args.pitrDays ?? DEFAULT_RETENTION.pitrDays,
+          },
           serverSideEncryption: { enabled: true, kmsKeyArn: args.keyArn },
           deletionProtectionEnabled: args.deletionProtection,
           tags: { Table: key },

@@ -23,6 +23,7 @@ import { HARDENING_INVARIANTS } from "./hardening.js";
 import { WORKLOAD_IDENTITY_INVARIANTS } from "./identity.js";
 import { OPERATIONS_INVARIANTS } from "./operations.js";
 import { asArray, belongsTo, deepEqual, json, ofType, type RecordedResource, T } from "./resources.js";
+import { RETENTION_INVARIANTS } from "./retention.js";
 import {
   containers,
   family,
@@ -845,7 +846,8 @@ export const INVARIANTS: Invariant[] = [
     check: (rs, ctx) => {
       const names = resourceNames(ctx.prefix);
       const allowedBuckets: Record<Workload, string[]> = {
-        featstoreEngine: [names.buckets.raw, names.buckets.processed],
+        // erasure rewrites MLflow's text artifacts under mlflow/ (plan/erasure-iam.ts)
+        featstoreEngine: [names.buckets.raw, names.buckets.processed, names.buckets.models],
         training: [names.buckets.processed],
         // the api drops its click files under raw/api-events/ (checked to the action and prefix below)
         api: [names.buckets.raw],
@@ -1006,6 +1008,7 @@ export const INVARIANTS: Invariant[] = [
   ...WORKLOAD_IDENTITY_INVARIANTS,
   ...OPERATIONS_INVARIANTS,
   ...HARDENING_INVARIANTS,
+  ...RETENTION_INVARIANTS,
 ];
 
 /** Runs every invariant; returns violations by invariant id (only the failing ones). */

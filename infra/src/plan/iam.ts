@@ -6,6 +6,7 @@ import {
   SNAPSHOT_READY,
   type TableName,
 } from "@gplay/common";
+import { apiErasureStatements, engineErasureStatements } from "./erasure-iam.js";
 
 /**
  * IAM policy documents as data. Each task role gets exactly the buckets, key prefixes and table ARNs
@@ -137,6 +138,7 @@ export function featstoreEnginePolicy(ctx: TaskPolicyContext): PolicyDocument {
       Resource: [ctx.eventBusArn],
       Condition: { StringEquals: { "events:source": SNAPSHOT_READY.source } },
     },
+    ...engineErasureStatements(ctx),
     kms(ctx.keyArn),
   );
 }
@@ -177,6 +179,7 @@ export function apiPolicy(ctx: TaskPolicyContext): PolicyDocument {
       Resource: tables(ctx, ["eventIds"]),
     },
     { ...s3Write("ClickFiles", ctx.buckets.raw, API_EVENTS_PREFIX), Action: ["s3:PutObject"] },
+    ...apiErasureStatements(ctx),
     kms(ctx.keyArn),
   );
 }

@@ -1,10 +1,9 @@
 import { type LakeZone, PROCESSED_PREFIX, RAW_PREFIX } from "@gplay/common";
 
 /**
- * Lifecycle rules per lake zone (the shape of `aws.s3.BucketLifecycleConfiguration` rules). Raw
- * files are the source of truth: they move to infrequent access and old versions expire. In processed,
- * only quarantine reports expire (after 90 days); snapshots and feature partitions are kept by these
- * rules (the processed bucket is not versioned, so nothing is left behind as a noncurrent version).
+ * Lifecycle rules per lake zone (the shape of `aws.s3.BucketLifecycleConfiguration` rules): storage
+ * tiering and stale uploads. How long data is kept (expiry of files, old versions, quarantine) is
+ * retention's: `retentionRules` in retention.ts, added beside these.
  */
 export interface LifecycleRule {
   id: string;
@@ -27,19 +26,11 @@ export function lifecycleRules(zone: LakeZone): LifecycleRule[] {
           filter: { prefix: RAW_PREFIX },
           ...abort,
           transitions: [{ days: 30, storageClass: "STANDARD_IA" }],
-          noncurrentVersionExpiration: { noncurrentDays: 90 },
         },
       ];
     case "processed":
       return [
         { id: "processed-abort-uploads", status: "Enabled", filter: { prefix: PROCESSED_PREFIX }, ...abort },
-        {
-          id: "processed-quarantine-expiry",
-          status: "Enabled",
-          filter: { prefix: `${PROCESSED_PREFIX}quarantine/` },
-          ...abort,
-          expiration: { days: 90 },
-        },
       ];
     case "models":
       return [

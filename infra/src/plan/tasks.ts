@@ -125,6 +125,8 @@ export const ENV = {
   drainDelayMs: "GPLAY_DRAIN_DELAY_MS",
   drainTimeoutMs: "GPLAY_DRAIN_TIMEOUT_MS",
   trustProxyHops: "GPLAY_TRUST_PROXY_HOPS",
+  /** Users-table TTL of inactive readers (plan/retention.ts). */
+  readerRetentionDays: "GPLAY_READER_RETENTION_DAYS",
 } as const;
 
 /**

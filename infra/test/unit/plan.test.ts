@@ -41,6 +41,13 @@ import {
   subnetOf,
 } from "../../src/plan/network.js";
 import { onlineWidgets } from "../../src/plan/online-dashboard.js";
+import {
+  DEFAULT_RETENTION,
+  ERASURE_BACKUP_MAX_AGE_DAYS,
+  parseRetention,
+  retentionProblems,
+  retentionRules,
+} from "../../src/plan/retention.js";
 import { fargateSizeProblem } from "../../src/plan/sizes.js";
 import { containerDefinition, mlflowAllowedHosts, SECRET_NAME_PATTERN } from "../../src/plan/tasks.js";
 
@@ -238,6 +245,7 @@ describe("IAM documents", () => {
       coldstart: "arn:aws:dynamodb:us-east-1:1:table/gplay-dev-coldstart",
       ingestions: "arn:aws:dynamodb:us-east-1:1:table/gplay-dev-ingestions",
       eventIds: "arn:aws:dynamodb:us-east-1:1:table/gplay-dev-event-ids",
+      erasures: "arn:aws:dynamodb:us-east-1:1:table/gplay-dev-erasures",
     },
     keyArn: "arn:aws:kms:us-east-1:1:key/k",
     eventBusArn: "arn:aws:events:us-east-1:1:event-bus/default",
@@ -246,7 +254,7 @@ describe("IAM documents", () => {
   const resources = (doc: { Statement: { Resource?: string[] }[] }) =>
     doc.Statement.flatMap((s) => s.Resource ?? []);
 
-  test("featstore-engine reads raw/ and writes processed/ only, and may only announce snapshots", () => {
+  test("featstore-engine reads raw/ and writes processed/ (raw/ and mlflow/ for erasure only), and may only announce snapshots", () => {
     const doc = featstoreEnginePolicy(ctx);
     const s3 = resources(doc).filter((r) => r.startsWith("arn:aws:s3"));
     expect(s3).toEqual(
@@ -255,7 +263,17 @@ describe("IAM documents", () => {
         `arn:aws:s3:::gplay-dev-processed/${PROCESSED_PREFIX}*`,
       ]),
     );
-    expect(s3.some((r) => r.includes("gplay-dev-models"))).toBe(false);
+    // Erasure rewrites MLflow's text artifacts, under mlflow/ only.
+    expect(
+      s3
+        .filter((r) => r.includes("gplay-dev-models"))
+        .every(
+          (r) =>
+            r === "arn:aws:s3:::gplay-dev-models" || r.startsWith("arn:aws:s3:::gplay-dev-models/mlflow/"),
+        ),
+    ).toBe(true);
+    const engineWrites = doc.Statement.filter((s) => s.Action?.includes("s3:PutObject")).map((s) => s.Sid);
+    expect(engineWrites).toEqual(["ProcessedPut", "ErasureVersions"]);
     expect(doc.Statement.find((s) => s.Sid === "SnapshotReady")?.Condition).toEqual({
       StringEquals: { "events:source": "gplay.featstore" },
     });
@@ -264,9 +282,9 @@ describe("IAM documents", () => {
     });
   });
 
-  test("the API may scan the items table (catalogue refresh) and no other table", () => {
+  test("the API may scan the items table (catalogue refresh) and the event ids (erasure) and no other table", () => {
     const scans = apiPolicy(ctx).Statement.filter((s) => s.Action?.includes("dynamodb:Scan"));
-    expect(scans.flatMap((s) => s.Resource)).toEqual([ctx.tableArns.items]);
+    expect(scans.flatMap((s) => s.Resource)).toEqual([ctx.tableArns.items, ctx.tableArns.eventIds]);
   });
 
   test("the API writes only its readers' items, its seen event ids and its click files under raw/api-events/", () => {
@@ -277,14 +295,21 @@ describe("IAM documents", () => {
       [["dynamodb:PutItem"], [ctx.tableArns.users]],
       [["dynamodb:PutItem", "dynamodb:DeleteItem"], [ctx.tableArns.eventIds]],
       [["s3:PutObject"], ["arn:aws:s3:::gplay-dev-raw/raw/api-events/*"]],
+      // The admin route's erasure: the ledger, and deletes of the readers' items and event ids.
+      [["dynamodb:PutItem", "dynamodb:BatchGetItem"], [ctx.tableArns.erasures]],
+      [["dynamodb:BatchWriteItem"], [ctx.tableArns.users, ctx.tableArns.eventIds]],
     ]);
     expect(resources(apiPolicy(ctx))).not.toContain(ctx.tableArns.ingestions);
-    // Only the api uses the event ids: the engine and training never see them.
-    expect(resources(featstoreEnginePolicy(ctx))).not.toContain(ctx.tableArns.eventIds);
+    // The api uses the event ids; the engine only erases readers from them; training never sees them.
+    expect(
+      featstoreEnginePolicy(ctx)
+        .Statement.filter((s) => s.Resource?.includes(ctx.tableArns.eventIds))
+        .map((s) => s.Sid),
+    ).toEqual(["ErasureReaderTables"]);
     expect(resources(trainingPolicy(ctx))).not.toContain(ctx.tableArns.eventIds);
   });
 
-  test("only MLflow touches the models bucket, and only its mlflow/ prefix", () => {
+  test("only MLflow (and the engine's erasure) touch the models bucket, and only its mlflow/ prefix", () => {
     // training and the api reach models through MLflow's proxied artifacts, never the bucket.
     expect(resources(trainingPolicy(ctx)).filter((r) => r.includes("gplay-dev-models"))).toEqual([]);
     expect(resources(apiPolicy(ctx)).filter((r) => r.includes("gplay-dev-models"))).toEqual([]);
@@ -422,8 +447,7 @@ describe("lifecycle rules", () => {
     for (const zone of ["raw", "processed", "models"] as const)
       for (const r of lifecycleRules(zone))
         expect(r.abortIncompleteMultipartUpload.daysAfterInitiation).toBe(7);
-    expect(lifecycleRules("raw")[0]?.noncurrentVersionExpiration).toEqual({ noncurrentDays: 90 });
-    expect(lifecycleRules("processed").map((r) => r.filter.prefix)).toContain("processed/quarantine/");
+    expect(lifecycleRules("processed").map((r) => r.filter.prefix)).toContain("processed/");
   });
 });
 
@@ -603,5 +627,29 @@ describe("bootstrap trust", () => {
     expect(parseEnvironments('["prod"]')).toEqual(["prod"]);
     expect(() => parseEnvironments(["staging"])).toThrow(/environments/);
     expect(() => parseEnvironments(["dev", "dev"])).toThrow(/distinct/);
+  });
+});
+
+describe("retention", () => {
+  test("the defaults hold erasure's backup bound and every store expires", () => {
+    expect(retentionProblems(DEFAULT_RETENTION)).toEqual([]);
+    expect(DEFAULT_RETENTION.rawVersionDays).toBeLessThanOrEqual(ERASURE_BACKUP_MAX_AGE_DAYS);
+    const raw = retentionRules("raw", DEFAULT_RETENTION);
+    expect(raw.map((r) => [r.filter.prefix, r.expiration?.days])).toEqual([
+      ["raw/", 730],
+      ["raw/api-events/", 365],
+    ]);
+    expect(retentionRules("processed", DEFAULT_RETENTION).map((r) => r.filter.prefix)).toEqual([
+      "processed/interactions/",
+      "processed/validation/",
+      "processed/quarantine/",
+    ]);
+  });
+
+  test("stack config overrides a setting; out-of-bound or unknown settings are refused, all named", () => {
+    expect(parseRetention({ quarantineDays: 30 }).quarantineDays).toBe(30);
+    expect(() => parseRetention({ rawVersionDays: 90, pitrDays: 0, colour: 1 })).toThrow(
+      /retention\.colour is not a retention setting.*pitrDays must be a positive.*rawVersionDays must be at most 35/,
+    );
   });
 });

@@ -1,0 +1,200 @@
+/**
+ * Erasure speed (issue #20): on a lake the engine ingested at `--scale` (1 = the full kit: 577,942
+ * readers, ~8.1 M interactions), the time of `cli erase` for the reader with the most reads, then
+ * for a batch of `--batch` other readers, next to the floor they are bound by, measured in the same
+ * run: one plain pass (list and read every object version of raw/, processed/ and mlflow/, nothing
+ * decoded), through the engine's own S3 adapter.
+ *
+ *   pnpm --filter @gplay/bench bench:erase -- --scale 0.1|1 [--batch 1000]
+ *
+ * Below scale 1 it prints the full-scale figure extrapolated linearly in lake bytes (the erase is a
+ * pass over the lake plus the rewrite of the objects that hold the readers) and says so.
+ */
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { ensureData, ROOT, runMeasured } from "./engine-run.js";
+
+interface Endpoints {
+  awsEndpoint: string;
+  region: string;
+}
+interface Environment {
+  prefix: string;
+  buckets: { raw: string; processed: string; models: string };
+}
+interface ScriptsModule {
+  ensureLocalStack(): Promise<{ endpoints: Endpoints }>;
+  provisionEnvironment(endpoints: Endpoints, prefix: string): Promise<Environment>;
+  destroyEnvironment(endpoints: Endpoints, prefix: string): Promise<void>;
+  localAwsClients(endpoints: Endpoints): {
+    s3: { send(command: unknown): Promise<unknown> };
+    destroy(): void;
+  };
+  uniquePrefix(label: string): string;
+  stackEnvironment(endpoints: Endpoints): Record<string, string>;
+}
+interface VersionedStore {
+  listVersions(
+    bucket: string,
+    prefix: string,
+  ): AsyncIterable<{ key: string; versionId: string; size: number }>;
+  readVersion(bucket: string, key: string, versionId: string): Promise<Uint8Array>;
+  putWithMetadata(
+    bucket: string,
+    key: string,
+    body: Uint8Array,
+    type: string,
+    meta: object,
+  ): Promise<unknown>;
+  deleteVersion(bucket: string, key: string, versionId: string): Promise<void>;
+}
+interface S3Module {
+  PutBucketVersioningCommand: new (input: unknown) => unknown;
+}
+
+const load = <T>(relative: string): Promise<T> =>
+  import(pathToFileURL(path.join(ROOT, relative)).href) as Promise<T>;
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const node = ["--conditions=@gplay/source", "--import", "tsx", "featstore-engine/src/cli.ts"];
+
+async function csvFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile() && e.name.endsWith(".csv")) out.push(path.relative(dir, path.join(e.parentPath, e.name)));
+  return out.sort();
+}
+
+/** Rows per reader over the treino files (the first field of each row). */
+async function readsPerReader(dir: string, files: string[]): Promise<Map<string, number>> {
+  const reads = new Map<string, number>();
+  for (const f of files.filter((f) => f.startsWith("treino/"))) {
+    const text = await readFile(path.join(dir, f), "utf8");
+    for (const m of text.matchAll(/^([0-9a-f]{64}),[^,]*,(\d+),/gm))
+      reads.set(m[1] as string, (reads.get(m[1] as string) ?? 0) + Number(m[2]));
+  }
+  return reads;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((a) => a !== "--"),
+    options: { scale: { type: "string", default: "0.1" }, batch: { type: "string", default: "1000" } },
+  });
+  const scale = Number(values.scale);
+  const batch = Number(values.batch);
+  const scripts = await load<ScriptsModule>("scripts/src/index.ts");
+  const { S3VersionedStore } = await load<{ S3VersionedStore: new (s3: unknown) => VersionedStore }>(
+    "featstore-engine/src/adapters/s3-versioned-store.ts",
+  );
+  // The engine's own SDK (the bench workspace does not depend on it).
+  const { PutBucketVersioningCommand } = createRequire(path.join(ROOT, "featstore-engine/package.json"))(
+    "@aws-sdk/client-s3",
+  ) as S3Module;
+  const dir = await ensureData(scale);
+  const files = await csvFiles(dir);
+  const { endpoints } = await scripts.ensureLocalStack();
+  const prefix = scripts.uniquePrefix("bench-erase");
+  const env = await scripts.provisionEnvironment(endpoints, prefix);
+  const clients = scripts.localAwsClients(endpoints);
+  const store = new S3VersionedStore(clients.s3);
+  const engineEnv = { ...scripts.stackEnvironment(endpoints), GPLAY_PREFIX: prefix, LOG_LEVEL: "warn" };
+  try {
+    await clients.s3.send(
+      new PutBucketVersioningCommand({
+        Bucket: env.buckets.raw,
+        VersioningConfiguration: { Status: "Enabled" },
+      }),
+    );
+    for (const f of files)
+      await store.putWithMetadata(
+        env.buckets.raw,
+        `raw/${f}`,
+        await readFile(path.join(dir, f)),
+        "text/csv",
+        {},
+      );
+    console.log(`scale ${scale}: ingesting ${files.length} files (load ${loadavg()[0]?.toFixed(1)}) …`);
+    const ingest = await runMeasured([...node, "ingest", "--prefix", "raw/"], engineEnv);
+    if (ingest.code !== 0) throw new Error(`ingestion failed: ${ingest.stderr.slice(-2000)}`);
+    console.log(`ingested in ${fmt(ingest.seconds)} s`);
+
+    // The floor: one pass over every object version of the three zones, nothing decoded.
+    const started = process.hrtime.bigint();
+    let bytes = 0;
+    let objects = 0;
+    for (const [bucket, zone] of [
+      [env.buckets.raw, "raw/"],
+      [env.buckets.processed, "processed/"],
+      [env.buckets.models, "mlflow/"],
+    ] as const)
+      for await (const v of store.listVersions(bucket, zone)) {
+        bytes += (await store.readVersion(bucket, v.key, v.versionId)).byteLength;
+        objects += 1;
+      }
+    const passSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+
+    const reads = [...(await readsPerReader(dir, files))].sort((a, b) => b[1] - a[1]);
+    const [heaviest] = reads;
+    if (heaviest === undefined) throw new Error("no readers in the data");
+    // Info logs for the erase runs: their `erasure-finished` line holds the seconds per phase.
+    const eraseEnv = { ...engineEnv, LOG_LEVEL: "info" };
+    const phases = (stdout: string) => {
+      const line = stdout.split("\n").find((l) => l.includes('"erasure-finished"'));
+      const p = line === undefined ? {} : (JSON.parse(line).phases as Record<string, number>);
+      return Object.entries(p)
+        .map(([k, v]) => `${k} ${fmt(v, 1)} s`)
+        .join(", ");
+    };
+    const one = await runMeasured([...node, "erase", "--ids", heaviest[0]], eraseEnv);
+    if (one.code !== 0) throw new Error(`erase failed: ${one.stderr.slice(-2000)}`);
+    const idsFile = path.join(tmpdir(), `${prefix}-ids.txt`);
+    const others = reads.slice(1).filter((_, i) => i % Math.max(1, Math.floor(reads.length / batch)) === 0);
+    await writeFile(
+      idsFile,
+      others
+        .slice(0, batch)
+        .map(([id]) => id)
+        .join("\n"),
+    );
+    const many = await runMeasured([...node, "erase", "--ids-file", idsFile], eraseEnv);
+    if (many.code !== 0) throw new Error(`batch erase failed: ${many.stderr.slice(-2000)}`);
+
+    const rawBytes = (await Promise.all(files.map((f) => stat(path.join(dir, f))))).reduce(
+      (n, s) => n + s.size,
+      0,
+    );
+    const full = (seconds: number) =>
+      scale === 1
+        ? ""
+        : ` (×${fmt(1 / scale, 0)} ≈ ${fmt(seconds / scale / 60, 1)} min at full scale, extrapolated)`;
+    console.log(
+      [
+        `lake: ${fmt(objects)} object versions, ${fmt(bytes / 1_048_576, 1)} MB (raw files ${fmt(rawBytes / 1_048_576, 1)} MB)`,
+        `one plain pass (list + read):        ${fmt(passSeconds, 1)} s`,
+        `erase 1 reader (${fmt(heaviest[1])} reads):    ${fmt(one.seconds, 1)} s, ${fmt(one.seconds / passSeconds, 2)} passes, peak ${fmt(one.peakRssMb)} MB${full(one.seconds)}`,
+        `erase ${Math.min(batch, others.length)} readers in one run:     ${fmt(many.seconds, 1)} s, ${fmt(many.seconds / passSeconds, 2)} passes, peak ${fmt(many.peakRssMb)} MB${full(many.seconds)}`,
+        `phases (1 reader): ${phases(one.stdout)}`,
+        `phases (batch):    ${phases(many.stdout)}`,
+        `load average: ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(" ")}`,
+      ].join("\n"),
+    );
+  } finally {
+    for (const bucket of Object.values(env.buckets))
+      for await (const v of store.listVersions(bucket, ""))
+        await store.deleteVersion(bucket, v.key, v.versionId);
+    await scripts.destroyEnvironment(endpoints, prefix);
+    clients.destroy();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

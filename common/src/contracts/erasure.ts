@@ -1,0 +1,117 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { PROCESSED_PREFIX } from "./lake.js";
+import { userIdSchema } from "./tables.js";
+
+/**
+ * Erasure of readers on request (LGPD/GDPR; docs/privacy.md). The ledger keeps, for every erased
+ * reader, a hash of its id and the erasure time — never the id in clear — so ingestion, the snapshot
+ * and the api can recognise a reader's rows from before the erasure in a late or re-delivered file.
+ */
+
+/**
+ * The ledger's hash of a reader id: sha256 over a domain tag and the lower-cased id. Stores hold the
+ * clear id (a 64-hex pseudonym), so whoever holds an id can check it against the ledger, and nobody can
+ * read the erased ids out of the ledger.
+ */
+export function erasureHash(userId: string): string {
+  return createHash("sha256").update(`gplay-erasure-v1\u0000${userId.toLowerCase()}`).digest("hex");
+}
+
+/** Every 64-hex token in a text (reader ids, in any column, in any case), lower-cased. */
+export function readerIdTokens(text: string): string[] {
+  return (text.match(/(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])/g) ?? []).map((t) => t.toLowerCase());
+}
+
+/** Where a reader's data lives; an erasure reports and verifies each one. */
+export const ERASURE_STORES = [
+  "users",
+  "event-ids",
+  "raw",
+  "raw-versions",
+  "interactions",
+  "validation",
+  "quarantine",
+  "mlflow-artifacts",
+] as const;
+export type ErasureStore = (typeof ERASURE_STORES)[number];
+
+/** `requested` by the api (the engine's `erase --pending` finishes it); `erased` once every store is clean. */
+export const ERASURE_STATUSES = ["requested", "erased"] as const;
+
+/** One erased reader in the erasures table. Never expires: it keeps the reader erased. */
+export const erasureLedgerItemSchema = z.object({
+  userHash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** When the erasure was first requested: rows of the reader up to this instant are erased. */
+  erasedAt: z.iso.datetime(),
+  status: z.enum(ERASURE_STATUSES),
+  /** The erasure run (or api request) that asked for it. */
+  requestId: z.string().min(1),
+  updatedAt: z.iso.datetime(),
+});
+export type ErasureLedgerItem = z.infer<typeof erasureLedgerItemSchema>;
+
+/**
+ * Whether a row of an erased reader is erased: a row that holds any access at or before the erasure
+ * time. Rows entirely after it are new data.
+ */
+export function erasesRow(
+  entry: Pick<ErasureLedgerItem, "erasedAt">,
+  timestamps: readonly number[],
+): boolean {
+  const erasedAt = Date.parse(entry.erasedAt);
+  return timestamps.length === 0 || timestamps.some((t) => t <= erasedAt);
+}
+
+/**
+ * User metadata set on the raw objects an erasure rewrote (S3 `x-amz-meta-gplay-erasure`): their
+ * "Object Created" event starts no ingestion, since their rows were ingested (and erased) already.
+ */
+export const ERASURE_REWRITE_METADATA = "gplay-erasure";
+
+/** The admin api's request body: one to 1,000 reader ids. */
+export const erasureRequestSchema = z.object({ userIds: z.array(userIdSchema).min(1).max(1_000) }).strict();
+export type ErasureRequest = z.infer<typeof erasureRequestSchema>;
+
+/** The admin api's answer: counts only; the lake is rewritten by the engine's `erase --pending`. */
+export const erasureResponseSchema = z.object({
+  requestId: z.string(),
+  /** Readers entered in the ledger (known to the feature store or to this task). */
+  requested: z.number().int().nonnegative(),
+  /** Ids of readers nobody knows: nothing was written for them. */
+  unknown: z.array(z.string()),
+  removed: z.object({
+    users: z.number().int().nonnegative(),
+    eventIds: z.number().int().nonnegative(),
+    bufferedClicks: z.number().int().nonnegative(),
+  }),
+});
+export type ErasureResponse = z.infer<typeof erasureResponseSchema>;
+
+const storeFigures = z.object({
+  scanned: z.number().int().nonnegative(),
+  rewritten: z.number().int().nonnegative(),
+  removed: z.number().int().nonnegative(),
+});
+
+/** The audit record of one erasure run: when, how many readers, which stores; never an id. */
+export const erasureAuditSchema = z.object({
+  schemaVersion: z.literal(1),
+  requestId: z.string().min(1),
+  startedAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime(),
+  readers: z.number().int().nonnegative(),
+  unknown: z.number().int().nonnegative(),
+  stores: z.record(z.enum(ERASURE_STORES), storeFigures),
+  /** Occurrences of the erased readers left in each store after the run (0 everywhere, or it failed). */
+  verification: z.record(z.enum(ERASURE_STORES), z.number().int().nonnegative()),
+  supersededManifests: z.number().int().nonnegative(),
+  snapshotId: z.string().optional(),
+});
+export type ErasureAudit = z.infer<typeof erasureAuditSchema>;
+
+export const erasureKeys = {
+  /** Audit records, one per erasure run. */
+  audit: (requestId: string) => `${PROCESSED_PREFIX}erasures/${requestId}.json`,
+  prefix: `${PROCESSED_PREFIX}erasures/`,
+};

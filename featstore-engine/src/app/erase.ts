@@ -1,0 +1,388 @@
+import { randomUUID } from "node:crypto";
+import {
+  AppError,
+  decodeProcessedParquet,
+  ERASURE_REWRITE_METADATA,
+  ERASURE_STORES,
+  type ErasureAudit,
+  type ErasureLedgerItem,
+  type ErasureStore,
+  encodeProcessedParquet,
+  erasureAuditSchema,
+  erasureHash,
+  erasureKeys,
+  type LakeBuckets,
+  type Logger,
+  MLFLOW_ARTIFACTS_PREFIX,
+  PROCESSED_PREFIX,
+  processedKeys,
+  RAW_PREFIX,
+  snapshotManifestSchema,
+  sourceId as sourceIdOf,
+  userIdSchema,
+} from "@gplay/common";
+import { parquetRead } from "hyparquet";
+import {
+  ErasedReaders,
+  redactReaderIds,
+  type Scrubbed,
+  scrubCsvOfReaders,
+  scrubJsonLines,
+} from "../domain/erasure.js";
+import type { ErasureLedger, ObjectVersion, ReaderTables, VersionedObjectStore } from "./erasure-ports.js";
+
+export interface EraseDeps {
+  versions: VersionedObjectStore;
+  ledger: ErasureLedger;
+  tables: ReaderTables;
+  buckets: LakeBuckets;
+  logger: Logger;
+  /** Builds the snapshot after the rewrites (the engine's snapshot step); returns its id if built. */
+  snapshot?: () => Promise<string | undefined>;
+  now?: () => Date;
+}
+
+export interface EraseRequest {
+  /** Reader ids in clear (the engine's `erase --ids`). */
+  userIds?: readonly string[];
+  /** Also finish every ledger entry still `requested` (the api's requests, a crashed run). */
+  pending?: boolean;
+  requestId?: string;
+}
+
+export interface EraseResult {
+  requestId: string;
+  /** Readers erased by this run (new ids found in a store, and ledger entries finished). */
+  readers: number;
+  /** Given ids that no store holds and the ledger does not know: nothing was written for them. */
+  unknown: string[];
+  audit: ErasureAudit;
+  auditKey: string;
+}
+
+/** A store object (one version) found to hold erased readers. */
+interface Hit {
+  store: Exclude<ErasureStore, "users" | "event-ids">;
+  bucket: string;
+  version: ObjectVersion;
+}
+
+type Figures = Record<ErasureStore, { scanned: number; rewritten: number; removed: number }>;
+
+const TEXT_ARTIFACT = /\.(json|jsonl|md|txt|csv|tsv|ya?ml|svg|html)$|\/MLmodel$/;
+
+const emptyFigures = (): Figures =>
+  Object.fromEntries(ERASURE_STORES.map((s) => [s, { scanned: 0, rewritten: 0, removed: 0 }])) as Figures;
+
+const utf8 = new TextDecoder();
+
+/**
+ * Erases readers from every store: the users item, the api's event ids, every raw object version
+ * (current versions rewritten without the reader's rows and marked so their event starts no
+ * ingestion, older versions deleted), the Parquet partitions and quarantine files (rewritten), and
+ * MLflow's text artifacts (ids redacted). Manifests that listed a rewritten partition are marked
+ * superseded and a new snapshot is built. A verification scan of every store follows, and an audit
+ * record (counts only, never an id) is written under `processed/erasures/`.
+ *
+ * Order makes a crash safe to re-run: the lake is read first (read-only; given ids found nowhere are
+ * reported unknown and change nothing), then the ledger entries are written, then the stores are
+ * rewritten; a re-run (same ids, or `pending`) finds the ledger entries and finishes.
+ */
+export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Promise<EraseResult> {
+  const now = deps.now ?? (() => new Date());
+  const startedAt = now();
+  const requestId =
+    request.requestId ??
+    `erase-${startedAt.toISOString().replaceAll(/[-:.]/g, "")}-${randomUUID().slice(0, 8)}`;
+  const log = deps.logger.child({ erasure: requestId });
+
+  const given = normaliseIds(request.userIds ?? []);
+  const ledger = new Map((await deps.ledger.listEntries()).map((e) => [e.userHash, e]));
+  const pendingHashes = request.pending
+    ? [...ledger.values()].filter((e) => e.status === "requested").map((e) => e.userHash)
+    : [];
+  const givenHashes = new Map(given.map((id) => [erasureHash(id), id]));
+  // The clear ids are learnt from the stores: a given id no store shows is unknown.
+  const targets = new ErasedReaders([...givenHashes.keys(), ...pendingHashes]);
+  if (targets.size === 0)
+    throw new AppError("VALIDATION_FAILED", "Nothing to erase: give reader ids or --pending");
+
+  // Seconds per phase, logged at the end (where an erasure's time goes).
+  const phases: Record<string, number> = {};
+  let mark = Date.now();
+  const phase = (name: string) => {
+    phases[name] = (Date.now() - mark) / 1000;
+    mark = Date.now();
+  };
+
+  // 1. Read every store once; nothing is written yet.
+  const figures = emptyFigures();
+  const located = await locate(deps, targets, figures, given);
+  const unknown = given.filter((id) => !ledger.has(erasureHash(id)) && !targets.seen.has(id));
+  const erasedHashes = [
+    ...new Set([
+      ...pendingHashes,
+      ...[...givenHashes].filter(([hash, id]) => ledger.has(hash) || targets.seen.has(id)).map(([h]) => h),
+    ]),
+  ];
+  log.info(
+    {
+      event: "erasure-located",
+      readers: erasedHashes.length,
+      unknown: unknown.length,
+      objects: located.hits.length,
+    },
+    "stores read",
+  );
+  const erased = new ErasedReaders(erasedHashes, [...targets.seen]);
+  phase("locate");
+
+  // 2. The ledger first: from here on ingestion keeps these readers out, and a crash re-runs.
+  const at = now().toISOString();
+  await deps.ledger.addEntries(
+    erasedHashes
+      .filter((h) => !ledger.has(h))
+      .map(
+        (userHash): ErasureLedgerItem => ({
+          userHash,
+          erasedAt: at,
+          status: "requested",
+          requestId,
+          updatedAt: at,
+        }),
+      ),
+  );
+
+  // 3. The tables keyed by clear id first: after this, any id still to erase is in the lake, where a
+  // re-run (`--pending`, from hashes) learns it.
+  const users = [...erased.seen].filter((id) => located.userIds.has(id));
+  figures.users.removed = await deps.tables.deleteUsers(users);
+  figures.users.rewritten = figures.users.removed;
+  const eventKeys = located.eventKeys.filter((k) => erased.has(k.split("#")[0] ?? ""));
+  figures["event-ids"].removed = await deps.tables.deleteEventKeys(eventKeys);
+  figures["event-ids"].rewritten = figures["event-ids"].removed;
+
+  // 4. Rewrite the lake objects that hold them.
+  const rewrittenPartitions = new Set<string>();
+  for (const hit of located.hits) {
+    const removed = await rewrite(deps, hit, erased, requestId);
+    figures[hit.store].rewritten += 1;
+    figures[hit.store].removed += removed;
+    if (hit.store === "interactions" || hit.store === "validation") rewrittenPartitions.add(hit.version.key);
+  }
+
+  phase("rewrite");
+  // 5. Manifests of the rewritten partitions are superseded; a new snapshot replaces them.
+  const supersededManifests = await supersedeManifests(deps, rewrittenPartitions, requestId, now());
+  const snapshotId =
+    rewrittenPartitions.size > 0 || supersededManifests > 0 ? await deps.snapshot?.() : undefined;
+
+  phase("snapshot");
+  // 6. Proof: every store read again.
+  const verification = emptyFigures();
+  const check = await locate(deps, erased, verification, [...erased.seen]);
+  const remaining = Object.fromEntries(ERASURE_STORES.map((s) => [s, 0])) as Record<ErasureStore, number>;
+  for (const hit of check.hits) remaining[hit.store] += 1;
+  remaining.users = [...check.userIds].filter((id) => erased.has(id)).length;
+  remaining["event-ids"] = check.eventKeys.filter((k) => erased.has(k.split("#")[0] ?? "")).length;
+  const clean = Object.values(remaining).every((n) => n === 0);
+  phase("verify");
+  if (clean) await deps.ledger.markErased(erasedHashes, now());
+
+  const audit: ErasureAudit = erasureAuditSchema.parse({
+    schemaVersion: 1,
+    requestId,
+    startedAt: startedAt.toISOString(),
+    finishedAt: now().toISOString(),
+    readers: erasedHashes.length,
+    unknown: unknown.length,
+    stores: figures,
+    verification: remaining,
+    supersededManifests,
+    ...(snapshotId === undefined ? {} : { snapshotId }),
+  });
+  const auditKey = erasureKeys.audit(requestId);
+  await deps.versions.putWithMetadata(
+    deps.buckets.processed,
+    auditKey,
+    JSON.stringify(audit, null, 2),
+    "application/json",
+    {},
+  );
+  log.info({ event: "erasure-finished", ...audit, stores: undefined, phases }, "erasure finished");
+  if (!clean)
+    throw new AppError("UPSTREAM_FAILED", `Erasure ${requestId} left occurrences behind; run it again`, {
+      details: { remaining },
+    });
+  return { requestId, readers: erasedHashes.length, unknown, audit, auditKey };
+}
+
+/** Lower-cases and validates ids; any bad id refuses the whole request before anything is read. */
+function normaliseIds(ids: readonly string[]): string[] {
+  const bad = ids.filter((id) => !userIdSchema.safeParse(id).success);
+  if (bad.length > 0)
+    throw new AppError(
+      "VALIDATION_FAILED",
+      `Not reader ids (64 hex characters): ${bad.slice(0, 5).join(", ")}`,
+      {
+        details: { invalid: bad.length },
+      },
+    );
+  return [...new Set(ids.map((id) => id.toLowerCase()))];
+}
+
+interface Located {
+  hits: Hit[];
+  userIds: Set<string>;
+  eventKeys: string[];
+}
+
+/**
+ * One read of every store: which object versions name an erased reader, which event ids exist, and
+ * which of the readers (the `clearIds` given, and those the lake showed) have a users item. Counts
+ * scanned objects into `figures`.
+ */
+export async function locate(
+  deps: Pick<EraseDeps, "versions" | "tables" | "buckets">,
+  erased: ErasedReaders,
+  figures: Figures = emptyFigures(),
+  clearIds: readonly string[] = [],
+): Promise<Located> {
+  const hits: Hit[] = [];
+  const scan = async (
+    store: Hit["store"] | "raw-any",
+    bucket: string,
+    prefix: string,
+    holds: (bytes: Uint8Array, key: string) => Promise<boolean> | boolean,
+    accept: (key: string) => boolean = () => true,
+  ) => {
+    for await (const version of deps.versions.listVersions(bucket, prefix)) {
+      if (!accept(version.key)) continue;
+      const s: Hit["store"] = store === "raw-any" ? (version.isLatest ? "raw" : "raw-versions") : store;
+      figures[s].scanned += 1;
+      const bytes = await deps.versions.readVersion(bucket, version.key, version.versionId);
+      if (await holds(bytes, version.key)) hits.push({ store: s, bucket, version });
+    }
+  };
+  const text = (bytes: Uint8Array) => erased.occurrences(utf8.decode(bytes)) > 0;
+  await scan("raw-any", deps.buckets.raw, RAW_PREFIX, text);
+  for (const dataset of ["interactions", "validation"] as const)
+    await scan(dataset, deps.buckets.processed, processedKeys.partitionPrefix(dataset), async (bytes) =>
+      (await readUserIds(bytes)).some((id) => erased.has(id)),
+    );
+  await scan("quarantine", deps.buckets.processed, `${PROCESSED_PREFIX}quarantine/`, text);
+  await scan("mlflow-artifacts", deps.buckets.models, MLFLOW_ARTIFACTS_PREFIX, text, (key) =>
+    TEXT_ARTIFACT.test(key),
+  );
+  // Keyed reads, not a scan: the ids are the ones given and the ones the lake showed.
+  const candidates = [...new Set([...clearIds, ...erased.seen])].filter((id) => erased.includes(id));
+  figures.users.scanned += candidates.length;
+  const userIds = await deps.tables.existingUsers(candidates);
+  for (const id of userIds) erased.has(id);
+  const eventKeys: string[] = [];
+  for await (const key of deps.tables.eventKeys()) {
+    figures["event-ids"].scanned += 1;
+    if (erased.has(key.split("#")[0] ?? "")) eventKeys.push(key);
+  }
+  return { hits, userIds, eventKeys };
+}
+
+/** Distinct reader ids of a partition (its userId column only, decoded as a column: no row objects). */
+async function readUserIds(bytes: Uint8Array): Promise<string[]> {
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const ids = new Set<string>();
+  await parquetRead({
+    file,
+    columns: ["userId"],
+    onChunk: ({ columnData }) => {
+      for (let i = 0; i < columnData.length; i++) ids.add(columnData[i] as string);
+    },
+  });
+  return [...ids];
+}
+
+/** Rewrites (or deletes) one object version that holds erased readers; returns the rows removed. */
+async function rewrite(deps: EraseDeps, hit: Hit, erased: ErasedReaders, requestId: string): Promise<number> {
+  const { bucket, version } = hit;
+  const { versions } = deps;
+  const dropOld = async () => {
+    if (version.versionId !== "null") await versions.deleteVersion(bucket, version.key, version.versionId);
+  };
+  // An old version is evidence of nothing we need: it goes whole.
+  if (hit.store === "raw-versions") {
+    await dropOld();
+    return 1;
+  }
+  const bytes = await versions.readVersion(bucket, version.key, version.versionId);
+  let scrubbed: Scrubbed | { bytes: Uint8Array; removed: number };
+  let contentType: string;
+  let metadata: Record<string, string> = {};
+  switch (hit.store) {
+    case "raw":
+      scrubbed = scrubCsvOfReaders(utf8.decode(bytes), erased);
+      contentType = "text/csv; charset=utf-8";
+      metadata = { [ERASURE_REWRITE_METADATA]: requestId };
+      break;
+    case "interactions":
+    case "validation": {
+      const rows = await decodeProcessedParquet(hit.store, bytes);
+      const kept = rows.filter((r) => !erased.has(r.userId));
+      const source = /\/source=([^/]+)\//.exec(version.key)?.[1] ?? "";
+      scrubbed = {
+        bytes: encodeProcessedParquet(hit.store, kept as never[], { "gplay.sourceId": source }),
+        removed: rows.length - kept.length,
+      };
+      contentType = "application/vnd.apache.parquet";
+      break;
+    }
+    case "quarantine":
+      scrubbed = scrubJsonLines(utf8.decode(bytes), erased);
+      contentType = "application/x-ndjson";
+      break;
+    case "mlflow-artifacts":
+      scrubbed = redactReaderIds(utf8.decode(bytes), erased);
+      contentType = "application/octet-stream";
+      break;
+  }
+  const body = "bytes" in scrubbed ? scrubbed.bytes : scrubbed.text;
+  if (hit.store === "quarantine" && body.length === 0) {
+    await dropOld();
+    if (version.versionId === "null") await versions.deleteVersion(bucket, version.key, "null");
+    return scrubbed.removed;
+  }
+  const written = await versions.putWithMetadata(bucket, version.key, body, contentType, metadata);
+  if (written.versionId !== version.versionId) await dropOld();
+  if (hit.store === "raw")
+    await deps.tables.markIngestionErased(sourceIdOf(bucket, version.key, version.etag), new Date());
+  return scrubbed.removed;
+}
+
+/** Marks every manifest that lists a rewritten partition as superseded; returns how many. */
+async function supersedeManifests(
+  deps: EraseDeps,
+  partitions: ReadonlySet<string>,
+  requestId: string,
+  at: Date,
+): Promise<number> {
+  if (partitions.size === 0) return 0;
+  let n = 0;
+  for await (const version of deps.versions.listVersions(
+    deps.buckets.processed,
+    `${PROCESSED_PREFIX}snapshots/`,
+  )) {
+    if (!version.isLatest || !version.key.endsWith("/manifest.json")) continue;
+    const bytes = await deps.versions.readVersion(deps.buckets.processed, version.key, version.versionId);
+    const manifest = snapshotManifestSchema.parse(JSON.parse(utf8.decode(bytes)));
+    if (manifest.supersededBy !== undefined || !manifest.partitions.some((p) => partitions.has(p.key)))
+      continue;
+    await deps.versions.putWithMetadata(
+      deps.buckets.processed,
+      version.key,
+      JSON.stringify({ ...manifest, supersededBy: { erasure: requestId, at: at.toISOString() } }, null, 2),
+      "application/json",
+      {},
+    );
+    n += 1;
+  }
+  return n;
+}

@@ -1,0 +1,100 @@
+import { erasureHash, readerIdTokens } from "@gplay/common";
+import { CsvParser, type CsvRecord } from "./csv.js";
+
+/**
+ * Pure pieces of erasure: which readers a text names, and the text without the rows of erased readers.
+ * The erased set holds ledger hashes (`erasureHash`), so a run may start from hashes alone (the api's
+ * requests) and learn the clear ids from the stores it reads.
+ */
+export class ErasedReaders {
+  /** userHash → the clear id, once a store showed it. */
+  readonly #hashes: Set<string>;
+  readonly #memo = new Map<string, boolean>();
+  /** Clear ids met while scanning (the users table and event ids are keyed by them). */
+  readonly seen = new Set<string>();
+
+  constructor(hashes: Iterable<string>, clearIds: Iterable<string> = []) {
+    this.#hashes = new Set(hashes);
+    for (const id of clearIds) if (this.#hashes.has(erasureHash(id))) this.seen.add(id.toLowerCase());
+  }
+
+  get size(): number {
+    return this.#hashes.size;
+  }
+
+  /** Whether an id is one of the erased readers', without counting it as seen in a store. */
+  includes(userId: string): boolean {
+    return this.#hashes.has(erasureHash(userId.toLowerCase()));
+  }
+
+  /** Whether a (64-hex) reader id met in a store belongs to an erased reader; remembers it as seen. */
+  has(userId: string): boolean {
+    const id = userId.toLowerCase();
+    let hit = this.#memo.get(id);
+    if (hit === undefined) {
+      hit = this.#hashes.has(erasureHash(id));
+      this.#memo.set(id, hit);
+      if (hit) this.seen.add(id);
+    }
+    return hit;
+  }
+
+  /** How many erased readers' ids a text holds (every 64-hex token, in any column). */
+  occurrences(text: string): number {
+    let n = 0;
+    for (const token of readerIdTokens(text)) if (this.has(token)) n += 1;
+    return n;
+  }
+}
+
+export interface Scrubbed {
+  text: string;
+  /** Records (CSV rows or JSON lines) removed. */
+  removed: number;
+}
+
+/**
+ * A CSV text without the records `drop` picks (the header, record 0, always stays). Kept records keep
+ * their exact bytes: each record is cut from the text by its physical lines (a quoted field may span
+ * several).
+ */
+export function scrubCsv(text: string, drop: (record: CsvRecord, index: number) => boolean): Scrubbed {
+  const parser = new CsvParser();
+  const records = [...parser.push(text), ...parser.end()];
+  const lines = text.split("\n");
+  const endsWithNewline = text.endsWith("\n");
+  if (endsWithNewline) lines.pop();
+  const out: string[] = [];
+  let removed = 0;
+  records.forEach((record, i) => {
+    const from = record.line - 1;
+    const to = (records[i + 1]?.line ?? lines.length + 1) - 1;
+    if (i > 0 && drop(record, i)) removed += 1;
+    else out.push(...lines.slice(from, to));
+  });
+  const body = out.join("\n");
+  return { text: endsWithNewline && out.length > 0 ? `${body}\n` : body, removed };
+}
+
+/** A CSV text without every record that names an erased reader (in any field). */
+export function scrubCsvOfReaders(text: string, erased: ErasedReaders): Scrubbed {
+  return scrubCsv(text, (record) => record.fields.some((f) => erased.occurrences(f) > 0));
+}
+
+/** A JSON Lines text (quarantine) without the lines that name an erased reader. */
+export function scrubJsonLines(text: string, erased: ErasedReaders): Scrubbed {
+  const lines = text.split("\n").filter((l) => l.length > 0);
+  const kept = lines.filter((l) => erased.occurrences(l) === 0);
+  return { text: kept.length === 0 ? "" : `${kept.join("\n")}\n`, removed: lines.length - kept.length };
+}
+
+/** A text artifact with every erased reader id replaced (its structure, e.g. JSON, stays valid). */
+export function redactReaderIds(text: string, erased: ErasedReaders): Scrubbed {
+  let removed = 0;
+  const redacted = text.replace(/(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])/g, (token) => {
+    if (!erased.has(token)) return token;
+    removed += 1;
+    return "erased-reader";
+  });
+  return { text: redacted, removed };
+}

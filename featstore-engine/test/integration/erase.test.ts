@@ -1,0 +1,316 @@
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+} from "@aws-sdk/client-s3";
+import {
+  decodeProcessedParquet,
+  ERASURE_REWRITE_METADATA,
+  erasureAuditSchema,
+  erasureHash,
+  RAW_HEADERS,
+  snapshotManifestSchema,
+} from "@gplay/common";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { DynamoErasureTables } from "../../src/adapters/dynamo-erasure-tables.js";
+import { S3VersionedStore } from "../../src/adapters/s3-versioned-store.js";
+import { buildSnapshot } from "../../src/app/build-snapshot.js";
+import { type EraseDeps, eraseReaders } from "../../src/app/erase.js";
+import type { VersionedObjectStore } from "../../src/app/erasure-ports.js";
+import { ingestFile, ingestFiles } from "../../src/app/ingest-file.js";
+import { formatCsvRecord } from "../../src/domain/csv.js";
+import { formatTreinoFields } from "../../src/domain/raw-format.js";
+import { createTestEnvironment, generate, silentLogger, type TestEnvironment } from "./support.js";
+
+const TIMEOUT = 600_000;
+const hex64 = (n: number, tag: string) => `${tag}${n.toString(16)}`.padEnd(64, "0").slice(0, 64);
+
+/** Every occurrence of the ids in every store, read independently of the erasure's own scan. */
+async function occurrences(t: TestEnvironment, ids: readonly string[]): Promise<Record<string, number>> {
+  const lower = ids.map((id) => id.toLowerCase());
+  const counts: Record<string, number> = {};
+  const add = (store: string, n: number) => {
+    counts[store] = (counts[store] ?? 0) + n;
+  };
+  for (const bucket of Object.values(t.env.buckets)) {
+    const out = await t.clients.s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+    for (const v of out.Versions ?? []) {
+      const got = await t.clients.s3.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: v.Key,
+          ...(v.VersionId && v.VersionId !== "null" ? { VersionId: v.VersionId } : {}),
+        }),
+      );
+      const bytes = await (
+        got.Body as { transformToByteArray(): Promise<Uint8Array> }
+      ).transformToByteArray();
+      const key = v.Key as string;
+      if (key.endsWith(".parquet")) {
+        const dataset = key.includes("/interactions/")
+          ? "interactions"
+          : key.includes("/validation/")
+            ? "validation"
+            : undefined;
+        if (dataset === undefined) continue;
+        const rows = await decodeProcessedParquet(dataset, bytes);
+        add(dataset, rows.filter((r) => lower.includes(r.userId)).length);
+      } else {
+        const text = Buffer.from(bytes).toString("utf8").toLowerCase();
+        add(
+          bucket.endsWith("-raw") ? "raw" : (key.split("/")[1] ?? key),
+          lower.filter((id) => text.includes(id)).length,
+        );
+      }
+    }
+  }
+  const users = await t.scanTable("users");
+  add("users", users.filter((u) => lower.includes(String(u.userId))).length);
+  const events = await t.scanTable("eventIds");
+  add("event-ids", events.filter((e) => lower.includes(String(e.eventKey).split("#")[0] ?? "")).length);
+  return counts;
+}
+
+const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+/** Rows per dataset of readers other than `ids`, and their users items. */
+async function otherRows(t: TestEnvironment, ids: readonly string[]) {
+  const out = { interactions: 0, validation: 0, users: 0 };
+  for (const dataset of ["interactions", "validation"] as const) {
+    for await (const o of t.ingestDeps().objects.list(t.env.buckets.processed, `processed/${dataset}/`)) {
+      const got = await t.clients.s3.send(
+        new GetObjectCommand({ Bucket: t.env.buckets.processed, Key: o.key }),
+      );
+      const bytes = await (
+        got.Body as { transformToByteArray(): Promise<Uint8Array> }
+      ).transformToByteArray();
+      out[dataset] += (await decodeProcessedParquet(dataset, bytes)).filter(
+        (r) => !ids.includes(r.userId),
+      ).length;
+    }
+  }
+  out.users = (await t.scanTable("users")).filter((u) => !ids.includes(String(u.userId))).length;
+  return out;
+}
+
+describe("erasing readers from every store", () => {
+  let t: TestEnvironment;
+  let files: Map<string, string>;
+  let erased: string[];
+  let heavy: string;
+  let clickOnly: string;
+  const unknownId = hex64(7, "feed");
+
+  const eraseDeps = (versions: VersionedObjectStore = new S3VersionedStore(t.clients.s3)): EraseDeps => {
+    const tables = new DynamoErasureTables(t.clients.documents, t.env.tables);
+    return {
+      versions,
+      ledger: tables,
+      tables,
+      buckets: t.env.buckets,
+      logger: silentLogger,
+      snapshot: async () => {
+        const r = await buildSnapshot(t.snapshotDeps());
+        return r.status === "built" ? r.manifest.snapshotId : undefined;
+      },
+    };
+  };
+  const ingest = () => ({
+    ...t.ingestDeps(),
+    erasure: {
+      ledger: new DynamoErasureTables(t.clients.documents, t.env.tables),
+      versions: new S3VersionedStore(t.clients.s3),
+    },
+  });
+
+  beforeAll(async () => {
+    t = await createTestEnvironment("erase");
+    // As infra declares it: the raw bucket keeps versions.
+    await t.clients.s3.send(
+      new PutBucketVersioningCommand({
+        Bucket: t.env.buckets.raw,
+        VersioningConfiguration: { Status: "Enabled" },
+      }),
+    );
+    const data = generate({ users: 150, seed: "erase", days: 2, malformed: true });
+    files = new Map([...data.files].map(([path, body]) => [`raw/${path}`, body]));
+    const pages = [
+      ...(
+        data.files.get([...data.files.keys()].find((k) => k.startsWith("itens/")) as string) ?? ""
+      ).matchAll(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g),
+    ].map((m) => m[0]);
+    // A reader with thousands of reads, and one known only from an api click file.
+    heavy = hex64(1, "aa");
+    clickOnly = hex64(2, "bb");
+    const start = Date.parse("2022-07-01T00:00:00Z");
+    const row = (userId: string, n: number) =>
+      formatCsvRecord(
+        formatTreinoFields({
+          userId,
+          userType: "Logged",
+          history: Array.from({ length: n }, (_, i) => pages[i % pages.length] as string),
+          timestampHistory: Array.from({ length: n }, (_, i) => start + i * 60_000),
+          numberOfClicksHistory: Array(n).fill(1),
+          timeOnPageHistory: Array(n).fill(1000),
+          scrollPercentageHistory: Array(n).fill(50),
+          pageVisitsCountHistory: Array(n).fill(1),
+          timestampHistory_new: Array.from({ length: n }, (_, i) => start + i * 60_000),
+        }),
+      );
+    const header = formatCsvRecord(RAW_HEADERS.treino);
+    files.set("raw/treino/heavy.csv", header + row(heavy, 3_000));
+    files.set("raw/api-events/dt=2022-07-02/clicks-1.csv", header + row(clickOnly, 3));
+    // An older version of a raw object holds a reader too (versioning keeps it).
+    await t.putRaw("raw/treino/heavy.csv", header + row(heavy, 5));
+    for (const [key, body] of files) await t.putRaw(key, body);
+    const keys = [...files.keys()].sort((a, b) =>
+      a.includes("itens") ? -1 : b.includes("itens") ? 1 : a < b ? -1 : 1,
+    );
+    await ingestFiles(
+      ingest(),
+      keys.map((key) => ({ bucket: t.env.buckets.raw, key })),
+    );
+    await buildSnapshot(t.snapshotDeps());
+    const treino = [...files].filter(([k]) => k.startsWith("raw/treino/treino-"));
+    const someIds = [
+      ...new Set(
+        treino.flatMap(([, body]) => [...body.matchAll(/^([0-9a-f]{64}),/gm)].map((m) => m[1] as string)),
+      ),
+    ];
+    erased = [heavy, clickOnly, ...someIds.slice(0, 8)];
+    expect(erased).toHaveLength(10);
+  }, TIMEOUT);
+  afterAll(async () => {
+    // Versions first: the environment's teardown empties buckets of their current objects only.
+    const out = await t?.clients.s3.send(new ListObjectVersionsCommand({ Bucket: t.env.buckets.raw }));
+    const store = new S3VersionedStore(t.clients.s3);
+    for (const v of out?.Versions ?? [])
+      await store.deleteVersion(t.env.buckets.raw, v.Key as string, v.VersionId as string);
+    await t?.destroy();
+  }, TIMEOUT);
+
+  it(
+    "removes ten readers everywhere, keeps them out of re-delivered files, and leaves the others unchanged",
+    async () => {
+      const before = await occurrences(t, erased);
+      expect(before.raw).toBeGreaterThan(0);
+      expect(before.interactions).toBeGreaterThan(0);
+      expect(before.users).toBeGreaterThanOrEqual(10);
+      const othersBefore = await otherRows(t, erased);
+
+      const result = await eraseReaders(eraseDeps(), { userIds: [...erased, unknownId.toUpperCase()] });
+      expect(result.unknown).toEqual([unknownId]);
+      expect(result.readers).toBe(10);
+      expect(Object.values(result.audit.verification).every((n) => n === 0)).toBe(true);
+      expect(result.audit.stores.raw.rewritten).toBeGreaterThan(0);
+      expect(result.audit.stores["raw-versions"].rewritten).toBeGreaterThan(0);
+      expect(result.audit.supersededManifests).toBe(1);
+      expect(await occurrences(t, erased)).toEqual(expect.objectContaining({ users: 0 }));
+      expect(total(await occurrences(t, erased))).toBe(0);
+      // The audit names no reader; the unknown id changed nothing (no ledger entry).
+      const auditText = await (
+        await t.clients.s3.send(
+          new GetObjectCommand({ Bucket: t.env.buckets.processed, Key: result.auditKey }),
+        )
+      ).Body?.transformToString();
+      expect(erasureAuditSchema.parse(JSON.parse(auditText ?? "{}")).readers).toBe(10);
+      for (const id of erased) expect(auditText).not.toContain(id);
+      const ledger = await t.scanTable("erasures");
+      expect(ledger).toHaveLength(10);
+      expect(ledger.map((e) => e.userHash)).not.toContain(erasureHash(unknownId));
+      expect(ledger.every((e) => e.status === "erased")).toBe(true);
+      // The old manifest is superseded; the latest points at a new snapshot over the rewritten partitions.
+      const manifests = [];
+      for await (const o of t.ingestDeps().objects.list(t.env.buckets.processed, "processed/snapshots/"))
+        if (o.key.endsWith("manifest.json")) {
+          const body = await (
+            await t.clients.s3.send(new GetObjectCommand({ Bucket: t.env.buckets.processed, Key: o.key }))
+          ).Body?.transformToString();
+          manifests.push(snapshotManifestSchema.parse(JSON.parse(body ?? "{}")));
+        }
+      expect(manifests.filter((m) => m.supersededBy !== undefined)).toHaveLength(1);
+      expect(manifests.find((m) => m.snapshotId === result.audit.snapshotId)?.supersededBy).toBeUndefined();
+
+      // An erasure's rewrite starts no ingestion.
+      const rewritten = await t.clients.s3.send(
+        new HeadObjectCommand({ Bucket: t.env.buckets.raw, Key: "raw/treino/heavy.csv" }),
+      );
+      expect(rewritten.Metadata?.[ERASURE_REWRITE_METADATA]).toBe(result.requestId);
+      expect(
+        (await ingestFile(ingest(), { bucket: t.env.buckets.raw, key: "raw/treino/heavy.csv" })).status,
+      ).toBe("erasure-rewrite");
+
+      // Re-delivered originals (same bytes, same keys) and a copy under a new key: still nothing.
+      for (const [key, body] of files) await t.putRaw(key, body);
+      await t.putRaw("raw/redelivered/heavy.csv", files.get("raw/treino/heavy.csv") as string);
+      const redelivered = [...files.keys(), "raw/redelivered/heavy.csv"].sort();
+      for (const key of redelivered) await ingestFile(ingest(), { bucket: t.env.buckets.raw, key });
+      expect(await occurrences(t, erased)).toEqual(
+        expect.objectContaining({ raw: 0, interactions: 0, validation: 0, users: 0 }),
+      );
+      expect(total(await occurrences(t, erased))).toBe(0);
+
+      // The next snapshot builds; every other reader's rows are as they were.
+      const next = await buildSnapshot(t.snapshotDeps());
+      expect(["built", "unchanged"]).toContain(next.status);
+      expect(await otherRows(t, erased)).toEqual(othersBefore);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "a run that crashes half-way leaves the ledger entry, and running it again finishes the erasure",
+    async () => {
+      const [victim] = [
+        ...(files.get([...files.keys()].find((k) => k.includes("treino-")) as string) ?? "").matchAll(
+          /^([0-9a-f]{64}),/gm,
+        ),
+      ]
+        .map((m) => m[1] as string)
+        .filter((id) => !erased.includes(id));
+      expect(victim).toBeDefined();
+      const real = new S3VersionedStore(t.clients.s3);
+      let puts = 0;
+      const crashing: VersionedObjectStore = {
+        listVersions: (b, p) => real.listVersions(b, p),
+        readVersion: (b, k, v) => real.readVersion(b, k, v),
+        deleteVersion: (b, k, v) => real.deleteVersion(b, k, v),
+        putWithMetadata: async (...args) => {
+          puts += 1;
+          if (puts > 1) throw new Error("task stopped");
+          return real.putWithMetadata(...args);
+        },
+      };
+      await expect(eraseReaders(eraseDeps(crashing), { userIds: [victim as string] })).rejects.toThrow(
+        "task stopped",
+      );
+      expect(total(await occurrences(t, [victim as string]))).toBeGreaterThan(0);
+      const ledger = await t.scanTable("erasures");
+      const entry = ledger.find((e) => e.userHash === erasureHash(victim as string));
+      expect(entry?.status).toBe("requested");
+
+      const again = await eraseReaders(eraseDeps(), { pending: true });
+      expect(again.readers).toBe(1);
+      expect(total(await occurrences(t, [victim as string]))).toBe(0);
+      const after = (await t.scanTable("erasures")).find((e) => e.userHash === erasureHash(victim as string));
+      expect(after).toMatchObject({ status: "erased", erasedAt: entry?.erasedAt });
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "refuses ids that are not reader ids, and reports unknown ones without writing anything",
+    async () => {
+      await expect(eraseReaders(eraseDeps(), { userIds: ["not-an-id"] })).rejects.toMatchObject({
+        code: "VALIDATION_FAILED",
+      });
+      const ledgerBefore = await t.scanTable("erasures");
+      const result = await eraseReaders(eraseDeps(), { userIds: [hex64(9, "cafe")] });
+      expect(result).toMatchObject({ readers: 0, unknown: [hex64(9, "cafe")] });
+      expect(await t.scanTable("erasures")).toHaveLength(ledgerBefore.length);
+      expect(result.audit.stores.raw.rewritten).toBe(0);
+    },
+    TIMEOUT,
+  );
+});

@@ -1,0 +1,108 @@
+import { erasureHash, RAW_HEADERS } from "@gplay/common";
+import { describe, expect, it } from "@jest/globals";
+import { LedgerFilter } from "../../src/app/ingest-erasure.js";
+import {
+  ErasedReaders,
+  redactReaderIds,
+  scrubCsv,
+  scrubCsvOfReaders,
+  scrubJsonLines,
+} from "../../src/domain/erasure.js";
+
+const id = (n: number) => n.toString(16).padStart(64, "0");
+const header = `${RAW_HEADERS.validacao.join(",")}\n`;
+const row = (user: string, ts: number) => `${user},Logged,"['p']","[${ts}]"\n`;
+
+describe("erasure's scrubbing", () => {
+  it("drops every CSV row naming an erased reader, in any case and any column, and keeps the header", () => {
+    const erased = new ErasedReaders([erasureHash(id(1))]);
+    const text =
+      header +
+      row(id(1), 1) +
+      row(id(2), 2) +
+      row(id(1).toUpperCase(), 3) +
+      `${id(3)},Logged,"['${id(1)}']","[4]"\n`;
+    const out = scrubCsvOfReaders(text, erased);
+    expect(out.removed).toBe(3);
+    expect(out.text).toBe(header + row(id(2), 2));
+    expect([...erased.seen]).toEqual([id(1)]);
+  });
+
+  it("keeps kept rows' content as written (quoted lists round-trip)", () => {
+    const text = header + row(id(2), 2) + row(id(3), 3);
+    expect(scrubCsv(text, () => false).text).toBe(text);
+  });
+
+  it("cuts records by their physical lines: a quoted field spanning lines goes (or stays) whole", () => {
+    const erased = new ErasedReaders([erasureHash(id(1))]);
+    const text = `${header}${id(1)},Logged,"['a',\n'b']","[1]"\r\n${id(2)},Logged,"['c',\n'd']","[2]"\r\n`;
+    expect(scrubCsvOfReaders(text, erased)).toEqual({
+      text: `${header}${id(2)},Logged,"['c',\n'd']","[2]"\r\n`,
+      removed: 1,
+    });
+  });
+
+  it("removes quarantine lines that name the reader and redacts ids in text artifacts", () => {
+    const erased = new ErasedReaders([erasureHash(id(7))]);
+    const lines = `${JSON.stringify({ fields: [id(7)] })}\n${JSON.stringify({ fields: [id(8)] })}\n`;
+    expect(scrubJsonLines(lines, erased)).toEqual({
+      text: `${JSON.stringify({ fields: [id(8)] })}\n`,
+      removed: 1,
+    });
+    expect(scrubJsonLines(`${JSON.stringify({ fields: [id(7)] })}\n`, erased)).toEqual({
+      text: "",
+      removed: 1,
+    });
+    const artifact = JSON.stringify({ top: [id(7), id(8)] });
+    const redacted = redactReaderIds(artifact, erased);
+    expect(redacted.removed).toBe(1);
+    expect(JSON.parse(redacted.text)).toEqual({ top: ["erased-reader", id(8)] });
+  });
+
+  it("does not take a longer hex run (a sha of something else) for a reader id", () => {
+    const erased = new ErasedReaders([erasureHash(id(1))]);
+    expect(erased.occurrences(`x${id(1)}ab`)).toBe(0);
+    expect(erased.occurrences(`x,${id(1)},y`)).toBe(1);
+  });
+});
+
+describe("the ledger as ingestion applies it", () => {
+  const erasedAt = "2022-07-02T00:00:00.000Z";
+  const filter = () =>
+    new LedgerFilter([
+      { userHash: erasureHash(id(1)), erasedAt, status: "erased", requestId: "r", updatedAt: erasedAt },
+    ]);
+
+  it("drops a row of an erased reader holding an access up to the erasure, and notes its line", () => {
+    const f = filter();
+    expect(f.erasesRow(id(1), [Date.parse("2022-07-01T10:00:00Z")], 5)).toBe(true);
+    expect(f.erasesRow(id(1), [Date.parse(erasedAt)], 6)).toBe(true);
+    expect([...f.erasedLines]).toEqual([5, 6]);
+  });
+
+  it("keeps rows entirely after the erasure (the reader came back) and other readers' rows", () => {
+    const f = filter();
+    expect(f.erasesRow(id(1), [Date.parse("2022-07-03T00:00:00Z")], 7)).toBe(false);
+    expect(f.erasesRow(id(2), [Date.parse("2022-07-01T00:00:00Z")], 8)).toBe(false);
+    expect(f.erasedLines.size).toBe(0);
+  });
+
+  it("drops a quarantined row that names an erased reader in any field", () => {
+    const f = filter();
+    const record = {
+      sourceKey: "raw/x.csv",
+      line: 9,
+      reason: "BAD_NUMBER" as const,
+      detail: "",
+      fields: [id(1).toUpperCase(), "x"],
+    };
+    expect(f.erasesQuarantined(record)).toBe(true);
+    expect(f.erasesQuarantined({ ...record, fields: [id(2)] })).toBe(false);
+  });
+
+  it("an empty ledger erases nothing", () => {
+    const f = new LedgerFilter([]);
+    expect(f.empty).toBe(true);
+    expect(f.erasesRow(id(1), [0], 1)).toBe(false);
+  });
+});
