@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   // Attribution in the task keeps the latest 3 lists of 20,000 readers (≈ 15 MB); the exact join over
   // the files attributes the rest. 500,000 buffered rows ≈ 100 s at 5,000 lists/s if S3 refuses files.
   const impressions = new ImpressionRecorder(
-    { sink, clock: systemClock, metrics, logger },
+    { sink, clock: systemClock, metrics, logger, erasures },
     { instanceId, maxBufferedRows: 500_000, attributionReaders: 20_000, listsPerReader: 3 },
   );
   // The `@challenger` version, loaded and swapped like the champion (only with the online loop's share > 0 or shadow).
@@ -175,7 +175,13 @@ async function main(): Promise<void> {
     model,
     logger,
     metrics,
-    eraser: new ReaderEraser({ stores: erasures, buffer: events, clock: systemClock, logger }),
+    eraser: new ReaderEraser({
+      stores: erasures,
+      buffer: events,
+      impressions,
+      clock: systemClock,
+      logger,
+    }),
     config: {
       clients: env.GPLAY_API_KEYS.map((c) => ({
         name: c.name,

@@ -13,7 +13,7 @@ export interface ErasureStores {
   deleteEventIds(userIds: readonly string[]): Promise<number>;
 }
 
-/** This task's click buffer. */
+/** This task's click buffer (or its impression log's: rows naming readers wait there too). */
 export interface ClickBuffer {
   /** Whether clicks of the reader wait in the buffer. */
   holds(userId: string): boolean;
@@ -30,13 +30,22 @@ export interface ClickBuffer {
  */
 export class ReaderEraser {
   constructor(
-    private readonly deps: { stores: ErasureStores; buffer: ClickBuffer; clock: Clock; logger?: Logger },
+    private readonly deps: {
+      stores: ErasureStores;
+      buffer: ClickBuffer;
+      /** This task's impression log, whose rows name readers too. */
+      impressions?: ClickBuffer;
+      clock: Clock;
+      logger?: Logger;
+    },
   ) {}
 
   async erase(userIds: readonly string[]): Promise<ErasureResponse> {
     const ids = [...new Set(userIds)];
     const users = await this.deps.stores.existingUsers(ids);
-    const known = ids.filter((id) => users.has(id) || this.deps.buffer.holds(id));
+    const known = ids.filter(
+      (id) => users.has(id) || this.deps.buffer.holds(id) || (this.deps.impressions?.holds(id) ?? false),
+    );
     const unknown = ids.filter((id) => !known.includes(id));
     const requestId = `api-${randomUUID()}`;
     const at = new Date(this.deps.clock.now()).toISOString();
@@ -51,6 +60,7 @@ export class ReaderEraser {
       })),
     );
     const bufferedClicks = this.deps.buffer.dropReaders(new Set(known));
+    const bufferedImpressionRows = this.deps.impressions?.dropReaders(new Set(known)) ?? 0;
     const removedUsers = await this.deps.stores.deleteUsers(known.filter((id) => users.has(id)));
     const eventIds = await this.deps.stores.deleteEventIds(known);
     this.deps.logger?.info(
@@ -61,7 +71,7 @@ export class ReaderEraser {
       requestId,
       requested: known.length,
       unknown,
-      removed: { users: removedUsers, eventIds, bufferedClicks },
+      removed: { users: removedUsers, eventIds, bufferedClicks, bufferedImpressionRows },
     };
   }
 }

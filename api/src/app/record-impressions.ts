@@ -29,6 +29,8 @@ export interface ImpressionRecorderDeps {
   metrics?: Metrics;
   logger?: Logger;
   newId?: () => string;
+  /** The erasure ledger (as for clicks): a flush drops rows of erased readers from before their erasure. */
+  erasures?: { erasedAt(userIds: readonly string[]): Promise<Map<string, number>> };
 }
 
 /** A list about to be answered (or scored in shadow), as the route knows it. */
@@ -90,6 +92,19 @@ export class ImpressionRecorder {
 
   get buffered(): number {
     return this.#rows.length;
+  }
+
+  /** Whether rows of the reader wait in the buffer. */
+  holds(userId: string): boolean {
+    return this.#rows.some((r) => r.userId === userId);
+  }
+
+  /** An erasure: drops the readers' buffered rows and their remembered lists; returns the rows dropped. */
+  dropReaders(userIds: ReadonlySet<string>): number {
+    const before = this.#rows.length;
+    this.#rows = this.#rows.filter((r) => r.userId === undefined || !userIds.has(r.userId));
+    for (const id of userIds) this.#index.forget(id);
+    return before - this.#rows.length;
   }
 
   /** Records a served list and returns its impression id. */
@@ -228,10 +243,21 @@ export class ImpressionRecorder {
 
   async #flushOnce(): Promise<number> {
     this.emitMetrics();
-    const batch = this.#rows;
+    let batch = this.#rows;
+    this.#rows = [];
+    if (this.deps.erasures !== undefined && batch.length > 0) {
+      const readers = [...new Set(batch.flatMap((r) => (r.userId === undefined ? [] : [r.userId])))];
+      try {
+        const erased = readers.length === 0 ? new Map() : await this.deps.erasures.erasedAt(readers);
+        if (erased.size > 0)
+          batch = batch.filter((r) => r.userId === undefined || r.timestamp > (erased.get(r.userId) ?? -1));
+      } catch (error) {
+        this.#rows = [...batch, ...this.#rows];
+        throw toAppError(error, "Reading the erasure ledger failed");
+      }
+    }
     const body = impressionCsv(batch);
     if (body === undefined) return 0;
-    this.#rows = [];
     const key = this.#nextKey();
     try {
       await this.deps.sink.putRawObject(key, body);

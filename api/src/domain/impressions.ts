@@ -56,6 +56,12 @@ export class ImpressionIndex {
   get readers(): number {
     return this.#byReader.size;
   }
+
+  /** Forgets a reader's lists (an erasure). */
+  forget(userId: string): void {
+    for (const l of this.#byReader.get(userId) ?? []) this.#byId.delete(l.impressionId);
+    this.#byReader.delete(userId);
+  }
 }
 
 /**

@@ -51,13 +51,16 @@ describe("POST /admin/erasures", () => {
     expect(service.erasures.ledger.size).toBe(0);
   });
 
-  it("erases known readers from the users item, the event ids and the click buffer; reports unknown ids", async () => {
+  it("erases known readers from the users item, the event ids, the click buffer and the impression log; reports unknown ids", async () => {
     const { url, service } = await start();
     service.users.items.set(userId(2), reader(userId(2), [pageId(1)]));
     expect(
       (await post(`${url}/events`, { events: [click(1, 2, "e-1"), click(2, 3, "e-2"), click(3, 1)] })).status,
     ).toBe(200);
     expect(service.events.buffered).toBe(3);
+    // a list served to reader 1: it waits in the impression log with the three clicks
+    expect((await post(`${url}/predict`, { userId: userId(1), k: 2 })).status).toBe(200);
+    expect(service.impressions.buffered).toBe(4);
     const res = await post(
       `${url}/admin/erasures`,
       { userIds: [userId(1), userId(2).toUpperCase(), userId(9)] },
@@ -67,7 +70,7 @@ describe("POST /admin/erasures", () => {
     expect(await json(res)).toMatchObject({
       requested: 2,
       unknown: [userId(9)],
-      removed: { users: 2, eventIds: 2, bufferedClicks: 2 },
+      removed: { users: 2, eventIds: 2, bufferedClicks: 2, bufferedImpressionRows: 3 },
     });
     expect(service.users.items.has(userId(1))).toBe(false);
     expect(service.users.items.has(userId(3))).toBe(true);
@@ -76,6 +79,7 @@ describe("POST /admin/erasures", () => {
       [erasureHash(userId(1)), erasureHash(userId(2))].sort(),
     );
     await service.events.flush();
+    await service.impressions.flush();
     const filed = [...service.sink.objects.values()].join("");
     expect(filed).toContain(userId(3));
     expect(filed).not.toContain(userId(1));

@@ -98,6 +98,7 @@ export function buildService(options: ServiceOptions = {}): Service {
       clock,
       metrics,
       logger,
+      erasures,
       newId: () => `00000000-0000-4000-8000-${String(++ids).padStart(12, "0")}`,
     },
     { instanceId: "test", maxBufferedRows: 10_000, attributionReaders: 1_000, listsPerReader: 5 },
@@ -160,7 +161,7 @@ export function buildService(options: ServiceOptions = {}): Service {
     logger,
     metrics,
     config,
-    eraser: new ReaderEraser({ stores: erasures, buffer: events, clock, logger }),
+    eraser: new ReaderEraser({ stores: erasures, buffer: events, impressions, clock, logger }),
     ...(readerView === undefined ? {} : { readerView }),
   });
   return {

@@ -31,6 +31,7 @@ export const ERASURE_STORES = [
   "raw-versions",
   "interactions",
   "validation",
+  "impressions",
   "quarantine",
   "mlflow-artifacts",
 ] as const;
@@ -84,6 +85,8 @@ export const erasureResponseSchema = z.object({
     users: z.number().int().nonnegative(),
     eventIds: z.number().int().nonnegative(),
     bufferedClicks: z.number().int().nonnegative(),
+    /** Rows of this task's impression log (served lists, credited clicks) not yet filed. */
+    bufferedImpressionRows: z.number().int().nonnegative(),
   }),
 });
 export type ErasureResponse = z.infer<typeof erasureResponseSchema>;

@@ -168,7 +168,8 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
     const removed = await rewrite(deps, hit, erased, requestId);
     figures[hit.store].rewritten += 1;
     figures[hit.store].removed += removed;
-    if (hit.store === "interactions" || hit.store === "validation") rewrittenPartitions.add(hit.version.key);
+    if (hit.store === "interactions" || hit.store === "validation" || hit.store === "impressions")
+      rewrittenPartitions.add(hit.version.key);
   }
 
   phase("rewrite");
@@ -266,7 +267,7 @@ export async function locate(
   };
   const text = (bytes: Uint8Array) => erased.occurrences(utf8.decode(bytes)) > 0;
   await scan("raw-any", deps.buckets.raw, RAW_PREFIX, text);
-  for (const dataset of ["interactions", "validation"] as const)
+  for (const dataset of ["interactions", "validation", "impressions"] as const)
     await scan(dataset, deps.buckets.processed, processedKeys.partitionPrefix(dataset), async (bytes) =>
       (await readUserIds(bytes)).some((id) => erased.has(id)),
     );
@@ -295,7 +296,10 @@ async function readUserIds(bytes: Uint8Array): Promise<string[]> {
     file,
     columns: ["userId"],
     onChunk: ({ columnData }) => {
-      for (let i = 0; i < columnData.length; i++) ids.add(columnData[i] as string);
+      for (let i = 0; i < columnData.length; i++) {
+        const id = columnData[i];
+        if (typeof id === "string") ids.add(id);
+      }
     },
   });
   return [...ids];
@@ -324,9 +328,11 @@ async function rewrite(deps: EraseDeps, hit: Hit, erased: ErasedReaders, request
       metadata = { [ERASURE_REWRITE_METADATA]: requestId };
       break;
     case "interactions":
-    case "validation": {
-      const rows = await decodeProcessedParquet(hit.store, bytes);
-      const kept = rows.filter((r) => !erased.has(r.userId));
+    case "validation":
+    case "impressions": {
+      const rows: readonly { userId?: string }[] = await decodeProcessedParquet(hit.store, bytes);
+      // An impression row without a reader (an anonymous list) names no one.
+      const kept = rows.filter((r) => r.userId === undefined || !erased.has(r.userId));
       const source = /\/source=([^/]+)\//.exec(version.key)?.[1] ?? "";
       scrubbed = {
         bytes: encodeProcessedParquet(hit.store, kept as never[], { "gplay.sourceId": source }),

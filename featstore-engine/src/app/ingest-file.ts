@@ -471,6 +471,12 @@ async function stage(
           }
           break;
         case "impressions":
+          // The ledger applies as to clicks: a row of an erased reader from before the erasure goes.
+          if (
+            outcome.row.userId !== undefined &&
+            ledger.erasesRow(outcome.row.userId, [outcome.row.timestamp], outcome.line)
+          )
+            break;
           staged.impressions.push(toImpressionRecord(outcome.row, id));
           if (outcome.row.userId !== undefined) readers.add(outcome.row.userId);
           for (const page of outcome.row.pages) pages.add(page);

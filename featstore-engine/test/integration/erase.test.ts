@@ -5,10 +5,13 @@ import {
   PutBucketVersioningCommand,
 } from "@aws-sdk/client-s3";
 import {
+  API_IMPRESSIONS_PREFIX,
   decodeProcessedParquet,
   ERASURE_REWRITE_METADATA,
   erasureAuditSchema,
   erasureHash,
+  type ImpressionLogRow,
+  impressionLogFields,
   RAW_HEADERS,
   snapshotManifestSchema,
 } from "@gplay/common";
@@ -52,10 +55,12 @@ async function occurrences(t: TestEnvironment, ids: readonly string[]): Promise<
           ? "interactions"
           : key.includes("/validation/")
             ? "validation"
-            : undefined;
+            : key.includes("/impressions/")
+              ? "impressions"
+              : undefined;
         if (dataset === undefined) continue;
-        const rows = await decodeProcessedParquet(dataset, bytes);
-        add(dataset, rows.filter((r) => lower.includes(r.userId)).length);
+        const rows: readonly { userId?: string }[] = await decodeProcessedParquet(dataset, bytes);
+        add(dataset, rows.filter((r) => r.userId !== undefined && lower.includes(r.userId)).length);
       } else {
         const text = Buffer.from(bytes).toString("utf8").toLowerCase();
         add(
@@ -161,6 +166,53 @@ describe("erasing readers from every store", () => {
     const header = formatCsvRecord(RAW_HEADERS.treino);
     files.set("raw/treino/heavy.csv", header + row(heavy, 3_000));
     files.set("raw/api-events/dt=2022-07-02/clicks-1.csv", header + row(clickOnly, 3));
+    // The api's impression log: a list served to the click-only reader, their click on it, and an
+    // anonymous /coldstart list (no reader: it must stay).
+    const listed = pages.slice(0, 3);
+    const served = "5f0c7a1e-2b3d-4c5e-8f90-a1b2c3d4e5f6";
+    files.set(
+      `${API_IMPRESSIONS_PREFIX}dt=2022-07-02/impressions-1.csv`,
+      formatCsvRecord(RAW_HEADERS.impressions) +
+        [
+          {
+            eventType: "served",
+            impressionId: served,
+            userId: clickOnly,
+            modelVersion: "1",
+            arm: "champion",
+            strategy: "model",
+            pages: listed,
+            scores: [0.3, 0.2, 0.1],
+            latencyMs: 4,
+          },
+          {
+            eventType: "click",
+            impressionId: served,
+            userId: clickOnly,
+            modelVersion: "1",
+            arm: "champion",
+            strategy: "model",
+            pages: listed.slice(0, 1),
+            scores: [],
+          },
+          {
+            eventType: "served",
+            impressionId: "6a1d8b2f-3c4e-4d6f-9a01-b2c3d4e5f6a7",
+            modelVersion: "coldstart",
+            arm: "none",
+            strategy: "coldstart",
+            pages: listed,
+            scores: [0.5, 0.33, 0.25],
+            latencyMs: 1,
+          },
+        ]
+          .map((r, i) =>
+            formatCsvRecord(
+              impressionLogFields({ ...r, timestamp: start + 86_400_000 + i * 1_000 } as ImpressionLogRow),
+            ),
+          )
+          .join(""),
+    );
     // An older version of a raw object holds a reader too (versioning keeps it).
     await t.putRaw("raw/treino/heavy.csv", header + row(heavy, 5));
     for (const [key, body] of files) await t.putRaw(key, body);
@@ -196,6 +248,7 @@ describe("erasing readers from every store", () => {
       const before = await occurrences(t, erased);
       expect(before.raw).toBeGreaterThan(0);
       expect(before.interactions).toBeGreaterThan(0);
+      expect(before.impressions).toBe(2); // the served list and the click, in processed/impressions
       expect(before.users).toBeGreaterThanOrEqual(10);
       const othersBefore = await otherRows(t, erased);
 
