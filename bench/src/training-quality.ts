@@ -9,7 +9,7 @@
  *     [--worlds 6] [--users 20000] [--days 7] [--epochs 8] [--seeds a,b] [--backend wasm|cpu|node]
  *
  * Prints, per world, the drawn parameters that matter most and, per segment (readers with history,
- * new readers) and window (test = the last day of the snapshot, validacao = the 2 days after it),
+ * new readers) and window (test = the snapshot's last 48 h, shorter on a short snapshot; validacao = the 2 days after it),
  * NDCG@10 / HR@10 / MRR / coverage of the model and of every baseline, with the model's ratio to the
  * best baseline; then the ratios over the worlds.
  */

@@ -170,7 +170,7 @@ async function main(): Promise<void> {
     const snap = await inMemorySnapshot({ users, days: DAYS, seed: `speed-${scale}` });
     const data = await loadTrainingData(snap.snapshots, snap.vectors, snap.manifest);
     const pipelineSeconds = (performance.now() - t) / 1000;
-    const split = timeSplit(data.asOf);
+    const split = timeSplit(data.asOf, undefined, data.events[0]?.timestamp);
     const sections = [
       ...new Set([...data.articles.values()].map((a: { section: string }) => a.section)),
     ].sort();

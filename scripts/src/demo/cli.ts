@@ -47,8 +47,8 @@ const { values: args } = parseArgs({
 });
 
 /**
- * Below this many readers with history the demo does not train: training holds out the last 48 h of
- * reads for tuning and evaluation, and its promotion gate needs readers in that window to compare the
+ * Below this many readers with history the demo does not train: training holds out the last half of the
+ * reads (up to 4 days) for tuning and evaluation, and its promotion gate needs readers in that window to compare the
  * model with the baselines (with the two real sample readers it trains on nothing and promotes nothing).
  */
 const MIN_READERS_TO_TRAIN = 100;
@@ -259,7 +259,7 @@ async function trainOrExplain(
   readers: number,
 ): Promise<ModelOutcome> {
   if (readers < MIN_READERS_TO_TRAIN) {
-    const why = `too little data to train a model: ${readers} reader(s) with history, the demo trains from ${MIN_READERS_TO_TRAIN} (training holds out the last 48 h of reads to tune and evaluate, and promotes only a model that beats the baselines there)`;
+    const why = `too little data to train a model: ${readers} reader(s) with history, the demo trains from ${MIN_READERS_TO_TRAIN} (training holds out the last half of the reads, up to 4 days, to tune and evaluate, and promotes only a model that beats the baselines there)`;
     if (ownData === undefined) throw new Error(`${why}; generate more with --users`);
     step(`${why}. Not training: the api serves the cold-start lists.`);
     return { none: "too little data to train" };

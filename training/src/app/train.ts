@@ -45,7 +45,13 @@ import { type GateDecision, promotionDecision } from "../domain/gate.js";
 import { evaluateLists, type PopulationFigures } from "../domain/metrics.js";
 import { lossCurveSvg, metricBarsSvg, segmentTable } from "../domain/report.js";
 import { servedLists, type TierFigures } from "../domain/served-lists.js";
-import { type SplitOptions, timeSplit, validationCases, windowCases } from "../domain/split.js";
+import {
+  DEFAULT_SPLIT,
+  type SplitOptions,
+  timeSplit,
+  validationCases,
+  windowCases,
+} from "../domain/split.js";
 import { covisitationTable, DEFAULT_COVISITATION, popularityTable } from "../domain/structures.js";
 import { buildWorld, type CandidateOptions, DEFAULT_CANDIDATES, profileIn } from "../domain/world.js";
 import { forwardPassOf } from "../model/forward-pass-of.js";
@@ -95,7 +101,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   maxEvalReaders: 5_000,
   maxTrainReaders: 20_000,
   labelWindows: 3,
-  split: { testHours: 24, validationHours: 24 },
+  split: DEFAULT_SPLIT,
   candidates: DEFAULT_CANDIDATES,
   register: true,
   onlineLoop: false,
@@ -174,7 +180,7 @@ export async function trainAndEvaluate(
 ): Promise<TrainOutcome> {
   const { tf, log } = deps;
   const now = deps.now ?? (() => new Date());
-  const split = timeSplit(data.asOf, config.split);
+  const split = timeSplit(data.asOf, config.split, data.events[0]?.timestamp);
   const vocab = vocabularies(data, split.validCut);
   const vIndex = vocabularyIndex(vocab);
   log.info({ split, readers: data.readers.size, articles: data.articles.size }, "time split");
@@ -200,8 +206,8 @@ export async function trainAndEvaluate(
   // Training examples from several label windows (one day each, features at each day's start).
   const parts = [];
   for (let w = 0; w < config.labelWindows; w++) {
-    const from = split.validCut - w * config.split.validationHours * HOUR_MS;
-    const to = from + config.split.validationHours * HOUR_MS - 1;
+    const from = split.validCut - w * split.validationHours * HOUR_MS;
+    const to = from + split.validationHours * HOUR_MS - 1;
     if (from <= (data.events[0]?.timestamp ?? 0)) break;
     const world = buildWorld(data, from, vIndex, candidates, DEFAULT_COVISITATION, undefined, { popularity });
     const cases = windowCases(data, from, to, config.maxTrainReaders, config.seed + 10 * w);

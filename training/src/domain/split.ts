@@ -4,6 +4,13 @@
  *   validation window [validCut, testCut)       baseline tuning and the ranker's training labels
  *                                               (features from data before validCut)
  * Nothing at or after a window's start feeds that window's features.
+ *
+ * Each window spans the serving horizon: a bundle answers from its snapshot's state until the next
+ * one, and the G1 kit's `validacao` holds the 2 days after the training period, so what is tuned,
+ * trained and gated on is "reads over the 48 h after the state", not only the next day (a strategy
+ * that wins the next hours, e.g. the last hour's popularity, can lose over two days to one that follows
+ * the reader). On a short snapshot both windows shrink in proportion so that they take at most half
+ * of it, leaving the other half to feed features.
  */
 import { mulberry32 } from "@gplay/common";
 import { HOUR_MS, type TrainingData } from "./data.js";
@@ -13,17 +20,25 @@ export interface SplitOptions {
   validationHours: number;
 }
 
-export const DEFAULT_SPLIT: SplitOptions = { testHours: 24, validationHours: 24 };
+export const DEFAULT_SPLIT: SplitOptions = { testHours: 48, validationHours: 48 };
 
 export interface TimeSplit {
   validCut: number;
   testCut: number;
   end: number;
+  /** The windows' spans after shrinking to the snapshot. */
+  testHours: number;
+  validationHours: number;
 }
 
-export function timeSplit(asOf: number, options: SplitOptions = DEFAULT_SPLIT): TimeSplit {
-  const testCut = asOf - options.testHours * HOUR_MS;
-  return { validCut: testCut - options.validationHours * HOUR_MS, testCut, end: asOf };
+/** The split of a snapshot whose interactions run from `first` to `asOf` (no `first`: no shrinking). */
+export function timeSplit(asOf: number, options: SplitOptions = DEFAULT_SPLIT, first?: number): TimeSplit {
+  const spanHours = first === undefined ? Number.POSITIVE_INFINITY : (asOf - first) / HOUR_MS;
+  const shrink = Math.min(1, spanHours / 2 / (options.testHours + options.validationHours));
+  const testHours = options.testHours * shrink;
+  const validationHours = options.validationHours * shrink;
+  const testCut = asOf - testHours * HOUR_MS;
+  return { validCut: testCut - validationHours * HOUR_MS, testCut, end: asOf, testHours, validationHours };
 }
 
 /** One reader's ground truth in a window: the distinct pages read in [from, to]. */

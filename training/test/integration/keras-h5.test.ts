@@ -164,7 +164,7 @@ describe("Keras .h5 export (Keras 3, numpy backend)", () => {
     );
     expect(outcome.evaluation.epochs).toHaveLength(1);
     // Real feature rows of the validation window, as the trainer builds them.
-    const split = timeSplit(data.asOf);
+    const split = timeSplit(data.asOf, undefined, data.events[0]?.timestamp);
     const sections = [...new Set([...data.articles.values()].map((a) => a.section))].sort();
     const regions = [...new Set([...data.articles.values()].map((a) => a.region))].sort();
     const vocab = vocabularyIndex({ section: sections, region: regions });

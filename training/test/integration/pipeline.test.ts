@@ -200,6 +200,8 @@ describe("training on the local stack", () => {
       deps.vectors,
       await snapshots.readManifest(t.env.buckets.processed, manifest.snapshot.manifestKey),
     );
+    // The bundle's serving popularity (decayed, or a buffer of the latest reads), as training chose it.
+    const serving = /^buffer:(\d+)$/.exec(String(manifest.params.serving_popularity ?? ""));
     const world = buildWorld(
       data,
       manifest.asOf + 1,
@@ -207,7 +209,10 @@ describe("training on the local stack", () => {
       manifest.candidates,
       DEFAULT_COVISITATION,
       undefined,
-      { asOf: manifest.asOf },
+      {
+        asOf: manifest.asOf,
+        popularity: serving === null ? { kind: "decayed" } : { kind: "buffer", reads: Number(serving[1]) },
+      },
     );
     const trainingContext: FeatureContext = { ...world.context, normalisation: bundle.normalisation };
 

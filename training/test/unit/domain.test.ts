@@ -67,6 +67,23 @@ describe("time split", () => {
       validCut: 64 * HOUR_MS,
       testCut: 76 * HOUR_MS,
       end: 100 * HOUR_MS,
+      testHours: 24,
+      validationHours: 12,
+    });
+  });
+
+  it("spans the serving horizon (48 h each) on a long snapshot, and shrinks both windows to half of a short one", () => {
+    const asOf = 1_000 * HOUR_MS;
+    expect(timeSplit(asOf, undefined, asOf - 16 * 24 * HOUR_MS)).toMatchObject({
+      testCut: asOf - 48 * HOUR_MS,
+      validCut: asOf - 96 * HOUR_MS,
+    });
+    // 4 days of reads: the two windows take 2 of them, 24 h each, as the G1 days before them feed features
+    expect(timeSplit(asOf, undefined, asOf - 96 * HOUR_MS)).toMatchObject({
+      testCut: asOf - 24 * HOUR_MS,
+      validCut: asOf - 48 * HOUR_MS,
+      testHours: 24,
+      validationHours: 24,
     });
   });
 
