@@ -53,7 +53,7 @@ export class Recommender {
 
   constructor(
     private readonly deps: RecommenderDeps,
-    private readonly options: RecommenderOptions,
+    options: RecommenderOptions,
   ) {
     this.#users = new TtlCache(options.userCacheTtlMs, options.userCacheMaxEntries, () => deps.clock.now());
   }
