@@ -6,8 +6,11 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { article, FakeRanker, reader } from "../../../api/test/support/fixtures.js";
-import { API_KEY, buildService, startService } from "../../../api/test/support/service.js";
-import { simulateClicks } from "../../../featstore-engine/src/generator/click-simulator.js";
+import { API_KEY, buildService, post, startService } from "../../../api/test/support/service.js";
+import {
+  DEFAULT_CLICK_MODEL,
+  simulateClicks,
+} from "../../../featstore-engine/src/generator/click-simulator.js";
 import {
   awaitSessionFigures,
   type ClickingReader,
@@ -31,10 +34,17 @@ describe("the demo's simulated session", () => {
     const impressionFiles = () =>
       new Map([...service.sink.objects].filter(([key]) => key.includes("/impressions/")));
     try {
+      // A keener click model than the default, so that some lists earn several clicks (CTR counts a
+      // list once, the clicks column each click).
+      const keen = { ...DEFAULT_CLICK_MODEL, base: 0.02, favouredLift: 0.6, positionDecay: 0.3 };
       const readers: ClickingReader[] = world.readers.map((hidden) => ({
         userId: hidden.userId,
-        clicks: (pages, random) => simulateClicks(hidden, pages, random),
+        clicks: (pages, random) => simulateClicks(hidden, pages, random, keen),
       }));
+      // Someone else's list in the log (served before the session): not the session's figures.
+      const other = (await (
+        await post(`${server.url}/predict`, { userId: world.readers[0]?.userId, k: K })
+      ).json()) as { impressionId: string };
       const traffic = await runOnlineSession({
         url: server.url,
         apiKey: API_KEY,
@@ -63,7 +73,8 @@ describe("the demo's simulated session", () => {
       const { records, quarantined } = await cleanedRecords(impressionFiles());
       expect(quarantined).toBe(0);
       expect(impressionRecords(impressionFiles()).refused).toBe(0);
-      const served = records.filter((r) => r.eventType === "served");
+      expect(records.filter((r) => r.eventType === "served")).toHaveLength(traffic.lists + 1);
+      const served = records.filter((r) => r.eventType === "served" && r.impressionId !== other.impressionId);
       const clicks = records.filter((r) => r.eventType === "click");
       expect(served).toHaveLength(traffic.lists);
       expect(clicks).toHaveLength(traffic.clicks);
@@ -90,6 +101,7 @@ describe("the demo's simulated session", () => {
           };
         });
       expect(expected.map((e) => e.arm).sort()).toEqual(["challenger", "champion"]);
+      expect(expected.some((e) => e.clicks > e.clickedImpressions)).toBe(true);
       expect(figures.arms).toEqual(expected.map((e) => expect.objectContaining(e)));
 
       const lines = formatSessionFigures(figures, K);
