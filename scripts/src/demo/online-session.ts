@@ -40,15 +40,25 @@ export interface SessionTraffic {
   impressionIds: ReadonlySet<string>;
 }
 
+/** Throttled requests (429: the key's rate limit) are retried after the api's Retry-After, this many times. */
+const THROTTLED_RETRIES = 50;
+
 async function call(url: string, apiKey: string, body: unknown): Promise<unknown> {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-api-key": apiKey },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${text.slice(0, 300)}`);
-  return JSON.parse(text) as unknown;
+  for (let attempt = 0; ; attempt++) {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": apiKey },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (response.status === 429 && attempt < THROTTLED_RETRIES) {
+      const seconds = Number(response.headers.get("retry-after"));
+      await new Promise((resolve) => setTimeout(resolve, seconds > 0 ? seconds * 1000 : 200));
+      continue;
+    }
+    if (!response.ok) throw new Error(`${url} answered ${response.status}: ${text.slice(0, 300)}`);
+    return JSON.parse(text) as unknown;
+  }
 }
 
 /**

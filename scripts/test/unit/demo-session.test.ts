@@ -27,6 +27,8 @@ describe("the demo's simulated session", () => {
       articles: world.pages.map((page, n) => article(n + 1, { page })),
       ranker: new FakeRanker("1", world.good),
       challenger: { ranker: new FakeRanker("2", world.bad), share: 0.5, mode: "split" },
+      // A tight rate limit: the session waits out the api's 429s (Retry-After) instead of failing.
+      http: { clients: [{ name: "web", key: API_KEY, quota: { ratePerSecond: 150, burst: 30 } }] },
     });
     const outside = world.pages.at(-1) as string;
     for (const r of world.readers) service.users.items.set(r.userId, reader(r.userId, [outside]));
