@@ -3,7 +3,9 @@
  * `./scripts/demo.sh --data DIR` with one's own G1 files; docs/data.md).
  *   generated (or given) G1 files → raw/ → EventBridge → SQS → task runner → featstore-engine (ingest)
  *   → snapshot step → "Snapshot Ready" → EventBridge → SQS → task runner → training
- *   → MLflow run + registered, promoted version → the api serving the champion.
+ *   → MLflow run + registered, promoted version → the api serving the champion
+ *   → a short simulated session (readers of the generated world click by their hidden preferences)
+ *   and CTR per version from the impression log the api filed (skip with --no-session).
  * Ctrl-C stops the api, the runners and (if this demo started it) the stack. Running it again reuses
  * the generated data; on a stack that kept running (`pnpm stack up` before the demo) it also reuses
  * what was ingested and trained. A stack the demo started stops with it, and the emulator and MLflow
@@ -13,9 +15,17 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
-import { type AwsClients, CHAMPION_ALIAS, isAppError, tableNames } from "@gplay/common";
+import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import {
+  API_IMPRESSIONS_PREFIX,
+  type AwsClients,
+  CHAMPION_ALIAS,
+  isAppError,
+  tableNames,
+} from "@gplay/common";
 import { planUpload } from "../data/raw-upload.js";
 import { uploadFolder } from "../data/upload-folder.js";
 import { stackPaths } from "../local-stack/paths.js";
@@ -28,6 +38,12 @@ import {
 } from "../local-stack/stack.js";
 import { LocalTaskRunner } from "../local-stack/task-runner.js";
 import { localAwsClients } from "../local-stack/test-support.js";
+import {
+  awaitSessionFigures,
+  type ClickingReader,
+  formatSessionFigures,
+  runOnlineSession,
+} from "./online-session.js";
 import { silentRunnerLogger, step, waitFor } from "./progress.js";
 
 const API_KEY = "demo-key-0123456789abcdef";
@@ -41,6 +57,8 @@ const { values: args } = parseArgs({
     // GPLAY_DEMO_PORT: another default (the docs test runs the README's demo on a free port).
     port: { type: "string", default: process.env.GPLAY_DEMO_PORT ?? "8080" },
     "no-serve": { type: "boolean", default: false },
+    /** Serve without the short simulated session and its CTR per version. */
+    "no-session": { type: "boolean", default: false },
     /** A folder of one's own G1 files instead of generated ones. */
     data: { type: "string" },
   },
@@ -57,7 +75,8 @@ const paths = stackPaths();
 const root = paths.repoRoot;
 const ownData =
   args.data === undefined ? undefined : resolve(process.env.INIT_CWD ?? process.cwd(), args.data);
-const dataDir = ownData ?? join(root, ".local", "demo", `data-${args.users}u-${args.days}d-${args.seed}`);
+// A generated world (`generate --world`): its readers' hidden preferences drive the simulated session.
+const dataDir = ownData ?? join(root, ".local", "demo", `world-${args.users}u-${args.days}d-${args.seed}`);
 
 /**
  * One environment (buckets, tables, model) per data set: running again with the same arguments (or the
@@ -65,7 +84,7 @@ const dataDir = ownData ?? join(root, ".local", "demo", `data-${args.users}u-${a
  */
 function datasetId(): string {
   const hash = createHash("sha256");
-  if (ownData === undefined) hash.update(`${args.users}|${args.days}|${args.seed}`);
+  if (ownData === undefined) hash.update(`world|${args.users}|${args.days}|${args.seed}`);
   else for (const file of planUpload(ownData)) hash.update(`${file.key}\0`).update(readFileSync(file.path));
   return hash.digest("hex").slice(0, 8);
 }
@@ -112,6 +131,7 @@ async function generateData(): Promise<void> {
         process.execPath,
         ...TSX,
         "featstore-engine/src/generator/cli.ts",
+        "--world",
         "--out",
         dataDir,
         "--users",
@@ -141,6 +161,8 @@ async function startApi(endpoints: LocalStackEndpoints, requireModel: boolean): 
       GPLAY_READER_VIEW: "true",
       GPLAY_MODEL_REFRESH_MS: "5000",
       GPLAY_DATA_REFRESH_MS: "10000",
+      // Impression files every second, so the session's CTR can be read from the log soon after it.
+      GPLAY_EVENTS_FLUSH_MS: "1000",
       LOG_LEVEL: "warn",
     },
     stdio: ["ignore", "ignore", "inherit"],
@@ -219,12 +241,101 @@ async function main(): Promise<void> {
 
     if (args["no-serve"]) return;
     const url = await startApi(endpoints, "version" in model);
+    if ("version" in model && ownData === undefined && !args["no-session"])
+      await simulatedSession(url, clients, env.buckets.raw);
     const known = ownData === undefined ? generatedHeaviestReader() : await someReader(clients);
     banner(url, endpoints, model, known, await experimentExists(endpoints));
   } finally {
     clients.destroy();
   }
   await new Promise(() => undefined);
+}
+
+/** Lists the session asks for, and the length of each (CTR@K). */
+const SESSION_LISTS = 400;
+const SESSION_K = 10;
+
+/**
+ * A short simulated session against the running api (scripts/src/demo/online-session.ts): readers of
+ * the generated world (its hidden preferences, regenerated from the same seed without writing files)
+ * ask for lists and click by the click simulator; then CTR per version, arm and strategy from the
+ * impression files the api wrote under raw/.
+ */
+async function simulatedSession(url: string, clients: AwsClients, rawBucket: string): Promise<void> {
+  const load = async (rel: string) => import(pathToFileURL(join(root, rel)).href);
+  const { generateWorld } = (await load("featstore-engine/src/generator/worlds.ts")) as WorldsModule;
+  const { simulateClicks } = (await load(
+    "featstore-engine/src/generator/click-simulator.ts",
+  )) as ClickSimulatorModule;
+  const readers: ClickingReader[] = [];
+  const nowhere = { write: () => undefined, close: () => undefined };
+  generateWorld(
+    {
+      users: Number(args.users),
+      days: Number(args.days),
+      seed: args.seed,
+      onReader: (hidden) =>
+        readers.push({
+          userId: hidden.userId,
+          clicks: (pages, random) => simulateClicks(hidden, pages, random),
+        }),
+    },
+    { open: () => nowhere },
+  );
+  step(
+    `simulated session: ${SESSION_LISTS} lists for readers of the generated world, who click by its hidden preferences`,
+  );
+  const seed = createHash("sha256").update(`session|${args.seed}`).digest().readUInt32BE(0);
+  const traffic = await runOnlineSession({
+    url,
+    apiKey: API_KEY,
+    readers,
+    lists: SESSION_LISTS,
+    k: SESSION_K,
+    seed,
+  });
+  const files = new Map<string, string>();
+  const figures = await awaitSessionFigures(
+    () => impressionFiles(clients, rawBucket, files),
+    traffic,
+    60_000,
+  );
+  for (const line of formatSessionFigures(figures, SESSION_K)) step(line);
+}
+
+/** What the session uses of featstore-engine's generator (loaded from the tree, as the bench does). */
+interface HiddenReaderLike {
+  userId: string;
+}
+interface WorldsModule {
+  generateWorld(
+    options: { users: number; days: number; seed: string; onReader: (reader: HiddenReaderLike) => void },
+    sink: { open(path: string): { write(text: string): void; close(): void } },
+  ): unknown;
+}
+interface ClickSimulatorModule {
+  simulateClicks(reader: HiddenReaderLike, pages: readonly string[], random: () => number): string[];
+}
+
+/** The impression files the api wrote (key → CSV), added to `files` (files never change: each is read once). */
+async function impressionFiles(
+  clients: AwsClients,
+  bucket: string,
+  files: Map<string, string>,
+): Promise<Map<string, string>> {
+  let token: string | undefined;
+  do {
+    const page = await clients.s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: API_IMPRESSIONS_PREFIX, ContinuationToken: token }),
+    );
+    for (const object of page.Contents ?? []) {
+      if (object.Key === undefined || files.has(object.Key)) continue;
+      const body = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
+      files.set(object.Key, (await body.Body?.transformToString()) ?? "");
+    }
+    token = page.NextContinuationToken;
+  } while (token !== undefined);
+  return files;
 }
 
 async function runSnapshot(endpoints: LocalStackEndpoints, env: Record<string, string>): Promise<string> {
