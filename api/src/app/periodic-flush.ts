@@ -1,4 +1,5 @@
-import type { Logger } from "@gplay/common";
+import { type Logger, toAppError } from "@gplay/common";
+import type { RawEventSink } from "./ports.js";
 
 /**
  * The flushing of a buffer that becomes files under `raw/` (the click files, the impression log):
@@ -48,5 +49,67 @@ export class PeriodicFlush {
     this.stop();
     if (this.#flushing !== undefined) await this.#flushing.catch(() => undefined);
     return this.flush();
+  }
+}
+
+/** The erasure ledger as a flush reads it: erasure time (epoch ms) of each erased reader among these. */
+export interface ErasureLookup {
+  erasedAt(userIds: readonly string[]): Promise<Map<string, number>>;
+}
+
+/** How a buffer's rows become one file under `raw/`. */
+export interface RawBatchFiling<T> {
+  sink: RawEventSink;
+  erasures?: ErasureLookup | undefined;
+  logger?: Logger | undefined;
+  /** The row's reader (none: a row naming no one, never erased) and time. */
+  readerOf(row: T): string | undefined;
+  timeOf(row: T): number;
+  /** The file's body; undefined when there is nothing to write. */
+  render(rows: readonly T[]): string | undefined;
+  nextKey(): string;
+  /** Names the rows in the log event (`<what>-flushed`) and in errors. */
+  what: string;
+}
+
+/**
+ * Writes `batch` to one raw file and returns how many rows it holds, after dropping the rows of
+ * readers erased since (the ledger, whichever task was asked). On failure `restore` gets the rows
+ * back (the next flush retries) and the error is thrown.
+ */
+export async function fileRawBatch<T>(
+  batch: T[],
+  filing: RawBatchFiling<T>,
+  restore: (rows: T[]) => void,
+): Promise<number> {
+  let rows = batch;
+  if (filing.erasures !== undefined && rows.length > 0) {
+    const readers = [...new Set(rows.flatMap((r) => filing.readerOf(r) ?? []))];
+    try {
+      const erased =
+        readers.length === 0 ? new Map<string, number>() : await filing.erasures.erasedAt(readers);
+      if (erased.size > 0)
+        rows = rows.filter((r) => {
+          const reader = filing.readerOf(r);
+          return reader === undefined || filing.timeOf(r) > (erased.get(reader) ?? -1);
+        });
+    } catch (error) {
+      restore(rows);
+      throw toAppError(error, "Reading the erasure ledger failed");
+    }
+  }
+  const body = filing.render(rows);
+  if (body === undefined) return 0;
+  const key = filing.nextKey();
+  try {
+    await filing.sink.putRawObject(key, body);
+    filing.logger?.info(
+      { event: `${filing.what}-flushed`, key, rows: rows.length },
+      `${filing.what} flushed`,
+    );
+    return rows.length;
+  } catch (error) {
+    restore(rows);
+    throw toAppError(error, `Writing the ${filing.what} file failed`);
   }
 }

@@ -12,7 +12,7 @@ import { rawFileKey } from "../domain/raw-file-key.js";
 import { applyInteractions } from "../domain/reader.js";
 import { type ClickRecord, clickInteraction, treinoCsv } from "../domain/treino-csv.js";
 import type { ClickBuffer } from "./erase-readers.js";
-import { PeriodicFlush } from "./periodic-flush.js";
+import { type ErasureLookup, fileRawBatch, PeriodicFlush } from "./periodic-flush.js";
 import type { Clock, RawEventSink, SeenEventStore, UserStore } from "./ports.js";
 import type { ActedInput, AttributionCounts } from "./record-impressions.js";
 
@@ -49,7 +49,7 @@ export interface EventRecorderDeps {
    * The erasure ledger: erasure time (epoch ms) of each erased reader among these. A flush drops
    * buffered clicks of erased readers from before their erasure, whichever task was asked to erase.
    */
-  erasures?: { erasedAt(userIds: readonly string[]): Promise<Map<string, number>> };
+  erasures?: ErasureLookup;
 }
 
 export interface RecordResult {
@@ -247,28 +247,24 @@ export class EventRecorder implements ClickBuffer {
   }
 
   async #flushOnce(): Promise<number> {
-    let batch = this.#buffer;
+    const batch = this.#buffer;
     this.#buffer = [];
-    if (this.deps.erasures !== undefined && batch.length > 0) {
-      try {
-        const erased = await this.deps.erasures.erasedAt([...new Set(batch.map((c) => c.userId))]);
-        if (erased.size > 0) batch = batch.filter((c) => c.timestamp > (erased.get(c.userId) ?? -1));
-      } catch (error) {
-        this.#buffer = [...batch, ...this.#buffer];
-        throw toAppError(error, "Reading the erasure ledger failed");
-      }
-    }
-    const body = treinoCsv(batch);
-    if (body === undefined) return 0;
-    const key = this.#nextKey();
-    try {
-      await this.deps.sink.putRawObject(key, body);
-      this.deps.logger?.info({ event: "events-flushed", key, clicks: batch.length }, "events flushed");
-      return batch.length;
-    } catch (error) {
-      this.#buffer = [...batch, ...this.#buffer];
-      throw toAppError(error, "Writing the events file failed");
-    }
+    return fileRawBatch(
+      batch,
+      {
+        sink: this.deps.sink,
+        erasures: this.deps.erasures,
+        logger: this.deps.logger,
+        readerOf: (c) => c.userId,
+        timeOf: (c) => c.timestamp,
+        render: treinoCsv,
+        nextKey: () => this.#nextKey(),
+        what: "events",
+      },
+      (clicks) => {
+        this.#buffer = [...clicks, ...this.#buffer];
+      },
+    );
   }
 
   #nextKey(): string {

@@ -10,7 +10,7 @@ import {
 } from "@gplay/common";
 import { ImpressionIndex, impressionCsv, type RememberedList } from "../domain/impressions.js";
 import { rawFileKey } from "../domain/raw-file-key.js";
-import { PeriodicFlush } from "./periodic-flush.js";
+import { type ErasureLookup, fileRawBatch, PeriodicFlush } from "./periodic-flush.js";
 import type { Clock, RawEventSink } from "./ports.js";
 
 export interface ImpressionRecorderOptions {
@@ -30,7 +30,7 @@ export interface ImpressionRecorderDeps {
   logger?: Logger;
   newId?: () => string;
   /** The erasure ledger (as for clicks): a flush drops rows of erased readers from before their erasure. */
-  erasures?: { erasedAt(userIds: readonly string[]): Promise<Map<string, number>> };
+  erasures?: ErasureLookup;
 }
 
 /** A list about to be answered (or scored in shadow), as the route knows it. */
@@ -243,33 +243,24 @@ export class ImpressionRecorder {
 
   async #flushOnce(): Promise<number> {
     this.emitMetrics();
-    let batch = this.#rows;
+    const batch = this.#rows;
     this.#rows = [];
-    if (this.deps.erasures !== undefined && batch.length > 0) {
-      const readers = [...new Set(batch.flatMap((r) => (r.userId === undefined ? [] : [r.userId])))];
-      try {
-        const erased = readers.length === 0 ? new Map() : await this.deps.erasures.erasedAt(readers);
-        if (erased.size > 0)
-          batch = batch.filter((r) => r.userId === undefined || r.timestamp > (erased.get(r.userId) ?? -1));
-      } catch (error) {
-        this.#rows = [...batch, ...this.#rows];
-        throw toAppError(error, "Reading the erasure ledger failed");
-      }
-    }
-    const body = impressionCsv(batch);
-    if (body === undefined) return 0;
-    const key = this.#nextKey();
-    try {
-      await this.deps.sink.putRawObject(key, body);
-      this.deps.logger?.info(
-        { event: "impressions-flushed", key, rows: batch.length },
-        "impressions flushed",
-      );
-      return batch.length;
-    } catch (error) {
-      this.#rows = [...batch, ...this.#rows];
-      throw toAppError(error, "Writing the impressions file failed");
-    }
+    return fileRawBatch(
+      batch,
+      {
+        sink: this.deps.sink,
+        erasures: this.deps.erasures,
+        logger: this.deps.logger,
+        readerOf: (r) => r.userId,
+        timeOf: (r) => r.timestamp,
+        render: impressionCsv,
+        nextKey: () => this.#nextKey(),
+        what: "impressions",
+      },
+      (rows) => {
+        this.#rows = [...rows, ...this.#rows];
+      },
+    );
   }
 
   #nextKey(): string {
