@@ -9,9 +9,13 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { assumeRolePolicy, dlqPolicy, eventsRunTaskPolicy } from "../plan/iam.js";
 import {
+  commandInput,
+  DECIDE_COMMAND,
+  ERASE_PENDING_COMMAND,
+  ERASE_SCHEDULE,
   platformRulesArnPattern,
+  RECOVER_COMMAND,
   RECOVER_SCHEDULE,
-  recoverInput,
   startedByRule,
   taskFailedPattern,
 } from "../plan/operations.js";
@@ -32,9 +36,13 @@ export interface PipelinesArgs {
   vpcId: pulumi.Input<string>;
   vpcCidr: string;
   privateSubnetIds: pulumi.Input<string>[];
-  /** featstore-engine; its container runs `recover` on a schedule and when an ingest task fails. */
+  /**
+   * featstore-engine; its container runs `recover` on a schedule and when an ingest task fails, and
+   * `erase --pending` on a schedule.
+   */
   ingest: PipelineTask & { containerName: string };
-  training: PipelineTask & { schedule: string };
+  /** training; with `decideSchedule` (the online loop is on) its container also runs `decide`. */
+  training: PipelineTask & { containerName: string; schedule: string; decideSchedule?: string };
   /** The account: only its EventBridge may assume the events role (aws:SourceAccount). */
   accountId: pulumi.Input<string>;
   /** The environment's workload boundary (infra/bootstrap), carried by the events role. */
@@ -66,6 +74,10 @@ export class Pipelines extends pulumi.ComponentResource {
   /** `recover` on a schedule, and when a task the raw rule started stops after failing. */
   readonly recoverScheduleRule: aws.cloudwatch.EventRule;
   readonly recoverOnFailureRule: aws.cloudwatch.EventRule;
+  /** `erase --pending` on a schedule: finishes the erasures the api's admin route recorded. */
+  readonly eraseScheduleRule: aws.cloudwatch.EventRule;
+  /** training's online `decide` on a schedule, when the online loop is on. */
+  readonly decideScheduleRule?: aws.cloudwatch.EventRule;
   /** Carried by featstore-engine tasks (also for a manual `aws ecs run-task`): HTTPS egress only. */
   readonly taskSecurityGroup: aws.ec2.SecurityGroup;
   /** Carried by training tasks: HTTPS egress and MLflow's internal load balancer. */
@@ -241,20 +253,30 @@ export class Pipelines extends pulumi.ComponentResource {
       parent,
     );
 
-    // The engine's `recover` (featstore-engine/src/main.ts): re-runs ingestions whose task is gone.
-    const recoverTarget = (rule: aws.cloudwatch.EventRule, id: string) =>
+    // A run of one command in a task's container (the engine's `recover` and `erase --pending`,
+    // training's `decide`), without transformer: the command is the whole input.
+    const commandTarget = (
+      rule: aws.cloudwatch.EventRule,
+      id: string,
+      task: { taskDefinitionArn: pulumi.Input<string>; containerName: string },
+      command: readonly string[],
+      securityGroup = taskSg,
+    ) =>
       new aws.cloudwatch.EventTarget(
         `${name}-${id}`,
         {
           rule: rule.name,
           arn: args.clusterArn,
           roleArn: role.arn,
-          ecsTarget: ecsTarget(args.ingest.taskDefinitionArn),
-          input: JSON.stringify(recoverInput(args.ingest.containerName)),
+          ecsTarget: ecsTarget(task.taskDefinitionArn, securityGroup),
+          input: JSON.stringify(commandInput(task.containerName, command)),
           ...delivery,
         },
         parent,
       );
+    // The engine's `recover` (featstore-engine/src/main.ts): re-runs ingestions whose task is gone.
+    const recoverTarget = (rule: aws.cloudwatch.EventRule, id: string) =>
+      commandTarget(rule, id, args.ingest, RECOVER_COMMAND);
     // Periodic recovery: ingestions killed before their time limit are stale once it has passed.
     this.recoverScheduleRule = new aws.cloudwatch.EventRule(
       `${name}-recover-schedule`,
@@ -284,6 +306,40 @@ export class Pipelines extends pulumi.ComponentResource {
     );
     // Runs featstore-engine's recover command at once (an ingestion stopped at its time limit is stale now).
     recoverTarget(this.recoverOnFailureRule, "recover-on-failure");
+
+    // Periodic erasure: the api's `POST /admin/erasures` leaves ledger entries `requested`.
+    this.eraseScheduleRule = new aws.cloudwatch.EventRule(
+      `${name}-erase-schedule`,
+      {
+        name: `${args.namePrefix}-erase-schedule`,
+        description: "Scheduled featstore-engine erase --pending",
+        scheduleExpression: ERASE_SCHEDULE,
+      },
+      parent,
+    );
+    // Runs featstore-engine's erase of every `requested` ledger entry (docs/privacy.md).
+    commandTarget(this.eraseScheduleRule, "erase-schedule", args.ingest, ERASE_PENDING_COMMAND);
+
+    if (args.training.decideSchedule !== undefined) {
+      // The online decision (docs/online.md): promote or stop `@challenger` on the impression log.
+      this.decideScheduleRule = new aws.cloudwatch.EventRule(
+        `${name}-online-decide`,
+        {
+          name: `${args.namePrefix}-online-decide`,
+          description: "Scheduled training decide (online loop)",
+          scheduleExpression: args.training.decideSchedule,
+        },
+        parent,
+      );
+      // Runs training's decide command, with training's network (MLflow) and environment.
+      commandTarget(
+        this.decideScheduleRule,
+        "online-decide",
+        args.training,
+        DECIDE_COMMAND,
+        this.trainingSecurityGroup,
+      );
+    }
 
     // EventBridge may write to the dead-letter queue for the platform's rules only (all named
     // `${namePrefix}-…`: these, and the alert rule of the monitoring component).

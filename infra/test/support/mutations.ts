@@ -874,6 +874,80 @@ export const MUTATIONS: Mutation[] = [
     }),
   },
   {
+    invariant: "erasure-schedule",
+    what: "the scheduled erase target runs the engine without its erase command",
+    stack: "prod",
+    type: T.target,
+    name: "-pipelines-erase-schedule",
+    mutate: (p) => without(p, "input"),
+  },
+  {
+    invariant: "erasure-schedule",
+    what: "the engine's task role loses its erasure ledger statement",
+    stack: "dev",
+    type: T.rolePolicy,
+    name: "-featstore-engine-task",
+    mutate: (p) => editStatements(p, "policy", (ss) => ss.filter((st) => st.Sid !== "ErasureLedger")),
+  },
+  {
+    invariant: "online-decision",
+    what: "the scheduled decide target runs training without its decide command",
+    stack: "dev",
+    type: T.target,
+    name: "-pipelines-online-decide",
+    mutate: (p) => without(p, "input"),
+  },
+  {
+    invariant: "online-decision",
+    what: "prod's training gate sets @challenger (GPLAY_ONLINE_LOOP) with nothing to decide",
+    stack: "prod",
+    type: T.taskDefinition,
+    name: "-training-taskdef",
+    mutate: (p) =>
+      editContainer(p, (c) => ({
+        ...c,
+        environment: [...c.environment, { name: "GPLAY_ONLINE_LOOP", value: "true" }],
+      })),
+  },
+  {
+    invariant: "online-decision",
+    what: "the api serves no reader the challenger while the loop is on",
+    stack: "dev",
+    type: T.taskDefinition,
+    name: "-api-taskdef",
+    mutate: (p) => editContainer(p, dropEnv("GPLAY_CHALLENGER_SHARE")),
+  },
+  {
+    invariant: "decision-reads-impressions",
+    what: "training may read only processed/snapshots/, not the impression log",
+    stack: "dev",
+    type: T.rolePolicy,
+    name: "-training-task",
+    mutate: (p) =>
+      editStatements(p, "policy", (ss) =>
+        ss.map((st) =>
+          st.Sid === "ProcessedGet"
+            ? { ...st, Resource: ["arn:aws:s3:::gplay-dev-processed/processed/snapshots/*"] }
+            : st,
+        ),
+      ),
+  },
+  {
+    invariant: "decision-reads-impressions",
+    what: "training may list only processed/snapshots/",
+    stack: "prod",
+    type: T.rolePolicy,
+    name: "-training-task",
+    mutate: (p) =>
+      editStatements(p, "policy", (ss) =>
+        ss.map((st) =>
+          st.Sid === "ProcessedList"
+            ? { ...st, Condition: { StringLike: { "s3:prefix": ["processed/snapshots/*"] } } }
+            : st,
+        ),
+      ),
+  },
+  {
     invariant: "platform-key-encryption",
     what: "the api repository falls back to AES256",
     stack: "dev",
