@@ -255,10 +255,11 @@ export class Pipelines extends pulumi.ComponentResource {
 
     // A run of one command in a task's container (the engine's `recover` and `erase --pending`,
     // training's `decide`), without transformer: the command is the whole input.
+    type CommandTask = { taskDefinitionArn: pulumi.Input<string>; containerName: string };
     const commandTarget = (
       rule: aws.cloudwatch.EventRule,
       id: string,
-      task: { taskDefinitionArn: pulumi.Input<string>; containerName: string },
+      task: CommandTask,
       command: readonly string[],
       securityGroup = taskSg,
     ) =>
@@ -274,21 +275,32 @@ export class Pipelines extends pulumi.ComponentResource {
         },
         parent,
       );
+    // A rule `${namePrefix}-<id>` on a schedule, with one target running one command.
+    const scheduledCommand = (
+      id: string,
+      description: string,
+      scheduleExpression: string,
+      task: CommandTask,
+      command: readonly string[],
+      securityGroup = taskSg,
+    ) => {
+      const rule = new aws.cloudwatch.EventRule(
+        `${name}-${id}`,
+        { name: `${args.namePrefix}-${id}`, description, scheduleExpression },
+        parent,
+      );
+      commandTarget(rule, id, task, command, securityGroup);
+      return rule;
+    };
     // The engine's `recover` (featstore-engine/src/main.ts): re-runs ingestions whose task is gone.
-    const recoverTarget = (rule: aws.cloudwatch.EventRule, id: string) =>
-      commandTarget(rule, id, args.ingest, RECOVER_COMMAND);
-    // Periodic recovery: ingestions killed before their time limit are stale once it has passed.
-    this.recoverScheduleRule = new aws.cloudwatch.EventRule(
-      `${name}-recover-schedule`,
-      {
-        name: `${args.namePrefix}-recover-schedule`,
-        description: "Scheduled featstore-engine recover",
-        scheduleExpression: RECOVER_SCHEDULE,
-      },
-      parent,
+    // Periodically: ingestions killed before their time limit are stale once it has passed.
+    this.recoverScheduleRule = scheduledCommand(
+      "recover-schedule",
+      "Scheduled featstore-engine recover",
+      RECOVER_SCHEDULE,
+      args.ingest,
+      RECOVER_COMMAND,
     );
-    // Runs featstore-engine's recover command.
-    recoverTarget(this.recoverScheduleRule, "recover-schedule");
     // An ingest task the raw rule started stopped after failing (a recover run that fails does not
     // match: it was not started by the raw rule, so recoveries never loop).
     this.recoverOnFailureRule = new aws.cloudwatch.EventRule(
@@ -305,41 +317,28 @@ export class Pipelines extends pulumi.ComponentResource {
       parent,
     );
     // Runs featstore-engine's recover command at once (an ingestion stopped at its time limit is stale now).
-    recoverTarget(this.recoverOnFailureRule, "recover-on-failure");
+    commandTarget(this.recoverOnFailureRule, "recover-on-failure", args.ingest, RECOVER_COMMAND);
 
-    // Periodic erasure: the api's `POST /admin/erasures` leaves ledger entries `requested`.
-    this.eraseScheduleRule = new aws.cloudwatch.EventRule(
-      `${name}-erase-schedule`,
-      {
-        name: `${args.namePrefix}-erase-schedule`,
-        description: "Scheduled featstore-engine erase --pending",
-        scheduleExpression: ERASE_SCHEDULE,
-      },
-      parent,
+    // Periodic erasure (docs/privacy.md): finishes every ledger entry the api's
+    // `POST /admin/erasures` left `requested`.
+    this.eraseScheduleRule = scheduledCommand(
+      "erase-schedule",
+      "Scheduled featstore-engine erase --pending",
+      ERASE_SCHEDULE,
+      args.ingest,
+      ERASE_PENDING_COMMAND,
     );
-    // Runs featstore-engine's erase of every `requested` ledger entry (docs/privacy.md).
-    commandTarget(this.eraseScheduleRule, "erase-schedule", args.ingest, ERASE_PENDING_COMMAND);
-
-    if (args.training.decideSchedule !== undefined) {
-      // The online decision (docs/online.md): promote or stop `@challenger` on the impression log.
-      this.decideScheduleRule = new aws.cloudwatch.EventRule(
-        `${name}-online-decide`,
-        {
-          name: `${args.namePrefix}-online-decide`,
-          description: "Scheduled training decide (online loop)",
-          scheduleExpression: args.training.decideSchedule,
-        },
-        parent,
-      );
-      // Runs training's decide command, with training's network (MLflow) and environment.
-      commandTarget(
-        this.decideScheduleRule,
+    // The online decision (docs/online.md): promote or stop `@challenger` on the impression log,
+    // with training's environment and network (it reaches MLflow); only with the online loop on.
+    if (args.training.decideSchedule !== undefined)
+      this.decideScheduleRule = scheduledCommand(
         "online-decide",
+        "Scheduled training decide (online loop)",
+        args.training.decideSchedule,
         args.training,
         DECIDE_COMMAND,
         this.trainingSecurityGroup,
       );
-    }
 
     // EventBridge may write to the dead-letter queue for the platform's rules only (all named
     // `${namePrefix}-…`: these, and the alert rule of the monitoring component).

@@ -39,6 +39,9 @@ export const editStatements = (p: Props, key: string, edit: (statements: Props[]
   ...p,
   [key]: editJson(p[key], (d) => ({ ...d, Statement: edit(d.Statement) })),
 });
+/** Edits the statement with this `Sid` of a `policy` input. */
+const editStatement = (p: Props, sid: string, edit: (statement: Props) => Props): Props =>
+  editStatements(p, "policy", (ss) => ss.map((st) => (st.Sid === sid ? edit(st) : st)));
 const appendStatement = (p: Props, statement: Props) =>
   editStatements(p, "policy", (ss) => [...ss, statement]);
 
@@ -204,6 +207,19 @@ export const MUTATIONS: Mutation[] = [
     type: T.rule,
     name: "-training-schedule",
     mutate: (p) => without(p, "scheduleExpression"),
+  },
+  {
+    invariant: "training-schedule",
+    what: "the training schedule runs training's decide instead of training (the decide schedule is not retraining)",
+    stack: "dev",
+    type: T.target,
+    name: "-pipelines-training-schedule",
+    mutate: (p) => ({
+      ...p,
+      input: JSON.stringify({
+        containerOverrides: [{ name: "training", command: ["node", "dist/cli.js", "decide"] }],
+      }),
+    }),
   },
   {
     invariant: "event-targets-delivery",
@@ -924,13 +940,10 @@ export const MUTATIONS: Mutation[] = [
     type: T.rolePolicy,
     name: "-training-task",
     mutate: (p) =>
-      editStatements(p, "policy", (ss) =>
-        ss.map((st) =>
-          st.Sid === "ProcessedGet"
-            ? { ...st, Resource: ["arn:aws:s3:::gplay-dev-processed/processed/snapshots/*"] }
-            : st,
-        ),
-      ),
+      editStatement(p, "ProcessedGet", (st) => ({
+        ...st,
+        Resource: ["arn:aws:s3:::gplay-dev-processed/processed/snapshots/*"],
+      })),
   },
   {
     invariant: "decision-reads-impressions",
@@ -939,13 +952,10 @@ export const MUTATIONS: Mutation[] = [
     type: T.rolePolicy,
     name: "-training-task",
     mutate: (p) =>
-      editStatements(p, "policy", (ss) =>
-        ss.map((st) =>
-          st.Sid === "ProcessedList"
-            ? { ...st, Condition: { StringLike: { "s3:prefix": ["processed/snapshots/*"] } } }
-            : st,
-        ),
-      ),
+      editStatement(p, "ProcessedList", (st) => ({
+        ...st,
+        Condition: { StringLike: { "s3:prefix": ["processed/snapshots/*"] } },
+      })),
   },
   {
     invariant: "platform-key-encryption",
