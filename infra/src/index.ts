@@ -26,7 +26,15 @@ const KEYS = [
   "deletionProtection",
   "wafRatePerFiveMinutes",
 ] as const;
-const OBJECT_KEYS = ["api", "mlflow", "featstoreEngine", "training", "database", "imageDigests"] as const;
+const OBJECT_KEYS = [
+  "api",
+  "mlflow",
+  "featstoreEngine",
+  "training",
+  "online",
+  "database",
+  "imageDigests",
+] as const;
 
 const raw: RawConfig = {
   ...Object.fromEntries(KEYS.map((k) => [k, config.get(k)])),

@@ -358,7 +358,12 @@ export class Platform extends pulumi.ComponentResource {
         ...task("training"),
         cpu: cfg.training.cpu,
         memory: cfg.training.memory,
-        environment: { ...baseEnv, ...mlflowClientEnv },
+        environment: {
+          ...baseEnv,
+          ...mlflowClientEnv,
+          // The online loop: the gate's winner becomes `@challenger`; `decide` moves `@champion`.
+          ...(cfg.online.enabled && { [ENV.onlineLoop]: "true" }),
+        },
         secrets: { ...mlflowClientSecrets },
         secretArns: [servicePasswordSecret.arn],
         taskPolicy: policy(trainingPolicy),
@@ -381,6 +386,8 @@ export class Platform extends pulumi.ComponentResource {
           [ENV.drainTimeoutMs]: String(API_DRAIN.timeoutMs),
           [ENV.trustProxyHops]: String(API_PROXY_HOPS),
           [ENV.readerRetentionDays]: String(retention.inactiveReaderDays),
+          // The online loop: this share of readers is served by `@challenger` (when one is set).
+          ...(cfg.online.enabled && { [ENV.challengerShare]: String(cfg.online.challengerShare) }),
         },
         secrets: { ...mlflowClientSecrets, [ENV.apiKeys]: apiKeysSecret.arn },
         secretArns: [apiKeysSecret.arn, servicePasswordSecret.arn],
@@ -440,7 +447,9 @@ export class Platform extends pulumi.ComponentResource {
           taskDefinitionArn: trainingTask.taskDefinition.arn,
           taskRoleArn: trainingTask.taskRole.arn,
           executionRoleArn: trainingTask.executionRole.arn,
+          containerName: names.container.training,
           schedule: cfg.training.schedule,
+          ...(cfg.online.enabled && { decideSchedule: cfg.online.decideSchedule }),
         },
       },
       parent,

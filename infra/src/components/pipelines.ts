@@ -9,9 +9,13 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { assumeRolePolicy, dlqPolicy, eventsRunTaskPolicy } from "../plan/iam.js";
 import {
+  commandInput,
+  DECIDE_COMMAND,
+  ERASE_PENDING_COMMAND,
+  ERASE_SCHEDULE,
   platformRulesArnPattern,
+  RECOVER_COMMAND,
   RECOVER_SCHEDULE,
-  recoverInput,
   startedByRule,
   taskFailedPattern,
 } from "../plan/operations.js";
@@ -32,9 +36,13 @@ export interface PipelinesArgs {
   vpcId: pulumi.Input<string>;
   vpcCidr: string;
   privateSubnetIds: pulumi.Input<string>[];
-  /** featstore-engine; its container runs `recover` on a schedule and when an ingest task fails. */
+  /**
+   * featstore-engine; its container runs `recover` on a schedule and when an ingest task fails, and
+   * `erase --pending` on a schedule.
+   */
   ingest: PipelineTask & { containerName: string };
-  training: PipelineTask & { schedule: string };
+  /** training; with `decideSchedule` (the online loop is on) its container also runs `decide`. */
+  training: PipelineTask & { containerName: string; schedule: string; decideSchedule?: string };
   /** The account: only its EventBridge may assume the events role (aws:SourceAccount). */
   accountId: pulumi.Input<string>;
   /** The environment's workload boundary (infra/bootstrap), carried by the events role. */
@@ -66,6 +74,10 @@ export class Pipelines extends pulumi.ComponentResource {
   /** `recover` on a schedule, and when a task the raw rule started stops after failing. */
   readonly recoverScheduleRule: aws.cloudwatch.EventRule;
   readonly recoverOnFailureRule: aws.cloudwatch.EventRule;
+  /** `erase --pending` on a schedule: finishes the erasures the api's admin route recorded. */
+  readonly eraseScheduleRule: aws.cloudwatch.EventRule;
+  /** training's online `decide` on a schedule, when the online loop is on. */
+  readonly decideScheduleRule?: aws.cloudwatch.EventRule;
   /** Carried by featstore-engine tasks (also for a manual `aws ecs run-task`): HTTPS egress only. */
   readonly taskSecurityGroup: aws.ec2.SecurityGroup;
   /** Carried by training tasks: HTTPS egress and MLflow's internal load balancer. */
@@ -241,32 +253,54 @@ export class Pipelines extends pulumi.ComponentResource {
       parent,
     );
 
-    // The engine's `recover` (featstore-engine/src/main.ts): re-runs ingestions whose task is gone.
-    const recoverTarget = (rule: aws.cloudwatch.EventRule, id: string) =>
+    // A run of one command in a task's container (the engine's `recover` and `erase --pending`,
+    // training's `decide`), without transformer: the command is the whole input.
+    type CommandTask = { taskDefinitionArn: pulumi.Input<string>; containerName: string };
+    const commandTarget = (
+      rule: aws.cloudwatch.EventRule,
+      id: string,
+      task: CommandTask,
+      command: readonly string[],
+      securityGroup = taskSg,
+    ) =>
       new aws.cloudwatch.EventTarget(
         `${name}-${id}`,
         {
           rule: rule.name,
           arn: args.clusterArn,
           roleArn: role.arn,
-          ecsTarget: ecsTarget(args.ingest.taskDefinitionArn),
-          input: JSON.stringify(recoverInput(args.ingest.containerName)),
+          ecsTarget: ecsTarget(task.taskDefinitionArn, securityGroup),
+          input: JSON.stringify(commandInput(task.containerName, command)),
           ...delivery,
         },
         parent,
       );
-    // Periodic recovery: ingestions killed before their time limit are stale once it has passed.
-    this.recoverScheduleRule = new aws.cloudwatch.EventRule(
-      `${name}-recover-schedule`,
-      {
-        name: `${args.namePrefix}-recover-schedule`,
-        description: "Scheduled featstore-engine recover",
-        scheduleExpression: RECOVER_SCHEDULE,
-      },
-      parent,
+    // A rule `${namePrefix}-<id>` on a schedule, with one target running one command.
+    const scheduledCommand = (
+      id: string,
+      description: string,
+      scheduleExpression: string,
+      task: CommandTask,
+      command: readonly string[],
+      securityGroup = taskSg,
+    ) => {
+      const rule = new aws.cloudwatch.EventRule(
+        `${name}-${id}`,
+        { name: `${args.namePrefix}-${id}`, description, scheduleExpression },
+        parent,
+      );
+      commandTarget(rule, id, task, command, securityGroup);
+      return rule;
+    };
+    // The engine's `recover` (featstore-engine/src/main.ts): re-runs ingestions whose task is gone.
+    // Periodically: ingestions killed before their time limit are stale once it has passed.
+    this.recoverScheduleRule = scheduledCommand(
+      "recover-schedule",
+      "Scheduled featstore-engine recover",
+      RECOVER_SCHEDULE,
+      args.ingest,
+      RECOVER_COMMAND,
     );
-    // Runs featstore-engine's recover command.
-    recoverTarget(this.recoverScheduleRule, "recover-schedule");
     // An ingest task the raw rule started stopped after failing (a recover run that fails does not
     // match: it was not started by the raw rule, so recoveries never loop).
     this.recoverOnFailureRule = new aws.cloudwatch.EventRule(
@@ -283,7 +317,28 @@ export class Pipelines extends pulumi.ComponentResource {
       parent,
     );
     // Runs featstore-engine's recover command at once (an ingestion stopped at its time limit is stale now).
-    recoverTarget(this.recoverOnFailureRule, "recover-on-failure");
+    commandTarget(this.recoverOnFailureRule, "recover-on-failure", args.ingest, RECOVER_COMMAND);
+
+    // Periodic erasure (docs/privacy.md): finishes every ledger entry the api's
+    // `POST /admin/erasures` left `requested`.
+    this.eraseScheduleRule = scheduledCommand(
+      "erase-schedule",
+      "Scheduled featstore-engine erase --pending",
+      ERASE_SCHEDULE,
+      args.ingest,
+      ERASE_PENDING_COMMAND,
+    );
+    // The online decision (docs/online.md): promote or stop `@challenger` on the impression log,
+    // with training's environment and network (it reaches MLflow); only with the online loop on.
+    if (args.training.decideSchedule !== undefined)
+      this.decideScheduleRule = scheduledCommand(
+        "online-decide",
+        "Scheduled training decide (online loop)",
+        args.training.decideSchedule,
+        args.training,
+        DECIDE_COMMAND,
+        this.trainingSecurityGroup,
+      );
 
     // EventBridge may write to the dead-letter queue for the platform's rules only (all named
     // `${namePrefix}-…`: these, and the alert rule of the monitoring component).

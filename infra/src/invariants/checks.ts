@@ -226,8 +226,14 @@ export const INVARIANTS: Invariant[] = [
   },
   {
     id: "training-schedule",
-    description: "a schedule runs training",
+    description: "a schedule runs training's own command (not another one, such as the online decide)",
     check: (rs, ctx) => {
+      // A container override of the command runs something else in training's image (`decide`).
+      const overridesCommand = (t: RecordedResource) =>
+        asArray(
+          (json(t.inputs.input) as { containerOverrides?: { command?: string[] }[] } | undefined)
+            ?.containerOverrides,
+        ).some((o) => o.command !== undefined);
       const ok = ofType(rs, T.rule)
         .filter(
           (r) =>
@@ -235,8 +241,10 @@ export const INVARIANTS: Invariant[] = [
             /^(cron|rate)\(/.test(r.inputs.scheduleExpression),
         )
         .some((r) =>
-          targetsOfRule(rs, r).some((t) =>
-            isTaskDefArn(t.inputs.ecsTarget?.taskDefinitionArn, family(ctx, "training")),
+          targetsOfRule(rs, r).some(
+            (t) =>
+              isTaskDefArn(t.inputs.ecsTarget?.taskDefinitionArn, family(ctx, "training")) &&
+              !overridesCommand(t),
           ),
         );
       return ok ? [] : ["no scheduled rule runs training"];

@@ -1,10 +1,15 @@
+import { lakeBucketNames, processedKeys, tableNames } from "@gplay/common";
 import {
   AWS_SERVICES_CALLED,
   CALLED_ON_THE_TASKS_BEHALF,
   endpointServiceOfAction,
 } from "../plan/aws-services.js";
+import type { Statement } from "../plan/iam.js";
+import type { Workload } from "../plan/names.js";
 import { WORKLOADS } from "../plan/names.js";
 import {
+  DECIDE_COMMAND,
+  ERASE_PENDING_COMMAND,
   MLFLOW_DB_BOOTSTRAP_COMMAND,
   RECOVER_COMMAND,
   secretChangedPattern,
@@ -12,7 +17,7 @@ import {
   taskFailedPattern,
 } from "../plan/operations.js";
 import { ENV } from "../plan/tasks.js";
-import { type Invariant, problems, statements } from "./core.js";
+import { type Invariant, type InvariantContext, problems, statements } from "./core.js";
 import { asArray, deepEqual, json, ofType, type RecordedResource, T } from "./resources.js";
 import {
   family,
@@ -28,7 +33,9 @@ import {
 
 /**
  * What keeps running: failed tasks are seen (an alert) and their ingestions recovered (the engine's
- * `recover`, on a schedule and on the failure event); every AWS service a task calls is declared, so
+ * `recover`, on a schedule and on the failure event); erasures the api recorded are finished (the
+ * engine's `erase --pending`, on a schedule); with the online loop on, training's `decide` runs on a
+ * schedule and can read the impression log; every AWS service a task calls is declared, so
  * endpoint-only egress has an endpoint for it.
  */
 type R = readonly RecordedResource[];
@@ -36,13 +43,52 @@ type R = readonly RecordedResource[];
 const clusterArn = (rs: R) => ofType(rs, T.cluster)[0]?.inputs.arn as string | undefined;
 const rulesWithPattern = (rs: R, pattern: unknown) =>
   ofType(rs, T.rule).filter((r) => deepEqual(json(r.inputs.eventPattern), pattern));
+const scheduledRules = (rs: R) =>
+  ofType(rs, T.rule).filter((r) => /^(cron|rate)\(/.test(String(r.inputs.scheduleExpression ?? "")));
 
-/** Whether a target runs featstore-engine's `recover` command. */
-function runsRecover(t: RecordedResource, engineFamily: string): boolean {
+/** Whether a target runs this command in a task of this family (a container override). */
+function runsCommand(t: RecordedResource, fam: string, command: readonly string[]): boolean {
   const input = json(t.inputs.input) as { containerOverrides?: { command?: string[] }[] } | undefined;
   return (
-    isTaskDefArn(t.inputs.ecsTarget?.taskDefinitionArn, engineFamily) &&
-    asArray(input?.containerOverrides).some((o) => deepEqual(o.command, [...RECOVER_COMMAND]))
+    isTaskDefArn(t.inputs.ecsTarget?.taskDefinitionArn, fam) &&
+    asArray(input?.containerOverrides).some((o) => deepEqual(o.command, [...command]))
+  );
+}
+
+/** Whether one of these rules has a target that runs this command in this workload's task. */
+const anyRuns = (
+  rs: R,
+  rules: readonly RecordedResource[],
+  ctx: InvariantContext,
+  w: Workload,
+  command: readonly string[],
+) => rules.some((r) => targetsOfRule(rs, r).some((t) => runsCommand(t, family(ctx, w), command)));
+
+/** An IAM resource or condition pattern (`*`, `?`) as a regular expression. */
+const iamPattern = (p: string) =>
+  new RegExp(
+    `^${p
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+  );
+
+/** The Allow statements of a workload's task role. */
+function taskRoleStatements(rs: R, ctx: InvariantContext, w: Workload): Statement[] {
+  const td = taskDef(rs, ctx, w);
+  return policiesOfRole(rs, roleOf(rs, td?.inputs.taskRoleArn))
+    .flatMap((p) => statements(p.inputs.policy))
+    .filter((st) => st.Effect === "Allow");
+}
+
+/** Whether the statements allow `action` on `resource` (and, for a listing, the `s3:prefix`). */
+function allows(sts: readonly Statement[], action: string, resource: string, listPrefix?: string): boolean {
+  return sts.some(
+    (st) =>
+      asArray(st.Action).includes(action) &&
+      asArray(st.Resource).some((r) => iamPattern(r).test(resource)) &&
+      (listPrefix === undefined ||
+        asArray(st.Condition?.StringLike?.["s3:prefix"]).some((p) => iamPattern(p).test(listPrefix))),
   );
 }
 
@@ -181,19 +227,84 @@ export const OPERATIONS_INVARIANTS: Invariant[] = [
     check: (rs, ctx) => {
       const cluster = clusterArn(rs);
       if (cluster === undefined) return ["no cluster"];
-      const engine = family(ctx, "featstoreEngine");
-      const scheduled = ofType(rs, T.rule).filter((r) =>
-        /^(cron|rate)\(/.test(String(r.inputs.scheduleExpression ?? "")),
-      );
       const onFailure = rulesWithPattern(
         rs,
         taskFailedPattern(cluster, startedByRule(`${ctx.prefix}-raw-created`)),
       );
       const recovers = (rules: RecordedResource[]) =>
-        rules.some((r) => targetsOfRule(rs, r).some((t) => runsRecover(t, engine)));
+        anyRuns(rs, rules, ctx, "featstoreEngine", RECOVER_COMMAND);
+      const scheduled = scheduledRules(rs);
       return problems([
         [recovers(scheduled), "no schedule runs featstore-engine recover"],
         [recovers(onFailure), "no rule runs featstore-engine recover when an ingest task fails"],
+      ]);
+    },
+  },
+  {
+    id: "erasure-schedule",
+    description:
+      "featstore-engine's erase --pending runs on a schedule (it finishes the erasures the api's admin route recorded), and the engine's task role may scan and update the erasure ledger",
+    check: (rs, ctx) => {
+      const ledger = ofType(rs, T.table).find((t) => t.inputs.name === tableNames(ctx.prefix).erasures);
+      const sts = taskRoleStatements(rs, ctx, "featstoreEngine");
+      const arn = String(ledger?.inputs.arn ?? "");
+      return problems([
+        [
+          anyRuns(rs, scheduledRules(rs), ctx, "featstoreEngine", ERASE_PENDING_COMMAND),
+          "no schedule runs featstore-engine erase --pending",
+        ],
+        [ledger !== undefined, "no erasure ledger table"],
+        [
+          ["dynamodb:Scan", "dynamodb:UpdateItem"].every((a) => allows(sts, a, arn)),
+          "featstore-engine's task role may not scan and update the erasure ledger",
+        ],
+      ]);
+    },
+  },
+  {
+    id: "online-decision",
+    description:
+      "the online loop is all or nothing: training's gate sets @challenger (GPLAY_ONLINE_LOOP) exactly when a schedule runs training's decide, and then the api serves the challenger to a share of readers",
+    check: (rs, ctx) => {
+      const training = varsOf(rs, ctx, "training");
+      const api = varsOf(rs, ctx, "api");
+      if (training === undefined || api === undefined) return ["no training or api container"];
+      const loop = training.environment[ENV.onlineLoop] === "true";
+      const decides = anyRuns(rs, scheduledRules(rs), ctx, "training", DECIDE_COMMAND);
+      const share = Number(api.environment[ENV.challengerShare] ?? 0);
+      return problems([
+        [!loop || decides, "training's gate sets @challenger but no schedule runs training decide"],
+        [loop || !decides, "a schedule runs training decide but training's gate never sets @challenger"],
+        [
+          loop === share > 0,
+          loop
+            ? "the online loop is on but the api serves no reader the challenger (GPLAY_CHALLENGER_SHARE)"
+            : "the api serves a challenger share without the online loop",
+        ],
+      ]);
+    },
+  },
+  {
+    id: "decision-reads-impressions",
+    description:
+      "training's task role may list and read the impression log (processed/impressions/, the decision job's input)",
+    check: (rs, ctx) => {
+      const bucket = ofType(rs, T.bucket).find(
+        (b) => b.inputs.bucket === lakeBucketNames(ctx.prefix).processed,
+      );
+      if (bucket === undefined) return ["no processed bucket"];
+      const prefix = processedKeys.partitionPrefix("impressions");
+      const bucketArn = `arn:aws:s3:::${bucket.inputs.bucket}`;
+      const sts = taskRoleStatements(rs, ctx, "training");
+      return problems([
+        [
+          allows(sts, "s3:ListBucket", bucketArn, prefix),
+          `training's task role may not list ${prefix} of ${bucket.inputs.bucket}`,
+        ],
+        [
+          allows(sts, "s3:GetObject", `${bucketArn}/${prefix}part-0.parquet`),
+          `training's task role may not read objects under ${prefix} of ${bucket.inputs.bucket}`,
+        ],
       ]);
     },
   },

@@ -38,6 +38,17 @@ export interface DatabaseConfig {
   backupRetentionDays: number;
 }
 
+/**
+ * The online loop (docs/online.md): training's gate sets `@challenger` (GPLAY_ONLINE_LOOP), the api
+ * serves it to `challengerShare` of readers (GPLAY_CHALLENGER_SHARE), and training's `decide` runs on
+ * `decideSchedule` to promote or stop it. Off: none of the three.
+ */
+export interface OnlineConfig {
+  enabled: boolean;
+  challengerShare: number;
+  decideSchedule: string;
+}
+
 export interface PlatformConfig {
   environment: Environment;
   /** Prefix of every resource name (common's `resourcePrefix`), e.g. `gplay-dev`. */
@@ -50,6 +61,7 @@ export interface PlatformConfig {
   mlflow: MlflowConfig;
   featstoreEngine: TaskSize;
   training: TaskSize & { schedule: string };
+  online: OnlineConfig;
   database: DatabaseConfig;
   logRetentionDays: number;
   /**
@@ -98,6 +110,7 @@ export const DEFAULTS = {
   mlflow: { cpu: 512, memory: 1024, desiredCount: 1, port: 5000 },
   featstoreEngine: { cpu: 1024, memory: 4096 },
   training: { cpu: 2048, memory: 8192, schedule: "cron(0 4 * * ? *)" },
+  online: { enabled: false, challengerShare: 0.1, decideSchedule: "rate(1 hour)" },
   database: { instanceClass: "db.t4g.micro", allocatedStorageGb: 20, multiAz: false, backupRetentionDays: 7 },
   logRetentionDays: 30,
   buildImages: false,
@@ -229,6 +242,23 @@ export function parseConfig(raw: RawConfig, stack: string): PlatformConfig {
   const t = obj("training");
   const schedule = str("training.schedule", t.schedule, /^(cron|rate)\(.+\)$/) ?? DEFAULTS.training.schedule;
 
+  const o = obj("online");
+  const online: OnlineConfig = {
+    enabled: bool("online.enabled", o.enabled, DEFAULTS.online.enabled),
+    challengerShare: DEFAULTS.online.challengerShare,
+    decideSchedule:
+      str("online.decideSchedule", o.decideSchedule, /^(cron|rate)\(.+\)$/) ?? DEFAULTS.online.decideSchedule,
+  };
+  if (o.challengerShare !== undefined) {
+    const share = typeof o.challengerShare === "string" ? Number(o.challengerShare) : o.challengerShare;
+    // The decision compares clicks of both arms: a loop without challenger readers never decides.
+    if (typeof share !== "number" || !(share > 0 && share <= 1))
+      problems.push(
+        `online.challengerShare: expected a number in (0, 1], got ${JSON.stringify(o.challengerShare)}`,
+      );
+    else online.challengerShare = share;
+  }
+
   const d = obj("database");
   const database: DatabaseConfig = {
     instanceClass:
@@ -320,6 +350,7 @@ export function parseConfig(raw: RawConfig, stack: string): PlatformConfig {
     mlflow,
     featstoreEngine,
     training,
+    online,
     database,
     logRetentionDays,
     buildImages,

@@ -1,7 +1,7 @@
 /**
  * What keeps the platform running, as data: the EventBridge patterns that see a task die, the
- * engine's `recover` run, and the rule that makes MLflow pick up a rotated database password. Pure;
- * components serialise these and the invariants (invariants/operations.ts) compare against them.
+ * engine's `recover` and `erase --pending` runs, training's online `decide`, and the rule that makes
+ * MLflow pick up a rotated database password. Pure; components serialise these and the invariants (invariants/operations.ts) compare against them.
  */
 
 /** Where ECS Exec sessions are logged (the cluster's executeCommandConfiguration). */
@@ -17,11 +17,31 @@ export const RECOVER_COMMAND = ["node", "dist/main.js", "recover"] as const;
  */
 export const RECOVER_SCHEDULE = "rate(1 hour)";
 
-/** The container overrides of a scheduled or event-driven `recover` run. */
-export function recoverInput(containerName: string): {
-  containerOverrides: { name: string; command: string[] }[];
-} {
-  return { containerOverrides: [{ name: containerName, command: [...RECOVER_COMMAND] }] };
+/**
+ * The engine's erasure command (featstore-engine/src/main.ts `erase`): finishes every ledger entry the
+ * api's `POST /admin/erasures` left `requested` (docs/privacy.md).
+ */
+export const ERASE_PENDING_COMMAND = ["node", "dist/main.js", "erase", "--pending"] as const;
+
+/**
+ * How often `erase --pending` runs: a reader erased through the api is out of the lake (raw files,
+ * partitions, impression log, MLflow's text artifacts) at most this long after the request. A run
+ * with nothing `requested` reads the ledger and stops.
+ */
+export const ERASE_SCHEDULE = "rate(1 hour)";
+
+/**
+ * Training's online decision (training/src/cli.ts `decide`, docs/online.md): `@challenger` against
+ * `@champion` on the impression log. The image runs the compiled CLI beside `dist/main.js`.
+ */
+export const DECIDE_COMMAND = ["node", "dist/cli.js", "decide"] as const;
+
+/** The container overrides of a scheduled or event-driven run of one command in one container. */
+export function commandInput(
+  containerName: string,
+  command: readonly string[],
+): { containerOverrides: { name: string; command: string[] }[] } {
+  return { containerOverrides: [{ name: containerName, command: [...command] }] };
 }
 
 /**

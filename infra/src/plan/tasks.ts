@@ -127,6 +127,10 @@ export const ENV = {
   trustProxyHops: "GPLAY_TRUST_PROXY_HOPS",
   /** Users-table TTL of inactive readers (plan/retention.ts). */
   readerRetentionDays: "GPLAY_READER_RETENTION_DAYS",
+  /** The online loop (plan/config.ts OnlineConfig): training's gate sets `@challenger`. */
+  onlineLoop: "GPLAY_ONLINE_LOOP",
+  /** The api's share of readers served by `@challenger`. */
+  challengerShare: "GPLAY_CHALLENGER_SHARE",
 } as const;
 
 /**

@@ -23,7 +23,8 @@ export const DIGESTS = {
 const CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0f7c1a52-1111-2222-3333-444455556666";
 
 export const STACKS: Record<string, RawConfig> = {
-  dev: { region: "us-east-1", buildImages: false, imageTag: "abc123" },
+  // dev runs the online loop (plan/config.ts OnlineConfig); prod keeps it off: both shapes are checked.
+  dev: { region: "us-east-1", buildImages: false, imageTag: "abc123", online: { enabled: true } },
   prod: {
     region: "us-east-1",
     imageDigests: DIGESTS,

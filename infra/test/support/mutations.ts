@@ -39,6 +39,9 @@ export const editStatements = (p: Props, key: string, edit: (statements: Props[]
   ...p,
   [key]: editJson(p[key], (d) => ({ ...d, Statement: edit(d.Statement) })),
 });
+/** Edits the statement with this `Sid` of a `policy` input. */
+const editStatement = (p: Props, sid: string, edit: (statement: Props) => Props): Props =>
+  editStatements(p, "policy", (ss) => ss.map((st) => (st.Sid === sid ? edit(st) : st)));
 const appendStatement = (p: Props, statement: Props) =>
   editStatements(p, "policy", (ss) => [...ss, statement]);
 
@@ -204,6 +207,19 @@ export const MUTATIONS: Mutation[] = [
     type: T.rule,
     name: "-training-schedule",
     mutate: (p) => without(p, "scheduleExpression"),
+  },
+  {
+    invariant: "training-schedule",
+    what: "the training schedule runs training's decide instead of training (the decide schedule is not retraining)",
+    stack: "dev",
+    type: T.target,
+    name: "-pipelines-training-schedule",
+    mutate: (p) => ({
+      ...p,
+      input: JSON.stringify({
+        containerOverrides: [{ name: "training", command: ["node", "dist/cli.js", "decide"] }],
+      }),
+    }),
   },
   {
     invariant: "event-targets-delivery",
@@ -872,6 +888,74 @@ export const MUTATIONS: Mutation[] = [
       ...p,
       eventPattern: editJson(p.eventPattern, (d) => ({ ...d, detail: without(d.detail, "startedBy") })),
     }),
+  },
+  {
+    invariant: "erasure-schedule",
+    what: "the scheduled erase target runs the engine without its erase command",
+    stack: "prod",
+    type: T.target,
+    name: "-pipelines-erase-schedule",
+    mutate: (p) => without(p, "input"),
+  },
+  {
+    invariant: "erasure-schedule",
+    what: "the engine's task role loses its erasure ledger statement",
+    stack: "dev",
+    type: T.rolePolicy,
+    name: "-featstore-engine-task",
+    mutate: (p) => editStatements(p, "policy", (ss) => ss.filter((st) => st.Sid !== "ErasureLedger")),
+  },
+  {
+    invariant: "online-decision",
+    what: "the scheduled decide target runs training without its decide command",
+    stack: "dev",
+    type: T.target,
+    name: "-pipelines-online-decide",
+    mutate: (p) => without(p, "input"),
+  },
+  {
+    invariant: "online-decision",
+    what: "prod's training gate sets @challenger (GPLAY_ONLINE_LOOP) with nothing to decide",
+    stack: "prod",
+    type: T.taskDefinition,
+    name: "-training-taskdef",
+    mutate: (p) =>
+      editContainer(p, (c) => ({
+        ...c,
+        environment: [...c.environment, { name: "GPLAY_ONLINE_LOOP", value: "true" }],
+      })),
+  },
+  {
+    invariant: "online-decision",
+    what: "the api serves no reader the challenger while the loop is on",
+    stack: "dev",
+    type: T.taskDefinition,
+    name: "-api-taskdef",
+    mutate: (p) => editContainer(p, dropEnv("GPLAY_CHALLENGER_SHARE")),
+  },
+  {
+    invariant: "decision-reads-impressions",
+    what: "training may read only processed/snapshots/, not the impression log",
+    stack: "dev",
+    type: T.rolePolicy,
+    name: "-training-task",
+    mutate: (p) =>
+      editStatement(p, "ProcessedGet", (st) => ({
+        ...st,
+        Resource: ["arn:aws:s3:::gplay-dev-processed/processed/snapshots/*"],
+      })),
+  },
+  {
+    invariant: "decision-reads-impressions",
+    what: "training may list only processed/snapshots/",
+    stack: "prod",
+    type: T.rolePolicy,
+    name: "-training-task",
+    mutate: (p) =>
+      editStatement(p, "ProcessedList", (st) => ({
+        ...st,
+        Condition: { StringLike: { "s3:prefix": ["processed/snapshots/*"] } },
+      })),
   },
   {
     invariant: "platform-key-encryption",

@@ -8,10 +8,13 @@ import {
 } from "../../src/plan/aws-services.js";
 import { platformKeyPolicy } from "../../src/plan/keys.js";
 import {
+  commandInput,
+  DECIDE_COMMAND,
+  ERASE_PENDING_COMMAND,
   finalSnapshotName,
   mlflowDbRotationRunbook,
   platformRulesArnPattern,
-  recoverInput,
+  RECOVER_COMMAND,
   secretChangedPattern,
   startedByRule,
   taskFailedPattern,
@@ -47,9 +50,18 @@ describe("operations patterns", () => {
     expect(long.detail.startedBy?.[0]?.prefix).toHaveLength(36);
   });
 
-  test("recover runs the engine's recover command in its container", () => {
-    expect(recoverInput("featstore-engine")).toEqual({
+  test("recover, erase --pending and decide run their command in their task's container", () => {
+    expect(commandInput("featstore-engine", RECOVER_COMMAND)).toEqual({
       containerOverrides: [{ name: "featstore-engine", command: ["node", "dist/main.js", "recover"] }],
+    });
+    expect(commandInput("featstore-engine", ERASE_PENDING_COMMAND)).toEqual({
+      containerOverrides: [
+        { name: "featstore-engine", command: ["node", "dist/main.js", "erase", "--pending"] },
+      ],
+    });
+    // training's image runs its compiled CLI (training/src/cli.ts) for the decision.
+    expect(commandInput("training", DECIDE_COMMAND)).toEqual({
+      containerOverrides: [{ name: "training", command: ["node", "dist/cli.js", "decide"] }],
     });
   });
 

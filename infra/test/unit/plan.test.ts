@@ -164,6 +164,26 @@ describe("config", () => {
     expect(() => parseConfig(base, "staging")).toThrow(/environment/);
     expect(() => parseConfig({ ...base, resourcePrefix: "Bad_Prefix" }, "dev")).toThrow(/resourcePrefix/);
   });
+
+  test("the online loop is off by default; on, it decides hourly with a challenger share in (0, 1]", () => {
+    expect(parseConfig(base, "dev").online).toEqual({
+      enabled: false,
+      challengerShare: 0.1,
+      decideSchedule: "rate(1 hour)",
+    });
+    expect(
+      parseConfig(
+        { ...base, online: { enabled: "true", challengerShare: "0.25", decideSchedule: "rate(30 minutes)" } },
+        "dev",
+      ).online,
+    ).toEqual({ enabled: true, challengerShare: 0.25, decideSchedule: "rate(30 minutes)" });
+    expect(() => parseConfig({ ...base, online: { enabled: true, challengerShare: 0 } }, "dev")).toThrow(
+      /online.challengerShare: expected a number in \(0, 1\]/,
+    );
+    expect(() => parseConfig({ ...base, online: { decideSchedule: "hourly" } }, "dev")).toThrow(
+      /online.decideSchedule/,
+    );
+  });
 });
 
 describe("edge plan", () => {
