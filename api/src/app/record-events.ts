@@ -5,7 +5,6 @@ import {
   eventKey,
   isAppError,
   type Logger,
-  toAppError,
   type UserItem,
 } from "@gplay/common";
 import { rawFileKey } from "../domain/raw-file-key.js";

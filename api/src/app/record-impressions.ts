@@ -6,7 +6,6 @@ import {
   type Logger,
   type Metrics,
   type ServingArm,
-  toAppError,
 } from "@gplay/common";
 import { ImpressionIndex, impressionCsv, type RememberedList } from "../domain/impressions.js";
 import { rawFileKey } from "../domain/raw-file-key.js";
