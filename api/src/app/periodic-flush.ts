@@ -52,6 +52,42 @@ export class PeriodicFlush {
   }
 }
 
+/**
+ * A buffer of the api filed under `raw/` by a `PeriodicFlush` (the click files, the impression log):
+ * the flush, its timer and the final write on close, shared; a subclass says how one flush files.
+ */
+export abstract class PeriodicallyFiled {
+  protected readonly flusher: PeriodicFlush;
+
+  constructor(what: string, logger?: Logger) {
+    this.flusher = new PeriodicFlush(() => this.flushOnce(), what, logger);
+  }
+
+  /**
+   * Writes every buffered row to one file under `raw/`; returns how many. On failure the rows go back
+   * to the buffer (the next flush retries) and the error is thrown.
+   */
+  flush(): Promise<number> {
+    return this.flusher.flush();
+  }
+
+  /** Flushes every `intervalMs`; failures are logged and retried on the next tick. */
+  startFlushing(intervalMs: number): void {
+    this.flusher.start(intervalMs);
+  }
+
+  stopFlushing(): void {
+    this.flusher.stop();
+  }
+
+  /** Stops the timer and writes what is left (waiting for a flush in progress first). */
+  close(): Promise<number> {
+    return this.flusher.close();
+  }
+
+  protected abstract flushOnce(): Promise<number>;
+}
+
 /** The erasure ledger as a flush reads it: erasure time (epoch ms) of each erased reader among these. */
 export interface ErasureLookup {
   erasedAt(userIds: readonly string[]): Promise<Map<string, number>>;

@@ -11,7 +11,7 @@ import { rawFileKey } from "../domain/raw-file-key.js";
 import { applyInteractions } from "../domain/reader.js";
 import { type ClickRecord, clickInteraction, treinoCsv } from "../domain/treino-csv.js";
 import type { ClickBuffer } from "./erase-readers.js";
-import { type ErasureLookup, fileRawBatch, PeriodicFlush } from "./periodic-flush.js";
+import { type ErasureLookup, fileRawBatch, PeriodicallyFiled } from "./periodic-flush.js";
 import type { Clock, RawEventSink, SeenEventStore, UserStore } from "./ports.js";
 import type { ActedInput, AttributionCounts } from "./record-impressions.js";
 
@@ -73,16 +73,15 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * Client impressions (`type: "impression"`) go to the impression log only (as `shown` rows), as do
  * the clicks, each credited to a served list (the treino format only holds accesses).
  */
-export class EventRecorder implements ClickBuffer {
+export class EventRecorder extends PeriodicallyFiled implements ClickBuffer {
   #buffer: ClickRecord[] = [];
   #sequence = 0;
-  readonly #flusher: PeriodicFlush;
 
   constructor(
     private readonly deps: EventRecorderDeps,
     private readonly options: EventRecorderOptions,
   ) {
-    this.#flusher = new PeriodicFlush(() => this.#flushOnce(), "events", deps.logger);
+    super("events", deps.logger);
   }
 
   get buffered(): number {
@@ -165,7 +164,7 @@ export class EventRecorder implements ClickBuffer {
         credit(acted);
       }),
     );
-    if (this.#buffer.length >= (this.options.flushAtClicks ?? 10_000)) this.#flusher.flushInBackground();
+    if (this.#buffer.length >= (this.options.flushAtClicks ?? 10_000)) this.flusher.flushInBackground();
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
     if (failed !== undefined) throw failed.reason;
     return {
@@ -237,15 +236,7 @@ export class EventRecorder implements ClickBuffer {
     }
   }
 
-  /**
-   * Writes every buffered click to one treino-format file under `raw/`; returns how many were written.
-   * On failure the clicks go back to the buffer (the next flush retries) and the error is thrown.
-   */
-  flush(): Promise<number> {
-    return this.#flusher.flush();
-  }
-
-  async #flushOnce(): Promise<number> {
+  protected async flushOnce(): Promise<number> {
     const batch = this.#buffer;
     this.#buffer = [];
     return fileRawBatch(
@@ -269,19 +260,5 @@ export class EventRecorder implements ClickBuffer {
   #nextKey(): string {
     this.#sequence += 1;
     return rawFileKey(API_EVENTS_PREFIX, this.options.instanceId, this.#sequence, this.deps.clock.now());
-  }
-
-  /** Flushes every `intervalMs`; failures are logged and retried on the next tick. */
-  startFlushing(intervalMs: number): void {
-    this.#flusher.start(intervalMs);
-  }
-
-  stopFlushing(): void {
-    this.#flusher.stop();
-  }
-
-  /** Stops the timer and writes what is left (waiting for a flush in progress first). */
-  close(): Promise<number> {
-    return this.#flusher.close();
   }
 }

@@ -9,7 +9,7 @@ import {
 } from "@gplay/common";
 import { ImpressionIndex, impressionCsv, type RememberedList } from "../domain/impressions.js";
 import { rawFileKey } from "../domain/raw-file-key.js";
-import { type ErasureLookup, fileRawBatch, PeriodicFlush } from "./periodic-flush.js";
+import { type ErasureLookup, fileRawBatch, PeriodicallyFiled } from "./periodic-flush.js";
 import type { Clock, RawEventSink } from "./ports.js";
 
 export interface ImpressionRecorderOptions {
@@ -68,10 +68,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * (version, arm, strategy) go out as EMF metrics at each flush (aggregated, not per request).
  * Recording is a few object writes on the request path; files and metrics are written off it.
  */
-export class ImpressionRecorder {
+export class ImpressionRecorder extends PeriodicallyFiled {
   #rows: ImpressionLogRow[] = [];
   #sequence = 0;
-  readonly #flusher: PeriodicFlush;
   #dropped = 0;
   #unattributed = 0;
   readonly #counts = new Map<
@@ -85,8 +84,8 @@ export class ImpressionRecorder {
     private readonly deps: ImpressionRecorderDeps,
     private readonly options: ImpressionRecorderOptions,
   ) {
+    super("impressions", deps.logger);
     this.#index = new ImpressionIndex(options.attributionReaders, options.listsPerReader);
-    this.#flusher = new PeriodicFlush(() => this.#flushOnce(), "impressions", deps.logger);
   }
 
   get buffered(): number {
@@ -232,15 +231,7 @@ export class ImpressionRecorder {
     if (this.#clicked.size > 4 * this.options.attributionReaders) this.#clicked.clear();
   }
 
-  /**
-   * Writes every buffered row to one `impressions` file under `raw/`; returns how many. On failure the
-   * rows go back to the buffer (the next flush retries) and the error is thrown.
-   */
-  flush(): Promise<number> {
-    return this.#flusher.flush();
-  }
-
-  async #flushOnce(): Promise<number> {
+  protected async flushOnce(): Promise<number> {
     this.emitMetrics();
     const batch = this.#rows;
     this.#rows = [];
@@ -265,19 +256,5 @@ export class ImpressionRecorder {
   #nextKey(): string {
     this.#sequence += 1;
     return rawFileKey(API_IMPRESSIONS_PREFIX, this.options.instanceId, this.#sequence, this.deps.clock.now());
-  }
-
-  /** Flushes every `intervalMs`; failures are logged and retried on the next tick. */
-  startFlushing(intervalMs: number): void {
-    this.#flusher.start(intervalMs);
-  }
-
-  stopFlushing(): void {
-    this.#flusher.stop();
-  }
-
-  /** Stops the timer and writes what is left (waiting for a flush in progress first). */
-  close(): Promise<number> {
-    return this.#flusher.close();
   }
 }
