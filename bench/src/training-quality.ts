@@ -47,6 +47,8 @@ interface Evaluation {
   ratios: Record<"test" | "validacao", Record<"history" | "cold", Interval>>;
   tuned: { halfLifeHours: number };
   timings: { baselinesSeconds: number; trainSeconds: number };
+  examples: { positives: number };
+  epochs: { kept?: boolean }[];
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -62,6 +64,10 @@ const { values } = parseArgs({
     backend: { type: "string", default: "wasm" },
     hidden: { type: "string" },
     negatives: { type: "string" },
+    loss: { type: "string" },
+    patience: { type: "string" },
+    /** JSON of world parameters to fix (each within its range), e.g. '{"affinity":0}': for development only. */
+    params: { type: "string" },
     windows: { type: "string" },
     "validation-hours": { type: "string" },
     "test-hours": { type: "string" },
@@ -76,6 +82,12 @@ function worldSeeds(): string[] {
     { length: Number(values.worlds) },
     (_, i) => `world-${createHash("sha256").update(`${commit}:${i}`).digest("hex").slice(0, 12)}`,
   );
+}
+
+/** `--loss`, checked against the training's losses. */
+function rankingLoss(value: string): "listwise" | "pointwise" {
+  if (value === "listwise" || value === "pointwise") return value;
+  throw new Error(`--loss must be listwise or pointwise, got ${value}`);
 }
 
 const f4 = (v: number) => v.toFixed(4);
@@ -111,7 +123,15 @@ async function main(): Promise<void> {
     const snap = await inMemorySnapshot(
       { users: Number(values.users), days: Number(values.days), seed },
       (sink: unknown) => {
-        const out = generateWorld({ users: Number(values.users), days: Number(values.days), seed }, sink);
+        const out = generateWorld(
+          {
+            users: Number(values.users),
+            days: Number(values.days),
+            seed,
+            ...(values.params === undefined ? {} : { params: JSON.parse(values.params) }),
+          },
+          sink,
+        );
         params = out.params;
         return out;
       },
@@ -133,6 +153,10 @@ async function main(): Promise<void> {
         register: false,
         ...(values.hidden === undefined ? {} : { hidden: values.hidden.split("x").map(Number) }),
         ...(values.negatives === undefined ? {} : { negatives: Number(values.negatives) }),
+        ...(values.loss === undefined ? {} : { loss: rankingLoss(values.loss) }),
+        ...(values.patience === undefined
+          ? {}
+          : { patience: values.patience === "none" ? undefined : Number(values.patience) }),
         ...(values.windows === undefined ? {} : { labelWindows: Number(values.windows) }),
         split: {
           validationHours: Number(values["validation-hours"] ?? DEFAULT_TRAIN_CONFIG.split.validationHours),
@@ -153,6 +177,7 @@ async function main(): Promise<void> {
       `\n${seed}: ${data.readers.size} readers, ${data.articles.size} articles, ${data.events.length} reads; ` +
         `half-life ${p("halfLifeHours")} h, affinity ${p("affinity")}, trends ${p("trendShare")}, coherence ${p("sessionCoherence")}, ` +
         `re-reading ${p("rereading")}, new readers ${p("validationOnlyShare")}; tuned half-life ${e.tuned.halfLifeHours} h; ` +
+        `${e.examples.positives} positives, best epoch ${e.epochs.findIndex((l) => l.kept === true) + 1} of ${e.epochs.length}; ` +
         `pipeline ${pipelineSeconds.toFixed(0)} s, baselines ${e.timings.baselinesSeconds.toFixed(0)} s, train ${e.timings.trainSeconds.toFixed(0)} s, ` +
         `total ${((performance.now() - started) / 1000).toFixed(0)} s`,
     );

@@ -200,7 +200,7 @@ async function main(): Promise<void> {
       tf,
       model,
       examples,
-      { epochs, batchSize, learningRate: 0.003, seed: 1, validationShare: 0 },
+      { loss: "listwise", epochs, batchSize, learningRate: 0.003, seed: 1, validationShare: 0 },
       () => undefined,
     );
     const cpu = process.cpuUsage(cpu0);

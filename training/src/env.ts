@@ -8,6 +8,7 @@ import {
 } from "@gplay/common";
 import { mlflowEnvSchema } from "@gplay/mlflow";
 import { z } from "zod";
+import { RANKING_LOSSES } from "./domain/examples.js";
 
 /** The training job's configuration: everything it reads from the environment, validated once. */
 export const trainingEnvSchema = awsEnvSchema.extend(mlflowEnvSchema.shape).extend({
@@ -22,6 +23,10 @@ export const trainingEnvSchema = awsEnvSchema.extend(mlflowEnvSchema.shape).exte
   GPLAY_TRAIN_BATCH_SIZE: envFields.int(1, 1 << 20).default(512),
   GPLAY_TRAIN_LEARNING_RATE: z.coerce.number().positive().max(1).default(0.003),
   GPLAY_TRAIN_HIDDEN: envFields.list().default(["64", "32"]),
+  /** How the ranker learns: "listwise" (softmax over a reader's positive and its negatives) or "pointwise". */
+  GPLAY_TRAIN_LOSS: z.enum(RANKING_LOSSES).default("listwise"),
+  /** Early stopping: epochs without a better validation loss before stopping; 0 runs every epoch. */
+  GPLAY_TRAIN_PATIENCE: envFields.int(0, 1000).default(2),
   GPLAY_TRAIN_MAX_EVAL_READERS: envFields.int(10, 10_000_000).default(5_000),
   /** The online loop (docs/online.md): the gate sets `@challenger`, the decision job moves `@champion`. */
   GPLAY_ONLINE_LOOP: envFields.bool().default(false),

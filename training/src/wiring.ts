@@ -42,6 +42,8 @@ export function trainConfigFromEnv(env: TrainingEnv): TrainConfig {
     batchSize: env.GPLAY_TRAIN_BATCH_SIZE,
     learningRate: env.GPLAY_TRAIN_LEARNING_RATE,
     hidden: env.GPLAY_TRAIN_HIDDEN.map(Number),
+    loss: env.GPLAY_TRAIN_LOSS,
+    patience: env.GPLAY_TRAIN_PATIENCE === 0 ? undefined : env.GPLAY_TRAIN_PATIENCE,
     maxEvalReaders: env.GPLAY_TRAIN_MAX_EVAL_READERS,
     onlineLoop: env.GPLAY_ONLINE_LOOP,
   };

@@ -40,7 +40,7 @@ import {
   tuneBaselines,
 } from "../domain/baselines.js";
 import { HOUR_MS, type TrainingData } from "../domain/data.js";
-import { buildExamples, mergeExamples } from "../domain/examples.js";
+import { buildExamples, mergeExamples, type RankingLoss } from "../domain/examples.js";
 import { type GateDecision, promotionDecision } from "../domain/gate.js";
 import { evaluateLists, type PopulationFigures } from "../domain/metrics.js";
 import { lossCurveSvg, metricBarsSvg, segmentTable } from "../domain/report.js";
@@ -70,6 +70,13 @@ export interface TrainConfig {
   batchSize: number;
   learningRate: number;
   negatives: number;
+  /** How the ranker learns the order of a reader's pool (`RANKING_LOSSES`). */
+  loss: RankingLoss;
+  /**
+   * Early stopping: epochs without a better validation loss before stopping; the best epoch's weights stay
+   * (the untrained network, the popularity prior, included).
+   */
+  patience: number | undefined;
   embeddingDim: number;
   hidden: number[];
   maxEvalReaders: number;
@@ -96,6 +103,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   batchSize: 512,
   learningRate: 0.003,
   negatives: 8,
+  loss: "listwise",
+  patience: 2,
   embeddingDim: 8,
   hidden: [64, 32],
   maxEvalReaders: 5_000,
@@ -203,7 +212,7 @@ export async function trainAndEvaluate(
   const popularity = tuned.servingPopularity;
   log.info({ tuned: tuned.strategies, popularity, baselinesSeconds }, "baselines tuned");
 
-  // Training examples from several label windows (one day each, features at each day's start).
+  // Training examples from several label windows (features at each window's start).
   const parts = [];
   for (let w = 0; w < config.labelWindows; w++) {
     const from = split.validCut - w * split.validationHours * HOUR_MS;
@@ -231,11 +240,13 @@ export async function trainAndEvaluate(
     model,
     examples,
     {
+      loss: config.loss,
       epochs: config.epochs,
       batchSize: config.batchSize,
       learningRate: config.learningRate,
       seed: config.seed,
       validationShare: 0.1,
+      patience: config.patience,
     },
     (e) => log.info({ ...e, of: config.epochs }, "epoch"),
   );
@@ -379,6 +390,8 @@ function trainingParams(
     batch_size: String(config.batchSize),
     learning_rate: String(config.learningRate),
     negatives: String(config.negatives),
+    loss: config.loss,
+    patience: String(config.patience ?? "none"),
     embedding_dim: String(config.embeddingDim),
     hidden: config.hidden.join("x"),
     test_hours: String(config.split.testHours),
@@ -464,6 +477,9 @@ async function registerAndGate(
       if (Number.isFinite(e.valLoss)) metrics.push({ key: "val_loss", value: e.valLoss, step: e.epoch });
       metrics.push({ key: "epoch_seconds", value: e.seconds, step: e.epoch });
     }
+    // With early stopping: the epoch whose weights the model kept (0: the untrained popularity prior).
+    if (config.patience !== undefined)
+      metrics.push({ key: "best_epoch", value: epochs.find((e) => e.kept === true)?.epoch ?? 0 });
     metrics.push(...flatten("test.model", modelFigures));
     for (const [name, f] of Object.entries(baselineFigures))
       metrics.push(...flatten(`test.baseline.${name}`, f));

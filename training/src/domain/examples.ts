@@ -1,16 +1,28 @@
 /**
- * Training examples for the ranker: for each reader of the label window, every target page in the
- * reader's candidate pool is a positive and `negatives` pages sampled (seeded) from the rest of the
- * pool are negatives. Features come from the world at the window's start only.
+ * Training examples for the ranker, in groups: for each reader of the label window, every target page
+ * in the reader's candidate pool is a positive, followed by `negatives` pages sampled (seeded, with
+ * replacement) from the rest of that reader's pool. A group is `1 + negatives` consecutive rows, the
+ * positive first: a listwise loss ranks the positive against its own negatives, as the served list
+ * ranks a reader's pool. Features come from the world at the window's start only.
  */
 import { buildModelInputs, concatModelInputs, type ModelInputArrays, mulberry32 } from "@gplay/common";
 import type { EvalCase } from "./split.js";
 import { candidatePool, type World } from "./world.js";
 
+/**
+ * How the ranker learns. "listwise": a softmax over each group (a positive and its negatives from the
+ * same reader's pool), on the score's logit: it learns the order of a reader's pool, which is what the
+ * served list is. "pointwise": binary cross-entropy per row (a click probability).
+ */
+export const RANKING_LOSSES = ["listwise", "pointwise"] as const;
+export type RankingLoss = (typeof RANKING_LOSSES)[number];
+
 export interface Examples {
   inputs: ModelInputArrays;
   labels: Float32Array;
   positives: number;
+  /** Rows per group (`1 + negatives`): row `g × groupSize` is group g's positive. */
+  groupSize: number;
 }
 
 export function buildExamples(
@@ -19,6 +31,8 @@ export function buildExamples(
   negatives: number,
   seed: number,
 ): Examples {
+  if (!Number.isInteger(negatives) || negatives < 1)
+    throw new RangeError(`negatives must be a positive integer, got ${negatives}`);
   const rng = mulberry32(seed);
   const parts: ModelInputArrays[] = [];
   const labels: number[] = [];
@@ -31,22 +45,33 @@ export function buildExamples(
     // (too old, not yet issued, from no tier) would teach the ranker to prefer what it never sees.
     const candidates = candidatePool(world, profile);
     const pos = candidates.filter((p) => c.targets.has(p));
-    if (pos.length === 0) continue;
     const pool = candidates.filter((p) => !c.targets.has(p));
-    const neg: string[] = [];
-    for (let k = 0; k < pos.length * negatives && pool.length > 0; k++) {
-      neg.push(pool[Math.floor(rng() * pool.length)] as string);
+    if (pos.length === 0 || pool.length === 0) continue;
+    const pages: string[] = [];
+    for (const p of pos) {
+      pages.push(p);
+      labels.push(1);
+      for (let k = 0; k < negatives; k++) {
+        pages.push(pool[Math.floor(rng() * pool.length)] as string);
+        labels.push(0);
+      }
     }
-    parts.push(buildModelInputs(profile, [...pos, ...neg], world.context));
-    for (let k = 0; k < pos.length; k++) labels.push(1);
-    for (let k = 0; k < neg.length; k++) labels.push(0);
+    parts.push(buildModelInputs(profile, pages, world.context));
     positives += pos.length;
   }
-  return { inputs: concatModelInputs(parts), labels: Float32Array.from(labels), positives };
+  return {
+    inputs: concatModelInputs(parts),
+    labels: Float32Array.from(labels),
+    positives,
+    groupSize: 1 + negatives,
+  };
 }
 
-/** Examples of several label windows as one set. */
+/** Examples of several label windows as one set (the same group size in each). */
 export function mergeExamples(parts: readonly Examples[]): Examples {
+  const groupSize = parts[0]?.groupSize ?? 1;
+  if (parts.some((p) => p.groupSize !== groupSize))
+    throw new RangeError("examples with different group sizes cannot be merged");
   const labels = new Float32Array(parts.reduce((n, p) => n + p.labels.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -57,5 +82,6 @@ export function mergeExamples(parts: readonly Examples[]): Examples {
     inputs: concatModelInputs(parts.map((p) => p.inputs)),
     labels,
     positives: parts.reduce((n, p) => n + p.positives, 0),
+    groupSize,
   };
 }

@@ -1,11 +1,12 @@
 /**
  * The next-article ranker: a section embedding and a region embedding of the article (id 0 =
  * out of vocabulary), concatenated with the standardised numeric block (reader, article and
- * reader–article features of common's feature builder), then a ReLU MLP and a sigmoid score.
- * Standard Keras layers only (Embedding, Flatten, Concatenate, Dense), so `writeKerasH5` exports it.
+ * reader–article features of common's feature builder), then a ReLU MLP whose logit adds to a
+ * linear prior that starts as the serving popularity, and the sigmoid of the sum (the score). Standard Keras layers only (Embedding, Flatten, Concatenate, Dense,
+ * Activation), so `writeKerasH5` exports it.
  * Inputs in `MODEL_INPUTS` order.
  */
-import { MODEL_INPUTS, NUMERIC_FEATURE_COUNT } from "@gplay/common";
+import { MODEL_INPUTS, NUMERIC_FEATURE_COUNT, NUMERIC_FEATURES } from "@gplay/common";
 import type * as TfModule from "@tensorflow/tfjs";
 
 type Tf = typeof TfModule;
@@ -57,10 +58,44 @@ export function buildRecommender(tf: Tf, spec: RecommenderSpec): TfModule.Layers
       .dense({ units, activation: "relu", kernelInitializer: glorot(10 + i), name: `hidden_${i}` })
       .apply(x) as Sym;
   });
-  const out = tf.layers
-    .dense({ units: 1, activation: "sigmoid", kernelInitializer: glorot(99), name: "score" })
+  // The logit is a prior plus what the MLP learns on top of it. The prior is a linear function of the
+  // numeric block that starts as the serving popularity alone, and the MLP's output starts at 0: an
+  // untrained network (or one that learned nothing, in a world without signal beyond popularity)
+  // ranks by popularity, the strongest simple baseline, instead of at random.
+  const mlp = tf.layers
+    .dense({ units: 1, useBias: false, kernelInitializer: "zeros", name: "mlp_logit" })
     .apply(x) as Sym;
-  return tf.model({ inputs: [section, region, numeric], outputs: out, name: "gplay_recommender" });
+  const prior = tf.layers
+    .dense({ units: 1, useBias: false, kernelInitializer: "zeros", name: "prior_logit" })
+    .apply(numeric) as Sym;
+  // No bias anywhere at the top: a listwise softmax is blind to a shift, so a bias would only drift.
+  const logit = tf.layers.add({ name: SCORE_LOGIT_LAYER }).apply([mlp, prior]) as Sym;
+  const out = tf.layers.activation({ activation: "sigmoid", name: "score" }).apply(logit) as Sym;
+  const model = tf.model({ inputs: [section, region, numeric], outputs: out, name: "gplay_recommender" });
+  const priorKernel = new Float32Array(NUMERIC_FEATURE_COUNT);
+  priorKernel[PRIOR_FEATURE_INDEX] = PRIOR_WEIGHT;
+  const kernel = tf.tensor2d(priorKernel, [NUMERIC_FEATURE_COUNT, 1]);
+  model.getLayer("prior_logit").setWeights([kernel]);
+  kernel.dispose();
+  return model;
+}
+
+/** The prior's feature: the serving popularity (decayed at the tuned half-life, or the recent-click buffer). */
+const PRIOR_FEATURE_INDEX = NUMERIC_FEATURES.indexOf("article_log_popularity");
+/** Its starting weight on the standardised feature (one standard deviation: e ≈ 2.7× the odds). */
+const PRIOR_WEIGHT = 1;
+
+/** The layer whose output is the score before its sigmoid: what a listwise loss ranks by. */
+export const SCORE_LOGIT_LAYER = "score_logit";
+
+/**
+ * The same network ending at its logit (shared weights: fitting the view fits the model). Throws for a
+ * model without a `score_logit` layer.
+ */
+export function logitView(tf: Tf, model: TfModule.LayersModel): TfModule.LayersModel {
+  const layer = model.layers.find((l) => l.name === SCORE_LOGIT_LAYER);
+  if (layer === undefined) throw new Error(`the model has no ${SCORE_LOGIT_LAYER} layer to rank by`);
+  return tf.model({ inputs: model.inputs, outputs: layer.output as Sym, name: `${model.name}_logit` });
 }
 
 /** Wraps feature-builder arrays as the model's input tensors (caller disposes). */

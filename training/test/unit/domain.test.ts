@@ -3,6 +3,7 @@ import { describe, expect, it } from "@jest/globals";
 import { chooseServingPopularity, MIN_COLD_READERS_TO_CHOOSE } from "../../src/domain/baselines.js";
 import type { TrainingData } from "../../src/domain/data.js";
 import { HOUR_MS } from "../../src/domain/data.js";
+import { buildExamples, mergeExamples } from "../../src/domain/examples.js";
 import { promotionDecision } from "../../src/domain/gate.js";
 import {
   evaluateLists,
@@ -115,6 +116,27 @@ describe("time split", () => {
     expect(sample(items, 10, 7)).toEqual(sample(items, 10, 7));
     expect(sample(items, 10, 7)).not.toEqual(sample(items, 10, 8));
     expect(mulberry32(3)()).toBe(mulberry32(3)());
+  });
+});
+
+describe("training examples", () => {
+  it("lays out one group per positive: the positive, then negatives from the same reader's pool", () => {
+    const data = dataset();
+    const cut = 25 * HOUR_MS;
+    const world = buildWorld(data, cut, vocabularyIndex({ section: ["a", "b"], region: ["nacional"] }));
+    const cases = windowCases(data, cut, 60 * HOUR_MS, 10, 1);
+    const examples = buildExamples(world, cases, 3, 7);
+    expect(examples.groupSize).toBe(4);
+    // Positives: a's read of 3 and b's read of 4 after the cut (both pools hold 3 and 4). c has no
+    // history before the cut (a new reader: no examples), and 5 was not issued before it.
+    expect(examples.positives).toBe(2);
+    expect(examples.inputs.rows).toBe(examples.positives * 4);
+    expect([...examples.labels]).toEqual([...examples.labels].map((_, r) => (r % 4 === 0 ? 1 : 0)));
+    const merged = mergeExamples([examples, examples]);
+    expect(merged.inputs.rows).toBe(2 * examples.inputs.rows);
+    expect(merged.groupSize).toBe(4);
+    expect(() => mergeExamples([examples, { ...examples, groupSize: 9 }])).toThrow(/group sizes/);
+    expect(() => buildExamples(world, cases, 0, 7)).toThrow(/negatives/);
   });
 });
 

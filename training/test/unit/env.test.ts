@@ -11,4 +11,16 @@ describe("trainingEnvSchema", () => {
     expect(env.GPLAY_MODEL_NAME).toBe(DEFAULT_MODEL_NAME);
     expect(env.GPLAY_EXPERIMENT_NAME).toBe(DEFAULT_EXPERIMENT_NAME);
   });
+
+  it("trains listwise with early stopping by default, and refuses an unknown loss", () => {
+    const base = { GPLAY_PREFIX: "gplay-dev", MLFLOW_TRACKING_URI: "http://127.0.0.1:5000" };
+    const env = parseEnv(trainingEnvSchema, base);
+    expect([env.GPLAY_TRAIN_LOSS, env.GPLAY_TRAIN_PATIENCE]).toEqual(["listwise", 2]);
+    expect(parseEnv(trainingEnvSchema, { ...base, GPLAY_TRAIN_LOSS: "pointwise" }).GPLAY_TRAIN_LOSS).toBe(
+      "pointwise",
+    );
+    expect(() => parseEnv(trainingEnvSchema, { ...base, GPLAY_TRAIN_LOSS: "pairwise" })).toThrow(
+      /GPLAY_TRAIN_LOSS/,
+    );
+  });
 });

@@ -6,6 +6,8 @@ import { initTensorflow, type Tf, type TfPreference } from "../../../src/tf/back
 import { recordingLogger } from "../helpers.js";
 
 const ROWS = 256;
+/** A positive and its 7 negatives per group, as `buildExamples` lays them out. */
+const GROUP = 8;
 const SPEC = { sections: 12, regions: 7, embeddingDim: 8, hidden: [64, 32], seed: 7 } as const;
 
 /** Deterministic inputs in the feature builder's layout (a tiny LCG: no Math.random). */
@@ -21,7 +23,7 @@ function batch() {
     article_section: new Int32Array(ROWS).map(() => Math.floor(next() * (SPEC.sections + 1))),
     article_region: new Int32Array(ROWS).map(() => Math.floor(next() * (SPEC.regions + 1))),
     numeric,
-    labels: new Float32Array(ROWS).map(() => (next() < 0.3 ? 1 : 0)),
+    labels: new Float32Array(ROWS).map((_, r) => (r % GROUP === 0 ? 1 : 0)),
   };
 }
 
@@ -34,12 +36,12 @@ async function runOn(prefer: TfPreference, weights?: Float32Array[]) {
   const x = inputTensors(tf, data);
   const scores = (model.predict(x) as ReturnType<Tf["tensor"]>).dataSync().slice();
   tf.dispose(x);
-  // The production fit: seeded shuffles, Adam, a validation split, two epochs.
+  // The production fit: seeded group shuffles, the listwise loss, Adam, a validation split, two epochs.
   await fitRanker(
     tf,
     model,
-    { inputs: data, labels: data.labels, positives: 0 },
-    { epochs: 2, batchSize: 64, learningRate: 1e-3, seed: 3, validationShare: 0.25 },
+    { inputs: data, labels: data.labels, positives: ROWS / GROUP, groupSize: GROUP },
+    { loss: "listwise", epochs: 2, batchSize: 64, learningRate: 1e-3, seed: 3, validationShare: 0.25 },
     () => {},
   );
   const trained = model.getWeights().map((w) => w.dataSync() as Float32Array);

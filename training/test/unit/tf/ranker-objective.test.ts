@@ -1,0 +1,177 @@
+import { mulberry32, NUMERIC_FEATURE_COUNT, NUMERIC_FEATURES } from "@gplay/common";
+import { describe, expect, it } from "@jest/globals";
+import { fitRanker, listwiseLoss } from "../../../src/app/model-ops.js";
+import { buildRecommender } from "../../../src/model/recommender.js";
+import { initTensorflow, type Tf } from "../../../src/tf/backend.js";
+import { recordingLogger } from "../helpers.js";
+
+describe("the listwise loss", () => {
+  it("is the softmax cross-entropy of each group's positive over the group's logits", async () => {
+    const { tf } = await initTensorflow({ prefer: "node", log: recordingLogger() });
+    const logits = [
+      [2, 0, -1],
+      [0, 1, 0.5],
+    ];
+    const yPred = tf.tensor2d(logits.flat(), [6, 1]);
+    const yTrue = tf.tensor2d([1, 0, 0, 1, 0, 0], [6, 1]);
+    const loss = (await listwiseLoss(tf as Tf, 3)(yTrue, yPred).data())[0] as number;
+    const expected =
+      logits
+        .map((z) => -Math.log(Math.exp(z[0] as number) / z.reduce((s, v) => s + Math.exp(v), 0)))
+        .reduce((s, v) => s + v, 0) / logits.length;
+    expect(loss).toBeCloseTo(expected, 4);
+    tf.dispose([yPred, yTrue]);
+  });
+
+  it("fits the model through its logit: the served sigmoid score ranks a group's positive first", async () => {
+    const { tf } = await initTensorflow({ prefer: "node", log: recordingLogger() });
+    const model = buildRecommender(tf as Tf, {
+      sections: 2,
+      regions: 2,
+      embeddingDim: 2,
+      hidden: [8],
+      seed: 3,
+    });
+    // 40 groups of 4: the positive is the row whose first numeric column is highest.
+    const groups = 40;
+    const rows = groups * 4;
+    const numeric = new Float32Array(rows * NUMERIC_FEATURE_COUNT);
+    for (let r = 0; r < rows; r++) numeric[r * NUMERIC_FEATURE_COUNT] = r % 4 === 0 ? 1 : -1 + (r % 4) * 0.1;
+    const inputs = {
+      rows,
+      article_section: new Int32Array(rows),
+      article_region: new Int32Array(rows),
+      numeric,
+    };
+    const labels = new Float32Array(rows).map((_, r) => (r % 4 === 0 ? 1 : 0));
+    const logs = await fitRanker(
+      tf as Tf,
+      model,
+      { inputs, labels, positives: groups, groupSize: 4 },
+      { loss: "listwise", epochs: 30, batchSize: 16, learningRate: 0.05, seed: 1, validationShare: 0 },
+      () => undefined,
+    );
+    expect((logs.at(-1)?.loss ?? 1) < (logs[0]?.loss ?? 0)).toBe(true);
+    const x = [
+      tf.tensor2d(inputs.article_section.subarray(0, 4), [4, 1], "int32"),
+      tf.tensor2d(inputs.article_region.subarray(0, 4), [4, 1], "int32"),
+      tf.tensor2d(numeric.subarray(0, 4 * NUMERIC_FEATURE_COUNT), [4, NUMERIC_FEATURE_COUNT]),
+    ];
+    const scores = [...((model.predict(x) as ReturnType<Tf["tensor"]>).dataSync() as Float32Array)];
+    expect(scores.every((p) => p > 0 && p < 1)).toBe(true);
+    expect(scores.indexOf(Math.max(...scores))).toBe(0);
+    tf.dispose(x);
+    model.dispose();
+  });
+
+  it("refuses examples that do not split into whole groups", async () => {
+    const { tf } = await initTensorflow({ prefer: "node", log: recordingLogger() });
+    const model = buildRecommender(tf as Tf, {
+      sections: 2,
+      regions: 2,
+      embeddingDim: 2,
+      hidden: [4],
+      seed: 1,
+    });
+    const rows = 5;
+    const inputs = {
+      rows,
+      article_section: new Int32Array(rows),
+      article_region: new Int32Array(rows),
+      numeric: new Float32Array(rows * NUMERIC_FEATURE_COUNT),
+    };
+    await expect(
+      fitRanker(
+        tf as Tf,
+        model,
+        { inputs, labels: new Float32Array(rows), positives: 1, groupSize: 3 },
+        { loss: "listwise", epochs: 1, batchSize: 6, learningRate: 0.01, seed: 1, validationShare: 0 },
+        () => undefined,
+      ),
+    ).rejects.toThrow(/groups of 3/);
+    model.dispose();
+  });
+});
+
+describe("the recommender before it learns", () => {
+  it("ranks by the serving popularity: its prior, to which the MLP adds nothing yet", async () => {
+    const { tf } = await initTensorflow({ prefer: "node", log: recordingLogger() });
+    const model = buildRecommender(tf as Tf, {
+      sections: 3,
+      regions: 3,
+      embeddingDim: 4,
+      hidden: [16, 8],
+      seed: 9,
+    });
+    const rows = 6;
+    const popularity = [0.3, -1.2, 2.5, 0.9, -0.1, 1.7];
+    const column = NUMERIC_FEATURES.indexOf("article_log_popularity");
+    const numeric = new Float32Array(rows * NUMERIC_FEATURE_COUNT).map((_, i) => ((i * 7919) % 13) / 6 - 1);
+    popularity.forEach((p, r) => {
+      numeric[r * NUMERIC_FEATURE_COUNT + column] = p;
+    });
+    const x = [
+      tf.tensor2d([0, 1, 2, 3, 1, 2], [rows, 1], "int32"),
+      tf.tensor2d([3, 2, 1, 0, 0, 1], [rows, 1], "int32"),
+      tf.tensor2d(numeric, [rows, NUMERIC_FEATURE_COUNT]),
+    ];
+    const scores = [...((model.predict(x) as ReturnType<Tf["tensor"]>).dataSync() as Float32Array)];
+    const byScore = scores.map((_, r) => r).sort((a, b) => (scores[b] as number) - (scores[a] as number));
+    const byPopularity = popularity
+      .map((_, r) => r)
+      .sort((a, b) => (popularity[b] as number) - (popularity[a] as number));
+    expect(byScore).toEqual(byPopularity);
+    tf.dispose(x);
+    model.dispose();
+  });
+});
+
+describe("early stopping", () => {
+  it("keeps the untrained network when no epoch ranks the held-out groups better", async () => {
+    const { tf } = await initTensorflow({ prefer: "node", log: recordingLogger() });
+    const model = buildRecommender(tf as Tf, {
+      sections: 2,
+      regions: 2,
+      embeddingDim: 2,
+      hidden: [8],
+      seed: 4,
+    });
+    const before = model.getWeights().map((w) => [...(w.dataSync() as Float32Array)]);
+    // Labels carry no signal (features are noise) and the steps are absurdly long: whatever training
+    // does only makes the held-out ranking worse than the untrained network's.
+    const groups = 60;
+    const rows = groups * 4;
+    const random = mulberry32(11);
+    const numeric = new Float32Array(rows * NUMERIC_FEATURE_COUNT).map(() => random() * 2 - 1);
+    const inputs = {
+      rows,
+      article_section: new Int32Array(rows),
+      article_region: new Int32Array(rows),
+      numeric,
+    };
+    const labels = new Float32Array(rows).map((_, r) => (r % 4 === 0 ? 1 : 0));
+    const logs = await fitRanker(
+      tf as Tf,
+      model,
+      { inputs, labels, positives: groups, groupSize: 4 },
+      {
+        loss: "listwise",
+        epochs: 6,
+        batchSize: 16,
+        learningRate: 1000,
+        seed: 2,
+        validationShare: 0.5,
+        patience: 2,
+      },
+      () => undefined,
+    );
+    const kept = logs.findIndex((l) => l.kept === true) + 1;
+    const after = model.getWeights().map((w) => [...(w.dataSync() as Float32Array)]);
+    // No epoch ranks the held-out half better than the untrained network: it stays, bit for bit, and
+    // training stopped after `patience` epochs without a better held-out loss.
+    expect(kept).toBe(0);
+    expect(after).toEqual(before);
+    expect(logs).toHaveLength(2);
+    model.dispose();
+  });
+});
