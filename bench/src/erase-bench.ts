@@ -83,7 +83,12 @@ async function readsPerReader(dir: string, files: string[]): Promise<Map<string,
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2).filter((a) => a !== "--"),
-    options: { scale: { type: "string", default: "0.1" }, batch: { type: "string", default: "1000" } },
+    options: {
+      scale: { type: "string", default: "0.1" },
+      batch: { type: "string", default: "1000" },
+      // A V8 CPU profile of each erase run, written into this directory (where an erasure's CPU goes).
+      "cpu-prof": { type: "string" },
+    },
   });
   const scale = Number(values.scale);
   const batch = Number(values.batch);
@@ -150,7 +155,9 @@ async function main(): Promise<void> {
         .map(([k, v]) => `${k} ${fmt(v, 1)} s`)
         .join(", ");
     };
-    const one = await runMeasured([...node, "erase", "--ids", heaviest[0]], eraseEnv);
+    const erase =
+      values["cpu-prof"] === undefined ? node : ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"], ...node];
+    const one = await runMeasured([...erase, "erase", "--ids", heaviest[0]], eraseEnv);
     if (one.code !== 0) throw new Error(`erase failed: ${one.stderr.slice(-2000)}`);
     const idsFile = path.join(tmpdir(), `${prefix}-ids.txt`);
     const others = reads.slice(1).filter((_, i) => i % Math.max(1, Math.floor(reads.length / batch)) === 0);
@@ -161,7 +168,7 @@ async function main(): Promise<void> {
         .map(([id]) => id)
         .join("\n"),
     );
-    const many = await runMeasured([...node, "erase", "--ids-file", idsFile], eraseEnv);
+    const many = await runMeasured([...erase, "erase", "--ids-file", idsFile], eraseEnv);
     if (many.code !== 0) throw new Error(`batch erase failed: ${many.stderr.slice(-2000)}`);
 
     const rawBytes = (await Promise.all(files.map((f) => stat(path.join(dir, f))))).reduce(
@@ -176,8 +183,8 @@ async function main(): Promise<void> {
       [
         `lake: ${fmt(objects)} object versions, ${fmt(bytes / 1_048_576, 1)} MB (raw files ${fmt(rawBytes / 1_048_576, 1)} MB)`,
         `one plain pass (list + read):        ${fmt(passSeconds, 1)} s`,
-        `erase 1 reader (${fmt(heaviest[1])} reads):    ${fmt(one.seconds, 1)} s, ${fmt(one.seconds / passSeconds, 2)} passes, peak ${fmt(one.peakRssMb)} MB${full(one.seconds)}`,
-        `erase ${Math.min(batch, others.length)} readers in one run:     ${fmt(many.seconds, 1)} s, ${fmt(many.seconds / passSeconds, 2)} passes, peak ${fmt(many.peakRssMb)} MB${full(many.seconds)}`,
+        `erase 1 reader (${fmt(heaviest[1])} reads):    ${fmt(one.seconds, 1)} s, ${fmt(one.seconds / passSeconds, 2)} passes, cpu ${fmt(one.cpuSeconds, 1)} s, peak ${fmt(one.peakRssMb)} MB${full(one.seconds)}`,
+        `erase ${Math.min(batch, others.length)} readers in one run:     ${fmt(many.seconds, 1)} s, ${fmt(many.seconds / passSeconds, 2)} passes, cpu ${fmt(many.cpuSeconds, 1)} s, peak ${fmt(many.peakRssMb)} MB${full(many.seconds)}`,
         `phases (1 reader): ${phases(one.stdout)}`,
         `phases (batch):    ${phases(many.stdout)}`,
         `load average: ${loadavg()
