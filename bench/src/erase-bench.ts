@@ -5,8 +5,10 @@
  * run: one plain pass (list and read every object version of raw/, processed/ and mlflow/, nothing
  * decoded), through the engine's own S3 adapter.
  *
- *   pnpm --filter @gplay/bench bench:erase -- --scale 0.1|1 [--batch 1000]
+ *   pnpm --filter @gplay/bench bench:erase -- --scale 0.1|1 [--batch 1000] [--repeats 3] [--cpu-prof DIR]
  *
+ * Each of the `--repeats` rounds is a plain pass, the erasure of one of the heaviest readers, and the
+ * erasure of a batch disjoint from the other rounds'; it prints the medians (and every run).
  * Below scale 1 it prints the full-scale figure extrapolated linearly in lake bytes (the erase is a
  * pass over the lake plus the rewrite of the objects that hold the readers) and says so.
  */
@@ -17,6 +19,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { ensureData, ROOT, runMeasured } from "./engine-run.js";
+import { median } from "./stats.js";
 
 interface Endpoints {
   awsEndpoint: string;
@@ -52,6 +55,7 @@ interface VersionedStore {
   ): Promise<unknown>;
   deleteVersion(bucket: string, key: string, versionId: string): Promise<void>;
 }
+type Run = Awaited<ReturnType<typeof runMeasured>> & { phases: Record<string, number> };
 interface S3Module {
   PutBucketVersioningCommand: new (input: unknown) => unknown;
 }
@@ -83,10 +87,17 @@ async function readsPerReader(dir: string, files: string[]): Promise<Map<string,
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2).filter((a) => a !== "--"),
-    options: { scale: { type: "string", default: "0.1" }, batch: { type: "string", default: "1000" } },
+    options: {
+      scale: { type: "string", default: "0.1" },
+      batch: { type: "string", default: "1000" },
+      repeats: { type: "string", default: "3" },
+      // A V8 CPU profile of each erase run, written into this directory (where an erasure's CPU goes).
+      "cpu-prof": { type: "string" },
+    },
   });
   const scale = Number(values.scale);
   const batch = Number(values.batch);
+  const repeats = Math.max(1, Number(values.repeats));
   const scripts = await load<ScriptsModule>("scripts/src/index.ts");
   const { S3VersionedStore } = await load<{ S3VersionedStore: new (s3: unknown) => VersionedStore }>(
     "featstore-engine/src/adapters/s3-versioned-store.ts",
@@ -123,63 +134,88 @@ async function main(): Promise<void> {
     if (ingest.code !== 0) throw new Error(`ingestion failed: ${ingest.stderr.slice(-2000)}`);
     console.log(`ingested in ${fmt(ingest.seconds)} s`);
 
-    // The floor: one pass over every object version of the three zones, nothing decoded.
-    const started = process.hrtime.bigint();
-    let bytes = 0;
-    let objects = 0;
-    for (const [bucket, zone] of [
-      [env.buckets.raw, "raw/"],
-      [env.buckets.processed, "processed/"],
-      [env.buckets.models, "mlflow/"],
-    ] as const)
-      for await (const v of store.listVersions(bucket, zone)) {
-        bytes += (await store.readVersion(bucket, v.key, v.versionId)).byteLength;
-        objects += 1;
-      }
-    const passSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    // The baseline: one pass over every object version of the three zones, nothing decoded.
+    const pass = async () => {
+      const started = process.hrtime.bigint();
+      let bytes = 0;
+      let objects = 0;
+      for (const [bucket, zone] of [
+        [env.buckets.raw, "raw/"],
+        [env.buckets.processed, "processed/"],
+        [env.buckets.models, "mlflow/"],
+      ] as const)
+        for await (const v of store.listVersions(bucket, zone)) {
+          bytes += (await store.readVersion(bucket, v.key, v.versionId)).byteLength;
+          objects += 1;
+        }
+      return { seconds: Number(process.hrtime.bigint() - started) / 1e9, bytes, objects };
+    };
 
     const reads = [...(await readsPerReader(dir, files))].sort((a, b) => b[1] - a[1]);
-    const [heaviest] = reads;
-    if (heaviest === undefined) throw new Error("no readers in the data");
+    // One-reader runs erase the heaviest readers, one per run; batches are disjoint, spread over the rest.
+    const heaviest = reads.slice(0, repeats);
+    if (heaviest.length < repeats) throw new Error("fewer readers than repeats in the data");
+    const rest = reads.slice(repeats);
+    const stride = Math.max(1, Math.floor(rest.length / (batch * repeats)));
+    const spread = rest.filter((_, i) => i % stride === 0);
+    const batches = Array.from({ length: repeats }, (_, r) =>
+      spread.filter((_, i) => i % repeats === r).slice(0, batch),
+    );
     // Info logs for the erase runs: their `erasure-finished` line holds the seconds per phase.
     const eraseEnv = { ...engineEnv, LOG_LEVEL: "info" };
-    const phases = (stdout: string) => {
+    const phasesOf = (stdout: string): Record<string, number> => {
       const line = stdout.split("\n").find((l) => l.includes('"erasure-finished"'));
-      const p = line === undefined ? {} : (JSON.parse(line).phases as Record<string, number>);
-      return Object.entries(p)
-        .map(([k, v]) => `${k} ${fmt(v, 1)} s`)
-        .join(", ");
+      return line === undefined ? {} : (JSON.parse(line).phases as Record<string, number>);
     };
-    const one = await runMeasured([...node, "erase", "--ids", heaviest[0]], eraseEnv);
-    if (one.code !== 0) throw new Error(`erase failed: ${one.stderr.slice(-2000)}`);
-    const idsFile = path.join(tmpdir(), `${prefix}-ids.txt`);
-    const others = reads.slice(1).filter((_, i) => i % Math.max(1, Math.floor(reads.length / batch)) === 0);
-    await writeFile(
-      idsFile,
-      others
-        .slice(0, batch)
-        .map(([id]) => id)
-        .join("\n"),
-    );
-    const many = await runMeasured([...node, "erase", "--ids-file", idsFile], eraseEnv);
-    if (many.code !== 0) throw new Error(`batch erase failed: ${many.stderr.slice(-2000)}`);
+    const erase =
+      values["cpu-prof"] === undefined ? node : ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"], ...node];
+    const passes: Awaited<ReturnType<typeof pass>>[] = [];
+    const ones: Run[] = [];
+    const manys: Run[] = [];
+    // Interleaved, so the machine's load weighs on the three alike.
+    for (let r = 0; r < repeats; r++) {
+      passes.push(await pass());
+      const [id] = heaviest[r] as [string, number];
+      const one = await runMeasured([...erase, "erase", "--ids", id], eraseEnv);
+      if (one.code !== 0) throw new Error(`erase failed: ${one.stderr.slice(-2000)}`);
+      ones.push({ ...one, phases: phasesOf(one.stdout) });
+      const idsFile = path.join(tmpdir(), `${prefix}-ids-${r}.txt`);
+      await writeFile(idsFile, (batches[r] ?? []).map(([id]) => id).join("\n"));
+      const many = await runMeasured([...erase, "erase", "--ids-file", idsFile], eraseEnv);
+      if (many.code !== 0) throw new Error(`batch erase failed: ${many.stderr.slice(-2000)}`);
+      manys.push({ ...many, phases: phasesOf(many.stdout) });
+      console.log(
+        `run ${r + 1}/${repeats}: pass ${fmt(passes[r]?.seconds ?? 0, 1)} s, 1 reader ${fmt(one.seconds, 1)} s, batch ${fmt(many.seconds, 1)} s`,
+      );
+    }
 
     const rawBytes = (await Promise.all(files.map((f) => stat(path.join(dir, f))))).reduce(
       (n, s) => n + s.size,
       0,
     );
+    const passSeconds = median(passes.map((p) => p.seconds));
     const full = (seconds: number) =>
       scale === 1
         ? ""
         : ` (×${fmt(1 / scale, 0)} ≈ ${fmt(seconds / scale / 60, 1)} min at full scale, extrapolated)`;
+    const line = (label: string, runs: Run[]) => {
+      const seconds = median(runs.map((r) => r.seconds));
+      return `${label} ${fmt(seconds, 1)} s [${runs.map((r) => fmt(r.seconds, 1)).join(", ")}], ${fmt(seconds / passSeconds, 2)} passes, cpu ${fmt(median(runs.map((r) => r.cpuSeconds)), 1)} s, peak ${fmt(Math.max(...runs.map((r) => r.peakRssMb)))} MB${full(seconds)}`;
+    };
+    const phases = (runs: Run[]) =>
+      Object.keys(runs[0]?.phases ?? {})
+        .map((k) => `${k} ${fmt(median(runs.map((r) => r.phases[k] ?? 0)), 1)} s`)
+        .join(", ");
+    const { bytes, objects } = passes[0] ?? { bytes: 0, objects: 0 };
     console.log(
       [
+        `medians of ${repeats} runs [each run]`,
         `lake: ${fmt(objects)} object versions, ${fmt(bytes / 1_048_576, 1)} MB (raw files ${fmt(rawBytes / 1_048_576, 1)} MB)`,
-        `one plain pass (list + read):        ${fmt(passSeconds, 1)} s`,
-        `erase 1 reader (${fmt(heaviest[1])} reads):    ${fmt(one.seconds, 1)} s, ${fmt(one.seconds / passSeconds, 2)} passes, peak ${fmt(one.peakRssMb)} MB${full(one.seconds)}`,
-        `erase ${Math.min(batch, others.length)} readers in one run:     ${fmt(many.seconds, 1)} s, ${fmt(many.seconds / passSeconds, 2)} passes, peak ${fmt(many.peakRssMb)} MB${full(many.seconds)}`,
-        `phases (1 reader): ${phases(one.stdout)}`,
-        `phases (batch):    ${phases(many.stdout)}`,
+        `one plain pass (list + read):  ${fmt(passSeconds, 1)} s [${passes.map((p) => fmt(p.seconds, 1)).join(", ")}]`,
+        line(`erase 1 reader (${heaviest.map(([, n]) => fmt(n)).join(" / ")} reads):`, ones),
+        line(`erase ${fmt(batches[0]?.length ?? 0)} readers in one run:`, manys),
+        `phases (1 reader): ${phases(ones)}`,
+        `phases (batch):    ${phases(manys)}`,
         `load average: ${loadavg()
           .map((l) => l.toFixed(1))
           .join(" ")}`,

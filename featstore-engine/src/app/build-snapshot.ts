@@ -1,12 +1,15 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import { gunzipSync, gzipSync } from "node:zlib";
 import {
   type ArticleRecord,
   type ColdstartItem,
+  coldstartListId,
   decodeProcessedParquet,
   type LakeBuckets,
   type Logger,
   latestSnapshotPointerSchema,
   PROCESSED_DATASETS,
+  PROCESSED_PREFIX,
   type ProcessedDataset,
   processedKeys,
   type SnapshotManifest,
@@ -174,7 +177,7 @@ export async function buildSnapshot(deps: SnapshotDeps): Promise<SnapshotResult>
     updatedAt,
   }));
   task.phase("lists");
-  const coldstart = await deps.features.putColdstart(rows, (n) => task.wrote(n));
+  const { coldstart, unchanged } = await writeChangedLists(deps, rows, (n) => task.wrote(n));
   task.end();
 
   const manifest = snapshotManifestSchema.parse({
@@ -203,8 +206,77 @@ export async function buildSnapshot(deps: SnapshotDeps): Promise<SnapshotResult>
     interactions: totals.interactions,
     items: totals.items,
   });
-  log.info({ totals, lists: rows.length, coldstart }, "snapshot built and published");
+  log.info({ totals, lists: rows.length, unchanged, coldstart }, "snapshot built and published");
   return { status: "built", manifest, manifestKey, coldstart };
+}
+
+/**
+ * Where the snapshot step notes what the coldstart table holds: a digest of every list's entries as
+ * last written, and whether a write is under way (`writing`: the table's state is then unknown).
+ */
+export const WRITTEN_LISTS_KEY = `${PROCESSED_PREFIX}snapshots/coldstart-lists.json.gz`;
+
+type WrittenLists =
+  | { state: "writing"; token: string }
+  | { state: "written"; digests: Record<string, string> };
+
+const digestOf = (entries: unknown) => createHash("sha1").update(JSON.stringify(entries)).digest("base64");
+
+/**
+ * Writes the cold-start lists, skipping the co-visitation lists whose entries equal what the table
+ * already holds (an erasure or a day of new data changes a few thousand of the ~255k lists of the full
+ * kit; writing them all was most of a snapshot's time). The popularity lists are always written: they
+ * carry the `snapshotId` and `asOf` the api reads. A co-visitation row's `snapshotId` is thus the
+ * snapshot that last changed it.
+ *
+ * What the table holds is known from a note in the lake, written after the lists and replaced by a
+ * `writing` token before them: a crash or a concurrent snapshot (another token, or a note this run
+ * did not write) leaves no trusted note, and the next run writes every list.
+ */
+async function writeChangedLists(
+  deps: SnapshotDeps,
+  rows: readonly ColdstartItem[],
+  onWritten: (n: number) => void,
+): Promise<{ coldstart: WriteReport; unchanged: number }> {
+  const bucket = deps.buckets.processed;
+  const note = await readWrittenLists(deps);
+  const before = note?.state === "written" ? note.digests : {};
+  const token = randomUUID();
+  await putWrittenLists(deps, { state: "writing", token });
+  const digests: Record<string, string> = {};
+  const covisit = coldstartListId.covisit("");
+  const changed = rows.filter((row) => {
+    const digest = digestOf(row.entries);
+    digests[row.listId] = digest;
+    return !row.listId.startsWith(covisit) || before[row.listId] !== digest;
+  });
+  const coldstart = await deps.features.putColdstart(changed, onWritten);
+  const now = await readWrittenLists(deps);
+  if (now?.state === "writing" && now.token === token) {
+    // Lists an older snapshot wrote and this one does not have stay in the table as they were.
+    for (const [listId, digest] of Object.entries(before)) digests[listId] ??= digest;
+    await putWrittenLists(deps, { state: "written", digests });
+  } else await deps.objects.delete(bucket, WRITTEN_LISTS_KEY);
+  return { coldstart, unchanged: rows.length - changed.length };
+}
+
+async function readWrittenLists(deps: SnapshotDeps): Promise<WrittenLists | undefined> {
+  try {
+    const object = await deps.objects.read(deps.buckets.processed, WRITTEN_LISTS_KEY);
+    return JSON.parse(gunzipSync(await readAll(object.body)).toString("utf8")) as WrittenLists;
+  } catch (error) {
+    if ((error as { code?: string }).code === "NOT_FOUND") return undefined;
+    throw error;
+  }
+}
+
+async function putWrittenLists(deps: SnapshotDeps, note: WrittenLists): Promise<void> {
+  await deps.objects.put(
+    deps.buckets.processed,
+    WRITTEN_LISTS_KEY,
+    gzipSync(JSON.stringify(note)),
+    "application/gzip",
+  );
 }
 
 /** Decodes some columns of a partition as arrays (INT64 columns stay bigint). */

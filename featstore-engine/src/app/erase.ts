@@ -29,6 +29,7 @@ import {
   scrubCsvOfReaders,
   scrubJsonLines,
 } from "../domain/erasure.js";
+import { forEachConcurrently } from "./concurrency.js";
 import type { ErasureLedger, ObjectVersion, ReaderTables, VersionedObjectStore } from "./erasure-ports.js";
 
 export interface EraseDeps {
@@ -65,7 +66,14 @@ interface Hit {
   store: Exclude<ErasureStore, "users" | "event-ids">;
   bucket: string;
   version: ObjectVersion;
+  /** Its bytes as the scan read them, when they fit the memory budget (else the rewrite reads again). */
+  bytes?: Uint8Array;
 }
+
+/** Object reads (and rewrites) in flight at once. */
+const SCAN_CONCURRENCY = 3;
+/** Hit objects' bytes kept between the scan and the rewrite (the lake's reader-bearing part at scale 0.2). */
+const KEEP_HIT_BYTES = 256 * 1024 * 1024;
 
 type Figures = Record<ErasureStore, { scanned: number; rewritten: number; removed: number }>;
 
@@ -117,7 +125,7 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
 
   // 1. Read every store once; nothing is written yet.
   const figures = emptyFigures();
-  const located = await locate(deps, targets, figures, given);
+  const located = await locate(deps, targets, figures, given, { keepBytes: KEEP_HIT_BYTES });
   const unknown = given.filter((id) => !ledger.has(erasureHash(id)) && !targets.seen.has(id));
   const erasedHashes = [
     ...new Set([
@@ -164,13 +172,14 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
 
   // 4. Rewrite the lake objects that hold them.
   const rewrittenPartitions = new Set<string>();
-  for (const hit of located.hits) {
+  await forEachConcurrently(located.hits, SCAN_CONCURRENCY, async (hit) => {
     const removed = await rewrite(deps, hit, erased, requestId);
+    hit.bytes = undefined;
     figures[hit.store].rewritten += 1;
     figures[hit.store].removed += removed;
     if (hit.store === "interactions" || hit.store === "validation" || hit.store === "impressions")
       rewrittenPartitions.add(hit.version.key);
-  }
+  });
 
   phase("rewrite");
   // 5. Manifests of the rewritten partitions are superseded; a new snapshot replaces them.
@@ -179,9 +188,10 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
     rewrittenPartitions.size > 0 || supersededManifests > 0 ? await deps.snapshot?.() : undefined;
 
   phase("snapshot");
-  // 6. Proof: every store read again.
+  // 6. Proof: every store listed again; every version not read clean in step 1 (the rewritten ones,
+  // anything new) is read again.
   const verification = emptyFigures();
-  const check = await locate(deps, erased, verification, [...erased.seen]);
+  const check = await locate(deps, erased, verification, [...erased.seen], { cleanBefore: located.clean });
   const remaining = Object.fromEntries(ERASURE_STORES.map((s) => [s, 0])) as Record<ErasureStore, number>;
   for (const hit of check.hits) remaining[hit.store] += 1;
   remaining.users = [...check.userIds].filter((id) => erased.has(id)).length;
@@ -236,7 +246,20 @@ interface Located {
   hits: Hit[];
   userIds: Set<string>;
   eventKeys: string[];
+  /** Identities (`versionIdentity`) of the object versions read and found to hold none of the readers. */
+  clean: Set<string>;
 }
+
+interface LocateOptions {
+  /** Versions already read clean by this run: not read again (the verification after the rewrites). */
+  cleanBefore?: ReadonlySet<string>;
+  /** Bytes of hit objects kept in memory for the rewrite, at most (the rest is read again). */
+  keepBytes?: number;
+}
+
+/** An object version as listed: a key, its version id, and its etag (a "null" version can be overwritten). */
+const versionIdentity = (bucket: string, v: ObjectVersion) =>
+  `${bucket}\n${v.key}\n${v.versionId}\n${v.etag}`;
 
 /**
  * One read of every store: which object versions name an erased reader, which event ids exist, and
@@ -248,8 +271,11 @@ export async function locate(
   erased: ErasedReaders,
   figures: Figures = emptyFigures(),
   clearIds: readonly string[] = [],
+  options: LocateOptions = {},
 ): Promise<Located> {
   const hits: Hit[] = [];
+  const clean = new Set<string>();
+  let kept = 0;
   const scan = async (
     store: Hit["store"] | "raw-any",
     bucket: string,
@@ -257,15 +283,31 @@ export async function locate(
     holds: (bytes: Uint8Array, key: string) => Promise<boolean> | boolean,
     accept: (key: string) => boolean = () => true,
   ) => {
-    for await (const version of deps.versions.listVersions(bucket, prefix)) {
-      if (!accept(version.key)) continue;
+    // Listing is cheap; the reads overlap (moto answers in another process, so its work and the
+    // decoding here run side by side on two cores).
+    const listed: ObjectVersion[] = [];
+    for await (const version of deps.versions.listVersions(bucket, prefix))
+      if (accept(version.key)) listed.push(version);
+    await forEachConcurrently(listed, SCAN_CONCURRENCY, async (version) => {
       const s: Hit["store"] = store === "raw-any" ? (version.isLatest ? "raw" : "raw-versions") : store;
+      const identity = versionIdentity(bucket, version);
+      // A version is immutable: one this run already read clean is clean still.
+      if (options.cleanBefore?.has(identity)) {
+        clean.add(identity);
+        return;
+      }
       figures[s].scanned += 1;
       const bytes = await deps.versions.readVersion(bucket, version.key, version.versionId);
-      if (await holds(bytes, version.key)) hits.push({ store: s, bucket, version });
-    }
+      if (!(await holds(bytes, version.key))) {
+        clean.add(identity);
+        return;
+      }
+      const keep = s !== "raw-versions" && kept + bytes.byteLength <= (options.keepBytes ?? 0);
+      if (keep) kept += bytes.byteLength;
+      hits.push({ store: s, bucket, version, ...(keep ? { bytes } : {}) });
+    });
   };
-  const text = (bytes: Uint8Array) => erased.occurrences(utf8.decode(bytes)) > 0;
+  const text = (bytes: Uint8Array) => erased.named(utf8.decode(bytes));
   await scan("raw-any", deps.buckets.raw, RAW_PREFIX, text);
   for (const dataset of ["interactions", "validation", "impressions"] as const)
     await scan(dataset, deps.buckets.processed, processedKeys.partitionPrefix(dataset), async (bytes) =>
@@ -285,7 +327,7 @@ export async function locate(
     figures["event-ids"].scanned += 1;
     if (erased.has(key.split("#")[0] ?? "")) eventKeys.push(key);
   }
-  return { hits, userIds, eventKeys };
+  return { hits, userIds, eventKeys, clean };
 }
 
 /** Distinct reader ids of a partition (its userId column only, decoded as a column: no row objects). */
@@ -317,7 +359,7 @@ async function rewrite(deps: EraseDeps, hit: Hit, erased: ErasedReaders, request
     await dropOld();
     return 1;
   }
-  const bytes = await versions.readVersion(bucket, version.key, version.versionId);
+  const bytes = hit.bytes ?? (await versions.readVersion(bucket, version.key, version.versionId));
   let scrubbed: Scrubbed | { bytes: Uint8Array; removed: number };
   let contentType: string;
   let metadata: Record<string, string> = {};

@@ -39,6 +39,12 @@ export class ErasedReaders {
     return hit;
   }
 
+  /** Whether a text names an erased reader (stops at the first one). */
+  named(text: string): boolean {
+    for (const m of text.matchAll(READER_ID_TOKEN)) if (this.has(m[0])) return true;
+    return false;
+  }
+
   /** How many erased readers' ids a text holds (every 64-hex token, in any column). */
   occurrences(text: string): number {
     let n = 0;
@@ -53,12 +59,18 @@ export interface Scrubbed {
   removed: number;
 }
 
+/** A reader id as it may appear in any text: 64 hex digits, not part of a longer hex run. */
+const READER_ID_TOKEN = /(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])/g;
+
 /**
  * A CSV text without the records `drop` picks (the header, record 0, always stays). Kept records keep
  * their exact bytes: each record is cut from the text by its physical lines (a quoted field may span
- * several).
+ * several); `drop` also gets the record's last physical line.
  */
-export function scrubCsv(text: string, drop: (record: CsvRecord, index: number) => boolean): Scrubbed {
+export function scrubCsv(
+  text: string,
+  drop: (record: CsvRecord, index: number, lastLine: number) => boolean,
+): Scrubbed {
   const parser = new CsvParser();
   const records = [...parser.push(text), ...parser.end()];
   const lines = text.split("\n");
@@ -69,16 +81,36 @@ export function scrubCsv(text: string, drop: (record: CsvRecord, index: number) 
   records.forEach((record, i) => {
     const from = record.line - 1;
     const to = (records[i + 1]?.line ?? lines.length + 1) - 1;
-    if (i > 0 && drop(record, i)) removed += 1;
+    if (i > 0 && drop(record, i, to)) removed += 1;
     else out.push(...lines.slice(from, to));
   });
   const body = out.join("\n");
   return { text: endsWithNewline && out.length > 0 ? `${body}\n` : body, removed };
 }
 
-/** A CSV text without every record that names an erased reader (in any field). */
+/**
+ * A CSV text without every record that names an erased reader (in any field). One pass of the id
+ * pattern over the whole text finds the lines that name one; a text naming none is returned as is
+ * (not parsed), and otherwise a record goes when one of its physical lines does (a 64-hex token never
+ * spans a field separator, so this is the same as looking field by field).
+ */
 export function scrubCsvOfReaders(text: string, erased: ErasedReaders): Scrubbed {
-  return scrubCsv(text, (record) => record.fields.some((f) => erased.occurrences(f) > 0));
+  const lines: number[] = [];
+  let line = 1;
+  let at = 0;
+  for (const m of text.matchAll(READER_ID_TOKEN)) {
+    if (!erased.has(m[0])) continue;
+    for (let lf = text.indexOf("\n", at); lf !== -1 && lf < m.index; lf = text.indexOf("\n", lf + 1)) line++;
+    at = m.index;
+    if (lines[lines.length - 1] !== line) lines.push(line);
+  }
+  if (lines.length === 0) return { text, removed: 0 };
+  // Records come in order, so one cursor over the (ascending) lines does.
+  let next = 0;
+  return scrubCsv(text, (record, _i, lastLine) => {
+    while (next < lines.length && (lines[next] as number) < record.line) next++;
+    return next < lines.length && (lines[next] as number) <= lastLine;
+  });
 }
 
 /** A JSON Lines text (quarantine) without the lines that name an erased reader. */
@@ -91,7 +123,7 @@ export function scrubJsonLines(text: string, erased: ErasedReaders): Scrubbed {
 /** A text artifact with every erased reader id replaced (its structure, e.g. JSON, stays valid). */
 export function redactReaderIds(text: string, erased: ErasedReaders): Scrubbed {
   let removed = 0;
-  const redacted = text.replace(/(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])/g, (token) => {
+  const redacted = text.replace(READER_ID_TOKEN, (token) => {
     if (!erased.has(token)) return token;
     removed += 1;
     return "erased-reader";

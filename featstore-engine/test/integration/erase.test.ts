@@ -1,4 +1,5 @@
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
@@ -12,13 +13,14 @@ import {
   erasureHash,
   type ImpressionLogRow,
   impressionLogFields,
+  processedKeys,
   RAW_HEADERS,
   snapshotManifestSchema,
 } from "@gplay/common";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { DynamoErasureTables } from "../../src/adapters/dynamo-erasure-tables.js";
 import { S3VersionedStore } from "../../src/adapters/s3-versioned-store.js";
-import { buildSnapshot } from "../../src/app/build-snapshot.js";
+import { buildSnapshot, WRITTEN_LISTS_KEY } from "../../src/app/build-snapshot.js";
 import { type EraseDeps, eraseReaders } from "../../src/app/erase.js";
 import type { VersionedObjectStore } from "../../src/app/erasure-ports.js";
 import { ingestFile, ingestFiles } from "../../src/app/ingest-file.js";
@@ -348,6 +350,99 @@ describe("erasing readers from every store", () => {
       expect(total(await occurrences(t, [victim as string]))).toBe(0);
       const after = (await t.scanTable("erasures")).find((e) => e.userHash === erasureHash(victim as string));
       expect(after).toMatchObject({ status: "erased", erasedAt: entry?.erasedAt });
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "reads each object version once: the rewrite reuses the scan's bytes and the proof re-reads only new versions",
+    async () => {
+      const victim = [
+        ...(
+          files.get([...files.keys()].filter((k) => k.includes("treino-")).at(-1) as string) ?? ""
+        ).matchAll(/^([0-9a-f]{64}),/gm),
+      ]
+        .map((m) => m[1] as string)
+        .find((id) => !erased.includes(id));
+      expect(victim).toBeDefined();
+      const real = new S3VersionedStore(t.clients.s3);
+      const reads = new Map<string, number>();
+      const written = new Set<string>();
+      const counting: VersionedObjectStore = {
+        listVersions: (b, p) => real.listVersions(b, p),
+        readVersion: (b, k, v) => {
+          reads.set(`${b}/${k}@${v}`, (reads.get(`${b}/${k}@${v}`) ?? 0) + 1);
+          return real.readVersion(b, k, v);
+        },
+        deleteVersion: (b, k, v) => real.deleteVersion(b, k, v),
+        putWithMetadata: (...args) => {
+          written.add(`${args[0]}/${args[1]}@null`);
+          return real.putWithMetadata(...args);
+        },
+      };
+      const result = await eraseReaders(eraseDeps(counting), { userIds: [victim as string] });
+      expect(result.readers).toBe(1);
+      expect(result.audit.stores.raw.rewritten).toBeGreaterThan(0);
+      expect(total(await occurrences(t, [victim as string]))).toBe(0);
+      expect(reads.size).toBeGreaterThan(files.size);
+      // Read twice only when rewritten in place in between (an unversioned bucket's version "null"):
+      // the proof reads the new bytes.
+      expect([...reads].filter(([key, n]) => n > (written.has(key) ? 2 : 1))).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "the erasure's snapshot writes only the co-visitation lists that changed, and the table ends as a full write leaves it",
+    async () => {
+      const victim = [
+        ...(files.get([...files.keys()].filter((k) => k.includes("treino-")).at(0) as string) ?? "").matchAll(
+          /^([0-9a-f]{64}),"?Logged"?,(\d+),/gm,
+        ),
+      ]
+        .filter((m) => Number(m[2]) > 1)
+        .map((m) => m[1] as string)
+        .find((id) => !erased.includes(id));
+      expect(victim).toBeDefined();
+      const lists = async () =>
+        new Map((await t.scanTable("coldstart")).map((l) => [String(l.listId), JSON.stringify(l.entries)]));
+      let written = 0;
+      const counted = () => {
+        const deps = t.snapshotDeps();
+        const putColdstart = deps.features.putColdstart.bind(deps.features);
+        deps.features.putColdstart = (items, onWritten) => {
+          written += items.length;
+          return putColdstart(items, onWritten);
+        };
+        return deps;
+      };
+      const result = await eraseReaders(
+        {
+          ...eraseDeps(),
+          snapshot: async () => {
+            const r = await buildSnapshot(counted());
+            return r.status === "built" ? r.manifest.snapshotId : undefined;
+          },
+        },
+        { userIds: [victim as string] },
+      );
+      expect(result.audit.snapshotId).toBeDefined();
+      const incremental = await lists();
+      expect(written).toBeGreaterThan(0);
+      expect(written).toBeLessThan(incremental.size / 2);
+
+      // Forget the note and the latest pointer: the same snapshot, written in full, changes nothing.
+      await t.clients.s3.send(
+        new DeleteObjectCommand({ Bucket: t.env.buckets.processed, Key: WRITTEN_LISTS_KEY }),
+      );
+      await t.clients.s3.send(
+        new DeleteObjectCommand({ Bucket: t.env.buckets.processed, Key: processedKeys.latestSnapshot() }),
+      );
+      written = 0;
+      const full = await buildSnapshot(counted());
+      expect(full.status === "built" && full.manifest.snapshotId).toBe(result.audit.snapshotId);
+      expect(written).toBeGreaterThanOrEqual(incremental.size - 50);
+      expect(await lists()).toEqual(incremental);
     },
     TIMEOUT,
   );

@@ -42,6 +42,18 @@ describe("erasure's scrubbing", () => {
     });
   });
 
+  it("drops a multi-line record whose later line names the reader, and returns a text naming none as is", () => {
+    const erased = new ErasedReaders([erasureHash(id(1))]);
+    const text = `${header}${id(2)},Logged,"['a',\n'${id(1)}']","[1]"\n${id(3)},Logged,"['c']","[2]"\n`;
+    expect(scrubCsvOfReaders(text, erased)).toEqual({
+      text: `${header}${id(3)},Logged,"['c']","[2]"\n`,
+      removed: 1,
+    });
+    // Not even parsed: a file whose quoting is broken but names no erased reader is left alone.
+    const broken = `${header}${id(2)},Logged,"['a'\n`;
+    expect(scrubCsvOfReaders(broken, erased)).toEqual({ text: broken, removed: 0 });
+  });
+
   it("removes quarantine lines that name the reader and redacts ids in text artifacts", () => {
     const erased = new ErasedReaders([erasureHash(id(7))]);
     const lines = `${JSON.stringify({ fields: [id(7)] })}\n${JSON.stringify({ fields: [id(8)] })}\n`;
