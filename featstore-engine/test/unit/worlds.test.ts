@@ -216,7 +216,7 @@ describe("generateWorld", () => {
     expect(ea.totals.items).toBe(
       Math.max(100, Math.round(((ea.params.articlesPerHourPer20kReaders * 400) / 20_000) * hours)),
     );
-  });
+  }, 120_000);
 
   it("writes files the engine's ingestion accepts whole, with the counts of expected.json", async () => {
     const w = await world({ users: 1_500, days: 3, seed: "ingest" });
