@@ -85,7 +85,7 @@ async function main(): Promise<void> {
       memoryGb: gbPerVcpu(DEFAULTS.featstoreEngine),
       wcu: (num(ingest, "wcuPer1000") * G1_INTERACTIONS) / 1000,
       rcu: (num(ingest, "rcuPer1000") * G1_INTERACTIONS) / 1000,
-      source: `bench:ingest at scale ${fmt(ingestScale, 2)}: engine CPU and units per 1,000 interactions × the kit's interactions`,
+      source: `bench:ingest at scale ${fmt(ingestScale, 2)}: engine CPU and units per 1,000 interactions × the kit's interactions${ingest?.keepAliveFront === true ? " (the engine reaching the emulator through a keep-alive front, as it reaches AWS over kept-alive connections)" : ""}`,
     },
     {
       what: "one snapshot (full scale)",

@@ -12,11 +12,15 @@ export const FULL_USERS = 577_942;
 const DAYS = 46;
 const SEED = "bench";
 
-/** Runs `node args…` from the repository root; peak RSS (VmHWM) and own CPU sampled from /proc. */
+/**
+ * Runs `node args…` from the repository root (or `cwd`: a baseline tree); peak RSS (VmHWM) and own
+ * CPU sampled from /proc.
+ */
 export function runMeasured(
   args: string[],
   env: Record<string, string>,
   timeLimitSeconds = Number.POSITIVE_INFINITY,
+  cwd = ROOT,
 ): Promise<{
   seconds: number;
   peakRssMb: number;
@@ -32,7 +36,7 @@ export function runMeasured(
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(process.execPath, args, {
-      cwd: ROOT,
+      cwd,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });

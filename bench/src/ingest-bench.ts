@@ -10,6 +10,11 @@
  *   pnpm --filter @gplay/bench bench:ingest -- --scale 0.1|1 [--repeat N] [--concurrency 16]
  *     [--schema-check true|false] [--node-options "--max-semi-space-size=64"] [--ceiling-items 50000]
  *     [--time-limit SECONDS] [--only itens/itens-2022-07-01,treino/] [--snapshot true|false]
+ *     [--keep-alive-front true|false] [--baseline <git ref>|none]
+ *
+ * The engine reaches the emulator through a keep-alive front (keep-alive-front.ts; moto closes every
+ * connection, AWS does not); the baseline ref's engine is re-measured beside this tree's in each
+ * repetition, and sdk-floor.ts measures the SDK's write path alone (the floor under the engine's CPU).
  *
  * With --time-limit the engine is stopped after that long and the rates are over the objects it
  * finished (they are committed in key order); --only restricts the run to files under some paths.
@@ -26,8 +31,10 @@ import { loadavg } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { baselineTree } from "./baseline-tree.js";
 import { ensureData, ROOT, runMeasured } from "./engine-run.js";
 import { writeFigures } from "./figures.js";
+import { startKeepAliveFront } from "./keep-alive-front.js";
 import { median } from "./stats.js";
 
 interface Endpoints {
@@ -289,6 +296,86 @@ function itemBytes(value: unknown, name = ""): number {
   return key;
 }
 
+/** Expected treino records of the data set, by file (written by the generator). */
+async function expectedRecords(dir: string): Promise<Map<string, number>> {
+  const expected = JSON.parse(await readFile(path.join(dir, "expected.json"), "utf8")) as {
+    files: { path: string; kind: string; records: number }[];
+  };
+  return new Map(expected.files.filter((f) => f.kind === "treino").map((f) => [f.path, f.records]));
+}
+
+/**
+ * One `cli ingest --prefix raw/ --no-snapshot` of the engine in `tree` (this checkout or a baseline),
+ * measured; the interactions are those of the objects it finished.
+ */
+async function ingestOnce(
+  tree: string,
+  engineEnv: Record<string, string>,
+  timeLimitSeconds: number,
+  dir: string,
+  files: string[],
+) {
+  const ingest = await runMeasured(
+    [
+      "--conditions=@gplay/source",
+      "--import",
+      "tsx",
+      "featstore-engine/src/cli.ts",
+      "ingest",
+      "--prefix",
+      "raw/",
+      "--no-snapshot",
+    ],
+    engineEnv,
+    timeLimitSeconds,
+    tree,
+  );
+  if (ingest.code !== 0 && !ingest.stopped)
+    throw new Error(`engine failed (${ingest.code}): ${ingest.stderr.slice(-2000)}`);
+  const done = ingest.lines.filter((l) => l.text.startsWith('{"status"'));
+  const results = done.map(
+    (l) =>
+      JSON.parse(l.text) as {
+        status: string;
+        kind: string;
+        counts: { rowsIn: number; itemsWritten: number };
+      },
+  );
+  // Stopped at the time limit: rate the objects finished, up to the moment the last one finished.
+  const wall = ingest.stopped ? (done.at(-1)?.at ?? ingest.seconds) : ingest.seconds;
+  // Objects are committed in key order: the finished ones are the first of the sorted list.
+  const records = await expectedRecords(dir);
+  const interactions = files.slice(0, results.length).reduce((n, f) => n + (records.get(f) ?? 0), 0);
+  return { ingest, results, wall, interactions };
+}
+
+/**
+ * The floor under the engine's CPU per interaction: the SDK's CPU for the engine's write path alone
+ * (sdk-floor.ts, in its own process), per conditional write.
+ */
+async function sdkFloor(engineEnv: Record<string, string>, dir: string, items: number) {
+  const run = await runMeasured(
+    [
+      "--conditions=@gplay/source",
+      "--import",
+      "tsx",
+      "bench/src/sdk-floor.ts",
+      "--dir",
+      dir,
+      "--items",
+      String(items),
+    ],
+    engineEnv,
+  );
+  if (run.code !== 0) throw new Error(`sdk floor failed: ${run.stderr.slice(-2000)}`);
+  const line = run.stdout.trim().split("\n").at(-1) ?? "{}";
+  const { items: written, cpuSeconds } = JSON.parse(line) as { items: number; cpuSeconds: number };
+  return { items: written, cpuSecondsPerItem: cpuSeconds / Math.max(1, written) };
+}
+
+/** The commit before issue #18's ingest CPU work: its engine is re-measured beside this tree's. */
+const BASELINE_REF = "8b0b6f4";
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     // `pnpm … bench:ingest -- --scale 1` passes the `--` along.
@@ -303,6 +390,11 @@ async function main(): Promise<void> {
       "node-options": { type: "string", default: "--max-semi-space-size=64" },
       "ceiling-items": { type: "string", default: "50000" },
       snapshot: { type: "string", default: "true" },
+      // The engine reaches the emulator through a keep-alive front (keep-alive-front.ts): moto closes
+      // every connection, AWS does not. "false" measures the engine straight against the emulator.
+      "keep-alive-front": { type: "string", default: "true" },
+      // The engine of this git ref is measured beside this tree's in each repetition ("none": not).
+      baseline: { type: "string", default: BASELINE_REF },
       // Comma-separated path prefixes: ingest only these files (e.g. "itens/itens-2022-07-01,treino/").
       only: { type: "string" },
     },
@@ -321,6 +413,8 @@ async function main(): Promise<void> {
   let rawBytes = 0;
   for (const f of files) rawBytes += (await stat(path.join(dir, f))).size;
   const { endpoints } = await scripts.ensureLocalStack();
+  const front =
+    values["keep-alive-front"] === "true" ? await startKeepAliveFront(endpoints.awsEndpoint) : undefined;
   console.log(
     `scale ${scale}: ${files.length} files, ${fmt(rawBytes / 1_048_576, 1)} MB in ${dir}; load ${load1()}`,
   );
@@ -330,6 +424,9 @@ async function main(): Promise<void> {
   const readCeilings: number[] = [];
   const conditionalCeilings: number[] = [];
   const runs: EngineRun[] = [];
+  const baseline = values.baseline === "none" ? undefined : baselineTree(ROOT, values.baseline as string);
+  const baseRuns: { cpuSeconds: number; interactions: number }[] = [];
+  const floors: number[] = [];
   for (let r = 0; r < repeat; r++) {
     const parse = await plainParse(domain, dir, files);
     parses.push({ rowsPerSecond: parse.treinoRows / parse.seconds, treinoRows: parse.treinoRows });
@@ -343,6 +440,7 @@ async function main(): Promise<void> {
         await objects.put(env.buckets.raw, `raw/${f}`, await readFile(path.join(dir, f)), "text/csv");
       const engineEnv = {
         ...scripts.stackEnvironment(endpoints),
+        ...(front === undefined ? {} : { GPLAY_AWS_ENDPOINT: front.url }),
         GPLAY_PREFIX: prefix,
         LOG_LEVEL: "warn",
         GPLAY_DYNAMO_CONCURRENCY: String(concurrency),
@@ -350,41 +448,13 @@ async function main(): Promise<void> {
         NODE_OPTIONS: values["node-options"] as string,
       };
       const loadBefore = load1();
-      const ingest = await runMeasured(
-        [
-          "--conditions=@gplay/source",
-          "--import",
-          "tsx",
-          "featstore-engine/src/cli.ts",
-          "ingest",
-          "--prefix",
-          "raw/",
-          "--no-snapshot",
-        ],
+      const { ingest, results, wall, interactions } = await ingestOnce(
+        ROOT,
         engineEnv,
         Number(values["time-limit"]),
+        dir,
+        files,
       );
-      if (ingest.code !== 0 && !ingest.stopped)
-        throw new Error(`engine failed (${ingest.code}): ${ingest.stderr.slice(-2000)}`);
-      const done = ingest.lines.filter((l) => l.text.startsWith('{"status"'));
-      const results = done.map(
-        (l) =>
-          JSON.parse(l.text) as {
-            status: string;
-            kind: string;
-            counts: { rowsIn: number; itemsWritten: number };
-          },
-      );
-      // Stopped at the time limit: rate the objects finished, up to the moment the last one finished.
-      const wall = ingest.stopped ? (done.at(-1)?.at ?? ingest.seconds) : ingest.seconds;
-      const expected = JSON.parse(await readFile(path.join(dir, "expected.json"), "utf8")) as {
-        files: { path: string; kind: string; records: number }[];
-      };
-      // Objects are committed in key order: the finished ones are the first of the sorted list.
-      const finished = new Set(files.slice(0, results.length));
-      const interactions = expected.files
-        .filter((f) => f.kind === "treino" && finished.has(f.path))
-        .reduce((n, f) => n + f.records, 0);
       const treino = results.filter((x) => x.kind === "treino");
       let snapshotSeconds = Number.NaN;
       let snapshotPeakRssMb = Number.NaN;
@@ -410,6 +480,7 @@ async function main(): Promise<void> {
         Number(values["ceiling-items"]),
         concurrency,
       );
+      floors.push((await sdkFloor(engineEnv, dir, Number(values["ceiling-items"]))).cpuSecondsPerItem);
       ceilings.push(ceiling.itemsPerSecond);
       conditionalCeilings.push(ceiling.conditionalItemsPerSecond);
       readCeilings.push(ceiling.readItemsPerSecond);
@@ -434,13 +505,39 @@ async function main(): Promise<void> {
           `${fmt(run.treinoRows / run.seconds)} treino rows/s, peak RSS ${fmt(run.peakRssMb)} MB; parse ${fmt(parse.treinoRows / parse.seconds)} rows/s; ` +
           `BatchWriteItem ${fmt(ceiling.itemsPerSecond)} items/s (${ceiling.items} items); snapshot ${fmt(snapshotSeconds, 1)} s, peak RSS ${fmt(snapshotPeakRssMb)} MB`,
       );
+      if (baseline !== undefined) {
+        // The baseline's engine on the same objects, in an environment of its own.
+        const basePrefix = scripts.uniquePrefix("bench-ingest-base");
+        const baseEnv = await scripts.provisionEnvironment(endpoints, basePrefix);
+        try {
+          for (const f of files)
+            await objects.put(baseEnv.buckets.raw, `raw/${f}`, await readFile(path.join(dir, f)), "text/csv");
+          const base = await ingestOnce(
+            baseline.dir,
+            { ...engineEnv, GPLAY_PREFIX: basePrefix },
+            Number(values["time-limit"]),
+            dir,
+            files,
+          );
+          baseRuns.push({ cpuSeconds: base.ingest.cpuSeconds, interactions: base.interactions });
+          console.log(
+            `run ${r + 1}/${repeat}, baseline ${baseline.commit.slice(0, 7)}: ${fmt(base.interactions / base.ingest.cpuSeconds)} interactions per engine CPU-second (this tree: ${fmt(run.interactions / run.cpuSeconds)})`,
+          );
+        } finally {
+          await scripts.destroyEnvironment(endpoints, basePrefix);
+        }
+      }
     } finally {
       clients.destroy();
       await scripts.destroyEnvironment(endpoints, prefix);
     }
   }
 
+  await front?.close();
   const m = (key: Exclude<keyof EngineRun, "stopped">) => median(runs.map((x) => x[key]));
+  const baseRate =
+    baseRuns.length === 0 ? undefined : median(baseRuns.map((b) => b.interactions / b.cpuSeconds));
+  const floorCpu = median(floors);
   const seconds = m("seconds");
   const treinoRows = m("treinoRows");
   const rowsPerSecond = treinoRows / seconds;
@@ -464,6 +561,24 @@ async function main(): Promise<void> {
     [
       "engine CPU per 1,000 interactions",
       `${(m("cpuSeconds") / (m("interactions") / 1000)).toFixed(3)} s (its process only: ${fmt(m("interactions") / m("cpuSeconds"))} interactions per CPU-second; target ≥ 20,000 → ${m("interactions") / m("cpuSeconds") >= 20_000 ? "MET" : "NOT MET"})`,
+    ],
+    [
+      "  the same, baseline engine",
+      baseRate === undefined
+        ? "not measured (--baseline none)"
+        : `${fmt(baseRate)} interactions per CPU-second at ${baseline?.commit.slice(0, 7)}; this tree ${(m("interactions") / m("cpuSeconds") / baseRate).toFixed(2)}× of it (medians of ${baseRuns.length})`,
+    ],
+    [
+      "  emulator connections",
+      front === undefined
+        ? "direct: moto closes every connection, so each request pays a TCP connect (AWS keeps them alive)"
+        : "through a keep-alive front (moto closes every connection, AWS keeps them alive; keep-alive-front.ts)",
+    ],
+    [
+      "  floor: the SDK's write path alone",
+      `${(1000 * floorCpu).toFixed(3)} CPU ms per conditional PutItem (+ 1/100 BatchGetItem), in a process of its own; ` +
+        `at ${fmt((1000 * m("userItems")) / m("interactions"), 1)} writes per 1,000 interactions that alone allows ≤ ${fmt(m("interactions") / (m("userItems") * floorCpu))} interactions per CPU-second ` +
+        `(engine CPU minus the floor's share: ${fmt((1000 * (m("cpuSeconds") - m("userItems") * floorCpu)) / m("interactions"), 1)} CPU ms per 1,000 interactions, start-up included; within noise when near or below 0)`,
     ],
     [
       "DynamoDB per 1,000 interactions",
@@ -520,6 +635,9 @@ async function main(): Promise<void> {
     snapshotSeconds: m("snapshotSeconds"),
     snapshotCpuSeconds: m("snapshotCpuSeconds"),
     snapshotPeakRssMb: Math.max(...runs.map((x) => x.snapshotPeakRssMb)),
+    keepAliveFront: front !== undefined,
+    sdkFloorCpuMsPerWrite: 1000 * floorCpu,
+    baselineEngineCpuSecondsPer1000: baseRate === undefined ? null : 1000 / baseRate,
   });
 }
 

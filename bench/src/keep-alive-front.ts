@@ -1,0 +1,59 @@
+/**
+ * A keep-alive front for the local emulator. moto's server (Werkzeug's development server) answers
+ * every request with `Connection: close`, so a client opens one TCP connection per request: with the
+ * engine's one conditional PutItem per reader, a third of the engine's CPU went to connecting
+ * (`internalConnect`, socket set-up and teardown), a cost DynamoDB and S3 do not impose (they keep
+ * connections alive, and the SDK's agent reuses them). This front accepts kept-alive connections and
+ * forwards each request to the emulator, so a child process pointed at it spends what it would spend
+ * against AWS; the front's own CPU is the bench process's, not the measured child's.
+ */
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface KeepAliveFront {
+  /** `http://127.0.0.1:<port>`: use as the child's endpoint. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the front on a free port, forwarding to `target` (an `http://host:port` URL). */
+export async function startKeepAliveFront(target: string): Promise<KeepAliveFront> {
+  const upstream = new URL(target);
+  const server = createServer({ keepAlive: true, keepAliveTimeout: 60_000 }, (req, res) => {
+    const forward = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+        agent: false,
+      },
+      (answer) => {
+        // The emulator's `Connection: close` is between the front and the emulator only.
+        const headers = { ...answer.headers };
+        delete headers.connection;
+        res.writeHead(answer.statusCode ?? 502, headers);
+        answer.pipe(res);
+      },
+    );
+    forward.on("error", (error) => {
+      if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
+      res.end(`keep-alive front: ${error.message}`);
+    });
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
