@@ -5,6 +5,21 @@ import { buildRecommender } from "../../../src/model/recommender.js";
 import { initTensorflow, type Tf } from "../../../src/tf/backend.js";
 import { recordingLogger } from "../helpers.js";
 
+/** A small recommender and `groups` example groups of 4 (the positive first) with `numeric` features. */
+async function groupsOf(seed: number, groups: number, numeric: (rows: number) => Float32Array) {
+  const { tf } = await initTensorflow({ prefer: "node", log: recordingLogger() });
+  const model = buildRecommender(tf as Tf, { sections: 2, regions: 2, embeddingDim: 2, hidden: [8], seed });
+  const rows = groups * 4;
+  const inputs = {
+    rows,
+    article_section: new Int32Array(rows),
+    article_region: new Int32Array(rows),
+    numeric: numeric(rows),
+  };
+  const labels = new Float32Array(rows).map((_, r) => (r % 4 === 0 ? 1 : 0));
+  return { tf: tf as Tf, model, examples: { inputs, labels, positives: groups, groupSize: 4 } };
+}
+
 describe("the listwise loss", () => {
   it("is the softmax cross-entropy of each group's positive over the group's logits", async () => {
     const { tf } = await initTensorflow({ prefer: "node", log: recordingLogger() });
@@ -24,30 +39,19 @@ describe("the listwise loss", () => {
   });
 
   it("fits the model through its logit: the served sigmoid score ranks a group's positive first", async () => {
-    const { tf } = await initTensorflow({ prefer: "node", log: recordingLogger() });
-    const model = buildRecommender(tf as Tf, {
-      sections: 2,
-      regions: 2,
-      embeddingDim: 2,
-      hidden: [8],
-      seed: 3,
-    });
     // 40 groups of 4: the positive is the row whose first numeric column is highest.
-    const groups = 40;
-    const rows = groups * 4;
-    const numeric = new Float32Array(rows * NUMERIC_FEATURE_COUNT);
-    for (let r = 0; r < rows; r++) numeric[r * NUMERIC_FEATURE_COUNT] = r % 4 === 0 ? 1 : -1 + (r % 4) * 0.1;
-    const inputs = {
-      rows,
-      article_section: new Int32Array(rows),
-      article_region: new Int32Array(rows),
-      numeric,
-    };
-    const labels = new Float32Array(rows).map((_, r) => (r % 4 === 0 ? 1 : 0));
+    const { tf, model, examples } = await groupsOf(3, 40, (rows) => {
+      const numeric = new Float32Array(rows * NUMERIC_FEATURE_COUNT);
+      for (let r = 0; r < rows; r++)
+        numeric[r * NUMERIC_FEATURE_COUNT] = r % 4 === 0 ? 1 : -1 + (r % 4) * 0.1;
+      return numeric;
+    });
+    const { inputs } = examples;
+    const numeric = inputs.numeric;
     const logs = await fitRanker(
       tf as Tf,
       model,
-      { inputs, labels, positives: groups, groupSize: 4 },
+      examples,
       { loss: "listwise", epochs: 30, batchSize: 16, learningRate: 0.05, seed: 1, validationShare: 0 },
       () => undefined,
     );
@@ -128,32 +132,17 @@ describe("the recommender before it learns", () => {
 
 describe("early stopping", () => {
   it("keeps the untrained network when no epoch ranks the held-out groups better", async () => {
-    const { tf } = await initTensorflow({ prefer: "node", log: recordingLogger() });
-    const model = buildRecommender(tf as Tf, {
-      sections: 2,
-      regions: 2,
-      embeddingDim: 2,
-      hidden: [8],
-      seed: 4,
-    });
-    const before = model.getWeights().map((w) => [...(w.dataSync() as Float32Array)]);
     // Labels carry no signal (features are noise) and the steps are absurdly long: whatever training
     // does only makes the held-out ranking worse than the untrained network's.
-    const groups = 60;
-    const rows = groups * 4;
     const random = mulberry32(11);
-    const numeric = new Float32Array(rows * NUMERIC_FEATURE_COUNT).map(() => random() * 2 - 1);
-    const inputs = {
-      rows,
-      article_section: new Int32Array(rows),
-      article_region: new Int32Array(rows),
-      numeric,
-    };
-    const labels = new Float32Array(rows).map((_, r) => (r % 4 === 0 ? 1 : 0));
+    const { tf, model, examples } = await groupsOf(4, 60, (rows) =>
+      new Float32Array(rows * NUMERIC_FEATURE_COUNT).map(() => random() * 2 - 1),
+    );
+    const before = model.getWeights().map((w) => [...(w.dataSync() as Float32Array)]);
     const logs = await fitRanker(
       tf as Tf,
       model,
-      { inputs, labels, positives: groups, groupSize: 4 },
+      examples,
       {
         loss: "listwise",
         epochs: 6,
