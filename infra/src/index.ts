@@ -69,6 +69,7 @@ export const taskDefinitions = out.taskDefinitions;
 export const privateSubnetIds = out.privateSubnetIds;
 export const batchSecurityGroupId = out.batchSecurityGroupId;
 export const trainingSecurityGroupId = out.trainingSecurityGroupId;
+export const mlflowClientSecurityGroupId = out.mlflowClientSecurityGroupId;
 export const dlqUrl = out.dlqUrl;
 export const alarmTopicArn = out.alarmTopicArn;
 export const dashboardName = out.dashboardName;
