@@ -57,6 +57,7 @@ export const resourcePrefix = out.resourcePrefix;
 export const apiUrl = out.apiUrl;
 export const healthUrl = pulumi.interpolate`${out.apiUrl}/healthz`;
 export const mlflowTrackingUri = out.mlflowTrackingUri;
+export const mlflowCaCertificatePem = out.mlflowCaCertificatePem;
 export const clusterName = out.clusterName;
 export const apiServiceName = out.services.api;
 export const mlflowServiceName = out.services.mlflow;

@@ -76,6 +76,8 @@ export interface PlatformOptions extends pulumi.ComponentResourceOptions {
 export interface PlatformOutputs {
   apiUrl: pulumi.Output<string>;
   mlflowTrackingUri: pulumi.Output<string>;
+  /** The private root CA's certificate (PEM): what a client of `mlflowTrackingUri` trusts. */
+  mlflowCaCertificatePem: pulumi.Output<string>;
   clusterName: pulumi.Output<string>;
   services: { api: pulumi.Output<string>; mlflow: pulumi.Output<string> };
   buckets: { raw: pulumi.Output<string>; processed: pulumi.Output<string>; models: pulumi.Output<string> };
@@ -547,6 +549,7 @@ export class Platform extends pulumi.ComponentResource {
     this.outputs = {
       apiUrl: api.url,
       mlflowTrackingUri: mlflow.trackingUri,
+      mlflowCaCertificatePem: mlflowTls.caCertificatePem,
       clusterName: cluster.name,
       services: { api: api.service.name, mlflow: mlflow.service.name },
       buckets: {
