@@ -64,6 +64,9 @@ const dropSecret = (name: string) => (c: Props) => ({
   secrets: c.secrets.filter((e: Props) => e.name !== name),
 });
 
+/** A security-group rule for plain HTTP anywhere in the mocked VPC (the mocked stacks' CIDR). */
+const PLAIN_HTTP_IN_VPC = { protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: ["10.40.0.0/16"] };
+
 export const MUTATIONS: Mutation[] = [
   {
     invariant: "lake-buckets",
@@ -791,7 +794,7 @@ export const MUTATIONS: Mutation[] = [
     name: "-mlflow-lb",
     mutate: (p) => ({
       ...p,
-      ingress: [...p.ingress, { protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: ["10.40.0.0/16"] }],
+      ingress: [...p.ingress, PLAIN_HTTP_IN_VPC],
     }),
   },
   {
@@ -1126,7 +1129,7 @@ export const MUTATIONS: Mutation[] = [
     name: "-pipelines-tasks",
     mutate: (p) => ({
       ...p,
-      egress: [...p.egress, { protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: ["10.40.0.0/16"] }],
+      egress: [...p.egress, PLAIN_HTTP_IN_VPC],
     }),
   },
   {
