@@ -11,6 +11,7 @@ import { asArray, json, type RecordedResource, T } from "../src/invariants/resou
 import { AUDIT_SSE_RESOURCE_SUFFIX } from "../src/plan/audit.js";
 import { ACCEPTED_TLS_POLICIES } from "../src/plan/edge.js";
 import { type PolicyDocument, WILDCARD_ACTIONS } from "../src/plan/iam.js";
+import { MLFLOW_HTTPS_PORT } from "../src/plan/internal-tls.js";
 import { SECRET_NAME_PATTERN } from "../src/plan/tasks.js";
 
 /**
@@ -199,6 +200,21 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     args.name.includes("mlflow") && p.internal !== true
       ? ["MLflow must only be reachable inside the VPC"]
       : [],
+  ),
+  resourcePolicy(
+    "lb-mlflow-https",
+    "MLflow's internal listeners serve HTTPS on 443 only (basic-auth credentials never cross the VPC in clear).",
+    T.listener,
+    (p, args) =>
+      args.name.includes("-mlflow-") && !(p.protocol === "HTTPS" && p.port === MLFLOW_HTTPS_PORT)
+        ? [`MLflow's listener must be HTTPS on ${MLFLOW_HTTPS_PORT}, not ${p.protocol} on ${p.port}`]
+        : [],
+  ),
+  resourcePolicy(
+    "private-ca-acm-renewable",
+    "Private CAs are GENERAL_PURPOSE: ACM can neither issue nor renew certificates from a short-lived CA.",
+    T.privateCa,
+    (p) => (p.usageMode === "GENERAL_PURPOSE" ? [] : ["usageMode must be GENERAL_PURPOSE"]),
   ),
   resourcePolicy("api-health-check", "The API target group checks /healthz.", T.targetGroup, (p, args) =>
     args.name.endsWith("-api-tg") && p.healthCheck?.path !== "/healthz"

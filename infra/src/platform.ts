@@ -8,6 +8,7 @@ import { DataLake } from "./components/lake.js";
 import { MLFLOW_DB, MlflowDatabase } from "./components/mlflow-database.js";
 import { MlflowDbUser } from "./components/mlflow-db-user.js";
 import { MlflowService } from "./components/mlflow-service.js";
+import { MlflowTls } from "./components/mlflow-tls.js";
 import { Monitoring } from "./components/monitoring.js";
 import { Network } from "./components/network.js";
 import { Pipelines } from "./components/pipelines.js";
@@ -75,6 +76,8 @@ export interface PlatformOptions extends pulumi.ComponentResourceOptions {
 export interface PlatformOutputs {
   apiUrl: pulumi.Output<string>;
   mlflowTrackingUri: pulumi.Output<string>;
+  /** The private root CA's certificate (PEM): what a client of `mlflowTrackingUri` trusts. */
+  mlflowCaCertificatePem: pulumi.Output<string>;
   clusterName: pulumi.Output<string>;
   services: { api: pulumi.Output<string>; mlflow: pulumi.Output<string> };
   buckets: { raw: pulumi.Output<string>; processed: pulumi.Output<string>; models: pulumi.Output<string> };
@@ -85,6 +88,8 @@ export interface PlatformOutputs {
   /** featstore-engine's group (HTTPS egress only); training's also reaches MLflow. */
   batchSecurityGroupId: pulumi.Output<string>;
   trainingSecurityGroupId: pulumi.Output<string>;
+  /** MLflow's client group: training tasks carry it beside their own (docs/deploy.md). */
+  mlflowClientSecurityGroupId: pulumi.Output<string>;
   dlqUrl: pulumi.Output<string>;
   alarmTopicArn: pulumi.Output<string>;
   dashboardName: string;
@@ -277,6 +282,13 @@ export class Platform extends pulumi.ComponentResource {
       permissionsBoundary,
     });
 
+    // MLflow's private name, CA and certificate: its traffic inside the VPC is HTTPS.
+    const mlflowTls = new MlflowTls(
+      `${name}-mlflow-tls`,
+      { prefix: cfg.prefix, vpcId: network.vpcId, prod },
+      parent,
+    );
+
     // MLflow's task definition is built inside the service, once its internal load balancer exists:
     // the balancer's DNS name is a Host header MLflow must accept.
     const mlflow = new MlflowService(
@@ -308,7 +320,7 @@ export class Platform extends pulumi.ComponentResource {
                 [ENV.mlflowAuthEnabled]: "true",
                 [ENV.mlflowAuthAdminUsername]: MLFLOW_ADMIN_USERNAME,
                 [ENV.mlflowAllowedHosts]: loadBalancerDns.apply((dns) =>
-                  mlflowAllowedHosts(dns, cfg.mlflow.port),
+                  mlflowAllowedHosts(mlflowTls.hostname, dns, cfg.mlflow.port),
                 ),
               },
               secrets: {
@@ -327,13 +339,19 @@ export class Platform extends pulumi.ComponentResource {
         port: cfg.mlflow.port,
         desiredCount: cfg.mlflow.desiredCount,
         extraSecurityGroupIds: [database.clientSecurityGroup.id],
+        tls: {
+          hostname: mlflowTls.hostname,
+          zoneId: mlflowTls.zoneId,
+          certificateArn: mlflowTls.certificateArn,
+        },
       },
       parent,
     );
 
-    // training and the api sign in to MLflow as the service user.
+    // training and the api sign in to MLflow as the service user, over HTTPS trusting the private CA.
     const mlflowClientEnv = {
       [ENV.mlflowTrackingUri]: mlflow.trackingUri,
+      [ENV.mlflowTrackingCaPem]: mlflowTls.caCertificatePem,
       [ENV.mlflowTrackingUsername]: MLFLOW_SERVICE_USERNAME,
       [ENV.modelName]: MODEL_NAME,
     };
@@ -420,6 +438,7 @@ export class Platform extends pulumi.ComponentResource {
         metricPrefix: `${cfg.prefix}-api`,
         wafRatePerFiveMinutes: cfg.wafRatePerFiveMinutes,
         ...(audit.albLogs !== undefined && { accessLogs: audit.albLogs }),
+        extraSecurityGroupIds: [mlflow.clientSecurityGroup.id],
       },
       parent,
     );
@@ -450,6 +469,7 @@ export class Platform extends pulumi.ComponentResource {
           containerName: names.container.training,
           schedule: cfg.training.schedule,
           ...(cfg.online.enabled && { decideSchedule: cfg.online.decideSchedule }),
+          mlflowClientSecurityGroupId: mlflow.clientSecurityGroup.id,
         },
       },
       parent,
@@ -529,6 +549,7 @@ export class Platform extends pulumi.ComponentResource {
     this.outputs = {
       apiUrl: api.url,
       mlflowTrackingUri: mlflow.trackingUri,
+      mlflowCaCertificatePem: mlflowTls.caCertificatePem,
       clusterName: cluster.name,
       services: { api: api.service.name, mlflow: mlflow.service.name },
       buckets: {
@@ -550,6 +571,7 @@ export class Platform extends pulumi.ComponentResource {
       privateSubnetIds: network.privateSubnetIds,
       batchSecurityGroupId: pipelines.taskSecurityGroup.id,
       trainingSecurityGroupId: pipelines.trainingSecurityGroup.id,
+      mlflowClientSecurityGroupId: mlflow.clientSecurityGroup.id,
       dlqUrl: pipelines.dlq.url,
       alarmTopicArn: monitoring.topic.arn,
       dashboardName: names.dashboard,

@@ -143,6 +143,7 @@ export class MlflowClient {
     this.transport = new HttpTransport({
       baseUrl: config.trackingUri,
       ...(config.auth === undefined ? {} : { auth: config.auth }),
+      ...(config.caPem === undefined ? {} : { caPem: config.caPem }),
       timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       retry: retryPolicyOf(config),
       ...(logger === undefined ? {} : { logger: logger.child({ component: "mlflow-client" }) }),

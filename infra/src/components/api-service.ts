@@ -31,6 +31,8 @@ export interface ApiServiceArgs {
   metricPrefix: string;
   /** The WAF rate-based rule's limit (requests per client IP per five minutes). */
   wafRatePerFiveMinutes: number;
+  /** Extra groups for the tasks (MLflow's client group). */
+  extraSecurityGroupIds: pulumi.Input<string>[];
 }
 
 export const API_HEALTH_PATH = "/healthz";
@@ -109,13 +111,6 @@ export class ApiService extends pulumi.ComponentResource {
         ],
         egress: [
           { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "AWS APIs" },
-          {
-            protocol: "tcp",
-            fromPort: 80,
-            toPort: 80,
-            cidrBlocks: [args.vpcCidr],
-            description: "MLflow (internal)",
-          },
         ],
         tags: { Name: `${name}-tasks` },
       },
@@ -220,7 +215,7 @@ export class ApiService extends pulumi.ComponentResource {
         platformVersion: "LATEST",
         networkConfiguration: {
           subnets: args.privateSubnetIds,
-          securityGroups: [serviceSg.id],
+          securityGroups: [serviceSg.id, ...args.extraSecurityGroupIds],
           assignPublicIp: false,
         },
         loadBalancers: [

@@ -1,5 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { TLS_POLICY } from "../plan/edge.js";
+import { MLFLOW_HTTPS_PORT } from "../plan/internal-tls.js";
 
 export interface MlflowServiceArgs {
   serviceName: string;
@@ -17,32 +19,63 @@ export interface MlflowServiceArgs {
   desiredCount: number;
   /** Extra groups for the tasks (the database's client group). */
   extraSecurityGroupIds: pulumi.Input<string>[];
+  /** MLflow's private name, its zone and its ACM private certificate (components/mlflow-tls.ts). */
+  tls: { hostname: string; zoneId: pulumi.Input<string>; certificateArn: pulumi.Input<string> };
 }
 
 /** MLflow's liveness endpoint. */
 export const MLFLOW_HEALTH_PATH = "/health";
 
 /**
- * The MLflow tracking server: a Fargate service behind an internal ALB (reachable only from inside
- * the VPC), with ECS Exec on so operators port-forward to its UI (docs/deploy.md).
+ * The MLflow tracking server: a Fargate service behind an internal ALB that serves HTTPS only, under
+ * a private name, to the tasks that carry `clientSecurityGroup`; ECS Exec on so operators
+ * port-forward to its UI (docs/deploy.md).
  */
 export class MlflowService extends pulumi.ComponentResource {
   readonly trackingUri: pulumi.Output<string>;
   readonly service: aws.ecs.Service;
   readonly loadBalancer: aws.lb.LoadBalancer;
+  /** Carried by MLflow's clients (training, the api): the load balancer accepts no other source. */
+  readonly clientSecurityGroup: aws.ec2.SecurityGroup;
 
   constructor(name: string, args: MlflowServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gplay:mlflow:MlflowService", name, {}, opts);
     const parent = { parent: this };
 
-    // The internal ALB accepts HTTP from inside the VPC only.
+    // MLflow's clients: HTTPS to the internal load balancer (their own groups reach AWS APIs).
+    this.clientSecurityGroup = new aws.ec2.SecurityGroup(
+      `${name}-clients`,
+      {
+        vpcId: args.vpcId,
+        description: "MLflow clients",
+        ingress: [],
+        egress: [
+          {
+            protocol: "tcp",
+            fromPort: MLFLOW_HTTPS_PORT,
+            toPort: MLFLOW_HTTPS_PORT,
+            cidrBlocks: [args.vpcCidr],
+            description: "MLflow internal load balancer (HTTPS)",
+          },
+        ],
+        tags: { Name: `${name}-clients` },
+      },
+      parent,
+    );
+    // The internal ALB accepts HTTPS from MLflow's clients only.
     const lbSg = new aws.ec2.SecurityGroup(
       `${name}-lb`,
       {
         vpcId: args.vpcId,
         description: "MLflow internal load balancer",
         ingress: [
-          { protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: [args.vpcCidr], description: "VPC" },
+          {
+            protocol: "tcp",
+            fromPort: MLFLOW_HTTPS_PORT,
+            toPort: MLFLOW_HTTPS_PORT,
+            securityGroups: [this.clientSecurityGroup.id],
+            description: "MLflow clients (HTTPS)",
+          },
         ],
         egress: [
           {
@@ -107,14 +140,29 @@ export class MlflowService extends pulumi.ComponentResource {
       },
       parent,
     );
-    // HTTP inside the VPC.
+    // HTTPS inside the VPC with the private certificate; there is no HTTP listener.
     const listener = new aws.lb.Listener(
-      `${name}-http`,
+      `${name}-https`,
       {
         loadBalancerArn: this.loadBalancer.arn,
-        port: 80,
-        protocol: "HTTP",
+        port: MLFLOW_HTTPS_PORT,
+        protocol: "HTTPS",
+        sslPolicy: TLS_POLICY,
+        certificateArn: args.tls.certificateArn,
         defaultActions: [{ type: "forward", targetGroupArn: tg.arn }],
+      },
+      parent,
+    );
+    // MLflow's private name → the internal load balancer.
+    const record = new aws.route53.Record(
+      `${name}-dns`,
+      {
+        zoneId: args.tls.zoneId,
+        name: args.tls.hostname,
+        type: "A",
+        aliases: [
+          { name: this.loadBalancer.dnsName, zoneId: this.loadBalancer.zoneId, evaluateTargetHealth: true },
+        ],
       },
       parent,
     );
@@ -145,7 +193,8 @@ export class MlflowService extends pulumi.ComponentResource {
       { ...parent, dependsOn: [listener] },
     );
 
-    this.trackingUri = pulumi.interpolate`http://${this.loadBalancer.dnsName}`;
+    // The name the certificate covers, resolvable once the record exists.
+    this.trackingUri = pulumi.interpolate`https://${record.fqdn}`;
     this.registerOutputs({ trackingUri: this.trackingUri, serviceName: this.service.name });
   }
 }

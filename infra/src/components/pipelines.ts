@@ -42,7 +42,13 @@ export interface PipelinesArgs {
    */
   ingest: PipelineTask & { containerName: string };
   /** training; with `decideSchedule` (the online loop is on) its container also runs `decide`. */
-  training: PipelineTask & { containerName: string; schedule: string; decideSchedule?: string };
+  training: PipelineTask & {
+    containerName: string;
+    schedule: string;
+    decideSchedule?: string;
+    /** MLflow's client group (components/mlflow-service.ts): its load balancer accepts only these. */
+    mlflowClientSecurityGroupId: pulumi.Input<string>;
+  };
   /** The account: only its EventBridge may assume the events role (aws:SourceAccount). */
   accountId: pulumi.Input<string>;
   /** The environment's workload boundary (infra/bootstrap), carried by the events role. */
@@ -80,7 +86,7 @@ export class Pipelines extends pulumi.ComponentResource {
   readonly decideScheduleRule?: aws.cloudwatch.EventRule;
   /** Carried by featstore-engine tasks (also for a manual `aws ecs run-task`): HTTPS egress only. */
   readonly taskSecurityGroup: aws.ec2.SecurityGroup;
-  /** Carried by training tasks: HTTPS egress and MLflow's internal load balancer. */
+  /** Carried by training tasks (with MLflow's client group): HTTPS egress only. */
   readonly trainingSecurityGroup: aws.ec2.SecurityGroup;
 
   constructor(name: string, args: PipelinesArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -107,27 +113,20 @@ export class Pipelines extends pulumi.ComponentResource {
       parent,
     );
     this.taskSecurityGroup = taskSg;
-    // training calls AWS APIs and MLflow's internal load balancer; nothing calls it.
+    // training calls AWS APIs; MLflow's client group (also on its tasks) lets it reach MLflow over
+    // HTTPS. Nothing calls it.
     this.trainingSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-training`,
       {
         vpcId: args.vpcId,
-        description: "training tasks: AWS APIs and MLflow",
+        description: "training tasks: AWS APIs",
         ingress: [],
-        egress: [
-          HTTPS_TO_AWS,
-          {
-            protocol: "tcp",
-            fromPort: 80,
-            toPort: 80,
-            cidrBlocks: [args.vpcCidr],
-            description: "MLflow (internal)",
-          },
-        ],
+        egress: [HTTPS_TO_AWS],
         tags: { Name: `${name}-training` },
       },
       parent,
     );
+    const trainingGroups = [this.trainingSecurityGroup.id, args.training.mlflowClientSecurityGroupId];
 
     // Role EventBridge assumes to start the two batch tasks.
     const role = new aws.iam.Role(
@@ -165,14 +164,17 @@ export class Pipelines extends pulumi.ComponentResource {
       parent,
     );
 
-    const ecsTarget = (taskDefinitionArn: pulumi.Input<string>, securityGroup = taskSg) => ({
+    const ecsTarget = (
+      taskDefinitionArn: pulumi.Input<string>,
+      securityGroupIds: pulumi.Input<string>[] = [taskSg.id],
+    ) => ({
       taskDefinitionArn,
       launchType: "FARGATE",
       platformVersion: "LATEST",
       taskCount: 1,
       networkConfiguration: {
         subnets: args.privateSubnetIds,
-        securityGroups: [securityGroup.id],
+        securityGroups: securityGroupIds,
         assignPublicIp: false,
       },
     });
@@ -223,7 +225,7 @@ export class Pipelines extends pulumi.ComponentResource {
         rule: this.snapshotRule.name,
         arn: args.clusterArn,
         roleArn: role.arn,
-        ecsTarget: ecsTarget(args.training.taskDefinitionArn, this.trainingSecurityGroup),
+        ecsTarget: ecsTarget(args.training.taskDefinitionArn, trainingGroups),
         inputTransformer: transformer(snapshotReadyInputTransformer),
         ...delivery,
       },
@@ -247,7 +249,7 @@ export class Pipelines extends pulumi.ComponentResource {
         rule: this.scheduleRule.name,
         arn: args.clusterArn,
         roleArn: role.arn,
-        ecsTarget: ecsTarget(args.training.taskDefinitionArn, this.trainingSecurityGroup),
+        ecsTarget: ecsTarget(args.training.taskDefinitionArn, trainingGroups),
         ...delivery,
       },
       parent,
@@ -261,7 +263,7 @@ export class Pipelines extends pulumi.ComponentResource {
       id: string,
       task: CommandTask,
       command: readonly string[],
-      securityGroup = taskSg,
+      securityGroupIds?: pulumi.Input<string>[],
     ) =>
       new aws.cloudwatch.EventTarget(
         `${name}-${id}`,
@@ -269,7 +271,7 @@ export class Pipelines extends pulumi.ComponentResource {
           rule: rule.name,
           arn: args.clusterArn,
           roleArn: role.arn,
-          ecsTarget: ecsTarget(task.taskDefinitionArn, securityGroup),
+          ecsTarget: ecsTarget(task.taskDefinitionArn, securityGroupIds),
           input: JSON.stringify(commandInput(task.containerName, command)),
           ...delivery,
         },
@@ -282,14 +284,14 @@ export class Pipelines extends pulumi.ComponentResource {
       scheduleExpression: string,
       task: CommandTask,
       command: readonly string[],
-      securityGroup = taskSg,
+      securityGroupIds?: pulumi.Input<string>[],
     ) => {
       const rule = new aws.cloudwatch.EventRule(
         `${name}-${id}`,
         { name: `${args.namePrefix}-${id}`, description, scheduleExpression },
         parent,
       );
-      commandTarget(rule, id, task, command, securityGroup);
+      commandTarget(rule, id, task, command, securityGroupIds);
       return rule;
     };
     // The engine's `recover` (featstore-engine/src/main.ts): re-runs ingestions whose task is gone.
@@ -337,7 +339,7 @@ export class Pipelines extends pulumi.ComponentResource {
         args.training.decideSchedule,
         args.training,
         DECIDE_COMMAND,
-        this.trainingSecurityGroup,
+        trainingGroups,
       );
 
     // EventBridge may write to the dead-letter queue for the platform's rules only (all named

@@ -21,6 +21,7 @@ import { DELIVERY_INVARIANTS } from "./delivery.js";
 import { EDGE_INVARIANTS } from "./edge.js";
 import { HARDENING_INVARIANTS } from "./hardening.js";
 import { WORKLOAD_IDENTITY_INVARIANTS } from "./identity.js";
+import { INTERNAL_TLS_INVARIANTS } from "./internal-tls.js";
 import { OPERATIONS_INVARIANTS } from "./operations.js";
 import { asArray, belongsTo, deepEqual, json, ofType, type RecordedResource, T } from "./resources.js";
 import { RETENTION_INVARIANTS } from "./retention.js";
@@ -1011,6 +1012,7 @@ export const INVARIANTS: Invariant[] = [
     },
   },
   ...EDGE_INVARIANTS,
+  ...INTERNAL_TLS_INVARIANTS,
   ...DELIVERY_INVARIANTS,
   ...BUCKET_POLICY_INVARIANTS,
   ...WORKLOAD_IDENTITY_INVARIANTS,

@@ -27,7 +27,7 @@ export const EDGE_INVARIANTS: Invariant[] = [
   {
     id: "api-tls",
     description:
-      "prod's public load balancer serves HTTPS on 443 with a certificate and a TLS 1.2+ policy, and its HTTP listener only redirects to HTTPS; any HTTPS listener uses an accepted policy; created certificates are DNS-validated",
+      "prod's public load balancer serves HTTPS on 443 with a certificate and a TLS 1.2+ policy, and its HTTP listener only redirects to HTTPS; any HTTPS listener uses an accepted policy; created public certificates are DNS-validated",
     check: (rs, ctx) => {
       const lbs = publicLoadBalancers(rs);
       const out: string[] = [];
@@ -62,7 +62,10 @@ export const EDGE_INVARIANTS: Invariant[] = [
           ]),
         );
       }
-      for (const c of ofType(rs, T.certificate)) {
+      // Public certificates; private ones (issued by a private CA, no validation) are `mlflow-tls`'s.
+      for (const c of ofType(rs, T.certificate).filter(
+        (c) => c.inputs.certificateAuthorityArn === undefined,
+      )) {
         if (c.inputs.validationMethod !== "DNS") out.push(`${c.name}: not validated by DNS`);
         if (!ofType(rs, T.certificateValidation).some((v) => references(v, "certificateArn", c)))
           out.push(`${c.name}: nothing waits for its validation`);

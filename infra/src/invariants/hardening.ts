@@ -157,23 +157,29 @@ export const HARDENING_INVARIANTS: Invariant[] = [
   {
     id: "batch-egress",
     description:
-      "featstore-engine's tasks reach AWS APIs over HTTPS only (no way to MLflow); training's also reach MLflow inside the VPC",
+      "featstore-engine's tasks reach AWS APIs over HTTPS only and carry no group MLflow's load balancer accepts; training's carry one",
     check: (rs, ctx) => {
       const engine = targetGroupsOf(rs, family(ctx, "featstoreEngine"));
       const training = targetGroupsOf(rs, family(ctx, "training"));
       const egress = (sgs: RecordedResource[]) => sgs.flatMap((sg) => asArray(sg.inputs.egress));
+      // Sources MLflow's internal load balancer accepts (its group is named `…-mlflow-lb`).
+      const mlflowSources = new Set(
+        ofType(rs, T.securityGroup)
+          .filter((sg) => sg.name.endsWith("-mlflow-lb"))
+          .flatMap((sg) => asArray(sg.inputs.ingress).flatMap((i) => asArray<string>(i.securityGroups))),
+      );
+      const accepted = (sgs: RecordedResource[]) => sgs.some((sg) => mlflowSources.has(sg.id ?? sg.name));
       return problems([
         [engine.length > 0, "featstore-engine's targets carry no security group"],
         [
           egress(engine).every((e) => e.fromPort === 443 && e.toPort === 443),
-          "featstore-engine's tasks may reach more than HTTPS (MLflow is training's only)",
+          "featstore-engine's tasks may reach more than HTTPS",
         ],
         [
-          egress(training).some(
-            (e) => e.fromPort === 80 && asArray(e.cidrBlocks).every((c) => c !== "0.0.0.0/0"),
-          ),
-          "training's tasks cannot reach MLflow's internal load balancer",
+          !accepted(engine),
+          "featstore-engine's tasks carry a group MLflow's load balancer accepts (MLflow is training's only)",
         ],
+        [accepted(training), "training's tasks carry no group MLflow's load balancer accepts"],
       ]);
     },
   },

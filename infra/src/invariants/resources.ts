@@ -60,6 +60,11 @@ export const T = {
   trail: "aws:cloudtrail/trail:Trail",
   flowLog: "aws:ec2/flowLog:FlowLog",
   topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
+  zone: "aws:route53/zone:Zone",
+  record: "aws:route53/record:Record",
+  privateCa: "aws:acmpca/certificateAuthority:CertificateAuthority",
+  privateCaCertificate: "aws:acmpca/certificateAuthorityCertificate:CertificateAuthorityCertificate",
+  privateCaPermission: "aws:acmpca/permission:Permission",
 } as const;
 
 export const ofType = (resources: readonly RecordedResource[], type: string) =>

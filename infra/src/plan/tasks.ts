@@ -109,6 +109,8 @@ export const ENV = {
   mlflowTrackingUri: "MLFLOW_TRACKING_URI",
   mlflowTrackingUsername: "MLFLOW_TRACKING_USERNAME",
   mlflowTrackingPassword: "MLFLOW_TRACKING_PASSWORD",
+  /** The private CA's certificate (PEM) the MLflow client trusts for the https tracking URI. */
+  mlflowTrackingCaPem: "MLFLOW_TRACKING_SERVER_CA_PEM",
   mlflowPort: "MLFLOW_PORT",
   mlflowDbHost: "MLFLOW_DB_HOST",
   mlflowDbPort: "MLFLOW_DB_PORT",
@@ -162,13 +164,16 @@ export const MLFLOW_ADMIN_USERNAME = "admin";
 export const MLFLOW_SERVICE_USERNAME = "gplay-service";
 
 /**
- * Host headers MLflow accepts (its DNS-rebinding guard): the internal load balancer's name, and
- * localhost for an operator's ECS Exec port forward.
+ * Host headers MLflow accepts (its DNS-rebinding guard): its private name inside the VPC (what
+ * clients call, plan/internal-tls.ts), the internal load balancer's own name, and localhost for an
+ * operator's ECS Exec port forward. The listener is HTTPS on 443 only.
  */
-export function mlflowAllowedHosts(loadBalancerDns: string, port: number): string {
+export function mlflowAllowedHosts(hostname: string, loadBalancerDns: string, port: number): string {
   return [
+    hostname,
+    `${hostname}:443`,
     loadBalancerDns,
-    `${loadBalancerDns}:80`,
+    `${loadBalancerDns}:443`,
     "localhost",
     `localhost:${port}`,
     "127.0.0.1",

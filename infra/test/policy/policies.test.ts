@@ -182,6 +182,20 @@ const FIXTURES: [string, string, string, Props, Props, string?][] = [
   ],
   ["lb-mlflow-internal", T.loadBalancer, "gplay-mlflow-lb", { internal: true }, { internal: false }],
   [
+    "lb-mlflow-https",
+    T.listener,
+    "gplay-mlflow-https",
+    { protocol: "HTTPS", port: 443, sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" },
+    { protocol: "HTTP", port: 80 },
+  ],
+  [
+    "private-ca-acm-renewable",
+    T.privateCa,
+    "gplay-mlflow-tls-ca",
+    { type: "ROOT", usageMode: "GENERAL_PURPOSE" },
+    { type: "ROOT", usageMode: "SHORT_LIVED_CERTIFICATE" },
+  ],
+  [
     "api-health-check",
     T.targetGroup,
     "gplay-api-tg",

@@ -58,7 +58,9 @@ test("exports what the services, CI and operators need", () => {
     dashboardName: "gplay-dev",
   });
   expect(outputs.healthUrl).toMatch(/^http:\/\/.+\/healthz$/);
-  expect(outputs.mlflowTrackingUri).toMatch(/^http:\/\/gplay-mlflow-lb\./);
+  expect(outputs.mlflowTrackingUri).toBe("https://mlflow.gplay-dev.internal");
+  expect(outputs.mlflowCaCertificatePem).toMatch(/^-----BEGIN CERTIFICATE-----/);
+  expect(typeof outputs.mlflowClientSecurityGroupId).toBe("string");
   expect(outputs.dlqUrl).toMatch(/gplay-dev-events-dlq$/);
   expect(Object.keys(outputs.repositoryUrls as object).sort()).toEqual([
     "api",

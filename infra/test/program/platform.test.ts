@@ -67,6 +67,7 @@ describe("the program runs under mocks, not against AWS", () => {
       "gplay:mlflow:MlflowDatabase",
       "gplay:mlflow:MlflowDbUser",
       "gplay:mlflow:MlflowService",
+      "gplay:mlflow:MlflowTls",
       "gplay:monitoring:Monitoring",
       "gplay:network:Network",
       "gplay:platform:Platform",
@@ -272,7 +273,9 @@ describe("workloads", () => {
     const listeners = ofType(rs("prod-https"), T.listener).filter((l) => l.name.includes("-api-"));
     expect(listeners.find((l) => l.inputs.port === 443)?.inputs).toMatchObject({ protocol: "HTTPS" });
     expect(listeners.find((l) => l.inputs.port === 80)?.inputs.defaultActions[0].type).toBe("redirect");
-    expect(ofType(rs("prod-https"), "aws:route53/record:Record")).toHaveLength(1);
+    expect(
+      ofType(rs("prod-https"), "aws:route53/record:Record").filter((r) => r.name.includes("-api-")),
+    ).toHaveLength(1);
     expect(built["prod-https"]?.outputs.apiUrl).toBe("https://api.gplay.example.com");
   });
 
@@ -285,7 +288,55 @@ describe("workloads", () => {
     expect(validation.inputs.validationRecordFqdns).toEqual([record.inputs.name]);
     const https = one(rs("prod-dns"), T.listener, "-api-https");
     expect(https.inputs).toMatchObject({ port: 443, protocol: "HTTPS", certificateArn: cert.inputs.arn });
-    expect(ofType(rs("prod"), T.certificate)).toHaveLength(0);
+    expect(ofType(rs("prod"), T.certificate).filter((c) => c.name.includes("-api-"))).toHaveLength(0);
+  });
+
+  test("MLflow serves HTTPS only inside the VPC, under a private name, with an ACM certificate from the stack's private CA", () => {
+    for (const stack of ["dev", "prod"] as const) {
+      const listeners = ofType(rs(stack), T.listener).filter((l) => l.name.includes("-mlflow-"));
+      expect(listeners.map((l) => l.inputs)).toEqual([
+        expect.objectContaining({
+          port: 443,
+          protocol: "HTTPS",
+          sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        }),
+      ]);
+      const cert = one(rs(stack), T.certificate, "-mlflow-tls-cert");
+      const ca = one(rs(stack), T.privateCa, "-mlflow-tls-ca");
+      expect(listeners[0]?.inputs.certificateArn).toBe(cert.inputs.arn);
+      expect(cert.inputs).toMatchObject({
+        domainName: `mlflow.gplay-${stack}.internal`,
+        certificateAuthorityArn: ca.inputs.arn,
+      });
+      expect(cert.inputs.validationMethod).toBeUndefined();
+      expect(ca.inputs).toMatchObject({ type: "ROOT", usageMode: "GENERAL_PURPOSE" });
+      expect(one(rs(stack), T.privateCaPermission, "-mlflow-tls-ca-acm").inputs).toMatchObject({
+        principal: "acm.amazonaws.com",
+        actions: ["IssueCertificate", "GetCertificate", "ListPermissions"],
+      });
+      const zone = one(rs(stack), T.zone, "-mlflow-tls-zone");
+      expect(zone.inputs.name).toBe(`gplay-${stack}.internal`);
+      expect(zone.inputs.vpcs).toHaveLength(1);
+      expect(one(rs(stack), T.record, "-mlflow-dns").inputs).toMatchObject({
+        zoneId: zone.inputs.zoneId,
+        name: `mlflow.gplay-${stack}.internal`,
+        type: "A",
+      });
+      // The balancer takes HTTPS from MLflow's client group only; training and the api carry it.
+      const clients = one(rs(stack), T.securityGroup, "-mlflow-clients");
+      expect(one(rs(stack), T.securityGroup, "-mlflow-lb").inputs.ingress).toEqual([
+        expect.objectContaining({ fromPort: 443, toPort: 443, securityGroups: [clients.id] }),
+      ]);
+      expect(one(rs(stack), T.service, "-api-service").inputs.networkConfiguration.securityGroups).toContain(
+        clients.id,
+      );
+      const trainingTargets = ofType(rs(stack), T.target).filter((t) =>
+        String(t.inputs.ecsTarget?.taskDefinitionArn ?? "").includes(`gplay-${stack}-training`),
+      );
+      expect(trainingTargets.length).toBeGreaterThan(0);
+      for (const t of trainingTargets)
+        expect(t.inputs.ecsTarget.networkConfiguration.securityGroups).toContain(clients.id);
+    }
   });
 
   test("AWS WAF with the managed rule groups and a per-IP rate limit guards the public load balancer", () => {

@@ -122,7 +122,7 @@ describe.each(STACKS)("%s: each task's environment is what its service parses", 
     expect(parsedApi.PORT).toBe(8080);
     expect(parsedApi.GPLAY_MODEL_NAME).toBe(parsedTraining.GPLAY_MODEL_NAME);
     for (const parsed of [parsedApi, parsedTraining]) {
-      expect(parsed.MLFLOW_TRACKING_URI).toMatch(/^http:\/\/.+\.elb\.amazonaws\.com$/);
+      expect(parsed.MLFLOW_TRACKING_URI).toBe(`https://mlflow.gplay-${stack}.internal`);
       // mlflow's own check: a username needs its password; the client signs in with basic auth.
       const config = mlflowConfigFromEnv(parsed as Parameters<typeof mlflowConfigFromEnv>[0]);
       expect(config.auth).toEqual({
@@ -130,6 +130,8 @@ describe.each(STACKS)("%s: each task's environment is what its service parses", 
         username: "gplay-service",
         password: placeholder("MLFLOW_TRACKING_PASSWORD"),
       });
+      // The private CA's certificate reaches the client, which trusts it for the https URI.
+      expect(config.caPem).toMatch(/^-----BEGIN CERTIFICATE-----/);
     }
   });
 

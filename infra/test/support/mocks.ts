@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { RecordedResource } from "../../src/invariants/resources.js";
 
@@ -54,6 +58,38 @@ function fakeArn(args: pulumi.runtime.MockResourceArgs): string {
   }
 }
 
+let caPem: string | undefined;
+/** A self-signed CA certificate made once per test process with openssl (nothing committed). */
+function mockCaPem(): string {
+  if (caPem !== undefined) return caPem;
+  const dir = mkdtempSync(join(tmpdir(), "gplay-mock-ca-"));
+  try {
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "ca.pem"),
+        "-days",
+        "1",
+        "-subj",
+        "/CN=gplay mock internal root CA",
+      ],
+      { stdio: "ignore" },
+    );
+    caPem = readFileSync(join(dir, "ca.pem"), "utf8");
+    return caPem;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Outputs AWS computes that the program reads. */
 function computed(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
   const n = physicalName(args);
@@ -95,6 +131,16 @@ function computed(args: pulumi.runtime.MockResourceArgs): Record<string, unknown
       };
     case "aws:route53/record:Record":
       return { fqdn: String(args.inputs.name) };
+    case "aws:route53/zone:Zone":
+      return { zoneId: `Z${args.name.replace(/[^a-z0-9]/gi, "").toUpperCase()}` };
+    case "aws:acmpca/certificateAuthority:CertificateAuthority":
+      return {
+        certificateSigningRequest:
+          "-----BEGIN CERTIFICATE REQUEST-----\nMOCK\n-----END CERTIFICATE REQUEST-----\n",
+      };
+    case "aws:acmpca/certificate:Certificate":
+      // A real self-signed certificate: the services' env schemas parse the CA they are given.
+      return { certificate: mockCaPem(), certificateChain: "" };
     case "awsx:ecr:Image":
       return { imageUri: `${args.inputs.repositoryUrl}@sha256:${"0".repeat(64)}` };
     default:

@@ -64,6 +64,9 @@ const dropSecret = (name: string) => (c: Props) => ({
   secrets: c.secrets.filter((e: Props) => e.name !== name),
 });
 
+/** A security-group rule for plain HTTP anywhere in the mocked VPC (the mocked stacks' CIDR). */
+const PLAIN_HTTP_IN_VPC = { protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: ["10.40.0.0/16"] };
+
 export const MUTATIONS: Mutation[] = [
   {
     invariant: "lake-buckets",
@@ -728,6 +731,103 @@ export const MUTATIONS: Mutation[] = [
     mutate: (p) => without(p, "certificateArn"),
   },
   {
+    invariant: "mlflow-tls",
+    what: "MLflow's internal listener goes back to plain HTTP on 80",
+    stack: "dev",
+    type: T.listener,
+    name: "-mlflow-https",
+    mutate: (p) => ({ ...without(without(p, "sslPolicy"), "certificateArn"), protocol: "HTTP", port: 80 }),
+  },
+  {
+    invariant: "mlflow-tls",
+    what: "MLflow's HTTPS listener falls back to a TLS 1.0 policy",
+    stack: "prod",
+    type: T.listener,
+    name: "-mlflow-https",
+    mutate: (p) => ({ ...p, sslPolicy: "ELBSecurityPolicy-2016-08" }),
+  },
+  {
+    invariant: "mlflow-tls",
+    what: "the private CA is made SHORT_LIVED (ACM can neither issue nor renew from it)",
+    stack: "dev",
+    type: T.privateCa,
+    name: "-mlflow-tls-ca",
+    mutate: (p) => ({ ...p, usageMode: "SHORT_LIVED_CERTIFICATE" }),
+  },
+  {
+    invariant: "mlflow-tls",
+    what: "ACM may no longer issue from the CA (managed renewal fails, the certificate expires)",
+    stack: "prod",
+    type: T.privateCaPermission,
+    name: "-mlflow-tls-ca-acm",
+    mutate: (p) => ({ ...p, actions: p.actions.filter((a: string) => a !== "IssueCertificate") }),
+  },
+  {
+    invariant: "mlflow-tls",
+    what: "training is no longer given the private CA to trust",
+    stack: "dev",
+    type: T.taskDefinition,
+    name: "-training-taskdef",
+    mutate: (p) => editContainer(p, dropEnv("MLFLOW_TRACKING_SERVER_CA_PEM")),
+  },
+  {
+    invariant: "mlflow-tls",
+    what: "the api calls MLflow's load balancer over http again",
+    stack: "prod",
+    type: T.taskDefinition,
+    name: "-api-taskdef",
+    mutate: (p) =>
+      editContainer(p, (c) => ({
+        ...c,
+        environment: c.environment.map((e: Props) =>
+          e.name === "MLFLOW_TRACKING_URI"
+            ? { ...e, value: String(e.value).replace("https://", "http://") }
+            : e,
+        ),
+      })),
+  },
+  {
+    invariant: "mlflow-tls",
+    what: "MLflow's load balancer accepts port 80 from the whole VPC",
+    stack: "dev",
+    type: T.securityGroup,
+    name: "-mlflow-lb",
+    mutate: (p) => ({
+      ...p,
+      ingress: [...p.ingress, PLAIN_HTTP_IN_VPC],
+    }),
+  },
+  {
+    invariant: "mlflow-tls",
+    what: "the private name of MLflow is dropped from its zone",
+    stack: "dev",
+    type: T.record,
+    name: "-mlflow-dns",
+    mutate: (p) => ({ ...p, name: "elsewhere.internal" }),
+  },
+  {
+    invariant: "mlflow-tls",
+    what: "MLflow stops accepting its private name as Host",
+    stack: "prod",
+    type: T.taskDefinition,
+    name: "-mlflow-taskdef",
+    mutate: (p) =>
+      editContainer(p, (c) => ({
+        ...c,
+        environment: c.environment.map((e: Props) =>
+          e.name === "MLFLOW_SERVER_ALLOWED_HOSTS"
+            ? {
+                ...e,
+                value: String(e.value)
+                  .split(",")
+                  .filter((h) => !h.startsWith("mlflow."))
+                  .join(","),
+              }
+            : e,
+        ),
+      })),
+  },
+  {
     invariant: "api-waf",
     what: "the web ACL loses its rate-based rule",
     stack: "dev",
@@ -1029,7 +1129,18 @@ export const MUTATIONS: Mutation[] = [
     name: "-pipelines-tasks",
     mutate: (p) => ({
       ...p,
-      egress: [...p.egress, { protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: ["10.40.0.0/16"] }],
+      egress: [...p.egress, PLAIN_HTTP_IN_VPC],
+    }),
+  },
+  {
+    invariant: "batch-egress",
+    what: "MLflow's load balancer no longer accepts training's client group",
+    stack: "dev",
+    type: T.securityGroup,
+    name: "-mlflow-lb",
+    mutate: (p) => ({
+      ...p,
+      ingress: p.ingress.map((i: Props) => ({ ...i, securityGroups: ["sg-someone-else"] })),
     }),
   },
   {

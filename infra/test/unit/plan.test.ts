@@ -31,6 +31,13 @@ import {
   trainingPolicy,
   WILDCARD_ACTIONS,
 } from "../../src/plan/iam.js";
+import {
+  internalZoneName,
+  MLFLOW_HTTPS_PORT,
+  mlflowHostname,
+  mlflowTrackingUri,
+  PRIVATE_CA,
+} from "../../src/plan/internal-tls.js";
 import { lifecycleRules } from "../../src/plan/lifecycle.js";
 import { resourceNames } from "../../src/plan/names.js";
 import {
@@ -450,15 +457,29 @@ describe("container definitions", () => {
       expect(SECRET_NAME_PATTERN.test(name)).toBe(false);
   });
 
-  test("MLflow accepts its load balancer's name and localhost (ECS Exec port forwarding)", () => {
-    expect(mlflowAllowedHosts("internal-x.elb.amazonaws.com", 5000).split(",")).toEqual([
+  test("MLflow accepts its private name, its load balancer's name (on 443) and localhost (ECS Exec port forwarding)", () => {
+    expect(
+      mlflowAllowedHosts("mlflow.gp-dev.internal", "internal-x.elb.amazonaws.com", 5000).split(","),
+    ).toEqual([
+      "mlflow.gp-dev.internal",
+      "mlflow.gp-dev.internal:443",
       "internal-x.elb.amazonaws.com",
-      "internal-x.elb.amazonaws.com:80",
+      "internal-x.elb.amazonaws.com:443",
       "localhost",
       "localhost:5000",
       "127.0.0.1",
       "127.0.0.1:5000",
     ]);
+  });
+
+  test("MLflow's private name, its https tracking URI and the private CA's mode (ACM issues from general-purpose CAs only)", () => {
+    expect(mlflowHostname("gp-dev")).toBe("mlflow.gp-dev.internal");
+    expect(mlflowTrackingUri("gp-dev")).toBe("https://mlflow.gp-dev.internal");
+    expect(new URL(mlflowTrackingUri("gp-prod")).hostname.endsWith(`.${internalZoneName("gp-prod")}`)).toBe(
+      true,
+    );
+    expect(PRIVATE_CA.usageMode).toBe("GENERAL_PURPOSE");
+    expect(MLFLOW_HTTPS_PORT).toBe(443);
   });
 });
 

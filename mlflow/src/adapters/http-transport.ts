@@ -5,6 +5,7 @@
  */
 import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
+import { Agent as HttpsAgent } from "node:https";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { AppError, type AppErrorCode, type Logger } from "@gplay/common";
@@ -21,6 +22,8 @@ export interface HttpTransportOptions {
   /** The tracking server's base URL, e.g. http://127.0.0.1:5000 (a path prefix is kept). */
   baseUrl: string;
   auth?: MlflowAuth;
+  /** PEM of the CA(s) trusted for an https server instead of Node's public roots (a private CA). */
+  caPem?: string;
   /** Per-request timeout: for streams, the longest silence on the socket. */
   timeoutMs: number;
   retry: RetryPolicy;
@@ -57,6 +60,16 @@ const CONNECTION_ERROR_CODES = new Set([
   "ERR_STREAM_PREMATURE_CLOSE",
 ]);
 const TIMEOUT_ERROR_CODES = new Set(["ETIMEDOUT", "ECONNABORTED"]);
+/** The server's certificate did not verify: not retried, the configuration must change. */
+const TLS_ERROR_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
 
 interface MlflowErrorBody {
   error_code?: string;
@@ -177,6 +190,10 @@ export class HttpTransport {
       transitional: { clarifyTimeoutError: true },
       maxContentLength: Number.POSITIVE_INFINITY,
       maxBodyLength: Number.POSITIVE_INFINITY,
+      // A private CA: the server's chain must lead to it (hostname checked as usual).
+      ...(options.caPem === undefined
+        ? {}
+        : { httpsAgent: new HttpsAgent({ ca: options.caPem, keepAlive: true }) }),
     });
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -287,14 +304,23 @@ export class HttpTransport {
     const message = cause instanceof Error ? cause.message : String(cause);
     const isTimeout = code !== undefined && TIMEOUT_ERROR_CODES.has(code);
     const isConnection = code !== undefined && CONNECTION_ERROR_CODES.has(code);
-    const appCode: AppErrorCode = isTimeout ? "TIMEOUT" : isConnection ? "UPSTREAM_UNAVAILABLE" : "INTERNAL";
+    const isTls = code !== undefined && TLS_ERROR_CODES.has(code);
+    const appCode: AppErrorCode = isTimeout
+      ? "TIMEOUT"
+      : isConnection
+        ? "UPSTREAM_UNAVAILABLE"
+        : isTls
+          ? "UPSTREAM_FAILED"
+          : "INTERNAL";
     const error = new AppError(
       appCode,
       isTimeout
         ? `MLflow ${operation} timed out after ${this.options.timeoutMs} ms at ${this.options.baseUrl}; raise the client timeout or check the server's load.`
         : isConnection
           ? `MLflow ${operation} could not reach ${this.options.baseUrl} (${code}).${hintFor("UPSTREAM_UNAVAILABLE")}`
-          : `MLflow ${operation} failed: ${message}`,
+          : isTls
+            ? `MLflow ${operation}: the certificate of ${this.options.baseUrl} did not verify (${code}); check that MLFLOW_TRACKING_SERVER_CA_PEM holds the CA that signed it and that the URI's host is the name it covers.`
+            : `MLflow ${operation} failed: ${message}`,
       { cause, details: { operation, errorCode: code } },
     );
     return new AttemptFailure(error, code === "ECONNREFUSED");
