@@ -4,7 +4,7 @@
  * bounded (examples per operation) and seeded, so a run is reproducible. 0 failures required.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AwsClients, hashTerm, packContentVector, sparseVectorFromWeights } from "@gplay/common";
@@ -100,7 +100,11 @@ afterAll(async () => {
 
 describe("schemathesis against the real api", () => {
   it("finds no failure with every check, seeded and bounded", async () => {
-    const bin = join(stackPaths().venvDir, "bin", "schemathesis");
+    const paths = stackPaths();
+    const bin = join(paths.venvDir, "bin", "schemathesis");
+    // schemathesis keeps a cache in its working directory: under .local/, never in the source tree.
+    const cwd = join(paths.repoRoot, ".local", "schemathesis");
+    await mkdir(cwd, { recursive: true });
     const args = [
       "run",
       `${app.url}/openapi.json`,
@@ -120,7 +124,7 @@ describe("schemathesis against the real api", () => {
       `x-api-key: ${KEY}`,
       "--no-color",
     ];
-    const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(bin, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout?.on("data", (c: Buffer) => {
       output += c.toString("utf8");
