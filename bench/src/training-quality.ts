@@ -84,12 +84,6 @@ function worldSeeds(): string[] {
   );
 }
 
-/** `--loss`, checked against the training's losses. */
-function rankingLoss(value: string): "listwise" | "pointwise" {
-  if (value === "listwise" || value === "pointwise") return value;
-  throw new Error(`--loss must be listwise or pointwise, got ${value}`);
-}
-
 const f4 = (v: number) => v.toFixed(4);
 const row = (name: string, f: Figures, best?: number) =>
   `    ${name.padEnd(22)} ${f4(f.ndcg10)}  ${f4(f.hr10)}  ${f4(f.mrr)}  ${f4(f.coverage)}  ${String(f.readers).padStart(6)}${
@@ -103,6 +97,9 @@ async function main(): Promise<void> {
   const { inMemorySnapshot } = await load("training/test/support/in-memory-pipeline.ts");
   const { generateWorld } = await load("featstore-engine/src/generator/worlds.ts");
   const { promotionDecision } = await load("training/src/domain/gate.ts");
+  const { RANKING_LOSSES } = await load("training/src/domain/examples.ts");
+  if (values.loss !== undefined && !RANKING_LOSSES.includes(values.loss))
+    throw new Error(`--loss must be one of ${RANKING_LOSSES.join(", ")}, got ${values.loss}`);
   const silent = { info: () => undefined, warn: () => undefined };
   const { tf, backend } = await initTensorflow({ prefer: values.backend, log: silent });
   const seeds = worldSeeds();
@@ -153,7 +150,7 @@ async function main(): Promise<void> {
         register: false,
         ...(values.hidden === undefined ? {} : { hidden: values.hidden.split("x").map(Number) }),
         ...(values.negatives === undefined ? {} : { negatives: Number(values.negatives) }),
-        ...(values.loss === undefined ? {} : { loss: rankingLoss(values.loss) }),
+        ...(values.loss === undefined ? {} : { loss: values.loss }),
         ...(values.patience === undefined
           ? {}
           : { patience: values.patience === "none" ? undefined : Number(values.patience) }),

@@ -100,8 +100,10 @@ export async function fitRanker(
     throw new RangeError(`${examples.inputs.rows} example rows do not split into groups of ${groupSize}`);
   // Listwise: the softmax runs on the network's logit (its view shares the weights), not on the
   // sigmoid score, whose logit would lose precision where the score saturates.
-  const fitted = options.loss === "listwise" ? logitView(tf, model) : model;
-  const loss = options.loss === "listwise" ? listwiseLoss(tf, groupSize) : "binaryCrossentropy";
+  const [fitted, loss] =
+    options.loss === "listwise"
+      ? [logitView(tf, model), listwiseLoss(tf, groupSize)]
+      : [model, "binaryCrossentropy" as const];
   fitted.compile({ optimizer: tf.train.adam(options.learningRate), loss });
   // Whole groups per batch (the listwise loss needs them; pointwise loses nothing by it).
   const batchSize = Math.max(1, Math.round(options.batchSize / groupSize)) * groupSize;
