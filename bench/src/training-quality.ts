@@ -49,6 +49,11 @@ interface Evaluation {
   timings: { baselinesSeconds: number; trainSeconds: number };
   examples: { positives: number };
   epochs: { kept?: boolean }[];
+  shrinkage: {
+    weight: number;
+    ndcg: { weight: number; ndcg: number }[];
+    evidence?: { weight: number; ratio: number; low: number; high: number };
+  };
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -175,6 +180,8 @@ async function main(): Promise<void> {
         `half-life ${p("halfLifeHours")} h, affinity ${p("affinity")}, trends ${p("trendShare")}, coherence ${p("sessionCoherence")}, ` +
         `re-reading ${p("rereading")}, new readers ${p("validationOnlyShare")}; tuned half-life ${e.tuned.halfLifeHours} h; ` +
         `${e.examples.positives} positives, best epoch ${e.epochs.findIndex((l) => l.kept === true) + 1} of ${e.epochs.length}; ` +
+        `shrinkage weight ${e.shrinkage.weight} (test NDCG@10 ${e.shrinkage.ndcg.map((t) => `${t.weight}:${t.ndcg.toFixed(4)}`).join(" ")}` +
+        `${e.shrinkage.evidence === undefined ? "" : `; ${e.shrinkage.evidence.weight} ÷ 1 = ${e.shrinkage.evidence.ratio.toFixed(3)} (${e.shrinkage.evidence.low.toFixed(3)}–${e.shrinkage.evidence.high.toFixed(3)})`}); ` +
         `pipeline ${pipelineSeconds.toFixed(0)} s, baselines ${e.timings.baselinesSeconds.toFixed(0)} s, train ${e.timings.trainSeconds.toFixed(0)} s, ` +
         `total ${((performance.now() - started) / 1000).toFixed(0)} s`,
     );

@@ -42,9 +42,10 @@ import {
 import { HOUR_MS, type TrainingData } from "../domain/data.js";
 import { buildExamples, mergeExamples, type RankingLoss } from "../domain/examples.js";
 import { type GateDecision, promotionDecision } from "../domain/gate.js";
-import { evaluateLists, type PopulationFigures } from "../domain/metrics.js";
+import { evaluateLists, ndcgByCase, type PopulationFigures, segmentCases } from "../domain/metrics.js";
 import { lossCurveSvg, metricBarsSvg, segmentTable } from "../domain/report.js";
 import { servedLists, type TierFigures } from "../domain/served-lists.js";
+import { pickShrinkage, SHRINKAGE_GRID, type ShrinkageChoice } from "../domain/shrinkage.js";
 import {
   DEFAULT_SPLIT,
   type SplitOptions,
@@ -55,7 +56,7 @@ import {
 import { covisitationTable, DEFAULT_COVISITATION, popularityTable } from "../domain/structures.js";
 import { buildWorld, type CandidateOptions, DEFAULT_CANDIDATES, profileIn } from "../domain/world.js";
 import { forwardPassOf } from "../model/forward-pass-of.js";
-import { buildRecommender } from "../model/recommender.js";
+import { buildRecommender, priorShrinkage } from "../model/recommender.js";
 import type { Tf, TfBackendName } from "../tf/backend.js";
 import { type EpochLog, fitRanker, standardise } from "./model-ops.js";
 import type { ExperimentTracker, MetricPoint, ModelRegistry, Progress } from "./ports.js";
@@ -133,6 +134,8 @@ export interface EvaluationResult {
   ratios: { test: SegmentRatios; validacao: SegmentRatios };
   tuned: ReturnType<typeof tuneBaselines>;
   epochs: EpochLog[];
+  /** The weight of the trained logit against the popularity prior, and the test window's evidence. */
+  shrinkage: ShrinkageChoice;
   examples: { rows: number; positives: number };
   timings: { baselinesSeconds: number; trainSeconds: number };
 }
@@ -204,7 +207,11 @@ export async function trainAndEvaluate(
     config.maxTrainReaders,
     config.seed,
   );
-  const tuned = tuneBaselines(tuningWorld, validCases.slice(0, config.maxEvalReaders));
+  const tuned = tuneBaselines(
+    tuningWorld,
+    validCases.slice(0, config.maxEvalReaders),
+    split.validationHours * HOUR_MS,
+  );
   const baselinesSeconds = (performance.now() - t0) / 1000;
   // The model's popularity feature and popular tier use the better popularity baseline: decayed
   // with the tuned half-life, or the recent-click buffer.
@@ -254,14 +261,25 @@ export async function trainAndEvaluate(
 
   // Test window: features from before testCut only; lists from common's recommendation path, scored
   // by the trained network through common's forward pass (what the api runs).
-  const scorer = new NetworkScorer(await forwardPassOf(tf, model), vocab, normalisation);
   const testWorld = buildWorld(data, split.testCut, vIndex, candidates, DEFAULT_COVISITATION, undefined, {
     popularity,
   });
   const testCases = windowCases(data, split.testCut, split.end, config.maxEvalReaders, config.seed + 1);
   const basis = noveltyBasis(testWorld);
-  const testServed = servedLists(testWorld.served, testWorld.profile, testCases, scorer);
+  // The trained logit shrunk toward the popularity prior when the test window clearly says so.
+  const shrink = priorShrinkage(tf, model);
+  const trials = [];
+  for (const weight of SHRINKAGE_GRID) {
+    shrink(weight);
+    const scorer = new NetworkScorer(await forwardPassOf(tf, model), vocab, normalisation);
+    const served = servedLists(testWorld.served, testWorld.profile, testCases, scorer);
+    trials.push({ weight, served, scores: ndcgByCase(testCases, served.lists) });
+  }
+  const shrinkage = pickShrinkage(trials, segmentCases(testCases, "history"));
+  shrink(shrinkage.weight);
+  const testServed = (trials.find((t) => t.weight === shrinkage.weight) as (typeof trials)[number]).served;
   const modelFigures = evaluateLists(testCases, testServed.lists, basis);
+  log.info(shrinkage, "prior shrinkage");
   const baselineFigures = evaluateBaselines(testWorld, testCases, tuned);
   log.info(
     {
@@ -341,6 +359,7 @@ export async function trainAndEvaluate(
       },
       tuned,
       epochs,
+      shrinkage,
       examples: { rows: examples.inputs.rows, positives: examples.positives },
       timings: { baselinesSeconds, trainSeconds },
     };
@@ -480,6 +499,9 @@ async function registerAndGate(
     // With early stopping: the epoch whose weights the model kept (0: the untrained popularity prior).
     if (config.patience !== undefined)
       metrics.push({ key: "best_epoch", value: epochs.find((e) => e.kept === true)?.epoch ?? 0 });
+    metrics.push({ key: "shrinkage_weight", value: evaluation.shrinkage.weight });
+    for (const t of evaluation.shrinkage.ndcg)
+      metrics.push({ key: `shrinkage.test.history.ndcg10.w${t.weight}`, value: t.ndcg });
     metrics.push(...flatten("test.model", modelFigures));
     for (const [name, f] of Object.entries(baselineFigures))
       metrics.push(...flatten(`test.baseline.${name}`, f));

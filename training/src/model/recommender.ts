@@ -63,21 +63,64 @@ export function buildRecommender(tf: Tf, spec: RecommenderSpec): TfModule.Layers
   // untrained network (or one that learned nothing, in a world without signal beyond popularity)
   // ranks by popularity, the strongest simple baseline, instead of at random.
   const mlp = tf.layers
-    .dense({ units: 1, useBias: false, kernelInitializer: "zeros", name: "mlp_logit" })
+    .dense({ units: 1, useBias: false, kernelInitializer: "zeros", name: MLP_LAYER })
     .apply(x) as Sym;
   const prior = tf.layers
-    .dense({ units: 1, useBias: false, kernelInitializer: "zeros", name: "prior_logit" })
+    .dense({ units: 1, useBias: false, kernelInitializer: "zeros", name: PRIOR_LAYER })
     .apply(numeric) as Sym;
   // No bias anywhere at the top: a listwise softmax is blind to a shift, so a bias would only drift.
   const logit = tf.layers.add({ name: SCORE_LOGIT_LAYER }).apply([mlp, prior]) as Sym;
   const out = tf.layers.activation({ activation: "sigmoid", name: "score" }).apply(logit) as Sym;
   const model = tf.model({ inputs: [section, region, numeric], outputs: out, name: "gplay_recommender" });
-  const priorKernel = new Float32Array(NUMERIC_FEATURE_COUNT);
-  priorKernel[PRIOR_FEATURE_INDEX] = PRIOR_WEIGHT;
-  const kernel = tf.tensor2d(priorKernel, [NUMERIC_FEATURE_COUNT, 1]);
-  model.getLayer("prior_logit").setWeights([kernel]);
+  const kernel = tf.tensor2d(initialPriorKernel(), [NUMERIC_FEATURE_COUNT, 1]);
+  model.getLayer(PRIOR_LAYER).setWeights([kernel]);
   kernel.dispose();
   return model;
+}
+
+const PRIOR_LAYER = "prior_logit";
+const MLP_LAYER = "mlp_logit";
+
+/** The prior's kernel before training: weight `PRIOR_WEIGHT` on the serving popularity, 0 elsewhere. */
+function initialPriorKernel(): Float32Array {
+  const k = new Float32Array(NUMERIC_FEATURE_COUNT);
+  k[PRIOR_FEATURE_INDEX] = PRIOR_WEIGHT;
+  return k;
+}
+
+/**
+ * Shrinks a trained network toward its untrained popularity prior: with weight w its logit is
+ * (1 − w) × prior₀ + w × trained logit, exactly (both top layers are linear and bias-free), so w = 0
+ * ranks by the serving popularity alone and w = 1 is the trained network. Returns a setter over the
+ * weights the model holds now.
+ */
+export function priorShrinkage(tf: Tf, model: TfModule.LayersModel): (weight: number) => void {
+  const kernelOf = (layer: string) => {
+    const w = model.getLayer(layer).getWeights()[0];
+    return w === undefined ? undefined : Float32Array.from(w.dataSync());
+  };
+  const mlp = kernelOf(MLP_LAYER);
+  const prior = kernelOf(PRIOR_LAYER);
+  if (mlp === undefined || prior === undefined)
+    throw new Error(`the model has no ${MLP_LAYER} / ${PRIOR_LAYER} kernels to shrink`);
+  const prior0 = initialPriorKernel();
+  return (weight) => {
+    if (!(weight >= 0 && weight <= 1))
+      throw new RangeError(`shrinkage weight must be in [0, 1], got ${weight}`);
+    const set = (layer: string, values: Float32Array) => {
+      const t = tf.tensor2d(values, [values.length, 1]);
+      model.getLayer(layer).setWeights([t]);
+      t.dispose();
+    };
+    set(
+      MLP_LAYER,
+      mlp.map((v) => weight * v),
+    );
+    set(
+      PRIOR_LAYER,
+      prior.map((v, i) => (1 - weight) * (prior0[i] as number) + weight * v),
+    );
+  };
 }
 
 /** The prior's feature: the serving popularity (decayed at the tuned half-life, or the recent-click buffer). */

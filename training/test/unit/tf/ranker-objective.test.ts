@@ -1,7 +1,7 @@
 import { mulberry32, NUMERIC_FEATURE_COUNT, NUMERIC_FEATURES } from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
 import { fitRanker, listwiseLoss } from "../../../src/app/model-ops.js";
-import { buildRecommender } from "../../../src/model/recommender.js";
+import { buildRecommender, priorShrinkage } from "../../../src/model/recommender.js";
 import { initTensorflow, type Tf } from "../../../src/tf/backend.js";
 import { recordingLogger } from "../helpers.js";
 
@@ -162,5 +162,56 @@ describe("early stopping", () => {
     expect(after).toEqual(before);
     expect(logs).toHaveLength(2);
     model.dispose();
+  });
+});
+
+describe("shrinking the trained logit toward the popularity prior", () => {
+  it("weight 0 is the untrained prior, 1 the trained network, and a weight in between blends the logits exactly", async () => {
+    const random = mulberry32(21);
+    const { tf, model, examples } = await groupsOf(5, 40, (rows) =>
+      new Float32Array(rows * NUMERIC_FEATURE_COUNT).map(() => random() * 2 - 1),
+    );
+    const untrained = buildRecommender(tf, {
+      sections: 2,
+      regions: 2,
+      embeddingDim: 2,
+      hidden: [8],
+      seed: 5,
+    });
+    await fitRanker(
+      tf,
+      model,
+      examples,
+      { loss: "listwise", epochs: 5, batchSize: 16, learningRate: 0.05, seed: 3, validationShare: 0 },
+      () => undefined,
+    );
+    const { inputs } = examples;
+    const x = [
+      tf.tensor2d(inputs.article_section, [inputs.rows, 1], "int32"),
+      tf.tensor2d(inputs.article_region, [inputs.rows, 1], "int32"),
+      tf.tensor2d(inputs.numeric, [inputs.rows, NUMERIC_FEATURE_COUNT]),
+    ];
+    const logits = (m: typeof model) => {
+      const p = [...((m.predict(x) as ReturnType<Tf["tensor"]>).dataSync() as Float32Array)];
+      return p.map((s) => Math.log(s / (1 - s)));
+    };
+    const trainedWeights = model.getWeights().map((w) => [...(w.dataSync() as Float32Array)]);
+    const trained = logits(model);
+    const prior = logits(untrained);
+    // The trained network does differ from its prior, so the blends below are not trivially equal.
+    expect(Math.max(...trained.map((t, r) => Math.abs(t - (prior[r] as number))))).toBeGreaterThan(0.05);
+
+    const shrink = priorShrinkage(tf, model);
+    shrink(0);
+    for (const [r, z] of logits(model).entries()) expect(z).toBeCloseTo(prior[r] as number, 4);
+    shrink(0.25);
+    for (const [r, z] of logits(model).entries())
+      expect(z).toBeCloseTo(0.75 * (prior[r] as number) + 0.25 * (trained[r] as number), 4);
+    shrink(1);
+    expect(model.getWeights().map((w) => [...(w.dataSync() as Float32Array)])).toEqual(trainedWeights);
+    expect(() => shrink(1.5)).toThrow(/\[0, 1\]/);
+    tf.dispose(x);
+    model.dispose();
+    untrained.dispose();
   });
 });
