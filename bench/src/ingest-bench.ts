@@ -10,7 +10,7 @@
  *   pnpm --filter @gplay/bench bench:ingest -- --scale 0.1|1 [--repeat N] [--concurrency 16]
  *     [--schema-check true|false] [--node-options "--max-semi-space-size=64"] [--ceiling-items 50000]
  *     [--time-limit SECONDS] [--only itens/itens-2022-07-01,treino/] [--snapshot true|false]
- *     [--keep-alive-front true|false] [--baseline <git ref>|none]
+ *     [--keep-alive-front true|false] [--baseline <git ref>|none] [--cpu-prof DIR]
  *
  * The engine reaches the emulator through a keep-alive front (keep-alive-front.ts; moto closes every
  * connection, AWS does not); the baseline ref's engine is re-measured beside this tree's in each
@@ -314,9 +314,11 @@ async function ingestOnce(
   timeLimitSeconds: number,
   dir: string,
   files: string[],
+  cpuProf?: string,
 ) {
   const ingest = await runMeasured(
     [
+      ...(cpuProf === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`]),
       "--conditions=@gplay/source",
       "--import",
       "tsx",
@@ -397,6 +399,8 @@ async function main(): Promise<void> {
       baseline: { type: "string", default: BASELINE_REF },
       // Comma-separated path prefixes: ingest only these files (e.g. "itens/itens-2022-07-01,treino/").
       only: { type: "string" },
+      // Write a V8 CPU profile of this tree's engine process (one per repetition) into this directory.
+      "cpu-prof": { type: "string" },
     },
   });
   const scale = Number(values.scale);
@@ -454,6 +458,7 @@ async function main(): Promise<void> {
         Number(values["time-limit"]),
         dir,
         files,
+        values["cpu-prof"],
       );
       const treino = results.filter((x) => x.kind === "treino");
       let snapshotSeconds = Number.NaN;

@@ -1,6 +1,6 @@
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { ingestFiles } from "../../src/app/ingest-file.js";
+import { ingestFiles } from "../../src/app/ingest-files.js";
 import { createTestEnvironment, type GeneratedData, generate, type TestEnvironment } from "./support.js";
 
 /**
