@@ -1,9 +1,11 @@
+import { type Interaction, MAX_LOG_INTERACTIONS, type UserItem } from "@gplay/common";
 import {
   addWriteReport,
   commitIngestion,
   emptyWriteReport,
   failIngestion,
   finishIngestion,
+  type IngestBuilders,
   type IngestDeps,
   type IngestResult,
   type LakeKeys,
@@ -39,16 +41,14 @@ export async function ingestFiles(
     results.push(result);
     onResult?.(result);
   };
-  let group: PreparedIngestion[] = [];
+  let group: Member[] = [];
   let held = 0;
-  /** Commits the objects held so far (one alone takes the per-object path, with its resume points). */
+  /** Commits the objects held so far. */
   const flush = async () => {
     const members = group;
     group = [];
     held = 0;
-    const [only] = members;
-    if (members.length === 1 && only !== undefined) emit(await commitIngestion(deps, only));
-    else if (members.length > 1) for (const result of await commitGroup(deps, members)) emit(result);
+    if (members.length > 0) for (const result of await commitGroup(deps, members)) emit(result);
   };
   let next: Promise<PreparedIngestion | IngestResult> | undefined =
     sources[0] === undefined ? undefined : prepareIngestion(deps, sources[0], reader);
@@ -72,7 +72,7 @@ export async function ingestFiles(
       } else if (budget > 0 && current.staged.kind === "treino" && current.staged.users.size > 0) {
         const size = current.staged.interactions.length;
         if (group.length > 0 && held + size > budget) await flush();
-        group.push(current);
+        group.push(await join(deps, current));
         held += size;
       } else {
         await flush();
@@ -80,7 +80,8 @@ export async function ingestFiles(
       }
     } catch (error) {
       // Nothing held will be committed: close their progress (ending twice is harmless).
-      for (const member of [...group, current]) if (member.status === "prepared") member.task.end();
+      for (const member of [...group.map((m) => m.prepared), current])
+        if (member.status === "prepared") member.task.end();
       if (next !== undefined)
         await next.then(
           (p) => (p.status === "prepared" ? p.task.end() : undefined),
@@ -104,28 +105,22 @@ export async function ingestFiles(
  * a re-run re-merges their readers, which is idempotent (a reader that already holds the rows is read
  * and not written), so it converges to the same state without duplicates.
  */
-async function commitGroup(deps: IngestDeps, members: readonly PreparedIngestion[]): Promise<IngestResult[]> {
-  const lakes: Promise<LakeKeys>[] = [];
-  for (const member of members) {
-    await markStarted(deps, member);
-    lakes.push((await startLakeWrites(deps, member)).lake);
-  }
+async function commitGroup(deps: IngestDeps, group: readonly Member[]): Promise<IngestResult[]> {
+  const members = group.map((m) => m.prepared);
   let finished = 0;
   try {
-    const merges = new Map<string, UserMerge>();
+    const parts = new Map<string, ReaderPart[]>();
     for (const member of members) {
       member.task.phase("users");
       for (const [userId, u] of member.staged.users) {
-        const merge = deps.builders.userMerge(userId, u.userType, u.interactions, member.startedAt);
-        const before = merges.get(userId);
-        merges.set(
-          userId,
-          before === undefined
-            ? merge
-            : (existing) => merge({ ...before(existing), version: existing?.version ?? 0 }),
-        );
+        const part = { userType: u.userType, interactions: u.interactions, now: member.startedAt };
+        const seen = parts.get(userId);
+        if (seen === undefined) parts.set(userId, [part]);
+        else seen.push(part);
       }
     }
+    const merges = new Map<string, UserMerge>();
+    for (const [userId, p] of parts) merges.set(userId, groupMerge(deps.builders, userId, p));
     const last = members[members.length - 1] as PreparedIngestion;
     last.log.info(
       { objects: members.length, readers: merges.size },
@@ -139,17 +134,87 @@ async function commitGroup(deps: IngestDeps, members: readonly PreparedIngestion
         users,
         await deps.features.mergeUsers(new Map(readers.slice(from, from + step)), (n) => last.task.wrote(n)),
       );
-    const group = members.map((m) => m.sourceId);
+    const sourceIds = members.map((m) => m.sourceId);
     const results: IngestResult[] = [];
-    for (const [index, member] of members.entries()) {
-      const lake = lakes[index] as Promise<LakeKeys>;
-      results.push(await finishIngestion(deps, member, lake, member === last ? { users } : {}, { group }));
+    for (const { prepared, lake } of group) {
+      results.push(
+        await finishIngestion(deps, prepared, lake, prepared === last ? { users } : {}, {
+          group: sourceIds,
+        }),
+      );
       finished += 1;
     }
     return results;
   } catch (error) {
-    for (const [index, member] of members.entries())
-      if (index >= finished) await failIngestion(deps, member, error, lakes[index]);
+    for (const [index, { prepared, lake }] of group.entries())
+      if (index >= finished) await failIngestion(deps, prepared, error, lake);
     throw error;
   }
+}
+
+/** One reader's rows in one object of a group. */
+export interface ReaderPart {
+  userType: "Logged" | "Non-Logged";
+  interactions: readonly Interaction[];
+  /** When that object's ingestion started (its merge's `updatedAt`). */
+  now: Date;
+}
+
+/**
+ * One reader's merge over the objects of a group: the objects' merges applied in turn (key order),
+ * the item the per-object path ends with. While the stored log plus every new row stays under the
+ * log's cap nothing is evicted, and the merge is a set union (common's `mergeInteractions`), so one
+ * merge of all the rows, with the last object's time and the strongest reader type, gives that same
+ * item with one decode and one encode of the log instead of one per object.
+ */
+export function groupMerge(
+  builders: Pick<IngestBuilders, "userMerge">,
+  userId: string,
+  parts: readonly ReaderPart[],
+  cap = MAX_LOG_INTERACTIONS,
+): UserMerge {
+  const merges = parts.map((p) => builders.userMerge(userId, p.userType, p.interactions, p.now));
+  const inTurn: UserMerge = (existing) => {
+    let item = existing;
+    for (const merge of merges) item = { ...merge(item), version: existing?.version ?? 0 };
+    const { version: _version, ...draft } = item as UserItem;
+    return draft;
+  };
+  const last = parts[parts.length - 1];
+  if (parts.length < 2 || last === undefined) return inTurn;
+  const rows = parts.reduce((n, p) => n + p.interactions.length, 0);
+  const once = builders.userMerge(
+    userId,
+    parts.some((p) => p.userType === "Logged") ? "Logged" : "Non-Logged",
+    parts.flatMap((p) => p.interactions),
+    last.now,
+  );
+  return (existing) => ((existing?.interactionCount ?? 0) + rows < cap ? once(existing) : inTurn(existing));
+}
+
+/** A treino object held in a group: started, its lake objects on their way. */
+interface Member {
+  prepared: PreparedIngestion;
+  lake: Promise<LakeKeys>;
+}
+
+/**
+ * Adds an object to the group being held: its `started` row and its lake objects are written now, and
+ * once those are written only its readers' rows stay in memory (what the group's merge needs), so
+ * memory holds about `groupInteractions` interactions, not the group's whole files.
+ */
+async function join(deps: IngestDeps, prepared: PreparedIngestion): Promise<Member> {
+  await markStarted(deps, prepared);
+  const { lake } = await startLakeWrites(deps, prepared);
+  const { staged } = prepared;
+  void lake.then(
+    () => {
+      staged.interactions = [];
+      staged.validation = [];
+      staged.impressions = [];
+      staged.quarantine = [];
+    },
+    () => undefined,
+  );
+  return { prepared, lake };
 }
