@@ -1,4 +1,10 @@
-import { type Interaction, MAX_LOG_INTERACTIONS, type UserItem } from "@gplay/common";
+import {
+  decodeInteractionLog,
+  encodeInteractionLog,
+  type Interaction,
+  MAX_LOG_INTERACTIONS,
+  type UserItem,
+} from "@gplay/common";
 import {
   addWriteReport,
   commitIngestion,
@@ -41,14 +47,14 @@ export async function ingestFiles(
     results.push(result);
     onResult?.(result);
   };
-  let group: Member[] = [];
+  let group: Group = { members: [], readers: new Map() };
   let held = 0;
   /** Commits the objects held so far. */
   const flush = async () => {
-    const members = group;
-    group = [];
+    const pending = group;
+    group = { members: [], readers: new Map() };
     held = 0;
-    if (members.length > 0) for (const result of await commitGroup(deps, members)) emit(result);
+    if (pending.members.length > 0) for (const result of await commitGroup(deps, pending)) emit(result);
   };
   let next: Promise<PreparedIngestion | IngestResult> | undefined =
     sources[0] === undefined ? undefined : prepareIngestion(deps, sources[0], reader);
@@ -71,8 +77,8 @@ export async function ingestFiles(
         emit(current);
       } else if (budget > 0 && current.staged.kind === "treino" && current.staged.users.size > 0) {
         const size = current.staged.interactions.length;
-        if (group.length > 0 && held + size > budget) await flush();
-        group.push(await join(deps, current));
+        if (group.members.length > 0 && held + size > budget) await flush();
+        await join(deps, group, current);
         held += size;
       } else {
         await flush();
@@ -80,7 +86,7 @@ export async function ingestFiles(
       }
     } catch (error) {
       // Nothing held will be committed: close their progress (ending twice is harmless).
-      for (const member of [...group.map((m) => m.prepared), current])
+      for (const member of [...group.members.map((m) => m.prepared), current])
         if (member.status === "prepared") member.task.end();
       if (next !== undefined)
         await next.then(
@@ -105,35 +111,38 @@ export async function ingestFiles(
  * a re-run re-merges their readers, which is idempotent (a reader that already holds the rows is read
  * and not written), so it converges to the same state without duplicates.
  */
-async function commitGroup(deps: IngestDeps, group: readonly Member[]): Promise<IngestResult[]> {
+async function commitGroup(deps: IngestDeps, held: Group): Promise<IngestResult[]> {
+  const group = held.members;
   const members = group.map((m) => m.prepared);
   let finished = 0;
   try {
-    const parts = new Map<string, ReaderPart[]>();
-    for (const member of members) {
-      member.task.phase("users");
-      for (const [userId, u] of member.staged.users) {
-        const part = { userType: u.userType, interactions: u.interactions, now: member.startedAt };
-        const seen = parts.get(userId);
-        if (seen === undefined) parts.set(userId, [part]);
-        else seen.push(part);
-      }
-    }
-    const merges = new Map<string, UserMerge>();
-    for (const [userId, p] of parts) merges.set(userId, groupMerge(deps.builders, userId, p));
+    for (const member of members) member.task.phase("users");
     const last = members[members.length - 1] as PreparedIngestion;
     last.log.info(
-      { objects: members.length, readers: merges.size },
+      { objects: members.length, readers: held.readers.size },
       "merging the readers of consecutive objects together",
     );
     const users = emptyWriteReport();
-    const readers = [...merges];
+    const readers = [...held.readers];
     const step = deps.usersPerCheckpoint ?? 2_000;
-    for (let from = 0; from < readers.length; from += step)
-      addWriteReport(
-        users,
-        await deps.features.mergeUsers(new Map(readers.slice(from, from + step)), (n) => last.task.wrote(n)),
-      );
+    for (let from = 0; from < readers.length; from += step) {
+      // Unpacked a batch at a time, so memory holds the packed rows and one batch of merges.
+      const merges = new Map<string, UserMerge>();
+      for (const [userId, packed] of readers.slice(from, from + step))
+        merges.set(
+          userId,
+          groupMerge(
+            deps.builders,
+            userId,
+            packed.map((p) => ({
+              userType: p.userType,
+              interactions: decodeInteractionLog(p.log),
+              now: p.now,
+            })),
+          ),
+        );
+      addWriteReport(users, await deps.features.mergeUsers(merges, (n) => last.task.wrote(n)));
+    }
     const sourceIds = members.map((m) => m.sourceId);
     const results: IngestResult[] = [];
     for (const { prepared, lake } of group) {
@@ -198,15 +207,30 @@ interface Member {
   lake: Promise<LakeKeys>;
 }
 
+/** The objects held, and each reader's rows from each of them, packed (common's interaction log). */
+interface Group {
+  members: Member[];
+  readers: Map<string, { userType: ReaderPart["userType"]; log: Uint8Array; now: Date }[]>;
+}
+
 /**
- * Adds an object to the group being held: its `started` row and its lake objects are written now, and
- * once those are written only its readers' rows stay in memory (what the group's merge needs), so
- * memory holds about `groupInteractions` interactions, not the group's whole files.
+ * Adds an object to the group being held: its `started` row and its lake objects are written now;
+ * its readers' rows are kept packed (40 bytes an interaction, the stored log's layout, which keeps
+ * every value the merge reads) and, once the lake objects are written, nothing else of the file
+ * stays in memory.
  */
-async function join(deps: IngestDeps, prepared: PreparedIngestion): Promise<Member> {
+async function join(deps: IngestDeps, group: Group, prepared: PreparedIngestion): Promise<void> {
   await markStarted(deps, prepared);
   const { lake } = await startLakeWrites(deps, prepared);
   const { staged } = prepared;
+  for (const [userId, u] of staged.users) {
+    const part = { userType: u.userType, log: encodeInteractionLog(u.interactions), now: prepared.startedAt };
+    const parts = group.readers.get(userId);
+    if (parts === undefined) group.readers.set(userId, [part]);
+    else parts.push(part);
+  }
+  staged.users = new Map();
+  group.members.push({ prepared, lake });
   void lake.then(
     () => {
       staged.interactions = [];
@@ -216,5 +240,4 @@ async function join(deps: IngestDeps, prepared: PreparedIngestion): Promise<Memb
     },
     () => undefined,
   );
-  return { prepared, lake };
 }
