@@ -26,8 +26,8 @@ export const engineEnvSchema = awsEnvSchema.extend({
   GPLAY_USERS_PER_CHECKPOINT: envFields.int(1, 1_000_000).default(2_000),
   /**
    * `cli ingest --prefix` (a backfill): interactions of consecutive treino objects held in memory and
-   * merged per reader, so each reader is written once per group rather than once per file (about
-   * 250 bytes of memory each); 0 ingests each object on its own.
+   * merged per reader, so each reader is written once per group rather than once per file (packed,
+   * 40 bytes each plus a reader's overhead; bench/README.md has the peak RSS); 0: each object alone.
    */
   GPLAY_INGEST_GROUP_INTERACTIONS: envFields.int(0, 50_000_000).default(1_000_000),
   /**
