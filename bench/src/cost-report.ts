@@ -85,8 +85,21 @@ async function main(): Promise<void> {
       memoryGb: gbPerVcpu(DEFAULTS.featstoreEngine),
       wcu: (num(ingest, "wcuPer1000") * G1_INTERACTIONS) / 1000,
       rcu: (num(ingest, "rcuPer1000") * G1_INTERACTIONS) / 1000,
-      source: `bench:ingest at scale ${fmt(ingestScale, 2)}: engine CPU and units per 1,000 interactions × the kit's interactions${ingest?.keepAliveFront === true ? " (the engine reaching the emulator through a keep-alive front, as it reaches AWS over kept-alive connections)" : ""}`,
+      source: `bench:ingest at scale ${fmt(ingestScale, 2)}: engine CPU and units per 1,000 interactions × the kit's interactions${ingest?.keepAliveFront === true ? " (the engine reaching the emulator through a keep-alive front, as it reaches AWS over kept-alive connections)" : ""}${typeof ingest?.groupInteractionsFullScale === "number" ? `; a backfill merging readers across treino objects, ${fmt(ingest.groupInteractionsFullScale)} interactions held at full scale` : ""}`,
     },
+    ...(typeof ingest?.baselineWcuPer1000 === "number" &&
+    typeof ingest.baselineEngineCpuSecondsPer1000 === "number"
+      ? [
+          {
+            what: `  the same, before (${String(ingest.baselineRef ?? "baseline").slice(0, 7)}: one write per reader per file)`,
+            vcpuSeconds: (ingest.baselineEngineCpuSecondsPer1000 * G1_INTERACTIONS) / 1000,
+            memoryGb: gbPerVcpu(DEFAULTS.featstoreEngine),
+            wcu: (ingest.baselineWcuPer1000 * G1_INTERACTIONS) / 1000,
+            rcu: (num(ingest, "baselineRcuPer1000") * G1_INTERACTIONS) / 1000,
+            source: "the baseline engine re-measured in the same bench:ingest run, on the same files",
+          },
+        ]
+      : []),
     {
       what: "one snapshot (full scale)",
       vcpuSeconds: num(ingest, "snapshotCpuSeconds") / ingestScale,
@@ -146,9 +159,10 @@ How to read it:
   i.e. what a task sized to be busy bills; a task that waits on DynamoDB or S3 bills its wall time
   instead. Memory is priced at the deployed task's GB per vCPU (infra/src/plan/config.ts): engine
   ${gbPerVcpu(DEFAULTS.featstoreEngine)} GB, training ${gbPerVcpu(DEFAULTS.training)} GB, api ${gbPerVcpu(DEFAULTS.api)} GB.
-- Write units: one conditional PutItem per reader item written, at the stored items' real sizes
-  (1 KB per unit, rounded up per item; the final sizes, an upper bound for earlier, smaller writes).
-  Read units: one strongly consistent read per reader merged (4 KB per unit).
+- Ingest units${ingest?.unitsMeasured === true ? "" : " (estimated: this run did not meter them)"}: every DynamoDB request the engine sent, metered
+  at the keep-alive front from the real request and response bodies (bench/src/dynamo-meter.ts): 1 WCU
+  per started KB of each item written (reader and article upserts, ingestion markers), 1 RCU per
+  started 4 KB of each item read strongly (the stored readers and articles read before merging).
 - Measured on a shared 2-core machine: CPU per unit of work is less sensitive to its load than
   throughput is, but other processes' cache pressure still inflates it. The snapshot row is scaled
   linearly from the scale bench:ingest ran at when that is not 1.

@@ -10,11 +10,18 @@
  *   pnpm --filter @gplay/bench bench:ingest -- --scale 0.1|1 [--repeat N] [--concurrency 16]
  *     [--schema-check true|false] [--node-options "--max-semi-space-size=64"] [--ceiling-items 50000]
  *     [--time-limit SECONDS] [--only itens/itens-2022-07-01,treino/] [--snapshot true|false]
- *     [--keep-alive-front true|false] [--baseline <git ref>|none]
+ *     [--keep-alive-front true|false] [--baseline <git ref>|none] [--cpu-prof DIR]
+ *     [--group-interactions N]
  *
  * The engine reaches the emulator through a keep-alive front (keep-alive-front.ts; moto closes every
- * connection, AWS does not); the baseline ref's engine is re-measured beside this tree's in each
+ * connection, AWS does not), which also counts the DynamoDB requests and the units they bill
+ * (dynamo-meter.ts); the baseline ref's engine is re-measured beside this tree's in each
  * repetition, and sdk-floor.ts measures the SDK's write path alone (the floor under the engine's CPU).
+ *
+ * A backfill merges readers across consecutive treino objects up to GPLAY_INGEST_GROUP_INTERACTIONS
+ * interactions held; --group-interactions is that budget at full scale (default the engine's,
+ * 1,000,000) and the engine gets it times the scale, so a group spans as many days of the kit as it
+ * would at full scale and the per-interaction figures extrapolate.
  *
  * With --time-limit the engine is stopped after that long and the rates are over the objects it
  * finished (they are committed in key order); --only restricts the run to files under some paths.
@@ -32,6 +39,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { baselineTree } from "./baseline-tree.js";
+import { DynamoMeter, type MeterReading } from "./dynamo-meter.js";
 import { ensureData, ROOT, runMeasured } from "./engine-run.js";
 import { writeFigures } from "./figures.js";
 import { startKeepAliveFront } from "./keep-alive-front.js";
@@ -314,9 +322,11 @@ async function ingestOnce(
   timeLimitSeconds: number,
   dir: string,
   files: string[],
+  cpuProf?: string,
 ) {
   const ingest = await runMeasured(
     [
+      ...(cpuProf === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`]),
       "--conditions=@gplay/source",
       "--import",
       "tsx",
@@ -373,8 +383,30 @@ async function sdkFloor(engineEnv: Record<string, string>, dir: string, items: n
   return { items: written, cpuSecondsPerItem: cpuSeconds / Math.max(1, written) };
 }
 
-/** The commit before issue #18's ingest CPU work: its engine is re-measured beside this tree's. */
-const BASELINE_REF = "8b0b6f4";
+/** Medians over runs of the DynamoDB requests and units per 1,000 interactions the front measured. */
+function dynamoPer1000(runs: readonly { dynamo: MeterReading; interactions: number }[]) {
+  const per = (pick: (r: MeterReading) => number) =>
+    median(runs.map((r) => (1000 * pick(r.dynamo)) / Math.max(1, r.interactions)));
+  const op = (name: string) => per((r) => r.requests[name] ?? 0);
+  const total = per((r) => Object.values(r.requests).reduce((n, x) => n + x, 0));
+  return {
+    putItem: op("PutItem"),
+    batchGet: op("BatchGetItem"),
+    batchWrite: op("BatchWriteItem"),
+    other: total - op("PutItem") - op("BatchGetItem") - op("BatchWriteItem"),
+    total,
+    wcu: per((r) => r.wcu),
+    rcu: per((r) => r.rcu),
+  };
+}
+const dynamoText = (d: ReturnType<typeof dynamoPer1000>) =>
+  `${fmt(d.total, 1)} requests (${fmt(d.putItem, 1)} PutItem, ${fmt(d.batchGet, 2)} BatchGetItem, ${fmt(d.batchWrite, 2)} BatchWriteItem, ${fmt(d.other, 2)} other), ${fmt(d.wcu, 1)} WCU, ${fmt(d.rcu, 1)} RCU`;
+
+/**
+ * main before the backfill merged readers across objects (issue #18, item 4): its engine is
+ * re-measured beside this tree's.
+ */
+const BASELINE_REF = "9ed5ba6";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -397,6 +429,10 @@ async function main(): Promise<void> {
       baseline: { type: "string", default: BASELINE_REF },
       // Comma-separated path prefixes: ingest only these files (e.g. "itens/itens-2022-07-01,treino/").
       only: { type: "string" },
+      // The engine's group budget at full scale (GPLAY_INGEST_GROUP_INTERACTIONS); it gets this × scale.
+      "group-interactions": { type: "string", default: "1000000" },
+      // Write a V8 CPU profile of this tree's engine process (one per repetition) into this directory.
+      "cpu-prof": { type: "string" },
     },
   });
   const scale = Number(values.scale);
@@ -413,8 +449,13 @@ async function main(): Promise<void> {
   let rawBytes = 0;
   for (const f of files) rawBytes += (await stat(path.join(dir, f))).size;
   const { endpoints } = await scripts.ensureLocalStack();
+  const meter = new DynamoMeter();
   const front =
-    values["keep-alive-front"] === "true" ? await startKeepAliveFront(endpoints.awsEndpoint) : undefined;
+    values["keep-alive-front"] === "true"
+      ? await startKeepAliveFront(endpoints.awsEndpoint, meter)
+      : undefined;
+  const fullBudget = Number(values["group-interactions"]);
+  const groupBudget = fullBudget === 0 ? 0 : Math.max(1, Math.round(fullBudget * scale));
   console.log(
     `scale ${scale}: ${files.length} files, ${fmt(rawBytes / 1_048_576, 1)} MB in ${dir}; load ${load1()}`,
   );
@@ -425,7 +466,8 @@ async function main(): Promise<void> {
   const conditionalCeilings: number[] = [];
   const runs: EngineRun[] = [];
   const baseline = values.baseline === "none" ? undefined : baselineTree(ROOT, values.baseline as string);
-  const baseRuns: { cpuSeconds: number; interactions: number }[] = [];
+  const baseRuns: { cpuSeconds: number; interactions: number; dynamo: MeterReading }[] = [];
+  const dynamoRuns: MeterReading[] = [];
   const floors: number[] = [];
   for (let r = 0; r < repeat; r++) {
     const parse = await plainParse(domain, dir, files);
@@ -444,17 +486,21 @@ async function main(): Promise<void> {
         GPLAY_PREFIX: prefix,
         LOG_LEVEL: "warn",
         GPLAY_DYNAMO_CONCURRENCY: String(concurrency),
+        GPLAY_INGEST_GROUP_INTERACTIONS: String(groupBudget),
         GPLAY_SCHEMA_CHECK: values["schema-check"] as string,
         NODE_OPTIONS: values["node-options"] as string,
       };
       const loadBefore = load1();
+      meter.take();
       const { ingest, results, wall, interactions } = await ingestOnce(
         ROOT,
         engineEnv,
         Number(values["time-limit"]),
         dir,
         files,
+        values["cpu-prof"],
       );
+      dynamoRuns.push(meter.take());
       const treino = results.filter((x) => x.kind === "treino");
       let snapshotSeconds = Number.NaN;
       let snapshotPeakRssMb = Number.NaN;
@@ -512,6 +558,7 @@ async function main(): Promise<void> {
         try {
           for (const f of files)
             await objects.put(baseEnv.buckets.raw, `raw/${f}`, await readFile(path.join(dir, f)), "text/csv");
+          meter.take();
           const base = await ingestOnce(
             baseline.dir,
             { ...engineEnv, GPLAY_PREFIX: basePrefix },
@@ -519,7 +566,11 @@ async function main(): Promise<void> {
             dir,
             files,
           );
-          baseRuns.push({ cpuSeconds: base.ingest.cpuSeconds, interactions: base.interactions });
+          baseRuns.push({
+            cpuSeconds: base.ingest.cpuSeconds,
+            interactions: base.interactions,
+            dynamo: meter.take(),
+          });
           console.log(
             `run ${r + 1}/${repeat}, baseline ${baseline.commit.slice(0, 7)}: ${fmt(base.interactions / base.ingest.cpuSeconds)} interactions per engine CPU-second (this tree: ${fmt(run.interactions / run.cpuSeconds)})`,
           );
@@ -538,6 +589,15 @@ async function main(): Promise<void> {
   const baseRate =
     baseRuns.length === 0 ? undefined : median(baseRuns.map((b) => b.interactions / b.cpuSeconds));
   const floorCpu = median(floors);
+  const dynamo =
+    front === undefined
+      ? undefined
+      : dynamoPer1000(
+          runs.map((run, i) => ({ dynamo: dynamoRuns[i] as MeterReading, interactions: run.interactions })),
+        );
+  const baseDynamo = front === undefined || baseRuns.length === 0 ? undefined : dynamoPer1000(baseRuns);
+  // Conditional writes per 1,000 interactions: measured when the front counts them.
+  const writesPer1000 = dynamo?.putItem ?? (1000 * m("userItems")) / m("interactions");
   const seconds = m("seconds");
   const treinoRows = m("treinoRows");
   const rowsPerSecond = treinoRows / seconds;
@@ -577,14 +637,25 @@ async function main(): Promise<void> {
     [
       "  floor: the SDK's write path alone",
       `${(1000 * floorCpu).toFixed(3)} CPU ms per conditional PutItem (+ 1/100 BatchGetItem), in a process of its own; ` +
-        `at ${fmt((1000 * m("userItems")) / m("interactions"), 1)} writes per 1,000 interactions that alone allows ≤ ${fmt(m("interactions") / (m("userItems") * floorCpu))} interactions per CPU-second ` +
-        `(engine CPU minus the floor's share: ${fmt((1000 * (m("cpuSeconds") - m("userItems") * floorCpu)) / m("interactions"), 1)} CPU ms per 1,000 interactions, start-up included; within noise when near or below 0)`,
+        `at ${fmt(writesPer1000, 1)} PutItem per 1,000 interactions that alone allows ≤ ${fmt(1000 / (writesPer1000 * floorCpu))} interactions per CPU-second ` +
+        `(engine CPU minus the floor's share: ${fmt((1e6 * m("cpuSeconds")) / m("interactions") - writesPer1000 * floorCpu * 1000, 1)} CPU ms per 1,000 interactions, start-up included; within noise when near or below 0)`,
     ],
     [
       "DynamoDB per 1,000 interactions",
-      `${fmt((1000 * m("userItems")) / m("interactions"), 1)} conditional PutItem + ${fmt((1000 * m("userItems")) / m("interactions") / 100, 2)} BatchGetItem (100 keys); ` +
-        `${fmt((1000 * m("userItems") * m("wcuPerItem")) / m("interactions"), 1)} WCU, ${fmt((1000 * m("userItems") * m("rcuPerItem")) / m("interactions"), 1)} RCU ` +
-        `(stored reader items: ${fmt(m("meanItemBytes"))} bytes on average, ${m("wcuPerItem").toFixed(2)} WCU / ${m("rcuPerItem").toFixed(2)} RCU each; final sizes, an upper bound for earlier writes)`,
+      dynamo === undefined
+        ? "not measured (--keep-alive-front false: the front counts them)"
+        : `${dynamoText(dynamo)} (measured at the front from the request and response bodies: 1 WCU per started KB of each item written, 1 RCU per started 4 KB of each item read strongly)`,
+    ],
+    ["  the same, baseline engine", baseDynamo === undefined ? "not measured" : dynamoText(baseDynamo)],
+    [
+      "  group budget",
+      groupBudget === 0
+        ? "0: every object on its own"
+        : `${fmt(groupBudget)} interactions held (${fmt(fullBudget)} at full scale × scale ${scale}; GPLAY_INGEST_GROUP_INTERACTIONS)`,
+    ],
+    [
+      "  stored reader items",
+      `${fmt(m("meanItemBytes"))} bytes on average, ${m("wcuPerItem").toFixed(2)} WCU / ${m("rcuPerItem").toFixed(2)} RCU each`,
     ],
     ["DynamoDB items/s (engine)", `${fmt(m("itemsWritten") / seconds)} (${fmt(m("itemsWritten"))} items)`],
     ["peak RSS of the engine", `${fmt(peak)} MB (target < 1024)`],
@@ -625,10 +696,13 @@ async function main(): Promise<void> {
     interactions: m("interactions"),
     engineCpuSecondsPer1000: per1000(m("cpuSeconds")),
     engineWallSecondsPer1000: per1000(seconds),
-    putItemPer1000: per1000(m("userItems")),
-    batchGetPer1000: per1000(m("userItems")) / 100,
-    wcuPer1000: per1000(m("userItems") * m("wcuPerItem")),
-    rcuPer1000: per1000(m("userItems") * m("rcuPerItem")),
+    // Measured at the front when it ran; otherwise estimated from the stored readers' sizes.
+    putItemPer1000: writesPer1000,
+    batchGetPer1000: dynamo?.batchGet ?? per1000(m("userItems")) / 100,
+    wcuPer1000: dynamo?.wcu ?? per1000(m("userItems") * m("wcuPerItem")),
+    rcuPer1000: dynamo?.rcu ?? per1000(m("userItems") * m("rcuPerItem")),
+    unitsMeasured: dynamo !== undefined,
+    groupInteractionsFullScale: fullBudget,
     readerItemBytes: m("meanItemBytes"),
     readerItemRcu: m("rcuPerItem"),
     enginePeakRssMb: peak,
@@ -638,6 +712,11 @@ async function main(): Promise<void> {
     keepAliveFront: front !== undefined,
     sdkFloorCpuMsPerWrite: 1000 * floorCpu,
     baselineEngineCpuSecondsPer1000: baseRate === undefined ? null : 1000 / baseRate,
+    baselineRef: baseline?.commit ?? null,
+    baselineWcuPer1000: baseDynamo?.wcu ?? null,
+    baselineRcuPer1000: baseDynamo?.rcu ?? null,
+    baselineRequestsPer1000: baseDynamo?.total ?? null,
+    requestsPer1000: dynamo?.total ?? null,
   });
 }
 

@@ -9,6 +9,7 @@
  */
 import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { DynamoMeter } from "./dynamo-meter.js";
 
 export interface KeepAliveFront {
   /** `http://127.0.0.1:<port>`: use as the child's endpoint. */
@@ -16,10 +17,17 @@ export interface KeepAliveFront {
   close(): Promise<void>;
 }
 
-/** Starts the front on a free port, forwarding to `target` (an `http://host:port` URL). */
-export async function startKeepAliveFront(target: string): Promise<KeepAliveFront> {
+/**
+ * Starts the front on a free port, forwarding to `target` (an `http://host:port` URL); with `meter`,
+ * every DynamoDB request and its answer are recorded (dynamo-meter.ts).
+ */
+export async function startKeepAliveFront(target: string, meter?: DynamoMeter): Promise<KeepAliveFront> {
   const upstream = new URL(target);
   const server = createServer({ keepAlive: true, keepAliveTimeout: 60_000 }, (req, res) => {
+    const amzTarget = req.headers["x-amz-target"];
+    const metered = meter !== undefined && typeof amzTarget === "string" && amzTarget.startsWith("DynamoDB_");
+    const sent: Buffer[] = [];
+    if (metered) req.on("data", (chunk: Buffer) => sent.push(chunk));
     const forward = request(
       {
         host: upstream.hostname,
@@ -34,6 +42,13 @@ export async function startKeepAliveFront(target: string): Promise<KeepAliveFron
         const headers = { ...answer.headers };
         delete headers.connection;
         res.writeHead(answer.statusCode ?? 502, headers);
+        if (metered) {
+          const received: Buffer[] = [];
+          answer.on("data", (chunk: Buffer) => received.push(chunk));
+          answer.on("end", () =>
+            meter.record(amzTarget, Buffer.concat(sent).toString(), Buffer.concat(received).toString()),
+          );
+        }
         answer.pipe(res);
       },
     );

@@ -15,7 +15,8 @@ import { AppError, parseEnv, RAW_PREFIX } from "@gplay/common";
 import { LOCAL_FILE_BUCKET, LocalFileSource } from "./adapters/local-file-source.js";
 import { buildSnapshot } from "./app/build-snapshot.js";
 import { eraseReaders } from "./app/erase.js";
-import { type IngestResult, ingestFile, ingestFiles } from "./app/ingest-file.js";
+import { type IngestResult, ingestFile } from "./app/ingest-file.js";
+import { ingestFiles } from "./app/ingest-files.js";
 import { engineEnvSchema } from "./env.js";
 import { createEngine } from "./wiring.js";
 

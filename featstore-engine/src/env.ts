@@ -25,6 +25,12 @@ export const engineEnvSchema = awsEnvSchema.extend({
   /** Readers merged between two checkpoints of a running ingestion (a re-run resumes after the last). */
   GPLAY_USERS_PER_CHECKPOINT: envFields.int(1, 1_000_000).default(2_000),
   /**
+   * `cli ingest --prefix` (a backfill): interactions of consecutive treino objects held in memory and
+   * merged per reader, so each reader is written once per group rather than once per file (packed,
+   * 40 bytes each plus a reader's overhead; bench/README.md has the peak RSS); 0: each object alone.
+   */
+  GPLAY_INGEST_GROUP_INTERACTIONS: envFields.int(0, 50_000_000).default(1_000_000),
+  /**
    * A reader's item expires (DynamoDB TTL) this many days after ingestion last wrote it (infra sets it
    * from its retention config); unset: items never expire.
    */

@@ -81,6 +81,7 @@ export function createEngine(env: EngineEnv, logger?: Logger): Engine {
       progress,
       schemaCheck: env.GPLAY_SCHEMA_CHECK,
       usersPerCheckpoint: env.GPLAY_USERS_PER_CHECKPOINT,
+      groupInteractions: env.GPLAY_INGEST_GROUP_INTERACTIONS,
       erasure: { ledger: erasureTables, versions },
     },
     ingestions: features,

@@ -38,6 +38,14 @@ export const ingestionReportSchema = z.object({
   partitionKey: z.string(),
   quarantineKey: z.string().optional(),
   writes: z.object({ users: writeReportSchema.optional(), articles: writeReportSchema.optional() }),
+  /**
+   * Set when this object was ingested with the objects before and after it in one backfill (the
+   * featstore-engine's `ingestFiles`): the source ids of the whole group, in key order. Each reader
+   * they name was read and written once, with every file's rows merged; those feature-store writes
+   * (`writes`, `counts.itemsWritten`) are reported once, on the group's last object, and are empty on
+   * the others.
+   */
+  group: z.array(z.string().min(1)).min(2).optional(),
   /** Readers an earlier attempt had committed, skipped by this one. */
   resumedAfterUsers: z.number().int().nonnegative().optional(),
   startedAt: z.iso.datetime(),

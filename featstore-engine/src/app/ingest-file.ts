@@ -22,6 +22,7 @@ import {
   sourceId as sourceIdOf,
   toImpressionRecord,
   type ValidationRecord,
+  type WriteReport,
 } from "@gplay/common";
 import { cleanRawFile } from "../domain/raw-file.js";
 import { noProgress, type Progress, type ProgressTask } from "../progress/progress.js";
@@ -57,6 +58,11 @@ export interface IngestDeps {
   schemaCheck?: boolean;
   /** Readers merged between two checkpoints of the `started` row (a re-run resumes after the last). */
   usersPerCheckpoint?: number;
+  /**
+   * `ingestFiles` only: interactions of consecutive treino objects held in memory and merged per
+   * reader before one write per reader (see ingest-files.ts); 0 (the default): each object on its own.
+   */
+  groupInteractions?: number;
   /** The erasure ledger, applied to every file (docs/privacy.md); absent: nothing is erased. */
   erasure?: IngestErasure;
   now?: () => Date;
@@ -128,42 +134,6 @@ export async function ingestFile(
 ): Promise<IngestResult> {
   const prepared = await prepareIngestion(deps, source, reader);
   return prepared.status === "prepared" ? commitIngestion(deps, prepared) : prepared;
-}
-
-/**
- * Ingests objects one after the other, in the given order, overlapping the validation of the next
- * object with the writes of the current one (each object is still fully validated before any of its
- * writes, and objects are committed in order). Stops at the first failure.
- */
-export async function ingestFiles(
-  deps: IngestDeps,
-  sources: readonly SourceObject[],
-  reader: SourceReader = deps.objects,
-  onResult?: (result: IngestResult) => void,
-): Promise<IngestResult[]> {
-  const results: IngestResult[] = [];
-  let next: Promise<PreparedIngestion | IngestResult> | undefined =
-    sources[0] === undefined ? undefined : prepareIngestion(deps, sources[0], reader);
-  for (let i = 0; next !== undefined; i++) {
-    const current: PreparedIngestion | IngestResult = await next;
-    const following = sources[i + 1];
-    next = following === undefined ? undefined : prepareIngestion(deps, following, reader);
-    // If this commit fails, the prepared next object is dropped; keep its rejection handled.
-    next?.catch(() => undefined);
-    try {
-      const result = current.status === "prepared" ? await commitIngestion(deps, current) : current;
-      results.push(result);
-      onResult?.(result);
-    } catch (error) {
-      if (next !== undefined)
-        await next.then(
-          (p) => (p.status === "prepared" ? p.task.end() : undefined),
-          () => undefined,
-        );
-      throw error;
-    }
-  }
-  return results;
 }
 
 /**
@@ -247,54 +217,168 @@ export async function prepareIngestion(
   };
 }
 
-/** Writes a prepared object: partition, quarantine, feature store, report, then the marker. */
-export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngestion): Promise<IngestResult> {
-  const now = deps.now ?? (() => new Date());
-  const { source, staged, startedAt, log, task } = prepared;
-  const id = prepared.sourceId;
-  const base = {
-    sourceId: id,
-    bucket: source.bucket,
-    key: source.key,
+/** The lake objects of one attempt (the partition, and the quarantine when rows were quarantined). */
+export interface LakeKeys {
+  partitionKey: string;
+  quarantineKey: string | undefined;
+}
+
+/** The fields every ingestion row of this attempt shares. */
+function markerBase(prepared: PreparedIngestion) {
+  return {
+    sourceId: prepared.sourceId,
+    bucket: prepared.source.bucket,
+    key: prepared.source.key,
     etag: prepared.etag,
-    kind: staged.kind,
+    kind: prepared.staged.kind,
     attempts: prepared.attempts,
   };
-  const resumeFrom = Math.min(prepared.usersCommitted, staged.users.size);
-  const started = (usersCommitted: number) =>
-    deps.features.putIngestion({
-      ...base,
-      status: "started",
-      startedAt: startedAt.toISOString(),
-      ...(usersCommitted > 0 ? { usersCommitted } : {}),
-    });
-  await started(resumeFrom);
-  // Rows of erased readers leave the raw object too (before anything of this version is written).
+}
+
+/** Records the attempt as `started` (with how many of its readers are committed, for a resume). */
+export function markStarted(
+  deps: IngestDeps,
+  prepared: PreparedIngestion,
+  usersCommitted = 0,
+): Promise<void> {
+  return deps.features.putIngestion({
+    ...markerBase(prepared),
+    status: "started",
+    startedAt: prepared.startedAt.toISOString(),
+    ...(usersCommitted > 0 ? { usersCommitted } : {}),
+  });
+}
+
+/**
+ * Starts the writes of a started attempt: rows of erased readers leave the raw object first (before
+ * anything of this version is written), then the lake objects are written in the background (they
+ * and the feature-store writes are independent and keyed by this version; only the report and the
+ * marker, written last, say the ingestion is complete). `lake` never rejects unhandled.
+ */
+export async function startLakeWrites(
+  deps: IngestDeps,
+  prepared: PreparedIngestion,
+): Promise<{ lake: Promise<LakeKeys> }> {
+  const { source, staged } = prepared;
   if (staged.erased.erasedLines.size > 0 && deps.erasure !== undefined && source.bucket === deps.buckets.raw)
     await scrubRawObject(
       deps.erasure,
       { ...source, versionId: prepared.versionId },
       staged.erased,
-      log,
+      prepared.log,
       staged.erased.erasedLines,
     );
+  const lake = (async () => {
+    const partitionKey = await writePartition(deps, staged, prepared.sourceId);
+    let quarantineKey: string | undefined;
+    if (staged.quarantine.length > 0) {
+      quarantineKey = processedKeys.quarantine(source.key, prepared.sourceId);
+      const lines = staged.quarantine.map((q) => JSON.stringify(q)).join("\n");
+      await deps.objects.put(deps.buckets.processed, quarantineKey, `${lines}\n`, "application/x-ndjson");
+    }
+    return { partitionKey, quarantineKey };
+  })();
+  lake.catch(() => undefined);
+  return { lake };
+}
 
-  let lake: Promise<{ partitionKey: string; quarantineKey: string | undefined }> | undefined;
+/**
+ * Finishes an attempt whose feature-store writes are done: waits for its lake objects, writes the
+ * report, then the `succeeded` marker (which makes a re-delivery a no-op), and emits the metrics.
+ */
+export async function finishIngestion(
+  deps: IngestDeps,
+  prepared: PreparedIngestion,
+  lake: Promise<LakeKeys>,
+  writes: IngestionReport["writes"],
+  extra: Pick<IngestionReport, "resumedAfterUsers" | "group"> = {},
+): Promise<IngestResult> {
+  const now = deps.now ?? (() => new Date());
+  const { staged, startedAt, log, task } = prepared;
+  const id = prepared.sourceId;
+  const base = markerBase(prepared);
+  task.phase("lake");
+  const { partitionKey, quarantineKey } = await lake;
+  const counts: IngestionCounts = {
+    ...staged.counts,
+    itemsWritten: (writes.users?.written ?? 0) + (writes.articles?.written ?? 0),
+  };
+  const finishedAt = now();
+  const reportKey = processedKeys.ingestionReport(id);
+  const report: IngestionReport = {
+    ...base,
+    counts,
+    quarantineByReason: staged.byReason,
+    touched: staged.touched,
+    partitionKey,
+    ...(quarantineKey === undefined ? {} : { quarantineKey }),
+    writes,
+    ...extra,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+  };
+  await deps.objects.put(
+    deps.buckets.processed,
+    reportKey,
+    JSON.stringify(report, null, 2),
+    "application/json",
+  );
+  const done: IngestionItem = {
+    ...base,
+    status: "succeeded",
+    counts,
+    reportKey,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+  };
+  await deps.features.putIngestion(done);
+  deps.metrics.emit({
+    ingestRowsIn: counts.rowsIn,
+    ingestRowsAccepted: counts.rowsAccepted,
+    ingestRowsQuarantined: counts.rowsQuarantined,
+    ingestElementsDropped: counts.elementsDropped,
+    ingestItemsWritten: counts.itemsWritten,
+    ingestDuration: finishedAt.getTime() - startedAt.getTime(),
+  });
+  task.phase("done");
+  task.end();
+  log.info({ counts, writes, reportKey }, "ingestion succeeded");
+  return { status: "ingested", sourceId: id, kind: staged.kind, counts, reportKey };
+}
+
+/**
+ * Records a failed attempt, after its lake writes settled (so nothing of it lands after its failure
+ * marker). Never throws: the caller rethrows the original error.
+ */
+export async function failIngestion(
+  deps: IngestDeps,
+  prepared: PreparedIngestion,
+  error: unknown,
+  lake: Promise<LakeKeys> | undefined,
+): Promise<void> {
+  const now = deps.now ?? (() => new Date());
+  prepared.task.end();
+  await lake?.catch(() => undefined);
+  await deps.features
+    .putIngestion({
+      ...markerBase(prepared),
+      status: "failed",
+      error: errorText(error),
+      startedAt: prepared.startedAt.toISOString(),
+      finishedAt: now().toISOString(),
+    })
+    .catch((markerError: unknown) =>
+      prepared.log.error({ err: markerError }, "could not record the failure marker"),
+    );
+}
+
+/** Writes a prepared object: partition, quarantine, feature store, report, then the marker. */
+export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngestion): Promise<IngestResult> {
+  const { staged, startedAt, log, task } = prepared;
+  const resumeFrom = Math.min(prepared.usersCommitted, staged.users.size);
+  await markStarted(deps, prepared, resumeFrom);
+  const { lake } = await startLakeWrites(deps, prepared);
   try {
-    // The lake objects and the feature-store writes are independent and keyed by this version: run
-    // them together. Only the report and the marker, written last, say the ingestion is complete.
-    lake = (async () => {
-      const partitionKey = await writePartition(deps, staged, id);
-      let quarantineKey: string | undefined;
-      if (staged.quarantine.length > 0) {
-        quarantineKey = processedKeys.quarantine(source.key, id);
-        const lines = staged.quarantine.map((q) => JSON.stringify(q)).join("\n");
-        await deps.objects.put(deps.buckets.processed, quarantineKey, `${lines}\n`, "application/x-ndjson");
-      }
-      return { partitionKey, quarantineKey };
-    })();
-    lake.catch(() => undefined);
-
     const writes: IngestionReport["writes"] = {};
     const wrote = (n: number) => task.wrote(n);
     if (staged.users.size > 0) {
@@ -304,14 +388,13 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
       if (resumeFrom > 0) log.info({ resumeFrom }, "resuming after readers an earlier attempt committed");
       const readers = [...staged.users];
       const step = deps.usersPerCheckpoint ?? 2_000;
-      writes.users = { written: 0, skipped: 0, conflicts: 0, retries: 0 };
+      writes.users = emptyWriteReport();
       for (let from = resumeFrom; from < readers.length; from += step) {
         const merges = new Map<string, UserMerge>();
         for (const [userId, u] of readers.slice(from, from + step))
           merges.set(userId, deps.builders.userMerge(userId, u.userType, u.interactions, startedAt));
-        const report = await deps.features.mergeUsers(merges, wrote);
-        for (const k of ["written", "skipped", "conflicts", "retries"] as const) writes.users[k] += report[k];
-        await started(Math.min(from + step, readers.length));
+        addWriteReport(writes.users, await deps.features.mergeUsers(merges, wrote));
+        await markStarted(deps, prepared, Math.min(from + step, readers.length));
       }
     }
     if (staged.articles.length > 0) {
@@ -321,71 +404,27 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
         wrote,
       );
     }
-    task.phase("lake");
-    const { partitionKey, quarantineKey } = await lake;
-
-    const counts: IngestionCounts = {
-      ...staged.counts,
-      itemsWritten: (writes.users?.written ?? 0) + (writes.articles?.written ?? 0),
-    };
-    const finishedAt = now();
-    const reportKey = processedKeys.ingestionReport(id);
-    const report: IngestionReport = {
-      ...base,
-      counts,
-      quarantineByReason: staged.byReason,
-      touched: staged.touched,
-      partitionKey,
-      ...(quarantineKey === undefined ? {} : { quarantineKey }),
+    return await finishIngestion(
+      deps,
+      prepared,
+      lake,
       writes,
-      ...(resumeFrom > 0 ? { resumedAfterUsers: resumeFrom } : {}),
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-    };
-    await deps.objects.put(
-      deps.buckets.processed,
-      reportKey,
-      JSON.stringify(report, null, 2),
-      "application/json",
+      resumeFrom > 0 ? { resumedAfterUsers: resumeFrom } : {},
     );
-    const done: IngestionItem = {
-      ...base,
-      status: "succeeded",
-      counts,
-      reportKey,
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-    };
-    await deps.features.putIngestion(done);
-    deps.metrics.emit({
-      ingestRowsIn: counts.rowsIn,
-      ingestRowsAccepted: counts.rowsAccepted,
-      ingestRowsQuarantined: counts.rowsQuarantined,
-      ingestElementsDropped: counts.elementsDropped,
-      ingestItemsWritten: counts.itemsWritten,
-      ingestDuration: finishedAt.getTime() - startedAt.getTime(),
-    });
-    task.phase("done");
-    task.end();
-    log.info({ counts, writes, reportKey }, "ingestion succeeded");
-    return { status: "ingested", sourceId: id, kind: staged.kind, counts, reportKey };
   } catch (error) {
-    task.end();
-    // Let the lake writes settle first, so nothing of this attempt lands after its failure marker.
-    await lake?.catch(() => undefined);
-    await deps.features
-      .putIngestion({
-        ...base,
-        status: "failed",
-        error: errorText(error),
-        startedAt: startedAt.toISOString(),
-        finishedAt: now().toISOString(),
-      })
-      .catch((markerError: unknown) =>
-        log.error({ err: markerError }, "could not record the failure marker"),
-      );
+    await failIngestion(deps, prepared, error, lake);
     throw error;
   }
+}
+
+/** A write report of nothing yet. */
+export function emptyWriteReport(): WriteReport {
+  return { written: 0, skipped: 0, conflicts: 0, retries: 0 };
+}
+
+/** Adds `more` into `total`. */
+export function addWriteReport(total: WriteReport, more: WriteReport): void {
+  for (const k of ["written", "skipped", "conflicts", "retries"] as const) total[k] += more[k];
 }
 
 /** An error as stored in the ingestion row (bounded). */

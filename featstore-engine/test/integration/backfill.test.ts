@@ -1,6 +1,6 @@
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { ingestFiles } from "../../src/app/ingest-file.js";
+import { ingestFiles } from "../../src/app/ingest-files.js";
 import { createTestEnvironment, type GeneratedData, generate, type TestEnvironment } from "./support.js";
 
 /**
@@ -8,13 +8,16 @@ import { createTestEnvironment, type GeneratedData, generate, type TestEnvironme
  * tests hold that this overlap keeps the per-object guarantees: objects are committed in order, a bad
  * object changes nothing (and stops the run before the objects after it), and a re-run finishes the rest.
  */
-describe("pipelined backfill of several objects", () => {
+describe.each([
+  ["one object at a time", 0],
+  ["treino objects merged per reader", 1_000_000],
+])("pipelined backfill of several objects, %s", (_label, groupInteractions) => {
   let t: TestEnvironment;
   let data: GeneratedData;
   let treino: string[];
 
   beforeAll(async () => {
-    t = await createTestEnvironment("backfill");
+    t = await createTestEnvironment(groupInteractions === 0 ? "backfill" : "backfill-grouped");
     data = generate({ users: 200, seed: "backfill", days: 3 });
     treino = [...data.files.keys()].filter((p) => p.startsWith("treino/")).map((p) => `raw/${p}`);
     expect(treino).toHaveLength(3);
@@ -36,7 +39,9 @@ describe("pipelined backfill of several objects", () => {
     const order = [first, bad, second].map((key) => ({ bucket: t.env.buckets.raw, key }));
     const committed: string[] = [];
     await expect(
-      ingestFiles(t.ingestDeps(), order, undefined, (r) => committed.push(r.status)),
+      ingestFiles({ ...t.ingestDeps(), groupInteractions }, order, undefined, (r) =>
+        committed.push(r.status),
+      ),
     ).rejects.toMatchObject({ code: "UNSUPPORTED_INPUT" });
     expect(committed).toEqual(["ingested"]);
     const keys = await processed();
@@ -53,7 +58,7 @@ describe("pipelined backfill of several objects", () => {
 
     // The rest of the backfill: the ingested object is skipped with zero writes, the others land.
     const results = await ingestFiles(
-      t.ingestDeps(),
+      { ...t.ingestDeps(), groupInteractions },
       [first, second, third].map((key) => ({ bucket: t.env.buckets.raw, key })),
     );
     expect(results.map((r) => r.status)).toEqual(["already-ingested", "ingested", "ingested"]);
