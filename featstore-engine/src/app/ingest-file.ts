@@ -24,6 +24,12 @@ import {
   type ValidationRecord,
 } from "@gplay/common";
 import { cleanRawFile } from "../domain/raw-file.js";
+import {
+  encodeReaderIndexEntry,
+  type IndexedObject,
+  ReaderTokenCollector,
+  readerIndexKey,
+} from "../domain/reader-index.js";
 import { noProgress, type Progress, type ProgressTask } from "../progress/progress.js";
 import { type IngestErasure, type LedgerFilter, loadLedgerFilter, scrubRawObject } from "./ingest-erasure.js";
 import type { FeatureStore, ObjectStore, UserMerge } from "./ports.js";
@@ -110,6 +116,8 @@ export interface PreparedIngestion {
   /** The version read (the raw object is rewritten without the rows the ledger dropped). */
   versionId: string | undefined;
   staged: Staged;
+  /** Every reader-id token of the raw text (for the reader index). */
+  readerTokens: ReadonlySet<string>;
   log: Logger;
   task: ProgressTask;
 }
@@ -199,6 +207,7 @@ export async function prepareIngestion(
   const attempts = (marker?.attempts ?? 0) + 1;
   let staged: Staged;
   let task: ProgressTask | undefined;
+  const tokens = new ReaderTokenCollector();
   try {
     const object = await reader.read(source.bucket, source.key);
     if (object.etag !== head.etag)
@@ -212,7 +221,8 @@ export async function prepareIngestion(
     task = (deps.progress ?? noProgress).begin(source.key, object.size || head.size);
     task.phase("read");
     const ledger = await loadLedgerFilter(deps.erasure);
-    staged = await stage(deps, countBytes(object.body, task), source.key, id, startedAt, task, ledger);
+    const body = collectTokens(countBytes(object.body, task), tokens);
+    staged = await stage(deps, body, source.key, id, startedAt, task, ledger);
   } catch (error) {
     task?.end();
     // Nothing was written, but the attempt still gets its row: refused (the file is unusable) or failed.
@@ -242,6 +252,7 @@ export async function prepareIngestion(
     startedAt,
     versionId: head.versionId,
     staged,
+    readerTokens: tokens.end(),
     log,
     task,
   };
@@ -284,13 +295,34 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
     // The lake objects and the feature-store writes are independent and keyed by this version: run
     // them together. Only the report and the marker, written last, say the ingestion is complete.
     lake = (async () => {
-      const partitionKey = await writePartition(deps, staged, id);
+      const partition = await writePartition(deps, staged, id);
+      const partitionKey = partition.key;
+      const indexed: IndexedObject[] = [
+        { bucket: source.bucket, key: source.key, etag: prepared.etag },
+        { bucket: deps.buckets.processed, key: partitionKey, etag: partition.etag },
+      ];
       let quarantineKey: string | undefined;
       if (staged.quarantine.length > 0) {
         quarantineKey = processedKeys.quarantine(source.key, id);
         const lines = staged.quarantine.map((q) => JSON.stringify(q)).join("\n");
-        await deps.objects.put(deps.buckets.processed, quarantineKey, `${lines}\n`, "application/x-ndjson");
+        const { etag } = await deps.objects.put(
+          deps.buckets.processed,
+          quarantineKey,
+          `${lines}\n`,
+          "application/x-ndjson",
+        );
+        indexed.push({ bucket: deps.buckets.processed, key: quarantineKey, etag });
       }
+      // The reader index entry of this version, after the objects it names (a crash before it leaves
+      // them unindexed: erasure reads them in full). Not written when the ledger dropped rows: the raw
+      // object was rewritten, and the entry would name erased readers.
+      if (staged.erased.erasedLines.size === 0)
+        await deps.objects.put(
+          deps.buckets.processed,
+          readerIndexKey(id),
+          encodeReaderIndexEntry(indexed, prepared.readerTokens),
+          "application/json",
+        );
       return { partitionKey, quarantineKey };
     })();
     lake.catch(() => undefined);
@@ -391,6 +423,17 @@ export async function commitIngestion(deps: IngestDeps, prepared: PreparedIngest
 /** An error as stored in the ingestion row (bounded). */
 function errorText(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).slice(0, 1000);
+}
+
+/** Passes the body through, collecting its reader-id tokens. */
+async function* collectTokens(
+  body: AsyncIterable<Uint8Array>,
+  collector: ReaderTokenCollector,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    collector.push(chunk);
+    yield chunk;
+  }
 }
 
 /** Passes the body through, counting bytes into the progress task. */
@@ -501,7 +544,11 @@ async function stage(
   return staged;
 }
 
-async function writePartition(deps: IngestDeps, staged: Staged, id: string): Promise<string> {
+async function writePartition(
+  deps: IngestDeps,
+  staged: Staged,
+  id: string,
+): Promise<{ key: string; etag: string }> {
   const dataset = DATASET_OF_KIND[staged.kind];
   const key = processedKeys.partition(dataset, id);
   const metadata = { "gplay.sourceId": id };
@@ -517,6 +564,11 @@ async function writePartition(deps: IngestDeps, staged: Staged, id: string): Pro
               staged.articles.map((a) => a.record),
               metadata,
             );
-  await deps.objects.put(deps.buckets.processed, key, bytes, "application/vnd.apache.parquet");
-  return key;
+  const { etag } = await deps.objects.put(
+    deps.buckets.processed,
+    key,
+    bytes,
+    "application/vnd.apache.parquet",
+  );
+  return { key, etag };
 }
