@@ -201,38 +201,25 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
   );
   figures["reader-index"].removed = figures["reader-index"].rewritten;
   phase("rewrite");
-  // 5 and 6 run side by side (their waits on the stores overlap): the snapshot reads partitions and
-  // writes manifests, lists and the latest pointer; the proof reads the stores' objects and tables.
-  // Neither writes anything the other reads. Each phase's seconds count from this point.
-  const since = Date.now();
-  const snapshotting = (async () => {
-    // 5. Manifests of the rewritten partitions are superseded; a new snapshot replaces them.
-    const superseded = await supersedeManifests(deps, rewrittenPartitions, requestId, now());
-    const id = rewrittenPartitions.size > 0 || superseded > 0 ? await deps.snapshot?.() : undefined;
-    phases.snapshot = (Date.now() - since) / 1000;
-    return { superseded, id };
-  })();
-  const verifying = (async () => {
-    // 6. Proof: every store listed again; every version not read clean in step 1 (the rewritten ones,
-    // those the index let step 1 skip, anything new) is read.
-    const verification = emptyFigures();
-    const check = await locate(deps, erased, verification, [...erased.seen], { cleanBefore: located.clean });
-    const left = Object.fromEntries(ERASURE_STORES.map((s) => [s, 0])) as Record<ErasureStore, number>;
-    for (const hit of check.hits) left[hit.store] += 1;
-    // The index listed again (entries this run did not rewrite are not read again): none may name a reader.
-    const indexAfter = await loadReaderIndex(deps.versions, deps.buckets.processed, index);
-    left["reader-index"] = indexAfter.naming(erased).length;
-    left.users = [...check.userIds].filter((id) => erased.has(id)).length;
-    left["event-ids"] = check.eventKeys.filter((k) => erased.has(k.split("#")[0] ?? "")).length;
-    phases.verify = (Date.now() - since) / 1000;
-    return left;
-  })();
-  const [built, proved] = await Promise.allSettled([snapshotting, verifying]);
-  if (built.status === "rejected") throw built.reason;
-  if (proved.status === "rejected") throw proved.reason;
-  const { superseded: supersededManifests, id: snapshotId } = built.value;
-  const remaining = proved.value;
+  // 5. Manifests of the rewritten partitions are superseded; a new snapshot replaces them.
+  const supersededManifests = await supersedeManifests(deps, rewrittenPartitions, requestId, now());
+  const snapshotId =
+    rewrittenPartitions.size > 0 || supersededManifests > 0 ? await deps.snapshot?.() : undefined;
+
+  phase("snapshot");
+  // 6. Proof: every store listed again; every version not read clean in step 1 (the rewritten ones,
+  // anything new) is read again.
+  const verification = emptyFigures();
+  const check = await locate(deps, erased, verification, [...erased.seen], { cleanBefore: located.clean });
+  const remaining = Object.fromEntries(ERASURE_STORES.map((s) => [s, 0])) as Record<ErasureStore, number>;
+  for (const hit of check.hits) remaining[hit.store] += 1;
+  // The index listed again (entries this run did not rewrite are not read again): none may name a reader.
+  const indexAfter = await loadReaderIndex(deps.versions, deps.buckets.processed, index);
+  remaining["reader-index"] = indexAfter.naming(erased).length;
+  remaining.users = [...check.userIds].filter((id) => erased.has(id)).length;
+  remaining["event-ids"] = check.eventKeys.filter((k) => erased.has(k.split("#")[0] ?? "")).length;
   const clean = Object.values(remaining).every((n) => n === 0);
+  phase("verify");
   if (clean) await deps.ledger.markErased(erasedHashes, now());
 
   const audit: ErasureAudit = erasureAuditSchema.parse({
