@@ -7,8 +7,11 @@
  *
  *   pnpm --filter @gplay/bench bench:erase -- --scale 0.1|1 [--batch 1000] [--repeats 3] [--cpu-prof DIR]
  *
- * Each of the `--repeats` rounds is a plain pass, the erasure of one of the heaviest readers, and the
- * erasure of a batch disjoint from the other rounds'; it prints the medians (and every run).
+ * Each of the `--repeats` rounds is a plain pass, a read+rewrite pass (every version read and written
+ * back once, to a scratch prefix), the erasure of one of the heaviest readers, of a typical reader
+ * (median reads: the reader index lets it read only the objects that hold them), and of a batch
+ * disjoint from the other rounds'; it prints the medians (and every run), per phase, with the objects
+ * the locate step found holding the readers and those the reader index let it skip.
  * Below scale 1 it prints the full-scale figure extrapolated linearly in lake bytes (the erase is a
  * pass over the lake plus the rewrite of the objects that hold the readers) and says so.
  */
@@ -173,7 +176,10 @@ async function main(): Promise<void> {
     // One-reader runs erase the heaviest readers, one per run; batches are disjoint, spread over the rest.
     const heaviest = reads.slice(0, repeats);
     if (heaviest.length < repeats) throw new Error("fewer readers than repeats in the data");
-    const rest = reads.slice(repeats);
+    // A typical reader (around the median of reads): what the reader index saves shows there.
+    const middle = Math.floor(reads.length / 2);
+    const typical = reads.slice(middle, middle + repeats);
+    const rest = [...reads.slice(repeats, middle), ...reads.slice(middle + repeats)];
     const stride = Math.max(1, Math.floor(rest.length / (batch * repeats)));
     const spread = rest.filter((_, i) => i % stride === 0);
     const batches = Array.from({ length: repeats }, (_, r) =>
@@ -198,6 +204,7 @@ async function main(): Promise<void> {
     const passes: Awaited<ReturnType<typeof pass>>[] = [];
     const rewritePasses: number[] = [];
     const ones: Run[] = [];
+    const typicals: Run[] = [];
     const manys: Run[] = [];
     // Interleaved, so the machine's load weighs on the three alike.
     for (let r = 0; r < repeats; r++) {
@@ -207,13 +214,17 @@ async function main(): Promise<void> {
       const one = await runMeasured([...erase, "erase", "--ids", id], eraseEnv);
       if (one.code !== 0) throw new Error(`erase failed: ${one.stderr.slice(-2000)}`);
       ones.push({ ...one, phases: phasesOf(one.stdout) });
+      const [typicalId] = typical[r] as [string, number];
+      const usual = await runMeasured([...erase, "erase", "--ids", typicalId], eraseEnv);
+      if (usual.code !== 0) throw new Error(`erase failed: ${usual.stderr.slice(-2000)}`);
+      typicals.push({ ...usual, phases: phasesOf(usual.stdout) });
       const idsFile = path.join(tmpdir(), `${prefix}-ids-${r}.txt`);
       await writeFile(idsFile, (batches[r] ?? []).map(([id]) => id).join("\n"));
       const many = await runMeasured([...erase, "erase", "--ids-file", idsFile], eraseEnv);
       if (many.code !== 0) throw new Error(`batch erase failed: ${many.stderr.slice(-2000)}`);
       manys.push({ ...many, phases: phasesOf(many.stdout) });
       console.log(
-        `run ${r + 1}/${repeats}: pass ${fmt(passes[r]?.seconds ?? 0, 1)} s, read+rewrite pass ${fmt(rewritePasses[r] ?? 0, 1)} s, 1 reader ${fmt(one.seconds, 1)} s, batch ${fmt(many.seconds, 1)} s`,
+        `run ${r + 1}/${repeats}: pass ${fmt(passes[r]?.seconds ?? 0, 1)} s, read+rewrite pass ${fmt(rewritePasses[r] ?? 0, 1)} s, 1 reader ${fmt(one.seconds, 1)} s, typical reader ${fmt(usual.seconds, 1)} s, batch ${fmt(many.seconds, 1)} s`,
       );
     }
 
@@ -247,8 +258,10 @@ async function main(): Promise<void> {
         `one plain pass (list + read):  ${fmt(passSeconds, 1)} s [${passes.map((p) => fmt(p.seconds, 1)).join(", ")}]`,
         `one read+rewrite pass:         ${fmt(rewriteSeconds, 1)} s [${rewritePasses.map((s) => fmt(s, 1)).join(", ")}]`,
         line(`erase 1 reader (${heaviest.map(([, n]) => fmt(n)).join(" / ")} reads):`, ones),
+        line(`erase 1 typical reader (${typical.map(([, n]) => fmt(n)).join(" / ")} reads):`, typicals),
         line(`erase ${fmt(batches[0]?.length ?? 0)} readers in one run:`, manys),
         `phases (1 reader): ${phases(ones)}`,
+        `phases (typical):  ${phases(typicals)}`,
         `phases (batch):    ${phases(manys)}`,
         `load average: ${loadavg()
           .map((l) => l.toFixed(1))
