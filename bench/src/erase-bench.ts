@@ -7,8 +7,11 @@
  *
  *   pnpm --filter @gplay/bench bench:erase -- --scale 0.1|1 [--batch 1000] [--repeats 3] [--cpu-prof DIR]
  *
- * Each of the `--repeats` rounds is a plain pass, the erasure of one of the heaviest readers, and the
- * erasure of a batch disjoint from the other rounds'; it prints the medians (and every run).
+ * Each of the `--repeats` rounds is a plain pass, a read+rewrite pass (every version read and written
+ * back once, to a scratch prefix), the erasure of one of the heaviest readers, of a typical reader
+ * (median reads: the reader index lets it read only the objects that hold them), and of a batch
+ * disjoint from the other rounds'; it prints the medians (and every run), per phase, with the objects
+ * the locate step found holding the readers and those the reader index let it skip.
  * Below scale 1 it prints the full-scale figure extrapolated linearly in lake bytes (the erase is a
  * pass over the lake plus the rewrite of the objects that hold the readers) and says so.
  */
@@ -134,28 +137,49 @@ async function main(): Promise<void> {
     if (ingest.code !== 0) throw new Error(`ingestion failed: ${ingest.stderr.slice(-2000)}`);
     console.log(`ingested in ${fmt(ingest.seconds)} s`);
 
+    const zones = [
+      [env.buckets.raw, "raw/"],
+      [env.buckets.processed, "processed/"],
+      [env.buckets.models, "mlflow/"],
+    ] as const;
     // The baseline: one pass over every object version of the three zones, nothing decoded.
     const pass = async () => {
       const started = process.hrtime.bigint();
       let bytes = 0;
       let objects = 0;
-      for (const [bucket, zone] of [
-        [env.buckets.raw, "raw/"],
-        [env.buckets.processed, "processed/"],
-        [env.buckets.models, "mlflow/"],
-      ] as const)
+      for (const [bucket, zone] of zones)
         for await (const v of store.listVersions(bucket, zone)) {
           bytes += (await store.readVersion(bucket, v.key, v.versionId)).byteLength;
           objects += 1;
         }
       return { seconds: Number(process.hrtime.bigint() - started) / 1e9, bytes, objects };
     };
+    // What "about one pass" can honestly mean for an erasure that must rewrite what it reads: every
+    // version read and written back once (to a scratch prefix, deleted after, so the lake is unchanged).
+    const rewritePass = async () => {
+      const started = process.hrtime.bigint();
+      const scratch: string[] = [];
+      for (const [bucket, zone] of zones)
+        for await (const v of store.listVersions(bucket, zone)) {
+          const key = `bench-scratch/${scratch.length}`;
+          const bytes = await store.readVersion(bucket, v.key, v.versionId);
+          await store.putWithMetadata(env.buckets.processed, key, bytes, "application/octet-stream", {});
+          scratch.push(key);
+        }
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      for await (const v of store.listVersions(env.buckets.processed, "bench-scratch/"))
+        await store.deleteVersion(env.buckets.processed, v.key, v.versionId);
+      return seconds;
+    };
 
     const reads = [...(await readsPerReader(dir, files))].sort((a, b) => b[1] - a[1]);
     // One-reader runs erase the heaviest readers, one per run; batches are disjoint, spread over the rest.
     const heaviest = reads.slice(0, repeats);
     if (heaviest.length < repeats) throw new Error("fewer readers than repeats in the data");
-    const rest = reads.slice(repeats);
+    // A typical reader (around the median of reads): what the reader index saves shows there.
+    const middle = Math.floor(reads.length / 2);
+    const typical = reads.slice(middle, middle + repeats);
+    const rest = [...reads.slice(repeats, middle), ...reads.slice(middle + repeats)];
     const stride = Math.max(1, Math.floor(rest.length / (batch * repeats)));
     const spread = rest.filter((_, i) => i % stride === 0);
     const batches = Array.from({ length: repeats }, (_, r) =>
@@ -164,28 +188,43 @@ async function main(): Promise<void> {
     // Info logs for the erase runs: their `erasure-finished` line holds the seconds per phase.
     const eraseEnv = { ...engineEnv, LOG_LEVEL: "info" };
     const phasesOf = (stdout: string): Record<string, number> => {
-      const line = stdout.split("\n").find((l) => l.includes('"erasure-finished"'));
-      return line === undefined ? {} : (JSON.parse(line).phases as Record<string, number>);
+      const lines = stdout.split("\n");
+      const finished = lines.find((l) => l.includes('"erasure-finished"'));
+      const located = lines.find((l) => l.includes('"erasure-located"'));
+      // The locate step's reads: objects holding the readers, and those the reader index let it skip.
+      const { objects, indexed } = located === undefined ? {} : JSON.parse(located);
+      return {
+        ...(finished === undefined ? {} : (JSON.parse(finished).phases as Record<string, number>)),
+        ...(typeof objects === "number" ? { "hit objects": objects } : {}),
+        ...(typeof indexed === "number" ? { "skipped by the index": indexed } : {}),
+      };
     };
     const erase =
       values["cpu-prof"] === undefined ? node : ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"], ...node];
     const passes: Awaited<ReturnType<typeof pass>>[] = [];
+    const rewritePasses: number[] = [];
     const ones: Run[] = [];
+    const typicals: Run[] = [];
     const manys: Run[] = [];
     // Interleaved, so the machine's load weighs on the three alike.
     for (let r = 0; r < repeats; r++) {
       passes.push(await pass());
+      rewritePasses.push(await rewritePass());
       const [id] = heaviest[r] as [string, number];
       const one = await runMeasured([...erase, "erase", "--ids", id], eraseEnv);
       if (one.code !== 0) throw new Error(`erase failed: ${one.stderr.slice(-2000)}`);
       ones.push({ ...one, phases: phasesOf(one.stdout) });
+      const [typicalId] = typical[r] as [string, number];
+      const usual = await runMeasured([...erase, "erase", "--ids", typicalId], eraseEnv);
+      if (usual.code !== 0) throw new Error(`erase failed: ${usual.stderr.slice(-2000)}`);
+      typicals.push({ ...usual, phases: phasesOf(usual.stdout) });
       const idsFile = path.join(tmpdir(), `${prefix}-ids-${r}.txt`);
       await writeFile(idsFile, (batches[r] ?? []).map(([id]) => id).join("\n"));
       const many = await runMeasured([...erase, "erase", "--ids-file", idsFile], eraseEnv);
       if (many.code !== 0) throw new Error(`batch erase failed: ${many.stderr.slice(-2000)}`);
       manys.push({ ...many, phases: phasesOf(many.stdout) });
       console.log(
-        `run ${r + 1}/${repeats}: pass ${fmt(passes[r]?.seconds ?? 0, 1)} s, 1 reader ${fmt(one.seconds, 1)} s, batch ${fmt(many.seconds, 1)} s`,
+        `run ${r + 1}/${repeats}: pass ${fmt(passes[r]?.seconds ?? 0, 1)} s, read+rewrite pass ${fmt(rewritePasses[r] ?? 0, 1)} s, 1 reader ${fmt(one.seconds, 1)} s, typical reader ${fmt(usual.seconds, 1)} s, batch ${fmt(many.seconds, 1)} s`,
       );
     }
 
@@ -194,17 +233,22 @@ async function main(): Promise<void> {
       0,
     );
     const passSeconds = median(passes.map((p) => p.seconds));
+    const rewriteSeconds = median(rewritePasses);
     const full = (seconds: number) =>
       scale === 1
         ? ""
         : ` (×${fmt(1 / scale, 0)} ≈ ${fmt(seconds / scale / 60, 1)} min at full scale, extrapolated)`;
     const line = (label: string, runs: Run[]) => {
       const seconds = median(runs.map((r) => r.seconds));
-      return `${label} ${fmt(seconds, 1)} s [${runs.map((r) => fmt(r.seconds, 1)).join(", ")}], ${fmt(seconds / passSeconds, 2)} passes, cpu ${fmt(median(runs.map((r) => r.cpuSeconds)), 1)} s, peak ${fmt(Math.max(...runs.map((r) => r.peakRssMb)))} MB${full(seconds)}`;
+      return `${label} ${fmt(seconds, 1)} s [${runs.map((r) => fmt(r.seconds, 1)).join(", ")}], ${fmt(seconds / passSeconds, 2)} plain passes, ${fmt(seconds / rewriteSeconds, 2)} read+rewrite passes, cpu ${fmt(median(runs.map((r) => r.cpuSeconds)), 1)} s, peak ${fmt(Math.max(...runs.map((r) => r.peakRssMb)))} MB${full(seconds)}`;
     };
     const phases = (runs: Run[]) =>
       Object.keys(runs[0]?.phases ?? {})
-        .map((k) => `${k} ${fmt(median(runs.map((r) => r.phases[k] ?? 0)), 1)} s`)
+        .map((k) =>
+          k.includes(" ")
+            ? `${k} ${fmt(median(runs.map((r) => r.phases[k] ?? 0)))}`
+            : `${k} ${fmt(median(runs.map((r) => r.phases[k] ?? 0)), 1)} s`,
+        )
         .join(", ");
     const { bytes, objects } = passes[0] ?? { bytes: 0, objects: 0 };
     console.log(
@@ -212,9 +256,12 @@ async function main(): Promise<void> {
         `medians of ${repeats} runs [each run]`,
         `lake: ${fmt(objects)} object versions, ${fmt(bytes / 1_048_576, 1)} MB (raw files ${fmt(rawBytes / 1_048_576, 1)} MB)`,
         `one plain pass (list + read):  ${fmt(passSeconds, 1)} s [${passes.map((p) => fmt(p.seconds, 1)).join(", ")}]`,
+        `one read+rewrite pass:         ${fmt(rewriteSeconds, 1)} s [${rewritePasses.map((s) => fmt(s, 1)).join(", ")}]`,
         line(`erase 1 reader (${heaviest.map(([, n]) => fmt(n)).join(" / ")} reads):`, ones),
+        line(`erase 1 typical reader (${typical.map(([, n]) => fmt(n)).join(" / ")} reads):`, typicals),
         line(`erase ${fmt(batches[0]?.length ?? 0)} readers in one run:`, manys),
         `phases (1 reader): ${phases(ones)}`,
+        `phases (typical):  ${phases(typicals)}`,
         `phases (batch):    ${phases(manys)}`,
         `load average: ${loadavg()
           .map((l) => l.toFixed(1))

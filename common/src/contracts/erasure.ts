@@ -34,6 +34,8 @@ export const ERASURE_STORES = [
   "impressions",
   "quarantine",
   "mlflow-artifacts",
+  /** The engine's reader → objects index (truncated ledger hashes, never an id in clear). */
+  "reader-index",
 ] as const;
 export type ErasureStore = (typeof ERASURE_STORES)[number];
 

@@ -29,8 +29,10 @@ import {
   scrubCsvOfReaders,
   scrubJsonLines,
 } from "../domain/erasure.js";
+import { indexedObjectIdentity } from "../domain/reader-index.js";
 import { forEachConcurrently } from "./concurrency.js";
 import type { ErasureLedger, ObjectVersion, ReaderTables, VersionedObjectStore } from "./erasure-ports.js";
+import { loadReaderIndex, type ReaderIndex, rewriteIndexEntries } from "./reader-index.js";
 
 export interface EraseDeps {
   versions: VersionedObjectStore;
@@ -63,7 +65,7 @@ export interface EraseResult {
 
 /** A store object (one version) found to hold erased readers. */
 interface Hit {
-  store: Exclude<ErasureStore, "users" | "event-ids">;
+  store: Exclude<ErasureStore, "users" | "event-ids" | "reader-index">;
   bucket: string;
   version: ObjectVersion;
   /** Its bytes as the scan read them, when they fit the memory budget (else the rewrite reads again). */
@@ -123,9 +125,12 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
     mark = Date.now();
   };
 
-  // 1. Read every store once; nothing is written yet.
+  // 1. Find the readers: the reader index says which objects can hold them, and those (with every
+  // object the index does not cover at its current version) are read; nothing is written yet.
   const figures = emptyFigures();
-  const located = await locate(deps, targets, figures, given, { keepBytes: KEEP_HIT_BYTES });
+  const index = await loadReaderIndex(deps.versions, deps.buckets.processed);
+  figures["reader-index"].scanned = index.entries.length;
+  const located = await locate(deps, targets, figures, given, { keepBytes: KEEP_HIT_BYTES, index });
   const unknown = given.filter((id) => !ledger.has(erasureHash(id)) && !targets.seen.has(id));
   const erasedHashes = [
     ...new Set([
@@ -139,6 +144,7 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
       readers: erasedHashes.length,
       unknown: unknown.length,
       objects: located.hits.length,
+      indexed: located.skipped,
     },
     "stores read",
   );
@@ -172,8 +178,11 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
 
   // 4. Rewrite the lake objects that hold them.
   const rewrittenPartitions = new Set<string>();
+  /** Old identity (bucket, key, etag) of each rewritten object → its new etag (undefined: deleted). */
+  const replaced = new Map<string, string | undefined>();
   await forEachConcurrently(located.hits, SCAN_CONCURRENCY, async (hit) => {
-    const removed = await rewrite(deps, hit, erased, requestId);
+    const { removed, etag } = await rewrite(deps, hit, erased, requestId);
+    replaced.set(indexedObjectIdentity({ bucket: hit.bucket, ...hit.version }), etag);
     hit.bytes = undefined;
     figures[hit.store].rewritten += 1;
     figures[hit.store].removed += removed;
@@ -181,6 +190,16 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
       rewrittenPartitions.add(hit.version.key);
   });
 
+  // The index entries that name the readers, last (a crash before leaves them stale or naming the
+  // readers: either way their objects are read again, never skipped).
+  figures["reader-index"].rewritten = await rewriteIndexEntries(
+    deps.versions,
+    deps.buckets.processed,
+    index,
+    erased,
+    replaced,
+  );
+  figures["reader-index"].removed = figures["reader-index"].rewritten;
   phase("rewrite");
   // 5. Manifests of the rewritten partitions are superseded; a new snapshot replaces them.
   const supersededManifests = await supersedeManifests(deps, rewrittenPartitions, requestId, now());
@@ -194,6 +213,9 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
   const check = await locate(deps, erased, verification, [...erased.seen], { cleanBefore: located.clean });
   const remaining = Object.fromEntries(ERASURE_STORES.map((s) => [s, 0])) as Record<ErasureStore, number>;
   for (const hit of check.hits) remaining[hit.store] += 1;
+  // The index listed again (entries this run did not rewrite are not read again): none may name a reader.
+  const indexAfter = await loadReaderIndex(deps.versions, deps.buckets.processed, index);
+  remaining["reader-index"] = indexAfter.naming(erased).length;
   remaining.users = [...check.userIds].filter((id) => erased.has(id)).length;
   remaining["event-ids"] = check.eventKeys.filter((k) => erased.has(k.split("#")[0] ?? "")).length;
   const clean = Object.values(remaining).every((n) => n === 0);
@@ -244,6 +266,8 @@ function normaliseIds(ids: readonly string[]): string[] {
 
 interface Located {
   hits: Hit[];
+  /** Object versions not read because the reader index says they hold none of the readers. */
+  skipped: number;
   userIds: Set<string>;
   eventKeys: string[];
   /** Identities (`versionIdentity`) of the object versions read and found to hold none of the readers. */
@@ -255,6 +279,11 @@ interface LocateOptions {
   cleanBefore?: ReadonlySet<string>;
   /** Bytes of hit objects kept in memory for the rewrite, at most (the rest is read again). */
   keepBytes?: number;
+  /**
+   * The reader index: an object version it covers (same etag) whose entries name none of the readers
+   * is not read. Absent for the proof, which reads every version this run did not read clean.
+   */
+  index?: ReaderIndex;
 }
 
 /** An object version as listed: a key, its version id, and its etag (a "null" version can be overwritten). */
@@ -276,6 +305,7 @@ export async function locate(
   const hits: Hit[] = [];
   const clean = new Set<string>();
   let kept = 0;
+  let skipped = 0;
   const scan = async (
     store: Hit["store"] | "raw-any",
     bucket: string,
@@ -294,6 +324,10 @@ export async function locate(
       // A version is immutable: one this run already read clean is clean still.
       if (options.cleanBefore?.has(identity)) {
         clean.add(identity);
+        return;
+      }
+      if (options.index?.clears({ bucket, ...version }, erased)) {
+        skipped += 1;
         return;
       }
       figures[s].scanned += 1;
@@ -327,7 +361,7 @@ export async function locate(
     figures["event-ids"].scanned += 1;
     if (erased.has(key.split("#")[0] ?? "")) eventKeys.push(key);
   }
-  return { hits, userIds, eventKeys, clean };
+  return { hits, skipped, userIds, eventKeys, clean };
 }
 
 /** Distinct reader ids of a partition (its userId column only, decoded as a column: no row objects). */
@@ -347,8 +381,16 @@ async function readUserIds(bytes: Uint8Array): Promise<string[]> {
   return [...ids];
 }
 
-/** Rewrites (or deletes) one object version that holds erased readers; returns the rows removed. */
-async function rewrite(deps: EraseDeps, hit: Hit, erased: ErasedReaders, requestId: string): Promise<number> {
+/**
+ * Rewrites (or deletes) one object version that holds erased readers; returns the rows removed and the
+ * etag of the new version (undefined when the object was deleted).
+ */
+async function rewrite(
+  deps: EraseDeps,
+  hit: Hit,
+  erased: ErasedReaders,
+  requestId: string,
+): Promise<{ removed: number; etag?: string }> {
   const { bucket, version } = hit;
   const { versions } = deps;
   const dropOld = async () => {
@@ -357,7 +399,7 @@ async function rewrite(deps: EraseDeps, hit: Hit, erased: ErasedReaders, request
   // An old version is evidence of nothing we need: it goes whole.
   if (hit.store === "raw-versions") {
     await dropOld();
-    return 1;
+    return { removed: 1 };
   }
   const bytes = hit.bytes ?? (await versions.readVersion(bucket, version.key, version.versionId));
   let scrubbed: Scrubbed | { bytes: Uint8Array; removed: number };
@@ -396,13 +438,13 @@ async function rewrite(deps: EraseDeps, hit: Hit, erased: ErasedReaders, request
   if (hit.store === "quarantine" && body.length === 0) {
     await dropOld();
     if (version.versionId === "null") await versions.deleteVersion(bucket, version.key, "null");
-    return scrubbed.removed;
+    return { removed: scrubbed.removed };
   }
   const written = await versions.putWithMetadata(bucket, version.key, body, contentType, metadata);
   if (written.versionId !== version.versionId) await dropOld();
   if (hit.store === "raw")
     await deps.tables.markIngestionErased(sourceIdOf(bucket, version.key, version.etag), new Date());
-  return scrubbed.removed;
+  return { removed: scrubbed.removed, etag: written.etag };
 }
 
 /** Marks every manifest that lists a rewritten partition as superseded; returns how many. */

@@ -25,6 +25,12 @@ import {
   type WriteReport,
 } from "@gplay/common";
 import { cleanRawFile } from "../domain/raw-file.js";
+import {
+  encodeReaderIndexEntry,
+  type IndexedObject,
+  ReaderTokenCollector,
+  readerIndexKey,
+} from "../domain/reader-index.js";
 import { noProgress, type Progress, type ProgressTask } from "../progress/progress.js";
 import { type IngestErasure, type LedgerFilter, loadLedgerFilter, scrubRawObject } from "./ingest-erasure.js";
 import type { FeatureStore, ObjectStore, UserMerge } from "./ports.js";
@@ -116,6 +122,8 @@ export interface PreparedIngestion {
   /** The version read (the raw object is rewritten without the rows the ledger dropped). */
   versionId: string | undefined;
   staged: Staged;
+  /** Every reader-id token of the raw text (for the reader index). */
+  readerTokens: ReadonlySet<string>;
   log: Logger;
   task: ProgressTask;
 }
@@ -169,6 +177,7 @@ export async function prepareIngestion(
   const attempts = (marker?.attempts ?? 0) + 1;
   let staged: Staged;
   let task: ProgressTask | undefined;
+  const tokens = new ReaderTokenCollector();
   try {
     const object = await reader.read(source.bucket, source.key);
     if (object.etag !== head.etag)
@@ -182,7 +191,8 @@ export async function prepareIngestion(
     task = (deps.progress ?? noProgress).begin(source.key, object.size || head.size);
     task.phase("read");
     const ledger = await loadLedgerFilter(deps.erasure);
-    staged = await stage(deps, countBytes(object.body, task), source.key, id, startedAt, task, ledger);
+    const body = collectTokens(countBytes(object.body, task), tokens);
+    staged = await stage(deps, body, source.key, id, startedAt, task, ledger);
   } catch (error) {
     task?.end();
     // Nothing was written, but the attempt still gets its row: refused (the file is unusable) or failed.
@@ -212,6 +222,7 @@ export async function prepareIngestion(
     startedAt,
     versionId: head.versionId,
     staged,
+    readerTokens: tokens.end(),
     log,
     task,
   };
@@ -269,13 +280,34 @@ export async function startLakeWrites(
       staged.erased.erasedLines,
     );
   const lake = (async () => {
-    const partitionKey = await writePartition(deps, staged, prepared.sourceId);
+    const partition = await writePartition(deps, staged, prepared.sourceId);
+    const partitionKey = partition.key;
+    const indexed: IndexedObject[] = [
+      { bucket: source.bucket, key: source.key, etag: prepared.etag },
+      { bucket: deps.buckets.processed, key: partitionKey, etag: partition.etag },
+    ];
     let quarantineKey: string | undefined;
     if (staged.quarantine.length > 0) {
       quarantineKey = processedKeys.quarantine(source.key, prepared.sourceId);
       const lines = staged.quarantine.map((q) => JSON.stringify(q)).join("\n");
-      await deps.objects.put(deps.buckets.processed, quarantineKey, `${lines}\n`, "application/x-ndjson");
+      const { etag } = await deps.objects.put(
+        deps.buckets.processed,
+        quarantineKey,
+        `${lines}\n`,
+        "application/x-ndjson",
+      );
+      indexed.push({ bucket: deps.buckets.processed, key: quarantineKey, etag });
     }
+    // The reader index entry of this version, after the objects it names (a crash before it leaves
+    // them unindexed: erasure reads them in full). Not written when the ledger dropped rows: the raw
+    // object was rewritten, and the entry would name erased readers.
+    if (staged.erased.erasedLines.size === 0)
+      await deps.objects.put(
+        deps.buckets.processed,
+        readerIndexKey(prepared.sourceId),
+        encodeReaderIndexEntry(indexed, prepared.readerTokens),
+        "application/json",
+      );
     return { partitionKey, quarantineKey };
   })();
   lake.catch(() => undefined);
@@ -432,6 +464,17 @@ function errorText(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).slice(0, 1000);
 }
 
+/** Passes the body through, collecting its reader-id tokens. */
+async function* collectTokens(
+  body: AsyncIterable<Uint8Array>,
+  collector: ReaderTokenCollector,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    collector.push(chunk);
+    yield chunk;
+  }
+}
+
 /** Passes the body through, counting bytes into the progress task. */
 async function* countBytes(body: AsyncIterable<Uint8Array>, task: ProgressTask): AsyncGenerator<Uint8Array> {
   for await (const chunk of body) {
@@ -540,7 +583,11 @@ async function stage(
   return staged;
 }
 
-async function writePartition(deps: IngestDeps, staged: Staged, id: string): Promise<string> {
+async function writePartition(
+  deps: IngestDeps,
+  staged: Staged,
+  id: string,
+): Promise<{ key: string; etag: string }> {
   const dataset = DATASET_OF_KIND[staged.kind];
   const key = processedKeys.partition(dataset, id);
   const metadata = { "gplay.sourceId": id };
@@ -556,6 +603,11 @@ async function writePartition(deps: IngestDeps, staged: Staged, id: string): Pro
               staged.articles.map((a) => a.record),
               metadata,
             );
-  await deps.objects.put(deps.buckets.processed, key, bytes, "application/vnd.apache.parquet");
-  return key;
+  const { etag } = await deps.objects.put(
+    deps.buckets.processed,
+    key,
+    bytes,
+    "application/vnd.apache.parquet",
+  );
+  return { key, etag };
 }

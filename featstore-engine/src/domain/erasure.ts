@@ -22,6 +22,11 @@ export class ErasedReaders {
     return this.#hashes.size;
   }
 
+  /** The readers' ledger hashes. */
+  get hashes(): ReadonlySet<string> {
+    return this.#hashes;
+  }
+
   /** Whether an id is one of the erased readers', without counting it as seen in a store. */
   includes(userId: string): boolean {
     return this.#hashes.has(erasureHash(userId.toLowerCase()));

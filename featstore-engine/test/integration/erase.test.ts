@@ -27,6 +27,13 @@ import { ingestFile } from "../../src/app/ingest-file.js";
 import { ingestFiles } from "../../src/app/ingest-files.js";
 import { formatCsvRecord } from "../../src/domain/csv.js";
 import { formatTreinoFields } from "../../src/domain/raw-format.js";
+import {
+  decodeReaderIndexEntry,
+  formatReaderIndexEntry,
+  READER_INDEX_PREFIX,
+  type ReaderIndexEntry,
+  readerIndexHash,
+} from "../../src/domain/reader-index.js";
 import { createTestEnvironment, generate, silentLogger, type TestEnvironment } from "./support.js";
 
 const TIMEOUT = 600_000;
@@ -444,6 +451,96 @@ describe("erasing readers from every store", () => {
       expect(full.status === "built" && full.manifest.snapshotId).toBe(result.audit.snapshotId);
       expect(written).toBeGreaterThanOrEqual(incremental.size - 50);
       expect(await lists()).toEqual(incremental);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "finds readers through the reader index, reads its objects only, and still finds those whose entry is missing or stale",
+    async () => {
+      const objects = t.ingestDeps().objects;
+      const bucket = t.env.buckets.processed;
+      const entries = async () => {
+        const out: { key: string; entry: ReaderIndexEntry }[] = [];
+        for await (const o of objects.list(bucket, READER_INDEX_PREFIX)) {
+          const got = await t.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.key }));
+          const entry = decodeReaderIndexEntry((await got.Body?.transformToString()) ?? "");
+          if (entry !== undefined) out.push({ key: o.key, entry });
+        }
+        return out;
+      };
+      const naming = <T extends { entry: ReaderIndexEntry }>(all: T[], id: string) =>
+        all.filter(({ entry }) => entry.readers.includes(readerIndexHash(erasureHash(id))));
+      // Ingestion wrote an entry per raw version; none holds an id in clear.
+      const before = await entries();
+      expect(before.length).toBeGreaterThanOrEqual(files.size);
+      for (const { entry } of before) expect(JSON.stringify(entry)).not.toMatch(/[0-9a-f]{64}/);
+
+      // Two readers, each in one treino file only, not used by the other tests.
+      const treino = [...files.keys()].filter((k) => k.includes("treino-")).sort();
+      expect(treino.length).toBeGreaterThanOrEqual(2);
+      const idsOf = (key: string) =>
+        new Set([...(files.get(key) ?? "").matchAll(/^([0-9a-f]{64}),/gm)].map((m) => m[1] as string));
+      const first = idsOf(treino[0] as string);
+      const last = idsOf(treino.at(-1) as string);
+      const fresh = (id: string) => !erased.includes(id) && naming(before, id).length > 0;
+      // (The first file's entry names a stale etag since the crashed run above: its raw object is read.)
+      const missing = [...first].slice(30).find((id) => !last.has(id) && fresh(id));
+      const [plain, stale] = [...last].slice(30).filter((id) => !first.has(id) && fresh(id));
+      if (plain === undefined || missing === undefined || stale === undefined)
+        throw new Error("the generated lake has no readers to pick");
+
+      // With the index intact: its entries are rewritten without the reader and with the new etags.
+      const plainEntries = naming(before, plain);
+      const alone = await eraseReaders(eraseDeps(), { userIds: [plain] });
+      expect(alone.readers).toBe(1);
+      expect(total(await occurrences(t, [plain]))).toBe(0);
+      expect(alone.audit.stores["reader-index"].rewritten).toBeGreaterThanOrEqual(plainEntries.length);
+      const rewrittenEntries = (await entries()).filter(({ key }) => plainEntries.some((e) => e.key === key));
+      expect(rewrittenEntries).toHaveLength(plainEntries.length);
+      expect(naming(rewrittenEntries, plain)).toEqual([]);
+      for (const { entry } of rewrittenEntries)
+        for (const o of entry.objects) {
+          const head = await t.clients.s3.send(new HeadObjectCommand({ Bucket: o.bucket, Key: o.key }));
+          expect(head.ETag?.replaceAll('"', "")).toBe(o.etag);
+        }
+
+      // The entries of `missing` go; those of `stale` name other etags and no longer name it (as if the
+      // objects changed after the entry was written).
+      const toDelete = naming(before, missing);
+      const toTamper = naming(await entries(), stale);
+      expect(toDelete.length).toBeGreaterThan(0);
+      expect(toTamper.length).toBeGreaterThan(0);
+      expect(toTamper.filter(({ key }) => toDelete.some((d) => d.key === key))).toEqual([]);
+      for (const { key } of toDelete)
+        await t.clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      for (const { key, entry } of toTamper)
+        await objects.put(
+          bucket,
+          key,
+          formatReaderIndexEntry(
+            entry.objects.map((o) => ({ ...o, etag: `${o.etag}-old` })),
+            entry.readers.filter((h) => h !== readerIndexHash(erasureHash(stale))),
+          ),
+          "application/json",
+        );
+
+      const result = await eraseReaders(eraseDeps(), { userIds: [missing, stale] });
+      expect(result).toMatchObject({ readers: 2, unknown: [] });
+      expect(result.audit.stores.raw.rewritten).toBeGreaterThanOrEqual(2);
+      expect(Object.values(result.audit.verification).every((n) => n === 0)).toBe(true);
+      expect(total(await occurrences(t, [missing, stale]))).toBe(0);
+      // The index saved reads: the objects it cleared were not read by the locate step.
+      const partitions: string[] = [];
+      for await (const o of objects.list(bucket, "processed/interactions/")) partitions.push(o.key);
+      expect(result.audit.stores.interactions.scanned).toBeLessThan(partitions.length);
+      expect(result.audit.stores["reader-index"].scanned).toBeGreaterThanOrEqual(
+        before.length - naming(before, missing).length,
+      );
+      // No entry names them any more.
+      const after = await entries();
+      expect(naming(after, missing)).toEqual([]);
+      expect(naming(after, stale)).toEqual([]);
     },
     TIMEOUT,
   );
