@@ -207,11 +207,7 @@ export async function trainAndEvaluate(
     config.maxTrainReaders,
     config.seed,
   );
-  const tuned = tuneBaselines(
-    tuningWorld,
-    validCases.slice(0, config.maxEvalReaders),
-    split.validationHours * HOUR_MS,
-  );
+  const tuned = tuneBaselines(tuningWorld, validCases.slice(0, config.maxEvalReaders));
   const baselinesSeconds = (performance.now() - t0) / 1000;
   // The model's popularity feature and popular tier use the better popularity baseline: decayed
   // with the tuned half-life, or the recent-click buffer.

@@ -18,9 +18,7 @@ import {
   buildRecommendationWorld,
   mapCatalogue,
   type RecommendationWorld,
-  type Scorer,
 } from "@gplay/common";
-import { HOUR_MS } from "./data.js";
 import {
   evaluateLists,
   type NoveltyBasis,
@@ -31,9 +29,9 @@ import {
   segmentCases,
 } from "./metrics.js";
 import { servedLists } from "./served-lists.js";
-import { type EvalCase, windowCases } from "./split.js";
+import type { EvalCase } from "./split.js";
 import { popularityAt, recentBufferAt } from "./structures.js";
-import { profileIn, type ServingPopularity, type World } from "./world.js";
+import type { ServingPopularity, World } from "./world.js";
 
 export { BASELINE_NAMES, type BaselineName };
 
@@ -53,9 +51,9 @@ export interface BaselineStrategy {
 export interface TunedBaselines {
   strategies: Record<BaselineName, BaselineStrategy>;
   /**
-   * Decayed popularity or a recent-click buffer, whichever lists better for new readers over several
-   * origins (`coldListTrials`; on every reader of the validation window when new readers are fewer than
-   * `MIN_COLD_READERS_TO_CHOOSE`): the model's popularity, and the list a reader without history gets.
+   * The better of the popularity and recent-buffer baselines on the validation window's new readers
+   * (on every reader when fewer than `MIN_COLD_READERS_TO_CHOOSE`): the model's popularity, and the
+   * list a reader without history gets.
    */
   servingPopularity: ServingPopularity;
   /** The popularity baseline's half-life (also the model's popularity tier and feature). */
@@ -124,102 +122,27 @@ export function strategyLists(
   ).lists;
 }
 
-/** A serving popularity and the NDCG@10 of its list, pooled over new readers at several origins. */
-export interface ColdListTrial {
-  popularity: ServingPopularity;
-  ndcg: number;
-}
-
 /**
- * Decayed popularity (the tuned half-life) or a recent-click buffer. The serving popularity is the
- * whole list of a reader without history, but only one feature and one candidate tier of a reader
- * with history: so it is chosen on new readers (`coldListTrials`, pooled over several origins) when
- * there are enough of them to tell, else on every reader of the validation window; a tie keeps
- * decayed popularity (the first trial).
+ * Decayed popularity or the recent-click buffer (each with its tuned parameter), from their NDCG@10 on
+ * the validation window. The serving popularity is the whole list of a reader without history, but
+ * only one feature and one candidate tier of a reader with history: so it is chosen on the new readers
+ * when there are enough of them to tell, else on every reader; a tie keeps decayed popularity.
  */
 export function chooseServingPopularity(
-  cold: { readers: number; trials: readonly ColdListTrial[] },
-  all: { decayed: number; buffer: number; bufferReads: number },
+  decayed: { all: number; cold: number },
+  buffer: { all: number; cold: number },
+  coldReaders: number,
+  bufferReads: number,
 ): ServingPopularity {
-  if (cold.readers >= MIN_COLD_READERS_TO_CHOOSE && cold.trials.length > 0) {
-    let best = cold.trials[0] as ColdListTrial;
-    for (const t of cold.trials) if (t.ndcg > best.ndcg) best = t;
-    return best.popularity;
-  }
-  return all.buffer > all.decayed ? { kind: "buffer", reads: all.bufferReads } : { kind: "decayed" };
-}
-
-/** Origins of the new-reader comparison: the validation window's start and every step before it. */
-export const COLD_ORIGINS = 8;
-export const COLD_ORIGIN_STEP_HOURS = 6;
-/** An origin needs this much history before it (what a list is made of). */
-const MIN_HISTORY_HOURS = 24;
-
-/** Never asked: a reader without history gets the popularity list, whatever the scorer. */
-const COLD_ONLY: Scorer = {
-  score() {
-    throw new Error("a new reader's list is not scored");
-  },
-};
-
-/**
- * NDCG@10 of the list new readers get under each serving popularity, pooled over the new readers of
- * several origins (`COLD_ORIGINS`, `COLD_ORIGIN_STEP_HOURS` apart, from the world's cut back): at each,
- * the list is made from the reads before the origin and judged on the reads of the `horizonMs` after
- * it, through the served path. Every new reader of a window gets the same list, so one window judges
- * one list and its figure swings with the few articles at its top; several origins judge several
- * lists. Nothing at or after `world.cut + horizonMs` is read.
- */
-export function coldListTrials(
-  world: World,
-  horizonMs: number,
-  halfLifeHours: number,
-  options: readonly ServingPopularity[],
-): { readers: number; trials: ColdListTrial[] } {
-  const { data } = world;
-  const first = data.events[0]?.timestamp ?? world.cut;
-  const catalogue = mapCatalogue(data.articles);
-  const candidates = { ...world.candidates, popularityHalfLifeHours: halfLifeHours };
-  const sums = options.map(() => 0);
-  let readers = 0;
-  for (let j = 0; j < COLD_ORIGINS; j++) {
-    const origin = world.cut - j * COLD_ORIGIN_STEP_HOURS * HOUR_MS;
-    if (origin - first < MIN_HISTORY_HOURS * HOUR_MS) break;
-    const cases = windowCases(data, origin, origin + horizonMs - 1, Number.MAX_SAFE_INTEGER, 0).filter(
-      (c) => c.cold,
-    );
-    if (cases.length === 0) continue;
-    readers += cases.length;
-    const decayed = popularityAt(data.events, origin, halfLifeHours);
-    options.forEach((option, k) => {
-      const popularity =
-        option.kind === "buffer" ? recentBufferAt(data.events, origin, option.reads, decayed) : decayed;
-      const served = buildRecommendationWorld({
-        asOf: origin,
-        readsBefore: origin,
-        catalogue,
-        popularity,
-        popularityScales: new Map(),
-        covisitation: new Map(),
-        candidates,
-      });
-      const lists = servedLists(served, profileIn(data, served), cases, COLD_ONLY).lists;
-      sums[k] = (sums[k] as number) + ndcgByCase(cases, lists).reduce((a, b) => a + b, 0);
-    });
-  }
-  return {
-    readers,
-    trials: options.map((popularity, k) => ({
-      popularity,
-      ndcg: readers === 0 ? 0 : (sums[k] as number) / readers,
-    })),
-  };
+  const segment = coldReaders >= MIN_COLD_READERS_TO_CHOOSE ? "cold" : "all";
+  return buffer[segment] > decayed[segment] ? { kind: "buffer", reads: bufferReads } : { kind: "decayed" };
 }
 
 /** Tunes every baseline's parameters on the validation window (world at validCut). */
-export function tuneBaselines(world: World, cases: readonly EvalCase[], horizonMs: number): TunedBaselines {
+export function tuneBaselines(world: World, cases: readonly EvalCase[]): TunedBaselines {
   const basis = noveltyBasis(world);
   const grid: Record<string, number> = {};
+  const coldGrid = new Map<string, number>();
   const best = <T>(points: readonly T[], strategy: (p: T) => BaselineStrategy, label: (p: T) => string) => {
     let chosen = strategy(points[0] as T);
     let top = -1;
@@ -228,6 +151,7 @@ export function tuneBaselines(world: World, cases: readonly EvalCase[], horizonM
       const figures = evaluateStrategy(world, cases, s, basis);
       const ndcg = figures.all.ndcg10;
       grid[label(p)] = ndcg;
+      coldGrid.set(label(p), figures.cold.ndcg10);
       if (ndcg > top) {
         top = ndcg;
         chosen = s;
@@ -251,19 +175,15 @@ export function tuneBaselines(world: World, cases: readonly EvalCase[], horizonM
     (w) => ({ name: "section-region-popularity", params: { halfLifeHours, affinityWeight: w } }),
     (w) => `section-region-popularity.weight=${w}`,
   );
+  const figuresOf = (label: string) => ({ all: grid[label] ?? 0, cold: coldGrid.get(label) ?? 0 });
   return {
     halfLifeHours,
     grid,
     servingPopularity: chooseServingPopularity(
-      coldListTrials(world, horizonMs, halfLifeHours, [
-        { kind: "decayed" },
-        ...BUFFER_GRID_READS.map((reads) => ({ kind: "buffer" as const, reads })),
-      ]),
-      {
-        decayed: grid[`popularity.halfLife=${halfLifeHours}h`] ?? 0,
-        buffer: grid[`recent-buffer.reads=${recent.params.reads}`] ?? 0,
-        bufferReads: recent.params.reads as number,
-      },
+      figuresOf(`popularity.halfLife=${halfLifeHours}h`),
+      figuresOf(`recent-buffer.reads=${recent.params.reads}`),
+      cases.filter((c) => c.cold).length,
+      recent.params.reads as number,
     ),
     strategies: {
       popularity,

@@ -1,10 +1,6 @@
 import { mulberry32, vocabularyIndex } from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
-import {
-  chooseServingPopularity,
-  coldListTrials,
-  MIN_COLD_READERS_TO_CHOOSE,
-} from "../../src/domain/baselines.js";
+import { chooseServingPopularity, MIN_COLD_READERS_TO_CHOOSE } from "../../src/domain/baselines.js";
 import type { TrainingData } from "../../src/domain/data.js";
 import { HOUR_MS } from "../../src/domain/data.js";
 import { buildExamples, mergeExamples } from "../../src/domain/examples.js";
@@ -203,88 +199,27 @@ describe("promotion gate", () => {
 
 describe("the serving popularity (new readers' list, the model's popular tier and feature)", () => {
   const many = MIN_COLD_READERS_TO_CHOOSE;
-  const decayed = { kind: "decayed" } as const;
-  const buffer = (reads: number) => ({ kind: "buffer", reads }) as const;
-  // Over every reader of the validation window the 300-read buffer wins.
-  const all = { decayed: 0.1, buffer: 0.12, bufferReads: 300 };
-
-  it("is the best list for new readers over the origins when there are enough of them", () => {
-    const trials = [
-      { popularity: decayed, ndcg: 0.05 },
-      { popularity: buffer(100), ndcg: 0.04 },
-      { popularity: buffer(1000), ndcg: 0.045 },
-    ];
-    expect(chooseServingPopularity({ readers: many, trials }, all)).toEqual(decayed);
-    const better = [...trials, { popularity: buffer(3000), ndcg: 0.06 }];
-    expect(chooseServingPopularity({ readers: many, trials: better }, all)).toEqual(buffer(3000));
+  it("is chosen on the new readers when there are enough of them", () => {
+    // the buffer wins over every reader, decayed popularity over the new readers
+    const decayed = { all: 0.1, cold: 0.05 };
+    const buffer = { all: 0.12, cold: 0.04 };
+    expect(chooseServingPopularity(decayed, buffer, many, 300)).toEqual({ kind: "decayed" });
+    expect(chooseServingPopularity({ all: 0.1, cold: 0.03 }, buffer, many, 300)).toEqual({
+      kind: "buffer",
+      reads: 300,
+    });
   });
 
   it("is chosen on every reader when the new readers are too few to tell, and a tie keeps decayed", () => {
-    const trials = [
-      { popularity: decayed, ndcg: 0.05 },
-      { popularity: buffer(100), ndcg: 0.04 },
-    ];
-    expect(chooseServingPopularity({ readers: many - 1, trials }, all)).toEqual(buffer(300));
-    const tie = [
-      { popularity: decayed, ndcg: 0.05 },
-      { popularity: buffer(100), ndcg: 0.05 },
-    ];
-    expect(chooseServingPopularity({ readers: many, trials: tie }, all)).toEqual(decayed);
-    expect(chooseServingPopularity({ readers: 0, trials: [] }, { ...all, buffer: 0.1 })).toEqual(decayed);
-  });
-});
-
-describe("the new readers' list over several origins", () => {
-  // An old article read by 20 readers early on; then, before each origin, a new article read once just
-  // before the origin, and read by a first-time reader just after it. The last read (a buffer of one)
-  // lists the new article first; popularity with a 72 h half-life lists the old article first.
-  function hotArticles(): TrainingData {
-    const readers = new Map<string, TrainingData["readers"] extends Map<string, infer R> ? R : never>();
-    const articles = new Map<string, { page: string; section: string; region: string; issued: number }>();
-    const add = (page: number, issuedHour: number) =>
-      articles.set(P(page), {
-        page: P(page),
-        section: "a",
-        region: "nacional",
-        issued: issuedHour * HOUR_MS,
-      });
-    const reader = (userId: string, page: number, hour: number) =>
-      readers.set(userId, { userId, userType: "Non-Logged", log: [read(page, hour)] });
-    add(1, 0);
-    for (let r = 0; r < 20; r++) reader(`old-${r}`, 1, 1 + r * 0.15);
-    [30, 36, 42, 48, 54].forEach((origin, k) => {
-      add(10 + k, origin - 1);
-      reader(`seed-${origin}`, 10 + k, origin - 0.5);
-      reader(`new-${origin}`, 10 + k, origin + 1);
-    });
-    const events = [...readers.values()]
-      .flatMap((r) =>
-        r.log.map((i) => ({ userId: r.userId, page: i.page, timestamp: i.timestamp, weight: 1 })),
-      )
-      .sort((x, y) => x.timestamp - y.timestamp);
-    return { asOf: 60 * HOUR_MS, readers, articles, validation: new Map(), events };
-  }
-
-  it("pools new readers over the origins and finds the list that serves them better", () => {
-    const data = hotArticles();
-    const world = buildWorld(data, 54 * HOUR_MS, vocabularyIndex({ section: ["a"], region: ["nacional"] }));
-    const options = [{ kind: "decayed" }, { kind: "buffer", reads: 1 }] as const;
-    const { readers, trials } = coldListTrials(world, 6 * HOUR_MS, 72, options);
-    // Five origins (54 back to 30; 24 would have under a day of history): each one's new reader, and
-    // the next origin's seed reader, whom neither list can serve (its article is not issued yet).
-    expect(readers).toBe(9);
-    const [decayedTrial, bufferTrial] = trials;
-    expect(bufferTrial?.ndcg).toBeCloseTo(5 / 9, 6);
-    // Decayed popularity lists the old article, then the earlier new articles (two reads each), then
-    // the origin's: at rank 2 at the first origin, one lower at each later one.
-    const decayedHits = [0, 1, 2, 3, 4].reduce((sum, k) => sum + 1 / Math.log2(k + 3), 0);
-    expect(decayedTrial?.ndcg).toBeCloseTo(decayedHits / 9, 6);
     expect(
-      chooseServingPopularity(
-        { readers: MIN_COLD_READERS_TO_CHOOSE, trials },
-        { decayed: 1, buffer: 0, bufferReads: 1 },
-      ),
-    ).toEqual({ kind: "buffer", reads: 1 });
+      chooseServingPopularity({ all: 0.1, cold: 0.05 }, { all: 0.12, cold: 0.04 }, many - 1, 300),
+    ).toEqual({
+      kind: "buffer",
+      reads: 300,
+    });
+    expect(chooseServingPopularity({ all: 0.1, cold: 0.05 }, { all: 0.1, cold: 0.05 }, many, 300)).toEqual({
+      kind: "decayed",
+    });
   });
 });
 
