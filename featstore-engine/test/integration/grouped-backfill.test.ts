@@ -60,6 +60,16 @@ describe("a backfill merging readers across treino objects", () => {
         } = JSON.parse(Buffer.from(bytes).toString("utf8")) as IngestionReport;
         const { itemsWritten: _i, ...rest } = counts;
         out.set(key, { ...report, counts: rest });
+      } else if (key.startsWith("processed/reader-index/")) {
+        // An entry names the objects it covers in this environment's processed bucket.
+        const entry = JSON.parse(Buffer.from(bytes).toString("utf8")) as {
+          objects: { bucket: string }[];
+        };
+        const objects = entry.objects.map((o) => ({
+          ...o,
+          bucket: o.bucket === t.env.buckets.processed ? "<processed>" : o.bucket,
+        }));
+        out.set(key, { ...entry, objects });
       } else out.set(key, Buffer.from(bytes).toString("base64"));
     }
     return out;
