@@ -175,13 +175,18 @@ async function main(): Promise<void> {
     });
     const servedName: string = decision.reason === "baseline-best" ? decision.baseline : "model";
     const p = (k: string) => Number(params[k] ?? Number.NaN).toFixed(2);
+    const servingName = (s: { kind: string; reads?: number }) =>
+      s.kind === "buffer" ? `buffer of ${s.reads} reads` : "decayed";
+    const ratioText = (r: { ratio: number; low: number; high: number }) =>
+      `${r.ratio.toFixed(3)} (${r.low.toFixed(3)}–${r.high.toFixed(3)})`;
     console.log(
       `\n${seed}: ${data.readers.size} readers, ${data.articles.size} articles, ${data.events.length} reads; ` +
         `half-life ${p("halfLifeHours")} h, affinity ${p("affinity")}, trends ${p("trendShare")}, coherence ${p("sessionCoherence")}, ` +
         `re-reading ${p("rereading")}, new readers ${p("validationOnlyShare")}; tuned half-life ${e.tuned.halfLifeHours} h; ` +
+        `serving popularity ${servingName(e.tuned.servingPopularity)} (buffer ÷ decayed ${ratioText(e.tuned.servingPopularityEvidence)}); ` +
         `${e.examples.positives} positives, best epoch ${e.epochs.findIndex((l) => l.kept === true) + 1} of ${e.epochs.length}; ` +
         `shrinkage weight ${e.shrinkage.weight} (test NDCG@10 ${e.shrinkage.ndcg.map((t) => `${t.weight}:${t.ndcg.toFixed(4)}`).join(" ")}` +
-        `${e.shrinkage.evidence === undefined ? "" : `; ${e.shrinkage.evidence.weight} ÷ 1 = ${e.shrinkage.evidence.ratio.toFixed(3)} (${e.shrinkage.evidence.low.toFixed(3)}–${e.shrinkage.evidence.high.toFixed(3)})`}); ` +
+        `${e.shrinkage.evidence === undefined ? "" : `; ${e.shrinkage.evidence.weight} ÷ 1 = ${ratioText(e.shrinkage.evidence)}`}); ` +
         `pipeline ${pipelineSeconds.toFixed(0)} s, baselines ${e.timings.baselinesSeconds.toFixed(0)} s, train ${e.timings.trainSeconds.toFixed(0)} s, ` +
         `total ${((performance.now() - started) / 1000).toFixed(0)} s`,
     );

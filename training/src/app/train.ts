@@ -210,10 +210,13 @@ export async function trainAndEvaluate(
   const tuned = tuneBaselines(tuningWorld, validCases.slice(0, config.maxEvalReaders));
   const baselinesSeconds = (performance.now() - t0) / 1000;
   // The model's popularity feature and popular tier use the better popularity baseline: decayed
-  // with the tuned half-life, or the recent-click buffer.
+  // with the tuned half-life, or the recent-click buffer when it is clearly better.
   const candidates: CandidateOptions = { ...config.candidates, popularityHalfLifeHours: tuned.halfLifeHours };
   const popularity = tuned.servingPopularity;
-  log.info({ tuned: tuned.strategies, popularity, baselinesSeconds }, "baselines tuned");
+  log.info(
+    { tuned: tuned.strategies, popularity, evidence: tuned.servingPopularityEvidence, baselinesSeconds },
+    "baselines tuned",
+  );
 
   // Training examples from several label windows (features at each window's start).
   const parts = [];
@@ -496,6 +499,11 @@ async function registerAndGate(
     if (config.patience !== undefined)
       metrics.push({ key: "best_epoch", value: epochs.find((e) => e.kept === true)?.epoch ?? 0 });
     metrics.push({ key: "shrinkage_weight", value: evaluation.shrinkage.weight });
+    // The evidence behind the serving popularity: the recent buffer's NDCG@10 ÷ decayed popularity's.
+    for (const key of ["ratio", "low", "high"] as const) {
+      const value = evaluation.tuned.servingPopularityEvidence[key];
+      if (Number.isFinite(value)) metrics.push({ key: `serving_popularity.buffer_vs_decayed.${key}`, value });
+    }
     for (const t of evaluation.shrinkage.ndcg)
       metrics.push({ key: `shrinkage.test.history.ndcg10.w${t.weight}`, value: t.ndcg });
     metrics.push(...flatten("test.model", modelFigures));

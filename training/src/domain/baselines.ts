@@ -51,11 +51,13 @@ export interface BaselineStrategy {
 export interface TunedBaselines {
   strategies: Record<BaselineName, BaselineStrategy>;
   /**
-   * The better of the popularity and recent-buffer baselines on the validation window's new readers
-   * (on every reader when fewer than `MIN_COLD_READERS_TO_CHOOSE`): the model's popularity, and the
-   * list a reader without history gets.
+   * Decayed popularity, or the recent-buffer baseline when it is clearly better on the validation
+   * window's new readers (on every reader when fewer than `MIN_COLD_READERS_TO_CHOOSE`): the model's
+   * popularity, and the list a reader without history gets.
    */
   servingPopularity: ServingPopularity;
+  /** The recent buffer's NDCG@10 ÷ decayed popularity's on the readers it was judged on, with its interval. */
+  servingPopularityEvidence: RatioInterval;
   /** The popularity baseline's half-life (also the model's popularity tier and feature). */
   halfLifeHours: number;
   /** Validation NDCG@10 of each grid point, for the record. */
@@ -123,38 +125,45 @@ export function strategyLists(
 }
 
 /**
- * Decayed popularity or the recent-click buffer (each with its tuned parameter), from their NDCG@10 on
- * the validation window. The serving popularity is the whole list of a reader without history, but
- * only one feature and one candidate tier of a reader with history: so it is chosen on the new readers
- * when there are enough of them to tell, else on every reader; a tie keeps decayed popularity.
+ * Decayed popularity or the recent-click buffer (each with its tuned parameter), from their NDCG@10
+ * per reader on the validation window. The serving popularity is the whole list of a reader without
+ * history, but only one feature and one candidate tier of a reader with history: so it is judged on
+ * the new readers when there are enough of them to tell, else on every reader. Decayed popularity
+ * stays unless the buffer is better beyond the noise (its 90 % paired-bootstrap interval against
+ * decayed popularity lies above 1): a window's narrow winner did not carry over to the next windows.
  */
 export function chooseServingPopularity(
-  decayed: { all: number; cold: number },
-  buffer: { all: number; cold: number },
-  coldReaders: number,
+  decayed: Float64Array,
+  buffer: Float64Array,
+  cases: readonly EvalCase[],
   bufferReads: number,
-): ServingPopularity {
-  const segment = coldReaders >= MIN_COLD_READERS_TO_CHOOSE ? "cold" : "all";
-  return buffer[segment] > decayed[segment] ? { kind: "buffer", reads: bufferReads } : { kind: "decayed" };
+): { popularity: ServingPopularity; evidence: RatioInterval } {
+  const cold = segmentCases(cases, "cold");
+  const judged = cold.length >= MIN_COLD_READERS_TO_CHOOSE ? cold : cases.map((_, i) => i);
+  const evidence = pairedRatioInterval(buffer, decayed, judged);
+  return {
+    popularity: evidence.low > 1 ? { kind: "buffer", reads: bufferReads } : { kind: "decayed" },
+    evidence,
+  };
 }
 
 /** Tunes every baseline's parameters on the validation window (world at validCut). */
 export function tuneBaselines(world: World, cases: readonly EvalCase[]): TunedBaselines {
   const basis = noveltyBasis(world);
   const grid: Record<string, number> = {};
-  const coldGrid = new Map<string, number>();
+  const perReader = new Map<BaselineStrategy, Float64Array>();
   const best = <T>(points: readonly T[], strategy: (p: T) => BaselineStrategy, label: (p: T) => string) => {
     let chosen = strategy(points[0] as T);
     let top = -1;
     for (const p of points) {
       const s = strategy(p);
-      const figures = evaluateStrategy(world, cases, s, basis);
-      const ndcg = figures.all.ndcg10;
+      const lists = strategyLists(world, cases, s);
+      const ndcg = evaluateLists(cases, lists, basis).all.ndcg10;
       grid[label(p)] = ndcg;
-      coldGrid.set(label(p), figures.cold.ndcg10);
       if (ndcg > top) {
         top = ndcg;
         chosen = s;
+        perReader.set(s, ndcgByCase(cases, lists));
       }
     }
     return chosen;
@@ -175,16 +184,17 @@ export function tuneBaselines(world: World, cases: readonly EvalCase[]): TunedBa
     (w) => ({ name: "section-region-popularity", params: { halfLifeHours, affinityWeight: w } }),
     (w) => `section-region-popularity.weight=${w}`,
   );
-  const figuresOf = (label: string) => ({ all: grid[label] ?? 0, cold: coldGrid.get(label) ?? 0 });
+  const serving = chooseServingPopularity(
+    perReader.get(popularity) as Float64Array,
+    perReader.get(recent) as Float64Array,
+    cases,
+    recent.params.reads as number,
+  );
   return {
     halfLifeHours,
     grid,
-    servingPopularity: chooseServingPopularity(
-      figuresOf(`popularity.halfLife=${halfLifeHours}h`),
-      figuresOf(`recent-buffer.reads=${recent.params.reads}`),
-      cases.filter((c) => c.cold).length,
-      recent.params.reads as number,
-    ),
+    servingPopularity: serving.popularity,
+    servingPopularityEvidence: serving.evidence,
     strategies: {
       popularity,
       "recent-buffer": recent,

@@ -199,27 +199,50 @@ describe("promotion gate", () => {
 
 describe("the serving popularity (new readers' list, the model's popular tier and feature)", () => {
   const many = MIN_COLD_READERS_TO_CHOOSE;
-  it("is chosen on the new readers when there are enough of them", () => {
-    // the buffer wins over every reader, decayed popularity over the new readers
-    const decayed = { all: 0.1, cold: 0.05 };
-    const buffer = { all: 0.12, cold: 0.04 };
-    expect(chooseServingPopularity(decayed, buffer, many, 300)).toEqual({ kind: "decayed" });
-    expect(chooseServingPopularity({ all: 0.1, cold: 0.03 }, buffer, many, 300)).toEqual({
-      kind: "buffer",
-      reads: 300,
-    });
+  /** `cold` new readers then `warm` readers with history; each method's NDCG@10 per reader. */
+  const window = (cold: number, warm: number) => {
+    const cases = Array.from({ length: cold + warm }, (_, i) => ({
+      userId: `u${i}`,
+      targets: new Set(["p"]),
+      cold: i < cold,
+    }));
+    const scores = (f: (i: number, isCold: boolean) => number) =>
+      Float64Array.from(cases, (c, i) => f(i, c.cold));
+    return { cases, scores };
+  };
+
+  it("switches to the recent buffer only when it is better beyond the noise on the new readers", () => {
+    const { cases, scores } = window(many, many);
+    // decayed popularity hits every 10th new reader; the buffer every 5th (twice as many hits)
+    const decayed = scores((i, cold) => (cold && i % 10 === 0 ? 1 : 0));
+    const buffer = scores((i, cold) => (cold && i % 5 === 0 ? 1 : 0));
+    const clear = chooseServingPopularity(decayed, buffer, cases, 300);
+    expect(clear.popularity).toEqual({ kind: "buffer", reads: 300 });
+    expect(clear.evidence.ratio).toBeCloseTo(2, 6);
+    expect(clear.evidence.low).toBeGreaterThan(1);
+    // one hit more in 200 new readers is within the noise: decayed popularity stays
+    const narrow = scores((i, cold) => (cold && (i % 10 === 0 || i === 1) ? 1 : 0));
+    const kept = chooseServingPopularity(decayed, narrow, cases, 300);
+    expect(kept.evidence.ratio).toBeGreaterThan(1);
+    expect(kept.evidence.low).toBeLessThanOrEqual(1);
+    expect(kept.popularity).toEqual({ kind: "decayed" });
   });
 
-  it("is chosen on every reader when the new readers are too few to tell, and a tie keeps decayed", () => {
-    expect(
-      chooseServingPopularity({ all: 0.1, cold: 0.05 }, { all: 0.12, cold: 0.04 }, many - 1, 300),
-    ).toEqual({
+  it("is judged on the new readers alone when there are enough, else on every reader", () => {
+    // the buffer is clearly better on the readers with history, no better on the new readers
+    const enough = window(many, many);
+    const d1 = enough.scores((i) => (i % 10 === 0 ? 1 : 0));
+    const b1 = enough.scores((i, cold) => (cold ? (i % 10 === 0 ? 1 : 0) : i % 2 === 0 ? 1 : 0));
+    expect(chooseServingPopularity(d1, b1, enough.cases, 300).popularity).toEqual({ kind: "decayed" });
+    const few = window(many - 1, many);
+    const d2 = few.scores((i) => (i % 10 === 0 ? 1 : 0));
+    const b2 = few.scores((i, cold) => (cold ? (i % 10 === 0 ? 1 : 0) : i % 2 === 0 ? 1 : 0));
+    expect(chooseServingPopularity(d2, b2, few.cases, 300).popularity).toEqual({
       kind: "buffer",
       reads: 300,
     });
-    expect(chooseServingPopularity({ all: 0.1, cold: 0.05 }, { all: 0.1, cold: 0.05 }, many, 300)).toEqual({
-      kind: "decayed",
-    });
+    // a tie keeps decayed popularity
+    expect(chooseServingPopularity(d1, d1, enough.cases, 300).popularity).toEqual({ kind: "decayed" });
   });
 });
 
