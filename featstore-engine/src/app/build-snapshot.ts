@@ -16,7 +16,6 @@ import {
   type SnapshotPartition,
   snapshotManifestSchema,
 } from "@gplay/common";
-import { parquetRead } from "hyparquet";
 import {
   AGGREGATES_RETAIN_MS,
   type ArticleCategory,
@@ -32,6 +31,7 @@ import {
   subtractReaders,
 } from "../domain/index.js";
 import { noProgress, type Progress } from "../progress/progress.js";
+import { readColumns } from "./parquet-columns.js";
 import type { EventPublisher, FeatureStore, ObjectStore, WriteReport } from "./ports.js";
 
 export interface SnapshotDeps {
@@ -428,36 +428,6 @@ async function putWrittenLists(deps: SnapshotDeps, note: WrittenLists): Promise<
     gzipSync(JSON.stringify(note)),
     "application/gzip",
   );
-}
-
-/** Decodes some columns of a partition as arrays (INT64 columns stay bigint). */
-async function readColumns(
-  bytes: Uint8Array,
-  columns: readonly string[],
-): Promise<{ rows: number; values: Record<string, unknown[] | undefined> }> {
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const chunks = new Map<string, { rowStart: number; data: ArrayLike<unknown> }[]>();
-  await parquetRead({
-    file,
-    columns: [...columns],
-    onChunk: ({ columnName, columnData, rowStart }) => {
-      let list = chunks.get(columnName);
-      if (list === undefined) {
-        list = [];
-        chunks.set(columnName, list);
-      }
-      list.push({ rowStart, data: columnData as ArrayLike<unknown> });
-    },
-  });
-  const out: { rows: number; values: Record<string, unknown[] | undefined> } = { rows: 0, values: {} };
-  for (const name of columns) {
-    const list = (chunks.get(name) ?? []).sort((a, b) => a.rowStart - b.rowStart);
-    const values: unknown[] = [];
-    for (const c of list) for (let i = 0; i < c.data.length; i++) values.push(c.data[i]);
-    out.values[name] = values;
-    out.rows = values.length;
-  }
-  return out;
 }
 
 async function putAggregates(deps: SnapshotDeps, aggregates: SnapshotAggregates): Promise<void> {

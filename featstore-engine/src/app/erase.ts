@@ -22,7 +22,6 @@ import {
   sourceId as sourceIdOf,
   userIdSchema,
 } from "@gplay/common";
-import { parquetRead } from "hyparquet";
 import {
   ErasedReaders,
   redactReaderIds,
@@ -34,6 +33,7 @@ import { indexedObjectIdentity } from "../domain/reader-index.js";
 import type { ErasureChange, RewrittenPartition } from "./build-snapshot.js";
 import { forEachConcurrently } from "./concurrency.js";
 import type { ErasureLedger, ObjectVersion, ReaderTables, VersionedObjectStore } from "./erasure-ports.js";
+import { readColumns } from "./parquet-columns.js";
 import { loadReaderIndex, type ReaderIndex, rewriteIndexEntries } from "./reader-index.js";
 
 export interface EraseDeps {
@@ -375,18 +375,9 @@ export async function locate(
 
 /** Distinct reader ids of a partition (its userId column only, decoded as a column: no row objects). */
 async function readUserIds(bytes: Uint8Array): Promise<string[]> {
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const ids = new Set<string>();
-  await parquetRead({
-    file,
-    columns: ["userId"],
-    onChunk: ({ columnData }) => {
-      for (let i = 0; i < columnData.length; i++) {
-        const id = columnData[i];
-        if (typeof id === "string") ids.add(id);
-      }
-    },
-  });
+  for (const id of (await readColumns(bytes, ["userId"])).values.userId ?? [])
+    if (typeof id === "string") ids.add(id);
   return [...ids];
 }
 
