@@ -21,7 +21,9 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { DynamoMeter, type MeterReading } from "./dynamo-meter.js";
 import { ensureData, ROOT, runMeasured } from "./engine-run.js";
+import { startKeepAliveFront } from "./keep-alive-front.js";
 import { median } from "./stats.js";
 
 interface Endpoints {
@@ -58,7 +60,12 @@ interface VersionedStore {
   ): Promise<unknown>;
   deleteVersion(bucket: string, key: string, versionId: string): Promise<void>;
 }
-type Run = Awaited<ReturnType<typeof runMeasured>> & { phases: Record<string, number> };
+type Run = Awaited<ReturnType<typeof runMeasured>> & {
+  phases: Record<string, number>;
+  /** The DynamoDB requests of the run (counted at the keep-alive front), and how its snapshot was built. */
+  dynamo: MeterReading;
+  snapshot: string;
+};
 interface S3Module {
   PutBucketVersioningCommand: new (input: unknown) => unknown;
 }
@@ -85,6 +92,15 @@ async function readsPerReader(dir: string, files: string[]): Promise<Map<string,
       reads.set(m[1] as string, (reads.get(m[1] as string) ?? 0) + Number(m[2]));
   }
   return reads;
+}
+
+/** Medians over runs of the DynamoDB requests by operation, and of the write units. */
+function dynamoText(runs: readonly Run[]): string {
+  const operations = [...new Set(runs.flatMap((r) => Object.keys(r.dynamo.requests)))].sort();
+  const byOperation = operations.map(
+    (op) => `${op} ${fmt(median(runs.map((r) => r.dynamo.requests[op] ?? 0)))}`,
+  );
+  return `${byOperation.join(", ") || "none"}; WCU ${fmt(median(runs.map((r) => r.dynamo.wcu)))}, RCU ${fmt(median(runs.map((r) => r.dynamo.rcu)))}`;
 }
 
 async function main(): Promise<void> {
@@ -117,6 +133,9 @@ async function main(): Promise<void> {
   const clients = scripts.localAwsClients(endpoints);
   const store = new S3VersionedStore(clients.s3);
   const engineEnv = { ...scripts.stackEnvironment(endpoints), GPLAY_PREFIX: prefix, LOG_LEVEL: "warn" };
+  // The erase runs reach the emulator through the keep-alive front, which counts their DynamoDB requests.
+  const meter = new DynamoMeter();
+  const front = await startKeepAliveFront(endpoints.awsEndpoint, meter);
   try {
     await clients.s3.send(
       new PutBucketVersioningCommand({
@@ -186,7 +205,7 @@ async function main(): Promise<void> {
       spread.filter((_, i) => i % repeats === r).slice(0, batch),
     );
     // Info logs for the erase runs: their `erasure-finished` line holds the seconds per phase.
-    const eraseEnv = { ...engineEnv, LOG_LEVEL: "info" };
+    const eraseEnv = { ...engineEnv, LOG_LEVEL: "info", GPLAY_AWS_ENDPOINT: front.url };
     const phasesOf = (stdout: string): Record<string, number> => {
       const lines = stdout.split("\n");
       const finished = lines.find((l) => l.includes('"erasure-finished"'));
@@ -199,8 +218,21 @@ async function main(): Promise<void> {
         ...(typeof indexed === "number" ? { "skipped by the index": indexed } : {}),
       };
     };
+    // How the erasure's snapshot was built: subtracted from the previous one, or in full (and why).
+    const snapshotOf = (stdout: string): string => {
+      const line = stdout.split("\n").find((l) => l.includes('"snapshot built and published"'));
+      if (line === undefined) return "none";
+      const { mode, fallback, lists, unchanged } = JSON.parse(line);
+      return `${mode}${fallback === undefined ? "" : ` (${fallback})`}, ${lists - unchanged} of ${lists} lists written`;
+    };
     const erase =
       values["cpu-prof"] === undefined ? node : ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"], ...node];
+    const measureErase = async (args: string[]): Promise<Run> => {
+      meter.take();
+      const run = await runMeasured([...erase, "erase", ...args], eraseEnv);
+      if (run.code !== 0) throw new Error(`erase failed: ${run.stderr.slice(-2000)}`);
+      return { ...run, phases: phasesOf(run.stdout), dynamo: meter.take(), snapshot: snapshotOf(run.stdout) };
+    };
     const passes: Awaited<ReturnType<typeof pass>>[] = [];
     const rewritePasses: number[] = [];
     const ones: Run[] = [];
@@ -211,18 +243,15 @@ async function main(): Promise<void> {
       passes.push(await pass());
       rewritePasses.push(await rewritePass());
       const [id] = heaviest[r] as [string, number];
-      const one = await runMeasured([...erase, "erase", "--ids", id], eraseEnv);
-      if (one.code !== 0) throw new Error(`erase failed: ${one.stderr.slice(-2000)}`);
-      ones.push({ ...one, phases: phasesOf(one.stdout) });
+      const one = await measureErase(["--ids", id]);
+      ones.push(one);
       const [typicalId] = typical[r] as [string, number];
-      const usual = await runMeasured([...erase, "erase", "--ids", typicalId], eraseEnv);
-      if (usual.code !== 0) throw new Error(`erase failed: ${usual.stderr.slice(-2000)}`);
-      typicals.push({ ...usual, phases: phasesOf(usual.stdout) });
+      const usual = await measureErase(["--ids", typicalId]);
+      typicals.push(usual);
       const idsFile = path.join(tmpdir(), `${prefix}-ids-${r}.txt`);
       await writeFile(idsFile, (batches[r] ?? []).map(([id]) => id).join("\n"));
-      const many = await runMeasured([...erase, "erase", "--ids-file", idsFile], eraseEnv);
-      if (many.code !== 0) throw new Error(`batch erase failed: ${many.stderr.slice(-2000)}`);
-      manys.push({ ...many, phases: phasesOf(many.stdout) });
+      const many = await measureErase(["--ids-file", idsFile]);
+      manys.push(many);
       console.log(
         `run ${r + 1}/${repeats}: pass ${fmt(passes[r]?.seconds ?? 0, 1)} s, read+rewrite pass ${fmt(rewritePasses[r] ?? 0, 1)} s, 1 reader ${fmt(one.seconds, 1)} s, typical reader ${fmt(usual.seconds, 1)} s, batch ${fmt(many.seconds, 1)} s`,
       );
@@ -263,6 +292,10 @@ async function main(): Promise<void> {
         `phases (1 reader): ${phases(ones)}`,
         `phases (typical):  ${phases(typicals)}`,
         `phases (batch):    ${phases(manys)}`,
+        `snapshot (1 reader / typical / batch, each run): ${[ones, typicals, manys].map((runs) => runs.map((r) => r.snapshot).join("; ")).join(" | ")}`,
+        `DynamoDB requests (1 reader): ${dynamoText(ones)}`,
+        `DynamoDB requests (typical):  ${dynamoText(typicals)}`,
+        `DynamoDB requests (batch):    ${dynamoText(manys)}`,
         `load average: ${loadavg()
           .map((l) => l.toFixed(1))
           .join(" ")}`,
@@ -274,6 +307,7 @@ async function main(): Promise<void> {
         await store.deleteVersion(bucket, v.key, v.versionId);
     await scripts.destroyEnvironment(endpoints, prefix);
     clients.destroy();
+    await front.close();
   }
 }
 

@@ -92,8 +92,8 @@ export function createEngine(env: EngineEnv, logger?: Logger): Engine {
       tables: erasureTables,
       buckets,
       logger: log,
-      snapshot: async () => {
-        const built = await buildSnapshot(snapshot);
+      snapshot: async (change) => {
+        const built = await buildSnapshot(snapshot, change);
         return built.status === "empty"
           ? undefined
           : built.status === "built"

@@ -16,9 +16,22 @@ import {
   type SnapshotPartition,
   snapshotManifestSchema,
 } from "@gplay/common";
-import { parquetRead } from "hyparquet";
-import { type ArticleCategory, CovisitationAccumulator, PopularityAccumulator } from "../domain/index.js";
+import {
+  AGGREGATES_RETAIN_MS,
+  type ArticleCategory,
+  aggregatesOf,
+  type ColdstartList,
+  CovisitationAccumulator,
+  decodeAggregates,
+  encodeAggregates,
+  InteractionPass,
+  PopularityAccumulator,
+  type RemovedInteraction,
+  type SnapshotAggregates,
+  subtractReaders,
+} from "../domain/index.js";
 import { noProgress, type Progress } from "../progress/progress.js";
+import { readColumns } from "./parquet-columns.js";
 import type { EventPublisher, FeatureStore, ObjectStore, WriteReport } from "./ports.js";
 
 export interface SnapshotDeps {
@@ -32,8 +45,11 @@ export interface SnapshotDeps {
   now?: () => Date;
 }
 
+/** How a built snapshot was computed: in full, or from the previous one's aggregates after an erasure. */
+type BuildMode = { mode: "full"; fallback?: string } | { mode: "erasure" };
+
 export type SnapshotResult =
-  | { status: "built"; manifest: SnapshotManifest; manifestKey: string; coldstart: WriteReport }
+  | ({ status: "built"; manifest: SnapshotManifest; manifestKey: string; coldstart: WriteReport } & BuildMode)
   | { status: "unchanged"; snapshotId: string; manifestKey: string }
   | { status: "empty" };
 
@@ -45,24 +61,32 @@ async function readAll(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
-/**
- * A 52-bit hash of an interaction's identity, to deduplicate the union of partitions in a typed set:
- * two 32-bit multiplicative (FNV-1a style) hashes over the same characters, 32 + 20 bits. ~4× faster
- * than a sha1 per interaction, with the same 52-bit width (a collision merely drops one duplicate-
- * looking interaction from the aggregates; expected ~0.007 collisions at 8M interactions).
- */
-export function interactionHash(userId: string, page: string, timestamp: number): number {
-  const text = `${userId}|${page}|${timestamp}`;
-  let a = 0x811c9dc5;
-  let b = 0x5bd1e995 ^ 0x01000193;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 15;
-  }
-  return (a >>> 0) * 2 ** 20 + ((b >>> 0) & 0xfffff);
+/** A processed partition an erasure rewrote (the rows of the erased readers removed). */
+export interface RewrittenPartition {
+  dataset: ProcessedDataset;
+  key: string;
+  /** Etag of the version the erasure read, and of the one it wrote. */
+  before: string;
+  etag: string;
+  bytes: number;
+  sha256: string;
+  rows: number;
+  /** An interactions partition's removed rows (empty for the other datasets). */
+  removed: readonly RemovedInteraction[];
 }
+
+/** What an erasure changed in `processed/`: the snapshot after it subtracts this from the previous one. */
+export interface ErasureChange {
+  /** Erasure hashes of the readers erased. */
+  readers: readonly string[];
+  partitions: readonly RewrittenPartition[];
+}
+
+/**
+ * Where the snapshot keeps the aggregates its lists were built from (domain/snapshot-aggregates.ts):
+ * one object, replaced by each snapshot; it names no reader.
+ */
+export const AGGREGATES_KEY = `${PROCESSED_PREFIX}snapshots/aggregates.bin.gz`;
 
 /**
  * The snapshot step: recomputes the global tables from the whole merged log in `processed/` —
@@ -70,26 +94,56 @@ export function interactionHash(userId: string, page: string, timestamp: number)
  * them to the coldstart table, writes the manifest of every partition it covered (row counts and
  * checksums), moves the `latest` pointer and publishes "Snapshot Ready". The snapshot id derives from
  * the partitions' checksums, so running it again over the same data changes nothing and publishes nothing.
+ *
+ * After an erasure (`erasure` given), it subtracts the erased readers' rows from the previous
+ * snapshot's saved aggregates instead, reading no partition, when those aggregates belong to the latest
+ * snapshot and the lake is what they saw plus this erasure's rewrites; otherwise (no aggregates, the
+ * lake changed, a re-run of an erasure already subtracted) it recomputes in full. Both give the same
+ * snapshot: same partitions, totals, digest and lists.
  */
-export async function buildSnapshot(deps: SnapshotDeps): Promise<SnapshotResult> {
-  const now = deps.now ?? (() => new Date());
-  const bucket = deps.buckets.processed;
-  const keys: { dataset: ProcessedDataset; key: string; sourceId: string }[] = [];
+export async function buildSnapshot(deps: SnapshotDeps, erasure?: ErasureChange): Promise<SnapshotResult> {
+  if (erasure === undefined) return buildFull(deps);
+  const subtracted = await subtractErasure(deps, erasure);
+  if (subtracted.ok) return subtracted.result;
+  deps.logger.info(
+    { event: "snapshot-full", reason: subtracted.reason },
+    "erasure snapshot recomputed in full",
+  );
+  return buildFull(deps, subtracted.reason);
+}
+
+type Partition = { dataset: ProcessedDataset; key: string; sourceId: string; etag: string };
+
+/** The partitions a snapshot covers (items, interactions, validation), sorted by key. */
+async function listPartitions(deps: SnapshotDeps): Promise<Partition[]> {
+  const keys: Partition[] = [];
   for (const dataset of PROCESSED_DATASETS) {
-    for await (const object of deps.objects.list(bucket, processedKeys.partitionPrefix(dataset))) {
+    if (!SNAPSHOT_DATASETS.includes(dataset)) continue;
+    for await (const object of deps.objects.list(
+      deps.buckets.processed,
+      processedKeys.partitionPrefix(dataset),
+    )) {
       const match = PARTITION_KEY.exec(object.key);
-      if (match !== null) keys.push({ dataset, key: object.key, sourceId: match[1] as string });
+      if (match !== null)
+        keys.push({ dataset, key: object.key, sourceId: match[1] as string, etag: object.etag });
     }
   }
-  keys.sort((a, b) => (a.key < b.key ? -1 : 1));
+  return keys.sort((a, b) => (a.key < b.key ? -1 : 1));
+}
+
+const SNAPSHOT_DATASETS: readonly ProcessedDataset[] = ["items", "interactions", "validation"];
+
+async function buildFull(deps: SnapshotDeps, fallback?: string): Promise<SnapshotResult> {
+  const bucket = deps.buckets.processed;
+  const keys = await listPartitions(deps);
   if (!keys.some((k) => k.dataset === "interactions")) return { status: "empty" };
 
   const partitions: SnapshotPartition[] = [];
+  const etags: Record<string, string> = {};
   const categories = new Map<string, ArticleCategory & { modified: number }>();
-  const popularity = new PopularityAccumulator();
+  const popularity = new PopularityAccumulator({ retainMs: AGGREGATES_RETAIN_MS });
   const covisitation = new CovisitationAccumulator();
-  const seen = new Set<number>();
-  const users = new Set<string>();
+  const pass = new InteractionPass(covisitation, (r) => popularity.add(r));
   const totals = { interactions: 0, items: 0, validation: 0, users: 0 };
 
   const task = (deps.progress ?? noProgress).begin("snapshot");
@@ -99,6 +153,7 @@ export async function buildSnapshot(deps: SnapshotDeps): Promise<SnapshotResult>
     for (const part of keys.filter((k) => k.dataset === dataset)) {
       const object = await deps.objects.read(bucket, part.key);
       const bytes = await readAll(object.body);
+      etags[part.key] = object.etag;
       const sha256 = createHash("sha256").update(bytes).digest("hex");
       let rowCount: number;
       if (dataset === "items") {
@@ -114,27 +169,11 @@ export async function buildSnapshot(deps: SnapshotDeps): Promise<SnapshotResult>
         const { values, rows } = await readColumns(bytes, ["userId", "page", "timestamp"]);
         const { userId, page, timestamp } = values;
         rowCount = rows;
-        const byReader = new Map<string, { page: string; timestamp: number }[]>();
-        for (let i = 0; i < rows; i++) {
-          const r = {
-            userId: userId?.[i] as string,
-            page: page?.[i] as string,
-            timestamp: Number(timestamp?.[i]),
-          };
-          const h = interactionHash(r.userId, r.page, r.timestamp);
-          if (seen.has(h)) continue;
-          seen.add(h);
-          users.add(r.userId);
-          totals.interactions += 1;
-          popularity.add(r);
-          let list = byReader.get(r.userId);
-          if (list === undefined) {
-            list = [];
-            byReader.set(r.userId, list);
-          }
-          list.push({ page: r.page, timestamp: r.timestamp });
-        }
-        for (const reads of byReader.values()) covisitation.addReader(reads);
+        pass.addPartition(rows, (i) => ({
+          userId: userId?.[i] as string,
+          page: page?.[i] as string,
+          timestamp: Number(timestamp?.[i]),
+        }));
       } else {
         rowCount = (await readColumns(bytes, ["userId"])).rows;
         totals.validation += rowCount;
@@ -150,9 +189,106 @@ export async function buildSnapshot(deps: SnapshotDeps): Promise<SnapshotResult>
       task.advance(rowCount, bytes.length);
     }
   }
+  totals.interactions = pass.interactions;
   totals.items = categories.size;
-  totals.users = users.size;
+  totals.users = pass.users.size;
+  const asOf = popularity.asOf ?? 0;
+  const categoryOf = (page: string) => categories.get(page);
+  const lists = () => [...popularity.build(categoryOf), ...covisitation.build()];
+  task.phase("lists");
+  const result = await publish(deps, {
+    partitions,
+    totals,
+    asOf,
+    lists,
+    aggregates: (snapshotId) =>
+      aggregatesOf({ snapshotId, asOf, etags, totals }, popularity, covisitation, categoryOf),
+    onWritten: (n) => task.wrote(n),
+    mode: fallback === undefined ? { mode: "full" } : { mode: "full", fallback },
+  });
+  task.end();
+  return result;
+}
 
+/** The erasure's snapshot from the previous one's aggregates, or why it must be recomputed in full. */
+async function subtractErasure(
+  deps: SnapshotDeps,
+  change: ErasureChange,
+): Promise<{ ok: true; result: SnapshotResult } | { ok: false; reason: string }> {
+  const fail = (reason: string) => ({ ok: false as const, reason });
+  const pointer = await readLatestPointer(deps);
+  if (pointer === undefined) return fail("no previous snapshot");
+  const before = await readAggregates(deps);
+  if (before?.snapshotId !== pointer.snapshotId) return fail("no aggregates of the latest snapshot");
+  const subtracted = new Set(before.subtracted);
+  if (change.readers.some((h) => subtracted.has(h)))
+    return fail("readers already subtracted from the aggregates (a re-run)");
+  const note = await readWrittenLists(deps);
+  if (note?.state !== "written") return fail("the cold-start table's note is not trusted");
+
+  // The lake must be what the aggregates saw, plus this erasure's rewrites.
+  const rewritten = new Map(
+    change.partitions.filter((p) => SNAPSHOT_DATASETS.includes(p.dataset)).map((p) => [p.key, p]),
+  );
+  const listed = await listPartitions(deps);
+  if (listed.length !== Object.keys(before.etags).length) return fail("the lake's partitions changed");
+  for (const part of listed) {
+    const was = before.etags[part.key];
+    const r = rewritten.get(part.key);
+    if (was === undefined || (r === undefined ? part.etag !== was : r.before !== was || r.etag !== part.etag))
+      return fail("the lake's partitions changed");
+  }
+  const manifest = await readManifest(deps, pointer.manifestKey);
+  if (manifest?.snapshotId !== pointer.snapshotId) return fail("no manifest of the latest snapshot");
+  if (manifest.partitions.length !== listed.length) return fail("the manifest does not list the lake");
+
+  const interactions = [...rewritten.values()].filter((p) => p.dataset === "interactions");
+  const sub = subtractReaders(before, interactions, change.readers);
+  if (!sub.ok) return fail(sub.reason);
+  let validationRemoved = 0;
+  const partitions = manifest.partitions.map((p) => {
+    const r = rewritten.get(p.key);
+    if (r === undefined) return p;
+    if (p.dataset === "validation") validationRemoved += p.rows - r.rows;
+    return { ...p, rows: r.rows, bytes: r.bytes, sha256: r.sha256 };
+  });
+  const totals = {
+    ...before.totals,
+    interactions: before.totals.interactions - sub.interactions,
+    users: before.totals.users - sub.users,
+    validation: before.totals.validation - validationRemoved,
+  };
+  const etags = Object.fromEntries(listed.map((p) => [p.key, p.etag]));
+  const result = await publish(deps, {
+    partitions,
+    totals,
+    asOf: sub.aggregates.asOf,
+    lists: () => sub.lists,
+    aggregates: (snapshotId) => ({ ...sub.aggregates, snapshotId, etags, totals }),
+    note,
+    mode: { mode: "erasure" },
+  });
+  return { ok: true, result };
+}
+
+/** Names the snapshot after its partitions, writes its lists, manifest, pointer and aggregates, publishes it. */
+async function publish(
+  deps: SnapshotDeps,
+  built: {
+    partitions: SnapshotPartition[];
+    totals: SnapshotManifest["totals"];
+    asOf: number;
+    lists: () => ColdstartList[];
+    aggregates: (snapshotId: string) => SnapshotAggregates;
+    onWritten?: (n: number) => void;
+    /** The cold-start table's note as read before (an erasure checked it), else read here. */
+    note?: WrittenLists;
+    mode: BuildMode;
+  },
+): Promise<SnapshotResult> {
+  const now = deps.now ?? (() => new Date());
+  const bucket = deps.buckets.processed;
+  const { partitions, totals, asOf } = built;
   const digest = createHash("sha256")
     .update(partitions.map((p) => `${p.key}:${p.sha256}`).join("\n"))
     .digest("hex");
@@ -162,23 +298,26 @@ export async function buildSnapshot(deps: SnapshotDeps): Promise<SnapshotResult>
 
   const previous = await readLatestPointer(deps);
   if (previous?.snapshotId === snapshotId) {
+    // The aggregates are written again (a snapshot built before they existed has none).
+    await putAggregates(deps, built.aggregates(snapshotId));
     log.info("snapshot unchanged since the last run; nothing to do");
     return { status: "unchanged", snapshotId, manifestKey };
   }
 
-  const asOf = popularity.asOf ?? 0;
   const updatedAt = now().toISOString();
-  const lists = [...popularity.build((page) => categories.get(page)), ...covisitation.build()];
-  const rows: ColdstartItem[] = lists.map((l) => ({
+  const rows: ColdstartItem[] = built.lists().map((l) => ({
     listId: l.listId,
     entries: l.entries,
     snapshotId,
     asOf,
     updatedAt,
   }));
-  task.phase("lists");
-  const { coldstart, unchanged } = await writeChangedLists(deps, rows, (n) => task.wrote(n));
-  task.end();
+  const { coldstart, unchanged } = await writeChangedLists(
+    deps,
+    rows,
+    built.onWritten ?? (() => {}),
+    built.note,
+  );
 
   const manifest = snapshotManifestSchema.parse({
     schemaVersion: 1,
@@ -197,6 +336,8 @@ export async function buildSnapshot(deps: SnapshotDeps): Promise<SnapshotResult>
     JSON.stringify({ snapshotId, manifestKey, createdAt: updatedAt }),
     "application/json",
   );
+  // After the pointer: aggregates are used only when their id is the latest snapshot's.
+  await putAggregates(deps, built.aggregates(snapshotId));
   await deps.events.publishSnapshotReady({
     snapshotId,
     bucket,
@@ -206,8 +347,11 @@ export async function buildSnapshot(deps: SnapshotDeps): Promise<SnapshotResult>
     interactions: totals.interactions,
     items: totals.items,
   });
-  log.info({ totals, lists: rows.length, unchanged, coldstart }, "snapshot built and published");
-  return { status: "built", manifest, manifestKey, coldstart };
+  log.info(
+    { totals, lists: rows.length, unchanged, coldstart, ...built.mode },
+    "snapshot built and published",
+  );
+  return { status: "built", manifest, manifestKey, coldstart, ...built.mode };
 }
 
 /**
@@ -237,9 +381,10 @@ async function writeChangedLists(
   deps: SnapshotDeps,
   rows: readonly ColdstartItem[],
   onWritten: (n: number) => void,
+  known?: WrittenLists,
 ): Promise<{ coldstart: WriteReport; unchanged: number }> {
   const bucket = deps.buckets.processed;
-  const note = await readWrittenLists(deps);
+  const note = known ?? (await readWrittenLists(deps));
   const before = note?.state === "written" ? note.digests : {};
   const token = randomUUID();
   await putWrittenLists(deps, { state: "writing", token });
@@ -261,9 +406,15 @@ async function writeChangedLists(
 }
 
 async function readWrittenLists(deps: SnapshotDeps): Promise<WrittenLists | undefined> {
+  const bytes = await readOptional(deps, WRITTEN_LISTS_KEY);
+  return bytes === undefined ? undefined : (JSON.parse(gunzipSync(bytes).toString("utf8")) as WrittenLists);
+}
+
+/** An object of the processed bucket, or undefined when there is none. */
+async function readOptional(deps: SnapshotDeps, key: string): Promise<Uint8Array | undefined> {
   try {
-    const object = await deps.objects.read(deps.buckets.processed, WRITTEN_LISTS_KEY);
-    return JSON.parse(gunzipSync(await readAll(object.body)).toString("utf8")) as WrittenLists;
+    const object = await deps.objects.read(deps.buckets.processed, key);
+    return await readAll(object.body);
   } catch (error) {
     if ((error as { code?: string }).code === "NOT_FOUND") return undefined;
     throw error;
@@ -279,43 +430,31 @@ async function putWrittenLists(deps: SnapshotDeps, note: WrittenLists): Promise<
   );
 }
 
-/** Decodes some columns of a partition as arrays (INT64 columns stay bigint). */
-async function readColumns(
-  bytes: Uint8Array,
-  columns: readonly string[],
-): Promise<{ rows: number; values: Record<string, unknown[] | undefined> }> {
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const chunks = new Map<string, { rowStart: number; data: ArrayLike<unknown> }[]>();
-  await parquetRead({
-    file,
-    columns: [...columns],
-    onChunk: ({ columnName, columnData, rowStart }) => {
-      let list = chunks.get(columnName);
-      if (list === undefined) {
-        list = [];
-        chunks.set(columnName, list);
-      }
-      list.push({ rowStart, data: columnData as ArrayLike<unknown> });
-    },
-  });
-  const out: { rows: number; values: Record<string, unknown[] | undefined> } = { rows: 0, values: {} };
-  for (const name of columns) {
-    const list = (chunks.get(name) ?? []).sort((a, b) => a.rowStart - b.rowStart);
-    const values: unknown[] = [];
-    for (const c of list) for (let i = 0; i < c.data.length; i++) values.push(c.data[i]);
-    out.values[name] = values;
-    out.rows = values.length;
-  }
-  return out;
+async function putAggregates(deps: SnapshotDeps, aggregates: SnapshotAggregates): Promise<void> {
+  await deps.objects.put(
+    deps.buckets.processed,
+    AGGREGATES_KEY,
+    gzipSync(encodeAggregates(aggregates), { level: 1 }),
+    "application/gzip",
+  );
+}
+
+async function readAggregates(deps: SnapshotDeps): Promise<SnapshotAggregates | undefined> {
+  const bytes = await readOptional(deps, AGGREGATES_KEY);
+  return bytes === undefined ? undefined : decodeAggregates(gunzipSync(bytes));
+}
+
+const readJson = async (deps: SnapshotDeps, key: string): Promise<unknown> => {
+  const bytes = await readOptional(deps, key);
+  return bytes === undefined ? undefined : JSON.parse(Buffer.from(bytes).toString("utf8"));
+};
+
+async function readManifest(deps: SnapshotDeps, key: string): Promise<SnapshotManifest | undefined> {
+  const json = await readJson(deps, key);
+  return json === undefined ? undefined : snapshotManifestSchema.parse(json);
 }
 
 async function readLatestPointer(deps: SnapshotDeps) {
-  try {
-    const object = await deps.objects.read(deps.buckets.processed, processedKeys.latestSnapshot());
-    const text = Buffer.from(await readAll(object.body)).toString("utf8");
-    return latestSnapshotPointerSchema.parse(JSON.parse(text));
-  } catch (error) {
-    if ((error as { code?: string }).code === "NOT_FOUND") return undefined;
-    throw error;
-  }
+  const json = await readJson(deps, processedKeys.latestSnapshot());
+  return json === undefined ? undefined : latestSnapshotPointerSchema.parse(json);
 }

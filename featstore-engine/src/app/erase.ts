@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
   AppError,
   decodeProcessedParquet,
@@ -11,6 +11,7 @@ import {
   erasureAuditSchema,
   erasureHash,
   erasureKeys,
+  type InteractionRecord,
   type LakeBuckets,
   type Logger,
   MLFLOW_ARTIFACTS_PREFIX,
@@ -21,7 +22,6 @@ import {
   sourceId as sourceIdOf,
   userIdSchema,
 } from "@gplay/common";
-import { parquetRead } from "hyparquet";
 import {
   ErasedReaders,
   redactReaderIds,
@@ -30,8 +30,10 @@ import {
   scrubJsonLines,
 } from "../domain/erasure.js";
 import { indexedObjectIdentity } from "../domain/reader-index.js";
+import type { ErasureChange, RewrittenPartition } from "./build-snapshot.js";
 import { forEachConcurrently } from "./concurrency.js";
 import type { ErasureLedger, ObjectVersion, ReaderTables, VersionedObjectStore } from "./erasure-ports.js";
+import { readColumns } from "./parquet-columns.js";
 import { loadReaderIndex, type ReaderIndex, rewriteIndexEntries } from "./reader-index.js";
 
 export interface EraseDeps {
@@ -40,8 +42,11 @@ export interface EraseDeps {
   tables: ReaderTables;
   buckets: LakeBuckets;
   logger: Logger;
-  /** Builds the snapshot after the rewrites (the engine's snapshot step); returns its id if built. */
-  snapshot?: () => Promise<string | undefined>;
+  /**
+   * Builds the snapshot after the rewrites (the engine's snapshot step, given what this erasure changed
+   * so it can subtract the readers from the previous snapshot); returns its id if built.
+   */
+  snapshot?: (change: ErasureChange) => Promise<string | undefined>;
   now?: () => Date;
 }
 
@@ -178,10 +183,12 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
 
   // 4. Rewrite the lake objects that hold them.
   const rewrittenPartitions = new Set<string>();
+  const changed: RewrittenPartition[] = [];
   /** Old identity (bucket, key, etag) of each rewritten object → its new etag (undefined: deleted). */
   const replaced = new Map<string, string | undefined>();
   await forEachConcurrently(located.hits, SCAN_CONCURRENCY, async (hit) => {
-    const { removed, etag } = await rewrite(deps, hit, erased, requestId);
+    const { removed, etag, partition } = await rewrite(deps, hit, erased, requestId);
+    if (partition !== undefined) changed.push(partition);
     replaced.set(indexedObjectIdentity({ bucket: hit.bucket, ...hit.version }), etag);
     hit.bytes = undefined;
     figures[hit.store].rewritten += 1;
@@ -204,7 +211,9 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
   // 5. Manifests of the rewritten partitions are superseded; a new snapshot replaces them.
   const supersededManifests = await supersedeManifests(deps, rewrittenPartitions, requestId, now());
   const snapshotId =
-    rewrittenPartitions.size > 0 || supersededManifests > 0 ? await deps.snapshot?.() : undefined;
+    rewrittenPartitions.size > 0 || supersededManifests > 0
+      ? await deps.snapshot?.({ readers: erasedHashes, partitions: changed })
+      : undefined;
 
   phase("snapshot");
   // 6. Proof: every store listed again; every version not read clean in step 1 (the rewritten ones,
@@ -366,18 +375,9 @@ export async function locate(
 
 /** Distinct reader ids of a partition (its userId column only, decoded as a column: no row objects). */
 async function readUserIds(bytes: Uint8Array): Promise<string[]> {
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const ids = new Set<string>();
-  await parquetRead({
-    file,
-    columns: ["userId"],
-    onChunk: ({ columnData }) => {
-      for (let i = 0; i < columnData.length; i++) {
-        const id = columnData[i];
-        if (typeof id === "string") ids.add(id);
-      }
-    },
-  });
+  for (const id of (await readColumns(bytes, ["userId"])).values.userId ?? [])
+    if (typeof id === "string") ids.add(id);
   return [...ids];
 }
 
@@ -390,7 +390,7 @@ async function rewrite(
   hit: Hit,
   erased: ErasedReaders,
   requestId: string,
-): Promise<{ removed: number; etag?: string }> {
+): Promise<{ removed: number; etag?: string; partition?: RewrittenPartition }> {
   const { bucket, version } = hit;
   const { versions } = deps;
   const dropOld = async () => {
@@ -405,6 +405,7 @@ async function rewrite(
   let scrubbed: Scrubbed | { bytes: Uint8Array; removed: number };
   let contentType: string;
   let metadata: Record<string, string> = {};
+  let partition: Omit<RewrittenPartition, "etag"> | undefined;
   switch (hit.store) {
     case "raw":
       scrubbed = scrubCsvOfReaders(utf8.decode(bytes), erased);
@@ -418,11 +419,22 @@ async function rewrite(
       // An impression row without a reader (an anonymous list) names no one.
       const kept = rows.filter((r) => r.userId === undefined || !erased.has(r.userId));
       const source = /\/source=([^/]+)\//.exec(version.key)?.[1] ?? "";
-      scrubbed = {
-        bytes: encodeProcessedParquet(hit.store, kept as never[], { "gplay.sourceId": source }),
-        removed: rows.length - kept.length,
-      };
+      const encoded = encodeProcessedParquet(hit.store, kept as never[], { "gplay.sourceId": source });
+      scrubbed = { bytes: encoded, removed: rows.length - kept.length };
       contentType = "application/vnd.apache.parquet";
+      // What the snapshot after the erasure subtracts (it reads no partition when it can).
+      partition = {
+        dataset: hit.store,
+        key: version.key,
+        before: version.etag,
+        bytes: encoded.byteLength,
+        sha256: createHash("sha256").update(encoded).digest("hex"),
+        rows: kept.length,
+        removed:
+          hit.store === "interactions"
+            ? (rows as readonly InteractionRecord[]).filter((r) => erased.has(r.userId))
+            : [],
+      };
       break;
     }
     case "quarantine":
@@ -444,7 +456,11 @@ async function rewrite(
   if (written.versionId !== version.versionId) await dropOld();
   if (hit.store === "raw")
     await deps.tables.markIngestionErased(sourceIdOf(bucket, version.key, version.etag), new Date());
-  return { removed: scrubbed.removed, etag: written.etag };
+  return {
+    removed: scrubbed.removed,
+    etag: written.etag,
+    ...(partition === undefined ? {} : { partition: { ...partition, etag: written.etag } }),
+  };
 }
 
 /** Marks every manifest that lists a rewritten partition as superseded; returns how many. */

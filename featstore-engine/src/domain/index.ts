@@ -17,3 +17,4 @@ export * from "./merge.js";
 export * from "./raw-file.js";
 export * from "./raw-format.js";
 export * from "./snapshot.js";
+export * from "./snapshot-aggregates.js";

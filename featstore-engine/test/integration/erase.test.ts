@@ -9,6 +9,7 @@ import {
   API_IMPRESSIONS_PREFIX,
   decodeProcessedParquet,
   ERASURE_REWRITE_METADATA,
+  encodeProcessedParquet,
   erasureAuditSchema,
   erasureHash,
   type ImpressionLogRow,
@@ -20,7 +21,12 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { DynamoErasureTables } from "../../src/adapters/dynamo-erasure-tables.js";
 import { S3VersionedStore } from "../../src/adapters/s3-versioned-store.js";
-import { buildSnapshot, WRITTEN_LISTS_KEY } from "../../src/app/build-snapshot.js";
+import {
+  AGGREGATES_KEY,
+  buildSnapshot,
+  type SnapshotResult,
+  WRITTEN_LISTS_KEY,
+} from "../../src/app/build-snapshot.js";
 import { type EraseDeps, eraseReaders } from "../../src/app/erase.js";
 import type { VersionedObjectStore } from "../../src/app/erasure-ports.js";
 import { ingestFile } from "../../src/app/ingest-file.js";
@@ -125,8 +131,8 @@ describe("erasing readers from every store", () => {
       tables,
       buckets: t.env.buckets,
       logger: silentLogger,
-      snapshot: async () => {
-        const r = await buildSnapshot(t.snapshotDeps());
+      snapshot: async (change) => {
+        const r = await buildSnapshot(t.snapshotDeps(), change);
         return r.status === "built" ? r.manifest.snapshotId : undefined;
       },
     };
@@ -401,7 +407,7 @@ describe("erasing readers from every store", () => {
   );
 
   it(
-    "the erasure's snapshot writes only the co-visitation lists that changed, and the table ends as a full write leaves it",
+    "the erasure's snapshot subtracts the reader from the previous one without reading a partition, writes only the lists that changed, and equals a full recompute",
     async () => {
       const victim = [
         ...(files.get([...files.keys()].filter((k) => k.includes("treino-")).at(0) as string) ?? "").matchAll(
@@ -415,6 +421,7 @@ describe("erasing readers from every store", () => {
       const lists = async () =>
         new Map((await t.scanTable("coldstart")).map((l) => [String(l.listId), JSON.stringify(l.entries)]));
       let written = 0;
+      const reads: string[] = [];
       const counted = () => {
         const deps = t.snapshotDeps();
         const putColdstart = deps.features.putColdstart.bind(deps.features);
@@ -422,35 +429,110 @@ describe("erasing readers from every store", () => {
           written += items.length;
           return putColdstart(items, onWritten);
         };
+        const read = deps.objects.read.bind(deps.objects);
+        deps.objects.read = (bucket, key) => {
+          reads.push(key);
+          return read(bucket, key);
+        };
         return deps;
       };
+      // A full snapshot first: its aggregates are those of the lake as the other tests left it.
+      await buildSnapshot(t.snapshotDeps());
+      let incremental: SnapshotResult | undefined;
       const result = await eraseReaders(
         {
           ...eraseDeps(),
-          snapshot: async () => {
-            const r = await buildSnapshot(counted());
-            return r.status === "built" ? r.manifest.snapshotId : undefined;
+          snapshot: async (change) => {
+            incremental = await buildSnapshot(counted(), change);
+            return incremental.status === "built" ? incremental.manifest.snapshotId : undefined;
           },
         },
         { userIds: [victim as string] },
       );
       expect(result.audit.snapshotId).toBeDefined();
-      const incremental = await lists();
+      expect(incremental && "fallback" in incremental ? incremental.fallback : undefined).toBeUndefined();
+      expect(incremental).toMatchObject({ status: "built", mode: "erasure" });
+      expect(reads.filter((k) => k.endsWith(".parquet"))).toEqual([]);
+      const after = await lists();
       expect(written).toBeGreaterThan(0);
-      expect(written).toBeLessThan(incremental.size / 2);
+      expect(written).toBeLessThan(after.size / 2);
 
-      // Forget the note and the latest pointer: the same snapshot, written in full, changes nothing.
-      await t.clients.s3.send(
-        new DeleteObjectCommand({ Bucket: t.env.buckets.processed, Key: WRITTEN_LISTS_KEY }),
-      );
-      await t.clients.s3.send(
-        new DeleteObjectCommand({ Bucket: t.env.buckets.processed, Key: processedKeys.latestSnapshot() }),
-      );
+      // Forget the note, the latest pointer and the aggregates: the full recompute over the scrubbed
+      // lake gives the same snapshot (partitions, totals, as-of, digest) and leaves the same lists.
+      for (const key of [WRITTEN_LISTS_KEY, processedKeys.latestSnapshot(), AGGREGATES_KEY])
+        await t.clients.s3.send(new DeleteObjectCommand({ Bucket: t.env.buckets.processed, Key: key }));
       written = 0;
+      reads.length = 0;
       const full = await buildSnapshot(counted());
-      expect(full.status === "built" && full.manifest.snapshotId).toBe(result.audit.snapshotId);
-      expect(written).toBeGreaterThanOrEqual(incremental.size - 50);
-      expect(await lists()).toEqual(incremental);
+      expect(full).toMatchObject({ status: "built", mode: "full" });
+      if (full.status !== "built" || incremental?.status !== "built") throw new Error("not built");
+      const { createdAt: _a, ...fullManifest } = full.manifest;
+      const { createdAt: _b, ...incrementalManifest } = incremental.manifest;
+      expect(incrementalManifest).toEqual(fullManifest);
+      expect(reads.filter((k) => k.endsWith(".parquet")).length).toBeGreaterThan(0);
+      expect(written).toBeGreaterThanOrEqual(after.size - 50);
+      expect(await lists()).toEqual(after);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "an erasure's snapshot recomputes in full when the lake changed since the previous snapshot",
+    async () => {
+      const treino = [...files.keys()].filter((k) => k.includes("treino-")).sort();
+      const candidates = [
+        ...(files.get(treino[Math.floor(treino.length / 2)] as string) ?? "").matchAll(/^([0-9a-f]{64}),/gm),
+      ]
+        .map((m) => m[1] as string)
+        .filter((id) => !erased.includes(id))
+        .slice(10);
+      let victim: string | undefined;
+      for (const id of candidates)
+        if (((await occurrences(t, [id])).interactions ?? 0) > 0) {
+          victim = id;
+          break;
+        }
+      expect(victim).toBeDefined();
+      // A partition changed behind the snapshot's back (its aggregates no longer describe the lake).
+      const partitions: string[] = [];
+      for await (const o of t.ingestDeps().objects.list(t.env.buckets.processed, "processed/validation/"))
+        partitions.push(o.key);
+      const touched = partitions[0] as string;
+      const got = await t.clients.s3.send(
+        new GetObjectCommand({ Bucket: t.env.buckets.processed, Key: touched }),
+      );
+      const rows = await decodeProcessedParquet(
+        "validation",
+        await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+      );
+      await t
+        .ingestDeps()
+        .objects.put(
+          t.env.buckets.processed,
+          touched,
+          encodeProcessedParquet("validation", rows.slice(1)),
+          "application/vnd.apache.parquet",
+        );
+      let built: SnapshotResult | undefined;
+      await eraseReaders(
+        {
+          ...eraseDeps(),
+          snapshot: async (change) => {
+            built = await buildSnapshot(t.snapshotDeps(), change);
+            return built.status === "built" ? built.manifest.snapshotId : undefined;
+          },
+        },
+        { userIds: [victim as string] },
+      );
+      expect(built).toMatchObject({
+        status: "built",
+        mode: "full",
+        fallback: "the lake's partitions changed",
+      });
+      if (built?.status !== "built") throw new Error("not built");
+      expect(built.manifest.partitions.find((p) => p.key === touched)?.rows).toBe(
+        rows.slice(1).filter((r) => r.userId !== victim).length,
+      );
     },
     TIMEOUT,
   );

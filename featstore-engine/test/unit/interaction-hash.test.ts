@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { interactionHash } from "../../src/app/build-snapshot.js";
+import { interactionHash } from "../../src/domain/snapshot.js";
 import { Rng } from "../../src/generator/rng.js";
 
 describe("interactionHash", () => {
