@@ -5,7 +5,8 @@
  *   node --conditions=@gplay/source --import tsx bench/src/training-fit-child.ts TREE DATA_DIR SPEC_JSON
  *
  * SPEC_JSON: {"groupSize", "sections", "regions", "embeddingDim", "hidden", "seed", "epochs",
- * "batchSize", "learningRate", "profileSteps"}. Prints {"epochSeconds", "kernelsPerStep", "peakRssMb"}.
+ * "batchSize", "learningRate", "profileSteps"}. Prints {"epochSeconds", "cpuSecondsPerEpoch",
+ * "kernelsPerStep", "peakRssMb"}.
  */
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -51,13 +52,20 @@ async function main(): Promise<void> {
       () => undefined,
     );
   const model = build();
+  const cpu0 = process.cpuUsage();
   const logs: { seconds: number }[] = await train(model, examples, spec.epochs);
+  const cpu = process.cpuUsage(cpu0);
   model.dispose();
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   const batchGroups = Math.max(1, Math.round(spec.batchSize / spec.groupSize));
   const kernels = await kernelsPerStep(tf, train, build, examples, batchGroups, spec.profileSteps);
   console.log(
-    JSON.stringify({ epochSeconds: logs.map((l) => l.seconds), kernelsPerStep: kernels, peakRssMb }),
+    JSON.stringify({
+      epochSeconds: logs.map((l) => l.seconds),
+      cpuSecondsPerEpoch: (cpu.user + cpu.system) / 1e6 / spec.epochs,
+      kernelsPerStep: kernels,
+      peakRssMb,
+    }),
   );
 }
 

@@ -15,7 +15,7 @@ export interface ExampleRows {
 
 const FILES = { section: "section.i32", region: "region.i32", numeric: "numeric.f32", label: "label.f32" };
 
-/** Writes the rows under `dir` (raw little-endian arrays, as `bench/keras/recommender_speed.py` reads them). */
+/** Writes the rows under `dir` (raw little-endian arrays, as `training/test/keras/bench_mlp.py` reads them). */
 export async function writeExampleFiles(dir: string, examples: ExampleRows): Promise<void> {
   const x = examples.inputs;
   const bytes = (a: Int32Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

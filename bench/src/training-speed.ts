@@ -2,7 +2,7 @@
  * Seconds per epoch and peak memory of the production recommender (training/src/model/recommender.ts)
  * at 1/10 and at full generated scale, next to the baselines' fitting time and to Keras on the same
  * architecture, loss and batches over the very same rows — Keras 2.15 on TensorFlow 2.15 (the
- * libtensorflow tfjs-node runs: same kernels) and Keras 3 on JAX (bench/keras/recommender_speed.py)
+ * libtensorflow tfjs-node runs: same kernels) and Keras 3 on JAX (training/test/keras/bench_mlp.py)
  * — and to the baseline tree's own fit, in one run:
  *
  *   node --conditions=@gplay/source --import tsx bench/src/training-speed.ts \
@@ -249,7 +249,7 @@ async function main(): Promise<void> {
     );
     const dir = await mkdtemp(path.join(tmpdir(), "gplay-speed-"));
     const keras: Record<string, { epoch: number; cpuEpoch: number }> = {};
-    let base: { epoch: number; kernels: number; peakMb: number } | undefined;
+    let base: { epoch: number; cpuEpoch: number; kernels: number; peakMb: number } | undefined;
     try {
       await writeExampleFiles(dir, examples);
       for (const [name, py, env] of [
@@ -260,7 +260,7 @@ async function main(): Promise<void> {
         const { stdout } = await promisify(execFile)(
           py,
           [
-            path.join(root, "bench/keras/recommender_speed.py"),
+            path.join(root, "training/test/keras/bench_mlp.py"),
             dir,
             JSON.stringify({
               rows: examples.inputs.rows,
@@ -314,10 +314,16 @@ async function main(): Promise<void> {
         );
         const b = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as {
           epochSeconds: number[];
+          cpuSecondsPerEpoch: number;
           kernelsPerStep: number;
           peakRssMb: number;
         };
-        base = { epoch: median(b.epochSeconds), kernels: b.kernelsPerStep, peakMb: b.peakRssMb };
+        base = {
+          epoch: median(b.epochSeconds),
+          cpuEpoch: b.cpuSecondsPerEpoch,
+          kernels: b.kernelsPerStep,
+          peakMb: b.peakRssMb,
+        };
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -342,6 +348,7 @@ async function main(): Promise<void> {
       `Keras-TF ${kerasTfEpoch.toFixed(2)} s/epoch (${kerasTfCpuEpoch.toFixed(2)} CPU s); ` +
       `Keras-JAX ${kerasEpoch.toFixed(2)} s/epoch (${kerasCpuEpoch.toFixed(2)} CPU s); ` +
       `tfjs-${backend} ÷ Keras-TF ${ratio.toFixed(2)}× wall (target ≤ 2: ${ratio <= 2 ? "met" : "MISSED"}), ` +
+      `${(tfjsCpuEpoch / kerasTfCpuEpoch).toFixed(2)}× CPU, ` +
       `÷ Keras-JAX ${(tfjsEpoch / kerasEpoch).toFixed(2)}× wall, ${(tfjsCpuEpoch / kerasCpuEpoch).toFixed(2)}× CPU; ` +
       `training (baselines + features + ${epochs} epochs) ${trainingSeconds.toFixed(1)} s ` +
       `(target ≤ 300 s at full scale: ${trainingSeconds <= 300 ? "met" : "MISSED"}); ` +
@@ -349,9 +356,11 @@ async function main(): Promise<void> {
       `Keras-TF ${stepMs(kerasTfEpoch).toFixed(2)} ms, Keras-JAX ${stepMs(kerasEpoch).toFixed(2)} ms; ` +
       (base === undefined
         ? ""
-        : `baseline ${baseline?.commit.slice(0, 7)} (its own process, ${baselineEpochs} epochs): ${base.epoch.toFixed(2)} s/epoch, ` +
+        : `baseline ${baseline?.commit.slice(0, 7)} (its own process, ${baselineEpochs} epochs): ${base.epoch.toFixed(2)} s/epoch ` +
+          `(${base.cpuEpoch.toFixed(2)} CPU s), ` +
           `${stepMs(base.epoch).toFixed(2)} ms and ${base.kernels.toFixed(0)} tensor ops a step, ÷ Keras-TF ${(base.epoch / kerasTfEpoch).toFixed(2)}×, ` +
-          `peak RSS ${base.peakMb} MB (rows only, no pipeline); this tree ${(base.epoch / tfjsEpoch).toFixed(1)}× faster per epoch; `) +
+          `${(base.cpuEpoch / kerasTfCpuEpoch).toFixed(2)}× CPU, peak RSS ${base.peakMb} MB (rows only, no pipeline); ` +
+          `this tree ${(base.epoch / tfjsEpoch).toFixed(1)}× faster per epoch, ${(base.cpuEpoch / tfjsCpuEpoch).toFixed(1)}× less CPU; `) +
       `peak RSS ${trainingPeakMb} MB (pipeline, features and training in one process)`;
     console.log(line);
     results.push(line);
@@ -370,6 +379,9 @@ async function main(): Promise<void> {
       matmulFloorMs: floorMs,
       baselineCommit: baseline?.commit ?? null,
       baselineEpochSeconds: base?.epoch ?? null,
+      baselineEpochCpuSeconds: base?.cpuEpoch ?? null,
+      tfjsEpochCpuSeconds: tfjsCpuEpoch,
+      kerasTfEpochCpuSeconds: kerasTfCpuEpoch,
       baselineKernelsPerStep: base?.kernels ?? null,
       trainingSeconds,
       trainingCpuSeconds,

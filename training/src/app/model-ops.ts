@@ -39,7 +39,8 @@ export function standardise(arrays: ModelInputArrays, mean: readonly number[], s
     }
 }
 
-function shuffle(idx: Int32Array, rng: () => number): Int32Array {
+/** Shuffles `idx` in place (Fisher–Yates with `rng`) and returns it. */
+export function shuffle(idx: Int32Array, rng: () => number): Int32Array {
   for (let i = idx.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     const t = idx[i] as number;
@@ -50,7 +51,7 @@ function shuffle(idx: Int32Array, rng: () => number): Int32Array {
 }
 
 /** The rows of `groups`, each group's rows kept together and in order. */
-function rowsOf(groups: Int32Array, groupSize: number): Int32Array {
+export function rowsOf(groups: Int32Array, groupSize: number): Int32Array {
   const rows = new Int32Array(groups.length * groupSize);
   groups.forEach((g, i) => {
     for (let k = 0; k < groupSize; k++) rows[i * groupSize + k] = g * groupSize + k;

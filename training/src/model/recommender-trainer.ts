@@ -200,24 +200,31 @@ export class RecommenderTrainer {
    */
   async epoch(rows: DeviceRows, batchSize: number): Promise<number> {
     const { tf } = this;
-    let total: Tensor = tf.scalar(0);
-    for (let start = 0; start < rows.rows; start += batchSize) {
-      const size = Math.min(batchSize, rows.rows - start);
-      const next = tf.tidy(() => {
-        const batch = this.slice(rows, start, size);
-        const p = this.paramsOf(this.params);
-        const { layers, logit } = this.forward(p, batch);
-        const { dLogit, lossSum } = this.lossAndGradient(logit, batch.labels);
-        const gradient = this.backward(p, batch, layers, dLogit);
-        this.optimizer.applyGradients([{ name: this.params.name, tensor: gradient }]);
-        return tf.add(total, lossSum);
-      });
+    // Each step's summed log-likelihood stays on the device; one sum and one read at the end.
+    const steps: Tensor[] = [];
+    try {
+      for (let start = 0; start < rows.rows; start += batchSize) {
+        const size = Math.min(batchSize, rows.rows - start);
+        steps.push(
+          tf.tidy(() => {
+            const batch = this.slice(rows, start, size);
+            const p = this.paramsOf(this.params);
+            const { layers, logit } = this.forward(p, batch);
+            const { dLogit, logLikelihood } = this.lossAndGradient(logit, batch.labels);
+            const gradient = this.backward(p, batch, layers, dLogit);
+            this.optimizer.applyGradients([{ name: this.params.name, tensor: gradient }]);
+            return logLikelihood;
+          }),
+        );
+      }
+      if (steps.length === 0) return Number.NaN;
+      const total = tf.addN(steps);
+      const sum = (await total.data())[0] as number;
       total.dispose();
-      total = next;
+      return -sum / this.lossDenominator(rows.rows);
+    } finally {
+      tf.dispose(steps);
     }
-    const sum = (await total.data())[0] as number;
-    total.dispose();
-    return sum / this.lossDenominator(rows.rows);
   }
 
   /** The loss of the current weights on `rows` (the validation loss `fit` reports), one forward pass. */
@@ -225,11 +232,11 @@ export class RecommenderTrainer {
     const { tf } = this;
     const sum = tf.tidy(() => {
       const { logit } = this.forward(this.paramsOf(this.params), rows);
-      return this.lossAndGradient(logit, rows.labels).lossSum;
+      return this.lossAndGradient(logit, rows.labels).logLikelihood;
     });
     const value = (await sum.data())[0] as number;
     sum.dispose();
-    return value / this.lossDenominator(rows.rows);
+    return -value / this.lossDenominator(rows.rows);
   }
 
   /** A copy of the current weights, for `restore`. */
@@ -309,13 +316,14 @@ export class RecommenderTrainer {
   }
 
   /**
-   * The summed loss of a batch and its gradient in the logit (already divided for the batch mean).
+   * The summed log-likelihood of a batch (minus its summed loss) and the loss's gradient in the
+   * logit (already divided for the batch mean).
    * Listwise: softmax cross-entropy over each group, as `tf.losses.softmaxCrossEntropy`; its
    * gradient is (softmax − label) / groups. Pointwise: binary cross-entropy of the sigmoid score
    * clipped to [ε, 1 − ε], as Keras computes it; its gradient is (score − label) / rows where the
    * score is inside the clip, 0 outside.
    */
-  private lossAndGradient(logit: Tensor2D, labels: Tensor2D): { lossSum: Tensor; dLogit: Tensor2D } {
+  private lossAndGradient(logit: Tensor2D, labels: Tensor2D): { logLikelihood: Tensor; dLogit: Tensor2D } {
     const { tf } = this;
     const rows = logit.shape[0];
     const scale = this.scale(rows);
@@ -326,18 +334,18 @@ export class RecommenderTrainer {
       // softmax as the exp of that (Adam amplifies even last-bit differences of small gradients).
       const max = tf.max(z, 1, true);
       const logSoftmax = tf.sub(z, tf.add(max, tf.log(tf.sum(tf.exp(tf.sub(z, max)), 1, true))));
-      const lossSum = tf.neg(tf.sum(tf.mul(logSoftmax, y)));
+      const logLikelihood = tf.sum(tf.mul(logSoftmax, y));
       const dLogit = tf.reshape(tf.mul(tf.sub(tf.exp(logSoftmax), y), scale), [rows, 1]) as Tensor2D;
-      return { lossSum, dLogit };
+      return { logLikelihood, dLogit };
     }
     const score = tf.sigmoid(logit);
     const clipped = tf.clipByValue(score, this.epsilon, 1 - this.epsilon);
     const inside = tf.cast(tf.equal(clipped, score), "float32");
-    const lossSum = tf.neg(
-      tf.sum(tf.add(tf.mul(labels, tf.log(clipped)), tf.mul(tf.sub(1, labels), tf.log(tf.sub(1, clipped))))),
+    const logLikelihood = tf.sum(
+      tf.add(tf.mul(labels, tf.log(clipped)), tf.mul(tf.sub(1, labels), tf.log(tf.sub(1, clipped)))),
     );
     const dLogit = tf.mul(tf.mul(tf.sub(score, labels), inside), scale) as Tensor2D;
-    return { lossSum, dLogit };
+    return { logLikelihood, dLogit };
   }
 
   /** The gradient of every weight, as one flat vector in `Piece` order. */

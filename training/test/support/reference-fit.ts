@@ -1,12 +1,13 @@
 /**
  * The straightforward fit the production one must equal: Keras-style `model.fit` on the model's logit
  * view with `listwiseLoss` (or binary cross-entropy on the score), tfjs's Adam, the same seeded group
- * shuffles and batches as `fitRanker` (rows permuted in JavaScript, uploaded each epoch). It was the
- * production fit before `RecommenderTrainer` wrote the step out (issue #18); tests compare the two.
+ * shuffles (its `shuffle` and `rowsOf`) and batches as `fitRanker` (rows permuted in JavaScript,
+ * uploaded each epoch). It was the production fit before `RecommenderTrainer` wrote the step out
+ * (issue #18); tests compare the two.
  */
 import { type ModelInputArrays, mulberry32, NUMERIC_FEATURE_COUNT } from "@gplay/common";
 import type * as TfModule from "@tensorflow/tfjs";
-import { type EpochLog, type FitOptions, listwiseLoss } from "../../src/app/model-ops.js";
+import { type EpochLog, type FitOptions, listwiseLoss, rowsOf, shuffle } from "../../src/app/model-ops.js";
 import type { Examples } from "../../src/domain/examples.js";
 import { inputTensors, logitView } from "../../src/model/recommender.js";
 import type { Tf } from "../../src/tf/backend.js";
@@ -29,24 +30,6 @@ function permute(a: ModelInputArrays, labels: Float32Array, order: Int32Array) {
     y[dst] = labels[src] as number;
   });
   return { x, y };
-}
-
-function shuffle(idx: Int32Array, rng: () => number): Int32Array {
-  for (let i = idx.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    const t = idx[i] as number;
-    idx[i] = idx[j] as number;
-    idx[j] = t;
-  }
-  return idx;
-}
-
-function rowsOf(groups: Int32Array, groupSize: number): Int32Array {
-  const rows = new Int32Array(groups.length * groupSize);
-  groups.forEach((g, i) => {
-    for (let k = 0; k < groupSize; k++) rows[i * groupSize + k] = g * groupSize + k;
-  });
-  return rows;
 }
 
 /** `fitRanker` through `model.fit`, without early stopping. */
