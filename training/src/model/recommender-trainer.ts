@@ -202,12 +202,11 @@ export class RecommenderTrainer {
     const { tf } = this;
     // Each step's summed log-likelihood stays on the device; one sum and one read at the end.
     const steps: Tensor[] = [];
+    const batches = this.batches(rows, batchSize);
     try {
-      for (let start = 0; start < rows.rows; start += batchSize) {
-        const size = Math.min(batchSize, rows.rows - start);
+      for (const batch of batches) {
         steps.push(
           tf.tidy(() => {
-            const batch = this.slice(rows, start, size);
             const p = this.paramsOf(this.params);
             const { layers, logit } = this.forward(p, batch);
             const { dLogit, logLikelihood } = this.lossAndGradient(logit, batch.labels);
@@ -224,6 +223,7 @@ export class RecommenderTrainer {
       return -sum / this.lossDenominator(rows.rows);
     } finally {
       tf.dispose(steps);
+      for (const batch of batches) this.disposeRows(batch);
     }
   }
 
@@ -275,14 +275,25 @@ export class RecommenderTrainer {
     return this.options.loss === "listwise" ? rows / this.options.groupSize : rows;
   }
 
-  private slice(rows: DeviceRows, start: number, size: number): DeviceRows {
+  /** `rows` cut into consecutive batches of `batchSize` rows (the last one shorter): one split each. */
+  private batches(rows: DeviceRows, batchSize: number): DeviceRows[] {
     const { tf } = this;
-    return {
-      rows: size,
-      ids: tf.slice(rows.ids, [2 * start], [2 * size]),
-      numeric: tf.slice(rows.numeric, [start, 0], [size, NUMERIC_FEATURE_COUNT]),
-      labels: tf.slice(rows.labels, [start, 0], [size, 1]),
-    };
+    const sizes = Array.from({ length: Math.ceil(rows.rows / batchSize) }, (_, i) =>
+      Math.min(batchSize, rows.rows - i * batchSize),
+    );
+    if (sizes.length === 0) return [];
+    const ids = tf.split(
+      rows.ids,
+      sizes.map((n) => 2 * n),
+    );
+    const numeric = tf.split(rows.numeric, sizes);
+    const labels = tf.split(rows.labels, sizes);
+    return sizes.map((n, i) => ({
+      rows: n,
+      ids: ids[i] as TfModule.Tensor1D,
+      numeric: numeric[i] as Tensor2D,
+      labels: labels[i] as Tensor2D,
+    }));
   }
 
   private paramsOf(flat: Tensor): Params {
