@@ -2,7 +2,8 @@
  * The recommender's training step written out: its forward pass, the gradient of the ranking loss
  * by hand, and tfjs's own Adam on all weights held as one flat vector. It computes what
  * `model.fit` computes on the Keras-style model (recommender.ts) — the same kernels on the same
- * values, so the same weights within float rounding — with ~70 tensor ops a step instead of ~300.
+ * values, so the same weights (bit for bit on the listwise loss, tested against `model.fit`) — with
+ * ~75 tensor ops a step instead of ~300.
  *
  * Why: on tfjs-node every op costs a fixed ~15–25 µs of dispatch (JavaScript engine bookkeeping,
  * the N-API call, TensorFlow's eager executor), and the layers API adds its symbolic executor, a
@@ -11,7 +12,8 @@
  * ~1 ms of it matrix products). Written out, a step is those products plus a few dozen cheap ops:
  * the two embedding lookups are one gather in a table that holds both, the ReLU gradient is one
  * `sign` (the output is ≥ 0), Adam updates one variable instead of one per layer weight, and the
- * rows of a whole epoch are on the device before it starts (a batch is a slice).
+ * rows of a whole epoch are on the device before it starts (one gather; its batches, one split per
+ * input), and the loss is read back once per epoch. Figures: bench/README.md.
  */
 import { type ModelInputArrays, NUMERIC_FEATURE_COUNT } from "@gplay/common";
 import type * as TfModule from "@tensorflow/tfjs";
