@@ -69,6 +69,30 @@ export function listwiseLoss(tf: Tf, groupSize: number) {
 }
 
 /**
+ * The seeded plan of a fit: whole groups per batch (the listwise loss needs them; pointwise loses
+ * nothing by it), the first `validationShare` of the shuffled groups held out, and the generator that
+ * goes on to shuffle the training groups each epoch.
+ */
+export function groupPlan(
+  examples: Pick<Examples, "inputs" | "groupSize">,
+  options: Pick<FitOptions, "batchSize" | "seed" | "validationShare">,
+) {
+  const { groupSize } = examples;
+  const rng = mulberry32(options.seed);
+  const groups = shuffle(
+    Int32Array.from({ length: examples.inputs.rows / groupSize }, (_, i) => i),
+    rng,
+  );
+  const nVal = Math.floor(groups.length * options.validationShare);
+  return {
+    batchSize: Math.max(1, Math.round(options.batchSize / groupSize)) * groupSize,
+    rng,
+    validationGroups: groups.subarray(0, nVal),
+    trainGroups: groups.slice(nVal),
+  };
+}
+
+/**
  * Fits the recommender (`buildRecommender`); examples must be standardised already. Each epoch runs
  * over the training groups in a fresh seeded order, whole groups per batch, with Adam; the steps are
  * `RecommenderTrainer`'s (what `model.fit` with `listwiseLoss` on `logitView`, or binary
@@ -85,22 +109,15 @@ export async function fitRanker(
   const { groupSize } = examples;
   if (examples.inputs.rows % groupSize !== 0)
     throw new RangeError(`${examples.inputs.rows} example rows do not split into groups of ${groupSize}`);
-  // Whole groups per batch (the listwise loss needs them; pointwise loses nothing by it).
-  const batchSize = Math.max(1, Math.round(options.batchSize / groupSize)) * groupSize;
-  const rng = mulberry32(options.seed);
-  const groups = shuffle(
-    Int32Array.from({ length: examples.inputs.rows / groupSize }, (_, i) => i),
-    rng,
-  );
-  const nVal = Math.floor(groups.length * options.validationShare);
-  const trainGroups = groups.slice(nVal);
+  const { batchSize, rng, validationGroups, trainGroups } = groupPlan(examples, options);
   const trainer = new RecommenderTrainer(tf, model, {
     loss: options.loss,
     groupSize,
     learningRate: options.learningRate,
   });
   const all = trainer.upload(examples.inputs, examples.labels);
-  const val = nVal > 0 ? trainer.take(all, rowsOf(groups.subarray(0, nVal), groupSize)) : undefined;
+  const val =
+    validationGroups.length > 0 ? trainer.take(all, rowsOf(validationGroups, groupSize)) : undefined;
   const logs: EpochLog[] = [];
   const stopping = options.patience !== undefined && val !== undefined;
   let best: { valLoss: number; epoch: number; weights: TfModule.Tensor } | undefined;

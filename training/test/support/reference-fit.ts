@@ -1,13 +1,20 @@
 /**
  * The straightforward fit the production one must equal: Keras-style `model.fit` on the model's logit
  * view with `listwiseLoss` (or binary cross-entropy on the score), tfjs's Adam, the same seeded group
- * shuffles (its `shuffle` and `rowsOf`) and batches as `fitRanker` (rows permuted in JavaScript,
- * uploaded each epoch). It was the production fit before `RecommenderTrainer` wrote the step out
- * (issue #18); tests compare the two.
+ * shuffles (its `groupPlan`, `shuffle` and `rowsOf`) and batches as `fitRanker` (rows permuted in
+ * JavaScript, uploaded each epoch). It was the production fit before `RecommenderTrainer` wrote the
+ * step out (issue #18); tests compare the two.
  */
-import { type ModelInputArrays, mulberry32, NUMERIC_FEATURE_COUNT } from "@gplay/common";
+import { type ModelInputArrays, NUMERIC_FEATURE_COUNT } from "@gplay/common";
 import type * as TfModule from "@tensorflow/tfjs";
-import { type EpochLog, type FitOptions, listwiseLoss, rowsOf, shuffle } from "../../src/app/model-ops.js";
+import {
+  type EpochLog,
+  type FitOptions,
+  groupPlan,
+  listwiseLoss,
+  rowsOf,
+  shuffle,
+} from "../../src/app/model-ops.js";
 import type { Examples } from "../../src/domain/examples.js";
 import { inputTensors, logitView } from "../../src/model/recommender.js";
 import type { Tf } from "../../src/tf/backend.js";
@@ -45,15 +52,9 @@ export async function referenceFit(
       ? [logitView(tf, model), listwiseLoss(tf, groupSize)]
       : [model, "binaryCrossentropy" as const];
   fitted.compile({ optimizer: tf.train.adam(options.learningRate), loss });
-  const batchSize = Math.max(1, Math.round(options.batchSize / groupSize)) * groupSize;
-  const rng = mulberry32(options.seed);
-  const groups = shuffle(
-    Int32Array.from({ length: examples.inputs.rows / groupSize }, (_, i) => i),
-    rng,
-  );
-  const nVal = Math.floor(groups.length * options.validationShare);
-  const val = permute(examples.inputs, examples.labels, rowsOf(groups.subarray(0, nVal), groupSize));
-  const trainGroups = groups.slice(nVal);
+  const { batchSize, rng, validationGroups, trainGroups } = groupPlan(examples, options);
+  const nVal = validationGroups.length;
+  const val = permute(examples.inputs, examples.labels, rowsOf(validationGroups, groupSize));
   const valX = inputTensors(tf, val.x);
   const valY = tf.tensor2d(val.y, [val.y.length, 1]);
   const logs: EpochLog[] = [];
