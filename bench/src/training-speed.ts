@@ -1,34 +1,43 @@
 /**
  * Seconds per epoch and peak memory of the production recommender (training/src/model/recommender.ts)
  * at 1/10 and at full generated scale, next to the baselines' fitting time and to Keras on the same
- * architecture and the very same rows — Keras 2.15 on TensorFlow 2.15 (the libtensorflow tfjs-node
- * runs: same kernels) and Keras 3 on JAX — in one run:
+ * architecture, loss and batches over the very same rows — Keras 2.15 on TensorFlow 2.15 (the
+ * libtensorflow tfjs-node runs: same kernels) and Keras 3 on JAX (training/test/keras/bench_mlp.py)
+ * — and to the baseline tree's own fit, in one run:
  *
  *   node --conditions=@gplay/source --import tsx bench/src/training-speed.ts \
- *     [--scales 0.1,1] [--epochs 8] [--batch 512] [--backend node|wasm|cpu] [--skip-keras]
+ *     [--scales 0.1,1] [--epochs 8] [--batch 512] [--backend node|wasm|cpu] [--skip-keras] \
+ *     [--baseline REF|none] [--baseline-epochs 3]
  *
  * Scale: the ranker trains on one day of reads (the validation window), so a scale is the number of
  * reads per day of the real data set (8,123,951 reads over 46 days ≈ 176,600 a day at full scale).
  * The generator is run over 4 days with as many readers as that rate needs (≈ 50,000 at full scale),
  * through the featstore-engine's real ingestion and snapshot use cases, in memory.
- * It also times the floor of one training step on the tfjs backend: only the step's matrix products
- * (forward, and the two of each layer's backward pass), no activation, optimiser or embedding, next
- * to Keras's whole step — no tfjs training loop on that backend can beat that floor.
+ * Per step it prints the tfjs time and its tensor ops (counted by `tf.profile` over a short fit), and
+ * the floor of the step on the tfjs backend: only its matrix products (forward, and the two of each
+ * layer's backward pass), no activation, optimiser or embedding — no tfjs training loop on that
+ * backend can beat that floor.
+ * Baseline: `fitRanker` of the sources of REF (default: main before the written-out step, 8722634),
+ * extracted by baseline-tree.ts, run by training-fit-child.ts in a process of its own (its own
+ * TensorFlow settings) on the same rows, for `--baseline-epochs` epochs.
  * Keras 3 + JAX: the pins of scripts/python-requirements.txt in the stack's venv (.local/venv).
  * Keras on TensorFlow: a venv of its own, .local/bench-tf-venv, which this script creates from PyPI
- * (tensorflow-cpu==2.15.1; the wheel bootstrap.sh cached is reused) on its first run. Prints the
- * whole training's time at each scale (baselines, features, every epoch) and the peak RSS.
+ * (tensorflow-cpu==2.15.1; the wheel bootstrap.sh cached is reused) on its first run; Keras runs
+ * with TensorFlow's default threads and kernels. Prints the whole training's time at each scale
+ * (baselines, features, every epoch) and the peak RSS.
  * The training workspace's sources are loaded at run time.
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs, promisify } from "node:util";
+import { baselineTree } from "./baseline-tree.js";
 import { writeFigures } from "./figures.js";
 import { median } from "./stats.js";
+import { type ExampleRows, kernelsPerStep, writeExampleFiles } from "./training-fit.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 // biome-ignore lint/suspicious/noExplicitAny: training sources are loaded at run time, untyped here.
@@ -37,6 +46,14 @@ const load = async (rel: string): Promise<any> => import(pathToFileURL(path.join
 const FULL_READS_PER_DAY = 8_123_951 / 46;
 const READS_PER_READER = 8_123_951 / 577_942;
 const DAYS = 4;
+/** The training job's learning rate (training/src/env.ts). */
+const LEARNING_RATE = 0.003;
+/** Steps of the short fit whose tensor ops are counted. */
+const PROFILE_STEPS = 20;
+/** main before the written-out training step (issue #18): the baseline re-measured beside this tree. */
+const BASELINE_REF = "8722634";
+/** The environment as given, before tfjs-node's settings (training/src/tf/backend.ts) join it. */
+const inheritedEnv = { ...process.env };
 
 const { values } = parseArgs({
   options: {
@@ -46,6 +63,8 @@ const { values } = parseArgs({
     batch: { type: "string", default: "512" },
     backend: { type: "string", default: "node" },
     "skip-keras": { type: "boolean", default: false },
+    baseline: { type: "string", default: BASELINE_REF },
+    "baseline-epochs": { type: "string", default: "3" },
   },
 });
 
@@ -156,6 +175,8 @@ async function main(): Promise<void> {
   const silent = { info: () => undefined, warn: () => undefined };
   const { tf, backend } = await initTensorflow({ prefer: values.backend, log: silent });
   const epochs = Number(values.epochs);
+  const baselineEpochs = Number(values["baseline-epochs"]);
+  const baseline = values.baseline === "none" ? undefined : baselineTree(root, values.baseline as string);
   const batchSize = Number(values.batch);
   const python = values["skip-keras"] ? undefined : await kerasPython();
   const kerasTf = values["skip-keras"] ? undefined : await kerasTensorflowPython();
@@ -195,55 +216,69 @@ async function main(): Promise<void> {
       seed: 1,
     };
     const model = buildRecommender(tf, spec);
+    const fitOptions = {
+      loss: "listwise",
+      batchSize,
+      learningRate: LEARNING_RATE,
+      seed: 1,
+      validationShare: 0,
+    };
+    // biome-ignore lint/suspicious/noExplicitAny: training sources are loaded at run time.
+    const train = (m: any, rows: ExampleRows, n: number) =>
+      fitRanker(tf, m, rows, { ...fitOptions, epochs: n }, () => undefined);
     const cpu0 = process.cpuUsage();
-    const logs = await fitRanker(
-      tf,
-      model,
-      examples,
-      { loss: "listwise", epochs, batchSize, learningRate: 0.003, seed: 1, validationShare: 0 },
-      () => undefined,
-    );
+    const logs = await train(model, examples, epochs);
     const cpu = process.cpuUsage(cpu0);
     const trainingCpu = process.cpuUsage(trainingCpu0);
     const trainingCpuSeconds = (trainingCpu.user + trainingCpu.system) / 1e6;
+    const trainingPeakMb = peakMb();
     const fitSeconds = logs.reduce((n: number, l: { seconds: number }) => n + l.seconds, 0);
     model.dispose();
     const tfjsEpoch = median(logs.map((l: { seconds: number }) => l.seconds));
     const tfjsCpuEpoch = (cpu.user + cpu.system) / 1e6 / epochs;
+    const groupSize: number = examples.groupSize;
+    const batchGroups = Math.max(1, Math.round(batchSize / groupSize));
+    const steps = Math.ceil(examples.inputs.rows / (batchGroups * groupSize));
+    const kernels = await kernelsPerStep(
+      tf,
+      train,
+      () => buildRecommender(tf, spec),
+      examples,
+      batchGroups,
+      PROFILE_STEPS,
+    );
+    const dir = await mkdtemp(path.join(tmpdir(), "gplay-speed-"));
     const keras: Record<string, { epoch: number; cpuEpoch: number }> = {};
-    for (const [name, py, env] of [
-      ["Keras-TF", kerasTf, { KERAS_BACKEND: "tensorflow" }],
-      ["Keras-JAX", python, { KERAS_BACKEND: "jax" }],
-    ] as const) {
-      if (py === undefined) continue;
-      const dir = await mkdtemp(path.join(tmpdir(), "gplay-speed-"));
-      try {
-        const x = examples.inputs;
-        await writeFile(path.join(dir, "section.i32"), Buffer.from(x.article_section.buffer));
-        await writeFile(path.join(dir, "region.i32"), Buffer.from(x.article_region.buffer));
-        await writeFile(path.join(dir, "numeric.f32"), Buffer.from(x.numeric.buffer));
-        await writeFile(path.join(dir, "label.f32"), Buffer.from(examples.labels.buffer));
+    let base: { epoch: number; cpuEpoch: number; kernels: number; peakMb: number } | undefined;
+    try {
+      await writeExampleFiles(dir, examples);
+      for (const [name, py, env] of [
+        ["Keras-TF", kerasTf, { KERAS_BACKEND: "tensorflow" }],
+        ["Keras-JAX", python, { KERAS_BACKEND: "jax" }],
+      ] as const) {
+        if (py === undefined) continue;
         const { stdout } = await promisify(execFile)(
           py,
           [
             path.join(root, "training/test/keras/bench_mlp.py"),
             dir,
             JSON.stringify({
-              rows: x.rows,
-              ids: [
-                { name: "article_section", file: "section.i32", vocab: spec.sections + 1 },
-                { name: "article_region", file: "region.i32", vocab: spec.regions + 1 },
-              ],
+              rows: examples.inputs.rows,
+              groupSize,
+              batchGroups,
+              sectionVocab: spec.sections + 1,
+              regionVocab: spec.regions + 1,
               embeddingDim: spec.embeddingDim,
               hidden: spec.hidden,
               numericFeatures: common.NUMERIC_FEATURE_COUNT,
+              priorIndex: common.NUMERIC_FEATURES.indexOf("article_log_popularity"),
               epochs: epochs + 1,
-              batchSize,
-              learningRate: 0.003,
+              learningRate: LEARNING_RATE,
             }),
           ],
           {
-            env: { ...process.env, ...env, TF_CPP_MIN_LOG_LEVEL: "3" },
+            // Keras runs with TensorFlow's own defaults, not the settings this process gave tfjs-node.
+            env: { ...inheritedEnv, ...env, TF_CPP_MIN_LOG_LEVEL: "3" },
             maxBuffer: 1 << 24,
             timeout: 1_800_000,
           },
@@ -254,33 +289,79 @@ async function main(): Promise<void> {
           epoch: median(k.epoch_seconds.slice(1)),
           cpuEpoch: median(k.epoch_cpu_seconds.slice(1)),
         };
-      } finally {
-        await rm(dir, { recursive: true, force: true });
       }
+      if (baseline !== undefined) {
+        // The baseline tree's own fitRanker in a process of its own, with that tree's TensorFlow settings.
+        const { stdout } = await promisify(execFile)(
+          process.execPath,
+          [
+            "--conditions=@gplay/source",
+            "--import",
+            "tsx",
+            path.join(root, "bench/src/training-fit-child.ts"),
+            baseline.dir,
+            dir,
+            JSON.stringify({
+              ...spec,
+              groupSize,
+              epochs: baselineEpochs,
+              batchSize,
+              learningRate: LEARNING_RATE,
+              profileSteps: PROFILE_STEPS,
+            }),
+          ],
+          { cwd: root, env: { ...inheritedEnv }, maxBuffer: 1 << 24, timeout: 1_800_000 },
+        );
+        const b = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as {
+          epochSeconds: number[];
+          cpuSecondsPerEpoch: number;
+          kernelsPerStep: number;
+          peakRssMb: number;
+        };
+        base = {
+          epoch: median(b.epochSeconds),
+          cpuEpoch: b.cpuSecondsPerEpoch,
+          kernels: b.kernelsPerStep,
+          peakMb: b.peakRssMb,
+        };
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
     const kerasEpoch = keras["Keras-JAX"]?.epoch ?? Number.NaN;
     const kerasTfEpoch = keras["Keras-TF"]?.epoch ?? Number.NaN;
     const kerasTfCpuEpoch = keras["Keras-TF"]?.cpuEpoch ?? Number.NaN;
     const kerasCpuEpoch = keras["Keras-JAX"]?.cpuEpoch ?? Number.NaN;
-    const steps = Math.ceil(examples.inputs.rows / batchSize);
     const floorMs = matmulFloorMs(
       tf,
       [2 * spec.embeddingDim + common.NUMERIC_FEATURE_COUNT, ...spec.hidden, 1],
-      batchSize,
+      batchGroups * groupSize,
     );
-    const kerasStepMs = (kerasEpoch / steps) * 1000;
+    const stepMs = (seconds: number) => (seconds / steps) * 1000;
+    const trainingSeconds = baselineSeconds + featureSeconds + fitSeconds;
+    const ratio = tfjsEpoch / kerasTfEpoch;
     const line =
       `scale ${scale}: ${users} readers × ${DAYS} days, ${data.events.length} reads (${cases.length} readers in the training day), ` +
-      `${examples.inputs.rows} rows/epoch; pipeline ${pipelineSeconds.toFixed(1)} s; baselines fit+tune ${baselineSeconds.toFixed(2)} s ` +
-      `(half-life ${tuned.halfLifeHours} h); features ${featureSeconds.toFixed(2)} s; tfjs-${backend} ${tfjsEpoch.toFixed(2)} s/epoch ` +
-      `(${tfjsCpuEpoch.toFixed(2)} CPU s); Keras-TF ${kerasTfEpoch.toFixed(2)} s/epoch (${kerasTfCpuEpoch.toFixed(2)} CPU s); ` +
+      `${examples.inputs.rows} rows/epoch in ${steps} steps of ${batchGroups} groups of ${groupSize}; pipeline ${pipelineSeconds.toFixed(1)} s; ` +
+      `baselines fit+tune ${baselineSeconds.toFixed(2)} s (half-life ${tuned.halfLifeHours} h); features ${featureSeconds.toFixed(2)} s; ` +
+      `tfjs-${backend} ${tfjsEpoch.toFixed(2)} s/epoch (${tfjsCpuEpoch.toFixed(2)} CPU s); ` +
+      `Keras-TF ${kerasTfEpoch.toFixed(2)} s/epoch (${kerasTfCpuEpoch.toFixed(2)} CPU s); ` +
       `Keras-JAX ${kerasEpoch.toFixed(2)} s/epoch (${kerasCpuEpoch.toFixed(2)} CPU s); ` +
-      `tfjs-${backend} ÷ Keras-TF ${(tfjsEpoch / kerasTfEpoch).toFixed(2)}× wall (target ≤ 2: ${tfjsEpoch / kerasTfEpoch <= 2 ? "met" : "MISSED"}), ` +
+      `tfjs-${backend} ÷ Keras-TF ${ratio.toFixed(2)}× wall (target ≤ 2: ${ratio <= 2 ? "met" : "MISSED"}), ` +
+      `${(tfjsCpuEpoch / kerasTfCpuEpoch).toFixed(2)}× CPU, ` +
       `÷ Keras-JAX ${(tfjsEpoch / kerasEpoch).toFixed(2)}× wall, ${(tfjsCpuEpoch / kerasCpuEpoch).toFixed(2)}× CPU; ` +
-      `training (baselines + features + ${epochs} epochs) ${(baselineSeconds + featureSeconds + fitSeconds).toFixed(1)} s ` +
-      `(target ≤ 300 s at full scale: ${baselineSeconds + featureSeconds + fitSeconds <= 300 ? "met" : "MISSED"}); ` +
-      `step: tfjs-${backend} ${((tfjsEpoch / steps) * 1000).toFixed(1)} ms, its matmuls alone ${floorMs.toFixed(1)} ms, ` +
-      `Keras-JAX whole step ${kerasStepMs.toFixed(1)} ms (floor ${(floorMs / kerasStepMs).toFixed(1)}×); peak RSS ${peakMb()} MB`;
+      `training (baselines + features + ${epochs} epochs) ${trainingSeconds.toFixed(1)} s ` +
+      `(target ≤ 300 s at full scale: ${trainingSeconds <= 300 ? "met" : "MISSED"}); ` +
+      `step: tfjs-${backend} ${stepMs(tfjsEpoch).toFixed(2)} ms and ${kernels.toFixed(0)} tensor ops, its matmuls alone ${floorMs.toFixed(2)} ms, ` +
+      `Keras-TF ${stepMs(kerasTfEpoch).toFixed(2)} ms, Keras-JAX ${stepMs(kerasEpoch).toFixed(2)} ms; ` +
+      (base === undefined
+        ? ""
+        : `baseline ${baseline?.commit.slice(0, 7)} (its own process, ${baselineEpochs} epochs): ${base.epoch.toFixed(2)} s/epoch ` +
+          `(${base.cpuEpoch.toFixed(2)} CPU s), ` +
+          `${stepMs(base.epoch).toFixed(2)} ms and ${base.kernels.toFixed(0)} tensor ops a step, ÷ Keras-TF ${(base.epoch / kerasTfEpoch).toFixed(2)}×, ` +
+          `${(base.cpuEpoch / kerasTfCpuEpoch).toFixed(2)}× CPU, peak RSS ${base.peakMb} MB (rows only, no pipeline); ` +
+          `this tree ${(base.epoch / tfjsEpoch).toFixed(1)}× faster per epoch, ${(base.cpuEpoch / tfjsCpuEpoch).toFixed(1)}× less CPU; `) +
+      `peak RSS ${trainingPeakMb} MB (pipeline, features and training in one process)`;
     console.log(line);
     results.push(line);
     figures.push({
@@ -293,9 +374,18 @@ async function main(): Promise<void> {
       tfjsEpochSeconds: tfjsEpoch,
       kerasTfEpochSeconds: kerasTfEpoch,
       kerasJaxEpochSeconds: kerasEpoch,
-      trainingSeconds: baselineSeconds + featureSeconds + fitSeconds,
+      tfjsStepMs: stepMs(tfjsEpoch),
+      tfjsKernelsPerStep: kernels,
+      matmulFloorMs: floorMs,
+      baselineCommit: baseline?.commit ?? null,
+      baselineEpochSeconds: base?.epoch ?? null,
+      baselineEpochCpuSeconds: base?.cpuEpoch ?? null,
+      tfjsEpochCpuSeconds: tfjsCpuEpoch,
+      kerasTfEpochCpuSeconds: kerasTfCpuEpoch,
+      baselineKernelsPerStep: base?.kernels ?? null,
+      trainingSeconds,
       trainingCpuSeconds,
-      peakRssMb: peakMb(),
+      peakRssMb: trainingPeakMb,
     });
   }
   writeFigures(root, "training", { scales: figures });

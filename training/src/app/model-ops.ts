@@ -2,7 +2,7 @@
 import { type ModelInputArrays, mulberry32, NUMERIC_FEATURE_COUNT } from "@gplay/common";
 import type * as TfModule from "@tensorflow/tfjs";
 import type { Examples, RankingLoss } from "../domain/examples.js";
-import { inputTensors, logitView } from "../model/recommender.js";
+import { RecommenderTrainer } from "../model/recommender-trainer.js";
 import type { Tf } from "../tf/backend.js";
 
 export interface FitOptions {
@@ -39,27 +39,8 @@ export function standardise(arrays: ModelInputArrays, mean: readonly number[], s
     }
 }
 
-function permute(a: ModelInputArrays, labels: Float32Array, order: Int32Array) {
-  const out: ModelInputArrays = {
-    rows: order.length,
-    article_section: new Int32Array(order.length),
-    article_region: new Int32Array(order.length),
-    numeric: new Float32Array(order.length * NUMERIC_FEATURE_COUNT),
-  };
-  const y = new Float32Array(order.length);
-  order.forEach((src, dst) => {
-    out.article_section[dst] = a.article_section[src] as number;
-    out.article_region[dst] = a.article_region[src] as number;
-    out.numeric.set(
-      a.numeric.subarray(src * NUMERIC_FEATURE_COUNT, (src + 1) * NUMERIC_FEATURE_COUNT),
-      dst * NUMERIC_FEATURE_COUNT,
-    );
-    y[dst] = labels[src] as number;
-  });
-  return { x: out, y };
-}
-
-function shuffle(idx: Int32Array, rng: () => number): Int32Array {
+/** Shuffles `idx` in place (Fisher–Yates with `rng`) and returns it. */
+export function shuffle(idx: Int32Array, rng: () => number): Int32Array {
   for (let i = idx.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     const t = idx[i] as number;
@@ -70,7 +51,7 @@ function shuffle(idx: Int32Array, rng: () => number): Int32Array {
 }
 
 /** The rows of `groups`, each group's rows kept together and in order. */
-function rowsOf(groups: Int32Array, groupSize: number): Int32Array {
+export function rowsOf(groups: Int32Array, groupSize: number): Int32Array {
   const rows = new Int32Array(groups.length * groupSize);
   groups.forEach((g, i) => {
     for (let k = 0; k < groupSize; k++) rows[i * groupSize + k] = g * groupSize + k;
@@ -87,7 +68,37 @@ export function listwiseLoss(tf: Tf, groupSize: number) {
     tf.losses.softmaxCrossEntropy(yTrue.reshape([-1, groupSize]), logits.reshape([-1, groupSize]));
 }
 
-/** Fits a compiled-here model; examples must be standardised already. */
+/**
+ * The seeded plan of a fit: whole groups per batch (the listwise loss needs them; pointwise loses
+ * nothing by it), the first `validationShare` of the shuffled groups held out, and the generator that
+ * goes on to shuffle the training groups each epoch.
+ */
+export function groupPlan(
+  examples: Pick<Examples, "inputs" | "groupSize">,
+  options: Pick<FitOptions, "batchSize" | "seed" | "validationShare">,
+) {
+  const { groupSize } = examples;
+  const rng = mulberry32(options.seed);
+  const groups = shuffle(
+    Int32Array.from({ length: examples.inputs.rows / groupSize }, (_, i) => i),
+    rng,
+  );
+  const nVal = Math.floor(groups.length * options.validationShare);
+  return {
+    batchSize: Math.max(1, Math.round(options.batchSize / groupSize)) * groupSize,
+    rng,
+    validationGroups: groups.subarray(0, nVal),
+    trainGroups: groups.slice(nVal),
+  };
+}
+
+/**
+ * Fits the recommender (`buildRecommender`); examples must be standardised already. Each epoch runs
+ * over the training groups in a fresh seeded order, whole groups per batch, with Adam; the steps are
+ * `RecommenderTrainer`'s (what `model.fit` with `listwiseLoss` on `logitView`, or binary
+ * cross-entropy on the score, computes, at a fraction of the per-op overhead). The rows go to the
+ * device once; one read back per epoch (its loss) and per validation.
+ */
 export async function fitRanker(
   tf: Tf,
   model: TfModule.LayersModel,
@@ -98,76 +109,57 @@ export async function fitRanker(
   const { groupSize } = examples;
   if (examples.inputs.rows % groupSize !== 0)
     throw new RangeError(`${examples.inputs.rows} example rows do not split into groups of ${groupSize}`);
-  // Listwise: the softmax runs on the network's logit (its view shares the weights), not on the
-  // sigmoid score, whose logit would lose precision where the score saturates.
-  const [fitted, loss] =
-    options.loss === "listwise"
-      ? [logitView(tf, model), listwiseLoss(tf, groupSize)]
-      : [model, "binaryCrossentropy" as const];
-  fitted.compile({ optimizer: tf.train.adam(options.learningRate), loss });
-  // Whole groups per batch (the listwise loss needs them; pointwise loses nothing by it).
-  const batchSize = Math.max(1, Math.round(options.batchSize / groupSize)) * groupSize;
-  const rng = mulberry32(options.seed);
-  const groups = shuffle(
-    Int32Array.from({ length: examples.inputs.rows / groupSize }, (_, i) => i),
-    rng,
-  );
-  const nVal = Math.floor(groups.length * options.validationShare);
-  const val = permute(examples.inputs, examples.labels, rowsOf(groups.subarray(0, nVal), groupSize));
-  const trainGroups = groups.slice(nVal);
-  const valX = inputTensors(tf, val.x);
-  const valY = tf.tensor2d(val.y, [val.y.length, 1]);
+  const { batchSize, rng, validationGroups, trainGroups } = groupPlan(examples, options);
+  const trainer = new RecommenderTrainer(tf, model, {
+    loss: options.loss,
+    groupSize,
+    learningRate: options.learningRate,
+  });
+  const all = trainer.upload(examples.inputs, examples.labels);
+  const val =
+    validationGroups.length > 0 ? trainer.take(all, rowsOf(validationGroups, groupSize)) : undefined;
   const logs: EpochLog[] = [];
-  const stopping = options.patience !== undefined && nVal > 0;
-  let best: { valLoss: number; epoch: number; weights: TfModule.Tensor[] } | undefined;
+  const stopping = options.patience !== undefined && val !== undefined;
+  let best: { valLoss: number; epoch: number; weights: TfModule.Tensor } | undefined;
   try {
     if (stopping) {
       // Epoch 0 competes too: the untrained network (the popularity prior) stays when no epoch of
       // training ranks the held-out groups better, e.g. when a world gives too few examples to learn.
-      const initial = fitted.evaluate(valX, valY, { batchSize }) as TfModule.Scalar;
-      const valLoss = (await initial.data())[0] as number;
-      initial.dispose();
-      best = { valLoss, epoch: 0, weights: model.getWeights().map((w) => w.clone()) };
+      best = { valLoss: await trainer.loss(val), epoch: 0, weights: trainer.snapshot() };
     }
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
       const started = performance.now();
-      const order = rowsOf(shuffle(trainGroups.slice(), rng), groupSize);
-      const batch = permute(examples.inputs, examples.labels, order);
-      const x = inputTensors(tf, batch.x);
-      const y = tf.tensor2d(batch.y, [batch.y.length, 1]);
+      const rows = trainer.take(all, rowsOf(shuffle(trainGroups.slice(), rng), groupSize));
+      let log: EpochLog;
       try {
-        const h = await fitted.fit(x, y, {
-          epochs: 1,
-          batchSize,
-          shuffle: false,
-          verbose: 0,
-          ...(nVal > 0 ? { validationData: [valX, valY] as [TfModule.Tensor[], TfModule.Tensor] } : {}),
-        });
-        const log: EpochLog = {
+        log = {
           epoch,
-          loss: Number(h.history.loss?.[0] ?? Number.NaN),
-          valLoss: Number(h.history.val_loss?.[0] ?? Number.NaN),
+          loss: await trainer.epoch(rows, batchSize),
+          valLoss: val === undefined ? Number.NaN : await trainer.loss(val),
           seconds: (performance.now() - started) / 1000,
         };
-        logs.push(log);
-        onEpoch(log);
-        if (stopping && Number.isFinite(log.valLoss) && (best === undefined || log.valLoss < best.valLoss)) {
-          if (best !== undefined) tf.dispose(best.weights);
-          best = { valLoss: log.valLoss, epoch, weights: model.getWeights().map((w) => w.clone()) };
-        }
       } finally {
-        tf.dispose([...x, y]);
+        trainer.disposeRows(rows);
+      }
+      logs.push(log);
+      onEpoch(log);
+      if (stopping && Number.isFinite(log.valLoss) && (best === undefined || log.valLoss < best.valLoss)) {
+        best?.weights.dispose();
+        best = { valLoss: log.valLoss, epoch, weights: trainer.snapshot() };
       }
       if (stopping && best !== undefined && epoch - best.epoch >= (options.patience as number)) break;
     }
     if (best !== undefined) {
-      if (best.epoch !== logs.length) model.setWeights(best.weights);
+      if (best.epoch !== logs.length) trainer.restore(best.weights);
       const kept = best.epoch > 0 ? logs[best.epoch - 1] : undefined;
       if (kept !== undefined) kept.kept = true;
     }
+    trainer.commit();
   } finally {
-    if (best !== undefined) tf.dispose(best.weights);
-    tf.dispose([...valX, valY]);
+    best?.weights.dispose();
+    trainer.disposeRows(all);
+    if (val !== undefined) trainer.disposeRows(val);
+    trainer.dispose();
   }
   return logs;
 }

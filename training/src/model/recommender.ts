@@ -78,8 +78,8 @@ export function buildRecommender(tf: Tf, spec: RecommenderSpec): TfModule.Layers
   return model;
 }
 
-const PRIOR_LAYER = "prior_logit";
-const MLP_LAYER = "mlp_logit";
+export const PRIOR_LAYER = "prior_logit";
+export const MLP_LAYER = "mlp_logit";
 
 /** The prior's kernel before training: weight `PRIOR_WEIGHT` on the serving popularity, 0 elsewhere. */
 function initialPriorKernel(): Float32Array {

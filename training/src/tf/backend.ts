@@ -81,7 +81,22 @@ async function activate(tf: Tf, candidate: TfPreference): Promise<TfBackendName>
   }
 }
 
+/**
+ * How libtensorflow runs the training step's ops: one intra-op thread, and TensorFlow's own (Eigen)
+ * kernels rather than oneDNN's. The recommender's ops are small (a batch of ~500 rows × ≤ 64 units):
+ * splitting one across threads and oneDNN's per-call set-up cost more than they save. Measured on
+ * the full-scale epoch (issue #18, 2 cores): 0.87–0.93 s with TensorFlow's defaults, 0.71–0.77 s with
+ * one thread, 0.62–0.64 s with both. libtensorflow reads these from the process environment when its
+ * eager context starts, and tfjs-node offers no other way to pass them, so they are set there before
+ * the addon loads, unless the environment already sets them.
+ */
+export const NATIVE_TENSORFLOW_SETTINGS = {
+  TF_NUM_INTRAOP_THREADS: "1",
+  TF_ENABLE_ONEDNN_OPTS: "0",
+} as const;
+
 async function activateNode(tf: Tf): Promise<TfBackendName> {
+  for (const [name, value] of Object.entries(NATIVE_TENSORFLOW_SETTINGS)) process.env[name] ??= value;
   // Throws when libtensorflow / the N-API binding is missing (install script denied or failed).
   // The module registers the "tensorflow" backend in the one shared tfjs-core engine.
   await import("@tensorflow/tfjs-node");
