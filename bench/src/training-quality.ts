@@ -45,7 +45,11 @@ interface Evaluation {
     validacao: { candidateRecall: Record<string, number> };
   };
   ratios: Record<"test" | "validacao", Record<"history" | "cold", Interval>>;
-  tuned: { halfLifeHours: number };
+  tuned: {
+    halfLifeHours: number;
+    servingPopularity: { kind: string; reads?: number };
+    servingPopularityEvidence: { ratio: number; low: number; high: number };
+  };
   timings: { baselinesSeconds: number; trainSeconds: number };
   examples: { positives: number };
   epochs: { kept?: boolean }[];
