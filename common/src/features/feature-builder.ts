@@ -297,15 +297,19 @@ class ReaderFeatureState {
     this.#dots = new Float64Array(vectors.length);
   }
 
-  /** The raw numeric features of this reader × `page`, written to `out[offset …]`. */
-  write(
-    page: string,
-    a: ArticleFeatureSource | undefined,
-    out: Float32Array | number[],
-    offset: number,
-  ): void {
+  /** The reader's own features (0–4), raw. */
+  readerFeatures(out: Float64Array): void {
     const { profile } = this;
-    const own = articleFeatures(this.context, page, a);
+    out[0] = Math.log1p(profile.interactions);
+    out[1] = Math.log1p(profile.engagement);
+    out[2] = profile.isLogged ? 1 : 0;
+    out[3] = profile.interactions > 0 ? 1 : 0;
+    out[4] = Math.log1p(this.hoursSinceLast);
+  }
+
+  /** The reader × article features (13–18) of `page`, raw, written to `out[0 …]`. */
+  crossFeatures(page: string, a: ArticleFeatureSource | undefined, norm: number, out: Float64Array): void {
+    const { profile } = this;
     let maxSim = 0;
     let sumSim = 0;
     const slots = this.#norm.length;
@@ -314,82 +318,119 @@ class ReaderFeatureState {
       const dots = this.#dots;
       dots.fill(0);
       this.#postings.accumulate(av, dots);
-      const na = own[ARTICLE_NORM] as number;
       for (let slot = 0; slot < slots; slot++) {
         const nb = this.#norm[slot] as number;
         const s =
-          av.dimension !== this.#dimension[slot] || na === 0 || nb === 0
+          av.dimension !== this.#dimension[slot] || norm === 0 || nb === 0
             ? 0
-            : (dots[slot] as number) / (na * nb);
+            : (dots[slot] as number) / (norm * nb);
         if (s > maxSim) maxSim = s;
         sumSim += s;
       }
     }
     const last = this.last;
-    out[offset] = Math.log1p(profile.interactions);
-    out[offset + 1] = Math.log1p(profile.engagement);
-    out[offset + 2] = profile.isLogged ? 1 : 0;
-    out[offset + 3] = profile.interactions > 0 ? 1 : 0;
-    out[offset + 4] = Math.log1p(this.hoursSinceLast);
-    for (let k = 0; k < ARTICLE_FEATURES; k++) out[offset + 5 + k] = own[k] as number;
-    out[offset + 13] = a === undefined ? 0 : (profile.sectionShare.get(a.section) ?? 0);
-    out[offset + 14] = a === undefined ? 0 : (profile.regionShare.get(a.region) ?? 0);
-    out[offset + 15] = maxSim;
-    out[offset + 16] = slots > 0 && a?.vector !== undefined ? sumSim / slots : 0;
-    out[offset + 17] = Math.log1p(this.#covisit.get(page) ?? 0);
-    out[offset + 18] = a !== undefined && last !== undefined && last.section === a.section ? 1 : 0;
+    out[0] = a === undefined ? 0 : (profile.sectionShare.get(a.section) ?? 0);
+    out[1] = a === undefined ? 0 : (profile.regionShare.get(a.region) ?? 0);
+    out[2] = maxSim;
+    out[3] = slots > 0 && a?.vector !== undefined ? sumSim / slots : 0;
+    out[4] = Math.log1p(this.#covisit.get(page) ?? 0);
+    out[5] = a !== undefined && last !== undefined && last.section === a.section ? 1 : 0;
   }
 }
 
-/** Features 5–12 depend on the article and the context only; slot 8 of the cache holds the vector's norm. */
+/** Numeric columns: the reader's (0–4), the article's (5–12), the reader × article ones (13–18). */
+const READER_FEATURES = 5;
 const ARTICLE_FEATURES = 8;
-const ARTICLE_NORM = ARTICLE_FEATURES;
+const CROSS_FEATURES = NUMERIC_FEATURE_COUNT - READER_FEATURES - ARTICLE_FEATURES;
+const ARTICLE_FROM = READER_FEATURES;
+const CROSS_FROM = READER_FEATURES + ARTICLE_FEATURES;
 
 /**
- * Per context, the article-only part of each article's features (age, freshness, popularity at every
- * scale, known) and its vector's norm, computed on the first request that ranks it: the same figures
- * for every reader, so the serving path stops recomputing ten logarithms and a dot product per row.
+ * What a context knows of one article for every reader: its source, vocabulary ids, the article-only
+ * features (5–12) as stored in the model inputs (standardised with the context's normalisation, float32)
+ * and its vector's norm. Computed on the first request that ranks the article, then reused: the same
+ * figures for every reader, so a row costs one lookup instead of ten logarithms, a dot product and
+ * eight standardisations.
  */
-const articleCache = new WeakMap<object, Map<string, Float64Array>>();
+interface ArticleRow {
+  source: ArticleFeatureSource | undefined;
+  section: number;
+  region: number;
+  scaled: Float32Array;
+  norm: number;
+}
 
+/** Per context, its article rows and the vocabularies and normalisation they were computed with. */
+const articleRows = new WeakMap<
+  object,
+  { rows: Map<string, ArticleRow>; vocab: VocabularyIndex; normalisation: Normalisation | undefined }
+>();
+
+function rowsOf(context: FeatureContext): Map<string, ArticleRow> {
+  let cache = articleRows.get(context);
+  // A context is not meant to change its vocabularies or normalisation; if one does, start afresh.
+  if (cache?.vocab !== context.vocab || cache.normalisation !== context.normalisation) {
+    cache = { rows: new Map(), vocab: context.vocab, normalisation: context.normalisation };
+    articleRows.set(context, cache);
+  }
+  return cache.rows;
+}
+
+/** The article-only features (5–12) of `page` in `context`, raw. */
 function articleFeatures(
   context: FeatureContext,
   page: string,
   a: ArticleFeatureSource | undefined,
-): Float64Array {
-  let cache = articleCache.get(context);
-  if (cache === undefined) {
-    cache = new Map();
-    articleCache.set(context, cache);
-  }
-  const cached = cache.get(page);
-  // A catalogue may replace an article's source (a refresh): the cache holds the one it was computed from.
-  if (cached !== undefined && articleOf.get(cached) === a) return cached;
-  const own = new Float64Array(ARTICLE_FEATURES + 1);
+  out: Float64Array,
+): void {
   const ageHours = a === undefined ? 0 : Math.max(0, (context.asOf - a.issued) / HOUR_MS);
-  own[0] = Math.log1p(ageHours);
-  own[1] = a === undefined ? 0 : 2 ** (-ageHours / 24);
-  own[2] = Math.log1p(context.popularity(page));
+  out[0] = Math.log1p(ageHours);
+  out[1] = a === undefined ? 0 : 2 ** (-ageHours / 24);
+  out[2] = Math.log1p(context.popularity(page));
   const scales = context.popularityScales(page);
   const p1 = scales?.[0] ?? 0;
   const p24 = scales?.[2] ?? 0;
-  own[3] = Math.log1p(p1);
-  own[4] = Math.log1p(scales?.[1] ?? 0);
-  own[5] = Math.log1p(p24);
-  own[6] = Math.log1p(p1) - Math.log1p(p24 / 24);
-  own[7] = a === undefined ? 0 : 1;
-  own[ARTICLE_NORM] = a?.vector === undefined ? 0 : Math.sqrt(sparseDot(a.vector, a.vector));
-  if (a !== undefined) articleOf.set(own, a);
-  cache.set(page, own);
-  return own;
+  out[3] = Math.log1p(p1);
+  out[4] = Math.log1p(scales?.[1] ?? 0);
+  out[5] = Math.log1p(p24);
+  out[6] = Math.log1p(p1) - Math.log1p(p24 / 24);
+  out[7] = a === undefined ? 0 : 1;
 }
 
-/** The article source each cached row was computed from. */
-const articleOf = new WeakMap<Float64Array, ArticleFeatureSource>();
+/** `v` as the model inputs hold column `k`: standardised when the context has a normalisation. */
+const scale = (norm: Normalisation | undefined, k: number, v: number): number =>
+  norm === undefined ? v : (v - (norm.mean[k] as number)) / (norm.std[k] as number);
+
+function articleRow(
+  context: FeatureContext,
+  rows: Map<string, ArticleRow>,
+  page: string,
+  a: ArticleFeatureSource | undefined,
+): ArticleRow {
+  const cached = rows.get(page);
+  // A catalogue may replace an article's source (a refresh): the row holds the one it was computed from.
+  if (cached !== undefined && cached.source === a) return cached;
+  const raw = new Float64Array(ARTICLE_FEATURES);
+  articleFeatures(context, page, a, raw);
+  const scaled = new Float32Array(ARTICLE_FEATURES);
+  for (let k = 0; k < ARTICLE_FEATURES; k++)
+    scaled[k] = scale(context.normalisation, ARTICLE_FROM + k, raw[k] as number);
+  const row: ArticleRow = {
+    source: a,
+    section: a === undefined ? OOV_ID : (context.vocab.section.get(a.section) ?? OOV_ID),
+    region: a === undefined ? OOV_ID : (context.vocab.region.get(a.region) ?? OOV_ID),
+    scaled,
+    norm: a?.vector === undefined ? 0 : Math.sqrt(sparseDot(a.vector, a.vector)),
+  };
+  rows.set(page, row);
+  return row;
+}
 
 /**
  * The model inputs of one reader and a list of candidate articles (one row per page, same order).
- * Numeric features are standardised with `context.normalisation` when given.
+ * Numeric features are standardised with `context.normalisation` when given. Each value is the one
+ * the column-by-column definition gives (the same raw figure, standardised in float64, stored as
+ * float32): the reader's columns are computed once per call and the article's once per context.
  */
 export function buildModelInputs(
   profile: ReaderProfile,
@@ -401,19 +442,25 @@ export function buildModelInputs(
   const region = new Int32Array(rows);
   const numeric = new Float32Array(rows * NUMERIC_FEATURE_COUNT);
   const norm = context.normalisation;
-  const raw = new Array<number>(NUMERIC_FEATURE_COUNT).fill(0);
   const reader = new ReaderFeatureState(profile, context);
+  const own = new Float64Array(READER_FEATURES);
+  reader.readerFeatures(own);
+  const readerScaled = new Float32Array(READER_FEATURES);
+  for (let k = 0; k < READER_FEATURES; k++) readerScaled[k] = scale(norm, k, own[k] as number);
+  const cross = new Float64Array(CROSS_FEATURES);
+  const cache = rowsOf(context);
   for (let r = 0; r < rows; r++) {
     const page = pages[r] as string;
     const a = context.article(page);
-    section[r] = a === undefined ? OOV_ID : (context.vocab.section.get(a.section) ?? OOV_ID);
-    region[r] = a === undefined ? OOV_ID : (context.vocab.region.get(a.region) ?? OOV_ID);
-    reader.write(page, a, raw, 0);
-    for (let k = 0; k < NUMERIC_FEATURE_COUNT; k++) {
-      const v = raw[k] as number;
-      numeric[r * NUMERIC_FEATURE_COUNT + k] =
-        norm === undefined ? v : (v - (norm.mean[k] as number)) / (norm.std[k] as number);
-    }
+    const row = articleRow(context, cache, page, a);
+    section[r] = row.section;
+    region[r] = row.region;
+    const at = r * NUMERIC_FEATURE_COUNT;
+    numeric.set(readerScaled, at);
+    numeric.set(row.scaled, at + ARTICLE_FROM);
+    reader.crossFeatures(page, a, row.norm, cross);
+    for (let k = 0; k < CROSS_FEATURES; k++)
+      numeric[at + CROSS_FROM + k] = scale(norm, CROSS_FROM + k, cross[k] as number);
   }
   return { rows, article_section: section, article_region: region, numeric };
 }

@@ -12,9 +12,28 @@ export function topK(
 ): string[] {
   const entries: [string, number][] = [];
   for (const e of scores) if (!exclude?.has(e[0])) entries.push(e);
-  entries.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  return entries.slice(0, k).map(([p]) => p);
+  if (k <= 0) return [];
+  if (entries.length <= 4 * k) {
+    entries.sort(byValueThenKey);
+    return entries.slice(0, k).map(([p]) => p);
+  }
+  // Few kept out of many: selection (one comparison per entry against the worst kept), the sort's order.
+  const top: [string, number][] = [];
+  for (const e of entries) {
+    if (top.length === k && byValueThenKey(e, top[k - 1] as [string, number]) >= 0) continue;
+    let at = top.length === k ? k - 1 : top.length;
+    while (at > 0 && byValueThenKey(e, top[at - 1] as [string, number]) < 0) {
+      top[at] = top[at - 1] as [string, number];
+      at--;
+    }
+    top[at] = e;
+  }
+  return top.map(([p]) => p);
 }
+
+/** Higher value first, then the smaller key (keys of one map are distinct). */
+const byValueThenKey = (a: [string, number], b: [string, number]): number =>
+  b[1] - a[1] || (a[0] < b[0] ? -1 : 1);
 
 /**
  * Article slots and weights per bucket in flat typed arrays, and the per-query scores in one array

@@ -132,13 +132,29 @@ export function orderByScore(
 ): RecommendedEntry[] {
   if (scores.length !== pool.length)
     throw new RangeError(`scorer returned ${scores.length} scores for ${pool.length} candidates`);
-  const ranked: RecommendedEntry[] = pool.map((entry, i) => {
-    const score = scores[i] as number;
-    if (!Number.isFinite(score)) throw new RangeError("scorer returned a non-finite score");
-    return { ...entry, score };
-  });
-  ranked.sort((a, b) => b.score - a.score || (a.page < b.page ? -1 : 1));
-  return ranked.slice(0, k);
+  for (let i = 0; i < scores.length; i++)
+    if (!Number.isFinite(scores[i] as number)) throw new RangeError("scorer returned a non-finite score");
+  const n = pool.length;
+  const keep = Math.max(0, Math.min(k, n));
+  // The best `keep` by selection: one comparison per candidate against the worst kept, an insertion
+  // for the few that beat it (sorting the whole pool and copying every entry was most of this stage).
+  // The order is the sort's: score descending, ties by page id (pool pages are distinct).
+  const top: number[] = [];
+  const before = (i: number, j: number): boolean => {
+    const si = scores[i] as number;
+    const sj = scores[j] as number;
+    return si > sj || (si === sj && (pool[i] as PoolEntry).page < (pool[j] as PoolEntry).page);
+  };
+  for (let i = 0; i < n && keep > 0; i++) {
+    if (top.length === keep && !before(i, top[keep - 1] as number)) continue;
+    let at = top.length === keep ? keep - 1 : top.length;
+    while (at > 0 && before(i, top[at - 1] as number)) {
+      top[at] = top[at - 1] as number;
+      at--;
+    }
+    top[at] = i;
+  }
+  return top.map((i) => ({ ...(pool[i] as PoolEntry), score: scores[i] as number }));
 }
 
 /**
