@@ -84,6 +84,11 @@ export interface ModelInputArrays {
   article_region: Int32Array;
   /** `rows × NUMERIC_FEATURE_COUNT`. */
   numeric: Float32Array;
+  /**
+   * Per row, the key of its article's row in the context: rows with one key hold the same
+   * `ARTICLE_COLUMNS` (the forward pass reuses their products, `KeyedRows`). Set by `buildModelInputs`.
+   */
+  articleKeys?: Int32Array;
 }
 
 /**
@@ -353,6 +358,8 @@ const CROSS_FROM = READER_FEATURES + ARTICLE_FEATURES;
  * eight standardisations.
  */
 interface ArticleRow {
+  /** Unique per row object: a replaced source gets a new row, so a new key. */
+  key: number;
   source: ArticleFeatureSource | undefined;
   section: number;
   region: number;
@@ -361,6 +368,18 @@ interface ArticleRow {
 }
 
 /** Per context, its article rows and the vocabularies and normalisation they were computed with. */
+/**
+ * The model-input columns that depend on the article alone (given the context): its section and
+ * region ids and the article block of the numeric features.
+ */
+export const ARTICLE_COLUMNS: Readonly<Record<string, readonly number[]>> = {
+  article_section: [0],
+  article_region: [0],
+  numeric: Array.from({ length: ARTICLE_FEATURES }, (_, k) => ARTICLE_FROM + k),
+};
+
+let nextArticleKey = 0;
+
 const articleRows = new WeakMap<
   object,
   { rows: Map<string, ArticleRow>; vocab: VocabularyIndex; normalisation: Normalisation | undefined }
@@ -416,6 +435,7 @@ function articleRow(
   for (let k = 0; k < ARTICLE_FEATURES; k++)
     scaled[k] = scale(context.normalisation, ARTICLE_FROM + k, raw[k] as number);
   const row: ArticleRow = {
+    key: nextArticleKey++,
     source: a,
     section: a === undefined ? OOV_ID : (context.vocab.section.get(a.section) ?? OOV_ID),
     region: a === undefined ? OOV_ID : (context.vocab.region.get(a.region) ?? OOV_ID),
@@ -449,10 +469,12 @@ export function buildModelInputs(
   for (let k = 0; k < READER_FEATURES; k++) readerScaled[k] = scale(norm, k, own[k] as number);
   const cross = new Float64Array(CROSS_FEATURES);
   const cache = rowsOf(context);
+  const articleKeys = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
     const page = pages[r] as string;
     const a = context.article(page);
     const row = articleRow(context, cache, page, a);
+    articleKeys[r] = row.key;
     section[r] = row.section;
     region[r] = row.region;
     const at = r * NUMERIC_FEATURE_COUNT;
@@ -462,7 +484,7 @@ export function buildModelInputs(
     for (let k = 0; k < CROSS_FEATURES; k++)
       numeric[at + CROSS_FROM + k] = scale(norm, CROSS_FROM + k, cross[k] as number);
   }
-  return { rows, article_section: section, article_region: region, numeric };
+  return { rows, article_section: section, article_region: region, numeric, articleKeys };
 }
 
 /** Concatenates input arrays (e.g. several readers' rows into one batch). */
