@@ -157,11 +157,11 @@ describe("the feature builder's per-context article rows", () => {
     w.context.normalisation = undefined;
     const sameObject = buildModelInputs(profile, pages, w.context);
     expect(Array.from(sameObject.numeric)).toEqual(Array.from(raw.numeric));
-    pages.forEach((page, r) =>
+    pages.forEach((page, r) => {
       expect(raw.numeric[r * NUMERIC_FEATURE_COUNT + 5]).toBe(
         Math.fround(directRow(w, profile, page)[5] as number),
-      ),
-    );
+      );
+    });
   });
 });
 
