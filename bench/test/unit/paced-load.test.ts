@@ -29,7 +29,7 @@ describe("the paced load", () => {
   /** A server that answers every request alone, one after the other, after `serviceMs` of work. */
   async function serialServer(serviceMs: number): Promise<string> {
     let busyUntil = 0;
-    server = createServer((req, res) => {
+    const listening = createServer((req, res) => {
       let body = "";
       req.on("data", (chunk: Buffer) => {
         body += chunk.toString();
@@ -46,8 +46,9 @@ describe("the paced load", () => {
         }, busyUntil - Date.now());
       });
     });
-    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-    return `http://127.0.0.1:${(server?.address() as AddressInfo).port}`;
+    server = listening;
+    await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
+    return `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
   }
 
   it("counts a queue from the scheduled send: a server busy longer than the gaps shows it in p99", async () => {
