@@ -168,6 +168,13 @@ export function emptyReaderProfile(userType?: UserItem["userType"]): ReaderProfi
   return readerProfile([], userType, { asOf: 0, article: () => undefined });
 }
 
+/**
+ * One bit per bucket of the live `Postings` (a scratch shared by every call, cleared by `release`):
+ * most buckets of a candidate are not among the reader's recent reads', and one bit test settles them
+ * without probing the table.
+ */
+let present = new Uint32Array(1 << 13);
+
 /** First table cell probed for a bucket (Fibonacci hashing). */
 const homeCell = (bucket: number, mask: number): number => (Math.imul(bucket, 0x9e3779b1) >>> 0) & mask;
 
@@ -208,6 +215,12 @@ class Postings {
       this.#end[c] = at;
       at += count[c] as number;
     }
+    let maxBucket = 0;
+    for (const v of vectors) for (const bucket of v.indices) if (bucket > maxBucket) maxBucket = bucket;
+    if (present.length <= maxBucket >>> 5) present = new Uint32Array((maxBucket >>> 5) + 1);
+    for (const v of vectors)
+      for (const bucket of v.indices)
+        present[bucket >>> 5] = (present[bucket >>> 5] as number) | (1 << (bucket & 31));
     this.#slots = new Int32Array(total);
     this.#weights = new Float64Array(total);
     vectors.forEach((v, slot) => {
@@ -225,8 +238,11 @@ class Postings {
   accumulate(a: SparseVector, dots: Float64Array): void {
     const keys = this.#keys;
     const mask = this.#mask;
+    const bits = present;
     for (let k = 0; k < a.indices.length; k++) {
       const bucket = a.indices[k] as number;
+      const word = bucket >>> 5;
+      if (word >= bits.length || ((bits[word] as number) & (1 << (bucket & 31))) === 0) continue;
       let c = homeCell(bucket, mask);
       let key = keys[c] as number;
       while (key !== bucket && key !== -1) {
@@ -241,6 +257,11 @@ class Postings {
         dots[slot] = (dots[slot] as number) + w * (this.#weights[p] as number);
       }
     }
+  }
+
+  /** Clears this index's bits from the shared scratch; call before another `Postings` is built. */
+  release(): void {
+    for (const key of this.#keys) if (key !== -1) present[key >>> 5] = 0;
   }
 
   /** The cell of `bucket`, claimed when `insert` and absent. */
@@ -300,6 +321,11 @@ class ReaderFeatureState {
     }
     this.#postings = new Postings(vectors);
     this.#dots = new Float64Array(vectors.length);
+  }
+
+  /** Frees the shared scratch of the reader's index (after the last `crossFeatures`). */
+  release(): void {
+    this.#postings.release();
   }
 
   /** The reader's own features (0–4), raw. */
@@ -470,19 +496,23 @@ export function buildModelInputs(
   const cross = new Float64Array(CROSS_FEATURES);
   const cache = rowsOf(context);
   const articleKeys = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const page = pages[r] as string;
-    const a = context.article(page);
-    const row = articleRow(context, cache, page, a);
-    articleKeys[r] = row.key;
-    section[r] = row.section;
-    region[r] = row.region;
-    const at = r * NUMERIC_FEATURE_COUNT;
-    numeric.set(readerScaled, at);
-    numeric.set(row.scaled, at + ARTICLE_FROM);
-    reader.crossFeatures(page, a, row.norm, cross);
-    for (let k = 0; k < CROSS_FEATURES; k++)
-      numeric[at + CROSS_FROM + k] = scale(norm, CROSS_FROM + k, cross[k] as number);
+  try {
+    for (let r = 0; r < rows; r++) {
+      const page = pages[r] as string;
+      const a = context.article(page);
+      const row = articleRow(context, cache, page, a);
+      articleKeys[r] = row.key;
+      section[r] = row.section;
+      region[r] = row.region;
+      const at = r * NUMERIC_FEATURE_COUNT;
+      numeric.set(readerScaled, at);
+      numeric.set(row.scaled, at + ARTICLE_FROM);
+      reader.crossFeatures(page, a, row.norm, cross);
+      for (let k = 0; k < CROSS_FEATURES; k++)
+        numeric[at + CROSS_FROM + k] = scale(norm, CROSS_FROM + k, cross[k] as number);
+    }
+  } finally {
+    reader.release();
   }
   return { rows, article_section: section, article_region: region, numeric, articleKeys };
 }
