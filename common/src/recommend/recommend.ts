@@ -5,7 +5,7 @@
  * and the fill-up to `k` are defined here and nowhere else.
  */
 import type { ReaderProfile } from "../features/feature-builder.js";
-import { topK } from "./content-index.js";
+import { selectTop, topK } from "./content-index.js";
 import type { RecommendationWorld } from "./world.js";
 
 /** Where a candidate came from (the first tier that proposed it). */
@@ -134,26 +134,13 @@ export function orderByScore(
     throw new RangeError(`scorer returned ${scores.length} scores for ${pool.length} candidates`);
   for (let i = 0; i < scores.length; i++)
     if (!Number.isFinite(scores[i] as number)) throw new RangeError("scorer returned a non-finite score");
-  const n = pool.length;
-  const keep = Math.max(0, Math.min(k, n));
-  // The best `keep` by selection: one comparison per candidate against the worst kept, an insertion
-  // for the few that beat it (sorting the whole pool and copying every entry was most of this stage).
-  // The order is the sort's: score descending, ties by page id (pool pages are distinct).
-  const top: number[] = [];
-  const before = (i: number, j: number): boolean => {
+  // The best `k` by selection (sorting the whole pool and copying every entry was most of this stage),
+  // in the sort's order: score descending, ties by page id (pool pages are distinct).
+  const top = selectTop(pool.length, k, (i, j) => {
     const si = scores[i] as number;
     const sj = scores[j] as number;
     return si > sj || (si === sj && (pool[i] as PoolEntry).page < (pool[j] as PoolEntry).page);
-  };
-  for (let i = 0; i < n && keep > 0; i++) {
-    if (top.length === keep && !before(i, top[keep - 1] as number)) continue;
-    let at = top.length === keep ? keep - 1 : top.length;
-    while (at > 0 && before(i, top[at - 1] as number)) {
-      top[at] = top[at - 1] as number;
-      at--;
-    }
-    top[at] = i;
-  }
+  });
   return top.map((i) => ({ ...(pool[i] as PoolEntry), score: scores[i] as number }));
 }
 
