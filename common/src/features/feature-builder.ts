@@ -175,6 +175,19 @@ export function emptyReaderProfile(userType?: UserItem["userType"]): ReaderProfi
  */
 let present = new Uint32Array(1 << 13);
 
+/**
+ * The arrays of the live `Postings`' table, shared by every call and grown as needed (one index lives
+ * at a time, within `buildModelInputs`): no allocation per reader.
+ */
+const table = {
+  keys: new Float64Array(0),
+  start: new Int32Array(0),
+  end: new Int32Array(0),
+  count: new Int32Array(0),
+  slots: new Int32Array(0),
+  weights: new Float64Array(0),
+};
+
 /** First table cell probed for a bucket (Fibonacci hashing). */
 const homeCell = (bucket: number, mask: number): number => (Math.imul(bucket, 0x9e3779b1) >>> 0) & mask;
 
@@ -184,6 +197,8 @@ const homeCell = (bucket: number, mask: number): number => (Math.imul(bucket, 0x
  * serving path; a Map of arrays took several times longer).
  */
 class Postings {
+  /** Table cells in use (a power of two). */
+  readonly #capacity: number;
   /** Bucket per table cell, -1 when empty (float64 holds every u32 bucket exactly). */
   readonly #keys: Float64Array;
   /** Range of each cell's pairs in `#slots`/`#weights`. */
@@ -198,12 +213,23 @@ class Postings {
     for (const v of vectors) total += v.indices.length;
     let capacity = 16;
     while (capacity < total * 2) capacity *= 2;
+    this.#capacity = capacity;
     this.#mask = capacity - 1;
-    this.#keys = new Float64Array(capacity).fill(-1);
-    this.#start = new Int32Array(capacity);
-    this.#end = new Int32Array(capacity);
+    if (table.keys.length < capacity) {
+      table.keys = new Float64Array(capacity);
+      table.start = new Int32Array(capacity);
+      table.end = new Int32Array(capacity);
+      table.count = new Int32Array(capacity);
+    }
+    if (table.slots.length < total) {
+      table.slots = new Int32Array(total);
+      table.weights = new Float64Array(total);
+    }
+    this.#keys = table.keys.fill(-1, 0, capacity);
+    this.#start = table.start;
+    this.#end = table.end;
     // Count the pairs per bucket, lay the ranges out, then fill them in slot order.
-    const count = new Int32Array(capacity);
+    const count = table.count.fill(0, 0, capacity);
     for (const v of vectors)
       for (const bucket of v.indices) {
         const c = this.#cell(bucket, true);
@@ -221,8 +247,8 @@ class Postings {
     for (const v of vectors)
       for (const bucket of v.indices)
         present[bucket >>> 5] = (present[bucket >>> 5] as number) | (1 << (bucket & 31));
-    this.#slots = new Int32Array(total);
-    this.#weights = new Float64Array(total);
+    this.#slots = table.slots;
+    this.#weights = table.weights;
     vectors.forEach((v, slot) => {
       for (let k = 0; k < v.indices.length; k++) {
         const c = this.#cell(v.indices[k] as number, false);
@@ -261,7 +287,11 @@ class Postings {
 
   /** Clears this index's bits from the shared scratch; call before another `Postings` is built. */
   release(): void {
-    for (const key of this.#keys) if (key !== -1) present[key >>> 5] = 0;
+    const keys = this.#keys;
+    for (let c = 0; c < this.#capacity; c++) {
+      const key = keys[c] as number;
+      if (key !== -1) present[key >>> 5] = 0;
+    }
   }
 
   /** The cell of `bucket`, claimed when `insert` and absent. */

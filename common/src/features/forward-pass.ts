@@ -264,10 +264,8 @@ export class ForwardPassModel {
         ),
       );
     }
-    return this.outputIds.map((id) => {
-      const t = values.get(id) as Tensor;
-      return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
-    });
+    // Copies: a step's buffer is reused by the next call.
+    return this.outputIds.map((id) => Float32Array.from((values.get(id) as Tensor).data));
   }
 }
 
@@ -672,6 +670,8 @@ function embeddingDense(
   };
   let rowBias = new Float64Array(0);
   let columnsIn = new Float32Array(0);
+  const output = reusedBuffer();
+  const restBuffer = reusedBuffer();
   return {
     shape,
     run: (xs, rows, keyed) => {
@@ -692,7 +692,7 @@ function embeddingDense(
         const { table, vocab, name } = tables[t++] as (typeof tables)[number];
         if (plan?.keyedParts[j] !== true) addEmbeddingRows(data, rows, table, vocab, units, rowBias, name);
       });
-      const out = new Float32Array(rows * units);
+      const out = output(rows * units);
       if (plan === undefined || keyed === undefined) dense(columnsIn, rows, out, rowBias);
       else {
         let partials = keyed.partials.byLayer.get(layer.name);
@@ -710,7 +710,7 @@ function embeddingDense(
           addRow(rowBias, r * units, partial, units);
         }
         const rest = plan.restAt.length;
-        const restIn = new Float32Array(rows * rest);
+        const restIn = restBuffer(rows * rest);
         for (let r = 0; r < rows; r++)
           for (let k = 0; k < rest; k++)
             restIn[r * rest + k] = columnsIn[r * cols + (plan.restAt[k] as number)] as number;
@@ -758,6 +758,18 @@ interface KeyedPlan {
   /** Where each other column sits in the concatenated columns. */
   restAt: Int32Array;
   rest: (input: Float32Array, vectors: number, out: Float32Array, rowBias?: Float64Array) => void;
+}
+
+/**
+ * A step's own buffer, reused by every call of `predict` (young-generation garbage was a sixth of the
+ * serving path's CPU): its contents live until the step runs again, and `predict` returns copies.
+ */
+function reusedBuffer(): (length: number) => Float32Array {
+  let buffer = new Float32Array(0);
+  return (length) => {
+    if (buffer.length < length) buffer = new Float32Array(length);
+    return buffer.subarray(0, length);
+  };
 }
 
 /** to[at + u] += from[u] for u < units. */
@@ -907,12 +919,13 @@ function compileLayer(layer: LayerSpec, inShapes: number[][], weights: Map<strin
         units,
         Array.from({ length: inDim }, (_, i) => i),
       );
+      const output = reusedBuffer();
       return {
         shape,
         run: ([x], rows) => {
           const input = asFloat(x as Tensor);
           const vectors = rows * (size(inShape) / inDim);
-          const out = new Float32Array(vectors * units);
+          const out = output(vectors * units);
           dense(input, vectors, out);
           fn?.(out, units);
           return { data: out, shape };
