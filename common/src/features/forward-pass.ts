@@ -472,8 +472,7 @@ function denseForward(
       }
     }
     const oBase = v * units;
-    // Eight, then four output units per pass over the row: each input value is loaded once for
-    // eight (four) products.
+    // Eight output units per pass over the row: each input value is loaded once for eight products.
     let u = 0;
     for (; u + 7 < units; u += 8) {
       const k0 = u * inDim;
@@ -513,28 +512,6 @@ function denseForward(
       out[o + 5] = (b[u + 5] as number) + s5;
       out[o + 6] = (b[u + 6] as number) + s6;
       out[o + 7] = (b[u + 7] as number) + s7;
-    }
-    for (; u + 3 < units; u += 4) {
-      const k0 = u * inDim;
-      const k1 = k0 + inDim;
-      const k2 = k1 + inDim;
-      const k3 = k2 + inDim;
-      let s0 = rowBias === undefined ? 0 : (rowBias[oBase + u] as number);
-      let s1 = rowBias === undefined ? 0 : (rowBias[oBase + u + 1] as number);
-      let s2 = rowBias === undefined ? 0 : (rowBias[oBase + u + 2] as number);
-      let s3 = rowBias === undefined ? 0 : (rowBias[oBase + u + 3] as number);
-      for (let j = 0; j < n; j++) {
-        const x = row[j] as number;
-        const i = nz[j] as number;
-        s0 += x * (kT[k0 + i] as number);
-        s1 += x * (kT[k1 + i] as number);
-        s2 += x * (kT[k2 + i] as number);
-        s3 += x * (kT[k3 + i] as number);
-      }
-      out[oBase + u] = (b[u] as number) + s0;
-      out[oBase + u + 1] = (b[u + 1] as number) + s1;
-      out[oBase + u + 2] = (b[u + 2] as number) + s2;
-      out[oBase + u + 3] = (b[u + 3] as number) + s3;
     }
     for (; u < units; u++) {
       const kBase = u * inDim;
