@@ -84,11 +84,18 @@ export interface ModelInputArrays {
   article_region: Int32Array;
   /** `rows × NUMERIC_FEATURE_COUNT`. */
   numeric: Float32Array;
-  /**
-   * Per row, the key of its article's row in the context: rows with one key hold the same
-   * `ARTICLE_COLUMNS` (the forward pass reuses their products, `KeyedRows`). Set by `buildModelInputs`.
-   */
-  articleKeys?: Int32Array;
+}
+
+/** The article keys of inputs `buildModelInputs` returned (see `articleKeysOf`). */
+const inputKeys = new WeakMap<ModelInputArrays, Int32Array>();
+
+/**
+ * Per row of inputs built by `buildModelInputs`, the key of its article's row in the context: rows
+ * with one key hold the same `ARTICLE_COLUMNS`, so the forward pass may reuse their products
+ * (`KeyedRows`). Undefined for inputs made otherwise (e.g. concatenated).
+ */
+export function articleKeysOf(inputs: ModelInputArrays): Int32Array | undefined {
+  return inputKeys.get(inputs);
 }
 
 /**
@@ -544,7 +551,9 @@ export function buildModelInputs(
   } finally {
     reader.release();
   }
-  return { rows, article_section: section, article_region: region, numeric, articleKeys };
+  const inputs: ModelInputArrays = { rows, article_section: section, article_region: region, numeric };
+  inputKeys.set(inputs, articleKeys);
+  return inputs;
 }
 
 /** Concatenates input arrays (e.g. several readers' rows into one batch). */

@@ -7,6 +7,7 @@ import type { LoadedBundle } from "../bundle/read-bundle.js";
 import type { Normalisation, Vocabularies } from "../contracts/model-bundle.js";
 import {
   ARTICLE_COLUMNS,
+  articleKeysOf,
   buildModelInputs,
   type FeatureContext,
   type ModelInputArrays,
@@ -60,10 +61,11 @@ export class NetworkScorer implements Scorer {
       partials = new KeyedPartials();
       this.#partials.set(context, partials);
     }
+    const keys = articleKeysOf(x);
     const [scores] = this.network.predict(
       { article_section: x.article_section, article_region: x.article_region, numeric: x.numeric },
       x.rows,
-      x.articleKeys === undefined ? undefined : { keys: x.articleKeys, columns: ARTICLE_COLUMNS, partials },
+      keys === undefined ? undefined : { keys, columns: ARTICLE_COLUMNS, partials },
     );
     return scores as Float32Array;
   }
