@@ -21,7 +21,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, open, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, open, readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -283,18 +283,15 @@ async function startServer(env: Record<string, string>, tree: string): Promise<S
 }
 
 /**
- * Time the threads of a process spent runnable but waiting for a CPU, in ms (the second field of
- * /proc/<pid>/task/<tid>/schedstat, ns): on a shared machine, the share of a latency run the server
- * could not run because other processes held its core. 0 when the kernel does not expose it.
+ * Time the main thread of a process (the event loop that serves every request) spent runnable but
+ * waiting for a CPU, in ms (the second field of /proc/<pid>/schedstat, ns): on a shared machine, the
+ * share of a latency run the server could not run because other processes held its core. 0 when the
+ * kernel does not expose it.
  */
 async function runQueueWaitMs(pid: number): Promise<number> {
   try {
-    let ns = 0;
-    for (const tid of await readdir(`/proc/${pid}/task`)) {
-      const fields = (await readFile(`/proc/${pid}/task/${tid}/schedstat`, "utf8")).trim().split(" ");
-      ns += Number(fields[1] ?? 0);
-    }
-    return ns / 1e6;
+    const fields = (await readFile(`/proc/${pid}/schedstat`, "utf8")).trim().split(" ");
+    return Number(fields[1] ?? 0) / 1e6;
   } catch {
     return 0;
   }
@@ -495,7 +492,7 @@ async function main(): Promise<void> {
     bursty: RouteResult;
     /** The server's CPU time over the paced run's duration (its load on its core). */
     busyShare: number;
-    /** Its threads' time runnable but waiting for a CPU (taken by other processes), over the duration. */
+    /** Its main thread's time runnable but waiting for a CPU (held by other processes), over the duration. */
     waitedShare: number;
   }[] = [];
   try {
@@ -592,7 +589,7 @@ async function main(): Promise<void> {
       )}\n${atRate
         .map(
           (a) =>
-            `  [${a.label}] saturating rate just before ${(a.rate / 0.8).toFixed(0)}/s; server busy ${(100 * a.busyShare).toFixed(0)} % of the run, runnable but waiting for a CPU ${(100 * a.waitedShare).toFixed(0)} %; sender lag p99 ${a.paced.lagP99.toFixed(1)} ms (max ${a.paced.lagMax.toFixed(1)}); latency max ${a.paced.max.toFixed(1)} ms; at most ${a.paced.connections} requests in flight`,
+            `  [${a.label}] saturating rate just before ${(a.rate / 0.8).toFixed(0)}/s; server busy ${(100 * a.busyShare).toFixed(0)} % of the run, its event loop runnable but waiting for a CPU ${(100 * a.waitedShare).toFixed(0)} %; sender lag p99 ${a.paced.lagP99.toFixed(1)} ms (max ${a.paced.lagMax.toFixed(1)}); latency max ${a.paced.max.toFixed(1)} ms; at most ${a.paced.connections} requests in flight`,
         )
         .join("\n")}\n` +
         `the same rate through autocannon's per-second limit (${CONNECTIONS} connections sending back to back until each has its share of the second):\n${table(
