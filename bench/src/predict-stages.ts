@@ -118,6 +118,18 @@ async function main(): Promise<void> {
   const bodies = users.map((u) => JSON.stringify({ userId: u.userId, k: 10 }));
   const byId = new Map(users.map((u) => [u.userId, u]));
 
+  // The scorer's forward pass where the tree has one (it reuses per-article sums), else the network's.
+  const forward = (
+    x: import("@gplay/common").ModelInputArrays,
+    context: import("@gplay/common").FeatureContext,
+  ): Float32Array =>
+    typeof scorer.forward === "function"
+      ? scorer.forward(x, context)
+      : (network.predict(
+          { article_section: x.article_section, article_region: x.article_region, numeric: x.numeric },
+          x.rows,
+        )[0] as Float32Array);
+
   const rounds = Number(args.rounds);
   const samples: Record<PredictStage, number[]> = Object.fromEntries(
     PREDICT_STAGES.map((s) => [s, []]),
@@ -156,15 +168,7 @@ async function main(): Promise<void> {
         ),
       ),
     );
-    const scores = timed("forward pass", () =>
-      inputs.map(
-        (x) =>
-          network.predict(
-            { article_section: x.article_section, article_region: x.article_region, numeric: x.numeric },
-            x.rows,
-          )[0] as Float32Array,
-      ),
-    );
+    const scores = timed("forward pass", () => inputs.map((x) => forward(x, context)));
     const bodiesOut = timed("order + serialise", () =>
       pools.map((pool, i) => {
         const items = common

@@ -86,6 +86,18 @@ export interface ModelInputArrays {
   numeric: Float32Array;
 }
 
+/** The article keys of inputs `buildModelInputs` returned (see `articleKeysOf`). */
+const inputKeys = new WeakMap<ModelInputArrays, Int32Array>();
+
+/**
+ * Per row of inputs built by `buildModelInputs`, the key of its article's row in the context: rows
+ * with one key hold the same `ARTICLE_COLUMNS`, so the forward pass may reuse their products
+ * (`KeyedRows`). Undefined for inputs made otherwise (e.g. concatenated).
+ */
+export function articleKeysOf(inputs: ModelInputArrays): Int32Array | undefined {
+  return inputKeys.get(inputs);
+}
+
 /**
  * Engagement weight of one interaction: a read counts 1, plus clicks, time on page and scroll
  * (scroll clipped to 100 %), each on a log or unit scale so one outlier cannot dominate.
@@ -163,6 +175,26 @@ export function emptyReaderProfile(userType?: UserItem["userType"]): ReaderProfi
   return readerProfile([], userType, { asOf: 0, article: () => undefined });
 }
 
+/**
+ * One bit per bucket of the live `Postings` (a scratch shared by every call, cleared by `release`):
+ * most buckets of a candidate are not among the reader's recent reads', and one bit test settles them
+ * without probing the table.
+ */
+let present = new Uint32Array(1 << 13);
+
+/**
+ * The arrays of the live `Postings`' table, shared by every call and grown as needed (one index lives
+ * at a time, within `buildModelInputs`): no allocation per reader.
+ */
+const table = {
+  keys: new Float64Array(0),
+  start: new Int32Array(0),
+  end: new Int32Array(0),
+  count: new Int32Array(0),
+  slots: new Int32Array(0),
+  weights: new Float64Array(0),
+};
+
 /** First table cell probed for a bucket (Fibonacci hashing). */
 const homeCell = (bucket: number, mask: number): number => (Math.imul(bucket, 0x9e3779b1) >>> 0) & mask;
 
@@ -172,6 +204,8 @@ const homeCell = (bucket: number, mask: number): number => (Math.imul(bucket, 0x
  * serving path; a Map of arrays took several times longer).
  */
 class Postings {
+  /** Table cells in use (a power of two). */
+  readonly #capacity: number;
   /** Bucket per table cell, -1 when empty (float64 holds every u32 bucket exactly). */
   readonly #keys: Float64Array;
   /** Range of each cell's pairs in `#slots`/`#weights`. */
@@ -186,12 +220,23 @@ class Postings {
     for (const v of vectors) total += v.indices.length;
     let capacity = 16;
     while (capacity < total * 2) capacity *= 2;
+    this.#capacity = capacity;
     this.#mask = capacity - 1;
-    this.#keys = new Float64Array(capacity).fill(-1);
-    this.#start = new Int32Array(capacity);
-    this.#end = new Int32Array(capacity);
+    if (table.keys.length < capacity) {
+      table.keys = new Float64Array(capacity);
+      table.start = new Int32Array(capacity);
+      table.end = new Int32Array(capacity);
+      table.count = new Int32Array(capacity);
+    }
+    if (table.slots.length < total) {
+      table.slots = new Int32Array(total);
+      table.weights = new Float64Array(total);
+    }
+    this.#keys = table.keys.fill(-1, 0, capacity);
+    this.#start = table.start;
+    this.#end = table.end;
     // Count the pairs per bucket, lay the ranges out, then fill them in slot order.
-    const count = new Int32Array(capacity);
+    const count = table.count.fill(0, 0, capacity);
     for (const v of vectors)
       for (const bucket of v.indices) {
         const c = this.#cell(bucket, true);
@@ -203,8 +248,14 @@ class Postings {
       this.#end[c] = at;
       at += count[c] as number;
     }
-    this.#slots = new Int32Array(total);
-    this.#weights = new Float64Array(total);
+    let maxBucket = 0;
+    for (const v of vectors) for (const bucket of v.indices) if (bucket > maxBucket) maxBucket = bucket;
+    if (present.length <= maxBucket >>> 5) present = new Uint32Array((maxBucket >>> 5) + 1);
+    for (const v of vectors)
+      for (const bucket of v.indices)
+        present[bucket >>> 5] = (present[bucket >>> 5] as number) | (1 << (bucket & 31));
+    this.#slots = table.slots;
+    this.#weights = table.weights;
     vectors.forEach((v, slot) => {
       for (let k = 0; k < v.indices.length; k++) {
         const c = this.#cell(v.indices[k] as number, false);
@@ -220,8 +271,11 @@ class Postings {
   accumulate(a: SparseVector, dots: Float64Array): void {
     const keys = this.#keys;
     const mask = this.#mask;
+    const bits = present;
     for (let k = 0; k < a.indices.length; k++) {
       const bucket = a.indices[k] as number;
+      const word = bucket >>> 5;
+      if (word >= bits.length || ((bits[word] as number) & (1 << (bucket & 31))) === 0) continue;
       let c = homeCell(bucket, mask);
       let key = keys[c] as number;
       while (key !== bucket && key !== -1) {
@@ -235,6 +289,15 @@ class Postings {
         const slot = this.#slots[p] as number;
         dots[slot] = (dots[slot] as number) + w * (this.#weights[p] as number);
       }
+    }
+  }
+
+  /** Clears this index's bits from the shared scratch; call before another `Postings` is built. */
+  release(): void {
+    const keys = this.#keys;
+    for (let c = 0; c < this.#capacity; c++) {
+      const key = keys[c] as number;
+      if (key !== -1) present[key >>> 5] = 0;
     }
   }
 
@@ -297,15 +360,24 @@ class ReaderFeatureState {
     this.#dots = new Float64Array(vectors.length);
   }
 
-  /** The raw numeric features of this reader × `page`, written to `out[offset …]`. */
-  write(
-    page: string,
-    a: ArticleFeatureSource | undefined,
-    out: Float32Array | number[],
-    offset: number,
-  ): void {
+  /** Frees the shared scratch of the reader's index (after the last `crossFeatures`). */
+  release(): void {
+    this.#postings.release();
+  }
+
+  /** The reader's own features (0–4), raw. */
+  readerFeatures(out: Float64Array): void {
     const { profile } = this;
-    const own = articleFeatures(this.context, page, a);
+    out[0] = Math.log1p(profile.interactions);
+    out[1] = Math.log1p(profile.engagement);
+    out[2] = profile.isLogged ? 1 : 0;
+    out[3] = profile.interactions > 0 ? 1 : 0;
+    out[4] = Math.log1p(this.hoursSinceLast);
+  }
+
+  /** The reader × article features (13–18) of `page`, raw, written to `out[0 …]`. */
+  crossFeatures(page: string, a: ArticleFeatureSource | undefined, norm: number, out: Float64Array): void {
+    const { profile } = this;
     let maxSim = 0;
     let sumSim = 0;
     const slots = this.#norm.length;
@@ -314,82 +386,134 @@ class ReaderFeatureState {
       const dots = this.#dots;
       dots.fill(0);
       this.#postings.accumulate(av, dots);
-      const na = own[ARTICLE_NORM] as number;
       for (let slot = 0; slot < slots; slot++) {
         const nb = this.#norm[slot] as number;
         const s =
-          av.dimension !== this.#dimension[slot] || na === 0 || nb === 0
+          av.dimension !== this.#dimension[slot] || norm === 0 || nb === 0
             ? 0
-            : (dots[slot] as number) / (na * nb);
+            : (dots[slot] as number) / (norm * nb);
         if (s > maxSim) maxSim = s;
         sumSim += s;
       }
     }
     const last = this.last;
-    out[offset] = Math.log1p(profile.interactions);
-    out[offset + 1] = Math.log1p(profile.engagement);
-    out[offset + 2] = profile.isLogged ? 1 : 0;
-    out[offset + 3] = profile.interactions > 0 ? 1 : 0;
-    out[offset + 4] = Math.log1p(this.hoursSinceLast);
-    for (let k = 0; k < ARTICLE_FEATURES; k++) out[offset + 5 + k] = own[k] as number;
-    out[offset + 13] = a === undefined ? 0 : (profile.sectionShare.get(a.section) ?? 0);
-    out[offset + 14] = a === undefined ? 0 : (profile.regionShare.get(a.region) ?? 0);
-    out[offset + 15] = maxSim;
-    out[offset + 16] = slots > 0 && a?.vector !== undefined ? sumSim / slots : 0;
-    out[offset + 17] = Math.log1p(this.#covisit.get(page) ?? 0);
-    out[offset + 18] = a !== undefined && last !== undefined && last.section === a.section ? 1 : 0;
+    out[0] = a === undefined ? 0 : (profile.sectionShare.get(a.section) ?? 0);
+    out[1] = a === undefined ? 0 : (profile.regionShare.get(a.region) ?? 0);
+    out[2] = maxSim;
+    out[3] = slots > 0 && a?.vector !== undefined ? sumSim / slots : 0;
+    out[4] = Math.log1p(this.#covisit.get(page) ?? 0);
+    out[5] = a !== undefined && last !== undefined && last.section === a.section ? 1 : 0;
   }
 }
 
-/** Features 5–12 depend on the article and the context only; slot 8 of the cache holds the vector's norm. */
+/** Numeric columns: the reader's (0–4), the article's (5–12), the reader × article ones (13–18). */
+const READER_FEATURES = 5;
 const ARTICLE_FEATURES = 8;
-const ARTICLE_NORM = ARTICLE_FEATURES;
+const CROSS_FEATURES = NUMERIC_FEATURE_COUNT - READER_FEATURES - ARTICLE_FEATURES;
+const ARTICLE_FROM = READER_FEATURES;
+const CROSS_FROM = READER_FEATURES + ARTICLE_FEATURES;
 
 /**
- * Per context, the article-only part of each article's features (age, freshness, popularity at every
- * scale, known) and its vector's norm, computed on the first request that ranks it: the same figures
- * for every reader, so the serving path stops recomputing ten logarithms and a dot product per row.
+ * What a context knows of one article for every reader: its source, vocabulary ids, the article-only
+ * features (5–12) as stored in the model inputs (standardised with the context's normalisation, float32)
+ * and its vector's norm. Computed on the first request that ranks the article, then reused: the same
+ * figures for every reader, so a row costs one lookup instead of ten logarithms, a dot product and
+ * eight standardisations.
  */
-const articleCache = new WeakMap<object, Map<string, Float64Array>>();
+interface ArticleRow {
+  /** Unique per row object: a replaced source gets a new row, so a new key. */
+  key: number;
+  source: ArticleFeatureSource | undefined;
+  section: number;
+  region: number;
+  scaled: Float32Array;
+  norm: number;
+}
 
+/** Per context, its article rows and the vocabularies and normalisation they were computed with. */
+/**
+ * The model-input columns that depend on the article alone (given the context): its section and
+ * region ids and the article block of the numeric features.
+ */
+export const ARTICLE_COLUMNS: Readonly<Record<string, readonly number[]>> = {
+  article_section: [0],
+  article_region: [0],
+  numeric: Array.from({ length: ARTICLE_FEATURES }, (_, k) => ARTICLE_FROM + k),
+};
+
+let nextArticleKey = 0;
+
+const articleRows = new WeakMap<
+  object,
+  { rows: Map<string, ArticleRow>; vocab: VocabularyIndex; normalisation: Normalisation | undefined }
+>();
+
+function rowsOf(context: FeatureContext): Map<string, ArticleRow> {
+  let cache = articleRows.get(context);
+  // A context is not meant to change its vocabularies or normalisation; if one does, start afresh.
+  if (cache?.vocab !== context.vocab || cache.normalisation !== context.normalisation) {
+    cache = { rows: new Map(), vocab: context.vocab, normalisation: context.normalisation };
+    articleRows.set(context, cache);
+  }
+  return cache.rows;
+}
+
+/** The article-only features (5–12) of `page` in `context`, raw. */
 function articleFeatures(
   context: FeatureContext,
   page: string,
   a: ArticleFeatureSource | undefined,
-): Float64Array {
-  let cache = articleCache.get(context);
-  if (cache === undefined) {
-    cache = new Map();
-    articleCache.set(context, cache);
-  }
-  const cached = cache.get(page);
-  // A catalogue may replace an article's source (a refresh): the cache holds the one it was computed from.
-  if (cached !== undefined && articleOf.get(cached) === a) return cached;
-  const own = new Float64Array(ARTICLE_FEATURES + 1);
+  out: Float64Array,
+): void {
   const ageHours = a === undefined ? 0 : Math.max(0, (context.asOf - a.issued) / HOUR_MS);
-  own[0] = Math.log1p(ageHours);
-  own[1] = a === undefined ? 0 : 2 ** (-ageHours / 24);
-  own[2] = Math.log1p(context.popularity(page));
+  out[0] = Math.log1p(ageHours);
+  out[1] = a === undefined ? 0 : 2 ** (-ageHours / 24);
+  out[2] = Math.log1p(context.popularity(page));
   const scales = context.popularityScales(page);
   const p1 = scales?.[0] ?? 0;
   const p24 = scales?.[2] ?? 0;
-  own[3] = Math.log1p(p1);
-  own[4] = Math.log1p(scales?.[1] ?? 0);
-  own[5] = Math.log1p(p24);
-  own[6] = Math.log1p(p1) - Math.log1p(p24 / 24);
-  own[7] = a === undefined ? 0 : 1;
-  own[ARTICLE_NORM] = a?.vector === undefined ? 0 : Math.sqrt(sparseDot(a.vector, a.vector));
-  if (a !== undefined) articleOf.set(own, a);
-  cache.set(page, own);
-  return own;
+  out[3] = Math.log1p(p1);
+  out[4] = Math.log1p(scales?.[1] ?? 0);
+  out[5] = Math.log1p(p24);
+  out[6] = Math.log1p(p1) - Math.log1p(p24 / 24);
+  out[7] = a === undefined ? 0 : 1;
 }
 
-/** The article source each cached row was computed from. */
-const articleOf = new WeakMap<Float64Array, ArticleFeatureSource>();
+/** `v` as the model inputs hold column `k`: standardised when the context has a normalisation. */
+const scale = (norm: Normalisation | undefined, k: number, v: number): number =>
+  norm === undefined ? v : (v - (norm.mean[k] as number)) / (norm.std[k] as number);
+
+function articleRow(
+  context: FeatureContext,
+  rows: Map<string, ArticleRow>,
+  page: string,
+  a: ArticleFeatureSource | undefined,
+): ArticleRow {
+  const cached = rows.get(page);
+  // A catalogue may replace an article's source (a refresh): the row holds the one it was computed from.
+  if (cached !== undefined && cached.source === a) return cached;
+  const raw = new Float64Array(ARTICLE_FEATURES);
+  articleFeatures(context, page, a, raw);
+  const scaled = new Float32Array(ARTICLE_FEATURES);
+  for (let k = 0; k < ARTICLE_FEATURES; k++)
+    scaled[k] = scale(context.normalisation, ARTICLE_FROM + k, raw[k] as number);
+  const row: ArticleRow = {
+    key: nextArticleKey++,
+    source: a,
+    section: a === undefined ? OOV_ID : (context.vocab.section.get(a.section) ?? OOV_ID),
+    region: a === undefined ? OOV_ID : (context.vocab.region.get(a.region) ?? OOV_ID),
+    scaled,
+    norm: a?.vector === undefined ? 0 : Math.sqrt(sparseDot(a.vector, a.vector)),
+  };
+  rows.set(page, row);
+  return row;
+}
 
 /**
  * The model inputs of one reader and a list of candidate articles (one row per page, same order).
- * Numeric features are standardised with `context.normalisation` when given.
+ * Numeric features are standardised with `context.normalisation` when given. Each value is the one
+ * the column-by-column definition gives (the same raw figure, standardised in float64, stored as
+ * float32): the reader's columns are computed once per call and the article's once per context.
  */
 export function buildModelInputs(
   profile: ReaderProfile,
@@ -401,21 +525,35 @@ export function buildModelInputs(
   const region = new Int32Array(rows);
   const numeric = new Float32Array(rows * NUMERIC_FEATURE_COUNT);
   const norm = context.normalisation;
-  const raw = new Array<number>(NUMERIC_FEATURE_COUNT).fill(0);
   const reader = new ReaderFeatureState(profile, context);
-  for (let r = 0; r < rows; r++) {
-    const page = pages[r] as string;
-    const a = context.article(page);
-    section[r] = a === undefined ? OOV_ID : (context.vocab.section.get(a.section) ?? OOV_ID);
-    region[r] = a === undefined ? OOV_ID : (context.vocab.region.get(a.region) ?? OOV_ID);
-    reader.write(page, a, raw, 0);
-    for (let k = 0; k < NUMERIC_FEATURE_COUNT; k++) {
-      const v = raw[k] as number;
-      numeric[r * NUMERIC_FEATURE_COUNT + k] =
-        norm === undefined ? v : (v - (norm.mean[k] as number)) / (norm.std[k] as number);
+  const own = new Float64Array(READER_FEATURES);
+  reader.readerFeatures(own);
+  const readerScaled = new Float32Array(READER_FEATURES);
+  for (let k = 0; k < READER_FEATURES; k++) readerScaled[k] = scale(norm, k, own[k] as number);
+  const cross = new Float64Array(CROSS_FEATURES);
+  const cache = rowsOf(context);
+  const articleKeys = new Int32Array(rows);
+  try {
+    for (let r = 0; r < rows; r++) {
+      const page = pages[r] as string;
+      const a = context.article(page);
+      const row = articleRow(context, cache, page, a);
+      articleKeys[r] = row.key;
+      section[r] = row.section;
+      region[r] = row.region;
+      const at = r * NUMERIC_FEATURE_COUNT;
+      numeric.set(readerScaled, at);
+      numeric.set(row.scaled, at + ARTICLE_FROM);
+      reader.crossFeatures(page, a, row.norm, cross);
+      for (let k = 0; k < CROSS_FEATURES; k++)
+        numeric[at + CROSS_FROM + k] = scale(norm, CROSS_FROM + k, cross[k] as number);
     }
+  } finally {
+    reader.release();
   }
-  return { rows, article_section: section, article_region: region, numeric };
+  const inputs: ModelInputArrays = { rows, article_section: section, article_region: region, numeric };
+  inputKeys.set(inputs, articleKeys);
+  return inputs;
 }
 
 /** Concatenates input arrays (e.g. several readers' rows into one batch). */

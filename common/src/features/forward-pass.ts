@@ -104,6 +104,27 @@ export interface ForwardPassInput {
 
 export type ForwardPassFeeds = Readonly<Record<string, Float32Array | Int32Array>>;
 
+/**
+ * Rows that share parts of their inputs (the candidate article's columns, the same for every reader):
+ * a first Dense layer over model inputs (the fused embeddings + columns) sums the products of the keyed
+ * columns once per key and reuses the partial sum, so a row costs only its other columns. The result
+ * is the straightforward one up to float64 summation order (identical when the keyed columns come
+ * first among the row's varying ones).
+ */
+export interface KeyedRows {
+  /** Per row, its key (≥ 0): two rows with one key hold one value in every keyed column. */
+  keys: Int32Array;
+  /** The keyed columns of each input, by input name (an id input: `[0]`). */
+  columns: Readonly<Record<string, readonly number[]>>;
+  /** The partial sums per key, filled on first use; one per set of keyed values (e.g. per world). */
+  partials: KeyedPartials;
+}
+
+/** Partial sums of keyed rows, per layer and key. */
+export class KeyedPartials {
+  readonly byLayer = new Map<string, Map<number, Float64Array>>();
+}
+
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
@@ -117,7 +138,7 @@ interface LayerSpec {
 
 interface Step {
   layer: LayerSpec;
-  run: (inputs: Tensor[], rows: number) => Tensor;
+  run: (inputs: Tensor[], rows: number, keyed?: KeyedRows) => Tensor;
   inputs: string[];
   output: string;
 }
@@ -216,8 +237,13 @@ export class ForwardPassModel {
     );
   }
 
-  /** Runs the network on `rows` rows; `feeds` maps each input name to its row-major values. */
-  predict(feeds: ForwardPassFeeds, rows: number): Float32Array[] {
+  /**
+   * Runs the network on `rows` rows; `feeds` maps each input name to its row-major values. `keyed`
+   * names columns whose products a fused first layer may reuse between rows and calls.
+   */
+  predict(feeds: ForwardPassFeeds, rows: number, keyed?: KeyedRows): Float32Array[] {
+    if (keyed !== undefined && keyed.keys.length !== rows)
+      throw new ForwardPassError(`keyed rows have ${keyed.keys.length} keys for ${rows} rows`);
     const values = new Map<string, Tensor>();
     for (const input of this.inputs) {
       const data = feeds[input.name];
@@ -234,13 +260,12 @@ export class ForwardPassModel {
         step.run(
           step.inputs.map((id) => values.get(id) as Tensor),
           rows,
+          keyed,
         ),
       );
     }
-    return this.outputIds.map((id) => {
-      const t = values.get(id) as Tensor;
-      return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
-    });
+    // Copies: a step's buffer is reused by the next call.
+    return this.outputIds.map((id) => Float32Array.from((values.get(id) as Tensor).data));
   }
 }
 
@@ -447,17 +472,26 @@ function denseForward(
       }
     }
     const oBase = v * units;
-    // Four output units per pass over the row: each input value is loaded once for four products.
+    // Eight output units per pass over the row: each input value is loaded once for eight products.
     let u = 0;
-    for (; u + 3 < units; u += 4) {
+    for (; u + 7 < units; u += 8) {
       const k0 = u * inDim;
       const k1 = k0 + inDim;
       const k2 = k1 + inDim;
       const k3 = k2 + inDim;
-      let s0 = rowBias === undefined ? 0 : (rowBias[oBase + u] as number);
-      let s1 = rowBias === undefined ? 0 : (rowBias[oBase + u + 1] as number);
-      let s2 = rowBias === undefined ? 0 : (rowBias[oBase + u + 2] as number);
-      let s3 = rowBias === undefined ? 0 : (rowBias[oBase + u + 3] as number);
+      const k4 = k3 + inDim;
+      const k5 = k4 + inDim;
+      const k6 = k5 + inDim;
+      const k7 = k6 + inDim;
+      const o = oBase + u;
+      let s0 = rowBias === undefined ? 0 : (rowBias[o] as number);
+      let s1 = rowBias === undefined ? 0 : (rowBias[o + 1] as number);
+      let s2 = rowBias === undefined ? 0 : (rowBias[o + 2] as number);
+      let s3 = rowBias === undefined ? 0 : (rowBias[o + 3] as number);
+      let s4 = rowBias === undefined ? 0 : (rowBias[o + 4] as number);
+      let s5 = rowBias === undefined ? 0 : (rowBias[o + 5] as number);
+      let s6 = rowBias === undefined ? 0 : (rowBias[o + 6] as number);
+      let s7 = rowBias === undefined ? 0 : (rowBias[o + 7] as number);
       for (let j = 0; j < n; j++) {
         const x = row[j] as number;
         const i = nz[j] as number;
@@ -465,11 +499,19 @@ function denseForward(
         s1 += x * (kT[k1 + i] as number);
         s2 += x * (kT[k2 + i] as number);
         s3 += x * (kT[k3 + i] as number);
+        s4 += x * (kT[k4 + i] as number);
+        s5 += x * (kT[k5 + i] as number);
+        s6 += x * (kT[k6 + i] as number);
+        s7 += x * (kT[k7 + i] as number);
       }
-      out[oBase + u] = (b[u] as number) + s0;
-      out[oBase + u + 1] = (b[u + 1] as number) + s1;
-      out[oBase + u + 2] = (b[u + 2] as number) + s2;
-      out[oBase + u + 3] = (b[u + 3] as number) + s3;
+      out[o] = (b[u] as number) + s0;
+      out[o + 1] = (b[u + 1] as number) + s1;
+      out[o + 2] = (b[u + 2] as number) + s2;
+      out[o + 3] = (b[u + 3] as number) + s3;
+      out[o + 4] = (b[u + 4] as number) + s4;
+      out[o + 5] = (b[u + 5] as number) + s5;
+      out[o + 6] = (b[u + 6] as number) + s6;
+      out[o + 7] = (b[u + 7] as number) + s7;
     }
     for (; u < units; u++) {
       const kBase = u * inDim;
@@ -564,41 +606,186 @@ function embeddingDense(
   const cols = columns.length;
   const dense = denseKernel(kernel, bias, units, columns);
   const shape = [units];
+  const inputName = (part: FusedPart) => part.dep.split(":")[0] as string;
+  /** Per keyed-columns spec: which parts are keyed whole, which columns are keyed, the rest's kernel. */
+  const plans = new Map<string, KeyedPlan | undefined>();
+  const planOf = (spec: KeyedRows["columns"]): KeyedPlan | undefined => {
+    const id = JSON.stringify(parts.map((part) => spec[inputName(part)] ?? []));
+    if (plans.has(id)) return plans.get(id);
+    const keyedParts: boolean[] = [];
+    const keyedCols: number[] = [];
+    const restCols: number[] = [];
+    const restAt: number[] = [];
+    let at = 0;
+    let c = 0;
+    parts.forEach((part, j) => {
+      const width = widths[j] as number;
+      const own = new Set(spec[inputName(part)] ?? []);
+      keyedParts.push(part.embedding !== undefined && own.has(0));
+      if (part.embedding === undefined)
+        for (let k = 0; k < width; k++) {
+          if (own.has(k)) keyedCols.push(columns[c] as number);
+          else {
+            restCols.push(columns[c] as number);
+            restAt.push(at + k);
+          }
+          c++;
+        }
+      if (part.embedding === undefined) at += width;
+    });
+    const plan =
+      keyedCols.length === 0 && !keyedParts.some(Boolean)
+        ? undefined
+        : {
+            keyedParts,
+            keyedCols,
+            restAt: Int32Array.from(restAt),
+            rest: denseKernel(kernel, bias, units, restCols),
+          };
+    plans.set(id, plan);
+    return plan;
+  };
   let rowBias = new Float64Array(0);
+  let columnsIn = new Float32Array(0);
+  const output = reusedBuffer();
+  const restBuffer = reusedBuffer();
   return {
     shape,
-    run: (xs, rows) => {
+    run: (xs, rows, keyed) => {
       if (rowBias.length < rows * units) rowBias = new Float64Array(rows * units);
+      if (columnsIn.length < rows * cols) columnsIn = new Float32Array(rows * cols);
       rowBias.fill(0, 0, rows * units);
-      const columnsIn = new Float32Array(rows * cols);
+      const plan = keyed === undefined ? undefined : planOf(keyed.columns);
       let t = 0;
       let at = 0;
       parts.forEach((part, j) => {
         const data = (xs[j] as Tensor).data;
         if (part.embedding === undefined) {
           const width = widths[j] as number;
-          for (let r = 0; r < rows; r++)
-            for (let k = 0; k < width; k++) columnsIn[r * cols + at + k] = data[r * width + k] as number;
+          copyColumns(data, rows, width, columnsIn, cols, at);
           at += width;
           return;
         }
         const { table, vocab, name } = tables[t++] as (typeof tables)[number];
-        for (let r = 0; r < rows; r++) {
-          const id = Math.trunc(data[r] as number);
-          if (!(id >= 0 && id < vocab))
-            throw new ForwardPassError(`Layer ${name}: id ${id} is outside the vocabulary (0–${vocab - 1})`);
-          const from = id * units;
-          const to = r * units;
-          for (let u = 0; u < units; u++)
-            rowBias[to + u] = (rowBias[to + u] as number) + (table[from + u] as number);
-        }
+        if (plan?.keyedParts[j] !== true) addEmbeddingRows(data, rows, table, vocab, units, rowBias, name);
       });
-      const out = new Float32Array(rows * units);
-      dense(columnsIn, rows, out, rowBias);
+      const out = output(rows * units);
+      if (plan === undefined || keyed === undefined) dense(columnsIn, rows, out, rowBias);
+      else {
+        let partials = keyed.partials.byLayer.get(layer.name);
+        if (partials === undefined) {
+          partials = new Map();
+          keyed.partials.byLayer.set(layer.name, partials);
+        }
+        for (let r = 0; r < rows; r++) {
+          const key = keyed.keys[r] as number;
+          let partial = partials.get(key);
+          if (partial === undefined) {
+            partial = keyedPartial(plan, r, xs, columnsIn, cols);
+            partials.set(key, partial);
+          }
+          addRow(rowBias, r * units, partial, units);
+        }
+        const rest = plan.restAt.length;
+        const restIn = restBuffer(rows * rest);
+        for (let r = 0; r < rows; r++)
+          for (let k = 0; k < rest; k++)
+            restIn[r * rest + k] = columnsIn[r * cols + (plan.restAt[k] as number)] as number;
+        plan.rest(restIn, rows, out, rowBias);
+      }
       fn?.(out, units);
       return { data: out, shape };
     },
   };
+
+  /** Row `r`'s keyed part: its keyed embeddings' products (in part order), then its keyed columns'. */
+  function keyedPartial(
+    plan: KeyedPlan,
+    r: number,
+    xs: Tensor[],
+    columnsIn: Float32Array,
+    cols: number,
+  ): Float64Array {
+    const partial = new Float64Array(units);
+    let t = 0;
+    parts.forEach((part, j) => {
+      if (part.embedding === undefined) return;
+      const { table, vocab, name } = tables[t++] as (typeof tables)[number];
+      if (plan.keyedParts[j] !== true) return;
+      const id = Math.trunc((xs[j] as Tensor).data[r] as number);
+      if (!(id >= 0 && id < vocab))
+        throw new ForwardPassError(`Layer ${name}: id ${id} is outside the vocabulary (0–${vocab - 1})`);
+      addRow(partial, 0, table.subarray(id * units, (id + 1) * units), units);
+    });
+    for (const col of plan.keyedCols) {
+      const x = columnsIn[r * cols + columns.indexOf(col)] as number;
+      if (x !== 0)
+        for (let u = 0; u < units; u++)
+          partial[u] = (partial[u] as number) + x * (kernel[col * units + u] as number);
+    }
+    return partial;
+  }
+}
+
+interface KeyedPlan {
+  /** Per fused part: an embedding whose ids are keyed. */
+  keyedParts: boolean[];
+  /** Keyed columns (kernel rows), in input order. */
+  keyedCols: number[];
+  /** Where each other column sits in the concatenated columns. */
+  restAt: Int32Array;
+  rest: (input: Float32Array, vectors: number, out: Float32Array, rowBias?: Float64Array) => void;
+}
+
+/**
+ * A step's own buffer, reused by every call of `predict` (young-generation garbage was a sixth of the
+ * serving path's CPU): its contents live until the step runs again, and `predict` returns copies.
+ */
+function reusedBuffer(): (length: number) => Float32Array {
+  let buffer = new Float32Array(0);
+  return (length) => {
+    if (buffer.length < length) buffer = new Float32Array(length);
+    return buffer.subarray(0, length);
+  };
+}
+
+/** to[at + u] += from[u] for u < units. */
+function addRow(to: Float64Array, at: number, from: Float64Array, units: number): void {
+  for (let u = 0; u < units; u++) to[at + u] = (to[at + u] as number) + (from[u] as number);
+}
+
+/** Columns of one fused part into the concatenated columns' rows (at column `at` of `cols`). */
+function copyColumns(
+  data: Float32Array | Int32Array,
+  rows: number,
+  width: number,
+  into: Float32Array,
+  cols: number,
+  at: number,
+): void {
+  for (let r = 0; r < rows; r++)
+    for (let k = 0; k < width; k++) into[r * cols + at + k] = data[r * width + k] as number;
+}
+
+/** rowBias[r] += the embedding table's row of each row's id (checked against the vocabulary). */
+function addEmbeddingRows(
+  ids: Float32Array | Int32Array,
+  rows: number,
+  table: Float64Array,
+  vocab: number,
+  units: number,
+  rowBias: Float64Array,
+  name: string,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const id = Math.trunc(ids[r] as number);
+    if (!(id >= 0 && id < vocab))
+      throw new ForwardPassError(`Layer ${name}: id ${id} is outside the vocabulary (0–${vocab - 1})`);
+    const from = id * units;
+    const to = r * units;
+    for (let u = 0; u < units; u++)
+      rowBias[to + u] = (rowBias[to + u] as number) + (table[from + u] as number);
+  }
 }
 
 /**
@@ -627,7 +814,7 @@ function denseKernel(
     denseForward(input, vectors, cols, units, kT, b0, b, constant, row, nz, out, rowBias);
 }
 
-type Compiled = { run: (inputs: Tensor[], rows: number) => Tensor; shape: number[] };
+type Compiled = { run: (inputs: Tensor[], rows: number, keyed?: KeyedRows) => Tensor; shape: number[] };
 
 function compileLayer(layer: LayerSpec, inShapes: number[][], weights: Map<string, Float32Array>): Compiled {
   const c = layer.config;
@@ -709,12 +896,13 @@ function compileLayer(layer: LayerSpec, inShapes: number[][], weights: Map<strin
         units,
         Array.from({ length: inDim }, (_, i) => i),
       );
+      const output = reusedBuffer();
       return {
         shape,
         run: ([x], rows) => {
           const input = asFloat(x as Tensor);
           const vectors = rows * (size(inShape) / inDim);
-          const out = new Float32Array(vectors * units);
+          const out = output(vectors * units);
           dense(input, vectors, out);
           fn?.(out, units);
           return { data: out, shape };

@@ -4,16 +4,49 @@
  */
 import type { SparseVector } from "../contracts/content-vector.js";
 
+/**
+ * Indices of the best `k` of `n` items, best first, by `before(i, j)` (a strict total order: the order
+ * a full sort gives). One comparison per item against the worst kept and an insertion for the few that
+ * beat it, when `k` is a small part of `n`; a sort otherwise.
+ */
+export function selectTop(n: number, k: number, before: (i: number, j: number) => boolean): number[] {
+  const top: number[] = [];
+  if (k <= 0) return top;
+  // Most of the items kept (a whole ranking): insertion would be quadratic, a sort is not.
+  if (4 * k >= n)
+    return Array.from({ length: n }, (_, i) => i)
+      .sort((i, j) => (before(i, j) ? -1 : before(j, i) ? 1 : 0))
+      .slice(0, k);
+  for (let i = 0; i < n; i++) {
+    if (top.length === k && !before(i, top[k - 1] as number)) continue;
+    let at = top.length === k ? k - 1 : top.length;
+    while (at > 0 && before(i, top[at - 1] as number)) {
+      top[at] = top[at - 1] as number;
+      at--;
+    }
+    top[at] = i;
+  }
+  return top;
+}
+
 /** Top `k` keys by value (ties by key, ascending), skipping `exclude`. */
 export function topK(
   scores: ReadonlyMap<string, number>,
   k: number,
   exclude?: { has(key: string): boolean },
 ): string[] {
-  const entries: [string, number][] = [];
-  for (const e of scores) if (!exclude?.has(e[0])) entries.push(e);
-  entries.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  return entries.slice(0, k).map(([p]) => p);
+  const keys: string[] = [];
+  const values: number[] = [];
+  for (const [key, value] of scores)
+    if (!exclude?.has(key)) {
+      keys.push(key);
+      values.push(value);
+    }
+  return selectTop(keys.length, k, (i, j) => {
+    const vi = values[i] as number;
+    const vj = values[j] as number;
+    return vi > vj || (vi === vj && (keys[i] as string) < (keys[j] as string));
+  }).map((i) => keys[i] as string);
 }
 
 /**
@@ -80,16 +113,23 @@ export class ContentIndex {
     for (const v of vectors)
       for (let i = 0; i < v.indices.length; i++)
         query.set(v.indices[i] as number, (query.get(v.indices[i] as number) ?? 0) + (v.values[i] as number));
-    // The heaviest query terms only, and no stop-word-like bucket: bounded work per reader.
-    const terms = [...query].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, this.maxQueryTerms);
+    // The heaviest query terms only (ties by bucket), and no stop-word-like bucket: bounded work per reader.
+    const buckets = [...query.keys()];
+    const qws = [...query.values()];
+    const terms = selectTop(buckets.length, this.maxQueryTerms, (i, j) => {
+      const wi = qws[i] as number;
+      const wj = qws[j] as number;
+      return wi > wj || (wi === wj && (buckets[i] as number) < (buckets[j] as number));
+    });
     const scores = this.#scores;
     const touched = this.#touched;
     const slots = this.#slots;
     const weights = this.#weights;
     const marked = this.#marked;
     let n = 0;
-    for (const [bucket, qw] of terms) {
-      const range = this.#ranges.get(bucket);
+    for (const t of terms) {
+      const qw = qws[t] as number;
+      const range = this.#ranges.get(buckets[t] as number);
       if (range === undefined || range[1] - range[0] > this.maxPosting) continue;
       for (let p = range[0]; p < range[1]; p++) {
         const slot = slots[p] as number;
@@ -102,13 +142,26 @@ export class ContentIndex {
         scores[slot] = before + qw * (weights[p] as number);
       }
     }
-    const found = new Map<string, number>();
+    // The best `k` touched slots not excluded, by score then page (the order of `topK`).
+    const pages = this.#pages;
+    const candidates: number[] = [];
+    const values: number[] = [];
     for (let i = 0; i < n; i++) {
       const slot = touched[i] as number;
-      found.set(this.#pages[slot] as string, scores[slot] as number);
+      if (!exclude.has(pages[slot] as string)) {
+        candidates.push(slot);
+        values.push(scores[slot] as number);
+      }
       scores[slot] = 0;
       marked[slot] = 0;
     }
-    return topK(found, k, exclude);
+    return selectTop(candidates.length, k, (i, j) => {
+      const vi = values[i] as number;
+      const vj = values[j] as number;
+      return (
+        vi > vj ||
+        (vi === vj && (pages[candidates[i] as number] as string) < (pages[candidates[j] as number] as string))
+      );
+    }).map((i) => pages[candidates[i] as number] as string);
   }
 }

@@ -6,13 +6,16 @@
 import type { LoadedBundle } from "../bundle/read-bundle.js";
 import type { Normalisation, Vocabularies } from "../contracts/model-bundle.js";
 import {
+  ARTICLE_COLUMNS,
+  articleKeysOf,
   buildModelInputs,
   type FeatureContext,
+  type ModelInputArrays,
   type ReaderProfile,
   type VocabularyIndex,
   vocabularyIndex,
 } from "../features/feature-builder.js";
-import type { ForwardPassModel } from "../features/forward-pass.js";
+import { type ForwardPassModel, KeyedPartials } from "../features/forward-pass.js";
 import { baselineScorer } from "./baseline-scorers.js";
 import type { Scorer } from "./recommend.js";
 import type { RecommendationWorld } from "./world.js";
@@ -21,6 +24,8 @@ export class NetworkScorer implements Scorer {
   readonly #vocab: VocabularyIndex;
   /** The feature context per world (a world is rebuilt when the served data changes). */
   readonly #contexts = new WeakMap<RecommendationWorld, FeatureContext>();
+  /** Per feature context, the first layer's sums over each article's own columns (computed once). */
+  readonly #partials = new WeakMap<FeatureContext, KeyedPartials>();
 
   constructor(
     private readonly network: ForwardPassModel,
@@ -42,10 +47,25 @@ export class NetworkScorer implements Scorer {
 
   score(profile: ReaderProfile, pages: readonly string[], world: RecommendationWorld): Float32Array {
     if (pages.length === 0) return new Float32Array(0);
-    const x = buildModelInputs(profile, pages, this.context(world));
+    const context = this.context(world);
+    return this.forward(buildModelInputs(profile, pages, context), context);
+  }
+
+  /**
+   * The network's scores of inputs built with `context`: one batched forward pass, the first layer's
+   * sums over each article's own columns reused within the context (`KeyedRows`).
+   */
+  forward(x: ModelInputArrays, context: FeatureContext): Float32Array {
+    let partials = this.#partials.get(context);
+    if (partials === undefined) {
+      partials = new KeyedPartials();
+      this.#partials.set(context, partials);
+    }
+    const keys = articleKeysOf(x);
     const [scores] = this.network.predict(
       { article_section: x.article_section, article_region: x.article_region, numeric: x.numeric },
       x.rows,
+      keys === undefined ? undefined : { keys, columns: ARTICLE_COLUMNS, partials },
     );
     return scores as Float32Array;
   }

@@ -5,7 +5,7 @@
  * and the fill-up to `k` are defined here and nowhere else.
  */
 import type { ReaderProfile } from "../features/feature-builder.js";
-import { topK } from "./content-index.js";
+import { selectTop, topK } from "./content-index.js";
 import type { RecommendationWorld } from "./world.js";
 
 /** Where a candidate came from (the first tier that proposed it). */
@@ -132,13 +132,16 @@ export function orderByScore(
 ): RecommendedEntry[] {
   if (scores.length !== pool.length)
     throw new RangeError(`scorer returned ${scores.length} scores for ${pool.length} candidates`);
-  const ranked: RecommendedEntry[] = pool.map((entry, i) => {
-    const score = scores[i] as number;
-    if (!Number.isFinite(score)) throw new RangeError("scorer returned a non-finite score");
-    return { ...entry, score };
+  for (let i = 0; i < scores.length; i++)
+    if (!Number.isFinite(scores[i] as number)) throw new RangeError("scorer returned a non-finite score");
+  // The best `k` by selection (sorting the whole pool and copying every entry was most of this stage),
+  // in the sort's order: score descending, ties by page id (pool pages are distinct).
+  const top = selectTop(pool.length, k, (i, j) => {
+    const si = scores[i] as number;
+    const sj = scores[j] as number;
+    return si > sj || (si === sj && (pool[i] as PoolEntry).page < (pool[j] as PoolEntry).page);
   });
-  ranked.sort((a, b) => b.score - a.score || (a.page < b.page ? -1 : 1));
-  return ranked.slice(0, k);
+  return top.map((i) => ({ ...(pool[i] as PoolEntry), score: scores[i] as number }));
 }
 
 /**

@@ -1,0 +1,204 @@
+/**
+ * The serving path's shortcuts against the straightforward definitions they replace: the feature
+ * builder's per-context article rows (column by column, standardised per value) and the top-k
+ * selections of the recommendation path (a full sort).
+ */
+import { describe, expect, it } from "@jest/globals";
+import {
+  type ArticleFeatureSource,
+  buildModelInputs,
+  cosineSimilarity,
+  type FeatureContext,
+  type Interaction,
+  mulberry32,
+  type Normalisation,
+  NUMERIC_FEATURE_COUNT,
+  NUMERIC_FEATURES,
+  orderByScore,
+  type PoolEntry,
+  readerProfile,
+  sparseVectorFromWeights,
+  topK,
+  vocabularyIndex,
+} from "../../src/index.js";
+
+const H = 3_600_000;
+const Q = (n: number) => `20000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+
+/** A seeded world: shared buckets, articles without vectors, unknown pages, co-visitation. */
+function world(seed: number) {
+  const random = mulberry32(seed);
+  const vector = () =>
+    sparseVectorFromWeights(
+      new Map(Array.from({ length: 30 }, () => [Math.floor(random() * 200), random()])),
+    );
+  const articles = new Map<string, ArticleFeatureSource>();
+  for (let n = 0; n < 80; n++)
+    articles.set(Q(n), {
+      page: Q(n),
+      section: `s${n % 6}`,
+      region: `r${n % 4}`,
+      issued: (n + random()) * H,
+      vector: n % 9 === 0 ? undefined : vector(),
+    });
+  const neighbours = new Map(
+    [...articles.keys()].map((p) => [
+      p,
+      new Map([0, 1, 2, 3].map(() => [Q(Math.floor(random() * 90)), random()])),
+    ]),
+  );
+  const popularity = new Map([...articles.keys()].map((p) => [p, random() < 0.3 ? 0 : 10 * random()]));
+  const scales = new Map([...articles.keys()].map((p) => [p, [random(), 2 * random(), 5 * random()]]));
+  const normalisation: Normalisation = {
+    features: [...NUMERIC_FEATURES],
+    mean: NUMERIC_FEATURES.map(() => random() - 0.5),
+    std: NUMERIC_FEATURES.map(() => 0.5 + random()),
+  };
+  const context: FeatureContext = {
+    asOf: 90 * H,
+    article: (p) => articles.get(p),
+    popularity: (p) => popularity.get(p) ?? 0,
+    popularityScales: (p) => scales.get(p),
+    covisitation: (p) => neighbours.get(p),
+    vocab: vocabularyIndex({ section: ["s1", "s2", "s3"], region: ["r0", "r2"] }),
+    normalisation,
+  };
+  const log: Interaction[] = Array.from({ length: 30 }, (_, i) => ({
+    page: Q(Math.floor(random() * 85)),
+    timestamp: i * H + Math.floor(random() * H),
+    clicks: Math.floor(random() * 3),
+    timeOnPageMs: Math.floor(random() * 100_000),
+    scrollPercentage: Math.floor(random() * 100),
+    pageVisits: 1,
+  }));
+  return { articles, neighbours, popularity, scales, context, log, random };
+}
+
+/** Every numeric column of one row by its definition (NUMERIC_FEATURES' comments), raw. */
+function directRow(w: ReturnType<typeof world>, profile: ReturnType<typeof readerProfile>, page: string) {
+  const { context } = w;
+  const a = w.articles.get(page);
+  const age = a === undefined ? 0 : Math.max(0, (context.asOf - a.issued) / H);
+  const scales = w.scales.get(page);
+  let maxSim = 0;
+  let sumSim = 0;
+  let count = 0;
+  let covisit = 0;
+  for (const r of profile.recent) {
+    covisit += w.neighbours.get(r)?.get(page) ?? 0;
+    const rv = w.articles.get(r)?.vector;
+    if (a?.vector === undefined || rv === undefined) continue;
+    const s = cosineSimilarity(a.vector, rv);
+    maxSim = Math.max(maxSim, s);
+    sumSim += s;
+    count++;
+  }
+  const last = profile.recent[0] === undefined ? undefined : w.articles.get(profile.recent[0]);
+  const since =
+    profile.lastTimestamp === undefined ? 0 : Math.max(0, (context.asOf - profile.lastTimestamp) / H);
+  return [
+    Math.log1p(profile.interactions),
+    Math.log1p(profile.engagement),
+    profile.isLogged ? 1 : 0,
+    profile.interactions > 0 ? 1 : 0,
+    Math.log1p(since),
+    Math.log1p(age),
+    a === undefined ? 0 : 2 ** (-age / 24),
+    Math.log1p(w.popularity.get(page) ?? 0),
+    Math.log1p(scales?.[0] ?? 0),
+    Math.log1p(scales?.[1] ?? 0),
+    Math.log1p(scales?.[2] ?? 0),
+    Math.log1p(scales?.[0] ?? 0) - Math.log1p((scales?.[2] ?? 0) / 24),
+    a === undefined ? 0 : 1,
+    a === undefined ? 0 : (profile.sectionShare.get(a.section) ?? 0),
+    a === undefined ? 0 : (profile.regionShare.get(a.region) ?? 0),
+    maxSim,
+    count > 0 ? sumSim / count : 0,
+    Math.log1p(covisit),
+    a !== undefined && last !== undefined && last.section === a.section ? 1 : 0,
+  ];
+}
+
+describe("the feature builder's per-context article rows", () => {
+  it("give every column bit for bit as its definition, standardised per value, on first use and reused", () => {
+    const w = world(3);
+    const profile = readerProfile(w.log, "Logged", w.context);
+    const norm = w.context.normalisation as Normalisation;
+    const pages = [...w.articles.keys(), Q(500)];
+    // Twice: the second call reads every article row from the context's cache.
+    for (const inputs of [
+      buildModelInputs(profile, pages, w.context),
+      buildModelInputs(profile, pages, w.context),
+    ]) {
+      pages.forEach((page, r) => {
+        const expected = directRow(w, profile, page).map((v, k) =>
+          Math.fround((v - (norm.mean[k] as number)) / (norm.std[k] as number)),
+        );
+        expect(
+          Array.from(inputs.numeric.subarray(r * NUMERIC_FEATURE_COUNT, (r + 1) * NUMERIC_FEATURE_COUNT)),
+        ).toEqual(expected);
+        const a = w.articles.get(page);
+        expect(inputs.article_section[r]).toBe(
+          a === undefined ? 0 : (w.context.vocab.section.get(a.section) ?? 0),
+        );
+        expect(inputs.article_region[r]).toBe(
+          a === undefined ? 0 : (w.context.vocab.region.get(a.region) ?? 0),
+        );
+      });
+    }
+  });
+
+  it("are computed again for a context whose normalisation changed", () => {
+    const w = world(5);
+    const profile = readerProfile(w.log, "Non-Logged", w.context);
+    const pages = [...w.articles.keys()].slice(0, 10);
+    buildModelInputs(profile, pages, w.context);
+    const raw = buildModelInputs(profile, pages, { ...w.context, normalisation: undefined });
+    w.context.normalisation = undefined;
+    const sameObject = buildModelInputs(profile, pages, w.context);
+    expect(Array.from(sameObject.numeric)).toEqual(Array.from(raw.numeric));
+    pages.forEach((page, r) => {
+      expect(raw.numeric[r * NUMERIC_FEATURE_COUNT + 5]).toBe(
+        Math.fround(directRow(w, profile, page)[5] as number),
+      );
+    });
+  });
+});
+
+describe("the recommendation path's top-k selections", () => {
+  it("orderByScore keeps what a full sort keeps, in its order, ties by page", () => {
+    const random = mulberry32(11);
+    for (let trial = 0; trial < 50; trial++) {
+      const n = 1 + Math.floor(random() * 300);
+      const pool: PoolEntry[] = Array.from({ length: n }, (_, i) => ({
+        page: Q((i * 7919) % 1000),
+        tier: "popular",
+      }));
+      // Coarse scores: many ties, broken by page id.
+      const scores = Float32Array.from({ length: n }, () => Math.floor(random() * 20) / 20);
+      const k = 1 + Math.floor(random() * 40);
+      const sorted = pool
+        .map((e, i) => ({ ...e, score: scores[i] as number }))
+        .sort((a, b) => b.score - a.score || (a.page < b.page ? -1 : 1))
+        .slice(0, k);
+      expect(orderByScore(pool, scores, k)).toEqual(sorted);
+    }
+  });
+
+  it("topK keeps what a full sort keeps, skipping the excluded", () => {
+    const random = mulberry32(13);
+    for (let trial = 0; trial < 50; trial++) {
+      const scores = new Map(
+        Array.from({ length: Math.floor(random() * 400) }, (_, i) => [Q(i), Math.floor(random() * 30)]),
+      );
+      const skip = new Set([...scores.keys()].filter(() => random() < 0.2));
+      const k = 1 + Math.floor(random() * 60);
+      const sorted = [...scores]
+        .filter(([p]) => !skip.has(p))
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .slice(0, k)
+        .map(([p]) => p);
+      expect(topK(scores, k, skip)).toEqual(sorted);
+    }
+  });
+});
