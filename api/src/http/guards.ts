@@ -98,8 +98,8 @@ export function requestTimeout(timeoutMs: number): RequestHandler {
         );
     }, timeoutMs);
     timer.unref();
+    // "close" follows "finish" on every response, answered or aborted.
     res.on("close", () => clearTimeout(timer));
-    res.on("finish", () => clearTimeout(timer));
     next();
   };
 }
