@@ -28,6 +28,7 @@ import {
   cors,
   methodNotAllowed,
   rateLimit,
+  recordedHeaders,
   requestTimeout,
   requireJson,
   requireScope,
@@ -98,7 +99,7 @@ export function createApp(deps: AppDeps): Express {
     nameVersion(res, currentModelVersion(model));
     next();
   });
-  app.use(helmet());
+  app.use(recordedHeaders(helmet()));
   app.use(closeWhenDraining(() => readiness.draining));
   app.use(cors(config.corsOrigins));
   app.use(methodNotAllowed(OPERATIONS));
