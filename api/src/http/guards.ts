@@ -189,7 +189,8 @@ export function recordedHeaders(middleware: RequestHandler): RequestHandler {
   void middleware({ headers: {}, method: "GET" } as Request, recorder as unknown as Response, (error) => {
     if (error === undefined) completed = true;
   });
-  if (!completed) throw new Error("The headers middleware did not complete synchronously; it cannot be recorded");
+  if (!completed)
+    throw new Error("The headers middleware did not complete synchronously; it cannot be recorded");
   return (_req, res, next) => {
     for (const name of removed) res.removeHeader(name);
     for (const [name, value] of set) res.setHeader(name, value);

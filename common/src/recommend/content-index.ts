@@ -174,7 +174,11 @@ const query = {
  * summed in the order of the vectors and their entries (the sums a Map gave, bit for bit), in typed
  * arrays instead of a Map of a few hundred entries built per reader.
  */
-function sumQuery(vectors: readonly SparseVector[]): { buckets: Float64Array; qws: Float64Array; terms: number } {
+function sumQuery(vectors: readonly SparseVector[]): {
+  buckets: Float64Array;
+  qws: Float64Array;
+  terms: number;
+} {
   let total = 0;
   for (const v of vectors) total += v.indices.length;
   let capacity = 16;
