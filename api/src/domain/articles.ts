@@ -17,6 +17,18 @@ export function isFresh(
   return article.issued >= referenceMs - maxAgeHours * HOUR_MS && article.issued <= referenceMs + HOUR_MS;
 }
 
+/** Each article's issue time as the responses print it, formatted once per article object. */
+const issuedText = new WeakMap<ArticleMeta, string>();
+
+function issuedOf(article: ArticleMeta): string {
+  let text = issuedText.get(article);
+  if (text === undefined) {
+    text = new Date(article.issued).toISOString();
+    issuedText.set(article, text);
+  }
+  return text;
+}
+
 /** One recommended article as the API returns it. */
 export function toRecommendedItem(
   article: ArticleMeta,
@@ -31,7 +43,7 @@ export function toRecommendedItem(
     url: article.url,
     section: article.section,
     region: article.region,
-    issued: new Date(article.issued).toISOString(),
+    issued: issuedOf(article),
     reason,
     ...(relatedTo === undefined ? {} : { relatedTo }),
   };

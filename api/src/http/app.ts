@@ -28,13 +28,14 @@ import {
   cors,
   methodNotAllowed,
   rateLimit,
+  recordedHeaders,
   requestTimeout,
   requireJson,
   requireScope,
 } from "./guards.js";
 import { OPERATIONS, openApiDocument } from "./openapi.js";
 import { readerViewHandler, viewKeyFromQuery } from "./reader-view.js";
-import { requestContext } from "./request-context.js";
+import { addRequestMetrics, requestContext } from "./request-context.js";
 
 export interface HttpConfig {
   clients: readonly ApiClient[];
@@ -98,7 +99,7 @@ export function createApp(deps: AppDeps): Express {
     nameVersion(res, currentModelVersion(model));
     next();
   });
-  app.use(helmet());
+  app.use(recordedHeaders(helmet()));
   app.use(closeWhenDraining(() => readiness.draining));
   app.use(cors(config.corsOrigins));
   app.use(methodNotAllowed(OPERATIONS));
@@ -129,10 +130,14 @@ export function createApp(deps: AppDeps): Express {
   app.post("/predict", async (req, res) => {
     const request = parseOr400(predictRequestSchema, req.body, "body");
     const response = await online.predict(request);
-    metrics.emit({ apiColdstartFallback: response.fallback === null ? 0 : 1 });
+    // Written with the request's Http4xx/Http5xx document when the response ends (one line, not three).
     const numericVersion = Number(response.modelVersion);
-    if (response.modelVersion !== null && Number.isFinite(numericVersion))
-      metrics.emit({ apiModelVersion: numericVersion });
+    addRequestMetrics(res, {
+      apiColdstartFallback: response.fallback === null ? 0 : 1,
+      ...(response.modelVersion !== null && Number.isFinite(numericVersion)
+        ? { apiModelVersion: numericVersion }
+        : {}),
+    });
     // The header says what the body says: null (no model answered) is "none", as on every route.
     nameVersion(res, response.modelVersion);
     reply(res, 200, response);

@@ -84,10 +84,19 @@ function fromBodyParser(error: unknown): AppError | undefined {
   }
 }
 
-/** Sends a JSON body unless a response already left (a timeout answered first). */
+/**
+ * Sends a JSON body unless a response already left (a timeout answered first). Writes what express's
+ * `res.status().json()` writes here (no ETag: the app disables it; no body for HEAD) without its
+ * generic send path (content negotiation helpers, charset parsing, freshness checks).
+ */
 export function reply(res: Response, status: number, body: unknown): void {
   if (res.headersSent) return;
-  res.status(status).json(body);
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader("Content-Type", "application/json; charset=utf-8");
+  res.setHeader("Content-Length", Buffer.byteLength(text));
+  if (res.req.method === "HEAD") res.end();
+  else res.end(text);
 }
 
 /**

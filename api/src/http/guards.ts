@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { type ApiScope, AppError, DEFAULT_API_SCOPES } from "@gplay/common";
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler, Response } from "express";
 import { type RateQuota, TokenBuckets } from "../domain/token-bucket.js";
 import { sendError } from "./errors.js";
 import { requestState } from "./request-context.js";
@@ -98,8 +98,8 @@ export function requestTimeout(timeoutMs: number): RequestHandler {
         );
     }, timeoutMs);
     timer.unref();
+    // "close" follows "finish" on every response, answered or aborted.
     res.on("close", () => clearTimeout(timer));
-    res.on("finish", () => clearTimeout(timer));
     next();
   };
 }
@@ -164,6 +164,36 @@ export function cors(origins: readonly string[]): RequestHandler {
 export function closeWhenDraining(isDraining: () => boolean): RequestHandler {
   return (_req, res, next) => {
     if (isDraining()) res.setHeader("Connection", "close");
+    next();
+  };
+}
+
+/**
+ * A headers-only middleware (helmet with static options) run once at start-up and replayed: it sets
+ * the same headers on every response, but rebuilt them per request (the CSP string from its
+ * directives, a dozen nested middlewares). Throws at start-up if the middleware does not complete
+ * synchronously with only header calls, i.e. cannot be recorded.
+ */
+export function recordedHeaders(middleware: RequestHandler): RequestHandler {
+  const set: [string, string][] = [];
+  const removed: string[] = [];
+  const recorder = {
+    setHeader: (name: string, value: unknown) => {
+      set.push([name, String(value)]);
+    },
+    removeHeader: (name: string) => {
+      removed.push(name);
+    },
+  };
+  let completed = false;
+  void middleware({ headers: {}, method: "GET" } as Request, recorder as unknown as Response, (error) => {
+    if (error === undefined) completed = true;
+  });
+  if (!completed)
+    throw new Error("The headers middleware did not complete synchronously; it cannot be recorded");
+  return (_req, res, next) => {
+    for (const name of removed) res.removeHeader(name);
+    for (const [name, value] of set) res.setHeader(name, value);
     next();
   };
 }

@@ -193,6 +193,8 @@ const table = {
   count: new Int32Array(0),
   slots: new Int32Array(0),
   weights: new Float64Array(0),
+  /** Per (vector, entry) pair, in order, its table cell. */
+  cellOf: new Int32Array(0),
 };
 
 /** First table cell probed for a bucket (Fibonacci hashing). */
@@ -235,36 +237,57 @@ class Postings {
     this.#keys = table.keys.fill(-1, 0, capacity);
     this.#start = table.start;
     this.#end = table.end;
-    // Count the pairs per bucket, lay the ranges out, then fill them in slot order.
+    // One probe per pair (its cell kept in `cellOf`): count the pairs per cell and mark the bucket;
+    // then lay the ranges out and fill them in slot order.
+    if (table.cellOf.length < total) table.cellOf = new Int32Array(total);
+    const keys = this.#keys;
     const count = table.count.fill(0, 0, capacity);
+    const cellOf = table.cellOf;
+    const mask = this.#mask;
+    let maxBucket = 0;
     for (const v of vectors)
-      for (const bucket of v.indices) {
-        const c = this.#cell(bucket, true);
+      for (let k = 0; k < v.indices.length; k++) maxBucket = Math.max(maxBucket, v.indices[k] as number);
+    if (present.length <= maxBucket >>> 5) present = new Uint32Array((maxBucket >>> 5) + 1);
+    const bits = present;
+    let e = 0;
+    for (const v of vectors)
+      for (let k = 0; k < v.indices.length; k++) {
+        const bucket = v.indices[k] as number;
+        let c = homeCell(bucket, mask);
+        for (;;) {
+          const key = keys[c] as number;
+          if (key === bucket) break;
+          if (key === -1) {
+            keys[c] = bucket;
+            break;
+          }
+          c = (c + 1) & mask;
+        }
         count[c] = (count[c] as number) + 1;
+        cellOf[e++] = c;
+        bits[bucket >>> 5] = (bits[bucket >>> 5] as number) | (1 << (bucket & 31));
       }
+    const start = this.#start;
+    const end = this.#end;
     let at = 0;
     for (let c = 0; c < capacity; c++) {
-      this.#start[c] = at;
-      this.#end[c] = at;
+      start[c] = at;
+      end[c] = at;
       at += count[c] as number;
     }
-    let maxBucket = 0;
-    for (const v of vectors) for (const bucket of v.indices) if (bucket > maxBucket) maxBucket = bucket;
-    if (present.length <= maxBucket >>> 5) present = new Uint32Array((maxBucket >>> 5) + 1);
-    for (const v of vectors)
-      for (const bucket of v.indices)
-        present[bucket >>> 5] = (present[bucket >>> 5] as number) | (1 << (bucket & 31));
     this.#slots = table.slots;
     this.#weights = table.weights;
-    vectors.forEach((v, slot) => {
+    e = 0;
+    for (let slot = 0; slot < vectors.length; slot++) {
+      const v = vectors[slot] as SparseVector;
       for (let k = 0; k < v.indices.length; k++) {
-        const c = this.#cell(v.indices[k] as number, false);
-        const p = this.#end[c] as number;
+        const c = cellOf[e++] as number;
+        const p = end[c] as number;
         this.#slots[p] = slot;
         this.#weights[p] = v.values[k] as number;
-        this.#end[c] = p + 1;
+        end[c] = p + 1;
       }
-    });
+    }
   }
 
   /** dots[slot] += Σ over shared buckets of a's weight × the slot's weight, in a's bucket order. */
@@ -298,21 +321,6 @@ class Postings {
     for (let c = 0; c < this.#capacity; c++) {
       const key = keys[c] as number;
       if (key !== -1) present[key >>> 5] = 0;
-    }
-  }
-
-  /** The cell of `bucket`, claimed when `insert` and absent. */
-  #cell(bucket: number, insert: boolean): number {
-    let c = homeCell(bucket, this.#mask);
-    for (;;) {
-      const key = this.#keys[c] as number;
-      if (key === bucket) return c;
-      if (key === -1) {
-        if (!insert) throw new Error(`bucket ${bucket} is not indexed`);
-        this.#keys[c] = bucket;
-        return c;
-      }
-      c = (c + 1) & this.#mask;
     }
   }
 }

@@ -47,3 +47,18 @@ export function createLogger(options: LoggerOptions): Logger {
     options.destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }
+
+/**
+ * A child of `logger` that skips the redaction pass, for lines whose every field is set by the code
+ * and can never hold a secret: the access line (method, route, status, latency, client name) and the
+ * EMF metric documents. Redaction's search for the secret paths was most of the cost of such a line
+ * (about 6 of 8 µs), paid several times per request. Anything that may carry input, errors or
+ * configuration goes through the redacting logger.
+ */
+export function fixedFieldsLogger(
+  logger: Logger,
+  bindings: Record<string, unknown> = {},
+  level?: string,
+): Logger {
+  return logger.child(bindings, { ...(level === undefined ? {} : { level }), redact: { paths: [] } });
+}

@@ -1,5 +1,5 @@
 import { METRIC_DIMENSIONS, METRIC_NAMESPACE, METRICS, type MetricKey } from "../contracts/metrics.js";
-import type { Logger } from "../logging/logger.js";
+import { fixedFieldsLogger, type Logger } from "../logging/logger.js";
 
 export interface MetricSink {
   /** Receives one EMF document (a JSON-serialisable object). */
@@ -52,10 +52,11 @@ export function emfDocument(
 /**
  * The services' sink: each EMF document as one structured log line on stdout (pino merges its fields at
  * the top level, where the awslogs driver / CloudWatch finds `_aws`). Written at info whatever the
- * service's log level, so LOG_LEVEL=warn never silences metrics. One way for every service.
+ * service's log level, so LOG_LEVEL=warn never silences metrics. One way for every service. The
+ * documents hold metric names, numbers and dimension values only, so they skip redaction.
  */
 export function loggerMetricsSink(logger: Logger): MetricSink {
-  const out = logger.child({}, { level: "info" });
+  const out = fixedFieldsLogger(logger, {}, "info");
   return { write: (document) => out.info(document, "metrics") };
 }
 

@@ -78,13 +78,16 @@ export function candidatePool(
   }
   const covScores = new Map<string, number>();
   const covSource = new Map<string, { page: string; score: number }>();
-  for (const r of profile.recent)
-    for (const [p, s] of world.features.covisitation(r) ?? []) {
-      if (world.features.article(p) === undefined) continue;
+  for (const r of profile.recent) {
+    const { pages, scores } = world.covisitedArticles(r);
+    for (let i = 0; i < pages.length; i++) {
+      const p = pages[i] as string;
+      const s = scores[i] as number;
       covScores.set(p, (covScores.get(p) ?? 0) + s);
       const best = covSource.get(p);
       if (best === undefined || s > best.score) covSource.set(p, { page: r, score: s });
     }
+  }
   for (const page of topK(covScores, opts.covisited, { has: (p) => skip.has(p) || taken.has(p) }))
     add({ page, tier: "co-visited", relatedTo: (covSource.get(page) as { page: string }).page });
   const vectors = profile.recent

@@ -68,7 +68,20 @@ export interface RecommendationWorld {
   fillRanking(): readonly string[];
   /** Fresh articles (issued within `freshHours` before `asOf`). */
   isFresh(page: string): boolean;
+  /**
+   * `page`'s co-visited neighbours that are articles of this world, in the table's order, as parallel
+   * arrays: computed once per page (the same for every reader who read it).
+   */
+  covisitedArticles(page: string): CovisitedArticles;
 }
+
+/** Co-visited neighbours of one page: `pages[i]` with score `scores[i]`. */
+export interface CovisitedArticles {
+  readonly pages: readonly string[];
+  readonly scores: readonly number[];
+}
+
+const NO_NEIGHBOURS: CovisitedArticles = { pages: [], scores: [] };
 
 /** The world of a reference time; only articles issued before `asOf` exist in it. */
 export function buildRecommendationWorld(inputs: WorldInputs): RecommendationWorld {
@@ -89,6 +102,7 @@ export function buildRecommendationWorld(inputs: WorldInputs): RecommendationWor
     if (a !== undefined) freshArticles.push(a);
   }
   let fill: string[] | undefined;
+  const neighbours = new Map<string, CovisitedArticles>();
   return {
     asOf,
     candidates,
@@ -119,6 +133,25 @@ export function buildRecommendationWorld(inputs: WorldInputs): RecommendationWor
       return fill;
     },
     isFresh: (page) => fresh.has(page),
+    covisitedArticles(page) {
+      let known = neighbours.get(page);
+      if (known === undefined) {
+        const table = covisitation.get(page);
+        if (table === undefined) known = NO_NEIGHBOURS;
+        else {
+          const pages: string[] = [];
+          const scores: number[] = [];
+          for (const [p, score] of table)
+            if (article(p) !== undefined) {
+              pages.push(p);
+              scores.push(score);
+            }
+          known = { pages, scores };
+        }
+        neighbours.set(page, known);
+      }
+      return known;
+    },
   };
 }
 

@@ -4,9 +4,9 @@ import { ForwardPassModel, mulberry32, NUMERIC_FEATURE_COUNT } from "../../src/i
 const HIDDEN = [64, 32] as const;
 
 /** A Sequential MLP (numeric block → ReLU layers → sigmoid) with seeded weights, as model.json + weights.bin. */
-function mlp(seed: number) {
+function mlp(seed: number, hidden: readonly number[] = HIDDEN) {
   const random = mulberry32(seed);
-  const widths = [NUMERIC_FEATURE_COUNT, ...HIDDEN, 1];
+  const widths = [NUMERIC_FEATURE_COUNT, ...hidden, 1];
   const layers = widths.slice(1).map((units, i) => ({
     name: `dense_${i}`,
     inDim: widths[i] as number,
@@ -105,5 +105,21 @@ describe("the forward pass's dense layers", () => {
       );
       expect(Math.abs((alone?.[0] as number) - (batch?.[r] as number))).toBeLessThanOrEqual(1e-6);
     }
+  });
+
+  it.each([
+    ["an odd number of rows and widths that are not multiples of four", 37, [30, 7]],
+    ["two rows through one-unit-wide hidden layers", 2, [1, 3]],
+  ])("scores %s within 1e-6 of the direct computation", (_, rows, hidden) => {
+    const { model, layers } = mlp(13, hidden);
+    const input = `${layers[0]?.name}_input`;
+    const x = candidates(rows, 21);
+    // Another batch first: the kernels' scratch (folded columns, compacted weights) must not leak into the next call.
+    model.predict({ [input]: candidates(5, 2) }, 5);
+    const [scores] = model.predict({ [input]: x }, rows);
+    const expected = reference(layers, x, rows);
+    expect(scores).toHaveLength(rows);
+    for (let r = 0; r < rows; r++)
+      expect(Math.abs((scores?.[r] as number) - (expected[r] as number))).toBeLessThanOrEqual(1e-6);
   });
 });
