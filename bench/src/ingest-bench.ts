@@ -57,6 +57,7 @@ interface Environment {
 interface Clients {
   s3: unknown;
   documents: unknown;
+  dynamodb: unknown;
   destroy(): void;
 }
 interface ScriptsModule {
@@ -93,7 +94,7 @@ interface DomainModule {
 }
 interface FeatureStoreModule {
   DynamoFeatureStore: new (
-    documents: unknown,
+    clients: { documents: unknown; dynamodb: unknown },
     tables: unknown,
     options: { concurrency: number },
   ) => {
@@ -184,7 +185,7 @@ async function batchWriteCeiling(
     }
     if (items.length >= limit) break;
   }
-  const writer = new store.DynamoFeatureStore(clients.documents, env.tables, { concurrency });
+  const writer = new store.DynamoFeatureStore(clients, env.tables, { concurrency });
   const started = process.hrtime.bigint();
   const report = await writer.batchPut(env.tables.users, "userId", items);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -403,10 +404,10 @@ const dynamoText = (d: ReturnType<typeof dynamoPer1000>) =>
   `${fmt(d.total, 1)} requests (${fmt(d.putItem, 1)} PutItem, ${fmt(d.batchGet, 2)} BatchGetItem, ${fmt(d.batchWrite, 2)} BatchWriteItem, ${fmt(d.other, 2)} other), ${fmt(d.wcu, 1)} WCU, ${fmt(d.rcu, 1)} RCU`;
 
 /**
- * main before the backfill merged readers across objects (issue #18, item 4): its engine is
- * re-measured beside this tree's.
+ * main before the SDK's request path was trimmed (issue #18, item 4: the pooled DynamoDB handler and
+ * the low-level client on the engine's per-reader writes): its engine is re-measured beside this tree's.
  */
-const BASELINE_REF = "9ed5ba6";
+const BASELINE_REF = "ff93400";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
