@@ -127,7 +127,9 @@ function queryString(query: QueryParameterBag): string {
   for (const key of Object.keys(query).sort()) {
     const value = query[key];
     if (value === null || value === undefined) parts.push(escapeRfc3986(key));
-    else for (const v of Array.isArray(value) ? value : [value]) parts.push(`${escapeRfc3986(key)}=${escapeRfc3986(v)}`);
+    else
+      for (const v of Array.isArray(value) ? value : [value])
+        parts.push(`${escapeRfc3986(key)}=${escapeRfc3986(v)}`);
   }
   return parts.join("&");
 }
