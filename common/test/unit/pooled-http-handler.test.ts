@@ -150,6 +150,17 @@ describe("PooledHttpHandler under the DynamoDB client", () => {
   }, 20_000);
 });
 
+/** A bare POST of `{}` to the loopback server. */
+const postTo = (port: number) => ({
+  protocol: "http:",
+  hostname: "127.0.0.1",
+  port,
+  method: "POST",
+  path: "/",
+  headers: {},
+  body: "{}",
+});
+
 describe("PooledHttpHandler on its own", () => {
   it("sends the path with the query escaped as the signer canonicalises it, without hop-by-hop headers", async () => {
     const { port, seen } = await serve([(res) => res.writeHead(204).end()]);
@@ -174,33 +185,13 @@ describe("PooledHttpHandler on its own", () => {
     const { port } = await serve([() => undefined]);
     const handler = new PooledHttpHandler({ requestTimeoutMs: 200 });
     handlers.push(handler);
-    await expect(
-      handler.handle({
-        protocol: "http:",
-        hostname: "127.0.0.1",
-        port,
-        method: "POST",
-        path: "/",
-        headers: {},
-        body: "{}",
-      }),
-    ).rejects.toMatchObject({ name: "TimeoutError" });
+    await expect(handler.handle(postTo(port))).rejects.toMatchObject({ name: "TimeoutError" });
   });
 
   it("reports a connection closed mid-request as ECONNRESET (which the SDK retries)", async () => {
     const { port } = await serve([(res) => res.socket?.destroy()]);
     const handler = new PooledHttpHandler();
     handlers.push(handler);
-    await expect(
-      handler.handle({
-        protocol: "http:",
-        hostname: "127.0.0.1",
-        port,
-        method: "POST",
-        path: "/",
-        headers: {},
-        body: "{}",
-      }),
-    ).rejects.toMatchObject({ code: "ECONNRESET" });
+    await expect(handler.handle(postTo(port))).rejects.toMatchObject({ code: "ECONNRESET" });
   });
 });
