@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     typeof ingest.baselineEngineCpuSecondsPer1000 === "number"
       ? [
           {
-            what: `  the same, before (${String(ingest.baselineRef ?? "baseline").slice(0, 7)}: one write per reader per file)`,
+            what: `  the same, before (${String(ingest.baselineRef ?? "baseline").slice(0, 7)}: the SDK's default request path)`,
             vcpuSeconds: (ingest.baselineEngineCpuSecondsPer1000 * G1_INTERACTIONS) / 1000,
             memoryGb: gbPerVcpu(DEFAULTS.featstoreEngine),
             wcu: (ingest.baselineWcuPer1000 * G1_INTERACTIONS) / 1000,

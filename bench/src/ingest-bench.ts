@@ -57,6 +57,7 @@ interface Environment {
 interface Clients {
   s3: unknown;
   documents: unknown;
+  dynamodb: unknown;
   destroy(): void;
 }
 interface ScriptsModule {
@@ -93,7 +94,7 @@ interface DomainModule {
 }
 interface FeatureStoreModule {
   DynamoFeatureStore: new (
-    documents: unknown,
+    clients: { documents: unknown; dynamodb: unknown },
     tables: unknown,
     options: { concurrency: number },
   ) => {
@@ -184,7 +185,7 @@ async function batchWriteCeiling(
     }
     if (items.length >= limit) break;
   }
-  const writer = new store.DynamoFeatureStore(clients.documents, env.tables, { concurrency });
+  const writer = new store.DynamoFeatureStore(clients, env.tables, { concurrency });
   const started = process.hrtime.bigint();
   const report = await writer.batchPut(env.tables.users, "userId", items);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -361,9 +362,9 @@ async function ingestOnce(
 
 /**
  * The floor under the engine's CPU per interaction: the SDK's CPU for the engine's write path alone
- * (sdk-floor.ts, in its own process), per conditional write.
+ * (sdk-floor.ts of `tree`, in its own process), per conditional write.
  */
-async function sdkFloor(engineEnv: Record<string, string>, dir: string, items: number) {
+async function sdkFloor(engineEnv: Record<string, string>, dir: string, items: number, tree = ROOT) {
   const run = await runMeasured(
     [
       "--conditions=@gplay/source",
@@ -376,6 +377,8 @@ async function sdkFloor(engineEnv: Record<string, string>, dir: string, items: n
       String(items),
     ],
     engineEnv,
+    Number.POSITIVE_INFINITY,
+    tree,
   );
   if (run.code !== 0) throw new Error(`sdk floor failed: ${run.stderr.slice(-2000)}`);
   const line = run.stdout.trim().split("\n").at(-1) ?? "{}";
@@ -403,10 +406,10 @@ const dynamoText = (d: ReturnType<typeof dynamoPer1000>) =>
   `${fmt(d.total, 1)} requests (${fmt(d.putItem, 1)} PutItem, ${fmt(d.batchGet, 2)} BatchGetItem, ${fmt(d.batchWrite, 2)} BatchWriteItem, ${fmt(d.other, 2)} other), ${fmt(d.wcu, 1)} WCU, ${fmt(d.rcu, 1)} RCU`;
 
 /**
- * main before the backfill merged readers across objects (issue #18, item 4): its engine is
- * re-measured beside this tree's.
+ * main before the SDK's request path was trimmed (issue #18, item 4: the pooled DynamoDB handler and
+ * the low-level client on the engine's per-reader writes): its engine is re-measured beside this tree's.
  */
-const BASELINE_REF = "9ed5ba6";
+const BASELINE_REF = "ff93400";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -469,6 +472,7 @@ async function main(): Promise<void> {
   const baseRuns: { cpuSeconds: number; interactions: number; dynamo: MeterReading }[] = [];
   const dynamoRuns: MeterReading[] = [];
   const floors: number[] = [];
+  const baseFloors: number[] = [];
   for (let r = 0; r < repeat; r++) {
     const parse = await plainParse(domain, dir, files);
     parses.push({ rowsPerSecond: parse.treinoRows / parse.seconds, treinoRows: parse.treinoRows });
@@ -571,6 +575,16 @@ async function main(): Promise<void> {
             interactions: base.interactions,
             dynamo: meter.take(),
           });
+          baseFloors.push(
+            (
+              await sdkFloor(
+                { ...engineEnv, GPLAY_PREFIX: basePrefix },
+                dir,
+                Number(values["ceiling-items"]),
+                baseline.dir,
+              )
+            ).cpuSecondsPerItem,
+          );
           console.log(
             `run ${r + 1}/${repeat}, baseline ${baseline.commit.slice(0, 7)}: ${fmt(base.interactions / base.ingest.cpuSeconds)} interactions per engine CPU-second (this tree: ${fmt(run.interactions / run.cpuSeconds)})`,
           );
@@ -639,6 +653,12 @@ async function main(): Promise<void> {
       `${(1000 * floorCpu).toFixed(3)} CPU ms per conditional PutItem (+ 1/100 BatchGetItem), in a process of its own; ` +
         `at ${fmt(writesPer1000, 1)} PutItem per 1,000 interactions that alone allows ≤ ${fmt(1000 / (writesPer1000 * floorCpu))} interactions per CPU-second ` +
         `(engine CPU minus the floor's share: ${fmt((1e6 * m("cpuSeconds")) / m("interactions") - writesPer1000 * floorCpu * 1000, 1)} CPU ms per 1,000 interactions, start-up included; within noise when near or below 0)`,
+    ],
+    [
+      "  the same, baseline engine's SDK path",
+      baseFloors.length === 0
+        ? "not measured"
+        : `${(1000 * median(baseFloors)).toFixed(3)} CPU ms per conditional PutItem at ${baseline?.commit.slice(0, 7)}; this tree ${(floorCpu / median(baseFloors)).toFixed(2)}× of it (medians of ${baseFloors.length})`,
     ],
     [
       "DynamoDB per 1,000 interactions",
@@ -711,6 +731,7 @@ async function main(): Promise<void> {
     snapshotPeakRssMb: Math.max(...runs.map((x) => x.snapshotPeakRssMb)),
     keepAliveFront: front !== undefined,
     sdkFloorCpuMsPerWrite: 1000 * floorCpu,
+    baselineSdkFloorCpuMsPerWrite: baseFloors.length === 0 ? null : 1000 * median(baseFloors),
     baselineEngineCpuSecondsPer1000: baseRate === undefined ? null : 1000 / baseRate,
     baselineRef: baseline?.commit ?? null,
     baselineWcuPer1000: baseDynamo?.wcu ?? null,

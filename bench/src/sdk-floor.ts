@@ -41,7 +41,7 @@ interface DomainModule {
 }
 interface StoreModule {
   DynamoFeatureStore: new (
-    documents: unknown,
+    clients: { documents: unknown; dynamodb: unknown },
     tables: unknown,
     options: { concurrency: number },
   ) => {
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   }
   const env = process.env;
   const clients = createAwsClients(awsClientOptionsFromEnv(awsEnvSchema.parse(env)));
-  const store = new DynamoFeatureStore(clients.documents, tableNames(env.GPLAY_PREFIX ?? ""), {
+  const store = new DynamoFeatureStore(clients, tableNames(env.GPLAY_PREFIX ?? ""), {
     concurrency: Number(env.GPLAY_DYNAMO_CONCURRENCY ?? 16),
   });
   const merges = new Map<string, (existing: unknown) => unknown>();

@@ -1,6 +1,7 @@
 export * from "./aws/clients.js";
 export * from "./aws/erasure-tables.js";
 export * from "./aws/errors.js";
+export * from "./aws/pooled-http-handler.js";
 export * from "./bundle/read-bundle.js";
 export * from "./config/env.js";
 export * from "./contracts/api.js";

@@ -50,7 +50,7 @@ export function createEngine(env: EngineEnv, logger?: Logger): Engine {
   const clients = createAwsClients(awsClientOptionsFromEnv(env));
   const buckets = lakeBucketNames(env.GPLAY_PREFIX);
   const objects = new S3ObjectStore(clients.s3);
-  const features = new DynamoFeatureStore(clients.documents, tableNames(env.GPLAY_PREFIX), {
+  const features = new DynamoFeatureStore(clients, tableNames(env.GPLAY_PREFIX), {
     concurrency: env.GPLAY_DYNAMO_CONCURRENCY,
   });
   const metrics = createEngineMetrics(env.GPLAY_ENVIRONMENT);

@@ -7,6 +7,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { z } from "zod";
 import { envFields } from "../config/env.js";
+import { PooledHttpHandler } from "./pooled-http-handler.js";
 
 /** The AWS part of every service's env schema: production and local runs share it. */
 export const awsEnvSchema = z.object({
@@ -33,8 +34,12 @@ export interface AwsClientOptions {
 
 export interface AwsClients {
   s3: S3Client;
+  /**
+   * The low-level client, its middleware resolved once per command type (`cacheMiddleware`): the
+   * path for hot loops with items marshalled by the caller (the engine's conditional writes).
+   */
   dynamodb: DynamoDBClient;
-  /** Document client over `dynamodb`: plain JS values in and out. */
+  /** Document client (plain JS values in and out) over a DynamoDB client of its own (lib-dynamodb refuses `cacheMiddleware`). */
   documents: DynamoDBDocumentClient;
   eventbridge: EventBridgeClient;
   sqs: SQSClient;
@@ -57,12 +62,18 @@ export function awsClientOptionsFromEnv(env: AwsEnv): AwsClientOptions {
 
 /**
  * Builds every AWS client the platform uses with one configuration: region, optional endpoint,
- * real request timeouts and bounded retries. Nothing is created at import time.
+ * real request timeouts and bounded retries. Nothing is created at import time. DynamoDB's clients
+ * send through undici's pools (pooled-http-handler.ts: a third less CPU per request, small JSON
+ * bodies only); S3 and the others through NodeHttpHandler (streamed bodies).
  */
 export function createAwsClients(options: AwsClientOptions): AwsClients {
+  const timeouts = {
+    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    connectionTimeoutMs: options.connectionTimeoutMs ?? 5_000,
+  };
   const requestHandler = new NodeHttpHandler({
-    requestTimeout: options.requestTimeoutMs ?? 30_000,
-    connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+    requestTimeout: timeouts.requestTimeoutMs,
+    connectionTimeout: timeouts.connectionTimeoutMs,
     throwOnRequestTimeout: true,
   });
   const common = {
@@ -72,11 +83,13 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   };
+  const dynamoHandler = new PooledHttpHandler(timeouts);
   const s3 = new S3Client({ ...common, forcePathStyle: options.endpoint !== undefined });
-  const dynamodb = new DynamoDBClient(common);
-  const documents = DynamoDBDocumentClient.from(dynamodb, {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-  });
+  const dynamodb = new DynamoDBClient({ ...common, requestHandler: dynamoHandler, cacheMiddleware: true });
+  const documents = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ ...common, requestHandler: dynamoHandler }),
+    { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } },
+  );
   const eventbridge = new EventBridgeClient(common);
   const sqs = new SQSClient(common);
   const cloudwatch = new CloudWatchClient(common);
@@ -88,7 +101,7 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     sqs,
     cloudwatch,
     destroy() {
-      for (const client of [s3, dynamodb, eventbridge, sqs, cloudwatch]) client.destroy();
+      for (const client of [s3, dynamodb, documents, eventbridge, sqs, cloudwatch]) client.destroy();
     },
   };
 }

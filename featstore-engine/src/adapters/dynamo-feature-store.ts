@@ -1,6 +1,11 @@
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
+  type AttributeValue,
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
+  type DynamoDBClient,
+  PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import {
   BatchWriteCommand,
   type BatchWriteCommandOutput,
   type DynamoDBDocumentClient,
@@ -8,6 +13,7 @@ import {
   PutCommand,
   ScanCommand,
 } from "@aws-sdk/lib-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import {
   AppError,
   type ArticleItem,
@@ -38,6 +44,18 @@ export interface DynamoFeatureStoreOptions {
 }
 
 type Item = Record<string, unknown>;
+
+/**
+ * The two clients of the store: the document client for the occasional calls, the low-level one
+ * (its middleware resolved once per command type) for the per-key hot path, items marshalled here.
+ */
+export interface DynamoClients {
+  documents: DynamoDBDocumentClient;
+  dynamodb: DynamoDBClient;
+}
+
+/** As the document client marshals (common's createAwsClients). */
+const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 
 /** The condition of one conditional put. */
 interface WriteCondition {
@@ -79,11 +97,16 @@ export class DynamoFeatureStore implements FeatureStore, IngestionList {
   private readonly backoff: { baseDelayMs: number; maxDelayMs: number };
   private readonly concurrency: number;
 
+  private readonly documents: DynamoDBDocumentClient;
+  private readonly dynamodb: DynamoDBClient;
+
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    clients: DynamoClients,
     private readonly tables: TableNames,
     options: DynamoFeatureStoreOptions = {},
   ) {
+    this.documents = clients.documents;
+    this.dynamodb = clients.dynamodb;
     this.maxBatchAttempts = options.maxBatchAttempts ?? 10;
     this.maxConflictRounds = options.maxConflictRounds ?? 10;
     this.backoff = { baseDelayMs: options.baseDelayMs ?? 50, maxDelayMs: options.maxDelayMs ?? 5_000 };
@@ -254,19 +277,24 @@ export class DynamoFeatureStore implements FeatureStore, IngestionList {
   async batchGet(table: string, keyName: string, keys: readonly string[]): Promise<Map<string, Item>> {
     const found = new Map<string, Item>();
     for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
-      let pending: Item[] = keys.slice(i, i + BATCH_GET_MAX).map((k) => ({ [keyName]: k }));
+      let pending: Record<string, AttributeValue>[] = keys
+        .slice(i, i + BATCH_GET_MAX)
+        .map((k) => ({ [keyName]: { S: k } }));
       await retryWithBackoff(
         async () => {
-          let out: BatchGetCommandOutput;
+          let out: BatchGetItemCommandOutput;
           try {
-            out = await this.documents.send(
-              new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
+            out = await this.dynamodb.send(
+              new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
             );
           } catch (error) {
             throw isThrottle(error) ? error : translateAwsError(error, `batch-reading ${table}`, { table });
           }
-          for (const item of (out.Responses?.[table] ?? []) as Item[]) found.set(String(item[keyName]), item);
-          const left = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
+          for (const stored of out.Responses?.[table] ?? []) {
+            const item = unmarshall(stored);
+            found.set(String(item[keyName]), item);
+          }
+          const left = out.UnprocessedKeys?.[table]?.Keys ?? [];
           if (left.length > 0) {
             pending = left;
             throw new AppError("RATE_LIMITED", `${left.length} keys unprocessed by BatchGetItem on ${table}`);
@@ -350,10 +378,16 @@ export class DynamoFeatureStore implements FeatureStore, IngestionList {
     condition: (stored: Item | undefined) => WriteCondition,
   ): Promise<{ ok: boolean; throttled: number }> {
     let throttled = 0;
-    const command = new PutCommand({ TableName: table, Item: write.item, ...condition(write.stored) });
+    const { ExpressionAttributeValues: values, ...expression } = condition(write.stored);
+    const command = new PutItemCommand({
+      TableName: table,
+      Item: marshall(write.item, MARSHALL),
+      ...expression,
+      ...(values === undefined ? {} : { ExpressionAttributeValues: marshall(values, MARSHALL) }),
+    });
     try {
       await retryWithBackoff(
-        () => this.documents.send(command),
+        () => this.dynamodb.send(command),
         (error) => {
           if (isThrottle(error)) throttled += 1;
           return isThrottle(error);

@@ -1,4 +1,4 @@
-import { erasureHash } from "@gplay/common";
+import { erasureHash, forEachReaderIdToken } from "@gplay/common";
 import { z } from "zod";
 
 /**
@@ -64,8 +64,6 @@ export function decodeReaderIndexEntry(text: string): ReaderIndexEntry | undefin
   }
 }
 
-/** 64 hex digits not part of a longer hex run (the same pattern erasure scans texts with). */
-const TOKEN = /(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])/g;
 const TAIL = 64;
 
 /**
@@ -90,8 +88,10 @@ export class ReaderTokenCollector {
 
   #scan(text: string, final: boolean): void {
     // A token touching the end may go on in the next chunk: it is found again there.
-    for (const m of text.matchAll(TOKEN))
-      if (final || m.index + m[0].length < text.length) this.tokens.add(m[0].toLowerCase());
+    // 64 hex digits not part of a longer hex run (the same tokens erasure scans texts for).
+    forEachReaderIdToken(text, (start, end) => {
+      if (final || end < text.length) this.tokens.add(text.slice(start, end).toLowerCase());
+    });
     this.#carry = final ? "" : text.slice(-TAIL);
   }
 }

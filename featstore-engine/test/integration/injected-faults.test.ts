@@ -1,4 +1,5 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { ColdstartItem, Interaction } from "@gplay/common";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { DynamoFeatureStore } from "../../src/adapters/dynamo-feature-store.js";
@@ -7,13 +8,17 @@ import type { UserMerge } from "../../src/app/ports.js";
 import { createTestEnvironment, type TestEnvironment } from "./support.js";
 
 /**
- * A document client that forwards to the emulator but, for the first `faults` calls of a command,
- * answers as a throttled DynamoDB would: BatchWriteItem processes only half and returns the rest as
- * UnprocessedItems; a conditional PutItem fails with ProvisionedThroughputExceededException.
+ * The store's clients, forwarding to the emulator but, for the first `faults` calls of a command,
+ * answering as a throttled DynamoDB would: BatchWriteItem (document client) processes only half and
+ * returns the rest as UnprocessedItems; a conditional PutItem (low-level client) fails with
+ * ProvisionedThroughputExceededException.
  */
-function faultyClient(real: DynamoDBDocumentClient, faults: number) {
+function faultyClients(
+  real: { documents: DynamoDBDocumentClient; dynamodb: DynamoDBClient },
+  faults: number,
+) {
   const injected = { batch: 0, conditional: 0 };
-  const client = {
+  const documents = {
     send: async (command: unknown) => {
       const batch =
         command instanceof BatchWriteCommand
@@ -23,11 +28,18 @@ function faultyClient(real: DynamoDBDocumentClient, faults: number) {
         injected.batch += 1;
         const [table, requests] = batch;
         const half = Math.floor(requests.length / 2);
-        await real.send(new BatchWriteCommand({ RequestItems: { [table]: requests.slice(0, half) } }));
+        await real.documents.send(
+          new BatchWriteCommand({ RequestItems: { [table]: requests.slice(0, half) } }),
+        );
         return { UnprocessedItems: { [table]: requests.slice(half) } };
       }
+      return real.documents.send(command as never);
+    },
+  } as unknown as DynamoDBDocumentClient;
+  const dynamodb = {
+    send: async (command: unknown) => {
       if (
-        command instanceof PutCommand &&
+        command instanceof PutItemCommand &&
         command.input.ConditionExpression !== undefined &&
         injected.conditional < faults
       ) {
@@ -37,10 +49,10 @@ function faultyClient(real: DynamoDBDocumentClient, faults: number) {
           $metadata: { httpStatusCode: 400 },
         });
       }
-      return real.send(command as never);
+      return real.dynamodb.send(command as never);
     },
-  } as unknown as DynamoDBDocumentClient;
-  return { client, injected };
+  } as unknown as DynamoDBClient;
+  return { clients: { documents, dynamodb }, injected };
 }
 
 describe("throttled DynamoDB writes are retried to completion", () => {
@@ -51,8 +63,8 @@ describe("throttled DynamoDB writes are retried to completion", () => {
   afterAll(async () => t?.destroy(), 60_000);
 
   it("re-sends UnprocessedItems of BatchWriteItem until every row is written", async () => {
-    const { client, injected } = faultyClient(t.clients.documents, 5);
-    const store = new DynamoFeatureStore(client, t.env.tables, { baseDelayMs: 1, maxDelayMs: 5 });
+    const { clients, injected } = faultyClients(t.clients, 5);
+    const store = new DynamoFeatureStore(clients, t.env.tables, { baseDelayMs: 1, maxDelayMs: 5 });
     const rows: ColdstartItem[] = Array.from({ length: 60 }, (_, i) => ({
       listId: `popular#section:s${i}#24h`,
       snapshotId: "snap-test",
@@ -70,8 +82,8 @@ describe("throttled DynamoDB writes are retried to completion", () => {
   }, 60_000);
 
   it("retries throttled conditional user writes and loses no interaction", async () => {
-    const { client, injected } = faultyClient(t.clients.documents, 3);
-    const store = new DynamoFeatureStore(client, t.env.tables, { baseDelayMs: 1, maxDelayMs: 5 });
+    const { clients, injected } = faultyClients(t.clients, 3);
+    const store = new DynamoFeatureStore(clients, t.env.tables, { baseDelayMs: 1, maxDelayMs: 5 });
     const interaction = (i: number): Interaction => ({
       page: `00000000-0000-4000-8000-${i.toString(16).padStart(12, "0")}`,
       timestamp: 1_656_668_214_243 + i,

@@ -60,7 +60,7 @@ export async function createTestEnvironment(label: string): Promise<TestEnvironm
     { write: () => undefined },
   );
   const features = (options?: ConstructorParameters<typeof DynamoFeatureStore>[2]) =>
-    new DynamoFeatureStore(clients.documents, env.tables, options);
+    new DynamoFeatureStore(clients, env.tables, options);
   const scanTable = async (table: keyof ReturnType<typeof tableNames>) => {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
