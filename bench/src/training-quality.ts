@@ -74,7 +74,6 @@ const { values } = parseArgs({
     hidden: { type: "string" },
     negatives: { type: "string" },
     loss: { type: "string" },
-    "positive-weighting": { type: "string" },
     patience: { type: "string" },
     /** JSON of world parameters to fix (each within its range), e.g. '{"affinity":0}': for development only. */
     params: { type: "string" },
@@ -107,14 +106,9 @@ async function main(): Promise<void> {
   const { inMemorySnapshot } = await load("training/test/support/in-memory-pipeline.ts");
   const { generateWorld } = await load("featstore-engine/src/generator/worlds.ts");
   const { promotionDecision } = await load("training/src/domain/gate.ts");
-  const { RANKING_LOSSES, POSITIVE_WEIGHTINGS } = await load("training/src/domain/examples.ts");
+  const { RANKING_LOSSES } = await load("training/src/domain/examples.ts");
   if (values.loss !== undefined && !RANKING_LOSSES.includes(values.loss))
     throw new Error(`--loss must be one of ${RANKING_LOSSES.join(", ")}, got ${values.loss}`);
-  const weighting = values["positive-weighting"];
-  if (weighting !== undefined && !POSITIVE_WEIGHTINGS.includes(weighting))
-    throw new Error(
-      `--positive-weighting must be one of ${POSITIVE_WEIGHTINGS.join(", ")}, got ${weighting}`,
-    );
   const silent = { info: () => undefined, warn: () => undefined };
   const { tf, backend } = await initTensorflow({ prefer: values.backend, log: silent });
   const seeds = worldSeeds();
@@ -166,7 +160,6 @@ async function main(): Promise<void> {
         ...(values.hidden === undefined ? {} : { hidden: values.hidden.split("x").map(Number) }),
         ...(values.negatives === undefined ? {} : { negatives: Number(values.negatives) }),
         ...(values.loss === undefined ? {} : { loss: values.loss }),
-        ...(weighting === undefined ? {} : { positiveWeighting: weighting }),
         ...(values.patience === undefined
           ? {}
           : { patience: values.patience === "none" ? undefined : Number(values.patience) }),

@@ -8,7 +8,7 @@ import {
 } from "@gplay/common";
 import { mlflowEnvSchema } from "@gplay/mlflow";
 import { z } from "zod";
-import { POSITIVE_WEIGHTINGS, RANKING_LOSSES } from "./domain/examples.js";
+import { RANKING_LOSSES } from "./domain/examples.js";
 
 /** The training job's configuration: everything it reads from the environment, validated once. */
 export const trainingEnvSchema = awsEnvSchema.extend(mlflowEnvSchema.shape).extend({
@@ -25,8 +25,6 @@ export const trainingEnvSchema = awsEnvSchema.extend(mlflowEnvSchema.shape).exte
   GPLAY_TRAIN_HIDDEN: envFields.list().default(["64", "32"]),
   /** How the ranker learns: "listwise" (softmax over a reader's positive and its negatives) or "pointwise". */
   GPLAY_TRAIN_LOSS: z.enum(RANKING_LOSSES).default("listwise"),
-  /** How much a reader's positives count: "reader-sqrt" (1/√P each, P = the reader's positives in a window) or "uniform". */
-  GPLAY_TRAIN_POSITIVE_WEIGHTING: z.enum(POSITIVE_WEIGHTINGS).default("reader-sqrt"),
   /** Early stopping: epochs without a better validation loss before stopping; 0 runs every epoch. */
   GPLAY_TRAIN_PATIENCE: envFields.int(0, 1000).default(2),
   GPLAY_TRAIN_MAX_EVAL_READERS: envFields.int(10, 10_000_000).default(5_000),

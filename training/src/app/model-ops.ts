@@ -1,7 +1,7 @@
 /** Fitting the ranker on examples (seeded shuffles, one log line per epoch, bounded batches). */
 import { type ModelInputArrays, mulberry32, NUMERIC_FEATURE_COUNT } from "@gplay/common";
 import type * as TfModule from "@tensorflow/tfjs";
-import { type Examples, type RankingLoss, weightedTargets } from "../domain/examples.js";
+import type { Examples, RankingLoss } from "../domain/examples.js";
 import { RecommenderTrainer } from "../model/recommender-trainer.js";
 import type { Tf } from "../tf/backend.js";
 
@@ -60,21 +60,12 @@ export function rowsOf(groups: Int32Array, groupSize: number): Int32Array {
 }
 
 /**
- * Softmax cross-entropy over each group of `groupSize` consecutive rows of logits, weighted by the
- * group's target mass: the positive's label is its weight (1 unweighted), its negatives' 0
- * (`weightedTargets`). Batches must hold whole groups. (The weight goes in as a loss weight, not as
- * soft labels: tfjs's gradient of soft labels assumes they sum to 1.)
+ * Softmax cross-entropy over each group of `groupSize` consecutive rows of logits (the positive's
+ * label 1, its negatives' 0). Batches must hold whole groups.
  */
 export function listwiseLoss(tf: Tf, groupSize: number) {
-  return (yTrue: TfModule.Tensor, logits: TfModule.Tensor): TfModule.Tensor => {
-    const y = yTrue.reshape([-1, groupSize]);
-    const mass = tf.sum(y, 1);
-    return tf.losses.softmaxCrossEntropy(
-      tf.div(y, tf.expandDims(mass, 1)),
-      logits.reshape([-1, groupSize]),
-      mass,
-    );
-  };
+  return (yTrue: TfModule.Tensor, logits: TfModule.Tensor): TfModule.Tensor =>
+    tf.losses.softmaxCrossEntropy(yTrue.reshape([-1, groupSize]), logits.reshape([-1, groupSize]));
 }
 
 /**
@@ -101,11 +92,6 @@ export function groupPlan(
   };
 }
 
-/** The labels a fit uses: weighted target mass per group (listwise), 0/1 per row (pointwise: every row weighs 1). */
-export function fitTargets(examples: Examples, loss: RankingLoss): Float32Array {
-  return loss === "listwise" ? weightedTargets(examples) : examples.labels;
-}
-
 /**
  * Fits the recommender (`buildRecommender`); examples must be standardised already. Each epoch runs
  * over the training groups in a fresh seeded order, whole groups per batch, with Adam; the steps are
@@ -129,7 +115,7 @@ export async function fitRanker(
     groupSize,
     learningRate: options.learningRate,
   });
-  const all = trainer.upload(examples.inputs, fitTargets(examples, options.loss));
+  const all = trainer.upload(examples.inputs, examples.labels);
   const val =
     validationGroups.length > 0 ? trainer.take(all, rowsOf(validationGroups, groupSize)) : undefined;
   const logs: EpochLog[] = [];

@@ -40,12 +40,7 @@ import {
   tuneBaselines,
 } from "../domain/baselines.js";
 import { HOUR_MS, type TrainingData } from "../domain/data.js";
-import {
-  buildExamples,
-  mergeExamples,
-  type PositiveWeighting,
-  type RankingLoss,
-} from "../domain/examples.js";
+import { buildExamples, mergeExamples, type RankingLoss } from "../domain/examples.js";
 import { type GateDecision, promotionDecision } from "../domain/gate.js";
 import { evaluateLists, ndcgByCase, type PopulationFigures, segmentCases } from "../domain/metrics.js";
 import { lossCurveSvg, metricBarsSvg, segmentTable } from "../domain/report.js";
@@ -78,8 +73,6 @@ export interface TrainConfig {
   negatives: number;
   /** How the ranker learns the order of a reader's pool (`RANKING_LOSSES`). */
   loss: RankingLoss;
-  /** How much each positive of a label window counts in the listwise loss (`POSITIVE_WEIGHTINGS`). */
-  positiveWeighting: PositiveWeighting;
   /**
    * Early stopping: epochs without a better validation loss before stopping; the best epoch's weights stay
    * (the untrained network, the popularity prior, included).
@@ -112,7 +105,6 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   learningRate: 0.003,
   negatives: 8,
   loss: "listwise",
-  positiveWeighting: "reader-sqrt",
   patience: 2,
   embeddingDim: 8,
   hidden: [64, 32],
@@ -234,7 +226,7 @@ export async function trainAndEvaluate(
     if (from <= (data.events[0]?.timestamp ?? 0)) break;
     const world = buildWorld(data, from, vIndex, candidates, DEFAULT_COVISITATION, undefined, { popularity });
     const cases = windowCases(data, from, to, config.maxTrainReaders, config.seed + 10 * w);
-    parts.push(buildExamples(world, cases, config.negatives, config.seed + w, config.positiveWeighting));
+    parts.push(buildExamples(world, cases, config.negatives, config.seed + w));
   }
   const examples = mergeExamples(parts);
   const normalisation = computeNormalisation(examples.inputs.numeric, examples.inputs.rows);
@@ -417,7 +409,6 @@ function trainingParams(
     learning_rate: String(config.learningRate),
     negatives: String(config.negatives),
     loss: config.loss,
-    positive_weighting: config.positiveWeighting,
     patience: String(config.patience ?? "none"),
     embedding_dim: String(config.embeddingDim),
     hidden: config.hidden.join("x"),

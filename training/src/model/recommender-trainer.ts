@@ -331,9 +331,8 @@ export class RecommenderTrainer {
   /**
    * The summed log-likelihood of a batch (minus its summed loss) and the loss's gradient in the
    * logit (already divided for the batch mean).
-   * Listwise: softmax cross-entropy over each group, as `tf.losses.softmaxCrossEntropy`; the labels
-   * are each group's target mass (its positive's weight, `weightedTargets`), so the gradient is
-   * (softmax × Σ label − label) / groups (softmax − label for one-hot labels, bit for bit). Pointwise: binary cross-entropy of the sigmoid score
+   * Listwise: softmax cross-entropy over each group, as `tf.losses.softmaxCrossEntropy`; its
+   * gradient is (softmax − label) / groups. Pointwise: binary cross-entropy of the sigmoid score
    * clipped to [ε, 1 − ε], as Keras computes it; its gradient is (score − label) / rows where the
    * score is inside the clip, 0 outside.
    */
@@ -349,10 +348,7 @@ export class RecommenderTrainer {
       const max = tf.max(z, 1, true);
       const logSoftmax = tf.sub(z, tf.add(max, tf.log(tf.sum(tf.exp(tf.sub(z, max)), 1, true))));
       const logLikelihood = tf.sum(tf.mul(logSoftmax, y));
-      const dLogit = tf.reshape(tf.mul(tf.sub(tf.mul(tf.exp(logSoftmax), tf.sum(y, 1, true)), y), scale), [
-        rows,
-        1,
-      ]) as Tensor2D;
+      const dLogit = tf.reshape(tf.mul(tf.sub(tf.exp(logSoftmax), y), scale), [rows, 1]) as Tensor2D;
       return { logLikelihood, dLogit };
     }
     const score = tf.sigmoid(logit);

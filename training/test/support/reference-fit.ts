@@ -10,7 +10,6 @@ import type * as TfModule from "@tensorflow/tfjs";
 import {
   type EpochLog,
   type FitOptions,
-  fitTargets,
   groupPlan,
   listwiseLoss,
   rowsOf,
@@ -55,13 +54,16 @@ export async function referenceFit(
   fitted.compile({ optimizer: tf.train.adam(options.learningRate), loss });
   const { batchSize, rng, validationGroups, trainGroups } = groupPlan(examples, options);
   const nVal = validationGroups.length;
-  const targets = fitTargets(examples, options.loss);
-  const val = permute(examples.inputs, targets, rowsOf(validationGroups, groupSize));
+  const val = permute(examples.inputs, examples.labels, rowsOf(validationGroups, groupSize));
   const valX = inputTensors(tf, val.x);
   const valY = tf.tensor2d(val.y, [val.y.length, 1]);
   const logs: EpochLog[] = [];
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
-    const batch = permute(examples.inputs, targets, rowsOf(shuffle(trainGroups.slice(), rng), groupSize));
+    const batch = permute(
+      examples.inputs,
+      examples.labels,
+      rowsOf(shuffle(trainGroups.slice(), rng), groupSize),
+    );
     const x = inputTensors(tf, batch.x);
     const y = tf.tensor2d(batch.y, [batch.y.length, 1]);
     const h = await fitted.fit(x, y, {

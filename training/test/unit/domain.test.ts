@@ -3,7 +3,7 @@ import { describe, expect, it } from "@jest/globals";
 import { chooseServingPopularity, MIN_COLD_READERS_TO_CHOOSE } from "../../src/domain/baselines.js";
 import type { TrainingData } from "../../src/domain/data.js";
 import { HOUR_MS } from "../../src/domain/data.js";
-import { buildExamples, mergeExamples, positiveWeight, weightedTargets } from "../../src/domain/examples.js";
+import { buildExamples, mergeExamples } from "../../src/domain/examples.js";
 import { promotionDecision } from "../../src/domain/gate.js";
 import {
   evaluateLists,
@@ -138,37 +138,6 @@ describe("training examples", () => {
     expect(merged.groupSize).toBe(4);
     expect(() => mergeExamples([examples, { ...examples, groupSize: 9 }])).toThrow(/group sizes/);
     expect(() => buildExamples(world, cases, 0, 7)).toThrow(/negatives/);
-    // Each reader has one positive here: weight 1 under either weighting.
-    expect([...(examples.weights ?? [])]).toEqual([1, 1]);
-    expect([...(buildExamples(world, cases, 3, 7, "uniform").weights ?? [])]).toEqual([1, 1]);
-  });
-
-  it("weighs a reader's P positives 1/√P each and fits target mass scaled to a mean of 1", () => {
-    expect([1, 4, 9].map((p) => positiveWeight("reader-sqrt", p))).toEqual([1, 0.5, 1 / 3]);
-    expect(positiveWeight("uniform", 9)).toBe(1);
-    const inputs = {
-      rows: 6,
-      article_section: new Int32Array(6),
-      article_region: new Int32Array(6),
-      numeric: new Float32Array(0),
-    };
-    const labels = Float32Array.from([1, 0, 1, 0, 1, 0]);
-    // A one-positive reader (weight 1) and a four-positive reader's two groups (0.5 each): mean 2/3.
-    const weighted = {
-      inputs,
-      labels,
-      positives: 3,
-      groupSize: 2,
-      weights: Float32Array.from([1, 0.5, 0.5]),
-    };
-    expect([...weightedTargets(weighted)]).toEqual([1.5, 0, 0.75, 0, 0.75, 0]);
-    expect(weightedTargets({ ...weighted, weights: undefined })).toBe(labels);
-    expect(() => weightedTargets({ ...weighted, weights: Float32Array.from([1]) })).toThrow(
-      /1 weights for 3 groups/,
-    );
-    // Merging keeps each part's weights, and an unweighted part weighs 1.
-    const merged = mergeExamples([weighted, { ...weighted, weights: undefined }]);
-    expect([...(merged.weights ?? [])]).toEqual([1, 0.5, 0.5, 1, 1, 1]);
   });
 });
 

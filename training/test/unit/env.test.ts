@@ -23,16 +23,4 @@ describe("trainingEnvSchema", () => {
       /GPLAY_TRAIN_LOSS/,
     );
   });
-
-  it("weighs a reader's positives 1/√P by default, and refuses an unknown weighting", () => {
-    const base = { GPLAY_PREFIX: "gplay-dev", MLFLOW_TRACKING_URI: "http://127.0.0.1:5000" };
-    expect(parseEnv(trainingEnvSchema, base).GPLAY_TRAIN_POSITIVE_WEIGHTING).toBe("reader-sqrt");
-    expect(
-      parseEnv(trainingEnvSchema, { ...base, GPLAY_TRAIN_POSITIVE_WEIGHTING: "uniform" })
-        .GPLAY_TRAIN_POSITIVE_WEIGHTING,
-    ).toBe("uniform");
-    expect(() => parseEnv(trainingEnvSchema, { ...base, GPLAY_TRAIN_POSITIVE_WEIGHTING: "reader" })).toThrow(
-      /GPLAY_TRAIN_POSITIVE_WEIGHTING/,
-    );
-  });
 });
