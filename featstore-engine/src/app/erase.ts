@@ -171,6 +171,7 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
         }),
       ),
   );
+  phase("ledger");
 
   // 3. The tables keyed by clear id first: after this, any id still to erase is in the lake, where a
   // re-run (`--pending`, from hashes) learns it.
@@ -230,6 +231,7 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
   const clean = Object.values(remaining).every((n) => n === 0);
   phase("verify");
   if (clean) await deps.ledger.markErased(erasedHashes, now());
+  phase("mark");
 
   const audit: ErasureAudit = erasureAuditSchema.parse({
     schemaVersion: 1,
