@@ -382,8 +382,12 @@ describe("erasing readers from every store", () => {
       const real = new S3VersionedStore(t.clients.s3);
       const reads = new Map<string, number>();
       const written = new Set<string>();
+      const lists: string[] = [];
       const counting: VersionedObjectStore = {
-        listVersions: (b, p) => real.listVersions(b, p),
+        listVersions: (b, p) => {
+          lists.push(p);
+          return real.listVersions(b, p);
+        },
         readVersion: (b, k, v) => {
           reads.set(`${b}/${k}@${v}`, (reads.get(`${b}/${k}@${v}`) ?? 0) + 1);
           return real.readVersion(b, k, v);
@@ -402,6 +406,13 @@ describe("erasing readers from every store", () => {
       // Read twice only when rewritten in place in between (an unversioned bucket's version "null"):
       // the proof reads the new bytes.
       expect([...reads].filter(([key, n]) => n > (written.has(key) ? 2 : 1))).toEqual([]);
+      // Each zone is listed once by the locate step and once by the proof; the stores' prefixes are
+      // taken from those listings (moto copies every version of a bucket on each ListObjectVersions).
+      expect(lists.filter((p) => p === "processed/")).toHaveLength(2);
+      expect(lists.filter((p) => p === "raw/")).toHaveLength(2);
+      expect(
+        lists.filter((p) => /^processed\/(interactions|validation|impressions|quarantine)\//.test(p)),
+      ).toEqual([]);
     },
     TIMEOUT,
   );
