@@ -276,7 +276,7 @@ async function main(): Promise<void> {
         .map((k) =>
           k.includes(" ")
             ? `${k} ${fmt(median(runs.map((r) => r.phases[k] ?? 0)))}`
-            : `${k} ${fmt(median(runs.map((r) => r.phases[k] ?? 0)), 1)} s`,
+            : `${k} ${fmt(median(runs.map((r) => r.phases[k] ?? 0)), 1)} s${runs.length > 1 ? ` [${runs.map((r) => fmt(r.phases[k] ?? 0, 1)).join(", ")}]` : ""}`,
         )
         .join(", ");
     const { bytes, objects } = passes[0] ?? { bytes: 0, objects: 0 };

@@ -5,14 +5,7 @@ import {
   type DynamoDBClient,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import {
-  BatchWriteCommand,
-  type BatchWriteCommandOutput,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  ScanCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import {
   AppError,
@@ -28,22 +21,19 @@ import {
 } from "@gplay/common";
 import { forEachConcurrently } from "../app/concurrency.js";
 import type { FeatureStore, IngestionList, UserMerge, WriteReport } from "../app/ports.js";
+import {
+  BATCH_GET_MAX,
+  DynamoBatches,
+  type DynamoBatchOptions,
+  emptyReport,
+  type Item,
+  isThrottle,
+} from "./dynamo-batches.js";
 
-export interface DynamoFeatureStoreOptions {
-  /** Attempts for one batch when DynamoDB returns UnprocessedItems/Keys or throttles. */
-  maxBatchAttempts?: number;
+export interface DynamoFeatureStoreOptions extends DynamoBatchOptions {
   /** Rounds of read-decide-write for conditional upserts before giving up on conflicts. */
   maxConflictRounds?: number;
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-  /**
-   * Requests in flight at once (default 16). Each in-flight request holds keys no other one holds, so
-   * one key is never written twice at the same time.
-   */
-  concurrency?: number;
 }
-
-type Item = Record<string, unknown>;
 
 /**
  * The two clients of the store: the document client for the occasional calls, the low-level one
@@ -64,40 +54,14 @@ interface WriteCondition {
   ExpressionAttributeValues?: Record<string, unknown>;
 }
 
-const BATCH_WRITE_MAX = 25;
-const BATCH_GET_MAX = 100;
-/** Requests in flight by default (bench/src/ingest-bench.ts measures it on the emulator). */
-export const DEFAULT_CONCURRENCY = 16;
-
-const emptyReport = (): WriteReport => ({ written: 0, skipped: 0, conflicts: 0, retries: 0 });
-
-/** Throttling and server-side faults: safe to retry these writes (they are keyed and conditional). */
-function isThrottle(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  const name = e.name ?? "";
-  if ((e.$metadata?.httpStatusCode ?? 0) >= 500) return true;
-  return (
-    name === "ProvisionedThroughputExceededException" ||
-    name === "ThrottlingException" ||
-    name === "RequestLimitExceeded" ||
-    name === "TransactionConflictException" ||
-    name === "InternalServerError"
-  );
-}
-
 /**
  * The online feature store on DynamoDB. Conditional upserts (users, articles) read the stored items
  * (BatchGetItem), decide in memory, then write each with a PutItem conditioned on what was read; a
  * failed condition (a concurrent writer) re-reads and retries that key. Unconditional rows go through
  * BatchWriteItem with UnprocessedItems retried with backoff and jitter. All retries are bounded.
  */
-export class DynamoFeatureStore implements FeatureStore, IngestionList {
-  private readonly maxBatchAttempts: number;
+export class DynamoFeatureStore extends DynamoBatches implements FeatureStore, IngestionList {
   private readonly maxConflictRounds: number;
-  private readonly backoff: { baseDelayMs: number; maxDelayMs: number };
-  private readonly concurrency: number;
-
-  private readonly documents: DynamoDBDocumentClient;
   private readonly dynamodb: DynamoDBClient;
 
   constructor(
@@ -105,12 +69,50 @@ export class DynamoFeatureStore implements FeatureStore, IngestionList {
     private readonly tables: TableNames,
     options: DynamoFeatureStoreOptions = {},
   ) {
-    this.documents = clients.documents;
+    super(clients.documents, options);
     this.dynamodb = clients.dynamodb;
-    this.maxBatchAttempts = options.maxBatchAttempts ?? 10;
     this.maxConflictRounds = options.maxConflictRounds ?? 10;
-    this.backoff = { baseDelayMs: options.baseDelayMs ?? 50, maxDelayMs: options.maxDelayMs ?? 5_000 };
-    this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  }
+
+  /**
+   * BatchGetItem with UnprocessedKeys retried, through the low-level client (the per-key hot path of
+   * the conditional upserts); returns the stored items by key, unmarshalled as the document client does.
+   */
+  override async batchGet(
+    table: string,
+    keyName: string,
+    keys: readonly string[],
+  ): Promise<Map<string, Item>> {
+    const found = new Map<string, Item>();
+    for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
+      let pending: Record<string, AttributeValue>[] = keys
+        .slice(i, i + BATCH_GET_MAX)
+        .map((k) => ({ [keyName]: { S: k } }));
+      await retryWithBackoff(
+        async () => {
+          let out: BatchGetItemCommandOutput;
+          try {
+            out = await this.dynamodb.send(
+              new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
+            );
+          } catch (error) {
+            throw isThrottle(error) ? error : translateAwsError(error, `batch-reading ${table}`, { table });
+          }
+          for (const stored of out.Responses?.[table] ?? []) {
+            const item = unmarshall(stored);
+            found.set(String(item[keyName]), item);
+          }
+          const left = out.UnprocessedKeys?.[table]?.Keys ?? [];
+          if (left.length > 0) {
+            pending = left;
+            throw new AppError("RATE_LIMITED", `${left.length} keys unprocessed by BatchGetItem on ${table}`);
+          }
+        },
+        (error) => isThrottle(error) || (error instanceof AppError && error.code === "RATE_LIMITED"),
+        { maxAttempts: this.maxBatchAttempts, ...this.backoff },
+      );
+    }
+    return found;
   }
 
   async getIngestion(sourceId: string): Promise<IngestionItem | undefined> {
@@ -220,91 +222,6 @@ export class DynamoFeatureStore implements FeatureStore, IngestionList {
     onWritten?: (items: number) => void,
   ): Promise<WriteReport> {
     return this.batchPut(this.tables.coldstart, "listId", items as unknown as Item[], onWritten);
-  }
-
-  /** BatchWriteItem in chunks of 25 with one write per key, UnprocessedItems retried with backoff. */
-  async batchPut(
-    table: string,
-    keyName: string,
-    items: readonly Item[],
-    onWritten?: (items: number) => void,
-  ): Promise<WriteReport> {
-    const report = emptyReport();
-    const unique = new Map<unknown, Item>();
-    for (const item of items) unique.set(item[keyName], item);
-    const all = [...unique.values()];
-    const batches: Item[][] = [];
-    for (let i = 0; i < all.length; i += BATCH_WRITE_MAX) batches.push(all.slice(i, i + BATCH_WRITE_MAX));
-    // Keys are unique across batches, so batches may run concurrently.
-    await forEachConcurrently(batches, this.concurrency, async (batch) => {
-      let pending = batch.map((Item) => ({ PutRequest: { Item } }));
-      await retryWithBackoff(
-        async () => {
-          let out: BatchWriteCommandOutput;
-          try {
-            out = await this.documents.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-          } catch (error) {
-            if (isThrottle(error)) report.retries += 1;
-            throw error;
-          }
-          const left = (out.UnprocessedItems?.[table] ?? []) as typeof pending;
-          report.written += pending.length - left.length;
-          onWritten?.(pending.length - left.length);
-          if (left.length > 0) {
-            pending = left;
-            report.retries += 1;
-            throw new AppError(
-              "RATE_LIMITED",
-              `${left.length} items unprocessed by BatchWriteItem on ${table}`,
-            );
-          }
-        },
-        (error) => isThrottle(error) || (error instanceof AppError && error.code === "RATE_LIMITED"),
-        { maxAttempts: this.maxBatchAttempts, ...this.backoff },
-      ).catch((error: unknown) => {
-        throw error instanceof AppError
-          ? new AppError("RATE_LIMITED", `${error.message} after ${this.maxBatchAttempts} attempts`, {
-              cause: error,
-              details: { table, written: report.written },
-            })
-          : translateAwsError(error, `batch-writing ${table}`, { table, written: report.written });
-      });
-    });
-    return report;
-  }
-
-  /** BatchGetItem with UnprocessedKeys retried; returns the stored items by key. */
-  async batchGet(table: string, keyName: string, keys: readonly string[]): Promise<Map<string, Item>> {
-    const found = new Map<string, Item>();
-    for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
-      let pending: Record<string, AttributeValue>[] = keys
-        .slice(i, i + BATCH_GET_MAX)
-        .map((k) => ({ [keyName]: { S: k } }));
-      await retryWithBackoff(
-        async () => {
-          let out: BatchGetItemCommandOutput;
-          try {
-            out = await this.dynamodb.send(
-              new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
-            );
-          } catch (error) {
-            throw isThrottle(error) ? error : translateAwsError(error, `batch-reading ${table}`, { table });
-          }
-          for (const stored of out.Responses?.[table] ?? []) {
-            const item = unmarshall(stored);
-            found.set(String(item[keyName]), item);
-          }
-          const left = out.UnprocessedKeys?.[table]?.Keys ?? [];
-          if (left.length > 0) {
-            pending = left;
-            throw new AppError("RATE_LIMITED", `${left.length} keys unprocessed by BatchGetItem on ${table}`);
-          }
-        },
-        (error) => isThrottle(error) || (error instanceof AppError && error.code === "RATE_LIMITED"),
-        { maxAttempts: this.maxBatchAttempts, ...this.backoff },
-      );
-    }
-    return found;
   }
 
   /**

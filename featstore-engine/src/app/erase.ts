@@ -171,6 +171,7 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
         }),
       ),
   );
+  phase("ledger");
 
   // 3. The tables keyed by clear id first: after this, any id still to erase is in the lake, where a
   // re-run (`--pending`, from hashes) learns it.
@@ -230,6 +231,7 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
   const clean = Object.values(remaining).every((n) => n === 0);
   phase("verify");
   if (clean) await deps.ledger.markErased(erasedHashes, now());
+  phase("mark");
 
   const audit: ErasureAudit = erasureAuditSchema.parse({
     schemaVersion: 1,
@@ -295,6 +297,9 @@ interface LocateOptions {
   index?: ReaderIndex;
 }
 
+/** The zones locate lists, each once per bucket (the stores' prefixes lie inside them). */
+const ZONES = [RAW_PREFIX, PROCESSED_PREFIX, MLFLOW_ARTIFACTS_PREFIX];
+
 /** An object version as listed: a key, its version id, and its etag (a "null" version can be overwritten). */
 const versionIdentity = (bucket: string, v: ObjectVersion) =>
   `${bucket}\n${v.key}\n${v.versionId}\n${v.etag}`;
@@ -315,6 +320,22 @@ export async function locate(
   const clean = new Set<string>();
   let kept = 0;
   let skipped = 0;
+  // Each bucket's zone is listed once and every store's prefix taken from that listing: fewer list
+  // requests, and moto copies every version of the bucket (bytes included) on each ListObjectVersions.
+  const listings = new Map<string, Promise<ObjectVersion[]>>();
+  const listed = async (bucket: string, prefix: string): Promise<ObjectVersion[]> => {
+    const zone = ZONES.find((z) => prefix.startsWith(z)) ?? prefix;
+    let listing = listings.get(`${bucket}\n${zone}`);
+    if (listing === undefined) {
+      listing = (async () => {
+        const all: ObjectVersion[] = [];
+        for await (const version of deps.versions.listVersions(bucket, zone)) all.push(version);
+        return all;
+      })();
+      listings.set(`${bucket}\n${zone}`, listing);
+    }
+    return (await listing).filter((v) => v.key.startsWith(prefix));
+  };
   const scan = async (
     store: Hit["store"] | "raw-any",
     bucket: string,
@@ -322,12 +343,10 @@ export async function locate(
     holds: (bytes: Uint8Array, key: string) => Promise<boolean> | boolean,
     accept: (key: string) => boolean = () => true,
   ) => {
-    // Listing is cheap; the reads overlap (moto answers in another process, so its work and the
-    // decoding here run side by side on two cores).
-    const listed: ObjectVersion[] = [];
-    for await (const version of deps.versions.listVersions(bucket, prefix))
-      if (accept(version.key)) listed.push(version);
-    await forEachConcurrently(listed, SCAN_CONCURRENCY, async (version) => {
+    // The reads overlap (moto answers in another process, so its work and the decoding here run side
+    // by side on two cores).
+    const versions = (await listed(bucket, prefix)).filter((v) => accept(v.key));
+    await forEachConcurrently(versions, SCAN_CONCURRENCY, async (version) => {
       const s: Hit["store"] = store === "raw-any" ? (version.isLatest ? "raw" : "raw-versions") : store;
       const identity = versionIdentity(bucket, version);
       // A version is immutable: one this run already read clean is clean still.

@@ -31,6 +31,7 @@ export interface ErasureLedger {
   listEntries(): Promise<ErasureLedgerItem[]>;
   /** Writes entries for hashes not in the ledger yet; an existing entry keeps its `erasedAt`. */
   addEntries(entries: readonly ErasureLedgerItem[]): Promise<void>;
+  /** Sets the entries of these hashes `erased` (an absent hash is not added). */
   markErased(hashes: readonly string[], at: Date): Promise<void>;
 }
 

@@ -382,8 +382,12 @@ describe("erasing readers from every store", () => {
       const real = new S3VersionedStore(t.clients.s3);
       const reads = new Map<string, number>();
       const written = new Set<string>();
+      const lists: string[] = [];
       const counting: VersionedObjectStore = {
-        listVersions: (b, p) => real.listVersions(b, p),
+        listVersions: (b, p) => {
+          lists.push(p);
+          return real.listVersions(b, p);
+        },
         readVersion: (b, k, v) => {
           reads.set(`${b}/${k}@${v}`, (reads.get(`${b}/${k}@${v}`) ?? 0) + 1);
           return real.readVersion(b, k, v);
@@ -402,6 +406,13 @@ describe("erasing readers from every store", () => {
       // Read twice only when rewritten in place in between (an unversioned bucket's version "null"):
       // the proof reads the new bytes.
       expect([...reads].filter(([key, n]) => n > (written.has(key) ? 2 : 1))).toEqual([]);
+      // Each zone is listed once by the locate step and once by the proof; the stores' prefixes are
+      // taken from those listings (moto copies every version of a bucket on each ListObjectVersions).
+      expect(lists.filter((p) => p === "processed/")).toHaveLength(2);
+      expect(lists.filter((p) => p === "raw/")).toHaveLength(2);
+      expect(
+        lists.filter((p) => /^processed\/(interactions|validation|impressions|quarantine)\//.test(p)),
+      ).toEqual([]);
     },
     TIMEOUT,
   );
@@ -638,6 +649,73 @@ describe("erasing readers from every store", () => {
       expect(result).toMatchObject({ readers: 0, unknown: [hex64(9, "cafe")] });
       expect(await t.scanTable("erasures")).toHaveLength(ledgerBefore.length);
       expect(result.audit.stores.raw.rewritten).toBe(0);
+    },
+    TIMEOUT,
+  );
+});
+
+describe("the erasure ledger in batches", () => {
+  let t: TestEnvironment;
+  beforeAll(async () => {
+    t = await createTestEnvironment("erase-ledger");
+  }, TIMEOUT);
+  afterAll(async () => {
+    await t?.destroy();
+  }, TIMEOUT);
+
+  it(
+    "writes 1,000 entries in batches, keeps an entry's first erasure time, and marks only entries it holds",
+    async () => {
+      const sent: string[] = [];
+      const counting = {
+        send: (command: { constructor: { name: string } }) => {
+          sent.push(command.constructor.name);
+          return t.clients.documents.send(command as never);
+        },
+      } as unknown as typeof t.clients.documents;
+      const tables = new DynamoErasureTables(counting, t.env.tables);
+      const entry = (n: number, at: string) => ({
+        userHash: erasureHash(n.toString(16).padStart(64, "0")),
+        erasedAt: at,
+        status: "requested" as const,
+        requestId: "erase-test",
+        updatedAt: at,
+      });
+      const first = "2026-01-01T00:00:00.000Z";
+      const later = "2026-02-01T00:00:00.000Z";
+      // The api's admin route added reader 0 after the run's scan.
+      await tables.addEntries([entry(0, first)]);
+      sent.length = 0;
+      const entries = Array.from({ length: 1_000 }, (_, n) => entry(n, later));
+      await tables.addEntries(entries);
+      // 10 BatchGetItem (100 keys) and 40 BatchWriteItem (25 items), not one request per reader.
+      expect(sent.filter((c) => c === "PutCommand" || c === "UpdateCommand")).toEqual([]);
+      expect(sent.length).toBeLessThanOrEqual(10 + 40);
+      let ledger = new Map((await t.scanTable("erasures")).map((e) => [String(e.userHash), e]));
+      expect(ledger.size).toBe(1_000);
+      expect(ledger.get(entries[0]?.userHash as string)).toMatchObject({ erasedAt: first });
+      expect(ledger.get(entries[999]?.userHash as string)).toMatchObject({ erasedAt: later });
+
+      // A re-run (the same entries) writes nothing and changes no time.
+      sent.length = 0;
+      await tables.addEntries(entries);
+      expect(sent.filter((c) => c === "BatchWriteCommand")).toEqual([]);
+
+      // Marking: the entries held, whole; a hash the ledger does not hold is not created.
+      const absent = erasureHash((5_000).toString(16).padStart(64, "0"));
+      sent.length = 0;
+      await tables.markErased([...entries.map((e) => e.userHash), absent], new Date(Date.parse(later) + 1));
+      expect(sent.length).toBeLessThanOrEqual(11 + 40);
+      ledger = new Map((await t.scanTable("erasures")).map((e) => [String(e.userHash), e]));
+      expect(ledger.size).toBe(1_000);
+      expect(ledger.has(absent)).toBe(false);
+      expect([...ledger.values()].filter((e) => e.status !== "erased")).toEqual([]);
+      expect(ledger.get(entries[0]?.userHash as string)).toMatchObject({ erasedAt: first, status: "erased" });
+      expect(ledger.get(entries[1]?.userHash as string)).toMatchObject({
+        erasedAt: later,
+        requestId: "erase-test",
+        updatedAt: "2026-02-01T00:00:00.001Z",
+      });
     },
     TIMEOUT,
   );

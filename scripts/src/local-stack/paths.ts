@@ -11,6 +11,8 @@ export interface StackPaths {
   venvDir: string;
   requirementsFile: string;
   mlflowEntrypoint: string;
+  /** moto's server without its record of every model ever made (the file says why). */
+  motoServer: string;
 }
 
 /** Walks up from `start` to the directory holding pnpm-workspace.yaml. */
@@ -32,5 +34,6 @@ export function stackPaths(repoRoot = findRepoRoot(dirname(fileURLToPath(import.
     venvDir: join(repoRoot, ".local", "venv"),
     requirementsFile: join(repoRoot, "scripts", "python-requirements.txt"),
     mlflowEntrypoint: join(repoRoot, "mlflow", "server", "entrypoint.sh"),
+    motoServer: join(repoRoot, "scripts", "src", "local-stack", "moto_server.py"),
   };
 }

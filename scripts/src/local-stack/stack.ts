@@ -197,9 +197,10 @@ async function startServices(
   await Promise.all([writeFile(motoLog, ""), writeFile(mlflowLog, "")]);
 
   const base = serverBaseEnv(paths.venvDir);
+  // moto_server.py: moto's server, minus the record of every object body ever written (it says why).
   const motoPid = spawnDetached(
-    venvBin(paths.venvDir, "moto_server"),
-    ["-H", "127.0.0.1", "-p", String(motoPort)],
+    venvBin(paths.venvDir, "python"),
+    [paths.motoServer, "-H", "127.0.0.1", "-p", String(motoPort)],
     {
       env: base,
       logFile: motoLog,
