@@ -117,22 +117,22 @@ export class DynamoBatches {
   async batchGet(table: string, keyName: string, keys: readonly string[]): Promise<Map<string, Item>> {
     const found = new Map<string, Item>();
     for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
-      let pending: Item[] = keys.slice(i, i + BATCH_GET_MAX).map((k) => ({ [keyName]: k }));
+      let pending = keys.slice(i, i + BATCH_GET_MAX);
       await retryWithBackoff(
         async () => {
-          let out: BatchGetCommandOutput;
+          let out: { items: Item[]; unprocessed: string[] };
           try {
-            out = await this.documents.send(
-              new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
-            );
+            out = await this.batchGetOnce(table, keyName, pending);
           } catch (error) {
             throw isThrottle(error) ? error : translateAwsError(error, `batch-reading ${table}`, { table });
           }
-          for (const item of (out.Responses?.[table] ?? []) as Item[]) found.set(String(item[keyName]), item);
-          const left = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
-          if (left.length > 0) {
-            pending = left;
-            throw new AppError("RATE_LIMITED", `${left.length} keys unprocessed by BatchGetItem on ${table}`);
+          for (const item of out.items) found.set(String(item[keyName]), item);
+          if (out.unprocessed.length > 0) {
+            pending = out.unprocessed;
+            throw new AppError(
+              "RATE_LIMITED",
+              `${out.unprocessed.length} keys unprocessed by BatchGetItem on ${table}`,
+            );
           }
         },
         (error) => isThrottle(error) || (error instanceof AppError && error.code === "RATE_LIMITED"),
@@ -140,5 +140,25 @@ export class DynamoBatches {
       );
     }
     return found;
+  }
+
+  /**
+   * One strongly consistent BatchGetItem of at most 100 string keys: the items it returned and the keys
+   * it left unprocessed (through the document client; a subclass may send it another way).
+   */
+  protected async batchGetOnce(
+    table: string,
+    keyName: string,
+    keys: readonly string[],
+  ): Promise<{ items: Item[]; unprocessed: string[] }> {
+    const out: BatchGetCommandOutput = await this.documents.send(
+      new BatchGetCommand({
+        RequestItems: { [table]: { Keys: keys.map((k) => ({ [keyName]: k })), ConsistentRead: true } },
+      }),
+    );
+    return {
+      items: (out.Responses?.[table] ?? []) as Item[],
+      unprocessed: ((out.UnprocessedKeys?.[table]?.Keys ?? []) as Item[]).map((k) => String(k[keyName])),
+    };
   }
 }

@@ -1,5 +1,4 @@
 import {
-  type AttributeValue,
   BatchGetItemCommand,
   type BatchGetItemCommandOutput,
   type DynamoDBClient,
@@ -75,44 +74,23 @@ export class DynamoFeatureStore extends DynamoBatches implements FeatureStore, I
   }
 
   /**
-   * BatchGetItem with UnprocessedKeys retried, through the low-level client (the per-key hot path of
-   * the conditional upserts); returns the stored items by key, unmarshalled as the document client does.
+   * One BatchGetItem through the low-level client (the per-key hot path of the conditional upserts),
+   * its items unmarshalled as the document client does.
    */
-  override async batchGet(
+  protected override async batchGetOnce(
     table: string,
     keyName: string,
     keys: readonly string[],
-  ): Promise<Map<string, Item>> {
-    const found = new Map<string, Item>();
-    for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
-      let pending: Record<string, AttributeValue>[] = keys
-        .slice(i, i + BATCH_GET_MAX)
-        .map((k) => ({ [keyName]: { S: k } }));
-      await retryWithBackoff(
-        async () => {
-          let out: BatchGetItemCommandOutput;
-          try {
-            out = await this.dynamodb.send(
-              new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
-            );
-          } catch (error) {
-            throw isThrottle(error) ? error : translateAwsError(error, `batch-reading ${table}`, { table });
-          }
-          for (const stored of out.Responses?.[table] ?? []) {
-            const item = unmarshall(stored);
-            found.set(String(item[keyName]), item);
-          }
-          const left = out.UnprocessedKeys?.[table]?.Keys ?? [];
-          if (left.length > 0) {
-            pending = left;
-            throw new AppError("RATE_LIMITED", `${left.length} keys unprocessed by BatchGetItem on ${table}`);
-          }
-        },
-        (error) => isThrottle(error) || (error instanceof AppError && error.code === "RATE_LIMITED"),
-        { maxAttempts: this.maxBatchAttempts, ...this.backoff },
-      );
-    }
-    return found;
+  ): Promise<{ items: Item[]; unprocessed: string[] }> {
+    const out: BatchGetItemCommandOutput = await this.dynamodb.send(
+      new BatchGetItemCommand({
+        RequestItems: { [table]: { Keys: keys.map((k) => ({ [keyName]: { S: k } })), ConsistentRead: true } },
+      }),
+    );
+    return {
+      items: (out.Responses?.[table] ?? []).map((stored) => unmarshall(stored)),
+      unprocessed: (out.UnprocessedKeys?.[table]?.Keys ?? []).map((k) => String(k[keyName]?.S)),
+    };
   }
 
   async getIngestion(sourceId: string): Promise<IngestionItem | undefined> {
