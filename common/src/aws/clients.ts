@@ -32,12 +32,6 @@ export interface AwsClientOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
-/** How the document client marshals items; callers of the low-level client marshal with the same options. */
-export const DOCUMENT_MARSHALL_OPTIONS = {
-  removeUndefinedValues: true,
-  convertClassInstanceToMap: false,
-} as const;
-
 export interface AwsClients {
   s3: S3Client;
   /**
@@ -94,7 +88,7 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
   const dynamodb = new DynamoDBClient({ ...common, requestHandler: dynamoHandler, cacheMiddleware: true });
   const documents = DynamoDBDocumentClient.from(
     new DynamoDBClient({ ...common, requestHandler: dynamoHandler }),
-    { marshallOptions: DOCUMENT_MARSHALL_OPTIONS },
+    { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } },
   );
   const eventbridge = new EventBridgeClient(common);
   const sqs = new SQSClient(common);

@@ -4,14 +4,12 @@ import {
   type DynamoDBClient,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { GetCommand, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import {
   AppError,
   type ArticleItem,
-  type AwsClients,
   type ColdstartItem,
-  DOCUMENT_MARSHALL_OPTIONS,
   type IngestionItem,
   ingestionItemSchema,
   retryWithBackoff,
@@ -40,7 +38,13 @@ export interface DynamoFeatureStoreOptions extends DynamoBatchOptions {
  * The two clients of the store: the document client for the occasional calls, the low-level one
  * (its middleware resolved once per command type) for the per-key hot path, items marshalled here.
  */
-export type DynamoClients = Pick<AwsClients, "documents" | "dynamodb">;
+export interface DynamoClients {
+  documents: DynamoDBDocumentClient;
+  dynamodb: DynamoDBClient;
+}
+
+/** As the document client marshals (common's createAwsClients). */
+const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 
 /** The condition of one conditional put. */
 interface WriteCondition {
@@ -272,11 +276,9 @@ export class DynamoFeatureStore extends DynamoBatches implements FeatureStore, I
     const { ExpressionAttributeValues: values, ...expression } = condition(write.stored);
     const command = new PutItemCommand({
       TableName: table,
-      Item: marshall(write.item, DOCUMENT_MARSHALL_OPTIONS),
+      Item: marshall(write.item, MARSHALL),
       ...expression,
-      ...(values === undefined
-        ? {}
-        : { ExpressionAttributeValues: marshall(values, DOCUMENT_MARSHALL_OPTIONS) }),
+      ...(values === undefined ? {} : { ExpressionAttributeValues: marshall(values, MARSHALL) }),
     });
     try {
       await retryWithBackoff(
