@@ -32,6 +32,17 @@ export interface AwsClientOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
+/**
+ * How the document client marshals items; callers of the low-level client marshal with the same
+ * options. Frozen, and the document client gets a copy: lib-dynamodb writes
+ * `convertTopLevelContainer: true` into the options it is given, which would make every later
+ * `marshall(item, options)` wrap the item in `{ M: ... }`.
+ */
+export const DOCUMENT_MARSHALL_OPTIONS = Object.freeze({
+  removeUndefinedValues: true,
+  convertClassInstanceToMap: false,
+} as const);
+
 export interface AwsClients {
   s3: S3Client;
   /**
@@ -88,7 +99,7 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
   const dynamodb = new DynamoDBClient({ ...common, requestHandler: dynamoHandler, cacheMiddleware: true });
   const documents = DynamoDBDocumentClient.from(
     new DynamoDBClient({ ...common, requestHandler: dynamoHandler }),
-    { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } },
+    { marshallOptions: { ...DOCUMENT_MARSHALL_OPTIONS } },
   );
   const eventbridge = new EventBridgeClient(common);
   const sqs = new SQSClient(common);

@@ -4,12 +4,14 @@ import {
   type DynamoDBClient,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import {
   AppError,
   type ArticleItem,
+  type AwsClients,
   type ColdstartItem,
+  DOCUMENT_MARSHALL_OPTIONS,
   type IngestionItem,
   ingestionItemSchema,
   retryWithBackoff,
@@ -38,13 +40,7 @@ export interface DynamoFeatureStoreOptions extends DynamoBatchOptions {
  * The two clients of the store: the document client for the occasional calls, the low-level one
  * (its middleware resolved once per command type) for the per-key hot path, items marshalled here.
  */
-export interface DynamoClients {
-  documents: DynamoDBDocumentClient;
-  dynamodb: DynamoDBClient;
-}
-
-/** As the document client marshals (common's createAwsClients). */
-const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
+export type DynamoClients = Pick<AwsClients, "documents" | "dynamodb">;
 
 /** The condition of one conditional put. */
 interface WriteCondition {
@@ -276,9 +272,11 @@ export class DynamoFeatureStore extends DynamoBatches implements FeatureStore, I
     const { ExpressionAttributeValues: values, ...expression } = condition(write.stored);
     const command = new PutItemCommand({
       TableName: table,
-      Item: marshall(write.item, MARSHALL),
+      Item: marshall(write.item, DOCUMENT_MARSHALL_OPTIONS),
       ...expression,
-      ...(values === undefined ? {} : { ExpressionAttributeValues: marshall(values, MARSHALL) }),
+      ...(values === undefined
+        ? {}
+        : { ExpressionAttributeValues: marshall(values, DOCUMENT_MARSHALL_OPTIONS) }),
     });
     try {
       await retryWithBackoff(
