@@ -36,6 +36,15 @@ function cacheOver(source: ControlledLoad, clock: { t: number }, ttlMs = 1_000) 
   return { cache, refreshErrors };
 }
 
+/** A cache over `source` holding "a" → "a1", loaded at time 0. */
+async function primed(source: ControlledLoad, clock: { t: number }) {
+  const made = cacheOver(source, clock);
+  const first = made.cache.get("a");
+  await source.answer("a1");
+  await first;
+  return made;
+}
+
 describe("RefreshAheadCache", () => {
   it("shares one load between concurrent misses of a key", async () => {
     const source = new ControlledLoad();
@@ -52,10 +61,7 @@ describe("RefreshAheadCache", () => {
   it("serves an old entry at once and reloads it in the background, once", async () => {
     const source = new ControlledLoad();
     const clock = { t: 0 };
-    const { cache } = cacheOver(source, clock);
-    const first = cache.get("a");
-    await source.answer("a1");
-    await first;
+    const { cache } = await primed(source, clock);
     clock.t = 800; // past 3/4 of the TTL, before it ends
     await expect(cache.get("a")).resolves.toBe("a1");
     await expect(cache.get("a")).resolves.toBe("a1");
@@ -69,10 +75,7 @@ describe("RefreshAheadCache", () => {
   it("never serves a value older than its TTL: an expired entry is loaded in the foreground", async () => {
     const source = new ControlledLoad();
     const clock = { t: 0 };
-    const { cache } = cacheOver(source, clock);
-    const first = cache.get("a");
-    await source.answer("a1");
-    await first;
+    const { cache } = await primed(source, clock);
     clock.t = 1_000;
     const late = cache.get("a");
     expect(source.calls).toBe(2);
@@ -83,10 +86,7 @@ describe("RefreshAheadCache", () => {
   it("keeps a value set while a load is in flight instead of the load's older answer", async () => {
     const source = new ControlledLoad();
     const clock = { t: 0 };
-    const { cache } = cacheOver(source, clock);
-    const first = cache.get("a");
-    await source.answer("a1");
-    await first;
+    const { cache } = await primed(source, clock);
     clock.t = 800;
     await cache.get("a"); // starts a background reload
     cache.set("a", "written");
@@ -97,10 +97,7 @@ describe("RefreshAheadCache", () => {
   it("reports a failed background reload and keeps serving the entry until it expires", async () => {
     const source = new ControlledLoad();
     const clock = { t: 0 };
-    const { cache, refreshErrors } = cacheOver(source, clock);
-    const first = cache.get("a");
-    await source.answer("a1");
-    await first;
+    const { cache, refreshErrors } = await primed(source, clock);
     clock.t = 800;
     await cache.get("a");
     await source.fail("store down");
