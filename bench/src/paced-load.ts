@@ -61,6 +61,31 @@ export function poissonSchedule(rate: number, durationS: number, seed = 1): numb
   }
 }
 
+/**
+ * The latency quantiles of an ideal server under the same load: one request at a time, each taking
+ * exactly `serviceMs`, arrivals Poisson at `utilisation / serviceMs` (an M/D/1 queue, simulated over
+ * `requests` arrivals). The floor a measured p99 at that load cannot beat: at 80 % utilisation its p99
+ * is already ~11 service times (an exponential service time doubles it), so "p99 ≤ 20 ms at 80 % of
+ * saturation" needs a service time under ~1.8 ms with no variance at all (no GC pause, no slow request).
+ */
+export function idealQueueLatency(
+  serviceMs: number,
+  utilisation: number,
+  requests = 200_000,
+  seed = 1,
+): { p50: number; p99: number } {
+  const rate = utilisation / serviceMs; // per ms
+  const arrivals = poissonSchedule(rate * 1000, requests / (rate * 1000), seed);
+  const latencies: number[] = [];
+  let free = 0;
+  for (const at of arrivals) {
+    free = Math.max(at, free) + serviceMs;
+    latencies.push(free - at);
+  }
+  latencies.sort((a, b) => a - b);
+  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
+}
+
 /** Runs the load and waits for every answer (or a 10 s timeout per request). */
 export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadResult> {
   const schedule = poissonSchedule(options.rate, options.durationS, options.seed);

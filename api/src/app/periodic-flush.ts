@@ -101,8 +101,8 @@ export interface RawBatchFiling<T> {
   /** The row's reader (none: a row naming no one, never erased) and time. */
   readerOf(row: T): string | undefined;
   timeOf(row: T): number;
-  /** The file's body; undefined when there is nothing to write. */
-  render(rows: readonly T[]): string | undefined;
+  /** The file's body; undefined when there is nothing to write (a promise: rendered in slices, off the request path). */
+  render(rows: readonly T[]): string | undefined | Promise<string | undefined>;
   nextKey(): string;
   /** Names the rows in the log event (`<what>-flushed`) and in errors. */
   what: string;
@@ -134,7 +134,7 @@ export async function fileRawBatch<T>(
       throw toAppError(error, "Reading the erasure ledger failed");
     }
   }
-  const body = filing.render(rows);
+  const body = await filing.render(rows);
   if (body === undefined) return 0;
   const key = filing.nextKey();
   try {

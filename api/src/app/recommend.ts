@@ -15,7 +15,7 @@ import {
 import { toRecommendedItem } from "../domain/articles.js";
 import { type CandidateTier, coVisitNeighbours, selectFromTiers } from "../domain/candidates.js";
 import { type ReadSet, readSetOf } from "../domain/read-set.js";
-import { TtlCache } from "../domain/ttl-cache.js";
+import { RefreshAheadCache } from "../domain/refresh-ahead-cache.js";
 import type { Clock, ModelProvider, Ranker, RankerInput, UserStore } from "./ports.js";
 import type { ServingData } from "./serving-data.js";
 
@@ -27,6 +27,13 @@ const TIER_REASONS: Record<PoolTier, RecommendedItem["reason"]> = {
   "fill-popular": "popular-any-age",
   "fill-newest": "newest",
 };
+
+/**
+ * A cached reader older than this share of the TTL is served and re-read in the background, so a hot
+ * reader's request never waits for the store (a reader's requests cluster within seconds; without it every
+ * one of them paid a GetItem each time its entry expired, the api's slowest requests at steady load).
+ */
+const REFRESH_AHEAD_SHARE = 0.75;
 
 export interface RecommenderOptions {
   /** Hot-reader cache: short, so a click recorded by another task is excluded within seconds. */
@@ -49,22 +56,32 @@ export interface RecommenderDeps {
  * A reader's whole history and the request's exclusions are never returned.
  */
 export class Recommender {
-  readonly #users: TtlCache<UserItem | null>;
+  readonly #users: RefreshAheadCache<UserItem | undefined>;
 
   constructor(
     private readonly deps: RecommenderDeps,
     options: RecommenderOptions,
   ) {
-    this.#users = new TtlCache(options.userCacheTtlMs, options.userCacheMaxEntries, () => deps.clock.now());
+    this.#users = new RefreshAheadCache({
+      ttlMs: options.userCacheTtlMs,
+      refreshAfterMs: REFRESH_AHEAD_SHARE * options.userCacheTtlMs,
+      maxEntries: options.userCacheMaxEntries,
+      load: (userId) => deps.users.getUser(userId),
+      onRefreshError: (_userId, error) =>
+        deps.logger?.warn(
+          { event: "reader-refresh-failed", err: error },
+          "re-reading a cached reader failed; the cached item is served until it expires",
+        ),
+      now: () => deps.clock.now(),
+    });
   }
 
-  /** The reader's item: from the hot-reader cache, else one GetItem. */
-  async readUser(userId: string): Promise<UserItem | undefined> {
-    const cached = this.#users.get(userId);
-    if (cached !== undefined) return cached ?? undefined;
-    const user = await this.deps.users.getUser(userId);
-    this.#users.set(userId, user ?? null);
-    return user;
+  /**
+   * The reader's item: from the hot-reader cache (never older than its TTL; re-read in the background
+   * when close to it), else one GetItem shared by the reader's concurrent requests.
+   */
+  readUser(userId: string): Promise<UserItem | undefined> {
+    return this.#users.get(userId);
   }
 
   /** Called after this task wrote a reader's item, so its next prediction sees the new reads at once. */

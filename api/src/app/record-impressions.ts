@@ -7,7 +7,7 @@ import {
   type Metrics,
   type ServingArm,
 } from "@gplay/common";
-import { ImpressionIndex, impressionCsv, type RememberedList } from "../domain/impressions.js";
+import { ImpressionIndex, impressionCsvInSlices, type RememberedList } from "../domain/impressions.js";
 import { rawFileKey } from "../domain/raw-file-key.js";
 import { type ErasureLookup, fileRawBatch, PeriodicallyFiled } from "./periodic-flush.js";
 import type { Clock, RawEventSink } from "./ports.js";
@@ -243,7 +243,8 @@ export class ImpressionRecorder extends PeriodicallyFiled {
         logger: this.deps.logger,
         readerOf: (r) => r.userId,
         timeOf: (r) => r.timestamp,
-        render: impressionCsv,
+        // In slices, the event loop serving requests between them.
+        render: (rows) => impressionCsvInSlices(rows, () => new Promise((resolve) => setImmediate(resolve))),
         nextKey: () => this.#nextKey(),
         what: "impressions",
       },

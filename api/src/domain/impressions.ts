@@ -64,15 +64,34 @@ export class ImpressionIndex {
   }
 }
 
+/** Rows an {@link impressionCsvInSlices} slice renders (~1–2 ms of CPU) before yielding. */
+const ROWS_PER_SLICE = 250;
+
 /**
  * Renders rows as an `impressions`-kind CSV file (header `RAW_HEADERS.impressions`, LF). No field
  * can hold a comma, quote or newline (ids, digits, enum words, lists joined by `|`), so none is quoted.
+ * Rendered `rowsPerSlice` rows at a time with `pause()` awaited between slices: a task serving ~500 lists/s files ~2,500 rows every 5 s, 10–20 ms of CPU that, in one piece,
+ * held every request arriving meanwhile (and the backlog behind them) at the p99 of `/predict`.
  */
-export function impressionCsv(rows: readonly ImpressionLogRow[]): string | undefined {
+export async function impressionCsvInSlices(
+  rows: readonly ImpressionLogRow[],
+  pause: () => Promise<void>,
+  rowsPerSlice = ROWS_PER_SLICE,
+): Promise<string | undefined> {
   if (rows.length === 0) return undefined;
-  const lines = [RAW_HEADERS.impressions.join(",")];
-  for (const row of rows) lines.push(impressionLogFields(row).join(","));
-  return `${lines.join("\n")}\n`;
+  const parts = [`${RAW_HEADERS.impressions.join(",")}\n`];
+  for (let from = 0; from < rows.length; from += rowsPerSlice) {
+    if (from > 0) await pause();
+    parts.push(impressionLines(rows, from, Math.min(rows.length, from + rowsPerSlice)));
+  }
+  return parts.join("");
+}
+
+/** Rows `from` (inclusive) to `to` (exclusive) as CSV lines, each ending in LF. */
+function impressionLines(rows: readonly ImpressionLogRow[], from: number, to: number): string {
+  let out = "";
+  for (let i = from; i < to; i++) out += `${impressionLogFields(rows[i] as ImpressionLogRow).join(",")}\n`;
+  return out;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { pacedLoad, poissonSchedule, quantile } from "../../src/paced-load.js";
+import { idealQueueLatency, pacedLoad, poissonSchedule, quantile } from "../../src/paced-load.js";
 
 describe("the paced load's schedule", () => {
   it("draws a Poisson process at the asked rate, in order, within the duration", () => {
@@ -16,6 +16,19 @@ describe("the paced load's schedule", () => {
     expect(quantile(sorted, 0.99)).toBe(99);
     expect(quantile(sorted, 0.5)).toBe(50);
     expect(quantile([], 0.5)).toBeNaN();
+  });
+});
+
+describe("the ideal server's latency (M/D/1)", () => {
+  it("is the service time when idle and ~11 service times at the p99 of 80 % utilisation", () => {
+    const idle = idealQueueLatency(2, 0.01, 20_000);
+    expect(idle.p50).toBeCloseTo(2, 6);
+    expect(idle.p99).toBeLessThan(2.2);
+    const busy = idealQueueLatency(2, 0.8);
+    // M/D/1 at rho = 0.8: mean wait rho / (2 (1 - rho)) = 2 service times; p99 of the sojourn ~ 11.
+    expect(busy.p99 / 2).toBeGreaterThan(9);
+    expect(busy.p99 / 2).toBeLessThan(13);
+    expect(busy.p50).toBeGreaterThan(idle.p50);
   });
 });
 

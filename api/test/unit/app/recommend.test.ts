@@ -1,4 +1,4 @@
-import { bloomAdd, coldstartListId, createBloomFilter, type UserItem } from "@gplay/common";
+import { AppError, bloomAdd, coldstartListId, createBloomFilter, type UserItem } from "@gplay/common";
 import { beforeEach, describe, expect, it } from "@jest/globals";
 import { SwitchableModelProvider } from "../../../src/app/model.js";
 import { Recommender } from "../../../src/app/recommend.js";
@@ -256,6 +256,30 @@ describe("Recommender", () => {
       clock.advance(2_001);
       await recommender.predict({ userId: userId(1), k: 2 });
       expect(users.gets).toBe(2);
+    });
+
+    it("answers a hot reader close to its cache TTL without waiting for the store, and re-reads it behind", async () => {
+      users.items.set(userId(1), reader(userId(1), [p(1)]));
+      model.set(servedRanker("7"));
+      await recommender.predict({ userId: userId(1), k: 2 });
+      clock.advance(1_600); // past 3/4 of the 2 s TTL
+      users.failGets = new AppError("UPSTREAM_UNAVAILABLE", "the store is slow today");
+      const out = await recommender.predict({ userId: userId(1), k: 2 });
+      expect(out).toMatchObject({ strategy: "model", fallback: null });
+      expect(users.gets).toBe(2);
+      users.failGets = undefined;
+      await recommender.predict({ userId: userId(1), k: 2 }); // the failed re-read is tried again
+      await new Promise((r) => setImmediate(r));
+      expect(users.gets).toBe(3);
+      clock.advance(1_000); // the first read's TTL is over, the re-read's is not
+      await recommender.predict({ userId: userId(1), k: 2 });
+      expect(users.gets).toBe(3);
+    });
+
+    it("reads a reader once for concurrent requests that miss the cache", async () => {
+      users.items.set(userId(1), reader(userId(1), [p(1)]));
+      await Promise.all([1, 2, 3].map(() => recommender.predict({ userId: userId(1), k: 2 })));
+      expect(users.gets).toBe(1);
     });
 
     it("excludes a page the reader just read once this task wrote the reader", async () => {
