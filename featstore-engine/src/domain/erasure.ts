@@ -44,11 +44,12 @@ export class ErasedReaders {
     return hit;
   }
 
-  /** Whether a text names an erased reader (one pass of common's token scan, no regular expression). */
+  /** Whether a text names an erased reader (common's token scan, stopped at the first one). */
   named(text: string): boolean {
     let found = false;
     forEachReaderIdToken(text, (start, end) => {
-      if (!found && this.has(text.slice(start, end))) found = true;
+      found = this.has(text.slice(start, end));
+      return !found;
     });
     return found;
   }
