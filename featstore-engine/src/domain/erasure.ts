@@ -34,6 +34,9 @@ export class ErasedReaders {
 
   /** Whether a (64-hex) reader id met in a store belongs to an erased reader; remembers it as seen. */
   has(userId: string): boolean {
+    // The id as met first (stores hold lower case): no lower-casing for an id seen before.
+    const known = this.#memo.get(userId);
+    if (known !== undefined) return known;
     const id = userId.toLowerCase();
     let hit = this.#memo.get(id);
     if (hit === undefined) {
@@ -41,6 +44,7 @@ export class ErasedReaders {
       this.#memo.set(id, hit);
       if (hit) this.seen.add(id);
     }
+    if (id !== userId) this.#memo.set(userId, hit);
     return hit;
   }
 
