@@ -385,6 +385,7 @@ export async function locate(
       ...(["interactions", "validation", "impressions"] as const).map((dataset) =>
         queue(dataset, deps.buckets.processed, processedKeys.partitionPrefix(dataset), column),
       ),
+      queue("quarantine", deps.buckets.processed, `${PROCESSED_PREFIX}quarantine/`, text),
       queue("mlflow-artifacts", deps.buckets.models, MLFLOW_ARTIFACTS_PREFIX, text, (key) =>
         TEXT_ARTIFACT.test(key),
       ),
