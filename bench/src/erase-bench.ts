@@ -6,12 +6,18 @@
  * decoded), through the engine's own S3 adapter.
  *
  *   pnpm --filter @gplay/bench bench:erase -- --scale 0.1|1 [--batch 1000] [--repeats 3] [--cpu-prof DIR]
+ *     [--engine REF]
  *
  * Each of the `--repeats` rounds is a plain pass, a read+rewrite pass (every version read and written
  * back once, to a scratch prefix), the erasure of one of the heaviest readers, of a typical reader
  * (median reads: the reader index lets it read only the objects that hold them), and of a batch
  * disjoint from the other rounds'; it prints the medians (and every run), per phase, with the objects
  * the locate step found holding the readers and those the reader index let it skip.
+ * Each erase run's S3 requests and the object bytes it read and wrote are counted at the keep-alive
+ * front and printed as multiples of the lake's bytes (what the plain pass of its round read): how many
+ * times the erasure reads and writes the lake, a figure that holds on S3 too, beside its wall time on
+ * the emulator. `--engine REF` runs the engine (ingestion and erasure) from the sources of a git ref
+ * (baseline-tree.ts), for a before/after in the same conditions.
  * Below scale 1 it prints the full-scale figure extrapolated linearly in lake bytes (the erase is a
  * pass over the lake plus the rewrite of the objects that hold the readers) and says so.
  */
@@ -21,9 +27,11 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { baselineTree } from "./baseline-tree.js";
 import { DynamoMeter, type MeterReading } from "./dynamo-meter.js";
 import { ensureData, ROOT, runMeasured } from "./engine-run.js";
 import { startKeepAliveFront } from "./keep-alive-front.js";
+import { S3Meter, type S3Reading } from "./s3-meter.js";
 import { median } from "./stats.js";
 
 interface Endpoints {
@@ -64,6 +72,8 @@ type Run = Awaited<ReturnType<typeof runMeasured>> & {
   phases: Record<string, number>;
   /** The DynamoDB requests of the run (counted at the keep-alive front), and how its snapshot was built. */
   dynamo: MeterReading;
+  /** Its S3 requests and object bytes (counted at the keep-alive front), and the lake's bytes then. */
+  s3: S3Reading & { lakeBytes: number };
   snapshot: string;
 };
 interface S3Module {
@@ -103,6 +113,23 @@ function dynamoText(runs: readonly Run[]): string {
   return `${byOperation.join(", ") || "none"}; WCU ${fmt(median(runs.map((r) => r.dynamo.wcu)))}, RCU ${fmt(median(runs.map((r) => r.dynamo.rcu)))}`;
 }
 
+/**
+ * Medians over runs of the S3 object bytes read and written, in MB and in lakes (the lake's bytes of
+ * the same round), and of the requests by operation.
+ */
+function s3Text(runs: readonly Run[]): string {
+  const mb = (n: number) => `${fmt(n / 1_048_576, 1)} MB`;
+  const lakes = (bytes: (r: Run) => number) =>
+    `${fmt(median(runs.map((r) => bytes(r) / r.s3.lakeBytes)), 2)} lakes [${runs.map((r) => fmt(bytes(r) / r.s3.lakeBytes, 2)).join(", ")}]`;
+  const operations = [...new Set(runs.flatMap((r) => Object.keys(r.s3.requests)))].sort();
+  const byOperation = operations.map((op) => `${op} ${fmt(median(runs.map((r) => r.s3.requests[op] ?? 0)))}`);
+  return [
+    `read ${mb(median(runs.map((r) => r.s3.bytesRead)))} = ${lakes((r) => r.s3.bytesRead)}`,
+    `written ${mb(median(runs.map((r) => r.s3.bytesWritten)))} = ${lakes((r) => r.s3.bytesWritten)}`,
+    `requests ${byOperation.join(", ") || "none"}`,
+  ].join("; ");
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2).filter((a) => a !== "--"),
@@ -112,6 +139,8 @@ async function main(): Promise<void> {
       repeats: { type: "string", default: "3" },
       // A V8 CPU profile of each erase run, written into this directory (where an erasure's CPU goes).
       "cpu-prof": { type: "string" },
+      // The engine's sources from this git ref (a before/after in the same conditions); default: this tree.
+      engine: { type: "string" },
     },
   });
   const scale = Number(values.scale);
@@ -125,6 +154,8 @@ async function main(): Promise<void> {
   const { PutBucketVersioningCommand } = createRequire(path.join(ROOT, "featstore-engine/package.json"))(
     "@aws-sdk/client-s3",
   ) as S3Module;
+  const engineTree = values.engine === undefined ? undefined : baselineTree(ROOT, values.engine);
+  const engineCwd = engineTree?.dir ?? ROOT;
   const dir = await ensureData(scale);
   const files = await csvFiles(dir);
   const { endpoints } = await scripts.ensureLocalStack();
@@ -135,7 +166,8 @@ async function main(): Promise<void> {
   const engineEnv = { ...scripts.stackEnvironment(endpoints), GPLAY_PREFIX: prefix, LOG_LEVEL: "warn" };
   // The erase runs reach the emulator through the keep-alive front, which counts their DynamoDB requests.
   const meter = new DynamoMeter();
-  const front = await startKeepAliveFront(endpoints.awsEndpoint, meter);
+  const s3Meter = new S3Meter();
+  const front = await startKeepAliveFront(endpoints.awsEndpoint, meter, s3Meter);
   try {
     await clients.s3.send(
       new PutBucketVersioningCommand({
@@ -152,7 +184,13 @@ async function main(): Promise<void> {
         {},
       );
     console.log(`scale ${scale}: ingesting ${files.length} files (load ${loadavg()[0]?.toFixed(1)}) …`);
-    const ingest = await runMeasured([...node, "ingest", "--prefix", "raw/"], engineEnv);
+    if (engineTree !== undefined) console.log(`engine: the sources of ${engineTree.commit} (${engineCwd})`);
+    const ingest = await runMeasured(
+      [...node, "ingest", "--prefix", "raw/"],
+      engineEnv,
+      Number.POSITIVE_INFINITY,
+      engineCwd,
+    );
     if (ingest.code !== 0) throw new Error(`ingestion failed: ${ingest.stderr.slice(-2000)}`);
     console.log(`ingested in ${fmt(ingest.seconds)} s`);
 
@@ -227,11 +265,23 @@ async function main(): Promise<void> {
     };
     const erase =
       values["cpu-prof"] === undefined ? node : ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"], ...node];
-    const measureErase = async (args: string[]): Promise<Run> => {
+    const measureErase = async (args: string[], lakeBytes: number): Promise<Run> => {
       meter.take();
-      const run = await runMeasured([...erase, "erase", ...args], eraseEnv);
+      s3Meter.take();
+      const run = await runMeasured(
+        [...erase, "erase", ...args],
+        eraseEnv,
+        Number.POSITIVE_INFINITY,
+        engineCwd,
+      );
       if (run.code !== 0) throw new Error(`erase failed: ${run.stderr.slice(-2000)}`);
-      return { ...run, phases: phasesOf(run.stdout), dynamo: meter.take(), snapshot: snapshotOf(run.stdout) };
+      return {
+        ...run,
+        phases: phasesOf(run.stdout),
+        dynamo: meter.take(),
+        s3: { ...s3Meter.take(), lakeBytes },
+        snapshot: snapshotOf(run.stdout),
+      };
     };
     const passes: Awaited<ReturnType<typeof pass>>[] = [];
     const rewritePasses: number[] = [];
@@ -240,17 +290,18 @@ async function main(): Promise<void> {
     const manys: Run[] = [];
     // Interleaved, so the machine's load weighs on the three alike.
     for (let r = 0; r < repeats; r++) {
-      passes.push(await pass());
+      const plain = await pass();
+      passes.push(plain);
       rewritePasses.push(await rewritePass());
       const [id] = heaviest[r] as [string, number];
-      const one = await measureErase(["--ids", id]);
+      const one = await measureErase(["--ids", id], plain.bytes);
       ones.push(one);
       const [typicalId] = typical[r] as [string, number];
-      const usual = await measureErase(["--ids", typicalId]);
+      const usual = await measureErase(["--ids", typicalId], plain.bytes);
       typicals.push(usual);
       const idsFile = path.join(tmpdir(), `${prefix}-ids-${r}.txt`);
       await writeFile(idsFile, (batches[r] ?? []).map(([id]) => id).join("\n"));
-      const many = await measureErase(["--ids-file", idsFile]);
+      const many = await measureErase(["--ids-file", idsFile], plain.bytes);
       manys.push(many);
       console.log(
         `run ${r + 1}/${repeats}: pass ${fmt(passes[r]?.seconds ?? 0, 1)} s, read+rewrite pass ${fmt(rewritePasses[r] ?? 0, 1)} s, 1 reader ${fmt(one.seconds, 1)} s, typical reader ${fmt(usual.seconds, 1)} s, batch ${fmt(many.seconds, 1)} s`,
@@ -296,6 +347,9 @@ async function main(): Promise<void> {
         `DynamoDB requests (1 reader): ${dynamoText(ones)}`,
         `DynamoDB requests (typical):  ${dynamoText(typicals)}`,
         `DynamoDB requests (batch):    ${dynamoText(manys)}`,
+        `S3 (1 reader): ${s3Text(ones)}`,
+        `S3 (typical):  ${s3Text(typicals)}`,
+        `S3 (batch):    ${s3Text(manys)}`,
         `load average: ${loadavg()
           .map((l) => l.toFixed(1))
           .join(" ")}`,

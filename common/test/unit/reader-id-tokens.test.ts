@@ -36,6 +36,16 @@ describe("forEachReaderIdToken", () => {
     expect(tokens).toBeGreaterThan(1_000);
   });
 
+  it("stops at the token whose visit returns false", () => {
+    const text = ["a", "b", "c"].map((c) => c.repeat(64)).join(",");
+    const found: number[] = [];
+    forEachReaderIdToken(text, (start) => {
+      found.push(start);
+      return start < 65;
+    });
+    expect(found).toEqual([0, 65]);
+  });
+
   it("takes a token at either end of the text and never a 63- or 65-digit run", () => {
     const id = "A".repeat(64);
     expect(readerIdTokens(`${id},${"b".repeat(63)};${"c".repeat(65)}|${id}`)).toEqual([

@@ -219,15 +219,7 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
   phase("snapshot");
   // 6. Proof: every store listed again; every version not read clean in step 1 (the rewritten ones,
   // anything new) is read again.
-  const verification = emptyFigures();
-  const check = await locate(deps, erased, verification, [...erased.seen], { cleanBefore: located.clean });
-  const remaining = Object.fromEntries(ERASURE_STORES.map((s) => [s, 0])) as Record<ErasureStore, number>;
-  for (const hit of check.hits) remaining[hit.store] += 1;
-  // The index listed again (entries this run did not rewrite are not read again): none may name a reader.
-  const indexAfter = await loadReaderIndex(deps.versions, deps.buckets.processed, index);
-  remaining["reader-index"] = indexAfter.naming(erased).length;
-  remaining.users = [...check.userIds].filter((id) => erased.has(id)).length;
-  remaining["event-ids"] = check.eventKeys.filter((k) => erased.has(k.split("#")[0] ?? "")).length;
+  const remaining = await proveErased(deps, erased, { cleanBefore: located.clean, index });
   const clean = Object.values(remaining).every((n) => n === 0);
   phase("verify");
   if (clean) await deps.ledger.markErased(erasedHashes, now());
@@ -259,6 +251,31 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
       details: { remaining },
     });
   return { requestId, readers: erasedHashes.length, unknown, audit, auditKey };
+}
+
+/**
+ * The proof of an erasure: what each store still holds of the readers, from a real read of the stores.
+ * Every store is listed; every object version not in `cleanBefore` (read clean earlier by the same run:
+ * a version is immutable) is read, as far as it can hold a reader id (a text's 64-hex tokens, a
+ * partition's userId column); the users and event-ids tables are read by key and scanned; the reader
+ * index is listed again (entries unchanged since `index` was loaded are not read again).
+ */
+export async function proveErased(
+  deps: Pick<EraseDeps, "versions" | "tables" | "buckets">,
+  erased: ErasedReaders,
+  options: { cleanBefore?: ReadonlySet<string>; index?: ReaderIndex } = {},
+): Promise<Record<ErasureStore, number>> {
+  const check = await locate(deps, erased, emptyFigures(), [...erased.seen], {
+    ...(options.cleanBefore === undefined ? {} : { cleanBefore: options.cleanBefore }),
+  });
+  const remaining = Object.fromEntries(ERASURE_STORES.map((s) => [s, 0])) as Record<ErasureStore, number>;
+  for (const hit of check.hits) remaining[hit.store] += 1;
+  // None of the index's entries may name a reader.
+  const indexAfter = await loadReaderIndex(deps.versions, deps.buckets.processed, options.index);
+  remaining["reader-index"] = indexAfter.naming(erased).length;
+  remaining.users = [...check.userIds].filter((id) => erased.has(id)).length;
+  remaining["event-ids"] = check.eventKeys.filter((k) => erased.has(k.split("#")[0] ?? "")).length;
+  return remaining;
 }
 
 /** Lower-cases and validates ids; any bad id refuses the whole request before anything is read. */
@@ -336,49 +353,67 @@ export async function locate(
     }
     return (await listing).filter((v) => v.key.startsWith(prefix));
   };
-  const scan = async (
+  /** One version to read, and how to tell whether its bytes name an erased reader. */
+  interface Read {
+    store: Hit["store"];
+    bucket: string;
+    version: ObjectVersion;
+    holds: (bytes: Uint8Array) => Promise<boolean> | boolean;
+  }
+  const queue = async (
     store: Hit["store"] | "raw-any",
     bucket: string,
     prefix: string,
-    holds: (bytes: Uint8Array, key: string) => Promise<boolean> | boolean,
+    holds: Read["holds"],
     accept: (key: string) => boolean = () => true,
-  ) => {
-    // The reads overlap (moto answers in another process, so its work and the decoding here run side
-    // by side on two cores).
-    const versions = (await listed(bucket, prefix)).filter((v) => accept(v.key));
-    await forEachConcurrently(versions, SCAN_CONCURRENCY, async (version) => {
-      const s: Hit["store"] = store === "raw-any" ? (version.isLatest ? "raw" : "raw-versions") : store;
-      const identity = versionIdentity(bucket, version);
-      // A version is immutable: one this run already read clean is clean still.
-      if (options.cleanBefore?.has(identity)) {
-        clean.add(identity);
-        return;
-      }
-      if (options.index?.clears({ bucket, ...version }, erased)) {
-        skipped += 1;
-        return;
-      }
-      figures[s].scanned += 1;
-      const bytes = await deps.versions.readVersion(bucket, version.key, version.versionId);
-      if (!(await holds(bytes, version.key))) {
-        clean.add(identity);
-        return;
-      }
-      const keep = s !== "raw-versions" && kept + bytes.byteLength <= (options.keepBytes ?? 0);
-      if (keep) kept += bytes.byteLength;
-      hits.push({ store: s, bucket, version, ...(keep ? { bytes } : {}) });
-    });
-  };
+  ): Promise<Read[]> =>
+    (await listed(bucket, prefix))
+      .filter((v) => accept(v.key))
+      .map((version) => ({
+        store: store === "raw-any" ? (version.isLatest ? "raw" : "raw-versions") : store,
+        bucket,
+        version,
+        holds,
+      }));
+  // Only what can hold a reader id is read: a text's 64-hex tokens (common's scan, nothing parsed), a
+  // partition's userId column (the others are not decoded).
   const text = (bytes: Uint8Array) => erased.named(utf8.decode(bytes));
-  await scan("raw-any", deps.buckets.raw, RAW_PREFIX, text);
-  for (const dataset of ["interactions", "validation", "impressions"] as const)
-    await scan(dataset, deps.buckets.processed, processedKeys.partitionPrefix(dataset), async (bytes) =>
-      (await readUserIds(bytes)).some((id) => erased.has(id)),
-    );
-  await scan("quarantine", deps.buckets.processed, `${PROCESSED_PREFIX}quarantine/`, text);
-  await scan("mlflow-artifacts", deps.buckets.models, MLFLOW_ARTIFACTS_PREFIX, text, (key) =>
-    TEXT_ARTIFACT.test(key),
-  );
+  const column = async (bytes: Uint8Array) => (await readUserIds(bytes)).some((id) => erased.has(id));
+  const reads = (
+    await Promise.all([
+      queue("raw-any", deps.buckets.raw, RAW_PREFIX, text),
+      ...(["interactions", "validation", "impressions"] as const).map((dataset) =>
+        queue(dataset, deps.buckets.processed, processedKeys.partitionPrefix(dataset), column),
+      ),
+      queue("quarantine", deps.buckets.processed, `${PROCESSED_PREFIX}quarantine/`, text),
+      queue("mlflow-artifacts", deps.buckets.models, MLFLOW_ARTIFACTS_PREFIX, text, (key) =>
+        TEXT_ARTIFACT.test(key),
+      ),
+    ])
+  ).flat();
+  // Every store's reads in one pool of bounded concurrency: no store waits for the one before to drain
+  // (moto answers in another process, so its work and the decoding here run side by side on two cores).
+  await forEachConcurrently(reads, SCAN_CONCURRENCY, async ({ store, bucket, version, holds }) => {
+    const identity = versionIdentity(bucket, version);
+    // A version is immutable: one this run already read clean is clean still.
+    if (options.cleanBefore?.has(identity)) {
+      clean.add(identity);
+      return;
+    }
+    if (options.index?.clears({ bucket, ...version }, erased)) {
+      skipped += 1;
+      return;
+    }
+    figures[store].scanned += 1;
+    const bytes = await deps.versions.readVersion(bucket, version.key, version.versionId);
+    if (!(await holds(bytes))) {
+      clean.add(identity);
+      return;
+    }
+    const keep = store !== "raw-versions" && kept + bytes.byteLength <= (options.keepBytes ?? 0);
+    if (keep) kept += bytes.byteLength;
+    hits.push({ store, bucket, version, ...(keep ? { bytes } : {}) });
+  });
   // Keyed reads, not a scan: the ids are the ones given and the ones the lake showed.
   const candidates = [...new Set([...clearIds, ...erased.seen])].filter((id) => erased.includes(id));
   figures.users.scanned += candidates.length;

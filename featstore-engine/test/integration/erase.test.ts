@@ -5,10 +5,12 @@ import {
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
 } from "@aws-sdk/client-s3";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import {
   API_IMPRESSIONS_PREFIX,
   decodeProcessedParquet,
   ERASURE_REWRITE_METADATA,
+  ERASURE_STORES,
   encodeProcessedParquet,
   erasureAuditSchema,
   erasureHash,
@@ -27,11 +29,12 @@ import {
   type SnapshotResult,
   WRITTEN_LISTS_KEY,
 } from "../../src/app/build-snapshot.js";
-import { type EraseDeps, eraseReaders } from "../../src/app/erase.js";
+import { type EraseDeps, eraseReaders, proveErased } from "../../src/app/erase.js";
 import type { VersionedObjectStore } from "../../src/app/erasure-ports.js";
 import { ingestFile } from "../../src/app/ingest-file.js";
 import { ingestFiles } from "../../src/app/ingest-files.js";
 import { formatCsvRecord } from "../../src/domain/csv.js";
+import { ErasedReaders } from "../../src/domain/erasure.js";
 import { formatTreinoFields } from "../../src/domain/raw-format.js";
 import {
   decodeReaderIndexEntry,
@@ -257,6 +260,62 @@ describe("erasing readers from every store", () => {
       await store.deleteVersion(t.env.buckets.raw, v.Key as string, v.VersionId as string);
     await t?.destroy();
   }, TIMEOUT);
+
+  it(
+    "the proof reads every store: a reader id in any of them is found there (before any erasure)",
+    async () => {
+      const versions = new S3VersionedStore(t.clients.s3);
+      // What ingestion does not write: an MLflow text artifact and an api event id naming a reader.
+      await versions.putWithMetadata(
+        t.env.buckets.models,
+        "mlflow/1/proof-run/artifacts/top-readers.json",
+        JSON.stringify({ top: [heavy] }),
+        "application/json",
+        {},
+      );
+      await t.clients.documents.send(
+        new PutCommand({ TableName: t.env.tables.eventIds, Item: { eventKey: `${clickOnly}#proof-1` } }),
+      );
+      // A reader of the validation file, and one named by a quarantined row.
+      const validacao = [...files].find(([k]) => k.includes("validacao"))?.[1] ?? "";
+      const validationId = /^([0-9a-f]{64}),/m.exec(validacao)?.[1];
+      let quarantineId: string | undefined;
+      for await (const v of versions.listVersions(t.env.buckets.processed, "processed/quarantine/")) {
+        const text = Buffer.from(
+          await versions.readVersion(t.env.buckets.processed, v.key, v.versionId),
+        ).toString("utf8");
+        quarantineId ??= /(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])/.exec(text)?.[0];
+      }
+      expect(validationId).toBeDefined();
+      expect(quarantineId).toBeDefined();
+      const readers = [...erased, validationId as string, quarantineId as string];
+
+      const remaining = await proveErased(
+        {
+          versions,
+          tables: new DynamoErasureTables(t.clients.documents, t.env.tables),
+          buckets: t.env.buckets,
+        },
+        new ErasedReaders(
+          readers.map((id) => erasureHash(id)),
+          readers,
+        ),
+      );
+      // Every store, the old raw versions and the reader index included: none left unread.
+      expect(ERASURE_STORES.filter((store) => remaining[store] === 0)).toEqual([]);
+      // And a reader no store holds is found nowhere.
+      const nobody = await proveErased(
+        {
+          versions,
+          tables: new DynamoErasureTables(t.clients.documents, t.env.tables),
+          buckets: t.env.buckets,
+        },
+        new ErasedReaders([erasureHash(unknownId)], [unknownId]),
+      );
+      expect(Object.values(nobody).every((n) => n === 0)).toBe(true);
+    },
+    TIMEOUT,
+  );
 
   it(
     "removes ten readers everywhere, keeps them out of re-delivered files, and leaves the others unchanged",

@@ -118,3 +118,29 @@ describe("the ledger as ingestion applies it", () => {
     expect(f.erasesRow(id(1), [0], 1)).toBe(false);
   });
 });
+
+describe("erasure's CSV cut without parsing", () => {
+  const erased = () => new ErasedReaders([erasureHash(id(1)), erasureHash(id(4))]);
+  /** What the parser-based cut (scrubCsv over every record) gives: the reference. */
+  const byParser = (text: string, readers: ErasedReaders) =>
+    scrubCsv(text, (record) => record.fields.some((f) => readers.occurrences(f) > 0));
+
+  it("cuts exactly what the parser-based cut cuts, byte for byte, over quoting, CRLF, blank lines and a missing final newline", () => {
+    const texts = [
+      header + row(id(1), 1) + row(id(2), 2) + row(id(3), 3) + row(id(4), 4),
+      `${header}${id(2)},Logged,"['a',\n'${id(1)}']","[1]"\r\n\n\r\n${id(3)},Logged,"x ""quoted"" ${id(4)}","[2]"\n${id(5)},L,"",""`,
+      `${header}${id(2)},Log"ged,"['a']","[1]"\n${id(1)},Logged,"['b']","[2]"`,
+      `${header}${id(3)},Logged,plain,"[1]"\n\n${id(4)},Logged,"['c']",[2]\n${id(2)},Logged,,\n`,
+    ];
+    for (const text of texts) {
+      const reference = byParser(text, erased());
+      expect(reference.removed).toBeGreaterThan(0);
+      expect(scrubCsvOfReaders(text, erased())).toEqual(reference);
+    }
+  });
+
+  it("leaves a text whose quoting the parser refuses to the parser, which reports it", () => {
+    const broken = `${header}${id(1)},Logged,"['a'\n${id(2)},Logged,"['b']","[1]"\n`;
+    expect(() => scrubCsvOfReaders(broken, erased())).toThrow(/fix the CSV quoting/);
+  });
+});
