@@ -11,7 +11,7 @@
  *     [--schema-check true|false] [--node-options "--max-semi-space-size=64"] [--ceiling-items 50000]
  *     [--time-limit SECONDS] [--only itens/itens-2022-07-01,treino/] [--snapshot true|false]
  *     [--keep-alive-front true|false] [--baseline <git ref>|none] [--cpu-prof DIR]
- *     [--group-interactions N] [--dynamo emulator|stand-in] [--parse true|false]
+ *     [--group-interactions N] [--dynamo emulator|stand-in] [--parse true|false] [--memory-log DIR]
  *
  * The engine reaches the emulator through a keep-alive front (keep-alive-front.ts; moto closes every
  * connection, AWS does not), which also counts the DynamoDB requests and the units they bill
@@ -37,7 +37,7 @@
  * bench workspace does not depend on them), so this file declares the few shapes it uses.
  */
 import { createReadStream } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { loadavg } from "node:os";
 import path from "node:path";
@@ -330,6 +330,7 @@ async function ingestOnce(
   dir: string,
   files: string[],
   cpuProf?: string,
+  probe: string[] = [],
 ) {
   const ingest = await runMeasured(
     [
@@ -337,6 +338,7 @@ async function ingestOnce(
       "--conditions=@gplay/source",
       "--import",
       "tsx",
+      ...probe,
       "featstore-engine/src/cli.ts",
       "ingest",
       "--prefix",
@@ -392,6 +394,40 @@ async function sdkFloor(engineEnv: Record<string, string>, dir: string, items: n
   return { items: written, cpuSecondsPerItem: cpuSeconds / Math.max(1, written) };
 }
 
+/** `--import` of memory-probe.ts (after tsx, which loads it), for --memory-log. */
+const PROBE = ["--import", pathToFileURL(path.join(ROOT, "bench", "src", "memory-probe.ts")).href];
+
+/**
+ * What a memory log (memory-probe.ts) says: peak RSS, peak heap used, the largest live set (heap used
+ * right after a major GC) and the peak of buffers outside the heap.
+ */
+async function memorySummary(file: string): Promise<string> {
+  const samples = (await readFile(file, "utf8"))
+    .split("\n")
+    .filter((l) => l !== "")
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          t: number;
+          kind: string;
+          rssMb: number;
+          heapUsedMb: number;
+          externalMb: number;
+          arrayBuffersMb: number;
+        },
+    );
+  const max = (pick: (x: (typeof samples)[number]) => number, of = samples) =>
+    of.reduce((m, x) => Math.max(m, pick(x)), 0);
+  const majors = samples.filter((x) => x.kind === "major-gc");
+  const live = majors.reduce((m, x) => (x.heapUsedMb > (m?.heapUsedMb ?? -1) ? x : m), majors[0]);
+  return (
+    `RSS ≤ ${fmt(max((x) => x.rssMb))} MB, heap used ≤ ${fmt(max((x) => x.heapUsedMb))} MB, ` +
+    `live set (heap after a major GC) ≤ ${live === undefined ? "n/a" : `${fmt(live.heapUsedMb)} MB (at ${fmt(live.t)} s, RSS then ${fmt(live.rssMb)} MB)`}, ` +
+    `external ≤ ${fmt(max((x) => x.externalMb))} MB (array buffers ≤ ${fmt(max((x) => x.arrayBuffersMb))} MB); ` +
+    `${majors.length} major GCs; ${file}`
+  );
+}
+
 /** Medians over runs of the DynamoDB requests and units per 1,000 interactions the front measured. */
 function dynamoPer1000(runs: readonly { dynamo: MeterReading; interactions: number }[]) {
   const per = (pick: (r: MeterReading) => number) =>
@@ -445,6 +481,8 @@ async function main(): Promise<void> {
       // "stand-in": DynamoDB's data plane answered at once by dynamo-standin.ts (items stored, conditions
       // evaluated) instead of the emulator, whose ~300 writes/s make a full-scale run take hours.
       dynamo: { type: "string", default: "emulator" },
+      // A directory: the engine's and the snapshot's memory logged there (memory-probe.ts) and summed up.
+      "memory-log": { type: "string" },
       // "false": skip (a), the plain parse of every file (minutes of CPU at full scale).
       parse: { type: "string", default: "true" },
     },
@@ -456,6 +494,16 @@ async function main(): Promise<void> {
   const scale = Number(values.scale);
   const repeat = Number(values.repeat);
   const concurrency = Number(values.concurrency);
+  // Relative to the repository's root (pnpm runs the script from bench/).
+  const memoryLog = values["memory-log"] === undefined ? undefined : path.resolve(ROOT, values["memory-log"]);
+  if (memoryLog !== undefined) await mkdir(memoryLog, { recursive: true });
+  /** Prints a step's memory log (also when the step failed: an out-of-memory stop is what it explains). */
+  const reportMemory = async (step: string, file: string | undefined) => {
+    if (file !== undefined)
+      console.log(
+        `${step} memory: ${await memorySummary(file).catch((e: unknown) => `no log (${String(e)})`)}`,
+      );
+  };
   const scripts = await load<ScriptsModule>("scripts/src/index.ts");
   const domain = await load<DomainModule>("featstore-engine/src/domain/index.ts");
   const store = await load<FeatureStoreModule>("featstore-engine/src/adapters/dynamo-feature-store.ts");
@@ -525,14 +573,16 @@ async function main(): Promise<void> {
       };
       const loadBefore = load1();
       meter.take();
+      const ingestLog = memoryLog && path.join(memoryLog, `ingest-${r + 1}.jsonl`);
       const { ingest, results, wall, interactions } = await ingestOnce(
         ROOT,
-        engineEnv,
+        { ...engineEnv, ...(ingestLog === undefined ? {} : { GPLAY_BENCH_MEMORY_LOG: ingestLog }) },
         Number(values["time-limit"]),
         dir,
         files,
         values["cpu-prof"],
-      );
+        memoryLog === undefined ? [] : PROBE,
+      ).finally(() => reportMemory("engine", ingestLog));
       dynamoRuns.push(meter.take());
       if (standIn !== undefined) standInItems.push(standIn.counts()[env.tables.users] ?? 0);
       const treino = results.filter((x) => x.kind === "treino");
@@ -540,10 +590,18 @@ async function main(): Promise<void> {
       let snapshotPeakRssMb = Number.NaN;
       let snapshotCpuSeconds = Number.NaN;
       if (values.snapshot === "true") {
+        const snapshotLog = memoryLog && path.join(memoryLog, `snapshot-${r + 1}.jsonl`);
         const snap = await runMeasured(
-          ["--conditions=@gplay/source", "--import", "tsx", "featstore-engine/src/cli.ts", "snapshot"],
-          engineEnv,
-        );
+          [
+            "--conditions=@gplay/source",
+            "--import",
+            "tsx",
+            ...(memoryLog === undefined ? [] : PROBE),
+            "featstore-engine/src/cli.ts",
+            "snapshot",
+          ],
+          { ...engineEnv, ...(snapshotLog === undefined ? {} : { GPLAY_BENCH_MEMORY_LOG: snapshotLog }) },
+        ).finally(() => reportMemory("snapshot", snapshotLog));
         if (snap.code !== 0) throw new Error(`snapshot failed: ${snap.stderr.slice(-2000)}`);
         snapshotSeconds = snap.seconds;
         snapshotPeakRssMb = snap.peakRssMb;
