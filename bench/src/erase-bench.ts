@@ -167,7 +167,7 @@ async function main(): Promise<void> {
   // The erase runs reach the emulator through the keep-alive front, which counts their DynamoDB requests.
   const meter = new DynamoMeter();
   const s3Meter = new S3Meter();
-  const front = await startKeepAliveFront(endpoints.awsEndpoint, meter, s3Meter);
+  const front = await startKeepAliveFront(endpoints.awsEndpoint, meter, { s3: s3Meter });
   try {
     await clients.s3.send(
       new PutBucketVersioningCommand({

@@ -11,7 +11,7 @@
  *     [--schema-check true|false] [--node-options "--max-semi-space-size=64"] [--ceiling-items 50000]
  *     [--time-limit SECONDS] [--only itens/itens-2022-07-01,treino/] [--snapshot true|false]
  *     [--keep-alive-front true|false] [--baseline <git ref>|none] [--cpu-prof DIR]
- *     [--group-interactions N]
+ *     [--group-interactions N] [--dynamo emulator|stand-in] [--parse true|false] [--memory-log DIR]
  *
  * The engine reaches the emulator through a keep-alive front (keep-alive-front.ts; moto closes every
  * connection, AWS does not), which also counts the DynamoDB requests and the units they bill
@@ -23,6 +23,11 @@
  * 1,000,000) and the engine gets it times the scale, so a group spans as many days of the kit as it
  * would at full scale and the per-interaction figures extrapolate.
  *
+ * With --dynamo stand-in, DynamoDB's data plane is answered by dynamo-standin.ts through the front
+ * (items stored and read back, conditions evaluated; what it does not emulate is in that file) and
+ * S3 stays on the emulator: the engine's code path is unchanged, only the emulator's write ceiling
+ * is gone, so a full-scale run (--scale 1) takes minutes instead of hours.
+ *
  * With --time-limit the engine is stopped after that long and the rates are over the objects it
  * finished (they are committed in key order); --only restricts the run to files under some paths.
  *
@@ -32,7 +37,7 @@
  * bench workspace does not depend on them), so this file declares the few shapes it uses.
  */
 import { createReadStream } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { loadavg } from "node:os";
 import path from "node:path";
@@ -40,6 +45,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { baselineTree } from "./baseline-tree.js";
 import { DynamoMeter, type MeterReading } from "./dynamo-meter.js";
+import { DynamoStandIn } from "./dynamo-standin.js";
 import { ensureData, ROOT, runMeasured } from "./engine-run.js";
 import { writeFigures } from "./figures.js";
 import { startKeepAliveFront } from "./keep-alive-front.js";
@@ -324,6 +330,7 @@ async function ingestOnce(
   dir: string,
   files: string[],
   cpuProf?: string,
+  probe: string[] = [],
 ) {
   const ingest = await runMeasured(
     [
@@ -331,6 +338,7 @@ async function ingestOnce(
       "--conditions=@gplay/source",
       "--import",
       "tsx",
+      ...probe,
       "featstore-engine/src/cli.ts",
       "ingest",
       "--prefix",
@@ -386,6 +394,40 @@ async function sdkFloor(engineEnv: Record<string, string>, dir: string, items: n
   return { items: written, cpuSecondsPerItem: cpuSeconds / Math.max(1, written) };
 }
 
+/** `--import` of memory-probe.ts (after tsx, which loads it), for --memory-log. */
+const PROBE = ["--import", pathToFileURL(path.join(ROOT, "bench", "src", "memory-probe.ts")).href];
+
+/**
+ * What a memory log (memory-probe.ts) says: peak RSS, peak heap used, the largest live set (heap used
+ * right after a major GC) and the peak of buffers outside the heap.
+ */
+async function memorySummary(file: string): Promise<string> {
+  const samples = (await readFile(file, "utf8"))
+    .split("\n")
+    .filter((l) => l !== "")
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          t: number;
+          kind: string;
+          rssMb: number;
+          heapUsedMb: number;
+          externalMb: number;
+          arrayBuffersMb: number;
+        },
+    );
+  const max = (pick: (x: (typeof samples)[number]) => number, of = samples) =>
+    of.reduce((m, x) => Math.max(m, pick(x)), 0);
+  const majors = samples.filter((x) => x.kind === "major-gc");
+  const live = majors.reduce((m, x) => (x.heapUsedMb > (m?.heapUsedMb ?? -1) ? x : m), majors[0]);
+  return (
+    `RSS ≤ ${fmt(max((x) => x.rssMb))} MB, heap used ≤ ${fmt(max((x) => x.heapUsedMb))} MB, ` +
+    `live set (heap after a major GC) ≤ ${live === undefined ? "n/a" : `${fmt(live.heapUsedMb)} MB (at ${fmt(live.t)} s, RSS then ${fmt(live.rssMb)} MB)`}, ` +
+    `external ≤ ${fmt(max((x) => x.externalMb))} MB (array buffers ≤ ${fmt(max((x) => x.arrayBuffersMb))} MB); ` +
+    `${majors.length} major GCs; ${file}`
+  );
+}
+
 /** Medians over runs of the DynamoDB requests and units per 1,000 interactions the front measured. */
 function dynamoPer1000(runs: readonly { dynamo: MeterReading; interactions: number }[]) {
   const per = (pick: (r: MeterReading) => number) =>
@@ -436,11 +478,32 @@ async function main(): Promise<void> {
       "group-interactions": { type: "string", default: "1000000" },
       // Write a V8 CPU profile of this tree's engine process (one per repetition) into this directory.
       "cpu-prof": { type: "string" },
+      // "stand-in": DynamoDB's data plane answered at once by dynamo-standin.ts (items stored, conditions
+      // evaluated) instead of the emulator, whose ~300 writes/s make a full-scale run take hours.
+      dynamo: { type: "string", default: "emulator" },
+      // A directory: the engine's and the snapshot's memory logged there (memory-probe.ts) and summed up.
+      "memory-log": { type: "string" },
+      // "false": skip (a), the plain parse of every file (minutes of CPU at full scale).
+      parse: { type: "string", default: "true" },
     },
   });
+  if (values.dynamo !== "emulator" && values.dynamo !== "stand-in")
+    throw new Error(`--dynamo is "emulator" or "stand-in", not "${values.dynamo}"`);
+  if (values.dynamo === "stand-in" && values["keep-alive-front"] !== "true")
+    throw new Error("--dynamo stand-in answers through the keep-alive front: drop --keep-alive-front false");
   const scale = Number(values.scale);
   const repeat = Number(values.repeat);
   const concurrency = Number(values.concurrency);
+  // Relative to the repository's root (pnpm runs the script from bench/).
+  const memoryLog = values["memory-log"] === undefined ? undefined : path.resolve(ROOT, values["memory-log"]);
+  if (memoryLog !== undefined) await mkdir(memoryLog, { recursive: true });
+  /** Prints a step's memory log (also when the step failed: an out-of-memory stop is what it explains). */
+  const reportMemory = async (step: string, file: string | undefined) => {
+    if (file !== undefined)
+      console.log(
+        `${step} memory: ${await memorySummary(file).catch((e: unknown) => `no log (${String(e)})`)}`,
+      );
+  };
   const scripts = await load<ScriptsModule>("scripts/src/index.ts");
   const domain = await load<DomainModule>("featstore-engine/src/domain/index.ts");
   const store = await load<FeatureStoreModule>("featstore-engine/src/adapters/dynamo-feature-store.ts");
@@ -453,10 +516,15 @@ async function main(): Promise<void> {
   for (const f of files) rawBytes += (await stat(path.join(dir, f))).size;
   const { endpoints } = await scripts.ensureLocalStack();
   const meter = new DynamoMeter();
+  const standIn = values.dynamo === "stand-in" ? new DynamoStandIn() : undefined;
   const front =
     values["keep-alive-front"] === "true"
-      ? await startKeepAliveFront(endpoints.awsEndpoint, meter)
+      ? await startKeepAliveFront(endpoints.awsEndpoint, meter, { standIn })
       : undefined;
+  // With the stand-in, the bench's own requests (provisioning, the ceilings, the item scan) go through
+  // the front too, so they see the items the engine wrote and table deletions free the stand-in's.
+  const benchEndpoints =
+    standIn === undefined || front === undefined ? endpoints : { ...endpoints, awsEndpoint: front.url };
   const fullBudget = Number(values["group-interactions"]);
   const groupBudget = fullBudget === 0 ? 0 : Math.max(1, Math.round(fullBudget * scale));
   console.log(
@@ -472,14 +540,20 @@ async function main(): Promise<void> {
   const baseRuns: { cpuSeconds: number; interactions: number; dynamo: MeterReading }[] = [];
   const dynamoRuns: MeterReading[] = [];
   const floors: number[] = [];
+  /** Reader items the stand-in held after each engine run (with --dynamo stand-in). */
+  const standInItems: number[] = [];
   const baseFloors: number[] = [];
   for (let r = 0; r < repeat; r++) {
-    const parse = await plainParse(domain, dir, files);
+    // (a) over the whole kit is minutes of CPU at full scale; --parse false leaves it out.
+    const parse =
+      values.parse === "true"
+        ? await plainParse(domain, dir, files)
+        : { seconds: Number.NaN, rows: 0, treinoRows: Number.NaN };
     parses.push({ rowsPerSecond: parse.treinoRows / parse.seconds, treinoRows: parse.treinoRows });
 
     const prefix = scripts.uniquePrefix("bench-ingest");
-    const env = await scripts.provisionEnvironment(endpoints, prefix);
-    const clients = scripts.localAwsClients(endpoints);
+    const env = await scripts.provisionEnvironment(benchEndpoints, prefix);
+    const clients = scripts.localAwsClients(benchEndpoints);
     try {
       const objects = new S3ObjectStore(clients.s3);
       for (const f of files)
@@ -491,29 +565,43 @@ async function main(): Promise<void> {
         LOG_LEVEL: "warn",
         GPLAY_DYNAMO_CONCURRENCY: String(concurrency),
         GPLAY_INGEST_GROUP_INTERACTIONS: String(groupBudget),
+        // The task's own limit (an hour by default) would stop a full-scale run on a loaded machine;
+        // the bench's --time-limit is the one that applies here.
+        GPLAY_INGEST_TIME_LIMIT_S: "86400",
         GPLAY_SCHEMA_CHECK: values["schema-check"] as string,
         NODE_OPTIONS: values["node-options"] as string,
       };
       const loadBefore = load1();
       meter.take();
+      const ingestLog = memoryLog && path.join(memoryLog, `ingest-${r + 1}.jsonl`);
       const { ingest, results, wall, interactions } = await ingestOnce(
         ROOT,
-        engineEnv,
+        { ...engineEnv, ...(ingestLog === undefined ? {} : { GPLAY_BENCH_MEMORY_LOG: ingestLog }) },
         Number(values["time-limit"]),
         dir,
         files,
         values["cpu-prof"],
-      );
+        memoryLog === undefined ? [] : PROBE,
+      ).finally(() => reportMemory("engine", ingestLog));
       dynamoRuns.push(meter.take());
+      if (standIn !== undefined) standInItems.push(standIn.counts()[env.tables.users] ?? 0);
       const treino = results.filter((x) => x.kind === "treino");
       let snapshotSeconds = Number.NaN;
       let snapshotPeakRssMb = Number.NaN;
       let snapshotCpuSeconds = Number.NaN;
       if (values.snapshot === "true") {
+        const snapshotLog = memoryLog && path.join(memoryLog, `snapshot-${r + 1}.jsonl`);
         const snap = await runMeasured(
-          ["--conditions=@gplay/source", "--import", "tsx", "featstore-engine/src/cli.ts", "snapshot"],
-          engineEnv,
-        );
+          [
+            "--conditions=@gplay/source",
+            "--import",
+            "tsx",
+            ...(memoryLog === undefined ? [] : PROBE),
+            "featstore-engine/src/cli.ts",
+            "snapshot",
+          ],
+          { ...engineEnv, ...(snapshotLog === undefined ? {} : { GPLAY_BENCH_MEMORY_LOG: snapshotLog }) },
+        ).finally(() => reportMemory("snapshot", snapshotLog));
         if (snap.code !== 0) throw new Error(`snapshot failed: ${snap.stderr.slice(-2000)}`);
         snapshotSeconds = snap.seconds;
         snapshotPeakRssMb = snap.peakRssMb;
@@ -558,7 +646,7 @@ async function main(): Promise<void> {
       if (baseline !== undefined) {
         // The baseline's engine on the same objects, in an environment of its own.
         const basePrefix = scripts.uniquePrefix("bench-ingest-base");
-        const baseEnv = await scripts.provisionEnvironment(endpoints, basePrefix);
+        const baseEnv = await scripts.provisionEnvironment(benchEndpoints, basePrefix);
         try {
           for (const f of files)
             await objects.put(baseEnv.buckets.raw, `raw/${f}`, await readFile(path.join(dir, f)), "text/csv");
@@ -589,12 +677,12 @@ async function main(): Promise<void> {
             `run ${r + 1}/${repeat}, baseline ${baseline.commit.slice(0, 7)}: ${fmt(base.interactions / base.ingest.cpuSeconds)} interactions per engine CPU-second (this tree: ${fmt(run.interactions / run.cpuSeconds)})`,
           );
         } finally {
-          await scripts.destroyEnvironment(endpoints, basePrefix);
+          await scripts.destroyEnvironment(benchEndpoints, basePrefix);
         }
       }
     } finally {
       clients.destroy();
-      await scripts.destroyEnvironment(endpoints, prefix);
+      await scripts.destroyEnvironment(benchEndpoints, prefix);
     }
   }
 
@@ -661,6 +749,12 @@ async function main(): Promise<void> {
         : `${(1000 * median(baseFloors)).toFixed(3)} CPU ms per conditional PutItem at ${baseline?.commit.slice(0, 7)}; this tree ${(floorCpu / median(baseFloors)).toFixed(2)}× of it (medians of ${baseFloors.length})`,
     ],
     [
+      "  DynamoDB answered by",
+      standIn === undefined
+        ? "the emulator (moto)"
+        : `the stand-in (dynamo-standin.ts: data plane answered at once from the items stored, conditions evaluated; S3 and table management on the emulator): ${fmt(median(standInItems))} reader items stored; the ceilings (b), (b'), (b'') below are the stand-in's, not the emulator's`,
+    ],
+    [
       "DynamoDB per 1,000 interactions",
       dynamo === undefined
         ? "not measured (--keep-alive-front false: the front counts them)"
@@ -711,7 +805,8 @@ async function main(): Promise<void> {
   console.log("");
   for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
   const per1000 = (x: number) => (1000 * x) / m("interactions");
-  writeFigures(ROOT, "ingest", {
+  // docs/cost.md reads "ingest" (the emulator's runs); a stand-in run is kept beside it.
+  writeFigures(ROOT, standIn === undefined ? "ingest" : "ingest-stand-in", {
     scale,
     interactions: m("interactions"),
     engineCpuSecondsPer1000: per1000(m("cpuSeconds")),
@@ -730,6 +825,7 @@ async function main(): Promise<void> {
     snapshotCpuSeconds: m("snapshotCpuSeconds"),
     snapshotPeakRssMb: Math.max(...runs.map((x) => x.snapshotPeakRssMb)),
     keepAliveFront: front !== undefined,
+    dynamo: values.dynamo,
     sdkFloorCpuMsPerWrite: 1000 * floorCpu,
     baselineSdkFloorCpuMsPerWrite: baseFloors.length === 0 ? null : 1000 * median(baseFloors),
     baselineEngineCpuSecondsPer1000: baseRate === undefined ? null : 1000 / baseRate,

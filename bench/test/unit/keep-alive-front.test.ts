@@ -131,7 +131,7 @@ describe("the keep-alive front of the emulator", () => {
     const upstream = await objectUpstream(2_048);
     cleanups.push(() => stop(upstream.server));
     const s3 = new S3Meter();
-    const front = await startKeepAliveFront(upstream.url, undefined, s3);
+    const front = await startKeepAliveFront(upstream.url, undefined, { s3 });
     cleanups.push(() => front.close());
 
     expect(await send(`${front.url}/bucket/raw/a.csv?versionId=v1`, "GET")).toBe(2_048);

@@ -201,6 +201,14 @@ export function groupMerge(
   return (existing) => ((existing?.interactionCount ?? 0) + rows < cap ? once(existing) : inTurn(existing));
 }
 
+/**
+ * A string of its own: V8 keeps a substring as a slice of its parent (here a decoded chunk of a raw
+ * file), so a long-lived substring keeps the whole parent alive; a copy through bytes does not.
+ */
+export function ownCopy(text: string): string {
+  return Buffer.from(text, "utf8").toString("utf8");
+}
+
 /** A treino object held in a group: started, its lake objects on their way. */
 interface Member {
   prepared: PreparedIngestion;
@@ -226,7 +234,9 @@ async function join(deps: IngestDeps, group: Group, prepared: PreparedIngestion)
   for (const [userId, u] of staged.users) {
     const part = { userType: u.userType, log: encodeInteractionLog(u.interactions), now: prepared.startedAt };
     const parts = group.readers.get(userId);
-    if (parts === undefined) group.readers.set(userId, [part]);
+    // A new key is copied: the parser's id is a slice of the file's text, which it would keep alive
+    // (the whole file, for as long as the group is held: bench/README.md "## Ingest", peak RSS).
+    if (parts === undefined) group.readers.set(ownCopy(userId), [part]);
     else parts.push(part);
   }
   staged.users = new Map();
@@ -237,6 +247,8 @@ async function join(deps: IngestDeps, group: Group, prepared: PreparedIngestion)
       staged.validation = [];
       staged.impressions = [];
       staged.quarantine = [];
+      // Written into the reader index entry by now; its strings are slices of the file's text too.
+      prepared.readerTokens = new Set();
     },
     () => undefined,
   );
