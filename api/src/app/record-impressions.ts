@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import {
   API_IMPRESSIONS_PREFIX,
   type ImpressionLogRow,
@@ -244,7 +245,7 @@ export class ImpressionRecorder extends PeriodicallyFiled {
         readerOf: (r) => r.userId,
         timeOf: (r) => r.timestamp,
         // In slices, the event loop serving requests between them.
-        render: (rows) => impressionCsvInSlices(rows, () => new Promise((resolve) => setImmediate(resolve))),
+        render: (rows) => impressionCsvInSlices(rows, () => yieldToEventLoop()),
         nextKey: () => this.#nextKey(),
         what: "impressions",
       },
