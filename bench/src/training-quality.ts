@@ -13,11 +13,8 @@
  * NDCG@10 / HR@10 / MRR / coverage of the model and of every baseline, with the model's ratio to the
  * best baseline; then the ratios over the worlds.
  */
-import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { generatedWorld, loadRepoModule as load, worldSeeds } from "./quality-worlds.js";
 
 interface Figures {
   ndcg10: number;
@@ -60,9 +57,6 @@ interface Evaluation {
   };
 }
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const load = async (rel: string) => import(pathToFileURL(path.join(root, rel)).href);
-
 const { values } = parseArgs({
   options: {
     worlds: { type: "string", default: "6" },
@@ -83,16 +77,6 @@ const { values } = parseArgs({
   },
 });
 
-/** World seeds from the measured commit: `world-<sha256(commit:i)>`, so no one picks them. */
-function worldSeeds(): string[] {
-  if (values.seeds !== undefined) return values.seeds.split(",");
-  const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
-  return Array.from(
-    { length: Number(values.worlds) },
-    (_, i) => `world-${createHash("sha256").update(`${commit}:${i}`).digest("hex").slice(0, 12)}`,
-  );
-}
-
 const f4 = (v: number) => v.toFixed(4);
 const row = (name: string, f: Figures, best?: number) =>
   `    ${name.padEnd(22)} ${f4(f.ndcg10)}  ${f4(f.hr10)}  ${f4(f.mrr)}  ${f4(f.coverage)}  ${String(f.readers).padStart(6)}${
@@ -102,16 +86,13 @@ const row = (name: string, f: Figures, best?: number) =>
 async function main(): Promise<void> {
   const { initTensorflow } = await load("training/src/tf/backend.ts");
   const { trainAndEvaluate, DEFAULT_TRAIN_CONFIG } = await load("training/src/app/train.ts");
-  const { loadTrainingData } = await load("training/src/app/load-data.ts");
-  const { inMemorySnapshot } = await load("training/test/support/in-memory-pipeline.ts");
-  const { generateWorld } = await load("featstore-engine/src/generator/worlds.ts");
   const { promotionDecision } = await load("training/src/domain/gate.ts");
   const { RANKING_LOSSES } = await load("training/src/domain/examples.ts");
   if (values.loss !== undefined && !RANKING_LOSSES.includes(values.loss))
     throw new Error(`--loss must be one of ${RANKING_LOSSES.join(", ")}, got ${values.loss}`);
   const silent = { info: () => undefined, warn: () => undefined };
   const { tf, backend } = await initTensorflow({ prefer: values.backend, log: silent });
-  const seeds = worldSeeds();
+  const seeds = worldSeeds(Number(values.worlds), values.seeds);
   console.log(`backend ${backend}; ${seeds.length} worlds × ${values.users} readers × ${values.days} days`);
   const ratios: {
     seed: string;
@@ -125,24 +106,11 @@ async function main(): Promise<void> {
   }[] = [];
   for (const seed of seeds) {
     const started = performance.now();
-    let params: Record<string, number> = {};
-    const snap = await inMemorySnapshot(
-      { users: Number(values.users), days: Number(values.days), seed },
-      (sink: unknown) => {
-        const out = generateWorld(
-          {
-            users: Number(values.users),
-            days: Number(values.days),
-            seed,
-            ...(values.params === undefined ? {} : { params: JSON.parse(values.params) }),
-          },
-          sink,
-        );
-        params = out.params;
-        return out;
-      },
+    const { snap, data, params } = await generatedWorld(
+      seed,
+      { users: Number(values.users), days: Number(values.days) },
+      values.params === undefined ? undefined : JSON.parse(values.params),
     );
-    const data = await loadTrainingData(snap.snapshots, snap.vectors, snap.manifest);
     const pipelineSeconds = (performance.now() - started) / 1000;
     const outcome = await trainAndEvaluate(
       { tf, backend, log: silent },

@@ -1,0 +1,69 @@
+import { describe, expect, it } from "@jest/globals";
+import { validacaoReach } from "../../src/validacao-reach.js";
+
+const H = 3_600_000;
+
+describe("what a list could reach in the validacao days", () => {
+  it("splits the targets by when their article was issued and counts the newest ten's hits", () => {
+    const issued = new Map<string, number>([
+      ["old", 0],
+      ["a", 10 * H],
+      ["b", 12 * H],
+      ["late", 30 * H],
+    ]);
+    for (let i = 0; i < 12; i++) issued.set(`filler-${i}`, 5 * H);
+    const reach = validacaoReach({
+      asOf: 10 * H,
+      issued,
+      validation: new Map([
+        // First visit at 20 h: "a" and "b" were issued by then, "late" was not; "old" is a re-read.
+        [
+          "r1",
+          [
+            { page: "old", timestamp: 20 * H },
+            { page: "a", timestamp: 21 * H },
+            { page: "late", timestamp: 40 * H },
+          ],
+        ],
+        // Only a re-read: not a reader of the targets.
+        ["r2", [{ page: "old", timestamp: 20 * H }]],
+        // Reads an article issued before the snapshot, below the newest ten (b, a, then fillers by name).
+        ["r3", [{ page: "filler-9", timestamp: 25 * H }]],
+      ]),
+      readBefore: (userId) => new Set(userId === "r3" ? [] : ["old"]),
+    });
+    expect(reach).toEqual({
+      readers: 2,
+      targets: 3,
+      issuedAfterSnapshot: 2,
+      issuedBeforeFirstVisit: 1,
+      newestTenHits: 1,
+    });
+  });
+
+  it("never lists an article the reader already read, nor one issued after the first visit", () => {
+    const issued = new Map<string, number>([
+      ["read", 9 * H],
+      ["future", 50 * H],
+      ["target", 8 * H],
+    ]);
+    for (let i = 0; i < 9; i++) issued.set(`n-${i}`, 8.5 * H);
+    const reach = validacaoReach({
+      asOf: 0,
+      issued,
+      validation: new Map([
+        [
+          "r",
+          [
+            { page: "target", timestamp: 20 * H },
+            { page: "future", timestamp: 60 * H },
+          ],
+        ],
+      ]),
+      readBefore: () => new Set(["read"]),
+    });
+    // Newest unread at 20 h: the nine n-* (8.5 h), then "target" (8 h): the tenth.
+    expect(reach.newestTenHits).toBe(1);
+    expect(reach.issuedBeforeFirstVisit).toBe(1);
+  });
+});
