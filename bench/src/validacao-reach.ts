@@ -2,8 +2,9 @@
  * What a served list could reach in the validacao days: of the new reads there (the targets the
  * quality bench scores), how many are of articles issued after the snapshot, and how many of those
  * were already issued when the reader's first validacao visit began (so an api that admitted articles
- * as the itens files deliver them, at the request's time, could propose them). Beside it, HR@10 of the
- * simplest such list: the 10 newest articles at that first visit, not yet read by the reader.
+ * as the itens files deliver them, at the request's time, could propose them). Beside it, HR@10 of two
+ * of the simplest such lists at that first visit, unread by the reader: the 10 newest articles, and the
+ * 10 most read among the portal's latest reads before the visit (what `/events` would tell an api).
  * A static list made at the snapshot, which is what the api serves and training evaluates, can only
  * hit the rest (docs/quality.md, "What a static list can reach").
  */
@@ -17,6 +18,10 @@ export interface ReachInputs {
   validation: ReadonlyMap<string, readonly { page: string; timestamp: number }[]>;
   /** Per reader: the pages read before the snapshot (their re-reads are not targets). */
   readBefore: (userId: string) => ReadonlySet<string>;
+  /** Every read of the portal (treino and validacao), by time. */
+  reads: readonly { page: string; timestamp: number }[];
+  /** How many of the latest reads make the online buffer (default 1,000). */
+  bufferReads?: number;
 }
 
 export interface Reach {
@@ -28,6 +33,8 @@ export interface Reach {
   issuedBeforeFirstVisit: number;
   /** Readers with at least one target among the 10 newest unread articles at their first access. */
   newestTenHits: number;
+  /** …among the 10 unread articles most read in the portal's latest reads before that access. */
+  onlineBufferHits: number;
 }
 
 export function validacaoReach(inputs: ReachInputs): Reach {
@@ -38,7 +45,9 @@ export function validacaoReach(inputs: ReachInputs): Reach {
     issuedAfterSnapshot: 0,
     issuedBeforeFirstVisit: 0,
     newestTenHits: 0,
+    onlineBufferHits: 0,
   };
+  const bufferReads = inputs.bufferReads ?? 1_000;
   for (const [userId, accesses] of inputs.validation) {
     const read = inputs.readBefore(userId);
     const targets = new Set(accesses.map((a) => a.page).filter((p) => !read.has(p)));
@@ -62,6 +71,34 @@ export function validacaoReach(inputs: ReachInputs): Reach {
       }
       if (++listed === 10) break;
     }
+    if (topUnread(bufferBefore(inputs.reads, first, bufferReads), read).some((p) => targets.has(p)))
+      reach.onlineBufferHits++;
   }
   return reach;
+}
+
+/** Read counts of the `n` latest reads before `time` (`reads` sorted by time). */
+function bufferBefore(reads: ReachInputs["reads"], time: number, n: number): Map<string, number> {
+  let lo = 0;
+  let hi = reads.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((reads[mid] as { timestamp: number }).timestamp < time) lo = mid + 1;
+    else hi = mid;
+  }
+  const counts = new Map<string, number>();
+  for (let i = Math.max(0, lo - n); i < lo; i++) {
+    const page = (reads[i] as { page: string }).page;
+    counts.set(page, (counts.get(page) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** The 10 most counted pages not in `read` (ties by page id). */
+function topUnread(counts: ReadonlyMap<string, number>, read: ReadonlySet<string>): string[] {
+  return [...counts]
+    .filter(([page]) => !read.has(page))
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, 10)
+    .map(([page]) => page);
 }

@@ -31,6 +31,7 @@ describe("what a list could reach in the validacao days", () => {
         ["r3", [{ page: "filler-9", timestamp: 25 * H }]],
       ]),
       readBefore: (userId) => new Set(userId === "r3" ? [] : ["old"]),
+      reads: [],
     });
     expect(reach).toEqual({
       readers: 2,
@@ -38,6 +39,7 @@ describe("what a list could reach in the validacao days", () => {
       issuedAfterSnapshot: 2,
       issuedBeforeFirstVisit: 1,
       newestTenHits: 1,
+      onlineBufferHits: 0,
     });
   });
 
@@ -61,9 +63,41 @@ describe("what a list could reach in the validacao days", () => {
         ],
       ]),
       readBefore: () => new Set(["read"]),
+      reads: [],
     });
     // Newest unread at 20 h: the nine n-* (8.5 h), then "target" (8 h): the tenth.
     expect(reach.newestTenHits).toBe(1);
     expect(reach.issuedBeforeFirstVisit).toBe(1);
+  });
+
+  it("finds a target among the most read of the portal's latest reads before the first visit", () => {
+    const reads = [
+      { page: "stale", timestamp: 1 * H },
+      { page: "stale", timestamp: 1.5 * H },
+      { page: "hot", timestamp: 2 * H },
+      { page: "read", timestamp: 3 * H },
+      { page: "hot", timestamp: 4 * H },
+      { page: "after", timestamp: 30 * H },
+    ];
+    const reach = (target: string, bufferReads: number) =>
+      validacaoReach({
+        asOf: 5 * H,
+        issued: new Map([
+          ["stale", 0],
+          ["hot", 0],
+          ["read", 0],
+          ["after", 0],
+        ]),
+        validation: new Map([["r", [{ page: target, timestamp: 20 * H }]]]),
+        readBefore: () => new Set(["read"]),
+        reads,
+        bufferReads,
+      }).onlineBufferHits;
+    expect(reach("hot", 3)).toBe(1);
+    // The buffer holds the 3 latest reads before 20 h: "stale" has fallen out of it.
+    expect(reach("stale", 3)).toBe(0);
+    expect(reach("stale", 5)).toBe(1);
+    // A read after the visit never counts.
+    expect(reach("after", 10)).toBe(0);
   });
 });
