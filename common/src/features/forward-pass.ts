@@ -705,7 +705,7 @@ function embeddingDense(
   const units = Number(c.units);
   const kernel = weight(layer, weights, "kernel", inDim * units);
   const bias = c.use_bias === false ? undefined : weight(layer, weights, "bias", units);
-  const fn = activationOf(layer, c.activation);
+  const relu = c.activation === "relu";
   const tables: { table: Float64Array; vocab: number; name: string }[] = [];
   const columns: number[] = [];
   let offset = 0;
@@ -728,7 +728,9 @@ function embeddingDense(
     offset += width;
   });
   const cols = columns.length;
-  const dense = denseKernel(kernel, bias, units, columns, simd);
+  const dense = denseKernel(kernel, bias, units, columns, simd, relu);
+  // Every kernel of this layer has the same units, so all of them apply the ReLU or none does.
+  const fn = dense.reluApplied ? null : activationOf(layer, c.activation);
   const shape = [units];
   const inputName = (part: FusedPart) => part.dep.split(":")[0] as string;
   /** Per keyed-columns spec: which parts are keyed whole, which columns are keyed, the rest's kernel. */
@@ -764,7 +766,7 @@ function embeddingDense(
             keyedParts,
             keyedCols,
             restAt: Int32Array.from(restAt),
-            rest: denseKernel(kernel, bias, units, restCols, simd),
+            rest: denseKernel(kernel, bias, units, restCols, simd, relu).run,
           };
     plans.set(id, plan);
     return plan;
@@ -794,7 +796,7 @@ function embeddingDense(
         if (plan?.keyedParts[j] !== true) addEmbeddingRows(data, rows, table, vocab, units, rowBias, name);
       });
       const out = output(rows * units);
-      if (plan === undefined || keyed === undefined) dense(columnsIn, rows, out, rowBias);
+      if (plan === undefined || keyed === undefined) dense.run(columnsIn, rows, out, rowBias);
       else {
         let partials = keyed.partials.byLayer.get(layer.name);
         if (partials === undefined) {
@@ -912,6 +914,12 @@ function addEmbeddingRows(
   }
 }
 
+/** A Dense kernel ready to run, and whether it applies the layer's ReLU itself (the SIMD kernel does). */
+interface DenseRun {
+  run: (input: Float32Array, vectors: number, out: Float32Array, rowBias?: Float64Array) => void;
+  reluApplied: boolean;
+}
+
 /**
  * A Dense kernel over some of its input columns (`columns`, in input order), ready for
  * `denseForward`: transposed to [units, columns] in float64, so each output is one contiguous dot
@@ -923,7 +931,8 @@ function denseKernel(
   units: number,
   columns: readonly number[],
   simd: boolean,
-): (input: Float32Array, vectors: number, out: Float32Array, rowBias?: Float64Array) => void {
+  relu: boolean,
+): DenseRun {
   const cols = columns.length;
   const kT = new Float64Array(units * cols);
   columns.forEach((col, i) => {
@@ -940,11 +949,14 @@ function denseKernel(
     compactLength: -1,
     compactVersion: 0,
     rows: new Float64Array(0),
-    simd: simd ? SimdDense.create(units, cols) : undefined,
+    simd: simd ? SimdDense.create(units, cols, relu) : undefined,
     simdVersion: -1,
   };
-  return (input, vectors, out, rowBias) =>
-    denseForward(input, vectors, cols, units, kT, b0, scratch, out, rowBias);
+  return {
+    run: (input, vectors, out, rowBias) =>
+      denseForward(input, vectors, cols, units, kT, b0, scratch, out, rowBias),
+    reluApplied: relu && scratch.simd !== undefined,
+  };
 }
 
 type Compiled = { run: (inputs: Tensor[], rows: number, keyed?: KeyedRows) => Tensor; shape: number[] };
@@ -1026,7 +1038,6 @@ function compileLayer(
       const units = Number(c.units);
       const kernel = weight(layer, weights, "kernel", inDim * units);
       const bias = c.use_bias === false ? undefined : weight(layer, weights, "bias", units);
-      const fn = activationOf(layer, c.activation);
       const shape = [...inShape.slice(0, -1), units];
       const dense = denseKernel(
         kernel,
@@ -1034,7 +1045,9 @@ function compileLayer(
         units,
         Array.from({ length: inDim }, (_, i) => i),
         simd,
+        c.activation === "relu",
       );
+      const fn = dense.reluApplied ? null : activationOf(layer, c.activation);
       const output = reusedBuffer();
       return {
         shape,
@@ -1042,7 +1055,7 @@ function compileLayer(
           const input = asFloat(x as Tensor);
           const vectors = rows * (size(inShape) / inDim);
           const out = output(vectors * units);
-          dense(input, vectors, out);
+          dense.run(input, vectors, out);
           fn?.(out, units);
           return { data: out, shape };
         },

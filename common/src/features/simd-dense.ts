@@ -12,6 +12,7 @@
  */
 
 const I32 = 0x7f;
+const F32 = 0x7d;
 const V128 = 0x7b;
 const VOID = 0x40;
 
@@ -65,6 +66,9 @@ const op = {
   f64Load: [0x2b, 3, 0],
   f32Store: (offset: number) => [0x38, 2, ...uleb(offset)],
   f32DemoteF64: [0xb6],
+  f32Zero: [0x43, 0, 0, 0, 0],
+  f32Lt: [0x5d],
+  select: [0x1b],
   v128Load: (offset: number) => [0xfd, 0x00, 4, ...uleb(offset)],
   v128Zero: [0xfd, 0x0c, ...new Array<number>(16).fill(0)],
   f64x2Splat: [0xfd, 0x14],
@@ -82,7 +86,7 @@ const P = Object.fromEntries(PARAMS.map((p, i) => [p, i])) as Record<(typeof PAR
  * `p0 … p1`, both whole multiples of the block): the block's sums live in `rows × pairs` f64x2
  * locals, so each loaded input serves `2 × pairs` units and each loaded weight pair `rows` rows.
  */
-function kernelBody(rows: number, pairs: number): number[] {
+function kernelBody(rows: number, pairs: number, relu: boolean): number[] {
   let next = PARAMS.length;
   const i32 = () => next++;
   const r = i32();
@@ -97,6 +101,7 @@ function kernelBody(rows: number, pairs: number): number[] {
   const xEnd = i32();
   const xa = Array.from({ length: rows }, i32);
   const i32Count = next - PARAMS.length;
+  const value = next++; // f32: one output before the activation
   const accBase = next;
   const acc = (i: number, q: number) => accBase + i * pairs + q;
   next += rows * pairs;
@@ -162,8 +167,12 @@ function kernelBody(rows: number, pairs: number): number[] {
   for (let i = 0; i < rows; i++) {
     for (let q = 0; q < pairs; q++)
       for (let lane = 0; lane < 2; lane++) {
-        emit(op.get(outp), op.get(bp), op.v128Load(q * 16), op.get(acc(i, q)), op.f64x2Add);
-        emit(op.f64x2ExtractLane(lane), op.f32DemoteF64, op.f32Store(q * 8 + lane * 4));
+        emit(op.get(bp), op.v128Load(q * 16), op.get(acc(i, q)), op.f64x2Add);
+        emit(op.f64x2ExtractLane(lane), op.f32DemoteF64, op.set(value));
+        // ReLU as the JavaScript one does it: a value below 0 becomes +0 (-0 and NaN stay).
+        if (relu)
+          emit(op.f32Zero, op.get(value), op.get(value), op.f32Zero, op.f32Lt, op.select, op.set(value));
+        emit(op.get(outp), op.get(value), op.f32Store(q * 8 + lane * 4));
       }
     if (i + 1 < rows) emit(op.get(outp), op.get(P.units), op.i32(4), op.i32Mul, op.i32Add, op.set(outp));
   }
@@ -174,6 +183,7 @@ function kernelBody(rows: number, pairs: number): number[] {
   emit(op.end);
   const locals = vec([
     [...uleb(i32Count), I32],
+    [1, F32],
     [...uleb(v128Count), V128],
   ]);
   const body = [...locals, ...code];
@@ -191,7 +201,11 @@ export const SIMD_BLOCKS = [
 /** The block most rows and pairs run in; the others cover the edges. */
 const mainBlock = SIMD_BLOCKS[SIMD_BLOCKS.length - 1] as readonly [number, number];
 
-const exportName = (rows: number, pairs: number) => `dense_${rows}x${pairs}`;
+/** The kernel functions: every block shape, without and with a ReLU on the outputs. */
+const KERNELS = [false, true].flatMap((relu) => SIMD_BLOCKS.map(([rows, pairs]) => ({ rows, pairs, relu })));
+
+const exportName = (rows: number, pairs: number, relu: boolean) =>
+  `dense${relu ? "_relu" : ""}_${rows}x${pairs}`;
 
 /** The module's bytes: one exported memory and one function per block shape. */
 export function simdDenseModuleBytes(): Uint8Array {
@@ -199,16 +213,20 @@ export function simdDenseModuleBytes(): Uint8Array {
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec([type])),
-    ...section(3, vec(SIMD_BLOCKS.map(() => [0]))),
+    ...section(3, vec(KERNELS.map(() => [0]))),
     ...section(5, vec([[0x00, ...uleb(1)]])),
     ...section(
       7,
       vec([
         [...name("memory"), 0x02, 0],
-        ...SIMD_BLOCKS.map(([rows, pairs], i) => [...name(exportName(rows, pairs)), 0x00, ...uleb(i)]),
+        ...KERNELS.map(({ rows, pairs, relu }, i) => [
+          ...name(exportName(rows, pairs, relu)),
+          0x00,
+          ...uleb(i),
+        ]),
       ]),
     ),
-    ...section(10, vec(SIMD_BLOCKS.map(([rows, pairs]) => kernelBody(rows, pairs)))),
+    ...section(10, vec(KERNELS.map(({ rows, pairs, relu }) => kernelBody(rows, pairs, relu)))),
   ];
   return Uint8Array.from(bytes);
 }
@@ -266,10 +284,10 @@ export class SimdDense {
   #m = 0;
   #f64: Float64Array;
 
-  private constructor(exports: Record<string, unknown>, units: number, cols: number) {
+  private constructor(exports: Record<string, unknown>, units: number, cols: number, relu: boolean) {
     this.#memory = exports.memory as WasmMemory;
     this.#fns = new Map(
-      SIMD_BLOCKS.map(([r, p]) => [exportName(r, p), exports[exportName(r, p)] as KernelFn]),
+      SIMD_BLOCKS.map(([r, p]) => [`${r}x${p}`, exports[exportName(r, p, relu)] as KernelFn]),
     );
     this.#units = units;
     this.#cols = cols;
@@ -278,12 +296,16 @@ export class SimdDense {
     this.#f64 = new Float64Array(this.#memory.buffer);
   }
 
-  /** A kernel for `units` (even) outputs over up to `cols` columns, or undefined without SIMD. */
-  static create(units: number, cols: number): SimdDense | undefined {
+  /**
+   * A kernel for `units` (even) outputs over up to `cols` columns, or undefined without SIMD. With
+   * `relu`, the outputs come out through a ReLU (a value below 0 becomes +0, as the JavaScript
+   * activation does it).
+   */
+  static create(units: number, cols: number, relu = false): SimdDense | undefined {
     const module = simdModule();
     if (module === null || units % 2 !== 0 || units === 0) return undefined;
     const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly as WasmApi;
-    return new SimdDense(new wasm.Instance(module, {}).exports, units, cols);
+    return new SimdDense(new wasm.Instance(module, {}).exports, units, cols, relu);
   }
 
   /** The kernel's weights: `compact` is `[units, m]` (row u: unit u's weights of the varying columns). */
@@ -334,7 +356,7 @@ export class SimdDense {
     const hasRb = rowBias === undefined ? 0 : 1;
     const run = (rows: number, ps: number, r0: number, r1: number, p0: number, p1: number) => {
       if (r0 < r1 && p0 < p1)
-        (this.#fns.get(exportName(rows, ps)) as KernelFn)(
+        (this.#fns.get(`${rows}x${ps}`) as KernelFn)(
           xAt,
           m,
           0,

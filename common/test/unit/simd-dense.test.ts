@@ -15,7 +15,8 @@ function scalar(
   w: Float64Array,
   units: number,
   b: Float64Array,
-  rowBias?: Float64Array,
+  rowBias: Float64Array | undefined,
+  relu: boolean,
 ): Float32Array {
   const out = new Float32Array(vectors * units);
   for (let v = 0; v < vectors; v++)
@@ -24,6 +25,8 @@ function scalar(
       for (let j = 0; j < m; j++) a += (x[v * m + j] as number) * (w[u * m + j] as number);
       out[v * units + u] = (b[u] as number) + a;
     }
+  // The JavaScript activation's ReLU.
+  if (relu) for (let i = 0; i < out.length; i++) if ((out[i] as number) < 0) out[i] = 0;
   return out;
 }
 
@@ -38,20 +41,20 @@ describe("the WebAssembly SIMD dense kernel", () => {
   });
 
   it.each([
-    // vectors, m, units, with starting sums
-    [200, 6, 64, true],
-    [200, 45, 32, false],
-    [201, 45, 64, false],
-    [3, 5, 2, true],
-    [7, 13, 10, true],
-    [1, 1, 2, false],
-    [5, 0, 4, true],
-    [9, 17, 14, false],
+    // vectors, m, units, with starting sums, with a ReLU
+    [200, 6, 64, true, true],
+    [200, 45, 32, false, true],
+    [201, 45, 64, false, false],
+    [3, 5, 2, true, false],
+    [7, 13, 10, true, true],
+    [1, 1, 2, false, false],
+    [5, 0, 4, true, true],
+    [9, 17, 14, false, true],
   ] as const)(
-    "gives the scalar kernel's bits for %i rows × %i columns → %i units (starting sums: %s)",
-    (vectors, m, units, withRowBias) => {
+    "gives the scalar kernel's bits for %i rows × %i columns → %i units (starting sums: %s, ReLU: %s)",
+    (vectors, m, units, withRowBias, relu) => {
       const random = mulberry32(vectors * 131 + m * 7 + units);
-      const kernel = SimdDense.create(units, 64) as SimdDense;
+      const kernel = SimdDense.create(units, 64, relu) as SimdDense;
       const w = Float64Array.from({ length: units * m }, () => Math.fround(random() - 0.5));
       const b = Float64Array.from({ length: units }, () => Math.fround(random() - 0.5));
       const rowBias = withRowBias
@@ -66,7 +69,8 @@ describe("the WebAssembly SIMD dense kernel", () => {
       kernel.rows(vectors, m).set(x);
       const out = new Float32Array(vectors * units).fill(Number.NaN);
       kernel.run(vectors, b, out, rowBias);
-      const expected = scalar(x, vectors, m, w, units, b, rowBias);
+      const expected = scalar(x, vectors, m, w, units, b, rowBias, relu);
+      if (relu) expect(out.some((v) => Object.is(v, 0))).toBe(true);
       let same = 0;
       for (let i = 0; i < out.length; i++) if (Object.is(out[i], expected[i])) same++;
       expect(same).toBe(vectors * units);
