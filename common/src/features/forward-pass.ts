@@ -764,6 +764,7 @@ function embeddingDense(
         ? undefined
         : {
             keyedParts,
+            allEmbeddingsKeyed: parts.every((part, j) => part.embedding === undefined || keyedParts[j]),
             keyedCols,
             restAt: Int32Array.from(restAt),
             rest: denseKernel(kernel, bias, units, restCols, simd, relu).run,
@@ -780,8 +781,9 @@ function embeddingDense(
     run: (xs, rows, keyed) => {
       if (rowBias.length < rows * units) rowBias = new Float64Array(rows * units);
       if (columnsIn.length < rows * cols) columnsIn = new Float32Array(rows * cols);
-      rowBias.fill(0, 0, rows * units);
       const plan = keyed === undefined ? undefined : planOf(keyed.columns);
+      // Every row's starting sums are set whole below when all embeddings are keyed.
+      if (plan?.allEmbeddingsKeyed !== true) rowBias.fill(0, 0, rows * units);
       let t = 0;
       let at = 0;
       parts.forEach((part, j) => {
@@ -810,7 +812,9 @@ function embeddingDense(
             partial = keyedPartial(plan, r, xs, columnsIn, cols);
             partials.set(key, partial);
           }
-          addRow(rowBias, r * units, partial, units);
+          // 0 + partial is partial, bit for bit: a partial is summed onto +0, so it never holds -0.
+          if (plan.allEmbeddingsKeyed) rowBias.set(partial, r * units);
+          else addRow(rowBias, r * units, partial, units);
         }
         const rest = plan.restAt.length;
         const restIn = restBuffer(rows * rest);
@@ -856,6 +860,8 @@ function embeddingDense(
 interface KeyedPlan {
   /** Per fused part: an embedding whose ids are keyed. */
   keyedParts: boolean[];
+  /** No embedding adds to a row's starting sums besides its keyed partial. */
+  allEmbeddingsKeyed: boolean;
   /** Keyed columns (kernel rows), in input order. */
   keyedCols: number[];
   /** Where each other column sits in the concatenated columns. */

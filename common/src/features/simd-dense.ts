@@ -12,7 +12,6 @@
  */
 
 const I32 = 0x7f;
-const F32 = 0x7d;
 const V128 = 0x7b;
 const VOID = 0x40;
 
@@ -64,17 +63,15 @@ const op = {
   i32Mul: [0x6c],
   i32GeU: [0x4f],
   f64Load: [0x2b, 3, 0],
-  f32Store: (offset: number) => [0x38, 2, ...uleb(offset)],
-  f32DemoteF64: [0xb6],
-  f32Zero: [0x43, 0, 0, 0, 0],
-  f32Lt: [0x5d],
-  select: [0x1b],
   v128Load: (offset: number) => [0xfd, 0x00, 4, ...uleb(offset)],
   v128Zero: [0xfd, 0x0c, ...new Array<number>(16).fill(0)],
   f64x2Splat: [0xfd, 0x14],
-  f64x2ExtractLane: (lane: number) => [0xfd, 0x21, lane],
   f64x2Add: [0xfd, ...uleb(0xf0)],
   f64x2Mul: [0xfd, ...uleb(0xf2)],
+  f32x4DemoteF64x2Zero: [0xfd, 0x5e],
+  f32x4Lt: [0xfd, 0x43],
+  v128Bitselect: [0xfd, 0x52],
+  v128Store64Lane: (offset: number, lane: number) => [0xfd, 0x5b, 3, ...uleb(offset), lane],
 };
 
 /** Parameters of every kernel function, in order (all i32: byte addresses, counts, ranges). */
@@ -101,7 +98,6 @@ function kernelBody(rows: number, pairs: number, relu: boolean): number[] {
   const xEnd = i32();
   const xa = Array.from({ length: rows }, i32);
   const i32Count = next - PARAMS.length;
-  const value = next++; // f32: one output before the activation
   const accBase = next;
   const acc = (i: number, q: number) => accBase + i * pairs + q;
   next += rows * pairs;
@@ -165,15 +161,15 @@ function kernelBody(rows: number, pairs: number, relu: boolean): number[] {
   emit(op.br(0), op.end, op.end);
   // out[(r + i) * units + 2 (p + q) + lane] = f32(b[2 (p + q) + lane] + acc[i][q][lane])
   for (let i = 0; i < rows; i++) {
-    for (let q = 0; q < pairs; q++)
-      for (let lane = 0; lane < 2; lane++) {
-        emit(op.get(bp), op.v128Load(q * 16), op.get(acc(i, q)), op.f64x2Add);
-        emit(op.f64x2ExtractLane(lane), op.f32DemoteF64, op.set(value));
-        // ReLU as the JavaScript one does it: a value below 0 becomes +0 (-0 and NaN stay).
-        if (relu)
-          emit(op.f32Zero, op.get(value), op.get(value), op.f32Zero, op.f32Lt, op.select, op.set(value));
-        emit(op.get(outp), op.get(value), op.f32Store(q * 8 + lane * 4));
-      }
+    for (let q = 0; q < pairs; q++) {
+      // Both lanes rounded to float32 (as a Float32Array store rounds) and stored as 8 bytes.
+      emit(op.get(outp), op.get(bp), op.v128Load(q * 16), op.get(acc(i, q)), op.f64x2Add);
+      emit(op.f32x4DemoteF64x2Zero);
+      // ReLU as the JavaScript one does it: a value below 0 becomes +0 (-0 and NaN stay).
+      if (relu)
+        emit(op.set(wv), op.v128Zero, op.get(wv), op.get(wv), op.v128Zero, op.f32x4Lt, op.v128Bitselect);
+      emit(op.v128Store64Lane(q * 8, 0));
+    }
     if (i + 1 < rows) emit(op.get(outp), op.get(P.units), op.i32(4), op.i32Mul, op.i32Add, op.set(outp));
   }
   add(p, op.i32(pairs));
@@ -183,7 +179,6 @@ function kernelBody(rows: number, pairs: number, relu: boolean): number[] {
   emit(op.end);
   const locals = vec([
     [...uleb(i32Count), I32],
-    [1, F32],
     [...uleb(v128Count), V128],
   ]);
   const body = [...locals, ...code];
