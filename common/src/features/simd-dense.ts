@@ -6,8 +6,8 @@
  * `f64x2` hold two neighbouring units (never two terms of one sum): a multiply and an add per lane,
  * no fused multiply-add, so each lane rounds as the scalar code does.
  *
- * Memory of one kernel (its own instance): the weights interleaved by unit pair
- * (`[units / 2, m, 2]`), the bias, the rows' optional starting sums, the rows' varying columns
+ * Memory of one kernel (its own instance): the weights interleaved by unit pair, in blocks of the
+ * main block's pairs (`[m, pairs, 2]` each, so one load offset per pair), the bias, the rows' optional starting sums, the rows' varying columns
  * (`[vectors, m]` float64) and the outputs (`[vectors, units]` float32).
  */
 
@@ -328,8 +328,9 @@ export class SimdDense {
 
   /** The float64 block `[vectors, m]` to fill with the rows' varying columns before `run`. */
   rows(vectors: number, m: number): Float64Array {
-    this.#ensure(this.#layout(vectors).end);
-    const at = this.#layout(vectors).xAt / 8;
+    const { end, xAt } = this.#layout(vectors);
+    this.#ensure(end);
+    const at = xAt / 8;
     return this.#f64.subarray(at, at + vectors * m);
   }
 
