@@ -176,11 +176,14 @@ export function emptyReaderProfile(userType?: UserItem["userType"]): ReaderProfi
 }
 
 /**
- * One bit per bucket of the live `Postings` (a scratch shared by every call, cleared by `release`):
- * most buckets of a candidate are not among the reader's recent reads', and one bit test settles them
- * without probing the table.
+ * A filter of the live `Postings`' buckets: one bit per value of a bucket's low 14 bits (buckets are
+ * hashes, so these are uniform), shared by every call and cleared by `release`. Most buckets of a
+ * candidate are not among the reader's recent reads', and one bit test in 2 KB (which stays in the L1
+ * cache, unlike a bit per bucket of 2^18) settles them without probing the table; a set bit only sends
+ * the bucket on to the exact probe.
  */
-let present = new Uint32Array(1 << 13);
+const FILTER_MASK = (1 << 14) - 1;
+const present = new Uint32Array((FILTER_MASK + 1) >>> 5);
 
 /**
  * The arrays of the live `Postings`' table, shared by every call and grown as needed (one index lives
@@ -244,10 +247,6 @@ class Postings {
     const count = table.count.fill(0, 0, capacity);
     const cellOf = table.cellOf;
     const mask = this.#mask;
-    let maxBucket = 0;
-    for (const v of vectors)
-      for (let k = 0; k < v.indices.length; k++) maxBucket = Math.max(maxBucket, v.indices[k] as number);
-    if (present.length <= maxBucket >>> 5) present = new Uint32Array((maxBucket >>> 5) + 1);
     const bits = present;
     let e = 0;
     for (const v of vectors)
@@ -265,7 +264,8 @@ class Postings {
         }
         count[c] = (count[c] as number) + 1;
         cellOf[e++] = c;
-        bits[bucket >>> 5] = (bits[bucket >>> 5] as number) | (1 << (bucket & 31));
+        const f = bucket & FILTER_MASK;
+        bits[f >>> 5] = (bits[f >>> 5] as number) | (1 << (f & 31));
       }
     const start = this.#start;
     const end = this.#end;
@@ -297,8 +297,8 @@ class Postings {
     const bits = present;
     for (let k = 0; k < a.indices.length; k++) {
       const bucket = a.indices[k] as number;
-      const word = bucket >>> 5;
-      if (word >= bits.length || ((bits[word] as number) & (1 << (bucket & 31))) === 0) continue;
+      const f = bucket & FILTER_MASK;
+      if (((bits[f >>> 5] as number) & (1 << (f & 31))) === 0) continue;
       let c = homeCell(bucket, mask);
       let key = keys[c] as number;
       while (key !== bucket && key !== -1) {
@@ -320,7 +320,7 @@ class Postings {
     const keys = this.#keys;
     for (let c = 0; c < this.#capacity; c++) {
       const key = keys[c] as number;
-      if (key !== -1) present[key >>> 5] = 0;
+      if (key !== -1) present[(key & FILTER_MASK) >>> 5] = 0;
     }
   }
 }

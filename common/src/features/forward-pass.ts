@@ -13,6 +13,7 @@
  * refused when the model is loaded, naming the layer, never mid-request.
  */
 import { MODEL_LAYERS } from "../contracts/model-bundle.js";
+import { SimdDense } from "./simd-dense.js";
 
 /** Layer classes the interpreter runs: every layer a bundle may use. */
 export const FORWARD_PASS_LAYERS: ReadonlySet<string> = MODEL_LAYERS;
@@ -104,6 +105,16 @@ export interface ForwardPassInput {
 
 export type ForwardPassFeeds = Readonly<Record<string, Float32Array | Int32Array>>;
 
+/** How a model runs its Dense layers. */
+export interface ForwardPassOptions {
+  /**
+   * "simd" (the default): the WebAssembly SIMD kernel where the runtime has it and the layer has an
+   * even number of units, else the JavaScript one; "js": always the JavaScript kernel. Both give the
+   * same bits (same products, same float64 summation order per output).
+   */
+  kernel?: "simd" | "js";
+}
+
 /**
  * Rows that share parts of their inputs (the candidate article's columns, the same for every reader):
  * a first Dense layer over model inputs (the fused embeddings + columns) sums the products of the keyed
@@ -173,7 +184,12 @@ export class ForwardPassModel {
    * concatenated in manifest order (a single `weights.bin` for models saved by tfjs). Throws
    * ForwardPassError naming the first layer or option it cannot run.
    */
-  static load(modelJson: unknown, weightBytes: Uint8Array | ArrayBuffer): ForwardPassModel {
+  static load(
+    modelJson: unknown,
+    weightBytes: Uint8Array | ArrayBuffer,
+    options: ForwardPassOptions = {},
+  ): ForwardPassModel {
+    const simd = (options.kernel ?? "simd") === "simd";
     if (!isObject(modelJson)) throw new ForwardPassError("model.json is not a JSON object");
     let topology = modelJson.modelTopology as Json;
     if (isObject(topology) && isObject(topology.model_config)) topology = topology.model_config;
@@ -218,11 +234,12 @@ export class ForwardPassModel {
               layer,
               fusion.map((part) => ({ ...part, shape: shapes.get(part.dep) as number[] })),
               weights,
+              simd,
             );
       const deps = fused === undefined ? inbound : (fusion?.map((part) => part.dep) ?? inbound);
       for (const dep of deps) plan(dep);
       const inShapes = deps.map((dep) => shapes.get(dep) as number[]);
-      const { run, shape } = fused ?? compileLayer(layer, inShapes, weights);
+      const { run, shape } = fused ?? compileLayer(layer, inShapes, weights, simd);
       shapes.set(id, shape);
       steps.push({ layer, run, inputs: deps, output: id });
       visiting.delete(id);
@@ -437,9 +454,17 @@ interface DenseScratch {
   compact: Float64Array;
   compactOf: Int32Array;
   compactLength: number;
+  /** Bumped whenever `compact` is rebuilt. */
+  compactVersion: number;
   /** The rows' varying columns in float64 ([vectors, m]). */
   rows: Float64Array;
+  /** The SIMD kernel (undefined: the JavaScript one runs) and the `compactVersion` it holds. */
+  simd: SimdDense | undefined;
+  simdVersion: number;
 }
+
+/** Rows per call of the SIMD kernel: bounds its memory whatever the batch (training's evaluation). */
+const SIMD_CHUNK = 1024;
 
 /**
  * out[v, u] = b[u] + Σ_i input[v, i] · kT[u, i]. A top-level function over plain typed-array
@@ -479,6 +504,10 @@ function denseForward(
   let m = 0;
   for (let i = 0; i < inDim; i++) if (constant[i] === 0) varying[m++] = i;
   const w = compactKernel(kT, inDim, units, scratch, m);
+  if (scratch.simd !== undefined) {
+    simdForward(input, vectors, inDim, units, scratch, scratch.simd, m, out, rowBias);
+    return;
+  }
   if (scratch.rows.length < vectors * m) scratch.rows = new Float64Array(vectors * m);
   const x = scratch.rows;
   for (let v = 0; v < vectors; v++) {
@@ -559,6 +588,39 @@ function denseForward(
 }
 
 /**
+ * `denseForward`'s products in the WebAssembly SIMD kernel (same sums, same bits), over chunks of at
+ * most SIMD_CHUNK rows: the varying columns are copied straight into the kernel's memory.
+ */
+function simdForward(
+  input: Float32Array,
+  vectors: number,
+  inDim: number,
+  units: number,
+  scratch: DenseScratch,
+  simd: SimdDense,
+  m: number,
+  out: Float32Array,
+  rowBias: Float64Array | undefined,
+): void {
+  const { varying } = scratch;
+  if (scratch.simdVersion !== scratch.compactVersion) {
+    simd.setWeights(scratch.compact, m);
+    scratch.simdVersion = scratch.compactVersion;
+  }
+  for (let v0 = 0; v0 < vectors; v0 += SIMD_CHUNK) {
+    const n = Math.min(SIMD_CHUNK, vectors - v0);
+    const x = simd.rows(n, m);
+    for (let v = 0; v < n; v++) {
+      const from = (v0 + v) * inDim;
+      const to = v * m;
+      for (let j = 0; j < m; j++) x[to + j] = input[from + (varying[j] as number)] as number;
+    }
+    const at = v0 * units;
+    simd.run(n, scratch.b, out.subarray(at, at + n * units), rowBias?.subarray(at, at + n * units));
+  }
+}
+
+/**
  * The kernel's rows restricted to the varying columns `scratch.varying[0 … m)`, as [units, m]: kept
  * while the same columns vary (one reader's constant columns and the dead units repeat from call to
  * call), rebuilt otherwise.
@@ -579,6 +641,7 @@ function compactKernel(
     for (let j = 0; j < m; j++) compact[u * m + j] = kT[u * inDim + (varying[j] as number)] as number;
   compactOf.set(varying.subarray(0, m));
   scratch.compactLength = m;
+  scratch.compactVersion++;
   return compact;
 }
 
@@ -628,6 +691,7 @@ function embeddingDense(
   layer: LayerSpec,
   parts: readonly (FusedPart & { shape: number[] })[],
   weights: Map<string, Float32Array>,
+  simd: boolean,
 ): Compiled | undefined {
   const widths: number[] = [];
   for (const part of parts) {
@@ -641,7 +705,7 @@ function embeddingDense(
   const units = Number(c.units);
   const kernel = weight(layer, weights, "kernel", inDim * units);
   const bias = c.use_bias === false ? undefined : weight(layer, weights, "bias", units);
-  const fn = activationOf(layer, c.activation);
+  const relu = c.activation === "relu";
   const tables: { table: Float64Array; vocab: number; name: string }[] = [];
   const columns: number[] = [];
   let offset = 0;
@@ -664,7 +728,9 @@ function embeddingDense(
     offset += width;
   });
   const cols = columns.length;
-  const dense = denseKernel(kernel, bias, units, columns);
+  const dense = denseKernel(kernel, bias, units, columns, simd, relu);
+  // Every kernel of this layer has the same units, so all of them apply the ReLU or none does.
+  const fn = dense.reluApplied ? null : activationOf(layer, c.activation);
   const shape = [units];
   const inputName = (part: FusedPart) => part.dep.split(":")[0] as string;
   /** Per keyed-columns spec: which parts are keyed whole, which columns are keyed, the rest's kernel. */
@@ -698,9 +764,10 @@ function embeddingDense(
         ? undefined
         : {
             keyedParts,
+            allEmbeddingsKeyed: parts.every((part, j) => part.embedding === undefined || keyedParts[j]),
             keyedCols,
             restAt: Int32Array.from(restAt),
-            rest: denseKernel(kernel, bias, units, restCols),
+            rest: denseKernel(kernel, bias, units, restCols, simd, relu).run,
           };
     plans.set(id, plan);
     return plan;
@@ -714,8 +781,9 @@ function embeddingDense(
     run: (xs, rows, keyed) => {
       if (rowBias.length < rows * units) rowBias = new Float64Array(rows * units);
       if (columnsIn.length < rows * cols) columnsIn = new Float32Array(rows * cols);
-      rowBias.fill(0, 0, rows * units);
       const plan = keyed === undefined ? undefined : planOf(keyed.columns);
+      // Every row's starting sums are set whole below when all embeddings are keyed.
+      if (plan?.allEmbeddingsKeyed !== true) rowBias.fill(0, 0, rows * units);
       let t = 0;
       let at = 0;
       parts.forEach((part, j) => {
@@ -730,7 +798,7 @@ function embeddingDense(
         if (plan?.keyedParts[j] !== true) addEmbeddingRows(data, rows, table, vocab, units, rowBias, name);
       });
       const out = output(rows * units);
-      if (plan === undefined || keyed === undefined) dense(columnsIn, rows, out, rowBias);
+      if (plan === undefined || keyed === undefined) dense.run(columnsIn, rows, out, rowBias);
       else {
         let partials = keyed.partials.byLayer.get(layer.name);
         if (partials === undefined) {
@@ -744,7 +812,9 @@ function embeddingDense(
             partial = keyedPartial(plan, r, xs, columnsIn, cols);
             partials.set(key, partial);
           }
-          addRow(rowBias, r * units, partial, units);
+          // 0 + partial is partial, bit for bit: a partial is summed onto +0, so it never holds -0.
+          if (plan.allEmbeddingsKeyed) rowBias.set(partial, r * units);
+          else addRow(rowBias, r * units, partial, units);
         }
         const rest = plan.restAt.length;
         const restIn = restBuffer(rows * rest);
@@ -790,6 +860,8 @@ function embeddingDense(
 interface KeyedPlan {
   /** Per fused part: an embedding whose ids are keyed. */
   keyedParts: boolean[];
+  /** No embedding adds to a row's starting sums besides its keyed partial. */
+  allEmbeddingsKeyed: boolean;
   /** Keyed columns (kernel rows), in input order. */
   keyedCols: number[];
   /** Where each other column sits in the concatenated columns. */
@@ -848,6 +920,12 @@ function addEmbeddingRows(
   }
 }
 
+/** A Dense kernel ready to run, and whether it applies the layer's ReLU itself (the SIMD kernel does). */
+interface DenseRun {
+  run: (input: Float32Array, vectors: number, out: Float32Array, rowBias?: Float64Array) => void;
+  reluApplied: boolean;
+}
+
 /**
  * A Dense kernel over some of its input columns (`columns`, in input order), ready for
  * `denseForward`: transposed to [units, columns] in float64, so each output is one contiguous dot
@@ -858,7 +936,9 @@ function denseKernel(
   bias: Float32Array | undefined,
   units: number,
   columns: readonly number[],
-): (input: Float32Array, vectors: number, out: Float32Array, rowBias?: Float64Array) => void {
+  simd: boolean,
+  relu: boolean,
+): DenseRun {
   const cols = columns.length;
   const kT = new Float64Array(units * cols);
   columns.forEach((col, i) => {
@@ -873,15 +953,26 @@ function denseKernel(
     compact: new Float64Array(units * cols),
     compactOf: new Int32Array(cols),
     compactLength: -1,
+    compactVersion: 0,
     rows: new Float64Array(0),
+    simd: simd ? SimdDense.create(units, cols, relu) : undefined,
+    simdVersion: -1,
   };
-  return (input, vectors, out, rowBias) =>
-    denseForward(input, vectors, cols, units, kT, b0, scratch, out, rowBias);
+  return {
+    run: (input, vectors, out, rowBias) =>
+      denseForward(input, vectors, cols, units, kT, b0, scratch, out, rowBias),
+    reluApplied: relu && scratch.simd !== undefined,
+  };
 }
 
 type Compiled = { run: (inputs: Tensor[], rows: number, keyed?: KeyedRows) => Tensor; shape: number[] };
 
-function compileLayer(layer: LayerSpec, inShapes: number[][], weights: Map<string, Float32Array>): Compiled {
+function compileLayer(
+  layer: LayerSpec,
+  inShapes: number[][],
+  weights: Map<string, Float32Array>,
+  simd: boolean,
+): Compiled {
   const c = layer.config;
   const one = () => {
     if (inShapes.length !== 1)
@@ -953,14 +1044,16 @@ function compileLayer(layer: LayerSpec, inShapes: number[][], weights: Map<strin
       const units = Number(c.units);
       const kernel = weight(layer, weights, "kernel", inDim * units);
       const bias = c.use_bias === false ? undefined : weight(layer, weights, "bias", units);
-      const fn = activationOf(layer, c.activation);
       const shape = [...inShape.slice(0, -1), units];
       const dense = denseKernel(
         kernel,
         bias,
         units,
         Array.from({ length: inDim }, (_, i) => i),
+        simd,
+        c.activation === "relu",
       );
+      const fn = dense.reluApplied ? null : activationOf(layer, c.activation);
       const output = reusedBuffer();
       return {
         shape,
@@ -968,7 +1061,7 @@ function compileLayer(layer: LayerSpec, inShapes: number[][], weights: Map<strin
           const input = asFloat(x as Tensor);
           const vectors = rows * (size(inShape) / inDim);
           const out = output(vectors * units);
-          dense(input, vectors, out);
+          dense.run(input, vectors, out);
           fn?.(out, units);
           return { data: out, shape };
         },

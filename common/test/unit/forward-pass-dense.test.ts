@@ -1,10 +1,15 @@
 import { describe, expect, it } from "@jest/globals";
-import { ForwardPassModel, mulberry32, NUMERIC_FEATURE_COUNT } from "../../src/index.js";
+import {
+  ForwardPassModel,
+  type ForwardPassOptions,
+  mulberry32,
+  NUMERIC_FEATURE_COUNT,
+} from "../../src/index.js";
 
 const HIDDEN = [64, 32] as const;
 
 /** A Sequential MLP (numeric block → ReLU layers → sigmoid) with seeded weights, as model.json + weights.bin. */
-function mlp(seed: number, hidden: readonly number[] = HIDDEN) {
+function mlp(seed: number, hidden: readonly number[] = HIDDEN, options: ForwardPassOptions = {}) {
   const random = mulberry32(seed);
   const widths = [NUMERIC_FEATURE_COUNT, ...hidden, 1];
   const layers = widths.slice(1).map((units, i) => ({
@@ -44,7 +49,7 @@ function mlp(seed: number, hidden: readonly number[] = HIDDEN) {
   };
   const values = layers.flatMap((l) => [...l.kernel, ...l.bias]);
   const bytes = new Uint8Array(Float32Array.from(values).buffer);
-  return { model: ForwardPassModel.load(modelJson, bytes), layers };
+  return { model: ForwardPassModel.load(modelJson, bytes, options), layers };
 }
 
 /** The network computed the direct way: every product of every row, in float64. */
@@ -121,5 +126,27 @@ describe("the forward pass's dense layers", () => {
     expect(scores).toHaveLength(rows);
     for (let r = 0; r < rows; r++)
       expect(Math.abs((scores?.[r] as number) - (expected[r] as number))).toBeLessThanOrEqual(1e-6);
+  });
+
+  it.each([
+    ["training's default widths, one reader's candidates", HIDDEN, [200, 1, 3]],
+    ["odd and small widths (JavaScript layers beside SIMD ones)", [30, 7], [37, 2, 1]],
+    ["more rows than one SIMD call takes", [6, 4], [1100, 5]],
+  ])("gives the same bits with the SIMD kernel as with the JavaScript one: %s", (_, hidden, batches) => {
+    const simd = mlp(17, hidden, { kernel: "simd" });
+    const js = mlp(17, hidden, { kernel: "js" });
+    const input = `${simd.layers[0]?.name}_input`;
+    let compared = 0;
+    for (const [b, rows] of batches.entries()) {
+      const x = candidates(rows, 40 + b);
+      const [fast] = simd.model.predict({ [input]: x }, rows);
+      const [plain] = js.model.predict({ [input]: x }, rows);
+      expect(fast).toHaveLength(rows);
+      for (let r = 0; r < rows; r++) {
+        expect(Object.is(fast?.[r], plain?.[r])).toBe(true);
+        compared++;
+      }
+    }
+    expect(compared).toBe(batches.reduce((n, rows) => n + rows, 0));
   });
 });

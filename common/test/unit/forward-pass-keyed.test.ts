@@ -10,6 +10,7 @@ import {
   buildModelInputs,
   buildRecommendationWorld,
   ForwardPassModel,
+  type ForwardPassOptions,
   KeyedPartials,
   mapCatalogue,
   mulberry32,
@@ -26,7 +27,7 @@ const SECTIONS = 6;
 const REGIONS = 4;
 const EMBEDDING = 3;
 
-function ranker(seed: number): ForwardPassModel {
+function ranker(seed: number, options: ForwardPassOptions = {}): ForwardPassModel {
   const random = mulberry32(seed);
   const weights: { name: string; shape: number[]; values: number[] }[] = [];
   const add = (name: string, shape: number[]) =>
@@ -94,7 +95,7 @@ function ranker(seed: number): ForwardPassModel {
     ],
   };
   const bytes = new Uint8Array(Float32Array.from(weights.flatMap((w) => w.values)).buffer);
-  return ForwardPassModel.load(modelJson, bytes);
+  return ForwardPassModel.load(modelJson, bytes, options);
 }
 
 /** One reader's candidates drawn from 30 articles (some twice): article columns fixed per article. */
@@ -148,6 +149,35 @@ describe("the forward pass's keyed rows", () => {
     // One partial per distinct article key of the first layer, none of the other layers.
     expect([...partials.byLayer.keys()]).toEqual(["hidden_0"]);
     expect(partials.byLayer.get("hidden_0")?.size).toBeGreaterThan(10);
+  });
+
+  it("gives the same bits with the SIMD kernel as with the JavaScript one, keyed and not", () => {
+    const simd = ranker(6, { kernel: "simd" });
+    const js = ranker(6, { kernel: "js" });
+    const partials = { simd: new KeyedPartials(), js: new KeyedPartials() };
+    let compared = 0;
+    for (const [seed, rows] of [
+      [7, 200],
+      [8, 3],
+      [7, 200],
+    ] as const) {
+      const { keys, feeds } = batch(seed, rows);
+      const runs = [
+        [simd.predict(feeds, rows)[0], js.predict(feeds, rows)[0]],
+        [
+          simd.predict(feeds, rows, { keys, columns: ARTICLE_COLUMNS, partials: partials.simd })[0],
+          js.predict(feeds, rows, { keys, columns: ARTICLE_COLUMNS, partials: partials.js })[0],
+        ],
+      ];
+      for (const [fast, plain] of runs) {
+        expect(fast).toHaveLength(rows);
+        for (let r = 0; r < rows; r++) {
+          expect(Object.is(fast?.[r], plain?.[r])).toBe(true);
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBe(806);
   });
 
   it("refuses keys that do not match the rows, and ids outside the vocabulary", () => {
