@@ -359,7 +359,8 @@ export class CovisitationAccumulator {
       const to = start[source + 1] as number;
       if (from === to) continue;
       const neighbours: { id: number; count: number }[] = [];
-      for (let k = from; k < to; k++) neighbours.push({ id: neighbour[k] as number, count: count[k] as number });
+      for (let k = from; k < to; k++)
+        neighbours.push({ id: neighbour[k] as number, count: count[k] as number });
       yield covisitList(this.pages.pages, source, neighbours, topN);
     }
   }

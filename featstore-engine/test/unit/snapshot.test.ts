@@ -193,30 +193,33 @@ describe("CovisitationAccumulator's folded counts", () => {
   );
   const oracle = directedCounts(readers);
 
-  it.each([64, 1_000, undefined])("equal the sorted count of every co-visit (folded every %p)", (foldEvery) => {
-    const acc = new CovisitationAccumulator(foldEvery === undefined ? {} : { foldEvery });
-    for (const reads of readers) acc.addReader(reads);
-    const { pages: names, keys, counts } = acc.pairCounts();
-    expect(names).toEqual(oracle.names);
-    const expected = [...oracle.counts].filter(([k]) => Math.floor(k / 2 ** 22) < k % 2 ** 22);
-    expected.sort(([x], [y]) => x - y);
-    expect([...keys]).toEqual(expected.map(([k]) => k));
-    expect([...counts]).toEqual(expected.map(([, c]) => c));
-    expect(acc.pairCount * 2).toBe([...oracle.counts.values()].reduce((s, c) => s + c, 0));
-    // Every list from the directed counts, ranked by the one ranking (covisitList).
-    const bySource = new Map<number, { id: number; count: number }[]>();
-    for (const [k, count] of oracle.counts) {
-      const source = Math.floor(k / 2 ** 22);
-      const list = bySource.get(source) ?? [];
-      list.push({ id: k % 2 ** 22, count });
-      bySource.set(source, list);
-    }
-    const want = [...bySource]
-      .map(([source, n]) => covisitList(oracle.names, source, n, 50))
-      .sort((x, y) => (x.listId < y.listId ? -1 : 1));
-    expect(acc.build()).toEqual(want);
-    expect(want.length).toBeGreaterThan(300);
-  });
+  it.each([64, 1_000, undefined])(
+    "equal the sorted count of every co-visit (folded every %p)",
+    (foldEvery) => {
+      const acc = new CovisitationAccumulator(foldEvery === undefined ? {} : { foldEvery });
+      for (const reads of readers) acc.addReader(reads);
+      const { pages: names, keys, counts } = acc.pairCounts();
+      expect(names).toEqual(oracle.names);
+      const expected = [...oracle.counts].filter(([k]) => Math.floor(k / 2 ** 22) < k % 2 ** 22);
+      expected.sort(([x], [y]) => x - y);
+      expect([...keys]).toEqual(expected.map(([k]) => k));
+      expect([...counts]).toEqual(expected.map(([, c]) => c));
+      expect(acc.pairCount * 2).toBe([...oracle.counts.values()].reduce((s, c) => s + c, 0));
+      // Every list from the directed counts, ranked by the one ranking (covisitList).
+      const bySource = new Map<number, { id: number; count: number }[]>();
+      for (const [k, count] of oracle.counts) {
+        const source = Math.floor(k / 2 ** 22);
+        const list = bySource.get(source) ?? [];
+        list.push({ id: k % 2 ** 22, count });
+        bySource.set(source, list);
+      }
+      const want = [...bySource]
+        .map(([source, n]) => covisitList(oracle.names, source, n, 50))
+        .sort((x, y) => (x.listId < y.listId ? -1 : 1));
+      expect(acc.build()).toEqual(want);
+      expect(want.length).toBeGreaterThan(300);
+    },
+  );
 
   it("takes reads after its counts were read, without changing the arrays it gave out", () => {
     const acc = new CovisitationAccumulator({ foldEvery: 64 });
