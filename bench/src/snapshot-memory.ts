@@ -76,16 +76,30 @@ function mix(a: number, b = 0, c = 0, d = 0): number {
 }
 const unit = (a: number, b = 0, c = 0, d = 0) => mix(a, b, c, d) / 4_294_967_296;
 
-/** Reader ids as the lake holds them (64 hex characters), built afresh for every row. */
-const readerId = (u: number) =>
-  [mix(u, 1), mix(u, 2), mix(u, 3), mix(u, 4), mix(u, 5), mix(u, 6), mix(u, 7), mix(u, 8)]
-    .map((x) => x.toString(16).padStart(8, "0"))
-    .join("");
-/** Page ids as UUIDs. */
+/**
+ * Ids as flat one-byte strings, one afresh per call, as the Parquet decoder gives them (a template
+ * literal would give a rope of slices, several times the memory of the string the lake's rows hold).
+ */
+const scratch = Buffer.alloc(96);
+const HEX = "0123456789abcdef";
+function hexInto(at: number, x: number): void {
+  for (let i = 7; i >= 0; i--) {
+    scratch[at + i] = HEX.charCodeAt(x & 15);
+    x >>>= 4;
+  }
+}
+/** Reader ids as the lake holds them (64 hex characters). */
+const readerId = (u: number) => {
+  for (let k = 0; k < 8; k++) hexInto(8 * k, mix(u, k + 1));
+  return scratch.toString("latin1", 0, 64);
+};
+/** Page ids as UUIDs (36 characters, version 4). */
 const pageId = (a: number) => {
-  const h = [mix(a, 11), mix(a, 12), mix(a, 13), mix(a, 14)].map((x) => x.toString(16).padStart(8, "0"));
-  const s = h.join("");
-  return `${s.slice(0, 8)}-${s.slice(8, 12)}-4${s.slice(13, 16)}-a${s.slice(17, 20)}-${s.slice(20, 32)}`;
+  for (let k = 0; k < 4; k++) hexInto(64 + 8 * k, mix(a, 11 + k));
+  scratch[64 + 12] = 52;
+  for (let i = 0, from = 64; i < 36; i++)
+    scratch[i] = i === 8 || i === 13 || i === 18 || i === 23 ? 45 : (scratch[from++] as number);
+  return scratch.toString("latin1", 0, 36);
 };
 
 /** The synthetic kit at `scale`: per reader its read count, partitions generated on demand. */
@@ -161,6 +175,8 @@ interface Stage {
   arrayBuffersMb: number;
 }
 
+/** A flat copy, one per row as the decoder gives. */
+const flat = (text: string) => Buffer.from(text, "latin1").toString("latin1");
 const mb = (n: number) => n / 1_048_576;
 const vmHwmMb = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]) / 1024;
 
@@ -194,8 +210,8 @@ async function child(tree: string, scale: number): Promise<void> {
   const categories = new Map<string, { section: string; region: string; modified: number }>();
   for (let a = 0; a < kit.articles; a++)
     categories.set(pageId(a), {
-      section: `section-${mix(a, 41) % SECTIONS}`,
-      region: `region-${mix(a, 42) % REGIONS}`,
+      section: flat(`section-${mix(a, 41) % SECTIONS}`),
+      region: flat(`region-${mix(a, 42) % REGIONS}`),
       modified: T0 + a,
     });
   stage("items");
