@@ -393,16 +393,27 @@ export function covisitList(
  * looking interaction from the aggregates; expected ~0.007 collisions at 8M interactions).
  */
 export function interactionHash(userId: string, page: string, timestamp: number): number {
-  const text = `${userId}|${page}|${timestamp}`;
-  let a = 0x811c9dc5;
-  let b = 0x5bd1e995 ^ 0x01000193;
+  // The characters of `${userId}|${page}|${timestamp}`, read in place: no joined string per row
+  // (~8 M of them at full scale, each a rope flattened by the first charCodeAt).
+  const state = { a: 0x811c9dc5, b: 0x5bd1e995 ^ 0x01000193 };
+  hashChars(state, userId);
+  hashChars(state, "|");
+  hashChars(state, page);
+  hashChars(state, "|");
+  hashChars(state, String(timestamp));
+  return (state.a >>> 0) * 2 ** 20 + ((state.b >>> 0) & 0xfffff);
+}
+
+function hashChars(state: { a: number; b: number }, text: string): void {
+  let { a, b } = state;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c, 0x5bd1e995);
     b ^= b >>> 15;
   }
-  return (a >>> 0) * 2 ** 20 + ((b >>> 0) & 0xfffff);
+  state.a = a;
+  state.b = b;
 }
 
 /** One interaction as the snapshot reads it. */
