@@ -7,7 +7,7 @@
  * three decoded columns with a fresh string per row, as the Parquet decode gives them.
  *
  *   pnpm --filter @gplay/bench bench:snapshot-memory [--scale 1] [--baseline <git ref>|none]
- *     [--node-options "--max-old-space-size=640"]
+ *     ["--node-options=--max-old-space-size=640"]
  *
  * Synthetic data (fixed hashes): 577,942 readers, 7,926,116 interactions, 255,603 articles over 46
  * daily partitions at scale 1. Reads per reader are heavy-tailed (Pareto-like, P(n ≥ k) ~ k^-1.25,
@@ -393,12 +393,13 @@ async function main(): Promise<void> {
       `${r.name}: peak RSS ${fmt(s.peakRssMb)} MB, peak heap used ${fmt(s.peakHeapMb)} MB; pass CPU ${fmt(s.passCpuSeconds, 1)} s (synthetic rows ${fmt(s.generateCpuSeconds, 1)} s apart), lists ${fmt(s.listsCpuSeconds, 1)} s, aggregates ${fmt(s.aggregatesCpuSeconds, 1)} s; ${fmt(s.interactions)} interactions, ${fmt(s.covisits)} co-visits, ${fmt(s.distinctPairs)} distinct pairs, ${fmt(s.pages)} pages, ${fmt(s.lists)} lists (${fmt(s.entries)} entries), aggregates ${fmt(s.aggregatesMb)} MB`,
     );
   }
-  const outputs = new Set(results.map((r) => r.summary?.outputs));
-  if (results.length > 1)
+  const finished = results.filter((r) => r.summary !== undefined);
+  const outputs = new Set(finished.map((r) => r.summary?.outputs));
+  if (finished.length > 1)
     console.log(
       outputs.size === 1
         ? `same lists and aggregates in every tree (sha256 ${String([...outputs][0])})`
-        : `lists or aggregates DIFFER between the trees: ${results.map((r) => `${r.name} ${String(r.summary?.outputs)}`).join(", ")}`,
+        : `lists or aggregates DIFFER between the trees: ${finished.map((r) => `${r.name} ${String(r.summary?.outputs)}`).join(", ")}`,
     );
   if (results.some((r) => r.code !== 0) || outputs.size > 1) process.exitCode = 1;
 }
