@@ -9,7 +9,8 @@
  * - Merges: `isNewerArticle` / `upsertArticles`, `mergeUserItem` / `buildUserItem`, `excludedPages`,
  *   `dynamoItemSizeBytes`.
  * - Snapshot aggregates: `PopularityAccumulator` (cold-start lists), `CovisitationAccumulator`, the
- *   `InteractionPass` that deduplicates partitions (in a `NumberSet` of interaction hashes).
+ *   `InteractionPass` that deduplicates partitions (in a `NumberSet` of interaction hashes
+ *   and a `ReaderIdSet` of packed reader ids).
  */
 export * from "./article.js";
 export * from "./clean.js";
@@ -18,5 +19,6 @@ export * from "./merge.js";
 export * from "./number-set.js";
 export * from "./raw-file.js";
 export * from "./raw-format.js";
+export * from "./reader-id-set.js";
 export * from "./snapshot.js";
 export * from "./snapshot-aggregates.js";
