@@ -1,10 +1,8 @@
 import { createHash, randomUUID } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import {
-  type ArticleRecord,
   type ColdstartItem,
   coldstartListId,
-  decodeProcessedParquet,
   type LakeBuckets,
   type Logger,
   latestSnapshotPointerSchema,
@@ -157,9 +155,17 @@ async function buildFull(deps: SnapshotDeps, fallback?: string): Promise<Snapsho
       const sha256 = createHash("sha256").update(bytes).digest("hex");
       let rowCount: number;
       if (dataset === "items") {
-        const rows = await decodeProcessedParquet(dataset, bytes);
-        rowCount = rows.length;
-        for (const a of rows as ArticleRecord[]) {
+        // The four columns the categories need: the articles' text (most of the bytes) stays encoded.
+        const { values, rows } = await readColumns(bytes, ["page", "modified", "section", "region"]);
+        const { page, modified, section, region } = values as Record<string, unknown[]>;
+        rowCount = rows;
+        for (let i = 0; i < rows; i++) {
+          const a = {
+            page: page?.[i] as string,
+            section: section?.[i] as string,
+            region: region?.[i] as string,
+            modified: Number(modified?.[i]),
+          };
           const known = categories.get(a.page);
           if (known === undefined || a.modified > known.modified)
             categories.set(a.page, { section: a.section, region: a.region, modified: a.modified });
@@ -191,7 +197,9 @@ async function buildFull(deps: SnapshotDeps, fallback?: string): Promise<Snapsho
   }
   totals.interactions = pass.interactions;
   totals.items = categories.size;
-  totals.users = pass.users.size;
+  totals.users = pass.readers;
+  // The dedup tables (~8 M hashes, ~578k reader ids at full scale) are not needed for the lists.
+  pass.release();
   const asOf = popularity.asOf ?? 0;
   const categoryOf = (page: string) => categories.get(page);
   const lists = () => [...popularity.build(categoryOf), ...covisitation.build()];

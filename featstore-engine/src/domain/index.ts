@@ -8,13 +8,17 @@
  *   `DocumentFrequencies`, `tfidfVector`), `toArticleItem(s)`, `contentHash`, freshness.
  * - Merges: `isNewerArticle` / `upsertArticles`, `mergeUserItem` / `buildUserItem`, `excludedPages`,
  *   `dynamoItemSizeBytes`.
- * - Snapshot aggregates: `PopularityAccumulator` (cold-start lists), `CovisitationAccumulator`.
+ * - Snapshot aggregates: `PopularityAccumulator` (cold-start lists), `CovisitationAccumulator`, the
+ *   `InteractionPass` that deduplicates partitions (in a `NumberSet` of interaction hashes
+ *   and a `ReaderIdSet` of packed reader ids).
  */
 export * from "./article.js";
 export * from "./clean.js";
 export * from "./csv.js";
 export * from "./merge.js";
+export * from "./number-set.js";
 export * from "./raw-file.js";
 export * from "./raw-format.js";
+export * from "./reader-id-set.js";
 export * from "./snapshot.js";
 export * from "./snapshot-aggregates.js";

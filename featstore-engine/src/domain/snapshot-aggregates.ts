@@ -210,7 +210,7 @@ export function subtractReaders(
     },
     lists: lists.sort((x, y) => (x.listId < y.listId ? -1 : 1)),
     interactions: pass.interactions,
-    users: pass.users.size,
+    users: pass.readers,
   };
 }
 

@@ -5,6 +5,8 @@ import {
   type PopularityWindow,
   type RankedEntry,
 } from "@gplay/common";
+import { NumberSet } from "./number-set.js";
+import { ReaderIdSet } from "./reader-id-set.js";
 
 const HOUR_MS = 3_600_000;
 /** The longest popularity window: reads older than this behind the newest count in no list. */
@@ -211,6 +213,8 @@ export interface CovisitationOptions {
   sessionGapMs?: number;
   /** Neighbours kept per article (default 50, at most 500). */
   topN?: number;
+  /** Co-visits held unsorted before they are folded into the counts (default 2^21: 16 MB). */
+  foldEvery?: number;
 }
 
 /** Pair keys are `a * 2^22 + b`: exact in a double for up to 4,194,304 distinct pages. */
@@ -218,18 +222,25 @@ const PAIR_SHIFT = 2 ** 22;
 
 /**
  * Item-to-item co-visitation: each pair of consecutive reads of one reader within the session gap
- * counts once in both directions. Pairs are kept as packed numbers in a typed array, then sorted and
- * run-length counted: ~16 bytes per consecutive pair (≈130 MB for the full 8.1M interactions), no
- * per-pair objects.
+ * counts once in both directions. A co-visit is kept as one packed key per unordered pair (`a < b` by
+ * interning id) in a bounded typed buffer; when full it is sorted and folded into sorted (key, count)
+ * arrays, so memory follows the distinct pairs (12 bytes each), not the co-visits: at full scale the
+ * old layout (16 bytes a co-visit, both directions, doubled while growing and copied to sort) was
+ * ~200–300 MB of the snapshot's peak. No per-pair objects.
  */
 export class CovisitationAccumulator {
   private readonly pages = new PageIndex();
-  private readonly pairs = new F64List();
-  private sortedKeys: Float64Array | undefined;
+  private pending = new Float64Array(16);
+  private pendingLength = 0;
+  private keys = new Float64Array(0);
+  private counts = new Uint32Array(0);
+  private covisits = 0;
   private readonly gap: number;
+  private readonly foldEvery: number;
 
   constructor(options: CovisitationOptions = {}) {
     this.gap = options.sessionGapMs ?? 30 * 60_000;
+    this.foldEvery = Math.max(1, options.foldEvery ?? 1 << 21);
   }
 
   /** One reader's interactions (any order; they are sorted by time here). */
@@ -242,13 +253,57 @@ export class CovisitationAccumulator {
       const a = this.pages.id(prev.page);
       const b = this.pages.id(cur.page);
       if (this.pages.size > PAIR_SHIFT) throw new RangeError("co-visitation: more than 2^22 distinct pages");
-      this.pairs.push(a * PAIR_SHIFT + b);
-      this.pairs.push(b * PAIR_SHIFT + a);
+      this.push(a < b ? a * PAIR_SHIFT + b : b * PAIR_SHIFT + a);
     }
   }
 
+  private push(key: number): void {
+    if (this.pendingLength >= this.foldEvery) this.fold();
+    if (this.pendingLength === this.pending.length) {
+      const next = new Float64Array(Math.min(this.pending.length * 2, this.foldEvery));
+      next.set(this.pending);
+      this.pending = next;
+    }
+    this.pending[this.pendingLength++] = key;
+    this.covisits += 1;
+  }
+
+  /** Sorts the pending co-visits and merges their run-length counts into the sorted counts. */
+  private fold(): void {
+    if (this.pendingLength === 0) return;
+    const fresh = this.pending.subarray(0, this.pendingLength).sort();
+    // Merged length first, so the new arrays are allocated once at their size.
+    const old = this.keys;
+    let merged = 0;
+    for (let i = 0, j = 0; i < old.length || j < fresh.length; merged++) {
+      const a = i < old.length ? (old[i] as number) : Number.POSITIVE_INFINITY;
+      const b = j < fresh.length ? (fresh[j] as number) : Number.POSITIVE_INFINITY;
+      if (a <= b) i++;
+      if (b <= a) while (j < fresh.length && fresh[j] === b) j++;
+    }
+    const keys = new Float64Array(merged);
+    const counts = new Uint32Array(merged);
+    for (let i = 0, j = 0, w = 0; w < merged; w++) {
+      const a = i < old.length ? (old[i] as number) : Number.POSITIVE_INFINITY;
+      const b = j < fresh.length ? (fresh[j] as number) : Number.POSITIVE_INFINITY;
+      let count = 0;
+      if (a <= b) count += this.counts[i++] as number;
+      if (b <= a)
+        while (j < fresh.length && fresh[j] === b) {
+          count++;
+          j++;
+        }
+      keys[w] = Math.min(a, b);
+      counts[w] = count;
+    }
+    this.keys = keys;
+    this.counts = counts;
+    this.pendingLength = 0;
+  }
+
+  /** Co-visits counted (each consecutive pair once). */
   get pairCount(): number {
-    return this.pairs.length / 2;
+    return this.covisits;
   }
 
   /** Top neighbours per article, by co-visit count (ties by page id), sorted by list id. */
@@ -256,57 +311,57 @@ export class CovisitationAccumulator {
     return [...this.lists(options)].sort((x, y) => compare(x.listId, y.listId));
   }
 
-  /** The pair keys sorted (computed once; the accumulator takes no reads after its lists are built). */
-  private sorted(): Float64Array {
-    if (this.sortedKeys === undefined || this.sortedKeys.length !== this.pairs.length)
-      this.sortedKeys = this.pairs.view().slice().sort();
-    return this.sortedKeys;
-  }
-
   /**
    * Every co-visit count once per unordered pair (`a < b` by interning id), sorted by (a, b): what
-   * the lists are built from, kept with the snapshot so an erasure can subtract readers from it.
+   * the lists are built from, kept with the snapshot so an erasure can subtract readers from it. The
+   * arrays are the accumulator's own (never changed in place: later reads fold into new ones).
    */
   pairCounts(): { pages: readonly string[]; keys: Float64Array; counts: Uint32Array } {
-    const all = this.sorted();
-    const keys = new F64List();
-    const counts: number[] = [];
-    let i = 0;
-    while (i < all.length) {
-      const key = all[i] as number;
-      let count = 0;
-      while (i < all.length && all[i] === key) {
-        count++;
-        i++;
-      }
-      if (Math.floor(key / PAIR_SHIFT) < key % PAIR_SHIFT) {
-        keys.push(key);
-        counts.push(count);
-      }
-    }
-    return { pages: this.pages.pages, keys: keys.view().slice(), counts: Uint32Array.from(counts) };
+    this.fold();
+    return { pages: this.pages.pages, keys: this.keys, counts: this.counts };
   }
 
   /**
    * The same lists one at a time (in page-interning order), so a writer can stream ~255k lists to
-   * DynamoDB without holding them all: the pairs array is the only large allocation.
+   * DynamoDB without holding them all: each article's neighbours are gathered from the pair counts
+   * into one adjacency (16 bytes per distinct pair), the only large allocation.
    */
   *lists(options: CovisitationOptions = {}): Generator<ColdstartList> {
     const topN = Math.min(500, options.topN ?? 50);
-    const keys = this.sorted();
-    let i = 0;
-    while (i < keys.length) {
-      const source = Math.floor((keys[i] as number) / PAIR_SHIFT);
+    const { keys, counts } = this.pairCounts();
+    const size = this.pages.size;
+    const start = new Uint32Array(size + 1);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as number;
+      const a = Math.floor(key / PAIR_SHIFT);
+      start[a + 1] = (start[a + 1] as number) + 1;
+      start[key - a * PAIR_SHIFT + 1] = (start[key - a * PAIR_SHIFT + 1] as number) + 1;
+    }
+    for (let p = 0; p < size; p++) start[p + 1] = (start[p + 1] as number) + (start[p] as number);
+    const fill = start.slice(0, size);
+    const neighbour = new Uint32Array(2 * keys.length);
+    const count = new Uint32Array(2 * keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as number;
+      const a = Math.floor(key / PAIR_SHIFT);
+      const b = key - a * PAIR_SHIFT;
+      const c = counts[i] as number;
+      let at = fill[a] as number;
+      neighbour[at] = b;
+      count[at] = c;
+      fill[a] = at + 1;
+      at = fill[b] as number;
+      neighbour[at] = a;
+      count[at] = c;
+      fill[b] = at + 1;
+    }
+    for (let source = 0; source < size; source++) {
+      const from = start[source] as number;
+      const to = start[source + 1] as number;
+      if (from === to) continue;
       const neighbours: { id: number; count: number }[] = [];
-      while (i < keys.length && Math.floor((keys[i] as number) / PAIR_SHIFT) === source) {
-        const key = keys[i] as number;
-        let count = 0;
-        while (i < keys.length && keys[i] === key) {
-          count++;
-          i++;
-        }
-        neighbours.push({ id: key - source * PAIR_SHIFT, count });
-      }
+      for (let k = from; k < to; k++)
+        neighbours.push({ id: neighbour[k] as number, count: count[k] as number });
       yield covisitList(this.pages.pages, source, neighbours, topN);
     }
   }
@@ -339,16 +394,27 @@ export function covisitList(
  * looking interaction from the aggregates; expected ~0.007 collisions at 8M interactions).
  */
 export function interactionHash(userId: string, page: string, timestamp: number): number {
-  const text = `${userId}|${page}|${timestamp}`;
-  let a = 0x811c9dc5;
-  let b = 0x5bd1e995 ^ 0x01000193;
+  // The characters of `${userId}|${page}|${timestamp}`, read in place: no joined string per row
+  // (~8 M of them at full scale, each a rope flattened by the first charCodeAt).
+  const state = { a: 0x811c9dc5, b: 0x5bd1e995 ^ 0x01000193 };
+  hashChars(state, userId);
+  hashChars(state, "|");
+  hashChars(state, page);
+  hashChars(state, "|");
+  hashChars(state, String(timestamp));
+  return (state.a >>> 0) * 2 ** 20 + ((state.b >>> 0) & 0xfffff);
+}
+
+function hashChars(state: { a: number; b: number }, text: string): void {
+  let { a, b } = state;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c, 0x5bd1e995);
     b ^= b >>> 15;
   }
-  return (a >>> 0) * 2 ** 20 + ((b >>> 0) & 0xfffff);
+  state.a = a;
+  state.b = b;
 }
 
 /** One interaction as the snapshot reads it. */
@@ -364,8 +430,12 @@ export interface SnapshotRead {
  * every partition; an erasure feeds it the erased readers' rows to learn what they contributed.
  */
 export class InteractionPass {
-  private readonly seen = new Set<number>();
-  readonly users = new Set<string>();
+  /** Hashes of the interactions counted (a typed set: ~8 M of them at full scale). */
+  private seen = new NumberSet();
+  /** The readers seen (packed: ~578k of them at full scale), for their count. */
+  private users = new ReaderIdSet();
+  /** The readers' count once the tables are released (undefined before). */
+  private released: number | undefined;
   interactions = 0;
 
   constructor(
@@ -375,12 +445,11 @@ export class InteractionPass {
 
   /** One partition's rows (`rows` of them, the i-th given by `row`). */
   addPartition(rows: number, row: (i: number) => SnapshotRead): void {
+    if (this.released !== undefined) throw new Error("InteractionPass: a partition after release()");
     const byReader = new Map<string, { page: string; timestamp: number }[]>();
     for (let i = 0; i < rows; i++) {
       const r = row(i);
-      const h = interactionHash(r.userId, r.page, r.timestamp);
-      if (this.seen.has(h)) continue;
-      this.seen.add(h);
+      if (!this.seen.add(interactionHash(r.userId, r.page, r.timestamp))) continue;
       this.users.add(r.userId);
       this.interactions += 1;
       this.onRead(r);
@@ -392,5 +461,17 @@ export class InteractionPass {
       list.push({ page: r.page, timestamp: r.timestamp });
     }
     for (const reads of byReader.values()) this.covisitation.addReader(reads);
+  }
+
+  /** Distinct readers seen. */
+  get readers(): number {
+    return this.released ?? this.users.size;
+  }
+
+  /** Frees the dedup tables once every partition is in (the counts stay; no partition may follow). */
+  release(): void {
+    this.released = this.users.size;
+    this.seen = new NumberSet();
+    this.users = new ReaderIdSet();
   }
 }

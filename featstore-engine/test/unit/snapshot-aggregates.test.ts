@@ -55,7 +55,7 @@ function full(parts: Map<string, SnapshotRead[]>) {
   for (const [, rows] of [...parts].sort(([a], [b]) => (a < b ? -1 : 1)))
     pass.addPartition(rows.length, (i) => rows[i] as SnapshotRead);
   const asOf = popularity.asOf ?? 0;
-  const totals = { interactions: pass.interactions, items: 0, validation: 0, users: pass.users.size };
+  const totals = { interactions: pass.interactions, items: 0, validation: 0, users: pass.readers };
   const lists = new Map(
     [...popularity.build(category), ...covisitation.build()].map((l): [string, ColdstartList] => [
       l.listId,

@@ -1,6 +1,6 @@
 import { coldstartListId } from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
-import { CovisitationAccumulator, PopularityAccumulator } from "../../src/domain/snapshot.js";
+import { CovisitationAccumulator, covisitList, PopularityAccumulator } from "../../src/domain/snapshot.js";
 import { Rng } from "../../src/generator/rng.js";
 
 const H = 3_600_000;
@@ -152,5 +152,86 @@ describe("CovisitationAccumulator.lists", () => {
     const streamed = [...acc.lists()].sort((x, y) => (x.listId < y.listId ? -1 : 1));
     expect(streamed).toEqual(acc.build());
     expect(streamed).toHaveLength(3);
+  });
+});
+
+/**
+ * The co-visit counting as it was before the counts were folded (main 5c16c74): every co-visit kept
+ * both ways as `a * 2^22 + b`, sorted, run-length counted. The oracle the folded counts must equal.
+ */
+function directedCounts(readers: readonly { page: string; timestamp: number }[][]) {
+  const ids = new Map<string, number>();
+  const id = (p: string) => {
+    if (!ids.has(p)) ids.set(p, ids.size);
+    return ids.get(p) as number;
+  };
+  const keys: number[] = [];
+  for (const reads of readers) {
+    const s = [...reads].sort((a, b) => a.timestamp - b.timestamp || (a.page < b.page ? -1 : 1));
+    for (let i = 1; i < s.length; i++) {
+      const prev = s[i - 1] as { page: string; timestamp: number };
+      const cur = s[i] as { page: string; timestamp: number };
+      if (cur.timestamp - prev.timestamp > 30 * 60_000 || cur.page === prev.page) continue;
+      const [a, b] = [id(prev.page), id(cur.page)];
+      keys.push(a * 2 ** 22 + b, b * 2 ** 22 + a);
+    }
+  }
+  const counts = new Map<number, number>();
+  for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+  return { names: [...ids.keys()], counts };
+}
+
+describe("CovisitationAccumulator's folded counts", () => {
+  // Zipf-like popularity over 400 pages, sessions of 1–12 reads: many repeated pairs, many single ones.
+  const r = new Rng("fold");
+  const many = Array.from({ length: 400 }, () => r.uuid());
+  const readers = Array.from({ length: 3_000 }, (_, u) =>
+    Array.from({ length: 1 + r.int(12) }, (_, i) => ({
+      page: many[Math.floor(400 * r.next() ** 3)] as string,
+      timestamp: T0 + (u % 50) * H + i * r.int(20) * 60_000,
+    })),
+  );
+  const oracle = directedCounts(readers);
+
+  it.each([64, 1_000, undefined])(
+    "equal the sorted count of every co-visit (folded every %p)",
+    (foldEvery) => {
+      const acc = new CovisitationAccumulator(foldEvery === undefined ? {} : { foldEvery });
+      for (const reads of readers) acc.addReader(reads);
+      const { pages: names, keys, counts } = acc.pairCounts();
+      expect(names).toEqual(oracle.names);
+      const expected = [...oracle.counts].filter(([k]) => Math.floor(k / 2 ** 22) < k % 2 ** 22);
+      expected.sort(([x], [y]) => x - y);
+      expect([...keys]).toEqual(expected.map(([k]) => k));
+      expect([...counts]).toEqual(expected.map(([, c]) => c));
+      expect(acc.pairCount * 2).toBe([...oracle.counts.values()].reduce((s, c) => s + c, 0));
+      // Every list from the directed counts, ranked by the one ranking (covisitList).
+      const bySource = new Map<number, { id: number; count: number }[]>();
+      for (const [k, count] of oracle.counts) {
+        const source = Math.floor(k / 2 ** 22);
+        const list = bySource.get(source) ?? [];
+        list.push({ id: k % 2 ** 22, count });
+        bySource.set(source, list);
+      }
+      const want = [...bySource]
+        .map(([source, n]) => covisitList(oracle.names, source, n, 50))
+        .sort((x, y) => (x.listId < y.listId ? -1 : 1));
+      expect(acc.build()).toEqual(want);
+      expect(want.length).toBeGreaterThan(300);
+    },
+  );
+
+  it("takes reads after its counts were read, without changing the arrays it gave out", () => {
+    const acc = new CovisitationAccumulator({ foldEvery: 64 });
+    for (const reads of readers.slice(0, 1_500)) acc.addReader(reads);
+    const early = acc.pairCounts();
+    const earlyKeys = early.keys.slice();
+    const earlyCounts = early.counts.slice();
+    for (const reads of readers.slice(1_500)) acc.addReader(reads);
+    expect(early.keys).toEqual(earlyKeys);
+    expect(early.counts).toEqual(earlyCounts);
+    const all = new CovisitationAccumulator();
+    for (const reads of readers) all.addReader(reads);
+    expect(acc.pairCounts()).toEqual(all.pairCounts());
   });
 });
