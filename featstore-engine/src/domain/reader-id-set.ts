@@ -45,17 +45,13 @@ export class ReaderIdSet {
   /** Packs a 64-char lower-case hex id into `scratch` and returns its hash; undefined for any other string. */
   private pack(id: string): number | undefined {
     if (id.length !== HEX_LENGTH) return undefined;
-    let h = 0x811c9dc5;
     for (let i = 0; i < PACKED; i++) {
       const hi = nibble(id.charCodeAt(2 * i));
       const lo = nibble(id.charCodeAt(2 * i + 1));
       if (hi < 0 || lo < 0) return undefined;
-      const byte = (hi << 4) | lo;
-      this.scratch[i] = byte;
-      h = Math.imul(h ^ byte, 0x01000193);
+      this.scratch[i] = (hi << 4) | lo;
     }
-    h ^= h >>> 15;
-    return Math.imul(h, 0x2c1b3c6d) >>> 0;
+    return packedHash(this.scratch, 0);
   }
 
   private equals(entry: number): boolean {
@@ -68,15 +64,19 @@ export class ReaderIdSet {
     this.table = new Uint32Array(this.table.length * 2);
     const mask = this.table.length - 1;
     for (let entry = 0; entry < this.packed; entry++) {
-      let h = 0x811c9dc5;
-      for (let i = 0; i < PACKED; i++)
-        h = Math.imul(h ^ (this.arena[entry * PACKED + i] as number), 0x01000193);
-      h ^= h >>> 15;
-      let i = (Math.imul(h, 0x2c1b3c6d) >>> 0) & mask;
+      let i = packedHash(this.arena, entry * PACKED) & mask;
       while (this.table[i] !== 0) i = (i + 1) & mask;
       this.table[i] = entry + 1;
     }
   }
+}
+
+/** FNV-1a over one packed id's 32 bytes from `at`, then a finishing mix (the table's slot hash). */
+function packedHash(bytes: Uint8Array, at: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < PACKED; i++) h = Math.imul(h ^ (bytes[at + i] as number), 0x01000193);
+  h ^= h >>> 15;
+  return Math.imul(h, 0x2c1b3c6d) >>> 0;
 }
 
 /** 0–15 for '0'–'9' and 'a'–'f'; -1 otherwise (upper case too: "A…" and "a…" are different ids to a Set). */
