@@ -49,6 +49,7 @@ import { DynamoStandIn } from "./dynamo-standin.js";
 import { ensureData, ROOT, runMeasured } from "./engine-run.js";
 import { writeFigures } from "./figures.js";
 import { startKeepAliveFront } from "./keep-alive-front.js";
+import { memorySummary, PROBE } from "./memory-summary.js";
 import { median } from "./stats.js";
 
 interface Endpoints {
@@ -392,40 +393,6 @@ async function sdkFloor(engineEnv: Record<string, string>, dir: string, items: n
   const line = run.stdout.trim().split("\n").at(-1) ?? "{}";
   const { items: written, cpuSeconds } = JSON.parse(line) as { items: number; cpuSeconds: number };
   return { items: written, cpuSecondsPerItem: cpuSeconds / Math.max(1, written) };
-}
-
-/** `--import` of memory-probe.ts (after tsx, which loads it), for --memory-log. */
-const PROBE = ["--import", pathToFileURL(path.join(ROOT, "bench", "src", "memory-probe.ts")).href];
-
-/**
- * What a memory log (memory-probe.ts) says: peak RSS, peak heap used, the largest live set (heap used
- * right after a major GC) and the peak of buffers outside the heap.
- */
-async function memorySummary(file: string): Promise<string> {
-  const samples = (await readFile(file, "utf8"))
-    .split("\n")
-    .filter((l) => l !== "")
-    .map(
-      (l) =>
-        JSON.parse(l) as {
-          t: number;
-          kind: string;
-          rssMb: number;
-          heapUsedMb: number;
-          externalMb: number;
-          arrayBuffersMb: number;
-        },
-    );
-  const max = (pick: (x: (typeof samples)[number]) => number, of = samples) =>
-    of.reduce((m, x) => Math.max(m, pick(x)), 0);
-  const majors = samples.filter((x) => x.kind === "major-gc");
-  const live = majors.reduce((m, x) => (x.heapUsedMb > (m?.heapUsedMb ?? -1) ? x : m), majors[0]);
-  return (
-    `RSS ≤ ${fmt(max((x) => x.rssMb))} MB, heap used ≤ ${fmt(max((x) => x.heapUsedMb))} MB, ` +
-    `live set (heap after a major GC) ≤ ${live === undefined ? "n/a" : `${fmt(live.heapUsedMb)} MB (at ${fmt(live.t)} s, RSS then ${fmt(live.rssMb)} MB)`}, ` +
-    `external ≤ ${fmt(max((x) => x.externalMb))} MB (array buffers ≤ ${fmt(max((x) => x.arrayBuffersMb))} MB); ` +
-    `${majors.length} major GCs; ${file}`
-  );
 }
 
 /** Medians over runs of the DynamoDB requests and units per 1,000 interactions the front measured. */
