@@ -341,9 +341,12 @@ async function main(): Promise<void> {
         s3: { ...s3Meter.take(), lakeBytes },
         snapshot: snapshotOf(run.stdout),
       };
+      // The proof's count per store after the rewrites (the run fails unless all are 0).
+      const finished = run.stdout.split("\n").find((l) => l.includes('"erasure-finished"'));
+      const proof = finished === undefined ? "none" : JSON.stringify(JSON.parse(finished).verification);
       // Each run's figures as it ends (a long run stopped early keeps what it measured).
       console.log(
-        `  erase ${args[0] === "--ids" ? "1 reader" : "a batch"}: ${fmt(run.seconds, 1)} s, CPU ${fmt(run.cpuSeconds, 1)} s, peak ${fmt(run.peakRssMb)} MB; phases ${JSON.stringify(measured.phases)}; snapshot ${measured.snapshot}; DynamoDB ${dynamoText([measured])}; S3 ${s3Text([measured])} (load ${loadavg()[0]?.toFixed(1)})`,
+        `  erase ${args[0] === "--ids" ? "1 reader" : "a batch"}: ${fmt(run.seconds, 1)} s, CPU ${fmt(run.cpuSeconds, 1)} s, peak ${fmt(run.peakRssMb)} MB; phases ${JSON.stringify(measured.phases)}; snapshot ${measured.snapshot}; proof ${proof}; DynamoDB ${dynamoText([measured])}; S3 ${s3Text([measured])} (load ${loadavg()[0]?.toFixed(1)})`,
       );
       return measured;
     };
