@@ -29,7 +29,7 @@
  * Below scale 1 it prints the full-scale figure extrapolated linearly in lake bytes (the erase is a
  * pass over the lake plus the rewrite of the objects that hold the readers) and says so.
  */
-import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -40,7 +40,7 @@ import { DynamoMeter, type MeterReading } from "./dynamo-meter.js";
 import { DynamoStandIn } from "./dynamo-standin.js";
 import { ensureData, ROOT, runMeasured } from "./engine-run.js";
 import { startKeepAliveFront } from "./keep-alive-front.js";
-import { memorySummary, PROBE } from "./memory-summary.js";
+import { memoryLogOption, PROBE } from "./memory-summary.js";
 import { S3Meter, type S3Reading } from "./s3-meter.js";
 import { median } from "./stats.js";
 
@@ -161,14 +161,7 @@ async function main(): Promise<void> {
   });
   if (values.dynamo !== "emulator" && values.dynamo !== "stand-in")
     throw new Error(`--dynamo is "emulator" or "stand-in", not "${values.dynamo}"`);
-  const memoryLog = values["memory-log"] === undefined ? undefined : path.resolve(ROOT, values["memory-log"]);
-  if (memoryLog !== undefined) await mkdir(memoryLog, { recursive: true });
-  const reportMemory = async (step: string, file: string | undefined) => {
-    if (file !== undefined)
-      console.log(
-        `${step} memory: ${await memorySummary(file).catch((e: unknown) => `no log (${String(e)})`)}`,
-      );
-  };
+  const { dir: memoryLog, report: reportMemory } = await memoryLogOption(values["memory-log"]);
   const scale = Number(values.scale);
   const batch = Number(values.batch);
   const repeats = Math.max(1, Number(values.repeats));

@@ -37,7 +37,7 @@
  * bench workspace does not depend on them), so this file declares the few shapes it uses.
  */
 import { createReadStream } from "node:fs";
-import { mkdir, readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { loadavg } from "node:os";
 import path from "node:path";
@@ -49,7 +49,7 @@ import { DynamoStandIn } from "./dynamo-standin.js";
 import { ensureData, ROOT, runMeasured } from "./engine-run.js";
 import { writeFigures } from "./figures.js";
 import { startKeepAliveFront } from "./keep-alive-front.js";
-import { memorySummary, PROBE } from "./memory-summary.js";
+import { memoryLogOption, PROBE } from "./memory-summary.js";
 import { median } from "./stats.js";
 
 interface Endpoints {
@@ -461,16 +461,7 @@ async function main(): Promise<void> {
   const scale = Number(values.scale);
   const repeat = Number(values.repeat);
   const concurrency = Number(values.concurrency);
-  // Relative to the repository's root (pnpm runs the script from bench/).
-  const memoryLog = values["memory-log"] === undefined ? undefined : path.resolve(ROOT, values["memory-log"]);
-  if (memoryLog !== undefined) await mkdir(memoryLog, { recursive: true });
-  /** Prints a step's memory log (also when the step failed: an out-of-memory stop is what it explains). */
-  const reportMemory = async (step: string, file: string | undefined) => {
-    if (file !== undefined)
-      console.log(
-        `${step} memory: ${await memorySummary(file).catch((e: unknown) => `no log (${String(e)})`)}`,
-      );
-  };
+  const { dir: memoryLog, report: reportMemory } = await memoryLogOption(values["memory-log"]);
   const scripts = await load<ScriptsModule>("scripts/src/index.ts");
   const domain = await load<DomainModule>("featstore-engine/src/domain/index.ts");
   const store = await load<FeatureStoreModule>("featstore-engine/src/adapters/dynamo-feature-store.ts");

@@ -2,7 +2,7 @@
  * Reading what memory-probe.ts logged: shared by the benchmarks that pass `--memory-log DIR`
  * (ingest-bench.ts, erase-bench.ts).
  */
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { ROOT } from "./engine-run.js";
@@ -41,4 +41,26 @@ export async function memorySummary(file: string): Promise<string> {
     `external ≤ ${fmt(max((x) => x.externalMb))} MB (array buffers ≤ ${fmt(max((x) => x.arrayBuffersMb))} MB); ` +
     `${majors.length} major GCs; ${file}`
   );
+}
+
+/**
+ * The `--memory-log DIR` option (relative to the repository's root: pnpm runs the scripts from
+ * bench/): the directory, created, and a step's report, printed also when the step failed (an
+ * out-of-memory stop is what it explains).
+ */
+export async function memoryLogOption(option: string | undefined): Promise<{
+  dir: string | undefined;
+  report(step: string, file: string | undefined): Promise<void>;
+}> {
+  const dir = option === undefined ? undefined : path.resolve(ROOT, option);
+  if (dir !== undefined) await mkdir(dir, { recursive: true });
+  return {
+    dir,
+    report: async (step, file) => {
+      if (file !== undefined)
+        console.log(
+          `${step} memory: ${await memorySummary(file).catch((e: unknown) => `no log (${String(e)})`)}`,
+        );
+    },
+  };
 }
