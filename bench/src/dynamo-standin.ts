@@ -12,13 +12,17 @@
  *   deleted through the front;
  * - PutItem (ConditionExpression evaluated: `attribute_exists(a)`, `attribute_not_exists(a)`,
  *   `a = b`, `a <> b`, joined by AND; a failed one answers ConditionalCheckFailedException),
- *   GetItem, DeleteItem, BatchGetItem (every key answered, no UnprocessedKeys), BatchWriteItem (put
- *   and delete requests, no UnprocessedItems), Scan (1 MB pages as DynamoDB counts item sizes,
- *   `Limit`, `ExclusiveStartKey`, a FilterExpression of the condition grammar above);
+ *   UpdateItem (an UpdateExpression of `SET a = :v[, b = :w …]` only, the same conditions; an absent
+ *   item is created from its key, as DynamoDB does), GetItem, DeleteItem, BatchGetItem (every key
+ *   answered, no UnprocessedKeys), BatchWriteItem (put and delete requests, no UnprocessedItems), Scan
+ *   (1 MB pages as DynamoDB counts item sizes, `Limit`, `ExclusiveStartKey`, a FilterExpression of
+ *   the condition grammar above); a ProjectionExpression of top-level names (`a, #b`) on GetItem,
+ *   BatchGetItem and Scan (pages are still counted on whole items, as DynamoDB does);
  * - items are stored as sent (their DynamoDB JSON) and returned as stored, so a reader written in one
  *   group is read back and merged by the next as on AWS.
  *
- * What it does not: any other operation or parameter (UpdateItem, Query, transactions, projections,
+ * What it does not: any other operation or parameter (Query, transactions, nested paths in a
+ * projection, update actions other than SET of a value (REMOVE, ADD, DELETE, `if_not_exists`, `+`),
  * ReturnValues other than NONE, …) answers a ValidationException naming it, so a run that needs one
  * fails loudly instead of measuring something else; no throttling, no capacity limits, no item size
  * limit, no latency, no signature check (the emulator checks none either). The request and response
@@ -62,10 +66,27 @@ export const DATA_PLANE = new Set([
 
 /** Parameters each emulated operation accepts (anything else is refused, see the file comment). */
 const ACCEPTED: Record<string, ReadonlySet<string>> = {
-  GetItem: new Set(["TableName", "Key", "ConsistentRead", "ReturnConsumedCapacity"]),
+  GetItem: new Set([
+    "TableName",
+    "Key",
+    "ConsistentRead",
+    "ProjectionExpression",
+    "ExpressionAttributeNames",
+    "ReturnConsumedCapacity",
+  ]),
   PutItem: new Set([
     "TableName",
     "Item",
+    "ConditionExpression",
+    "ExpressionAttributeNames",
+    "ExpressionAttributeValues",
+    "ReturnValues",
+    "ReturnConsumedCapacity",
+  ]),
+  UpdateItem: new Set([
+    "TableName",
+    "Key",
+    "UpdateExpression",
     "ConditionExpression",
     "ExpressionAttributeNames",
     "ExpressionAttributeValues",
@@ -88,12 +109,21 @@ const ACCEPTED: Record<string, ReadonlySet<string>> = {
     "ExclusiveStartKey",
     "Limit",
     "FilterExpression",
+    "ProjectionExpression",
     "ExpressionAttributeNames",
     "ExpressionAttributeValues",
     "ConsistentRead",
     "ReturnConsumedCapacity",
   ]),
 };
+
+/** The fields of one table's request inside a BatchGetItem the stand-in emulates. */
+const BATCH_GET_FIELDS = new Set([
+  "Keys",
+  "ConsistentRead",
+  "ProjectionExpression",
+  "ExpressionAttributeNames",
+]);
 
 const PAGE_BYTES = 1024 * 1024;
 
@@ -117,6 +147,53 @@ function sameValue(a: AttributeValue | undefined, b: AttributeValue | undefined)
   return JSON.stringify(va) === JSON.stringify(vb);
 }
 
+/** A top-level attribute name: a `#placeholder` resolved, or a plain name. */
+function attributeName(token: string, names: Record<string, string>): string {
+  if (token.startsWith("#")) {
+    const resolved = names[token];
+    if (resolved === undefined) throw validation(`expression attribute name ${token} is not defined`);
+    return resolved;
+  }
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(token))
+    throw validation(`the stand-in does not emulate the operand "${token}"`);
+  return token;
+}
+
+/** The item cut to a ProjectionExpression's top-level names (`a, #b`); the whole item without one. */
+export function project(item: Item, projection: unknown, names: Record<string, string> = {}): Item {
+  if (typeof projection !== "string") return item;
+  const kept: Item = {};
+  for (const token of projection.split(",")) {
+    const name = attributeName(token.trim(), names);
+    const value = item[name];
+    if (value !== undefined) kept[name] = value;
+  }
+  return kept;
+}
+
+/**
+ * Applies an UpdateExpression of `SET a = :v[, #b = :w …]` to `item` (a copy is returned); any other
+ * action or operand is refused (see the file comment).
+ */
+export function applyUpdate(
+  item: Item,
+  expression: string,
+  names: Record<string, string> = {},
+  values: Record<string, AttributeValue> = {},
+): Item {
+  const set = /^\s*SET\s+(.+)$/is.exec(expression);
+  if (set === null) throw validation(`the stand-in does not emulate the update "${expression}"`);
+  const updated: Item = { ...item };
+  for (const action of (set[1] as string).split(",")) {
+    const assignment = /^\s*(\S+)\s*=\s*(:[A-Za-z0-9_]+)\s*$/.exec(action);
+    if (assignment === null) throw validation(`the stand-in does not emulate the update "${action.trim()}"`);
+    const value = values[assignment[2] as string];
+    if (value === undefined) throw validation(`expression attribute value ${assignment[2]} is not defined`);
+    updated[attributeName(assignment[1] as string, names)] = value;
+  }
+  return updated;
+}
+
 /**
  * Evaluates the condition grammar above against `item` (undefined: no stored item). Names are
  * `#placeholders` or plain top-level attribute names; values `:placeholders` or names.
@@ -127,16 +204,7 @@ export function evaluateCondition(
   names: Record<string, string> = {},
   values: Record<string, AttributeValue> = {},
 ): boolean {
-  const name = (token: string): string => {
-    if (token.startsWith("#")) {
-      const resolved = names[token];
-      if (resolved === undefined) throw validation(`expression attribute name ${token} is not defined`);
-      return resolved;
-    }
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(token))
-      throw validation(`the stand-in does not emulate the operand "${token}"`);
-    return token;
-  };
+  const name = (token: string): string => attributeName(token, names);
   const operand = (token: string): AttributeValue | undefined => {
     if (token.startsWith(":")) {
       const value = values[token];
@@ -246,6 +314,26 @@ export class DynamoStandIn {
         table.items.set(key, JSON.stringify(item));
         return {};
       }
+      case "UpdateItem": {
+        const table = await this.table(input.TableName, describe);
+        const keyItem = input.Key as Item;
+        const key = DynamoStandIn.keyOf(table, keyItem);
+        const stored = table.items.get(key);
+        DynamoStandIn.check(input, stored);
+        if (typeof input.UpdateExpression !== "string")
+          throw validation("the stand-in does not emulate an UpdateItem without an UpdateExpression");
+        const updated = applyUpdate(
+          stored === undefined ? keyItem : (JSON.parse(stored) as Item),
+          input.UpdateExpression,
+          input.ExpressionAttributeNames as Record<string, string> | undefined,
+          input.ExpressionAttributeValues as Record<string, AttributeValue> | undefined,
+        );
+        for (const k of table.keys)
+          if (!sameValue(updated[k], keyItem[k]))
+            throw validation(`an update cannot change the key attribute ${k}`);
+        table.items.set(key, JSON.stringify(updated));
+        return {};
+      }
       case "DeleteItem": {
         const table = await this.table(input.TableName, describe);
         const key = DynamoStandIn.keyOf(table, input.Key as Item);
@@ -256,21 +344,38 @@ export class DynamoStandIn {
       case "GetItem": {
         const table = await this.table(input.TableName, describe);
         const stored = table.items.get(DynamoStandIn.keyOf(table, input.Key as Item));
-        return stored === undefined ? {} : { Item: JSON.parse(stored) as Item };
+        const names = input.ExpressionAttributeNames as Record<string, string> | undefined;
+        // Projected even when absent, so a projection it cannot emulate is refused either way.
+        const item = project(
+          stored === undefined ? {} : (JSON.parse(stored) as Item),
+          input.ProjectionExpression,
+          names,
+        );
+        return stored === undefined ? {} : { Item: item };
       }
       case "BatchGetItem": {
         const responses: Record<string, Item[]> = {};
         for (const [name, request] of Object.entries(
-          input.RequestItems as Record<string, { Keys: Item[] }>,
+          input.RequestItems as Record<
+            string,
+            { Keys: Item[]; ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> }
+          >,
         )) {
           for (const field of Object.keys(request))
-            if (field !== "Keys" && field !== "ConsistentRead")
+            if (!BATCH_GET_FIELDS.has(field))
               throw validation(`the stand-in does not emulate BatchGetItem's ${field}`);
           const table = await this.table(name, describe);
           const found: Item[] = [];
           for (const key of request.Keys) {
             const stored = table.items.get(DynamoStandIn.keyOf(table, key));
-            if (stored !== undefined) found.push(JSON.parse(stored) as Item);
+            if (stored !== undefined)
+              found.push(
+                project(
+                  JSON.parse(stored) as Item,
+                  request.ProjectionExpression,
+                  request.ExpressionAttributeNames,
+                ),
+              );
           }
           responses[name] = found;
         }
@@ -337,7 +442,9 @@ export class DynamoStandIn {
           input.ExpressionAttributeValues as Record<string, AttributeValue> | undefined,
         )
       )
-        items.push(item);
+        items.push(
+          project(item, input.ProjectionExpression, input.ExpressionAttributeNames as Record<string, string>),
+        );
     }
     return {
       Items: items,

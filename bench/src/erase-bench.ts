@@ -6,7 +6,7 @@
  * decoded), through the engine's own S3 adapter.
  *
  *   pnpm --filter @gplay/bench bench:erase -- --scale 0.1|1 [--batch 1000] [--repeats 3] [--cpu-prof DIR]
- *     [--engine REF]
+ *     [--engine REF] [--dynamo emulator|stand-in] [--memory-log DIR] [--node-options "…"]
  *
  * Each of the `--repeats` rounds is a plain pass, a read+rewrite pass (every version read and written
  * back once, to a scratch prefix), the erasure of one of the heaviest readers, of a typical reader
@@ -18,6 +18,14 @@
  * times the erasure reads and writes the lake, a figure that holds on S3 too, beside its wall time on
  * the emulator. `--engine REF` runs the engine (ingestion and erasure) from the sources of a git ref
  * (baseline-tree.ts), for a before/after in the same conditions.
+ * The lake is ingested without its snapshot (`cli ingest --no-snapshot`), then the full snapshot step
+ * (`cli snapshot`) is timed on its own, with its peak RSS. `--dynamo stand-in` answers DynamoDB's data
+ * plane from dynamo-standin.ts inside the keep-alive front (the emulator writes ~300 items/s: a
+ * full-scale ingest and a batch's snapshot lists would measure its ceiling), for every engine run
+ * (ingest, snapshot, erase); S3 stays the emulator's. `--memory-log DIR` preloads memory-probe.ts into
+ * the ingest and the snapshot and sums their logs up; `--node-options` is the ingest's NODE_OPTIONS
+ * (a full-scale ingest needs a heap cap to stay under 1 GB, bench/README.md "### Full scale around
+ * the emulator").
  * Below scale 1 it prints the full-scale figure extrapolated linearly in lake bytes (the erase is a
  * pass over the lake plus the rewrite of the objects that hold the readers) and says so.
  */
@@ -29,8 +37,10 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { baselineTree } from "./baseline-tree.js";
 import { DynamoMeter, type MeterReading } from "./dynamo-meter.js";
+import { DynamoStandIn } from "./dynamo-standin.js";
 import { ensureData, ROOT, runMeasured } from "./engine-run.js";
 import { startKeepAliveFront } from "./keep-alive-front.js";
+import { memoryLogOption, PROBE } from "./memory-summary.js";
 import { S3Meter, type S3Reading } from "./s3-meter.js";
 import { median } from "./stats.js";
 
@@ -141,8 +151,17 @@ async function main(): Promise<void> {
       "cpu-prof": { type: "string" },
       // The engine's sources from this git ref (a before/after in the same conditions); default: this tree.
       engine: { type: "string" },
+      // "stand-in": DynamoDB's data plane answered at once by dynamo-standin.ts (see the file comment).
+      dynamo: { type: "string", default: "emulator" },
+      // A directory: the ingest's and the snapshot's memory logged there (memory-probe.ts) and summed up.
+      "memory-log": { type: "string" },
+      // The ingest's NODE_OPTIONS (the snapshot and the erasures run with Node's defaults).
+      "node-options": { type: "string", default: "--max-semi-space-size=64" },
     },
   });
+  if (values.dynamo !== "emulator" && values.dynamo !== "stand-in")
+    throw new Error(`--dynamo is "emulator" or "stand-in", not "${values.dynamo}"`);
+  const { dir: memoryLog, report: reportMemory } = await memoryLogOption(values["memory-log"]);
   const scale = Number(values.scale);
   const batch = Number(values.batch);
   const repeats = Math.max(1, Number(values.repeats));
@@ -163,11 +182,18 @@ async function main(): Promise<void> {
   const env = await scripts.provisionEnvironment(endpoints, prefix);
   const clients = scripts.localAwsClients(endpoints);
   const store = new S3VersionedStore(clients.s3);
-  const engineEnv = { ...scripts.stackEnvironment(endpoints), GPLAY_PREFIX: prefix, LOG_LEVEL: "warn" };
-  // The erase runs reach the emulator through the keep-alive front, which counts their DynamoDB requests.
+  // The erase runs reach the emulator through the keep-alive front, which counts their DynamoDB requests;
+  // with the stand-in, every engine run goes through it (the stand-in holds the items).
   const meter = new DynamoMeter();
   const s3Meter = new S3Meter();
-  const front = await startKeepAliveFront(endpoints.awsEndpoint, meter, { s3: s3Meter });
+  const standIn = values.dynamo === "stand-in" ? new DynamoStandIn() : undefined;
+  const front = await startKeepAliveFront(endpoints.awsEndpoint, meter, { s3: s3Meter, standIn });
+  const engineEnv = {
+    ...scripts.stackEnvironment(endpoints),
+    ...(standIn === undefined ? {} : { GPLAY_AWS_ENDPOINT: front.url }),
+    GPLAY_PREFIX: prefix,
+    LOG_LEVEL: "warn",
+  };
   try {
     await clients.s3.send(
       new PutBucketVersioningCommand({
@@ -183,16 +209,42 @@ async function main(): Promise<void> {
         "text/csv",
         {},
       );
-    console.log(`scale ${scale}: ingesting ${files.length} files (load ${loadavg()[0]?.toFixed(1)}) …`);
+    console.log(
+      `scale ${scale}: ingesting ${files.length} files (load ${loadavg()[0]?.toFixed(1)}; DynamoDB: ${standIn === undefined ? "the emulator" : "the stand-in, dynamo-standin.ts"}) …`,
+    );
     if (engineTree !== undefined) console.log(`engine: the sources of ${engineTree.commit} (${engineCwd})`);
+    // The child's node arguments, with the memory probe preloaded after tsx when asked.
+    const probed = (log: string | undefined) =>
+      log === undefined ? node : [...node.slice(0, 3), ...PROBE, ...node.slice(3)];
+    const ingestLog = memoryLog && path.join(memoryLog, "ingest.jsonl");
     const ingest = await runMeasured(
-      [...node, "ingest", "--prefix", "raw/"],
-      engineEnv,
+      [...probed(ingestLog), "ingest", "--prefix", "raw/", "--no-snapshot"],
+      {
+        ...engineEnv,
+        NODE_OPTIONS: values["node-options"] as string,
+        // The task's own limit (an hour) would stop a full-scale ingest on a loaded machine.
+        GPLAY_INGEST_TIME_LIMIT_S: "86400",
+        ...(ingestLog === undefined ? {} : { GPLAY_BENCH_MEMORY_LOG: ingestLog }),
+      },
       Number.POSITIVE_INFINITY,
       engineCwd,
-    );
+    ).finally(() => reportMemory("ingest", ingestLog));
     if (ingest.code !== 0) throw new Error(`ingestion failed: ${ingest.stderr.slice(-2000)}`);
-    console.log(`ingested in ${fmt(ingest.seconds)} s`);
+    console.log(
+      `ingested in ${fmt(ingest.seconds)} s, CPU ${fmt(ingest.cpuSeconds)} s, peak RSS ${fmt(ingest.peakRssMb)} MB (NODE_OPTIONS ${values["node-options"]}; load ${loadavg()[0]?.toFixed(1)})`,
+    );
+    const snapshotLog = memoryLog && path.join(memoryLog, "snapshot.jsonl");
+    const snapshot = await runMeasured(
+      [...probed(snapshotLog), "snapshot"],
+      { ...engineEnv, ...(snapshotLog === undefined ? {} : { GPLAY_BENCH_MEMORY_LOG: snapshotLog }) },
+      Number.POSITIVE_INFINITY,
+      engineCwd,
+    ).finally(() => reportMemory("snapshot", snapshotLog));
+    if (snapshot.code !== 0) throw new Error(`snapshot failed: ${snapshot.stderr.slice(-2000)}`);
+    console.log(
+      `full snapshot in ${fmt(snapshot.seconds, 1)} s, CPU ${fmt(snapshot.cpuSeconds, 1)} s, peak RSS ${fmt(snapshot.peakRssMb)} MB (Node's default heap; load ${loadavg()[0]?.toFixed(1)})` +
+        (standIn === undefined ? "" : `; stand-in items: ${JSON.stringify(standIn.counts())}`),
+    );
 
     const zones = [
       [env.buckets.raw, "raw/"],
@@ -275,13 +327,21 @@ async function main(): Promise<void> {
         engineCwd,
       );
       if (run.code !== 0) throw new Error(`erase failed: ${run.stderr.slice(-2000)}`);
-      return {
+      const measured: Run = {
         ...run,
         phases: phasesOf(run.stdout),
         dynamo: meter.take(),
         s3: { ...s3Meter.take(), lakeBytes },
         snapshot: snapshotOf(run.stdout),
       };
+      // The proof's count per store after the rewrites (the run fails unless all are 0).
+      const finished = run.stdout.split("\n").find((l) => l.includes('"erasure-finished"'));
+      const proof = finished === undefined ? "none" : JSON.stringify(JSON.parse(finished).verification);
+      // Each run's figures as it ends (a long run stopped early keeps what it measured).
+      console.log(
+        `  erase ${args[0] === "--ids" ? "1 reader" : "a batch"}: ${fmt(run.seconds, 1)} s, CPU ${fmt(run.cpuSeconds, 1)} s, peak ${fmt(run.peakRssMb)} MB; phases ${JSON.stringify(measured.phases)}; snapshot ${measured.snapshot}; proof ${proof}; DynamoDB ${dynamoText([measured])}; S3 ${s3Text([measured])} (load ${loadavg()[0]?.toFixed(1)})`,
+      );
+      return measured;
     };
     const passes: Awaited<ReturnType<typeof pass>>[] = [];
     const rewritePasses: number[] = [];
@@ -293,6 +353,9 @@ async function main(): Promise<void> {
       const plain = await pass();
       passes.push(plain);
       rewritePasses.push(await rewritePass());
+      console.log(
+        `run ${r + 1}: plain pass ${fmt(plain.seconds, 1)} s (${fmt(plain.objects)} versions, ${fmt(plain.bytes / 1_048_576, 1)} MB), read+rewrite pass ${fmt(rewritePasses[r] ?? 0, 1)} s`,
+      );
       const [id] = heaviest[r] as [string, number];
       const one = await measureErase(["--ids", id], plain.bytes);
       ones.push(one);
@@ -359,7 +422,11 @@ async function main(): Promise<void> {
     for (const bucket of Object.values(env.buckets))
       for await (const v of store.listVersions(bucket, ""))
         await store.deleteVersion(bucket, v.key, v.versionId);
-    await scripts.destroyEnvironment(endpoints, prefix);
+    // Through the front with the stand-in, so its items go with the tables.
+    await scripts.destroyEnvironment(
+      standIn === undefined ? endpoints : { ...endpoints, awsEndpoint: front.url },
+      prefix,
+    );
     clients.destroy();
     await front.close();
   }

@@ -37,7 +37,7 @@
  * bench workspace does not depend on them), so this file declares the few shapes it uses.
  */
 import { createReadStream } from "node:fs";
-import { mkdir, readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { loadavg } from "node:os";
 import path from "node:path";
@@ -49,6 +49,7 @@ import { DynamoStandIn } from "./dynamo-standin.js";
 import { ensureData, ROOT, runMeasured } from "./engine-run.js";
 import { writeFigures } from "./figures.js";
 import { startKeepAliveFront } from "./keep-alive-front.js";
+import { memoryLogOption, PROBE } from "./memory-summary.js";
 import { median } from "./stats.js";
 
 interface Endpoints {
@@ -394,40 +395,6 @@ async function sdkFloor(engineEnv: Record<string, string>, dir: string, items: n
   return { items: written, cpuSecondsPerItem: cpuSeconds / Math.max(1, written) };
 }
 
-/** `--import` of memory-probe.ts (after tsx, which loads it), for --memory-log. */
-const PROBE = ["--import", pathToFileURL(path.join(ROOT, "bench", "src", "memory-probe.ts")).href];
-
-/**
- * What a memory log (memory-probe.ts) says: peak RSS, peak heap used, the largest live set (heap used
- * right after a major GC) and the peak of buffers outside the heap.
- */
-async function memorySummary(file: string): Promise<string> {
-  const samples = (await readFile(file, "utf8"))
-    .split("\n")
-    .filter((l) => l !== "")
-    .map(
-      (l) =>
-        JSON.parse(l) as {
-          t: number;
-          kind: string;
-          rssMb: number;
-          heapUsedMb: number;
-          externalMb: number;
-          arrayBuffersMb: number;
-        },
-    );
-  const max = (pick: (x: (typeof samples)[number]) => number, of = samples) =>
-    of.reduce((m, x) => Math.max(m, pick(x)), 0);
-  const majors = samples.filter((x) => x.kind === "major-gc");
-  const live = majors.reduce((m, x) => (x.heapUsedMb > (m?.heapUsedMb ?? -1) ? x : m), majors[0]);
-  return (
-    `RSS ≤ ${fmt(max((x) => x.rssMb))} MB, heap used ≤ ${fmt(max((x) => x.heapUsedMb))} MB, ` +
-    `live set (heap after a major GC) ≤ ${live === undefined ? "n/a" : `${fmt(live.heapUsedMb)} MB (at ${fmt(live.t)} s, RSS then ${fmt(live.rssMb)} MB)`}, ` +
-    `external ≤ ${fmt(max((x) => x.externalMb))} MB (array buffers ≤ ${fmt(max((x) => x.arrayBuffersMb))} MB); ` +
-    `${majors.length} major GCs; ${file}`
-  );
-}
-
 /** Medians over runs of the DynamoDB requests and units per 1,000 interactions the front measured. */
 function dynamoPer1000(runs: readonly { dynamo: MeterReading; interactions: number }[]) {
   const per = (pick: (r: MeterReading) => number) =>
@@ -494,16 +461,7 @@ async function main(): Promise<void> {
   const scale = Number(values.scale);
   const repeat = Number(values.repeat);
   const concurrency = Number(values.concurrency);
-  // Relative to the repository's root (pnpm runs the script from bench/).
-  const memoryLog = values["memory-log"] === undefined ? undefined : path.resolve(ROOT, values["memory-log"]);
-  if (memoryLog !== undefined) await mkdir(memoryLog, { recursive: true });
-  /** Prints a step's memory log (also when the step failed: an out-of-memory stop is what it explains). */
-  const reportMemory = async (step: string, file: string | undefined) => {
-    if (file !== undefined)
-      console.log(
-        `${step} memory: ${await memorySummary(file).catch((e: unknown) => `no log (${String(e)})`)}`,
-      );
-  };
+  const { dir: memoryLog, report: reportMemory } = await memoryLogOption(values["memory-log"]);
   const scripts = await load<ScriptsModule>("scripts/src/index.ts");
   const domain = await load<DomainModule>("featstore-engine/src/domain/index.ts");
   const store = await load<FeatureStoreModule>("featstore-engine/src/adapters/dynamo-feature-store.ts");

@@ -76,16 +76,95 @@ describe("the DynamoDB stand-in of the ingest benchmark", () => {
     const missing = await call(standIn, "PutItem", { ...putFresh("a", 1), TableName: "nope" });
     expect(missing.status).toBe(400);
     expect(missing.body.__type).toMatch(/#ResourceNotFoundException$/);
-    const update = await call(standIn, "UpdateItem", { TableName: TABLE, Key: { userId: S("a") } });
-    expect(update.body).toMatchObject({ __type: expect.stringMatching(/ValidationException$/) });
-    expect(update.body.message).toMatch(/does not emulate UpdateItem/);
-    const projected = await call(standIn, "GetItem", {
+    const query = await call(standIn, "Query", { TableName: TABLE });
+    expect(query.body).toMatchObject({ __type: expect.stringMatching(/ValidationException$/) });
+    expect(query.body.message).toMatch(/does not emulate Query/);
+    const selected = await call(standIn, "Scan", { TableName: TABLE, Select: "COUNT" });
+    expect(selected.status).toBe(400);
+    expect(selected.body.message).toMatch(/Scan's Select/);
+    const add = await call(standIn, "UpdateItem", {
       TableName: TABLE,
       Key: { userId: S("a") },
-      ProjectionExpression: "userId",
+      UpdateExpression: "ADD n :one",
+      ExpressionAttributeValues: { ":one": N(1) },
     });
-    expect(projected.status).toBe(400);
-    expect(projected.body.message).toMatch(/GetItem's ProjectionExpression/);
+    expect(add.status).toBe(400);
+    expect(add.body.message).toMatch(/does not emulate the update "ADD n :one"/);
+    const nested = await call(standIn, "GetItem", {
+      TableName: TABLE,
+      Key: { userId: S("a") },
+      ProjectionExpression: "log.part",
+    });
+    expect(nested.status).toBe(400);
+    expect(nested.body.message).toMatch(/does not emulate the operand "log.part"/);
+  });
+
+  it("updates with SET under a condition: a failed one changes nothing, an absent item is created from its key", async () => {
+    const standIn = new DynamoStandIn();
+    await call(standIn, "PutItem", putFresh("a", 1));
+    const mark = (userId: string, condition?: string) =>
+      call(standIn, "UpdateItem", {
+        TableName: TABLE,
+        Key: { userId: S(userId) },
+        UpdateExpression: "SET erasedAt = :at, #v = :v",
+        ExpressionAttributeNames: { "#v": "version" },
+        ExpressionAttributeValues: { ":at": S("2026-12-07"), ":v": N(9) },
+        ...(condition === undefined ? {} : { ConditionExpression: condition }),
+      });
+    expect((await mark("a", "attribute_exists(userId)")).status).toBe(200);
+    const updated = await call(standIn, "GetItem", { TableName: TABLE, Key: { userId: S("a") } });
+    expect(updated.body.Item).toEqual({
+      ...putFresh("a", 1).Item,
+      version: N(9),
+      erasedAt: S("2026-12-07"),
+    });
+    const refused = await mark("b", "attribute_exists(userId)");
+    expect(refused.body.__type).toMatch(/#ConditionalCheckFailedException$/);
+    expect((await call(standIn, "GetItem", { TableName: TABLE, Key: { userId: S("b") } })).body).toEqual({});
+    expect((await mark("c")).status).toBe(200);
+    expect((await call(standIn, "GetItem", { TableName: TABLE, Key: { userId: S("c") } })).body.Item).toEqual(
+      {
+        userId: S("c"),
+        version: N(9),
+        erasedAt: S("2026-12-07"),
+      },
+    );
+    const rekey = await call(standIn, "UpdateItem", {
+      TableName: TABLE,
+      Key: { userId: S("a") },
+      UpdateExpression: "SET userId = :u",
+      ExpressionAttributeValues: { ":u": S("z") },
+    });
+    expect(rekey.body.message).toMatch(/cannot change the key attribute userId/);
+  });
+
+  it("projects GetItem, BatchGetItem and Scan answers to the names asked, #placeholders resolved", async () => {
+    const standIn = new DynamoStandIn();
+    for (const id of ["a", "b"]) await call(standIn, "PutItem", putFresh(id, 3));
+    const got = await call(standIn, "GetItem", {
+      TableName: TABLE,
+      Key: { userId: S("a") },
+      ProjectionExpression: "#k, version",
+      ExpressionAttributeNames: { "#k": "userId" },
+    });
+    expect(got.body.Item).toEqual({ userId: S("a"), version: N(3) });
+    const batch = await call(standIn, "BatchGetItem", {
+      RequestItems: {
+        [TABLE]: {
+          Keys: [{ userId: S("a") }, { userId: S("x") }, { userId: S("b") }],
+          ProjectionExpression: "userId",
+        },
+      },
+    });
+    expect(batch.body.Responses).toEqual({ [TABLE]: [{ userId: S("a") }, { userId: S("b") }] });
+    const scan = await call(standIn, "Scan", {
+      TableName: TABLE,
+      ConsistentRead: true,
+      ProjectionExpression: "#k",
+      ExpressionAttributeNames: { "#k": "userId" },
+    });
+    expect(scan.body.Items).toEqual([{ userId: S("a") }, { userId: S("b") }]);
+    expect(scan.body.ScannedCount).toBe(2);
   });
 
   it("pages a Scan with Limit and ExclusiveStartKey, each item once, filtered as asked", async () => {

@@ -48,82 +48,8 @@ export class CsvParser {
     while (pos < n) {
       const startLine = line;
       const fields: string[] = [];
-      let p = pos;
-      let complete = false;
-      // One record: fields until an unquoted LF (or CRLF) or, at end of input, the end of text.
-      for (;;) {
-        if (p < n && s.charCodeAt(p) === QUOTE) {
-          // Quoted field: runs to the next lone quote; `""` is an escaped quote.
-          let value = "";
-          let q = p + 1;
-          let closed = false;
-          for (;;) {
-            const next = s.indexOf('"', q);
-            if (next === -1) break;
-            if (next + 1 < n && s.charCodeAt(next + 1) === QUOTE) {
-              value += s.slice(q, next + 1);
-              q = next + 2;
-              continue;
-            }
-            if (next + 1 >= n && !eof) break; // the quote may be the first half of `""` in the next chunk
-            value += s.slice(q, next);
-            q = next + 1;
-            closed = true;
-            break;
-          }
-          if (!closed) {
-            if (!eof) break; // need more text
-            throw new AppError(
-              "UNSUPPORTED_INPUT",
-              `${this.sourceKey}: file ends inside a quoted field opened at line ${countLines(s, pos, p, line)}; the file is truncated or its quoting is broken`,
-              { details: { sourceKey: this.sourceKey, line: countLines(s, pos, p, line) } },
-            );
-          }
-          fields.push(value);
-          p = q;
-          const c = p < n ? s.charCodeAt(p) : -1;
-          if (c === COMMA) {
-            p++;
-            continue;
-          }
-          if (c === LF || (c === CR && p + 1 < n && s.charCodeAt(p + 1) === LF)) {
-            p += c === CR ? 2 : 1;
-            complete = true;
-            break;
-          }
-          if (c === CR && p + 1 >= n && !eof) break;
-          if (c === -1) {
-            if (!eof) break;
-            p = n;
-            complete = true;
-            break;
-          }
-          throw new AppError(
-            "UNSUPPORTED_INPUT",
-            `${this.sourceKey}: unexpected character after a closing quote at line ${countLines(s, pos, p, line)}; fix the CSV quoting`,
-            { details: { sourceKey: this.sourceKey, line: countLines(s, pos, p, line) } },
-          );
-        }
-        // Unquoted field.
-        let q = p;
-        while (q < n) {
-          const c = s.charCodeAt(q);
-          if (c === COMMA || c === LF) break;
-          q++;
-        }
-        if (q >= n && !eof) break; // need more text
-        let end = q;
-        if (q < n && s.charCodeAt(q) === LF && end > p && s.charCodeAt(end - 1) === CR) end--;
-        fields.push(s.slice(p, end));
-        if (q < n && s.charCodeAt(q) === COMMA) {
-          p = q + 1;
-          continue;
-        }
-        p = q < n ? q + 1 : n;
-        complete = true;
-        break;
-      }
-      if (!complete) break;
+      const p = scanRecord(s, pos, eof, this.sourceKey, startLine, fields);
+      if (p === NEED_MORE) break;
       line = countLines(s, pos, p, line);
       pos = p;
       // Blank lines carry no record.
@@ -133,6 +59,107 @@ export class CsvParser {
     this.line = line;
     return out;
   }
+}
+
+/**
+ * Where each record of a whole text ends (the offset after its LF or CRLF, or the text's end), in
+ * order, blank lines included (as records of their own): `CsvParser`'s own scan, without building a
+ * field, so a cut by these offsets keeps every byte of the records it keeps. Lazy: a caller that stops
+ * early scans no further. Fails as the parser does on quoting it refuses.
+ */
+export function* csvRecordEnds(text: string, sourceKey = "<input>"): Generator<number> {
+  for (let pos = 0; pos < text.length; ) {
+    pos = scanRecord(text, pos, true, sourceKey, undefined, undefined);
+    yield pos;
+  }
+}
+
+/** `scanRecord`'s answer when the record runs past the text and more may come. */
+const NEED_MORE = -1;
+
+/**
+ * Scans the record starting at `pos`: fields until an unquoted LF (or CRLF) or, with `eof`, the end
+ * of text. Returns the offset after it, or NEED_MORE (only without `eof`). Fields are appended to
+ * `fields` when given. `line` is the record's first line for error messages (counted from the text's
+ * start when undefined: only on the error path).
+ */
+function scanRecord(
+  s: string,
+  pos: number,
+  eof: boolean,
+  sourceKey: string,
+  line: number | undefined,
+  fields: string[] | undefined,
+): number {
+  const n = s.length;
+  let p = pos;
+  // The record's first LF at or after `p` outside quotes: found once per line, not once per field.
+  let lf = -2;
+  for (;;) {
+    if (p < n && s.charCodeAt(p) === QUOTE) {
+      // Quoted field: runs to the next lone quote; `""` is an escaped quote.
+      let value = "";
+      let q = p + 1;
+      let closed = false;
+      for (;;) {
+        const next = s.indexOf('"', q);
+        if (next === -1) break;
+        if (next + 1 < n && s.charCodeAt(next + 1) === QUOTE) {
+          if (fields !== undefined) value += s.slice(q, next + 1);
+          q = next + 2;
+          continue;
+        }
+        if (next + 1 >= n && !eof) break; // the quote may be the first half of `""` in the next chunk
+        if (fields !== undefined) value += s.slice(q, next);
+        q = next + 1;
+        closed = true;
+        break;
+      }
+      if (!closed) {
+        if (!eof) return NEED_MORE;
+        throw new AppError(
+          "UNSUPPORTED_INPUT",
+          `${sourceKey}: file ends inside a quoted field opened at line ${errorLine(s, pos, p, line)}; the file is truncated or its quoting is broken`,
+          { details: { sourceKey, line: errorLine(s, pos, p, line) } },
+        );
+      }
+      fields?.push(value);
+      p = q;
+      const c = p < n ? s.charCodeAt(p) : -1;
+      if (c === COMMA) {
+        p++;
+        continue;
+      }
+      if (c === LF || (c === CR && p + 1 < n && s.charCodeAt(p + 1) === LF)) return p + (c === CR ? 2 : 1);
+      if (c === CR && p + 1 >= n && !eof) return NEED_MORE;
+      if (c === -1) return eof ? n : NEED_MORE;
+      throw new AppError(
+        "UNSUPPORTED_INPUT",
+        `${sourceKey}: unexpected character after a closing quote at line ${errorLine(s, pos, p, line)}; fix the CSV quoting`,
+        { details: { sourceKey, line: errorLine(s, pos, p, line) } },
+      );
+    }
+    // Unquoted field: runs to a comma or LF.
+    if (lf !== -1 && lf < p) lf = s.indexOf("\n", p);
+    const comma = s.indexOf(",", p);
+    const q = comma !== -1 && (lf === -1 || comma < lf) ? comma : lf === -1 ? n : lf;
+    if (q >= n && !eof) return NEED_MORE;
+    if (fields !== undefined) {
+      let end = q;
+      if (q < n && s.charCodeAt(q) === LF && end > p && s.charCodeAt(end - 1) === CR) end--;
+      fields.push(s.slice(p, end));
+    }
+    if (q < n && s.charCodeAt(q) === COMMA) {
+      p = q + 1;
+      continue;
+    }
+    return q < n ? q + 1 : n;
+  }
+}
+
+/** The line of offset `p` in a record starting at `pos` on `line` (counted from the start when undefined). */
+function errorLine(s: string, pos: number, p: number, line: number | undefined): number {
+  return countLines(s, pos, p, line ?? countLines(s, 0, pos, 1));
 }
 
 function countLines(s: string, from: number, to: number, line: number): number {

@@ -1,5 +1,5 @@
 import { erasureHash, forEachReaderIdToken, readerIdTokens } from "@gplay/common";
-import { CsvParser, type CsvRecord } from "./csv.js";
+import { CsvParser, type CsvRecord, csvRecordEnds } from "./csv.js";
 
 /**
  * Pure pieces of erasure: which readers a text names, and the text without the rows of erased readers.
@@ -113,9 +113,9 @@ export function scrubCsv(
 /**
  * A CSV text without every record that names an erased reader (in any field). One pass of the token
  * scan finds where the text names one; a text naming none is returned as is (not parsed). Otherwise
- * the records are delimited (not parsed: no field is built) by the parser's own rules, and every record
- * holding such a token is cut out with the blank lines after it; all else keeps its exact bytes. A text
- * whose quoting the parser would refuse goes through `scrubCsv`, which reports it as the parser does.
+ * the records are delimited by the parser's own scan (`csvRecordEnds`: no field is built) up to the
+ * last hit, and every record holding such a token is cut out with the blank lines after it; all else
+ * keeps its exact bytes. Quoting the parser refuses fails as the parser reports it.
  */
 export function scrubCsvOfReaders(text: string, erased: ErasedReaders): Scrubbed {
   const hits = erased.positions(text);
@@ -125,13 +125,16 @@ export function scrubCsvOfReaders(text: string, erased: ErasedReaders): Scrubbed
   let removed = 0;
   let next = 0;
   let header = true;
-  for (let from = 0; from < text.length && next < hits.length; ) {
-    const to = csvRecordEnd(text, from);
-    if (to === undefined) return scrubCsvByParser(text, erased);
+  // Set past a dropped record's trailing blank lines: they go with it (as `scrubCsv` cuts).
+  let skipTo = 0;
+  let from = 0;
+  for (const to of csvRecordEnds(text)) {
+    if (next >= hits.length) break;
     const blank = to - from <= 2 && /^\r?\n$/.test(text.slice(from, to));
-    if (!blank && !header && (hits[next] as number) < to) {
+    if (from < skipTo) {
+      // a blank line after a dropped record: already cut with it
+    } else if (!blank && !header && (hits[next] as number) < to) {
       let cut = to;
-      // Blank lines are no records: they go with the record before them (as `scrubCsv` cuts).
       for (;;) {
         if (text.charCodeAt(cut) === LF) cut += 1;
         else if (text.charCodeAt(cut) === CR && text.charCodeAt(cut + 1) === LF) cut += 2;
@@ -139,13 +142,11 @@ export function scrubCsvOfReaders(text: string, erased: ErasedReaders): Scrubbed
       }
       out.push(text.slice(copied, from));
       copied = cut;
+      skipTo = cut;
       removed += 1;
-      from = cut;
-    } else {
-      if (!blank) header = false;
-      from = to;
-    }
-    while (next < hits.length && (hits[next] as number) < from) next++;
+    } else if (!blank) header = false;
+    from = to;
+    while (next < hits.length && (hits[next] as number) < Math.max(from, skipTo)) next++;
   }
   out.push(text.slice(copied));
   let body = out.join("");
@@ -154,72 +155,8 @@ export function scrubCsvOfReaders(text: string, erased: ErasedReaders): Scrubbed
   return { text: body, removed };
 }
 
-/** The same cut through the parser (a text whose quoting `csvRecordEnd` does not follow). */
-function scrubCsvByParser(text: string, erased: ErasedReaders): Scrubbed {
-  const lines: number[] = [];
-  let line = 1;
-  let at = 0;
-  for (const start of erased.positions(text)) {
-    for (let lf = text.indexOf("\n", at); lf !== -1 && lf < start; lf = text.indexOf("\n", lf + 1)) line++;
-    at = start;
-    if (lines[lines.length - 1] !== line) lines.push(line);
-  }
-  // Records come in order, so one cursor over the (ascending) lines does.
-  let next = 0;
-  return scrubCsv(text, (record, _i, lastLine) => {
-    while (next < lines.length && (lines[next] as number) < record.line) next++;
-    return next < lines.length && (lines[next] as number) <= lastLine;
-  });
-}
-
-const COMMA = 44;
 const LF = 10;
 const CR = 13;
-const QUOTE = 34;
-
-/**
- * Where the CSV record starting at `from` ends (after its LF, or the end of the text), by the rules of
- * `CsvParser` (a field that starts with `"` runs to the next lone quote, `""` escaped, and may span
- * lines; any other field runs to a comma or LF) without building fields; undefined where the parser
- * would refuse the text (a quote left open, a character after a closing quote).
- */
-export function csvRecordEnd(text: string, from: number): number | undefined {
-  const n = text.length;
-  let p = from;
-  // The record's first LF outside quotes ends it: found once per line, not once per field.
-  let lf = -2;
-  for (;;) {
-    if (p < n && text.charCodeAt(p) === QUOTE) {
-      let q = p + 1;
-      for (;;) {
-        const close = text.indexOf('"', q);
-        if (close === -1) return undefined;
-        if (text.charCodeAt(close + 1) === QUOTE) {
-          q = close + 2;
-          continue;
-        }
-        p = close + 1;
-        break;
-      }
-      const c = p < n ? text.charCodeAt(p) : -1;
-      if (c === COMMA) {
-        p += 1;
-        continue;
-      }
-      if (c === LF) return p + 1;
-      if (c === CR && text.charCodeAt(p + 1) === LF) return p + 2;
-      if (c === -1) return n;
-      return undefined;
-    }
-    if (lf !== -1 && lf < p) lf = text.indexOf("\n", p);
-    const comma = text.indexOf(",", p);
-    if (comma !== -1 && (lf === -1 || comma < lf)) {
-      p = comma + 1;
-      continue;
-    }
-    return lf === -1 ? n : lf + 1;
-  }
-}
 
 /** A JSON Lines text (quarantine) without the lines that name an erased reader. */
 export function scrubJsonLines(text: string, erased: ErasedReaders): Scrubbed {

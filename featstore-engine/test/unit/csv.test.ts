@@ -1,6 +1,6 @@
 import { isAppError } from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
-import { CsvParser, formatCsvRecord, readCsvBatches } from "../../src/domain/csv.js";
+import { CsvParser, csvRecordEnds, formatCsvRecord, readCsvBatches } from "../../src/domain/csv.js";
 import { openRawFile } from "../../src/domain/raw-file.js";
 import { chunked } from "./support.js";
 
@@ -72,6 +72,62 @@ describe("CsvParser", () => {
     expect(text).toBe('plain,"with, comma","with ""quote""","multi\nline",\n');
     const parser = new CsvParser();
     expect([...parser.push(text), ...parser.end()].map((r) => r.fields)).toEqual([fields]);
+  });
+});
+
+describe("csvRecordEnds (record boundaries by the parser's own scan)", () => {
+  /** The text cut at the offsets: each piece one record (or one blank line). */
+  const pieces = (text: string) => {
+    const out: string[] = [];
+    let from = 0;
+    for (const to of csvRecordEnds(text)) {
+      out.push(text.slice(from, to));
+      from = to;
+    }
+    return out;
+  };
+
+  it("ends each record after its LF or CRLF, a quoted field spanning lines inside its record", () => {
+    expect(pieces(TEXT)).toEqual([
+      "a,b,c\n",
+      '1,"multi\nline ""quoted"" body","x, y"\n',
+      '2,,"end"\n',
+      '"3","",plain\n',
+    ]);
+    expect(pieces('a,b\r\n1,"x\r\ny"\r\n\r\n\n2,3')).toEqual([
+      "a,b\r\n",
+      '1,"x\r\ny"\r\n',
+      "\r\n",
+      "\n",
+      "2,3",
+    ]);
+  });
+
+  it("delimits exactly the records the parser returns, blank lines apart", async () => {
+    const texts = [TEXT, 'a,b\r\n1,"x\r\ny"\r\n\r\n2,3', 'h\n"",x\n\n"a""b",\n,\n'];
+    for (const text of texts) {
+      const parsed = (await records([text])).map((r) => r.fields);
+      const delimited = await Promise.all(
+        pieces(text)
+          .filter((piece) => !/^\r?\n$/.test(piece))
+          .map(async (piece) => (await records([piece])).map((r) => r.fields)),
+      );
+      expect(delimited.flat()).toEqual(parsed);
+    }
+  });
+
+  it("scans lazily and fails as the parser does on quoting it refuses", () => {
+    const ends = csvRecordEnds('a\nb\n"x"y\n');
+    expect([ends.next().value, ends.next().value]).toEqual([2, 4]);
+    let error: unknown;
+    try {
+      ends.next();
+    } catch (e) {
+      error = e;
+    }
+    expect(isAppError(error, "UNSUPPORTED_INPUT")).toBe(true);
+    expect(String((error as Error).message)).toMatch(/closing quote at line 3/);
+    expect(() => [...csvRecordEnds('a\n"open\nmore')]).toThrow(/inside a quoted field opened at line 2/);
   });
 });
 
