@@ -125,28 +125,30 @@ export function scrubCsvOfReaders(text: string, erased: ErasedReaders): Scrubbed
   let removed = 0;
   let next = 0;
   let header = true;
-  // Set past a dropped record's trailing blank lines: they go with it (as `scrubCsv` cuts).
-  let skipTo = 0;
   let from = 0;
+  // Where the cut in progress starts (a dropped record, then the blank lines after it, which go with it
+  // as `scrubCsv` cuts them), or -1.
+  let cutFrom = -1;
   for (const to of csvRecordEnds(text)) {
-    if (next >= hits.length) break;
     const blank = to - from <= 2 && /^\r?\n$/.test(text.slice(from, to));
-    if (from < skipTo) {
-      // a blank line after a dropped record: already cut with it
-    } else if (!blank && !header && (hits[next] as number) < to) {
-      let cut = to;
-      for (;;) {
-        if (text.charCodeAt(cut) === LF) cut += 1;
-        else if (text.charCodeAt(cut) === CR && text.charCodeAt(cut + 1) === LF) cut += 2;
-        else break;
-      }
-      out.push(text.slice(copied, from));
-      copied = cut;
-      skipTo = cut;
-      removed += 1;
-    } else if (!blank) header = false;
+    if (cutFrom !== -1 && !blank) {
+      out.push(text.slice(copied, cutFrom));
+      copied = from;
+      cutFrom = -1;
+    }
+    if (cutFrom === -1) {
+      if (next >= hits.length) break;
+      if (!blank && !header && (hits[next] as number) < to) {
+        cutFrom = from;
+        removed += 1;
+      } else if (!blank) header = false;
+    }
     from = to;
-    while (next < hits.length && (hits[next] as number) < Math.max(from, skipTo)) next++;
+    while (next < hits.length && (hits[next] as number) < from) next++;
+  }
+  if (cutFrom !== -1) {
+    out.push(text.slice(copied, cutFrom));
+    copied = from;
   }
   out.push(text.slice(copied));
   let body = out.join("");
@@ -154,9 +156,6 @@ export function scrubCsvOfReaders(text: string, erased: ErasedReaders): Scrubbed
   if (!text.endsWith("\n") && body.endsWith("\n")) body = body.slice(0, -1);
   return { text: body, removed };
 }
-
-const LF = 10;
-const CR = 13;
 
 /** A JSON Lines text (quarantine) without the lines that name an erased reader. */
 export function scrubJsonLines(text: string, erased: ErasedReaders): Scrubbed {
