@@ -53,10 +53,23 @@ export type SnapshotResult =
 
 const PARTITION_KEY = /\/source=([^/]+)\/part-\d+\.parquet$/;
 
-async function readAll(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of body) chunks.push(chunk);
-  return Buffer.concat(chunks);
+/**
+ * A body read whole into one buffer of its announced size (a full-scale partition is tens of MB:
+ * collecting the chunks and concatenating them held it twice); chunks beyond or short of `size`
+ * fall back to a concatenation.
+ */
+async function readAll(body: AsyncIterable<Uint8Array>, size: number): Promise<Uint8Array> {
+  const whole = Buffer.allocUnsafeSlow(size);
+  const extra: Uint8Array[] = [];
+  let filled = 0;
+  for await (const chunk of body) {
+    if (extra.length === 0 && filled + chunk.byteLength <= size) {
+      whole.set(chunk, filled);
+      filled += chunk.byteLength;
+    } else extra.push(chunk);
+  }
+  if (extra.length === 0 && filled === size) return whole;
+  return Buffer.concat([whole.subarray(0, filled), ...extra]);
 }
 
 /** A processed partition an erasure rewrote (the rows of the erased readers removed). */
@@ -150,7 +163,7 @@ async function buildFull(deps: SnapshotDeps, fallback?: string): Promise<Snapsho
     task.phase(dataset);
     for (const part of keys.filter((k) => k.dataset === dataset)) {
       const object = await deps.objects.read(bucket, part.key);
-      const bytes = await readAll(object.body);
+      const bytes = await readAll(object.body, object.size);
       etags[part.key] = object.etag;
       const sha256 = createHash("sha256").update(bytes).digest("hex");
       let rowCount: number;
@@ -313,16 +326,10 @@ async function publish(
   }
 
   const updatedAt = now().toISOString();
-  const rows: ColdstartItem[] = built.lists().map((l) => ({
-    listId: l.listId,
-    entries: l.entries,
-    snapshotId,
-    asOf,
-    updatedAt,
-  }));
-  const { coldstart, unchanged } = await writeChangedLists(
+  // The lists live only inside this call: they are garbage before the aggregates are encoded.
+  const { coldstart, unchanged, lists } = await writeChangedLists(
     deps,
-    rows,
+    () => built.lists().map((l) => ({ listId: l.listId, entries: l.entries, snapshotId, asOf, updatedAt })),
     built.onWritten ?? (() => {}),
     built.note,
   );
@@ -355,10 +362,7 @@ async function publish(
     interactions: totals.interactions,
     items: totals.items,
   });
-  log.info(
-    { totals, lists: rows.length, unchanged, coldstart, ...built.mode },
-    "snapshot built and published",
-  );
+  log.info({ totals, lists, unchanged, coldstart, ...built.mode }, "snapshot built and published");
   return { status: "built", manifest, manifestKey, coldstart, ...built.mode };
 }
 
@@ -387,12 +391,13 @@ const digestOf = (entries: unknown) => createHash("sha1").update(JSON.stringify(
  */
 async function writeChangedLists(
   deps: SnapshotDeps,
-  rows: readonly ColdstartItem[],
+  build: () => readonly ColdstartItem[],
   onWritten: (n: number) => void,
   known?: WrittenLists,
-): Promise<{ coldstart: WriteReport; unchanged: number }> {
+): Promise<{ coldstart: WriteReport; unchanged: number; lists: number }> {
   const bucket = deps.buckets.processed;
   const note = known ?? (await readWrittenLists(deps));
+  const rows = build();
   const before = note?.state === "written" ? note.digests : {};
   const token = randomUUID();
   await putWrittenLists(deps, { state: "writing", token });
@@ -410,7 +415,7 @@ async function writeChangedLists(
     for (const [listId, digest] of Object.entries(before)) digests[listId] ??= digest;
     await putWrittenLists(deps, { state: "written", digests });
   } else await deps.objects.delete(bucket, WRITTEN_LISTS_KEY);
-  return { coldstart, unchanged: rows.length - changed.length };
+  return { coldstart, unchanged: rows.length - changed.length, lists: rows.length };
 }
 
 async function readWrittenLists(deps: SnapshotDeps): Promise<WrittenLists | undefined> {
@@ -422,7 +427,7 @@ async function readWrittenLists(deps: SnapshotDeps): Promise<WrittenLists | unde
 async function readOptional(deps: SnapshotDeps, key: string): Promise<Uint8Array | undefined> {
   try {
     const object = await deps.objects.read(deps.buckets.processed, key);
-    return await readAll(object.body);
+    return await readAll(object.body, object.size);
   } catch (error) {
     if ((error as { code?: string }).code === "NOT_FOUND") return undefined;
     throw error;
