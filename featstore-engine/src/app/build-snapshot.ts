@@ -31,6 +31,7 @@ import {
 import { noProgress, type Progress } from "../progress/progress.js";
 import { readColumns } from "./parquet-columns.js";
 import type { EventPublisher, FeatureStore, ObjectStore, WriteReport } from "./ports.js";
+import { readBody } from "./read-body.js";
 
 export interface SnapshotDeps {
   objects: ObjectStore;
@@ -52,25 +53,6 @@ export type SnapshotResult =
   | { status: "empty" };
 
 const PARTITION_KEY = /\/source=([^/]+)\/part-\d+\.parquet$/;
-
-/**
- * A body read whole into one buffer of its announced size (a full-scale partition is tens of MB:
- * collecting the chunks and concatenating them held it twice); chunks beyond or short of `size`
- * fall back to a concatenation.
- */
-async function readAll(body: AsyncIterable<Uint8Array>, size: number): Promise<Uint8Array> {
-  const whole = Buffer.allocUnsafeSlow(size);
-  const extra: Uint8Array[] = [];
-  let filled = 0;
-  for await (const chunk of body) {
-    if (extra.length === 0 && filled + chunk.byteLength <= size) {
-      whole.set(chunk, filled);
-      filled += chunk.byteLength;
-    } else extra.push(chunk);
-  }
-  if (extra.length === 0 && filled === size) return whole;
-  return Buffer.concat([whole.subarray(0, filled), ...extra]);
-}
 
 /** A processed partition an erasure rewrote (the rows of the erased readers removed). */
 export interface RewrittenPartition {
@@ -163,7 +145,7 @@ async function buildFull(deps: SnapshotDeps, fallback?: string): Promise<Snapsho
     task.phase(dataset);
     for (const part of keys.filter((k) => k.dataset === dataset)) {
       const object = await deps.objects.read(bucket, part.key);
-      const bytes = await readAll(object.body, object.size);
+      const bytes = await readBody(object.body, object.size);
       etags[part.key] = object.etag;
       const sha256 = createHash("sha256").update(bytes).digest("hex");
       let rowCount: number;
@@ -427,7 +409,7 @@ async function readWrittenLists(deps: SnapshotDeps): Promise<WrittenLists | unde
 async function readOptional(deps: SnapshotDeps, key: string): Promise<Uint8Array | undefined> {
   try {
     const object = await deps.objects.read(deps.buckets.processed, key);
-    return await readAll(object.body, object.size);
+    return await readBody(object.body, object.size);
   } catch (error) {
     if ((error as { code?: string }).code === "NOT_FOUND") return undefined;
     throw error;
