@@ -3,6 +3,7 @@ export * from "./aws/erasure-tables.js";
 export * from "./aws/errors.js";
 export * from "./aws/pooled-http-handler.js";
 export * from "./bundle/read-bundle.js";
+export * from "./config/engine-runtime.js";
 export * from "./config/env.js";
 export * from "./contracts/api.js";
 export * from "./contracts/api-scopes.js";
