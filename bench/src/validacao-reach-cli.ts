@@ -126,7 +126,7 @@ function modelHits(
     observe: (read) => live.record(read),
     rebuild: () => {
       // As the api: the snapshot's world until a read after it arrives.
-      if (live.latest > bundle.manifest.asOf) world = worldOf(catalogue, undefined, live.tables());
+      if (live.moved) world = worldOf(catalogue, undefined, live.tables());
       rebuilds++;
     },
     listOf: (visit) => listIn(world)(visit),

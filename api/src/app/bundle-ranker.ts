@@ -83,7 +83,6 @@ export class WorldRanker implements Ranker {
     private readonly scorer: Scorer,
     private readonly catalogue: () => ArticleCatalogue,
     popularity?: LivePopularity,
-    private readonly snapshotAsOf?: number,
   ) {
     this.live =
       popularity === undefined
@@ -105,9 +104,7 @@ export class WorldRanker implements Ranker {
   /** Builds the world and swaps it in whole: a request sees the old world or the new one. */
   #build(popularity: LivePopularity | undefined): void {
     const catalogue = this.catalogue();
-    const moved =
-      popularity !== undefined && popularity.latest > (this.snapshotAsOf ?? Number.POSITIVE_INFINITY);
-    const world = this.worldOf(catalogue, undefined, moved ? popularity.tables() : undefined);
+    const world = this.worldOf(catalogue, undefined, popularity?.moved ? popularity.tables() : undefined);
     this.#world = { catalogue, world };
   }
 
@@ -137,6 +134,5 @@ export function bundleRanker(
     catalogue,
     // The feed admits only loaded articles' reads, so the tables hold catalogue pages only.
     options.live === true ? bundleLivePopularity(bundle, () => true) : undefined,
-    bundle.manifest.asOf,
   );
 }

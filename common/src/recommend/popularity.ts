@@ -144,6 +144,11 @@ export class LivePopularity {
     return this.#latest;
   }
 
+  /** True once a read after the base's reference time was accepted (the tables moved from the base). */
+  get moved(): boolean {
+    return this.#latest > this.#base.asOf;
+  }
+
   /** Reads accepted since the last `tables()`. */
   get pending(): number {
     return this.#pending;

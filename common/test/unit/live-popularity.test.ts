@@ -105,7 +105,9 @@ describe("LivePopularity: the snapshot's tables advanced with later reads", () =
     expect(live.record({ page: P(1), timestamp: AS_OF })).toBe(false);
     expect(live.record({ page: P(1), timestamp: AS_OF - HOUR })).toBe(false);
     expect(live.record({ page: P(3), timestamp: AS_OF + HOUR })).toBe(false);
+    expect(live.moved).toBe(false);
     expect(live.record({ page: P(50), timestamp: AS_OF + 2 * HOUR })).toBe(true);
+    expect(live.moved).toBe(true);
     const tables = live.tables();
     expect(tables.asOf).toBe(AS_OF + 2 * HOUR);
     expect(tables.popularity.get(P(50))).toBe(1);
