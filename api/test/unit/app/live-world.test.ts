@@ -140,6 +140,19 @@ describe("the live world of a served version", () => {
     expect(next.world().features.popularity(p(10))).toBeGreaterThan(2.9);
   });
 
+  it("hands the live worlds pages and times only, never the reader", () => {
+    const seen: object[] = [];
+    const world = { observe: (r: object) => seen.push(r), pending: () => 0, rebuild: () => undefined };
+    const model = new SwitchableModelProvider();
+    model.set({ modelVersion: "1", live: world, recommend: () => Promise.reject(new Error("unused")) });
+    const feed = new LiveReadsFeed({ models: [model], admits: () => true }, OPTIONS);
+    feed.record(reads(p(10), 2, AS_OF + HOUR));
+    expect(seen).toEqual([
+      { page: p(10), timestamp: AS_OF + HOUR },
+      { page: p(10), timestamp: AS_OF + HOUR + 1 },
+    ]);
+  });
+
   it("leaves a version without a live world untouched", async () => {
     const cat = catalogue([10]);
     const model = new SwitchableModelProvider();
