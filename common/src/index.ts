@@ -32,6 +32,7 @@ export * from "./online/attribution.js";
 export * from "./recommend/baseline-scorers.js";
 export * from "./recommend/content-index.js";
 export * from "./recommend/network-scorer.js";
+export * from "./recommend/popularity.js";
 export * from "./recommend/recommend.js";
 export * from "./recommend/world.js";
 export * from "./util/random.js";

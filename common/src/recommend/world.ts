@@ -9,6 +9,7 @@ import type { LoadedBundle } from "../bundle/read-bundle.js";
 import type { CovisitationTable, PopularityTable } from "../contracts/model-bundle.js";
 import type { ArticleFeatureSource, FeatureContext } from "../features/feature-builder.js";
 import { ContentIndex, topK } from "./content-index.js";
+import type { PopularityTables } from "./popularity.js";
 
 const HOUR_MS = 3_600_000;
 
@@ -178,17 +179,21 @@ export function tableStructures(
  * The worlds a bundle serves: its reference time, candidate budgets and tables (converted once) over
  * any catalogue. The api builds one over the articles it has loaded on each refresh (every read of a
  * reader counts); training over the snapshot's articles, to evaluate exactly what the api will serve.
+ * With `live` (the bundle's tables advanced with the reads since its reference time: `LivePopularity`),
+ * the world is that of `live.asOf`: the catalogue's articles issued before it, ages and freshness
+ * counted from it, its popularity; without, the bundle's own.
  */
 export function bundleWorlds(
   bundle: Pick<LoadedBundle, "manifest" | "popularity" | "covisitation">,
-): (catalogue: ArticleCatalogue, readsBefore?: number) => RecommendationWorld {
+): (catalogue: ArticleCatalogue, readsBefore?: number, live?: PopularityTables) => RecommendationWorld {
   const structures = tableStructures(bundle.popularity, bundle.covisitation);
-  return (catalogue, readsBefore = Number.POSITIVE_INFINITY) =>
+  return (catalogue, readsBefore = Number.POSITIVE_INFINITY, live = undefined) =>
     buildRecommendationWorld({
-      asOf: bundle.manifest.asOf,
+      asOf: live?.asOf ?? bundle.manifest.asOf,
       readsBefore,
       catalogue,
       candidates: bundle.manifest.candidates,
       ...structures,
+      ...(live === undefined ? {} : { popularity: live.popularity, popularityScales: live.popularityScales }),
     });
 }
