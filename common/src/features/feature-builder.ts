@@ -292,11 +292,20 @@ class Postings {
 
   /** dots[slot] += Σ over shared buckets of a's weight × the slot's weight, in a's bucket order. */
   accumulate(a: SparseVector, dots: Float64Array): void {
+    // Everything the loop reads held in locals: V8 does not hoist a typed array's length or an
+    // object's fields out of a loop that stores to another typed array.
+    const indices = a.indices;
+    const values = a.values;
+    const n = indices.length;
     const keys = this.#keys;
     const mask = this.#mask;
+    const starts = this.#start;
+    const ends = this.#end;
+    const slots = this.#slots;
+    const weights = this.#weights;
     const bits = present;
-    for (let k = 0; k < a.indices.length; k++) {
-      const bucket = a.indices[k] as number;
+    for (let k = 0; k < n; k++) {
+      const bucket = indices[k] as number;
       const f = bucket & FILTER_MASK;
       if (((bits[f >>> 5] as number) & (1 << (f & 31))) === 0) continue;
       let c = homeCell(bucket, mask);
@@ -306,11 +315,11 @@ class Postings {
         key = keys[c] as number;
       }
       if (key === -1) continue;
-      const w = a.values[k] as number;
-      const end = this.#end[c] as number;
-      for (let p = this.#start[c] as number; p < end; p++) {
-        const slot = this.#slots[p] as number;
-        dots[slot] = (dots[slot] as number) + w * (this.#weights[p] as number);
+      const w = values[k] as number;
+      const end = ends[c] as number;
+      for (let p = starts[c] as number; p < end; p++) {
+        const slot = slots[p] as number;
+        dots[slot] = (dots[slot] as number) + w * (weights[p] as number);
       }
     }
   }
@@ -392,7 +401,7 @@ class ReaderFeatureState {
     if (a?.vector !== undefined && slots > 0) {
       const av = a.vector;
       const dots = this.#dots;
-      dots.fill(0);
+      for (let slot = 0; slot < slots; slot++) dots[slot] = 0;
       this.#postings.accumulate(av, dots);
       for (let slot = 0; slot < slots; slot++) {
         const nb = this.#norm[slot] as number;
@@ -550,8 +559,10 @@ export function buildModelInputs(
       section[r] = row.section;
       region[r] = row.region;
       const at = r * NUMERIC_FEATURE_COUNT;
-      numeric.set(readerScaled, at);
-      numeric.set(row.scaled, at + ARTICLE_FROM);
+      // Element by element: `set` on a few values costs more than the copy.
+      for (let k = 0; k < READER_FEATURES; k++) numeric[at + k] = readerScaled[k] as number;
+      const scaled = row.scaled;
+      for (let k = 0; k < ARTICLE_FEATURES; k++) numeric[at + ARTICLE_FROM + k] = scaled[k] as number;
       reader.crossFeatures(page, a, row.norm, cross);
       for (let k = 0; k < CROSS_FEATURES; k++)
         numeric[at + CROSS_FROM + k] = scale(norm, CROSS_FROM + k, cross[k] as number);
