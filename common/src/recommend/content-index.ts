@@ -45,14 +45,19 @@ export function selectTopByValue(
       if (!(vi > vw || (vi === vw && ti < (ties[w] as number)))) continue;
     }
     if (skip?.(i)) continue;
-    let at = kept === k ? k - 1 : kept++;
-    for (; at > 0; at--) {
-      const p = top[at - 1] as number;
+    // Its place by binary search (ties are common, and a tie costs a string comparison), then a shift.
+    let lo = 0;
+    let hi = kept === k ? k - 1 : kept++;
+    const last = hi;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const p = top[mid] as number;
       const vp = values[p] as number;
-      if (!(vi > vp || (vi === vp && ti < (ties[p] as number)))) break;
-      top[at] = p;
+      if (vi > vp || (vi === vp && ti < (ties[p] as number))) hi = mid;
+      else lo = mid + 1;
     }
-    top[at] = i;
+    for (let at = last; at > lo; at--) top[at] = top[at - 1] as number;
+    top[lo] = i;
   }
   return top;
 }
