@@ -84,7 +84,11 @@ export interface CovisitedArticles {
 
 const NO_NEIGHBOURS: CovisitedArticles = { pages: [], scores: [] };
 
-/** The world of a reference time; only articles issued before `asOf` exist in it. */
+/**
+ * The world of a reference time; only articles issued before `asOf` exist in it. A world is a snapshot
+ * of its catalogue: it reads each article's source once (a catalogue that changes makes a new world,
+ * as the api's refresh does).
+ */
 export function buildRecommendationWorld(inputs: WorldInputs): RecommendationWorld {
   const { asOf, catalogue, popularity, popularityScales, covisitation, candidates } = inputs;
   const freshFrom = asOf - candidates.freshHours * HOUR_MS;
@@ -96,7 +100,18 @@ export function buildRecommendationWorld(inputs: WorldInputs): RecommendationWor
     if (issued >= freshFrom) fresh.set(page, popularity.get(page) ?? 0);
   }
   const popularRanking = topK(fresh, Math.max(candidates.popular * 3, 300));
-  const article = (page: string) => (known.has(page) ? catalogue.get(page) : undefined);
+  // The catalogue's source of an article, read once per world and kept for the articles asked for (the
+  // features ask for every candidate's, the profile for every read's): one lookup per call after that.
+  const sources = new Map<string, ArticleFeatureSource | null>();
+  const article = (page: string): ArticleFeatureSource | undefined => {
+    let source = sources.get(page);
+    if (source === undefined) {
+      if (!known.has(page)) return undefined;
+      source = catalogue.get(page) ?? null;
+      sources.set(page, source);
+    }
+    return source ?? undefined;
+  };
   const freshArticles: ArticleFeatureSource[] = [];
   for (const page of fresh.keys()) {
     const a = catalogue.get(page);
