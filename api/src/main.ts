@@ -104,6 +104,7 @@ async function main(): Promise<void> {
         {
           models: challengerOn ? [model, challenger] : [model],
           admits: (page) => data.article(page) !== undefined,
+          clock: systemClock,
           logger,
         },
         {

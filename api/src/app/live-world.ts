@@ -1,5 +1,5 @@
 import type { Logger, TimedRead } from "@gplay/common";
-import type { LiveWorld, ModelProvider } from "./ports.js";
+import type { Clock, LiveWorld, ModelProvider } from "./ports.js";
 
 export interface LiveReadsOptions {
   /** A served world with reads counted since its last build is rebuilt at least this often. */
@@ -17,6 +17,8 @@ export interface LiveReadsDeps {
   models: readonly ModelProvider[];
   /** True for a page this task has loaded (its catalogue): other pages' reads wait. */
   admits: (page: string) => boolean;
+  /** This task's clock: a click stamped later than its receipt (a client's clock ahead) counts at receipt. */
+  clock: Clock;
   logger?: Logger;
 }
 
@@ -51,7 +53,7 @@ export class LiveReadsFeed {
   record(reads: readonly TimedRead[]): void {
     const worlds = this.#worlds();
     for (const read of reads) {
-      const r = { page: read.page, timestamp: read.timestamp };
+      const r = { page: read.page, timestamp: Math.min(read.timestamp, this.deps.clock.now()) };
       if (!this.deps.admits(r.page)) {
         this.#wait(r);
         continue;

@@ -156,10 +156,12 @@ export class LivePopularity {
 
   /**
    * Counts a read. Ignored (false) when it is at or before the base's reference time (the snapshot
-   * counted it) or `admits` refuses its page.
+   * counted it), more than `LIVE_MAX_LEAD_MS` after the latest read so far (a wrong clock), or
+   * `admits` refuses its page.
    */
   record(read: TimedRead): boolean {
-    if (!(read.timestamp > this.#base.asOf) || !this.admits(read.page)) return false;
+    if (!(read.timestamp > this.#base.asOf)) return false;
+    if (read.timestamp > this.#latest + LIVE_MAX_LEAD_MS || !this.admits(read.page)) return false;
     // Far ahead of the reference, exp(+rate · gap) would lose range: rescale first (rare).
     if (read.timestamp - this.#reference > REBASE_AFTER_MS) this.#rebase(read.timestamp);
     const age = this.#reference - read.timestamp;
@@ -220,6 +222,15 @@ export class LivePopularity {
     }
   }
 }
+
+/**
+ * How far past the tables' latest read a read may be and still move them. The reference time is the
+ * latest read's, so one read with a wrong clock (a client's, or a receipt time stamped on a replay of
+ * old data) would otherwise age every article by the gap at once: the fresh window would empty and
+ * every count decay to nothing. A read further ahead is refused; the next snapshot's bundle re-anchors
+ * the tables.
+ */
+export const LIVE_MAX_LEAD_MS = 7 * 24 * HOUR_MS;
 
 /** Gap after which a read rescales the values first (2^24 at the shortest half-life of an hour). */
 const REBASE_AFTER_MS = 24 * HOUR_MS;

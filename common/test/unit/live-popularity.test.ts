@@ -9,6 +9,7 @@ import {
   decayedReadScales,
   decayedReads,
   FEATURE_SCHEMA_VERSION,
+  LIVE_MAX_LEAD_MS,
   LivePopularity,
   mapCatalogue,
   POPULARITY_SCALES_HOURS,
@@ -154,6 +155,17 @@ describe("LivePopularity: the snapshot's tables advanced with later reads", () =
     const tables = live.tables();
     expect([...tables.popularity]).toEqual([[P(1), 7.25]]);
     expect(tables.popularityScales.get(P(20))).toEqual(POPULARITY_SCALES_HOURS.map(() => 1));
+  });
+
+  it("refuses a read further than LIVE_MAX_LEAD_MS past the latest one (a wrong clock), and moves on from there", () => {
+    const live = new LivePopularity(base([], 6), () => true);
+    expect(live.record({ page: P(1), timestamp: AS_OF + LIVE_MAX_LEAD_MS + 1 })).toBe(false);
+    expect(live.moved).toBe(false);
+    expect(live.record({ page: P(1), timestamp: AS_OF + HOUR })).toBe(true);
+    expect(live.record({ page: P(2), timestamp: AS_OF + HOUR + LIVE_MAX_LEAD_MS + 1 })).toBe(false);
+    expect(live.latest).toBe(AS_OF + HOUR);
+    expect(live.record({ page: P(2), timestamp: AS_OF + HOUR + LIVE_MAX_LEAD_MS })).toBe(true);
+    expect(live.tables().asOf).toBe(AS_OF + HOUR + LIVE_MAX_LEAD_MS);
   });
 
   it("returns tables that later reads leave unchanged", () => {

@@ -47,6 +47,8 @@ const OPTIONS: LiveReadsOptions = {
   recentReads: 100,
   waitingReads: 100,
 };
+/** The task's wall clock, long after the test's data (as when old data is replayed). */
+const WALL = { now: () => AS_OF + 365 * 24 * HOUR };
 const nobody = { interactions: [], userType: "Non-Logged" as const };
 const top = async (ranker: ReturnType<typeof bundleRanker>, k = 3) =>
   (await ranker.recommend(nobody, { k, exclude: { has: () => false } })).items.map((i) => i.page);
@@ -58,7 +60,7 @@ function served(cat: () => ArticleCatalogue, options: LiveReadsOptions = OPTIONS
   const ranker = bundleRanker("1", bundle(), cat, { live: true });
   model.set(ranker);
   const feed = new LiveReadsFeed(
-    { models: [model], admits: (page) => cat().get(page) !== undefined },
+    { models: [model], admits: (page) => cat().get(page) !== undefined, clock: WALL },
     options,
   );
   return { model, ranker, feed };
@@ -145,7 +147,7 @@ describe("the live world of a served version", () => {
     const world = { observe: (r: object) => seen.push(r), pending: () => 0, rebuild: () => undefined };
     const model = new SwitchableModelProvider();
     model.set({ modelVersion: "1", live: world, recommend: () => Promise.reject(new Error("unused")) });
-    const feed = new LiveReadsFeed({ models: [model], admits: () => true }, OPTIONS);
+    const feed = new LiveReadsFeed({ models: [model], admits: () => true, clock: WALL }, OPTIONS);
     feed.record(reads(p(10), 2, AS_OF + HOUR));
     expect(seen).toEqual([
       { page: p(10), timestamp: AS_OF + HOUR },
@@ -153,12 +155,43 @@ describe("the live world of a served version", () => {
     ]);
   });
 
+  it("counts a click stamped after its receipt (a client's clock ahead) at its receipt time", () => {
+    const seen: { timestamp: number }[] = [];
+    const world = {
+      observe: (r: { timestamp: number }) => seen.push(r),
+      pending: () => 0,
+      rebuild: () => undefined,
+    };
+    const model = new SwitchableModelProvider();
+    model.set({ modelVersion: "1", live: world, recommend: () => Promise.reject(new Error("unused")) });
+    const receipt = AS_OF + 2 * HOUR;
+    const feed = new LiveReadsFeed(
+      { models: [model], admits: () => true, clock: { now: () => receipt } },
+      OPTIONS,
+    );
+    feed.record([{ userId: "u", page: p(10), timestamp: AS_OF + 5 * HOUR }]);
+    expect(seen.map((r) => r.timestamp)).toEqual([receipt]);
+  });
+
+  it("does not let one read stamped far ahead of the others age every article at once", async () => {
+    const cat = catalogue([10]);
+    const { ranker, feed } = served(() => cat);
+    const twin = served(() => cat);
+    for (const f of [feed, twin.feed]) f.record(reads(p(10), 3, AS_OF + HOUR));
+    feed.record(reads(p(6), 1, AS_OF + 30 * 24 * HOUR)); // a wrong clock, 30 days on
+    for (const f of [feed, twin.feed]) f.rebuild();
+    expect(ranker.world().asOf).toBe(AS_OF + HOUR + 2);
+    expect(ranker.world().popularRanking).toEqual(twin.ranker.world().popularRanking);
+    expect(ranker.world().features.popularity(p(6))).toBe(twin.ranker.world().features.popularity(p(6)));
+    expect(await top(ranker)).toEqual(await top(twin.ranker));
+  });
+
   it("leaves a version without a live world untouched", async () => {
     const cat = catalogue([10]);
     const model = new SwitchableModelProvider();
     const ranker = bundleRanker("1", bundle(), () => cat);
     model.set(ranker);
-    const feed = new LiveReadsFeed({ models: [model], admits: () => true }, OPTIONS);
+    const feed = new LiveReadsFeed({ models: [model], admits: () => true, clock: WALL }, OPTIONS);
     feed.record(reads(p(10), 5, AS_OF + 2 * HOUR));
     feed.rebuild();
     expect(ranker.live).toBeUndefined();
