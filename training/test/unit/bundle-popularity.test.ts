@@ -13,8 +13,9 @@ import { describe, expect, it } from "@jest/globals";
 import { type BaselineStrategy, bundleTables } from "../../src/domain/baselines.js";
 import { HOUR_MS, type TrainingData } from "../../src/domain/data.js";
 import { buildWorld, DEFAULT_CANDIDATES, type ServingPopularity } from "../../src/domain/world.js";
+import { pageId, readAt } from "./helpers.js";
 
-const P = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+const P = pageId;
 const AS_OF = 60 * HOUR_MS;
 
 /** Pages 1–3 read before the snapshot; page 9 issued an hour after it. */
@@ -28,14 +29,7 @@ function dataset(): TrainingData {
     [2, 51],
     [3, 58],
   ] as const;
-  const log = hours.map(([page, hour]) => ({
-    page: P(page),
-    timestamp: hour * HOUR_MS,
-    clicks: 0,
-    timeOnPageMs: 10_000,
-    scrollPercentage: 30,
-    pageVisits: 1,
-  }));
+  const log = hours.map(([page, hour]) => readAt(page, hour));
   const readers = new Map([["a", { userId: "a", userType: "Logged" as const, log }]]);
   const issued = new Map([
     [1, 5 * HOUR_MS],
