@@ -14,6 +14,7 @@ import {
   mapCatalogue,
   POPULARITY_SCALES_HOURS,
   type PopularityTables,
+  popularityTableSchema,
   recentBufferCounts,
   servesRecentBuffer,
   type TimedRead,
@@ -256,6 +257,22 @@ describe("bundleWorlds with live tables", () => {
     const still = bundleLivePopularity({ ...buffered, popularity: unsaid }, () => true);
     still.record({ page: P(3), timestamp: AS_OF + HOUR });
     expect([...still.tables().popularity]).toEqual(unsaid.entries);
+  });
+
+  it("reads a popularity table written before the buffer record, and one with it", () => {
+    const old = popularityTableSchema.parse({ asOf: AS_OF, halfLifeHours: 6, entries: [[P(1), 3]] });
+    expect(old.buffer).toBeUndefined();
+    expect(old.scales).toEqual({});
+    const recorded = popularityTableSchema.parse({
+      asOf: AS_OF,
+      halfLifeHours: 6,
+      entries: [[P(1), 1.5]],
+      buffer: { reads: 2, pages: [P(1)], decayed: [[P(1), 3]] },
+    });
+    expect(recorded.buffer).toEqual({ reads: 2, pages: [P(1)], decayed: [[P(1), 3]] });
+    expect(() =>
+      popularityTableSchema.parse({ ...recorded, buffer: { reads: 0, pages: [], decayed: [] } }),
+    ).toThrow();
   });
 
   it("knows which bundles serve a recent-click buffer", () => {

@@ -31,11 +31,11 @@ import type * as TfModule from "@tensorflow/tfjs";
 import { writeBundle, writeBundleTables } from "../adapters/bundle-dir.js";
 import {
   type BaselineName,
+  bundleTables,
   evaluateBaselines,
   noveltyBasis,
   ratiosToBestBaseline,
   type SegmentRatios,
-  strategyPopularity,
   strategyWorld,
   tuneBaselines,
 } from "../domain/baselines.js";
@@ -53,7 +53,7 @@ import {
   validationCases,
   windowCases,
 } from "../domain/split.js";
-import { covisitationTable, DEFAULT_COVISITATION, popularityTable } from "../domain/structures.js";
+import { DEFAULT_COVISITATION } from "../domain/structures.js";
 import { buildWorld, type CandidateOptions, DEFAULT_CANDIDATES, profileIn } from "../domain/world.js";
 import { forwardPassOf } from "../model/forward-pass-of.js";
 import { buildRecommender, priorShrinkage } from "../model/recommender.js";
@@ -325,18 +325,12 @@ export async function trainAndEvaluate(
       },
       params: { ...params },
     });
+    const { halfLifeHours: _, ...modelTables } = bundleTables(fullWorld);
     await writeBundle(bundleDir, model, {
       manifest,
       vocabularies: vocab,
       normalisation,
-      popularity: popularityTable(
-        fullWorld.popularity,
-        fullWorld.popularityScales,
-        data.asOf,
-        candidates.popularityHalfLifeHours,
-        fullWorld.servingBuffer && { ...fullWorld.servingBuffer, decayed: fullWorld.decayed },
-      ),
-      covisitation: covisitationTable(fullWorld.covisitation, DEFAULT_COVISITATION.topK),
+      ...modelTables,
     });
 
     await deps.onBundle?.(bundleDir);
@@ -715,7 +709,7 @@ async function registerBaseline(
 ): Promise<string> {
   const { fullWorld, evaluation, work } = run;
   const strategy = evaluation.tuned.strategies[name];
-  const halfLifeHours = strategy.params.halfLifeHours ?? fullWorld.candidates.popularityHalfLifeHours;
+  const { halfLifeHours, ...tables } = bundleTables(fullWorld, strategy);
   const dir = path.join(work, "baseline");
   await writeBundleTables(dir, {
     manifest: {
@@ -724,13 +718,7 @@ async function registerBaseline(
       candidates: { ...run.manifest.candidates, popularityHalfLifeHours: halfLifeHours },
       files: { popularity: BUNDLE_FILES.popularity, covisitation: BUNDLE_FILES.covisitation },
     },
-    popularity: popularityTable(
-      strategyPopularity(fullWorld, strategy),
-      fullWorld.popularityScales,
-      fullWorld.asOf,
-      halfLifeHours,
-    ),
-    covisitation: covisitationTable(fullWorld.covisitation, DEFAULT_COVISITATION.topK),
+    ...tables,
   });
   await deps.tracker.uploadDir(runId, dir, BASELINE_ARTIFACT_DIR);
   return deps.registry.registerVersion(
@@ -759,20 +747,15 @@ async function registerRefreshedChampion(
   champion: { dir: string; manifest: BundleManifest },
   tags: Record<string, string>,
 ): Promise<string> {
-  const { fullWorld } = run;
   const { strategy } = champion.manifest;
-  const popularity =
-    strategy.kind === "baseline"
-      ? strategyPopularity(fullWorld, { name: strategy.name, params: strategy.params })
-      : fullWorld.popularity;
-  const candidates =
-    strategy.kind === "baseline"
-      ? {
-          ...run.manifest.candidates,
-          popularityHalfLifeHours:
-            strategy.params.halfLifeHours ?? run.manifest.candidates.popularityHalfLifeHours,
-        }
-      : run.manifest.candidates;
+  // A model champion serves the popularity it was just re-evaluated with (this run's: decayed or a
+  // buffer), and its params say which, so the api knows what its table holds.
+  const { halfLifeHours, ...tables } = bundleTables(
+    run.fullWorld,
+    strategy.kind === "baseline" ? { name: strategy.name, params: strategy.params } : undefined,
+  );
+  const servingPopularity: Record<string, string | number | boolean> =
+    strategy.kind === "baseline" ? {} : { serving_popularity: run.manifest.params.serving_popularity ?? "" };
   const dir = path.join(run.work, "refresh");
   await cp(champion.dir, dir, { recursive: true });
   await writeBundleTables(dir, {
@@ -781,16 +764,14 @@ async function registerRefreshedChampion(
       createdAt: run.manifest.createdAt,
       snapshot: run.manifest.snapshot,
       asOf: run.manifest.asOf,
-      candidates,
-      params: { ...champion.manifest.params, refreshed_from: tags["gplay.refreshed_from"] ?? "" },
+      candidates: { ...run.manifest.candidates, popularityHalfLifeHours: halfLifeHours },
+      params: {
+        ...champion.manifest.params,
+        ...servingPopularity,
+        refreshed_from: tags["gplay.refreshed_from"] ?? "",
+      },
     },
-    popularity: popularityTable(
-      popularity,
-      fullWorld.popularityScales,
-      fullWorld.asOf,
-      candidates.popularityHalfLifeHours,
-    ),
-    covisitation: covisitationTable(fullWorld.covisitation, DEFAULT_COVISITATION.topK),
+    ...tables,
   });
   await deps.tracker.uploadDir(runId, dir, REFRESH_ARTIFACT_DIR);
   return deps.registry.registerVersion(

@@ -30,7 +30,15 @@ import {
 } from "./metrics.js";
 import { servedLists } from "./served-lists.js";
 import type { EvalCase } from "./split.js";
-import { popularityAt, recentBufferAt } from "./structures.js";
+import {
+  type CovisitationOptions,
+  covisitationTable,
+  DEFAULT_COVISITATION,
+  popularityAt,
+  popularityTable,
+  recentBuffer,
+  type ServedPopularity,
+} from "./structures.js";
 import type { ServingPopularity, World } from "./world.js";
 
 export { BASELINE_NAMES, type BaselineName };
@@ -64,19 +72,48 @@ export interface TunedBaselines {
   grid: Record<string, number>;
 }
 
+/**
+ * The popularity a bundle serves, at the world's cut and reference time: the model's (no strategy: the
+ * world's own, decayed or a recent-click buffer) or a baseline strategy's. A recent-click buffer comes
+ * with what advancing it needs, so every bundle that serves one (the model's popular tier, the
+ * recent-buffer baseline, a refreshed champion) records it the same way and the api's live world
+ * moves it with the clicks `/events` accepts.
+ */
+export function servedPopularity(world: World, strategy?: BaselineStrategy): ServedPopularity {
+  const base = world.candidates.popularityHalfLifeHours;
+  if (strategy === undefined)
+    return {
+      popularity: world.popularity,
+      halfLifeHours: base,
+      ...(world.servingBuffer === undefined ? {} : { buffer: world.servingBuffer }),
+    };
+  const halfLifeHours = strategy.params.halfLifeHours ?? base;
+  const decayed =
+    halfLifeHours === base
+      ? world.decayed
+      : popularityAt(world.data.events, world.cut, halfLifeHours, world.asOf);
+  if (strategy.name !== "recent-buffer") return { popularity: decayed, halfLifeHours };
+  const reads = strategy.params.reads ?? BUFFER_GRID_READS[2];
+  return { ...recentBuffer(world.data.events, world.cut, reads, decayed), halfLifeHours };
+}
+
 /** The popularity a strategy serves with, at the world's cut and reference time. */
 export function strategyPopularity(world: World, strategy: BaselineStrategy): Map<string, number> {
-  if (strategy.name === "recent-buffer")
-    return recentBufferAt(
-      world.data.events,
-      world.cut,
-      strategy.params.reads ?? BUFFER_GRID_READS[2],
-      world.popularity,
-    );
-  const h = strategy.params.halfLifeHours ?? world.candidates.popularityHalfLifeHours;
-  return h === world.candidates.popularityHalfLifeHours
-    ? world.decayed
-    : popularityAt(world.data.events, world.cut, h, world.asOf);
+  return servedPopularity(world, strategy).popularity;
+}
+
+/** A bundle's candidate tables in `world`: its served popularity (see `servedPopularity`) and co-visitation. */
+export function bundleTables(
+  world: World,
+  strategy?: BaselineStrategy,
+  covisitation: Pick<CovisitationOptions, "topK"> = DEFAULT_COVISITATION,
+) {
+  const served = servedPopularity(world, strategy);
+  return {
+    halfLifeHours: served.halfLifeHours,
+    popularity: popularityTable(served, world.popularityScales, world.asOf),
+    covisitation: covisitationTable(world.covisitation, covisitation.topK),
+  };
 }
 
 /** The world a strategy is served in: `world` with the strategy's popularity (and its half-life). */

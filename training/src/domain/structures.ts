@@ -33,17 +33,36 @@ export const popularityScalesAt: (
 ) => Map<string, number[]> = decayedReadScales;
 
 /**
- * Counts of each page among the `n` latest reads before `cut`; pages outside the buffer keep a
- * tie-breaking fraction of their decayed popularity (`tieBreak`, below one read), so every read page
- * has an order (common's `recentBufferCounts`, the definition the api advances).
+ * A recent-click buffer: the pages of the `reads` latest reads before `cut`, their counts (common's
+ * `recentBufferCounts`, the definition the api advances: pages outside the buffer keep a fraction of
+ * `decayed`, below one read, so every read page has an order), and what advancing the buffer with
+ * later reads needs (`buffer`, the bundle's `popularity.buffer`). The one way training builds a buffer.
  */
-export function recentBufferAt(
+export function recentBuffer(
   events: TrainingData["events"],
   cut: number,
-  n: number,
-  tieBreak: ReadonlyMap<string, number> = new Map(),
-): Map<string, number> {
-  return recentBufferCounts(recentPagesAt(events, cut, n), tieBreak);
+  reads: number,
+  decayed: ReadonlyMap<string, number>,
+): { popularity: Map<string, number>; buffer: ServedBuffer } {
+  const pages = recentPagesAt(events, cut, reads);
+  return { popularity: recentBufferCounts(pages, decayed), buffer: { reads, pages, decayed } };
+}
+
+/** What advancing a serving buffer needs: its size, its pages (oldest read first), the tie-break. */
+export interface ServedBuffer {
+  reads: number;
+  pages: readonly string[];
+  decayed: ReadonlyMap<string, number>;
+}
+
+/**
+ * The popularity a bundle serves: decayed reads with `halfLifeHours`, or a recent-click buffer's
+ * counts with what advancing it needs.
+ */
+export interface ServedPopularity {
+  popularity: Map<string, number>;
+  halfLifeHours: number;
+  buffer?: ServedBuffer;
 }
 
 /** The pages of the `n` latest reads before `cut`, oldest first. */
@@ -114,17 +133,17 @@ export function covisitationAt(
   return out;
 }
 
+/** A bundle's popularity table: the served popularity as of `asOf`, and a serving buffer's record. */
 export function popularityTable(
-  pop: Map<string, number>,
+  served: ServedPopularity,
   scales: ReadonlyMap<string, readonly number[]>,
   asOf: number,
-  halfLifeHours: number,
-  buffer?: { reads: number; pages: readonly string[]; decayed: ReadonlyMap<string, number> },
 ): PopularityTable {
-  const entries = [...pop].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const entries = [...served.popularity].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const { buffer } = served;
   return {
     asOf,
-    halfLifeHours,
+    halfLifeHours: served.halfLifeHours,
     entries,
     scales: Object.fromEntries([...scales].map(([p, v]) => [p, [...v]])),
     ...(buffer === undefined

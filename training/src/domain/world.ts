@@ -16,7 +16,6 @@ import {
   type ReaderProfile,
   type RecommendationWorld,
   readerProfile,
-  recentBufferCounts,
   type VocabularyIndex,
 } from "@gplay/common";
 import type { Article, TrainingData } from "./data.js";
@@ -27,7 +26,8 @@ import {
   popularityAt,
   popularityScalesAt,
   readCountsAt,
-  recentPagesAt,
+  recentBuffer,
+  type ServedBuffer,
 } from "./structures.js";
 
 export type { CandidateOptions };
@@ -42,8 +42,8 @@ export interface World {
   popularity: Map<string, number>;
   /** Decayed reads with the candidates' half-life (the same map as `popularity` unless a buffer serves). */
   decayed: Map<string, number>;
-  /** When a recent-click buffer serves: its size and pages (oldest read first), for the bundle. */
-  servingBuffer: { reads: number; pages: string[] } | undefined;
+  /** When a recent-click buffer serves: what advancing it needs, for the bundle. */
+  servingBuffer: ServedBuffer | undefined;
   popularityScales: Map<string, number[]>;
   readCounts: Map<string, number>;
   totalReads: number;
@@ -79,11 +79,12 @@ export function buildWorld(
 ): World {
   const asOf = times.asOf ?? cut;
   const decayed = popularityAt(data.events, cut, candidates.popularityHalfLifeHours, asOf);
-  const servingBuffer =
+  const serving =
     times.popularity?.kind === "buffer"
-      ? { reads: times.popularity.reads, pages: recentPagesAt(data.events, cut, times.popularity.reads) }
+      ? recentBuffer(data.events, cut, times.popularity.reads, decayed)
       : undefined;
-  const popularity = servingBuffer === undefined ? decayed : recentBufferCounts(servingBuffer.pages, decayed);
+  const servingBuffer = serving?.buffer;
+  const popularity = serving === undefined ? decayed : serving.popularity;
   const popularityScales = popularityScalesAt(data.events, cut, asOf);
   const readCounts = readCountsAt(data.events, cut);
   let totalReads = 0;

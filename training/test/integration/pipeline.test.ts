@@ -14,7 +14,9 @@ import {
   bundleManifestSchema,
   bundleWorlds,
   type FeatureContext,
+  popularityTableSchema,
   readerProfileFromItem,
+  servesRecentBuffer,
   unpackContentVector,
   userItemSchema,
   vocabularyIndex,
@@ -166,6 +168,16 @@ describe("training on the local stack", () => {
     );
     expect(manifest.params.refreshed_from).toBe("1");
     expect(manifest.strategy).toEqual({ kind: "model" });
+    // Its params name the popularity this run serves, and a buffer comes with what advancing it needs.
+    const popularity = popularityTableSchema.parse(
+      JSON.parse(await readFile(path.join(dir, BUNDLE_FILES.popularity), "utf8")),
+    );
+    expect(manifest.params.serving_popularity).toBe(
+      outcome.evaluation.tuned.servingPopularity.kind === "buffer"
+        ? `buffer:${outcome.evaluation.tuned.servingPopularity.reads}`
+        : "decayed",
+    );
+    expect(popularity.buffer !== undefined).toBe(servesRecentBuffer(manifest));
   }, 300_000);
 
   it("rollback moves the champion alias and the Production stage to the given version", async () => {

@@ -17,16 +17,10 @@ import { pickShrinkage } from "../../src/domain/shrinkage.js";
 import { sample, timeSplit, validationCases, windowCases } from "../../src/domain/split.js";
 import { covisitationAt, popularityAt } from "../../src/domain/structures.js";
 import { buildWorld, candidatePool } from "../../src/domain/world.js";
+import { pageId, readAt } from "./helpers.js";
 
-const P = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
-const read = (page: number, hour: number) => ({
-  page: P(page),
-  timestamp: hour * HOUR_MS,
-  clicks: 0,
-  timeOnPageMs: 10_000,
-  scrollPercentage: 30,
-  pageVisits: 1,
-});
+const P = pageId;
+const read = readAt;
 
 function dataset(): TrainingData {
   const readers = new Map([

@@ -31,6 +31,35 @@ function bundle(): LoadedBundle {
   );
 }
 
+/** The recent-buffer baseline's bundle as training writes it: the 4 latest reads, pages 1–4's decayed reads as tie-break. */
+function bufferBundle(): LoadedBundle {
+  const decayed: [string, number][] = [
+    [p(1), 4],
+    [p(2), 3],
+    [p(3), 2],
+    [p(4), 1],
+  ];
+  return baselineBundle(
+    { name: "recent-buffer", params: { reads: 4 } },
+    {
+      popularity: {
+        asOf: AS_OF,
+        halfLifeHours: 6,
+        entries: [
+          [p(1), 2.5],
+          [p(2), 1.375],
+          [p(3), 1.25],
+          [p(4), 0.125],
+        ],
+        scales: {},
+        buffer: { reads: 4, pages: [p(1), p(1), p(2), p(3)], decayed },
+      },
+      covisitation: { topK: 5, neighbours: {} },
+    },
+    { popular: 10, covisited: 0, contentSimilar: 0, freshHours: 48, popularityHalfLifeHours: 6 },
+  );
+}
+
 /** Pages 1–6 issued before the snapshot; `later` pages issued at AS_OF + 1 h. */
 function catalogue(later: readonly number[] = []): ArticleCatalogue {
   const sources = new Map<string, ArticleFeatureSource>();
@@ -55,9 +84,9 @@ const top = async (ranker: ReturnType<typeof bundleRanker>, k = 3) =>
 const reads = (page: string, count: number, at: number) =>
   Array.from({ length: count }, (_, i) => ({ userId: "u", page, timestamp: at + i }));
 
-function served(cat: () => ArticleCatalogue, options: LiveReadsOptions = OPTIONS) {
+function served(cat: () => ArticleCatalogue, options: LiveReadsOptions = OPTIONS, served = bundle()) {
   const model = new SwitchableModelProvider();
-  const ranker = bundleRanker("1", bundle(), cat, { live: true });
+  const ranker = bundleRanker("1", served, cat, { live: true });
   model.set(ranker);
   const feed = new LiveReadsFeed(
     { models: [model], admits: (page) => cat().get(page) !== undefined, clock: WALL },
@@ -93,6 +122,16 @@ describe("the live world of a served version", () => {
     expect(feed.rebuilds).toBe(1);
     feed.rebuild(); // nothing new: no rebuild
     expect(feed.rebuilds).toBe(1);
+  });
+
+  it("moves a recent-buffer baseline's list with the clicks on an article issued after the snapshot", async () => {
+    const cat = catalogue([10]);
+    const { ranker, feed } = served(() => cat, OPTIONS, bufferBundle());
+    expect(await top(ranker)).toEqual([p(1), p(2), p(3)]);
+    feed.record(reads(p(10), 3, AS_OF + 2 * HOUR));
+    feed.rebuild();
+    // The buffer now holds p3 and three reads of p10; p1 and p2 keep their tie-break only.
+    expect(await top(ranker)).toEqual([p(10), p(3), p(1)]);
   });
 
   it("rebuilds after the request once `rebuildAtReads` reads wait", async () => {
