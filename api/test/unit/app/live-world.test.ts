@@ -208,7 +208,7 @@ describe("the live world of a served version", () => {
       { models: [model], admits: () => true, clock: { now: () => receipt } },
       OPTIONS,
     );
-    feed.record([{ userId: "u", page: p(10), timestamp: AS_OF + 5 * HOUR }]);
+    feed.record([{ page: p(10), timestamp: AS_OF + 5 * HOUR }]);
     expect(seen.map((r) => r.timestamp)).toEqual([receipt]);
   });
 
