@@ -58,6 +58,16 @@ export class ErasedReaders {
     return found;
   }
 
+  /** The erased readers a text names (each once, as first met; every 64-hex token is looked at). */
+  readersIn(text: string): string[] {
+    const found = new Set<string>();
+    forEachReaderIdToken(text, (start, end) => {
+      const token = text.slice(start, end);
+      if (this.has(token)) found.add(token.toLowerCase());
+    });
+    return [...found];
+  }
+
   /** Where the text names an erased reader: the start of each such token, ascending. */
   positions(text: string): number[] {
     const at: number[] = [];

@@ -71,6 +71,14 @@ describe("erasure's scrubbing", () => {
     expect(JSON.parse(redacted.text)).toEqual({ top: ["erased-reader", id(8)] });
   });
 
+  it("lists every erased reader a text names, once each and lower-cased, and no other", () => {
+    const erased = new ErasedReaders([erasureHash(id(1)), erasureHash(id(4))]);
+    const text = header + row(id(2), 2) + row(id(4).toUpperCase(), 3) + row(id(1), 4) + row(id(4), 5);
+    expect(erased.readersIn(text)).toEqual([id(4), id(1)]);
+    expect(erased.readersIn(header + row(id(2), 2))).toEqual([]);
+    expect([...erased.seen].sort()).toEqual([id(1), id(4)]);
+  });
+
   it("does not take a longer hex run (a sha of something else) for a reader id", () => {
     const erased = new ErasedReaders([erasureHash(id(1))]);
     expect(erased.occurrences(`x${id(1)}ab`)).toBe(0);
