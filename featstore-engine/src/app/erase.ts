@@ -85,7 +85,8 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
     : [];
   const givenHashes = new Map(given.map((id) => [erasureHash(id), id]));
   // The clear ids are learnt from the stores: a given id no store shows is unknown.
-  const erased = new ErasedReaders([...givenHashes.keys(), ...pendingHashes]);
+  // The given ids are known in clear: when no pending hash lacks one, ids met are matched without hashing.
+  const erased = new ErasedReaders([...givenHashes.keys(), ...pendingHashes], [], given);
   if (erased.size === 0)
     throw new AppError("VALIDATION_FAILED", "Nothing to erase: give reader ids or --pending");
 
