@@ -87,6 +87,21 @@ export const apiEnvSchema = awsEnvSchema.extend({
   GPLAY_EVENTS_FLUSH_MS: envFields.int(100, 600_000).default(5_000),
   /** A reader's item expires (DynamoDB TTL) this many days after a click last wrote it; unset: never. */
   GPLAY_READER_RETENTION_DAYS: envFields.int(1, 36_500).optional(),
+  /**
+   * The served world follows the clicks `/events` accepts (docs/architecture.md, "Live world"): its
+   * reference time becomes the latest click's, with the articles issued since the snapshot and the
+   * popularity advanced with the clicks. Off: the snapshot's world until the next bundle.
+   */
+  GPLAY_LIVE_WORLD: envFields.bool().default(true),
+  /**
+   * The live world is rebuilt at least this often while clicks arrive (a rebuild holds the event loop
+   * ≈ 0.25 s at 364k articles: the default matches the articles' refresh, which pays more)…
+   */
+  GPLAY_LIVE_REBUILD_MS: envFields.int(1_000, 86_400_000).default(300_000),
+  /** …and as soon as this many clicks wait (whichever comes first). */
+  GPLAY_LIVE_REBUILD_READS: envFields.int(1, 10_000_000).default(100_000),
+  /** Latest clicks kept (page and time only) to bring a newly loaded model version up to date. */
+  GPLAY_LIVE_RECENT_READS: envFields.int(0, 5_000_000).default(200_000),
   GPLAY_FRESHNESS_HOURS: envFields.int(1, 24 * 365).default(48),
   GPLAY_USER_CACHE_TTL_MS: envFields.int(0, 5_000).default(2_000),
   GPLAY_READY_REQUIRES_MODEL: envFields.bool().default(true),

@@ -24,6 +24,7 @@ import { MlflowModelRegistry } from "./adapters/mlflow-model-registry.js";
 import { S3RawEventSink } from "./adapters/s3-raw-event-sink.js";
 import { bundleRanker } from "./app/bundle-ranker.js";
 import { ReaderEraser } from "./app/erase-readers.js";
+import { LiveReadsFeed } from "./app/live-world.js";
 import { SwitchableModelProvider } from "./app/model.js";
 import { ModelLifecycle } from "./app/model-lifecycle.js";
 import { OnlineServing } from "./app/online.js";
@@ -97,6 +98,23 @@ async function main(): Promise<void> {
       salt: env.GPLAY_CHALLENGER_SALT,
     },
   );
+  // The served worlds follow the accepted clicks (this task's share of them behind the load balancer).
+  const live = env.GPLAY_LIVE_WORLD
+    ? new LiveReadsFeed(
+        {
+          models: challengerOn ? [model, challenger] : [model],
+          admits: (page) => data.article(page) !== undefined,
+          clock: systemClock,
+          logger,
+        },
+        {
+          rebuildEveryMs: env.GPLAY_LIVE_REBUILD_MS,
+          rebuildAtReads: env.GPLAY_LIVE_REBUILD_READS,
+          recentReads: env.GPLAY_LIVE_RECENT_READS,
+          waitingReads: 50_000,
+        },
+      )
+    : undefined;
   const events = new EventRecorder(
     {
       impressions,
@@ -106,6 +124,7 @@ async function main(): Promise<void> {
       clock: systemClock,
       logger,
       onUserWritten: (user) => recommender.rememberUser(user),
+      ...(live === undefined ? {} : { onClicks: (clicks) => live.record(clicks) }),
       erasures,
     },
     {
@@ -134,7 +153,9 @@ async function main(): Promise<void> {
     );
     figures = new MlflowModelFigures(mlflow, env.GPLAY_MODEL_NAME);
     const openBundle = async (dir: string, manifest: BundleManifest, version: string) =>
-      bundleRanker(version, await readBundleDirectory(dir, manifest), () => data.catalogue());
+      bundleRanker(version, await readBundleDirectory(dir, manifest), () => data.catalogue(), {
+        live: live !== undefined,
+      });
     lifecycle = new ModelLifecycle({
       registry: new MlflowModelRegistry(mlflow, {
         modelName: env.GPLAY_MODEL_NAME,
@@ -166,6 +187,7 @@ async function main(): Promise<void> {
   }
   data.startRefreshing(env.GPLAY_DATA_REFRESH_MS);
   events.startFlushing(env.GPLAY_EVENTS_FLUSH_MS);
+  live?.start();
   impressions.startFlushing(env.GPLAY_EVENTS_FLUSH_MS);
 
   const app = createApp({
@@ -236,6 +258,7 @@ async function main(): Promise<void> {
       finish: async () => {
         clearInterval(versionGauge);
         data.stopRefreshing();
+        live?.stop();
         lifecycle?.stop();
         challengerLifecycle?.stop();
         await events.close();

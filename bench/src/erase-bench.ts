@@ -23,9 +23,9 @@
  * plane from dynamo-standin.ts inside the keep-alive front (the emulator writes ~300 items/s: a
  * full-scale ingest and a batch's snapshot lists would measure its ceiling), for every engine run
  * (ingest, snapshot, erase); S3 stays the emulator's. `--memory-log DIR` preloads memory-probe.ts into
- * the ingest and the snapshot and sums their logs up; `--node-options` is the ingest's NODE_OPTIONS
- * (a full-scale ingest needs a heap cap to stay under 1 GB, bench/README.md "### Full scale around
- * the emulator").
+ * the ingest and the snapshot and sums their logs up; `--node-options` is every engine run's
+ * NODE_OPTIONS (ingest, snapshot, erasures), by default the heap settings the engine's ECS task runs
+ * with (common's ENGINE_NODE_OPTIONS: without a cap the full snapshot peaked at 2.1 GB).
  * Below scale 1 it prints the full-scale figure extrapolated linearly in lake bytes (the erase is a
  * pass over the lake plus the rewrite of the objects that hold the readers) and says so.
  */
@@ -35,6 +35,7 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { ENGINE_NODE_OPTIONS } from "@gplay/common";
 import { baselineTree } from "./baseline-tree.js";
 import { DynamoMeter, type MeterReading } from "./dynamo-meter.js";
 import { DynamoStandIn } from "./dynamo-standin.js";
@@ -155,8 +156,8 @@ async function main(): Promise<void> {
       dynamo: { type: "string", default: "emulator" },
       // A directory: the ingest's and the snapshot's memory logged there (memory-probe.ts) and summed up.
       "memory-log": { type: "string" },
-      // The ingest's NODE_OPTIONS (the snapshot and the erasures run with Node's defaults).
-      "node-options": { type: "string", default: "--max-semi-space-size=64" },
+      // Every engine run's NODE_OPTIONS: by default the engine's ECS task's (common's engine-runtime.ts).
+      "node-options": { type: "string", default: ENGINE_NODE_OPTIONS },
     },
   });
   if (values.dynamo !== "emulator" && values.dynamo !== "stand-in")
@@ -193,6 +194,7 @@ async function main(): Promise<void> {
     ...(standIn === undefined ? {} : { GPLAY_AWS_ENDPOINT: front.url }),
     GPLAY_PREFIX: prefix,
     LOG_LEVEL: "warn",
+    NODE_OPTIONS: values["node-options"] as string,
   };
   try {
     await clients.s3.send(
@@ -221,7 +223,6 @@ async function main(): Promise<void> {
       [...probed(ingestLog), "ingest", "--prefix", "raw/", "--no-snapshot"],
       {
         ...engineEnv,
-        NODE_OPTIONS: values["node-options"] as string,
         // The task's own limit (an hour) would stop a full-scale ingest on a loaded machine.
         GPLAY_INGEST_TIME_LIMIT_S: "86400",
         ...(ingestLog === undefined ? {} : { GPLAY_BENCH_MEMORY_LOG: ingestLog }),
@@ -242,7 +243,7 @@ async function main(): Promise<void> {
     ).finally(() => reportMemory("snapshot", snapshotLog));
     if (snapshot.code !== 0) throw new Error(`snapshot failed: ${snapshot.stderr.slice(-2000)}`);
     console.log(
-      `full snapshot in ${fmt(snapshot.seconds, 1)} s, CPU ${fmt(snapshot.cpuSeconds, 1)} s, peak RSS ${fmt(snapshot.peakRssMb)} MB (Node's default heap; load ${loadavg()[0]?.toFixed(1)})` +
+      `full snapshot in ${fmt(snapshot.seconds, 1)} s, CPU ${fmt(snapshot.cpuSeconds, 1)} s, peak RSS ${fmt(snapshot.peakRssMb)} MB (NODE_OPTIONS ${values["node-options"]}; load ${loadavg()[0]?.toFixed(1)})` +
         (standIn === undefined ? "" : `; stand-in items: ${JSON.stringify(standIn.counts())}`),
     );
 

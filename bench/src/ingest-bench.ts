@@ -8,7 +8,7 @@
  * (VmHWM, sampled from /proc) is the engine's; the snapshot step is then timed separately.
  *
  *   pnpm --filter @gplay/bench bench:ingest -- --scale 0.1|1 [--repeat N] [--concurrency 16]
- *     [--schema-check true|false] [--node-options "--max-semi-space-size=64"] [--ceiling-items 50000]
+ *     [--schema-check true|false] [--node-options "…" (default: the engine's, common's ENGINE_NODE_OPTIONS)] [--ceiling-items 50000]
  *     [--time-limit SECONDS] [--only itens/itens-2022-07-01,treino/] [--snapshot true|false]
  *     [--keep-alive-front true|false] [--baseline <git ref>|none] [--cpu-prof DIR]
  *     [--group-interactions N] [--dynamo emulator|stand-in] [--parse true|false] [--memory-log DIR]
@@ -43,6 +43,7 @@ import { loadavg } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { ENGINE_NODE_OPTIONS } from "@gplay/common";
 import { baselineTree } from "./baseline-tree.js";
 import { DynamoMeter, type MeterReading } from "./dynamo-meter.js";
 import { DynamoStandIn } from "./dynamo-standin.js";
@@ -431,7 +432,8 @@ async function main(): Promise<void> {
       "schema-check": { type: "string", default: "true" },
       // Stop the engine after this many seconds and rate the objects it finished (for full scale).
       "time-limit": { type: "string", default: "Infinity" },
-      "node-options": { type: "string", default: "--max-semi-space-size=64" },
+      // The engine's heap settings, as its ECS task runs it (common's engine-runtime.ts).
+      "node-options": { type: "string", default: ENGINE_NODE_OPTIONS },
       "ceiling-items": { type: "string", default: "50000" },
       snapshot: { type: "string", default: "true" },
       // The engine reaches the emulator through a keep-alive front (keep-alive-front.ts): moto closes

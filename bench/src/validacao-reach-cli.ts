@@ -1,12 +1,38 @@
 /**
  * What a served list could reach in the validacao days, per world of the quality bench
- * (src/validacao-reach.ts; docs/quality.md, "What a static list can reach"):
+ * (src/validacao-reach.ts; docs/quality.md, "What a static list can reach"). With `--served`, it also
+ * trains the model the quality bench trains on each world and scores, for the same readers at their
+ * first validacao visit, the bundle's static list (the snapshot's world) and the served path with the
+ * portal's reads before the visit fed as `/events` clicks (src/validacao-served.ts; worlds rebuilt per hour):
  *
- *   node --conditions=@gplay/source --import tsx bench/src/validacao-reach-cli.ts [--worlds 6] [--seeds a,b] [--users 20000] [--days 7]
+ *   node --conditions=@gplay/source --import tsx bench/src/validacao-reach-cli.ts [--worlds 6] [--seeds a,b] [--users 20000] [--days 7] [--served] [--epochs 8] [--backend wasm|cpu|node]
  */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { parseArgs } from "node:util";
-import { generatedWorld, type WorldData, worldSeeds } from "./quality-worlds.js";
-import { validacaoReach } from "./validacao-reach.js";
+import {
+  type ArticleFeatureSource,
+  BUNDLE_FILES,
+  bundleLivePopularity,
+  bundleManifestSchema,
+  bundleWorlds,
+  type LoadedBundle,
+  mapCatalogue,
+  type RecommendationWorld,
+  readBundleDirectory,
+  readerProfile,
+  recommend,
+  scorerOf,
+} from "@gplay/common";
+import {
+  type GeneratedWorld,
+  generatedWorld,
+  loadRepoModule,
+  type WorldData,
+  worldSeeds,
+} from "./quality-worlds.js";
+import { type FirstVisit, firstVisits, validacaoReach } from "./validacao-reach.js";
+import { servedPathHits } from "./validacao-served.js";
 
 const { values } = parseArgs({
   options: {
@@ -14,10 +40,14 @@ const { values } = parseArgs({
     users: { type: "string", default: "20000" },
     days: { type: "string", default: "7" },
     seeds: { type: "string" },
+    served: { type: "boolean", default: false },
+    epochs: { type: "string", default: "8" },
+    backend: { type: "string", default: "wasm" },
   },
 });
 
 const share = (n: number, of: number) => (of === 0 ? "n/a" : `${((100 * n) / of).toFixed(1)} %`);
+const HOUR_MS = 3_600_000;
 
 /** Every read the world holds, treino and validacao, by time. */
 function portalReads(data: WorldData): { page: string; timestamp: number }[] {
@@ -29,24 +59,117 @@ function portalReads(data: WorldData): { page: string; timestamp: number }[] {
   return reads.sort((a, b) => a.timestamp - b.timestamp);
 }
 
+/** The model bundle the quality bench trains on this world (training's defaults, `--epochs`), in memory. */
+async function trainedBundle(world: GeneratedWorld): Promise<LoadedBundle> {
+  const { initTensorflow } = await loadRepoModule("training/src/tf/backend.ts");
+  const { trainAndEvaluate, DEFAULT_TRAIN_CONFIG } = await loadRepoModule("training/src/app/train.ts");
+  const silent = { info: () => undefined, warn: () => undefined };
+  const { tf, backend } = await initTensorflow({ prefer: values.backend, log: silent });
+  let bundle: LoadedBundle | undefined;
+  const { snap, data } = world;
+  await trainAndEvaluate(
+    {
+      tf,
+      backend,
+      log: silent,
+      onBundle: async (dir: string) => {
+        const manifest = bundleManifestSchema.parse(
+          JSON.parse(await readFile(path.join(dir, BUNDLE_FILES.manifest), "utf8")),
+        );
+        bundle = await readBundleDirectory(dir, manifest);
+      },
+    },
+    data,
+    {
+      snapshotId: snap.manifest.snapshotId,
+      manifestKey: snap.manifestKey,
+      digest: snap.manifest.digest,
+      bucket: "mem",
+    },
+    { ...DEFAULT_TRAIN_CONFIG, epochs: Number(values.epochs), register: false },
+  );
+  if (bundle === undefined) throw new Error("training wrote no bundle");
+  return bundle;
+}
+
+/** Readers whose first visit's list from `worldOf` holds a target: the static list, and the served path. */
+function modelHits(
+  data: WorldData,
+  bundle: LoadedBundle,
+  visits: readonly FirstVisit[],
+  reads: readonly { page: string; timestamp: number }[],
+): { static: number; served: number; rebuilds: number; seconds: number } {
+  const articles = data.articles as unknown as ReadonlyMap<string, ArticleFeatureSource>;
+  const catalogue = mapCatalogue(articles);
+  const worldOf = bundleWorlds(bundle);
+  const scorer = scorerOf(bundle);
+  const readers = data.readers as unknown as ReadonlyMap<
+    string,
+    { log: Parameters<typeof readerProfile>[0]; userType: Parameters<typeof readerProfile>[1] }
+  >;
+  const listIn = (world: RecommendationWorld) => (visit: FirstVisit) => {
+    const reader = readers.get(visit.userId);
+    const profile = readerProfile(reader?.log ?? [], reader?.userType, world.features);
+    return recommend(world, profile, scorer, { k: 10, exclude: visit.read }).items.map((i) => i.page);
+  };
+  const started = performance.now();
+  const still = listIn(worldOf(catalogue));
+  let staticHits = 0;
+  for (const visit of visits) if (still(visit).some((p) => visit.targets.has(p))) staticHits++;
+  const live = bundleLivePopularity(bundle, (page) => articles.has(page));
+  let world = worldOf(catalogue);
+  let rebuilds = 0;
+  const served = servedPathHits({
+    visits,
+    reads,
+    rebuildEveryMs: HOUR_MS,
+    observe: (read) => live.record(read),
+    rebuild: () => {
+      // As the api: the snapshot's world until a read after it arrives.
+      if (live.moved) world = worldOf(catalogue, undefined, live.tables());
+      rebuilds++;
+    },
+    listOf: (visit) => listIn(world)(visit),
+  });
+  return { static: staticHits, served, rebuilds, seconds: (performance.now() - started) / 1000 };
+}
+
 async function main(): Promise<void> {
   console.log(
-    "world: validacao readers with a new read, their targets; targets issued after the snapshot; of those, issued before the reader's first validacao visit; HR@10 of the 10 newest unread articles at that visit, and of the 10 unread most read among the portal's 1,000 latest reads before it",
+    "world: validacao readers with a new read, their targets; targets issued after the snapshot; of those, issued before the reader's first validacao visit; HR@10 of the 10 newest unread articles at that visit, and of the 10 unread most read among the portal's 1,000 latest reads before it" +
+      (values.served
+        ? "; with --served, HR@10 of the trained bundle's static list (the snapshot's world) and of its served path with the portal's reads before the visit fed as /events (world rebuilt per hour)"
+        : ""),
   );
   for (const seed of worldSeeds(Number(values.worlds), values.seeds)) {
-    const { data } = await generatedWorld(seed, { users: Number(values.users), days: Number(values.days) });
+    const world = await generatedWorld(seed, { users: Number(values.users), days: Number(values.days) });
+    const { data } = world;
+    const readBefore = (userId: string) => new Set((data.readers.get(userId)?.log ?? []).map((e) => e.page));
+    const reads = portalReads(data);
     const reach = validacaoReach({
       asOf: data.asOf,
       issued: new Map([...data.articles].map(([page, a]) => [page, a.issued])),
       validation: data.validation,
-      readBefore: (userId) => new Set((data.readers.get(userId)?.log ?? []).map((e) => e.page)),
-      reads: portalReads(data),
+      readBefore,
+      reads,
     });
+    const hr = (hits: number) => (hits / Math.max(1, reach.readers)).toFixed(4);
+    let served = "";
+    if (values.served) {
+      const trainStarted = performance.now();
+      const bundle = await trainedBundle(world);
+      const trainSeconds = (performance.now() - trainStarted) / 1000;
+      const visits = firstVisits(data.validation, readBefore);
+      const m = modelHits(data, bundle, visits, reads);
+      served =
+        `; model (${bundle.manifest.strategy.kind}, serving popularity ${bundle.manifest.params.serving_popularity}) static HR@10 ${hr(m.static)}, ` +
+        `served path HR@10 ${hr(m.served)} (${m.rebuilds} worlds; train ${trainSeconds.toFixed(0)} s, lists ${m.seconds.toFixed(0)} s)`;
+    }
     console.log(
       `${seed}: ${reach.readers} readers, ${reach.targets} targets; issued after the snapshot ${share(reach.issuedAfterSnapshot, reach.targets)}; ` +
         `before the first visit ${share(reach.issuedBeforeFirstVisit, reach.targets)}; ` +
-        `newest ten HR@10 ${(reach.newestTenHits / Math.max(1, reach.readers)).toFixed(4)}; ` +
-        `online buffer HR@10 ${(reach.onlineBufferHits / Math.max(1, reach.readers)).toFixed(4)}`,
+        `newest ten HR@10 ${hr(reach.newestTenHits)}; ` +
+        `online buffer HR@10 ${hr(reach.onlineBufferHits)}${served}`,
     );
   }
 }

@@ -48,13 +48,8 @@ export function validacaoReach(inputs: ReachInputs): Reach {
     onlineBufferHits: 0,
   };
   const bufferReads = inputs.bufferReads ?? 1_000;
-  for (const [userId, accesses] of inputs.validation) {
-    const read = inputs.readBefore(userId);
-    const targets = new Set(accesses.map((a) => a.page).filter((p) => !read.has(p)));
-    if (targets.size === 0) continue;
+  for (const { read, targets, first } of firstVisits(inputs.validation, inputs.readBefore)) {
     reach.readers++;
-    let first = Number.POSITIVE_INFINITY;
-    for (const a of accesses) first = Math.min(first, a.timestamp);
     for (const page of targets) {
       reach.targets++;
       const issued = inputs.issued.get(page);
@@ -75,6 +70,32 @@ export function validacaoReach(inputs: ReachInputs): Reach {
       reach.onlineBufferHits++;
   }
   return reach;
+}
+
+/** A validacao reader with new reads: when its first visit began, what it had read, its targets. */
+export interface FirstVisit {
+  userId: string;
+  first: number;
+  read: ReadonlySet<string>;
+  /** Pages read in validacao and not before the snapshot (the bench's targets). */
+  targets: ReadonlySet<string>;
+}
+
+/** The validacao readers with at least one target, by first visit (ties by id). */
+export function firstVisits(
+  validation: ReachInputs["validation"],
+  readBefore: ReachInputs["readBefore"],
+): FirstVisit[] {
+  const out: FirstVisit[] = [];
+  for (const [userId, accesses] of validation) {
+    const read = readBefore(userId);
+    const targets = new Set(accesses.map((a) => a.page).filter((p) => !read.has(p)));
+    if (targets.size === 0) continue;
+    let first = Number.POSITIVE_INFINITY;
+    for (const a of accesses) first = Math.min(first, a.timestamp);
+    out.push({ userId, first, read, targets });
+  }
+  return out.sort((a, b) => a.first - b.first || (a.userId < b.userId ? -1 : 1));
 }
 
 /** Read counts of the `n` latest reads before `time` (`reads` sorted by time). */

@@ -1,4 +1,4 @@
-import { MLFLOW_ARTIFACTS_PREFIX } from "@gplay/common";
+import { ENGINE_NODE_OPTIONS, MLFLOW_ARTIFACTS_PREFIX } from "@gplay/common";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ApiService } from "./components/api-service.js";
@@ -363,7 +363,12 @@ export class Platform extends pulumi.ComponentResource {
       {
         ...task("featstoreEngine"),
         ...cfg.featstoreEngine,
-        environment: { ...baseEnv, [ENV.readerRetentionDays]: String(retention.inactiveReaderDays) },
+        // The heap cap the engine's memory figures were measured under (common's engine-runtime.ts).
+        environment: {
+          ...baseEnv,
+          [ENV.readerRetentionDays]: String(retention.inactiveReaderDays),
+          [ENV.nodeOptions]: ENGINE_NODE_OPTIONS,
+        },
         secrets: {},
         secretArns: [],
         taskPolicy: policy(featstoreEnginePolicy),

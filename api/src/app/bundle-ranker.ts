@@ -1,10 +1,13 @@
 import {
   AppError,
   type ArticleCatalogue,
+  bundleLivePopularity,
   bundleWorlds,
+  type LivePopularity,
   type LoadedBundle,
   MODEL_INPUTS,
   NUMERIC_FEATURES,
+  type PopularityTables,
   RECENT_READS,
   type Recommendation,
   type RecommendationWorld,
@@ -13,7 +16,7 @@ import {
   type Scorer,
   scorerOf,
 } from "@gplay/common";
-import type { Ranker, RankerInput, RankOptions } from "./ports.js";
+import type { LiveWorld, Ranker, RankerInput, RankOptions } from "./ports.js";
 
 /**
  * Checks that a bundle's network and manifest fit this service's feature builder: the inputs are
@@ -60,23 +63,49 @@ export function assertServable(bundle: LoadedBundle, version: string): void {
 /**
  * One served version: common's recommendation path over the version's world (built by `worldOf` from
  * the articles this task has loaded) with its scorer — the same world and scorer training evaluated.
- * The world is rebuilt when the loaded articles change.
+ * The world is rebuilt when the loaded articles change and, with `live` (the version's popularity
+ * tables advanced with the reads `/events` accepted, see `LiveReadsFeed`), when the feed asks: then it
+ * is the world of the latest read's time (articles issued since the snapshot included). Until a read
+ * after the snapshot arrives, it is exactly the snapshot's world.
  */
 export class WorldRanker implements Ranker {
   #world: { catalogue: ArticleCatalogue; world: RecommendationWorld } | undefined;
+  readonly #popularity: LivePopularity | undefined;
+  readonly live: LiveWorld | undefined;
 
   constructor(
     readonly modelVersion: string,
-    private readonly worldOf: (catalogue: ArticleCatalogue) => RecommendationWorld,
+    private readonly worldOf: (
+      catalogue: ArticleCatalogue,
+      readsBefore?: number,
+      live?: PopularityTables,
+    ) => RecommendationWorld,
     private readonly scorer: Scorer,
     private readonly catalogue: () => ArticleCatalogue,
-  ) {}
+    popularity?: LivePopularity,
+  ) {
+    this.live =
+      popularity === undefined
+        ? undefined
+        : {
+            observe: (read) => popularity.record(read),
+            pending: () => popularity.pending,
+            rebuild: () => this.#build(popularity),
+          };
+    this.#popularity = popularity;
+  }
 
-  /** The world of the currently loaded articles. */
+  /** The world of the currently loaded articles (and of the reads counted at the last rebuild). */
   world(): RecommendationWorld {
+    if (this.#world?.catalogue !== this.catalogue()) this.#build(this.#popularity);
+    return (this.#world as { world: RecommendationWorld }).world;
+  }
+
+  /** Builds the world and swaps it in whole: a request sees the old world or the new one. */
+  #build(popularity: LivePopularity | undefined): void {
     const catalogue = this.catalogue();
-    if (this.#world?.catalogue !== catalogue) this.#world = { catalogue, world: this.worldOf(catalogue) };
-    return this.#world.world;
+    const world = this.worldOf(catalogue, undefined, popularity?.moved ? popularity.tables() : undefined);
+    this.#world = { catalogue, world };
   }
 
   async recommend(reader: RankerInput, options: RankOptions): Promise<Recommendation> {
@@ -89,12 +118,21 @@ export class WorldRanker implements Ranker {
 /**
  * The ranker of a bundle: its network through common's forward pass (or its baseline's scorer) over
  * the bundle's world (every read in a reader's log counts, clicks recorded since the snapshot included).
+ * With `live`, its popularity tables follow the reads the feed gives it.
  */
 export function bundleRanker(
   version: string,
   bundle: LoadedBundle,
   catalogue: () => ArticleCatalogue,
+  options: { live?: boolean } = {},
 ): WorldRanker {
   assertServable(bundle, version);
-  return new WorldRanker(version, bundleWorlds(bundle), scorerOf(bundle), catalogue);
+  return new WorldRanker(
+    version,
+    bundleWorlds(bundle),
+    scorerOf(bundle),
+    catalogue,
+    // The feed admits only loaded articles' reads, so the tables hold catalogue pages only.
+    options.live === true ? bundleLivePopularity(bundle, () => true) : undefined,
+  );
 }

@@ -1,4 +1,11 @@
-import type { ColdstartItem, Exclusion, Interaction, Recommendation, UserItem } from "@gplay/common";
+import type {
+  ColdstartItem,
+  Exclusion,
+  Interaction,
+  Recommendation,
+  TimedRead,
+  UserItem,
+} from "@gplay/common";
 import type { ArticleMeta } from "../domain/articles.js";
 
 /** What a ranker sees of a reader: the decoded log (oldest first) and type, from one read of its item. */
@@ -18,6 +25,18 @@ export interface Ranker {
   /** Registry version of the model (e.g. "7"); named in every response it produced. */
   readonly modelVersion: string;
   recommend(reader: RankerInput, options: RankOptions): Promise<Recommendation>;
+  /** Present when the version's world follows the reads `/events` accepts (`LiveReadsFeed`). */
+  readonly live?: LiveWorld | undefined;
+}
+
+/** A version's world that follows the reads: counts them, and is rebuilt with them on request. */
+export interface LiveWorld {
+  /** Counts one read (ignored when at or before the version's snapshot). */
+  observe(read: TimedRead): void;
+  /** Reads counted since the last rebuild. */
+  pending(): number;
+  /** Rebuilds the world at the latest counted read's time and swaps it in. */
+  rebuild(): void;
 }
 
 export type ModelState = { status: "ready"; ranker: Ranker } | { status: "none"; reason: string };

@@ -37,6 +37,8 @@ export interface EventRecorderDeps {
   logger?: Logger;
   /** Told about every reader item this task wrote (the recommender's hot-reader cache). */
   onUserWritten?: (user: UserItem) => void;
+  /** Told about the clicks recorded (after dedupe, once their reader is written): the live worlds' feed. */
+  onClicks?: (clicks: readonly ClickRecord[]) => void;
   /**
    * The impression log (issue #19): told about every recorded click (once its reader is written) and
    * client impression, credits each to a served list or not.
@@ -161,6 +163,7 @@ export class EventRecorder extends PeriodicallyFiled implements ClickBuffer {
         }
         // Filed once its read set holds it: a failed reader is filed by the client's retry instead.
         this.#buffer.push(...clicks);
+        this.deps.onClicks?.(clicks);
         credit(acted);
       }),
     );

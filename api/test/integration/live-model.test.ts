@@ -109,7 +109,7 @@ interface PredictBody {
   modelVersion: string | null;
   strategy: string;
   fallback: string | null;
-  items: { page: string; score: number }[];
+  items: { page: string; score: number; reason: string }[];
 }
 
 beforeAll(async () => {
@@ -143,6 +143,7 @@ beforeAll(async () => {
     GPLAY_MODEL_NAME: modelName,
     GPLAY_MODEL_REFRESH_MS: "1000",
     GPLAY_DATA_REFRESH_MS: "1000",
+    GPLAY_LIVE_REBUILD_MS: "1000",
     GPLAY_DRAIN_DELAY_MS: "1000",
     GPLAY_READY_REQUIRES_MODEL: "true",
     LOG_LEVEL: "info",
@@ -364,6 +365,30 @@ describe("the api with a live model from the MLflow registry", () => {
       return b.snapshotId === "snap-2" && b.items.some((i) => i.page === fresh.page) ? b : undefined;
     });
     expect(body.items[0]?.page).toBe(fresh.page);
+  });
+
+  it("proposes an article issued after the bundle's snapshot once clicks on it arrive on /events", async () => {
+    const fresh = pageId(500); // issued at AS_OF + 20 h, loaded by the previous test
+    const items = async () =>
+      ((await (await post("/predict", { userId: userId(999), k: 100 })).json()) as PredictBody).items;
+    const pages = async () => (await items()).map((i) => i.page);
+    expect(await pages()).not.toContain(fresh); // the bundle's world ends at its snapshot
+    const clicks = Array.from({ length: 6 }, (_, i) => ({
+      type: "click",
+      userId: userId(700 + i),
+      page: fresh,
+      timestamp: AS_OF + 21 * HOUR + i * 60_000,
+    }));
+    const res = await post("/events", { events: clicks });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ accepted: 6, clicks: 6 });
+    // The world is rebuilt off the request path (every second here): wait for it.
+    const served = await waitFor("the live world with the new article", async () => {
+      const list = await items();
+      return list.some((i) => i.page === fresh) ? list : undefined;
+    });
+    // A fresh article with reads: the popular tier proposes it.
+    expect(served.find((i) => i.page === fresh)).toMatchObject({ reason: "popular-global" });
   });
 
   it("drains on SIGTERM under load with zero failed requests and exits 0", async () => {

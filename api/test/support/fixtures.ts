@@ -1,6 +1,8 @@
 import {
   AppError,
   type ArticleCatalogue,
+  type BaselineName,
+  type BundleManifest,
   buildRecommendationWorld,
   type CandidateOptions,
   type ColdstartItem,
@@ -9,7 +11,9 @@ import {
   createMetrics,
   type ErasureLedgerItem,
   erasureHash,
+  FEATURE_SCHEMA_VERSION,
   type Interaction,
+  type LoadedBundle,
   type Logger,
   type Metrics,
   type Recommendation,
@@ -221,6 +225,31 @@ export class FakeSink implements RawEventSink {
     }
     this.objects.set(key, body);
   }
+}
+
+/** A baseline's bundle (its strategy and candidate structures, no network) at `AS_OF`. */
+export function baselineBundle(
+  strategy: { name: BaselineName; params: Record<string, number> },
+  tables: Pick<LoadedBundle, "popularity" | "covisitation">,
+  candidates: BundleManifest["candidates"],
+): LoadedBundle {
+  return {
+    manifest: {
+      schemaVersion: 1,
+      featureSchemaVersion: FEATURE_SCHEMA_VERSION,
+      createdAt: new Date(AS_OF).toISOString(),
+      snapshot: { snapshotId: "snap-1", manifestKey: "snapshots/1/manifest.json", digest: "sha256:x" },
+      asOf: AS_OF,
+      inputs: [],
+      numericFeatures: [],
+      recentReads: 10,
+      strategy: { kind: "baseline", ...strategy },
+      candidates,
+      files: { popularity: "candidates/popularity.json", covisitation: "candidates/covisitation.json" },
+      params: {},
+    },
+    ...tables,
+  };
 }
 
 /** A catalogue of the fixture articles 1…n (`article(i)` with defaults), as the world reads them. */

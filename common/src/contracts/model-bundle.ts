@@ -148,6 +148,20 @@ export const popularityTableSchema = z.object({
   scales: z
     .record(pageSchema, z.array(z.number().nonnegative()).length(POPULARITY_SCALES_HOURS.length))
     .default({}),
+  /**
+   * When a recent-click buffer serves (`entries` are its counts, each page's decayed reads a tie-break
+   * below one read): what advancing it with later reads needs. Absent: `entries` are decayed reads.
+   */
+  buffer: z
+    .object({
+      /** How many of the latest reads make the buffer. */
+      reads: z.number().int().positive(),
+      /** The buffer's pages, oldest read first (at most `reads`). */
+      pages: z.array(pageSchema),
+      /** Every read article's reads decayed with `halfLifeHours` (the tie-break): [page, value]. */
+      decayed: z.array(z.tuple([pageSchema, z.number().nonnegative()])),
+    })
+    .optional(),
 });
 export type PopularityTable = z.infer<typeof popularityTableSchema>;
 

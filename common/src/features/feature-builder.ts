@@ -190,9 +190,8 @@ const present = new Uint32Array((FILTER_MASK + 1) >>> 5);
  * at a time, within `buildModelInputs`): no allocation per reader.
  */
 const table = {
-  keys: new Float64Array(0),
-  start: new Int32Array(0),
-  end: new Int32Array(0),
+  cells: new Float64Array(0),
+  extraEnd: new Int32Array(0),
   count: new Int32Array(0),
   slots: new Int32Array(0),
   weights: new Float64Array(0),
@@ -204,18 +203,27 @@ const table = {
 const homeCell = (bucket: number, mask: number): number => (Math.imul(bucket, 0x9e3779b1) >>> 0) & mask;
 
 /**
+ * Fields of a table cell, side by side in `table.cells` (one probe reads one cache line): the bucket
+ * (-1 when empty; float64 holds every u32 bucket exactly), the first pair's slot and weight, and where
+ * the cell's further pairs start in `slots`/`weights` (-1: none; they end at `extraEnd`). Most buckets
+ * of the recent reads belong to one of them, so a hit usually needs no further array.
+ */
+const CELL = 4;
+const KEY = 0;
+const SLOT = 1;
+const WEIGHT = 2;
+const EXTRA = 3;
+
+/**
  * An inverted index over a few sparse vectors: bucket → (vector slot, weight) pairs, in an
  * open-addressing table of typed arrays (a lookup per candidate bucket is the hot loop of the
- * serving path; a Map of arrays took several times longer).
+ * serving path; a Map of arrays took several times longer). A cell's pairs are in slot order.
  */
 class Postings {
   /** Table cells in use (a power of two). */
   readonly #capacity: number;
-  /** Bucket per table cell, -1 when empty (float64 holds every u32 bucket exactly). */
-  readonly #keys: Float64Array;
-  /** Range of each cell's pairs in `#slots`/`#weights`. */
-  readonly #start: Int32Array;
-  readonly #end: Int32Array;
+  readonly #cells: Float64Array;
+  readonly #extraEnd: Int32Array;
   readonly #slots: Int32Array;
   readonly #weights: Float64Array;
   readonly #mask: number;
@@ -227,23 +235,24 @@ class Postings {
     while (capacity < total * 2) capacity *= 2;
     this.#capacity = capacity;
     this.#mask = capacity - 1;
-    if (table.keys.length < capacity) {
-      table.keys = new Float64Array(capacity);
-      table.start = new Int32Array(capacity);
-      table.end = new Int32Array(capacity);
+    if (table.extraEnd.length < capacity) {
+      table.cells = new Float64Array(capacity * CELL);
+      table.extraEnd = new Int32Array(capacity);
       table.count = new Int32Array(capacity);
     }
     if (table.slots.length < total) {
       table.slots = new Int32Array(total);
       table.weights = new Float64Array(total);
     }
-    this.#keys = table.keys.fill(-1, 0, capacity);
-    this.#start = table.start;
-    this.#end = table.end;
-    // One probe per pair (its cell kept in `cellOf`): count the pairs per cell and mark the bucket;
-    // then lay the ranges out and fill them in slot order.
     if (table.cellOf.length < total) table.cellOf = new Int32Array(total);
-    const keys = this.#keys;
+    const cells = table.cells;
+    for (let c = 0; c < capacity; c++) cells[c * CELL + KEY] = -1;
+    this.#cells = cells;
+    this.#extraEnd = table.extraEnd;
+    this.#slots = table.slots;
+    this.#weights = table.weights;
+    // One probe per pair (its cell kept in `cellOf`): count the pairs per cell and mark the bucket;
+    // then lay the further pairs' ranges out and fill every cell in slot order.
     const count = table.count.fill(0, 0, capacity);
     const cellOf = table.cellOf;
     const mask = this.#mask;
@@ -254,10 +263,10 @@ class Postings {
         const bucket = v.indices[k] as number;
         let c = homeCell(bucket, mask);
         for (;;) {
-          const key = keys[c] as number;
+          const key = cells[c * CELL + KEY] as number;
           if (key === bucket) break;
           if (key === -1) {
-            keys[c] = bucket;
+            cells[c * CELL + KEY] = bucket;
             break;
           }
           c = (c + 1) & mask;
@@ -267,59 +276,80 @@ class Postings {
         const f = bucket & FILTER_MASK;
         bits[f >>> 5] = (bits[f >>> 5] as number) | (1 << (f & 31));
       }
-    const start = this.#start;
-    const end = this.#end;
+    const extraEnd = this.#extraEnd;
     let at = 0;
     for (let c = 0; c < capacity; c++) {
-      start[c] = at;
-      end[c] = at;
-      at += count[c] as number;
+      const n = count[c] as number;
+      cells[c * CELL + EXTRA] = n > 1 ? at : -1;
+      extraEnd[c] = at;
+      if (n > 1) at += n - 1;
     }
-    this.#slots = table.slots;
-    this.#weights = table.weights;
+    // A cell's first pair goes into the cell (its count then set to -1), the others after `EXTRA`.
     e = 0;
     for (let slot = 0; slot < vectors.length; slot++) {
       const v = vectors[slot] as SparseVector;
       for (let k = 0; k < v.indices.length; k++) {
         const c = cellOf[e++] as number;
-        const p = end[c] as number;
-        this.#slots[p] = slot;
-        this.#weights[p] = v.values[k] as number;
-        end[c] = p + 1;
+        const t = c * CELL;
+        const w = v.values[k] as number;
+        if (count[c] === -1) {
+          const p = extraEnd[c] as number;
+          this.#slots[p] = slot;
+          this.#weights[p] = w;
+          extraEnd[c] = p + 1;
+        } else {
+          cells[t + SLOT] = slot;
+          cells[t + WEIGHT] = w;
+          count[c] = -1;
+        }
       }
     }
   }
 
   /** dots[slot] += Σ over shared buckets of a's weight × the slot's weight, in a's bucket order. */
   accumulate(a: SparseVector, dots: Float64Array): void {
-    const keys = this.#keys;
+    // Everything the loop reads held in locals: V8 does not hoist a typed array's length or an
+    // object's fields out of a loop that stores to another typed array.
+    const indices = a.indices;
+    const values = a.values;
+    const n = indices.length;
+    const cells = this.#cells;
     const mask = this.#mask;
+    const extraEnd = this.#extraEnd;
+    const slots = this.#slots;
+    const weights = this.#weights;
     const bits = present;
-    for (let k = 0; k < a.indices.length; k++) {
-      const bucket = a.indices[k] as number;
+    for (let k = 0; k < n; k++) {
+      const bucket = indices[k] as number;
       const f = bucket & FILTER_MASK;
       if (((bits[f >>> 5] as number) & (1 << (f & 31))) === 0) continue;
       let c = homeCell(bucket, mask);
-      let key = keys[c] as number;
+      let t = c * CELL;
+      let key = cells[t + KEY] as number;
       while (key !== bucket && key !== -1) {
         c = (c + 1) & mask;
-        key = keys[c] as number;
+        t = c * CELL;
+        key = cells[t + KEY] as number;
       }
       if (key === -1) continue;
-      const w = a.values[k] as number;
-      const end = this.#end[c] as number;
-      for (let p = this.#start[c] as number; p < end; p++) {
-        const slot = this.#slots[p] as number;
-        dots[slot] = (dots[slot] as number) + w * (this.#weights[p] as number);
+      const w = values[k] as number;
+      const first = cells[t + SLOT] as number;
+      dots[first] = (dots[first] as number) + w * (cells[t + WEIGHT] as number);
+      const extra = cells[t + EXTRA] as number;
+      if (extra < 0) continue;
+      const end = extraEnd[c] as number;
+      for (let p = extra; p < end; p++) {
+        const slot = slots[p] as number;
+        dots[slot] = (dots[slot] as number) + w * (weights[p] as number);
       }
     }
   }
 
   /** Clears this index's bits from the shared scratch; call before another `Postings` is built. */
   release(): void {
-    const keys = this.#keys;
+    const cells = this.#cells;
     for (let c = 0; c < this.#capacity; c++) {
-      const key = keys[c] as number;
+      const key = cells[c * CELL + KEY] as number;
       if (key !== -1) present[(key & FILTER_MASK) >>> 5] = 0;
     }
   }
@@ -392,7 +422,7 @@ class ReaderFeatureState {
     if (a?.vector !== undefined && slots > 0) {
       const av = a.vector;
       const dots = this.#dots;
-      dots.fill(0);
+      for (let slot = 0; slot < slots; slot++) dots[slot] = 0;
       this.#postings.accumulate(av, dots);
       for (let slot = 0; slot < slots; slot++) {
         const nb = this.#norm[slot] as number;
@@ -550,8 +580,10 @@ export function buildModelInputs(
       section[r] = row.section;
       region[r] = row.region;
       const at = r * NUMERIC_FEATURE_COUNT;
-      numeric.set(readerScaled, at);
-      numeric.set(row.scaled, at + ARTICLE_FROM);
+      // Element by element: `set` on a few values costs more than the copy.
+      for (let k = 0; k < READER_FEATURES; k++) numeric[at + k] = readerScaled[k] as number;
+      const scaled = row.scaled;
+      for (let k = 0; k < ARTICLE_FEATURES; k++) numeric[at + ARTICLE_FROM + k] = scaled[k] as number;
       reader.crossFeatures(page, a, row.norm, cross);
       for (let k = 0; k < CROSS_FEATURES; k++)
         numeric[at + CROSS_FROM + k] = scale(norm, CROSS_FROM + k, cross[k] as number);

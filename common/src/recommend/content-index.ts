@@ -5,26 +5,59 @@
 import type { SparseVector } from "../contracts/content-vector.js";
 
 /**
- * Indices of the best `k` of `n` items, best first, by `before(i, j)` (a strict total order: the order
- * a full sort gives). One comparison per item against the worst kept and an insertion for the few that
- * beat it, when `k` is a small part of `n`; a sort otherwise.
+ * Indices of the best `k` of the `n` items with values `values[i]` and tie keys `ties[i]`, best
+ * first: value descending, ties by key ascending (the order a full sort gives). One comparison per item
+ * against the worst kept and an insertion for the few that beat it, when `k` is under half of `n`; a
+ * sort otherwise (insertion would be quadratic). An item for which `skip(i)` holds is left out; `skip`
+ * is asked only of items that would enter the kept list, which gives the same list as filtering every
+ * item first (an item that would not enter cannot change it) with far fewer calls.
  */
-export function selectTop(n: number, k: number, before: (i: number, j: number) => boolean): number[] {
+export function selectTopByValue(
+  n: number,
+  k: number,
+  values: ArrayLike<number>,
+  ties: ArrayLike<string> | ArrayLike<number>,
+  skip?: (i: number) => boolean,
+): number[] {
   const top: number[] = [];
   if (k <= 0) return top;
-  // Most of the items kept (a whole ranking): insertion would be quadratic, a sort is not.
-  if (4 * k >= n)
-    return Array.from({ length: n }, (_, i) => i)
-      .sort((i, j) => (before(i, j) ? -1 : before(j, i) ? 1 : 0))
-      .slice(0, k);
+  if (2 * k >= n) {
+    for (let i = 0; i < n; i++) if (skip === undefined || !skip(i)) top.push(i);
+    top.sort((i, j) => {
+      const vi = values[i] as number;
+      const vj = values[j] as number;
+      if (vi > vj) return -1;
+      if (vi < vj) return 1;
+      const ti = ties[i] as number;
+      const tj = ties[j] as number;
+      return ti < tj ? -1 : ti > tj ? 1 : 0;
+    });
+    if (top.length > k) top.length = k;
+    return top;
+  }
+  let kept = 0;
   for (let i = 0; i < n; i++) {
-    if (top.length === k && !before(i, top[k - 1] as number)) continue;
-    let at = top.length === k ? k - 1 : top.length;
-    while (at > 0 && before(i, top[at - 1] as number)) {
-      top[at] = top[at - 1] as number;
-      at--;
+    const vi = values[i] as number;
+    const ti = ties[i] as number;
+    if (kept === k) {
+      const w = top[k - 1] as number;
+      const vw = values[w] as number;
+      if (!(vi > vw || (vi === vw && ti < (ties[w] as number)))) continue;
     }
-    top[at] = i;
+    if (skip?.(i)) continue;
+    // Its place by binary search (ties are common, and a tie costs a string comparison), then a shift.
+    let lo = 0;
+    let hi = kept === k ? k - 1 : kept++;
+    const last = hi;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const p = top[mid] as number;
+      const vp = values[p] as number;
+      if (vi > vp || (vi === vp && ti < (ties[p] as number))) hi = mid;
+      else lo = mid + 1;
+    }
+    for (let at = last; at > lo; at--) top[at] = top[at - 1] as number;
+    top[lo] = i;
   }
   return top;
 }
@@ -37,16 +70,12 @@ export function topK(
 ): string[] {
   const keys: string[] = [];
   const values: number[] = [];
-  for (const [key, value] of scores)
-    if (!exclude?.has(key)) {
-      keys.push(key);
-      values.push(value);
-    }
-  return selectTop(keys.length, k, (i, j) => {
-    const vi = values[i] as number;
-    const vj = values[j] as number;
-    return vi > vj || (vi === vj && (keys[i] as string) < (keys[j] as string));
-  }).map((i) => keys[i] as string);
+  for (const [key, value] of scores) {
+    keys.push(key);
+    values.push(value);
+  }
+  const skip = exclude === undefined ? undefined : (i: number) => exclude.has(keys[i] as string);
+  return selectTopByValue(keys.length, k, values, keys, skip).map((i) => keys[i] as string);
 }
 
 /**
@@ -111,11 +140,7 @@ export class ContentIndex {
     if (vectors.length === 0 || k <= 0) return [];
     const { buckets, qws, terms: count } = sumQuery(vectors);
     // The heaviest query terms only (ties by bucket), and no stop-word-like bucket: bounded work per reader.
-    const terms = selectTop(count, this.maxQueryTerms, (i, j) => {
-      const wi = qws[i] as number;
-      const wj = qws[j] as number;
-      return wi > wj || (wi === wj && (buckets[i] as number) < (buckets[j] as number));
-    });
+    const terms = selectTopByValue(count, this.maxQueryTerms, qws, buckets);
     const scores = this.#scores;
     const touched = this.#touched;
     const slots = this.#slots;
@@ -137,27 +162,21 @@ export class ContentIndex {
         scores[slot] = before + qw * (weights[p] as number);
       }
     }
-    // The best `k` touched slots not excluded, by score then page (the order of `topK`).
+    // The best `k` touched slots not excluded, by score then page (the order of `topK`); the scores'
+    // scratch is cleared for the next query.
     const pages = this.#pages;
-    const candidates: number[] = [];
-    const values: number[] = [];
+    const candidates = new Array<string>(n);
+    const values = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const slot = touched[i] as number;
-      if (!exclude.has(pages[slot] as string)) {
-        candidates.push(slot);
-        values.push(scores[slot] as number);
-      }
+      candidates[i] = pages[slot] as string;
+      values[i] = scores[slot] as number;
       scores[slot] = 0;
       marked[slot] = 0;
     }
-    return selectTop(candidates.length, k, (i, j) => {
-      const vi = values[i] as number;
-      const vj = values[j] as number;
-      return (
-        vi > vj ||
-        (vi === vj && (pages[candidates[i] as number] as string) < (pages[candidates[j] as number] as string))
-      );
-    }).map((i) => pages[candidates[i] as number] as string);
+    return selectTopByValue(n, k, values, candidates, (i) => exclude.has(candidates[i] as string)).map(
+      (i) => candidates[i] as string,
+    );
   }
 }
 

@@ -5,7 +5,7 @@
  * and the fill-up to `k` are defined here and nowhere else.
  */
 import type { ReaderProfile } from "../features/feature-builder.js";
-import { selectTop, topK } from "./content-index.js";
+import { selectTopByValue } from "./content-index.js";
 import type { RecommendationWorld } from "./world.js";
 
 /** Where a candidate came from (the first tier that proposed it). */
@@ -76,20 +76,41 @@ export function candidatePool(
     if (n >= opts.popular) break;
     if (add({ page, tier: "popular" })) n++;
   }
-  const covScores = new Map<string, number>();
-  const covSource = new Map<string, { page: string; score: number }>();
+  // Co-visitation summed per neighbour over the recent reads, in their order (0 + the first score, as
+  // a map's `(get ?? 0) + s`), with the read that gave the most: one map lookup per neighbour, the
+  // sums and sources in parallel arrays.
+  const covIndex = new Map<string, number>();
+  const covPages: string[] = [];
+  const covSums: number[] = [];
+  const covFrom: string[] = [];
+  const covBest: number[] = [];
   for (const r of profile.recent) {
     const { pages, scores } = world.covisitedArticles(r);
     for (let i = 0; i < pages.length; i++) {
       const p = pages[i] as string;
       const s = scores[i] as number;
-      covScores.set(p, (covScores.get(p) ?? 0) + s);
-      const best = covSource.get(p);
-      if (best === undefined || s > best.score) covSource.set(p, { page: r, score: s });
+      const at = covIndex.get(p);
+      if (at === undefined) {
+        covIndex.set(p, covPages.length);
+        covPages.push(p);
+        covSums.push(0 + s);
+        covFrom.push(r);
+        covBest.push(s);
+      } else {
+        covSums[at] = (covSums[at] as number) + s;
+        if (s > (covBest[at] as number)) {
+          covFrom[at] = r;
+          covBest[at] = s;
+        }
+      }
     }
   }
-  for (const page of topK(covScores, opts.covisited, { has: (p) => skip.has(p) || taken.has(p) }))
-    add({ page, tier: "co-visited", relatedTo: (covSource.get(page) as { page: string }).page });
+  const covSkip = (i: number) => {
+    const p = covPages[i] as string;
+    return skip.has(p) || taken.has(p);
+  };
+  for (const i of selectTopByValue(covPages.length, opts.covisited, covSums, covPages, covSkip))
+    add({ page: covPages[i] as string, tier: "co-visited", relatedTo: covFrom[i] as string });
   const vectors = profile.recent
     .map((r) => world.features.article(r)?.vector)
     .filter((v): v is NonNullable<typeof v> => v !== undefined);
@@ -139,11 +160,8 @@ export function orderByScore(
     if (!Number.isFinite(scores[i] as number)) throw new RangeError("scorer returned a non-finite score");
   // The best `k` by selection (sorting the whole pool and copying every entry was most of this stage),
   // in the sort's order: score descending, ties by page id (pool pages are distinct).
-  const top = selectTop(pool.length, k, (i, j) => {
-    const si = scores[i] as number;
-    const sj = scores[j] as number;
-    return si > sj || (si === sj && (pool[i] as PoolEntry).page < (pool[j] as PoolEntry).page);
-  });
+  const pages = pool.map((p) => p.page);
+  const top = selectTopByValue(pool.length, k, scores, pages);
   return top.map((i) => ({ ...(pool[i] as PoolEntry), score: scores[i] as number }));
 }
 

@@ -9,6 +9,7 @@ import type { LoadedBundle } from "../bundle/read-bundle.js";
 import type { CovisitationTable, PopularityTable } from "../contracts/model-bundle.js";
 import type { ArticleFeatureSource, FeatureContext } from "../features/feature-builder.js";
 import { ContentIndex, topK } from "./content-index.js";
+import type { PopularityTables } from "./popularity.js";
 
 const HOUR_MS = 3_600_000;
 
@@ -83,7 +84,11 @@ export interface CovisitedArticles {
 
 const NO_NEIGHBOURS: CovisitedArticles = { pages: [], scores: [] };
 
-/** The world of a reference time; only articles issued before `asOf` exist in it. */
+/**
+ * The world of a reference time; only articles issued before `asOf` exist in it. A world is a snapshot
+ * of its catalogue: it reads each article's source once (a catalogue that changes makes a new world,
+ * as the api's refresh does).
+ */
 export function buildRecommendationWorld(inputs: WorldInputs): RecommendationWorld {
   const { asOf, catalogue, popularity, popularityScales, covisitation, candidates } = inputs;
   const freshFrom = asOf - candidates.freshHours * HOUR_MS;
@@ -95,7 +100,18 @@ export function buildRecommendationWorld(inputs: WorldInputs): RecommendationWor
     if (issued >= freshFrom) fresh.set(page, popularity.get(page) ?? 0);
   }
   const popularRanking = topK(fresh, Math.max(candidates.popular * 3, 300));
-  const article = (page: string) => (known.has(page) ? catalogue.get(page) : undefined);
+  // The catalogue's source of an article, read once per world and kept for the articles asked for (the
+  // features ask for every candidate's, the profile for every read's): one lookup per call after that.
+  const sources = new Map<string, ArticleFeatureSource | null>();
+  const article = (page: string): ArticleFeatureSource | undefined => {
+    let source = sources.get(page);
+    if (source === undefined) {
+      if (!known.has(page)) return undefined;
+      source = catalogue.get(page) ?? null;
+      sources.set(page, source);
+    }
+    return source ?? undefined;
+  };
   const freshArticles: ArticleFeatureSource[] = [];
   for (const page of fresh.keys()) {
     const a = catalogue.get(page);
@@ -178,17 +194,21 @@ export function tableStructures(
  * The worlds a bundle serves: its reference time, candidate budgets and tables (converted once) over
  * any catalogue. The api builds one over the articles it has loaded on each refresh (every read of a
  * reader counts); training over the snapshot's articles, to evaluate exactly what the api will serve.
+ * With `live` (the bundle's tables advanced with the reads since its reference time: `LivePopularity`),
+ * the world is that of `live.asOf`: the catalogue's articles issued before it, ages and freshness
+ * counted from it, its popularity; without, the bundle's own.
  */
 export function bundleWorlds(
   bundle: Pick<LoadedBundle, "manifest" | "popularity" | "covisitation">,
-): (catalogue: ArticleCatalogue, readsBefore?: number) => RecommendationWorld {
+): (catalogue: ArticleCatalogue, readsBefore?: number, live?: PopularityTables) => RecommendationWorld {
   const structures = tableStructures(bundle.popularity, bundle.covisitation);
-  return (catalogue, readsBefore = Number.POSITIVE_INFINITY) =>
+  return (catalogue, readsBefore = Number.POSITIVE_INFINITY, live = undefined) =>
     buildRecommendationWorld({
-      asOf: bundle.manifest.asOf,
+      asOf: live?.asOf ?? bundle.manifest.asOf,
       readsBefore,
       catalogue,
       candidates: bundle.manifest.candidates,
       ...structures,
+      ...(live === undefined ? {} : { popularity: live.popularity, popularityScales: live.popularityScales }),
     });
 }

@@ -7,16 +7,22 @@ import { describe, expect, it } from "@jest/globals";
 import {
   type ArticleFeatureSource,
   buildModelInputs,
+  buildRecommendationWorld,
+  candidatePool,
   cosineSimilarity,
+  DEFAULT_CANDIDATES,
   type FeatureContext,
   type Interaction,
+  mapCatalogue,
   mulberry32,
   type Normalisation,
   NUMERIC_FEATURE_COUNT,
   NUMERIC_FEATURES,
   orderByScore,
   type PoolEntry,
+  type ReaderProfile,
   readerProfile,
+  selectTopByValue,
   sparseVectorFromWeights,
   topK,
   vocabularyIndex,
@@ -199,6 +205,178 @@ describe("the recommendation path's top-k selections", () => {
         .slice(0, k)
         .map(([p]) => p);
       expect(topK(scores, k, skip)).toEqual(sorted);
+    }
+  });
+});
+
+describe("selectTopByValue", () => {
+  it("keeps what a full sort keeps, in its order, with ties by a string or a number and skipped items", () => {
+    const random = mulberry32(17);
+    for (let trial = 0; trial < 200; trial++) {
+      const n = Math.floor(random() * 300);
+      const values = Array.from({ length: n }, () => Math.floor(random() * 25) - 5);
+      const ties =
+        trial % 2 === 0
+          ? Array.from({ length: n }, (_, i) => Q((i * 7919) % 1000))
+          : Array.from({ length: n }, (_, i) => (i * 7919) % 1000);
+      const skipped = new Set(Array.from({ length: n }, (_, i) => i).filter(() => random() < 0.3));
+      const k = Math.floor(random() * (trial % 3 === 0 ? n + 5 : 40));
+      const asked: number[] = [];
+      const top = selectTopByValue(n, k, values, ties, (i) => {
+        asked.push(i);
+        return skipped.has(i);
+      });
+      const sorted = Array.from({ length: n }, (_, i) => i)
+        .filter((i) => !skipped.has(i))
+        .sort(
+          (i, j) =>
+            (values[j] as number) - (values[i] as number) ||
+            ((ties[i] as number) < (ties[j] as number) ? -1 : 1),
+        )
+        .slice(0, k);
+      expect(top).toEqual(sorted);
+      expect(new Set(asked).size).toBe(asked.length);
+    }
+  });
+
+  it("asks whether to skip only the items that would enter the kept list", () => {
+    // Ascending values: every item beats the worst kept, so each is asked; descending: only the first k.
+    const n = 1000;
+    const k = 10;
+    const ties = Array.from({ length: n }, (_, i) => i);
+    let asked = 0;
+    const ask = () => {
+      asked++;
+      return false;
+    };
+    const descending = Array.from({ length: n }, (_, i) => n - i);
+    expect(selectTopByValue(n, k, descending, ties, ask)).toEqual(ties.slice(0, k));
+    expect(asked).toBe(k);
+    asked = 0;
+    const ascending = Array.from({ length: n }, (_, i) => i);
+    selectTopByValue(n, k, ascending, ties, ask);
+    expect(asked).toBe(n);
+  });
+});
+
+/** A seeded world over `buildRecommendationWorld`: fresh and stale articles, co-visitation with non-articles. */
+function recommendationWorld(seed: number) {
+  const random = mulberry32(seed);
+  const asOf = 500 * H;
+  const articles = new Map<string, ArticleFeatureSource>();
+  for (let n = 0; n < 400; n++)
+    articles.set(Q(n), {
+      page: Q(n),
+      section: `s${n % 5}`,
+      region: `r${n % 3}`,
+      // Some issued after asOf (not in the world), about a third fresh (72 h).
+      issued: asOf - Math.floor(random() * 220 * H) + 10 * H,
+      vector:
+        n % 11 === 0
+          ? undefined
+          : sparseVectorFromWeights(
+              new Map(Array.from({ length: 20 }, () => [Math.floor(random() * 150), random()])),
+            ),
+    });
+  const covisitation = new Map(
+    [...articles.keys()].map((p) => [
+      p,
+      new Map(Array.from({ length: 12 }, () => [Q(Math.floor(random() * 450)), Math.floor(random() * 8)])),
+    ]),
+  );
+  const popularity = new Map([...articles.keys()].map((p) => [p, Math.floor(random() * 20)]));
+  const served = buildRecommendationWorld({
+    asOf,
+    catalogue: mapCatalogue(articles),
+    popularity,
+    popularityScales: new Map(),
+    covisitation,
+    candidates: { ...DEFAULT_CANDIDATES, popular: 30, covisited: 25, contentSimilar: 20 },
+  });
+  return { served, articles, covisitation, random, asOf };
+}
+
+/** `candidatePool` by its definition: maps of per-page sums and full sorts for every tier. */
+function directPool(
+  w: ReturnType<typeof recommendationWorld>,
+  profile: ReaderProfile,
+  exclude: ReadonlySet<string>,
+): PoolEntry[] {
+  const { served } = w;
+  const opts = served.candidates;
+  const skip = (p: string) => profile.read.has(p) || exclude.has(p);
+  const pool: PoolEntry[] = [];
+  const taken = new Set<string>();
+  const add = (entry: PoolEntry) => {
+    if (taken.has(entry.page) || skip(entry.page)) return;
+    taken.add(entry.page);
+    pool.push(entry);
+  };
+  for (const page of served.popularRanking.filter((p) => !skip(p)).slice(0, opts.popular))
+    add({ page, tier: "popular" });
+  const sums = new Map<string, number>();
+  const from = new Map<string, { page: string; score: number }>();
+  for (const r of profile.recent)
+    for (const [p, s] of w.covisitation.get(r) ?? []) {
+      if (served.features.article(p) === undefined) continue;
+      sums.set(p, (sums.get(p) ?? 0) + s);
+      const best = from.get(p);
+      if (best === undefined || s > best.score) from.set(p, { page: r, score: s });
+    }
+  const byScore = (a: [string, number], b: [string, number]) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1);
+  for (const [page] of [...sums]
+    .filter(([p]) => !skip(p) && !taken.has(p))
+    .sort(byScore)
+    .slice(0, opts.covisited))
+    add({ page, tier: "co-visited", relatedTo: from.get(page)?.page as string });
+  // Content: the summed query's 64 heaviest terms (ties by bucket), each fresh article's products
+  // summed in that term order; articles sharing no term are not candidates.
+  const query = new Map<number, number>();
+  for (const r of profile.recent) {
+    const v = served.features.article(r)?.vector;
+    if (v !== undefined)
+      v.indices.forEach((b, i) => {
+        query.set(b, (query.get(b) ?? 0) + (v.values[i] as number));
+      });
+  }
+  const terms = [...query].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 64);
+  const scores = new Map<string, number>();
+  for (const a of w.articles.values()) {
+    if (a.vector === undefined || !served.isFresh(a.page)) continue;
+    let s: number | undefined;
+    for (const [bucket, qw] of terms) {
+      const at = a.vector.indices.indexOf(bucket);
+      if (at >= 0) s = (s ?? 0) + qw * (a.vector.values[at] as number);
+    }
+    if (s !== undefined) scores.set(a.page, s);
+  }
+  for (const [page] of [...scores]
+    .filter(([p]) => !skip(p) && !taken.has(p))
+    .sort(byScore)
+    .slice(0, opts.contentSimilar))
+    add({ page, tier: "content-similar" });
+  return pool;
+}
+
+describe("candidatePool against its definition", () => {
+  it("proposes the same entries in the same order on random worlds, readers and exclusions", () => {
+    for (let seed = 1; seed <= 8; seed++) {
+      const w = recommendationWorld(seed);
+      for (let reader = 0; reader < 25; reader++) {
+        const log: Interaction[] = Array.from({ length: 1 + Math.floor(w.random() * 40) }, (_, i) => ({
+          page: Q(Math.floor(w.random() * 420)),
+          timestamp: w.asOf - 200 * H + i * H,
+          clicks: 0,
+          timeOnPageMs: 1000,
+          scrollPercentage: 50,
+          pageVisits: 1,
+        }));
+        const profile = readerProfile(log, "Logged", w.served.features);
+        const exclude = new Set(Array.from({ length: 15 }, () => Q(Math.floor(w.random() * 400))));
+        const pool = candidatePool(w.served, profile, exclude);
+        expect(pool.length).toBeGreaterThan(0);
+        expect(pool).toEqual(directPool(w, profile, exclude));
+      }
     }
   });
 });

@@ -31,6 +31,7 @@ import {
 import { noProgress, type Progress } from "../progress/progress.js";
 import { readColumns } from "./parquet-columns.js";
 import type { EventPublisher, FeatureStore, ObjectStore, WriteReport } from "./ports.js";
+import { readBody } from "./read-body.js";
 
 export interface SnapshotDeps {
   objects: ObjectStore;
@@ -52,12 +53,6 @@ export type SnapshotResult =
   | { status: "empty" };
 
 const PARTITION_KEY = /\/source=([^/]+)\/part-\d+\.parquet$/;
-
-async function readAll(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of body) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
 
 /** A processed partition an erasure rewrote (the rows of the erased readers removed). */
 export interface RewrittenPartition {
@@ -150,7 +145,7 @@ async function buildFull(deps: SnapshotDeps, fallback?: string): Promise<Snapsho
     task.phase(dataset);
     for (const part of keys.filter((k) => k.dataset === dataset)) {
       const object = await deps.objects.read(bucket, part.key);
-      const bytes = await readAll(object.body);
+      const bytes = await readBody(object.body, object.size);
       etags[part.key] = object.etag;
       const sha256 = createHash("sha256").update(bytes).digest("hex");
       let rowCount: number;
@@ -313,16 +308,10 @@ async function publish(
   }
 
   const updatedAt = now().toISOString();
-  const rows: ColdstartItem[] = built.lists().map((l) => ({
-    listId: l.listId,
-    entries: l.entries,
-    snapshotId,
-    asOf,
-    updatedAt,
-  }));
-  const { coldstart, unchanged } = await writeChangedLists(
+  // The lists live only inside this call: they are garbage before the aggregates are encoded.
+  const { coldstart, unchanged, lists } = await writeChangedLists(
     deps,
-    rows,
+    () => built.lists().map((l) => ({ listId: l.listId, entries: l.entries, snapshotId, asOf, updatedAt })),
     built.onWritten ?? (() => {}),
     built.note,
   );
@@ -355,10 +344,7 @@ async function publish(
     interactions: totals.interactions,
     items: totals.items,
   });
-  log.info(
-    { totals, lists: rows.length, unchanged, coldstart, ...built.mode },
-    "snapshot built and published",
-  );
+  log.info({ totals, lists, unchanged, coldstart, ...built.mode }, "snapshot built and published");
   return { status: "built", manifest, manifestKey, coldstart, ...built.mode };
 }
 
@@ -387,12 +373,13 @@ const digestOf = (entries: unknown) => createHash("sha1").update(JSON.stringify(
  */
 async function writeChangedLists(
   deps: SnapshotDeps,
-  rows: readonly ColdstartItem[],
+  build: () => readonly ColdstartItem[],
   onWritten: (n: number) => void,
   known?: WrittenLists,
-): Promise<{ coldstart: WriteReport; unchanged: number }> {
+): Promise<{ coldstart: WriteReport; unchanged: number; lists: number }> {
   const bucket = deps.buckets.processed;
   const note = known ?? (await readWrittenLists(deps));
+  const rows = build();
   const before = note?.state === "written" ? note.digests : {};
   const token = randomUUID();
   await putWrittenLists(deps, { state: "writing", token });
@@ -410,7 +397,7 @@ async function writeChangedLists(
     for (const [listId, digest] of Object.entries(before)) digests[listId] ??= digest;
     await putWrittenLists(deps, { state: "written", digests });
   } else await deps.objects.delete(bucket, WRITTEN_LISTS_KEY);
-  return { coldstart, unchanged: rows.length - changed.length };
+  return { coldstart, unchanged: rows.length - changed.length, lists: rows.length };
 }
 
 async function readWrittenLists(deps: SnapshotDeps): Promise<WrittenLists | undefined> {
@@ -422,7 +409,7 @@ async function readWrittenLists(deps: SnapshotDeps): Promise<WrittenLists | unde
 async function readOptional(deps: SnapshotDeps, key: string): Promise<Uint8Array | undefined> {
   try {
     const object = await deps.objects.read(deps.buckets.processed, key);
-    return await readAll(object.body);
+    return await readBody(object.body, object.size);
   } catch (error) {
     if ((error as { code?: string }).code === "NOT_FOUND") return undefined;
     throw error;

@@ -8,7 +8,11 @@ export async function readColumns(
   bytes: Uint8Array,
   columns: readonly string[],
 ): Promise<{ rows: number; values: Record<string, unknown[] | undefined> }> {
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  // A buffer that is a whole ArrayBuffer is read in place (hyparquet only reads it); a view is copied.
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  const file = (
+    whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
+  ) as ArrayBuffer;
   const chunks = new Map<string, { rowStart: number; data: ArrayLike<unknown> }[]>();
   await parquetRead({
     file,

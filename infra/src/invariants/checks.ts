@@ -1,5 +1,7 @@
 import {
   API_EVENTS_PREFIX,
+  ENGINE_MIN_TASK_MEMORY_MIB,
+  ENGINE_NODE_OPTIONS,
   lakeBucketNames,
   METRIC_NAMESPACE,
   METRICS,
@@ -470,6 +472,24 @@ export const INVARIANTS: Invariant[] = [
         out.push("training and api name different models");
       if (api?.secrets[ENV.apiKeys] === undefined) out.push(`api: ${ENV.apiKeys} is not an ECS secret`);
       return out;
+    },
+  },
+  {
+    id: "engine-heap",
+    description: `the featstore-engine task runs with NODE_OPTIONS "${ENGINE_NODE_OPTIONS}" (the heap cap its memory was measured under) and at least ${ENGINE_MIN_TASK_MEMORY_MIB} MiB`,
+    check: (rs, ctx) => {
+      const td = taskDef(rs, ctx, "featstoreEngine");
+      const v = varsOf(rs, ctx, "featstoreEngine");
+      return problems([
+        [
+          v?.environment[ENV.nodeOptions] === ENGINE_NODE_OPTIONS,
+          `featstoreEngine: ${ENV.nodeOptions} is not "${ENGINE_NODE_OPTIONS}"`,
+        ],
+        [
+          Number(td?.inputs.memory) >= ENGINE_MIN_TASK_MEMORY_MIB,
+          `featstoreEngine: task memory ${td?.inputs.memory} MiB < ${ENGINE_MIN_TASK_MEMORY_MIB}`,
+        ],
+      ]);
     },
   },
   {

@@ -1,4 +1,4 @@
-import { resourcePrefixSchema } from "@gplay/common";
+import { ENGINE_MIN_TASK_MEMORY_MIB, resourcePrefixSchema } from "@gplay/common";
 import { WORKLOADS, type Workload } from "./names.js";
 import { fargateSizeProblem } from "./sizes.js";
 
@@ -108,7 +108,8 @@ export const DEFAULTS = {
     port: 8080,
   },
   mlflow: { cpu: 512, memory: 1024, desiredCount: 1, port: 5000 },
-  featstoreEngine: { cpu: 1024, memory: 4096 },
+  // ~1 GB peak RSS at full scale under common's ENGINE_HEAP (bench/README.md), so 2 GB: the least at 1 vCPU.
+  featstoreEngine: { cpu: 1024, memory: ENGINE_MIN_TASK_MEMORY_MIB },
   training: { cpu: 2048, memory: 8192, schedule: "cron(0 4 * * ? *)" },
   online: { enabled: false, challengerShare: 0.1, decideSchedule: "rate(1 hour)" },
   database: { instanceClass: "db.t4g.micro", allocatedStorageGb: 20, multiAz: false, backupRetentionDays: 7 },
@@ -336,6 +337,10 @@ export function parseConfig(raw: RawConfig, stack: string): PlatformConfig {
     );
 
   const featstoreEngine = size("featstoreEngine", obj("featstoreEngine"), DEFAULTS.featstoreEngine);
+  if (featstoreEngine.memory < ENGINE_MIN_TASK_MEMORY_MIB)
+    problems.push(
+      `featstoreEngine.memory: at least ${ENGINE_MIN_TASK_MEMORY_MIB} MiB (the engine's heap cap plus what it holds outside the heap)`,
+    );
   const training = { ...size("training", t, DEFAULTS.training), schedule };
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -127,6 +127,8 @@ export const ENV = {
   drainDelayMs: "GPLAY_DRAIN_DELAY_MS",
   drainTimeoutMs: "GPLAY_DRAIN_TIMEOUT_MS",
   trustProxyHops: "GPLAY_TRUST_PROXY_HOPS",
+  /** Node's own options: the engine's heap settings (common's ENGINE_NODE_OPTIONS). */
+  nodeOptions: "NODE_OPTIONS",
   /** Users-table TTL of inactive readers (plan/retention.ts). */
   readerRetentionDays: "GPLAY_READER_RETENTION_DAYS",
   /** The online loop (plan/config.ts OnlineConfig): training's gate sets `@challenger`. */

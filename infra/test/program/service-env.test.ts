@@ -22,6 +22,7 @@ import { trainingEnvSchema } from "../../../training/src/env.js";
 import { ofType, type RecordedResource, T } from "../../src/invariants/resources.js";
 import { auditBucketName } from "../../src/plan/audit.js";
 import { resourceNames } from "../../src/plan/names.js";
+import { ENV } from "../../src/plan/tasks.js";
 import { type Built, buildPlatform } from "../support/build.js";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -97,8 +98,11 @@ describe.each(STACKS)("%s: each task's environment is what its service parses", 
 
   test.each(Object.keys(SCHEMAS) as Service[])("%s parses its environment and secrets", (service) => {
     const env = processEnv(containerOf(stack, names.family[service]));
-    // Exactly what the service reads: no variable it ignores (bucket/table names derive from the prefix).
-    expect(Object.keys(env).filter((n) => !(n in SCHEMAS[service].shape))).toEqual([]);
+    // Exactly what the service reads: no variable it ignores (bucket/table names derive from the prefix),
+    // besides Node's own NODE_OPTIONS (the engine's heap settings).
+    expect(Object.keys(env).filter((n) => !(n in SCHEMAS[service].shape) && n !== ENV.nodeOptions)).toEqual(
+      [],
+    );
     const parsed = parse(service, env);
     expect(parsed.GPLAY_PREFIX).toBe(prefix);
     expect(parsed.GPLAY_ENVIRONMENT).toBe(stack);

@@ -588,6 +588,22 @@ export const MUTATIONS: Mutation[] = [
     mutate: (p) => editContainer(p, dropEnv("GPLAY_MODEL_NAME")),
   },
   {
+    invariant: "engine-heap",
+    what: "featstore-engine runs with Node's default heap (no NODE_OPTIONS)",
+    stack: "dev",
+    type: T.taskDefinition,
+    name: "-featstore-engine-taskdef",
+    mutate: (p) => editContainer(p, dropEnv("NODE_OPTIONS")),
+  },
+  {
+    invariant: "engine-heap",
+    what: "featstore-engine's task shrinks to 1 GB",
+    stack: "prod",
+    type: T.taskDefinition,
+    name: "-featstore-engine-taskdef",
+    mutate: (p) => ({ ...p, memory: "1024" }),
+  },
+  {
     invariant: "mlflow-auth",
     what: "MLflow loses MLFLOW_AUTH_ENABLED",
     stack: "dev",

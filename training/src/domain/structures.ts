@@ -5,55 +5,37 @@
 import {
   ContentIndex,
   type CovisitationTable,
-  POPULARITY_SCALES_HOURS,
+  decayedReadScales,
+  decayedReads,
   type PopularityTable,
+  recentBufferCounts,
   sparseDot,
   topK,
 } from "@gplay/common";
 import { HOUR_MS, type TrainingData } from "./data.js";
 
-/** Recency-decayed reads before `cut` (events at or after it ignored), decayed to `reference` (default `cut`). */
-export function popularityAt(
+/**
+ * Recency-decayed reads before `cut`, decayed to `reference` (default `cut`): common's `decayedReads`,
+ * the definition the api advances with the reads it receives.
+ */
+export const popularityAt: (
   events: TrainingData["events"],
   cut: number,
   halfLifeHours: number,
-  reference: number = cut,
-): Map<string, number> {
-  const pop = new Map<string, number>();
-  const lambda = Math.LN2 / (halfLifeHours * HOUR_MS);
-  for (const e of events) {
-    if (e.timestamp >= cut) break;
-    pop.set(e.page, (pop.get(e.page) ?? 0) + Math.exp(-lambda * Math.max(0, reference - e.timestamp)));
-  }
-  return pop;
-}
+  reference?: number,
+) => Map<string, number> = decayedReads;
 
-/** Reads before `cut` decayed to `reference` with each of `POPULARITY_SCALES_HOURS`, in one pass. */
-export function popularityScalesAt(
+/** Reads before `cut` decayed to `reference` with each of `POPULARITY_SCALES_HOURS`: common's `decayedReadScales`. */
+export const popularityScalesAt: (
   events: TrainingData["events"],
   cut: number,
-  reference: number = cut,
-): Map<string, number[]> {
-  const lambdas = POPULARITY_SCALES_HOURS.map((h) => Math.LN2 / (h * HOUR_MS));
-  const out = new Map<string, number[]>();
-  for (const e of events) {
-    if (e.timestamp >= cut) break;
-    let values = out.get(e.page);
-    if (values === undefined) {
-      values = lambdas.map(() => 0);
-      out.set(e.page, values);
-    }
-    const age = Math.max(0, reference - e.timestamp);
-    for (let k = 0; k < lambdas.length; k++)
-      values[k] = (values[k] as number) + Math.exp(-(lambdas[k] as number) * age);
-  }
-  return out;
-}
+  reference?: number,
+) => Map<string, number[]> = decayedReadScales;
 
 /**
  * Counts of each page among the `n` latest reads before `cut`; pages outside the buffer keep a
  * tie-breaking fraction of their decayed popularity (`tieBreak`, below one read), so every read page
- * has an order.
+ * has an order (common's `recentBufferCounts`, the definition the api advances).
  */
 export function recentBufferAt(
   events: TrainingData["events"],
@@ -61,17 +43,16 @@ export function recentBufferAt(
   n: number,
   tieBreak: ReadonlyMap<string, number> = new Map(),
 ): Map<string, number> {
+  return recentBufferCounts(recentPagesAt(events, cut, n), tieBreak);
+}
+
+/** The pages of the `n` latest reads before `cut`, oldest first. */
+export function recentPagesAt(events: TrainingData["events"], cut: number, n: number): string[] {
   let end = events.length;
   while (end > 0 && (events[end - 1] as { timestamp: number }).timestamp >= cut) end--;
-  let top = 0;
-  for (const v of tieBreak.values()) if (v > top) top = v;
-  const counts = new Map<string, number>();
-  for (const [page, v] of tieBreak) counts.set(page, (0.5 * v) / (top || 1));
-  for (let i = Math.max(0, end - n); i < end; i++) {
-    const page = (events[i] as { page: string }).page;
-    counts.set(page, (counts.get(page) ?? 0) + 1);
-  }
-  return counts;
+  const pages: string[] = [];
+  for (let i = Math.max(0, end - n); i < end; i++) pages.push((events[i] as { page: string }).page);
+  return pages;
 }
 
 /** Plain read counts before `cut` (for novelty). */
@@ -138,6 +119,7 @@ export function popularityTable(
   scales: ReadonlyMap<string, readonly number[]>,
   asOf: number,
   halfLifeHours: number,
+  buffer?: { reads: number; pages: readonly string[]; decayed: ReadonlyMap<string, number> },
 ): PopularityTable {
   const entries = [...pop].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   return {
@@ -145,6 +127,9 @@ export function popularityTable(
     halfLifeHours,
     entries,
     scales: Object.fromEntries([...scales].map(([p, v]) => [p, [...v]])),
+    ...(buffer === undefined
+      ? {}
+      : { buffer: { reads: buffer.reads, pages: [...buffer.pages], decayed: [...buffer.decayed] } }),
   };
 }
 

@@ -16,6 +16,7 @@ import {
   type ReaderProfile,
   type RecommendationWorld,
   readerProfile,
+  recentBufferCounts,
   type VocabularyIndex,
 } from "@gplay/common";
 import type { Article, TrainingData } from "./data.js";
@@ -26,7 +27,7 @@ import {
   popularityAt,
   popularityScalesAt,
   readCountsAt,
-  recentBufferAt,
+  recentPagesAt,
 } from "./structures.js";
 
 export type { CandidateOptions };
@@ -41,6 +42,8 @@ export interface World {
   popularity: Map<string, number>;
   /** Decayed reads with the candidates' half-life (the same map as `popularity` unless a buffer serves). */
   decayed: Map<string, number>;
+  /** When a recent-click buffer serves: its size and pages (oldest read first), for the bundle. */
+  servingBuffer: { reads: number; pages: string[] } | undefined;
   popularityScales: Map<string, number[]>;
   readCounts: Map<string, number>;
   totalReads: number;
@@ -76,10 +79,11 @@ export function buildWorld(
 ): World {
   const asOf = times.asOf ?? cut;
   const decayed = popularityAt(data.events, cut, candidates.popularityHalfLifeHours, asOf);
-  const popularity =
+  const servingBuffer =
     times.popularity?.kind === "buffer"
-      ? recentBufferAt(data.events, cut, times.popularity.reads, decayed)
-      : decayed;
+      ? { reads: times.popularity.reads, pages: recentPagesAt(data.events, cut, times.popularity.reads) }
+      : undefined;
+  const popularity = servingBuffer === undefined ? decayed : recentBufferCounts(servingBuffer.pages, decayed);
   const popularityScales = popularityScalesAt(data.events, cut, asOf);
   const readCounts = readCountsAt(data.events, cut);
   let totalReads = 0;
@@ -104,6 +108,7 @@ export function buildWorld(
     data,
     popularity,
     decayed,
+    servingBuffer,
     popularityScales,
     readCounts,
     totalReads,

@@ -1,41 +1,30 @@
-import { type BundleManifest, FEATURE_SCHEMA_VERSION, type LoadedBundle } from "@gplay/common";
+import type { LoadedBundle } from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
 import { bundleRanker } from "../../../src/app/bundle-ranker.js";
-import { AS_OF, fixtureCatalogue, pageId } from "../../support/fixtures.js";
+import { AS_OF, baselineBundle, fixtureCatalogue, pageId } from "../../support/fixtures.js";
 
 const p = pageId;
 
 /** A baseline's bundle: its strategy and candidate structures, no network. */
-function baselineBundle(name: "popularity" | "covisitation"): LoadedBundle {
-  const manifest: BundleManifest = {
-    schemaVersion: 1,
-    featureSchemaVersion: FEATURE_SCHEMA_VERSION,
-    createdAt: new Date(AS_OF).toISOString(),
-    snapshot: { snapshotId: "snap-1", manifestKey: "snapshots/1/manifest.json", digest: "sha256:x" },
-    asOf: AS_OF,
-    inputs: [],
-    numericFeatures: [],
-    recentReads: 10,
-    strategy: { kind: "baseline", name, params: { halfLifeHours: 3 } },
-    candidates: { popular: 5, covisited: 5, contentSimilar: 0, freshHours: 48, popularityHalfLifeHours: 3 },
-    files: { popularity: "candidates/popularity.json", covisitation: "candidates/covisitation.json" },
-    params: {},
-  };
-  return {
-    manifest,
-    popularity: {
-      asOf: AS_OF,
-      halfLifeHours: 3,
-      entries: [
-        [p(4), 9],
-        [p(2), 8],
-        [p(7), 5],
-        [p(1), 3],
-      ],
-      scales: {},
+function bundleOf(name: "popularity" | "covisitation"): LoadedBundle {
+  return baselineBundle(
+    { name, params: { halfLifeHours: 3 } },
+    {
+      popularity: {
+        asOf: AS_OF,
+        halfLifeHours: 3,
+        entries: [
+          [p(4), 9],
+          [p(2), 8],
+          [p(7), 5],
+          [p(1), 3],
+        ],
+        scales: {},
+      },
+      covisitation: { topK: 5, neighbours: { [p(1)]: [[p(9), 2]] } },
     },
-    covisitation: { topK: 5, neighbours: { [p(1)]: [[p(9), 2]] } },
-  };
+    { popular: 5, covisited: 5, contentSimilar: 0, freshHours: 48, popularityHalfLifeHours: 3 },
+  );
 }
 
 const read = (page: string) => ({
@@ -49,7 +38,7 @@ const read = (page: string) => ({
 
 describe("a baseline bundle", () => {
   it("is served like a model: its strategy's scorer over its own world, history excluded", async () => {
-    const ranker = bundleRanker("3", baselineBundle("popularity"), () => fixtureCatalogue());
+    const ranker = bundleRanker("3", bundleOf("popularity"), () => fixtureCatalogue());
     const out = await ranker.recommend(
       { interactions: [read(p(2))], userType: "Logged" },
       { k: 3, exclude: { has: () => false } },
@@ -59,7 +48,7 @@ describe("a baseline bundle", () => {
   });
 
   it("ranks co-visited pages of the recent reads first when it is the co-visitation baseline", async () => {
-    const ranker = bundleRanker("4", baselineBundle("covisitation"), () => fixtureCatalogue());
+    const ranker = bundleRanker("4", bundleOf("covisitation"), () => fixtureCatalogue());
     const out = await ranker.recommend(
       { interactions: [read(p(1))], userType: "Logged" },
       { k: 2, exclude: { has: () => false } },

@@ -1,0 +1,201 @@
+import type { ArticleCatalogue, ArticleFeatureSource, LoadedBundle } from "@gplay/common";
+import { describe, expect, it } from "@jest/globals";
+import { bundleRanker } from "../../../src/app/bundle-ranker.js";
+import { LiveReadsFeed, type LiveReadsOptions } from "../../../src/app/live-world.js";
+import { SwitchableModelProvider } from "../../../src/app/model.js";
+import { AS_OF, baselineBundle, pageId } from "../../support/fixtures.js";
+
+const p = pageId;
+const HOUR = 3_600_000;
+
+/** The popularity baseline's bundle (6 h half-life): pages 1–4 read before the snapshot. */
+function bundle(): LoadedBundle {
+  const scales = { [p(1)]: [4, 4, 4], [p(2)]: [3, 3, 3], [p(3)]: [2, 2, 2], [p(4)]: [1, 1, 1] };
+  return baselineBundle(
+    { name: "popularity", params: { halfLifeHours: 6 } },
+    {
+      popularity: {
+        asOf: AS_OF,
+        halfLifeHours: 6,
+        entries: [
+          [p(1), 4],
+          [p(2), 3],
+          [p(3), 2],
+          [p(4), 1],
+        ],
+        scales,
+      },
+      covisitation: { topK: 5, neighbours: {} },
+    },
+    { popular: 10, covisited: 0, contentSimilar: 0, freshHours: 48, popularityHalfLifeHours: 6 },
+  );
+}
+
+/** Pages 1–6 issued before the snapshot; `later` pages issued at AS_OF + 1 h. */
+function catalogue(later: readonly number[] = []): ArticleCatalogue {
+  const sources = new Map<string, ArticleFeatureSource>();
+  const add = (n: number, issued: number) =>
+    sources.set(p(n), { page: p(n), section: "sp", region: "sao-paulo", issued });
+  for (let n = 1; n <= 6; n++) add(n, AS_OF - n * HOUR);
+  for (const n of later) add(n, AS_OF + HOUR);
+  return { get: (page) => sources.get(page), entries: () => sources.values() };
+}
+
+const OPTIONS: LiveReadsOptions = {
+  rebuildEveryMs: 60_000,
+  rebuildAtReads: 1_000,
+  recentReads: 100,
+  waitingReads: 100,
+};
+/** The task's wall clock, long after the test's data (as when old data is replayed). */
+const WALL = { now: () => AS_OF + 365 * 24 * HOUR };
+const nobody = { interactions: [], userType: "Non-Logged" as const };
+const top = async (ranker: ReturnType<typeof bundleRanker>, k = 3) =>
+  (await ranker.recommend(nobody, { k, exclude: { has: () => false } })).items.map((i) => i.page);
+const reads = (page: string, count: number, at: number) =>
+  Array.from({ length: count }, (_, i) => ({ userId: "u", page, timestamp: at + i }));
+
+function served(cat: () => ArticleCatalogue, options: LiveReadsOptions = OPTIONS) {
+  const model = new SwitchableModelProvider();
+  const ranker = bundleRanker("1", bundle(), cat, { live: true });
+  model.set(ranker);
+  const feed = new LiveReadsFeed(
+    { models: [model], admits: (page) => cat().get(page) !== undefined, clock: WALL },
+    options,
+  );
+  return { model, ranker, feed };
+}
+
+describe("the live world of a served version", () => {
+  it("is exactly the snapshot's world until a read after the snapshot arrives", async () => {
+    const cat = catalogue([10]);
+    const still = bundleRanker("1", bundle(), () => cat);
+    const { ranker, feed } = served(() => cat);
+    feed.record(reads(p(6), 3, AS_OF - HOUR)); // before the snapshot: already counted by it
+    feed.rebuild();
+    expect(ranker.world().asOf).toBe(AS_OF);
+    expect(ranker.world().popularRanking).toEqual(still.world().popularRanking);
+    expect(ranker.world().features.popularity(p(1))).toBe(still.world().features.popularity(p(1)));
+    expect(await top(ranker, 10)).toEqual(await top(still, 10));
+    expect(await top(ranker, 10)).not.toContain(p(10));
+  });
+
+  it("proposes an article issued after the snapshot once its reads are counted and the world rebuilt", async () => {
+    const cat = catalogue([10]);
+    const { ranker, feed } = served(() => cat);
+    expect(await top(ranker)).toEqual([p(1), p(2), p(3)]);
+    feed.record(reads(p(10), 5, AS_OF + 2 * HOUR));
+    expect(await top(ranker)).toEqual([p(1), p(2), p(3)]); // not rebuilt yet: the built world serves
+    feed.rebuild();
+    expect(ranker.world().asOf).toBe(AS_OF + 2 * HOUR + 4);
+    expect(await top(ranker)).toEqual([p(10), p(1), p(2)]);
+    expect(ranker.world().features.popularity(p(1))).toBeCloseTo(4 * 2 ** (-(2 * HOUR + 4) / (6 * HOUR)), 9);
+    expect(feed.rebuilds).toBe(1);
+    feed.rebuild(); // nothing new: no rebuild
+    expect(feed.rebuilds).toBe(1);
+  });
+
+  it("rebuilds after the request once `rebuildAtReads` reads wait", async () => {
+    const cat = catalogue([10]);
+    const { ranker, feed } = served(() => cat, { ...OPTIONS, rebuildAtReads: 3 });
+    feed.record(reads(p(10), 2, AS_OF + HOUR + 1));
+    await new Promise((r) => setImmediate(r));
+    expect(feed.rebuilds).toBe(0);
+    feed.record(reads(p(10), 1, AS_OF + HOUR + 10));
+    expect(feed.rebuilds).toBe(0); // never inside the request that brought the reads
+    await new Promise((r) => setImmediate(r));
+    expect(feed.rebuilds).toBe(1);
+    expect(ranker.world().asOf).toBe(AS_OF + HOUR + 10);
+  });
+
+  it("counts the reads of an article not loaded yet once a refresh loads it", async () => {
+    let cat = catalogue();
+    const { ranker, feed } = served(() => cat);
+    feed.record(reads(p(10), 5, AS_OF + 2 * HOUR));
+    feed.rebuild();
+    expect(ranker.world().asOf).toBe(AS_OF); // nothing admitted yet
+    cat = catalogue([10]);
+    feed.rebuild();
+    expect(ranker.world().asOf).toBe(AS_OF + 2 * HOUR + 4);
+    expect(await top(ranker, 1)).toEqual([p(10)]);
+  });
+
+  it("brings a version loaded later up to date with the recent reads", async () => {
+    const cat = catalogue([10]);
+    const { model, feed } = served(() => cat);
+    feed.record(reads(p(10), 5, AS_OF + 2 * HOUR));
+    const next = bundleRanker("2", bundle(), () => cat, { live: true });
+    model.set(next);
+    feed.rebuild();
+    expect(next.world().asOf).toBe(AS_OF + 2 * HOUR + 4);
+    expect(await top(next, 1)).toEqual([p(10)]);
+  });
+
+  it("keeps at most `recentReads` reads for a version loaded later", async () => {
+    const cat = catalogue([10, 11]);
+    const { model, feed } = served(() => cat, { ...OPTIONS, recentReads: 3 });
+    feed.record([...reads(p(11), 10, AS_OF + HOUR), ...reads(p(10), 3, AS_OF + 2 * HOUR)]);
+    const next = bundleRanker("2", bundle(), () => cat, { live: true });
+    model.set(next);
+    feed.rebuild();
+    expect(next.world().features.popularity(p(11))).toBe(0);
+    expect(next.world().features.popularity(p(10))).toBeGreaterThan(2.9);
+  });
+
+  it("hands the live worlds pages and times only, never the reader", () => {
+    const seen: object[] = [];
+    const world = { observe: (r: object) => seen.push(r), pending: () => 0, rebuild: () => undefined };
+    const model = new SwitchableModelProvider();
+    model.set({ modelVersion: "1", live: world, recommend: () => Promise.reject(new Error("unused")) });
+    const feed = new LiveReadsFeed({ models: [model], admits: () => true, clock: WALL }, OPTIONS);
+    feed.record(reads(p(10), 2, AS_OF + HOUR));
+    expect(seen).toEqual([
+      { page: p(10), timestamp: AS_OF + HOUR },
+      { page: p(10), timestamp: AS_OF + HOUR + 1 },
+    ]);
+  });
+
+  it("counts a click stamped after its receipt (a client's clock ahead) at its receipt time", () => {
+    const seen: { timestamp: number }[] = [];
+    const world = {
+      observe: (r: { timestamp: number }) => seen.push(r),
+      pending: () => 0,
+      rebuild: () => undefined,
+    };
+    const model = new SwitchableModelProvider();
+    model.set({ modelVersion: "1", live: world, recommend: () => Promise.reject(new Error("unused")) });
+    const receipt = AS_OF + 2 * HOUR;
+    const feed = new LiveReadsFeed(
+      { models: [model], admits: () => true, clock: { now: () => receipt } },
+      OPTIONS,
+    );
+    feed.record([{ userId: "u", page: p(10), timestamp: AS_OF + 5 * HOUR }]);
+    expect(seen.map((r) => r.timestamp)).toEqual([receipt]);
+  });
+
+  it("does not let one read stamped far ahead of the others age every article at once", async () => {
+    const cat = catalogue([10]);
+    const { ranker, feed } = served(() => cat);
+    const twin = served(() => cat);
+    for (const f of [feed, twin.feed]) f.record(reads(p(10), 3, AS_OF + HOUR));
+    feed.record(reads(p(6), 1, AS_OF + 30 * 24 * HOUR)); // a wrong clock, 30 days on
+    for (const f of [feed, twin.feed]) f.rebuild();
+    expect(ranker.world().asOf).toBe(AS_OF + HOUR + 2);
+    expect(ranker.world().popularRanking).toEqual(twin.ranker.world().popularRanking);
+    expect(ranker.world().features.popularity(p(6))).toBe(twin.ranker.world().features.popularity(p(6)));
+    expect(await top(ranker)).toEqual(await top(twin.ranker));
+  });
+
+  it("leaves a version without a live world untouched", async () => {
+    const cat = catalogue([10]);
+    const model = new SwitchableModelProvider();
+    const ranker = bundleRanker("1", bundle(), () => cat);
+    model.set(ranker);
+    const feed = new LiveReadsFeed({ models: [model], admits: () => true, clock: WALL }, OPTIONS);
+    feed.record(reads(p(10), 5, AS_OF + 2 * HOUR));
+    feed.rebuild();
+    expect(ranker.live).toBeUndefined();
+    expect(ranker.world().asOf).toBe(AS_OF);
+    expect(feed.rebuilds).toBe(0);
+  });
+});

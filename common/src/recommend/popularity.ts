@@ -1,0 +1,264 @@
+/**
+ * Recency-decayed read counts: the one definition of the popularity tables (the serving half-life and
+ * every `POPULARITY_SCALES_HOURS` scale). Training computes a world's tables from the reads before its
+ * cut; the api advances the served bundle's tables (as of the snapshot) with the reads `/events`
+ * receives after it (`LivePopularity`). Both add `exp(-ln2 · age / half-life)` per read, so the
+ * advanced tables equal the ones computed from every read (up to rounding).
+ */
+import type { LoadedBundle } from "../bundle/read-bundle.js";
+import { type BundleManifest, POPULARITY_SCALES_HOURS } from "../contracts/model-bundle.js";
+
+const HOUR_MS = 3_600_000;
+
+/** One read of a page (no reader): all the popularity tables need. */
+export interface TimedRead {
+  page: string;
+  timestamp: number;
+}
+
+/** The decay rate (per ms) of a half-life in hours. */
+export function decayRate(halfLifeHours: number): number {
+  return Math.LN2 / (halfLifeHours * HOUR_MS);
+}
+
+/**
+ * Reads before `cut` (in time order: the first at or after it ends the scan) decayed with a half-life
+ * to `reference` (default `cut`): page → Σ exp(-rate · max(0, reference − time)).
+ */
+export function decayedReads(
+  reads: Iterable<TimedRead>,
+  cut: number,
+  halfLifeHours: number,
+  reference: number = cut,
+): Map<string, number> {
+  const pop = new Map<string, number>();
+  const lambda = decayRate(halfLifeHours);
+  for (const e of reads) {
+    if (e.timestamp >= cut) break;
+    pop.set(e.page, (pop.get(e.page) ?? 0) + Math.exp(-lambda * Math.max(0, reference - e.timestamp)));
+  }
+  return pop;
+}
+
+/** `decayedReads` with each half-life of `POPULARITY_SCALES_HOURS`, in one pass: page → one value per scale. */
+export function decayedReadScales(
+  reads: Iterable<TimedRead>,
+  cut: number,
+  reference: number = cut,
+): Map<string, number[]> {
+  const lambdas = POPULARITY_SCALES_HOURS.map(decayRate);
+  const out = new Map<string, number[]>();
+  for (const e of reads) {
+    if (e.timestamp >= cut) break;
+    let values = out.get(e.page);
+    if (values === undefined) {
+      values = lambdas.map(() => 0);
+      out.set(e.page, values);
+    }
+    const age = Math.max(0, reference - e.timestamp);
+    for (let k = 0; k < lambdas.length; k++)
+      values[k] = (values[k] as number) + Math.exp(-(lambdas[k] as number) * age);
+  }
+  return out;
+}
+
+/**
+ * The recent-click buffer's popularity: counts of each page among `pages` (the latest reads, any
+ * order); every page of `tieBreak` (decayed reads) also keeps a fraction of it below half a read,
+ * relative to its largest value, so every read page has an order.
+ */
+export function recentBufferCounts(
+  pages: Iterable<string>,
+  tieBreak: ReadonlyMap<string, number>,
+): Map<string, number> {
+  let top = 0;
+  for (const v of tieBreak.values()) if (v > top) top = v;
+  const counts = new Map<string, number>();
+  for (const [page, v] of tieBreak) counts.set(page, (0.5 * v) / (top || 1));
+  for (const page of pages) counts.set(page, (counts.get(page) ?? 0) + 1);
+  return counts;
+}
+
+/** The popularity tables of a reference time, as the recommendation world reads them. */
+export interface PopularityTables {
+  /** Reference time of the values (the world's `asOf`). */
+  asOf: number;
+  popularity: ReadonlyMap<string, number>;
+  popularityScales: ReadonlyMap<string, readonly number[]>;
+}
+
+export interface LivePopularityBase {
+  /** Reference time of the base tables: reads at or before it are already counted. */
+  asOf: number;
+  /** Half-life of `popularity`. */
+  halfLifeHours: number;
+  popularity: ReadonlyMap<string, number>;
+  popularityScales: ReadonlyMap<string, readonly number[]>;
+  /**
+   * When a recent-click buffer serves, what advancing it needs (`popularity` is then its counts): the
+   * buffer's size, its pages (oldest read first) and every page's reads decayed with `halfLifeHours`.
+   * Absent, `popularity` is decayed reads.
+   */
+  buffer?: { reads: number; pages: readonly string[]; decayed: ReadonlyMap<string, number> };
+  /**
+   * False when `popularity` is neither decayed reads nor an advanceable buffer (a bundle that does not
+   * say what its buffer held): it is then kept as it is and only the scales advance.
+   */
+  advancePopularity: boolean;
+}
+
+/**
+ * A bundle's popularity tables advanced with the reads after their reference time. Holds one value per
+ * table per page it was given or accepted (pages `admits` refuses, such as pages outside the
+ * catalogue, are dropped), and no reader id. Values are kept at an internal reference time and
+ * rescaled when `tables()` moves it forward, so a read costs O(scales) and a snapshot O(pages).
+ */
+export class LivePopularity {
+  readonly #base: LivePopularityBase;
+  readonly #lambdas: readonly number[];
+  /** Decayed reads with the base's half-life: the popularity, or a serving buffer's tie-break. */
+  readonly #decayed: Map<string, number>;
+  readonly #scales: Map<string, number[]>;
+  /** A serving buffer's latest pages, in arrival order from `#bufferStart` (undefined: no buffer). */
+  readonly #buffer: string[] | undefined;
+  #bufferStart = 0;
+  #reference: number;
+  #latest: number;
+  #pending = 0;
+
+  constructor(
+    base: LivePopularityBase,
+    private readonly admits: (page: string) => boolean,
+  ) {
+    this.#base = base;
+    this.#lambdas = POPULARITY_SCALES_HOURS.map(decayRate);
+    this.#decayed = new Map(base.buffer === undefined ? base.popularity : base.buffer.decayed);
+    this.#buffer = base.buffer === undefined ? undefined : base.buffer.pages.slice(-base.buffer.reads);
+    this.#scales = new Map([...base.popularityScales].map(([p, v]) => [p, [...v]]));
+    this.#reference = base.asOf;
+    this.#latest = base.asOf;
+  }
+
+  /** The tables' reference time so far: the base's, or the latest accepted read's when later. */
+  get latest(): number {
+    return this.#latest;
+  }
+
+  /** True once a read after the base's reference time was accepted (the tables moved from the base). */
+  get moved(): boolean {
+    return this.#latest > this.#base.asOf;
+  }
+
+  /** Reads accepted since the last `tables()`. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /**
+   * Counts a read. Ignored (false) when it is at or before the base's reference time (the snapshot
+   * counted it), more than `LIVE_MAX_LEAD_MS` after the latest read so far (a wrong clock), or
+   * `admits` refuses its page.
+   */
+  record(read: TimedRead): boolean {
+    if (!(read.timestamp > this.#base.asOf)) return false;
+    if (read.timestamp > this.#latest + LIVE_MAX_LEAD_MS || !this.admits(read.page)) return false;
+    // Far ahead of the reference, exp(+rate · gap) would lose range: rescale first (rare).
+    if (read.timestamp - this.#reference > REBASE_AFTER_MS) this.#rebase(read.timestamp);
+    const age = this.#reference - read.timestamp;
+    if (this.#base.advancePopularity) {
+      const lambda = decayRate(this.#base.halfLifeHours);
+      this.#decayed.set(read.page, (this.#decayed.get(read.page) ?? 0) + Math.exp(-lambda * age));
+      if (this.#buffer !== undefined) this.#remember(read.page);
+    }
+    let values = this.#scales.get(read.page);
+    if (values === undefined) {
+      values = this.#lambdas.map(() => 0);
+      this.#scales.set(read.page, values);
+    }
+    for (let k = 0; k < this.#lambdas.length; k++)
+      values[k] = (values[k] as number) + Math.exp(-(this.#lambdas[k] as number) * age);
+    if (read.timestamp > this.#latest) this.#latest = read.timestamp;
+    this.#pending += 1;
+    return true;
+  }
+
+  /** The tables as of `latest` (new maps: later reads never change them). */
+  tables(): PopularityTables {
+    this.#rebase(this.#latest);
+    this.#pending = 0;
+    let popularity: Map<string, number>;
+    if (!this.#base.advancePopularity) popularity = new Map(this.#base.popularity);
+    else if (this.#buffer === undefined) popularity = new Map(this.#decayed);
+    else popularity = recentBufferCounts(this.#buffer.slice(this.#bufferStart), this.#decayed);
+    return {
+      asOf: this.#latest,
+      popularity,
+      popularityScales: new Map([...this.#scales].map(([p, v]) => [p, [...v]])),
+    };
+  }
+
+  #rebase(to: number): void {
+    const dt = to - this.#reference;
+    if (dt === 0) return;
+    if (this.#base.advancePopularity) {
+      const f = Math.exp(-decayRate(this.#base.halfLifeHours) * dt);
+      for (const [page, v] of this.#decayed) this.#decayed.set(page, v * f);
+    }
+    const factors = this.#lambdas.map((l) => Math.exp(-l * dt));
+    for (const values of this.#scales.values())
+      for (let k = 0; k < factors.length; k++) values[k] = (values[k] as number) * (factors[k] as number);
+    this.#reference = to;
+  }
+
+  /** Appends to the serving buffer, dropping its oldest page; compacts once twice the size is held. */
+  #remember(page: string): void {
+    const buffer = this.#buffer as string[];
+    const size = (this.#base.buffer as { reads: number }).reads;
+    buffer.push(page);
+    if (buffer.length - this.#bufferStart > size) this.#bufferStart += 1;
+    if (this.#bufferStart >= size) {
+      buffer.splice(0, this.#bufferStart);
+      this.#bufferStart = 0;
+    }
+  }
+}
+
+/**
+ * How far past the tables' latest read a read may be and still move them. The reference time is the
+ * latest read's, so one read with a wrong clock (a client's, or a receipt time stamped on a replay of
+ * old data) would otherwise age every article by the gap at once: the fresh window would empty and
+ * every count decay to nothing. A read further ahead is refused; the next snapshot's bundle re-anchors
+ * the tables.
+ */
+export const LIVE_MAX_LEAD_MS = 7 * 24 * HOUR_MS;
+
+/** Gap after which a read rescales the values first (2^24 at the shortest half-life of an hour). */
+const REBASE_AFTER_MS = 24 * HOUR_MS;
+
+/** True when a bundle's popularity table is a recent-click buffer rather than decayed reads (whether or not it says what the buffer held). */
+export function servesRecentBuffer(manifest: Pick<BundleManifest, "strategy" | "params">): boolean {
+  if (manifest.strategy.kind === "baseline") return manifest.strategy.name === "recent-buffer";
+  const serving = manifest.params.serving_popularity;
+  return typeof serving === "string" && serving.startsWith("buffer");
+}
+
+/** A bundle's tables ready to advance: reads of pages `admits` accepts, after its reference time. */
+export function bundleLivePopularity(
+  bundle: Pick<LoadedBundle, "manifest" | "popularity">,
+  admits: (page: string) => boolean,
+): LivePopularity {
+  const { buffer } = bundle.popularity;
+  return new LivePopularity(
+    {
+      asOf: bundle.manifest.asOf,
+      halfLifeHours: bundle.popularity.halfLifeHours,
+      popularity: new Map(bundle.popularity.entries),
+      popularityScales: new Map(Object.entries(bundle.popularity.scales)),
+      ...(buffer === undefined
+        ? {}
+        : { buffer: { reads: buffer.reads, pages: buffer.pages, decayed: new Map(buffer.decayed) } }),
+      advancePopularity: buffer !== undefined || !servesRecentBuffer(bundle.manifest),
+    },
+    admits,
+  );
+}

@@ -1,0 +1,275 @@
+import { describe, expect, it } from "@jest/globals";
+import {
+  type ArticleFeatureSource,
+  BUNDLE_SCHEMA_VERSION,
+  type BundleManifest,
+  bundleLivePopularity,
+  bundleWorlds,
+  DEFAULT_CANDIDATES,
+  decayedReadScales,
+  decayedReads,
+  FEATURE_SCHEMA_VERSION,
+  LIVE_MAX_LEAD_MS,
+  LivePopularity,
+  mapCatalogue,
+  POPULARITY_SCALES_HOURS,
+  type PopularityTables,
+  recentBufferCounts,
+  servesRecentBuffer,
+  type TimedRead,
+} from "../../src/index.js";
+import { mulberry32 } from "../../src/util/random.js";
+
+const HOUR = 3_600_000;
+const AS_OF = Date.UTC(2022, 7, 15);
+const P = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
+
+/** `count` reads of pages 1..pages between `from` and `to`, in time order. */
+function reads(seed: number, count: number, pages: number, from: number, to: number): TimedRead[] {
+  const random = mulberry32(seed);
+  return Array.from({ length: count }, () => ({
+    page: P(1 + Math.floor(random() * pages)),
+    timestamp: Math.floor(from + random() * (to - from)),
+  })).sort((a, b) => a.timestamp - b.timestamp);
+}
+
+function expectClose(actual: ReadonlyMap<string, number>, expected: ReadonlyMap<string, number>): void {
+  expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
+  for (const [page, value] of expected) {
+    const got = actual.get(page) as number;
+    expect(Math.abs(got - value)).toBeLessThanOrEqual(1e-9 * Math.abs(value));
+  }
+}
+
+/** The tables training computes from `all` at `t` (every read before t + 1). */
+function direct(all: readonly TimedRead[], t: number, halfLifeHours: number): PopularityTables {
+  return {
+    asOf: t,
+    popularity: decayedReads(all, t + 1, halfLifeHours, t),
+    popularityScales: decayedReadScales(all, t + 1, t),
+  };
+}
+
+/** The base tables of a bundle made from `r1` at `asOf` (as training writes them). */
+function base(r1: readonly TimedRead[], halfLifeHours: number, advancePopularity = true) {
+  return {
+    asOf: AS_OF,
+    halfLifeHours,
+    popularity: decayedReads(r1, AS_OF + 1, halfLifeHours, AS_OF),
+    popularityScales: decayedReadScales(r1, AS_OF + 1, AS_OF),
+    advancePopularity,
+  };
+}
+
+describe("LivePopularity: the snapshot's tables advanced with later reads", () => {
+  it.each([1, 6, 72])(
+    "equals the tables computed from R1 ∪ R2 at t (half-life %d h, 1e-9 relative)",
+    (halfLifeHours) => {
+      const r1 = reads(1, 3_000, 80, AS_OF - 96 * HOUR, AS_OF);
+      // Later reads over two days, some of new pages (81..120), some at the same ms, out of order.
+      const r2 = reads(2, 2_000, 120, AS_OF + 1, AS_OF + 49 * HOUR);
+      const live = new LivePopularity(base(r1, halfLifeHours), () => true);
+      const shuffled = [...r2].reverse();
+      for (const r of shuffled) expect(live.record(r)).toBe(true);
+      const t = Math.max(...r2.map((r) => r.timestamp));
+      expect(live.latest).toBe(t);
+      expect(live.pending).toBe(r2.length);
+      const advanced = live.tables();
+      const want = direct([...r1, ...r2], t, halfLifeHours);
+      expect(advanced.asOf).toBe(t);
+      expectClose(advanced.popularity, want.popularity);
+      for (let k = 0; k < POPULARITY_SCALES_HOURS.length; k++)
+        expectClose(
+          new Map([...advanced.popularityScales].map(([p, v]) => [p, v[k] as number])),
+          new Map([...want.popularityScales].map(([p, v]) => [p, v[k] as number])),
+        );
+      expect(live.pending).toBe(0);
+    },
+  );
+
+  it("advances in steps (tables taken between reads) to the same tables as in one go", () => {
+    const r1 = reads(3, 500, 30, AS_OF - 24 * HOUR, AS_OF);
+    const r2 = reads(4, 900, 40, AS_OF + 1, AS_OF + 72 * HOUR);
+    const live = new LivePopularity(base(r1, 6), () => true);
+    for (const [i, r] of r2.entries()) {
+      live.record(r);
+      if (i % 100 === 0) live.tables();
+    }
+    const t = r2.at(-1)?.timestamp as number;
+    expectClose(live.tables().popularity, direct([...r1, ...r2], t, 6).popularity);
+  });
+
+  it("ignores reads at or before the snapshot and pages it does not admit, and holds no reader", () => {
+    const r1 = reads(5, 200, 10, AS_OF - 5 * HOUR, AS_OF);
+    const admitted = new Set([P(1), P(2), P(50)]);
+    const live = new LivePopularity(base(r1, 6), (page) => admitted.has(page));
+    expect(live.record({ page: P(1), timestamp: AS_OF })).toBe(false);
+    expect(live.record({ page: P(1), timestamp: AS_OF - HOUR })).toBe(false);
+    expect(live.record({ page: P(3), timestamp: AS_OF + HOUR })).toBe(false);
+    expect(live.moved).toBe(false);
+    expect(live.record({ page: P(50), timestamp: AS_OF + 2 * HOUR })).toBe(true);
+    expect(live.moved).toBe(true);
+    const tables = live.tables();
+    expect(tables.asOf).toBe(AS_OF + 2 * HOUR);
+    expect(tables.popularity.get(P(50))).toBe(1);
+    expect(tables.popularityScales.get(P(50))).toEqual(POPULARITY_SCALES_HOURS.map(() => 1));
+    expectClose(
+      new Map([...tables.popularity].filter(([p]) => p !== P(50))),
+      decayedReads(r1, AS_OF + 1, 6, AS_OF + 2 * HOUR),
+    );
+  });
+
+  it.each([100, 5_000])(
+    "rolls a serving buffer of %d reads to the buffer computed from R1 ∪ R2 at t (1e-9 relative)",
+    (size) => {
+      const r1 = reads(7, 3_000, 80, AS_OF - 96 * HOUR, AS_OF);
+      const r2 = reads(8, 1_500, 120, AS_OF + 1, AS_OF + 30 * HOUR);
+      const b = base(r1, 3);
+      const live = new LivePopularity(
+        {
+          ...b,
+          popularity: recentBufferCounts(
+            r1.slice(-size).map((r) => r.page),
+            b.popularity,
+          ),
+          buffer: { reads: size, pages: r1.slice(-size).map((r) => r.page), decayed: b.popularity },
+        },
+        () => true,
+      );
+      for (const r of r2) live.record(r); // in time order, as the buffer counts them
+      const t = r2.at(-1)?.timestamp as number;
+      const all = [...r1, ...r2];
+      const want = recentBufferCounts(
+        all.slice(-size).map((r) => r.page),
+        decayedReads(all, t + 1, 3, t),
+      );
+      expectClose(live.tables().popularity, want);
+    },
+  );
+
+  it("keeps a recent-click buffer's popularity as the bundle wrote it and advances only the scales", () => {
+    const r1 = reads(6, 100, 10, AS_OF - 5 * HOUR, AS_OF);
+    const b = { ...base(r1, 6, false), popularity: new Map([[P(1), 7.25]]) };
+    const live = new LivePopularity(b, () => true);
+    live.record({ page: P(20), timestamp: AS_OF + HOUR });
+    const tables = live.tables();
+    expect([...tables.popularity]).toEqual([[P(1), 7.25]]);
+    expect(tables.popularityScales.get(P(20))).toEqual(POPULARITY_SCALES_HOURS.map(() => 1));
+  });
+
+  it("refuses a read further than LIVE_MAX_LEAD_MS past the latest one (a wrong clock), and moves on from there", () => {
+    const live = new LivePopularity(base([], 6), () => true);
+    expect(live.record({ page: P(1), timestamp: AS_OF + LIVE_MAX_LEAD_MS + 1 })).toBe(false);
+    expect(live.moved).toBe(false);
+    expect(live.record({ page: P(1), timestamp: AS_OF + HOUR })).toBe(true);
+    expect(live.record({ page: P(2), timestamp: AS_OF + HOUR + LIVE_MAX_LEAD_MS + 1 })).toBe(false);
+    expect(live.latest).toBe(AS_OF + HOUR);
+    expect(live.record({ page: P(2), timestamp: AS_OF + HOUR + LIVE_MAX_LEAD_MS })).toBe(true);
+    expect(live.tables().asOf).toBe(AS_OF + HOUR + LIVE_MAX_LEAD_MS);
+  });
+
+  it("returns tables that later reads leave unchanged", () => {
+    const live = new LivePopularity(base([], 6), () => true);
+    live.record({ page: P(1), timestamp: AS_OF + HOUR });
+    const first = live.tables();
+    live.record({ page: P(1), timestamp: AS_OF + 2 * HOUR });
+    expect(first.popularity.get(P(1))).toBe(1);
+    expect(first.popularityScales.get(P(1))).toEqual([1, 1, 1]);
+    expect(live.tables().popularity.get(P(1))).toBeCloseTo(1 + 2 ** (-1 / 6), 12);
+  });
+});
+
+describe("bundleWorlds with live tables", () => {
+  const manifest = (overrides: Partial<BundleManifest> = {}): BundleManifest => ({
+    schemaVersion: BUNDLE_SCHEMA_VERSION,
+    featureSchemaVersion: FEATURE_SCHEMA_VERSION,
+    createdAt: new Date(AS_OF).toISOString(),
+    snapshot: { snapshotId: "s", manifestKey: "k", digest: "d" },
+    asOf: AS_OF,
+    inputs: [],
+    numericFeatures: [],
+    recentReads: 10,
+    candidates: { ...DEFAULT_CANDIDATES },
+    strategy: { kind: "model" },
+    files: { popularity: "p.json", covisitation: "c.json" },
+    params: {},
+    ...overrides,
+  });
+  const article = (n: number, issued: number): ArticleFeatureSource => ({
+    page: P(n),
+    section: "s",
+    region: "r",
+    issued,
+  });
+  const catalogue = mapCatalogue(
+    new Map([
+      [P(1), article(1, AS_OF - 2 * HOUR)],
+      [P(2), article(2, AS_OF - HOUR)],
+      [P(3), article(3, AS_OF + HOUR)],
+    ]),
+  );
+  const bundle = {
+    manifest: manifest(),
+    popularity: { asOf: AS_OF, halfLifeHours: 6, entries: [[P(1), 3] as [string, number]], scales: {} },
+    covisitation: { topK: 5, neighbours: {} },
+  };
+
+  it("serves the snapshot's world without live tables, and the later time's world with them", () => {
+    const worldOf = bundleWorlds(bundle);
+    const still = worldOf(catalogue);
+    expect(still.asOf).toBe(AS_OF);
+    expect(still.popularRanking).toEqual([P(1), P(2)]);
+    const live = bundleLivePopularity(bundle, (page) => catalogue.get(page) !== undefined);
+    for (let i = 0; i < 5; i++) live.record({ page: P(3), timestamp: AS_OF + 2 * HOUR + i });
+    const moved = worldOf(catalogue, undefined, live.tables());
+    expect(moved.asOf).toBe(AS_OF + 2 * HOUR + 4);
+    expect(moved.popularRanking[0]).toBe(P(3));
+    expect(moved.features.popularity(P(1))).toBeCloseTo(3 * 2 ** (-(2 * HOUR + 4) / (6 * HOUR)), 9);
+  });
+
+  it("advances a bundle's serving buffer when the bundle says what it held", () => {
+    const buffered = {
+      ...bundle,
+      manifest: manifest({ params: { serving_popularity: "buffer:2" } }),
+      popularity: {
+        ...bundle.popularity,
+        entries: [
+          [P(1), 2.5],
+          [P(2), 0.25],
+        ] as [string, number][],
+        buffer: {
+          reads: 2,
+          pages: [P(1), P(1)],
+          decayed: [[P(1), 4] as [string, number], [P(2), 2] as [string, number]],
+        },
+      },
+    };
+    const live = bundleLivePopularity(buffered, () => true);
+    live.record({ page: P(3), timestamp: AS_OF + HOUR });
+    const popularity = live.tables().popularity;
+    // P(1) keeps one read of the buffer; P(3) enters it; P(2) only its tie-break.
+    expect(Math.floor(popularity.get(P(1)) as number)).toBe(1);
+    expect(Math.floor(popularity.get(P(3)) as number)).toBe(1);
+    expect(popularity.get(P(2))).toBeLessThan(0.5);
+    // Without what the buffer held, its counts stay as written.
+    const { buffer: _, ...unsaid } = buffered.popularity;
+    const still = bundleLivePopularity({ ...buffered, popularity: unsaid }, () => true);
+    still.record({ page: P(3), timestamp: AS_OF + HOUR });
+    expect([...still.tables().popularity]).toEqual(unsaid.entries);
+  });
+
+  it("knows which bundles serve a recent-click buffer", () => {
+    expect(servesRecentBuffer(manifest())).toBe(false);
+    expect(servesRecentBuffer(manifest({ params: { serving_popularity: "buffer:1000" } }))).toBe(true);
+    expect(
+      servesRecentBuffer(
+        manifest({ strategy: { kind: "baseline", name: "recent-buffer", params: { reads: 100 } } }),
+      ),
+    ).toBe(true);
+    expect(
+      servesRecentBuffer(
+        manifest({ strategy: { kind: "baseline", name: "popularity", params: { halfLifeHours: 3 } } }),
+      ),
+    ).toBe(false);
+  });
+});
