@@ -12,7 +12,7 @@
  * back once, to a scratch prefix), the erasure of one of the heaviest readers, of a typical reader
  * (median reads: the reader index lets it read only the objects that hold them), and of a batch
  * disjoint from the other rounds'; it prints the medians (and every run), per phase, with the objects
- * the locate step found holding the readers and those the reader index let it skip.
+ * the scan found holding the readers (and rewrote) and those the reader index let it skip.
  * Each erase run's S3 requests and the object bytes it read and wrote are counted at the keep-alive
  * front and printed as multiples of the lake's bytes (what the plain pass of its round read): how many
  * times the erasure reads and writes the lake, a figure that holds on S3 too, beside its wall time on
@@ -301,7 +301,7 @@ async function main(): Promise<void> {
       const lines = stdout.split("\n");
       const finished = lines.find((l) => l.includes('"erasure-finished"'));
       const located = lines.find((l) => l.includes('"erasure-located"'));
-      // The locate step's reads: objects holding the readers, and those the reader index let it skip.
+      // The scan's reads: objects holding the readers (rewritten), and those the reader index let it skip.
       const { objects, indexed } = located === undefined ? {} : JSON.parse(located);
       return {
         ...(finished === undefined ? {} : (JSON.parse(finished).phases as Record<string, number>)),

@@ -1,39 +1,24 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import {
   AppError,
-  decodeProcessedParquet,
-  ERASURE_REWRITE_METADATA,
   ERASURE_STORES,
   type ErasureAudit,
   type ErasureLedgerItem,
   type ErasureStore,
-  encodeProcessedParquet,
   erasureAuditSchema,
   erasureHash,
   erasureKeys,
-  type InteractionRecord,
   type LakeBuckets,
   type Logger,
-  MLFLOW_ARTIFACTS_PREFIX,
   PROCESSED_PREFIX,
-  processedKeys,
-  RAW_PREFIX,
   snapshotManifestSchema,
-  sourceId as sourceIdOf,
   userIdSchema,
 } from "@gplay/common";
-import {
-  ErasedReaders,
-  redactReaderIds,
-  type Scrubbed,
-  scrubCsvOfReaders,
-  scrubJsonLines,
-} from "../domain/erasure.js";
+import { ErasedReaders } from "../domain/erasure.js";
 import { indexedObjectIdentity } from "../domain/reader-index.js";
 import type { ErasureChange, RewrittenPartition } from "./build-snapshot.js";
-import { forEachConcurrently } from "./concurrency.js";
-import type { ErasureLedger, ObjectVersion, ReaderTables, VersionedObjectStore } from "./erasure-ports.js";
-import { readColumns } from "./parquet-columns.js";
+import { emptyFigures, type Figures, rewriteObject, scanStores } from "./erase-scan.js";
+import type { ErasureLedger, ReaderTables, VersionedObjectStore } from "./erasure-ports.js";
 import { loadReaderIndex, type ReaderIndex, rewriteIndexEntries } from "./reader-index.js";
 
 export interface EraseDeps {
@@ -68,27 +53,6 @@ export interface EraseResult {
   auditKey: string;
 }
 
-/** A store object (one version) found to hold erased readers. */
-interface Hit {
-  store: Exclude<ErasureStore, "users" | "event-ids" | "reader-index">;
-  bucket: string;
-  version: ObjectVersion;
-  /** Its bytes as the scan read them, when they fit the memory budget (else the rewrite reads again). */
-  bytes?: Uint8Array;
-}
-
-/** Object reads (and rewrites) in flight at once. */
-const SCAN_CONCURRENCY = 3;
-/** Hit objects' bytes kept between the scan and the rewrite (the lake's reader-bearing part at scale 0.2). */
-const KEEP_HIT_BYTES = 256 * 1024 * 1024;
-
-type Figures = Record<ErasureStore, { scanned: number; rewritten: number; removed: number }>;
-
-const TEXT_ARTIFACT = /\.(json|jsonl|md|txt|csv|tsv|ya?ml|svg|html)$|\/MLmodel$/;
-
-const emptyFigures = (): Figures =>
-  Object.fromEntries(ERASURE_STORES.map((s) => [s, { scanned: 0, rewritten: 0, removed: 0 }])) as Figures;
-
 const utf8 = new TextDecoder();
 
 /**
@@ -99,9 +63,12 @@ const utf8 = new TextDecoder();
  * superseded and a new snapshot is built. A verification scan of every store follows, and an audit
  * record (counts only, never an id) is written under `processed/erasures/`.
  *
- * Order makes a crash safe to re-run: the lake is read first (read-only; given ids found nowhere are
- * reported unknown and change nothing), then the ledger entries are written, then the stores are
- * rewritten; a re-run (same ids, or `pending`) finds the ledger entries and finishes.
+ * One pass over the lake: each object version is read once, and one found holding readers is
+ * rewritten right away (bounded concurrency: only the objects in flight are in memory). Order makes a
+ * crash safe to re-run: before an object is rewritten, the readers it names get their ledger entries
+ * and lose their users items (`Safeguard`), so a re-run (same ids, or `pending`) knows every reader
+ * whose data any rewrite touched, and finds nothing left in the objects already rewritten. A given id
+ * no store holds is never written anywhere: it is reported unknown and changes nothing.
  */
 export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Promise<EraseResult> {
   const now = deps.now ?? (() => new Date());
@@ -118,8 +85,9 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
     : [];
   const givenHashes = new Map(given.map((id) => [erasureHash(id), id]));
   // The clear ids are learnt from the stores: a given id no store shows is unknown.
-  const targets = new ErasedReaders([...givenHashes.keys(), ...pendingHashes]);
-  if (targets.size === 0)
+  // The given ids are known in clear: when no pending hash lacks one, ids met are matched without hashing.
+  const erased = new ErasedReaders([...givenHashes.keys(), ...pendingHashes], [], given);
+  if (erased.size === 0)
     throw new AppError("VALIDATION_FAILED", "Nothing to erase: give reader ids or --pending");
 
   // Seconds per phase, logged at the end (where an erasure's time goes).
@@ -130,73 +98,61 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
     mark = Date.now();
   };
 
-  // 1. Find the readers: the reader index says which objects can hold them, and those (with every
-  // object the index does not cover at its current version) are read; nothing is written yet.
+  // 1. Read and rewrite: the reader index says which objects can hold the readers, and those (with
+  // every object the index does not cover at its current version) are read, each once; one that holds
+  // readers is rewritten at once, after the safeguard of the readers it names.
   const figures = emptyFigures();
   const index = await loadReaderIndex(deps.versions, deps.buckets.processed);
   figures["reader-index"].scanned = index.entries.length;
-  const located = await locate(deps, targets, figures, given, { keepBytes: KEEP_HIT_BYTES, index });
-  const unknown = given.filter((id) => !ledger.has(erasureHash(id)) && !targets.seen.has(id));
-  const erasedHashes = [
-    ...new Set([
-      ...pendingHashes,
-      ...[...givenHashes].filter(([hash, id]) => ledger.has(hash) || targets.seen.has(id)).map(([h]) => h),
-    ]),
-  ];
-  log.info(
-    {
-      event: "erasure-located",
-      readers: erasedHashes.length,
-      unknown: unknown.length,
-      objects: located.hits.length,
-      indexed: located.skipped,
-    },
-    "stores read",
-  );
-  const erased = new ErasedReaders(erasedHashes, [...targets.seen]);
-  phase("locate");
-
-  // 2. The ledger first: from here on ingestion keeps these readers out, and a crash re-runs.
-  const at = now().toISOString();
-  await deps.ledger.addEntries(
-    erasedHashes
-      .filter((h) => !ledger.has(h))
-      .map(
-        (userHash): ErasureLedgerItem => ({
-          userHash,
-          erasedAt: at,
-          status: "requested",
-          requestId,
-          updatedAt: at,
-        }),
-      ),
-  );
-  phase("ledger");
-
-  // 3. The tables keyed by clear id first: after this, any id still to erase is in the lake, where a
-  // re-run (`--pending`, from hashes) learns it.
-  const users = [...erased.seen].filter((id) => located.userIds.has(id));
-  figures.users.removed = await deps.tables.deleteUsers(users);
-  figures.users.rewritten = figures.users.removed;
-  const eventKeys = located.eventKeys.filter((k) => erased.has(k.split("#")[0] ?? ""));
-  figures["event-ids"].removed = await deps.tables.deleteEventKeys(eventKeys);
-  figures["event-ids"].rewritten = figures["event-ids"].removed;
-
-  // 4. Rewrite the lake objects that hold them.
+  const safeguard = new Safeguard(deps, ledger, figures, requestId, now);
   const rewrittenPartitions = new Set<string>();
   const changed: RewrittenPartition[] = [];
   /** Old identity (bucket, key, etag) of each rewritten object → its new etag (undefined: deleted). */
   const replaced = new Map<string, string | undefined>();
-  await forEachConcurrently(located.hits, SCAN_CONCURRENCY, async (hit) => {
-    const { removed, etag, partition } = await rewrite(deps, hit, erased, requestId);
-    if (partition !== undefined) changed.push(partition);
-    replaced.set(indexedObjectIdentity({ bucket: hit.bucket, ...hit.version }), etag);
-    hit.bytes = undefined;
-    figures[hit.store].rewritten += 1;
-    figures[hit.store].removed += removed;
-    if (hit.store === "interactions" || hit.store === "validation" || hit.store === "impressions")
-      rewrittenPartitions.add(hit.version.key);
+  /** Identities of the versions this run wrote, their bytes checked to name none of the readers. */
+  const written = new Set<string>();
+  const scanned = await scanStores(deps, erased, figures, {
+    index,
+    onHit: async (hit, bytes, readers) => {
+      await safeguard.secure(readers);
+      const result = await rewriteObject(deps, hit, bytes, erased, requestId);
+      if (result.partition !== undefined) changed.push(result.partition);
+      if (result.written !== undefined) written.add(result.written);
+      replaced.set(indexedObjectIdentity({ bucket: hit.bucket, ...hit.version }), result.etag);
+      figures[hit.store].rewritten += 1;
+      figures[hit.store].removed += result.removed;
+      if (hit.store === "interactions" || hit.store === "validation" || hit.store === "impressions")
+        rewrittenPartitions.add(hit.version.key);
+    },
   });
+  log.info(
+    { event: "erasure-located", objects: scanned.hits.length, indexed: scanned.skipped },
+    "stores read and rewritten",
+  );
+  phase("scan");
+
+  // 2. The tables keyed by reader: the users items of readers the lake did not show (given ids) and
+  // the api's event ids, each reader's ledger entry first.
+  const candidates = [...new Set([...given, ...erased.seen])].filter(
+    (id) => erased.includes(id) && !safeguard.secured(id),
+  );
+  for (const id of await deps.tables.existingUsers(candidates)) erased.has(id);
+  const eventKeys: string[] = [];
+  for await (const key of deps.tables.eventKeys()) {
+    figures["event-ids"].scanned += 1;
+    if (erased.has(key.split("#")[0] ?? "")) eventKeys.push(key);
+  }
+  await safeguard.secure([...erased.seen]);
+  figures["event-ids"].removed = await deps.tables.deleteEventKeys(eventKeys);
+  figures["event-ids"].rewritten = figures["event-ids"].removed;
+  const unknown = given.filter((id) => !ledger.has(erasureHash(id)) && !erased.seen.has(id));
+  const erasedHashes = [
+    ...new Set([
+      ...pendingHashes,
+      ...[...givenHashes].filter(([hash, id]) => ledger.has(hash) || erased.seen.has(id)).map(([h]) => h),
+    ]),
+  ];
+  phase("ledger");
 
   // The index entries that name the readers, last (a crash before leaves them stale or naming the
   // readers: either way their objects are read again, never skipped).
@@ -208,8 +164,8 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
     replaced,
   );
   figures["reader-index"].removed = figures["reader-index"].rewritten;
-  phase("rewrite");
-  // 5. Manifests of the rewritten partitions are superseded; a new snapshot replaces them.
+  phase("index");
+  // 3. Manifests of the rewritten partitions are superseded; a new snapshot replaces them.
   const supersededManifests = await supersedeManifests(deps, rewrittenPartitions, requestId, now());
   const snapshotId =
     rewrittenPartitions.size > 0 || supersededManifests > 0
@@ -217,9 +173,12 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
       : undefined;
 
   phase("snapshot");
-  // 6. Proof: every store listed again; every version not read clean in step 1 (the rewritten ones,
-  // anything new) is read again.
-  const remaining = await proveErased(deps, erased, { cleanBefore: located.clean, index });
+  // 4. Proof: every store listed again; every version this run neither read clean nor wrote (checked)
+  // in step 1 (what the index let it skip, anything new) is read.
+  const remaining = await proveErased(deps, erased, {
+    cleanBefore: new Set([...scanned.clean, ...written]),
+    index,
+  });
   const clean = Object.values(remaining).every((n) => n === 0);
   phase("verify");
   if (clean) await deps.ledger.markErased(erasedHashes, now());
@@ -254,18 +213,74 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
 }
 
 /**
+ * What must hold before any of a reader's data is rewritten: its ledger entry (from then on ingestion
+ * keeps it out, and a re-run, from its hash, finishes it) and no users item (the users table is keyed
+ * by the clear id, which a re-run from hashes learns only from the lake this run is rewriting). One
+ * call at a time, each reader once: objects in flight that name the same readers wait for the first.
+ */
+class Safeguard {
+  readonly #done = new Set<string>();
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deps: Pick<EraseDeps, "ledger" | "tables">,
+    private readonly ledger: ReadonlyMap<string, ErasureLedgerItem>,
+    private readonly figures: Figures,
+    private readonly requestId: string,
+    private readonly now: () => Date,
+  ) {}
+
+  secured(id: string): boolean {
+    return this.#done.has(id);
+  }
+
+  /** Writes the ledger entries these readers (clear ids) lack, then deletes their users items. */
+  secure(ids: readonly string[]): Promise<void> {
+    const run = this.#queue.then(async () => {
+      const fresh = [...new Set(ids)].filter((id) => !this.#done.has(id));
+      if (fresh.length === 0) return;
+      const at = this.now().toISOString();
+      await this.deps.ledger.addEntries(
+        fresh
+          .map(erasureHash)
+          .filter((h) => !this.ledger.has(h))
+          .map(
+            (userHash): ErasureLedgerItem => ({
+              userHash,
+              erasedAt: at,
+              status: "requested",
+              requestId: this.requestId,
+              updatedAt: at,
+            }),
+          ),
+      );
+      this.figures.users.scanned += fresh.length;
+      const users = [...(await this.deps.tables.existingUsers(fresh))];
+      const removed = users.length === 0 ? 0 : await this.deps.tables.deleteUsers(users);
+      this.figures.users.removed += removed;
+      this.figures.users.rewritten += removed;
+      for (const id of fresh) this.#done.add(id);
+    });
+    // A failure fails the caller; the next call still runs (the run stops at the first failure anyway).
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/**
  * The proof of an erasure: what each store still holds of the readers, from a real read of the stores.
- * Every store is listed; every object version not in `cleanBefore` (read clean earlier by the same run:
- * a version is immutable) is read, as far as it can hold a reader id (a text's 64-hex tokens, a
- * partition's userId column); the users and event-ids tables are read by key and scanned; the reader
- * index is listed again (entries unchanged since `index` was loaded are not read again).
+ * Every store is listed; every object version not in `cleanBefore` (read clean earlier by the same run,
+ * or written by it from bytes checked clean: a version is immutable) is read, as far as it can hold a
+ * reader id (a text's 64-hex tokens, a partition's userId column); the users and event-ids tables are
+ * read by key and scanned; the reader index is listed again (entries unchanged since `index` was
+ * loaded are not read again).
  */
 export async function proveErased(
   deps: Pick<EraseDeps, "versions" | "tables" | "buckets">,
   erased: ErasedReaders,
   options: { cleanBefore?: ReadonlySet<string>; index?: ReaderIndex } = {},
 ): Promise<Record<ErasureStore, number>> {
-  const check = await locate(deps, erased, emptyFigures(), [...erased.seen], {
+  const check = await scanStores(deps, erased, emptyFigures(), {
     ...(options.cleanBefore === undefined ? {} : { cleanBefore: options.cleanBefore }),
   });
   const remaining = Object.fromEntries(ERASURE_STORES.map((s) => [s, 0])) as Record<ErasureStore, number>;
@@ -273,8 +288,11 @@ export async function proveErased(
   // None of the index's entries may name a reader.
   const indexAfter = await loadReaderIndex(deps.versions, deps.buckets.processed, options.index);
   remaining["reader-index"] = indexAfter.naming(erased).length;
-  remaining.users = [...check.userIds].filter((id) => erased.has(id)).length;
-  remaining["event-ids"] = check.eventKeys.filter((k) => erased.has(k.split("#")[0] ?? "")).length;
+  // Keyed reads, not a scan: the ids are those the stores showed.
+  const candidates = [...erased.seen].filter((id) => erased.includes(id));
+  remaining.users = (await deps.tables.existingUsers(candidates)).size;
+  for await (const key of deps.tables.eventKeys())
+    if (erased.has(key.split("#")[0] ?? "")) remaining["event-ids"] += 1;
   return remaining;
 }
 
@@ -290,231 +308,6 @@ function normaliseIds(ids: readonly string[]): string[] {
       },
     );
   return [...new Set(ids.map((id) => id.toLowerCase()))];
-}
-
-interface Located {
-  hits: Hit[];
-  /** Object versions not read because the reader index says they hold none of the readers. */
-  skipped: number;
-  userIds: Set<string>;
-  eventKeys: string[];
-  /** Identities (`versionIdentity`) of the object versions read and found to hold none of the readers. */
-  clean: Set<string>;
-}
-
-interface LocateOptions {
-  /** Versions already read clean by this run: not read again (the verification after the rewrites). */
-  cleanBefore?: ReadonlySet<string>;
-  /** Bytes of hit objects kept in memory for the rewrite, at most (the rest is read again). */
-  keepBytes?: number;
-  /**
-   * The reader index: an object version it covers (same etag) whose entries name none of the readers
-   * is not read. Absent for the proof, which reads every version this run did not read clean.
-   */
-  index?: ReaderIndex;
-}
-
-/** The zones locate lists, each once per bucket (the stores' prefixes lie inside them). */
-const ZONES = [RAW_PREFIX, PROCESSED_PREFIX, MLFLOW_ARTIFACTS_PREFIX];
-
-/** An object version as listed: a key, its version id, and its etag (a "null" version can be overwritten). */
-const versionIdentity = (bucket: string, v: ObjectVersion) =>
-  `${bucket}\n${v.key}\n${v.versionId}\n${v.etag}`;
-
-/**
- * One read of every store: which object versions name an erased reader, which event ids exist, and
- * which of the readers (the `clearIds` given, and those the lake showed) have a users item. Counts
- * scanned objects into `figures`.
- */
-export async function locate(
-  deps: Pick<EraseDeps, "versions" | "tables" | "buckets">,
-  erased: ErasedReaders,
-  figures: Figures = emptyFigures(),
-  clearIds: readonly string[] = [],
-  options: LocateOptions = {},
-): Promise<Located> {
-  const hits: Hit[] = [];
-  const clean = new Set<string>();
-  let kept = 0;
-  let skipped = 0;
-  // Each bucket's zone is listed once and every store's prefix taken from that listing: fewer list
-  // requests, and moto copies every version of the bucket (bytes included) on each ListObjectVersions.
-  const listings = new Map<string, Promise<ObjectVersion[]>>();
-  const listed = async (bucket: string, prefix: string): Promise<ObjectVersion[]> => {
-    const zone = ZONES.find((z) => prefix.startsWith(z)) ?? prefix;
-    let listing = listings.get(`${bucket}\n${zone}`);
-    if (listing === undefined) {
-      listing = (async () => {
-        const all: ObjectVersion[] = [];
-        for await (const version of deps.versions.listVersions(bucket, zone)) all.push(version);
-        return all;
-      })();
-      listings.set(`${bucket}\n${zone}`, listing);
-    }
-    return (await listing).filter((v) => v.key.startsWith(prefix));
-  };
-  /** One version to read, and how to tell whether its bytes name an erased reader. */
-  interface Read {
-    store: Hit["store"];
-    bucket: string;
-    version: ObjectVersion;
-    holds: (bytes: Uint8Array) => Promise<boolean> | boolean;
-  }
-  const queue = async (
-    store: Hit["store"] | "raw-any",
-    bucket: string,
-    prefix: string,
-    holds: Read["holds"],
-    accept: (key: string) => boolean = () => true,
-  ): Promise<Read[]> =>
-    (await listed(bucket, prefix))
-      .filter((v) => accept(v.key))
-      .map((version) => ({
-        store: store === "raw-any" ? (version.isLatest ? "raw" : "raw-versions") : store,
-        bucket,
-        version,
-        holds,
-      }));
-  // Only what can hold a reader id is read: a text's 64-hex tokens (common's scan, nothing parsed), a
-  // partition's userId column (the others are not decoded).
-  const text = (bytes: Uint8Array) => erased.named(utf8.decode(bytes));
-  const column = async (bytes: Uint8Array) => (await readUserIds(bytes)).some((id) => erased.has(id));
-  const reads = (
-    await Promise.all([
-      queue("raw-any", deps.buckets.raw, RAW_PREFIX, text),
-      ...(["interactions", "validation", "impressions"] as const).map((dataset) =>
-        queue(dataset, deps.buckets.processed, processedKeys.partitionPrefix(dataset), column),
-      ),
-      queue("quarantine", deps.buckets.processed, `${PROCESSED_PREFIX}quarantine/`, text),
-      queue("mlflow-artifacts", deps.buckets.models, MLFLOW_ARTIFACTS_PREFIX, text, (key) =>
-        TEXT_ARTIFACT.test(key),
-      ),
-    ])
-  ).flat();
-  // Every store's reads in one pool of bounded concurrency: no store waits for the one before to drain
-  // (moto answers in another process, so its work and the decoding here run side by side on two cores).
-  await forEachConcurrently(reads, SCAN_CONCURRENCY, async ({ store, bucket, version, holds }) => {
-    const identity = versionIdentity(bucket, version);
-    // A version is immutable: one this run already read clean is clean still.
-    if (options.cleanBefore?.has(identity)) {
-      clean.add(identity);
-      return;
-    }
-    if (options.index?.clears({ bucket, ...version }, erased)) {
-      skipped += 1;
-      return;
-    }
-    figures[store].scanned += 1;
-    const bytes = await deps.versions.readVersion(bucket, version.key, version.versionId);
-    if (!(await holds(bytes))) {
-      clean.add(identity);
-      return;
-    }
-    const keep = store !== "raw-versions" && kept + bytes.byteLength <= (options.keepBytes ?? 0);
-    if (keep) kept += bytes.byteLength;
-    hits.push({ store, bucket, version, ...(keep ? { bytes } : {}) });
-  });
-  // Keyed reads, not a scan: the ids are the ones given and the ones the lake showed.
-  const candidates = [...new Set([...clearIds, ...erased.seen])].filter((id) => erased.includes(id));
-  figures.users.scanned += candidates.length;
-  const userIds = await deps.tables.existingUsers(candidates);
-  for (const id of userIds) erased.has(id);
-  const eventKeys: string[] = [];
-  for await (const key of deps.tables.eventKeys()) {
-    figures["event-ids"].scanned += 1;
-    if (erased.has(key.split("#")[0] ?? "")) eventKeys.push(key);
-  }
-  return { hits, skipped, userIds, eventKeys, clean };
-}
-
-/** Distinct reader ids of a partition (its userId column only, decoded as a column: no row objects). */
-async function readUserIds(bytes: Uint8Array): Promise<string[]> {
-  const ids = new Set<string>();
-  for (const id of (await readColumns(bytes, ["userId"])).values.userId ?? [])
-    if (typeof id === "string") ids.add(id);
-  return [...ids];
-}
-
-/**
- * Rewrites (or deletes) one object version that holds erased readers; returns the rows removed and the
- * etag of the new version (undefined when the object was deleted).
- */
-async function rewrite(
-  deps: EraseDeps,
-  hit: Hit,
-  erased: ErasedReaders,
-  requestId: string,
-): Promise<{ removed: number; etag?: string; partition?: RewrittenPartition }> {
-  const { bucket, version } = hit;
-  const { versions } = deps;
-  const dropOld = async () => {
-    if (version.versionId !== "null") await versions.deleteVersion(bucket, version.key, version.versionId);
-  };
-  // An old version is evidence of nothing we need: it goes whole.
-  if (hit.store === "raw-versions") {
-    await dropOld();
-    return { removed: 1 };
-  }
-  const bytes = hit.bytes ?? (await versions.readVersion(bucket, version.key, version.versionId));
-  let scrubbed: Scrubbed | { bytes: Uint8Array; removed: number };
-  let contentType: string;
-  let metadata: Record<string, string> = {};
-  let partition: Omit<RewrittenPartition, "etag"> | undefined;
-  switch (hit.store) {
-    case "raw":
-      scrubbed = scrubCsvOfReaders(utf8.decode(bytes), erased);
-      contentType = "text/csv; charset=utf-8";
-      metadata = { [ERASURE_REWRITE_METADATA]: requestId };
-      break;
-    case "interactions":
-    case "validation":
-    case "impressions": {
-      const rows: readonly { userId?: string }[] = await decodeProcessedParquet(hit.store, bytes);
-      // An impression row without a reader (an anonymous list) names no one.
-      const kept = rows.filter((r) => r.userId === undefined || !erased.has(r.userId));
-      const source = /\/source=([^/]+)\//.exec(version.key)?.[1] ?? "";
-      const encoded = encodeProcessedParquet(hit.store, kept as never[], { "gplay.sourceId": source });
-      scrubbed = { bytes: encoded, removed: rows.length - kept.length };
-      contentType = "application/vnd.apache.parquet";
-      // What the snapshot after the erasure subtracts (it reads no partition when it can).
-      partition = {
-        dataset: hit.store,
-        key: version.key,
-        before: version.etag,
-        bytes: encoded.byteLength,
-        sha256: createHash("sha256").update(encoded).digest("hex"),
-        rows: kept.length,
-        removed:
-          hit.store === "interactions"
-            ? (rows as readonly InteractionRecord[]).filter((r) => erased.has(r.userId))
-            : [],
-      };
-      break;
-    }
-    case "quarantine":
-      scrubbed = scrubJsonLines(utf8.decode(bytes), erased);
-      contentType = "application/x-ndjson";
-      break;
-    case "mlflow-artifacts":
-      scrubbed = redactReaderIds(utf8.decode(bytes), erased);
-      contentType = "application/octet-stream";
-      break;
-  }
-  const body = "bytes" in scrubbed ? scrubbed.bytes : scrubbed.text;
-  if (hit.store === "quarantine" && body.length === 0) {
-    await dropOld();
-    if (version.versionId === "null") await versions.deleteVersion(bucket, version.key, "null");
-    return { removed: scrubbed.removed };
-  }
-  const written = await versions.putWithMetadata(bucket, version.key, body, contentType, metadata);
-  if (written.versionId !== version.versionId) await dropOld();
-  if (hit.store === "raw")
-    await deps.tables.markIngestionErased(sourceIdOf(bucket, version.key, version.etag), new Date());
-  return {
-    removed: scrubbed.removed,
-    etag: written.etag,
-    ...(partition === undefined ? {} : { partition: { ...partition, etag: written.etag } }),
-  };
 }
 
 /** Marks every manifest that lists a rewritten partition as superseded; returns how many. */

@@ -10,12 +10,26 @@ export class ErasedReaders {
   /** userHash → the clear id, once a store showed it. */
   readonly #hashes: Set<string>;
   readonly #memo = new Map<string, boolean>();
+  /**
+   * Every reader's clear id (lower case), when the caller knows each hash's id: then an id met in a
+   * store is looked up as it is, with no hash computed and nothing remembered per id (a batch meets
+   * every reader of the lake: ~580 K ids hashed and memoised at full scale).
+   */
+  readonly #clear: ReadonlySet<string> | undefined;
   /** Clear ids met while scanning (the users table and event ids are keyed by them). */
   readonly seen = new Set<string>();
 
-  constructor(hashes: Iterable<string>, clearIds: Iterable<string> = []) {
+  /**
+   * `clearIds`: ids already met in a store (counted as seen). `known`: ids whose hashes are among
+   * `hashes`, known without being met (the ids a request names); used only when they cover every hash.
+   */
+  constructor(hashes: Iterable<string>, clearIds: Iterable<string> = [], known: Iterable<string> = []) {
     this.#hashes = new Set(hashes);
     for (const id of clearIds) if (this.#hashes.has(erasureHash(id))) this.seen.add(id.toLowerCase());
+    const clear = new Set(
+      [...known].map((id) => id.toLowerCase()).filter((id) => this.#hashes.has(erasureHash(id))),
+    );
+    this.#clear = clear.size === this.#hashes.size ? clear : undefined;
   }
 
   get size(): number {
@@ -34,6 +48,17 @@ export class ErasedReaders {
 
   /** Whether a (64-hex) reader id met in a store belongs to an erased reader; remembers it as seen. */
   has(userId: string): boolean {
+    if (this.#clear !== undefined) {
+      // Stores hold lower case: an id is lower-cased only when it is not found as met.
+      let id = userId;
+      let hit = this.#clear.has(id);
+      if (!hit) {
+        id = userId.toLowerCase();
+        hit = id !== userId && this.#clear.has(id);
+      }
+      if (hit) this.seen.add(id);
+      return hit;
+    }
     // The id as met first (stores hold lower case): no lower-casing for an id seen before.
     const known = this.#memo.get(userId);
     if (known !== undefined) return known;
@@ -56,6 +81,16 @@ export class ErasedReaders {
       return !found;
     });
     return found;
+  }
+
+  /** The erased readers a text names (each once, as first met; every 64-hex token is looked at). */
+  readersIn(text: string): string[] {
+    const found = new Set<string>();
+    forEachReaderIdToken(text, (start, end) => {
+      const token = text.slice(start, end);
+      if (this.has(token)) found.add(token.toLowerCase());
+    });
+    return [...found];
   }
 
   /** Where the text names an erased reader: the start of each such token, ascending. */

@@ -71,6 +71,28 @@ describe("erasure's scrubbing", () => {
     expect(JSON.parse(redacted.text)).toEqual({ top: ["erased-reader", id(8)] });
   });
 
+  it("lists every erased reader a text names, once each and lower-cased, and no other", () => {
+    const erased = new ErasedReaders([erasureHash(id(1)), erasureHash(id(4))]);
+    const text = header + row(id(2), 2) + row(id(4).toUpperCase(), 3) + row(id(1), 4) + row(id(4), 5);
+    expect(erased.readersIn(text)).toEqual([id(4), id(1)]);
+    expect(erased.readersIn(header + row(id(2), 2))).toEqual([]);
+    expect([...erased.seen].sort()).toEqual([id(1), id(4)]);
+  });
+
+  it("matches ids met against the known clear ids as it does against the hashes, in any case", () => {
+    const hashes = [erasureHash(id(1)), erasureHash(id(4))];
+    const byHash = new ErasedReaders(hashes);
+    const byClear = new ErasedReaders(hashes, [], [id(1), id(4).toUpperCase(), id(9)]);
+    const met = [id(1), id(2), id(4).toUpperCase(), id(4), id(9), "not-an-id"];
+    expect(met.map((m) => byClear.has(m))).toEqual(met.map((m) => byHash.has(m)));
+    expect(met.map((m) => byClear.has(m))).toEqual([true, false, true, true, false, false]);
+    expect([...byClear.seen].sort()).toEqual([...byHash.seen].sort());
+    // A hash whose id is not known (a pending request) is still found: the known ids are not used.
+    const pending = new ErasedReaders(hashes, [], [id(1)]);
+    expect(pending.has(id(4))).toBe(true);
+    expect(pending.has(id(2))).toBe(false);
+  });
+
   it("does not take a longer hex run (a sha of something else) for a reader id", () => {
     const erased = new ErasedReaders([erasureHash(id(1))]);
     expect(erased.occurrences(`x${id(1)}ab`)).toBe(0);
