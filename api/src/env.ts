@@ -102,6 +102,8 @@ export const apiEnvSchema = awsEnvSchema.extend({
   GPLAY_LIVE_REBUILD_READS: envFields.int(1, 10_000_000).default(100_000),
   /** Latest clicks kept (page and time only) to bring a newly loaded model version up to date. */
   GPLAY_LIVE_RECENT_READS: envFields.int(0, 5_000_000).default(200_000),
+  /** Clicks of articles this task has not loaded yet, kept (the latest N to 2N) until a refresh loads them. */
+  GPLAY_LIVE_WAITING_READS: envFields.int(0, 5_000_000).default(50_000),
   GPLAY_FRESHNESS_HOURS: envFields.int(1, 24 * 365).default(48),
   GPLAY_USER_CACHE_TTL_MS: envFields.int(0, 5_000).default(2_000),
   GPLAY_READY_REQUIRES_MODEL: envFields.bool().default(true),

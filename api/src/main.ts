@@ -111,7 +111,7 @@ async function main(): Promise<void> {
           rebuildEveryMs: env.GPLAY_LIVE_REBUILD_MS,
           rebuildAtReads: env.GPLAY_LIVE_REBUILD_READS,
           recentReads: env.GPLAY_LIVE_RECENT_READS,
-          waitingReads: 50_000,
+          waitingReads: env.GPLAY_LIVE_WAITING_READS,
         },
       )
     : undefined;

@@ -35,5 +35,6 @@ export * from "./recommend/network-scorer.js";
 export * from "./recommend/popularity.js";
 export * from "./recommend/recommend.js";
 export * from "./recommend/world.js";
+export * from "./util/latest-items.js";
 export * from "./util/random.js";
 export * from "./util/retry.js";

@@ -1,4 +1,4 @@
-import type { Logger, TimedRead } from "@gplay/common";
+import { LatestItems, type Logger, type TimedRead } from "@gplay/common";
 import type { Clock, LiveWorld, ModelProvider } from "./ports.js";
 
 export interface LiveReadsOptions {
@@ -31,8 +31,7 @@ export interface LiveReadsDeps {
  * reads of articles not loaded yet (counted once a refresh loads them).
  */
 export class LiveReadsFeed {
-  readonly #recent: TimedRead[] = [];
-  #recentStart = 0;
+  readonly #recent: LatestItems<TimedRead>;
   #waiting: TimedRead[] = [];
   readonly #seeded = new WeakSet<LiveWorld>();
   #timer: NodeJS.Timeout | undefined;
@@ -42,7 +41,9 @@ export class LiveReadsFeed {
   constructor(
     private readonly deps: LiveReadsDeps,
     private readonly options: LiveReadsOptions,
-  ) {}
+  ) {
+    this.#recent = new LatestItems(options.recentReads);
+  }
 
   /** World rebuilds so far (for logs and tests). */
   get rebuilds(): number {
@@ -58,7 +59,7 @@ export class LiveReadsFeed {
         this.#wait(r);
         continue;
       }
-      this.#remember(r);
+      this.#recent.push(r);
       for (const world of worlds) world.observe(r);
     }
     if (!this.#scheduled && worlds.some((w) => w.pending() >= this.options.rebuildAtReads)) {
@@ -83,7 +84,7 @@ export class LiveReadsFeed {
           still.push(r);
           continue;
         }
-        this.#remember(r);
+        this.#recent.push(r);
         for (const world of worlds) world.observe(r);
       }
       this.#waiting = still;
@@ -128,23 +129,11 @@ export class LiveReadsFeed {
       if (world === undefined) continue;
       if (!this.#seeded.has(world)) {
         this.#seeded.add(world);
-        for (let i = this.#recentStart; i < this.#recent.length; i++)
-          world.observe(this.#recent[i] as TimedRead);
+        for (const read of this.#recent) world.observe(read);
       }
       out.push(world);
     }
     return out;
-  }
-
-  #remember(read: TimedRead): void {
-    if (this.options.recentReads === 0) return;
-    this.#recent.push(read);
-    // Drop the oldest half at once when full: amortised O(1) per read, at most twice the bound held.
-    if (this.#recent.length - this.#recentStart > this.options.recentReads) this.#recentStart += 1;
-    if (this.#recentStart > this.options.recentReads) {
-      this.#recent.splice(0, this.#recentStart);
-      this.#recentStart = 0;
-    }
   }
 
   #wait(read: TimedRead): void {

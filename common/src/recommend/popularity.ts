@@ -7,6 +7,7 @@
  */
 import type { LoadedBundle } from "../bundle/read-bundle.js";
 import { type BundleManifest, POPULARITY_SCALES_HOURS } from "../contracts/model-bundle.js";
+import { LatestItems } from "../util/latest-items.js";
 
 const HOUR_MS = 3_600_000;
 
@@ -119,9 +120,10 @@ export class LivePopularity {
   /** Decayed reads with the base's half-life: the popularity, or a serving buffer's tie-break. */
   readonly #decayed: Map<string, number>;
   readonly #scales: Map<string, number[]>;
-  /** A serving buffer's latest pages, in arrival order from `#bufferStart` (undefined: no buffer). */
-  readonly #buffer: string[] | undefined;
-  #bufferStart = 0;
+  /** A serving buffer's latest pages, oldest first (undefined: no buffer). */
+  readonly #buffer: LatestItems<string> | undefined;
+  /** The decay rate of the base's half-life (per ms). */
+  readonly #lambda: number;
   #reference: number;
   #latest: number;
   #pending = 0;
@@ -133,7 +135,9 @@ export class LivePopularity {
     this.#base = base;
     this.#lambdas = POPULARITY_SCALES_HOURS.map(decayRate);
     this.#decayed = new Map(base.buffer === undefined ? base.popularity : base.buffer.decayed);
-    this.#buffer = base.buffer === undefined ? undefined : base.buffer.pages.slice(-base.buffer.reads);
+    this.#lambda = decayRate(base.halfLifeHours);
+    this.#buffer =
+      base.buffer === undefined ? undefined : new LatestItems(base.buffer.reads, base.buffer.pages);
     this.#scales = new Map([...base.popularityScales].map(([p, v]) => [p, [...v]]));
     this.#reference = base.asOf;
     this.#latest = base.asOf;
@@ -166,9 +170,8 @@ export class LivePopularity {
     if (read.timestamp - this.#reference > REBASE_AFTER_MS) this.#rebase(read.timestamp);
     const age = this.#reference - read.timestamp;
     if (this.#base.advancePopularity) {
-      const lambda = decayRate(this.#base.halfLifeHours);
-      this.#decayed.set(read.page, (this.#decayed.get(read.page) ?? 0) + Math.exp(-lambda * age));
-      if (this.#buffer !== undefined) this.#remember(read.page);
+      this.#decayed.set(read.page, (this.#decayed.get(read.page) ?? 0) + Math.exp(-this.#lambda * age));
+      this.#buffer?.push(read.page);
     }
     let values = this.#scales.get(read.page);
     if (values === undefined) {
@@ -189,7 +192,7 @@ export class LivePopularity {
     let popularity: Map<string, number>;
     if (!this.#base.advancePopularity) popularity = new Map(this.#base.popularity);
     else if (this.#buffer === undefined) popularity = new Map(this.#decayed);
-    else popularity = recentBufferCounts(this.#buffer.slice(this.#bufferStart), this.#decayed);
+    else popularity = recentBufferCounts(this.#buffer.toArray(), this.#decayed);
     return {
       asOf: this.#latest,
       popularity,
@@ -201,25 +204,13 @@ export class LivePopularity {
     const dt = to - this.#reference;
     if (dt === 0) return;
     if (this.#base.advancePopularity) {
-      const f = Math.exp(-decayRate(this.#base.halfLifeHours) * dt);
+      const f = Math.exp(-this.#lambda * dt);
       for (const [page, v] of this.#decayed) this.#decayed.set(page, v * f);
     }
     const factors = this.#lambdas.map((l) => Math.exp(-l * dt));
     for (const values of this.#scales.values())
       for (let k = 0; k < factors.length; k++) values[k] = (values[k] as number) * (factors[k] as number);
     this.#reference = to;
-  }
-
-  /** Appends to the serving buffer, dropping its oldest page; compacts once twice the size is held. */
-  #remember(page: string): void {
-    const buffer = this.#buffer as string[];
-    const size = (this.#base.buffer as { reads: number }).reads;
-    buffer.push(page);
-    if (buffer.length - this.#bufferStart > size) this.#bufferStart += 1;
-    if (this.#bufferStart >= size) {
-      buffer.splice(0, this.#bufferStart);
-      this.#bufferStart = 0;
-    }
   }
 }
 
