@@ -7,10 +7,17 @@ import { ownCopy } from "./own-copy.js";
  * The erased set holds ledger hashes (`erasureHash`), so a run may start from hashes alone (the api's
  * requests) and learn the clear ids from the stores it reads.
  */
+/** Ids the hash path remembers at most (~16 MB of 64-character ids and map entries). */
+export const ID_MEMO_LIMIT = 131_072;
+
 export class ErasedReaders {
   /** The readers' ledger hashes (`erasureHash`). */
   readonly #hashes: Set<string>;
-  /** An id as met → its own lower-case copy when it is an erased reader's, else false (hash path). */
+  /**
+   * An id as met → its own lower-case copy when it is an erased reader's, else false (hash path). At
+   * most `ID_MEMO_LIMIT` ids: emptied when full, so the lake's readers (~580 K at full scale, 72 MB as
+   * a map) do not set the erasure's memory; an id met again after is hashed again.
+   */
   readonly #memo = new Map<string, string | false>();
   /**
    * Every reader's clear id (lower case) → itself, when the caller knows each hash's id: then an id met
@@ -41,6 +48,11 @@ export class ErasedReaders {
         .map((id) => [id, id]),
     );
     this.#clear = clear.size === this.#hashes.size ? clear : undefined;
+  }
+
+  /** Ids remembered by the hash path (at most `ID_MEMO_LIMIT`). */
+  get remembered(): number {
+    return this.#memo.size;
   }
 
   get size(): number {
@@ -80,6 +92,7 @@ export class ErasedReaders {
     // The id as met first (stores hold lower case): no lower-casing for an id seen before.
     const known = this.#memo.get(userId);
     if (known !== undefined) return known === false ? undefined : known;
+    if (this.#memo.size > ID_MEMO_LIMIT - 2) this.#memo.clear();
     const id = userId.toLowerCase();
     let match = this.#memo.get(id);
     if (match === undefined) {

@@ -5,6 +5,7 @@ import { describe, expect, it } from "@jest/globals";
 import { LedgerFilter } from "../../src/app/ingest-erasure.js";
 import {
   ErasedReaders,
+  ID_MEMO_LIMIT,
   redactReaderIds,
   scrubCsv,
   scrubCsvOfReaders,
@@ -123,6 +124,21 @@ describe("erasure's scrubbing", () => {
     expect([...byHash.seen]).toEqual(readers);
     expect([...byClear.seen]).toEqual(readers);
     expect(kept).toBeLessThan(4_000_000);
+  });
+
+  it("remembers at most ID_MEMO_LIMIT ids on the hash path, and still finds a reader met after it emptied", () => {
+    const erased = new ErasedReaders([erasureHash(id(1))]);
+    expect(erased.has(id(1))).toBe(true);
+    let most = 0;
+    for (let n = 2; n < ID_MEMO_LIMIT + 500; n++) {
+      expect(erased.has(id(n))).toBe(false);
+      most = Math.max(most, erased.remembered);
+    }
+    expect(most).toBe(ID_MEMO_LIMIT - 1);
+    expect(erased.remembered).toBeLessThan(1_000);
+    expect(erased.has(id(1).toUpperCase())).toBe(true);
+    expect(erased.has(id(7))).toBe(false);
+    expect([...erased.seen]).toEqual([id(1)]);
   });
 
   it("does not take a longer hex run (a sha of something else) for a reader id", () => {
