@@ -23,7 +23,7 @@
  * plane from dynamo-standin.ts inside the keep-alive front (the emulator writes ~300 items/s: a
  * full-scale ingest and a batch's snapshot lists would measure its ceiling), for every engine run
  * (ingest, snapshot, erase); S3 stays the emulator's. `--memory-log DIR` preloads memory-probe.ts into
- * the ingest and the snapshot and sums their logs up; `--node-options` is every engine run's
+ * the ingest, the snapshot and each erase run and sums their logs up; `--node-options` is every engine run's
  * NODE_OPTIONS (ingest, snapshot, erasures), by default the heap settings the engine's ECS task runs
  * with (common's ENGINE_NODE_OPTIONS: without a cap the full snapshot peaked at 2.1 GB).
  * Below scale 1 it prints the full-scale figure extrapolated linearly in lake bytes (the erase is a
@@ -316,17 +316,18 @@ async function main(): Promise<void> {
       const { mode, fallback, lists, unchanged } = JSON.parse(line);
       return `${mode}${fallback === undefined ? "" : ` (${fallback})`}, ${lists - unchanged} of ${lists} lists written`;
     };
-    const erase =
-      values["cpu-prof"] === undefined ? node : ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"], ...node];
-    const measureErase = async (args: string[], lakeBytes: number): Promise<Run> => {
+    const cpuProf =
+      values["cpu-prof"] === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"]];
+    const measureErase = async (args: string[], lakeBytes: number, label: string): Promise<Run> => {
       meter.take();
       s3Meter.take();
+      const log = memoryLog && path.join(memoryLog, `erase-${label}.jsonl`);
       const run = await runMeasured(
-        [...erase, "erase", ...args],
-        eraseEnv,
+        [...cpuProf, ...probed(log), "erase", ...args],
+        { ...eraseEnv, ...(log === undefined ? {} : { GPLAY_BENCH_MEMORY_LOG: log }) },
         Number.POSITIVE_INFINITY,
         engineCwd,
-      );
+      ).finally(() => reportMemory(`erase (${label})`, log));
       if (run.code !== 0) throw new Error(`erase failed: ${run.stderr.slice(-2000)}`);
       const measured: Run = {
         ...run,
@@ -358,14 +359,14 @@ async function main(): Promise<void> {
         `run ${r + 1}: plain pass ${fmt(plain.seconds, 1)} s (${fmt(plain.objects)} versions, ${fmt(plain.bytes / 1_048_576, 1)} MB), read+rewrite pass ${fmt(rewritePasses[r] ?? 0, 1)} s`,
       );
       const [id] = heaviest[r] as [string, number];
-      const one = await measureErase(["--ids", id], plain.bytes);
+      const one = await measureErase(["--ids", id], plain.bytes, `heaviest-${r + 1}`);
       ones.push(one);
       const [typicalId] = typical[r] as [string, number];
-      const usual = await measureErase(["--ids", typicalId], plain.bytes);
+      const usual = await measureErase(["--ids", typicalId], plain.bytes, `typical-${r + 1}`);
       typicals.push(usual);
       const idsFile = path.join(tmpdir(), `${prefix}-ids-${r}.txt`);
       await writeFile(idsFile, (batches[r] ?? []).map(([id]) => id).join("\n"));
-      const many = await measureErase(["--ids-file", idsFile], plain.bytes);
+      const many = await measureErase(["--ids-file", idsFile], plain.bytes, `batch-${r + 1}`);
       manys.push(many);
       console.log(
         `run ${r + 1}/${repeats}: pass ${fmt(passes[r]?.seconds ?? 0, 1)} s, read+rewrite pass ${fmt(rewritePasses[r] ?? 0, 1)} s, 1 reader ${fmt(one.seconds, 1)} s, typical reader ${fmt(usual.seconds, 1)} s, batch ${fmt(many.seconds, 1)} s`,

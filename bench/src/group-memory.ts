@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     ): Promise<{ batches: AsyncIterable<Row[]> }>;
   }>("featstore-engine/src/domain/index.ts");
   const { ownCopy } = await load<{ ownCopy(text: string): string }>(
-    "featstore-engine/src/app/ingest-files.ts",
+    "featstore-engine/src/domain/own-copy.ts",
   );
   const dir = await ensureData(1);
   const heapMb = () => {

@@ -45,6 +45,15 @@ export const emptyFigures = (): Figures =>
 /** Object reads (each followed by its rewrite when it holds a reader) in flight at once. */
 const SCAN_CONCURRENCY = 3;
 
+/**
+ * The listed bytes of the objects in flight at once (an object larger runs alone). An object's read,
+ * decoding and rewrite hold a few times its bytes (a raw text decoded, cut and encoded again; a
+ * partition's rows), so this, not the lake's size or the batch's, bounds the pass's memory: three of
+ * the full kit's largest reads files (19.4 MB) fit, as they ran before it existed; its articles file
+ * (105 MB) is read alone.
+ */
+export const SCAN_BYTES_IN_FLIGHT = 64 * 1_048_576;
+
 const TEXT_ARTIFACT = /\.(json|jsonl|md|txt|csv|tsv|ya?ml|svg|html)$|\/MLmodel$/;
 
 /** The zones the scan lists, each once per bucket (the stores' prefixes lie inside them). */
@@ -85,7 +94,8 @@ export interface ScanOptions {
   index?: ReaderIndex;
   /**
    * Called for each version found holding readers, with its bytes and the readers it names, inside the
-   * scan's pool (so the rewrite follows the read, and at most `SCAN_CONCURRENCY` objects' bytes are held).
+   * scan's pool (so the rewrite follows the read, and at most `SCAN_CONCURRENCY` objects, of at most
+   * `SCAN_BYTES_IN_FLIGHT` listed bytes together, are held).
    */
   onHit?: (hit: Hit, bytes: Uint8Array, readers: readonly string[]) => Promise<void>;
 }
@@ -157,28 +167,34 @@ export async function scanStores(
   ).flat();
   // Every store's reads in one pool of bounded concurrency: no store waits for the one before to drain
   // (moto answers in another process, so its work and the decoding here run side by side on two cores).
-  await forEachConcurrently(reads, SCAN_CONCURRENCY, async (read) => {
-    const { store, bucket, version } = read;
-    const identity = versionIdentity(bucket, version);
-    // A version is immutable: one this run already read (or wrote) clean is clean still.
-    if (options.cleanBefore?.has(identity)) {
-      clean.add(identity);
-      return;
-    }
-    if (options.index?.clears({ bucket, ...version }, erased)) {
-      skipped += 1;
-      return;
-    }
-    figures[store].scanned += 1;
-    const bytes = await deps.versions.readVersion(bucket, version.key, version.versionId);
-    const readers = await readersIn(store, bytes, erased);
-    if (readers.length === 0) {
-      clean.add(identity);
-      return;
-    }
-    hits.push(read);
-    await options.onHit?.(read, bytes, readers);
-  });
+  const budget = { weight: (read: Hit) => read.version.size, max: SCAN_BYTES_IN_FLIGHT };
+  await forEachConcurrently(
+    reads,
+    SCAN_CONCURRENCY,
+    async (read) => {
+      const { store, bucket, version } = read;
+      const identity = versionIdentity(bucket, version);
+      // A version is immutable: one this run already read (or wrote) clean is clean still.
+      if (options.cleanBefore?.has(identity)) {
+        clean.add(identity);
+        return;
+      }
+      if (options.index?.clears({ bucket, ...version }, erased)) {
+        skipped += 1;
+        return;
+      }
+      figures[store].scanned += 1;
+      const bytes = await deps.versions.readVersion(bucket, version.key, version.versionId);
+      const readers = await readersIn(store, bytes, erased);
+      if (readers.length === 0) {
+        clean.add(identity);
+        return;
+      }
+      hits.push(read);
+      await options.onHit?.(read, bytes, readers);
+    },
+    budget,
+  );
   return { hits, skipped, clean };
 }
 

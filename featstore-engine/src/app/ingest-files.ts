@@ -5,6 +5,7 @@ import {
   MAX_LOG_INTERACTIONS,
   type UserItem,
 } from "@gplay/common";
+import { ownCopy } from "../domain/own-copy.js";
 import {
   addWriteReport,
   commitIngestion,
@@ -199,14 +200,6 @@ export function groupMerge(
     last.now,
   );
   return (existing) => ((existing?.interactionCount ?? 0) + rows < cap ? once(existing) : inTurn(existing));
-}
-
-/**
- * A string of its own: V8 keeps a substring as a slice of its parent (here a decoded chunk of a raw
- * file), so a long-lived substring keeps the whole parent alive; a copy through bytes does not.
- */
-export function ownCopy(text: string): string {
-  return Buffer.from(text, "utf8").toString("utf8");
 }
 
 /** A treino object held in a group: started, its lake objects on their way. */

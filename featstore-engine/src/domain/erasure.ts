@@ -1,22 +1,36 @@
 import { erasureHash, forEachReaderIdToken, readerIdTokens } from "@gplay/common";
 import { CsvParser, type CsvRecord, csvRecordEnds } from "./csv.js";
+import { ownCopy } from "./own-copy.js";
 
 /**
  * Pure pieces of erasure: which readers a text names, and the text without the rows of erased readers.
  * The erased set holds ledger hashes (`erasureHash`), so a run may start from hashes alone (the api's
  * requests) and learn the clear ids from the stores it reads.
  */
+/** Ids the hash path remembers at most (~16 MB of 64-character ids and map entries). */
+export const ID_MEMO_LIMIT = 131_072;
+
 export class ErasedReaders {
-  /** userHash → the clear id, once a store showed it. */
+  /** The readers' ledger hashes (`erasureHash`). */
   readonly #hashes: Set<string>;
-  readonly #memo = new Map<string, boolean>();
   /**
-   * Every reader's clear id (lower case), when the caller knows each hash's id: then an id met in a
-   * store is looked up as it is, with no hash computed and nothing remembered per id (a batch meets
-   * every reader of the lake: ~580 K ids hashed and memoised at full scale).
+   * An id as met → its own lower-case copy when it is an erased reader's, else false (hash path). At
+   * most `ID_MEMO_LIMIT` ids: emptied when full, so the lake's readers (~580 K at full scale, 72 MB as
+   * a map) do not set the erasure's memory; an id met again after is hashed again.
    */
-  readonly #clear: ReadonlySet<string> | undefined;
-  /** Clear ids met while scanning (the users table and event ids are keyed by them). */
+  readonly #memo = new Map<string, string | false>();
+  /**
+   * Every reader's clear id (lower case) → itself, when the caller knows each hash's id: then an id met
+   * in a store is looked up as it is, with no hash computed and nothing remembered per id (a batch
+   * meets every reader of the lake: ~580 K ids hashed and memoised at full scale).
+   */
+  readonly #clear: ReadonlyMap<string, string> | undefined;
+  /**
+   * Clear ids met while scanning (the users table and event ids are keyed by them). Each is a string
+   * of its own, never the token as cut from a text: V8 keeps a slice's whole parent string alive, and a
+   * batch met in every raw file kept every file's decoded text (#20: a batch of 1,000 readers ran out
+   * of the engine's 640 MB heap at full scale).
+   */
   readonly seen = new Set<string>();
 
   /**
@@ -25,11 +39,20 @@ export class ErasedReaders {
    */
   constructor(hashes: Iterable<string>, clearIds: Iterable<string> = [], known: Iterable<string> = []) {
     this.#hashes = new Set(hashes);
-    for (const id of clearIds) if (this.#hashes.has(erasureHash(id))) this.seen.add(id.toLowerCase());
-    const clear = new Set(
-      [...known].map((id) => id.toLowerCase()).filter((id) => this.#hashes.has(erasureHash(id))),
+    for (const id of clearIds)
+      if (this.#hashes.has(erasureHash(id))) this.seen.add(ownCopy(id.toLowerCase()));
+    const clear = new Map(
+      [...known]
+        .map((id) => ownCopy(id.toLowerCase()))
+        .filter((id) => this.#hashes.has(erasureHash(id)))
+        .map((id) => [id, id]),
     );
     this.#clear = clear.size === this.#hashes.size ? clear : undefined;
+  }
+
+  /** Ids remembered by the hash path (at most `ID_MEMO_LIMIT`). */
+  get remembered(): number {
+    return this.#memo.size;
   }
 
   get size(): number {
@@ -48,29 +71,38 @@ export class ErasedReaders {
 
   /** Whether a (64-hex) reader id met in a store belongs to an erased reader; remembers it as seen. */
   has(userId: string): boolean {
+    return this.#match(userId) !== undefined;
+  }
+
+  /**
+   * The erased reader an id met in a store names, as the lower-case string this set keeps (never the
+   * id as given, which may be a slice of a whole text), or undefined; remembers it as seen.
+   */
+  #match(userId: string): string | undefined {
     if (this.#clear !== undefined) {
       // Stores hold lower case: an id is lower-cased only when it is not found as met.
-      let id = userId;
-      let hit = this.#clear.has(id);
-      if (!hit) {
-        id = userId.toLowerCase();
-        hit = id !== userId && this.#clear.has(id);
+      let own = this.#clear.get(userId);
+      if (own === undefined) {
+        const lower = userId.toLowerCase();
+        if (lower !== userId) own = this.#clear.get(lower);
       }
-      if (hit) this.seen.add(id);
-      return hit;
+      if (own !== undefined) this.seen.add(own);
+      return own;
     }
     // The id as met first (stores hold lower case): no lower-casing for an id seen before.
     const known = this.#memo.get(userId);
-    if (known !== undefined) return known;
+    if (known !== undefined) return known === false ? undefined : known;
+    if (this.#memo.size > ID_MEMO_LIMIT - 2) this.#memo.clear();
     const id = userId.toLowerCase();
-    let hit = this.#memo.get(id);
-    if (hit === undefined) {
-      hit = this.#hashes.has(erasureHash(id));
-      this.#memo.set(id, hit);
-      if (hit) this.seen.add(id);
+    let match = this.#memo.get(id);
+    if (match === undefined) {
+      const own = ownCopy(id);
+      match = this.#hashes.has(erasureHash(own)) ? own : false;
+      this.#memo.set(own, match);
+      if (match !== false) this.seen.add(match);
     }
-    if (id !== userId) this.#memo.set(userId, hit);
-    return hit;
+    if (id !== userId) this.#memo.set(ownCopy(userId), match);
+    return match === false ? undefined : match;
   }
 
   /** Whether a text names an erased reader (common's token scan, stopped at the first one). */
@@ -87,8 +119,8 @@ export class ErasedReaders {
   readersIn(text: string): string[] {
     const found = new Set<string>();
     forEachReaderIdToken(text, (start, end) => {
-      const token = text.slice(start, end);
-      if (this.has(token)) found.add(token.toLowerCase());
+      const own = this.#match(text.slice(start, end));
+      if (own !== undefined) found.add(own);
     });
     return [...found];
   }

@@ -17,6 +17,7 @@ export * from "./clean.js";
 export * from "./csv.js";
 export * from "./merge.js";
 export * from "./number-set.js";
+export * from "./own-copy.js";
 export * from "./raw-file.js";
 export * from "./raw-format.js";
 export * from "./reader-id-set.js";
