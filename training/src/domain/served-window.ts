@@ -42,7 +42,11 @@ export interface WindowVisits {
   reads: readonly TimedRead[];
 }
 
-/** A split window's visits: first accesses in `[from, to]` from the readers' logs; the portal's reads there. */
+/**
+ * A split window's visits: first accesses in `[from, to]` from the readers' logs; the portal's reads
+ * there. (A read at exactly `from` is counted by neither the window start's tables, which hold the
+ * reads before it, nor the live tables, which take reads after their reference time.)
+ */
 export function windowVisits(
   data: Pick<TrainingData, "readers" | "events">,
   cases: readonly EvalCase[],
