@@ -47,7 +47,7 @@ interface Evaluation {
     servingPopularity: { kind: string; reads?: number };
     servingPopularityEvidence: { ratio: number; low: number; high: number };
   };
-  timings: { baselinesSeconds: number; trainSeconds: number };
+  timings: { baselinesSeconds: number; trainSeconds: number; testSeconds: number; validacaoSeconds: number };
   examples: { positives: number };
   epochs: { kept?: boolean }[];
   shrinkage: {
@@ -160,6 +160,7 @@ async function main(): Promise<void> {
         `shrinkage weight ${e.shrinkage.weight} (test NDCG@10 ${e.shrinkage.ndcg.map((t) => `${t.weight}:${t.ndcg.toFixed(4)}`).join(" ")}` +
         `${e.shrinkage.evidence === undefined ? "" : `; ${e.shrinkage.evidence.weight} ÷ 1 = ${ratioText(e.shrinkage.evidence)}`}); ` +
         `pipeline ${pipelineSeconds.toFixed(0)} s, baselines ${e.timings.baselinesSeconds.toFixed(0)} s, train ${e.timings.trainSeconds.toFixed(0)} s, ` +
+        `test window ${e.timings.testSeconds.toFixed(0)} s, validacao ${e.timings.validacaoSeconds.toFixed(0)} s, ` +
         `total ${((performance.now() - started) / 1000).toFixed(0)} s`,
     );
     for (const [window, model, baselines, tiers] of [

@@ -5,7 +5,7 @@
  * requests throughout.
  */
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
@@ -13,15 +13,22 @@ import {
   AppError,
   type ArticleFeatureSource,
   type AwsClients,
+  BUNDLE_FILES,
   buildModelInputs,
+  bundleManifestSchema,
   coldstartListId,
   decodeInteractionLog,
+  emptyReaderProfile,
   FEATURE_SCHEMA_VERSION,
   type FeatureContext,
   hashTerm,
+  mapCatalogue,
   NUMERIC_FEATURE_COUNT,
   packContentVector,
+  readBundleDirectory,
   readerProfile,
+  recommend,
+  scorerOf,
   sparseVectorFromWeights,
   tableStructures,
   unpackContentVector,
@@ -39,6 +46,8 @@ import {
 } from "@gplay/scripts";
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import type * as TfModule from "@tensorflow/tfjs";
+import { sameRanking } from "../../../training/src/app/served-parity.js";
+import { hourWorlds } from "../../../training/src/domain/served-window.js";
 import { initTensorflow } from "../../../training/src/tf/backend.js";
 import { fileSystemLoadHandler } from "../../../training/src/tf/file-io.js";
 import { DynamoFeatureStore } from "../../src/adapters/dynamo-feature-store.js";
@@ -84,7 +93,11 @@ let app: AppProcess;
 const modelName = uniquePrefix("api-ranker");
 const experiment = uniquePrefix("api-live-model");
 const articles = catalog();
+/** The version the api serves after the switch (bundle 3's). */
+let switchedVersion: string | undefined;
 const bundleDirs: string[] = [];
+/** An article of a later snapshot, issued 20 h after the bundles' snapshot. */
+const FRESH = article(500, { section: "sp", issued: AS_OF + 20 * HOUR, modified: AS_OF + 20 * HOUR });
 
 async function makeBundle(seed: number, manifest?: Record<string, unknown>): Promise<string> {
   const dir = join(workDir, `bundle-${seed}`);
@@ -164,9 +177,17 @@ afterAll(async () => {
   if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
 });
 
+/** An article's content vector as the api reads it: a missing or malformed one counts as none. */
+function contentOf(vector: Uint8Array | undefined): ArticleFeatureSource["vector"] {
+  try {
+    return vector === undefined || vector.length === 0 ? undefined : unpackContentVector(vector);
+  } catch {
+    return undefined;
+  }
+}
+
 /** tfjs scores of `pages` for a stored reader, from the shared feature builder over the bundle's files. */
 async function offlineScores(bundleDir: string, user: string, pages: readonly string[]): Promise<number[]> {
-  const { readFile } = await import("node:fs/promises");
   const json = async (f: string) => JSON.parse(await readFile(join(bundleDir, f), "utf8"));
   const stored = await new DynamoFeatureStore(clients.documents, env.tables).getUser(user);
   if (stored === undefined) throw new Error(`no reader ${user}`);
@@ -308,6 +329,7 @@ describe("the api with a live model from the MLflow registry", () => {
 
   it("switches to a newly promoted version during a concurrent request loop with zero failed requests", async () => {
     const version = await registerTestBundle(mlflow, { experiment, modelName, dir: await makeBundle(3) });
+    switchedVersion = version;
     let stop: () => void = () => undefined;
     const stopped = new Promise<void>((r) => {
       stop = r;
@@ -337,7 +359,7 @@ describe("the api with a live model from the MLflow registry", () => {
   });
 
   it("serves a new snapshot's articles without a restart", async () => {
-    const fresh = article(500, { section: "sp", issued: AS_OF + 20 * HOUR, modified: AS_OF + 20 * HOUR });
+    const fresh = FRESH;
     await clients.documents.send(
       new PutCommand({
         TableName: env.tables.items,
@@ -367,7 +389,7 @@ describe("the api with a live model from the MLflow registry", () => {
     expect(body.items[0]?.page).toBe(fresh.page);
   });
 
-  it("proposes an article issued after the bundle's snapshot once clicks on it arrive on /events", async () => {
+  it("proposes an article issued after the bundle's snapshot once clicks on it arrive on /events, serving the lists training evaluates after those clicks", async () => {
     const fresh = pageId(500); // issued at AS_OF + 20 h, loaded by the previous test
     const items = async () =>
       ((await (await post("/predict", { userId: userId(999), k: 100 })).json()) as PredictBody).items;
@@ -389,6 +411,64 @@ describe("the api with a live model from the MLflow registry", () => {
     });
     // A fresh article with reads: the popular tier proposes it.
     expect(served.find((i) => i.page === fresh)).toMatchObject({ reason: "popular-global" });
+
+    // Training evaluates a visit after these clicks (training/src/domain/served-window.ts) from the
+    // served bundle's tables advanced with the same clicks, the world rebuilt over the same articles:
+    // the api serves exactly those lists, to a reader with history (the network) and to a new one.
+    const dir = bundleDirs[3] as string;
+    const manifest = bundleManifestSchema.parse(
+      JSON.parse(await readFile(join(dir, BUNDLE_FILES.manifest), "utf8")),
+    );
+    const bundle = await readBundleDirectory(dir, manifest);
+    const loaded = new Map(
+      [...articles, FRESH].map((a) => [
+        a.page,
+        {
+          page: a.page,
+          section: a.section,
+          region: a.region,
+          issued: a.issued,
+          vector: contentOf(a.vector),
+        },
+      ]),
+    );
+    const [visit] = hourWorlds(
+      bundle,
+      mapCatalogue(loaded),
+      Number.POSITIVE_INFINITY,
+      { first: [AS_OF + 23 * HOUR], reads: clicks },
+      (page) => loaded.has(page),
+    );
+    const world = visit?.world as NonNullable<typeof visit>["world"];
+    expect(world.asOf).toBe(AS_OF + 21 * HOUR + 5 * 60_000);
+    const stored = await new DynamoFeatureStore(clients.documents, env.tables).getUser(userId(1));
+    const known = readerProfile(
+      decodeInteractionLog(stored?.log ?? new Uint8Array()),
+      stored?.userType,
+      world.features,
+    );
+    expect(known.interactions).toBeGreaterThan(0);
+    const readers = [
+      [userId(1), known],
+      [userId(999), emptyReaderProfile()],
+    ] as const;
+    for (const [, profile] of readers)
+      expect(recommend(world, profile, scorerOf(bundle), { k: 100 }).items.map((i) => i.page)).toContain(
+        fresh,
+      );
+    // Every loaded article (k above the catalogue's size), so ties cannot fall either side of the cut.
+    const sameAsTraining = async () => {
+      for (const [user, profile] of readers) {
+        const api = (await (await post("/predict", { userId: user, k: 100 })).json()) as PredictBody;
+        expect(api.modelVersion).toBe(profile === known ? switchedVersion : null);
+        const offline = recommend(world, profile, scorerOf(bundle), { k: 100 }).items;
+        if (!sameRanking(offline, api.items)) return undefined;
+      }
+      return true;
+    };
+    // /events counts each reader's clicks once that reader is written, and the world is rebuilt every
+    // second: a rebuild can fall between two readers' clicks, so wait for the one after the last.
+    expect(await waitFor("the api's lists after all six clicks", sameAsTraining, 20_000)).toBe(true);
   });
 
   it("drains on SIGTERM under load with zero failed requests and exits 0", async () => {

@@ -235,7 +235,9 @@ export function servesRecentBuffer(manifest: Pick<BundleManifest, "strategy" | "
 
 /** A bundle's tables ready to advance: reads of pages `admits` accepts, after its reference time. */
 export function bundleLivePopularity(
-  bundle: Pick<LoadedBundle, "manifest" | "popularity">,
+  bundle: Pick<LoadedBundle, "popularity"> & {
+    manifest: Pick<BundleManifest, "asOf" | "strategy" | "params">;
+  },
   admits: (page: string) => boolean,
 ): LivePopularity {
   const { buffer } = bundle.popularity;

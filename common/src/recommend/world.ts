@@ -6,7 +6,7 @@
  * `buildRecommendationWorld`, so the candidates, features and fill-ups are defined once.
  */
 import type { LoadedBundle } from "../bundle/read-bundle.js";
-import type { CovisitationTable, PopularityTable } from "../contracts/model-bundle.js";
+import type { BundleManifest, CovisitationTable, PopularityTable } from "../contracts/model-bundle.js";
 import type { ArticleFeatureSource, FeatureContext } from "../features/feature-builder.js";
 import { ContentIndex, topK } from "./content-index.js";
 import type { PopularityTables } from "./popularity.js";
@@ -199,7 +199,9 @@ export function tableStructures(
  * counted from it, its popularity; without, the bundle's own.
  */
 export function bundleWorlds(
-  bundle: Pick<LoadedBundle, "manifest" | "popularity" | "covisitation">,
+  bundle: Pick<LoadedBundle, "popularity" | "covisitation"> & {
+    manifest: Pick<BundleManifest, "asOf" | "candidates">;
+  },
 ): (catalogue: ArticleCatalogue, readsBefore?: number, live?: PopularityTables) => RecommendationWorld {
   const structures = tableStructures(bundle.popularity, bundle.covisitation);
   return (catalogue, readsBefore = Number.POSITIVE_INFINITY, live = undefined) =>

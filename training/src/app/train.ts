@@ -10,7 +10,6 @@ import {
   BUNDLE_SCHEMA_VERSION,
   type BundleManifest,
   bundleManifestSchema,
-  bundleWorlds,
   CHALLENGER_ALIAS,
   CHAMPION_ALIAS,
   computeNormalisation,
@@ -18,7 +17,6 @@ import {
   DEFAULT_MODEL_NAME,
   FEATURE_SCHEMA_VERSION,
   MODEL_INPUTS,
-  mapCatalogue,
   NetworkScorer,
   NUMERIC_FEATURES,
   RECENT_READS,
@@ -36,7 +34,6 @@ import {
   noveltyBasis,
   ratiosToBestBaseline,
   type SegmentRatios,
-  strategyWorld,
   tuneBaselines,
 } from "../domain/baselines.js";
 import { HOUR_MS, type TrainingData } from "../domain/data.js";
@@ -44,7 +41,8 @@ import { buildExamples, mergeExamples, type RankingLoss } from "../domain/exampl
 import { type GateDecision, promotionDecision } from "../domain/gate.js";
 import { evaluateLists, ndcgByCase, type PopulationFigures, segmentCases } from "../domain/metrics.js";
 import { lossCurveSvg, metricBarsSvg, segmentTable } from "../domain/report.js";
-import { servedLists, type TierFigures } from "../domain/served-lists.js";
+import { servedLists, type TierFigures, type WindowServing } from "../domain/served-lists.js";
+import { liveServing, validacaoVisits, windowVisits } from "../domain/served-window.js";
 import { pickShrinkage, SHRINKAGE_GRID, type ShrinkageChoice } from "../domain/shrinkage.js";
 import {
   DEFAULT_SPLIT,
@@ -54,7 +52,7 @@ import {
   windowCases,
 } from "../domain/split.js";
 import { DEFAULT_COVISITATION } from "../domain/structures.js";
-import { buildWorld, type CandidateOptions, DEFAULT_CANDIDATES, profileIn } from "../domain/world.js";
+import { buildWorld, type CandidateOptions, DEFAULT_CANDIDATES } from "../domain/world.js";
 import { forwardPassOf } from "../model/forward-pass-of.js";
 import { buildRecommender, priorShrinkage } from "../model/recommender.js";
 import type { Tf, TfBackendName } from "../tf/backend.js";
@@ -137,7 +135,11 @@ export interface EvaluationResult {
   /** The weight of the trained logit against the popularity prior, and the test window's evidence. */
   shrinkage: ShrinkageChoice;
   examples: { rows: number; positives: number };
-  timings: { baselinesSeconds: number; trainSeconds: number };
+  /**
+   * Seconds spent: tuning the baselines, fitting, and evaluating each window (its served worlds, every
+   * shrinkage trial and baseline; validacao after the bundle is written).
+   */
+  timings: { baselinesSeconds: number; trainSeconds: number; testSeconds: number; validacaoSeconds: number };
 }
 
 export interface TrainOutcome {
@@ -267,13 +269,19 @@ export async function trainAndEvaluate(
   });
   const testCases = windowCases(data, split.testCut, split.end, config.maxEvalReaders, config.seed + 1);
   const basis = noveltyBasis(testWorld);
+  // Every scorer (each shrinkage trial, every baseline, the champion) serves each reader at the first
+  // access in the window from the world the api would serve then: the window's start advanced with the
+  // portal's reads before that hour (`served-window.ts`).
+  const t2 = performance.now();
+  const testServing = liveServing(testWorld, windowVisits(data, testCases, split.testCut, split.end));
+  const modelWorlds = testServing.worldsOf();
   // The trained logit shrunk toward the popularity prior when the test window clearly says so.
   const shrink = priorShrinkage(tf, model);
   const trials = [];
   for (const weight of SHRINKAGE_GRID) {
     shrink(weight);
     const scorer = new NetworkScorer(await forwardPassOf(tf, model), vocab, normalisation);
-    const served = servedLists(testWorld.served, testWorld.profile, testCases, scorer);
+    const served = servedLists(modelWorlds, testServing.profile, testCases, scorer);
     trials.push({ weight, served, scores: ndcgByCase(testCases, served.lists) });
   }
   const shrinkage = pickShrinkage(trials, segmentCases(testCases, "history"));
@@ -281,13 +289,16 @@ export async function trainAndEvaluate(
   const testServed = (trials.find((t) => t.weight === shrinkage.weight) as (typeof trials)[number]).served;
   const modelFigures = evaluateLists(testCases, testServed.lists, basis);
   log.info(shrinkage, "prior shrinkage");
-  const baselineFigures = evaluateBaselines(testWorld, testCases, tuned);
+  const baselineFigures = evaluateBaselines(testServing, testCases, tuned, basis);
+  const testSeconds = (performance.now() - t2) / 1000;
   log.info(
     {
       model: modelFigures.all.ndcg10,
       baselines: Object.fromEntries(Object.entries(baselineFigures).map(([k, v]) => [k, v.all.ndcg10])),
       candidateRecall: testServed.tiers.candidateRecall.all,
       readers: testCases.length,
+      worlds: testServing.worlds,
+      testSeconds,
     },
     "test NDCG@10",
   );
@@ -334,16 +345,21 @@ export async function trainAndEvaluate(
     });
 
     await deps.onBundle?.(bundleDir);
-    // The validacao accesses (after the snapshot), served from the bundle as written: its world over
-    // the snapshot's articles and its network as the api loads them.
+    // The validacao accesses (after the snapshot), each at the reader's first access, served from the
+    // bundle as written (its tables advanced with the validacao reads before that hour, its network as
+    // the api loads them) and the baselines' bundles likewise.
+    const t3 = performance.now();
     const vCases = validationCases(data, config.maxEvalReaders, config.seed + 2);
     const served = await readBundleDirectory(bundleDir, manifest);
-    const vWorld = bundleWorlds(served)(mapCatalogue(data.articles), data.asOf + 1);
-    const vServed = servedLists(vWorld, profileIn(data, vWorld), vCases, scorerOf(served));
+    const vServing = liveServing(fullWorld, validacaoVisits(data, vCases), { model: served });
+    const vServed = servedLists(vServing.worldsOf(), vServing.profile, vCases, scorerOf(served));
+    const vBasis = noveltyBasis(fullWorld);
     const validacao = {
-      model: evaluateLists(vCases, vServed.lists, noveltyBasis(fullWorld)),
-      baselines: evaluateBaselines(fullWorld, vCases, tuned),
+      model: evaluateLists(vCases, vServed.lists, vBasis),
+      baselines: evaluateBaselines(vServing, vCases, tuned, vBasis),
     };
+    const validacaoSeconds = (performance.now() - t3) / 1000;
+    log.info({ worlds: vServing.worlds, readers: vCases.length, validacaoSeconds }, "validacao evaluated");
 
     const evaluation: EvaluationResult = {
       model: modelFigures,
@@ -351,14 +367,14 @@ export async function trainAndEvaluate(
       validacao,
       tiers: { test: testServed.tiers, validacao: vServed.tiers },
       ratios: {
-        test: ratiosToBestBaseline(testWorld, testCases, testServed.lists, baselineFigures, tuned),
-        validacao: ratiosToBestBaseline(fullWorld, vCases, vServed.lists, validacao.baselines, tuned),
+        test: ratiosToBestBaseline(testServing, testCases, testServed.lists, baselineFigures, tuned),
+        validacao: ratiosToBestBaseline(vServing, vCases, vServed.lists, validacao.baselines, tuned),
       },
       tuned,
       epochs,
       shrinkage,
       examples: { rows: examples.inputs.rows, positives: examples.positives },
-      timings: { baselinesSeconds, trainSeconds },
+      timings: { baselinesSeconds, trainSeconds, testSeconds, validacaoSeconds },
     };
     if (!config.register || deps.tracker === undefined || deps.registry === undefined)
       return {
@@ -383,6 +399,7 @@ export async function trainAndEvaluate(
         bundleDir,
         work,
         testWorld,
+        testServing,
         testCases,
         split,
       },
@@ -452,6 +469,8 @@ interface Evaluated {
   bundleDir: string;
   work: string;
   testWorld: ReturnType<typeof buildWorld>;
+  /** The test window as the api serves it: the worlds every scorer of the window is served from. */
+  testServing: WindowServing;
   testCases: ReturnType<typeof windowCases>;
   split: ReturnType<typeof timeSplit>;
 }
@@ -465,7 +484,7 @@ async function registerAndGate(
   run: Evaluated,
 ): Promise<TrainOutcome> {
   const { tracker, registry, log } = deps;
-  const { evaluation, params, bundleDir, work, testWorld, testCases, split } = run;
+  const { evaluation, params, bundleDir, work, testWorld, testServing, testCases, split } = run;
   const { model: modelFigures, baselines: baselineFigures, validacao, tuned, epochs } = evaluation;
   const basis = noveltyBasis(testWorld);
   const runId = await tracker.startRun(config.experimentName, `train-${snapshot.snapshotId}`, {
@@ -533,16 +552,15 @@ async function registerAndGate(
           JSON.parse(await readFile(path.join(dir, BUNDLE_FILES.manifest), "utf8")),
         );
         const champion = await readBundleDirectory(dir, championManifest);
-        // A model champion ranks with its network in this split's world; a baseline champion in the
-        // world of its own strategy (its popularity), as it would be served.
+        // A model champion ranks with its network in this split's worlds; a baseline champion in the
+        // worlds of its own strategy (its popularity), as it would be served.
         const { strategy } = championManifest;
-        const world =
-          strategy.kind === "baseline"
-            ? strategyWorld(testWorld, { name: strategy.name, params: strategy.params })
-            : testWorld.served;
+        const worlds = testServing.worldsOf(
+          strategy.kind === "baseline" ? { name: strategy.name, params: strategy.params } : undefined,
+        );
         const figures = evaluateLists(
           testCases,
-          servedLists(world, testWorld.profile, testCases, scorerOf(champion)).lists,
+          servedLists(worlds, testServing.profile, testCases, scorerOf(champion)).lists,
           basis,
         );
         championNdcg = figures.all.ndcg10;

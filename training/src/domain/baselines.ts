@@ -28,7 +28,7 @@ import {
   type RatioInterval,
   segmentCases,
 } from "./metrics.js";
-import { servedLists } from "./served-lists.js";
+import { servedLists, type WindowServing } from "./served-lists.js";
 import type { EvalCase } from "./split.js";
 import {
   type CovisitationOptions,
@@ -137,25 +137,39 @@ export function strategyWorld(
   });
 }
 
+/**
+ * A window served the static way: every case in `world` (a strategy in `world` with its popularity),
+ * at the window's start. Baseline tuning serves the validation window so.
+ */
+export function staticServing(world: World): WindowServing {
+  return {
+    worldsOf(strategy) {
+      const served = strategy === undefined ? world.served : strategyWorld(world, strategy);
+      return () => served;
+    },
+    profile: (userId) => world.profile(userId),
+  };
+}
+
 /** Figures of one strategy on `cases`, through the served path. */
 export function evaluateStrategy(
-  world: World,
+  serving: WindowServing,
   cases: readonly EvalCase[],
   strategy: BaselineStrategy,
-  basis: NoveltyBasis = noveltyBasis(world),
+  basis: NoveltyBasis,
 ): PopulationFigures {
-  return evaluateLists(cases, strategyLists(world, cases, strategy), basis);
+  return evaluateLists(cases, strategyLists(serving, cases, strategy), basis);
 }
 
 /** The lists one strategy serves `cases`' readers, through the served path. */
 export function strategyLists(
-  world: World,
+  serving: WindowServing,
   cases: readonly EvalCase[],
   strategy: BaselineStrategy,
 ): string[][] {
   return servedLists(
-    strategyWorld(world, strategy),
-    world.profile,
+    serving.worldsOf(strategy),
+    serving.profile,
     cases,
     baselineScorer(strategy.name, strategy.params),
   ).lists;
@@ -187,6 +201,7 @@ export function chooseServingPopularity(
 /** Tunes every baseline's parameters on the validation window (world at validCut). */
 export function tuneBaselines(world: World, cases: readonly EvalCase[]): TunedBaselines {
   const basis = noveltyBasis(world);
+  const atStart = staticServing(world);
   const grid: Record<string, number> = {};
   const perReader = new Map<BaselineStrategy, Float64Array>();
   const best = <T>(points: readonly T[], strategy: (p: T) => BaselineStrategy, label: (p: T) => string) => {
@@ -194,7 +209,7 @@ export function tuneBaselines(world: World, cases: readonly EvalCase[]): TunedBa
     let top = -1;
     for (const p of points) {
       const s = strategy(p);
-      const lists = strategyLists(world, cases, s);
+      const lists = strategyLists(atStart, cases, s);
       const ndcg = evaluateLists(cases, lists, basis).all.ndcg10;
       grid[label(p)] = ndcg;
       if (ndcg > top) {
@@ -242,15 +257,15 @@ export function tuneBaselines(world: World, cases: readonly EvalCase[]): TunedBa
   };
 }
 
-/** Runs every baseline with its tuned parameters on a window. */
+/** Runs every baseline with its tuned parameters on a window, served as `serving` serves it. */
 export function evaluateBaselines(
-  world: World,
+  serving: WindowServing,
   cases: readonly EvalCase[],
   tuned: TunedBaselines,
+  basis: NoveltyBasis,
 ): Record<BaselineName, PopulationFigures> {
-  const basis = noveltyBasis(world);
   return Object.fromEntries(
-    BASELINE_NAMES.map((name) => [name, evaluateStrategy(world, cases, tuned.strategies[name], basis)]),
+    BASELINE_NAMES.map((name) => [name, evaluateStrategy(serving, cases, tuned.strategies[name], basis)]),
   ) as Record<BaselineName, PopulationFigures>;
 }
 
@@ -267,7 +282,7 @@ export type SegmentRatios = Record<"history" | "cold", RatioInterval & { baselin
 
 /** Per segment: the model against the best baseline of `baselines` (figures of the same cases). */
 export function ratiosToBestBaseline(
-  world: World,
+  serving: WindowServing,
   cases: readonly EvalCase[],
   modelLists: readonly (readonly string[])[],
   baselines: Record<BaselineName, PopulationFigures>,
@@ -281,7 +296,7 @@ export function ratiosToBestBaseline(
       if (baselines[name][segment].ndcg10 > baselines[best][segment].ndcg10) best = name;
     let lists = scored.get(best);
     if (lists === undefined) {
-      lists = ndcgByCase(cases, strategyLists(world, cases, tuned.strategies[best]));
+      lists = ndcgByCase(cases, strategyLists(serving, cases, tuned.strategies[best]));
       scored.set(best, lists);
     }
     return { ...pairedRatioInterval(model, lists, segmentCases(cases, segment)), baseline: best };

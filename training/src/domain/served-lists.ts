@@ -12,6 +12,7 @@ import {
   recommend,
   type Scorer,
 } from "@gplay/common";
+import type { BaselineStrategy } from "./baselines.js";
 import { K } from "./metrics.js";
 import type { EvalCase } from "./split.js";
 
@@ -34,14 +35,28 @@ export interface ServedLists {
 const zeroTiers = () =>
   Object.fromEntries(CANDIDATE_TIERS.map((t) => [t, 0])) as Record<CandidateTier, number>;
 
-/** The top-K list common's recommendation path serves each case's reader, and the pool's tier figures. */
+/**
+ * Where a window's cases are served, per strategy (undefined: the model's own popularity; else a
+ * baseline's): the world each case is served from (one world for every case, or the world of each
+ * case's visit: `served-window.ts`), and the readers' profiles.
+ */
+export interface WindowServing {
+  worldsOf(strategy?: BaselineStrategy): (caseIndex: number) => RecommendationWorld;
+  profile(userId: string): ReaderProfile;
+}
+
+/**
+ * The top-K list common's recommendation path serves each case's reader, and the pool's tier figures:
+ * in one world, or in the world `world(i)` case `i` is served from.
+ */
 export function servedLists(
-  world: RecommendationWorld,
+  world: RecommendationWorld | ((caseIndex: number) => RecommendationWorld),
   profileOf: (userId: string) => ReaderProfile,
   cases: readonly EvalCase[],
   scorer: Scorer,
   k = K,
 ): ServedLists {
+  const worldOf = typeof world === "function" ? world : () => world;
   const lists: string[][] = new Array(cases.length);
   const recall = { ...zeroTiers(), all: 0 };
   const served = zeroTiers();
@@ -50,7 +65,7 @@ export function servedLists(
   let model = 0;
   let cold = 0;
   cases.forEach((c, i) => {
-    const out = recommend(world, profileOf(c.userId), scorer, { k });
+    const out = recommend(worldOf(i), profileOf(c.userId), scorer, { k });
     lists[i] = out.items.map((item) => item.page);
     for (const item of out.items) served[item.tier]++;
     servedTotal += out.items.length;

@@ -1,4 +1,13 @@
-import type { ArticleCatalogue, ArticleFeatureSource, LoadedBundle } from "@gplay/common";
+import {
+  type ArticleCatalogue,
+  type ArticleFeatureSource,
+  bundleLivePopularity,
+  bundleWorlds,
+  emptyReaderProfile,
+  type LoadedBundle,
+  recommend,
+  scorerOf,
+} from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
 import { bundleRanker } from "../../../src/app/bundle-ranker.js";
 import { LiveReadsFeed, type LiveReadsOptions } from "../../../src/app/live-world.js";
@@ -122,6 +131,25 @@ describe("the live world of a served version", () => {
     expect(feed.rebuilds).toBe(1);
     feed.rebuild(); // nothing new: no rebuild
     expect(feed.rebuilds).toBe(1);
+  });
+
+  it("serves, fed the clicks, common's live path over the bundle: the lists training evaluates a visit with", async () => {
+    // Training's evaluation (training/src/domain/served-window.ts) serves a visit from the bundle's
+    // tables advanced by `bundleLivePopularity` with the reads before it, rebuilt by `bundleWorlds`.
+    const cat = catalogue([10, 11]);
+    const b = bufferBundle();
+    const { ranker, feed } = served(() => cat, OPTIONS, b);
+    const clicks = [...reads(p(10), 2, AS_OF + 2 * HOUR), ...reads(p(5), 1, AS_OF + 3 * HOUR)];
+    feed.record(clicks);
+    feed.rebuild();
+    const live = bundleLivePopularity(b, (page) => cat.get(page) !== undefined);
+    for (const c of clicks) live.record(c);
+    const world = bundleWorlds(b)(cat, undefined, live.tables());
+    const expected = recommend(world, emptyReaderProfile("Non-Logged"), scorerOf(b), { k: 5 }).items;
+    const got = (await ranker.recommend(nobody, { k: 5, exclude: { has: () => false } })).items;
+    expect(got).toEqual(expected);
+    expect(got.map((i) => i.page)).toContain(p(10));
+    expect(got.map((i) => i.page)).not.toContain(p(11)); // issued after the snapshot, never read: not popular
   });
 
   it("moves a recent-buffer baseline's list with the clicks on an article issued after the snapshot", async () => {

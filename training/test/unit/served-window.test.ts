@@ -1,0 +1,182 @@
+import {
+  baselineScorer,
+  bundleLivePopularity,
+  bundleWorlds,
+  mapCatalogue,
+  readerProfile,
+  recommend,
+  vocabularyIndex,
+} from "@gplay/common";
+import { describe, expect, it } from "@jest/globals";
+import { type BaselineStrategy, staticServing } from "../../src/domain/baselines.js";
+import { HOUR_MS, type TrainingData } from "../../src/domain/data.js";
+import { servedLists } from "../../src/domain/served-lists.js";
+import {
+  hourWorlds,
+  liveServing,
+  servedTables,
+  validacaoVisits,
+  windowVisits,
+} from "../../src/domain/served-window.js";
+import { windowCases } from "../../src/domain/split.js";
+import { buildWorld } from "../../src/domain/world.js";
+import { pageId as P, readAt } from "./helpers.js";
+
+const CUT = 40 * HOUR_MS;
+const END = 60 * HOUR_MS;
+const vocab = vocabularyIndex({ section: ["a", "b"], region: ["nacional"] });
+const popularity: BaselineStrategy = { name: "popularity", params: { halfLifeHours: 6 } };
+const buffer: BaselineStrategy = { name: "recent-buffer", params: { reads: 3 } };
+
+/**
+ * Pages 1–6 issued before the window [40 h, 60 h]; 7 at 41 h and 8 at 45 h, inside it. In the window,
+ * three new readers read 7 (42–43 h); b visits at 40.2 h, c at 42.7 h, a at 44.5 h.
+ */
+function dataset(): TrainingData {
+  const log = (...reads: [number, number][]) => reads.map(([page, hour]) => readAt(page, hour));
+  const readers = new Map(
+    (
+      [
+        ["a", log([1, 10], [2, 10.5], [6, 44.5], [8, 46])],
+        ["b", log([1, 20], [2, 20.2], [4, 30], [3, 40.2])],
+        ["c", log([3, 31], [5, 32], [4, 42.7])],
+        ["x", log([7, 42])],
+        ["y", log([7, 42.5])],
+        ["z", log([7, 43])],
+      ] as const
+    ).map(([userId, l]) => [userId, { userId, userType: "Non-Logged" as const, log: l }]),
+  );
+  const issued = (n: number) => (n === 7 ? 41 : n === 8 ? 45 : n * 5) * HOUR_MS;
+  const articles = new Map(
+    [1, 2, 3, 4, 5, 6, 7, 8].map((n) => [
+      P(n),
+      { page: P(n), section: n % 2 ? "a" : "b", region: "nacional", issued: issued(n) },
+    ]),
+  );
+  const events = [...readers.values()]
+    .flatMap((r) => r.log.map((i) => ({ userId: r.userId, page: i.page, timestamp: i.timestamp, weight: 1 })))
+    .sort((x, y) => x.timestamp - y.timestamp);
+  return { asOf: END, readers, articles, validation: new Map(), events };
+}
+
+function window() {
+  const data = dataset();
+  const world = buildWorld(data, CUT, vocab);
+  const cases = windowCases(data, CUT, END, 10, 1);
+  return { data, world, cases, visits: windowVisits(data, cases, CUT, END) };
+}
+
+const listOf = (lists: string[][], cases: { userId: string }[], userId: string) =>
+  lists[cases.findIndex((c) => c.userId === userId)] as string[];
+
+describe("a window evaluated as the api serves it", () => {
+  it("serves each reader at the first access, in the world advanced with the portal's reads before that hour", () => {
+    const { data, world, cases, visits } = window();
+    expect(cases.map((c) => c.userId)).toEqual(["a", "b", "c", "x", "y", "z"]);
+    expect(visits.first.map((t) => t / HOUR_MS)).toEqual([44.5, 40.2, 42.7, 42, 42.5, 43]);
+    const hours = hourWorlds(servedTables(world), mapCatalogue(data.articles), CUT, visits, () => true);
+    // One world per hour with a visit, by first access, rebuilt at the latest read before the hour (x's
+    // read at 42 h is the 42 h hour's own: not counted); b's hour has none: the window start's world.
+    expect(hours.map((h) => [h.start / HOUR_MS, h.cases.map((i) => cases[i]?.userId)])).toEqual([
+      [40, ["b"]],
+      [42, ["x", "y", "c"]],
+      [43, ["z"]],
+      [44, ["a"]],
+    ]);
+    expect(hours[0]?.world.asOf).toBe(CUT);
+    expect(hours[1]?.world.asOf).toBe(40.2 * HOUR_MS);
+    expect(hours[2]?.world.asOf).toBe(42.7 * HOUR_MS);
+    expect(hours[3]?.world.asOf).toBe(43 * HOUR_MS);
+
+    const scorer = baselineScorer(popularity.name, popularity.params);
+    const live = liveServing(world, visits);
+    const lists = servedLists(live.worldsOf(popularity), live.profile, cases, scorer).lists;
+    const still = staticServing(world);
+    const stillLists = servedLists(still.worldsOf(popularity), still.profile, cases, scorer).lists;
+    // a's visit (44.5 h) is offered 7, issued after the window's start and read three times since;
+    // not 8, issued after the visit's hour began. The window's start alone offers neither.
+    expect(listOf(lists, cases, "a")).toContain(P(7));
+    expect(listOf(lists, cases, "a")).not.toContain(P(8));
+    expect(listOf(stillLists, cases, "a")).not.toContain(P(7));
+    // b visits before any read counts: served exactly the window start's list.
+    expect(listOf(lists, cases, "b")).toEqual(listOf(stillLists, cases, "b"));
+  });
+
+  it("is the list the api serves when fed the same clicks: the bundle's tables, live popularity, rebuilt world", () => {
+    const { data, world, cases, visits } = window();
+    const scorer = baselineScorer(popularity.name, popularity.params);
+    const live = liveServing(world, visits);
+    const lists = servedLists(live.worldsOf(popularity), live.profile, cases, scorer).lists;
+
+    // The api: the baseline's bundle tables, `/events` clicks before 44 h, the world rebuilt, a's log so far.
+    const tables = servedTables(world, popularity);
+    const clicks = bundleLivePopularity(tables, (page) => data.articles.has(page));
+    for (const e of data.events) if (e.timestamp >= CUT && e.timestamp < 44 * HOUR_MS) clicks.record(e);
+    const served = bundleWorlds(tables)(mapCatalogue(data.articles), undefined, clicks.tables());
+    const a = data.readers.get("a");
+    const profile = readerProfile(
+      (a?.log ?? []).filter((i) => i.timestamp < 44.5 * HOUR_MS),
+      a?.userType,
+      served.features,
+    );
+    const api = recommend(served, profile, scorer, { k: 10 }).items.map((i) => i.page);
+    expect(api).toContain(P(7));
+    expect(listOf(lists, cases, "a")).toEqual(api);
+  });
+
+  it("advances the recent-buffer baseline's buffer with the clicks: the online buffer", () => {
+    const { world, cases, visits } = window();
+    const live = liveServing(world, visits);
+    const lists = servedLists(
+      live.worldsOf(buffer),
+      live.profile,
+      cases,
+      baselineScorer(buffer.name, buffer.params),
+    ).lists;
+    // The buffer of the 3 latest reads before 44 h holds 7 three times: a's list starts with it.
+    expect(listOf(lists, cases, "a")[0]).toBe(P(7));
+  });
+
+  it("is the static evaluation, score for score, when no read precedes the visits", () => {
+    const { data, world, cases } = window();
+    const visits = { first: cases.map(() => CUT + 1), reads: [] };
+    const live = liveServing(world, visits);
+    const still = staticServing(world);
+    for (const strategy of [undefined, popularity, buffer]) {
+      const scorer = baselineScorer(strategy?.name ?? "popularity", strategy?.params ?? {});
+      const liveWorld = live.worldsOf(strategy)(0);
+      const stillWorld = still.worldsOf(strategy)(0);
+      for (const c of cases) {
+        const profile = world.profile(c.userId);
+        expect(recommend(liveWorld, profile, scorer, { k: 10 }).items).toEqual(
+          recommend(stillWorld, profile, scorer, { k: 10 }).items,
+        );
+      }
+    }
+    expect(data.events.length).toBeGreaterThan(0);
+  });
+
+  it("builds the hour worlds once per popularity and shares them across the strategies that serve it", () => {
+    const { world, visits } = window();
+    const live = liveServing(world, visits);
+    const model = live.worldsOf();
+    expect(live.worlds).toBe(4);
+    // The popularity baseline with the candidates' half-life serves the model's popularity.
+    expect(live.worldsOf(popularity)(0)).toBe(model(0));
+    expect(live.worlds).toBe(4);
+    expect(live.worldsOf(buffer)(0)).not.toBe(model(0));
+    expect(live.worlds).toBe(8);
+  });
+
+  it("takes validacao's visits at each reader's first access, and every validacao read by time", () => {
+    const data = dataset();
+    data.validation.set("b", [
+      { page: P(8), timestamp: 63 * HOUR_MS },
+      { page: P(7), timestamp: 61 * HOUR_MS },
+    ]);
+    data.validation.set("q", [{ page: P(7), timestamp: 62 * HOUR_MS }]);
+    const visits = validacaoVisits(data, [{ userId: "q", targets: new Set([P(7)]), cold: true }]);
+    expect(visits.first).toEqual([62 * HOUR_MS]);
+    expect(visits.reads.map((r) => r.timestamp / HOUR_MS)).toEqual([61, 62, 63]);
+  });
+});
