@@ -6,6 +6,7 @@ import { BOOTSTRAP_MUTATIONS } from "../support/bootstrap-mutations.js";
 import { mocks, recorder } from "../support/mocks.js";
 import { mutateRecorded } from "../support/mutations.js";
 import { runPolicyPack, runStackPolicy } from "../support/policy-harness.js";
+import { buildTimeoutMs } from "../support/timeouts.js";
 
 /** The policy pack on the bootstrap program (`pulumi up --policy-pack ../policy` in infra/bootstrap). */
 let resources: RecordedResource[];
@@ -24,7 +25,7 @@ beforeAll(async () => {
   const program: Record<string, unknown> = await import("../../bootstrap/index.js");
   await new Promise((res) => pulumi.output(program).apply(res));
   resources = [...recorder.resources];
-});
+}, buildTimeoutMs(1));
 
 test("the bootstrap stack has 0 violations", () => {
   expect(resources.length).toBeGreaterThan(20);

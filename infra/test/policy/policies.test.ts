@@ -6,6 +6,7 @@ import { T } from "../../src/invariants/resources.js";
 import { buildPlatform } from "../support/build.js";
 import { MUTATIONS, mutateRecorded } from "../support/mutations.js";
 import { runPolicyPack, runStackPolicy } from "../support/policy-harness.js";
+import { buildTimeoutMs } from "../support/timeouts.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: fixtures are untyped resource properties.
 type Props = Record<string, any>;
@@ -306,31 +307,39 @@ describe("the whole policy pack over the mocked program", () => {
     ["dev", "prod", "prod-dns"].flatMap((stack) =>
       (["preview", "update"] as const).map((view) => [stack, view] as const),
     ),
-  )("%s (%s view): 0 violations", async (stack, view) => {
-    const { resources } = await buildPlatform(stack);
-    expect(resources.length).toBeGreaterThan(120);
-    expect(
-      runPolicyPack(resources, { stack: stack.split("-")[0] as string, project: "gplay", view }),
-    ).toEqual([]);
-  });
+  )(
+    "%s (%s view): 0 violations",
+    async (stack, view) => {
+      const { resources } = await buildPlatform(stack);
+      expect(resources.length).toBeGreaterThan(120);
+      expect(
+        runPolicyPack(resources, { stack: stack.split("-")[0] as string, project: "gplay", view }),
+      ).toEqual([]);
+    },
+    buildTimeoutMs(1),
+  );
 
-  test("the stack policy reports every mutation of the invariants it runs (update view)", async () => {
-    const base = {
-      dev: (await buildPlatform("dev")).resources,
-      prod: (await buildPlatform("prod")).resources,
-      "dev-endpoints": (await buildPlatform("dev-endpoints")).resources,
-    };
-    const mutations = MUTATIONS.filter((m) => STACK_INVARIANTS.includes(m.invariant));
-    expect(new Set(mutations.map((m) => m.invariant))).toEqual(new Set(STACK_INVARIANTS));
-    for (const m of mutations) {
-      const violations = runStackPolicy(mutateRecorded(base[m.stack], m), {
-        stack: m.stack.split("-")[0] as string,
-        project: "gplay",
-        view: "update",
-      });
-      expect([m.what, violations.some((v) => v.startsWith(`${m.invariant}: `))]).toEqual([m.what, true]);
-    }
-  });
+  test(
+    "the stack policy reports every mutation of the invariants it runs (update view)",
+    async () => {
+      const base = {
+        dev: (await buildPlatform("dev")).resources,
+        prod: (await buildPlatform("prod")).resources,
+        "dev-endpoints": (await buildPlatform("dev-endpoints")).resources,
+      };
+      const mutations = MUTATIONS.filter((m) => STACK_INVARIANTS.includes(m.invariant));
+      expect(new Set(mutations.map((m) => m.invariant))).toEqual(new Set(STACK_INVARIANTS));
+      for (const m of mutations) {
+        const violations = runStackPolicy(mutateRecorded(base[m.stack], m), {
+          stack: m.stack.split("-")[0] as string,
+          project: "gplay",
+          view: "update",
+        });
+        expect([m.what, violations.some((v) => v.startsWith(`${m.invariant}: `))]).toEqual([m.what, true]);
+      }
+    },
+    buildTimeoutMs(3),
+  );
 });
 
 describe("stack policy", () => {
@@ -347,13 +356,17 @@ describe("stack policy", () => {
     return violations;
   };
 
-  test("holds on the whole program, and reports a removed property", async () => {
-    const { resources } = await buildPlatform("dev");
-    expect(run(resources)).toEqual([]);
-    const m = MUTATIONS.find((x) => x.invariant === "lake-versioning");
-    if (m === undefined) throw new Error("mutation missing");
-    expect(run(mutateRecorded(resources, m))).toEqual([expect.stringMatching(/^lake-versioning: /)]);
-  });
+  test(
+    "holds on the whole program, and reports a removed property",
+    async () => {
+      const { resources } = await buildPlatform("dev");
+      expect(run(resources)).toEqual([]);
+      const m = MUTATIONS.find((x) => x.invariant === "lake-versioning");
+      if (m === undefined) throw new Error("mutation missing");
+      expect(run(mutateRecorded(resources, m))).toEqual([expect.stringMatching(/^lake-versioning: /)]);
+    },
+    buildTimeoutMs(1),
+  );
 
   test("runs only invariants that need no AWS-assigned values", () => {
     expect(STACK_INVARIANTS.every((id) => INVARIANTS.some((i) => i.id === id))).toBe(true);

@@ -5,6 +5,7 @@ import { ofType, type RecordedResource, T } from "../../src/invariants/resources
 import { BOOTSTRAP_MUTATIONS } from "../support/bootstrap-mutations.js";
 import { mocks, recorder } from "../support/mocks.js";
 import { mutateRecorded } from "../support/mutations.js";
+import { buildTimeoutMs } from "../support/timeouts.js";
 
 /** The bootstrap program (infra/bootstrap) under mocks: state backend, keys, CI identity per environment. */
 let outputs: Record<string, unknown>;
@@ -35,7 +36,7 @@ beforeAll(async () => {
     pulumi.output(program).apply((v) => res(v as Record<string, unknown>)),
   );
   resources = [...recorder.resources];
-});
+}, buildTimeoutMs(1));
 
 test("the state bucket is versioned, KMS-encrypted per object, private and TLS-only", () => {
   expect(only(T.bucket).inputs.bucket).toBe("gplay-pulumi-state-123456789012");

@@ -2,6 +2,7 @@ import { beforeAll, expect, test } from "@jest/globals";
 import * as pulumi from "@pulumi/pulumi";
 import { checkAll } from "../../src/invariants/checks.js";
 import { mocks, recorder } from "../support/mocks.js";
+import { buildTimeoutMs } from "../support/timeouts.js";
 
 /** The real entry point: stack config in, validated, platform built, outputs exported. */
 let program: Record<string, unknown>;
@@ -43,7 +44,7 @@ beforeAll(async () => {
     quiet = recorder.resources.length === seen ? quiet + 1 : 0;
     seen = recorder.resources.length;
   }
-});
+}, buildTimeoutMs(1));
 
 test("exports what the services, CI and operators need", () => {
   expect(outputs).toMatchObject({

@@ -9,6 +9,7 @@ import {
   type MutationStack,
   mutateRecorded,
 } from "../support/mutations.js";
+import { buildTimeoutMs } from "../support/timeouts.js";
 
 const ctx = (stack: MutationStack): InvariantContext => {
   const environment = stack.startsWith("prod") ? "prod" : "dev";
@@ -24,7 +25,7 @@ const label = (m: Mutation) => `${m.invariant}: ${m.what}`;
 const baseline: Partial<Record<MutationStack, Built>> = {};
 beforeAll(async () => {
   for (const stack of MUTATION_STACKS) baseline[stack] = await buildPlatform(stack);
-});
+}, buildTimeoutMs(MUTATION_STACKS.length));
 const base = (stack: MutationStack) => {
   const b = baseline[stack];
   if (b === undefined) throw new Error("baseline not built");
@@ -65,10 +66,14 @@ const sample = PROGRAM_SAMPLE.map((id) => {
 });
 
 describe("building the program with one property removed breaks its invariant", () => {
-  test.each(sample.map((m) => [label(m), m] as const))("%s", async (_label, m) => {
-    const hits = { count: 0 };
-    const { resources } = await buildPlatform(m.stack, [asTransformation(m, hits)]);
-    expect(hits.count).toBe(1);
-    expect(invariant(m.invariant).check(resources, ctx(m.stack)).length).toBeGreaterThan(0);
-  });
+  test.each(sample.map((m) => [label(m), m] as const))(
+    "%s",
+    async (_label, m) => {
+      const hits = { count: 0 };
+      const { resources } = await buildPlatform(m.stack, [asTransformation(m, hits)]);
+      expect(hits.count).toBe(1);
+      expect(invariant(m.invariant).check(resources, ctx(m.stack)).length).toBeGreaterThan(0);
+    },
+    buildTimeoutMs(1),
+  );
 });

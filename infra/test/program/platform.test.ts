@@ -17,12 +17,13 @@ import { ofType, type RecordedResource, T } from "../../src/invariants/resources
 import { interfaceEndpointServices } from "../../src/plan/aws-services.js";
 import { type Built, buildPlatform } from "../support/build.js";
 import { mocks, recorder } from "../support/mocks.js";
+import { buildTimeoutMs } from "../support/timeouts.js";
 
 const built: Record<string, Built> = {};
+const STACKS_BUILT = ["dev", "prod", "dev-endpoints", "dev-build", "dev-digests", "prod-https", "prod-dns"];
 beforeAll(async () => {
-  for (const stack of ["dev", "prod", "dev-endpoints", "dev-build", "dev-digests", "prod-https", "prod-dns"])
-    built[stack] = await buildPlatform(stack);
-});
+  for (const stack of STACKS_BUILT) built[stack] = await buildPlatform(stack);
+}, buildTimeoutMs(STACKS_BUILT.length));
 const rs = (stack = "dev") => {
   const b = built[stack];
   if (b === undefined) throw new Error(`stack ${stack} not built`);

@@ -24,6 +24,7 @@ import { auditBucketName } from "../../src/plan/audit.js";
 import { resourceNames } from "../../src/plan/names.js";
 import { ENV } from "../../src/plan/tasks.js";
 import { type Built, buildPlatform } from "../support/build.js";
+import { buildTimeoutMs } from "../support/timeouts.js";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
@@ -51,7 +52,7 @@ const STACKS = ["dev", "prod"] as const;
 const built: Partial<Record<(typeof STACKS)[number], Built>> = {};
 beforeAll(async () => {
   for (const stack of STACKS) built[stack] = await buildPlatform(stack);
-});
+}, buildTimeoutMs(STACKS.length));
 const resources = (stack: (typeof STACKS)[number]): RecordedResource[] => {
   const b = built[stack];
   if (b === undefined) throw new Error(`stack ${stack} not built`);
