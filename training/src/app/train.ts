@@ -37,7 +37,7 @@ import {
   tuneBaselines,
 } from "../domain/baselines.js";
 import { HOUR_MS, type TrainingData } from "../domain/data.js";
-import { buildExamples, mergeExamples, type RankingLoss } from "../domain/examples.js";
+import { buildExamples, type ExamplesAt, mergeExamples, type RankingLoss } from "../domain/examples.js";
 import { type GateDecision, promotionDecision } from "../domain/gate.js";
 import { evaluateLists, ndcgByCase, type PopulationFigures, segmentCases } from "../domain/metrics.js";
 import { lossCurveSvg, metricBarsSvg, segmentTable } from "../domain/report.js";
@@ -82,6 +82,12 @@ export interface TrainConfig {
   maxTrainReaders: number;
   /** Label windows (of `split.validationHours` each, going back from the validation cut) for training examples. */
   labelWindows: number;
+  /**
+   * Where a label window's examples are built: "visits", each reader at the first access in the window,
+   * in the world the api serves then (the window start's tables advanced with the reads before that
+   * hour: `served-window.ts`, as the evaluation); "window-start", every reader in the window start's world.
+   */
+  examplesAt: ExamplesAt;
   split: SplitOptions;
   candidates: CandidateOptions;
   /** Register and gate (false: evaluate only, e.g. the quality benchmark). */
@@ -109,6 +115,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   maxEvalReaders: 5_000,
   maxTrainReaders: 20_000,
   labelWindows: 3,
+  examplesAt: "visits",
   split: DEFAULT_SPLIT,
   candidates: DEFAULT_CANDIDATES,
   register: true,
@@ -222,7 +229,8 @@ export async function trainAndEvaluate(
     "baselines tuned",
   );
 
-  // Training examples from several label windows (features at each window's start).
+  // Training examples from several label windows: each reader at the first access in the window, in
+  // the world the api serves then (the model's hour worlds, as the evaluation), or at the window's start.
   const parts = [];
   for (let w = 0; w < config.labelWindows; w++) {
     const from = split.validCut - w * split.validationHours * HOUR_MS;
@@ -230,7 +238,11 @@ export async function trainAndEvaluate(
     if (from <= (data.events[0]?.timestamp ?? 0)) break;
     const world = buildWorld(data, from, vIndex, candidates, DEFAULT_COVISITATION, undefined, { popularity });
     const cases = windowCases(data, from, to, config.maxTrainReaders, config.seed + 10 * w);
-    parts.push(buildExamples(world, cases, config.negatives, config.seed + w));
+    const servedAt =
+      config.examplesAt === "visits"
+        ? liveServing(world, windowVisits(data, cases, from, to)).worldsOf()
+        : undefined;
+    parts.push(buildExamples(world, cases, config.negatives, config.seed + w, servedAt));
   }
   const examples = mergeExamples(parts);
   const normalisation = computeNormalisation(examples.inputs.numeric, examples.inputs.rows);
@@ -437,6 +449,7 @@ function trainingParams(
     serving_popularity:
       tuned.servingPopularity.kind === "buffer" ? `buffer:${tuned.servingPopularity.reads}` : "decayed",
     label_windows: String(config.labelWindows),
+    examples_at: config.examplesAt,
     ...Object.fromEntries(
       Object.values(tuned.strategies).flatMap((s) =>
         Object.entries(s.params).map(([k, v]) => [`baseline.${s.name}.${k}`, String(v)]),

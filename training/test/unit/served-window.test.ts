@@ -1,5 +1,6 @@
 import {
   baselineScorer,
+  buildModelInputs,
   bundleLivePopularity,
   bundleWorlds,
   mapCatalogue,
@@ -10,6 +11,7 @@ import {
 import { describe, expect, it } from "@jest/globals";
 import { type BaselineStrategy, staticServing } from "../../src/domain/baselines.js";
 import { HOUR_MS, type TrainingData } from "../../src/domain/data.js";
+import { buildExamples } from "../../src/domain/examples.js";
 import { servedLists } from "../../src/domain/served-lists.js";
 import {
   hourWorlds,
@@ -166,6 +168,41 @@ describe("a window evaluated as the api serves it", () => {
     expect(live.worlds).toBe(4);
     expect(live.worldsOf(buffer)(0)).not.toBe(model(0));
     expect(live.worlds).toBe(8);
+  });
+
+  it("builds a reader's training examples at the visit: an article issued since the window's start, the api's features", () => {
+    const { data, world, cases, visits } = window();
+    // a is taught to rank 7: issued at 41 h, after the window's start (40 h), before a's visit hour (44 h).
+    const a = cases.findIndex((c) => c.userId === "a");
+    const taught = [{ userId: "a", targets: new Set([P(7)]), cold: false }];
+    const atVisit = liveServing(world, {
+      first: [visits.first[a] as number],
+      reads: visits.reads,
+    }).worldsOf();
+    const examples = buildExamples(world, taught, 1, 3, atVisit);
+    expect([examples.positives, examples.inputs.rows, [...examples.labels]]).toEqual([1, 2, [1, 0]]);
+    // At the window's start 7 is not issued yet: no example teaches it.
+    expect(buildExamples(world, taught, 1, 3).positives).toBe(0);
+
+    // The api at a's visit: the model's tables, `/events` clicks before 44 h, the world rebuilt, a's log so
+    // far; its feature builder's raw inputs for 7 are the positive row's.
+    const tables = servedTables(world);
+    const clicks = bundleLivePopularity(tables, (page) => data.articles.has(page));
+    for (const e of data.events) if (e.timestamp >= CUT && e.timestamp < 44 * HOUR_MS) clicks.record(e);
+    const served = bundleWorlds(tables)(mapCatalogue(data.articles), undefined, clicks.tables());
+    const reader = data.readers.get("a");
+    const profile = readerProfile(
+      (reader?.log ?? []).filter((i) => i.timestamp < 44.5 * HOUR_MS),
+      reader?.userType,
+      served.features,
+    );
+    const api = buildModelInputs(profile, [P(7)], { ...served.features, vocab });
+    expect(served.features.popularity(P(7))).toBeGreaterThan(0);
+    expect([...examples.inputs.numeric.slice(0, api.numeric.length)]).toEqual([...api.numeric]);
+    expect([examples.inputs.article_section[0], examples.inputs.article_region[0]]).toEqual([
+      api.article_section[0],
+      api.article_region[0],
+    ]);
   });
 
   it("takes validacao's visits at each reader's first access, and every validacao read by time", () => {
