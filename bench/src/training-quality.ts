@@ -48,7 +48,13 @@ interface Evaluation {
     servingPopularity: { kind: string; reads?: number };
     servingPopularityEvidence: { ratio: number; low: number; high: number };
   };
-  timings: { baselinesSeconds: number; trainSeconds: number; testSeconds: number; validacaoSeconds: number };
+  timings: {
+    baselinesSeconds: number;
+    examplesSeconds: number;
+    trainSeconds: number;
+    testSeconds: number;
+    validacaoSeconds: number;
+  };
   examples: { positives: number };
   epochs: { kept?: boolean }[];
   shrinkage: {
@@ -166,7 +172,8 @@ async function main(): Promise<void> {
         `${e.examples.positives} positives, best epoch ${e.epochs.findIndex((l) => l.kept === true) + 1} of ${e.epochs.length}; ` +
         `shrinkage weight ${e.shrinkage.weight} (test NDCG@10 ${e.shrinkage.ndcg.map((t) => `${t.weight}:${t.ndcg.toFixed(4)}`).join(" ")}` +
         `${e.shrinkage.evidence === undefined ? "" : `; ${e.shrinkage.evidence.weight} ÷ 1 = ${ratioText(e.shrinkage.evidence)}`}); ` +
-        `pipeline ${pipelineSeconds.toFixed(0)} s, baselines ${e.timings.baselinesSeconds.toFixed(0)} s, train ${e.timings.trainSeconds.toFixed(0)} s, ` +
+        `pipeline ${pipelineSeconds.toFixed(0)} s, baselines ${e.timings.baselinesSeconds.toFixed(0)} s, ` +
+        `examples ${e.timings.examplesSeconds.toFixed(0)} s, train ${e.timings.trainSeconds.toFixed(0)} s, ` +
         `test window ${e.timings.testSeconds.toFixed(0)} s, validacao ${e.timings.validacaoSeconds.toFixed(0)} s, ` +
         `total ${((performance.now() - started) / 1000).toFixed(0)} s`,
     );

@@ -143,10 +143,16 @@ export interface EvaluationResult {
   shrinkage: ShrinkageChoice;
   examples: { rows: number; positives: number };
   /**
-   * Seconds spent: tuning the baselines, fitting, and evaluating each window (its served worlds, every
+   * Seconds spent: tuning the baselines, building the training examples, fitting, and evaluating each window (its served worlds, every
    * shrinkage trial and baseline; validacao after the bundle is written).
    */
-  timings: { baselinesSeconds: number; trainSeconds: number; testSeconds: number; validacaoSeconds: number };
+  timings: {
+    baselinesSeconds: number;
+    examplesSeconds: number;
+    trainSeconds: number;
+    testSeconds: number;
+    validacaoSeconds: number;
+  };
 }
 
 export interface TrainOutcome {
@@ -231,6 +237,7 @@ export async function trainAndEvaluate(
 
   // Training examples from several label windows: each reader at the first access in the window, in
   // the world the api serves then (the model's hour worlds, as the evaluation), or at the window's start.
+  const tx = performance.now();
   const parts = [];
   for (let w = 0; w < config.labelWindows; w++) {
     const from = split.validCut - w * split.validationHours * HOUR_MS;
@@ -247,7 +254,11 @@ export async function trainAndEvaluate(
   const examples = mergeExamples(parts);
   const normalisation = computeNormalisation(examples.inputs.numeric, examples.inputs.rows);
   standardise(examples.inputs, normalisation.mean, normalisation.std);
-  log.info({ rows: examples.inputs.rows, positives: examples.positives }, "training examples");
+  const examplesSeconds = (performance.now() - tx) / 1000;
+  log.info(
+    { rows: examples.inputs.rows, positives: examples.positives, at: config.examplesAt, examplesSeconds },
+    "training examples",
+  );
 
   const model = buildRecommender(tf, {
     sections: vocab.section.length,
@@ -386,7 +397,7 @@ export async function trainAndEvaluate(
       epochs,
       shrinkage,
       examples: { rows: examples.inputs.rows, positives: examples.positives },
-      timings: { baselinesSeconds, trainSeconds, testSeconds, validacaoSeconds },
+      timings: { baselinesSeconds, examplesSeconds, trainSeconds, testSeconds, validacaoSeconds },
     };
     if (!config.register || deps.tracker === undefined || deps.registry === undefined)
       return {
