@@ -48,13 +48,7 @@ interface Evaluation {
     servingPopularity: { kind: string; reads?: number };
     servingPopularityEvidence: { ratio: number; low: number; high: number };
   };
-  timings: {
-    baselinesSeconds: number;
-    examplesSeconds: number;
-    trainSeconds: number;
-    testSeconds: number;
-    validacaoSeconds: number;
-  };
+  timings: Record<`${"baselines" | "examples" | "train" | "test" | "validacao"}Seconds`, number>;
   examples: { positives: number };
   epochs: { kept?: boolean }[];
   shrinkage: {

@@ -71,6 +71,23 @@ function window() {
 const listOf = (lists: string[][], cases: { userId: string }[], userId: string) =>
   lists[cases.findIndex((c) => c.userId === userId)] as string[];
 
+/**
+ * What the api serves reader a at 44.5 h from `tables`: the `/events` clicks before 44 h (the window's
+ * reads), the world rebuilt with them, a's log so far.
+ */
+function apiAtVisitOfA(data: TrainingData, tables: ReturnType<typeof servedTables>) {
+  const clicks = bundleLivePopularity(tables, (page) => data.articles.has(page));
+  for (const e of data.events) if (e.timestamp >= CUT && e.timestamp < 44 * HOUR_MS) clicks.record(e);
+  const served = bundleWorlds(tables)(mapCatalogue(data.articles), undefined, clicks.tables());
+  const a = data.readers.get("a");
+  const profile = readerProfile(
+    (a?.log ?? []).filter((i) => i.timestamp < 44.5 * HOUR_MS),
+    a?.userType,
+    served.features,
+  );
+  return { served, profile };
+}
+
 describe("a window evaluated as the api serves it", () => {
   it("serves each reader at the first access, in the world advanced with the portal's reads before that hour", () => {
     const { data, world, cases, visits } = window();
@@ -111,16 +128,7 @@ describe("a window evaluated as the api serves it", () => {
     const lists = servedLists(live.worldsOf(popularity), live.profile, cases, scorer).lists;
 
     // The api: the baseline's bundle tables, `/events` clicks before 44 h, the world rebuilt, a's log so far.
-    const tables = servedTables(world, popularity);
-    const clicks = bundleLivePopularity(tables, (page) => data.articles.has(page));
-    for (const e of data.events) if (e.timestamp >= CUT && e.timestamp < 44 * HOUR_MS) clicks.record(e);
-    const served = bundleWorlds(tables)(mapCatalogue(data.articles), undefined, clicks.tables());
-    const a = data.readers.get("a");
-    const profile = readerProfile(
-      (a?.log ?? []).filter((i) => i.timestamp < 44.5 * HOUR_MS),
-      a?.userType,
-      served.features,
-    );
+    const { served, profile } = apiAtVisitOfA(data, servedTables(world, popularity));
     const api = recommend(served, profile, scorer, { k: 10 }).items.map((i) => i.page);
     expect(api).toContain(P(7));
     expect(listOf(lists, cases, "a")).toEqual(api);
@@ -184,18 +192,8 @@ describe("a window evaluated as the api serves it", () => {
     // At the window's start 7 is not issued yet: no example teaches it.
     expect(buildExamples(world, taught, 1, 3).positives).toBe(0);
 
-    // The api at a's visit: the model's tables, `/events` clicks before 44 h, the world rebuilt, a's log so
-    // far; its feature builder's raw inputs for 7 are the positive row's.
-    const tables = servedTables(world);
-    const clicks = bundleLivePopularity(tables, (page) => data.articles.has(page));
-    for (const e of data.events) if (e.timestamp >= CUT && e.timestamp < 44 * HOUR_MS) clicks.record(e);
-    const served = bundleWorlds(tables)(mapCatalogue(data.articles), undefined, clicks.tables());
-    const reader = data.readers.get("a");
-    const profile = readerProfile(
-      (reader?.log ?? []).filter((i) => i.timestamp < 44.5 * HOUR_MS),
-      reader?.userType,
-      served.features,
-    );
+    // The api at a's visit, from the model's tables: its feature builder's raw inputs for 7 are the positive row's.
+    const { served, profile } = apiAtVisitOfA(data, servedTables(world));
     const api = buildModelInputs(profile, [P(7)], { ...served.features, vocab });
     expect(served.features.popularity(P(7))).toBeGreaterThan(0);
     expect([...examples.inputs.numeric.slice(0, api.numeric.length)]).toEqual([...api.numeric]);
