@@ -7,6 +7,7 @@
  *
  *   node --conditions=@gplay/source --import tsx bench/src/training-quality.ts \
  *     [--worlds 6] [--users 20000] [--days 7] [--epochs 8] [--seeds a,b] [--backend wasm|cpu|node]
+ *     [--examples-at visits|window-start]
  *
  * Prints, per world, the drawn parameters that matter most and, per segment (readers with history,
  * new readers) and window (test = the snapshot's last 48 h, shorter on a short snapshot; validacao = the 2 days after it),
@@ -47,7 +48,7 @@ interface Evaluation {
     servingPopularity: { kind: string; reads?: number };
     servingPopularityEvidence: { ratio: number; low: number; high: number };
   };
-  timings: { baselinesSeconds: number; trainSeconds: number; testSeconds: number; validacaoSeconds: number };
+  timings: Record<`${"baselines" | "examples" | "train" | "test" | "validacao"}Seconds`, number>;
   examples: { positives: number };
   epochs: { kept?: boolean }[];
   shrinkage: {
@@ -72,6 +73,8 @@ const { values } = parseArgs({
     /** JSON of world parameters to fix (each within its range), e.g. '{"affinity":0}': for development only. */
     params: { type: "string" },
     windows: { type: "string" },
+    /** Where the training examples are built: visits (default) or window-start. */
+    "examples-at": { type: "string" },
     "validation-hours": { type: "string" },
     "test-hours": { type: "string" },
   },
@@ -87,9 +90,12 @@ async function main(): Promise<void> {
   const { initTensorflow } = await load("training/src/tf/backend.ts");
   const { trainAndEvaluate, DEFAULT_TRAIN_CONFIG } = await load("training/src/app/train.ts");
   const { promotionDecision } = await load("training/src/domain/gate.ts");
-  const { RANKING_LOSSES } = await load("training/src/domain/examples.ts");
+  const { RANKING_LOSSES, EXAMPLES_AT } = await load("training/src/domain/examples.ts");
   if (values.loss !== undefined && !RANKING_LOSSES.includes(values.loss))
     throw new Error(`--loss must be one of ${RANKING_LOSSES.join(", ")}, got ${values.loss}`);
+  const examplesAt = values["examples-at"];
+  if (examplesAt !== undefined && !EXAMPLES_AT.includes(examplesAt))
+    throw new Error(`--examples-at must be one of ${EXAMPLES_AT.join(", ")}, got ${examplesAt}`);
   const silent = { info: () => undefined, warn: () => undefined };
   const { tf, backend } = await initTensorflow({ prefer: values.backend, log: silent });
   const seeds = worldSeeds(Number(values.worlds), values.seeds);
@@ -132,6 +138,7 @@ async function main(): Promise<void> {
           ? {}
           : { patience: values.patience === "none" ? undefined : Number(values.patience) }),
         ...(values.windows === undefined ? {} : { labelWindows: Number(values.windows) }),
+        ...(examplesAt === undefined ? {} : { examplesAt }),
         split: {
           validationHours: Number(values["validation-hours"] ?? DEFAULT_TRAIN_CONFIG.split.validationHours),
           testHours: Number(values["test-hours"] ?? DEFAULT_TRAIN_CONFIG.split.testHours),
@@ -159,7 +166,8 @@ async function main(): Promise<void> {
         `${e.examples.positives} positives, best epoch ${e.epochs.findIndex((l) => l.kept === true) + 1} of ${e.epochs.length}; ` +
         `shrinkage weight ${e.shrinkage.weight} (test NDCG@10 ${e.shrinkage.ndcg.map((t) => `${t.weight}:${t.ndcg.toFixed(4)}`).join(" ")}` +
         `${e.shrinkage.evidence === undefined ? "" : `; ${e.shrinkage.evidence.weight} ÷ 1 = ${ratioText(e.shrinkage.evidence)}`}); ` +
-        `pipeline ${pipelineSeconds.toFixed(0)} s, baselines ${e.timings.baselinesSeconds.toFixed(0)} s, train ${e.timings.trainSeconds.toFixed(0)} s, ` +
+        `pipeline ${pipelineSeconds.toFixed(0)} s, baselines ${e.timings.baselinesSeconds.toFixed(0)} s, ` +
+        `examples ${e.timings.examplesSeconds.toFixed(0)} s, train ${e.timings.trainSeconds.toFixed(0)} s, ` +
         `test window ${e.timings.testSeconds.toFixed(0)} s, validacao ${e.timings.validacaoSeconds.toFixed(0)} s, ` +
         `total ${((performance.now() - started) / 1000).toFixed(0)} s`,
     );

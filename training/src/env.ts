@@ -8,7 +8,7 @@ import {
 } from "@gplay/common";
 import { mlflowEnvSchema } from "@gplay/mlflow";
 import { z } from "zod";
-import { RANKING_LOSSES } from "./domain/examples.js";
+import { EXAMPLES_AT, RANKING_LOSSES } from "./domain/examples.js";
 
 /** The training job's configuration: everything it reads from the environment, validated once. */
 export const trainingEnvSchema = awsEnvSchema.extend(mlflowEnvSchema.shape).extend({
@@ -25,6 +25,11 @@ export const trainingEnvSchema = awsEnvSchema.extend(mlflowEnvSchema.shape).exte
   GPLAY_TRAIN_HIDDEN: envFields.list().default(["64", "32"]),
   /** How the ranker learns: "listwise" (softmax over a reader's positive and its negatives) or "pointwise". */
   GPLAY_TRAIN_LOSS: z.enum(RANKING_LOSSES).default("listwise"),
+  /**
+   * Where the training examples are built: "visits" (each reader at the first access in the label
+   * window, in the world the api serves then) or "window-start" (the label window's start).
+   */
+  GPLAY_TRAIN_EXAMPLES_AT: z.enum(EXAMPLES_AT).default("visits"),
   /** Early stopping: epochs without a better validation loss before stopping; 0 runs every epoch. */
   GPLAY_TRAIN_PATIENCE: envFields.int(0, 1000).default(2),
   GPLAY_TRAIN_MAX_EVAL_READERS: envFields.int(10, 10_000_000).default(5_000),

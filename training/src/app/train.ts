@@ -37,7 +37,7 @@ import {
   tuneBaselines,
 } from "../domain/baselines.js";
 import { HOUR_MS, type TrainingData } from "../domain/data.js";
-import { buildExamples, mergeExamples, type RankingLoss } from "../domain/examples.js";
+import { buildExamples, type ExamplesAt, mergeExamples, type RankingLoss } from "../domain/examples.js";
 import { type GateDecision, promotionDecision } from "../domain/gate.js";
 import { evaluateLists, ndcgByCase, type PopulationFigures, segmentCases } from "../domain/metrics.js";
 import { lossCurveSvg, metricBarsSvg, segmentTable } from "../domain/report.js";
@@ -82,6 +82,12 @@ export interface TrainConfig {
   maxTrainReaders: number;
   /** Label windows (of `split.validationHours` each, going back from the validation cut) for training examples. */
   labelWindows: number;
+  /**
+   * Where a label window's examples are built: "visits", each reader at the first access in the window,
+   * in the world the api serves then (the window start's tables advanced with the reads before that
+   * hour: `served-window.ts`, as the evaluation); "window-start", every reader in the window start's world.
+   */
+  examplesAt: ExamplesAt;
   split: SplitOptions;
   candidates: CandidateOptions;
   /** Register and gate (false: evaluate only, e.g. the quality benchmark). */
@@ -109,6 +115,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   maxEvalReaders: 5_000,
   maxTrainReaders: 20_000,
   labelWindows: 3,
+  examplesAt: "visits",
   split: DEFAULT_SPLIT,
   candidates: DEFAULT_CANDIDATES,
   register: true,
@@ -136,10 +143,16 @@ export interface EvaluationResult {
   shrinkage: ShrinkageChoice;
   examples: { rows: number; positives: number };
   /**
-   * Seconds spent: tuning the baselines, fitting, and evaluating each window (its served worlds, every
+   * Seconds spent: tuning the baselines, building the training examples, fitting, and evaluating each window (its served worlds, every
    * shrinkage trial and baseline; validacao after the bundle is written).
    */
-  timings: { baselinesSeconds: number; trainSeconds: number; testSeconds: number; validacaoSeconds: number };
+  timings: {
+    baselinesSeconds: number;
+    examplesSeconds: number;
+    trainSeconds: number;
+    testSeconds: number;
+    validacaoSeconds: number;
+  };
 }
 
 export interface TrainOutcome {
@@ -222,7 +235,9 @@ export async function trainAndEvaluate(
     "baselines tuned",
   );
 
-  // Training examples from several label windows (features at each window's start).
+  // Training examples from several label windows: each reader at the first access in the window, in
+  // the world the api serves then (the model's hour worlds, as the evaluation), or at the window's start.
+  const tx = performance.now();
   const parts = [];
   for (let w = 0; w < config.labelWindows; w++) {
     const from = split.validCut - w * split.validationHours * HOUR_MS;
@@ -230,12 +245,20 @@ export async function trainAndEvaluate(
     if (from <= (data.events[0]?.timestamp ?? 0)) break;
     const world = buildWorld(data, from, vIndex, candidates, DEFAULT_COVISITATION, undefined, { popularity });
     const cases = windowCases(data, from, to, config.maxTrainReaders, config.seed + 10 * w);
-    parts.push(buildExamples(world, cases, config.negatives, config.seed + w));
+    const servedAt =
+      config.examplesAt === "visits"
+        ? liveServing(world, windowVisits(data, cases, from, to)).worldsOf()
+        : undefined;
+    parts.push(buildExamples(world, cases, config.negatives, config.seed + w, servedAt));
   }
   const examples = mergeExamples(parts);
   const normalisation = computeNormalisation(examples.inputs.numeric, examples.inputs.rows);
   standardise(examples.inputs, normalisation.mean, normalisation.std);
-  log.info({ rows: examples.inputs.rows, positives: examples.positives }, "training examples");
+  const examplesSeconds = (performance.now() - tx) / 1000;
+  log.info(
+    { rows: examples.inputs.rows, positives: examples.positives, at: config.examplesAt, examplesSeconds },
+    "training examples",
+  );
 
   const model = buildRecommender(tf, {
     sections: vocab.section.length,
@@ -374,7 +397,7 @@ export async function trainAndEvaluate(
       epochs,
       shrinkage,
       examples: { rows: examples.inputs.rows, positives: examples.positives },
-      timings: { baselinesSeconds, trainSeconds, testSeconds, validacaoSeconds },
+      timings: { baselinesSeconds, examplesSeconds, trainSeconds, testSeconds, validacaoSeconds },
     };
     if (!config.register || deps.tracker === undefined || deps.registry === undefined)
       return {
@@ -437,6 +460,7 @@ function trainingParams(
     serving_popularity:
       tuned.servingPopularity.kind === "buffer" ? `buffer:${tuned.servingPopularity.reads}` : "decayed",
     label_windows: String(config.labelWindows),
+    examples_at: config.examplesAt,
     ...Object.fromEntries(
       Object.values(tuned.strategies).flatMap((s) =>
         Object.entries(s.params).map(([k, v]) => [`baseline.${s.name}.${k}`, String(v)]),

@@ -3,11 +3,22 @@
  * in the reader's candidate pool is a positive, followed by `negatives` pages sampled (seeded, with
  * replacement) from the rest of that reader's pool. A group is `1 + negatives` consecutive rows, the
  * positive first: a listwise loss ranks the positive against its own negatives, as the served list
- * ranks a reader's pool. Features come from the world at the window's start only.
+ * ranks a reader's pool. A case's pool and features are those of the world its reader is served from:
+ * the window start's, or (`servedAt`) the world of the reader's visit (`served-window.ts`: the window
+ * start's tables advanced with the portal's reads before the visit's hour), as the api computes them.
+ * The profile is the reader's history before the window, as the evaluation's.
  */
-import { buildModelInputs, concatModelInputs, type ModelInputArrays, mulberry32 } from "@gplay/common";
+import {
+  buildModelInputs,
+  candidatePool,
+  concatModelInputs,
+  type FeatureContext,
+  type ModelInputArrays,
+  mulberry32,
+  type RecommendationWorld,
+} from "@gplay/common";
 import type { EvalCase } from "./split.js";
-import { candidatePool, type World } from "./world.js";
+import type { World } from "./world.js";
 
 /**
  * How the ranker learns. "listwise": a softmax over each group (a positive and its negatives from the
@@ -16,6 +27,14 @@ import { candidatePool, type World } from "./world.js";
  */
 export const RANKING_LOSSES = ["listwise", "pointwise"] as const;
 export type RankingLoss = (typeof RANKING_LOSSES)[number];
+
+/**
+ * Where a label window's examples are built. "visits": each reader at the first access in the window,
+ * in the world the api serves then (the evaluation's hour worlds); "window-start": every reader in the
+ * world of the window's start.
+ */
+export const EXAMPLES_AT = ["visits", "window-start"] as const;
+export type ExamplesAt = (typeof EXAMPLES_AT)[number];
 
 export interface Examples {
   inputs: ModelInputArrays;
@@ -30,6 +49,7 @@ export function buildExamples(
   cases: readonly EvalCase[],
   negatives: number,
   seed: number,
+  servedAt?: (caseIndex: number) => RecommendationWorld,
 ): Examples {
   if (!Number.isInteger(negatives) || negatives < 1)
     throw new RangeError(`negatives must be a positive integer, got ${negatives}`);
@@ -37,16 +57,31 @@ export function buildExamples(
   const parts: ModelInputArrays[] = [];
   const labels: number[] = [];
   let positives = 0;
-  for (const c of cases) {
+  // One feature context per served world (common caches each article's columns per context).
+  const contexts = new Map<RecommendationWorld, FeatureContext>([[world.served, world.context]]);
+  const contextOf = (served: RecommendationWorld) => {
+    let context = contexts.get(served);
+    if (context === undefined) {
+      context = {
+        ...served.features,
+        vocab: world.context.vocab,
+        normalisation: world.context.normalisation,
+      };
+      contexts.set(served, context);
+    }
+    return context;
+  };
+  cases.forEach((c, i) => {
+    const served = servedAt?.(i) ?? world.served;
     const profile = world.profile(c.userId);
     // The ranker serves readers with history; cold-start readers get the popularity lists.
-    if (profile.interactions === 0) continue;
+    if (profile.interactions === 0) return;
     // Only what the served path can rank is a positive: a target outside the reader's candidate pool
     // (too old, not yet issued, from no tier) would teach the ranker to prefer what it never sees.
-    const candidates = candidatePool(world, profile);
+    const candidates = candidatePool(served, profile).map((e) => e.page);
     const pos = candidates.filter((p) => c.targets.has(p));
     const pool = candidates.filter((p) => !c.targets.has(p));
-    if (pos.length === 0 || pool.length === 0) continue;
+    if (pos.length === 0 || pool.length === 0) return;
     const pages: string[] = [];
     for (const p of pos) {
       pages.push(p);
@@ -56,9 +91,9 @@ export function buildExamples(
         labels.push(0);
       }
     }
-    parts.push(buildModelInputs(profile, pages, world.context));
+    parts.push(buildModelInputs(profile, pages, contextOf(served)));
     positives += pos.length;
-  }
+  });
   return {
     inputs: concatModelInputs(parts),
     labels: Float32Array.from(labels),

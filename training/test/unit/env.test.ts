@@ -23,4 +23,16 @@ describe("trainingEnvSchema", () => {
       /GPLAY_TRAIN_LOSS/,
     );
   });
+
+  it("builds the examples at the readers' visits by default, and refuses an unknown place", () => {
+    const base = { GPLAY_PREFIX: "gplay-dev", MLFLOW_TRACKING_URI: "http://127.0.0.1:5000" };
+    expect(parseEnv(trainingEnvSchema, base).GPLAY_TRAIN_EXAMPLES_AT).toBe("visits");
+    expect(
+      parseEnv(trainingEnvSchema, { ...base, GPLAY_TRAIN_EXAMPLES_AT: "window-start" })
+        .GPLAY_TRAIN_EXAMPLES_AT,
+    ).toBe("window-start");
+    expect(() => parseEnv(trainingEnvSchema, { ...base, GPLAY_TRAIN_EXAMPLES_AT: "cut" })).toThrow(
+      /GPLAY_TRAIN_EXAMPLES_AT/,
+    );
+  });
 });

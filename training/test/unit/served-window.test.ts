@@ -1,5 +1,6 @@
 import {
   baselineScorer,
+  buildModelInputs,
   bundleLivePopularity,
   bundleWorlds,
   mapCatalogue,
@@ -10,6 +11,7 @@ import {
 import { describe, expect, it } from "@jest/globals";
 import { type BaselineStrategy, staticServing } from "../../src/domain/baselines.js";
 import { HOUR_MS, type TrainingData } from "../../src/domain/data.js";
+import { buildExamples } from "../../src/domain/examples.js";
 import { servedLists } from "../../src/domain/served-lists.js";
 import {
   hourWorlds,
@@ -69,6 +71,23 @@ function window() {
 const listOf = (lists: string[][], cases: { userId: string }[], userId: string) =>
   lists[cases.findIndex((c) => c.userId === userId)] as string[];
 
+/**
+ * What the api serves reader a at 44.5 h from `tables`: the `/events` clicks before 44 h (the window's
+ * reads), the world rebuilt with them, a's log so far.
+ */
+function apiAtVisitOfA(data: TrainingData, tables: ReturnType<typeof servedTables>) {
+  const clicks = bundleLivePopularity(tables, (page) => data.articles.has(page));
+  for (const e of data.events) if (e.timestamp >= CUT && e.timestamp < 44 * HOUR_MS) clicks.record(e);
+  const served = bundleWorlds(tables)(mapCatalogue(data.articles), undefined, clicks.tables());
+  const a = data.readers.get("a");
+  const profile = readerProfile(
+    (a?.log ?? []).filter((i) => i.timestamp < 44.5 * HOUR_MS),
+    a?.userType,
+    served.features,
+  );
+  return { served, profile };
+}
+
 describe("a window evaluated as the api serves it", () => {
   it("serves each reader at the first access, in the world advanced with the portal's reads before that hour", () => {
     const { data, world, cases, visits } = window();
@@ -109,16 +128,7 @@ describe("a window evaluated as the api serves it", () => {
     const lists = servedLists(live.worldsOf(popularity), live.profile, cases, scorer).lists;
 
     // The api: the baseline's bundle tables, `/events` clicks before 44 h, the world rebuilt, a's log so far.
-    const tables = servedTables(world, popularity);
-    const clicks = bundleLivePopularity(tables, (page) => data.articles.has(page));
-    for (const e of data.events) if (e.timestamp >= CUT && e.timestamp < 44 * HOUR_MS) clicks.record(e);
-    const served = bundleWorlds(tables)(mapCatalogue(data.articles), undefined, clicks.tables());
-    const a = data.readers.get("a");
-    const profile = readerProfile(
-      (a?.log ?? []).filter((i) => i.timestamp < 44.5 * HOUR_MS),
-      a?.userType,
-      served.features,
-    );
+    const { served, profile } = apiAtVisitOfA(data, servedTables(world, popularity));
     const api = recommend(served, profile, scorer, { k: 10 }).items.map((i) => i.page);
     expect(api).toContain(P(7));
     expect(listOf(lists, cases, "a")).toEqual(api);
@@ -166,6 +176,31 @@ describe("a window evaluated as the api serves it", () => {
     expect(live.worlds).toBe(4);
     expect(live.worldsOf(buffer)(0)).not.toBe(model(0));
     expect(live.worlds).toBe(8);
+  });
+
+  it("builds a reader's training examples at the visit: an article issued since the window's start, the api's features", () => {
+    const { data, world, cases, visits } = window();
+    // a is taught to rank 7: issued at 41 h, after the window's start (40 h), before a's visit hour (44 h).
+    const a = cases.findIndex((c) => c.userId === "a");
+    const taught = [{ userId: "a", targets: new Set([P(7)]), cold: false }];
+    const atVisit = liveServing(world, {
+      first: [visits.first[a] as number],
+      reads: visits.reads,
+    }).worldsOf();
+    const examples = buildExamples(world, taught, 1, 3, atVisit);
+    expect([examples.positives, examples.inputs.rows, [...examples.labels]]).toEqual([1, 2, [1, 0]]);
+    // At the window's start 7 is not issued yet: no example teaches it.
+    expect(buildExamples(world, taught, 1, 3).positives).toBe(0);
+
+    // The api at a's visit, from the model's tables: its feature builder's raw inputs for 7 are the positive row's.
+    const { served, profile } = apiAtVisitOfA(data, servedTables(world));
+    const api = buildModelInputs(profile, [P(7)], { ...served.features, vocab });
+    expect(served.features.popularity(P(7))).toBeGreaterThan(0);
+    expect([...examples.inputs.numeric.slice(0, api.numeric.length)]).toEqual([...api.numeric]);
+    expect([examples.inputs.article_section[0], examples.inputs.article_region[0]]).toEqual([
+      api.article_section[0],
+      api.article_region[0],
+    ]);
   });
 
   it("takes validacao's visits at each reader's first access, and every validacao read by time", () => {
