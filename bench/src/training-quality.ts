@@ -7,7 +7,7 @@
  *
  *   node --conditions=@gplay/source --import tsx bench/src/training-quality.ts \
  *     [--worlds 6] [--users 20000] [--days 7] [--epochs 8] [--seeds a,b] [--backend wasm|cpu|node]
- *     [--examples-at visits|window-start]
+ *     [--examples-at visits|window-start] [--tuning-at visits|window-start]
  *
  * Prints, per world, the drawn parameters that matter most and, per segment (readers with history,
  * new readers) and window (test = the snapshot's last 48 h, shorter on a short snapshot; validacao = the 2 days after it),
@@ -75,6 +75,7 @@ const { values } = parseArgs({
     windows: { type: "string" },
     /** Where the training examples are built: visits (default) or window-start. */
     "examples-at": { type: "string" },
+    "tuning-at": { type: "string" },
     "validation-hours": { type: "string" },
     "test-hours": { type: "string" },
   },
@@ -96,6 +97,9 @@ async function main(): Promise<void> {
   const examplesAt = values["examples-at"];
   if (examplesAt !== undefined && !EXAMPLES_AT.includes(examplesAt))
     throw new Error(`--examples-at must be one of ${EXAMPLES_AT.join(", ")}, got ${examplesAt}`);
+  const tuningAt = values["tuning-at"];
+  if (tuningAt !== undefined && !EXAMPLES_AT.includes(tuningAt))
+    throw new Error(`--tuning-at must be one of ${EXAMPLES_AT.join(", ")}, got ${tuningAt}`);
   const silent = { info: () => undefined, warn: () => undefined };
   const { tf, backend } = await initTensorflow({ prefer: values.backend, log: silent });
   const seeds = worldSeeds(Number(values.worlds), values.seeds);
@@ -139,6 +143,7 @@ async function main(): Promise<void> {
           : { patience: values.patience === "none" ? undefined : Number(values.patience) }),
         ...(values.windows === undefined ? {} : { labelWindows: Number(values.windows) }),
         ...(examplesAt === undefined ? {} : { examplesAt }),
+        ...(tuningAt === undefined ? {} : { tuningAt }),
         split: {
           validationHours: Number(values["validation-hours"] ?? DEFAULT_TRAIN_CONFIG.split.validationHours),
           testHours: Number(values["test-hours"] ?? DEFAULT_TRAIN_CONFIG.split.testHours),

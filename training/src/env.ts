@@ -30,6 +30,11 @@ export const trainingEnvSchema = awsEnvSchema.extend(mlflowEnvSchema.shape).exte
    * window, in the world the api serves then) or "window-start" (the label window's start).
    */
   GPLAY_TRAIN_EXAMPLES_AT: z.enum(EXAMPLES_AT).default("visits"),
+  /**
+   * Where the baselines are tuned and the serving popularity chosen on the validation window: "visits"
+   * (each reader at the first access, as the api serves it) or "window-start" (the window's start).
+   */
+  GPLAY_TRAIN_TUNING_AT: z.enum(EXAMPLES_AT).default("visits"),
   /** Early stopping: epochs without a better validation loss before stopping; 0 runs every epoch. */
   GPLAY_TRAIN_PATIENCE: envFields.int(0, 1000).default(2),
   GPLAY_TRAIN_MAX_EVAL_READERS: envFields.int(10, 10_000_000).default(5_000),

@@ -44,6 +44,7 @@ export function trainConfigFromEnv(env: TrainingEnv): TrainConfig {
     hidden: env.GPLAY_TRAIN_HIDDEN.map(Number),
     loss: env.GPLAY_TRAIN_LOSS,
     examplesAt: env.GPLAY_TRAIN_EXAMPLES_AT,
+    tuningAt: env.GPLAY_TRAIN_TUNING_AT,
     patience: env.GPLAY_TRAIN_PATIENCE === 0 ? undefined : env.GPLAY_TRAIN_PATIENCE,
     maxEvalReaders: env.GPLAY_TRAIN_MAX_EVAL_READERS,
     onlineLoop: env.GPLAY_ONLINE_LOOP,

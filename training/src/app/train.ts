@@ -88,6 +88,12 @@ export interface TrainConfig {
    * hour: `served-window.ts`, as the evaluation); "window-start", every reader in the window start's world.
    */
   examplesAt: ExamplesAt;
+  /**
+   * Where the baselines are tuned and the serving popularity chosen on the validation window:
+   * "visits", each reader served at the first access as the api serves it (as the evaluation);
+   * "window-start", every reader in the window start's world.
+   */
+  tuningAt: ExamplesAt;
   split: SplitOptions;
   candidates: CandidateOptions;
   /** Register and gate (false: evaluate only, e.g. the quality benchmark). */
@@ -116,6 +122,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   maxTrainReaders: 20_000,
   labelWindows: 3,
   examplesAt: "visits",
+  tuningAt: "visits",
   split: DEFAULT_SPLIT,
   candidates: DEFAULT_CANDIDATES,
   register: true,
@@ -224,14 +231,27 @@ export async function trainAndEvaluate(
     config.maxTrainReaders,
     config.seed,
   );
-  const tuned = tuneBaselines(tuningWorld, validCases.slice(0, config.maxEvalReaders));
+  const tuningCases = validCases.slice(0, config.maxEvalReaders);
+  const tuned = tuneBaselines(
+    tuningWorld,
+    tuningCases,
+    config.tuningAt === "visits"
+      ? liveServing(tuningWorld, windowVisits(data, tuningCases, split.validCut, split.testCut - 1))
+      : undefined,
+  );
   const baselinesSeconds = (performance.now() - t0) / 1000;
   // The model's popularity feature and popular tier use the better popularity baseline: decayed
   // with the tuned half-life, or the recent-click buffer when it is clearly better.
   const candidates: CandidateOptions = { ...config.candidates, popularityHalfLifeHours: tuned.halfLifeHours };
   const popularity = tuned.servingPopularity;
   log.info(
-    { tuned: tuned.strategies, popularity, evidence: tuned.servingPopularityEvidence, baselinesSeconds },
+    {
+      tuned: tuned.strategies,
+      popularity,
+      evidence: tuned.servingPopularityEvidence,
+      at: config.tuningAt,
+      baselinesSeconds,
+    },
     "baselines tuned",
   );
 
@@ -461,6 +481,7 @@ function trainingParams(
       tuned.servingPopularity.kind === "buffer" ? `buffer:${tuned.servingPopularity.reads}` : "decayed",
     label_windows: String(config.labelWindows),
     examples_at: config.examplesAt,
+    tuning_at: config.tuningAt,
     ...Object.fromEntries(
       Object.values(tuned.strategies).flatMap((s) =>
         Object.entries(s.params).map(([k, v]) => [`baseline.${s.name}.${k}`, String(v)]),

@@ -139,7 +139,7 @@ export function strategyWorld(
 
 /**
  * A window served the static way: every case in `world` (a strategy in `world` with its popularity),
- * at the window's start. Baseline tuning serves the validation window so.
+ * at the window's start. Baseline tuning serves the validation window so when not given its visits.
  */
 export function staticServing(world: World): WindowServing {
   return {
@@ -198,10 +198,18 @@ export function chooseServingPopularity(
   };
 }
 
-/** Tunes every baseline's parameters on the validation window (world at validCut). */
-export function tuneBaselines(world: World, cases: readonly EvalCase[]): TunedBaselines {
+/**
+ * Tunes every baseline's parameters and chooses the serving popularity on the validation window (world
+ * at validCut), its lists served as `serving` serves them: as the api serves them (training passes the
+ * window's `liveServing`: each reader at the first access, in the hour world of that access) or, by
+ * default, at the window's start. The grids and the evidence rule are the same either way.
+ */
+export function tuneBaselines(
+  world: World,
+  cases: readonly EvalCase[],
+  serving: WindowServing = staticServing(world),
+): TunedBaselines {
   const basis = noveltyBasis(world);
-  const atStart = staticServing(world);
   const grid: Record<string, number> = {};
   const perReader = new Map<BaselineStrategy, Float64Array>();
   const best = <T>(points: readonly T[], strategy: (p: T) => BaselineStrategy, label: (p: T) => string) => {
@@ -209,7 +217,7 @@ export function tuneBaselines(world: World, cases: readonly EvalCase[]): TunedBa
     let top = -1;
     for (const p of points) {
       const s = strategy(p);
-      const lists = strategyLists(atStart, cases, s);
+      const lists = strategyLists(serving, cases, s);
       const ndcg = evaluateLists(cases, lists, basis).all.ndcg10;
       grid[label(p)] = ndcg;
       if (ndcg > top) {
@@ -236,7 +244,7 @@ export function tuneBaselines(world: World, cases: readonly EvalCase[]): TunedBa
     (w) => ({ name: "section-region-popularity", params: { halfLifeHours, affinityWeight: w } }),
     (w) => `section-region-popularity.weight=${w}`,
   );
-  const serving = chooseServingPopularity(
+  const choice = chooseServingPopularity(
     perReader.get(popularity) as Float64Array,
     perReader.get(recent) as Float64Array,
     cases,
@@ -245,8 +253,8 @@ export function tuneBaselines(world: World, cases: readonly EvalCase[]): TunedBa
   return {
     halfLifeHours,
     grid,
-    servingPopularity: serving.popularity,
-    servingPopularityEvidence: serving.evidence,
+    servingPopularity: choice.popularity,
+    servingPopularityEvidence: choice.evidence,
     strategies: {
       popularity,
       "recent-buffer": recent,

@@ -35,4 +35,15 @@ describe("trainingEnvSchema", () => {
       /GPLAY_TRAIN_EXAMPLES_AT/,
     );
   });
+
+  it("tunes the baselines at the readers' visits by default, and refuses an unknown place", () => {
+    const base = { GPLAY_PREFIX: "gplay-dev", MLFLOW_TRACKING_URI: "http://127.0.0.1:5000" };
+    expect(parseEnv(trainingEnvSchema, base).GPLAY_TRAIN_TUNING_AT).toBe("visits");
+    expect(
+      parseEnv(trainingEnvSchema, { ...base, GPLAY_TRAIN_TUNING_AT: "window-start" }).GPLAY_TRAIN_TUNING_AT,
+    ).toBe("window-start");
+    expect(() => parseEnv(trainingEnvSchema, { ...base, GPLAY_TRAIN_TUNING_AT: "cut" })).toThrow(
+      /GPLAY_TRAIN_TUNING_AT/,
+    );
+  });
 });

@@ -9,7 +9,7 @@ import {
   vocabularyIndex,
 } from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
-import { type BaselineStrategy, staticServing } from "../../src/domain/baselines.js";
+import { type BaselineStrategy, staticServing, tuneBaselines } from "../../src/domain/baselines.js";
 import { HOUR_MS, type TrainingData } from "../../src/domain/data.js";
 import { buildExamples } from "../../src/domain/examples.js";
 import { servedLists } from "../../src/domain/served-lists.js";
@@ -213,5 +213,45 @@ describe("a window evaluated as the api serves it", () => {
     const visits = validacaoVisits(data, [{ userId: "q", targets: new Set([P(7)]), cold: true }]);
     expect(visits.first).toEqual([62 * HOUR_MS]);
     expect(visits.reads.map((r) => r.timestamp / HOUR_MS)).toEqual([61, 62, 63]);
+  });
+
+  it("tunes the baselines on the visits: the buffer is the serving popularity when it wins served live", () => {
+    // Page 1 was read 400 times in the hour before the window [40 h, 60 h]; 7 and 8, issued at 40.5 h,
+    // take the window's reads: 60 readers read both at 41–42 h, 60 new readers read 7 at 45–46 h. At
+    // 45 h the smallest buffer (100 reads) holds only 7 and 8, while the fastest decayed popularity
+    // (1 h) still ranks 1 first; at the window's start neither can serve 7.
+    const reads = (prefix: string, n: number, page: number, from: number, to: number, also?: number) =>
+      Array.from({ length: n }, (_, i) => {
+        const hour = from + ((to - from) * i) / n;
+        const log = [readAt(page, hour), ...(also === undefined ? [] : [readAt(also, hour + 0.001)])];
+        return [`${prefix}${i}`, { userId: `${prefix}${i}`, userType: "Non-Logged" as const, log }] as const;
+      });
+    const readers = new Map([
+      ...reads("o", 400, 1, 39, 40),
+      ...reads("f", 60, 7, 41, 42, 8),
+      ...reads("v", 60, 7, 45, 46),
+    ]);
+    const issued = (n: number) => (n === 1 ? 5 : n === 2 ? 10 : 40.5) * HOUR_MS;
+    const articles = new Map(
+      [1, 2, 7, 8].map((n) => [P(n), { page: P(n), section: "a", region: "nacional", issued: issued(n) }]),
+    );
+    const events = [...readers.values()]
+      .flatMap((r) =>
+        r.log.map((i) => ({ userId: r.userId, page: i.page, timestamp: i.timestamp, weight: 1 })),
+      )
+      .sort((x, y) => x.timestamp - y.timestamp);
+    const data: TrainingData = { asOf: END, readers, articles, validation: new Map(), events };
+    const world = buildWorld(data, CUT, vocab);
+    const cases = windowCases(data, CUT, END, 1_000, 1);
+    expect(cases.length).toBe(120);
+
+    const live = tuneBaselines(world, cases, liveServing(world, windowVisits(data, cases, CUT, END)));
+    expect(live.servingPopularity).toEqual({ kind: "buffer", reads: 100 });
+    expect(live.servingPopularityEvidence.low).toBeGreaterThan(1);
+    expect(live.halfLifeHours).toBe(1);
+    // Scored at the window's start, every list misses 7 and 8 alike: decayed popularity stays.
+    const atStart = tuneBaselines(world, cases);
+    expect(atStart.servingPopularity).toEqual({ kind: "decayed" });
+    expect(atStart.servingPopularityEvidence.ratio).toBe(1);
   });
 });
