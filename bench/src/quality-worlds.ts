@@ -45,11 +45,15 @@ export interface GeneratedWorld {
   params: Record<string, number>;
 }
 
-/** Generates one world and runs it through the pipeline in memory. */
+/**
+ * Generates one world and runs it through the pipeline in memory; `onHidden` is told the generator's
+ * hidden state (featstore-engine's `HiddenStateListener`: it draws nothing, the world is the same).
+ */
 export async function generatedWorld(
   seed: string,
   size: { users: number; days: number },
   fixedParams?: Record<string, number>,
+  onHidden?: unknown,
 ): Promise<GeneratedWorld> {
   const { loadTrainingData } = await loadRepoModule("training/src/app/load-data.ts");
   const { inMemorySnapshot } = await loadRepoModule("training/test/support/in-memory-pipeline.ts");
@@ -57,7 +61,12 @@ export async function generatedWorld(
   let params: Record<string, number> = {};
   const snap = await inMemorySnapshot({ ...size, seed }, (sink: unknown) => {
     const out = generateWorld(
-      { ...size, seed, ...(fixedParams === undefined ? {} : { params: fixedParams }) },
+      {
+        ...size,
+        seed,
+        ...(fixedParams === undefined ? {} : { params: fixedParams }),
+        ...(onHidden === undefined ? {} : { onHidden }),
+      },
       sink,
     );
     params = out.params;

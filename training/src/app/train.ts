@@ -186,7 +186,8 @@ export interface TrainDeps {
   onBundle?: (dir: string) => Promise<void>;
 }
 
-function vocabularies(data: TrainingData, cut: number): Vocabularies {
+/** The section and region vocabularies of the articles issued before `cut`, most frequent first. */
+export function vocabularies(data: TrainingData, cut: number): Vocabularies {
   const sections = new Map<string, number>();
   const regions = new Map<string, number>();
   for (const a of data.articles.values()) {
