@@ -5,8 +5,10 @@
  * `choose` makes it the first read of a session (src/oracle.ts) — scored on exactly the cases the
  * quality bench scores (test window and validacao, readers with history and new readers, training's
  * sampling, visits and metric functions), beside every tuned baseline served as training serves them.
- * Also the oracle restricted to each reader's candidate pool (the decayed-popularity baseline's world
- * at the visit): how much the pool caps.
+ * Also the oracle with only what the served world knows at the visit (the articles issued and bursts
+ * started before its hour bucket's start: training serves every scorer from the hour's world), and that
+ * one restricted to the reader's candidate pool (the decayed-popularity baseline's world at the visit):
+ * how much the hour and the pool cap.
  *
  *   node --conditions=@gplay/source --import tsx bench/src/oracle-ceiling.ts [--worlds 6] [--seeds a,b] [--users 20000] [--days 7]
  *
@@ -63,7 +65,9 @@ async function main(): Promise<void> {
   const { evaluateLists, ndcgByCase, pairedRatioInterval, segmentCases } = await load(
     "training/src/domain/metrics.ts",
   );
-  const { liveServing, validacaoVisits, windowVisits } = await load("training/src/domain/served-window.ts");
+  const { liveServing, REBUILD_EVERY_MS, validacaoVisits, windowVisits } = await load(
+    "training/src/domain/served-window.ts",
+  );
   const { timeSplit, validationCases, windowCases } = await load("training/src/domain/split.ts");
   const { DEFAULT_COVISITATION } = await load("training/src/domain/structures.ts");
   const { buildWorld } = await load("training/src/domain/world.ts");
@@ -76,9 +80,18 @@ async function main(): Promise<void> {
       "The oracle ranks, at each case's first visit, the unread articles by the generator's probability of\n" +
       "being the visit's first read (hidden quality, decay, bursts, the reader's affinity and pools; no re-reads,\n" +
       "exact-scan decay): a ceiling only approximately (the later reads of a visit follow the first one's story).\n" +
-      "Same cases, visits, sampling and metrics as the quality bench; baselines tuned and served as training does.",
+      "Same cases, visits, sampling and metrics as the quality bench; baselines tuned and served as training does.\n" +
+      "At the hour's start: only the articles and bursts the visit's hour world knows (every scorer is served from it);\n" +
+      "… and within the pool: that, ranking only the reader's candidate pool (the decayed-popularity baseline's).",
   );
-  const summary: { seed: string; window: string; segment: Segment; oracle: number; pool: number }[] = [];
+  const summary: {
+    seed: string;
+    window: string;
+    segment: Segment;
+    oracle: number;
+    hour: number;
+    pool: number;
+  }[] = [];
 
   for (const seed of seeds) {
     const started = performance.now();
@@ -169,6 +182,7 @@ async function main(): Promise<void> {
       const baselines: Record<string, Populations> = evaluateBaselines(serving, w.cases, tuned, basis);
       const poolWorlds = serving.worldsOf(tuned.strategies.popularity);
       const oracleLists: string[][] = [];
+      const hourLists: string[][] = [];
       const poolLists: string[][] = [];
       w.cases.forEach((c, i) => {
         const reader = readers.get(c.userId);
@@ -179,17 +193,22 @@ async function main(): Promise<void> {
             const a = indexOf.get(r.page);
             if (a !== undefined) read.add(a);
           }
-        const probability = firstReadProbabilities(world, reader, w.visits.first[i] as number, (a) =>
-          read.has(a),
-        );
+        const t = w.visits.first[i] as number;
+        const probability = firstReadProbabilities(world, reader, t, (a) => read.has(a));
         oracleLists.push(oracleTop(probability, K, pageOf).map(pageOf));
+        // What the served world knows: the articles and bursts of the hour bucket's start (the same
+        // order otherwise: shifting t scales every decayed and every burst weight alike).
+        const hourStart = Math.floor(t / REBUILD_EVERY_MS) * REBUILD_EVERY_MS;
+        const known = firstReadProbabilities(world, reader, hourStart, (a) => read.has(a));
+        hourLists.push(oracleTop(known, K, pageOf).map(pageOf));
         const pool = candidatePool(poolWorlds(i), serving.profile(c.userId)).flatMap((e) => {
           const a = indexOf.get(e.page);
           return a === undefined ? [] : [a];
         });
-        poolLists.push(oracleTop(probability, K, pageOf, pool).map(pageOf));
+        poolLists.push(oracleTop(known, K, pageOf, pool).map(pageOf));
       });
       const oracle: Populations = evaluateLists(w.cases, oracleLists, basis);
+      const atHour: Populations = evaluateLists(w.cases, hourLists, basis);
       const pooled: Populations = evaluateLists(w.cases, poolLists, basis);
       const oracleByCase = ndcgByCase(w.cases, oracleLists);
       console.log(`  ${w.name}: ${w.cases.length} readers`);
@@ -212,7 +231,10 @@ async function main(): Promise<void> {
           `    ${"oracle".padEnd(34)} ${f4(oracle[segment].ndcg10)}  ${f4(oracle[segment].hr10)}   ×${ratio(oracle[segment]).toFixed(3)} (90 % ${interval.low.toFixed(3)}–${interval.high.toFixed(3)})`,
         );
         console.log(
-          `    ${"oracle within the pool".padEnd(34)} ${f4(pooled[segment].ndcg10)}  ${f4(pooled[segment].hr10)}   ×${ratio(pooled[segment]).toFixed(3)}`,
+          `    ${"oracle at the hour's start".padEnd(34)} ${f4(atHour[segment].ndcg10)}  ${f4(atHour[segment].hr10)}   ×${ratio(atHour[segment]).toFixed(3)}`,
+        );
+        console.log(
+          `    ${"  … and within the pool".padEnd(34)} ${f4(pooled[segment].ndcg10)}  ${f4(pooled[segment].hr10)}   ×${ratio(pooled[segment]).toFixed(3)}`,
         );
         for (const name of BASELINE_NAMES) {
           const f = (baselines[name] as Populations)[segment];
@@ -225,6 +247,7 @@ async function main(): Promise<void> {
           window: w.name,
           segment,
           oracle: ratio(oracle[segment]),
+          hour: ratio(atHour[segment]),
           pool: ratio(pooled[segment]),
         });
       }
@@ -234,7 +257,8 @@ async function main(): Promise<void> {
 
   for (const [title, key] of [
     ["oracle", "oracle"],
-    ["oracle within the candidate pool", "pool"],
+    ["oracle at the hour's start (what the served world knows)", "hour"],
+    ["oracle at the hour's start within the candidate pool", "pool"],
   ] as const) {
     console.log(`\n${title}: NDCG@10 ÷ best baseline, per world (${seeds.join(", ")}):`);
     for (const window of ["test", "validacao"])
