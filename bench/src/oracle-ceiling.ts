@@ -58,8 +58,9 @@ const f4 = (v: number) => v.toFixed(4);
 const load1 = () => loadavg()[0]?.toFixed(1) ?? "?";
 
 async function main(): Promise<void> {
-  const { DEFAULT_TRAIN_CONFIG, vocabularies } = await load("training/src/app/train.ts");
-  const { BASELINE_NAMES, evaluateBaselines, noveltyBasis, strategyLists, tuneBaselines } = await load(
+  const { DEFAULT_TRAIN_CONFIG, tuneOnValidationWindow, vocabularies } =
+    await load("training/src/app/train.ts");
+  const { BASELINE_NAMES, evaluateBaselines, noveltyBasis, strategyLists } = await load(
     "training/src/domain/baselines.ts",
   );
   const { evaluateLists, ndcgByCase, pairedRatioInterval, segmentCases } = await load(
@@ -116,20 +117,7 @@ async function main(): Promise<void> {
       (data.events[0] as { timestamp: number } | undefined)?.timestamp,
     );
     const vIndex = vocabularyIndex(vocabularies(data, split.validCut));
-    const tuningWorld = buildWorld(data, split.validCut, vIndex, config.candidates);
-    const validCases = windowCases(
-      data,
-      split.validCut,
-      split.testCut - 1,
-      config.maxTrainReaders,
-      config.seed,
-    );
-    const tuningCases = validCases.slice(0, config.maxEvalReaders);
-    const tuned = tuneBaselines(
-      tuningWorld,
-      tuningCases,
-      liveServing(tuningWorld, windowVisits(data, tuningCases, split.validCut, split.testCut - 1)),
-    );
+    const tuned = tuneOnValidationWindow(data, split, vIndex, config);
     const candidates = { ...config.candidates, popularityHalfLifeHours: tuned.halfLifeHours };
     const times = { popularity: tuned.servingPopularity };
     const testWorld = buildWorld(
