@@ -8,7 +8,8 @@
  * Also the oracle with only what the served world knows at the visit (the articles issued and bursts
  * started before its hour bucket's start: training serves every scorer from the hour's world), and that
  * one restricted to the reader's candidate pool (the decayed-popularity baseline's world at the visit):
- * how much the hour and the pool cap.
+ * how much the hour and the pool cap; and the hour's oracle blind to the articles' hidden quality (all 1):
+ * what knowing the dynamics without knowing which articles readers like is worth.
  *
  *   node --conditions=@gplay/source --import tsx bench/src/oracle-ceiling.ts [--worlds 6] [--seeds a,b] [--users 20000] [--days 7]
  *
@@ -83,7 +84,8 @@ async function main(): Promise<void> {
       "exact-scan decay): a ceiling only approximately (the later reads of a visit follow the first one's story).\n" +
       "Same cases, visits, sampling and metrics as the quality bench; baselines tuned and served as training does.\n" +
       "At the hour's start: only the articles and bursts the visit's hour world knows (every scorer is served from it);\n" +
-      "… and within the pool: that, ranking only the reader's candidate pool (the decayed-popularity baseline's).",
+      "… and within the pool: that, ranking only the reader's candidate pool (the decayed-popularity baseline's);\n" +
+      "… blind to quality: that (not the pool), with every article's hidden quality 1.",
   );
   const summary: {
     seed: string;
@@ -91,6 +93,7 @@ async function main(): Promise<void> {
     segment: Segment;
     oracle: number;
     hour: number;
+    blind: number;
     pool: number;
   }[] = [];
 
@@ -109,6 +112,7 @@ async function main(): Promise<void> {
     const world: HiddenWorld = hidden;
     const indexOf = new Map(world.pages.map((page, i) => [page, i]));
     const pageOf = (i: number) => world.pages[i] as string;
+    const qualityBlind: OracleWorld = { ...world, quality: new Float32Array(world.pages.length).fill(1) };
 
     // The quality bench's baselines, as `trainAndEvaluate` tunes and serves them (training's own code).
     const split = timeSplit(
@@ -171,6 +175,7 @@ async function main(): Promise<void> {
       const poolWorlds = serving.worldsOf(tuned.strategies.popularity);
       const oracleLists: string[][] = [];
       const hourLists: string[][] = [];
+      const blindLists: string[][] = [];
       const poolLists: string[][] = [];
       w.cases.forEach((c, i) => {
         const reader = readers.get(c.userId);
@@ -189,6 +194,10 @@ async function main(): Promise<void> {
         const hourStart = Math.floor(t / REBUILD_EVERY_MS) * REBUILD_EVERY_MS;
         const known = firstReadProbabilities(world, reader, hourStart, (a) => read.has(a));
         hourLists.push(oracleTop(known, K, pageOf).map(pageOf));
+        // The same without the articles' hidden quality (every article 1): what is left to a method
+        // that knows the dynamics but not which articles readers like.
+        const blind = firstReadProbabilities(qualityBlind, reader, hourStart, (a) => read.has(a));
+        blindLists.push(oracleTop(blind, K, pageOf).map(pageOf));
         const pool = candidatePool(poolWorlds(i), serving.profile(c.userId)).flatMap((e) => {
           const a = indexOf.get(e.page);
           return a === undefined ? [] : [a];
@@ -197,6 +206,7 @@ async function main(): Promise<void> {
       });
       const oracle: Populations = evaluateLists(w.cases, oracleLists, basis);
       const atHour: Populations = evaluateLists(w.cases, hourLists, basis);
+      const blindAtHour: Populations = evaluateLists(w.cases, blindLists, basis);
       const pooled: Populations = evaluateLists(w.cases, poolLists, basis);
       const oracleByCase = ndcgByCase(w.cases, oracleLists);
       console.log(`  ${w.name}: ${w.cases.length} readers`);
@@ -224,6 +234,9 @@ async function main(): Promise<void> {
         console.log(
           `    ${"  … and within the pool".padEnd(34)} ${f4(pooled[segment].ndcg10)}  ${f4(pooled[segment].hr10)}   ×${ratio(pooled[segment]).toFixed(3)}`,
         );
+        console.log(
+          `    ${"  … blind to quality".padEnd(34)} ${f4(blindAtHour[segment].ndcg10)}  ${f4(blindAtHour[segment].hr10)}   ×${ratio(blindAtHour[segment]).toFixed(3)}`,
+        );
         for (const name of BASELINE_NAMES) {
           const f = (baselines[name] as Populations)[segment];
           console.log(
@@ -236,6 +249,7 @@ async function main(): Promise<void> {
           segment,
           oracle: ratio(oracle[segment]),
           hour: ratio(atHour[segment]),
+          blind: ratio(blindAtHour[segment]),
           pool: ratio(pooled[segment]),
         });
       }
@@ -246,6 +260,7 @@ async function main(): Promise<void> {
   for (const [title, key] of [
     ["oracle", "oracle"],
     ["oracle at the hour's start (what the served world knows)", "hour"],
+    ["oracle at the hour's start, blind to quality", "blind"],
     ["oracle at the hour's start within the candidate pool", "pool"],
   ] as const) {
     console.log(`\n${title}: NDCG@10 ÷ best baseline, per world (${seeds.join(", ")}):`);
