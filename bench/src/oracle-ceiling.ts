@@ -21,16 +21,15 @@ import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { candidatePool } from "@gplay/common";
 import { firstReadProbabilities, type OracleReader, type OracleWorld, oracleTop } from "./oracle.js";
-import { generatedWorld, loadRepoModule as load, type WorldData, worldSeeds } from "./quality-worlds.js";
+import {
+  generatedWorld,
+  loadRepoModule as load,
+  WORLD_OPTIONS,
+  type WorldData,
+  worldSeeds,
+} from "./quality-worlds.js";
 
-const { values } = parseArgs({
-  options: {
-    worlds: { type: "string", default: "6" },
-    users: { type: "string", default: "20000" },
-    days: { type: "string", default: "7" },
-    seeds: { type: "string" },
-  },
-});
+const { values } = parseArgs({ options: WORLD_OPTIONS });
 
 const K = 10;
 interface Figures {

@@ -12,6 +12,14 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 /** Imports a module of the repository by its path from the root (the bench stays out of the workspaces' graph). */
 export const loadRepoModule = async (rel: string) => import(pathToFileURL(path.join(repoRoot, rel)).href);
 
+/** The command-line options that choose the quality worlds (`parseArgs` options; `--seeds` wins over `--worlds`). */
+export const WORLD_OPTIONS = {
+  worlds: { type: "string", default: "6" },
+  users: { type: "string", default: "20000" },
+  days: { type: "string", default: "7" },
+  seeds: { type: "string" },
+} as const;
+
 /** `world-<sha256(commit:i)>` for i < count, from the checked-out commit; `explicit` wins when given. */
 export function worldSeeds(count: number, explicit?: string): string[] {
   if (explicit !== undefined) return explicit.split(",");
