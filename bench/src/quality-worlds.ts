@@ -12,6 +12,14 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 /** Imports a module of the repository by its path from the root (the bench stays out of the workspaces' graph). */
 export const loadRepoModule = async (rel: string) => import(pathToFileURL(path.join(repoRoot, rel)).href);
 
+/** The command-line options that choose the quality worlds (`parseArgs` options; `--seeds` wins over `--worlds`). */
+export const WORLD_OPTIONS = {
+  worlds: { type: "string", default: "6" },
+  users: { type: "string", default: "20000" },
+  days: { type: "string", default: "7" },
+  seeds: { type: "string" },
+} as const;
+
 /** `world-<sha256(commit:i)>` for i < count, from the checked-out commit; `explicit` wins when given. */
 export function worldSeeds(count: number, explicit?: string): string[] {
   if (explicit !== undefined) return explicit.split(",");
@@ -45,11 +53,15 @@ export interface GeneratedWorld {
   params: Record<string, number>;
 }
 
-/** Generates one world and runs it through the pipeline in memory. */
+/**
+ * Generates one world and runs it through the pipeline in memory; `onHidden` is told the generator's
+ * hidden state (featstore-engine's `HiddenStateListener`: it draws nothing, the world is the same).
+ */
 export async function generatedWorld(
   seed: string,
   size: { users: number; days: number },
   fixedParams?: Record<string, number>,
+  onHidden?: unknown,
 ): Promise<GeneratedWorld> {
   const { loadTrainingData } = await loadRepoModule("training/src/app/load-data.ts");
   const { inMemorySnapshot } = await loadRepoModule("training/test/support/in-memory-pipeline.ts");
@@ -57,7 +69,12 @@ export async function generatedWorld(
   let params: Record<string, number> = {};
   const snap = await inMemorySnapshot({ ...size, seed }, (sink: unknown) => {
     const out = generateWorld(
-      { ...size, seed, ...(fixedParams === undefined ? {} : { params: fixedParams }) },
+      {
+        ...size,
+        seed,
+        ...(fixedParams === undefined ? {} : { params: fixedParams }),
+        ...(onHidden === undefined ? {} : { onHidden }),
+      },
       sink,
     );
     params = out.params;

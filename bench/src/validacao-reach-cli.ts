@@ -28,6 +28,7 @@ import {
   type GeneratedWorld,
   generatedWorld,
   loadRepoModule,
+  WORLD_OPTIONS,
   type WorldData,
   worldSeeds,
 } from "./quality-worlds.js";
@@ -36,10 +37,7 @@ import { servedPathHits } from "./validacao-served.js";
 
 const { values } = parseArgs({
   options: {
-    worlds: { type: "string", default: "6" },
-    users: { type: "string", default: "20000" },
-    days: { type: "string", default: "7" },
-    seeds: { type: "string" },
+    ...WORLD_OPTIONS,
     served: { type: "boolean", default: false },
     epochs: { type: "string", default: "8" },
     backend: { type: "string", default: "wasm" },

@@ -55,6 +55,39 @@ export interface WorldOptions {
    * show them). Draws nothing: the world's bytes are the same with or without it.
    */
   onReader?: (reader: HiddenReader) => void;
+  /**
+   * Told the world's hidden state (what `choose` reads: articles' quality, bursts, params) once the
+   * catalogue is drawn, then every reader's preferences, treino and validation-only readers alike: an
+   * oracle ranks by them (bench/src/oracle-ceiling.ts). Draws nothing: the bytes are the same.
+   */
+  onHidden?: HiddenStateListener;
+}
+
+/** The hidden state the reads are drawn from (`onHidden`). Arrays are the generator's own: read only. */
+export interface HiddenWorld {
+  params: WorldParams;
+  /** Articles in issue order (an article is its index): page id, issue time (ms), quality. */
+  pages: readonly string[];
+  issued: Float64Array;
+  quality: Float32Array;
+  /** Breaking news, by start time: when each burst starts (ms) and its article. */
+  burstStart: Float64Array;
+  burstArticle: Int32Array;
+}
+
+/** One reader's hidden preferences as `choose` reads them (`onHidden`). */
+export interface HiddenPreferences {
+  userId: string;
+  /** Share of its free reads drawn from its region and sections (0..1). */
+  affinity: number;
+  /** Article indices, in issue order, of its region and of each preferred section (the whole catalogue when one has none). */
+  regionPool: Int32Array;
+  sectionPools: readonly Int32Array[];
+}
+
+export interface HiddenStateListener {
+  world(world: HiddenWorld): void;
+  reader(reader: HiddenPreferences): void;
 }
 
 /** A reader's hidden preferences: how often it reads by affinity, and which articles that favours. */
@@ -146,6 +179,14 @@ export function generateWorld(options: WorldOptions, sink: OutputSink): WorldAgg
   const articles = makeArticles(rng, itemCount, issueFrom, issueTo, params.qualitySigma);
   const catalogue = new WorldCatalogue(articles, params, rng);
   const all = articles.pools.get("all") as Int32Array;
+  options.onHidden?.world({
+    params,
+    pages: articles.pages,
+    issued: articles.issued,
+    quality: articles.quality,
+    burstStart: catalogue.burstStart,
+    burstArticle: catalogue.burstArticle,
+  });
   const rereadShare = params.rereading ? params.rereadShare : 0;
   const world: WorldStats = {
     articlesPerHour: itemCount / issueHours,
@@ -300,6 +341,7 @@ export function generateWorld(options: WorldOptions, sink: OutputSink): WorldAgg
     if (userType === "Logged") totals.logged++;
     const prefs = preferences();
     if (options.onReader !== undefined) options.onReader(hiddenReader(userId, prefs));
+    options.onHidden?.reader({ userId, ...prefs });
 
     // One visit, or a log-normal history (≥ 2 reads) over at least two sessions.
     const sessions: number[] = [];
@@ -383,7 +425,9 @@ export function generateWorld(options: WorldOptions, sink: OutputSink): WorldAgg
   for (let n = 0; n < newReaders; n++) {
     const userId = rng.hex(64);
     const userType = rng.chance(0.21) ? "Logged" : "Non-Logged";
-    const v = validationAccesses(preferences(), noReads, []);
+    const prefs = preferences();
+    options.onHidden?.reader({ userId, ...prefs });
+    const v = validationAccesses(prefs, noReads, []);
     if (v.ids.length === 0) continue;
     totals.addValidation(
       validacao,

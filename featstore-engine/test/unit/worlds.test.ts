@@ -7,6 +7,8 @@ import type { OutputSink } from "../../src/generator/generate.js";
 import {
   drawWorldParams,
   generateWorld,
+  type HiddenPreferences,
+  type HiddenWorld,
   type ParamRange,
   resolveWorldParams,
   WORLD_PARAM_RANGES,
@@ -216,6 +218,50 @@ describe("generateWorld", () => {
     expect(ea.totals.items).toBe(
       Math.max(100, Math.round(((ea.params.articlesPerHourPer20kReaders * 400) / 20_000) * hours)),
     );
+  }, 120_000);
+
+  it("tells its hidden state (articles, bursts, every reader's preferences) without changing the world's files", () => {
+    const plain = memorySink();
+    const observed = memorySink();
+    const worlds: HiddenWorld[] = [];
+    const readers: HiddenPreferences[] = [];
+    generateWorld({ users: 300, days: 2, seed: "hidden" }, plain.sink);
+    const expected = generateWorld(
+      {
+        users: 300,
+        days: 2,
+        seed: "hidden",
+        onHidden: { world: (w) => worlds.push(w), reader: (r) => readers.push(r) },
+      },
+      observed.sink,
+    );
+    expect([...observed.files.entries()]).toEqual([...plain.files.entries()]);
+    expect(worlds).toHaveLength(1);
+    const hidden = worlds[0] as HiddenWorld;
+    expect(hidden.params).toEqual(expected.params);
+    expect(hidden.pages).toHaveLength(expected.totals.items);
+    expect(hidden.burstArticle).toHaveLength(expected.world.bursts);
+    // Every itens page is a hidden article; issue times are sorted.
+    const itens = [...plain.files]
+      .filter(([path]) => path.startsWith("itens/"))
+      .map(([, text]) => text)
+      .join("");
+    expect(hidden.pages.every((page) => itens.includes(page))).toBe(true);
+    expect(hidden.issued.every((t, i) => i === 0 || t >= (hidden.issued[i - 1] as number))).toBe(true);
+    // Treino readers and validation-only readers: each validacao reader's preferences were told.
+    expect(readers).toHaveLength(300 + expected.world.validationOnlyReaders);
+    const told = new Set(readers.map((r) => r.userId));
+    const validacao = (plain.files.get("validacao.csv") as string).split("\n").slice(1);
+    const userIds = validacao
+      .map((line) => line.split(",")[0] as string)
+      .filter((id) => /^[0-9a-f]{64}$/.test(id));
+    expect(userIds.length).toBeGreaterThan(0);
+    expect(userIds.every((id) => told.has(id))).toBe(true);
+    for (const r of readers) {
+      expect(r.affinity).toBeGreaterThanOrEqual(0);
+      expect(r.affinity).toBeLessThanOrEqual(1);
+      expect(r.sectionPools.length).toBeGreaterThanOrEqual(1);
+    }
   }, 120_000);
 
   it("writes files the engine's ingestion accepts whole, with the counts of expected.json", async () => {

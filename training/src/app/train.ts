@@ -23,6 +23,7 @@ import {
   readBundleDirectory,
   scorerOf,
   type Vocabularies,
+  type VocabularyIndex,
   vocabularyIndex,
 } from "@gplay/common";
 import type * as TfModule from "@tensorflow/tfjs";
@@ -34,6 +35,7 @@ import {
   noveltyBasis,
   ratiosToBestBaseline,
   type SegmentRatios,
+  type TunedBaselines,
   tuneBaselines,
 } from "../domain/baselines.js";
 import { HOUR_MS, type TrainingData } from "../domain/data.js";
@@ -47,6 +49,7 @@ import { pickShrinkage, SHRINKAGE_GRID, type ShrinkageChoice } from "../domain/s
 import {
   DEFAULT_SPLIT,
   type SplitOptions,
+  type TimeSplit,
   timeSplit,
   validationCases,
   windowCases,
@@ -186,7 +189,8 @@ export interface TrainDeps {
   onBundle?: (dir: string) => Promise<void>;
 }
 
-function vocabularies(data: TrainingData, cut: number): Vocabularies {
+/** The section and region vocabularies of the articles issued before `cut`, most frequent first. */
+export function vocabularies(data: TrainingData, cut: number): Vocabularies {
   const sections = new Map<string, number>();
   const regions = new Map<string, number>();
   for (const a of data.articles.values()) {
@@ -207,6 +211,35 @@ function flatten(prefix: string, figures: PopulationFigures): MetricPoint[] {
   return out;
 }
 
+/**
+ * Every baseline tuned and the serving popularity chosen on the split's validation window, served at
+ * the readers' visits or at the window's start (`config.tuningAt`): `trainAndEvaluate`'s first step,
+ * which the oracle bench (bench/src/oracle-ceiling.ts) repeats to score the same baselines.
+ */
+export function tuneOnValidationWindow(
+  data: TrainingData,
+  split: TimeSplit,
+  vIndex: VocabularyIndex,
+  config: Pick<TrainConfig, "candidates" | "maxTrainReaders" | "maxEvalReaders" | "seed" | "tuningAt">,
+): TunedBaselines {
+  const tuningWorld = buildWorld(data, split.validCut, vIndex, config.candidates);
+  const validCases = windowCases(
+    data,
+    split.validCut,
+    split.testCut - 1,
+    config.maxTrainReaders,
+    config.seed,
+  );
+  const tuningCases = validCases.slice(0, config.maxEvalReaders);
+  return tuneBaselines(
+    tuningWorld,
+    tuningCases,
+    config.tuningAt === "visits"
+      ? liveServing(tuningWorld, windowVisits(data, tuningCases, split.validCut, split.testCut - 1))
+      : undefined,
+  );
+}
+
 /** Trains and evaluates on `data`; with a tracker and registry, logs, registers and gates. */
 export async function trainAndEvaluate(
   deps: TrainDeps,
@@ -223,22 +256,7 @@ export async function trainAndEvaluate(
 
   // Validation window: tune baselines, build the ranker's training examples.
   const t0 = performance.now();
-  const tuningWorld = buildWorld(data, split.validCut, vIndex, config.candidates);
-  const validCases = windowCases(
-    data,
-    split.validCut,
-    split.testCut - 1,
-    config.maxTrainReaders,
-    config.seed,
-  );
-  const tuningCases = validCases.slice(0, config.maxEvalReaders);
-  const tuned = tuneBaselines(
-    tuningWorld,
-    tuningCases,
-    config.tuningAt === "visits"
-      ? liveServing(tuningWorld, windowVisits(data, tuningCases, split.validCut, split.testCut - 1))
-      : undefined,
-  );
+  const tuned = tuneOnValidationWindow(data, split, vIndex, config);
   const baselinesSeconds = (performance.now() - t0) / 1000;
   // The model's popularity feature and popular tier use the better popularity baseline: decayed
   // with the tuned half-life, or the recent-click buffer when it is clearly better.

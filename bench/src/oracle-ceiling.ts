@@ -1,0 +1,280 @@
+/**
+ * How far each quality world lets anyone beat the best baseline (issue #13; docs/quality.md, "How far
+ * the worlds allow"): an ORACLE that ranks from the generator's hidden state — at each case's first
+ * visit of the window, every unread article issued before it by the probability that the generator's
+ * `choose` makes it the first read of a session (src/oracle.ts) — scored on exactly the cases the
+ * quality bench scores (test window and validacao, readers with history and new readers, training's
+ * sampling, visits and metric functions), beside every tuned baseline served as training serves them.
+ * Also the oracle with only what the served world knows at the visit (the articles issued and bursts
+ * started before its hour bucket's start: training serves every scorer from the hour's world), and that
+ * one restricted to the reader's candidate pool (the decayed-popularity baseline's world at the visit):
+ * how much the hour and the pool cap; and the hour's oracle blind to the articles' hidden quality (all 1):
+ * what knowing the dynamics without knowing which articles readers like is worth.
+ *
+ *   node --conditions=@gplay/source --import tsx bench/src/oracle-ceiling.ts [--worlds 6] [--seeds a,b] [--users 20000] [--days 7]
+ *
+ * A ceiling only approximately: it knows the first read of a visit, not the later ones (they follow the
+ * story of the first read), it drops the re-read branch and uses the generator's exact-scan form of
+ * the decayed pick; a method could beat it on the later reads of a visit.
+ */
+import { loadavg } from "node:os";
+import { parseArgs } from "node:util";
+import { candidatePool } from "@gplay/common";
+import { firstReadProbabilities, type OracleReader, type OracleWorld, oracleTop } from "./oracle.js";
+import {
+  generatedWorld,
+  loadRepoModule as load,
+  WORLD_OPTIONS,
+  type WorldData,
+  worldSeeds,
+} from "./quality-worlds.js";
+
+const { values } = parseArgs({ options: WORLD_OPTIONS });
+
+const K = 10;
+interface Figures {
+  ndcg10: number;
+  hr10: number;
+  readers: number;
+}
+type Segment = "history" | "cold";
+type Populations = Record<"all" | Segment, Figures>;
+interface Case {
+  userId: string;
+  targets: Set<string>;
+  cold: boolean;
+}
+type Data = Omit<WorldData, "readers"> & {
+  readers: Map<string, { log: { page: string; timestamp: number }[] }>;
+};
+interface HiddenWorld extends OracleWorld {
+  pages: readonly string[];
+}
+interface HiddenReader extends OracleReader {
+  userId: string;
+}
+
+const f4 = (v: number) => v.toFixed(4);
+const load1 = () => loadavg()[0]?.toFixed(1) ?? "?";
+
+async function main(): Promise<void> {
+  const { DEFAULT_TRAIN_CONFIG, tuneOnValidationWindow, vocabularies } =
+    await load("training/src/app/train.ts");
+  const { BASELINE_NAMES, evaluateBaselines, noveltyBasis, strategyLists } = await load(
+    "training/src/domain/baselines.ts",
+  );
+  const { evaluateLists, ndcgByCase, pairedRatioInterval, segmentCases } = await load(
+    "training/src/domain/metrics.ts",
+  );
+  const { liveServing, REBUILD_EVERY_MS, validacaoVisits, windowVisits } = await load(
+    "training/src/domain/served-window.ts",
+  );
+  const { timeSplit, validationCases, windowCases } = await load("training/src/domain/split.ts");
+  const { DEFAULT_COVISITATION } = await load("training/src/domain/structures.ts");
+  const { buildWorld } = await load("training/src/domain/world.ts");
+  const { vocabularyIndex } = await import("@gplay/common");
+  const config = DEFAULT_TRAIN_CONFIG;
+
+  const seeds = worldSeeds(Number(values.worlds), values.seeds);
+  console.log(
+    `oracle ceiling: ${seeds.length} worlds × ${values.users} readers × ${values.days} days; load ${load1()}\n` +
+      "The oracle ranks, at each case's first visit, the unread articles by the generator's probability of\n" +
+      "being the visit's first read (hidden quality, decay, bursts, the reader's affinity and pools; no re-reads,\n" +
+      "exact-scan decay): a ceiling only approximately (the later reads of a visit follow the first one's story).\n" +
+      "Same cases, visits, sampling and metrics as the quality bench; baselines tuned and served as training does.\n" +
+      "At the hour's start: only the articles and bursts the visit's hour world knows (every scorer is served from it);\n" +
+      "… and within the pool: that, ranking only the reader's candidate pool (the decayed-popularity baseline's);\n" +
+      "… blind to quality: that (not the pool), with every article's hidden quality 1.",
+  );
+  const summary: {
+    seed: string;
+    window: string;
+    segment: Segment;
+    oracle: number;
+    hour: number;
+    blind: number;
+    pool: number;
+  }[] = [];
+
+  for (const seed of seeds) {
+    const started = performance.now();
+    let hidden: HiddenWorld | undefined;
+    const readers = new Map<string, HiddenReader>();
+    const { data: generated, params } = await generatedWorld(
+      seed,
+      { users: Number(values.users), days: Number(values.days) },
+      undefined,
+      { world: (w: HiddenWorld) => (hidden = w), reader: (r: HiddenReader) => readers.set(r.userId, r) },
+    );
+    const data = generated as Data;
+    if (hidden === undefined) throw new Error("the generator told no hidden state");
+    const world: HiddenWorld = hidden;
+    const indexOf = new Map(world.pages.map((page, i) => [page, i]));
+    const pageOf = (i: number) => world.pages[i] as string;
+    const qualityBlind: OracleWorld = { ...world, quality: new Float32Array(world.pages.length).fill(1) };
+
+    // The quality bench's baselines, as `trainAndEvaluate` tunes and serves them (training's own code).
+    const split = timeSplit(
+      data.asOf,
+      config.split,
+      (data.events[0] as { timestamp: number } | undefined)?.timestamp,
+    );
+    const vIndex = vocabularyIndex(vocabularies(data, split.validCut));
+    const tuned = tuneOnValidationWindow(data, split, vIndex, config);
+    const candidates = { ...config.candidates, popularityHalfLifeHours: tuned.halfLifeHours };
+    const times = { popularity: tuned.servingPopularity };
+    const testWorld = buildWorld(
+      data,
+      split.testCut,
+      vIndex,
+      candidates,
+      DEFAULT_COVISITATION,
+      undefined,
+      times,
+    );
+    const fullWorld = buildWorld(data, data.asOf + 1, vIndex, candidates, DEFAULT_COVISITATION, undefined, {
+      ...times,
+      asOf: data.asOf,
+    });
+    const testCases: Case[] = windowCases(
+      data,
+      split.testCut,
+      split.end,
+      config.maxEvalReaders,
+      config.seed + 1,
+    );
+    const vCases: Case[] = validationCases(data, config.maxEvalReaders, config.seed + 2);
+    const windows = [
+      {
+        name: "test",
+        world: testWorld,
+        cases: testCases,
+        visits: windowVisits(data, testCases, split.testCut, split.end),
+        readBefore: split.testCut,
+      },
+      {
+        name: "validacao",
+        world: fullWorld,
+        cases: vCases,
+        visits: validacaoVisits(data, vCases),
+        readBefore: Number.POSITIVE_INFINITY,
+      },
+    ];
+
+    const p = (k: string) => Number(params[k] ?? Number.NaN).toFixed(3);
+    console.log(
+      `\n${seed}: affinity ${p("affinity")} (spread ${p("affinitySpread")}, region weight ${p("regionWeight")}), ` +
+        `trends ${p("trendShare")}, half-life ${p("halfLifeHours")} h, ${p("articlesPerHourPer20kReaders")} articles/h per 20k, ` +
+        `re-reading ${p("rereading")}; tuned half-life ${tuned.halfLifeHours} h, serving popularity ${tuned.servingPopularity.kind}`,
+    );
+    for (const w of windows) {
+      const serving = liveServing(w.world, w.visits);
+      const basis = noveltyBasis(w.world);
+      const baselines: Record<string, Populations> = evaluateBaselines(serving, w.cases, tuned, basis);
+      const poolWorlds = serving.worldsOf(tuned.strategies.popularity);
+      const oracleLists: string[][] = [];
+      const hourLists: string[][] = [];
+      const blindLists: string[][] = [];
+      const poolLists: string[][] = [];
+      w.cases.forEach((c, i) => {
+        const reader = readers.get(c.userId);
+        if (reader === undefined) throw new Error(`no hidden preferences for reader ${c.userId}`);
+        const read = new Set<number>();
+        for (const r of data.readers.get(c.userId)?.log ?? [])
+          if (r.timestamp < w.readBefore) {
+            const a = indexOf.get(r.page);
+            if (a !== undefined) read.add(a);
+          }
+        const t = w.visits.first[i] as number;
+        const probability = firstReadProbabilities(world, reader, t, (a) => read.has(a));
+        oracleLists.push(oracleTop(probability, K, pageOf).map(pageOf));
+        // What the served world knows: the articles and bursts of the hour bucket's start (the same
+        // order otherwise: shifting t scales every decayed and every burst weight alike).
+        const hourStart = Math.floor(t / REBUILD_EVERY_MS) * REBUILD_EVERY_MS;
+        const known = firstReadProbabilities(world, reader, hourStart, (a) => read.has(a));
+        hourLists.push(oracleTop(known, K, pageOf).map(pageOf));
+        // The same without the articles' hidden quality (every article 1): what is left to a method
+        // that knows the dynamics but not which articles readers like.
+        const blind = firstReadProbabilities(qualityBlind, reader, hourStart, (a) => read.has(a));
+        blindLists.push(oracleTop(blind, K, pageOf).map(pageOf));
+        const pool = candidatePool(poolWorlds(i), serving.profile(c.userId)).flatMap((e) => {
+          const a = indexOf.get(e.page);
+          return a === undefined ? [] : [a];
+        });
+        poolLists.push(oracleTop(known, K, pageOf, pool).map(pageOf));
+      });
+      const oracle: Populations = evaluateLists(w.cases, oracleLists, basis);
+      const atHour: Populations = evaluateLists(w.cases, hourLists, basis);
+      const blindAtHour: Populations = evaluateLists(w.cases, blindLists, basis);
+      const pooled: Populations = evaluateLists(w.cases, poolLists, basis);
+      const oracleByCase = ndcgByCase(w.cases, oracleLists);
+      console.log(`  ${w.name}: ${w.cases.length} readers`);
+      for (const segment of ["history", "cold"] as const) {
+        let best: string = BASELINE_NAMES[0];
+        for (const name of BASELINE_NAMES)
+          if (
+            (baselines[name] as Populations)[segment].ndcg10 >
+            (baselines[best] as Populations)[segment].ndcg10
+          )
+            best = name;
+        const b = (baselines[best] as Populations)[segment];
+        const bestByCase = ndcgByCase(w.cases, strategyLists(serving, w.cases, tuned.strategies[best]));
+        const interval = pairedRatioInterval(oracleByCase, bestByCase, segmentCases(w.cases, segment));
+        const ratio = (f: Figures) => f.ndcg10 / Math.max(b.ndcg10, 1e-9);
+        console.log(
+          `   ${segment === "history" ? "readers with history" : "new readers"} (${b.readers})   NDCG@10 HR@10    ÷ best baseline`,
+        );
+        console.log(
+          `    ${"oracle".padEnd(34)} ${f4(oracle[segment].ndcg10)}  ${f4(oracle[segment].hr10)}   ×${ratio(oracle[segment]).toFixed(3)} (90 % ${interval.low.toFixed(3)}–${interval.high.toFixed(3)})`,
+        );
+        console.log(
+          `    ${"oracle at the hour's start".padEnd(34)} ${f4(atHour[segment].ndcg10)}  ${f4(atHour[segment].hr10)}   ×${ratio(atHour[segment]).toFixed(3)}`,
+        );
+        console.log(
+          `    ${"  … and within the pool".padEnd(34)} ${f4(pooled[segment].ndcg10)}  ${f4(pooled[segment].hr10)}   ×${ratio(pooled[segment]).toFixed(3)}`,
+        );
+        console.log(
+          `    ${"  … blind to quality".padEnd(34)} ${f4(blindAtHour[segment].ndcg10)}  ${f4(blindAtHour[segment].hr10)}   ×${ratio(blindAtHour[segment]).toFixed(3)}`,
+        );
+        for (const name of BASELINE_NAMES) {
+          const f = (baselines[name] as Populations)[segment];
+          console.log(
+            `    ${(name === best ? `${name} (best)` : name).padEnd(34)} ${f4(f.ndcg10)}  ${f4(f.hr10)}   ×${ratio(f).toFixed(3)}`,
+          );
+        }
+        summary.push({
+          seed,
+          window: w.name,
+          segment,
+          oracle: ratio(oracle[segment]),
+          hour: ratio(atHour[segment]),
+          blind: ratio(blindAtHour[segment]),
+          pool: ratio(pooled[segment]),
+        });
+      }
+    }
+    console.log(`  ${((performance.now() - started) / 1000).toFixed(0)} s, load ${load1()}`);
+  }
+
+  for (const [title, key] of [
+    ["oracle", "oracle"],
+    ["oracle at the hour's start (what the served world knows)", "hour"],
+    ["oracle at the hour's start, blind to quality", "blind"],
+    ["oracle at the hour's start within the candidate pool", "pool"],
+  ] as const) {
+    console.log(`\n${title}: NDCG@10 ÷ best baseline, per world (${seeds.join(", ")}):`);
+    for (const window of ["test", "validacao"])
+      for (const segment of ["history", "cold"] as const) {
+        const rs = summary.filter((r) => r.window === window && r.segment === segment);
+        console.log(
+          `  ${window.padEnd(9)} ${segment.padEnd(7)} ${rs.map((r) => r[key].toFixed(3)).join("  ")}   min ${Math.min(...rs.map((r) => r[key])).toFixed(3)}`,
+        );
+      }
+  }
+  console.log(`load ${load1()}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
