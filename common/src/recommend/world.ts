@@ -36,7 +36,7 @@ export const DEFAULT_CANDIDATES: CandidateOptions = {
   popular: 100,
   covisited: 50,
   contentSimilar: 50,
-  scoped: 0,
+  scoped: 50,
   freshHours: 72,
   popularityHalfLifeHours: 6,
 };
