@@ -7,7 +7,7 @@
  *
  *   node --conditions=@gplay/source --import tsx bench/src/training-quality.ts \
  *     [--worlds 6] [--users 20000] [--days 7] [--epochs 8] [--seeds a,b] [--backend wasm|cpu|node]
- *     [--examples-at visits|window-start] [--tuning-at visits|window-start]
+ *     [--examples-at visits|window-start] [--tuning-at visits|window-start] [--candidates '{"scoped":60}']
  *
  * Prints, per world, the drawn parameters that matter most and, per segment (readers with history,
  * new readers) and window (test = the snapshot's last 48 h, shorter on a short snapshot; validacao = the 2 days after it),
@@ -78,6 +78,8 @@ const { values } = parseArgs({
     "tuning-at": { type: "string" },
     "validation-hours": { type: "string" },
     "test-hours": { type: "string" },
+    /** JSON of candidate budgets to change, e.g. '{"scoped":0}': for development only. */
+    candidates: { type: "string" },
   },
 });
 
@@ -144,6 +146,9 @@ async function main(): Promise<void> {
         ...(values.windows === undefined ? {} : { labelWindows: Number(values.windows) }),
         ...(examplesAt === undefined ? {} : { examplesAt }),
         ...(tuningAt === undefined ? {} : { tuningAt }),
+        ...(values.candidates === undefined
+          ? {}
+          : { candidates: { ...DEFAULT_TRAIN_CONFIG.candidates, ...JSON.parse(values.candidates) } }),
         split: {
           validationHours: Number(values["validation-hours"] ?? DEFAULT_TRAIN_CONFIG.split.validationHours),
           testHours: Number(values["test-hours"] ?? DEFAULT_TRAIN_CONFIG.split.testHours),
@@ -181,7 +186,8 @@ async function main(): Promise<void> {
       ["validacao", e.validacao.model, e.validacao.baselines, e.tiers.validacao],
     ] as const) {
       console.log(
-        `  ${window}: candidate recall ${f4(tiers.candidateRecall.all ?? 0)}; the gate serves ${servedName}`,
+        `  ${window}: candidate recall ${f4(tiers.candidateRecall.all ?? 0)} (own section ${f4(tiers.candidateRecall["popular-section"] ?? 0)}, ` +
+          `own region ${f4(tiers.candidateRecall["popular-region"] ?? 0)}); the gate serves ${servedName}`,
       );
       for (const segment of ["history", "cold"] as const) {
         const best = Math.max(...Object.values(baselines).map((b) => b[segment].ndcg10));

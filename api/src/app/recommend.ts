@@ -24,6 +24,8 @@ const TIER_REASONS: Record<PoolTier, RecommendedItem["reason"]> = {
   popular: "popular-global",
   "co-visited": "co-visited",
   "content-similar": "content-similar",
+  "popular-section": "popular-section",
+  "popular-region": "popular-region",
   "fill-popular": "popular-any-age",
   "fill-newest": "newest",
 };

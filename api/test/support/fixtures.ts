@@ -289,6 +289,7 @@ export class FakeRanker implements Ranker {
       popular: 100,
       covisited: 10,
       contentSimilar: 5,
+      scoped: 0,
       freshHours: 48,
       popularityHalfLifeHours: 6,
     },

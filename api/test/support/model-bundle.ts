@@ -133,6 +133,7 @@ export async function writeTestBundle(tf: Tf, dir: string, spec: TestBundleSpec)
       popular: 100,
       covisited: 100,
       contentSimilar: 0,
+      scoped: 0,
       freshHours: 48,
       popularityHalfLifeHours: 24,
     },

@@ -235,6 +235,8 @@ export const bundleManifestSchema = z
       popular: z.number().int().nonnegative(),
       covisited: z.number().int().nonnegative(),
       contentSimilar: z.number().int().nonnegative(),
+      /** Fresh articles popular in the reader's own sections and regions; absent (bundles before it) = 0. */
+      scoped: z.number().int().nonnegative().default(0),
       /** Only articles issued within this many hours of asOf enter the popular pool (fresh). */
       freshHours: z.number().positive(),
       popularityHalfLifeHours: z.number().positive(),

@@ -6,13 +6,23 @@
  */
 import type { ReaderProfile } from "../features/feature-builder.js";
 import { selectTopByValue } from "./content-index.js";
-import type { RecommendationWorld } from "./world.js";
+import type { RecommendationWorld, ScopeKind } from "./world.js";
+
+/** How many of the reader's scopes (sections and regions together, by share) the scoped tier draws from. */
+export const SCOPED_TIER_SCOPES = 3;
+
+const SCOPE_TIERS = { section: "popular-section", region: "popular-region" } as const satisfies Record<
+  ScopeKind,
+  CandidateTier
+>;
 
 /** Where a candidate came from (the first tier that proposed it). */
 export const CANDIDATE_TIERS = [
   "popular",
   "co-visited",
   "content-similar",
+  "popular-section",
+  "popular-region",
   "fill-popular",
   "fill-newest",
 ] as const;
@@ -52,9 +62,37 @@ const excluded = (profile: ReaderProfile, extra: Exclusion | undefined) => ({
 });
 
 /**
+ * The reader's top `SCOPED_TIER_SCOPES` sections and regions by engagement share (one list, so the
+ * kind the reader is more concentrated in gets more of them), ties by kind then key, with the share
+ * of `budget` each gets: proportional to its share, rounded, the rest of the budget to the last.
+ */
+export function scopeQuotas(
+  profile: Pick<ReaderProfile, "sectionShare" | "regionShare">,
+  budget: number,
+): { kind: ScopeKind; key: string; quota: number }[] {
+  if (!(budget > 0)) return [];
+  const all: { kind: ScopeKind; key: string; share: number }[] = [];
+  for (const [key, share] of profile.sectionShare) if (share > 0) all.push({ kind: "section", key, share });
+  for (const [key, share] of profile.regionShare) if (share > 0) all.push({ kind: "region", key, share });
+  all.sort(
+    (a, b) =>
+      b.share - a.share || (a.kind === b.kind ? (a.key < b.key ? -1 : 1) : a.kind === "section" ? -1 : 1),
+  );
+  const top = all.slice(0, SCOPED_TIER_SCOPES);
+  const total = top.reduce((sum, s) => sum + s.share, 0);
+  let left = budget;
+  return top.map((s, i) => {
+    const quota = i === top.length - 1 ? left : Math.min(left, Math.round((budget * s.share) / total));
+    left -= quota;
+    return { kind: s.kind, key: s.key, quota };
+  });
+}
+
+/**
  * The candidate pool of a reader: fresh popular articles, articles co-visited with the recent reads,
- * fresh articles close in content to the recent reads — each within its budget, in that order, no
- * page twice, nothing read or excluded.
+ * fresh articles close in content to the recent reads, fresh articles popular in the reader's own
+ * sections and regions — each within its budget, in that order, no page twice, nothing read or
+ * excluded. A scope that runs out of unread fresh articles passes the rest of its quota to the next.
  */
 export function candidatePool(
   world: RecommendationWorld,
@@ -117,6 +155,16 @@ export function candidatePool(
   const seen = { has: (p: string) => skip.has(p) || taken.has(p) };
   for (const page of world.content.nearest(vectors, opts.contentSimilar, seen))
     add({ page, tier: "content-similar" });
+  let carried = 0;
+  for (const { kind, key, quota } of scopeQuotas(profile, opts.scoped)) {
+    const want = quota + carried;
+    let got = 0;
+    for (const page of world.scopeRanking(kind, key)) {
+      if (got >= want) break;
+      if (add({ page, tier: SCOPE_TIERS[kind] })) got++;
+    }
+    carried = want - got;
+  }
   return pool;
 }
 

@@ -21,6 +21,11 @@ export interface CandidateOptions {
   covisited: number;
   /** Closest in content to the reader's recent reads (fresh articles only). */
   contentSimilar: number;
+  /**
+   * Fresh articles popular within the reader's own top sections and regions, split by their shares
+   * (`scopeRanking`); 0 turns the tier off, as in bundles written before it.
+   */
+  scoped: number;
   /** Articles issued at most this many hours before the reference time are fresh. */
   freshHours: number;
   /** Half-life of the popularity that orders the popular tier and feeds the popularity feature. */
@@ -31,6 +36,7 @@ export const DEFAULT_CANDIDATES: CandidateOptions = {
   popular: 100,
   covisited: 50,
   contentSimilar: 50,
+  scoped: 50,
   freshHours: 72,
   popularityHalfLifeHours: 6,
 };
@@ -70,11 +76,19 @@ export interface RecommendationWorld {
   /** Fresh articles (issued within `freshHours` before `asOf`). */
   isFresh(page: string): boolean;
   /**
+   * Fresh articles of one section or region by popularity, best first (the scoped tier): each scope's
+   * ranking is sorted once per world, on first use, and shared by every reader.
+   */
+  scopeRanking(kind: ScopeKind, key: string): readonly string[];
+  /**
    * `page`'s co-visited neighbours that are articles of this world, in the table's order, as parallel
    * arrays: computed once per page (the same for every reader who read it).
    */
   covisitedArticles(page: string): CovisitedArticles;
 }
+
+/** The two article scopes a reader's profile has shares of. */
+export type ScopeKind = "section" | "region";
 
 /** Co-visited neighbours of one page: `pages[i]` with score `scores[i]`. */
 export interface CovisitedArticles {
@@ -113,10 +127,31 @@ export function buildRecommendationWorld(inputs: WorldInputs): RecommendationWor
     return source ?? undefined;
   };
   const freshArticles: ArticleFeatureSource[] = [];
-  for (const page of fresh.keys()) {
+  // Fresh articles' popularity per section and per region, grouped once; each scope's order is
+  // sorted when first asked for and kept.
+  const scopes: Record<ScopeKind, Map<string, Map<string, number>>> = {
+    section: new Map(),
+    region: new Map(),
+  };
+  const group = (kind: ScopeKind, key: string, page: string, p: number) => {
+    let members = scopes[kind].get(key);
+    if (members === undefined) {
+      members = new Map();
+      scopes[kind].set(key, members);
+    }
+    members.set(page, p);
+  };
+  for (const [page, p] of fresh) {
     const a = catalogue.get(page);
-    if (a !== undefined) freshArticles.push(a);
+    if (a === undefined) continue;
+    freshArticles.push(a);
+    group("section", a.section, page, p);
+    group("region", a.region, page, p);
   }
+  const scopeRankings: Record<ScopeKind, Map<string, readonly string[]>> = {
+    section: new Map(),
+    region: new Map(),
+  };
   let fill: string[] | undefined;
   const neighbours = new Map<string, CovisitedArticles>();
   return {
@@ -149,6 +184,15 @@ export function buildRecommendationWorld(inputs: WorldInputs): RecommendationWor
       return fill;
     },
     isFresh: (page) => fresh.has(page),
+    scopeRanking(kind, key) {
+      let ranking = scopeRankings[kind].get(key);
+      if (ranking === undefined) {
+        const members = scopes[kind].get(key);
+        ranking = members === undefined ? [] : topK(members, members.size);
+        scopeRankings[kind].set(key, ranking);
+      }
+      return ranking;
+    },
     covisitedArticles(page) {
       let known = neighbours.get(page);
       if (known === undefined) {

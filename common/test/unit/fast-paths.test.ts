@@ -22,6 +22,7 @@ import {
   type PoolEntry,
   type ReaderProfile,
   readerProfile,
+  scopeQuotas,
   selectTopByValue,
   sparseVectorFromWeights,
   topK,
@@ -291,7 +292,7 @@ function recommendationWorld(seed: number) {
     popularity,
     popularityScales: new Map(),
     covisitation,
-    candidates: { ...DEFAULT_CANDIDATES, popular: 30, covisited: 25, contentSimilar: 20 },
+    candidates: { ...DEFAULT_CANDIDATES, popular: 30, covisited: 25, contentSimilar: 20, scoped: 25 },
   });
   return { served, articles, covisitation, random, asOf };
 }
@@ -355,11 +356,25 @@ function directPool(
     .sort(byScore)
     .slice(0, opts.contentSimilar))
     add({ page, tier: "content-similar" });
+  // Scoped: each of the reader's scopes' fresh articles by popularity (ties by page id), its quota
+  // plus what the scopes before it could not fill.
+  let carried = 0;
+  for (const { kind, key, quota } of scopeQuotas(profile, opts.scoped)) {
+    const ranked = [...w.articles.values()]
+      .filter((a) => a[kind] === key && served.isFresh(a.page) && !skip(a.page) && !taken.has(a.page))
+      .map((a): [string, number] => [a.page, served.features.popularity(a.page)])
+      .sort(byScore)
+      .slice(0, quota + carried);
+    for (const [page] of ranked)
+      add({ page, tier: kind === "section" ? "popular-section" : "popular-region" });
+    carried = quota + carried - ranked.length;
+  }
   return pool;
 }
 
 describe("candidatePool against its definition", () => {
   it("proposes the same entries in the same order on random worlds, readers and exclusions", () => {
+    let scoped = 0;
     for (let seed = 1; seed <= 8; seed++) {
       const w = recommendationWorld(seed);
       for (let reader = 0; reader < 25; reader++) {
@@ -376,7 +391,10 @@ describe("candidatePool against its definition", () => {
         const pool = candidatePool(w.served, profile, exclude);
         expect(pool.length).toBeGreaterThan(0);
         expect(pool).toEqual(directPool(w, profile, exclude));
+        scoped += pool.filter((e) => e.tier === "popular-section" || e.tier === "popular-region").length;
       }
     }
+    // The scoped tier took part (its budget is 25 a reader, minus what the other tiers took first).
+    expect(scoped).toBeGreaterThan(8 * 25);
   });
 });

@@ -228,6 +228,7 @@ describe("the network scorer's keyed forward pass on the recommendation path", (
         popular: 40,
         covisited: 20,
         contentSimilar: 20,
+        scoped: 20,
         freshHours: 72,
         popularityHalfLifeHours: 6,
       },

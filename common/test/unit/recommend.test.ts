@@ -10,6 +10,7 @@ import {
   readerProfile,
   recommend,
   type Scorer,
+  scopeQuotas,
 } from "../../src/index.js";
 
 const HOUR = 3_600_000;
@@ -18,7 +19,14 @@ const P = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, 
 
 /** 1–10 fresh (1 h … 10 h old), 11 stale (10 days), 12 issued after asOf. */
 function world(
-  candidates = { popular: 4, covisited: 2, contentSimilar: 2, freshHours: 24, popularityHalfLifeHours: 6 },
+  candidates = {
+    popular: 4,
+    covisited: 2,
+    contentSimilar: 2,
+    scoped: 0,
+    freshHours: 24,
+    popularityHalfLifeHours: 6,
+  },
 ) {
   const articles = new Map<string, ArticleFeatureSource>();
   for (let n = 1; n <= 10; n++)
@@ -99,6 +107,73 @@ describe("candidatePool", () => {
   });
 });
 
+describe("the scoped tier", () => {
+  const scopedOnly = (scoped: number) =>
+    world({
+      popular: 1,
+      covisited: 0,
+      contentSimilar: 0,
+      scoped,
+      freshHours: 24,
+      popularityHalfLifeHours: 6,
+    });
+  const scoped = (pool: readonly { page: string; tier: string }[]) =>
+    pool
+      .filter((e) => e.tier === "popular-section" || e.tier === "popular-region")
+      .map((e) => [e.page, e.tier]);
+
+  it("proposes the popular unread fresh articles of the reader's section and region, split by share", () => {
+    const w = scopedOnly(3);
+    // P(2) read: section "a" (even pages) and region "r" (every page), each with share 1; the popular
+    // tier took P(5). Section a: P(4) by popularity, then P(6) (unread, by id); region r: P(3).
+    const pool = candidatePool(w, profileOf(w, [2]));
+    expect(pool[0]).toEqual({ page: P(5), tier: "popular" });
+    expect(scoped(pool)).toEqual([
+      [P(4), "popular-section"],
+      [P(6), "popular-section"],
+      [P(3), "popular-region"],
+    ]);
+  });
+
+  it("keeps to its budget, skips excluded pages and passes a drained scope's quota on", () => {
+    const w = scopedOnly(3);
+    expect(scoped(candidatePool(w, profileOf(w, [2]), { has: (p) => p === P(4) }))).toEqual([
+      [P(6), "popular-section"],
+      [P(8), "popular-section"],
+      [P(3), "popular-region"],
+    ]);
+    // Section a has only P(10) left unread and fresh: its second slot goes to region r.
+    expect(scoped(candidatePool(w, profileOf(w, [2, 4, 6, 8])))).toEqual([
+      [P(10), "popular-section"],
+      [P(3), "popular-region"],
+      [P(1), "popular-region"],
+    ]);
+    expect(scoped(candidatePool(scopedOnly(0), profileOf(w, [2])))).toEqual([]);
+  });
+
+  it("proposes nothing for a reader without history", () => {
+    const w = scopedOnly(3);
+    expect(scoped(candidatePool(w, profileOf(w, [])))).toEqual([]);
+  });
+
+  it("splits its budget over the top scopes of both kinds by share, the rounding rest to the last", () => {
+    const profile = {
+      sectionShare: new Map([
+        ["a", 0.6],
+        ["b", 0.3],
+        ["c", 0.1],
+      ]),
+      regionShare: new Map([["r", 1]]),
+    };
+    expect(scopeQuotas(profile, 10)).toEqual([
+      { kind: "region", key: "r", quota: 5 },
+      { kind: "section", key: "a", quota: 3 },
+      { kind: "section", key: "b", quota: 2 },
+    ]);
+    expect(scopeQuotas(profile, 0)).toEqual([]);
+  });
+});
+
 describe("recommend", () => {
   it("ranks the pool by score, ties by page id, and names each item's tier", () => {
     const w = world();
@@ -131,6 +206,7 @@ describe("recommend", () => {
       popular: 1,
       covisited: 0,
       contentSimilar: 0,
+      scoped: 0,
       freshHours: 24,
       popularityHalfLifeHours: 6,
     });

@@ -23,7 +23,7 @@ function bundleOf(name: "popularity" | "covisitation"): LoadedBundle {
       },
       covisitation: { topK: 5, neighbours: { [p(1)]: [[p(9), 2]] } },
     },
-    { popular: 5, covisited: 5, contentSimilar: 0, freshHours: 48, popularityHalfLifeHours: 3 },
+    { popular: 5, covisited: 5, contentSimilar: 0, scoped: 0, freshHours: 48, popularityHalfLifeHours: 3 },
   );
 }
 

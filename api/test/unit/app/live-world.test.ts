@@ -36,7 +36,7 @@ function bundle(): LoadedBundle {
       },
       covisitation: { topK: 5, neighbours: {} },
     },
-    { popular: 10, covisited: 0, contentSimilar: 0, freshHours: 48, popularityHalfLifeHours: 6 },
+    { popular: 10, covisited: 0, contentSimilar: 0, scoped: 0, freshHours: 48, popularityHalfLifeHours: 6 },
   );
 }
 
@@ -65,7 +65,7 @@ function bufferBundle(): LoadedBundle {
       },
       covisitation: { topK: 5, neighbours: {} },
     },
-    { popular: 10, covisited: 0, contentSimilar: 0, freshHours: 48, popularityHalfLifeHours: 6 },
+    { popular: 10, covisited: 0, contentSimilar: 0, scoped: 0, freshHours: 48, popularityHalfLifeHours: 6 },
   );
 }
 

@@ -158,6 +158,19 @@ describe("parseManifest", () => {
     );
   });
 
+  it("reads a bundle written before the scoped tier with that tier off, and one after with its budget", () => {
+    expect(parseManifest(manifest(), "6").candidates.scoped).toBe(0);
+    const candidates = {
+      popular: 1,
+      covisited: 1,
+      contentSimilar: 0,
+      scoped: 30,
+      freshHours: 48,
+      popularityHalfLifeHours: 24,
+    };
+    expect(parseManifest(manifest({ candidates }), "7").candidates.scoped).toBe(30);
+  });
+
   it("lists the invalid fields of a malformed bundle.json", () => {
     expect(() => parseManifest(manifest({ asOf: "yesterday", files: {} }), "5")).toThrow(
       /asOf.*files\.popularity/s,

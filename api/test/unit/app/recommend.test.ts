@@ -1,4 +1,11 @@
-import { AppError, bloomAdd, coldstartListId, createBloomFilter, type UserItem } from "@gplay/common";
+import {
+  AppError,
+  bloomAdd,
+  type CandidateOptions,
+  coldstartListId,
+  createBloomFilter,
+  type UserItem,
+} from "@gplay/common";
 import { beforeEach, describe, expect, it } from "@jest/globals";
 import { SwitchableModelProvider } from "../../../src/app/model.js";
 import { Recommender } from "../../../src/app/recommend.js";
@@ -52,6 +59,14 @@ describe("Recommender", () => {
     version: string,
     scores: ReadonlyMap<string, number> = new Map(),
     behaviour: "ok" | "throw" | "wrong-length" = "ok",
+    candidates: CandidateOptions = {
+      popular: 5,
+      covisited: 10,
+      contentSimilar: 5,
+      scoped: 0,
+      freshHours: 48,
+      popularityHalfLifeHours: 6,
+    },
   ) =>
     new FakeRanker(
       version,
@@ -78,7 +93,7 @@ describe("Recommender", () => {
           ],
         ]),
       },
-      { popular: 5, covisited: 10, contentSimilar: 5, freshHours: 48, popularityHalfLifeHours: 6 },
+      candidates,
     ).useCatalogue(() => data.catalogue());
 
   beforeEach(async () => {
@@ -213,6 +228,33 @@ describe("Recommender", () => {
       expect(call?.interactions).toBe(1);
       // fresh popular (budget 5, the stale p30 left out), then p1's co-visited neighbours
       expect(call?.candidates).toEqual([p(2), p(3), p(21), p(4), p(5), p(9), p(8)]);
+    });
+
+    it("proposes fresh popular articles of the reader's own section and region, naming them so", async () => {
+      users.items.set(userId(1), reader(userId(1), [p(21)]));
+      const scores = new Map([
+        [p(23), 0.9],
+        [p(22), 0.8],
+      ]);
+      const budgets = {
+        popular: 1,
+        covisited: 0,
+        contentSimilar: 0,
+        scoped: 2,
+        freshHours: 48,
+        popularityHalfLifeHours: 6,
+      };
+      const ranker = servedRanker("8", scores, "ok", budgets);
+      model.set(ranker);
+      const out = await recommender.predict({ userId: userId(1), k: 3 });
+      // p21 read (section rj, region rio, one scope slot each): rj's next by popularity then id is p22,
+      // rio's p23 (p22 taken); the popular tier's p2 first
+      expect(ranker.calls[0]?.candidates).toEqual([p(2), p(22), p(23)]);
+      expect(out.items.map((i) => [i.page, i.reason])).toEqual([
+        [p(23), "popular-region"],
+        [p(22), "popular-section"],
+        [p(2), "popular-global"],
+      ]);
     });
 
     it("serves an unknown reader the version's own popularity order when a model is loaded", async () => {
