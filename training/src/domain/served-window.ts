@@ -26,6 +26,15 @@ import type { WindowServing } from "./served-lists.js";
 import type { EvalCase } from "./split.js";
 import type { World } from "./world.js";
 
+/**
+ * Where a window's readers are served, for a setting that builds on a window (training examples,
+ * baseline tuning): "visits", each reader at the first access in the window, in the world the api
+ * serves then (the hour worlds below, as the evaluation); "window-start", every reader in the world of
+ * the window's start.
+ */
+export const SERVED_AT = ["visits", "window-start"] as const;
+export type ServedAt = (typeof SERVED_AT)[number];
+
 /** The hour buckets' width: a visit is served the world rebuilt at its bucket's start. */
 export const REBUILD_EVERY_MS = HOUR_MS;
 
