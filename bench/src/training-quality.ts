@@ -93,15 +93,18 @@ async function main(): Promise<void> {
   const { initTensorflow } = await load("training/src/tf/backend.ts");
   const { trainAndEvaluate, DEFAULT_TRAIN_CONFIG } = await load("training/src/app/train.ts");
   const { promotionDecision } = await load("training/src/domain/gate.ts");
-  const { RANKING_LOSSES, EXAMPLES_AT } = await load("training/src/domain/examples.ts");
+  const { RANKING_LOSSES } = await load("training/src/domain/examples.ts");
+  const { SERVED_AT } = await load("training/src/domain/served-window.ts");
   if (values.loss !== undefined && !RANKING_LOSSES.includes(values.loss))
     throw new Error(`--loss must be one of ${RANKING_LOSSES.join(", ")}, got ${values.loss}`);
-  const examplesAt = values["examples-at"];
-  if (examplesAt !== undefined && !EXAMPLES_AT.includes(examplesAt))
-    throw new Error(`--examples-at must be one of ${EXAMPLES_AT.join(", ")}, got ${examplesAt}`);
-  const tuningAt = values["tuning-at"];
-  if (tuningAt !== undefined && !EXAMPLES_AT.includes(tuningAt))
-    throw new Error(`--tuning-at must be one of ${EXAMPLES_AT.join(", ")}, got ${tuningAt}`);
+  const servedAt = (flag: "examples-at" | "tuning-at") => {
+    const value = values[flag];
+    if (value !== undefined && !SERVED_AT.includes(value))
+      throw new Error(`--${flag} must be one of ${SERVED_AT.join(", ")}, got ${value}`);
+    return value;
+  };
+  const examplesAt = servedAt("examples-at");
+  const tuningAt = servedAt("tuning-at");
   const silent = { info: () => undefined, warn: () => undefined };
   const { tf, backend } = await initTensorflow({ prefer: values.backend, log: silent });
   const seeds = worldSeeds(Number(values.worlds), values.seeds);

@@ -3,7 +3,8 @@
  * (src/validacao-reach.ts; docs/quality.md, "What a static list can reach"). With `--served`, it also
  * trains the model the quality bench trains on each world and scores, for the same readers at their
  * first validacao visit, the bundle's static list (the snapshot's world) and the served path with the
- * portal's reads before the visit fed as `/events` clicks (src/validacao-served.ts; worlds rebuilt per hour):
+ * portal's reads before the visit fed as `/events` clicks (training's `hourWorlds`, as its validacao
+ * evaluation: worlds rebuilt per hour):
  *
  *   node --conditions=@gplay/source --import tsx bench/src/validacao-reach-cli.ts [--worlds 6] [--seeds a,b] [--users 20000] [--days 7] [--served] [--epochs 8] [--backend wasm|cpu|node]
  */
@@ -11,9 +12,9 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import {
+  type ArticleCatalogue,
   type ArticleFeatureSource,
   BUNDLE_FILES,
-  bundleLivePopularity,
   bundleManifestSchema,
   bundleWorlds,
   type LoadedBundle,
@@ -23,6 +24,7 @@ import {
   readerProfile,
   recommend,
   scorerOf,
+  type TimedRead,
 } from "@gplay/common";
 import {
   type GeneratedWorld,
@@ -33,7 +35,6 @@ import {
   worldSeeds,
 } from "./quality-worlds.js";
 import { type FirstVisit, firstVisits, validacaoReach } from "./validacao-reach.js";
-import { servedPathHits } from "./validacao-served.js";
 
 const { values } = parseArgs({
   options: {
@@ -45,7 +46,6 @@ const { values } = parseArgs({
 });
 
 const share = (n: number, of: number) => (of === 0 ? "n/a" : `${((100 * n) / of).toFixed(1)} %`);
-const HOUR_MS = 3_600_000;
 
 /** Every read the world holds, treino and validacao, by time. */
 function portalReads(data: WorldData): { page: string; timestamp: number }[] {
@@ -90,13 +90,25 @@ async function trainedBundle(world: GeneratedWorld): Promise<LoadedBundle> {
   return bundle;
 }
 
-/** Readers whose first visit's list from `worldOf` holds a target: the static list, and the served path. */
-function modelHits(
+/** What the bench uses of training's `hourWorlds` (training/src/domain/served-window.ts). */
+type HourWorlds = (
+  tables: LoadedBundle,
+  catalogue: ArticleCatalogue,
+  readsBefore: number,
+  visits: { first: readonly number[]; reads: readonly TimedRead[] },
+  admits: (page: string) => boolean,
+) => { world: RecommendationWorld; cases: number[] }[];
+
+/** Readers whose first visit's list holds a target: the static list, and the served path (training's hour worlds). */
+async function modelHits(
   data: WorldData,
   bundle: LoadedBundle,
   visits: readonly FirstVisit[],
-  reads: readonly { page: string; timestamp: number }[],
-): { static: number; served: number; rebuilds: number; seconds: number } {
+  reads: readonly TimedRead[],
+): Promise<{ static: number; served: number; rebuilds: number; seconds: number }> {
+  const { hourWorlds } = (await loadRepoModule("training/src/domain/served-window.ts")) as {
+    hourWorlds: HourWorlds;
+  };
   const articles = data.articles as unknown as ReadonlyMap<string, ArticleFeatureSource>;
   const catalogue = mapCatalogue(articles);
   const worldOf = bundleWorlds(bundle);
@@ -114,22 +126,29 @@ function modelHits(
   const still = listIn(worldOf(catalogue));
   let staticHits = 0;
   for (const visit of visits) if (still(visit).some((p) => visit.targets.has(p))) staticHits++;
-  const live = bundleLivePopularity(bundle, (page) => articles.has(page));
-  let world = worldOf(catalogue);
-  let rebuilds = 0;
-  const served = servedPathHits({
-    visits,
-    reads,
-    rebuildEveryMs: HOUR_MS,
-    observe: (read) => live.record(read),
-    rebuild: () => {
-      // As the api: the snapshot's world until a read after it arrives.
-      if (live.moved) world = worldOf(catalogue, undefined, live.tables());
-      rebuilds++;
-    },
-    listOf: (visit) => listIn(world)(visit),
-  });
-  return { static: staticHits, served, rebuilds, seconds: (performance.now() - started) / 1000 };
+  // Each visit in the world of its hour's start, with the portal's reads before it (every read of the
+  // reader's log counts, as the static list's).
+  const hours = hourWorlds(
+    bundle,
+    catalogue,
+    Number.POSITIVE_INFINITY,
+    { first: visits.map((v) => v.first), reads },
+    (page) => articles.has(page),
+  );
+  let served = 0;
+  for (const hour of hours) {
+    const list = listIn(hour.world);
+    for (const i of hour.cases) {
+      const visit = visits[i] as FirstVisit;
+      if (list(visit).some((p) => visit.targets.has(p))) served++;
+    }
+  }
+  return {
+    static: staticHits,
+    served,
+    rebuilds: hours.length,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 async function main(): Promise<void> {
@@ -158,7 +177,7 @@ async function main(): Promise<void> {
       const bundle = await trainedBundle(world);
       const trainSeconds = (performance.now() - trainStarted) / 1000;
       const visits = firstVisits(data.validation, readBefore);
-      const m = modelHits(data, bundle, visits, reads);
+      const m = await modelHits(data, bundle, visits, reads);
       served =
         `; model (${bundle.manifest.strategy.kind}, serving popularity ${bundle.manifest.params.serving_popularity}) static HR@10 ${hr(m.static)}, ` +
         `served path HR@10 ${hr(m.served)} (${m.rebuilds} worlds; train ${trainSeconds.toFixed(0)} s, lists ${m.seconds.toFixed(0)} s)`;

@@ -8,7 +8,8 @@ import {
 } from "@gplay/common";
 import { mlflowEnvSchema } from "@gplay/mlflow";
 import { z } from "zod";
-import { EXAMPLES_AT, RANKING_LOSSES } from "./domain/examples.js";
+import { RANKING_LOSSES } from "./domain/examples.js";
+import { SERVED_AT } from "./domain/served-window.js";
 
 /** The training job's configuration: everything it reads from the environment, validated once. */
 export const trainingEnvSchema = awsEnvSchema.extend(mlflowEnvSchema.shape).extend({
@@ -29,12 +30,12 @@ export const trainingEnvSchema = awsEnvSchema.extend(mlflowEnvSchema.shape).exte
    * Where the training examples are built: "visits" (each reader at the first access in the label
    * window, in the world the api serves then) or "window-start" (the label window's start).
    */
-  GPLAY_TRAIN_EXAMPLES_AT: z.enum(EXAMPLES_AT).default("visits"),
+  GPLAY_TRAIN_EXAMPLES_AT: z.enum(SERVED_AT).default("visits"),
   /**
    * Where the baselines are tuned and the serving popularity chosen on the validation window: "visits"
    * (each reader at the first access, as the api serves it) or "window-start" (the window's start).
    */
-  GPLAY_TRAIN_TUNING_AT: z.enum(EXAMPLES_AT).default("visits"),
+  GPLAY_TRAIN_TUNING_AT: z.enum(SERVED_AT).default("visits"),
   /** Early stopping: epochs without a better validation loss before stopping; 0 runs every epoch. */
   GPLAY_TRAIN_PATIENCE: envFields.int(0, 1000).default(2),
   GPLAY_TRAIN_MAX_EVAL_READERS: envFields.int(10, 10_000_000).default(5_000),

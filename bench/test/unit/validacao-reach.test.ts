@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { validacaoReach } from "../../src/validacao-reach.js";
+import { firstVisits, validacaoReach } from "../../src/validacao-reach.js";
 
 const H = 3_600_000;
 
@@ -99,5 +99,24 @@ describe("what a list could reach in the validacao days", () => {
     expect(reach("stale", 5)).toBe(1);
     // A read after the visit never counts.
     expect(reach("after", 10)).toBe(0);
+  });
+
+  it("takes the readers with a target (a page not read before the snapshot) by first visit", () => {
+    const validation = new Map([
+      ["late", [{ page: "x", timestamp: 30 * H + 5 }]],
+      [
+        "early",
+        [
+          { page: "seen", timestamp: 20 * H + 10 },
+          { page: "y", timestamp: 20 * H + 20 },
+        ],
+      ],
+      ["only-rereads", [{ page: "seen", timestamp: 21 * H }]],
+    ]);
+    const visits = firstVisits(validation, () => new Set(["seen"]));
+    expect(visits.map((v) => [v.userId, v.first, [...v.targets]])).toEqual([
+      ["early", 20 * H + 10, ["y"]],
+      ["late", 30 * H + 5, ["x"]],
+    ]);
   });
 });

@@ -39,12 +39,12 @@ import {
   tuneBaselines,
 } from "../domain/baselines.js";
 import { HOUR_MS, type TrainingData } from "../domain/data.js";
-import { buildExamples, type ExamplesAt, mergeExamples, type RankingLoss } from "../domain/examples.js";
+import { buildExamples, mergeExamples, type RankingLoss } from "../domain/examples.js";
 import { type GateDecision, promotionDecision } from "../domain/gate.js";
 import { evaluateLists, ndcgByCase, type PopulationFigures, segmentCases } from "../domain/metrics.js";
 import { lossCurveSvg, metricBarsSvg, segmentTable } from "../domain/report.js";
 import { servedLists, type TierFigures, type WindowServing } from "../domain/served-lists.js";
-import { liveServing, validacaoVisits, windowVisits } from "../domain/served-window.js";
+import { liveServing, type ServedAt, validacaoVisits, windowVisits } from "../domain/served-window.js";
 import { pickShrinkage, SHRINKAGE_GRID, type ShrinkageChoice } from "../domain/shrinkage.js";
 import {
   DEFAULT_SPLIT,
@@ -90,13 +90,13 @@ export interface TrainConfig {
    * in the world the api serves then (the window start's tables advanced with the reads before that
    * hour: `served-window.ts`, as the evaluation); "window-start", every reader in the window start's world.
    */
-  examplesAt: ExamplesAt;
+  examplesAt: ServedAt;
   /**
    * Where the baselines are tuned and the serving popularity chosen on the validation window:
    * "visits", each reader served at the first access as the api serves it (as the evaluation);
    * "window-start", every reader in the window start's world.
    */
-  tuningAt: ExamplesAt;
+  tuningAt: ServedAt;
   split: SplitOptions;
   candidates: CandidateOptions;
   /** Register and gate (false: evaluate only, e.g. the quality benchmark). */

@@ -28,14 +28,6 @@ import type { World } from "./world.js";
 export const RANKING_LOSSES = ["listwise", "pointwise"] as const;
 export type RankingLoss = (typeof RANKING_LOSSES)[number];
 
-/**
- * Where a label window's examples are built. "visits": each reader at the first access in the window,
- * in the world the api serves then (the evaluation's hour worlds); "window-start": every reader in the
- * world of the window's start.
- */
-export const EXAMPLES_AT = ["visits", "window-start"] as const;
-export type ExamplesAt = (typeof EXAMPLES_AT)[number];
-
 export interface Examples {
   inputs: ModelInputArrays;
   labels: Float32Array;

@@ -26,6 +26,15 @@ import type { WindowServing } from "./served-lists.js";
 import type { EvalCase } from "./split.js";
 import type { World } from "./world.js";
 
+/**
+ * Where a window's readers are served, for a setting that builds on a window (training examples,
+ * baseline tuning): "visits", each reader at the first access in the window, in the world the api
+ * serves then (the hour worlds below, as the evaluation); "window-start", every reader in the world of
+ * the window's start.
+ */
+export const SERVED_AT = ["visits", "window-start"] as const;
+export type ServedAt = (typeof SERVED_AT)[number];
+
 /** The hour buckets' width: a visit is served the world rebuilt at its bucket's start. */
 export const REBUILD_EVERY_MS = HOUR_MS;
 
@@ -148,23 +157,44 @@ export function hourWorlds(
   return out;
 }
 
-/** The key of the popularity a strategy is served with: strategies that share it share their worlds. */
-function popularityKey(world: World, strategy?: BaselineStrategy): string {
+/**
+ * What a served popularity is (reference time, decayed reads or a recent-click buffer of how many reads,
+ * half-life): tables and strategies with the same key are served the same hour worlds.
+ */
+function popularityKey(asOf: number, halfLifeHours: number, bufferReads: number | undefined): string {
+  return `${asOf}:${bufferReads === undefined ? "decayed" : `buffer:${bufferReads}`}:${halfLifeHours}`;
+}
+
+/** The key of the popularity a strategy is served with in `world` (none: the world's own), as `servedPopularity` makes it. */
+function strategyKey(world: World, strategy?: BaselineStrategy): string {
   const base = world.candidates.popularityHalfLifeHours;
-  if (strategy === undefined)
-    return world.servingBuffer === undefined
-      ? `decayed:${base}`
-      : `buffer:${world.servingBuffer.reads}:${base}`;
-  const halfLife = strategy.params.halfLifeHours ?? base;
-  return strategy.name === "recent-buffer"
-    ? `buffer:${strategy.params.reads ?? BUFFER_GRID_READS[2]}:${halfLife}`
-    : `decayed:${halfLife}`;
+  if (strategy === undefined) return popularityKey(world.asOf, base, world.servingBuffer?.reads);
+  return popularityKey(
+    world.asOf,
+    strategy.params.halfLifeHours ?? base,
+    strategy.name === "recent-buffer" ? (strategy.params.reads ?? BUFFER_GRID_READS[2]) : undefined,
+  );
+}
+
+/**
+ * The key of a bundle's tables read back: the popularity they declare, when it is `world`'s own (the
+ * model's bundle written from `world`: its tables are the strategies' of that popularity, so they share
+ * their hour worlds); else a key of their own.
+ */
+function tablesKey(world: World, tables: ServedTables): string {
+  const key = popularityKey(
+    tables.manifest.asOf,
+    tables.popularity.halfLifeHours,
+    tables.popularity.buffer?.reads,
+  );
+  return key === strategyKey(world) ? key : "tables";
 }
 
 /**
  * A window served as the api serves it: each case in the hour world of its first access, for the
  * model (its popularity at `world`, or `model`'s tables: the bundle as written) and each baseline
- * strategy. The hour worlds are built once per popularity and kept for every later scorer.
+ * strategy. The hour worlds are built once per popularity and kept for every later scorer: `model`'s
+ * tables, when they declare `world`'s popularity, serve the strategies of that popularity too.
  */
 export function liveServing(
   world: World,
@@ -173,6 +203,7 @@ export function liveServing(
 ): WindowServing & { worlds: number } {
   const catalogue = mapCatalogue(world.data.articles);
   const admits = (page: string) => world.data.articles.has(page);
+  const modelKey = options.model === undefined ? strategyKey(world) : tablesKey(world, options.model);
   const built = new Map<string, (caseIndex: number) => RecommendationWorld>();
   let worlds = 0;
   return {
@@ -180,11 +211,11 @@ export function liveServing(
       return worlds;
     },
     worldsOf(s) {
-      const key = s === undefined && options.model !== undefined ? "model" : popularityKey(world, s);
+      const fromModel = s === undefined && options.model !== undefined;
+      const key = fromModel ? modelKey : strategyKey(world, s);
       let of = built.get(key);
       if (of === undefined) {
-        const tables =
-          s === undefined && options.model !== undefined ? options.model : servedTables(world, s);
+        const tables = fromModel ? (options.model as ServedTables) : servedTables(world, s);
         const hours = hourWorlds(tables, catalogue, world.cut, visits, admits, options.rebuildEveryMs);
         worlds += hours.length;
         const byCase: RecommendationWorld[] = new Array(visits.first.length);

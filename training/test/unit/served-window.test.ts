@@ -178,6 +178,22 @@ describe("a window evaluated as the api serves it", () => {
     expect(live.worlds).toBe(8);
   });
 
+  it("shares the hour worlds of a bundle's tables read back with the strategies of the popularity they declare", () => {
+    const { world, visits } = window();
+    // The model's bundle as written and read back (JSON): its tables are the world's own popularity.
+    const bundle = JSON.parse(JSON.stringify(servedTables(world))) as ReturnType<typeof servedTables>;
+    const live = liveServing(world, visits, { model: bundle });
+    const model = live.worldsOf();
+    expect(live.worlds).toBe(4);
+    expect(live.worldsOf(popularity)(0)).toBe(model(0));
+    expect(live.worlds).toBe(4);
+    // Tables of another popularity than the world's keep hour worlds of their own.
+    const other = liveServing(world, visits, { model: servedTables(world, buffer) });
+    const otherModel = other.worldsOf();
+    expect(other.worldsOf(popularity)(0)).not.toBe(otherModel(0));
+    expect(other.worlds).toBe(8);
+  });
+
   it("builds a reader's training examples at the visit: an article issued since the window's start, the api's features", () => {
     const { data, world, cases, visits } = window();
     // a is taught to rank 7: issued at 41 h, after the window's start (40 h), before a's visit hour (44 h).
