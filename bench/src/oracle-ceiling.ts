@@ -9,7 +9,11 @@
  * started before its hour bucket's start: training serves every scorer from the hour's world), and that
  * one restricted to the reader's candidate pool (the decayed-popularity baseline's world at the visit):
  * how much the hour and the pool cap; and the hour's oracle blind to the articles' hidden quality (all 1):
- * what knowing the dynamics without knowing which articles readers like is worth.
+ * what knowing the dynamics without knowing which articles readers like is worth; and the hour's oracle
+ * with each article's quality ESTIMATED from the portal's reads before the hour (src/oracle.ts
+ * `qualityEstimates`: the gamma posterior mean of a Poisson read count, every read taken as a free
+ * decayed read), at the hour's start and within the pool: the ceiling of a ranker that knows the
+ * dynamics and the quality distribution and must learn each article's appeal from its reads.
  *
  *   node --conditions=@gplay/source --import tsx bench/src/oracle-ceiling.ts [--worlds 6] [--seeds a,b] [--users 20000] [--days 7]
  *
@@ -20,7 +24,14 @@
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { candidatePool } from "@gplay/common";
-import { firstReadProbabilities, type OracleReader, type OracleWorld, oracleTop } from "./oracle.js";
+import {
+  firstReadProbabilities,
+  type OracleReader,
+  type OracleWorld,
+  oracleTop,
+  qualityEstimates,
+  type TimedArticleRead,
+} from "./oracle.js";
 import {
   generatedWorld,
   loadRepoModule as load,
@@ -84,7 +95,12 @@ async function main(): Promise<void> {
       "Same cases, visits, sampling and metrics as the quality bench; baselines tuned and served as training does.\n" +
       "At the hour's start: only the articles and bursts the visit's hour world knows (every scorer is served from it);\n" +
       "… and within the pool: that, ranking only the reader's candidate pool (the decayed-popularity baseline's);\n" +
-      "… blind to quality: that (not the pool), with every article's hidden quality 1.",
+      "… blind to quality: that (not the pool), with every article's hidden quality 1;\n" +
+      "… estimated quality: that, each article's quality its posterior mean given its portal reads before the hour\n" +
+      "  (reads ~ Poisson(λ·q·E), E = Σ_reads 2^(−age/half-life)/Z, Z = Σ 2^(−age/half-life) over the articles,\n" +
+      "  the log-normal prior as a gamma of the same mean and variance; approximations: every read taken as a free\n" +
+      "  decayed read — bursts, affine reads and re-reads inflate some counts — and only the articles of the last\n" +
+      "  10 half-lives estimated, from that window's reads); at the hour's start and within the pool.",
   );
   const summary: {
     seed: string;
@@ -94,6 +110,8 @@ async function main(): Promise<void> {
     hour: number;
     blind: number;
     pool: number;
+    estimated: number;
+    estimatedPool: number;
   }[] = [];
 
   for (const seed of seeds) {
@@ -176,6 +194,25 @@ async function main(): Promise<void> {
       const hourLists: string[][] = [];
       const blindLists: string[][] = [];
       const poolLists: string[][] = [];
+      const estimatedLists: string[][] = [];
+      const estimatedPoolLists: string[][] = [];
+      // The portal reads the served path knows: the world's up to its cut, then the window's visits' reads.
+      const portalReads: TimedArticleRead[] = [];
+      for (const r of [
+        ...(data.events as { page: string; timestamp: number }[]).filter((e) => e.timestamp < w.world.cut),
+        ...(w.visits.reads as { page: string; timestamp: number }[]),
+      ]) {
+        const a = indexOf.get(r.page);
+        if (a !== undefined) portalReads.push({ article: a, timestamp: r.timestamp });
+      }
+      portalReads.sort((x, y) => x.timestamp - y.timestamp);
+      const estimates = qualityEstimates(
+        world.issued,
+        world.params.halfLifeHours,
+        Number(params.qualitySigma),
+        portalReads,
+      );
+      const estimatedWorlds = new Map<number, OracleWorld>();
       w.cases.forEach((c, i) => {
         const reader = readers.get(c.userId);
         if (reader === undefined) throw new Error(`no hidden preferences for reader ${c.userId}`);
@@ -202,12 +239,26 @@ async function main(): Promise<void> {
           return a === undefined ? [] : [a];
         });
         poolLists.push(oracleTop(known, K, pageOf, pool).map(pageOf));
+        // What a learned ranker could know at best: the dynamics, and each article's quality estimated
+        // from the portal's reads before the hour.
+        let estimatedWorld = estimatedWorlds.get(hourStart);
+        if (estimatedWorld === undefined) {
+          estimatedWorld = { ...world, quality: estimates.at(hourStart).quality };
+          estimatedWorlds.set(hourStart, estimatedWorld);
+        }
+        const estimated = firstReadProbabilities(estimatedWorld, reader, hourStart, (a) => read.has(a));
+        estimatedLists.push(oracleTop(estimated, K, pageOf).map(pageOf));
+        estimatedPoolLists.push(oracleTop(estimated, K, pageOf, pool).map(pageOf));
       });
       const oracle: Populations = evaluateLists(w.cases, oracleLists, basis);
       const atHour: Populations = evaluateLists(w.cases, hourLists, basis);
       const blindAtHour: Populations = evaluateLists(w.cases, blindLists, basis);
       const pooled: Populations = evaluateLists(w.cases, poolLists, basis);
+      const estimatedAtHour: Populations = evaluateLists(w.cases, estimatedLists, basis);
+      const estimatedPooled: Populations = evaluateLists(w.cases, estimatedPoolLists, basis);
       const oracleByCase = ndcgByCase(w.cases, oracleLists);
+      const estimatedByCase = ndcgByCase(w.cases, estimatedLists);
+      const estimatedPoolByCase = ndcgByCase(w.cases, estimatedPoolLists);
       console.log(`  ${w.name}: ${w.cases.length} readers`);
       for (const segment of ["history", "cold"] as const) {
         let best: string = BASELINE_NAMES[0];
@@ -219,7 +270,10 @@ async function main(): Promise<void> {
             best = name;
         const b = (baselines[best] as Populations)[segment];
         const bestByCase = ndcgByCase(w.cases, strategyLists(serving, w.cases, tuned.strategies[best]));
-        const interval = pairedRatioInterval(oracleByCase, bestByCase, segmentCases(w.cases, segment));
+        const inSegment = segmentCases(w.cases, segment);
+        const interval = pairedRatioInterval(oracleByCase, bestByCase, inSegment);
+        const estimatedInterval = pairedRatioInterval(estimatedByCase, bestByCase, inSegment);
+        const estimatedPoolInterval = pairedRatioInterval(estimatedPoolByCase, bestByCase, inSegment);
         const ratio = (f: Figures) => f.ndcg10 / Math.max(b.ndcg10, 1e-9);
         console.log(
           `   ${segment === "history" ? "readers with history" : "new readers"} (${b.readers})   NDCG@10 HR@10    ÷ best baseline`,
@@ -236,6 +290,12 @@ async function main(): Promise<void> {
         console.log(
           `    ${"  … blind to quality".padEnd(34)} ${f4(blindAtHour[segment].ndcg10)}  ${f4(blindAtHour[segment].hr10)}   ×${ratio(blindAtHour[segment]).toFixed(3)}`,
         );
+        console.log(
+          `    ${"  … estimated quality".padEnd(34)} ${f4(estimatedAtHour[segment].ndcg10)}  ${f4(estimatedAtHour[segment].hr10)}   ×${ratio(estimatedAtHour[segment]).toFixed(3)} (90 % ${estimatedInterval.low.toFixed(3)}–${estimatedInterval.high.toFixed(3)})`,
+        );
+        console.log(
+          `    ${"  … estimated, within the pool".padEnd(34)} ${f4(estimatedPooled[segment].ndcg10)}  ${f4(estimatedPooled[segment].hr10)}   ×${ratio(estimatedPooled[segment]).toFixed(3)} (90 % ${estimatedPoolInterval.low.toFixed(3)}–${estimatedPoolInterval.high.toFixed(3)})`,
+        );
         for (const name of BASELINE_NAMES) {
           const f = (baselines[name] as Populations)[segment];
           console.log(
@@ -250,6 +310,8 @@ async function main(): Promise<void> {
           hour: ratio(atHour[segment]),
           blind: ratio(blindAtHour[segment]),
           pool: ratio(pooled[segment]),
+          estimated: ratio(estimatedAtHour[segment]),
+          estimatedPool: ratio(estimatedPooled[segment]),
         });
       }
     }
@@ -261,6 +323,8 @@ async function main(): Promise<void> {
     ["oracle at the hour's start (what the served world knows)", "hour"],
     ["oracle at the hour's start, blind to quality", "blind"],
     ["oracle at the hour's start within the candidate pool", "pool"],
+    ["oracle at the hour's start, quality estimated from the reads before the hour", "estimated"],
+    ["oracle at the hour's start, quality estimated, within the candidate pool", "estimatedPool"],
   ] as const) {
     console.log(`\n${title}: NDCG@10 ÷ best baseline, per world (${seeds.join(", ")}):`);
     for (const window of ["test", "validacao"])
