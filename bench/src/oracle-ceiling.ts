@@ -55,8 +55,14 @@ interface Case {
   targets: Set<string>;
   cold: boolean;
 }
-type Data = Omit<WorldData, "readers"> & {
+interface UserRead {
+  userId: string;
+  page: string;
+  timestamp: number;
+}
+type Data = Omit<WorldData, "readers" | "events"> & {
   readers: Map<string, { log: { page: string; timestamp: number }[] }>;
+  events: UserRead[];
 };
 interface HiddenWorld extends OracleWorld {
   pages: readonly string[];
@@ -100,7 +106,8 @@ async function main(): Promise<void> {
       "  (reads ~ Poisson(λ·q·E), E = Σ_reads 2^(−age/half-life)/Z, Z = Σ 2^(−age/half-life) over the articles,\n" +
       "  the log-normal prior as a gamma of the same mean and variance; approximations: every read taken as a free\n" +
       "  decayed read — bursts, affine reads and re-reads inflate some counts — and only the articles of the last\n" +
-      "  10 half-lives estimated, from that window's reads); at the hour's start and within the pool.",
+      "  10 half-lives estimated, from that window's reads); at the hour's start and within the pool; and from the\n" +
+      "  reads without each reader's re-reads of a page (the generator draws those from the reader's history).",
   );
   const summary: {
     seed: string;
@@ -112,6 +119,7 @@ async function main(): Promise<void> {
     pool: number;
     estimated: number;
     estimatedPool: number;
+    estimatedFirst: number;
   }[] = [];
 
   for (const seed of seeds) {
@@ -169,6 +177,8 @@ async function main(): Promise<void> {
         cases: testCases,
         visits: windowVisits(data, testCases, split.testCut, split.end),
         readBefore: split.testCut,
+        // The window's portal reads (`windowVisits`' reads, with their readers).
+        windowReads: data.events.filter((e) => e.timestamp >= split.testCut && e.timestamp <= split.end),
       },
       {
         name: "validacao",
@@ -176,6 +186,9 @@ async function main(): Promise<void> {
         cases: vCases,
         visits: validacaoVisits(data, vCases),
         readBefore: Number.POSITIVE_INFINITY,
+        windowReads: [...data.validation].flatMap(([userId, accesses]) =>
+          accesses.map((a) => ({ userId, page: a.page, timestamp: a.timestamp })),
+        ),
       },
     ];
 
@@ -196,23 +209,44 @@ async function main(): Promise<void> {
       const poolLists: string[][] = [];
       const estimatedLists: string[][] = [];
       const estimatedPoolLists: string[][] = [];
-      // The portal reads the served path knows: the world's up to its cut, then the window's visits' reads.
-      const portalReads: TimedArticleRead[] = [];
-      for (const r of [
-        ...(data.events as { page: string; timestamp: number }[]).filter((e) => e.timestamp < w.world.cut),
-        ...(w.visits.reads as { page: string; timestamp: number }[]),
-      ]) {
-        const a = indexOf.get(r.page);
-        if (a !== undefined) portalReads.push({ article: a, timestamp: r.timestamp });
-      }
-      portalReads.sort((x, y) => x.timestamp - y.timestamp);
-      const estimates = qualityEstimates(
-        world.issued,
-        world.params.halfLifeHours,
-        Number(params.qualitySigma),
-        portalReads,
+      const firstReadLists: string[][] = [];
+      // The portal reads the served path knows: the world's up to its cut, then the window's reads; and
+      // those without a reader's re-reads (a later read of a page the same reader read before), which
+      // the generator draws from the reader's history, not by quality.
+      const userReads = [...data.events.filter((e) => e.timestamp < w.world.cut), ...w.windowReads].sort(
+        (x, y) => x.timestamp - y.timestamp,
       );
-      const estimatedWorlds = new Map<number, OracleWorld>();
+      const portalReads: TimedArticleRead[] = [];
+      const firstReads: TimedArticleRead[] = [];
+      const seen = new Set<string>();
+      for (const r of userReads) {
+        const a = indexOf.get(r.page);
+        if (a === undefined) continue;
+        portalReads.push({ article: a, timestamp: r.timestamp });
+        const key = `${r.userId}\u0000${r.page}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        firstReads.push({ article: a, timestamp: r.timestamp });
+      }
+      const estimator = (reads: TimedArticleRead[]) => {
+        const estimates = qualityEstimates(
+          world.issued,
+          world.params.halfLifeHours,
+          Number(params.qualitySigma),
+          reads,
+        );
+        const byHour = new Map<number, OracleWorld>();
+        return (hourStart: number): OracleWorld => {
+          let at = byHour.get(hourStart);
+          if (at === undefined) {
+            at = { ...world, quality: estimates.at(hourStart).quality };
+            byHour.set(hourStart, at);
+          }
+          return at;
+        };
+      };
+      const estimatedAt = estimator(portalReads);
+      const firstReadsAt = estimator(firstReads);
       w.cases.forEach((c, i) => {
         const reader = readers.get(c.userId);
         if (reader === undefined) throw new Error(`no hidden preferences for reader ${c.userId}`);
@@ -241,14 +275,15 @@ async function main(): Promise<void> {
         poolLists.push(oracleTop(known, K, pageOf, pool).map(pageOf));
         // What a learned ranker could know at best: the dynamics, and each article's quality estimated
         // from the portal's reads before the hour.
-        let estimatedWorld = estimatedWorlds.get(hourStart);
-        if (estimatedWorld === undefined) {
-          estimatedWorld = { ...world, quality: estimates.at(hourStart).quality };
-          estimatedWorlds.set(hourStart, estimatedWorld);
-        }
-        const estimated = firstReadProbabilities(estimatedWorld, reader, hourStart, (a) => read.has(a));
+        const estimated = firstReadProbabilities(estimatedAt(hourStart), reader, hourStart, (a) =>
+          read.has(a),
+        );
         estimatedLists.push(oracleTop(estimated, K, pageOf).map(pageOf));
         estimatedPoolLists.push(oracleTop(estimated, K, pageOf, pool).map(pageOf));
+        const fromFirst = firstReadProbabilities(firstReadsAt(hourStart), reader, hourStart, (a) =>
+          read.has(a),
+        );
+        firstReadLists.push(oracleTop(fromFirst, K, pageOf).map(pageOf));
       });
       const oracle: Populations = evaluateLists(w.cases, oracleLists, basis);
       const atHour: Populations = evaluateLists(w.cases, hourLists, basis);
@@ -259,6 +294,8 @@ async function main(): Promise<void> {
       const oracleByCase = ndcgByCase(w.cases, oracleLists);
       const estimatedByCase = ndcgByCase(w.cases, estimatedLists);
       const estimatedPoolByCase = ndcgByCase(w.cases, estimatedPoolLists);
+      const estimatedFirst: Populations = evaluateLists(w.cases, firstReadLists, basis);
+      const estimatedFirstByCase = ndcgByCase(w.cases, firstReadLists);
       console.log(`  ${w.name}: ${w.cases.length} readers`);
       for (const segment of ["history", "cold"] as const) {
         let best: string = BASELINE_NAMES[0];
@@ -274,6 +311,7 @@ async function main(): Promise<void> {
         const interval = pairedRatioInterval(oracleByCase, bestByCase, inSegment);
         const estimatedInterval = pairedRatioInterval(estimatedByCase, bestByCase, inSegment);
         const estimatedPoolInterval = pairedRatioInterval(estimatedPoolByCase, bestByCase, inSegment);
+        const estimatedFirstInterval = pairedRatioInterval(estimatedFirstByCase, bestByCase, inSegment);
         const ratio = (f: Figures) => f.ndcg10 / Math.max(b.ndcg10, 1e-9);
         console.log(
           `   ${segment === "history" ? "readers with history" : "new readers"} (${b.readers})   NDCG@10 HR@10    ÷ best baseline`,
@@ -296,6 +334,9 @@ async function main(): Promise<void> {
         console.log(
           `    ${"  … estimated, within the pool".padEnd(34)} ${f4(estimatedPooled[segment].ndcg10)}  ${f4(estimatedPooled[segment].hr10)}   ×${ratio(estimatedPooled[segment]).toFixed(3)} (90 % ${estimatedPoolInterval.low.toFixed(3)}–${estimatedPoolInterval.high.toFixed(3)})`,
         );
+        console.log(
+          `    ${"  … estimated without re-reads".padEnd(34)} ${f4(estimatedFirst[segment].ndcg10)}  ${f4(estimatedFirst[segment].hr10)}   ×${ratio(estimatedFirst[segment]).toFixed(3)} (90 % ${estimatedFirstInterval.low.toFixed(3)}–${estimatedFirstInterval.high.toFixed(3)})`,
+        );
         for (const name of BASELINE_NAMES) {
           const f = (baselines[name] as Populations)[segment];
           console.log(
@@ -312,6 +353,7 @@ async function main(): Promise<void> {
           pool: ratio(pooled[segment]),
           estimated: ratio(estimatedAtHour[segment]),
           estimatedPool: ratio(estimatedPooled[segment]),
+          estimatedFirst: ratio(estimatedFirst[segment]),
         });
       }
     }
@@ -325,6 +367,7 @@ async function main(): Promise<void> {
     ["oracle at the hour's start within the candidate pool", "pool"],
     ["oracle at the hour's start, quality estimated from the reads before the hour", "estimated"],
     ["oracle at the hour's start, quality estimated, within the candidate pool", "estimatedPool"],
+    ["oracle at the hour's start, quality estimated without the readers' re-reads", "estimatedFirst"],
   ] as const) {
     console.log(`\n${title}: NDCG@10 ÷ best baseline, per world (${seeds.join(", ")}):`);
     for (const window of ["test", "validacao"])
