@@ -9,7 +9,11 @@
  * started before its hour bucket's start: training serves every scorer from the hour's world), and that
  * one restricted to the reader's candidate pool (the decayed-popularity baseline's world at the visit):
  * how much the hour and the pool cap; and the hour's oracle blind to the articles' hidden quality (all 1):
- * what knowing the dynamics without knowing which articles readers like is worth.
+ * what knowing the dynamics without knowing which articles readers like is worth; and the hour's oracle
+ * with each article's quality ESTIMATED from the portal's reads before the hour (src/oracle.ts
+ * `qualityEstimates`: the gamma posterior mean of a Poisson read count, every read taken as a free
+ * decayed read), at the hour's start and within the pool: the ceiling of a ranker that knows the
+ * dynamics and the quality distribution and must learn each article's appeal from its reads.
  *
  *   node --conditions=@gplay/source --import tsx bench/src/oracle-ceiling.ts [--worlds 6] [--seeds a,b] [--users 20000] [--days 7]
  *
@@ -20,7 +24,14 @@
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { candidatePool } from "@gplay/common";
-import { firstReadProbabilities, type OracleReader, type OracleWorld, oracleTop } from "./oracle.js";
+import {
+  firstReadProbabilities,
+  type OracleReader,
+  type OracleWorld,
+  oracleTop,
+  qualityEstimates,
+  type TimedArticleRead,
+} from "./oracle.js";
 import {
   generatedWorld,
   loadRepoModule as load,
@@ -44,8 +55,14 @@ interface Case {
   targets: Set<string>;
   cold: boolean;
 }
-type Data = Omit<WorldData, "readers"> & {
+interface UserRead {
+  userId: string;
+  page: string;
+  timestamp: number;
+}
+type Data = Omit<WorldData, "readers" | "events"> & {
   readers: Map<string, { log: { page: string; timestamp: number }[] }>;
+  events: UserRead[];
 };
 interface HiddenWorld extends OracleWorld {
   pages: readonly string[];
@@ -84,7 +101,13 @@ async function main(): Promise<void> {
       "Same cases, visits, sampling and metrics as the quality bench; baselines tuned and served as training does.\n" +
       "At the hour's start: only the articles and bursts the visit's hour world knows (every scorer is served from it);\n" +
       "… and within the pool: that, ranking only the reader's candidate pool (the decayed-popularity baseline's);\n" +
-      "… blind to quality: that (not the pool), with every article's hidden quality 1.",
+      "… blind to quality: that (not the pool), with every article's hidden quality 1;\n" +
+      "… estimated quality: that, each article's quality its posterior mean given its portal reads before the hour\n" +
+      "  (reads ~ Poisson(λ·q·E), E = Σ_reads 2^(−age/half-life)/Z, Z = Σ 2^(−age/half-life) over the articles,\n" +
+      "  the log-normal prior as a gamma of the same mean and variance; approximations: every read taken as a free\n" +
+      "  decayed read — bursts, affine reads and re-reads inflate some counts — and only the articles of the last\n" +
+      "  10 half-lives estimated, from that window's reads); at the hour's start and within the pool; and from the\n" +
+      "  reads without each reader's re-reads of a page (the generator draws those from the reader's history).",
   );
   const summary: {
     seed: string;
@@ -94,6 +117,9 @@ async function main(): Promise<void> {
     hour: number;
     blind: number;
     pool: number;
+    estimated: number;
+    estimatedPool: number;
+    estimatedFirst: number;
   }[] = [];
 
   for (const seed of seeds) {
@@ -151,6 +177,8 @@ async function main(): Promise<void> {
         cases: testCases,
         visits: windowVisits(data, testCases, split.testCut, split.end),
         readBefore: split.testCut,
+        // The window's portal reads (`windowVisits`' reads, with their readers).
+        windowReads: data.events.filter((e) => e.timestamp >= split.testCut && e.timestamp <= split.end),
       },
       {
         name: "validacao",
@@ -158,6 +186,9 @@ async function main(): Promise<void> {
         cases: vCases,
         visits: validacaoVisits(data, vCases),
         readBefore: Number.POSITIVE_INFINITY,
+        windowReads: [...data.validation].flatMap(([userId, accesses]) =>
+          accesses.map((a) => ({ userId, page: a.page, timestamp: a.timestamp })),
+        ),
       },
     ];
 
@@ -176,6 +207,46 @@ async function main(): Promise<void> {
       const hourLists: string[][] = [];
       const blindLists: string[][] = [];
       const poolLists: string[][] = [];
+      const estimatedLists: string[][] = [];
+      const estimatedPoolLists: string[][] = [];
+      const firstReadLists: string[][] = [];
+      // The portal reads the served path knows: the world's up to its cut, then the window's reads; and
+      // those without a reader's re-reads (a later read of a page the same reader read before), which
+      // the generator draws from the reader's history, not by quality.
+      const userReads = [...data.events.filter((e) => e.timestamp < w.world.cut), ...w.windowReads].sort(
+        (x, y) => x.timestamp - y.timestamp,
+      );
+      const portalReads: TimedArticleRead[] = [];
+      const firstReads: TimedArticleRead[] = [];
+      const seen = new Set<string>();
+      for (const r of userReads) {
+        const a = indexOf.get(r.page);
+        if (a === undefined) continue;
+        portalReads.push({ article: a, timestamp: r.timestamp });
+        const key = `${r.userId}\u0000${r.page}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        firstReads.push({ article: a, timestamp: r.timestamp });
+      }
+      const estimator = (reads: TimedArticleRead[]) => {
+        const estimates = qualityEstimates(
+          world.issued,
+          world.params.halfLifeHours,
+          Number(params.qualitySigma),
+          reads,
+        );
+        const byHour = new Map<number, OracleWorld>();
+        return (hourStart: number): OracleWorld => {
+          let at = byHour.get(hourStart);
+          if (at === undefined) {
+            at = { ...world, quality: estimates.at(hourStart).quality };
+            byHour.set(hourStart, at);
+          }
+          return at;
+        };
+      };
+      const estimatedAt = estimator(portalReads);
+      const firstReadsAt = estimator(firstReads);
       w.cases.forEach((c, i) => {
         const reader = readers.get(c.userId);
         if (reader === undefined) throw new Error(`no hidden preferences for reader ${c.userId}`);
@@ -202,12 +273,29 @@ async function main(): Promise<void> {
           return a === undefined ? [] : [a];
         });
         poolLists.push(oracleTop(known, K, pageOf, pool).map(pageOf));
+        // What a learned ranker could know at best: the dynamics, and each article's quality estimated
+        // from the portal's reads before the hour.
+        const estimated = firstReadProbabilities(estimatedAt(hourStart), reader, hourStart, (a) =>
+          read.has(a),
+        );
+        estimatedLists.push(oracleTop(estimated, K, pageOf).map(pageOf));
+        estimatedPoolLists.push(oracleTop(estimated, K, pageOf, pool).map(pageOf));
+        const fromFirst = firstReadProbabilities(firstReadsAt(hourStart), reader, hourStart, (a) =>
+          read.has(a),
+        );
+        firstReadLists.push(oracleTop(fromFirst, K, pageOf).map(pageOf));
       });
       const oracle: Populations = evaluateLists(w.cases, oracleLists, basis);
       const atHour: Populations = evaluateLists(w.cases, hourLists, basis);
       const blindAtHour: Populations = evaluateLists(w.cases, blindLists, basis);
       const pooled: Populations = evaluateLists(w.cases, poolLists, basis);
+      const estimatedAtHour: Populations = evaluateLists(w.cases, estimatedLists, basis);
+      const estimatedPooled: Populations = evaluateLists(w.cases, estimatedPoolLists, basis);
       const oracleByCase = ndcgByCase(w.cases, oracleLists);
+      const estimatedByCase = ndcgByCase(w.cases, estimatedLists);
+      const estimatedPoolByCase = ndcgByCase(w.cases, estimatedPoolLists);
+      const estimatedFirst: Populations = evaluateLists(w.cases, firstReadLists, basis);
+      const estimatedFirstByCase = ndcgByCase(w.cases, firstReadLists);
       console.log(`  ${w.name}: ${w.cases.length} readers`);
       for (const segment of ["history", "cold"] as const) {
         let best: string = BASELINE_NAMES[0];
@@ -219,7 +307,11 @@ async function main(): Promise<void> {
             best = name;
         const b = (baselines[best] as Populations)[segment];
         const bestByCase = ndcgByCase(w.cases, strategyLists(serving, w.cases, tuned.strategies[best]));
-        const interval = pairedRatioInterval(oracleByCase, bestByCase, segmentCases(w.cases, segment));
+        const inSegment = segmentCases(w.cases, segment);
+        const interval = pairedRatioInterval(oracleByCase, bestByCase, inSegment);
+        const estimatedInterval = pairedRatioInterval(estimatedByCase, bestByCase, inSegment);
+        const estimatedPoolInterval = pairedRatioInterval(estimatedPoolByCase, bestByCase, inSegment);
+        const estimatedFirstInterval = pairedRatioInterval(estimatedFirstByCase, bestByCase, inSegment);
         const ratio = (f: Figures) => f.ndcg10 / Math.max(b.ndcg10, 1e-9);
         console.log(
           `   ${segment === "history" ? "readers with history" : "new readers"} (${b.readers})   NDCG@10 HR@10    ÷ best baseline`,
@@ -236,6 +328,15 @@ async function main(): Promise<void> {
         console.log(
           `    ${"  … blind to quality".padEnd(34)} ${f4(blindAtHour[segment].ndcg10)}  ${f4(blindAtHour[segment].hr10)}   ×${ratio(blindAtHour[segment]).toFixed(3)}`,
         );
+        console.log(
+          `    ${"  … estimated quality".padEnd(34)} ${f4(estimatedAtHour[segment].ndcg10)}  ${f4(estimatedAtHour[segment].hr10)}   ×${ratio(estimatedAtHour[segment]).toFixed(3)} (90 % ${estimatedInterval.low.toFixed(3)}–${estimatedInterval.high.toFixed(3)})`,
+        );
+        console.log(
+          `    ${"  … estimated, within the pool".padEnd(34)} ${f4(estimatedPooled[segment].ndcg10)}  ${f4(estimatedPooled[segment].hr10)}   ×${ratio(estimatedPooled[segment]).toFixed(3)} (90 % ${estimatedPoolInterval.low.toFixed(3)}–${estimatedPoolInterval.high.toFixed(3)})`,
+        );
+        console.log(
+          `    ${"  … estimated without re-reads".padEnd(34)} ${f4(estimatedFirst[segment].ndcg10)}  ${f4(estimatedFirst[segment].hr10)}   ×${ratio(estimatedFirst[segment]).toFixed(3)} (90 % ${estimatedFirstInterval.low.toFixed(3)}–${estimatedFirstInterval.high.toFixed(3)})`,
+        );
         for (const name of BASELINE_NAMES) {
           const f = (baselines[name] as Populations)[segment];
           console.log(
@@ -250,6 +351,9 @@ async function main(): Promise<void> {
           hour: ratio(atHour[segment]),
           blind: ratio(blindAtHour[segment]),
           pool: ratio(pooled[segment]),
+          estimated: ratio(estimatedAtHour[segment]),
+          estimatedPool: ratio(estimatedPooled[segment]),
+          estimatedFirst: ratio(estimatedFirst[segment]),
         });
       }
     }
@@ -261,6 +365,9 @@ async function main(): Promise<void> {
     ["oracle at the hour's start (what the served world knows)", "hour"],
     ["oracle at the hour's start, blind to quality", "blind"],
     ["oracle at the hour's start within the candidate pool", "pool"],
+    ["oracle at the hour's start, quality estimated from the reads before the hour", "estimated"],
+    ["oracle at the hour's start, quality estimated, within the candidate pool", "estimatedPool"],
+    ["oracle at the hour's start, quality estimated without the readers' re-reads", "estimatedFirst"],
   ] as const) {
     console.log(`\n${title}: NDCG@10 ÷ best baseline, per world (${seeds.join(", ")}):`);
     for (const window of ["test", "validacao"])

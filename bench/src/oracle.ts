@@ -149,3 +149,103 @@ export function oracleTop(
   else for (let n = 0; n < among.length; n++) consider(among[n] as number);
   return top;
 }
+
+/** The estimates at `t`: every article's posterior mean quality, its exposure E_a(t) and the fitted λ. */
+export interface QualityEstimate {
+  quality: Float64Array;
+  exposure: Float64Array;
+  lambda: number;
+}
+
+/** A portal read of article `article` at `timestamp` (ms). */
+export interface TimedArticleRead {
+  article: number;
+  timestamp: number;
+}
+
+/**
+ * The articles' quality ESTIMATED from the portal's reads (issue #13: the ceiling of a ranker that knows
+ * the world's dynamics but not the hidden quality). An article's reads before `t` are taken as
+ * Poisson(λ · q_a · E_a(t)), E_a(t) = Σ over the reads r before t of d_a(t_r) / Z(t_r), with
+ * d_a = 2^(−age / half-life) (0 before issue) and Z = Σ_b d_b (every article at the prior mean, so Z
+ * needs no hidden quality); λ = Σ_a n_a / Σ_a m · E_a over the articles weighed; the log-normal prior
+ * (median 1, σ = `qualitySigma`) is approximated by the gamma of the same mean m = e^(σ²/2) and variance
+ * v = (e^(σ²) − 1) e^(σ²), so the posterior mean is (α + n_a) / (β + λ E_a), α = m²/v, β = m/v.
+ * Approximations: every read is treated as a free decayed read (bursts, affine and re-reads inflate
+ * some counts; the trend and region/section pools are not modelled in E), and only the articles issued
+ * in the oracle's window (the last 10 half-lives before `t`) are estimated, from the reads of that
+ * window; every other article keeps the prior mean (exposure 0). Returns `at(t)`: the estimates at `t`.
+ * `reads` must be sorted by time. Pure: no I/O.
+ */
+export function qualityEstimates(
+  issued: ArrayLike<number>,
+  halfLifeHours: number,
+  qualitySigma: number,
+  reads: readonly TimedArticleRead[],
+): { at(t: number): QualityEstimate; prior: { mean: number; alpha: number; beta: number } } {
+  const n = issued.length;
+  const k = Math.LN2 / (halfLifeHours * HOUR_MS);
+  const s2 = qualitySigma * qualitySigma;
+  const mean = Math.exp(s2 / 2);
+  const variance = (Math.exp(s2) - 1) * Math.exp(s2);
+  const alpha = (mean * mean) / variance;
+  const beta = mean / variance;
+  // Z at every read, incrementally: decay the previous sum, add the articles issued since.
+  const z = new Float64Array(reads.length);
+  let sum = 0;
+  let last = Number.NEGATIVE_INFINITY;
+  let next = 0;
+  reads.forEach((r, j) => {
+    if (j > 0) sum *= Math.exp(-k * (r.timestamp - last));
+    while (next < n && (issued[next] as number) <= r.timestamp) {
+      sum += Math.exp(-k * (r.timestamp - (issued[next] as number)));
+      next++;
+    }
+    last = r.timestamp;
+    z[j] = sum;
+  });
+  const firstAtOrAfter = (time: number, lo: number, hi: number) => {
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((reads[mid] as TimedArticleRead).timestamp < time) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const at = (t: number): QualityEstimate => {
+    const quality = new Float64Array(n).fill(mean);
+    const exposure = new Float64Array(n);
+    const from = t - EXACT_HALF_LIVES * halfLifeHours * HOUR_MS;
+    const lo = firstAtOrAfter(from, 0, reads.length);
+    const hi = firstAtOrAfter(t, lo, reads.length);
+    // P[j] = Σ over the window's reads before j of e^(k (t − t_r)) / Z(t_r): relative to t, so the terms
+    // grow with time (at most 2^10) and P(end) − P(τ) (the later, larger terms) loses no precision.
+    const prefix = new Float64Array(hi - lo + 1);
+    const count = new Map<number, number>();
+    for (let j = lo; j < hi; j++) {
+      const r = reads[j] as TimedArticleRead;
+      const zj = z[j] as number;
+      prefix[j - lo + 1] = (prefix[j - lo] as number) + (zj > 0 ? Math.exp(k * (t - r.timestamp)) / zj : 0);
+      count.set(r.article, (count.get(r.article) ?? 0) + 1);
+    }
+    const total = prefix[hi - lo] as number;
+    const estimated: number[] = [];
+    let counted = 0;
+    let weighed = 0;
+    for (let a = 0; a < n; a++) {
+      const tau = issued[a] as number;
+      if (tau >= t) break;
+      if (tau < from) continue;
+      const e = Math.exp(-k * (t - tau)) * (total - (prefix[firstAtOrAfter(tau, lo, hi) - lo] as number));
+      exposure[a] = e;
+      estimated.push(a);
+      counted += count.get(a) ?? 0;
+      weighed += mean * e;
+    }
+    const lambda = weighed > 0 ? counted / weighed : 1 / mean;
+    for (const a of estimated)
+      quality[a] = (alpha + (count.get(a) ?? 0)) / (beta + lambda * (exposure[a] as number));
+    return { quality, exposure, lambda };
+  };
+  return { at, prior: { mean, alpha, beta } };
+}

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "@jest/globals";
-import { firstReadProbabilities, type OracleReader, type OracleWorld, oracleTop } from "../../src/oracle.js";
+import {
+  firstReadProbabilities,
+  type OracleReader,
+  type OracleWorld,
+  oracleTop,
+  qualityEstimates,
+} from "../../src/oracle.js";
 
 const H = 3_600_000;
 const T = 20 * H;
@@ -81,5 +87,52 @@ describe("the oracle's first-read probabilities", () => {
     expect(oracleTop(p, 10, page)).toEqual([1, 2, 0]);
     expect(oracleTop(p, 10, page, [0, 2, 3])).toEqual([2, 0]);
     expect(oracleTop(p, 2, page)).toEqual([1, 2]);
+  });
+});
+
+describe("the oracle's estimated quality", () => {
+  // Half-life 1 h. #0 issued 11 h before 0 (beyond the oracle's 10 half-lives at 3 h), #1 and #2 at 0,
+  // #3 at 2 h, #4 at 3 h (the query time: no read yet). Reads: #1 at 1 h, #1 and #2 at 2 h.
+  // Z(1 h) = 2 × 1/2 + #0's 2^−12; Z(2 h) = 2 × 1/4 + 1 (#3, just issued) + #0's 2^−13.
+  const issued = [-11 * H, 0, 0, 2 * H, 3 * H];
+  const reads = [
+    { article: 1, timestamp: H },
+    { article: 1, timestamp: 2 * H },
+    { article: 2, timestamp: 2 * H },
+  ];
+  const sigma = 1;
+  const m = Math.exp(0.5);
+  const v = (Math.E - 1) * Math.E;
+  const alpha = (m * m) / v;
+  const beta = m / v;
+
+  it("is the gamma posterior mean given each article's reads and exposure, with λ fitted on the window's articles", () => {
+    const estimates = qualityEstimates(issued, 1, sigma, reads);
+    expect(estimates.prior.mean).toBeCloseTo(m, 12);
+    const { quality, exposure, lambda } = estimates.at(3 * H);
+    const z1 = 1 + 2 ** -12;
+    const z2 = 1.5 + 2 ** -13;
+    // E_a = Σ_r d_a(t_r) / Z(t_r): #1 and #2 alike (same age), #3 gets the two reads of its first instant.
+    const e01 = 0.5 / z1 + (2 * 0.25) / z2;
+    const e2 = 2 / z2;
+    close(exposure, [0, e01, e01, e2, 0]);
+    // λ = reads ÷ Σ m·E over the estimated articles (#1…#4).
+    expect(lambda).toBeCloseTo(3 / (m * (2 * e01 + e2)), 12);
+    close(quality, [
+      m,
+      (alpha + 2) / (beta + lambda * e01),
+      (alpha + 1) / (beta + lambda * e01),
+      alpha / (beta + lambda * e2),
+      m,
+    ]);
+    // Same age, more reads: the higher estimate; read-less but exposed: below the prior mean.
+    expect(quality[1]).toBeGreaterThan(quality[2] as number);
+    expect(quality[3]).toBeLessThan(m);
+  });
+
+  it("uses only the reads before the query time: with none, every article keeps the prior mean", () => {
+    const { quality, lambda } = qualityEstimates(issued, 1, sigma, reads).at(H);
+    close(quality, [m, m, m, m, m]);
+    expect(lambda).toBeCloseTo(1 / m, 12);
   });
 });
