@@ -71,6 +71,63 @@ interface HiddenReader extends OracleReader {
   userId: string;
 }
 
+/**
+ * The oracle's variants, in the order each window's table prints them: the key, the row's label, the
+ * summary's title, and whether the row carries a 90 % paired interval against the best baseline.
+ */
+const VARIANTS = [
+  { key: "oracle", label: "oracle", title: "oracle", interval: true },
+  {
+    key: "hour",
+    label: "oracle at the hour's start",
+    title: "oracle at the hour's start (what the served world knows)",
+    interval: false,
+  },
+  {
+    key: "pool",
+    label: "  … and within the pool",
+    title: "oracle at the hour's start within the candidate pool",
+    interval: false,
+  },
+  {
+    key: "blind",
+    label: "  … blind to quality",
+    title: "oracle at the hour's start, blind to quality",
+    interval: false,
+  },
+  {
+    key: "estimated",
+    label: "  … estimated quality",
+    title: "oracle at the hour's start, quality estimated from the reads before the hour",
+    interval: true,
+  },
+  {
+    key: "estimatedPool",
+    label: "  … estimated, within the pool",
+    title: "oracle at the hour's start, quality estimated, within the candidate pool",
+    interval: true,
+  },
+  {
+    key: "estimatedFirst",
+    label: "  … estimated without re-reads",
+    title: "oracle at the hour's start, quality estimated without the readers' re-reads",
+    interval: true,
+  },
+] as const;
+type VariantKey = (typeof VARIANTS)[number]["key"];
+/** The summary's order of the variants. */
+const SUMMARY_ORDER: readonly VariantKey[] = [
+  "oracle",
+  "hour",
+  "blind",
+  "pool",
+  "estimated",
+  "estimatedPool",
+  "estimatedFirst",
+];
+const perVariant = <T>(make: (key: VariantKey) => T) =>
+  Object.fromEntries(VARIANTS.map((v) => [v.key, make(v.key)])) as Record<VariantKey, T>;
+
 const f4 = (v: number) => v.toFixed(4);
 const load1 = () => loadavg()[0]?.toFixed(1) ?? "?";
 
@@ -109,18 +166,8 @@ async function main(): Promise<void> {
       "  10 half-lives estimated, from that window's reads); at the hour's start and within the pool; and from the\n" +
       "  reads without each reader's re-reads of a page (the generator draws those from the reader's history).",
   );
-  const summary: {
-    seed: string;
-    window: string;
-    segment: Segment;
-    oracle: number;
-    hour: number;
-    blind: number;
-    pool: number;
-    estimated: number;
-    estimatedPool: number;
-    estimatedFirst: number;
-  }[] = [];
+  const summary: { seed: string; window: string; segment: Segment; ratios: Record<VariantKey, number> }[] =
+    [];
 
   for (const seed of seeds) {
     const started = performance.now();
@@ -203,13 +250,7 @@ async function main(): Promise<void> {
       const basis = noveltyBasis(w.world);
       const baselines: Record<string, Populations> = evaluateBaselines(serving, w.cases, tuned, basis);
       const poolWorlds = serving.worldsOf(tuned.strategies.popularity);
-      const oracleLists: string[][] = [];
-      const hourLists: string[][] = [];
-      const blindLists: string[][] = [];
-      const poolLists: string[][] = [];
-      const estimatedLists: string[][] = [];
-      const estimatedPoolLists: string[][] = [];
-      const firstReadLists: string[][] = [];
+      const lists = perVariant((): string[][] => []);
       // The portal reads the served path knows: the world's up to its cut, then the window's reads; and
       // those without a reader's re-reads (a later read of a page the same reader read before), which
       // the generator draws from the reader's history, not by quality.
@@ -258,44 +299,35 @@ async function main(): Promise<void> {
           }
         const t = w.visits.first[i] as number;
         const probability = firstReadProbabilities(world, reader, t, (a) => read.has(a));
-        oracleLists.push(oracleTop(probability, K, pageOf).map(pageOf));
+        lists.oracle.push(oracleTop(probability, K, pageOf).map(pageOf));
         // What the served world knows: the articles and bursts of the hour bucket's start (the same
         // order otherwise: shifting t scales every decayed and every burst weight alike).
         const hourStart = Math.floor(t / REBUILD_EVERY_MS) * REBUILD_EVERY_MS;
         const known = firstReadProbabilities(world, reader, hourStart, (a) => read.has(a));
-        hourLists.push(oracleTop(known, K, pageOf).map(pageOf));
+        lists.hour.push(oracleTop(known, K, pageOf).map(pageOf));
         // The same without the articles' hidden quality (every article 1): what is left to a method
         // that knows the dynamics but not which articles readers like.
         const blind = firstReadProbabilities(qualityBlind, reader, hourStart, (a) => read.has(a));
-        blindLists.push(oracleTop(blind, K, pageOf).map(pageOf));
+        lists.blind.push(oracleTop(blind, K, pageOf).map(pageOf));
         const pool = candidatePool(poolWorlds(i), serving.profile(c.userId)).flatMap((e) => {
           const a = indexOf.get(e.page);
           return a === undefined ? [] : [a];
         });
-        poolLists.push(oracleTop(known, K, pageOf, pool).map(pageOf));
+        lists.pool.push(oracleTop(known, K, pageOf, pool).map(pageOf));
         // What a learned ranker could know at best: the dynamics, and each article's quality estimated
         // from the portal's reads before the hour.
         const estimated = firstReadProbabilities(estimatedAt(hourStart), reader, hourStart, (a) =>
           read.has(a),
         );
-        estimatedLists.push(oracleTop(estimated, K, pageOf).map(pageOf));
-        estimatedPoolLists.push(oracleTop(estimated, K, pageOf, pool).map(pageOf));
+        lists.estimated.push(oracleTop(estimated, K, pageOf).map(pageOf));
+        lists.estimatedPool.push(oracleTop(estimated, K, pageOf, pool).map(pageOf));
         const fromFirst = firstReadProbabilities(firstReadsAt(hourStart), reader, hourStart, (a) =>
           read.has(a),
         );
-        firstReadLists.push(oracleTop(fromFirst, K, pageOf).map(pageOf));
+        lists.estimatedFirst.push(oracleTop(fromFirst, K, pageOf).map(pageOf));
       });
-      const oracle: Populations = evaluateLists(w.cases, oracleLists, basis);
-      const atHour: Populations = evaluateLists(w.cases, hourLists, basis);
-      const blindAtHour: Populations = evaluateLists(w.cases, blindLists, basis);
-      const pooled: Populations = evaluateLists(w.cases, poolLists, basis);
-      const estimatedAtHour: Populations = evaluateLists(w.cases, estimatedLists, basis);
-      const estimatedPooled: Populations = evaluateLists(w.cases, estimatedPoolLists, basis);
-      const oracleByCase = ndcgByCase(w.cases, oracleLists);
-      const estimatedByCase = ndcgByCase(w.cases, estimatedLists);
-      const estimatedPoolByCase = ndcgByCase(w.cases, estimatedPoolLists);
-      const estimatedFirst: Populations = evaluateLists(w.cases, firstReadLists, basis);
-      const estimatedFirstByCase = ndcgByCase(w.cases, firstReadLists);
+      const figures = perVariant((key): Populations => evaluateLists(w.cases, lists[key], basis));
+      const byCase = perVariant((key) => ndcgByCase(w.cases, lists[key]));
       console.log(`  ${w.name}: ${w.cases.length} readers`);
       for (const segment of ["history", "cold"] as const) {
         let best: string = BASELINE_NAMES[0];
@@ -308,35 +340,21 @@ async function main(): Promise<void> {
         const b = (baselines[best] as Populations)[segment];
         const bestByCase = ndcgByCase(w.cases, strategyLists(serving, w.cases, tuned.strategies[best]));
         const inSegment = segmentCases(w.cases, segment);
-        const interval = pairedRatioInterval(oracleByCase, bestByCase, inSegment);
-        const estimatedInterval = pairedRatioInterval(estimatedByCase, bestByCase, inSegment);
-        const estimatedPoolInterval = pairedRatioInterval(estimatedPoolByCase, bestByCase, inSegment);
-        const estimatedFirstInterval = pairedRatioInterval(estimatedFirstByCase, bestByCase, inSegment);
         const ratio = (f: Figures) => f.ndcg10 / Math.max(b.ndcg10, 1e-9);
         console.log(
           `   ${segment === "history" ? "readers with history" : "new readers"} (${b.readers})   NDCG@10 HR@10    ÷ best baseline`,
         );
-        console.log(
-          `    ${"oracle".padEnd(34)} ${f4(oracle[segment].ndcg10)}  ${f4(oracle[segment].hr10)}   ×${ratio(oracle[segment]).toFixed(3)} (90 % ${interval.low.toFixed(3)}–${interval.high.toFixed(3)})`,
-        );
-        console.log(
-          `    ${"oracle at the hour's start".padEnd(34)} ${f4(atHour[segment].ndcg10)}  ${f4(atHour[segment].hr10)}   ×${ratio(atHour[segment]).toFixed(3)}`,
-        );
-        console.log(
-          `    ${"  … and within the pool".padEnd(34)} ${f4(pooled[segment].ndcg10)}  ${f4(pooled[segment].hr10)}   ×${ratio(pooled[segment]).toFixed(3)}`,
-        );
-        console.log(
-          `    ${"  … blind to quality".padEnd(34)} ${f4(blindAtHour[segment].ndcg10)}  ${f4(blindAtHour[segment].hr10)}   ×${ratio(blindAtHour[segment]).toFixed(3)}`,
-        );
-        console.log(
-          `    ${"  … estimated quality".padEnd(34)} ${f4(estimatedAtHour[segment].ndcg10)}  ${f4(estimatedAtHour[segment].hr10)}   ×${ratio(estimatedAtHour[segment]).toFixed(3)} (90 % ${estimatedInterval.low.toFixed(3)}–${estimatedInterval.high.toFixed(3)})`,
-        );
-        console.log(
-          `    ${"  … estimated, within the pool".padEnd(34)} ${f4(estimatedPooled[segment].ndcg10)}  ${f4(estimatedPooled[segment].hr10)}   ×${ratio(estimatedPooled[segment]).toFixed(3)} (90 % ${estimatedPoolInterval.low.toFixed(3)}–${estimatedPoolInterval.high.toFixed(3)})`,
-        );
-        console.log(
-          `    ${"  … estimated without re-reads".padEnd(34)} ${f4(estimatedFirst[segment].ndcg10)}  ${f4(estimatedFirst[segment].hr10)}   ×${ratio(estimatedFirst[segment]).toFixed(3)} (90 % ${estimatedFirstInterval.low.toFixed(3)}–${estimatedFirstInterval.high.toFixed(3)})`,
-        );
+        for (const v of VARIANTS) {
+          const f = figures[v.key][segment];
+          let interval = "";
+          if (v.interval) {
+            const { low, high } = pairedRatioInterval(byCase[v.key], bestByCase, inSegment);
+            interval = ` (90 % ${low.toFixed(3)}–${high.toFixed(3)})`;
+          }
+          console.log(
+            `    ${v.label.padEnd(34)} ${f4(f.ndcg10)}  ${f4(f.hr10)}   ×${ratio(f).toFixed(3)}${interval}`,
+          );
+        }
         for (const name of BASELINE_NAMES) {
           const f = (baselines[name] as Populations)[segment];
           console.log(
@@ -347,34 +365,23 @@ async function main(): Promise<void> {
           seed,
           window: w.name,
           segment,
-          oracle: ratio(oracle[segment]),
-          hour: ratio(atHour[segment]),
-          blind: ratio(blindAtHour[segment]),
-          pool: ratio(pooled[segment]),
-          estimated: ratio(estimatedAtHour[segment]),
-          estimatedPool: ratio(estimatedPooled[segment]),
-          estimatedFirst: ratio(estimatedFirst[segment]),
+          ratios: perVariant((key) => ratio(figures[key][segment])),
         });
       }
     }
     console.log(`  ${((performance.now() - started) / 1000).toFixed(0)} s, load ${load1()}`);
   }
 
-  for (const [title, key] of [
-    ["oracle", "oracle"],
-    ["oracle at the hour's start (what the served world knows)", "hour"],
-    ["oracle at the hour's start, blind to quality", "blind"],
-    ["oracle at the hour's start within the candidate pool", "pool"],
-    ["oracle at the hour's start, quality estimated from the reads before the hour", "estimated"],
-    ["oracle at the hour's start, quality estimated, within the candidate pool", "estimatedPool"],
-    ["oracle at the hour's start, quality estimated without the readers' re-reads", "estimatedFirst"],
-  ] as const) {
+  for (const key of SUMMARY_ORDER) {
+    const { title } = VARIANTS.find((v) => v.key === key) as (typeof VARIANTS)[number];
     console.log(`\n${title}: NDCG@10 ÷ best baseline, per world (${seeds.join(", ")}):`);
     for (const window of ["test", "validacao"])
       for (const segment of ["history", "cold"] as const) {
-        const rs = summary.filter((r) => r.window === window && r.segment === segment);
+        const rs = summary
+          .filter((r) => r.window === window && r.segment === segment)
+          .map((r) => r.ratios[key]);
         console.log(
-          `  ${window.padEnd(9)} ${segment.padEnd(7)} ${rs.map((r) => r[key].toFixed(3)).join("  ")}   min ${Math.min(...rs.map((r) => r[key])).toFixed(3)}`,
+          `  ${window.padEnd(9)} ${segment.padEnd(7)} ${rs.map((r) => r.toFixed(3)).join("  ")}   min ${Math.min(...rs).toFixed(3)}`,
         );
       }
   }
