@@ -132,8 +132,14 @@ const f4 = (v: number) => v.toFixed(4);
 const load1 = () => loadavg()[0]?.toFixed(1) ?? "?";
 
 async function main(): Promise<void> {
-  const { DEFAULT_TRAIN_CONFIG, tuneOnValidationWindow, vocabularies } =
-    await load("training/src/app/train.ts");
+  const {
+    DEFAULT_TRAIN_CONFIG,
+    snapshotWorld,
+    testWindow,
+    tuneOnValidationWindow,
+    validacaoCases,
+    vocabularies,
+  } = await load("training/src/app/train.ts");
   const { BASELINE_NAMES, evaluateBaselines, noveltyBasis, strategyLists } = await load(
     "training/src/domain/baselines.ts",
   );
@@ -143,9 +149,7 @@ async function main(): Promise<void> {
   const { liveServing, REBUILD_EVERY_MS, validacaoVisits, windowVisits } = await load(
     "training/src/domain/served-window.ts",
   );
-  const { timeSplit, validationCases, windowCases } = await load("training/src/domain/split.ts");
-  const { DEFAULT_COVISITATION } = await load("training/src/domain/structures.ts");
-  const { buildWorld } = await load("training/src/domain/world.ts");
+  const { timeSplit } = await load("training/src/domain/split.ts");
   const { vocabularyIndex } = await import("@gplay/common");
   const config = DEFAULT_TRAIN_CONFIG;
 
@@ -195,28 +199,17 @@ async function main(): Promise<void> {
     const vIndex = vocabularyIndex(vocabularies(data, split.validCut));
     const tuned = tuneOnValidationWindow(data, split, vIndex, config);
     const candidates = { ...config.candidates, popularityHalfLifeHours: tuned.halfLifeHours };
-    const times = { popularity: tuned.servingPopularity };
-    const testWorld = buildWorld(
+    // The windows' worlds and readers as `trainAndEvaluate` makes them (training's own functions).
+    const { world: testWorld, cases: testCases }: { world: unknown; cases: Case[] } = testWindow(
       data,
-      split.testCut,
+      split,
       vIndex,
       candidates,
-      DEFAULT_COVISITATION,
-      undefined,
-      times,
+      tuned.servingPopularity,
+      config,
     );
-    const fullWorld = buildWorld(data, data.asOf + 1, vIndex, candidates, DEFAULT_COVISITATION, undefined, {
-      ...times,
-      asOf: data.asOf,
-    });
-    const testCases: Case[] = windowCases(
-      data,
-      split.testCut,
-      split.end,
-      config.maxEvalReaders,
-      config.seed + 1,
-    );
-    const vCases: Case[] = validationCases(data, config.maxEvalReaders, config.seed + 2);
+    const fullWorld = snapshotWorld(data, vIndex, candidates, tuned.servingPopularity);
+    const vCases: Case[] = validacaoCases(data, config);
     const windows = [
       {
         name: "test",

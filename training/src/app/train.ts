@@ -48,6 +48,7 @@ import { liveServing, type ServedAt, validacaoVisits, windowVisits } from "../do
 import { pickShrinkage, SHRINKAGE_GRID, type ShrinkageChoice } from "../domain/shrinkage.js";
 import {
   DEFAULT_SPLIT,
+  type EvalCase,
   type SplitOptions,
   type TimeSplit,
   timeSplit,
@@ -55,7 +56,7 @@ import {
   windowCases,
 } from "../domain/split.js";
 import { DEFAULT_COVISITATION } from "../domain/structures.js";
-import { buildWorld, type CandidateOptions, DEFAULT_CANDIDATES } from "../domain/world.js";
+import { buildWorld, type CandidateOptions, DEFAULT_CANDIDATES, type World } from "../domain/world.js";
 import { forwardPassOf } from "../model/forward-pass-of.js";
 import { buildRecommender, priorShrinkage } from "../model/recommender.js";
 import type { Tf, TfBackendName } from "../tf/backend.js";
@@ -240,6 +241,47 @@ export function tuneOnValidationWindow(
   );
 }
 
+/**
+ * The test window as training evaluates it: the world of its cut (features from before it, the
+ * serving popularity) and its sampled cases. The oracle bench (bench/src/oracle-ceiling.ts) scores the same.
+ */
+export function testWindow(
+  data: TrainingData,
+  split: TimeSplit,
+  vIndex: VocabularyIndex,
+  candidates: CandidateOptions,
+  popularity: TunedBaselines["servingPopularity"],
+  config: Pick<TrainConfig, "maxEvalReaders" | "seed">,
+): { world: World; cases: EvalCase[] } {
+  return {
+    world: buildWorld(data, split.testCut, vIndex, candidates, DEFAULT_COVISITATION, undefined, {
+      popularity,
+    }),
+    cases: windowCases(data, split.testCut, split.end, config.maxEvalReaders, config.seed + 1),
+  };
+}
+
+/** The world as of the snapshot's `asOf` (every interaction): the bundle's, which serves validacao. */
+export function snapshotWorld(
+  data: TrainingData,
+  vIndex: VocabularyIndex,
+  candidates: CandidateOptions,
+  popularity: TunedBaselines["servingPopularity"],
+): World {
+  return buildWorld(data, data.asOf + 1, vIndex, candidates, DEFAULT_COVISITATION, undefined, {
+    asOf: data.asOf,
+    popularity,
+  });
+}
+
+/** The validacao readers training evaluates (sampled as the test window's, with their own seed). */
+export function validacaoCases(
+  data: TrainingData,
+  config: Pick<TrainConfig, "maxEvalReaders" | "seed">,
+): EvalCase[] {
+  return validationCases(data, config.maxEvalReaders, config.seed + 2);
+}
+
 /** Trains and evaluates on `data`; with a tracker and registry, logs, registers and gates. */
 export async function trainAndEvaluate(
   deps: TrainDeps,
@@ -325,10 +367,14 @@ export async function trainAndEvaluate(
 
   // Test window: features from before testCut only; lists from common's recommendation path, scored
   // by the trained network through common's forward pass (what the api runs).
-  const testWorld = buildWorld(data, split.testCut, vIndex, candidates, DEFAULT_COVISITATION, undefined, {
+  const { world: testWorld, cases: testCases } = testWindow(
+    data,
+    split,
+    vIndex,
+    candidates,
     popularity,
-  });
-  const testCases = windowCases(data, split.testCut, split.end, config.maxEvalReaders, config.seed + 1);
+    config,
+  );
   const basis = noveltyBasis(testWorld);
   // Every scorer (each shrinkage trial, every baseline, the champion) serves each reader at the first
   // access in the window from the world the api would serve then: the window's start advanced with the
@@ -367,10 +413,7 @@ export async function trainAndEvaluate(
   const work = await mkdtemp(path.join(tmpdir(), "gplay-train-"));
   try {
     // The bundle: the world as of the snapshot's asOf (every interaction), the trained weights.
-    const fullWorld = buildWorld(data, data.asOf + 1, vIndex, candidates, DEFAULT_COVISITATION, undefined, {
-      asOf: data.asOf,
-      popularity,
-    });
+    const fullWorld = snapshotWorld(data, vIndex, candidates, popularity);
     const params = trainingParams(config, candidates, tuned, deps.backend, snapshot);
     const bundleDir = path.join(work, "bundle");
     const manifest: BundleManifest = bundleManifestSchema.parse({
@@ -410,7 +453,7 @@ export async function trainAndEvaluate(
     // bundle as written (its tables advanced with the validacao reads before that hour, its network as
     // the api loads them) and the baselines' bundles likewise.
     const t3 = performance.now();
-    const vCases = validationCases(data, config.maxEvalReaders, config.seed + 2);
+    const vCases = validacaoCases(data, config);
     const served = await readBundleDirectory(bundleDir, manifest);
     const vServing = liveServing(fullWorld, validacaoVisits(data, vCases), { model: served });
     const vServed = servedLists(vServing.worldsOf(), vServing.profile, vCases, scorerOf(served));
