@@ -1,12 +1,9 @@
 import { createHash } from "node:crypto";
 import {
   AppError,
-  decodeProcessedParquet,
   ERASURE_REWRITE_METADATA,
   ERASURE_STORES,
   type ErasureStore,
-  encodeProcessedParquet,
-  type InteractionRecord,
   type LakeBuckets,
   MLFLOW_ARTIFACTS_PREFIX,
   PROCESSED_PREFIX,
@@ -24,7 +21,7 @@ import {
 import type { RewrittenPartition } from "./build-snapshot.js";
 import { forEachConcurrently } from "./concurrency.js";
 import type { ObjectVersion, ReaderTables, VersionedObjectStore } from "./erasure-ports.js";
-import { readColumns } from "./parquet-columns.js";
+import { filterPartitionRows, readColumns } from "./parquet-columns.js";
 import type { ReaderIndex } from "./reader-index.js";
 
 /** The lake's stores an erasure reads object by object. */
@@ -243,12 +240,15 @@ export async function rewriteObject(
     case "interactions":
     case "validation":
     case "impressions": {
-      const rows: readonly { userId?: string }[] = await decodeProcessedParquet(hit.store, bytes);
-      // An impression row without a reader (an anonymous list) names no one.
-      const kept = rows.filter((r) => r.userId === undefined || !erased.has(r.userId));
+      // Filtered column by column (no row objects): the kept rows' bytes as a decode, filter and
+      // encode of the rows would give them.
       const source = /\/source=([^/]+)\//.exec(version.key)?.[1] ?? "";
-      const encoded = encodeProcessedParquet(hit.store, kept as never[], { "gplay.sourceId": source });
-      scrubbed = { bytes: encoded, removed: rows.length - kept.length };
+      const filtered = await filterPartitionRows(hit.store, bytes, (id) => erased.has(id), {
+        "gplay.sourceId": source,
+      });
+      const encoded = filtered.bytes;
+      const { userId = [], page = [], timestamp = [] } = filtered.dropped;
+      scrubbed = { bytes: encoded, removed: userId.length };
       contentType = "application/vnd.apache.parquet";
       // What the snapshot after the erasure subtracts (it reads no partition when it can).
       partition = {
@@ -257,10 +257,14 @@ export async function rewriteObject(
         before: version.etag,
         bytes: encoded.byteLength,
         sha256: createHash("sha256").update(encoded).digest("hex"),
-        rows: kept.length,
+        rows: filtered.rows,
         removed:
           hit.store === "interactions"
-            ? (rows as readonly InteractionRecord[]).filter((r) => erased.has(r.userId))
+            ? userId.map((id, i) => ({
+                userId: id as string,
+                page: page[i] as string,
+                timestamp: Number(timestamp[i]),
+              }))
             : [],
       };
       break;
