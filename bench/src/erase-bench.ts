@@ -6,7 +6,7 @@
  * decoded), through the engine's own S3 adapter.
  *
  *   pnpm --filter @gplay/bench bench:erase -- --scale 0.1|1 [--batch 1000] [--repeats 3] [--cpu-prof DIR]
- *     [--engine REF] [--dynamo emulator|stand-in] [--memory-log DIR] [--node-options "…"]
+ *     [--engine REF] [--baseline REF] [--dynamo emulator|stand-in] [--memory-log DIR] [--node-options "…"]
  *
  * Each of the `--repeats` rounds is a plain pass, a read+rewrite pass (every version read and written
  * back once, to a scratch prefix), the erasure of one of the heaviest readers, of a typical reader
@@ -17,7 +17,10 @@
  * front and printed as multiples of the lake's bytes (what the plain pass of its round read): how many
  * times the erasure reads and writes the lake, a figure that holds on S3 too, beside its wall time on
  * the emulator. `--engine REF` runs the engine (ingestion and erasure) from the sources of a git ref
- * (baseline-tree.ts), for a before/after in the same conditions.
+ * (baseline-tree.ts), for a before/after in the same conditions. `--baseline REF` also erases, each
+ * round, a second batch (disjoint from every other) with the erasure of REF's sources, on the same lake
+ * right after (odd rounds) or before (even rounds) this engine's batch, and prints the two side by side
+ * with their ratios: a before/after of the erasure in one run, on one ingested lake.
  * The lake is ingested without its snapshot (`cli ingest --no-snapshot`), then the full snapshot step
  * (`cli snapshot`) is timed on its own, with its peak RSS. `--dynamo stand-in` answers DynamoDB's data
  * plane from dynamo-standin.ts inside the keep-alive front (the emulator writes ~300 items/s: a
@@ -152,6 +155,8 @@ async function main(): Promise<void> {
       "cpu-prof": { type: "string" },
       // The engine's sources from this git ref (a before/after in the same conditions); default: this tree.
       engine: { type: "string" },
+      // A second engine's erasure (a git ref's sources), run on a disjoint batch each round beside this one.
+      baseline: { type: "string" },
       // "stand-in": DynamoDB's data plane answered at once by dynamo-standin.ts (see the file comment).
       dynamo: { type: "string", default: "emulator" },
       // A directory: the ingest's and the snapshot's memory logged there (memory-probe.ts) and summed up.
@@ -176,6 +181,7 @@ async function main(): Promise<void> {
   ) as S3Module;
   const engineTree = values.engine === undefined ? undefined : baselineTree(ROOT, values.engine);
   const engineCwd = engineTree?.dir ?? ROOT;
+  const baseTree = values.baseline === undefined ? undefined : baselineTree(ROOT, values.baseline);
   const dir = await ensureData(scale);
   const files = await csvFiles(dir);
   const { endpoints } = await scripts.ensureLocalStack();
@@ -215,6 +221,8 @@ async function main(): Promise<void> {
       `scale ${scale}: ingesting ${files.length} files (load ${loadavg()[0]?.toFixed(1)}; DynamoDB: ${standIn === undefined ? "the emulator" : "the stand-in, dynamo-standin.ts"}) …`,
     );
     if (engineTree !== undefined) console.log(`engine: the sources of ${engineTree.commit} (${engineCwd})`);
+    if (baseTree !== undefined)
+      console.log(`baseline erasure: the sources of ${baseTree.commit} (${baseTree.dir})`);
     // The child's node arguments, with the memory probe preloaded after tsx when asked.
     const probed = (log: string | undefined) =>
       log === undefined ? node : [...node.slice(0, 3), ...PROBE, ...node.slice(3)];
@@ -290,10 +298,12 @@ async function main(): Promise<void> {
     const middle = Math.floor(reads.length / 2);
     const typical = reads.slice(middle, middle + repeats);
     const rest = [...reads.slice(repeats, middle), ...reads.slice(middle + repeats)];
-    const stride = Math.max(1, Math.floor(rest.length / (batch * repeats)));
+    // With a baseline, each round erases two batches: groups `r` and `repeats + r`.
+    const groups = baseTree === undefined ? repeats : 2 * repeats;
+    const stride = Math.max(1, Math.floor(rest.length / (batch * groups)));
     const spread = rest.filter((_, i) => i % stride === 0);
-    const batches = Array.from({ length: repeats }, (_, r) =>
-      spread.filter((_, i) => i % repeats === r).slice(0, batch),
+    const batches = Array.from({ length: groups }, (_, r) =>
+      spread.filter((_, i) => i % groups === r).slice(0, batch),
     );
     // Info logs for the erase runs: their `erasure-finished` line holds the seconds per phase.
     const eraseEnv = { ...engineEnv, LOG_LEVEL: "info", GPLAY_AWS_ENDPOINT: front.url };
@@ -316,17 +326,25 @@ async function main(): Promise<void> {
       const { mode, fallback, lists, unchanged } = JSON.parse(line);
       return `${mode}${fallback === undefined ? "" : ` (${fallback})`}, ${lists - unchanged} of ${lists} lists written`;
     };
-    const cpuProf =
-      values["cpu-prof"] === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"]];
-    const measureErase = async (args: string[], lakeBytes: number, label: string): Promise<Run> => {
+    const cpuProfIn = (sub?: string) =>
+      values["cpu-prof"] === undefined
+        ? []
+        : ["--cpu-prof", "--cpu-prof-dir", path.join(values["cpu-prof"], sub ?? "")];
+    const measureErase = async (
+      args: string[],
+      lakeBytes: number,
+      label: string,
+      cwd: string = engineCwd,
+    ): Promise<Run> => {
       meter.take();
       s3Meter.take();
       const log = memoryLog && path.join(memoryLog, `erase-${label}.jsonl`);
       const run = await runMeasured(
-        [...cpuProf, ...probed(log), "erase", ...args],
+        // The baseline's CPU profiles go to a subdirectory.
+        [...cpuProfIn(cwd === engineCwd ? undefined : "baseline"), ...probed(log), "erase", ...args],
         { ...eraseEnv, ...(log === undefined ? {} : { GPLAY_BENCH_MEMORY_LOG: log }) },
         Number.POSITIVE_INFINITY,
-        engineCwd,
+        cwd,
       ).finally(() => reportMemory(`erase (${label})`, log));
       if (run.code !== 0) throw new Error(`erase failed: ${run.stderr.slice(-2000)}`);
       const measured: Run = {
@@ -341,7 +359,7 @@ async function main(): Promise<void> {
       const proof = finished === undefined ? "none" : JSON.stringify(JSON.parse(finished).verification);
       // Each run's figures as it ends (a long run stopped early keeps what it measured).
       console.log(
-        `  erase ${args[0] === "--ids" ? "1 reader" : "a batch"}: ${fmt(run.seconds, 1)} s, CPU ${fmt(run.cpuSeconds, 1)} s, peak ${fmt(run.peakRssMb)} MB; phases ${JSON.stringify(measured.phases)}; snapshot ${measured.snapshot}; proof ${proof}; DynamoDB ${dynamoText([measured])}; S3 ${s3Text([measured])} (load ${loadavg()[0]?.toFixed(1)})`,
+        `  erase ${args[0] === "--ids" ? "1 reader" : "a batch"}${cwd === engineCwd ? "" : " (baseline)"}: ${fmt(run.seconds, 1)} s, CPU ${fmt(run.cpuSeconds, 1)} s, peak ${fmt(run.peakRssMb)} MB; phases ${JSON.stringify(measured.phases)}; snapshot ${measured.snapshot}; proof ${proof}; DynamoDB ${dynamoText([measured])}; S3 ${s3Text([measured])} (load ${loadavg()[0]?.toFixed(1)})`,
       );
       return measured;
     };
@@ -350,6 +368,7 @@ async function main(): Promise<void> {
     const ones: Run[] = [];
     const typicals: Run[] = [];
     const manys: Run[] = [];
+    const baseManys: Run[] = [];
     // Interleaved, so the machine's load weighs on the three alike.
     for (let r = 0; r < repeats; r++) {
       const plain = await pass();
@@ -364,10 +383,23 @@ async function main(): Promise<void> {
       const [typicalId] = typical[r] as [string, number];
       const usual = await measureErase(["--ids", typicalId], plain.bytes, `typical-${r + 1}`);
       typicals.push(usual);
-      const idsFile = path.join(tmpdir(), `${prefix}-ids-${r}.txt`);
-      await writeFile(idsFile, (batches[r] ?? []).map(([id]) => id).join("\n"));
-      const many = await measureErase(["--ids-file", idsFile], plain.bytes, `batch-${r + 1}`);
+      const idsFile = async (group: number) => {
+        const file = path.join(tmpdir(), `${prefix}-ids-${group}.txt`);
+        await writeFile(file, (batches[group] ?? []).map(([id]) => id).join("\n"));
+        return file;
+      };
+      const baseBatch = async () => {
+        if (baseTree === undefined) return;
+        const file = await idsFile(repeats + r);
+        baseManys.push(
+          await measureErase(["--ids-file", file], plain.bytes, `baseline-batch-${r + 1}`, baseTree.dir),
+        );
+      };
+      // Alternated, so neither engine always meets the lake a batch smaller.
+      if (r % 2 === 1) await baseBatch();
+      const many = await measureErase(["--ids-file", await idsFile(r)], plain.bytes, `batch-${r + 1}`);
       manys.push(many);
+      if (r % 2 === 0) await baseBatch();
       console.log(
         `run ${r + 1}/${repeats}: pass ${fmt(passes[r]?.seconds ?? 0, 1)} s, read+rewrite pass ${fmt(rewritePasses[r] ?? 0, 1)} s, 1 reader ${fmt(one.seconds, 1)} s, typical reader ${fmt(usual.seconds, 1)} s, batch ${fmt(many.seconds, 1)} s`,
       );
@@ -405,6 +437,16 @@ async function main(): Promise<void> {
         line(`erase 1 reader (${heaviest.map(([, n]) => fmt(n)).join(" / ")} reads):`, ones),
         line(`erase 1 typical reader (${typical.map(([, n]) => fmt(n)).join(" / ")} reads):`, typicals),
         line(`erase ${fmt(batches[0]?.length ?? 0)} readers in one run:`, manys),
+        ...(baseTree === undefined
+          ? []
+          : [
+              line(
+                `erase ${fmt(batches[repeats]?.length ?? 0)} readers, baseline ${baseTree.commit.slice(0, 7)}:`,
+                baseManys,
+              ),
+              `batch, this engine / baseline: time ${fmt(median(manys.map((r) => r.seconds)) / median(baseManys.map((r) => r.seconds)), 2)}, CPU ${fmt(median(manys.map((r) => r.cpuSeconds)) / median(baseManys.map((r) => r.cpuSeconds)), 2)}`,
+              `phases (baseline batch): ${phases(baseManys)}`,
+            ]),
         `phases (1 reader): ${phases(ones)}`,
         `phases (typical):  ${phases(typicals)}`,
         `phases (batch):    ${phases(manys)}`,

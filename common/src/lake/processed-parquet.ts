@@ -101,34 +101,41 @@ const COLUMNS: {
   ],
 };
 
-function column(kind: ColumnKind, values: unknown[]) {
+function column(kind: ColumnKind, values: ArrayLike<unknown>) {
   switch (kind) {
     case "INT64":
-      return BigInt64Array.from(values as number[], (v) => BigInt(v));
+      // Decoded INT64 columns arrive as bigints, records hold numbers: both encode the same.
+      return values instanceof BigInt64Array
+        ? values
+        : BigInt64Array.from(values as ArrayLike<number | bigint>, (v) => BigInt(v));
     case "INT32":
-      return Int32Array.from(values as number[]);
+      return Int32Array.from(values as ArrayLike<number>);
     case "DOUBLE":
-      return Float64Array.from(values as number[]);
+      return Float64Array.from(values as ArrayLike<number>);
     case "STRING":
-      return values as string[];
+      return Array.isArray(values) ? (values as string[]) : Array.from(values as ArrayLike<string>);
   }
 }
 
-/** Encodes one partition. An empty partition is valid (schema only). */
-export function encodeProcessedParquet<D extends ProcessedDataset>(
-  dataset: D,
-  rows: readonly ProcessedRecords[D][],
+/** The column names of a dataset's partitions, in their order in the file. */
+export function processedColumnNames(dataset: ProcessedDataset): string[] {
+  return COLUMNS[dataset].map(([name]) => name);
+}
+
+/**
+ * Encodes one partition from its columns (every column of the dataset, of equal length; INT64 as
+ * numbers or bigints): the same bytes as `encodeProcessedParquet` of the same rows, with no row object.
+ */
+export function encodeProcessedColumns(
+  dataset: ProcessedDataset,
+  columns: Readonly<Record<string, ArrayLike<unknown>>>,
   metadata: Record<string, string> = {},
 ): Uint8Array {
-  const columnData = COLUMNS[dataset].map(([name, kind]) => ({
-    name,
-    type: kind,
-    nullable: false,
-    data: column(
-      kind,
-      rows.map((r) => (r as unknown as Record<string, unknown>)[name]),
-    ),
-  }));
+  const columnData = COLUMNS[dataset].map(([name, kind]) => {
+    const values = columns[name];
+    if (values === undefined) throw new Error(`encodeProcessedColumns(${dataset}): no column ${name}`);
+    return { name, type: kind, nullable: false, data: column(kind, values) };
+  });
   const buffer = parquetWriteBuffer({
     columnData,
     rowGroupSize: 100_000,
@@ -139,6 +146,21 @@ export function encodeProcessedParquet<D extends ProcessedDataset>(
     createdBy: "gplay-featstore-engine",
   });
   return new Uint8Array(buffer);
+}
+
+/** Encodes one partition. An empty partition is valid (schema only). */
+export function encodeProcessedParquet<D extends ProcessedDataset>(
+  dataset: D,
+  rows: readonly ProcessedRecords[D][],
+  metadata: Record<string, string> = {},
+): Uint8Array {
+  const columns = Object.fromEntries(
+    COLUMNS[dataset].map(([name]) => [
+      name,
+      rows.map((r) => (r as unknown as Record<string, unknown>)[name]),
+    ]),
+  );
+  return encodeProcessedColumns(dataset, columns, metadata);
 }
 
 /** Decodes one partition back into records (INT64 columns become numbers: epoch ms fit exactly). */

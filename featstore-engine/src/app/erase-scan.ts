@@ -1,12 +1,9 @@
 import { createHash } from "node:crypto";
 import {
   AppError,
-  decodeProcessedParquet,
   ERASURE_REWRITE_METADATA,
   ERASURE_STORES,
   type ErasureStore,
-  encodeProcessedParquet,
-  type InteractionRecord,
   type LakeBuckets,
   MLFLOW_ARTIFACTS_PREFIX,
   PROCESSED_PREFIX,
@@ -24,7 +21,7 @@ import {
 import type { RewrittenPartition } from "./build-snapshot.js";
 import { forEachConcurrently } from "./concurrency.js";
 import type { ObjectVersion, ReaderTables, VersionedObjectStore } from "./erasure-ports.js";
-import { readColumns } from "./parquet-columns.js";
+import { filterPartitionRows, readColumns } from "./parquet-columns.js";
 import type { ReaderIndex } from "./reader-index.js";
 
 /** The lake's stores an erasure reads object by object. */
@@ -75,13 +72,32 @@ export async function readersIn(
   bytes: Uint8Array,
   erased: ErasedReaders,
 ): Promise<string[]> {
+  return (await readObject(store, bytes, erased)).readers;
+}
+
+/**
+ * What the scan learnt of an object version: the erased readers it names (`readersIn`) and, for a
+ * text, the decoded text and where it names them, so its rewrite neither decodes nor scans it again.
+ */
+export interface Reading {
+  readers: string[];
+  text?: { text: string; positions: readonly number[] };
+}
+
+async function readObject(
+  store: ObjectStoreName,
+  bytes: Uint8Array,
+  erased: ErasedReaders,
+): Promise<Reading> {
   if (store === "interactions" || store === "validation" || store === "impressions") {
     const found = new Set<string>();
     for (const id of (await readColumns(bytes, ["userId"])).values.userId ?? [])
       if (typeof id === "string" && !found.has(id) && erased.has(id)) found.add(id);
-    return [...found];
+    return { readers: [...found] };
   }
-  return erased.readersIn(utf8.decode(bytes));
+  const text = utf8.decode(bytes);
+  const { readers, positions } = erased.locate(text);
+  return { readers, text: { text, positions } };
 }
 
 export interface ScanOptions {
@@ -95,9 +111,9 @@ export interface ScanOptions {
   /**
    * Called for each version found holding readers, with its bytes and the readers it names, inside the
    * scan's pool (so the rewrite follows the read, and at most `SCAN_CONCURRENCY` objects, of at most
-   * `SCAN_BYTES_IN_FLIGHT` listed bytes together, are held).
+   * `SCAN_BYTES_IN_FLIGHT` listed bytes together, are held). `reading` is what the scan learnt of it.
    */
-  onHit?: (hit: Hit, bytes: Uint8Array, readers: readonly string[]) => Promise<void>;
+  onHit?: (hit: Hit, bytes: Uint8Array, reading: Reading) => Promise<void>;
 }
 
 export interface Scanned {
@@ -185,13 +201,13 @@ export async function scanStores(
       }
       figures[store].scanned += 1;
       const bytes = await deps.versions.readVersion(bucket, version.key, version.versionId);
-      const readers = await readersIn(store, bytes, erased);
-      if (readers.length === 0) {
+      const reading = await readObject(store, bytes, erased);
+      if (reading.readers.length === 0) {
         clean.add(identity);
         return;
       }
       hits.push(read);
-      await options.onHit?.(read, bytes, readers);
+      await options.onHit?.(read, bytes, reading);
     },
     budget,
   );
@@ -209,7 +225,8 @@ export interface Rewritten {
 }
 
 /**
- * Rewrites (or deletes) one object version that holds erased readers, from the bytes the scan read.
+ * Rewrites (or deletes) one object version that holds erased readers, from the bytes the scan read
+ * (and, for a text, its decoded text and the readers' positions in it, when the scan gives them).
  * The bytes written are checked with the scan's own reading (`readersIn`) before they are sent: a
  * rewrite that would still name a reader fails the run.
  */
@@ -219,6 +236,7 @@ export async function rewriteObject(
   bytes: Uint8Array,
   erased: ErasedReaders,
   requestId: string,
+  scanned?: Reading["text"],
 ): Promise<Rewritten> {
   const { bucket, version } = hit;
   const { versions } = deps;
@@ -236,19 +254,25 @@ export async function rewriteObject(
   let partition: Omit<RewrittenPartition, "etag"> | undefined;
   switch (hit.store) {
     case "raw":
-      scrubbed = scrubCsvOfReaders(utf8.decode(bytes), erased);
+      scrubbed =
+        scanned === undefined
+          ? scrubCsvOfReaders(utf8.decode(bytes), erased)
+          : scrubCsvOfReaders(scanned.text, erased, scanned.positions);
       contentType = "text/csv; charset=utf-8";
       metadata = { [ERASURE_REWRITE_METADATA]: requestId };
       break;
     case "interactions":
     case "validation":
     case "impressions": {
-      const rows: readonly { userId?: string }[] = await decodeProcessedParquet(hit.store, bytes);
-      // An impression row without a reader (an anonymous list) names no one.
-      const kept = rows.filter((r) => r.userId === undefined || !erased.has(r.userId));
+      // Filtered column by column (no row objects): the kept rows' bytes as a decode, filter and
+      // encode of the rows would give them.
       const source = /\/source=([^/]+)\//.exec(version.key)?.[1] ?? "";
-      const encoded = encodeProcessedParquet(hit.store, kept as never[], { "gplay.sourceId": source });
-      scrubbed = { bytes: encoded, removed: rows.length - kept.length };
+      const filtered = await filterPartitionRows(hit.store, bytes, (id) => erased.has(id), {
+        "gplay.sourceId": source,
+      });
+      const encoded = filtered.bytes;
+      const { userId = [], page = [], timestamp = [] } = filtered.dropped;
+      scrubbed = { bytes: encoded, removed: userId.length };
       contentType = "application/vnd.apache.parquet";
       // What the snapshot after the erasure subtracts (it reads no partition when it can).
       partition = {
@@ -257,20 +281,24 @@ export async function rewriteObject(
         before: version.etag,
         bytes: encoded.byteLength,
         sha256: createHash("sha256").update(encoded).digest("hex"),
-        rows: kept.length,
+        rows: filtered.rows,
         removed:
           hit.store === "interactions"
-            ? (rows as readonly InteractionRecord[]).filter((r) => erased.has(r.userId))
+            ? userId.map((id, i) => ({
+                userId: id as string,
+                page: page[i] as string,
+                timestamp: Number(timestamp[i]),
+              }))
             : [],
       };
       break;
     }
     case "quarantine":
-      scrubbed = scrubJsonLines(utf8.decode(bytes), erased);
+      scrubbed = scrubJsonLines(scanned?.text ?? utf8.decode(bytes), erased);
       contentType = "application/x-ndjson";
       break;
     case "mlflow-artifacts":
-      scrubbed = redactReaderIds(utf8.decode(bytes), erased);
+      scrubbed = redactReaderIds(scanned?.text ?? utf8.decode(bytes), erased);
       contentType = "application/octet-stream";
       break;
   }

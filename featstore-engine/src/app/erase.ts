@@ -113,9 +113,9 @@ export async function eraseReaders(deps: EraseDeps, request: EraseRequest): Prom
   const written = new Set<string>();
   const scanned = await scanStores(deps, erased, figures, {
     index,
-    onHit: async (hit, bytes, readers) => {
+    onHit: async (hit, bytes, { readers, text }) => {
       await safeguard.secure(readers);
-      const result = await rewriteObject(deps, hit, bytes, erased, requestId);
+      const result = await rewriteObject(deps, hit, bytes, erased, requestId, text);
       if (result.partition !== undefined) changed.push(result.partition);
       if (result.written !== undefined) written.add(result.written);
       replaced.set(indexedObjectIdentity({ bucket: hit.bucket, ...hit.version }), result.etag);

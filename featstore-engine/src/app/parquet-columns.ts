@@ -1,3 +1,4 @@
+import { encodeProcessedColumns, type ProcessedDataset, processedColumnNames } from "@gplay/common";
 import { parquetRead } from "hyparquet";
 
 /**
@@ -35,4 +36,55 @@ export async function readColumns(
     out.rows = values.length;
   }
   return out;
+}
+
+/** A partition filtered column by column: its bytes, and the values of the rows it dropped. */
+export interface FilteredPartition {
+  bytes: Uint8Array;
+  /** Rows kept. */
+  rows: number;
+  /** The dropped rows' values, per column, in file order (INT64 as bigint). */
+  dropped: Record<string, unknown[]>;
+}
+
+/**
+ * One partition without the rows whose `userId` `drop` picks (a row without a string `userId` is
+ * kept), decoded as columns and encoded again from column slices: no row object is built. Gives the
+ * same bytes as decoding the rows, filtering them and encoding what is kept (`encodeProcessedParquet`),
+ * so the rows kept, their order and the schema are unchanged.
+ */
+export async function filterPartitionRows(
+  dataset: ProcessedDataset,
+  bytes: Uint8Array,
+  drop: (userId: string) => boolean,
+  metadata: Record<string, string> = {},
+): Promise<FilteredPartition> {
+  const names = processedColumnNames(dataset);
+  const { rows, values } = await readColumns(bytes, names);
+  const userId = values.userId ?? [];
+  const keep = new Uint8Array(rows);
+  let kept = 0;
+  for (let i = 0; i < rows; i++) {
+    const id = userId[i];
+    if (typeof id !== "string" || !drop(id)) {
+      keep[i] = 1;
+      kept += 1;
+    }
+  }
+  const columns: Record<string, unknown[]> = {};
+  const dropped: Record<string, unknown[]> = {};
+  for (const name of names) {
+    const all = values[name] ?? [];
+    const out = new Array<unknown>(kept);
+    const gone: unknown[] = [];
+    for (let i = 0, k = 0; i < rows; i++) {
+      if (keep[i] === 1) out[k++] = all[i];
+      else gone.push(all[i]);
+    }
+    columns[name] = out;
+    dropped[name] = gone;
+    // The decoded column is no longer needed: let it go before the next one is sliced.
+    values[name] = undefined;
+  }
+  return { bytes: encodeProcessedColumns(dataset, columns, metadata), rows: kept, dropped };
 }

@@ -127,11 +127,24 @@ export class ErasedReaders {
 
   /** Where the text names an erased reader: the start of each such token, ascending. */
   positions(text: string): number[] {
-    const at: number[] = [];
+    return this.locate(text).positions;
+  }
+
+  /**
+   * One token scan of a text: the erased readers it names (each once, as first met: `readersIn`) and
+   * where (the start of each such token, ascending: `positions`), so a text found holding readers is
+   * cut (`scrubCsvOfReaders`) without being scanned again.
+   */
+  locate(text: string): { readers: string[]; positions: number[] } {
+    const found = new Set<string>();
+    const positions: number[] = [];
     forEachReaderIdToken(text, (start, end) => {
-      if (this.has(text.slice(start, end))) at.push(start);
+      const own = this.#match(text.slice(start, end));
+      if (own === undefined) return;
+      found.add(own);
+      positions.push(start);
     });
-    return at;
+    return { readers: [...found], positions };
   }
 
   /** How many erased readers' ids a text holds (every 64-hex token, in any column). */
@@ -182,10 +195,14 @@ export function scrubCsv(
  * scan finds where the text names one; a text naming none is returned as is (not parsed). Otherwise
  * the records are delimited by the parser's own scan (`csvRecordEnds`: no field is built) up to the
  * last hit, and every record holding such a token is cut out with the blank lines after it; all else
- * keeps its exact bytes. Quoting the parser refuses fails as the parser reports it.
+ * keeps its exact bytes. Quoting the parser refuses fails as the parser reports it. `hits`: where the
+ * text names the readers (`erased.locate(text).positions`), when the caller has scanned it already.
  */
-export function scrubCsvOfReaders(text: string, erased: ErasedReaders): Scrubbed {
-  const hits = erased.positions(text);
+export function scrubCsvOfReaders(
+  text: string,
+  erased: ErasedReaders,
+  hits: readonly number[] = erased.positions(text),
+): Scrubbed {
   if (hits.length === 0) return { text, removed: 0 };
   const out: string[] = [];
   let copied = 0;

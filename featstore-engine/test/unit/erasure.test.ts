@@ -209,6 +209,18 @@ describe("erasure's CSV cut without parsing", () => {
     }
   });
 
+  it("finds readers and positions in one scan as readersIn and positions do, and cuts the same from them", () => {
+    const text = `${header}${row(id(2), 1)}${id(4).toUpperCase()},Logged,"['${id(1)}']","[2]"\n${row(id(1), 3)}${row(id(3), 4)}`;
+    const { readers, positions } = erased().locate(text);
+    expect(readers).toEqual(erased().readersIn(text));
+    expect(readers).toEqual([id(4), id(1)]);
+    expect(positions).toEqual(erased().positions(text));
+    expect(positions).toHaveLength(3);
+    const reference = byParser(text, erased());
+    expect(reference.removed).toBe(2);
+    expect(scrubCsvOfReaders(text, erased(), positions)).toEqual(reference);
+  });
+
   it("leaves a text whose quoting the parser refuses to the parser, which reports it", () => {
     const broken = `${header}${id(1)},Logged,"['a'\n${id(2)},Logged,"['b']","[1]"\n`;
     expect(() => scrubCsvOfReaders(broken, erased())).toThrow(/fix the CSV quoting/);
