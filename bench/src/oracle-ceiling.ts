@@ -72,6 +72,13 @@ interface HiddenReader extends OracleReader {
 }
 
 /**
+ * The live estimate's step: each visit's quality estimate is the one at the last multiple of this many
+ * minutes before it (the reads up to then), as the api's live popularity knows the reads up to the visit.
+ */
+const LIVE_STEP_MINUTES = 5;
+const LIVE_STEP_MS = LIVE_STEP_MINUTES * 60_000;
+
+/**
  * The oracle's variants, in the order each window's table prints them: the key, the row's label, the
  * summary's title, and whether the row carries a 90 % paired interval against the best baseline.
  */
@@ -108,6 +115,18 @@ const VARIANTS = [
     interval: true,
   },
   {
+    key: "estimatedLive",
+    label: "  … estimated up to the visit",
+    title: `oracle at the hour's start, quality estimated from the reads up to ${LIVE_STEP_MINUTES} minutes before the visit`,
+    interval: true,
+  },
+  {
+    key: "estimatedLivePool",
+    label: "  … that, within the pool",
+    title: `oracle at the hour's start, quality estimated up to the visit, within the candidate pool`,
+    interval: true,
+  },
+  {
     key: "estimatedFirst",
     label: "  … estimated without re-reads",
     title: "oracle at the hour's start, quality estimated without the readers' re-reads",
@@ -123,6 +142,8 @@ const SUMMARY_ORDER: readonly VariantKey[] = [
   "pool",
   "estimated",
   "estimatedPool",
+  "estimatedLive",
+  "estimatedLivePool",
   "estimatedFirst",
 ];
 const perVariant = <T>(make: (key: VariantKey) => T) =>
@@ -167,8 +188,9 @@ async function main(): Promise<void> {
       "  (reads ~ Poisson(λ·q·E), E = Σ_reads 2^(−age/half-life)/Z, Z = Σ 2^(−age/half-life) over the articles,\n" +
       "  the log-normal prior as a gamma of the same mean and variance; approximations: every read taken as a free\n" +
       "  decayed read — bursts, affine reads and re-reads inflate some counts — and only the articles of the last\n" +
-      "  10 half-lives estimated, from that window's reads); at the hour's start and within the pool; and from the\n" +
-      "  reads without each reader's re-reads of a page (the generator draws those from the reader's history).",
+      "  10 half-lives estimated, from that window's reads); at the hour's start and within the pool; from the reads\n" +
+      `  up to the visit (to ${LIVE_STEP_MINUTES} minutes), the articles still the hour's, as the served baselines' live popularity\n` +
+      "  knows them; and from the reads without each reader's re-reads of a page (drawn from the reader's history).",
   );
   const summary: { seed: string; window: string; segment: Segment; ratios: Record<VariantKey, number> }[] =
     [];
@@ -269,12 +291,12 @@ async function main(): Promise<void> {
           Number(params.qualitySigma),
           reads,
         );
-        const byHour = new Map<number, OracleWorld>();
-        return (hourStart: number): OracleWorld => {
-          let at = byHour.get(hourStart);
+        const byTime = new Map<number, OracleWorld>();
+        return (time: number): OracleWorld => {
+          let at = byTime.get(time);
           if (at === undefined) {
-            at = { ...world, quality: estimates.at(hourStart).quality };
-            byHour.set(hourStart, at);
+            at = { ...world, quality: estimates.at(time).quality };
+            byTime.set(time, at);
           }
           return at;
         };
@@ -314,6 +336,16 @@ async function main(): Promise<void> {
         );
         lists.estimated.push(oracleTop(estimated, K, pageOf).map(pageOf));
         lists.estimatedPool.push(oracleTop(estimated, K, pageOf, pool).map(pageOf));
+        // The same with the quality estimated from the reads up to the visit (to the live step), as the
+        // api's live popularity and the served baselines know them; the articles still the hour's.
+        const live = firstReadProbabilities(
+          estimatedAt(Math.floor(t / LIVE_STEP_MS) * LIVE_STEP_MS),
+          reader,
+          hourStart,
+          (a) => read.has(a),
+        );
+        lists.estimatedLive.push(oracleTop(live, K, pageOf).map(pageOf));
+        lists.estimatedLivePool.push(oracleTop(live, K, pageOf, pool).map(pageOf));
         const fromFirst = firstReadProbabilities(firstReadsAt(hourStart), reader, hourStart, (a) =>
           read.has(a),
         );

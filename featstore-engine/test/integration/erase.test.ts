@@ -8,6 +8,7 @@ import {
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import {
   API_IMPRESSIONS_PREFIX,
+  coldstartListId,
   decodeProcessedParquet,
   ERASURE_REWRITE_METADATA,
   ERASURE_STORES,
@@ -594,12 +595,14 @@ describe("erasing readers from every store", () => {
       const lists = async () =>
         new Map((await t.scanTable("coldstart")).map((l) => [String(l.listId), JSON.stringify(l.entries)]));
       let written = 0;
+      const writtenIds: string[] = [];
       const reads: string[] = [];
       const counted = () => {
         const deps = t.snapshotDeps();
         const putColdstart = deps.features.putColdstart.bind(deps.features);
         deps.features.putColdstart = (items, onWritten) => {
           written += items.length;
+          for (const i of items) writtenIds.push(String(i.listId));
           return putColdstart(items, onWritten);
         };
         const read = deps.objects.read.bind(deps.objects);
@@ -611,6 +614,7 @@ describe("erasing readers from every store", () => {
       };
       // A full snapshot first: its aggregates are those of the lake as the other tests left it.
       await buildSnapshot(t.snapshotDeps());
+      const before = await lists();
       let incremental: SnapshotResult | undefined;
       const result = await eraseReaders(
         {
@@ -627,8 +631,14 @@ describe("erasing readers from every store", () => {
       expect(incremental).toMatchObject({ status: "built", mode: "erasure" });
       expect(reads.filter((k) => k.endsWith(".parquet"))).toEqual([]);
       const after = await lists();
-      expect(written).toBeGreaterThan(0);
-      expect(written).toBeLessThan(after.size / 2);
+      // Written: the popularity lists (always: they carry the snapshot's id) and exactly the
+      // co-visitation lists whose entries the reader changed; every other co-visitation list is kept.
+      const covisit = coldstartListId.covisit("");
+      const changed = [...after.keys()].filter((id) => before.get(id) !== after.get(id));
+      const writtenCovisit = writtenIds.filter((id) => id.startsWith(covisit));
+      expect(changed.filter((id) => !writtenIds.includes(id))).toEqual([]);
+      expect(writtenCovisit.filter((id) => !changed.includes(id))).toEqual([]);
+      expect(written).toBeLessThan(after.size);
 
       // Forget the note, the latest pointer and the aggregates: the full recompute over the scrubbed
       // lake gives the same snapshot (partitions, totals, as-of, digest) and leaves the same lists.
