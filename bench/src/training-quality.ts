@@ -77,7 +77,7 @@ const { values } = parseArgs({
     /** Where the training examples are built: visits (default) or window-start. */
     "examples-at": { type: "string" },
     "tuning-at": { type: "string" },
-    /** How "recent" is measured: time (the last M minutes, default) or reads (the latest N reads, as before). */
+    /** How "recent" is measured: reads (the latest N reads, the default) or time (the last M minutes). */
     "recent-by": { type: "string" },
     "validation-hours": { type: "string" },
     "test-hours": { type: "string" },

@@ -318,20 +318,27 @@ describe("bundleWorlds with live tables", () => {
     expect(moved.features.popularity(P(1))).toBeCloseTo(3 * 2 ** (-(2 * HOUR + 4) / (6 * HOUR)), 9);
   });
 
+  /** A recent buffer's or window's counts (P(1) one read and more, P(2) its tie-break) and its decayed tie-break. */
+  const RECENT_ENTRIES: [string, number][] = [
+    [P(1), 2.5],
+    [P(2), 0.25],
+  ];
+  const RECENT_DECAYED: [string, number][] = [
+    [P(1), 4],
+    [P(2), 2],
+  ];
+
   it("advances a bundle's serving buffer when the bundle says what it held", () => {
     const buffered = {
       ...bundle,
       manifest: manifest({ params: { serving_popularity: "buffer:2" } }),
       popularity: {
         ...bundle.popularity,
-        entries: [
-          [P(1), 2.5],
-          [P(2), 0.25],
-        ] as [string, number][],
+        entries: RECENT_ENTRIES,
         buffer: {
           reads: 2,
           pages: [P(1), P(1)],
-          decayed: [[P(1), 4] as [string, number], [P(2), 2] as [string, number]],
+          decayed: RECENT_DECAYED,
         },
       },
     };
@@ -379,14 +386,11 @@ describe("bundleWorlds with live tables", () => {
       manifest: manifest({ params: { serving_popularity: "window:60" } }),
       popularity: {
         ...bundle.popularity,
-        entries: [
-          [P(1), 2.5],
-          [P(2), 0.25],
-        ] as [string, number][],
+        entries: RECENT_ENTRIES,
         window: {
           minutes: 60,
           reads: [[P(1), AS_OF - 30 * 60_000] as [string, number], [P(1), AS_OF - 1] as [string, number]],
-          decayed: [[P(1), 4] as [string, number], [P(2), 2] as [string, number]],
+          decayed: RECENT_DECAYED,
         },
       },
     };

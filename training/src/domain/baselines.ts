@@ -4,8 +4,8 @@
  * same candidate pool, exclusions and fill-up as the model, so the gate compares like with like and
  * the winner can be served as a bundle. Their parameters:
  *   popularity                 half-life of the decayed popularity (1 h … 3 days)
- *   recent-buffer              how many minutes of the portal's latest reads make the window (or, with
- *                              `recent: "reads"`, how many of its latest reads make the buffer)
+ *   recent-buffer              how many of the portal's latest reads make the buffer (or, with
+ *                              `recent: "time"`, how many minutes of its latest reads make the window)
  *   section-region-popularity  weight of the reader's section/region shares (popularity: the tuned half-life)
  *   covisitation, coldstart    none (popularity: the tuned half-life)
  * The challenge kit's "most-read" baseline (the reader's own most-read pages) is not among them: the
@@ -230,13 +230,13 @@ export function chooseServingPopularity(
  * at validCut), its lists served as `serving` serves them: as the api serves them (training passes the
  * window's `liveServing`: each reader at the first access, in the hour world of that access) or, by
  * default, at the window's start. The grids and the evidence rule are the same either way. The recent
- * reads are measured in time (`WINDOW_GRID_MINUTES`) unless `recent` is "reads" (`BUFFER_GRID_READS`).
+ * reads are measured in reads (`BUFFER_GRID_READS`) unless `recent` is "time" (`WINDOW_GRID_MINUTES`).
  */
 export function tuneBaselines(
   world: World,
   cases: readonly EvalCase[],
   serving: WindowServing = staticServing(world),
-  recent: RecentMeasure = "time",
+  recent: RecentMeasure = "reads",
 ): TunedBaselines {
   const basis = noveltyBasis(world);
   const grid: Record<string, number> = {};
