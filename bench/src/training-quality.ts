@@ -7,7 +7,8 @@
  *
  *   node --conditions=@gplay/source --import tsx bench/src/training-quality.ts \
  *     [--worlds 6] [--users 20000] [--days 7] [--epochs 8] [--seeds a,b] [--backend wasm|cpu|node]
- *     [--examples-at visits|window-start] [--tuning-at visits|window-start] [--candidates '{"scoped":60}']
+ *     [--examples-at visits|window-start] [--tuning-at visits|window-start] [--recent-by time|reads]
+ *     [--candidates '{"scoped":60}']
  *
  * Prints, per world, the drawn parameters that matter most and, per segment (readers with history,
  * new readers) and window (test = the snapshot's last 48 h, shorter on a short snapshot; validacao = the 2 days after it),
@@ -76,6 +77,8 @@ const { values } = parseArgs({
     /** Where the training examples are built: visits (default) or window-start. */
     "examples-at": { type: "string" },
     "tuning-at": { type: "string" },
+    /** How "recent" is measured: reads (the latest N reads, the default) or time (the last M minutes). */
+    "recent-by": { type: "string" },
     "validation-hours": { type: "string" },
     "test-hours": { type: "string" },
     /** JSON of candidate budgets to change, e.g. '{"scoped":0}': for development only. */
@@ -105,6 +108,10 @@ async function main(): Promise<void> {
   };
   const examplesAt = servedAt("examples-at");
   const tuningAt = servedAt("tuning-at");
+  const { RECENT_MEASURES } = await load("training/src/domain/baselines.ts");
+  const recentBy = values["recent-by"];
+  if (recentBy !== undefined && !RECENT_MEASURES.includes(recentBy))
+    throw new Error(`--recent-by must be one of ${RECENT_MEASURES.join(", ")}, got ${recentBy}`);
   const silent = { info: () => undefined, warn: () => undefined };
   const { tf, backend } = await initTensorflow({ prefer: values.backend, log: silent });
   const seeds = worldSeeds(Number(values.worlds), values.seeds);
@@ -149,6 +156,7 @@ async function main(): Promise<void> {
         ...(values.windows === undefined ? {} : { labelWindows: Number(values.windows) }),
         ...(examplesAt === undefined ? {} : { examplesAt }),
         ...(tuningAt === undefined ? {} : { tuningAt }),
+        ...(recentBy === undefined ? {} : { recentBy }),
         ...(values.candidates === undefined
           ? {}
           : { candidates: { ...DEFAULT_TRAIN_CONFIG.candidates, ...JSON.parse(values.candidates) } }),
@@ -167,8 +175,12 @@ async function main(): Promise<void> {
     });
     const servedName: string = decision.reason === "baseline-best" ? decision.baseline : "model";
     const p = (k: string) => Number(params[k] ?? Number.NaN).toFixed(2);
-    const servingName = (s: { kind: string; reads?: number }) =>
-      s.kind === "buffer" ? `buffer of ${s.reads} reads` : "decayed";
+    const servingName = (s: { kind: string; reads?: number; minutes?: number }) =>
+      s.kind === "buffer"
+        ? `buffer of ${s.reads} reads`
+        : s.kind === "window"
+          ? `window of ${s.minutes} minutes`
+          : "decayed";
     const ratioText = (r: { ratio: number; low: number; high: number }) =>
       `${r.ratio.toFixed(3)} (${r.low.toFixed(3)}–${r.high.toFixed(3)})`;
     console.log(

@@ -8,6 +8,7 @@ import {
 } from "@gplay/common";
 import { mlflowEnvSchema } from "@gplay/mlflow";
 import { z } from "zod";
+import { RECENT_MEASURES } from "./domain/baselines.js";
 import { RANKING_LOSSES } from "./domain/examples.js";
 import { SERVED_AT } from "./domain/served-window.js";
 
@@ -36,6 +37,12 @@ export const trainingEnvSchema = awsEnvSchema.extend(mlflowEnvSchema.shape).exte
    * (each reader at the first access, as the api serves it) or "window-start" (the window's start).
    */
   GPLAY_TRAIN_TUNING_AT: z.enum(SERVED_AT).default("visits"),
+  /**
+   * How the recent-buffer baseline and a recent serving popularity measure "recent": "time" (the reads
+   * of the last M minutes, M tuned; off by default: not better overall on the held-out worlds,
+   * docs/quality.md) or "reads" (the latest N reads, N tuned, as before issue #13's window).
+   */
+  GPLAY_TRAIN_RECENT_BY: z.enum(RECENT_MEASURES).default("reads"),
   /** Early stopping: epochs without a better validation loss before stopping; 0 runs every epoch. */
   GPLAY_TRAIN_PATIENCE: envFields.int(0, 1000).default(2),
   GPLAY_TRAIN_MAX_EVAL_READERS: envFields.int(10, 10_000_000).default(5_000),

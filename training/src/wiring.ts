@@ -45,6 +45,7 @@ export function trainConfigFromEnv(env: TrainingEnv): TrainConfig {
     loss: env.GPLAY_TRAIN_LOSS,
     examplesAt: env.GPLAY_TRAIN_EXAMPLES_AT,
     tuningAt: env.GPLAY_TRAIN_TUNING_AT,
+    recentBy: env.GPLAY_TRAIN_RECENT_BY,
     patience: env.GPLAY_TRAIN_PATIENCE === 0 ? undefined : env.GPLAY_TRAIN_PATIENCE,
     maxEvalReaders: env.GPLAY_TRAIN_MAX_EVAL_READERS,
     onlineLoop: env.GPLAY_ONLINE_LOOP,

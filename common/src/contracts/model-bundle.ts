@@ -139,30 +139,48 @@ export type Normalisation = z.infer<typeof normalisationSchema>;
 /** Half-lives of the popularity features at several time scales (`article_log_pop_*`). */
 export const POPULARITY_SCALES_HOURS = [1, 6, 24] as const;
 
-export const popularityTableSchema = z.object({
-  asOf: z.number().int().nonnegative(),
-  halfLifeHours: z.number().positive(),
-  /** Every article read before asOf, best first: [page, decayed reads]. */
-  entries: z.array(z.tuple([pageSchema, z.number().nonnegative()])),
-  /** The same articles' reads decayed with each of `POPULARITY_SCALES_HOURS`: page → one value per scale. */
-  scales: z
-    .record(pageSchema, z.array(z.number().nonnegative()).length(POPULARITY_SCALES_HOURS.length))
-    .default({}),
-  /**
-   * When a recent-click buffer serves (`entries` are its counts, each page's decayed reads a tie-break
-   * below one read): what advancing it with later reads needs. Absent: `entries` are decayed reads.
-   */
-  buffer: z
-    .object({
-      /** How many of the latest reads make the buffer. */
-      reads: z.number().int().positive(),
-      /** The buffer's pages, oldest read first (at most `reads`). */
-      pages: z.array(pageSchema),
-      /** Every read article's reads decayed with `halfLifeHours` (the tie-break): [page, value]. */
-      decayed: z.array(z.tuple([pageSchema, z.number().nonnegative()])),
-    })
-    .optional(),
-});
+export const popularityTableSchema = z
+  .object({
+    asOf: z.number().int().nonnegative(),
+    halfLifeHours: z.number().positive(),
+    /** Every article read before asOf, best first: [page, decayed reads]. */
+    entries: z.array(z.tuple([pageSchema, z.number().nonnegative()])),
+    /** The same articles' reads decayed with each of `POPULARITY_SCALES_HOURS`: page → one value per scale. */
+    scales: z
+      .record(pageSchema, z.array(z.number().nonnegative()).length(POPULARITY_SCALES_HOURS.length))
+      .default({}),
+    /**
+     * When a recent-click buffer serves (`entries` are its counts, each page's decayed reads a tie-break
+     * below one read): what advancing it with later reads needs. Absent: `entries` are decayed reads.
+     */
+    buffer: z
+      .object({
+        /** How many of the latest reads make the buffer. */
+        reads: z.number().int().positive(),
+        /** The buffer's pages, oldest read first (at most `reads`). */
+        pages: z.array(pageSchema),
+        /** Every read article's reads decayed with `halfLifeHours` (the tie-break): [page, value]. */
+        decayed: z.array(z.tuple([pageSchema, z.number().nonnegative()])),
+      })
+      .optional(),
+    /**
+     * When a recent window serves (`entries` are the counts of the reads of its last `minutes` before
+     * `asOf`, each page's decayed reads a tie-break below one read): what advancing it needs. Bundles
+     * before it carry `buffer` (a count of reads) or neither; never both.
+     */
+    window: z
+      .object({
+        minutes: z.number().positive(),
+        /** The window's reads, oldest first: [page, timestamp (ms)]. */
+        reads: z.array(z.tuple([pageSchema, z.number().int().nonnegative()])),
+        /** Every read article's reads decayed with `halfLifeHours` (the tie-break): [page, value]. */
+        decayed: z.array(z.tuple([pageSchema, z.number().nonnegative()])),
+      })
+      .optional(),
+  })
+  .refine((t) => t.buffer === undefined || t.window === undefined, {
+    message: "a popularity table serves a buffer of reads or a window of minutes, not both",
+  });
 export type PopularityTable = z.infer<typeof popularityTableSchema>;
 
 export const covisitationTableSchema = z.object({
@@ -189,7 +207,7 @@ export type EvaluationFigures = z.infer<typeof evaluationFiguresSchema>;
 export const BASELINE_NAMES = [
   /** Recency-decayed popularity, half-life tuned. */
   "popularity",
-  /** The articles most clicked among the last N reads of the portal (N tuned). */
+  /** The articles most clicked among the portal's reads of the last M minutes (or, in older bundles, its last N reads; tuned). */
   "recent-buffer",
   /** Popularity weighted by the reader's share of reads in the article's section and region (weight tuned). */
   "section-region-popularity",

@@ -80,6 +80,56 @@ export function recentBufferCounts(
   return counts;
 }
 
+const MINUTE_MS = 60_000;
+
+/**
+ * The recent window's test: a read at `timestamp` is in the window of `minutes` ending at `end` when
+ * it is in (end − minutes, end]. The one definition training and the api's live tables use.
+ */
+export function inRecentWindow(timestamp: number, end: number, minutes: number): boolean {
+  return timestamp > end - minutes * MINUTE_MS && timestamp <= end;
+}
+
+/**
+ * The reads of the recent window of `minutes` ending at `end` (`inRecentWindow`), among `reads` before
+ * `cut` (in time order: the first at or after it ends the scan), oldest first.
+ */
+export function recentWindowReads(
+  reads: Iterable<TimedRead>,
+  cut: number,
+  end: number,
+  minutes: number,
+): TimedRead[] {
+  const out: TimedRead[] = [];
+  for (const e of reads) {
+    if (e.timestamp >= cut) break;
+    if (inRecentWindow(e.timestamp, end, minutes)) out.push({ page: e.page, timestamp: e.timestamp });
+  }
+  return out;
+}
+
+/**
+ * The recent window's popularity at `end`: `recentBufferCounts` of the pages of `reads` in the window
+ * (`inRecentWindow`), the decayed reads `tieBreak` below one read.
+ */
+export function recentWindowCounts(
+  reads: Iterable<TimedRead>,
+  end: number,
+  minutes: number,
+  tieBreak: ReadonlyMap<string, number>,
+): Map<string, number> {
+  const pages: string[] = [];
+  for (const r of reads) if (inRecentWindow(r.timestamp, end, minutes)) pages.push(r.page);
+  return recentBufferCounts(pages, tieBreak);
+}
+
+/**
+ * Reads a live recent window holds at most (page and time each, ≈ 100 bytes): about 100 MB. At the
+ * portal's peak traffic a window of hours holds far fewer; past the cap the oldest reads are dropped
+ * first, so the window then covers less than its minutes.
+ */
+export const LIVE_WINDOW_MAX_READS = 1_000_000;
+
 /** The popularity tables of a reference time, as the recommendation world reads them. */
 export interface PopularityTables {
   /** Reference time of the values (the world's `asOf`). */
@@ -102,6 +152,12 @@ export interface LivePopularityBase {
    */
   buffer?: { reads: number; pages: readonly string[]; decayed: ReadonlyMap<string, number> };
   /**
+   * When a recent window serves (`popularity` is then its counts): its length in minutes, its reads
+   * (those in the window ending at `asOf`, oldest first) and every page's reads decayed with
+   * `halfLifeHours`. At most one of `buffer` and `window`.
+   */
+  window?: { minutes: number; reads: readonly TimedRead[]; decayed: ReadonlyMap<string, number> };
+  /**
    * False when `popularity` is neither decayed reads nor an advanceable buffer (a bundle that does not
    * say what its buffer held): it is then kept as it is and only the scales advance.
    */
@@ -122,6 +178,8 @@ export class LivePopularity {
   readonly #scales: Map<string, number[]>;
   /** A serving buffer's latest pages, oldest first (undefined: no buffer). */
   readonly #buffer: LatestItems<string> | undefined;
+  /** A serving window's reads, oldest accepted first (undefined: no window). */
+  readonly #window: { minutes: number; reads: LatestItems<TimedRead> } | undefined;
   /** The decay rate of the base's half-life (per ms). */
   readonly #lambda: number;
   #reference: number;
@@ -131,13 +189,21 @@ export class LivePopularity {
   constructor(
     base: LivePopularityBase,
     private readonly admits: (page: string) => boolean,
+    maxWindowReads: number = LIVE_WINDOW_MAX_READS,
   ) {
     this.#base = base;
     this.#lambdas = POPULARITY_SCALES_HOURS.map(decayRate);
-    this.#decayed = new Map(base.buffer === undefined ? base.popularity : base.buffer.decayed);
+    this.#decayed = new Map(base.buffer?.decayed ?? base.window?.decayed ?? base.popularity);
     this.#lambda = decayRate(base.halfLifeHours);
     this.#buffer =
       base.buffer === undefined ? undefined : new LatestItems(base.buffer.reads, base.buffer.pages);
+    this.#window =
+      base.window === undefined
+        ? undefined
+        : {
+            minutes: base.window.minutes,
+            reads: new LatestItems(maxWindowReads, base.window.reads),
+          };
     this.#scales = new Map([...base.popularityScales].map(([p, v]) => [p, [...v]]));
     this.#reference = base.asOf;
     this.#latest = base.asOf;
@@ -172,6 +238,7 @@ export class LivePopularity {
     if (this.#base.advancePopularity) {
       this.#decayed.set(read.page, (this.#decayed.get(read.page) ?? 0) + Math.exp(-this.#lambda * age));
       this.#buffer?.push(read.page);
+      this.#window?.reads.push({ page: read.page, timestamp: read.timestamp });
     }
     let values = this.#scales.get(read.page);
     if (values === undefined) {
@@ -180,7 +247,10 @@ export class LivePopularity {
     }
     for (let k = 0; k < this.#lambdas.length; k++)
       values[k] = (values[k] as number) + Math.exp(-(this.#lambdas[k] as number) * age);
-    if (read.timestamp > this.#latest) this.#latest = read.timestamp;
+    if (read.timestamp > this.#latest) {
+      this.#latest = read.timestamp;
+      this.#evict();
+    }
     this.#pending += 1;
     return true;
   }
@@ -191,13 +261,26 @@ export class LivePopularity {
     this.#pending = 0;
     let popularity: Map<string, number>;
     if (!this.#base.advancePopularity) popularity = new Map(this.#base.popularity);
-    else if (this.#buffer === undefined) popularity = new Map(this.#decayed);
-    else popularity = recentBufferCounts(this.#buffer.toArray(), this.#decayed);
+    else if (this.#buffer !== undefined)
+      popularity = recentBufferCounts(this.#buffer.toArray(), this.#decayed);
+    else if (this.#window !== undefined)
+      popularity = recentWindowCounts(this.#window.reads, this.#latest, this.#window.minutes, this.#decayed);
+    else popularity = new Map(this.#decayed);
     return {
       asOf: this.#latest,
       popularity,
       popularityScales: new Map([...this.#scales].map(([p, v]) => [p, [...v]])),
     };
+  }
+
+  /**
+   * Drops the window's oldest reads that fell out of it (reads arrive nearly in time order: one that
+   * came late stays until the reads before it go, and `tables()` counts only those in the window).
+   */
+  #evict(): void {
+    const window = this.#window;
+    if (window === undefined) return;
+    window.reads.dropOldestWhile((r) => !inRecentWindow(r.timestamp, this.#latest, window.minutes));
   }
 
   #rebase(to: number): void {
@@ -230,7 +313,7 @@ const REBASE_AFTER_MS = 24 * HOUR_MS;
 export function servesRecentBuffer(manifest: Pick<BundleManifest, "strategy" | "params">): boolean {
   if (manifest.strategy.kind === "baseline") return manifest.strategy.name === "recent-buffer";
   const serving = manifest.params.serving_popularity;
-  return typeof serving === "string" && serving.startsWith("buffer");
+  return typeof serving === "string" && (serving.startsWith("buffer") || serving.startsWith("window"));
 }
 
 /** A bundle's tables ready to advance: reads of pages `admits` accepts, after its reference time. */
@@ -240,7 +323,7 @@ export function bundleLivePopularity(
   },
   admits: (page: string) => boolean,
 ): LivePopularity {
-  const { buffer } = bundle.popularity;
+  const { buffer, window } = bundle.popularity;
   return new LivePopularity(
     {
       asOf: bundle.manifest.asOf,
@@ -250,7 +333,16 @@ export function bundleLivePopularity(
       ...(buffer === undefined
         ? {}
         : { buffer: { reads: buffer.reads, pages: buffer.pages, decayed: new Map(buffer.decayed) } }),
-      advancePopularity: buffer !== undefined || !servesRecentBuffer(bundle.manifest),
+      ...(window === undefined
+        ? {}
+        : {
+            window: {
+              minutes: window.minutes,
+              reads: window.reads.map(([page, timestamp]) => ({ page, timestamp })),
+              decayed: new Map(window.decayed),
+            },
+          }),
+      advancePopularity: buffer !== undefined || window !== undefined || !servesRecentBuffer(bundle.manifest),
     },
     admits,
   );

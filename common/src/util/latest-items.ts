@@ -30,6 +30,18 @@ export class LatestItems<T> {
     }
   }
 
+  /** Drops the oldest items while `old` holds for them (a time window's eviction); returns how many. */
+  dropOldestWhile(old: (item: T) => boolean): number {
+    const before = this.#start;
+    while (this.#start < this.#items.length && old(this.#items[this.#start] as T)) this.#start += 1;
+    const dropped = this.#start - before;
+    if (this.#start >= Math.max(1, this.#items.length / 2)) {
+      this.#items.splice(0, this.#start);
+      this.#start = 0;
+    }
+    return dropped;
+  }
+
   /** The items held, oldest first (a copy: later pushes never change it). */
   toArray(): T[] {
     return this.#items.slice(this.#start);

@@ -9,6 +9,7 @@ import {
   decayedReadScales,
   decayedReads,
   FEATURE_SCHEMA_VERSION,
+  inRecentWindow,
   LIVE_MAX_LEAD_MS,
   LivePopularity,
   mapCatalogue,
@@ -16,6 +17,8 @@ import {
   type PopularityTables,
   popularityTableSchema,
   recentBufferCounts,
+  recentWindowCounts,
+  recentWindowReads,
   servesRecentBuffer,
   type TimedRead,
 } from "../../src/index.js";
@@ -180,6 +183,93 @@ describe("LivePopularity: the snapshot's tables advanced with later reads", () =
   });
 });
 
+describe("the recent window: the reads of the last M minutes", () => {
+  const MIN = 60_000;
+
+  it("holds the reads in (end − minutes, end]: one at the window's start is out, one at its end is in", () => {
+    expect(inRecentWindow(AS_OF - 30 * MIN, AS_OF, 30)).toBe(false);
+    expect(inRecentWindow(AS_OF - 30 * MIN + 1, AS_OF, 30)).toBe(true);
+    expect(inRecentWindow(AS_OF, AS_OF, 30)).toBe(true);
+    expect(inRecentWindow(AS_OF + 1, AS_OF, 30)).toBe(false);
+  });
+
+  it("counts every read of equal timestamps, and gives pages outside the window their tie-break below half a read", () => {
+    const rs: TimedRead[] = [
+      { page: P(1), timestamp: AS_OF - 90 * MIN },
+      { page: P(2), timestamp: AS_OF - 10 * MIN },
+      { page: P(2), timestamp: AS_OF - 10 * MIN },
+      { page: P(3), timestamp: AS_OF - 10 * MIN },
+      { page: P(4), timestamp: AS_OF + 1 }, // at or after the cut: not read yet
+    ];
+    const inWindow = recentWindowReads(rs, AS_OF + 1, AS_OF, 60);
+    expect(inWindow.map((r) => r.page)).toEqual([P(2), P(2), P(3)]);
+    const counts = recentWindowCounts(rs, AS_OF, 60, new Map([[P(1), 4]]));
+    expect(counts.get(P(2))).toBe(2);
+    expect(counts.get(P(3))).toBe(1);
+    expect(counts.get(P(1))).toBe(0.5);
+    expect(counts.get(P(4))).toBeUndefined();
+  });
+
+  it.each([15, 240])(
+    "rolls a serving window of %d minutes to the window computed from R1 ∪ R2 at t (1e-9 relative), evicting as reads arrive",
+    (minutes) => {
+      const r1 = reads(7, 3_000, 80, AS_OF - 96 * HOUR, AS_OF);
+      const r2 = reads(8, 1_500, 120, AS_OF + 1, AS_OF + 30 * HOUR);
+      const b = base(r1, 3);
+      const held = recentWindowReads(r1, AS_OF + 1, AS_OF, minutes);
+      const live = new LivePopularity(
+        {
+          ...b,
+          popularity: recentWindowCounts(held, AS_OF, minutes, b.popularity),
+          window: { minutes, reads: held, decayed: b.popularity },
+        },
+        () => true,
+      );
+      let step = 0;
+      for (const r of r2) {
+        live.record(r);
+        // tables taken between reads see the window ending at the latest read
+        if (++step % 500 === 0) {
+          const t = r.timestamp;
+          const upTo = [...r1, ...r2].filter((x) => x.timestamp <= t);
+          expectClose(
+            live.tables().popularity,
+            recentWindowCounts(upTo, t, minutes, decayedReads(upTo, t + 1, 3, t)),
+          );
+        }
+      }
+      const t = r2.at(-1)?.timestamp as number;
+      const all = [...r1, ...r2];
+      expectClose(
+        live.tables().popularity,
+        recentWindowCounts(all, t, minutes, decayedReads(all, t + 1, 3, t)),
+      );
+    },
+  );
+
+  it("drops the window's reads as time passes and keeps at most its cap of reads", () => {
+    const live = new LivePopularity(
+      { ...base([], 1), window: { minutes: 10, reads: [], decayed: new Map() } },
+      () => true,
+      3,
+    );
+    for (let i = 1; i <= 4; i++) live.record({ page: P(i), timestamp: AS_OF + i * MIN });
+    // the cap of 3 dropped P(1), the oldest
+    expect([...live.tables().popularity.entries()].filter(([, v]) => v >= 1).map(([p]) => p)).toEqual([
+      P(2),
+      P(3),
+      P(4),
+    ]);
+    // 13 minutes in, the window is (3, 13] minutes: P(4) and P(5) are in it, P(3) (exactly at its start) and P(2) are out
+    live.record({ page: P(5), timestamp: AS_OF + 13 * MIN });
+    const later = live.tables().popularity;
+    expect(later.get(P(4)) as number).toBeGreaterThanOrEqual(1);
+    expect(later.get(P(5)) as number).toBeGreaterThanOrEqual(1);
+    expect(later.get(P(3)) as number).toBeLessThan(0.5);
+    expect(later.get(P(2)) as number).toBeLessThan(0.5);
+  });
+});
+
 describe("bundleWorlds with live tables", () => {
   const manifest = (overrides: Partial<BundleManifest> = {}): BundleManifest => ({
     schemaVersion: BUNDLE_SCHEMA_VERSION,
@@ -228,20 +318,27 @@ describe("bundleWorlds with live tables", () => {
     expect(moved.features.popularity(P(1))).toBeCloseTo(3 * 2 ** (-(2 * HOUR + 4) / (6 * HOUR)), 9);
   });
 
+  /** A recent buffer's or window's counts (P(1) one read and more, P(2) its tie-break) and its decayed tie-break. */
+  const RECENT_ENTRIES: [string, number][] = [
+    [P(1), 2.5],
+    [P(2), 0.25],
+  ];
+  const RECENT_DECAYED: [string, number][] = [
+    [P(1), 4],
+    [P(2), 2],
+  ];
+
   it("advances a bundle's serving buffer when the bundle says what it held", () => {
     const buffered = {
       ...bundle,
       manifest: manifest({ params: { serving_popularity: "buffer:2" } }),
       popularity: {
         ...bundle.popularity,
-        entries: [
-          [P(1), 2.5],
-          [P(2), 0.25],
-        ] as [string, number][],
+        entries: RECENT_ENTRIES,
         buffer: {
           reads: 2,
           pages: [P(1), P(1)],
-          decayed: [[P(1), 4] as [string, number], [P(2), 2] as [string, number]],
+          decayed: RECENT_DECAYED,
         },
       },
     };
@@ -273,11 +370,60 @@ describe("bundleWorlds with live tables", () => {
     expect(() =>
       popularityTableSchema.parse({ ...recorded, buffer: { reads: 0, pages: [], decayed: [] } }),
     ).toThrow();
+    const windowed = popularityTableSchema.parse({
+      asOf: AS_OF,
+      halfLifeHours: 6,
+      entries: [[P(1), 1.5]],
+      window: { minutes: 60, reads: [[P(1), AS_OF - 1]], decayed: [[P(1), 3]] },
+    });
+    expect(windowed.window?.reads).toEqual([[P(1), AS_OF - 1]]);
+    expect(() => popularityTableSchema.parse({ ...windowed, buffer: recorded.buffer })).toThrow();
+  });
+
+  it("advances a bundle's serving window by time, and keeps serving an old bundle's buffer of reads as before", () => {
+    const windowed = {
+      ...bundle,
+      manifest: manifest({ params: { serving_popularity: "window:60" } }),
+      popularity: {
+        ...bundle.popularity,
+        entries: RECENT_ENTRIES,
+        window: {
+          minutes: 60,
+          reads: [[P(1), AS_OF - 30 * 60_000] as [string, number], [P(1), AS_OF - 1] as [string, number]],
+          decayed: RECENT_DECAYED,
+        },
+      },
+    };
+    const live = bundleLivePopularity(windowed, () => true);
+    live.record({ page: P(3), timestamp: AS_OF + 45 * 60_000 });
+    const popularity = live.tables().popularity;
+    // 45 minutes on, P(1)'s read of 30 minutes before the snapshot has left the hour; its last one has not.
+    expect(Math.floor(popularity.get(P(1)) as number)).toBe(1);
+    expect(Math.floor(popularity.get(P(3)) as number)).toBe(1);
+    expect(popularity.get(P(2))).toBeLessThan(0.5);
+    // 61 minutes after the snapshot, P(1)'s last read has left too; a buffer of 2 reads would still hold it.
+    live.record({ page: P(3), timestamp: AS_OF + 61 * 60_000 });
+    expect(live.tables().popularity.get(P(1))).toBeLessThanOrEqual(0.5);
+    const buffered = bundleLivePopularity(
+      {
+        ...windowed,
+        manifest: manifest({ params: { serving_popularity: "buffer:2" } }),
+        popularity: {
+          ...bundle.popularity,
+          entries: windowed.popularity.entries,
+          buffer: { reads: 3, pages: [P(1), P(1)], decayed: windowed.popularity.window.decayed },
+        },
+      },
+      () => true,
+    );
+    buffered.record({ page: P(3), timestamp: AS_OF + 61 * 60_000 });
+    expect(Math.floor(buffered.tables().popularity.get(P(1)) as number)).toBe(2);
   });
 
   it("knows which bundles serve a recent-click buffer", () => {
     expect(servesRecentBuffer(manifest())).toBe(false);
     expect(servesRecentBuffer(manifest({ params: { serving_popularity: "buffer:1000" } }))).toBe(true);
+    expect(servesRecentBuffer(manifest({ params: { serving_popularity: "window:60" } }))).toBe(true);
     expect(
       servesRecentBuffer(
         manifest({ strategy: { kind: "baseline", name: "recent-buffer", params: { reads: 100 } } }),

@@ -4,7 +4,8 @@
  * same candidate pool, exclusions and fill-up as the model, so the gate compares like with like and
  * the winner can be served as a bundle. Their parameters:
  *   popularity                 half-life of the decayed popularity (1 h … 3 days)
- *   recent-buffer              how many of the portal's latest reads make the buffer
+ *   recent-buffer              how many of the portal's latest reads make the buffer (or, with
+ *                              `recent: "time"`, how many minutes of its latest reads make the window)
  *   section-region-popularity  weight of the reader's section/region shares (popularity: the tuned half-life)
  *   covisitation, coldstart    none (popularity: the tuned half-life)
  * The challenge kit's "most-read" baseline (the reader's own most-read pages) is not among them: the
@@ -37,6 +38,7 @@ import {
   popularityAt,
   popularityTable,
   recentBuffer,
+  recentWindow,
   type ServedPopularity,
 } from "./structures.js";
 import type { ServingPopularity, World } from "./world.js";
@@ -45,6 +47,25 @@ export { BASELINE_NAMES, type BaselineName };
 
 export const HALF_LIFE_GRID_HOURS = [1, 2, 3, 6, 12, 24, 72] as const;
 export const BUFFER_GRID_READS = [100, 300, 1_000, 3_000, 10_000] as const;
+/** The recent window's lengths (minutes), chosen on the development worlds (docs/quality.md). */
+export const WINDOW_GRID_MINUTES = [15, 30, 60, 120, 240] as const;
+
+/**
+ * How the recent-buffer baseline measures "recent": "time", the reads of the last M minutes (a window,
+ * independent of the stream's rate: the validation window's whole portal, validacao's sample, the
+ * api's night); "reads", the latest N reads (a buffer, as before issue #13's window).
+ */
+export const RECENT_MEASURES = ["time", "reads"] as const;
+export type RecentMeasure = (typeof RECENT_MEASURES)[number];
+
+/** The recent reads a recent-buffer strategy serves: a window of `minutes` if it names them, else a buffer of `reads`. */
+export function recentPopularity(
+  params: Readonly<Record<string, number>>,
+): Exclude<ServingPopularity, { kind: "decayed" }> {
+  return params.minutes !== undefined
+    ? { kind: "window", minutes: params.minutes }
+    : { kind: "buffer", reads: params.reads ?? BUFFER_GRID_READS[2] };
+}
 export const AFFINITY_WEIGHT_GRID = [0.5, 2, 8] as const;
 
 /** New readers in the validation window from which the serving popularity is chosen on them alone. */
@@ -86,6 +107,7 @@ export function servedPopularity(world: World, strategy?: BaselineStrategy): Ser
       popularity: world.popularity,
       halfLifeHours: base,
       ...(world.servingBuffer === undefined ? {} : { buffer: world.servingBuffer }),
+      ...(world.servingWindow === undefined ? {} : { window: world.servingWindow }),
     };
   const halfLifeHours = strategy.params.halfLifeHours ?? base;
   const decayed =
@@ -93,8 +115,13 @@ export function servedPopularity(world: World, strategy?: BaselineStrategy): Ser
       ? world.decayed
       : popularityAt(world.data.events, world.cut, halfLifeHours, world.asOf);
   if (strategy.name !== "recent-buffer") return { popularity: decayed, halfLifeHours };
-  const reads = strategy.params.reads ?? BUFFER_GRID_READS[2];
-  return { ...recentBuffer(world.data.events, world.cut, reads, decayed), halfLifeHours };
+  const recent = recentPopularity(strategy.params);
+  if (recent.kind === "window")
+    return {
+      ...recentWindow(world.data.events, world.cut, recent.minutes, decayed, world.asOf),
+      halfLifeHours,
+    };
+  return { ...recentBuffer(world.data.events, world.cut, recent.reads, decayed), halfLifeHours };
 }
 
 /** The popularity a strategy serves with, at the world's cut and reference time. */
@@ -187,13 +214,13 @@ export function chooseServingPopularity(
   decayed: Float64Array,
   buffer: Float64Array,
   cases: readonly EvalCase[],
-  bufferReads: number,
+  recent: Exclude<ServingPopularity, { kind: "decayed" }>,
 ): { popularity: ServingPopularity; evidence: RatioInterval } {
   const cold = segmentCases(cases, "cold");
   const judged = cold.length >= MIN_COLD_READERS_TO_CHOOSE ? cold : cases.map((_, i) => i);
   const evidence = pairedRatioInterval(buffer, decayed, judged);
   return {
-    popularity: evidence.low > 1 ? { kind: "buffer", reads: bufferReads } : { kind: "decayed" },
+    popularity: evidence.low > 1 ? recent : { kind: "decayed" },
     evidence,
   };
 }
@@ -202,12 +229,14 @@ export function chooseServingPopularity(
  * Tunes every baseline's parameters and chooses the serving popularity on the validation window (world
  * at validCut), its lists served as `serving` serves them: as the api serves them (training passes the
  * window's `liveServing`: each reader at the first access, in the hour world of that access) or, by
- * default, at the window's start. The grids and the evidence rule are the same either way.
+ * default, at the window's start. The grids and the evidence rule are the same either way. The recent
+ * reads are measured in reads (`BUFFER_GRID_READS`) unless `recent` is "time" (`WINDOW_GRID_MINUTES`).
  */
 export function tuneBaselines(
   world: World,
   cases: readonly EvalCase[],
   serving: WindowServing = staticServing(world),
+  recent: RecentMeasure = "reads",
 ): TunedBaselines {
   const basis = noveltyBasis(world);
   const grid: Record<string, number> = {};
@@ -234,11 +263,18 @@ export function tuneBaselines(
     (h) => `popularity.halfLife=${h}h`,
   );
   const halfLifeHours = popularity.params.halfLifeHours as number;
-  const recent = best(
-    BUFFER_GRID_READS,
-    (n) => ({ name: "recent-buffer", params: { reads: n } }),
-    (n) => `recent-buffer.reads=${n}`,
-  );
+  const recentStrategy =
+    recent === "time"
+      ? best(
+          WINDOW_GRID_MINUTES,
+          (m) => ({ name: "recent-buffer", params: { minutes: m } }),
+          (m) => `recent-buffer.minutes=${m}`,
+        )
+      : best(
+          BUFFER_GRID_READS,
+          (n) => ({ name: "recent-buffer", params: { reads: n } }),
+          (n) => `recent-buffer.reads=${n}`,
+        );
   const sectionRegion = best(
     AFFINITY_WEIGHT_GRID,
     (w) => ({ name: "section-region-popularity", params: { halfLifeHours, affinityWeight: w } }),
@@ -246,9 +282,9 @@ export function tuneBaselines(
   );
   const choice = chooseServingPopularity(
     perReader.get(popularity) as Float64Array,
-    perReader.get(recent) as Float64Array,
+    perReader.get(recentStrategy) as Float64Array,
     cases,
-    recent.params.reads as number,
+    recentPopularity(recentStrategy.params),
   );
   return {
     halfLifeHours,
@@ -257,7 +293,7 @@ export function tuneBaselines(
     servingPopularityEvidence: choice.evidence,
     strategies: {
       popularity,
-      "recent-buffer": recent,
+      "recent-buffer": recentStrategy,
       "section-region-popularity": sectionRegion,
       covisitation: { name: "covisitation", params: { halfLifeHours } },
       coldstart: { name: "coldstart", params: { halfLifeHours } },

@@ -20,11 +20,11 @@ import {
   type RecommendationWorld,
   type TimedRead,
 } from "@gplay/common";
-import { type BaselineStrategy, BUFFER_GRID_READS, bundleTables } from "./baselines.js";
+import { type BaselineStrategy, bundleTables, recentPopularity } from "./baselines.js";
 import { HOUR_MS, type TrainingData } from "./data.js";
 import type { WindowServing } from "./served-lists.js";
 import type { EvalCase } from "./split.js";
-import type { World } from "./world.js";
+import { type ServingPopularity, servingPopularityName, type World } from "./world.js";
 
 /**
  * Where a window's readers are served, for a setting that builds on a window (training examples,
@@ -158,21 +158,37 @@ export function hourWorlds(
 }
 
 /**
- * What a served popularity is (reference time, decayed reads or a recent-click buffer of how many reads,
- * half-life): tables and strategies with the same key are served the same hour worlds.
+ * What a served popularity is (reference time, decayed reads, a recent window of how many minutes or a
+ * recent-click buffer of how many reads, half-life): tables and strategies with the same key are served
+ * the same hour worlds.
  */
-function popularityKey(asOf: number, halfLifeHours: number, bufferReads: number | undefined): string {
-  return `${asOf}:${bufferReads === undefined ? "decayed" : `buffer:${bufferReads}`}:${halfLifeHours}`;
+function popularityKey(asOf: number, halfLifeHours: number, popularity: ServingPopularity): string {
+  return `${asOf}:${servingPopularityName(popularity)}:${halfLifeHours}`;
+}
+
+/** The serving popularity a world or bundle's tables declare. */
+function declared(tables: {
+  buffer?: { reads: number } | undefined;
+  window?: { minutes: number } | undefined;
+}): ServingPopularity {
+  if (tables.buffer !== undefined) return { kind: "buffer", reads: tables.buffer.reads };
+  if (tables.window !== undefined) return { kind: "window", minutes: tables.window.minutes };
+  return { kind: "decayed" };
 }
 
 /** The key of the popularity a strategy is served with in `world` (none: the world's own), as `servedPopularity` makes it. */
 function strategyKey(world: World, strategy?: BaselineStrategy): string {
   const base = world.candidates.popularityHalfLifeHours;
-  if (strategy === undefined) return popularityKey(world.asOf, base, world.servingBuffer?.reads);
+  if (strategy === undefined)
+    return popularityKey(
+      world.asOf,
+      base,
+      declared({ buffer: world.servingBuffer, window: world.servingWindow }),
+    );
   return popularityKey(
     world.asOf,
     strategy.params.halfLifeHours ?? base,
-    strategy.name === "recent-buffer" ? (strategy.params.reads ?? BUFFER_GRID_READS[2]) : undefined,
+    strategy.name === "recent-buffer" ? recentPopularity(strategy.params) : { kind: "decayed" },
   );
 }
 
@@ -185,7 +201,7 @@ function tablesKey(world: World, tables: ServedTables): string {
   const key = popularityKey(
     tables.manifest.asOf,
     tables.popularity.halfLifeHours,
-    tables.popularity.buffer?.reads,
+    declared(tables.popularity),
   );
   return key === strategyKey(world) ? key : "tables";
 }

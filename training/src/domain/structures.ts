@@ -9,7 +9,10 @@ import {
   decayedReads,
   type PopularityTable,
   recentBufferCounts,
+  recentWindowCounts,
+  recentWindowReads,
   sparseDot,
+  type TimedRead,
   topK,
 } from "@gplay/common";
 import { HOUR_MS, type TrainingData } from "./data.js";
@@ -48,6 +51,33 @@ export function recentBuffer(
   return { popularity: recentBufferCounts(pages, decayed), buffer: { reads, pages, decayed } };
 }
 
+/**
+ * A recent window: the reads of the last `minutes` before `reference` among those before `cut`
+ * (common's `inRecentWindow`), their counts (common's `recentWindowCounts`, the definition the api
+ * advances, with `decayed` below one read as `recentBuffer`'s), and what advancing the window with later
+ * reads needs (`window`, the bundle's `popularity.window`). The one way training builds a window.
+ */
+export function recentWindow(
+  events: TrainingData["events"],
+  cut: number,
+  minutes: number,
+  decayed: ReadonlyMap<string, number>,
+  reference: number = cut,
+): { popularity: Map<string, number>; window: ServedWindow } {
+  const reads = recentWindowReads(events, cut, reference, minutes);
+  return {
+    popularity: recentWindowCounts(reads, reference, minutes, decayed),
+    window: { minutes, reads, decayed },
+  };
+}
+
+/** What advancing a serving window needs: its minutes, its reads (oldest first), the tie-break. */
+export interface ServedWindow {
+  minutes: number;
+  reads: readonly TimedRead[];
+  decayed: ReadonlyMap<string, number>;
+}
+
 /** What advancing a serving buffer needs: its size, its pages (oldest read first), the tie-break. */
 export interface ServedBuffer {
   reads: number;
@@ -63,6 +93,7 @@ export interface ServedPopularity {
   popularity: Map<string, number>;
   halfLifeHours: number;
   buffer?: ServedBuffer;
+  window?: ServedWindow;
 }
 
 /** The pages of the `n` latest reads before `cut`, oldest first. */
@@ -140,7 +171,7 @@ export function popularityTable(
   asOf: number,
 ): PopularityTable {
   const entries = [...served.popularity].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  const { buffer } = served;
+  const { buffer, window } = served;
   return {
     asOf,
     halfLifeHours: served.halfLifeHours,
@@ -149,6 +180,15 @@ export function popularityTable(
     ...(buffer === undefined
       ? {}
       : { buffer: { reads: buffer.reads, pages: [...buffer.pages], decayed: [...buffer.decayed] } }),
+    ...(window === undefined
+      ? {}
+      : {
+          window: {
+            minutes: window.minutes,
+            reads: window.reads.map((r): [string, number] => [r.page, r.timestamp]),
+            decayed: [...window.decayed],
+          },
+        }),
   };
 }
 

@@ -27,7 +27,9 @@ import {
   popularityScalesAt,
   readCountsAt,
   recentBuffer,
+  recentWindow,
   type ServedBuffer,
+  type ServedWindow,
 } from "./structures.js";
 
 export type { CandidateOptions };
@@ -44,6 +46,8 @@ export interface World {
   decayed: Map<string, number>;
   /** When a recent-click buffer serves: what advancing it needs, for the bundle. */
   servingBuffer: ServedBuffer | undefined;
+  /** When a recent window serves: what advancing it needs, for the bundle. */
+  servingWindow: ServedWindow | undefined;
   popularityScales: Map<string, number[]>;
   readCounts: Map<string, number>;
   totalReads: number;
@@ -58,8 +62,21 @@ export interface World {
   profile(userId: string): ReaderProfile;
 }
 
-/** What orders the popular tier and feeds the popularity feature: decayed reads, or a recent-click buffer. */
-export type ServingPopularity = { kind: "decayed" } | { kind: "buffer"; reads: number };
+/**
+ * What orders the popular tier and feeds the popularity feature: decayed reads, or the recent reads'
+ * counts — those of the last `minutes` (a window), or, as bundles before it, the latest `reads` (a buffer).
+ */
+export type ServingPopularity =
+  | { kind: "decayed" }
+  | { kind: "buffer"; reads: number }
+  | { kind: "window"; minutes: number };
+
+/** How a serving popularity reads in a bundle's params and the logs: "decayed", "buffer:N", "window:M". */
+export function servingPopularityName(p: ServingPopularity): string {
+  if (p.kind === "buffer") return `buffer:${p.reads}`;
+  if (p.kind === "window") return `window:${p.minutes}`;
+  return "decayed";
+}
 
 export interface WorldTimes {
   /** Reference time (default: the cut). */
@@ -79,12 +96,17 @@ export function buildWorld(
 ): World {
   const asOf = times.asOf ?? cut;
   const decayed = popularityAt(data.events, cut, candidates.popularityHalfLifeHours, asOf);
-  const serving =
+  const buffer =
     times.popularity?.kind === "buffer"
       ? recentBuffer(data.events, cut, times.popularity.reads, decayed)
       : undefined;
-  const servingBuffer = serving?.buffer;
-  const popularity = serving === undefined ? decayed : serving.popularity;
+  const window =
+    times.popularity?.kind === "window"
+      ? recentWindow(data.events, cut, times.popularity.minutes, decayed, asOf)
+      : undefined;
+  const servingBuffer = buffer?.buffer;
+  const servingWindow = window?.window;
+  const popularity = buffer?.popularity ?? window?.popularity ?? decayed;
   const popularityScales = popularityScalesAt(data.events, cut, asOf);
   const readCounts = readCountsAt(data.events, cut);
   let totalReads = 0;
@@ -110,6 +132,7 @@ export function buildWorld(
     popularity,
     decayed,
     servingBuffer,
+    servingWindow,
     popularityScales,
     readCounts,
     totalReads,

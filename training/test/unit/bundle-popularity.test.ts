@@ -12,7 +12,12 @@ import {
 import { describe, expect, it } from "@jest/globals";
 import { type BaselineStrategy, bundleTables } from "../../src/domain/baselines.js";
 import { HOUR_MS, type TrainingData } from "../../src/domain/data.js";
-import { buildWorld, DEFAULT_CANDIDATES, type ServingPopularity } from "../../src/domain/world.js";
+import {
+  buildWorld,
+  DEFAULT_CANDIDATES,
+  type ServingPopularity,
+  servingPopularityName,
+} from "../../src/domain/world.js";
 import { pageId, readAt } from "./helpers.js";
 
 const P = pageId;
@@ -73,7 +78,7 @@ function written(popularity: ServingPopularity, strategy?: BaselineStrategy) {
     strategy: strategy === undefined ? { kind: "model" } : { kind: "baseline", ...strategy },
     files: { popularity: "p.json", covisitation: "c.json" },
     params: {
-      serving_popularity: popularity.kind === "buffer" ? `buffer:${popularity.reads}` : "decayed",
+      serving_popularity: servingPopularityName(popularity),
     },
   };
   // Through the contract, as the api reads the file.
@@ -89,6 +94,12 @@ function written(popularity: ServingPopularity, strategy?: BaselineStrategy) {
 // (the model's: none), so each row is also the champion of that kind refreshed.
 const KINDS: [string, ServingPopularity, BaselineStrategy | undefined][] = [
   ["the model serving a recent-click buffer", { kind: "buffer", reads: 3 }, undefined],
+  ["the model serving a recent window", { kind: "window", minutes: 60 }, undefined],
+  [
+    "the recent-buffer baseline measured in time",
+    { kind: "decayed" },
+    { name: "recent-buffer", params: { minutes: 60 } },
+  ],
   ["the model serving decayed popularity", { kind: "decayed" }, undefined],
   ["the recent-buffer baseline", { kind: "decayed" }, { name: "recent-buffer", params: { reads: 3 } }],
   ["the popularity baseline", { kind: "decayed" }, { name: "popularity", params: { halfLifeHours: 6 } }],
@@ -100,7 +111,9 @@ describe("every bundle's served popularity follows the clicks after the snapshot
     (_, popularity, strategy) => {
       const bundle = written(popularity, strategy);
       // A bundle serves a buffer exactly when it records what advancing it needs.
-      expect(bundle.popularity.buffer !== undefined).toBe(servesRecentBuffer(bundle.manifest));
+      expect(bundle.popularity.buffer !== undefined || bundle.popularity.window !== undefined).toBe(
+        servesRecentBuffer(bundle.manifest),
+      );
       const catalogue = mapCatalogue(bundle.data.articles);
       const worldOf = bundleWorlds(bundle);
       expect(worldOf(catalogue).popularRanking).not.toContain(P(9));

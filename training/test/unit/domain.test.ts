@@ -205,18 +205,20 @@ describe("the serving popularity (new readers' list, the model's popular tier an
     return { cases, scores };
   };
 
-  it("switches to the recent buffer only when it is better beyond the noise on the new readers", () => {
+  const thirty = { kind: "window", minutes: 30 } as const;
+
+  it("switches to the recent window only when it is better beyond the noise on the new readers", () => {
     const { cases, scores } = window(many, many);
     // decayed popularity hits every 10th new reader; the buffer every 5th (twice as many hits)
     const decayed = scores((i, cold) => (cold && i % 10 === 0 ? 1 : 0));
     const buffer = scores((i, cold) => (cold && i % 5 === 0 ? 1 : 0));
-    const clear = chooseServingPopularity(decayed, buffer, cases, 300);
-    expect(clear.popularity).toEqual({ kind: "buffer", reads: 300 });
+    const clear = chooseServingPopularity(decayed, buffer, cases, thirty);
+    expect(clear.popularity).toEqual({ kind: "window", minutes: 30 });
     expect(clear.evidence.ratio).toBeCloseTo(2, 6);
     expect(clear.evidence.low).toBeGreaterThan(1);
     // one hit more in 200 new readers is within the noise: decayed popularity stays
     const narrow = scores((i, cold) => (cold && (i % 10 === 0 || i === 1) ? 1 : 0));
-    const kept = chooseServingPopularity(decayed, narrow, cases, 300);
+    const kept = chooseServingPopularity(decayed, narrow, cases, thirty);
     expect(kept.evidence.ratio).toBeGreaterThan(1);
     expect(kept.evidence.low).toBeLessThanOrEqual(1);
     expect(kept.popularity).toEqual({ kind: "decayed" });
@@ -227,16 +229,18 @@ describe("the serving popularity (new readers' list, the model's popular tier an
     const enough = window(many, many);
     const d1 = enough.scores((i) => (i % 10 === 0 ? 1 : 0));
     const b1 = enough.scores((i, cold) => (cold ? (i % 10 === 0 ? 1 : 0) : i % 2 === 0 ? 1 : 0));
-    expect(chooseServingPopularity(d1, b1, enough.cases, 300).popularity).toEqual({ kind: "decayed" });
+    expect(chooseServingPopularity(d1, b1, enough.cases, thirty).popularity).toEqual({ kind: "decayed" });
     const few = window(many - 1, many);
     const d2 = few.scores((i) => (i % 10 === 0 ? 1 : 0));
     const b2 = few.scores((i, cold) => (cold ? (i % 10 === 0 ? 1 : 0) : i % 2 === 0 ? 1 : 0));
-    expect(chooseServingPopularity(d2, b2, few.cases, 300).popularity).toEqual({
+    expect(chooseServingPopularity(d2, b2, few.cases, thirty).popularity).toEqual(thirty);
+    // an old-style buffer of reads is chosen by the same rule
+    expect(chooseServingPopularity(d2, b2, few.cases, { kind: "buffer", reads: 300 }).popularity).toEqual({
       kind: "buffer",
       reads: 300,
     });
     // a tie keeps decayed popularity
-    expect(chooseServingPopularity(d1, d1, enough.cases, 300).popularity).toEqual({ kind: "decayed" });
+    expect(chooseServingPopularity(d1, d1, enough.cases, thirty).popularity).toEqual({ kind: "decayed" });
   });
 });
 

@@ -261,10 +261,21 @@ describe("a window evaluated as the api serves it", () => {
     const cases = windowCases(data, CUT, END, 1_000, 1);
     expect(cases.length).toBe(120);
 
-    const live = tuneBaselines(world, cases, liveServing(world, windowVisits(data, cases, CUT, END)));
-    expect(live.servingPopularity).toEqual({ kind: "buffer", reads: 100 });
+    const visits = windowVisits(data, cases, CUT, END);
+    const live = tuneBaselines(world, cases, liveServing(world, visits), "time");
+    // Measured in time: the shortest windows (15–60 min before the latest read, 42 h) hold only 7 and 8
+    // and tie; the first of them is kept. 240 min reaches back to page 1's 400 reads.
+    expect(live.servingPopularity).toEqual({ kind: "window", minutes: 15 });
+    expect(live.strategies["recent-buffer"].params).toEqual({ minutes: 15 });
+    expect(live.grid["recent-buffer.minutes=240"]).toBeLessThan(
+      live.grid["recent-buffer.minutes=15"] as number,
+    );
     expect(live.servingPopularityEvidence.low).toBeGreaterThan(1);
     expect(live.halfLifeHours).toBe(1);
+    // Measured in reads (the default, as bundles before the window), the same rule picks the smallest buffer.
+    const byReads = tuneBaselines(world, cases, liveServing(world, visits));
+    expect(byReads.servingPopularity).toEqual({ kind: "buffer", reads: 100 });
+    expect(byReads.servingPopularityEvidence.low).toBeGreaterThan(1);
     // Scored at the window's start, every list misses 7 and 8 alike: decayed popularity stays.
     const atStart = tuneBaselines(world, cases);
     expect(atStart.servingPopularity).toEqual({ kind: "decayed" });

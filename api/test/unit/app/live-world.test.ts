@@ -69,6 +69,36 @@ function bufferBundle(): LoadedBundle {
   );
 }
 
+/**
+ * The recent-buffer baseline's bundle measured in time (issue #13): the reads of the 60 minutes before
+ * the snapshot (the same four reads as `bufferBundle`'s), the same tie-break.
+ */
+function windowBundle(): LoadedBundle {
+  const old = bufferBundle();
+  const { buffer, ...popularity } = old.popularity;
+  const minute = 60_000;
+  return baselineBundle(
+    { name: "recent-buffer", params: { minutes: 60 } },
+    {
+      popularity: {
+        ...popularity,
+        window: {
+          minutes: 60,
+          reads: [
+            [p(1), AS_OF - 50 * minute],
+            [p(1), AS_OF - 40 * minute],
+            [p(2), AS_OF - 30 * minute],
+            [p(3), AS_OF - 10 * minute],
+          ],
+          decayed: buffer?.decayed ?? [],
+        },
+      },
+      covisitation: old.covisitation,
+    },
+    old.manifest.candidates,
+  );
+}
+
 /** Pages 1–6 issued before the snapshot; `later` pages issued at AS_OF + 1 h. */
 function catalogue(later: readonly number[] = []): ArticleCatalogue {
   const sources = new Map<string, ArticleFeatureSource>();
@@ -160,6 +190,21 @@ describe("the live world of a served version", () => {
     feed.rebuild();
     // The buffer now holds p3 and three reads of p10; p1 and p2 keep their tie-break only.
     expect(await top(ranker)).toEqual([p(10), p(3), p(1)]);
+  });
+
+  it("moves a recent window's list by time: the snapshot's reads leave it an hour on, where an old bundle's buffer of reads keeps them", async () => {
+    const cat = catalogue([10]);
+    const timed = served(() => cat, OPTIONS, windowBundle());
+    const counted = served(() => cat, OPTIONS, bufferBundle());
+    expect(await top(timed.ranker)).toEqual([p(1), p(2), p(3)]);
+    for (const { feed } of [timed, counted]) {
+      feed.record(reads(p(10), 3, AS_OF + 2 * HOUR));
+      feed.rebuild();
+    }
+    // Two hours on the window holds p10's three reads only: p1, p2 and p3 keep their tie-break.
+    expect(await top(timed.ranker)).toEqual([p(10), p(1), p(2)]);
+    // The old manifest (a buffer of the 4 latest reads) is served exactly as before: p3 stays in it.
+    expect(await top(counted.ranker)).toEqual([p(10), p(3), p(1)]);
   });
 
   it("rebuilds after the request once `rebuildAtReads` reads wait", async () => {
