@@ -138,6 +138,7 @@ export function popularityTable(
   served: ServedPopularity,
   scales: ReadonlyMap<string, readonly number[]>,
   asOf: number,
+  portal?: ReadonlyMap<number, number>,
 ): PopularityTable {
   const entries = [...served.popularity].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   const { buffer } = served;
@@ -149,6 +150,7 @@ export function popularityTable(
     ...(buffer === undefined
       ? {}
       : { buffer: { reads: buffer.reads, pages: [...buffer.pages], decayed: [...buffer.decayed] } }),
+    ...(portal === undefined ? {} : { portal: [...portal].sort((a, b) => a[0] - b[0]) }),
   };
 }
 

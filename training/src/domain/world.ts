@@ -13,6 +13,7 @@ import {
   type FeatureContext,
   mapCatalogue,
   type Normalisation,
+  portalReads,
   type ReaderProfile,
   type RecommendationWorld,
   readerProfile,
@@ -45,6 +46,8 @@ export interface World {
   /** When a recent-click buffer serves: what advancing it needs, for the bundle. */
   servingBuffer: ServedBuffer | undefined;
   popularityScales: Map<string, number[]>;
+  /** The portal's reads per bucket before the cut (`portalReads`): articles' exposure. */
+  portal: Map<number, number>;
   readCounts: Map<string, number>;
   totalReads: number;
   covisitation: Map<string, Map<string, number>>;
@@ -86,6 +89,7 @@ export function buildWorld(
   const servingBuffer = serving?.buffer;
   const popularity = serving === undefined ? decayed : serving.popularity;
   const popularityScales = popularityScalesAt(data.events, cut, asOf);
+  const portal = portalReads(data.events, cut);
   const readCounts = readCountsAt(data.events, cut);
   let totalReads = 0;
   for (const n of readCounts.values()) totalReads += n;
@@ -97,6 +101,7 @@ export function buildWorld(
     popularity,
     popularityScales,
     covisitation: cov,
+    portal,
     candidates,
   });
   const catalogue = [...data.articles.values()].filter((a) => a.issued < asOf);
@@ -111,6 +116,7 @@ export function buildWorld(
     decayed,
     servingBuffer,
     popularityScales,
+    portal,
     readCounts,
     totalReads,
     covisitation: cov,
