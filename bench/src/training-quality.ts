@@ -7,8 +7,8 @@
  *
  *   node --conditions=@gplay/source --import tsx bench/src/training-quality.ts \
  *     [--worlds 6] [--users 20000] [--days 7] [--epochs 8] [--seeds a,b] [--backend wasm|cpu|node]
- *     [--examples-at visits|window-start] [--tuning-at visits|window-start] [--recent-by time|reads]
- *     [--candidates '{"scoped":60}']
+ *     [--features default|appeal] [--examples-at visits|window-start] [--tuning-at visits|window-start]
+ *     [--recent-by time|reads] [--candidates '{"scoped":60}']
  *
  * Prints, per world, the drawn parameters that matter most and, per segment (readers with history,
  * new readers) and window (test = the snapshot's last 48 h, shorter on a short snapshot; validacao = the 2 days after it),
@@ -70,6 +70,8 @@ const { values } = parseArgs({
     hidden: { type: "string" },
     negatives: { type: "string" },
     loss: { type: "string" },
+    /** The network's numeric columns: default, or appeal (training's `FEATURE_SETS`). */
+    features: { type: "string" },
     patience: { type: "string" },
     /** JSON of world parameters to fix (each within its range), e.g. '{"affinity":0}': for development only. */
     params: { type: "string" },
@@ -94,10 +96,14 @@ const row = (name: string, f: Figures, best?: number) =>
 
 async function main(): Promise<void> {
   const { initTensorflow } = await load("training/src/tf/backend.ts");
-  const { trainAndEvaluate, DEFAULT_TRAIN_CONFIG } = await load("training/src/app/train.ts");
+  const { trainAndEvaluate, DEFAULT_TRAIN_CONFIG, FEATURE_SETS } = await load("training/src/app/train.ts");
   const { promotionDecision } = await load("training/src/domain/gate.ts");
   const { RANKING_LOSSES } = await load("training/src/domain/examples.ts");
   const { SERVED_AT } = await load("training/src/domain/served-window.ts");
+  if (values.features !== undefined && !(values.features in FEATURE_SETS))
+    throw new Error(
+      `--features must be one of ${Object.keys(FEATURE_SETS).join(", ")}, got ${values.features}`,
+    );
   if (values.loss !== undefined && !RANKING_LOSSES.includes(values.loss))
     throw new Error(`--loss must be one of ${RANKING_LOSSES.join(", ")}, got ${values.loss}`);
   const servedAt = (flag: "examples-at" | "tuning-at") => {
@@ -150,6 +156,7 @@ async function main(): Promise<void> {
         ...(values.hidden === undefined ? {} : { hidden: values.hidden.split("x").map(Number) }),
         ...(values.negatives === undefined ? {} : { negatives: Number(values.negatives) }),
         ...(values.loss === undefined ? {} : { loss: values.loss }),
+        ...(values.features === undefined ? {} : { features: values.features }),
         ...(values.patience === undefined
           ? {}
           : { patience: values.patience === "none" ? undefined : Number(values.patience) }),

@@ -270,8 +270,8 @@ async function main(): Promise<void> {
               regionVocab: spec.regions + 1,
               embeddingDim: spec.embeddingDim,
               hidden: spec.hidden,
-              numericFeatures: common.NUMERIC_FEATURE_COUNT,
-              priorIndex: common.NUMERIC_FEATURES.indexOf("article_log_popularity"),
+              numericFeatures: common.DEFAULT_FEATURE_COLUMNS.length,
+              priorIndex: common.DEFAULT_FEATURE_COLUMNS.indexOf("article_log_popularity"),
               epochs: epochs + 1,
               learningRate: LEARNING_RATE,
             }),
@@ -334,7 +334,7 @@ async function main(): Promise<void> {
     const kerasCpuEpoch = keras["Keras-JAX"]?.cpuEpoch ?? Number.NaN;
     const floorMs = matmulFloorMs(
       tf,
-      [2 * spec.embeddingDim + common.NUMERIC_FEATURE_COUNT, ...spec.hidden, 1],
+      [2 * spec.embeddingDim + common.DEFAULT_FEATURE_COLUMNS.length, ...spec.hidden, 1],
       batchGroups * groupSize,
     );
     const stepMs = (seconds: number) => (seconds / steps) * 1000;

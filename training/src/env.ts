@@ -9,7 +9,7 @@ import {
 import { mlflowEnvSchema } from "@gplay/mlflow";
 import { z } from "zod";
 import { RECENT_MEASURES } from "./domain/baselines.js";
-import { RANKING_LOSSES } from "./domain/examples.js";
+import { FEATURE_SET_NAMES, RANKING_LOSSES } from "./domain/examples.js";
 import { SERVED_AT } from "./domain/served-window.js";
 
 /** The training job's configuration: everything it reads from the environment, validated once. */
@@ -27,6 +27,8 @@ export const trainingEnvSchema = awsEnvSchema.extend(mlflowEnvSchema.shape).exte
   GPLAY_TRAIN_HIDDEN: envFields.list().default(["64", "32"]),
   /** How the ranker learns: "listwise" (softmax over a reader's positive and its negatives) or "pointwise". */
   GPLAY_TRAIN_LOSS: z.enum(RANKING_LOSSES).default("listwise"),
+  /** The network's numeric columns: "default", or "appeal" (with the article's reads against its exposure). */
+  GPLAY_TRAIN_FEATURES: z.enum(FEATURE_SET_NAMES).default("default"),
   /**
    * Where the training examples are built: "visits" (each reader at the first access in the label
    * window, in the world the api serves then) or "window-start" (the label window's start).

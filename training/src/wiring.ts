@@ -43,6 +43,7 @@ export function trainConfigFromEnv(env: TrainingEnv): TrainConfig {
     learningRate: env.GPLAY_TRAIN_LEARNING_RATE,
     hidden: env.GPLAY_TRAIN_HIDDEN.map(Number),
     loss: env.GPLAY_TRAIN_LOSS,
+    features: env.GPLAY_TRAIN_FEATURES,
     examplesAt: env.GPLAY_TRAIN_EXAMPLES_AT,
     tuningAt: env.GPLAY_TRAIN_TUNING_AT,
     recentBy: env.GPLAY_TRAIN_RECENT_BY,

@@ -6,7 +6,6 @@ import {
   type LivePopularity,
   type LoadedBundle,
   MODEL_INPUTS,
-  NUMERIC_FEATURES,
   type PopularityTables,
   RECENT_READS,
   type Recommendation,
@@ -20,8 +19,9 @@ import type { LiveWorld, Ranker, RankerInput, RankOptions } from "./ports.js";
 
 /**
  * Checks that a bundle's network and manifest fit this service's feature builder: the inputs are
- * `MODEL_INPUTS` (names, widths), one `[batch, 1]` output, the same numeric features and recent-read
- * window. Throws AppError UNSUPPORTED_INPUT saying what differs.
+ * `MODEL_INPUTS` (names, widths; the numeric input as wide as the bundle's feature columns, which
+ * its manifest and normalisation name alike and the schema checks are known features in order), one
+ * `[batch, 1]` output and the same recent-read window. Throws AppError UNSUPPORTED_INPUT saying what differs.
  */
 export function assertServable(bundle: LoadedBundle, version: string): void {
   const problems: string[] = [];
@@ -35,7 +35,9 @@ export function assertServable(bundle: LoadedBundle, version: string): void {
   const { network } = bundle.model;
   for (const expected of MODEL_INPUTS) {
     const input = network.inputs.find((i) => i.name === expected.name);
-    const width = expected.shape[1] as number;
+    // The numeric input is as wide as the bundle's feature columns (bundles before the appeal: 19).
+    const width =
+      expected.name === "numeric" ? manifest.numericFeatures.length : (expected.shape[1] as number);
     if (input === undefined) problems.push(`the network has no input ${expected.name}`);
     else if (input.shape.length !== 1 || input.shape[0] !== width)
       problems.push(`input ${expected.name} has shape [${input.shape.join(", ")}], expected [${width}]`);
@@ -44,8 +46,8 @@ export function assertServable(bundle: LoadedBundle, version: string): void {
     problems.push(`the network has ${network.inputs.length} inputs, expected ${MODEL_INPUTS.length}`);
   if (network.outputShapes.length !== 1 || network.outputShapes[0]?.join() !== "1")
     problems.push(`the network's output is not one [batch, 1] score`);
-  if (manifest.numericFeatures.join() !== NUMERIC_FEATURES.join())
-    problems.push("bundle.json numericFeatures differ from this service's NUMERIC_FEATURES");
+  if (manifest.numericFeatures.join() !== bundle.model.normalisation.features.join())
+    problems.push("bundle.json numericFeatures differ from its normalisation's features");
   if (manifest.recentReads !== RECENT_READS)
     problems.push(
       `bundle.json recentReads is ${manifest.recentReads}, the feature builder uses ${RECENT_READS}`,

@@ -17,13 +17,13 @@ import {
   buildModelInputs,
   bundleManifestSchema,
   coldstartListId,
+  DEFAULT_FEATURE_COLUMNS,
   decodeInteractionLog,
   emptyReaderProfile,
   FEATURE_SCHEMA_VERSION,
   type FeatureContext,
   hashTerm,
   mapCatalogue,
-  NUMERIC_FEATURE_COUNT,
   packContentVector,
   readBundleDirectory,
   readerProfile,
@@ -215,7 +215,7 @@ async function offlineScores(bundleDir: string, user: string, pages: readonly st
   const out = model.predict([
     tf.tensor2d(x.article_section, [x.rows, 1], "int32"),
     tf.tensor2d(x.article_region, [x.rows, 1], "int32"),
-    tf.tensor2d(x.numeric, [x.rows, NUMERIC_FEATURE_COUNT], "float32"),
+    tf.tensor2d(x.numeric, [x.rows, DEFAULT_FEATURE_COLUMNS.length], "float32"),
   ]) as TfModule.Tensor;
   const scores = Array.from(await out.data());
   model.dispose();

@@ -11,11 +11,12 @@ import {
   BUNDLE_SCHEMA_VERSION,
   type BundleManifest,
   type CovisitationTable,
+  DEFAULT_FEATURE_COLUMNS,
   FEATURE_SCHEMA_VERSION,
   MODEL_INPUTS,
   type Normalisation,
-  NUMERIC_FEATURE_COUNT,
-  NUMERIC_FEATURES,
+  type NumericFeature,
+  PORTAL_BUCKET_MS,
   type PopularityTable,
   RECENT_READS,
   type Vocabularies,
@@ -35,6 +36,12 @@ export interface TestBundleSpec {
   covisitation: CovisitationTable["neighbours"];
   /** Different seeds give different weights, so two versions rank differently. */
   seed: number;
+  /**
+   * The network's numeric columns (default `DEFAULT_FEATURE_COLUMNS`: a bundle as written before the
+   * appeal, without the portal's reads); with `article_log_appeal`, the popularity table holds made-up
+   * portal reads for its exposure.
+   */
+  features?: readonly NumericFeature[];
   /** Overrides of bundle.json (e.g. another featureSchemaVersion). */
   manifest?: Partial<Record<keyof BundleManifest, unknown>>;
   /** Network size (default: 4-wide embeddings, hidden [32, 16]; training's default is 8 and [64, 32]). */
@@ -47,13 +54,17 @@ export function buildTestRanker(
   tf: Tf,
   vocab: Vocabularies,
   seed: number,
-  size: { embeddingDim?: number; hidden?: readonly number[] } = {},
+  size: { embeddingDim?: number; hidden?: readonly number[]; columns?: number } = {},
 ): TfModule.LayersModel {
   const hidden = size.hidden ?? [32, 16];
   const [sectionIn, regionIn, numericIn] = MODEL_INPUTS;
   const section = tf.input({ shape: [1], dtype: "int32", name: sectionIn.name });
   const region = tf.input({ shape: [1], dtype: "int32", name: regionIn.name });
-  const numeric = tf.input({ shape: [NUMERIC_FEATURE_COUNT], dtype: "float32", name: numericIn.name });
+  const numeric = tf.input({
+    shape: [size.columns ?? DEFAULT_FEATURE_COLUMNS.length],
+    dtype: "float32",
+    name: numericIn.name,
+  });
   const embed = (x: Sym, vocabSize: number, name: string, k: number) =>
     tf.layers.flatten({ name: `${name}_flat` }).apply(
       tf.layers
@@ -96,16 +107,18 @@ export function buildTestRanker(
 
 /** Writes a complete bundle into `dir`; returns its manifest. */
 export async function writeTestBundle(tf: Tf, dir: string, spec: TestBundleSpec): Promise<BundleManifest> {
+  const features = spec.features ?? DEFAULT_FEATURE_COLUMNS;
   const model = buildTestRanker(tf, spec.vocabularies, spec.seed, {
     ...(spec.embeddingDim === undefined ? {} : { embeddingDim: spec.embeddingDim }),
     ...(spec.hidden === undefined ? {} : { hidden: spec.hidden }),
+    columns: features.length,
   });
   await model.save(fileSystemSaveHandler(join(dir, BUNDLE_FILES.tfjsDir)));
   model.dispose();
   const normalisation: Normalisation = {
-    features: [...NUMERIC_FEATURES],
-    mean: NUMERIC_FEATURES.map((_, k) => 0.1 * (k % 4)),
-    std: NUMERIC_FEATURES.map((_, k) => 0.5 + 0.25 * (k % 3)),
+    features: [...features],
+    mean: features.map((_, k) => 0.1 * (k % 4)),
+    std: features.map((_, k) => 0.5 + 0.25 * (k % 3)),
   };
   // Scales made up from the main popularity (the 1 h scale a tenth of it, the 24 h one twice it).
   const popularity: PopularityTable = {
@@ -113,6 +126,15 @@ export async function writeTestBundle(tf: Tf, dir: string, spec: TestBundleSpec)
     halfLifeHours: 24,
     entries: spec.popularity,
     scales: Object.fromEntries(spec.popularity.map(([page, v]) => [page, [v / 10, v / 2, v * 2]])),
+    // The appeal's exposure: 40 reads per bucket over the two days before asOf.
+    ...(features.includes("article_log_appeal")
+      ? {
+          portal: Array.from({ length: (48 * 3_600_000) / PORTAL_BUCKET_MS }, (_, i): [number, number] => [
+            Math.floor(spec.asOf / PORTAL_BUCKET_MS) * PORTAL_BUCKET_MS - (i + 1) * PORTAL_BUCKET_MS,
+            40,
+          ]).reverse(),
+        }
+      : {}),
   };
   const covisitation: CovisitationTable = { topK: 20, neighbours: spec.covisitation };
   const manifest: BundleManifest = {
@@ -125,8 +147,12 @@ export async function writeTestBundle(tf: Tf, dir: string, spec: TestBundleSpec)
       digest: "sha256:test",
     },
     asOf: spec.asOf,
-    inputs: MODEL_INPUTS.map((i) => ({ name: i.name, dtype: i.dtype, shape: [...i.shape] })),
-    numericFeatures: [...NUMERIC_FEATURES],
+    inputs: MODEL_INPUTS.map((i) => ({
+      name: i.name,
+      dtype: i.dtype,
+      shape: i.name === "numeric" ? [null, features.length] : [...i.shape],
+    })),
+    numericFeatures: [...features],
     recentReads: RECENT_READS,
     strategy: { kind: "model" },
     candidates: {

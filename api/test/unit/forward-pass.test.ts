@@ -2,12 +2,12 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  DEFAULT_FEATURE_COLUMNS,
   FORWARD_PASS_LAYERS,
   ForwardPassError,
   ForwardPassModel,
   MODEL_INPUTS,
   mulberry32,
-  NUMERIC_FEATURE_COUNT,
 } from "@gplay/common";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type * as TfModule from "@tensorflow/tfjs";
@@ -297,8 +297,10 @@ describe("the forward-pass interpreter", () => {
     const region = Int32Array.from({ length: rows }, () => Math.floor(random() * 4));
     // One reader's candidates: the reader's own columns are the same in every row.
     const reader = Array.from({ length: 5 }, () => (random() - 0.5) * 4);
-    const numeric = Float32Array.from({ length: rows * NUMERIC_FEATURE_COUNT }, (_, i) =>
-      i % NUMERIC_FEATURE_COUNT < 5 ? (reader[i % NUMERIC_FEATURE_COUNT] as number) : (random() - 0.5) * 4,
+    const numeric = Float32Array.from({ length: rows * DEFAULT_FEATURE_COLUMNS.length }, (_, i) =>
+      i % DEFAULT_FEATURE_COLUMNS.length < 5
+        ? (reader[i % DEFAULT_FEATURE_COLUMNS.length] as number)
+        : (random() - 0.5) * 4,
     );
     const [sectionIn, regionIn, numericIn] = MODEL_INPUTS;
     const expected = tf.tidy(() =>
@@ -307,7 +309,7 @@ describe("the forward-pass interpreter", () => {
           [
             tf.tensor(section, [rows, 1], "int32"),
             tf.tensor(region, [rows, 1], "int32"),
-            tf.tensor(numeric, [rows, NUMERIC_FEATURE_COUNT], "float32"),
+            tf.tensor(numeric, [rows, DEFAULT_FEATURE_COLUMNS.length], "float32"),
           ],
           { training: false },
         ) as TfModule.Tensor
@@ -329,7 +331,7 @@ describe("the forward-pass interpreter", () => {
       let h = [
         ...(sectionEmb as Float32Array).subarray((section[r] as number) * 8, (section[r] as number) * 8 + 8),
         ...(regionEmb as Float32Array).subarray((region[r] as number) * 8, (region[r] as number) * 8 + 8),
-        ...numeric.subarray(r * NUMERIC_FEATURE_COUNT, (r + 1) * NUMERIC_FEATURE_COUNT),
+        ...numeric.subarray(r * DEFAULT_FEATURE_COLUMNS.length, (r + 1) * DEFAULT_FEATURE_COLUMNS.length),
       ];
       dense.forEach(([kernel, bias], l) => {
         const units = bias.length;

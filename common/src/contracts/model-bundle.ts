@@ -69,8 +69,10 @@ export const MODEL_LAYERS: ReadonlySet<string> = new Set([
 export const OOV_ID = 0;
 
 /**
- * Numeric features, in column order of the `numeric` input. Formulas live in
- * `common/src/features/feature-builder.ts`; names are the stable contract.
+ * Every numeric feature the feature builder knows, in its order. Formulas live in
+ * `common/src/features/feature-builder.ts`; names are the stable contract. A bundle's `numeric` input
+ * holds an ordered subset of them, its `normalisation.features` (its columns): bundles written before
+ * `article_log_appeal` have `DEFAULT_FEATURE_COLUMNS`.
  */
 export const NUMERIC_FEATURES = [
   // reader
@@ -95,9 +97,30 @@ export const NUMERIC_FEATURES = [
   "ra_content_mean_sim", // mean cosine over the recent reads
   "ra_log_covisit", // log1p(sum of co-visitation scores between recent reads and the article)
   "ra_same_section_last", // 1 when the article's section is that of the last read
+  // article (after the reader–article block: bundles before it have the 19 columns above)
+  "article_log_appeal", // log((reads₂₄ + 1) / (mean share × exposure + 1)): its reads against the portal's since its issue
 ] as const;
 export type NumericFeature = (typeof NUMERIC_FEATURES)[number];
 export const NUMERIC_FEATURE_COUNT = NUMERIC_FEATURES.length;
+
+/** The columns a network reads unless its training asks for others: every feature before the appeal. */
+export const DEFAULT_FEATURE_COLUMNS: readonly NumericFeature[] = NUMERIC_FEATURES.filter(
+  (f) => f !== "article_log_appeal",
+);
+
+/** A bundle's numeric columns: known features, each once, in `NUMERIC_FEATURES` order (none: a baseline's). */
+export const featureColumnsSchema = z
+  .array(z.enum(NUMERIC_FEATURES))
+  .refine(
+    (f) =>
+      f.every(
+        (name, i) =>
+          i === 0 || NUMERIC_FEATURES.indexOf(f[i - 1] as NumericFeature) < NUMERIC_FEATURES.indexOf(name),
+      ),
+    {
+      message: "feature columns must be distinct and in NUMERIC_FEATURES order",
+    },
+  );
 
 /** The model's input tensors, in the order `model.predict` expects them. Every one has `batch` rows. */
 export const MODEL_INPUTS = [
@@ -106,8 +129,9 @@ export const MODEL_INPUTS = [
   {
     name: "numeric",
     dtype: "float32",
-    shape: [null, NUMERIC_FEATURE_COUNT],
-    description: "NUMERIC_FEATURES, standardised with normalisation.json",
+    shape: [null, DEFAULT_FEATURE_COLUMNS.length],
+    description:
+      "the bundle's feature columns (normalisation.json's features; this width by default), standardised",
   },
 ] as const;
 export type ModelInputName = (typeof MODEL_INPUTS)[number]["name"];
@@ -126,18 +150,24 @@ export const vocabulariesSchema = z.object({
 });
 export type Vocabularies = z.infer<typeof vocabulariesSchema>;
 
-export const normalisationSchema = z.object({
-  features: z.array(z.string()).refine((f) => f.join() === NUMERIC_FEATURES.join(), {
-    message: "normalisation features differ from NUMERIC_FEATURES",
-  }),
-  mean: z.array(z.number()).length(NUMERIC_FEATURE_COUNT),
-  /** Standard deviations; a constant feature has std 1 (never 0). */
-  std: z.array(z.number().positive()).length(NUMERIC_FEATURE_COUNT),
-});
+export const normalisationSchema = z
+  .object({
+    /** The bundle's numeric columns, in input order. */
+    features: featureColumnsSchema,
+    mean: z.array(z.number()),
+    /** Standard deviations; a constant feature has std 1 (never 0). */
+    std: z.array(z.number().positive()),
+  })
+  .refine((n) => n.mean.length === n.features.length && n.std.length === n.features.length, {
+    message: "normalisation needs one mean and one std per feature",
+  });
 export type Normalisation = z.infer<typeof normalisationSchema>;
 
 /** Half-lives of the popularity features at several time scales (`article_log_pop_*`). */
 export const POPULARITY_SCALES_HOURS = [1, 6, 24] as const;
+
+/** Width of a bucket of the portal's read counts (`popularityTableSchema.portal`), in ms. */
+export const PORTAL_BUCKET_MS = 5 * 60_000;
 
 export const popularityTableSchema = z
   .object({
@@ -177,6 +207,12 @@ export const popularityTableSchema = z
         decayed: z.array(z.tuple([pageSchema, z.number().nonnegative()])),
       })
       .optional(),
+    /**
+     * The portal's reads per `PORTAL_BUCKET_MS` bucket before `asOf`: [bucket start (ms, a multiple of
+     * the width), reads], oldest first; what an article's exposure (`article_log_appeal`) is counted
+     * from. Absent in bundles written before it (their networks do not read that feature).
+     */
+    portal: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])).optional(),
   })
   .refine((t) => t.buffer === undefined || t.window === undefined, {
     message: "a popularity table serves a buffer of reads or a window of minutes, not both",
@@ -246,7 +282,8 @@ export const bundleManifestSchema = z
         shape: z.array(z.number().int().positive().nullable()),
       }),
     ),
-    numericFeatures: z.array(z.string()),
+    /** The network's numeric columns (as its normalisation's features). */
+    numericFeatures: featureColumnsSchema,
     recentReads: z.number().int().positive(),
     /** Candidate generation the ranker was trained and evaluated with. */
     candidates: z.object({

@@ -2,7 +2,8 @@
  * The one feature builder: training (offline, per split) and the API (online, per request) both
  * call it, so the same reader and article give the same tensors. Pure TypeScript, no tfjs: it
  * returns typed arrays in the layout of `MODEL_INPUTS` (model-bundle.ts), which the caller wraps
- * in tensors (`tf.tensor2d(arrays.numeric, [rows, NUMERIC_FEATURE_COUNT])`).
+ * in tensors (`tf.tensor2d(arrays.numeric, [rows, columns])`), `columns` the context's feature columns
+ * (`featureColumns`: the normalisation's features, else `context.columns`, else the default ones).
  *
  * No leakage by construction: a reader's interactions at or after `context.asOf` are ignored, so
  * training can pass a whole log with `asOf` = the split time.
@@ -12,9 +13,11 @@ import { type SparseVector, sparseDot } from "../contracts/content-vector.js";
 import type { Interaction } from "../contracts/interaction-log.js";
 import { decodeInteractionLog } from "../contracts/interaction-log.js";
 import {
+  DEFAULT_FEATURE_COLUMNS,
   type Normalisation,
   NUMERIC_FEATURE_COUNT,
   NUMERIC_FEATURES,
+  type NumericFeature,
   OOV_ID,
   RECENT_READS,
   type Vocabularies,
@@ -56,9 +59,32 @@ export interface FeatureContext {
   popularityScales(page: string): readonly number[] | undefined;
   /** Co-visited neighbours of an article with their scores. */
   covisitation(page: string): ReadonlyMap<string, number> | undefined;
+  /**
+   * The portal's reads since an article's issue time, decayed as its 24 h popularity (`portalExposure`);
+   * absent (a context without the portal's reads) → 0.
+   */
+  exposure?(issued: number): number;
+  /** The fresh articles' 24 h reads over their exposure: an article's expected share of the portal's reads. */
+  meanReadShare?(): number;
   vocab: VocabularyIndex;
-  /** Standardisation of the numeric block; `undefined` gives raw values (to compute the stats). */
+  /**
+   * Standardisation of the numeric block; `undefined` gives raw values (to compute the stats). Its
+   * features are the columns built.
+   */
   normalisation?: Normalisation | undefined;
+  /** The columns to build when there is no normalisation (default `DEFAULT_FEATURE_COLUMNS`). */
+  columns?: readonly NumericFeature[] | undefined;
+}
+
+/** The numeric columns `buildModelInputs` builds in `context`, in order. */
+export function featureColumns(
+  context: Pick<FeatureContext, "normalisation" | "columns">,
+): readonly NumericFeature[] {
+  return (
+    (context.normalisation?.features as readonly NumericFeature[] | undefined) ??
+    context.columns ??
+    DEFAULT_FEATURE_COLUMNS
+  );
 }
 
 /** A reader summarised from the interaction log (before `asOf`) and article metadata. */
@@ -82,9 +108,13 @@ export interface ModelInputArrays {
   rows: number;
   article_section: Int32Array;
   article_region: Int32Array;
-  /** `rows × NUMERIC_FEATURE_COUNT`. */
+  /** `rows × columns` (the context's `featureColumns`). */
   numeric: Float32Array;
 }
+
+/** The numeric columns of inputs (0 without rows). */
+export const numericWidth = (inputs: ModelInputArrays): number =>
+  inputs.rows === 0 ? 0 : inputs.numeric.length / inputs.rows;
 
 /** The article keys of inputs `buildModelInputs` returned (see `articleKeysOf`). */
 const inputKeys = new WeakMap<ModelInputArrays, Int32Array>();
@@ -444,16 +474,21 @@ class ReaderFeatureState {
   }
 }
 
-/** Numeric columns: the reader's (0–4), the article's (5–12), the reader × article ones (13–18). */
+/**
+ * Numeric columns: the reader's (0–4), the article's (5–12 and 19), the reader × article ones (13–18).
+ * The article's appeal came after the others, so its column follows theirs (bundles before it have 19).
+ */
 const READER_FEATURES = 5;
-const ARTICLE_FEATURES = 8;
-const CROSS_FEATURES = NUMERIC_FEATURE_COUNT - READER_FEATURES - ARTICLE_FEATURES;
-const ARTICLE_FROM = READER_FEATURES;
-const CROSS_FROM = READER_FEATURES + ARTICLE_FEATURES;
+const CROSS_FEATURES = 6;
+const CROSS_FROM = 13;
+/** The article-only columns, in the order `articleFeatures` writes them. */
+const ARTICLE_INDICES: readonly number[] = [5, 6, 7, 8, 9, 10, 11, 12, 19];
+const ARTICLE_FEATURES = ARTICLE_INDICES.length;
+const APPEAL = NUMERIC_FEATURES.indexOf("article_log_appeal");
 
 /**
  * What a context knows of one article for every reader: its source, vocabulary ids, the article-only
- * features (5–12) as stored in the model inputs (standardised with the context's normalisation, float32)
+ * features (`ARTICLE_INDICES`) as stored in the model inputs (standardised with the context's normalisation, float32)
  * and its vector's norm. Computed on the first request that ranks the article, then reused: the same
  * figures for every reader, so a row costs one lookup instead of ten logarithms, a dot product and
  * eight standardisations.
@@ -468,40 +503,91 @@ interface ArticleRow {
   norm: number;
 }
 
-/** Per context, its article rows and the vocabularies and normalisation they were computed with. */
 /**
- * The model-input columns that depend on the article alone (given the context): its section and
- * region ids and the article block of the numeric features.
+ * Where a context's features go: per feature (index in `NUMERIC_FEATURES`) its column in the inputs
+ * (-1: not built) and its standardisation (mean 0, std 1 without a normalisation, which leaves a value
+ * as it is).
  */
-export const ARTICLE_COLUMNS: Readonly<Record<string, readonly number[]>> = {
-  article_section: [0],
-  article_region: [0],
-  numeric: Array.from({ length: ARTICLE_FEATURES }, (_, k) => ARTICLE_FROM + k),
-};
+interface ColumnPlan {
+  width: number;
+  at: Int32Array;
+  mean: Float64Array;
+  std: Float64Array;
+  /** The model-input columns that depend on the article alone: its ids and its numeric columns. */
+  articleColumns: Readonly<Record<string, readonly number[]>>;
+}
+
+function columnPlan(context: FeatureContext): ColumnPlan {
+  const features = featureColumns(context);
+  const at = new Int32Array(NUMERIC_FEATURE_COUNT).fill(-1);
+  const mean = new Float64Array(NUMERIC_FEATURE_COUNT);
+  const std = new Float64Array(NUMERIC_FEATURE_COUNT).fill(1);
+  const norm = context.normalisation;
+  features.forEach((f, c) => {
+    const k = NUMERIC_FEATURES.indexOf(f);
+    if (k < 0) throw new RangeError(`unknown feature column ${f}`);
+    at[k] = c;
+    if (norm !== undefined) {
+      mean[k] = norm.mean[c] as number;
+      std[k] = norm.std[c] as number;
+    }
+  });
+  const numeric = ARTICLE_INDICES.map((k) => at[k] as number).filter((c) => c >= 0);
+  return {
+    width: features.length,
+    at,
+    mean,
+    std,
+    articleColumns: { article_section: [0], article_region: [0], numeric },
+  };
+}
 
 let nextArticleKey = 0;
 
+/** Per context, its article rows and the vocabularies, normalisation and columns they were computed with. */
 const articleRows = new WeakMap<
   object,
-  { rows: Map<string, ArticleRow>; vocab: VocabularyIndex; normalisation: Normalisation | undefined }
+  {
+    rows: Map<string, ArticleRow>;
+    vocab: VocabularyIndex;
+    normalisation: Normalisation | undefined;
+    columns: readonly NumericFeature[] | undefined;
+    plan: ColumnPlan;
+  }
 >();
 
-function rowsOf(context: FeatureContext): Map<string, ArticleRow> {
+function cacheOf(context: FeatureContext) {
   let cache = articleRows.get(context);
-  // A context is not meant to change its vocabularies or normalisation; if one does, start afresh.
-  if (cache?.vocab !== context.vocab || cache.normalisation !== context.normalisation) {
-    cache = { rows: new Map(), vocab: context.vocab, normalisation: context.normalisation };
+  // A context is not meant to change its vocabularies, normalisation or columns; if one does, start afresh.
+  if (
+    cache?.vocab !== context.vocab ||
+    cache.normalisation !== context.normalisation ||
+    cache.columns !== context.columns
+  ) {
+    cache = {
+      rows: new Map(),
+      vocab: context.vocab,
+      normalisation: context.normalisation,
+      columns: context.columns,
+      plan: columnPlan(context),
+    };
     articleRows.set(context, cache);
   }
-  return cache.rows;
+  return cache;
 }
 
-/** The article-only features (5–12) of `page` in `context`, raw. */
+/** The model-input columns of `context`'s inputs that depend on the article alone (`KeyedRows`). */
+export function articleColumns(context: FeatureContext): Readonly<Record<string, readonly number[]>> {
+  return cacheOf(context).plan.articleColumns;
+}
+
+/** The article-only features (`ARTICLE_INDICES`) of `page` in `context`, raw. */
 function articleFeatures(
   context: FeatureContext,
   page: string,
   a: ArticleFeatureSource | undefined,
   out: Float64Array,
+  appeal: boolean,
 ): void {
   const ageHours = a === undefined ? 0 : Math.max(0, (context.asOf - a.issued) / HOUR_MS);
   out[0] = Math.log1p(ageHours);
@@ -515,15 +601,21 @@ function articleFeatures(
   out[5] = Math.log1p(p24);
   out[6] = Math.log1p(p1) - Math.log1p(p24 / 24);
   out[7] = a === undefined ? 0 : 1;
+  // Its reads against what an article of the mean share would have got from the portal's reads since
+  // its issue (one pseudo read each side): what separates a good article from one issued at a busy hour.
+  if (!appeal) return;
+  const exposure = a === undefined ? 0 : (context.exposure?.(a.issued) ?? 0);
+  out[8] = Math.log((p24 + 1) / ((context.meanReadShare?.() ?? 0) * exposure + 1));
 }
 
-/** `v` as the model inputs hold column `k`: standardised when the context has a normalisation. */
-const scale = (norm: Normalisation | undefined, k: number, v: number): number =>
-  norm === undefined ? v : (v - (norm.mean[k] as number)) / (norm.std[k] as number);
+/** `v` as the model inputs hold feature `k`: standardised by the plan (unchanged without a normalisation). */
+const scale = (plan: ColumnPlan, k: number, v: number): number =>
+  (v - (plan.mean[k] as number)) / (plan.std[k] as number);
 
 function articleRow(
   context: FeatureContext,
   rows: Map<string, ArticleRow>,
+  plan: ColumnPlan,
   page: string,
   a: ArticleFeatureSource | undefined,
 ): ArticleRow {
@@ -531,10 +623,10 @@ function articleRow(
   // A catalogue may replace an article's source (a refresh): the row holds the one it was computed from.
   if (cached !== undefined && cached.source === a) return cached;
   const raw = new Float64Array(ARTICLE_FEATURES);
-  articleFeatures(context, page, a, raw);
+  articleFeatures(context, page, a, raw, (plan.at[APPEAL] as number) >= 0);
   const scaled = new Float32Array(ARTICLE_FEATURES);
   for (let k = 0; k < ARTICLE_FEATURES; k++)
-    scaled[k] = scale(context.normalisation, ARTICLE_FROM + k, raw[k] as number);
+    scaled[k] = scale(plan, ARTICLE_INDICES[k] as number, raw[k] as number);
   const row: ArticleRow = {
     key: nextArticleKey++,
     source: a,
@@ -549,7 +641,8 @@ function articleRow(
 
 /**
  * The model inputs of one reader and a list of candidate articles (one row per page, same order).
- * Numeric features are standardised with `context.normalisation` when given. Each value is the one
+ * Numeric features are the context's `featureColumns`, standardised with `context.normalisation` when
+ * given. Each value is the one
  * the column-by-column definition gives (the same raw figure, standardised in float64, stored as
  * float32): the reader's columns are computed once per call and the article's once per context.
  */
@@ -561,32 +654,41 @@ export function buildModelInputs(
   const rows = pages.length;
   const section = new Int32Array(rows);
   const region = new Int32Array(rows);
-  const numeric = new Float32Array(rows * NUMERIC_FEATURE_COUNT);
-  const norm = context.normalisation;
+  const { rows: cache, plan } = cacheOf(context);
+  const { width, at: columnOf } = plan;
+  const numeric = new Float32Array(rows * width);
   const reader = new ReaderFeatureState(profile, context);
   const own = new Float64Array(READER_FEATURES);
   reader.readerFeatures(own);
   const readerScaled = new Float32Array(READER_FEATURES);
-  for (let k = 0; k < READER_FEATURES; k++) readerScaled[k] = scale(norm, k, own[k] as number);
+  for (let k = 0; k < READER_FEATURES; k++) readerScaled[k] = scale(plan, k, own[k] as number);
   const cross = new Float64Array(CROSS_FEATURES);
-  const cache = rowsOf(context);
   const articleKeys = new Int32Array(rows);
   try {
     for (let r = 0; r < rows; r++) {
       const page = pages[r] as string;
       const a = context.article(page);
-      const row = articleRow(context, cache, page, a);
+      const row = articleRow(context, cache, plan, page, a);
       articleKeys[r] = row.key;
       section[r] = row.section;
       region[r] = row.region;
-      const at = r * NUMERIC_FEATURE_COUNT;
-      // Element by element: `set` on a few values costs more than the copy.
-      for (let k = 0; k < READER_FEATURES; k++) numeric[at + k] = readerScaled[k] as number;
+      const at = r * width;
+      // Element by element: `set` on a few values costs more than the copy. A feature outside the
+      // columns (column -1) is skipped.
+      for (let k = 0; k < READER_FEATURES; k++) {
+        const c = columnOf[k] as number;
+        if (c >= 0) numeric[at + c] = readerScaled[k] as number;
+      }
       const scaled = row.scaled;
-      for (let k = 0; k < ARTICLE_FEATURES; k++) numeric[at + ARTICLE_FROM + k] = scaled[k] as number;
+      for (let k = 0; k < ARTICLE_FEATURES; k++) {
+        const c = columnOf[ARTICLE_INDICES[k] as number] as number;
+        if (c >= 0) numeric[at + c] = scaled[k] as number;
+      }
       reader.crossFeatures(page, a, row.norm, cross);
-      for (let k = 0; k < CROSS_FEATURES; k++)
-        numeric[at + CROSS_FROM + k] = scale(norm, CROSS_FROM + k, cross[k] as number);
+      for (let k = 0; k < CROSS_FEATURES; k++) {
+        const c = columnOf[CROSS_FROM + k] as number;
+        if (c >= 0) numeric[at + c] = scale(plan, CROSS_FROM + k, cross[k] as number);
+      }
     }
   } finally {
     reader.release();
@@ -596,32 +698,40 @@ export function buildModelInputs(
   return inputs;
 }
 
-/** Concatenates input arrays (e.g. several readers' rows into one batch). */
+/** Concatenates input arrays (e.g. several readers' rows into one batch; the same columns in each). */
 export function concatModelInputs(parts: readonly ModelInputArrays[]): ModelInputArrays {
   const rows = parts.reduce((n, p) => n + p.rows, 0);
+  const widths = new Set(parts.filter((p) => p.rows > 0).map(numericWidth));
+  if (widths.size > 1) throw new RangeError("inputs with different feature columns cannot be concatenated");
+  const width = [...widths][0] ?? 0;
   const out: ModelInputArrays = {
     rows,
     article_section: new Int32Array(rows),
     article_region: new Int32Array(rows),
-    numeric: new Float32Array(rows * NUMERIC_FEATURE_COUNT),
+    numeric: new Float32Array(rows * width),
   };
   let r = 0;
   for (const p of parts) {
     out.article_section.set(p.article_section, r);
     out.article_region.set(p.article_region, r);
-    out.numeric.set(p.numeric, r * NUMERIC_FEATURE_COUNT);
+    out.numeric.set(p.numeric, r * width);
     r += p.rows;
   }
   return out;
 }
 
-/** Mean and standard deviation of each numeric column of raw (unstandardised) inputs. */
-export function computeNormalisation(raw: Float32Array, rows: number): Normalisation {
-  const mean = new Array<number>(NUMERIC_FEATURE_COUNT).fill(0);
-  const sq = new Array<number>(NUMERIC_FEATURE_COUNT).fill(0);
+/** Mean and standard deviation of each numeric column of raw (unstandardised) inputs with `features` as columns. */
+export function computeNormalisation(
+  raw: Float32Array,
+  rows: number,
+  features: readonly NumericFeature[] = DEFAULT_FEATURE_COLUMNS,
+): Normalisation {
+  const width = features.length;
+  const mean = new Array<number>(width).fill(0);
+  const sq = new Array<number>(width).fill(0);
   for (let r = 0; r < rows; r++)
-    for (let k = 0; k < NUMERIC_FEATURE_COUNT; k++) {
-      const v = raw[r * NUMERIC_FEATURE_COUNT + k] as number;
+    for (let k = 0; k < width; k++) {
+      const v = raw[r * width + k] as number;
       mean[k] = (mean[k] as number) + v;
       sq[k] = (sq[k] as number) + v * v;
     }
@@ -631,5 +741,5 @@ export function computeNormalisation(raw: Float32Array, rows: number): Normalisa
     const variance = s / n - (m[k] as number) ** 2;
     return variance > 1e-12 ? Math.sqrt(variance) : 1;
   });
-  return { features: [...NUMERIC_FEATURES], mean: m, std };
+  return { features: [...features], mean: m, std };
 }

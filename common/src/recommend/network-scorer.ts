@@ -6,7 +6,7 @@
 import type { LoadedBundle } from "../bundle/read-bundle.js";
 import type { Normalisation, Vocabularies } from "../contracts/model-bundle.js";
 import {
-  ARTICLE_COLUMNS,
+  articleColumns,
   articleKeysOf,
   buildModelInputs,
   type FeatureContext,
@@ -65,7 +65,7 @@ export class NetworkScorer implements Scorer {
     const [scores] = this.network.predict(
       { article_section: x.article_section, article_region: x.article_region, numeric: x.numeric },
       x.rows,
-      keys === undefined ? undefined : { keys, columns: ARTICLE_COLUMNS, partials },
+      keys === undefined ? undefined : { keys, columns: articleColumns(context), partials },
     );
     return scores as Float32Array;
   }

@@ -6,7 +6,7 @@
  * advanced tables equal the ones computed from every read (up to rounding).
  */
 import type { LoadedBundle } from "../bundle/read-bundle.js";
-import { type BundleManifest, POPULARITY_SCALES_HOURS } from "../contracts/model-bundle.js";
+import { type BundleManifest, POPULARITY_SCALES_HOURS, PORTAL_BUCKET_MS } from "../contracts/model-bundle.js";
 import { LatestItems } from "../util/latest-items.js";
 
 const HOUR_MS = 3_600_000;
@@ -61,6 +61,56 @@ export function decayedReadScales(
       values[k] = (values[k] as number) + Math.exp(-(lambdas[k] as number) * age);
   }
   return out;
+}
+
+/** The start of the `PORTAL_BUCKET_MS` bucket of a time. */
+export const portalBucket = (timestamp: number): number =>
+  Math.floor(timestamp / PORTAL_BUCKET_MS) * PORTAL_BUCKET_MS;
+
+/** The portal's reads before `cut` (in time order) per bucket: bucket start → reads. */
+export function portalReads(reads: Iterable<TimedRead>, cut: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const e of reads) {
+    if (e.timestamp >= cut) break;
+    const b = portalBucket(e.timestamp);
+    out.set(b, (out.get(b) ?? 0) + 1);
+  }
+  return out;
+}
+
+/** The half-life of an article's exposure and read share (`article_log_appeal`): the 24 h popularity scale's. */
+export const EXPOSURE_HALF_LIFE_HOURS = POPULARITY_SCALES_HOURS[2];
+
+/**
+ * An article's exposure as of `asOf`: the portal's reads from the bucket of its issue time on, each
+ * decayed with `EXPOSURE_HALF_LIFE_HOURS` from its bucket's middle to `asOf` (the same decay as the
+ * article's own 24 h popularity, so their ratio is its share of the portal's reads since its issue).
+ * Returns a lookup by issue time; O(buckets) once, O(log buckets) per article.
+ */
+export function portalExposure(
+  portal: ReadonlyMap<number, number>,
+  asOf: number,
+): (issued: number) => number {
+  const starts = [...portal.keys()].filter((b) => b < asOf).sort((a, b) => a - b);
+  const lambda = decayRate(EXPOSURE_HALF_LIFE_HOURS);
+  // suffix[i] = Σ over buckets i… of reads × decay to asOf.
+  const suffix = new Float64Array(starts.length + 1);
+  for (let i = starts.length - 1; i >= 0; i--) {
+    const b = starts[i] as number;
+    const mid = Math.min(asOf, b + PORTAL_BUCKET_MS / 2);
+    suffix[i] = (suffix[i + 1] as number) + (portal.get(b) as number) * Math.exp(-lambda * (asOf - mid));
+  }
+  return (issued) => {
+    const from = portalBucket(issued);
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const m = (lo + hi) >>> 1;
+      if ((starts[m] as number) < from) lo = m + 1;
+      else hi = m;
+    }
+    return suffix[lo] as number;
+  };
 }
 
 /**
@@ -136,6 +186,8 @@ export interface PopularityTables {
   asOf: number;
   popularity: ReadonlyMap<string, number>;
   popularityScales: ReadonlyMap<string, readonly number[]>;
+  /** The portal's reads per bucket (`portalReads`); absent when the base had none. */
+  portal?: ReadonlyMap<number, number>;
 }
 
 export interface LivePopularityBase {
@@ -145,6 +197,8 @@ export interface LivePopularityBase {
   halfLifeHours: number;
   popularity: ReadonlyMap<string, number>;
   popularityScales: ReadonlyMap<string, readonly number[]>;
+  /** The portal's reads per bucket before `asOf` (absent: not kept, e.g. a bundle written before it). */
+  portal?: ReadonlyMap<number, number>;
   /**
    * When a recent-click buffer serves, what advancing it needs (`popularity` is then its counts): the
    * buffer's size, its pages (oldest read first) and every page's reads decayed with `halfLifeHours`.
@@ -176,6 +230,8 @@ export class LivePopularity {
   /** Decayed reads with the base's half-life: the popularity, or a serving buffer's tie-break. */
   readonly #decayed: Map<string, number>;
   readonly #scales: Map<string, number[]>;
+  /** The portal's reads per bucket, when the base kept them. */
+  readonly #portal: Map<number, number> | undefined;
   /** A serving buffer's latest pages, oldest first (undefined: no buffer). */
   readonly #buffer: LatestItems<string> | undefined;
   /** A serving window's reads, oldest accepted first (undefined: no window). */
@@ -205,6 +261,7 @@ export class LivePopularity {
             reads: new LatestItems(maxWindowReads, base.window.reads),
           };
     this.#scales = new Map([...base.popularityScales].map(([p, v]) => [p, [...v]]));
+    this.#portal = base.portal === undefined ? undefined : new Map(base.portal);
     this.#reference = base.asOf;
     this.#latest = base.asOf;
   }
@@ -247,6 +304,10 @@ export class LivePopularity {
     }
     for (let k = 0; k < this.#lambdas.length; k++)
       values[k] = (values[k] as number) + Math.exp(-(this.#lambdas[k] as number) * age);
+    if (this.#portal !== undefined) {
+      const b = portalBucket(read.timestamp);
+      this.#portal.set(b, (this.#portal.get(b) ?? 0) + 1);
+    }
     if (read.timestamp > this.#latest) {
       this.#latest = read.timestamp;
       this.#evict();
@@ -270,6 +331,7 @@ export class LivePopularity {
       asOf: this.#latest,
       popularity,
       popularityScales: new Map([...this.#scales].map(([p, v]) => [p, [...v]])),
+      ...(this.#portal === undefined ? {} : { portal: new Map(this.#portal) }),
     };
   }
 
@@ -323,13 +385,14 @@ export function bundleLivePopularity(
   },
   admits: (page: string) => boolean,
 ): LivePopularity {
-  const { buffer, window } = bundle.popularity;
+  const { buffer, window, portal } = bundle.popularity;
   return new LivePopularity(
     {
       asOf: bundle.manifest.asOf,
       halfLifeHours: bundle.popularity.halfLifeHours,
       popularity: new Map(bundle.popularity.entries),
       popularityScales: new Map(Object.entries(bundle.popularity.scales)),
+      ...(portal === undefined ? {} : { portal: new Map(portal) }),
       ...(buffer === undefined
         ? {}
         : { buffer: { reads: buffer.reads, pages: buffer.pages, decayed: new Map(buffer.decayed) } }),

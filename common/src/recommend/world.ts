@@ -6,12 +6,19 @@
  * `buildRecommendationWorld`, so the candidates, features and fill-ups are defined once.
  */
 import type { LoadedBundle } from "../bundle/read-bundle.js";
-import type { BundleManifest, CovisitationTable, PopularityTable } from "../contracts/model-bundle.js";
+import {
+  type BundleManifest,
+  type CovisitationTable,
+  POPULARITY_SCALES_HOURS,
+  type PopularityTable,
+} from "../contracts/model-bundle.js";
 import type { ArticleFeatureSource, FeatureContext } from "../features/feature-builder.js";
 import { ContentIndex, topK } from "./content-index.js";
-import type { PopularityTables } from "./popularity.js";
+import { EXPOSURE_HALF_LIFE_HOURS, type PopularityTables, portalExposure } from "./popularity.js";
 
 const HOUR_MS = 3_600_000;
+/** The index of the exposure's half-life among `POPULARITY_SCALES_HOURS` (the 24 h scale). */
+const POPULARITY_SCALES_HOURS_INDEX = POPULARITY_SCALES_HOURS.indexOf(EXPOSURE_HALF_LIFE_HOURS);
 
 /** Candidate generation: how many articles each tier proposes, and what counts as fresh. */
 export interface CandidateOptions {
@@ -60,6 +67,8 @@ export interface WorldInputs {
   popularityScales: ReadonlyMap<string, readonly number[]>;
   /** Co-visited neighbours per page, best first. */
   covisitation: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** The portal's reads per bucket before `asOf` (`portalReads`); absent → every exposure 0. */
+  portal?: ReadonlyMap<number, number> | undefined;
   candidates: CandidateOptions;
 }
 
@@ -104,7 +113,7 @@ const NO_NEIGHBOURS: CovisitedArticles = { pages: [], scores: [] };
  * as the api's refresh does).
  */
 export function buildRecommendationWorld(inputs: WorldInputs): RecommendationWorld {
-  const { asOf, catalogue, popularity, popularityScales, covisitation, candidates } = inputs;
+  const { asOf, catalogue, popularity, popularityScales, covisitation, candidates, portal } = inputs;
   const freshFrom = asOf - candidates.freshHours * HOUR_MS;
   const known = new Map<string, number>();
   const fresh = new Map<string, number>();
@@ -154,6 +163,27 @@ export function buildRecommendationWorld(inputs: WorldInputs): RecommendationWor
   };
   let fill: string[] | undefined;
   const neighbours = new Map<string, CovisitedArticles>();
+  // Exposure and the fresh articles' mean read share: computed on the first feature that asks.
+  let exposureOf: ((issued: number) => number) | undefined;
+  const exposure = (issued: number): number => {
+    if (portal === undefined) return 0;
+    exposureOf ??= portalExposure(portal, asOf);
+    return exposureOf(issued);
+  };
+  let meanShare: number | undefined;
+  const scaleOf = POPULARITY_SCALES_HOURS_INDEX;
+  const meanReadShare = (): number => {
+    if (meanShare === undefined) {
+      let reads = 0;
+      let exposed = 0;
+      for (const a of freshArticles) {
+        reads += popularityScales.get(a.page)?.[scaleOf] ?? 0;
+        exposed += exposure(a.issued);
+      }
+      meanShare = exposed > 0 ? reads / exposed : 0;
+    }
+    return meanShare;
+  };
   return {
     asOf,
     candidates,
@@ -164,6 +194,8 @@ export function buildRecommendationWorld(inputs: WorldInputs): RecommendationWor
       popularity: (page) => popularity.get(page) ?? 0,
       popularityScales: (page) => popularityScales.get(page),
       covisitation: (page) => covisitation.get(page),
+      exposure,
+      meanReadShare,
     },
     popularRanking,
     content: new ContentIndex(freshArticles),
@@ -224,13 +256,14 @@ export function mapCatalogue(articles: ReadonlyMap<string, ArticleFeatureSource>
 export function tableStructures(
   popularity: PopularityTable,
   covisitation: CovisitationTable,
-): Pick<WorldInputs, "popularity" | "popularityScales" | "covisitation"> {
+): Pick<WorldInputs, "popularity" | "popularityScales" | "covisitation" | "portal"> {
   const cov = new Map<string, ReadonlyMap<string, number>>();
   for (const [page, list] of Object.entries(covisitation.neighbours)) cov.set(page, new Map(list));
   return {
     popularity: new Map(popularity.entries),
     popularityScales: new Map(Object.entries(popularity.scales)),
     covisitation: cov,
+    ...(popularity.portal === undefined ? {} : { portal: new Map(popularity.portal) }),
   };
 }
 
@@ -255,6 +288,8 @@ export function bundleWorlds(
       catalogue,
       candidates: bundle.manifest.candidates,
       ...structures,
-      ...(live === undefined ? {} : { popularity: live.popularity, popularityScales: live.popularityScales }),
+      ...(live === undefined
+        ? {}
+        : { popularity: live.popularity, popularityScales: live.popularityScales, portal: live.portal }),
     });
 }

@@ -11,6 +11,7 @@ import {
   candidatePool,
   cosineSimilarity,
   DEFAULT_CANDIDATES,
+  DEFAULT_FEATURE_COLUMNS,
   type FeatureContext,
   type Interaction,
   mapCatalogue,
@@ -31,6 +32,9 @@ import {
 
 const H = 3_600_000;
 const Q = (n: number) => `20000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+/** The test worlds' exposure of an article (portal reads since its issue) and mean read share. */
+const exposureOf = (issued: number) => (90 * H - issued) / 100_000;
+const MEAN_SHARE = 0.02;
 
 /** A seeded world: shared buckets, articles without vectors, unknown pages, co-visitation. */
 function world(seed: number) {
@@ -67,8 +71,11 @@ function world(seed: number) {
     popularity: (p) => popularity.get(p) ?? 0,
     popularityScales: (p) => scales.get(p),
     covisitation: (p) => neighbours.get(p),
+    exposure: (issued) => exposureOf(issued),
+    meanReadShare: () => MEAN_SHARE,
     vocab: vocabularyIndex({ section: ["s1", "s2", "s3"], region: ["r0", "r2"] }),
     normalisation,
+    columns: NUMERIC_FEATURES,
   };
   const log: Interaction[] = Array.from({ length: 30 }, (_, i) => ({
     page: Q(Math.floor(random() * 85)),
@@ -123,6 +130,7 @@ function directRow(w: ReturnType<typeof world>, profile: ReturnType<typeof reade
     count > 0 ? sumSim / count : 0,
     Math.log1p(covisit),
     a !== undefined && last !== undefined && last.section === a.section ? 1 : 0,
+    Math.log(((scales?.[2] ?? 0) + 1) / (MEAN_SHARE * (a === undefined ? 0 : exposureOf(a.issued)) + 1)),
   ];
 }
 
@@ -153,6 +161,28 @@ describe("the feature builder's per-context article rows", () => {
         );
       });
     }
+  });
+
+  it("give a bundle's columns (a subset, as bundles before the appeal have) as the same values of the full row", () => {
+    const w = world(4);
+    const profile = readerProfile(w.log, "Logged", w.context);
+    const norm = w.context.normalisation as Normalisation;
+    const pages = [...w.articles.keys(), Q(501)];
+    const full = buildModelInputs(profile, pages, w.context);
+    const keep = DEFAULT_FEATURE_COLUMNS.map((f) => NUMERIC_FEATURES.indexOf(f));
+    const subset: Normalisation = {
+      features: [...DEFAULT_FEATURE_COLUMNS],
+      mean: keep.map((k) => norm.mean[k] as number),
+      std: keep.map((k) => norm.std[k] as number),
+    };
+    const old = buildModelInputs(profile, pages, { ...w.context, normalisation: subset, columns: undefined });
+    expect(old.numeric).toHaveLength(pages.length * DEFAULT_FEATURE_COLUMNS.length);
+    expect(keep).not.toContain(NUMERIC_FEATURES.indexOf("article_log_appeal"));
+    pages.forEach((_, r) => {
+      expect(Array.from(old.numeric.subarray(r * keep.length, (r + 1) * keep.length))).toEqual(
+        keep.map((k) => full.numeric[r * NUMERIC_FEATURE_COUNT + k]),
+      );
+    });
   });
 
   it("are computed again for a context whose normalisation changed", () => {

@@ -2,8 +2,8 @@ import { describe, expect, it } from "@jest/globals";
 import {
   type ArticleFeatureSource,
   buildModelInputs,
+  DEFAULT_FEATURE_COLUMNS,
   type FeatureContext,
-  NUMERIC_FEATURE_COUNT,
   NUMERIC_FEATURES,
   readerProfile,
   sparseVectorFromWeights,
@@ -39,7 +39,7 @@ describe("the feature builder's per-article part", () => {
     const after = buildModelInputs(profile, [page], context).numeric;
 
     const age = column("article_log_age_hours");
-    expect(before).toHaveLength(NUMERIC_FEATURE_COUNT);
+    expect(before).toHaveLength(DEFAULT_FEATURE_COLUMNS.length);
     expect(Array.from(again)).toEqual(Array.from(before));
     expect(before[age]).toBeCloseTo(Math.log1p(10), 6);
     expect(after[age]).toBeCloseTo(Math.log1p(1), 6);

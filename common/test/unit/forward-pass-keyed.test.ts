@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import {
-  ARTICLE_COLUMNS,
   type ArticleFeatureSource,
+  articleColumns,
   buildModelInputs,
   buildRecommendationWorld,
   ForwardPassModel,
@@ -22,6 +22,17 @@ import {
   type Scorer,
   sparseVectorFromWeights,
 } from "../../src/index.js";
+
+/** The article-only columns of inputs holding every feature (the widest layout). */
+const ARTICLE_COLUMNS = articleColumns({
+  asOf: 0,
+  article: () => undefined,
+  popularity: () => 0,
+  popularityScales: () => undefined,
+  covisitation: () => undefined,
+  vocab: { section: new Map(), region: new Map() },
+  columns: NUMERIC_FEATURES,
+});
 
 const SECTIONS = 6;
 const REGIONS = 4;
@@ -121,7 +132,11 @@ function batch(seed: number, rows: number) {
     region[r] = a.region;
     for (let k = 0; k < NUMERIC_FEATURE_COUNT; k++)
       numeric[r * NUMERIC_FEATURE_COUNT + k] =
-        k < 5 ? (reader[k] as number) : k < 13 ? (a.numeric[k] as number) : random() * 2 - 1;
+        k < 5
+          ? (reader[k] as number)
+          : (ARTICLE_COLUMNS.numeric as readonly number[]).includes(k)
+            ? (a.numeric[k] as number)
+            : random() * 2 - 1;
   }
   return { keys, feeds: { article_section: section, article_region: region, numeric } };
 }

@@ -8,14 +8,18 @@ import {
   DEFAULT_CANDIDATES,
   decayedReadScales,
   decayedReads,
+  EXPOSURE_HALF_LIFE_HOURS,
   FEATURE_SCHEMA_VERSION,
   inRecentWindow,
   LIVE_MAX_LEAD_MS,
   LivePopularity,
   mapCatalogue,
   POPULARITY_SCALES_HOURS,
+  PORTAL_BUCKET_MS,
   type PopularityTables,
   popularityTableSchema,
+  portalExposure,
+  portalReads,
   recentBufferCounts,
   recentWindowCounts,
   recentWindowReads,
@@ -434,5 +438,44 @@ describe("bundleWorlds with live tables", () => {
         manifest({ strategy: { kind: "baseline", name: "popularity", params: { halfLifeHours: 3 } } }),
       ),
     ).toBe(false);
+  });
+});
+
+describe("the portal's reads and an article's exposure", () => {
+  it("advance with the live reads to the buckets training counts from every read", () => {
+    const r1 = reads(11, 300, 20, AS_OF - 30 * HOUR, AS_OF);
+    const r2 = reads(12, 200, 20, AS_OF + 1, AS_OF + 5 * HOUR);
+    const live = new LivePopularity({ ...base(r1, 2), portal: portalReads(r1, AS_OF + 1) }, () => true);
+    for (const r of r2) live.record(r);
+    const tables = live.tables();
+    expect([...(tables.portal ?? [])].sort((a, b) => a[0] - b[0])).toEqual(
+      [...portalReads([...r1, ...r2], Number.POSITIVE_INFINITY)].sort((a, b) => a[0] - b[0]),
+    );
+    // A base without the portal's reads (a bundle written before them) keeps none.
+    const old = new LivePopularity(base(r1, 2), () => true);
+    old.record(r2[0] as TimedRead);
+    expect(old.tables().portal).toBeUndefined();
+  });
+
+  it("counts the reads from an article's issue bucket on, each decayed as its 24 h popularity", () => {
+    const t0 = Math.floor(AS_OF / PORTAL_BUCKET_MS) * PORTAL_BUCKET_MS;
+    const portal = new Map([
+      [t0 - 3 * PORTAL_BUCKET_MS, 10],
+      [t0 - 2 * PORTAL_BUCKET_MS, 4],
+      [t0 - PORTAL_BUCKET_MS, 6],
+    ]);
+    const exposure = portalExposure(portal, t0);
+    const decay = (bucket: number) =>
+      Math.exp((-Math.LN2 * (t0 - (bucket + PORTAL_BUCKET_MS / 2))) / (EXPOSURE_HALF_LIFE_HOURS * HOUR));
+    const last = 6 * decay(t0 - PORTAL_BUCKET_MS);
+    const middle = 4 * decay(t0 - 2 * PORTAL_BUCKET_MS);
+    // Issued inside the middle bucket: that bucket and the last; before every bucket: all; after: none.
+    expect(exposure(t0 - 2 * PORTAL_BUCKET_MS + 1_000)).toBeCloseTo(middle + last, 9);
+    expect(exposure(t0 - 10 * PORTAL_BUCKET_MS)).toBeCloseTo(
+      10 * decay(t0 - 3 * PORTAL_BUCKET_MS) + middle + last,
+      9,
+    );
+    expect(exposure(t0 + 1_000)).toBe(0);
+    expect(EXPOSURE_HALF_LIFE_HOURS).toBe(24);
   });
 });

@@ -1,5 +1,5 @@
 /** Fitting the ranker on examples (seeded shuffles, one log line per epoch, bounded batches). */
-import { type ModelInputArrays, mulberry32, NUMERIC_FEATURE_COUNT } from "@gplay/common";
+import { type ModelInputArrays, mulberry32 } from "@gplay/common";
 import type * as TfModule from "@tensorflow/tfjs";
 import type { Examples, RankingLoss } from "../domain/examples.js";
 import { RecommenderTrainer } from "../model/recommender-trainer.js";
@@ -32,9 +32,10 @@ export interface EpochLog {
 
 /** Standardises raw numeric features in place. */
 export function standardise(arrays: ModelInputArrays, mean: readonly number[], std: readonly number[]): void {
+  const width = mean.length;
   for (let r = 0; r < arrays.rows; r++)
-    for (let k = 0; k < NUMERIC_FEATURE_COUNT; k++) {
-      const i = r * NUMERIC_FEATURE_COUNT + k;
+    for (let k = 0; k < width; k++) {
+      const i = r * width + k;
       arrays.numeric[i] = ((arrays.numeric[i] as number) - (mean[k] as number)) / (std[k] as number);
     }
 }

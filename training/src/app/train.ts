@@ -18,7 +18,6 @@ import {
   FEATURE_SCHEMA_VERSION,
   MODEL_INPUTS,
   NetworkScorer,
-  NUMERIC_FEATURES,
   RECENT_READS,
   readBundleDirectory,
   scorerOf,
@@ -40,7 +39,13 @@ import {
   tuneBaselines,
 } from "../domain/baselines.js";
 import { HOUR_MS, type TrainingData } from "../domain/data.js";
-import { buildExamples, mergeExamples, type RankingLoss } from "../domain/examples.js";
+import {
+  buildExamples,
+  FEATURE_SETS,
+  type FeatureSet,
+  mergeExamples,
+  type RankingLoss,
+} from "../domain/examples.js";
 import { type GateDecision, promotionDecision } from "../domain/gate.js";
 import { evaluateLists, ndcgByCase, type PopulationFigures, segmentCases } from "../domain/metrics.js";
 import { lossCurveSvg, metricBarsSvg, segmentTable } from "../domain/report.js";
@@ -70,7 +75,7 @@ import type { Tf, TfBackendName } from "../tf/backend.js";
 import { type EpochLog, fitRanker, standardise } from "./model-ops.js";
 import type { ExperimentTracker, MetricPoint, ModelRegistry, Progress } from "./ports.js";
 
-export { CHAMPION_ALIAS };
+export { CHAMPION_ALIAS, FEATURE_SETS };
 
 export interface TrainConfig {
   modelName: string;
@@ -82,6 +87,8 @@ export interface TrainConfig {
   negatives: number;
   /** How the ranker learns the order of a reader's pool (`RANKING_LOSSES`). */
   loss: RankingLoss;
+  /** The network's numeric columns (`FEATURE_SETS`): the default ones, or with the article's appeal. */
+  features: FeatureSet;
   /**
    * Early stopping: epochs without a better validation loss before stopping; the best epoch's weights stay
    * (the untrained network, the popularity prior, included).
@@ -132,6 +139,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   learningRate: 0.003,
   negatives: 8,
   loss: "listwise",
+  features: "default",
   patience: 2,
   embeddingDim: 8,
   hidden: [64, 32],
@@ -337,6 +345,7 @@ export async function trainAndEvaluate(
   // Training examples from several label windows: each reader at the first access in the window, in
   // the world the api serves then (the model's hour worlds, as the evaluation), or at the window's start.
   const tx = performance.now();
+  const columns = FEATURE_SETS[config.features];
   const parts = [];
   for (let w = 0; w < config.labelWindows; w++) {
     const from = split.validCut - w * split.validationHours * HOUR_MS;
@@ -348,10 +357,10 @@ export async function trainAndEvaluate(
       config.examplesAt === "visits"
         ? liveServing(world, windowVisits(data, cases, from, to)).worldsOf()
         : undefined;
-    parts.push(buildExamples(world, cases, config.negatives, config.seed + w, servedAt));
+    parts.push(buildExamples(world, cases, config.negatives, config.seed + w, servedAt, columns));
   }
   const examples = mergeExamples(parts);
-  const normalisation = computeNormalisation(examples.inputs.numeric, examples.inputs.rows);
+  const normalisation = computeNormalisation(examples.inputs.numeric, examples.inputs.rows, columns);
   standardise(examples.inputs, normalisation.mean, normalisation.std);
   const examplesSeconds = (performance.now() - tx) / 1000;
   log.info(
@@ -365,6 +374,7 @@ export async function trainAndEvaluate(
     embeddingDim: config.embeddingDim,
     hidden: config.hidden,
     seed: config.seed,
+    features: columns,
   });
   const t1 = performance.now();
   const epochs = await fitRanker(
@@ -402,7 +412,7 @@ export async function trainAndEvaluate(
   const testServing = liveServing(testWorld, windowVisits(data, testCases, split.testCut, split.end));
   const modelWorlds = testServing.worldsOf();
   // The trained logit shrunk toward the popularity prior when the test window clearly says so.
-  const shrink = priorShrinkage(tf, model);
+  const shrink = priorShrinkage(tf, model, columns);
   const trials = [];
   for (const weight of SHRINKAGE_GRID) {
     shrink(weight);
@@ -445,8 +455,12 @@ export async function trainAndEvaluate(
         digest: snapshot.digest,
       },
       asOf: data.asOf,
-      inputs: MODEL_INPUTS.map((i) => ({ name: i.name, dtype: i.dtype, shape: [...i.shape] })),
-      numericFeatures: [...NUMERIC_FEATURES],
+      inputs: MODEL_INPUTS.map((i) => ({
+        name: i.name,
+        dtype: i.dtype,
+        shape: i.name === "numeric" ? [null, columns.length] : [...i.shape],
+      })),
+      numericFeatures: [...columns],
       recentReads: RECENT_READS,
       candidates: { ...candidates },
       files: {
@@ -560,6 +574,7 @@ function trainingParams(
     serving_popularity: servingPopularityName(tuned.servingPopularity),
     label_windows: String(config.labelWindows),
     examples_at: config.examplesAt,
+    features: config.features,
     tuning_at: config.tuningAt,
     recent_by: config.recentBy,
     ...Object.fromEntries(

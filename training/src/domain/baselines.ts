@@ -138,7 +138,7 @@ export function bundleTables(
   const served = servedPopularity(world, strategy);
   return {
     halfLifeHours: served.halfLifeHours,
-    popularity: popularityTable(served, world.popularityScales, world.asOf),
+    popularity: popularityTable(served, world.popularityScales, world.asOf, world.portal),
     covisitation: covisitationTable(world.covisitation, covisitation.topK),
   };
 }
@@ -157,6 +157,7 @@ export function strategyWorld(
     popularity,
     popularityScales: world.popularityScales,
     covisitation: world.covisitation,
+    portal: world.portal,
     candidates: {
       ...world.candidates,
       popularityHalfLifeHours: strategy.params.halfLifeHours ?? world.candidates.popularityHalfLifeHours,

@@ -12,9 +12,12 @@ import {
   buildModelInputs,
   candidatePool,
   concatModelInputs,
+  DEFAULT_FEATURE_COLUMNS,
   type FeatureContext,
   type ModelInputArrays,
   mulberry32,
+  NUMERIC_FEATURES,
+  type NumericFeature,
   type RecommendationWorld,
 } from "@gplay/common";
 import type { EvalCase } from "./split.js";
@@ -27,6 +30,17 @@ import type { World } from "./world.js";
  */
 export const RANKING_LOSSES = ["listwise", "pointwise"] as const;
 export type RankingLoss = (typeof RANKING_LOSSES)[number];
+
+/**
+ * The network's numeric columns: "default", the features every bundle before the appeal has; "appeal",
+ * with `article_log_appeal` too (its reads against the portal's since its issue; docs/quality.md).
+ */
+export const FEATURE_SETS = {
+  default: DEFAULT_FEATURE_COLUMNS,
+  appeal: NUMERIC_FEATURES,
+} as const satisfies Record<string, readonly NumericFeature[]>;
+export type FeatureSet = keyof typeof FEATURE_SETS;
+export const FEATURE_SET_NAMES = Object.keys(FEATURE_SETS) as [FeatureSet, ...FeatureSet[]];
 
 export interface Examples {
   inputs: ModelInputArrays;
@@ -42,6 +56,7 @@ export function buildExamples(
   negatives: number,
   seed: number,
   servedAt?: (caseIndex: number) => RecommendationWorld,
+  columns?: readonly NumericFeature[],
 ): Examples {
   if (!Number.isInteger(negatives) || negatives < 1)
     throw new RangeError(`negatives must be a positive integer, got ${negatives}`);
@@ -50,7 +65,9 @@ export function buildExamples(
   const labels: number[] = [];
   let positives = 0;
   // One feature context per served world (common caches each article's columns per context).
-  const contexts = new Map<RecommendationWorld, FeatureContext>([[world.served, world.context]]);
+  const contexts = new Map<RecommendationWorld, FeatureContext>([
+    [world.served, { ...world.context, columns }],
+  ]);
   const contextOf = (served: RecommendationWorld) => {
     let context = contexts.get(served);
     if (context === undefined) {
@@ -58,6 +75,7 @@ export function buildExamples(
         ...served.features,
         vocab: world.context.vocab,
         normalisation: world.context.normalisation,
+        columns,
       };
       contexts.set(served, context);
     }

@@ -169,6 +169,7 @@ export function popularityTable(
   served: ServedPopularity,
   scales: ReadonlyMap<string, readonly number[]>,
   asOf: number,
+  portal?: ReadonlyMap<number, number>,
 ): PopularityTable {
   const entries = [...served.popularity].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   const { buffer, window } = served;
@@ -189,6 +190,7 @@ export function popularityTable(
             decayed: [...window.decayed],
           },
         }),
+    ...(portal === undefined ? {} : { portal: [...portal].sort((a, b) => a[0] - b[0]) }),
   };
 }
 

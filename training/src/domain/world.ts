@@ -13,6 +13,7 @@ import {
   type FeatureContext,
   mapCatalogue,
   type Normalisation,
+  portalReads,
   type ReaderProfile,
   type RecommendationWorld,
   readerProfile,
@@ -49,6 +50,8 @@ export interface World {
   /** When a recent window serves: what advancing it needs, for the bundle. */
   servingWindow: ServedWindow | undefined;
   popularityScales: Map<string, number[]>;
+  /** The portal's reads per bucket before the cut (`portalReads`): articles' exposure. */
+  portal: Map<number, number>;
   readCounts: Map<string, number>;
   totalReads: number;
   covisitation: Map<string, Map<string, number>>;
@@ -108,6 +111,7 @@ export function buildWorld(
   const servingWindow = window?.window;
   const popularity = buffer?.popularity ?? window?.popularity ?? decayed;
   const popularityScales = popularityScalesAt(data.events, cut, asOf);
+  const portal = portalReads(data.events, cut);
   const readCounts = readCountsAt(data.events, cut);
   let totalReads = 0;
   for (const n of readCounts.values()) totalReads += n;
@@ -119,6 +123,7 @@ export function buildWorld(
     popularity,
     popularityScales,
     covisitation: cov,
+    portal,
     candidates,
   });
   const catalogue = [...data.articles.values()].filter((a) => a.issued < asOf);
@@ -134,6 +139,7 @@ export function buildWorld(
     servingBuffer,
     servingWindow,
     popularityScales,
+    portal,
     readCounts,
     totalReads,
     covisitation: cov,

@@ -15,7 +15,7 @@
  * rows of a whole epoch are on the device before it starts (one gather; its batches, one split per
  * input), and the loss is read back once per epoch. Figures: bench/README.md.
  */
-import { type ModelInputArrays, NUMERIC_FEATURE_COUNT } from "@gplay/common";
+import { type ModelInputArrays, numericWidth } from "@gplay/common";
 import type * as TfModule from "@tensorflow/tfjs";
 import type { RankingLoss } from "../domain/examples.js";
 import { MLP_LAYER, PRIOR_LAYER, SCORE_LOGIT_LAYER } from "./recommender.js";
@@ -173,7 +173,7 @@ export class RecommenderTrainer {
     return {
       rows: arrays.rows,
       ids: tf.tensor1d(ids, "int32"),
-      numeric: tf.tensor2d(arrays.numeric, [arrays.rows, NUMERIC_FEATURE_COUNT]),
+      numeric: tf.tensor2d(arrays.numeric, [arrays.rows, numericWidth(arrays)]),
       labels: tf.tensor2d(labels, [arrays.rows, 1]),
     };
   }

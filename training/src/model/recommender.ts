@@ -6,7 +6,7 @@
  * Activation), so `writeKerasH5` exports it.
  * Inputs in `MODEL_INPUTS` order.
  */
-import { MODEL_INPUTS, NUMERIC_FEATURE_COUNT, NUMERIC_FEATURES } from "@gplay/common";
+import { DEFAULT_FEATURE_COLUMNS, MODEL_INPUTS, type NumericFeature, numericWidth } from "@gplay/common";
 import type * as TfModule from "@tensorflow/tfjs";
 
 type Tf = typeof TfModule;
@@ -19,6 +19,8 @@ export interface RecommenderSpec {
   embeddingDim: number;
   hidden: readonly number[];
   seed: number;
+  /** The numeric input's columns (common's `featureColumns` of the examples); default `DEFAULT_FEATURE_COLUMNS`. */
+  features?: readonly NumericFeature[];
 }
 
 export const DEFAULT_SPEC: Omit<RecommenderSpec, "sections" | "regions"> = {
@@ -34,7 +36,8 @@ export function buildRecommender(tf: Tf, spec: RecommenderSpec): TfModule.Layers
     tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: spec.seed + k });
   const section = tf.input({ shape: [1], dtype: "int32", name: sectionIn.name });
   const region = tf.input({ shape: [1], dtype: "int32", name: regionIn.name });
-  const numeric = tf.input({ shape: [NUMERIC_FEATURE_COUNT], dtype: "float32", name: numericIn.name });
+  const features = spec.features ?? DEFAULT_FEATURE_COLUMNS;
+  const numeric = tf.input({ shape: [features.length], dtype: "float32", name: numericIn.name });
   const embed = (x: Sym, vocab: number, name: string, k: number) =>
     tf.layers.flatten({ name: `${name}_flat` }).apply(
       tf.layers
@@ -72,7 +75,7 @@ export function buildRecommender(tf: Tf, spec: RecommenderSpec): TfModule.Layers
   const logit = tf.layers.add({ name: SCORE_LOGIT_LAYER }).apply([mlp, prior]) as Sym;
   const out = tf.layers.activation({ activation: "sigmoid", name: "score" }).apply(logit) as Sym;
   const model = tf.model({ inputs: [section, region, numeric], outputs: out, name: "gplay_recommender" });
-  const kernel = tf.tensor2d(initialPriorKernel(), [NUMERIC_FEATURE_COUNT, 1]);
+  const kernel = tf.tensor2d(initialPriorKernel(features), [features.length, 1]);
   model.getLayer(PRIOR_LAYER).setWeights([kernel]);
   kernel.dispose();
   return model;
@@ -82,9 +85,11 @@ export const PRIOR_LAYER = "prior_logit";
 export const MLP_LAYER = "mlp_logit";
 
 /** The prior's kernel before training: weight `PRIOR_WEIGHT` on the serving popularity, 0 elsewhere. */
-function initialPriorKernel(): Float32Array {
-  const k = new Float32Array(NUMERIC_FEATURE_COUNT);
-  k[PRIOR_FEATURE_INDEX] = PRIOR_WEIGHT;
+function initialPriorKernel(features: readonly NumericFeature[]): Float32Array {
+  const k = new Float32Array(features.length);
+  const at = features.indexOf(PRIOR_FEATURE);
+  if (at < 0) throw new RangeError(`the feature columns lack the prior's ${PRIOR_FEATURE}`);
+  k[at] = PRIOR_WEIGHT;
   return k;
 }
 
@@ -94,7 +99,11 @@ function initialPriorKernel(): Float32Array {
  * ranks by the serving popularity alone and w = 1 is the trained network. Returns a setter over the
  * weights the model holds now.
  */
-export function priorShrinkage(tf: Tf, model: TfModule.LayersModel): (weight: number) => void {
+export function priorShrinkage(
+  tf: Tf,
+  model: TfModule.LayersModel,
+  features: readonly NumericFeature[] = DEFAULT_FEATURE_COLUMNS,
+): (weight: number) => void {
   const kernelOf = (layer: string) => {
     const w = model.getLayer(layer).getWeights()[0];
     return w === undefined ? undefined : Float32Array.from(w.dataSync());
@@ -103,7 +112,7 @@ export function priorShrinkage(tf: Tf, model: TfModule.LayersModel): (weight: nu
   const prior = kernelOf(PRIOR_LAYER);
   if (mlp === undefined || prior === undefined)
     throw new Error(`the model has no ${MLP_LAYER} / ${PRIOR_LAYER} kernels to shrink`);
-  const prior0 = initialPriorKernel();
+  const prior0 = initialPriorKernel(features);
   return (weight) => {
     if (!(weight >= 0 && weight <= 1))
       throw new RangeError(`shrinkage weight must be in [0, 1], got ${weight}`);
@@ -124,7 +133,7 @@ export function priorShrinkage(tf: Tf, model: TfModule.LayersModel): (weight: nu
 }
 
 /** The prior's feature: the serving popularity (decayed at the tuned half-life, or the recent-click buffer). */
-const PRIOR_FEATURE_INDEX = NUMERIC_FEATURES.indexOf("article_log_popularity");
+const PRIOR_FEATURE: NumericFeature = "article_log_popularity";
 /** Its starting weight on the standardised feature (one standard deviation: e ≈ 2.7× the odds). */
 const PRIOR_WEIGHT = 1;
 
@@ -149,6 +158,6 @@ export function inputTensors(
   return [
     tf.tensor2d(arrays.article_section, [arrays.rows, 1], "int32"),
     tf.tensor2d(arrays.article_region, [arrays.rows, 1], "int32"),
-    tf.tensor2d(arrays.numeric, [arrays.rows, NUMERIC_FEATURE_COUNT], "float32"),
+    tf.tensor2d(arrays.numeric, [arrays.rows, numericWidth(arrays)], "float32"),
   ];
 }

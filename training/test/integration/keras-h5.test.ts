@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { computeNormalisation, NUMERIC_FEATURE_COUNT, vocabularyIndex } from "@gplay/common";
+import { computeNormalisation, DEFAULT_FEATURE_COLUMNS, vocabularyIndex } from "@gplay/common";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { loadTrainingData } from "../../src/app/load-data.js";
 import { DEFAULT_TRAIN_CONFIG, trainAndEvaluate } from "../../src/app/train.js";
@@ -182,14 +182,14 @@ describe("Keras .h5 export (Keras 3, numpy backend)", () => {
     const rows = examples.inputs.rows;
     const numeric = examples.inputs.numeric.map(
       (v, i) =>
-        (v - (norm.mean[i % NUMERIC_FEATURE_COUNT] as number)) /
-        (norm.std[i % NUMERIC_FEATURE_COUNT] as number),
+        (v - (norm.mean[i % DEFAULT_FEATURE_COLUMNS.length] as number)) /
+        (norm.std[i % DEFAULT_FEATURE_COLUMNS.length] as number),
     );
     await model.fit(
       [
         tf.tensor2d(examples.inputs.article_section, [rows, 1], "int32"),
         tf.tensor2d(examples.inputs.article_region, [rows, 1], "int32"),
-        tf.tensor2d(numeric, [rows, NUMERIC_FEATURE_COUNT]),
+        tf.tensor2d(numeric, [rows, DEFAULT_FEATURE_COLUMNS.length]),
       ],
       tf.tensor2d(examples.labels, [rows, 1]),
       { epochs: 3, batchSize: 64, verbose: 0 },
@@ -200,7 +200,9 @@ describe("Keras .h5 export (Keras 3, numpy backend)", () => {
       feeds.article_section?.push([examples.inputs.article_section[r] as number]);
       feeds.article_region?.push([examples.inputs.article_region[r] as number]);
       feeds.numeric?.push(
-        Array.from(numeric.subarray(r * NUMERIC_FEATURE_COUNT, (r + 1) * NUMERIC_FEATURE_COUNT)),
+        Array.from(
+          numeric.subarray(r * DEFAULT_FEATURE_COLUMNS.length, (r + 1) * DEFAULT_FEATURE_COLUMNS.length),
+        ),
       );
     }
     const { keras, tfjs } = await predictBoth(model, feeds, "recommender");

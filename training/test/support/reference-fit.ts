@@ -5,7 +5,7 @@
  * JavaScript, uploaded each epoch). It was the production fit before `RecommenderTrainer` wrote the
  * step out (issue #18); tests compare the two.
  */
-import { type ModelInputArrays, NUMERIC_FEATURE_COUNT } from "@gplay/common";
+import { DEFAULT_FEATURE_COLUMNS, type ModelInputArrays } from "@gplay/common";
 import type * as TfModule from "@tensorflow/tfjs";
 import {
   type EpochLog,
@@ -24,15 +24,15 @@ function permute(a: ModelInputArrays, labels: Float32Array, order: Int32Array) {
     rows: order.length,
     article_section: new Int32Array(order.length),
     article_region: new Int32Array(order.length),
-    numeric: new Float32Array(order.length * NUMERIC_FEATURE_COUNT),
+    numeric: new Float32Array(order.length * DEFAULT_FEATURE_COLUMNS.length),
   };
   const y = new Float32Array(order.length);
   order.forEach((src, dst) => {
     x.article_section[dst] = a.article_section[src] as number;
     x.article_region[dst] = a.article_region[src] as number;
     x.numeric.set(
-      a.numeric.subarray(src * NUMERIC_FEATURE_COUNT, (src + 1) * NUMERIC_FEATURE_COUNT),
-      dst * NUMERIC_FEATURE_COUNT,
+      a.numeric.subarray(src * DEFAULT_FEATURE_COLUMNS.length, (src + 1) * DEFAULT_FEATURE_COLUMNS.length),
+      dst * DEFAULT_FEATURE_COLUMNS.length,
     );
     y[dst] = labels[src] as number;
   });

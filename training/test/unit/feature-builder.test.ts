@@ -2,11 +2,11 @@ import {
   buildModelInputs,
   computeNormalisation,
   cosineSimilarity,
+  DEFAULT_FEATURE_COLUMNS,
   emptyReaderProfile,
   encodeInteractionLog,
   type FeatureContext,
   type Interaction,
-  NUMERIC_FEATURE_COUNT,
   NUMERIC_FEATURES,
   readerProfile,
   readerProfileFromItem,
@@ -73,7 +73,7 @@ describe("feature builder", () => {
       ctx,
     );
     expect(a).toEqual(b);
-    expect(a.numeric).toHaveLength(3 * NUMERIC_FEATURE_COUNT);
+    expect(a.numeric).toHaveLength(3 * DEFAULT_FEATURE_COLUMNS.length);
   });
 
   it("maps unknown sections and regions to id 0 and fills co-visitation and affinity", () => {
@@ -82,7 +82,7 @@ describe("feature builder", () => {
     expect(Array.from(inputs.article_section)).toEqual([0, 1, 0]);
     expect(Array.from(inputs.article_region)).toEqual([1, 2, 0]);
     const col = (name: (typeof NUMERIC_FEATURES)[number], row: number) =>
-      inputs.numeric[row * NUMERIC_FEATURE_COUNT + NUMERIC_FEATURES.indexOf(name)];
+      inputs.numeric[row * DEFAULT_FEATURE_COLUMNS.length + NUMERIC_FEATURES.indexOf(name)];
     expect(col("ra_log_covisit", 1)).toBeCloseTo(Math.log1p(2));
     expect(col("ra_section_affinity", 1)).toBeCloseTo(1);
     expect(col("ra_section_affinity", 0)).toBe(0);
@@ -98,7 +98,7 @@ describe("feature builder", () => {
     const z = buildModelInputs(emptyReaderProfile(), [P(1), P(2), P(3)], { ...ctx, normalisation: norm });
     const k = NUMERIC_FEATURES.indexOf("article_log_age_hours");
     const colMean =
-      [0, 1, 2].reduce((s, r) => s + (z.numeric[r * NUMERIC_FEATURE_COUNT + k] as number), 0) / 3;
+      [0, 1, 2].reduce((s, r) => s + (z.numeric[r * DEFAULT_FEATURE_COLUMNS.length + k] as number), 0) / 3;
     expect(colMean).toBeCloseTo(0, 5);
   });
 
@@ -147,7 +147,7 @@ describe("feature builder", () => {
     const pages = [...world.keys(), Q(999)];
     const inputs = buildModelInputs(profile, pages, ctx);
     const col = (name: (typeof NUMERIC_FEATURES)[number], row: number) =>
-      inputs.numeric[row * NUMERIC_FEATURE_COUNT + NUMERIC_FEATURES.indexOf(name)];
+      inputs.numeric[row * DEFAULT_FEATURE_COLUMNS.length + NUMERIC_FEATURES.indexOf(name)];
     let checked = 0;
     pages.forEach((page, row) => {
       const a = world.get(page);

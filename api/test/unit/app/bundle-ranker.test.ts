@@ -1,7 +1,28 @@
-import type { LoadedBundle } from "@gplay/common";
-import { describe, expect, it } from "@jest/globals";
-import { bundleRanker } from "../../../src/app/bundle-ranker.js";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  buildModelInputs,
+  bundleManifestSchema,
+  bundleWorlds,
+  DEFAULT_FEATURE_COLUMNS,
+  type LoadedBundle,
+  type ModelInputArrays,
+  type NetworkScorer,
+  NUMERIC_FEATURES,
+  type NumericFeature,
+  numericWidth,
+  readBundleDirectory,
+  readerProfile,
+  scorerOf,
+} from "@gplay/common";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import type * as TfModule from "@tensorflow/tfjs";
+import { initTensorflow } from "../../../../training/src/tf/backend.js";
+import { fileSystemLoadHandler } from "../../../../training/src/tf/file-io.js";
+import { assertServable, bundleRanker } from "../../../src/app/bundle-ranker.js";
 import { AS_OF, baselineBundle, fixtureCatalogue, pageId } from "../../support/fixtures.js";
+import { writeTestBundle } from "../../support/model-bundle.js";
 
 const p = pageId;
 
@@ -58,4 +79,103 @@ describe("a baseline bundle", () => {
       [p(4), "popular"],
     ]);
   });
+});
+
+describe("a model bundle's feature columns", () => {
+  let tf: typeof TfModule;
+  let dir: string;
+  beforeAll(async () => {
+    ({ tf } = await initTensorflow({
+      prefer: "wasm",
+      log: { info: () => undefined, warn: () => undefined },
+    }));
+    dir = await mkdtemp(join(tmpdir(), "gplay-columns-"));
+  }, 60_000);
+  afterAll(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A bundle written with `features`, loaded as the api loads it. */
+  async function loaded(name: string, features?: readonly NumericFeature[]): Promise<LoadedBundle> {
+    const at = join(dir, name);
+    const manifest = await writeTestBundle(tf, at, {
+      vocabularies: { section: ["sp", "rj"], region: ["sao-paulo", "rio"] },
+      asOf: AS_OF,
+      popularity: Array.from({ length: 30 }, (_, i): [string, number] => [p(i + 1), 60 - 2 * i]),
+      covisitation: { [p(2)]: [[p(9), 2]] },
+      seed: 7,
+      ...(features === undefined ? {} : { features }),
+    });
+    return readBundleDirectory(at, bundleManifestSchema.parse(manifest));
+  }
+
+  /** /predict's list for a reader, and tfjs's scores of the same pages over the feature builder's inputs. */
+  async function servedAndOffline(bundle: LoadedBundle) {
+    const ranker = bundleRanker("1", bundle, () => fixtureCatalogue());
+    const reader = { interactions: [read(p(2)), read(p(5))], userType: "Logged" as const };
+    const out = await ranker.recommend(reader, { k: 10, exclude: { has: () => false } });
+    const world = bundleWorlds(bundle)(fixtureCatalogue());
+    const context = (scorerOf(bundle) as NetworkScorer).context(world);
+    const pages = out.items.map((i) => i.page);
+    const x = buildModelInputs(
+      readerProfile(reader.interactions, reader.userType, world.features),
+      pages,
+      context,
+    );
+    return { out, x };
+  }
+
+  it("serves a bundle written before the appeal (19 columns, no portal reads) with tfjs's scores of those columns", async () => {
+    const bundle = await loaded("old");
+    expect(bundle.manifest.numericFeatures).toEqual([...DEFAULT_FEATURE_COLUMNS]);
+    expect(bundle.popularity.portal).toBeUndefined();
+    expect(() => assertServable(bundle, "1")).not.toThrow();
+    const { out, x } = await servedAndOffline(bundle);
+    expect(x.numeric).toHaveLength(x.rows * DEFAULT_FEATURE_COLUMNS.length);
+    const scores = await tfjsScores(join(dir, "old"), x);
+    expect(out.items).toHaveLength(10);
+    for (const [r, item] of out.items.entries())
+      expect(Math.abs(item.score - (scores[r] as number))).toBeLessThan(1e-6);
+  });
+
+  it("serves a bundle that names the appeal column, its exposure counted from the portal's reads", async () => {
+    const bundle = await loaded("appeal", NUMERIC_FEATURES);
+    expect(bundle.popularity.portal?.length).toBeGreaterThan(0);
+    expect(() => assertServable(bundle, "2")).not.toThrow();
+    const { out, x } = await servedAndOffline(bundle);
+    expect(x.numeric).toHaveLength(x.rows * NUMERIC_FEATURES.length);
+    const scores = await tfjsScores(join(dir, "appeal"), x);
+    for (const [r, item] of out.items.entries())
+      expect(Math.abs(item.score - (scores[r] as number))).toBeLessThan(1e-6);
+    // The appeal column holds each article's own value: p(1) was read more than p(2) since their issue.
+    const appeal = NUMERIC_FEATURES.indexOf("article_log_appeal");
+    const world = bundleWorlds(bundle)(fixtureCatalogue());
+    const context = (scorerOf(bundle) as NetworkScorer).context(world);
+    const two = buildModelInputs(readerProfile([], "Logged", world.features), [p(1), p(2)], context);
+    const width = NUMERIC_FEATURES.length;
+    expect(two.numeric[appeal] as number).toBeGreaterThan(two.numeric[width + appeal] as number);
+  });
+
+  it("refuses a bundle whose manifest names other columns than its normalisation", async () => {
+    const bundle = await loaded("mismatch", NUMERIC_FEATURES);
+    const manifest = { ...bundle.manifest, numericFeatures: [...DEFAULT_FEATURE_COLUMNS] };
+    expect(() => assertServable({ ...bundle, manifest }, "3")).toThrow(
+      /numericFeatures differ from its normalisation/,
+    );
+  });
+
+  async function tfjsScores(bundleDir: string, x: ModelInputArrays): Promise<number[]> {
+    const model = await tf.loadLayersModel(fileSystemLoadHandler(join(bundleDir, "tfjs")));
+    const inputs = [
+      tf.tensor2d(x.article_section, [x.rows, 1], "int32"),
+      tf.tensor2d(x.article_region, [x.rows, 1], "int32"),
+      tf.tensor2d(x.numeric, [x.rows, numericWidth(x)], "float32"),
+    ];
+    const out = model.predict(inputs) as TfModule.Tensor;
+    const scores = Array.from(await out.data());
+    out.dispose();
+    for (const t of inputs) t.dispose();
+    model.dispose();
+    return scores;
+  }
 });

@@ -1,4 +1,4 @@
-import { NUMERIC_FEATURE_COUNT } from "@gplay/common";
+import { DEFAULT_FEATURE_COLUMNS } from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
 import { fitRanker } from "../../../src/app/model-ops.js";
 import { buildRecommender, inputTensors } from "../../../src/model/recommender.js";
@@ -17,7 +17,7 @@ function batch() {
     state = (state * 1103515245 + 12345) % 2147483648;
     return state / 2147483648;
   };
-  const numeric = new Float32Array(ROWS * NUMERIC_FEATURE_COUNT).map(() => next() * 4 - 2);
+  const numeric = new Float32Array(ROWS * DEFAULT_FEATURE_COLUMNS.length).map(() => next() * 4 - 2);
   return {
     rows: ROWS,
     article_section: new Int32Array(ROWS).map(() => Math.floor(next() * (SPEC.sections + 1))),

@@ -1,4 +1,4 @@
-import { mulberry32, NUMERIC_FEATURE_COUNT, NUMERIC_FEATURES } from "@gplay/common";
+import { DEFAULT_FEATURE_COLUMNS, mulberry32, NUMERIC_FEATURES } from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
 import { fitRanker, listwiseLoss } from "../../../src/app/model-ops.js";
 import { buildRecommender, priorShrinkage } from "../../../src/model/recommender.js";
@@ -41,9 +41,9 @@ describe("the listwise loss", () => {
   it("fits the model through its logit: the served sigmoid score ranks a group's positive first", async () => {
     // 40 groups of 4: the positive is the row whose first numeric column is highest.
     const { tf, model, examples } = await groupsOf(3, 40, (rows) => {
-      const numeric = new Float32Array(rows * NUMERIC_FEATURE_COUNT);
+      const numeric = new Float32Array(rows * DEFAULT_FEATURE_COLUMNS.length);
       for (let r = 0; r < rows; r++)
-        numeric[r * NUMERIC_FEATURE_COUNT] = r % 4 === 0 ? 1 : -1 + (r % 4) * 0.1;
+        numeric[r * DEFAULT_FEATURE_COLUMNS.length] = r % 4 === 0 ? 1 : -1 + (r % 4) * 0.1;
       return numeric;
     });
     const { inputs } = examples;
@@ -59,7 +59,10 @@ describe("the listwise loss", () => {
     const x = [
       tf.tensor2d(inputs.article_section.subarray(0, 4), [4, 1], "int32"),
       tf.tensor2d(inputs.article_region.subarray(0, 4), [4, 1], "int32"),
-      tf.tensor2d(numeric.subarray(0, 4 * NUMERIC_FEATURE_COUNT), [4, NUMERIC_FEATURE_COUNT]),
+      tf.tensor2d(numeric.subarray(0, 4 * DEFAULT_FEATURE_COLUMNS.length), [
+        4,
+        DEFAULT_FEATURE_COLUMNS.length,
+      ]),
     ];
     const scores = [...((model.predict(x) as ReturnType<Tf["tensor"]>).dataSync() as Float32Array)];
     expect(scores.every((p) => p > 0 && p < 1)).toBe(true);
@@ -82,7 +85,7 @@ describe("the listwise loss", () => {
       rows,
       article_section: new Int32Array(rows),
       article_region: new Int32Array(rows),
-      numeric: new Float32Array(rows * NUMERIC_FEATURE_COUNT),
+      numeric: new Float32Array(rows * DEFAULT_FEATURE_COLUMNS.length),
     };
     await expect(
       fitRanker(
@@ -110,14 +113,16 @@ describe("the recommender before it learns", () => {
     const rows = 6;
     const popularity = [0.3, -1.2, 2.5, 0.9, -0.1, 1.7];
     const column = NUMERIC_FEATURES.indexOf("article_log_popularity");
-    const numeric = new Float32Array(rows * NUMERIC_FEATURE_COUNT).map((_, i) => ((i * 7919) % 13) / 6 - 1);
+    const numeric = new Float32Array(rows * DEFAULT_FEATURE_COLUMNS.length).map(
+      (_, i) => ((i * 7919) % 13) / 6 - 1,
+    );
     popularity.forEach((p, r) => {
-      numeric[r * NUMERIC_FEATURE_COUNT + column] = p;
+      numeric[r * DEFAULT_FEATURE_COLUMNS.length + column] = p;
     });
     const x = [
       tf.tensor2d([0, 1, 2, 3, 1, 2], [rows, 1], "int32"),
       tf.tensor2d([3, 2, 1, 0, 0, 1], [rows, 1], "int32"),
-      tf.tensor2d(numeric, [rows, NUMERIC_FEATURE_COUNT]),
+      tf.tensor2d(numeric, [rows, DEFAULT_FEATURE_COLUMNS.length]),
     ];
     const scores = [...((model.predict(x) as ReturnType<Tf["tensor"]>).dataSync() as Float32Array)];
     const byScore = scores.map((_, r) => r).sort((a, b) => (scores[b] as number) - (scores[a] as number));
@@ -136,7 +141,7 @@ describe("early stopping", () => {
     // does only makes the held-out ranking worse than the untrained network's.
     const random = mulberry32(11);
     const { tf, model, examples } = await groupsOf(4, 60, (rows) =>
-      new Float32Array(rows * NUMERIC_FEATURE_COUNT).map(() => random() * 2 - 1),
+      new Float32Array(rows * DEFAULT_FEATURE_COLUMNS.length).map(() => random() * 2 - 1),
     );
     const before = model.getWeights().map((w) => [...(w.dataSync() as Float32Array)]);
     const logs = await fitRanker(
@@ -169,7 +174,7 @@ describe("shrinking the trained logit toward the popularity prior", () => {
   it("weight 0 is the untrained prior, 1 the trained network, and a weight in between blends the logits exactly", async () => {
     const random = mulberry32(21);
     const { tf, model, examples } = await groupsOf(5, 40, (rows) =>
-      new Float32Array(rows * NUMERIC_FEATURE_COUNT).map(() => random() * 2 - 1),
+      new Float32Array(rows * DEFAULT_FEATURE_COLUMNS.length).map(() => random() * 2 - 1),
     );
     const untrained = buildRecommender(tf, {
       sections: 2,
@@ -189,7 +194,7 @@ describe("shrinking the trained logit toward the popularity prior", () => {
     const x = [
       tf.tensor2d(inputs.article_section, [inputs.rows, 1], "int32"),
       tf.tensor2d(inputs.article_region, [inputs.rows, 1], "int32"),
-      tf.tensor2d(inputs.numeric, [inputs.rows, NUMERIC_FEATURE_COUNT]),
+      tf.tensor2d(inputs.numeric, [inputs.rows, DEFAULT_FEATURE_COLUMNS.length]),
     ];
     const logits = (m: typeof model) => {
       const p = [...((m.predict(x) as ReturnType<Tf["tensor"]>).dataSync() as Float32Array)];

@@ -1,4 +1,4 @@
-import { mulberry32, NUMERIC_FEATURE_COUNT } from "@gplay/common";
+import { DEFAULT_FEATURE_COLUMNS, mulberry32 } from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
 import { fitRanker } from "../../../src/app/model-ops.js";
 import type { RankingLoss } from "../../../src/domain/examples.js";
@@ -21,14 +21,14 @@ function examples(seed: number) {
     rows,
     article_section: new Int32Array(rows).map(() => Math.floor(random() * (SPEC.sections + 1))),
     article_region: new Int32Array(rows).map(() => Math.floor(random() * (SPEC.regions + 1))),
-    numeric: new Float32Array(rows * NUMERIC_FEATURE_COUNT).map(() => random() * 4 - 2),
+    numeric: new Float32Array(rows * DEFAULT_FEATURE_COLUMNS.length).map(() => random() * 4 - 2),
   };
   const labels = new Float32Array(rows).map((_, r) => (r % GROUP === 0 ? 1 : 0));
   // The positive leans toward section 1 and a high first feature: there is something to learn.
   for (let g = 0; g < rows / GROUP; g++) {
     if (random() < 0.7) inputs.article_section[g * GROUP] = 1;
-    inputs.numeric[g * GROUP * NUMERIC_FEATURE_COUNT] =
-      (inputs.numeric[g * GROUP * NUMERIC_FEATURE_COUNT] as number) + 1;
+    inputs.numeric[g * GROUP * DEFAULT_FEATURE_COLUMNS.length] =
+      (inputs.numeric[g * GROUP * DEFAULT_FEATURE_COLUMNS.length] as number) + 1;
   }
   return { inputs, labels, positives: rows / GROUP, groupSize: GROUP };
 }
