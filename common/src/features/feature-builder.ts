@@ -478,11 +478,16 @@ class ReaderFeatureState {
  * Numeric columns: the reader's (0–4), the article's (5–12 and 19), the reader × article ones (13–18).
  * The article's appeal came after the others, so its column follows theirs (bundles before it have 19).
  */
-const READER_FEATURES = 5;
-const CROSS_FEATURES = 6;
-const CROSS_FROM = 13;
-/** The article-only columns, in the order `articleFeatures` writes them. */
-const ARTICLE_INDICES: readonly number[] = [5, 6, 7, 8, 9, 10, 11, 12, 19];
+const indicesOf = (prefix: string): number[] =>
+  NUMERIC_FEATURES.flatMap((f, k) => (f.startsWith(prefix) ? [k] : []));
+/** The reader's columns (`reader_*`, 0–4: `readerFeatures` writes them in this order). */
+const READER_FEATURES = indicesOf("reader_").length;
+/** The reader × article columns (`ra_*`, contiguous: `crossFeatures` writes them in this order). */
+const CROSS_INDICES = indicesOf("ra_");
+const CROSS_FEATURES = CROSS_INDICES.length;
+const CROSS_FROM = CROSS_INDICES[0] as number;
+/** The article-only columns (`article_*`), in the order `articleFeatures` writes them. */
+const ARTICLE_INDICES: readonly number[] = indicesOf("article_");
 const ARTICLE_FEATURES = ARTICLE_INDICES.length;
 const APPEAL = NUMERIC_FEATURES.indexOf("article_log_appeal");
 

@@ -9,7 +9,6 @@ import {
   decayedReads,
   type PopularityTable,
   recentBufferCounts,
-  recentWindowCounts,
   recentWindowReads,
   sparseDot,
   type TimedRead,
@@ -53,8 +52,8 @@ export function recentBuffer(
 
 /**
  * A recent window: the reads of the last `minutes` before `reference` among those before `cut`
- * (common's `inRecentWindow`), their counts (common's `recentWindowCounts`, the definition the api
- * advances, with `decayed` below one read as `recentBuffer`'s), and what advancing the window with later
+ * (common's `inRecentWindow`), their counts (as common's `recentWindowCounts`, the definition the api
+ * advances, counts them, with `decayed` below one read as `recentBuffer`'s), and what advancing the window with later
  * reads needs (`window`, the bundle's `popularity.window`). The one way training builds a window.
  */
 export function recentWindow(
@@ -66,7 +65,11 @@ export function recentWindow(
 ): { popularity: Map<string, number>; window: ServedWindow } {
   const reads = recentWindowReads(events, cut, reference, minutes);
   return {
-    popularity: recentWindowCounts(reads, reference, minutes, decayed),
+    // The reads are the window's already: their counts, as `recentWindowCounts` gives them.
+    popularity: recentBufferCounts(
+      reads.map((r) => r.page),
+      decayed,
+    ),
     window: { minutes, reads, decayed },
   };
 }
