@@ -7,7 +7,7 @@
  *
  *   node --conditions=@gplay/source --import tsx bench/src/training-quality.ts \
  *     [--worlds 6] [--users 20000] [--days 7] [--epochs 8] [--seeds a,b] [--backend wasm|cpu|node]
- *     [--features default|appeal] [--examples-at visits|window-start] [--tuning-at visits|window-start]
+ *     [--features share|counts|appeal] [--examples-at visits|window-start] [--tuning-at visits|window-start]
  *     [--recent-by time|reads] [--candidates '{"scoped":60}']
  *
  * Prints, per world, the drawn parameters that matter most and, per segment (readers with history,

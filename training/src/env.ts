@@ -27,8 +27,12 @@ export const trainingEnvSchema = awsEnvSchema.extend(mlflowEnvSchema.shape).exte
   GPLAY_TRAIN_HIDDEN: envFields.list().default(["64", "32"]),
   /** How the ranker learns: "listwise" (softmax over a reader's positive and its negatives) or "pointwise". */
   GPLAY_TRAIN_LOSS: z.enum(RANKING_LOSSES).default("listwise"),
-  /** The network's numeric columns: "default", or "appeal" (with the article's reads against its exposure). */
-  GPLAY_TRAIN_FEATURES: z.enum(FEATURE_SET_NAMES).default("default"),
+  /**
+   * The network's numeric columns: "share" (the article's reads as shares of the portal's); "counts"
+   * (as read counts, the columns of every bundle before the shares); "appeal" (counts and the
+   * article's reads against its exposure).
+   */
+  GPLAY_TRAIN_FEATURES: z.enum(FEATURE_SET_NAMES).default("share"),
   /**
    * Where the training examples are built: "visits" (each reader at the first access in the label
    * window, in the world the api serves then) or "window-start" (the label window's start).

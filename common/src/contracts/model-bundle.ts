@@ -99,14 +99,28 @@ export const NUMERIC_FEATURES = [
   "ra_same_section_last", // 1 when the article's section is that of the last read
   // article (after the reader–article block: bundles before it have the 19 columns above)
   "article_log_appeal", // log((reads₂₄ + 1) / (mean share × exposure + 1)): its reads against the portal's since its issue
+  // article, as shares of the portal's reads (the same measure summed over every article): what the
+  // counts above say, unchanged when the portal's traffic (the day's swing, a sampled stream) scales
+  "article_log_share", // log1p(SHARE_SCALE × decayed reads (tuned half-life) ÷ the portal's)
+  "article_log_share_1h", // log1p(SHARE_SCALE × 1 h decayed reads ÷ the portal's)
+  "article_log_share_6h", // log1p(SHARE_SCALE × 6 h decayed reads ÷ the portal's)
+  "article_log_share_24h", // log1p(SHARE_SCALE × 24 h decayed reads ÷ the portal's)
+  "article_share_velocity", // log1p(share_1h) − log1p(share_24h): its share this hour against its share of the day
 ] as const;
 export type NumericFeature = (typeof NUMERIC_FEATURES)[number];
 export const NUMERIC_FEATURE_COUNT = NUMERIC_FEATURES.length;
 
-/** The columns a network reads unless its training asks for others: every feature before the appeal. */
-export const DEFAULT_FEATURE_COLUMNS: readonly NumericFeature[] = NUMERIC_FEATURES.filter(
-  (f) => f !== "article_log_appeal",
+/** The columns of every bundle written before the appeal (one without `normalisation.features` has these). */
+export const DEFAULT_FEATURE_COLUMNS: readonly NumericFeature[] = NUMERIC_FEATURES.slice(
+  0,
+  NUMERIC_FEATURES.indexOf("article_log_appeal"),
 );
+
+/**
+ * Shares of the portal's reads are per `SHARE_SCALE` reads: a share feature equals its count feature
+ * when the portal read that many (its scale) and keeps log1p's shape below and above it.
+ */
+export const SHARE_SCALE = 10_000;
 
 /** A bundle's numeric columns: known features, each once, in `NUMERIC_FEATURES` order (none: a baseline's). */
 export const featureColumnsSchema = z

@@ -20,11 +20,20 @@ import {
   type NumericFeature,
   OOV_ID,
   RECENT_READS,
+  SHARE_SCALE,
   type Vocabularies,
 } from "../contracts/model-bundle.js";
 import type { UserItem } from "../contracts/tables.js";
 
 const HOUR_MS = 3_600_000;
+
+/** The portal's reads in each popularity measure: the sums of every article's. */
+export interface PortalReads {
+  /** Summed `popularity`. */
+  popularity: number;
+  /** Summed `popularityScales`, per scale. */
+  scales: readonly number[];
+}
 
 /** What the builder needs to know about an article. */
 export interface ArticleFeatureSource {
@@ -66,6 +75,11 @@ export interface FeatureContext {
   exposure?(issued: number): number;
   /** The fresh articles' 24 h reads over their exposure: an article's expected share of the portal's reads. */
   meanReadShare?(): number;
+  /**
+   * The portal's reads, measured as `popularity` and then as each `popularityScales` (their sums over
+   * every article): what the share features divide by; absent → the shares are 0.
+   */
+  portalReads?(): PortalReads;
   vocab: VocabularyIndex;
   /**
    * Standardisation of the numeric block; `undefined` gives raw values (to compute the stats). Its
@@ -490,6 +504,14 @@ const CROSS_FROM = CROSS_INDICES[0] as number;
 const ARTICLE_INDICES: readonly number[] = indicesOf("article_");
 const ARTICLE_FEATURES = ARTICLE_INDICES.length;
 const APPEAL = NUMERIC_FEATURES.indexOf("article_log_appeal");
+/** The share columns (`article_*share*`), built only when a context's columns hold one. */
+const SHARE_INDICES: readonly number[] = NUMERIC_FEATURES.flatMap((f, k) => (f.includes("share") ? [k] : []));
+
+/** Which of the costlier article columns a context's plan builds. */
+interface ArticleExtras {
+  appeal: boolean;
+  shares: boolean;
+}
 
 /**
  * What a context knows of one article for every reader: its source, vocabulary ids, the article-only
@@ -520,6 +542,8 @@ interface ColumnPlan {
   std: Float64Array;
   /** The model-input columns that depend on the article alone: its ids and its numeric columns. */
   articleColumns: Readonly<Record<string, readonly number[]>>;
+  /** The costlier article columns it builds. */
+  extras: ArticleExtras;
 }
 
 function columnPlan(context: FeatureContext): ColumnPlan {
@@ -544,6 +568,10 @@ function columnPlan(context: FeatureContext): ColumnPlan {
     mean,
     std,
     articleColumns: { article_section: [0], article_region: [0], numeric },
+    extras: {
+      appeal: (at[APPEAL] as number) >= 0,
+      shares: SHARE_INDICES.some((k) => (at[k] as number) >= 0),
+    },
   };
 }
 
@@ -592,7 +620,7 @@ function articleFeatures(
   page: string,
   a: ArticleFeatureSource | undefined,
   out: Float64Array,
-  appeal: boolean,
+  extras: ArticleExtras,
 ): void {
   const ageHours = a === undefined ? 0 : Math.max(0, (context.asOf - a.issued) / HOUR_MS);
   out[0] = Math.log1p(ageHours);
@@ -608,9 +636,23 @@ function articleFeatures(
   out[7] = a === undefined ? 0 : 1;
   // Its reads against what an article of the mean share would have got from the portal's reads since
   // its issue (one pseudo read each side): what separates a good article from one issued at a busy hour.
-  if (!appeal) return;
-  const exposure = a === undefined ? 0 : (context.exposure?.(a.issued) ?? 0);
-  out[8] = Math.log((p24 + 1) / ((context.meanReadShare?.() ?? 0) * exposure + 1));
+  if (extras.appeal) {
+    const exposure = a === undefined ? 0 : (context.exposure?.(a.issued) ?? 0);
+    out[8] = Math.log((p24 + 1) / ((context.meanReadShare?.() ?? 0) * exposure + 1));
+  }
+  // The same reads as shares of the portal's (per SHARE_SCALE reads).
+  if (extras.shares) {
+    const portal = context.portalReads?.();
+    const share = (reads: number, total: number | undefined) =>
+      total !== undefined && total > 0 ? Math.log1p((SHARE_SCALE * reads) / total) : 0;
+    const s1 = share(p1, portal?.scales[0]);
+    const s24 = share(p24, portal?.scales[2]);
+    out[9] = share(context.popularity(page), portal?.popularity);
+    out[10] = s1;
+    out[11] = share(scales?.[1] ?? 0, portal?.scales[1]);
+    out[12] = s24;
+    out[13] = s1 - s24;
+  }
 }
 
 /** `v` as the model inputs hold feature `k`: standardised by the plan (unchanged without a normalisation). */
@@ -628,7 +670,7 @@ function articleRow(
   // A catalogue may replace an article's source (a refresh): the row holds the one it was computed from.
   if (cached !== undefined && cached.source === a) return cached;
   const raw = new Float64Array(ARTICLE_FEATURES);
-  articleFeatures(context, page, a, raw, (plan.at[APPEAL] as number) >= 0);
+  articleFeatures(context, page, a, raw, plan.extras);
   const scaled = new Float32Array(ARTICLE_FEATURES);
   for (let k = 0; k < ARTICLE_FEATURES; k++)
     scaled[k] = scale(plan, ARTICLE_INDICES[k] as number, raw[k] as number);

@@ -12,7 +12,7 @@ import {
   POPULARITY_SCALES_HOURS,
   type PopularityTable,
 } from "../contracts/model-bundle.js";
-import type { ArticleFeatureSource, FeatureContext } from "../features/feature-builder.js";
+import type { ArticleFeatureSource, FeatureContext, PortalReads } from "../features/feature-builder.js";
 import { ContentIndex, topK } from "./content-index.js";
 import { EXPOSURE_HALF_LIFE_HOURS, type PopularityTables, portalExposure } from "./popularity.js";
 
@@ -184,6 +184,20 @@ export function buildRecommendationWorld(inputs: WorldInputs): RecommendationWor
     }
     return meanShare;
   };
+  let portalReads: PortalReads | undefined;
+  const sumReads = (): PortalReads => {
+    if (portalReads === undefined) {
+      let total = 0;
+      for (const p of popularity.values()) total += p;
+      const scales: number[] = [];
+      for (const v of popularityScales.values())
+        v.forEach((p, k) => {
+          scales[k] = (scales[k] ?? 0) + p;
+        });
+      portalReads = { popularity: total, scales };
+    }
+    return portalReads;
+  };
   return {
     asOf,
     candidates,
@@ -196,6 +210,7 @@ export function buildRecommendationWorld(inputs: WorldInputs): RecommendationWor
       covisitation: (page) => covisitation.get(page),
       exposure,
       meanReadShare,
+      portalReads: sumReads,
     },
     popularRanking,
     content: new ContentIndex(freshArticles),

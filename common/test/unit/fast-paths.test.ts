@@ -23,6 +23,7 @@ import {
   type PoolEntry,
   type ReaderProfile,
   readerProfile,
+  SHARE_SCALE,
   scopeQuotas,
   selectTopByValue,
   sparseVectorFromWeights,
@@ -60,6 +61,11 @@ function world(seed: number) {
   );
   const popularity = new Map([...articles.keys()].map((p) => [p, random() < 0.3 ? 0 : 10 * random()]));
   const scales = new Map([...articles.keys()].map((p) => [p, [random(), 2 * random(), 5 * random()]]));
+  // The portal's reads as the world sums them: every article's popularity, and per scale.
+  const portal = {
+    popularity: [...popularity.values()].reduce((s, p) => s + p, 0),
+    scales: [0, 1, 2].map((k) => [...scales.values()].reduce((s, v) => s + (v[k] as number), 0)),
+  };
   const normalisation: Normalisation = {
     features: [...NUMERIC_FEATURES],
     mean: NUMERIC_FEATURES.map(() => random() - 0.5),
@@ -73,6 +79,7 @@ function world(seed: number) {
     covisitation: (p) => neighbours.get(p),
     exposure: (issued) => exposureOf(issued),
     meanReadShare: () => MEAN_SHARE,
+    portalReads: () => portal,
     vocab: vocabularyIndex({ section: ["s1", "s2", "s3"], region: ["r0", "r2"] }),
     normalisation,
     columns: NUMERIC_FEATURES,
@@ -85,8 +92,11 @@ function world(seed: number) {
     scrollPercentage: Math.floor(random() * 100),
     pageVisits: 1,
   }));
-  return { articles, neighbours, popularity, scales, context, log, random };
+  return { articles, neighbours, popularity, scales, portal, context, log, random };
 }
+
+/** An article's reads as a share of the portal's, per SHARE_SCALE reads. */
+const share = (reads: number, portal: number) => Math.log1p((SHARE_SCALE * reads) / portal);
 
 /** Every numeric column of one row by its definition (NUMERIC_FEATURES' comments), raw. */
 function directRow(w: ReturnType<typeof world>, profile: ReturnType<typeof readerProfile>, page: string) {
@@ -131,6 +141,12 @@ function directRow(w: ReturnType<typeof world>, profile: ReturnType<typeof reade
     Math.log1p(covisit),
     a !== undefined && last !== undefined && last.section === a.section ? 1 : 0,
     Math.log(((scales?.[2] ?? 0) + 1) / (MEAN_SHARE * (a === undefined ? 0 : exposureOf(a.issued)) + 1)),
+    share(w.popularity.get(page) ?? 0, w.portal.popularity),
+    share(scales?.[0] ?? 0, w.portal.scales[0] as number),
+    share(scales?.[1] ?? 0, w.portal.scales[1] as number),
+    share(scales?.[2] ?? 0, w.portal.scales[2] as number),
+    share(scales?.[0] ?? 0, w.portal.scales[0] as number) -
+      share(scales?.[2] ?? 0, w.portal.scales[2] as number),
   ];
 }
 
@@ -199,6 +215,64 @@ describe("the feature builder's per-context article rows", () => {
         Math.fround(directRow(w, profile, page)[5] as number),
       );
     });
+  });
+});
+
+describe("the share features of a served world", () => {
+  it("stay the same when the portal reads a fourteenth as much, where the read counts fall", () => {
+    const w = world(6);
+    const profile = readerProfile(w.log, "Logged", w.context);
+    const pages = [...w.articles.keys()];
+    const columns = NUMERIC_FEATURES.filter((f) => f.startsWith("article_"));
+    const rowsAt = (scale: number) => {
+      const served = buildRecommendationWorld({
+        asOf: w.context.asOf,
+        catalogue: mapCatalogue(w.articles),
+        popularity: new Map([...w.popularity].map(([p, v]) => [p, v * scale])),
+        popularityScales: new Map([...w.scales].map(([p, v]) => [p, v.map((x) => x * scale)])),
+        covisitation: w.neighbours,
+        candidates: DEFAULT_CANDIDATES,
+      });
+      const context = { ...served.features, vocab: w.context.vocab, columns };
+      const inputs = buildModelInputs(profile, pages, context);
+      return (name: (typeof columns)[number], r: number) =>
+        inputs.numeric[r * columns.length + columns.indexOf(name)] as number;
+    };
+    const full = rowsAt(1);
+    const sampled = rowsAt(1 / 14);
+    const read = pages.filter((p) => (w.scales.get(p)?.[0] ?? 0) > 0.1).map((p) => pages.indexOf(p));
+    expect(read.length).toBeGreaterThan(40);
+    for (const r of read) {
+      for (const f of [
+        "article_log_share",
+        "article_log_share_1h",
+        "article_log_share_6h",
+        "article_log_share_24h",
+        "article_share_velocity",
+      ] as const)
+        expect(sampled(f, r)).toBeCloseTo(full(f, r), 4);
+      expect(sampled("article_log_pop_1h", r)).toBeLessThan(full("article_log_pop_1h", r));
+      // The share of the portal's reads, per SHARE_SCALE reads, as defined.
+      const page = pages[r] as string;
+      expect(full("article_log_share_24h", r)).toBeCloseTo(
+        share(w.scales.get(page)?.[2] ?? 0, w.portal.scales[2] as number),
+        4,
+      );
+    }
+  });
+
+  it("are 0 in a context that cannot tell the portal's reads", () => {
+    const w = world(7);
+    const profile = readerProfile(w.log, "Logged", w.context);
+    const { portalReads: _, ...context } = w.context;
+    const columns = NUMERIC_FEATURES.filter((f) => f.includes("share"));
+    const inputs = buildModelInputs(profile, [...w.articles.keys()], {
+      ...context,
+      normalisation: undefined,
+      columns,
+    });
+    expect(inputs.numeric.length).toBe(w.articles.size * columns.length);
+    expect(inputs.numeric.every((v) => v === 0)).toBe(true);
   });
 });
 

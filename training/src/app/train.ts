@@ -87,7 +87,7 @@ export interface TrainConfig {
   negatives: number;
   /** How the ranker learns the order of a reader's pool (`RANKING_LOSSES`). */
   loss: RankingLoss;
-  /** The network's numeric columns (`FEATURE_SETS`): the default ones, or with the article's appeal. */
+  /** The network's numeric columns (`FEATURE_SETS`): shares of the portal's reads (default), read counts, or with the appeal. */
   features: FeatureSet;
   /**
    * Early stopping: epochs without a better validation loss before stopping; the best epoch's weights stay
@@ -139,7 +139,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   learningRate: 0.003,
   negatives: 8,
   loss: "listwise",
-  features: "default",
+  features: "share",
   patience: 2,
   embeddingDim: 8,
   hidden: [64, 32],

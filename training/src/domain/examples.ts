@@ -31,13 +31,34 @@ import type { World } from "./world.js";
 export const RANKING_LOSSES = ["listwise", "pointwise"] as const;
 export type RankingLoss = (typeof RANKING_LOSSES)[number];
 
+/** The article's read counts, which the "share" set measures as shares of the portal's reads instead. */
+const READ_COUNTS: readonly NumericFeature[] = [
+  "article_log_popularity",
+  "article_log_pop_1h",
+  "article_log_pop_6h",
+  "article_log_pop_24h",
+  "article_velocity",
+];
+const SHARES: readonly NumericFeature[] = [
+  "article_log_share",
+  "article_log_share_1h",
+  "article_log_share_6h",
+  "article_log_share_24h",
+  "article_share_velocity",
+];
+
 /**
- * The network's numeric columns: "default", the features every bundle before the appeal has; "appeal",
- * with `article_log_appeal` too (its reads against the portal's since its issue; docs/quality.md).
+ * The network's numeric columns: "share" (training's default), the article's reads measured as shares
+ * of the portal's reads, which a quieter or sampled stream does not shift; "counts", as read counts:
+ * the columns of every bundle before the shares; "appeal", the counts with `article_log_appeal` (its
+ * reads against the portal's since its issue). docs/quality.md, "How the ranker learns".
  */
 export const FEATURE_SETS = {
-  default: DEFAULT_FEATURE_COLUMNS,
-  appeal: NUMERIC_FEATURES,
+  share: NUMERIC_FEATURES.filter(
+    (f) => (DEFAULT_FEATURE_COLUMNS.includes(f) && !READ_COUNTS.includes(f)) || SHARES.includes(f),
+  ),
+  counts: DEFAULT_FEATURE_COLUMNS,
+  appeal: [...DEFAULT_FEATURE_COLUMNS, "article_log_appeal"],
 } as const satisfies Record<string, readonly NumericFeature[]>;
 export type FeatureSet = keyof typeof FEATURE_SETS;
 export const FEATURE_SET_NAMES = Object.keys(FEATURE_SETS) as [FeatureSet, ...FeatureSet[]];

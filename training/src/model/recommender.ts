@@ -87,8 +87,8 @@ export const MLP_LAYER = "mlp_logit";
 /** The prior's kernel before training: weight `PRIOR_WEIGHT` on the serving popularity, 0 elsewhere. */
 function initialPriorKernel(features: readonly NumericFeature[]): Float32Array {
   const k = new Float32Array(features.length);
-  const at = features.indexOf(PRIOR_FEATURE);
-  if (at < 0) throw new RangeError(`the feature columns lack the prior's ${PRIOR_FEATURE}`);
+  const at = PRIOR_FEATURES.reduce((found, f) => (found >= 0 ? found : features.indexOf(f)), -1);
+  if (at < 0) throw new RangeError(`the feature columns lack the prior's ${PRIOR_FEATURES.join(" or ")}`);
   k[at] = PRIOR_WEIGHT;
   return k;
 }
@@ -132,8 +132,12 @@ export function priorShrinkage(
   };
 }
 
-/** The prior's feature: the serving popularity (decayed at the tuned half-life, or the recent-click buffer). */
-const PRIOR_FEATURE: NumericFeature = "article_log_popularity";
+/**
+ * The prior's feature, the first of these the columns hold: the serving popularity (decayed at the tuned
+ * half-life, or the recent reads), as a count or as a share of the portal's reads. Either orders a
+ * world's articles the same way.
+ */
+const PRIOR_FEATURES: readonly NumericFeature[] = ["article_log_popularity", "article_log_share"];
 /** Its starting weight on the standardised feature (one standard deviation: e ≈ 2.7× the odds). */
 const PRIOR_WEIGHT = 1;
 

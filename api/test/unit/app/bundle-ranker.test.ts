@@ -14,6 +14,7 @@ import {
   numericWidth,
   readBundleDirectory,
   readerProfile,
+  SHARE_SCALE,
   scorerOf,
 } from "@gplay/common";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
@@ -154,6 +155,31 @@ describe("a model bundle's feature columns", () => {
     const two = buildModelInputs(readerProfile([], "Logged", world.features), [p(1), p(2)], context);
     const width = NUMERIC_FEATURES.length;
     expect(two.numeric[appeal] as number).toBeGreaterThan(two.numeric[width + appeal] as number);
+  });
+
+  it("serves a bundle whose read counts are shares of the portal's reads, summed over its tables", async () => {
+    const columns = NUMERIC_FEATURES.filter(
+      (f) => f.includes("share") || (DEFAULT_FEATURE_COLUMNS.includes(f) && !/pop|velocity/.test(f)),
+    );
+    const bundle = await loaded("share", columns);
+    const { out, x } = await servedAndOffline(bundle);
+    expect(x.numeric).toHaveLength(x.rows * columns.length);
+    const scores = await tfjsScores(join(dir, "share"), x);
+    for (const [r, item] of out.items.entries())
+      expect(Math.abs(item.score - (scores[r] as number))).toBeLessThan(1e-6);
+    // Unstandardised, p(1)'s 24 h share is its 24 h reads over every article's, per SHARE_SCALE reads.
+    const world = bundleWorlds(bundle)(fixtureCatalogue());
+    const context = (scorerOf(bundle) as NetworkScorer).context(world);
+    const raw = buildModelInputs(readerProfile([], "Logged", world.features), [p(1)], {
+      ...context,
+      normalisation: undefined,
+      columns,
+    });
+    const portal24h = Object.values(bundle.popularity.scales).reduce((s, v) => s + (v[2] as number), 0);
+    expect(raw.numeric[columns.indexOf("article_log_share_24h")]).toBeCloseTo(
+      Math.log1p((SHARE_SCALE * (bundle.popularity.scales[p(1)]?.[2] as number)) / portal24h),
+      5,
+    );
   });
 
   it("refuses a bundle whose manifest names other columns than its normalisation", async () => {

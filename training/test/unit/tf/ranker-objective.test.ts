@@ -1,6 +1,7 @@
 import { DEFAULT_FEATURE_COLUMNS, mulberry32, NUMERIC_FEATURES } from "@gplay/common";
 import { describe, expect, it } from "@jest/globals";
 import { fitRanker, listwiseLoss } from "../../../src/app/model-ops.js";
+import { FEATURE_SETS } from "../../../src/domain/examples.js";
 import { buildRecommender, priorShrinkage } from "../../../src/model/recommender.js";
 import { initTensorflow, type Tf } from "../../../src/tf/backend.js";
 import { recordingLogger } from "../helpers.js";
@@ -166,6 +167,33 @@ describe("early stopping", () => {
     expect(kept).toBe(0);
     expect(after).toEqual(before);
     expect(logs).toHaveLength(2);
+    model.dispose();
+  });
+});
+
+describe("the untrained network's popularity prior", () => {
+  it("is the serving popularity's share when the columns measure reads as shares; columns with neither are refused", async () => {
+    const { tf } = await initTensorflow({ prefer: "node", log: recordingLogger() });
+    const features = FEATURE_SETS.share;
+    expect(features).not.toContain("article_log_popularity");
+    const spec = { sections: 2, regions: 2, embeddingDim: 2, hidden: [4], seed: 2 };
+    const model = buildRecommender(tf, { ...spec, features });
+    const rows = 6;
+    const random = mulberry32(4);
+    const numeric = new Float32Array(rows * features.length).map(() => random() * 4 - 2);
+    const x = [
+      tf.tensor2d(new Int32Array(rows), [rows, 1], "int32"),
+      tf.tensor2d(new Int32Array(rows), [rows, 1], "int32"),
+      tf.tensor2d(numeric, [rows, features.length]),
+    ];
+    const scores = [...((model.predict(x) as ReturnType<Tf["tensor"]>).dataSync() as Float32Array)];
+    const share = features.indexOf("article_log_share");
+    for (const [r, p] of scores.entries())
+      expect(Math.log(p / (1 - p))).toBeCloseTo(numeric[r * features.length + share] as number, 4);
+    expect(() =>
+      buildRecommender(tf, { ...spec, features: features.filter((f) => f !== "article_log_share") }),
+    ).toThrow(/lack the prior's article_log_popularity or article_log_share/);
+    tf.dispose(x);
     model.dispose();
   });
 });
