@@ -45,10 +45,10 @@ export const trainingEnvSchema = awsEnvSchema.extend(mlflowEnvSchema.shape).exte
   GPLAY_TRAIN_TUNING_AT: z.enum(SERVED_AT).default("visits"),
   /**
    * How the recent-buffer baseline and a recent serving popularity measure "recent": "time" (the reads
-   * of the last M minutes, M tuned; off by default: not better overall on the held-out worlds,
-   * docs/quality.md) or "reads" (the latest N reads, N tuned, as before issue #13's window).
+   * of the last M minutes, M tuned; the default since session 15, docs/quality.md) or "reads" (the
+   * latest N reads, N tuned, as before issue #13's window).
    */
-  GPLAY_TRAIN_RECENT_BY: z.enum(RECENT_MEASURES).default("reads"),
+  GPLAY_TRAIN_RECENT_BY: z.enum(RECENT_MEASURES).default("time"),
   /** Early stopping: epochs without a better validation loss before stopping; 0 runs every epoch. */
   GPLAY_TRAIN_PATIENCE: envFields.int(0, 1000).default(2),
   GPLAY_TRAIN_MAX_EVAL_READERS: envFields.int(10, 10_000_000).default(5_000),

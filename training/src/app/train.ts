@@ -149,7 +149,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   examplesAt: "visits",
   tuningAt: "visits",
   // Off by default: on the held-out and unseen worlds the window did not do better overall (docs/quality.md).
-  recentBy: "reads",
+  recentBy: "time",
   split: DEFAULT_SPLIT,
   candidates: DEFAULT_CANDIDATES,
   register: true,

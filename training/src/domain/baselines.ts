@@ -208,18 +208,21 @@ export function strategyLists(
  * per reader on the validation window. The serving popularity is the whole list of a reader without
  * history, but only one feature and one candidate tier of a reader with history: so it is judged on
  * the new readers when there are enough of them to tell, else on every reader. Decayed popularity
- * stays unless the buffer is better beyond the noise (its 90 % paired-bootstrap interval against
- * decayed popularity lies above 1): a window's narrow winner did not carry over to the next windows.
+ * stays unless the buffer is better beyond the noise: its paired-bootstrap interval against decayed
+ * popularity lies above 1, a 90 % interval widened for the `tried` recent buffers the best was
+ * chosen from (Bonferroni: 1 − 10 % ÷ tried; with five, 98 %). A window's narrow winner did not carry
+ * over to the next windows, and the best of five is a narrow winner more often than one is.
  */
 export function chooseServingPopularity(
   decayed: Float64Array,
   buffer: Float64Array,
   cases: readonly EvalCase[],
   recent: Exclude<ServingPopularity, { kind: "decayed" }>,
+  tried = 1,
 ): { popularity: ServingPopularity; evidence: RatioInterval } {
   const cold = segmentCases(cases, "cold");
   const judged = cold.length >= MIN_COLD_READERS_TO_CHOOSE ? cold : cases.map((_, i) => i);
-  const evidence = pairedRatioInterval(buffer, decayed, judged);
+  const evidence = pairedRatioInterval(buffer, decayed, judged, { level: 1 - 0.1 / tried });
   return {
     popularity: evidence.low > 1 ? recent : { kind: "decayed" },
     evidence,
@@ -286,6 +289,7 @@ export function tuneBaselines(
     perReader.get(recentStrategy) as Float64Array,
     cases,
     recentPopularity(recentStrategy.params),
+    recent === "time" ? WINDOW_GRID_MINUTES.length : BUFFER_GRID_READS.length,
   );
   return {
     halfLifeHours,

@@ -115,7 +115,7 @@ export function ndcgByCase(cases: readonly EvalCase[], lists: readonly (readonly
 /** A ratio of two mean NDCG@K with its bootstrap interval. */
 export interface RatioInterval {
   ratio: number;
-  /** 5th and 95th percentiles of the bootstrapped ratio (a 90 % interval). */
+  /** The bootstrapped ratio's percentiles around `level` of it (5th and 95th: a 90 % interval). */
   low: number;
   high: number;
   readers: number;
@@ -130,9 +130,10 @@ export function pairedRatioInterval(
   a: Float64Array,
   b: Float64Array,
   idx: readonly number[],
-  options: { resamples?: number; seed?: number } = {},
+  options: { resamples?: number; seed?: number; level?: number } = {},
 ): RatioInterval {
   const resamples = options.resamples ?? 1_000;
+  const tail = (1 - (options.level ?? 0.9)) / 2;
   const ratioOf = (sa: number, sb: number) => (sb > 0 ? sa / sb : sa > 0 ? Number.POSITIVE_INFINITY : 1);
   let sumA = 0;
   let sumB = 0;
@@ -156,7 +157,7 @@ export function pairedRatioInterval(
   }
   draws.sort();
   const at = (q: number) => draws[Math.min(resamples - 1, Math.floor(q * resamples))] as number;
-  return { ratio, low: at(0.05), high: at(0.95), readers: idx.length };
+  return { ratio, low: at(tail), high: at(1 - tail), readers: idx.length };
 }
 
 /** The cases of a segment: readers with history, or new readers. */

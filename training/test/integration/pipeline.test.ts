@@ -44,7 +44,7 @@ import {
   type TrainOutcome,
 } from "../../src/app/train.js";
 import { DEFAULT_COVISITATION } from "../../src/domain/structures.js";
-import { buildWorld } from "../../src/domain/world.js";
+import { buildWorld, servingPopularityName } from "../../src/domain/world.js";
 import { inputTensors } from "../../src/model/recommender.js";
 import { initTensorflow } from "../../src/tf/backend.js";
 import { runKerasScript } from "../keras/python.js";
@@ -168,16 +168,16 @@ describe("training on the local stack", () => {
     );
     expect(manifest.params.refreshed_from).toBe("1");
     expect(manifest.strategy).toEqual({ kind: "model" });
-    // Its params name the popularity this run serves, and a buffer comes with what advancing it needs.
+    // Its params name the popularity this run serves, and a buffer or a window comes with what advancing it needs.
     const popularity = popularityTableSchema.parse(
       JSON.parse(await readFile(path.join(dir, BUNDLE_FILES.popularity), "utf8")),
     );
-    expect(manifest.params.serving_popularity).toBe(
-      outcome.evaluation.tuned.servingPopularity.kind === "buffer"
-        ? `buffer:${outcome.evaluation.tuned.servingPopularity.reads}`
-        : "decayed",
+    const chosen = outcome.evaluation.tuned.servingPopularity;
+    expect(manifest.params.serving_popularity).toBe(servingPopularityName(chosen));
+    expect(popularity.buffer !== undefined || popularity.window !== undefined).toBe(
+      servesRecentBuffer(manifest),
     );
-    expect(popularity.buffer !== undefined).toBe(servesRecentBuffer(manifest));
+    expect(popularity.window?.minutes).toBe(chosen.kind === "window" ? chosen.minutes : undefined);
   }, 300_000);
 
   it("rollback moves the champion alias and the Production stage to the given version", async () => {
@@ -212,8 +212,8 @@ describe("training on the local stack", () => {
       deps.vectors,
       await snapshots.readManifest(t.env.buckets.processed, manifest.snapshot.manifestKey),
     );
-    // The bundle's serving popularity (decayed, or a buffer of the latest reads), as training chose it.
-    const serving = /^buffer:(\d+)$/.exec(String(manifest.params.serving_popularity ?? ""));
+    // The bundle's serving popularity (decayed, a buffer of the latest reads or a window of minutes), as training chose it.
+    const serving = /^(buffer|window):(\d+)$/.exec(String(manifest.params.serving_popularity ?? ""));
     const world = buildWorld(
       data,
       manifest.asOf + 1,
@@ -223,7 +223,12 @@ describe("training on the local stack", () => {
       undefined,
       {
         asOf: manifest.asOf,
-        popularity: serving === null ? { kind: "decayed" } : { kind: "buffer", reads: Number(serving[1]) },
+        popularity:
+          serving === null
+            ? { kind: "decayed" }
+            : serving[1] === "window"
+              ? { kind: "window", minutes: Number(serving[2]) }
+              : { kind: "buffer", reads: Number(serving[2]) },
       },
     );
     const trainingContext: FeatureContext = { ...world.context, normalisation: bundle.normalisation };

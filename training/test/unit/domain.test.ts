@@ -224,6 +224,28 @@ describe("the serving popularity (new readers' list, the model's popular tier an
     expect(kept.popularity).toEqual({ kind: "decayed" });
   });
 
+  it("widens the interval for the recent buffers the best was chosen from: a best of five must win by more", () => {
+    const { cases, scores } = window(2 * many, 0);
+    const decayed = scores((i) => (i % 10 === 0 ? 1 : 0));
+    // Against decayed popularity's 40 hits in 400 new readers, `extra` more.
+    const better = (extra: number) =>
+      scores((i) => (i % 10 === 0 || (i % 10 === 5 && i < 10 * extra) ? 1 : 0));
+    const margins = [3, 4, 5, 6].map((extra) => ({
+      one: chooseServingPopularity(decayed, better(extra), cases, thirty, 1),
+      five: chooseServingPopularity(decayed, better(extra), cases, thirty, 5),
+    }));
+    // The same ratio either way; the best of five's interval is the wider (98 % against 90 %).
+    for (const { one, five } of margins) {
+      expect(five.evidence.ratio).toBe(one.evidence.ratio);
+      expect(five.evidence.low).toBeLessThan(one.evidence.low);
+      expect(five.evidence.high).toBeGreaterThan(one.evidence.high);
+    }
+    // Some margin passes the single buffer's rule and not the best of five's.
+    const between = margins.find(({ one, five }) => one.evidence.low > 1 && five.evidence.low <= 1);
+    expect(between?.one.popularity).toEqual(thirty);
+    expect(between?.five.popularity).toEqual({ kind: "decayed" });
+  });
+
   it("is judged on the new readers alone when there are enough, else on every reader", () => {
     // the buffer is clearly better on the readers with history, no better on the new readers
     const enough = window(many, many);
