@@ -116,6 +116,9 @@ export const DEFAULT_FEATURE_COLUMNS: readonly NumericFeature[] = NUMERIC_FEATUR
   NUMERIC_FEATURES.indexOf("article_log_appeal"),
 );
 
+/** The article's reads as shares of the portal's (`article_*share*`), in `NUMERIC_FEATURES` order. */
+export const SHARE_FEATURES: readonly NumericFeature[] = NUMERIC_FEATURES.filter((f) => f.includes("share"));
+
 /**
  * Shares of the portal's reads are per `SHARE_SCALE` reads: a share feature equals its count feature
  * when the portal read that many (its scale) and keeps log1p's shape below and above it.

@@ -20,6 +20,7 @@ import {
   type NumericFeature,
   OOV_ID,
   RECENT_READS,
+  SHARE_FEATURES,
   SHARE_SCALE,
   type Vocabularies,
 } from "../contracts/model-bundle.js";
@@ -504,8 +505,11 @@ const CROSS_FROM = CROSS_INDICES[0] as number;
 const ARTICLE_INDICES: readonly number[] = indicesOf("article_");
 const ARTICLE_FEATURES = ARTICLE_INDICES.length;
 const APPEAL = NUMERIC_FEATURES.indexOf("article_log_appeal");
-/** The share columns (`article_*share*`), built only when a context's columns hold one. */
-const SHARE_INDICES: readonly number[] = NUMERIC_FEATURES.flatMap((f, k) => (f.includes("share") ? [k] : []));
+/** The share columns, built only when a context's columns hold one. */
+const SHARE_INDICES: readonly number[] = SHARE_FEATURES.map((f) => NUMERIC_FEATURES.indexOf(f));
+/** Where `articleFeatures` writes the appeal and the first share (contiguous, in `SHARE_FEATURES` order). */
+const APPEAL_OUT = ARTICLE_INDICES.indexOf(NUMERIC_FEATURES.indexOf("article_log_appeal"));
+const SHARES_OUT = ARTICLE_INDICES.indexOf(SHARE_INDICES[0] as number);
 
 /** Which of the costlier article columns a context's plan builds. */
 interface ArticleExtras {
@@ -638,7 +642,7 @@ function articleFeatures(
   // its issue (one pseudo read each side): what separates a good article from one issued at a busy hour.
   if (extras.appeal) {
     const exposure = a === undefined ? 0 : (context.exposure?.(a.issued) ?? 0);
-    out[8] = Math.log((p24 + 1) / ((context.meanReadShare?.() ?? 0) * exposure + 1));
+    out[APPEAL_OUT] = Math.log((p24 + 1) / ((context.meanReadShare?.() ?? 0) * exposure + 1));
   }
   // The same reads as shares of the portal's (per SHARE_SCALE reads).
   if (extras.shares) {
@@ -647,11 +651,11 @@ function articleFeatures(
       total !== undefined && total > 0 ? Math.log1p((SHARE_SCALE * reads) / total) : 0;
     const s1 = share(p1, portal?.scales[0]);
     const s24 = share(p24, portal?.scales[2]);
-    out[9] = share(context.popularity(page), portal?.popularity);
-    out[10] = s1;
-    out[11] = share(scales?.[1] ?? 0, portal?.scales[1]);
-    out[12] = s24;
-    out[13] = s1 - s24;
+    out[SHARES_OUT] = share(context.popularity(page), portal?.popularity);
+    out[SHARES_OUT + 1] = s1;
+    out[SHARES_OUT + 2] = share(scales?.[1] ?? 0, portal?.scales[1]);
+    out[SHARES_OUT + 3] = s24;
+    out[SHARES_OUT + 4] = s1 - s24;
   }
 }
 

@@ -19,6 +19,7 @@ import {
   NUMERIC_FEATURES,
   type NumericFeature,
   type RecommendationWorld,
+  SHARE_FEATURES,
 } from "@gplay/common";
 import type { EvalCase } from "./split.js";
 import type { World } from "./world.js";
@@ -39,13 +40,6 @@ const READ_COUNTS: readonly NumericFeature[] = [
   "article_log_pop_24h",
   "article_velocity",
 ];
-const SHARES: readonly NumericFeature[] = [
-  "article_log_share",
-  "article_log_share_1h",
-  "article_log_share_6h",
-  "article_log_share_24h",
-  "article_share_velocity",
-];
 
 /**
  * The network's numeric columns: "share" (training's default), the article's reads measured as shares
@@ -55,7 +49,7 @@ const SHARES: readonly NumericFeature[] = [
  */
 export const FEATURE_SETS = {
   share: NUMERIC_FEATURES.filter(
-    (f) => (DEFAULT_FEATURE_COLUMNS.includes(f) && !READ_COUNTS.includes(f)) || SHARES.includes(f),
+    (f) => (DEFAULT_FEATURE_COLUMNS.includes(f) && !READ_COUNTS.includes(f)) || SHARE_FEATURES.includes(f),
   ),
   counts: DEFAULT_FEATURE_COLUMNS,
   appeal: [...DEFAULT_FEATURE_COLUMNS, "article_log_appeal"],

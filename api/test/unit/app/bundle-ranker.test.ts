@@ -14,6 +14,7 @@ import {
   numericWidth,
   readBundleDirectory,
   readerProfile,
+  SHARE_FEATURES,
   SHARE_SCALE,
   scorerOf,
 } from "@gplay/common";
@@ -159,7 +160,7 @@ describe("a model bundle's feature columns", () => {
 
   it("serves a bundle whose read counts are shares of the portal's reads, summed over its tables", async () => {
     const columns = NUMERIC_FEATURES.filter(
-      (f) => f.includes("share") || (DEFAULT_FEATURE_COLUMNS.includes(f) && !/pop|velocity/.test(f)),
+      (f) => SHARE_FEATURES.includes(f) || (DEFAULT_FEATURE_COLUMNS.includes(f) && !/pop|velocity/.test(f)),
     );
     const bundle = await loaded("share", columns);
     const { out, x } = await servedAndOffline(bundle);
