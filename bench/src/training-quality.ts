@@ -48,6 +48,7 @@ interface Evaluation {
     halfLifeHours: number;
     servingPopularity: { kind: string; reads?: number };
     servingPopularityEvidence: { ratio: number; low: number; high: number };
+    strategies: { "recent-buffer": { params: Record<string, unknown> } };
   };
   timings: Record<`${"baselines" | "examples" | "train" | "test" | "validacao"}Seconds`, number>;
   examples: { positives: number };
@@ -188,13 +189,20 @@ async function main(): Promise<void> {
         : s.kind === "window"
           ? `window of ${s.minutes} minutes`
           : "decayed";
+    // The recent reads the evidence weighed against decayed popularity: the best of the recent grid.
+    const recent = e.tuned.strategies["recent-buffer"].params;
+    const recentName = servingName(
+      typeof recent.minutes === "number"
+        ? { kind: "window", minutes: recent.minutes }
+        : { kind: "buffer", reads: Number(recent.reads) },
+    );
     const ratioText = (r: { ratio: number; low: number; high: number }) =>
       `${r.ratio.toFixed(3)} (${r.low.toFixed(3)}–${r.high.toFixed(3)})`;
     console.log(
       `\n${seed}: ${data.readers.size} readers, ${data.articles.size} articles, ${data.events.length} reads; ` +
         `half-life ${p("halfLifeHours")} h, affinity ${p("affinity")}, trends ${p("trendShare")}, coherence ${p("sessionCoherence")}, ` +
         `re-reading ${p("rereading")}, new readers ${p("validationOnlyShare")}; tuned half-life ${e.tuned.halfLifeHours} h; ` +
-        `serving popularity ${servingName(e.tuned.servingPopularity)} (buffer ÷ decayed ${ratioText(e.tuned.servingPopularityEvidence)}); ` +
+        `serving popularity ${servingName(e.tuned.servingPopularity)} (${recentName} ÷ decayed ${ratioText(e.tuned.servingPopularityEvidence)}); ` +
         `${e.examples.positives} positives, best epoch ${e.epochs.findIndex((l) => l.kept === true) + 1} of ${e.epochs.length}; ` +
         `shrinkage weight ${e.shrinkage.weight} (test NDCG@10 ${e.shrinkage.ndcg.map((t) => `${t.weight}:${t.ndcg.toFixed(4)}`).join(" ")}` +
         `${e.shrinkage.evidence === undefined ? "" : `; ${e.shrinkage.evidence.weight} ÷ 1 = ${ratioText(e.shrinkage.evidence)}`}); ` +
